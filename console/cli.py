@@ -1,0 +1,99 @@
+"""`warroom` on the command line: argparse, one module per command under console/commands/.
+
+Global options (`--journal`, `--config`, `--debug`, `--graph-url`) are accepted before the subcommand as
+well as after it. Errors are one line on stderr and a non-zero exit; `--debug` shows the traceback.
+Command modules import heavy libraries (Textual, msgraph) inside their handlers only, so `--help`,
+`note` and `journal verify` start fast and never load the UI stack.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from . import __version__
+from .config import Config, ConfigError, load_config
+from .journal import Journal, JournalError
+
+# Each module has `register(subparsers, common)`; order is the order of `warroom --help`.
+COMMAND_MODULES = ["console_cmd", "note", "journal_cmd", "config_cmd"]
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class CliError(Exception):
+    """A failure the user can fix; printed as one line."""
+
+
+@dataclass
+class Context:
+    """What every command needs: the effective configuration and a way to open the journal."""
+
+    args: argparse.Namespace
+    config: Config
+
+    async def open_journal(self, *, readonly: bool = False, create: bool = True) -> Journal:
+        return await Journal.open(
+            self.config.journal_path, actor=self.config.responder, readonly=readonly, create=create
+        )
+
+
+def run_async(coro: Coroutine[Any, Any, int]) -> int:
+    return asyncio.run(coro)
+
+
+def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    default = argparse.SUPPRESS if suppress else None
+    group = parser.add_argument_group("global options")
+    group.add_argument("--journal", metavar="PATH", default=default, help="journal file (default from config)")
+    group.add_argument("--config", metavar="PATH", default=default, help="configuration file")
+    group.add_argument("--graph-url", metavar="URL", default=default, help="Graph endpoint (simulated tenant, proxy)")
+    group.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS if suppress else False, help="show tracebacks"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="warroom",
+        description="The Microsoft 365 war-room console. With no command, opens the console.",
+    )
+    parser.add_argument("--version", action="version", version=f"warroom {__version__}")
+    _global_options(parser, suppress=False)
+    common = argparse.ArgumentParser(add_help=False)
+    _global_options(common, suppress=True)
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"{__package__}.commands.{name}").register(subparsers, common)
+    return parser
+
+
+def _context(args: argparse.Namespace) -> Context:
+    overrides = {"journal": args.journal, "graph.url": getattr(args, "graph_url", None)}
+    return Context(args, load_config(args.config, overrides=overrides))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Callable[[Context], int] | None = getattr(args, "handler", None)
+    if handler is None:  # bare `warroom` opens the console
+        handler = importlib.import_module(f"{__package__}.commands.console_cmd").run_console
+    try:
+        return handler(_context(args)) or EXIT_OK
+    except KeyboardInterrupt:
+        return 130
+    except (CliError, ConfigError, JournalError, ValueError, OSError) as error:
+        if args.debug:
+            raise
+        print(f"warroom: {error}", file=sys.stderr)
+        return EXIT_USAGE if isinstance(error, ConfigError) else EXIT_FAILED
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,30 @@
+"""`warroom config`: the effective configuration and where each value came from."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from ..cli import Context
+from ..config import SETTINGS, default_config_path
+
+
+def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    parser = subparsers.add_parser("config", parents=[common], help="print the effective configuration")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.set_defaults(handler=run)
+
+
+def run(ctx: Context) -> int:
+    config = ctx.config
+    if ctx.args.json:
+        print(json.dumps({k: {"value": v, "from": config.origins[k]} for k, v in config.values.items()}, indent=2))
+        return 0
+    print(f"# config file: {config.file or f'(none; would be read from {default_config_path()})'}")
+    width = max(len(key) for key in config.values)
+    for key, value in config.values.items():
+        shown = "-" if value is None else json.dumps(value) if not isinstance(value, str) else value
+        print(f"{key:<{width}}  {shown:<40}  ({config.origins[key]})")
+        if key in SETTINGS and value is None:
+            continue
+    return 0

@@ -1,0 +1,197 @@
+"""Configuration: built-in defaults, then the TOML file, then environment variables, then flags.
+
+Every value remembers where it came from, so `warroom config` can answer "why is it set to that?".
+Keys are declared once in SETTINGS; an unknown key in a file is an error naming the file, line and key.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+APP_NAME = "warroom"
+
+
+class ConfigError(Exception):
+    """One line, naming the file and, where known, the line and key."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    default: Any
+    kind: type | tuple[type, ...]
+    help: str
+    env: str | None = None
+    choices: tuple[str, ...] | None = None
+
+
+def _default_responder() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no passwd entry in some containers
+        return "responder"
+
+
+def default_journal_path() -> str:
+    return str(Path(platformdirs.user_data_dir(APP_NAME)) / "journal.db")
+
+
+def default_config_path() -> Path:
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
+
+
+# Dotted keys: "graph.cloud" is `[graph] cloud = ...` in the file. Later work adds its keys here.
+SETTINGS: dict[str, Setting] = {
+    "responder": Setting(None, str, "your name as it appears in the journal (default: the OS user)", "WARROOM_RESPONDER"),
+    "journal": Setting(None, str, "path of the SQLite journal (default: the user data folder)", "WARROOM_JOURNAL"),
+    "timezone": Setting("UTC", str, "zone for displayed times: UTC, local, or an IANA name", "WARROOM_TIMEZONE"),
+    "read_only": Setting(False, bool, "never execute containment actions from this console", "WARROOM_READ_ONLY"),
+    "graph.cloud": Setting(
+        "global", str, "Microsoft cloud", "WARROOM_CLOUD", ("global", "usgov", "usgov-dod", "china")
+    ),
+    "graph.url": Setting(None, str, "any Graph-compatible endpoint: the simulated tenant, a proxy", "WARROOM_GRAPH_URL"),
+    "graph.tenant_id": Setting(None, str, "Entra tenant id or domain", "AZURE_TENANT_ID"),
+    "graph.client_id": Setting(None, str, "app registration (client) id", "AZURE_CLIENT_ID"),
+    "graph.credential": Setting(
+        "auto",
+        str,
+        "how to sign in",
+        "WARROOM_CREDENTIAL",
+        ("auto", "environment", "azure-cli", "managed-identity", "device-code", "token"),
+    ),
+    "graph.allow_unencrypted_token_cache": Setting(
+        False, bool, "keep the token cache in a 0600 file when no keyring exists (SSH hosts)"
+    ),
+    "ui.theme": Setting("dark", str, "colour theme", "WARROOM_THEME", ("dark", "light", "ansi")),
+    "ui.bell": Setting(False, bool, "ring the terminal bell on a new high-severity alert"),
+}
+
+
+@dataclass
+class Config:
+    values: dict[str, Any]
+    origins: dict[str, str]
+    file: Path | None
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.values.get(key, default)
+
+    @property
+    def responder(self) -> str:
+        return self.values["responder"]
+
+    @property
+    def journal_path(self) -> Path:
+        return Path(self.values["journal"]).expanduser()
+
+    def section(self, prefix: str) -> dict[str, Any]:
+        """All keys under `prefix.` without the prefix: `cfg.section("updates")`."""
+        cut = len(prefix) + 1
+        return {key[cut:]: value for key, value in self.values.items() if key.startswith(prefix + ".")}
+
+
+def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """`{"graph": {"cloud": "usgov"}}` -> `{"graph.cloud": "usgov"}`; a table that is itself a setting stays whole."""
+    flat: dict[str, Any] = {}
+    for key, value in table.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, dict) and dotted not in SETTINGS:
+            flat.update(_flatten(value, dotted + "."))
+        else:
+            flat[dotted] = value
+    return flat
+
+
+def _line_of(text: str, key: str) -> int | None:
+    leaf = key.rsplit(".", 1)[-1]
+    for number, line in enumerate(text.splitlines(), start=1):
+        if re.match(rf"\s*\"?{re.escape(leaf)}\"?\s*=", line) or re.match(rf"\s*\[\s*{re.escape(key)}\s*\]", line):
+            return number
+    return None
+
+
+def _coerce(key: str, value: Any, setting: Setting, where: str) -> Any:
+    if setting.kind is bool and isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off", ""}:
+            return False
+        raise ConfigError(f"{where}: {key} must be true or false, not {value!r}")
+    if setting.kind in (int, float) and isinstance(value, str):
+        try:
+            return setting.kind(value)
+        except ValueError:
+            raise ConfigError(f"{where}: {key} must be a number, not {value!r}") from None
+    if not isinstance(value, setting.kind) or (setting.kind is int and isinstance(value, bool)):
+        expected = getattr(setting.kind, "__name__", str(setting.kind))
+        raise ConfigError(f"{where}: {key} must be {expected}, not {type(value).__name__} {value!r}")
+    if setting.choices and value not in setting.choices:
+        raise ConfigError(f"{where}: {key} must be one of {', '.join(setting.choices)}, not {value!r}")
+    return value
+
+
+def read_file(path: Path) -> dict[str, Any]:
+    """Parse and validate one config file; errors name the file, line and key."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read the configuration ({error.strerror})") from None
+    try:
+        table = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: invalid TOML: {error}") from None
+    values: dict[str, Any] = {}
+    for key, value in _flatten(table).items():
+        line = _line_of(text, key)
+        where = f"{path}, line {line}" if line else str(path)
+        setting = SETTINGS.get(key)
+        if setting is None:
+            raise ConfigError(f"{where}: unknown key {key!r}")
+        values[key] = _coerce(key, value, setting, where)
+    return values
+
+
+def load_config(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    overrides: dict[str, Any] | None = None,
+    environ: dict[str, str] | None = None,
+) -> Config:
+    """Defaults < file < environment < flags. A missing default file is fine; a missing named one is not."""
+    environ = dict(os.environ if environ is None else environ)
+    values = {key: setting.default for key, setting in SETTINGS.items()}
+    origins = {key: "default" for key in SETTINGS}
+    values["responder"], values["journal"] = _default_responder(), default_journal_path()
+
+    named = path or environ.get("WARROOM_CONFIG")
+    file = Path(named).expanduser() if named else default_config_path()
+    if file.exists():
+        for key, value in read_file(file).items():
+            values[key], origins[key] = value, f"file {file}"
+    elif named:
+        raise ConfigError(f"{file}: configuration file not found")
+    else:
+        file = None
+
+    for key, setting in SETTINGS.items():
+        if setting.env and environ.get(setting.env) not in (None, ""):
+            values[key] = _coerce(key, environ[setting.env], setting, f"environment {setting.env}")
+            origins[key] = f"environment {setting.env}"
+
+    for key, value in (overrides or {}).items():
+        if value is None:
+            continue
+        values[key] = _coerce(key, value, SETTINGS[key], f"flag for {key}")
+        origins[key] = "command line"
+    return Config(values, origins, file)

@@ -1,0 +1,50 @@
+"""The canonical encoding and the hash chain: the part of the journal that makes tampering visible.
+
+An entry's hash is SHA-256 over the previous entry's hash, a newline, and the canonical encoding of
+every stored field. The body is hashed exactly as stored (it is stored canonical), so a change to any
+byte of any field, a deleted, inserted or reordered entry, all break the chain at that entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+GENESIS = "0" * 64
+
+
+def canonical_json(value: Any) -> str:
+    """Sorted keys, no whitespace, UTF-8 kept as is, no NaN: one text for one value."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def canonical_entry(
+    *,
+    seq: int,
+    incident: str | None,
+    kind: str,
+    actor: str,
+    occurred_at: str,
+    discovered_at: str,
+    logged_at: str,
+    origin: str | None,
+    body_text: str,
+) -> bytes:
+    header = canonical_json(
+        [seq, incident, kind, actor, occurred_at, discovered_at, logged_at, origin]
+    )
+    return (header + "\n" + body_text).encode("utf-8")
+
+
+def chain_hash(prev_hash: str, canonical: bytes) -> str:
+    digest = hashlib.sha256()
+    digest.update(prev_hash.encode("ascii"))
+    digest.update(b"\n")
+    digest.update(canonical)
+    return digest.hexdigest()
+
+
+def sha256_text(text: str | bytes) -> str:
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    return hashlib.sha256(data).hexdigest()

@@ -1,0 +1,29 @@
+"""Journal failures, each with a message a responder can act on at 3 a.m."""
+
+
+class JournalError(Exception):
+    """Base: the message is one line, fit for stderr."""
+
+
+class JournalCorrupt(JournalError):
+    pass
+
+
+class JournalTooNew(JournalError):
+    pass
+
+
+class JournalLocked(JournalError):
+    pass
+
+
+class JournalReadOnly(JournalError):
+    pass
+
+
+class JournalFull(JournalError):
+    pass
+
+
+class SecretRefused(JournalError):
+    """An entry looked like it carried a credential; nothing was written."""

@@ -1,0 +1,44 @@
+"""The kinds of journal entry, and what each body holds. Projections and reports read these; keep them stable.
+
+Bodies are JSON objects. `text`, `title` or `summary` is the human line a timeline shows.
+"""
+
+# Free text from a responder (the console, `warroom note`, a script).
+NOTE = "note"                      # {text}
+DECISION = "decision"              # {text, reason?}
+STATUS = "status"                  # {text}: a status line typed by hand
+
+# Incident lifecycle (incident column set).
+INCIDENT_DECLARED = "incident.declared"    # {title, category, services[], source{type, id}?, severity?, playbook?}
+INCIDENT_UPDATED = "incident.updated"      # {changes{field: value}}
+INCIDENT_SEVERITY = "incident.severity"    # {severity: "SEV1".."SEV4", factors{}, reasoning, override_reason?}
+INCIDENT_ROLE = "incident.role"            # {role, person, previous?}
+INCIDENT_LINKED = "incident.linked"        # {type: alert|service_issue|support_case, id, title?}
+INCIDENT_STATUS = "incident.status"        # {status: investigating|contained|recovering|resolved, text?}
+INCIDENT_CLOSED = "incident.closed"        # {summary}
+
+# Tasks from playbooks and by hand.
+TASK_ADDED = "task.added"          # {task_id, text, role?, owner?, playbook?, step?, check?, action?}
+TASK_UPDATED = "task.updated"      # {task_id, status?: open|doing|blocked|done, owner?, blockers?}
+
+# Containment and recovery actions against Graph.
+ACTION = "action"                  # {action, target, request{method, url, body}, dry_run, before, after,
+                                   #  result: ok|failed|dry-run, status?, request_id?, error?, reversal?}
+EVIDENCE = "evidence"              # {what, target, sha256, content}
+
+# Communications.
+COMMS_DRAFTED = "comms.drafted"    # {audience, update_kind, text}
+COMMS_SENT = "comms.sent"          # {audience, update_kind, text, channel?}
+
+# What Graph said, deduplicated: only changes are journaled.
+OBSERVATION = "observation"        # {source, key, digest, data}
+SOURCE_STATUS = "source.status"    # {source, state, reason?}: a source went stale or recovered
+
+# Post-incident and drills.
+REVIEW = "review"                  # {item, text}: an answer on the post-incident checklist
+FOLLOW_UP = "follow_up"            # {text, owner, due}
+DRILL_STARTED = "drill.started"    # {scenario}
+DRILL_FINISHED = "drill.finished"  # {scenario, metrics{}}
+
+# What `warroom note --kind` accepts: things a person writes by hand.
+HAND_WRITTEN = (NOTE, DECISION, STATUS)

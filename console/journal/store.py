@@ -1,0 +1,535 @@
+"""The incident journal on SQLite: append-only, hash-chained, durable, shared safely between processes.
+
+Every write takes SQLite's write lock first (BEGIN IMMEDIATE), reads the chain head inside that
+transaction and commits with synchronous=FULL, so two consoles and a `warroom note` in another shell
+can append at once and still form one total order and one chain, and a committed entry survives a
+crash or a power cut.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import sqlite3
+import uuid
+from collections.abc import AsyncIterator, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from ..timefmt import from_iso, to_iso, utc_now
+from .encoding import GENESIS, canonical_entry, canonical_json, chain_hash
+from .errors import (
+    JournalCorrupt,
+    JournalError,
+    JournalFull,
+    JournalLocked,
+    JournalReadOnly,
+    JournalTooNew,
+)
+from .guard import refuse_secrets
+from .schema import LATEST_VERSION, MIGRATIONS
+
+BUSY_TIMEOUT_MS = 15_000
+SQLITE_HEADER = b"SQLite format 3\x00"
+_COLUMNS = "seq, incident, kind, actor, occurred_at, discovered_at, logged_at, origin, body, prev_hash, hash"
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """An entry not yet written: what the caller decides. The journal adds seq, logged_at and the hashes."""
+
+    kind: str
+    body: dict[str, Any]
+    incident: str | None = None
+    actor: str | None = None
+    occurred_at: datetime | None = None
+    discovered_at: datetime | None = None
+    origin: str | None = None  # the entry's hash in the journal it was first written to (imports only)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    seq: int
+    incident: str | None
+    kind: str
+    actor: str
+    occurred_at: str
+    discovered_at: str
+    logged_at: str
+    origin: str | None
+    body_text: str
+    prev_hash: str
+    hash: str
+    _body: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def body(self) -> dict[str, Any]:
+        import json
+
+        return self._body if self._body is not None else json.loads(self.body_text)
+
+    @property
+    def occurred(self) -> datetime:
+        return from_iso(self.occurred_at)
+
+    @property
+    def text(self) -> str:
+        """The human line of an entry, for timelines: its `text`, `title` or `summary`, else its kind."""
+        body = self.body
+        for key in ("text", "title", "summary"):
+            if isinstance(body.get(key), str):
+                return body[key]
+        return self.kind
+
+    @classmethod
+    def from_row(cls, row: tuple[Any, ...] | sqlite3.Row) -> Entry:
+        return cls(*row)
+
+    def to_record(self) -> dict[str, Any]:
+        """Every stored field, for export: enough to re-verify the chain elsewhere."""
+        return {
+            "seq": self.seq,
+            "incident": self.incident,
+            "kind": self.kind,
+            "actor": self.actor,
+            "occurred_at": self.occurred_at,
+            "discovered_at": self.discovered_at,
+            "logged_at": self.logged_at,
+            "origin": self.origin,
+            "body": self.body,
+            "prev_hash": self.prev_hash,
+            "hash": self.hash,
+        }
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    entries: int
+    head: str
+    bad_seq: int | None = None
+    reason: str = ""
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class JournalStats:
+    path: str
+    entries: int
+    incidents: int
+    size_bytes: int
+    first_at: str | None
+    last_at: str | None
+    journal_id: str
+    schema_version: int
+
+
+def _translate(error: sqlite3.Error, path: Path) -> JournalError:
+    text = str(error)
+    lowered = text.lower()
+    if "locked" in lowered or "busy" in lowered:
+        return JournalLocked(
+            f"{path}: the journal is locked by another process (waited {BUSY_TIMEOUT_MS // 1000} s); "
+            "another warroom or a `sqlite3` shell holds a write transaction"
+        )
+    if "disk is full" in lowered or "database or disk is full" in lowered:
+        return JournalFull(f"{path}: the disk is full; nothing was written, free space and try again")
+    if "readonly" in lowered or "read-only" in lowered or "attempt to write a readonly" in lowered:
+        return JournalReadOnly(f"{path}: the journal or its folder is read-only; nothing was written")
+    if "not a database" in lowered or "malformed" in lowered or "corrupt" in lowered:
+        return JournalCorrupt(f"{path}: not a readable warroom journal ({text})")
+    if "unable to open" in lowered:
+        return JournalReadOnly(f"{path}: cannot open the journal ({text})")
+    return JournalError(f"{path}: {text}")
+
+
+def _check_file(path: Path, *, create: bool) -> None:
+    """Refuse what is not a journal before SQLite touches it, and create new files private (0600 in 0700)."""
+    if path.exists():
+        if path.is_dir():
+            raise JournalError(f"{path}: is a folder, not a journal file")
+        with path.open("rb") as handle:
+            header = handle.read(16)
+        if header and header != SQLITE_HEADER:
+            raise JournalCorrupt(f"{path}: not an SQLite file, refusing to open it as a journal")
+        return
+    if not create:
+        raise JournalError(f"{path}: no journal here")
+    folder = path.parent
+    try:
+        if not folder.exists():
+            folder.mkdir(parents=True, mode=0o700)
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        os.close(fd)
+    except PermissionError as error:
+        raise JournalReadOnly(f"{path}: cannot create the journal here ({error.strerror})") from None
+    except OSError as error:
+        raise JournalError(f"{path}: cannot create the journal ({error.strerror})") from None
+
+
+def _sqlite_uri(path: Path, readonly: bool) -> str:
+    quoted = str(path.resolve()).replace("?", "%3f").replace("#", "%23")
+    return f"file:{quoted}?mode=ro" if readonly else f"file:{quoted}?mode=rw"
+
+
+class Journal:
+    """One open journal. Use `await Journal.open(path)`; all I/O runs on aiosqlite's thread."""
+
+    def __init__(self, path: Path, db: aiosqlite.Connection, *, readonly: bool, actor: str) -> None:
+        self.path = path
+        self.readonly = readonly
+        self.actor = actor
+        self._db = db
+        self._write_lock = asyncio.Lock()
+        self.journal_id = ""
+
+    # -- opening and closing -------------------------------------------------------------------
+
+    @classmethod
+    async def open(
+        cls, path: str | os.PathLike[str], *, actor: str = "unknown", readonly: bool = False, create: bool = True
+    ) -> Journal:
+        path = Path(path).expanduser()
+        _check_file(path, create=create and not readonly)
+        try:
+            db = await aiosqlite.connect(_sqlite_uri(path, readonly), uri=True, isolation_level=None)
+        except sqlite3.Error as error:
+            raise _translate(error, path) from None
+        journal = cls(path, db, readonly=readonly, actor=actor)
+        try:
+            await journal._prepare()
+        except sqlite3.Error as error:
+            await db.close()
+            raise _translate(error, path) from None
+        except BaseException:
+            await db.close()
+            raise
+        return journal
+
+    async def _prepare(self) -> None:
+        db = self._db
+        await db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        version = await self._scalar("PRAGMA user_version")
+        if version > LATEST_VERSION:
+            raise JournalTooNew(
+                f"{self.path}: journal schema version {version} is newer than this warroom understands "
+                f"({LATEST_VERSION}); upgrade warroom. The file was not modified."
+            )
+        if self.readonly:
+            if version == 0:
+                raise JournalCorrupt(f"{self.path}: empty or not a warroom journal")
+        else:
+            await db.execute("PRAGMA journal_mode = WAL")
+            await db.execute("PRAGMA synchronous = FULL")
+            if version < LATEST_VERSION:
+                await self._migrate()
+        self.journal_id = await self._scalar("SELECT value FROM meta WHERE key = 'journal_id'") or ""
+
+    async def _migrate(self) -> None:
+        db = self._db
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            version = await self._scalar("PRAGMA user_version")
+            for step in range(version + 1, LATEST_VERSION + 1):
+                for statement in MIGRATIONS[step]:
+                    await db.execute(statement)
+                if step == 1:
+                    await db.execute(
+                        "INSERT INTO meta(key, value) VALUES ('journal_id', ?), ('created_at', ?)",
+                        (str(uuid.uuid4()), to_iso(utc_now())),
+                    )
+                await db.execute(f"PRAGMA user_version = {step}")
+            await db.execute("COMMIT")
+        except BaseException:
+            await db.execute("ROLLBACK")
+            raise
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    async def __aenter__(self) -> Journal:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def _scalar(self, sql: str, params: Iterable[Any] = ()) -> Any:
+        async with self._db.execute(sql, tuple(params)) as cursor:
+            row = await cursor.fetchone()
+        return row[0] if row else None
+
+    # -- writing --------------------------------------------------------------------------------
+
+    async def append(
+        self,
+        kind: str,
+        body: dict[str, Any] | None = None,
+        *,
+        incident: str | None = None,
+        actor: str | None = None,
+        occurred_at: datetime | None = None,
+        discovered_at: datetime | None = None,
+    ) -> Entry:
+        """Append one entry durably; returns it once committed (the seq is then safe to print)."""
+        draft = Draft(kind, body or {}, incident, actor, occurred_at, discovered_at)
+        return (await self.append_many([draft]))[0]
+
+    async def append_many(self, drafts: Iterable[Draft]) -> list[Entry]:
+        """Append entries in one transaction: all are committed, or none is."""
+        if self.readonly:
+            raise JournalReadOnly(f"{self.path}: opened read-only; nothing was written")
+        prepared = [self._prepare_draft(draft) for draft in drafts]
+        if not prepared:
+            return []
+        async with self._write_lock:
+            try:
+                return await self._db._execute(self._append_sync, prepared)
+            except sqlite3.Error as error:
+                raise _translate(error, self.path) from None
+
+    def _prepare_draft(self, draft: Draft) -> tuple[Any, ...]:
+        if not draft.kind or not isinstance(draft.kind, str):
+            raise JournalError("an entry needs a kind")
+        if not isinstance(draft.body, dict):
+            raise JournalError("an entry's body is a JSON object")
+        refuse_secrets(draft.body)
+        try:
+            body_text = canonical_json(draft.body)
+        except (TypeError, ValueError) as error:
+            raise JournalError(f"entry body is not plain JSON: {error}") from None
+        return (
+            draft.incident,
+            draft.kind,
+            draft.actor or self.actor,
+            draft.occurred_at,
+            draft.discovered_at,
+            draft.origin,
+            body_text,
+        )
+
+    def _append_sync(self, prepared: list[tuple[Any, ...]]) -> list[Entry]:
+        """Runs on aiosqlite's thread: the whole read-head, hash, insert, commit as one unit."""
+        conn: sqlite3.Connection = self._db._conn  # type: ignore[attr-defined]
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            row = conn.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
+            seq, prev = (row[0], row[1]) if row else (0, GENESIS)
+            now = utc_now()
+            logged = to_iso(now)
+            rows = []
+            for incident, kind, actor, occurred, discovered, origin, body_text in prepared:
+                seq += 1
+                occurred_at = to_iso(occurred or now)
+                discovered_at = to_iso(discovered or occurred or now)
+                canonical = canonical_entry(
+                    seq=seq,
+                    incident=incident,
+                    kind=kind,
+                    actor=actor,
+                    occurred_at=occurred_at,
+                    discovered_at=discovered_at,
+                    logged_at=logged,
+                    origin=origin,
+                    body_text=body_text,
+                )
+                digest = chain_hash(prev, canonical)
+                rows.append(
+                    (seq, incident, kind, actor, occurred_at, discovered_at, logged, origin, body_text, prev, digest)
+                )
+                prev = digest
+            conn.executemany(f"INSERT INTO entries({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+            conn.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            raise
+        return [Entry.from_row(row) for row in rows]
+
+    # -- reading --------------------------------------------------------------------------------
+
+    async def _rows(self, sql: str, params: Iterable[Any] = ()) -> list[Entry]:
+        try:
+            async with self._db.execute(sql, tuple(params)) as cursor:
+                return [Entry.from_row(row) for row in await cursor.fetchall()]
+        except sqlite3.Error as error:
+            raise _translate(error, self.path) from None
+
+    async def entries(
+        self,
+        *,
+        after: int = 0,
+        limit: int | None = None,
+        incident: str | None = None,
+        kinds: Iterable[str] | None = None,
+    ) -> list[Entry]:
+        """Entries in journal order after seq `after`, optionally for one incident or some kinds."""
+        where, params = ["seq > ?"], [after]
+        if incident is not None:
+            where.append("incident = ?")
+            params.append(incident)
+        kinds = list(kinds or [])
+        if kinds:
+            where.append(f"kind IN ({','.join('?' * len(kinds))})")
+            params.extend(kinds)
+        sql = f"SELECT {_COLUMNS} FROM entries WHERE {' AND '.join(where)} ORDER BY seq"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return await self._rows(sql, params)
+
+    async def iter_entries(self, *, after: int = 0, batch: int = 5000, **filters: Any) -> AsyncIterator[Entry]:
+        while True:
+            chunk = await self.entries(after=after, limit=batch, **filters)
+            for entry in chunk:
+                yield entry
+            if len(chunk) < batch:
+                return
+            after = chunk[-1].seq
+
+    async def entry(self, seq: int) -> Entry | None:
+        rows = await self._rows(f"SELECT {_COLUMNS} FROM entries WHERE seq = ?", [seq])
+        return rows[0] if rows else None
+
+    async def last(self, count: int = 1, *, incident: str | None = None) -> list[Entry]:
+        """The newest `count` entries, oldest first: what a timeline shows on open."""
+        where, params = ("WHERE incident = ?", [incident]) if incident else ("", [])
+        rows = await self._rows(
+            f"SELECT {_COLUMNS} FROM entries {where} ORDER BY seq DESC LIMIT {int(count)}", params
+        )
+        return rows[::-1]
+
+    async def search(self, query: str, *, limit: int = 200) -> list[Entry]:
+        """Full-text search (FTS5 syntax; a plain phrase works), newest first."""
+        match = query if any(ch in query for ch in '"*:^()') else " ".join(
+            '"' + word.replace('"', '""') + '"' for word in query.split()
+        )
+        if not match.strip():
+            return []
+        return await self._rows(
+            f"SELECT {_COLUMNS} FROM entries WHERE seq IN "
+            "(SELECT rowid FROM entries_fts WHERE entries_fts MATCH ? ORDER BY rowid DESC LIMIT ?) ORDER BY seq DESC",
+            [match, limit],
+        )
+
+    async def head(self) -> tuple[int, str]:
+        async with self._db.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1") as cursor:
+            row = await cursor.fetchone()
+        return (row[0], row[1]) if row else (0, GENESIS)
+
+    async def data_version(self) -> int:
+        """Changes whenever another connection commits: a cheap way to notice other processes' entries."""
+        return int(await self._scalar("PRAGMA data_version"))
+
+    async def follow(self, *, after: int, interval: float = 0.5) -> AsyncIterator[list[Entry]]:
+        """Yield batches of new entries (from any process) as they are committed; never ends by itself."""
+        seen_version = await self.data_version()
+        while True:
+            fresh = await self.entries(after=after)
+            if fresh:
+                after = fresh[-1].seq
+                yield fresh
+            while True:
+                await asyncio.sleep(interval)
+                version = await self.data_version()
+                head, _ = await self.head() if version == seen_version else (None, None)
+                if version != seen_version or (head is not None and head > after):
+                    seen_version = version
+                    break
+
+    async def stats(self) -> JournalStats:
+        entries = await self._scalar("SELECT count(*) FROM entries")
+        incidents = await self._scalar("SELECT count(DISTINCT incident) FROM entries WHERE incident IS NOT NULL")
+        first = await self._scalar("SELECT logged_at FROM entries ORDER BY seq LIMIT 1")
+        last = await self._scalar("SELECT logged_at FROM entries ORDER BY seq DESC LIMIT 1")
+        size = sum(
+            p.stat().st_size
+            for p in (self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm"))
+            if p.exists()
+        )
+        return JournalStats(
+            path=str(self.path),
+            entries=entries,
+            incidents=incidents,
+            size_bytes=size,
+            first_at=first,
+            last_at=last,
+            journal_id=self.journal_id,
+            schema_version=await self._scalar("PRAGMA user_version"),
+        )
+
+    async def verify(self) -> VerifyResult:
+        """Check the whole chain on a separate read-only connection, off the event loop."""
+        return await asyncio.to_thread(verify_file, self.path)
+
+
+# -- verification (synchronous: used by the CLI, the review screen's worker and tests) ---------------
+
+
+def _iter_rows(conn: sqlite3.Connection, batch: int = 20_000) -> Iterator[tuple[Any, ...]]:
+    cursor = conn.execute(f"SELECT {_COLUMNS} FROM entries ORDER BY seq")
+    while rows := cursor.fetchmany(batch):
+        yield from rows
+
+
+def verify_file(path: str | os.PathLike[str], *, expect_head: str | None = None, full_check: bool = True) -> VerifyResult:
+    """SQLite integrity plus the whole hash chain. Names the first bad entry and why."""
+    path = Path(path)
+    _check_file(path, create=False)
+    try:
+        conn = sqlite3.connect(_sqlite_uri(path, readonly=True), uri=True)
+    except sqlite3.Error as error:
+        raise _translate(error, path) from None
+    warnings: list[str] = []
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > LATEST_VERSION:
+            raise JournalTooNew(f"{path}: journal schema version {version} is newer than this warroom understands")
+        if version == 0:
+            raise JournalCorrupt(f"{path}: empty or not a warroom journal")
+        check = conn.execute("PRAGMA integrity_check" if full_check else "PRAGMA quick_check").fetchall()
+        if check != [("ok",)]:
+            detail = "; ".join(str(row[0]) for row in check[:3])
+            return VerifyResult(False, 0, GENESIS, None, f"SQLite integrity check failed: {detail}")
+        triggers = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+        for name in ("entries_refuse_update", "entries_refuse_delete"):
+            if name not in triggers:
+                warnings.append(f"append-only trigger {name} is missing: someone removed it")
+        expected_seq, prev, count = 1, GENESIS, 0
+        for row in _iter_rows(conn):
+            seq, incident, kind, actor, occurred, discovered, logged, origin, body_text, prev_hash, digest = row
+            if seq != expected_seq:
+                reason = f"entry {expected_seq} is missing (next is {seq})" if seq > expected_seq else "seq out of order"
+                return VerifyResult(False, count, prev, expected_seq, reason, tuple(warnings))
+            if prev_hash != prev:
+                return VerifyResult(
+                    False, count, prev, seq, "previous-hash link broken (an entry was removed, inserted or rewritten)",
+                    tuple(warnings),
+                )
+            try:
+                canonical = canonical_entry(
+                    seq=seq, incident=incident, kind=kind, actor=actor, occurred_at=occurred,
+                    discovered_at=discovered, logged_at=logged, origin=origin, body_text=body_text,
+                )
+            except (TypeError, AttributeError):
+                return VerifyResult(False, count, prev, seq, "a stored field has the wrong type", tuple(warnings))
+            if chain_hash(prev, canonical) != digest:
+                return VerifyResult(
+                    False, count, prev, seq, "hash mismatch: the entry's content was changed after it was written",
+                    tuple(warnings),
+                )
+            prev, expected_seq, count = digest, seq + 1, count + 1
+        if expect_head and expect_head != prev:
+            return VerifyResult(
+                False, count, prev, count, f"chain head is {prev[:16]}…, expected {expect_head[:16]}… "
+                "(entries were removed from the end or the journal was replaced)", tuple(warnings),
+            )
+        return VerifyResult(True, count, prev, None, "", tuple(warnings))
+    except sqlite3.Error as error:
+        raise _translate(error, path) from None
+    finally:
+        conn.close()
