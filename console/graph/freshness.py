@@ -1,0 +1,58 @@
+"""How fresh each Graph source is: what the status bar says instead of crashing when Graph has trouble."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import Enum
+
+from ..timefmt import ago
+
+
+class SourceHealth(Enum):
+    WAITING = "waiting"        # no answer yet
+    FRESH = "fresh"            # last poll succeeded
+    STALE = "stale"            # last poll failed; showing the last known state
+    THROTTLED = "throttled"    # 429: waiting out Retry-After
+    DENIED = "denied"          # 401/403 or missing licence: the pane is greyed out and says why
+    OFFLINE = "offline"        # no tenant configured: journal-only mode
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """One source's state, published by its poller after every attempt."""
+
+    source: str                          # "health", "issues", "messages", "alerts", "incidents", "risky_users"
+    health: SourceHealth = SourceHealth.WAITING
+    last_success: datetime | None = None
+    last_error: str | None = None        # "429", "HTTP 503", "timeout", "truncated JSON", "403 SecurityAlert.Read.All"
+    last_error_at: datetime | None = None
+    next_attempt: datetime | None = None
+    missing_permission: str | None = None
+
+    def with_success(self, now: datetime, next_attempt: datetime) -> Freshness:
+        return replace(self, health=SourceHealth.FRESH, last_success=now, next_attempt=next_attempt,
+                       last_error=None, missing_permission=None)
+
+    def with_error(self, health: SourceHealth, reason: str, now: datetime, next_attempt: datetime | None,
+                   missing_permission: str | None = None) -> Freshness:
+        return replace(self, health=health, last_error=reason, last_error_at=now, next_attempt=next_attempt,
+                       missing_permission=missing_permission)
+
+    def describe(self, now: datetime, *, tz=None) -> str:
+        """`alerts 12 s`, `health stale since 14:02 (429, retry in 30 s)`, `risky_users denied: 403 …`."""
+        name = self.source.replace("_", " ")
+        if self.health is SourceHealth.OFFLINE:
+            return f"{name} offline"
+        if self.health is SourceHealth.WAITING:
+            return f"{name} …"
+        if self.health is SourceHealth.FRESH and self.last_success:
+            return f"{name} {ago((now - self.last_success).total_seconds())}"
+        if self.health is SourceHealth.DENIED:
+            return f"{name} denied: {self.last_error}"
+        since = self.last_success or self.last_error_at
+        since_text = since.astimezone(tz).strftime("%H:%M") if since else "start"
+        retry = ""
+        if self.next_attempt:
+            retry = f", retry in {ago(max(0.0, (self.next_attempt - now).total_seconds()))}"
+        return f"{name} stale since {since_text} ({self.last_error}{retry})"

@@ -1,0 +1,315 @@
+"""What Graph tells us, as small immutable records parsed from Graph's JSON.
+
+We parse the JSON ourselves (the SDK's raw mode), so an enum value we have never seen stays the raw
+string Graph sent and is shown as is: never None. Strings here are attacker-controlled: widgets must
+render them literally.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ..timefmt import from_iso
+
+# serviceHealthStatus values that mean "nothing is wrong for users right now".
+OPERATIONAL_STATES = frozenset(
+    {"serviceOperational", "serviceRestored", "resolved", "resolvedExternal", "falsePositive",
+     "postIncidentReviewPublished", "mitigated", "mitigatedExternal"}
+)
+SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2, "informational": 3, "unknown": 4}
+
+_TAG = re.compile(r"<[^>]+>")
+_BLOCK = re.compile(r"</?(p|div|br|li|ul|ol|h\d|tr|table)\b[^>]*>", re.IGNORECASE)
+
+
+def html_to_text(content: str) -> str:
+    """Service-health posts are HTML: keep the words and the paragraph breaks, drop every tag."""
+    text = _BLOCK.sub("\n", content or "")
+    text = html.unescape(_TAG.sub("", text))
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def _time(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return from_iso(str(value))
+    except ValueError:
+        return None
+
+
+def _str(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+@dataclass(frozen=True)
+class Post:
+    created: datetime | None
+    post_type: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ServiceIssue:
+    """A Microsoft service issue (EX123456, SP…, TM…): "is it us or Microsoft?"."""
+
+    id: str
+    title: str
+    service: str
+    feature: str
+    feature_group: str
+    classification: str     # incident | advisory | unknown strings kept
+    status: str             # serviceHealthStatus, raw
+    origin: str
+    is_resolved: bool
+    impact: str
+    started: datetime | None
+    ended: datetime | None
+    last_modified: datetime | None
+    posts: tuple[Post, ...] = ()
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_graph(cls, data: dict[str, Any]) -> ServiceIssue:
+        posts = tuple(
+            Post(_time(p.get("createdDateTime")), _str(p.get("postType")),
+                 html_to_text(_str((p.get("description") or {}).get("content"))))
+            for p in data.get("posts") or []
+        )
+        return cls(
+            id=_str(data.get("id")), title=_str(data.get("title")), service=_str(data.get("service")),
+            feature=_str(data.get("feature")), feature_group=_str(data.get("featureGroup")),
+            classification=_str(data.get("classification")), status=_str(data.get("status")),
+            origin=_str(data.get("origin")), is_resolved=bool(data.get("isResolved")),
+            impact=_str(data.get("impactDescription")), started=_time(data.get("startDateTime")),
+            ended=_time(data.get("endDateTime")), last_modified=_time(data.get("lastModifiedDateTime")),
+            posts=posts, raw=data,
+        )
+
+    def posts_newest_first(self) -> list[Post]:
+        return sorted(self.posts, key=lambda p: p.created.timestamp() if p.created else 0.0, reverse=True)
+
+
+@dataclass(frozen=True)
+class ServiceHealth:
+    """One workload's health overview: Exchange Online, SharePoint Online, Microsoft Teams, …"""
+
+    id: str
+    service: str
+    status: str
+    issue_ids: tuple[str, ...] = ()
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def operational(self) -> bool:
+        return self.status in OPERATIONAL_STATES
+
+    @classmethod
+    def from_graph(cls, data: dict[str, Any]) -> ServiceHealth:
+        issues = tuple(_str(i.get("id")) for i in data.get("issues") or [] if not i.get("isResolved"))
+        return cls(_str(data.get("id")), _str(data.get("service")), _str(data.get("status")), issues, data)
+
+
+@dataclass(frozen=True)
+class ServiceMessage:
+    """A Message center post: planned changes that may explain "it broke this morning"."""
+
+    id: str
+    title: str
+    category: str
+    severity: str
+    services: tuple[str, ...]
+    is_major_change: bool
+    started: datetime | None
+    last_modified: datetime | None
+    text: str
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_graph(cls, data: dict[str, Any]) -> ServiceMessage:
+        return cls(
+            id=_str(data.get("id")), title=_str(data.get("title")), category=_str(data.get("category")),
+            severity=_str(data.get("severity")), services=tuple(data.get("services") or ()),
+            is_major_change=bool(data.get("isMajorChange")), started=_time(data.get("startDateTime")),
+            last_modified=_time(data.get("lastModifiedDateTime")),
+            text=html_to_text(_str((data.get("body") or {}).get("content"))), raw=data,
+        )
+
+
+@dataclass(frozen=True)
+class Alert:
+    """A Defender alert (security/alerts_v2)."""
+
+    id: str
+    title: str
+    description: str
+    severity: str          # high | medium | low | informational | unknown | anything new, raw
+    status: str            # new | inProgress | resolved | …
+    category: str
+    service_source: str
+    detection_source: str
+    incident_id: str
+    created: datetime | None
+    last_updated: datetime | None
+    web_url: str
+    mitre_techniques: tuple[str, ...]
+    users: tuple[str, ...]          # UPNs named in the evidence
+    ips: tuple[str, ...]            # IP addresses named in the evidence
+    evidence: tuple[dict[str, Any], ...] = ()
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def severity_rank(self) -> int:
+        return SEVERITY_ORDER.get(self.severity, 5)
+
+    @classmethod
+    def from_graph(cls, data: dict[str, Any]) -> Alert:
+        evidence = tuple(e for e in data.get("evidence") or [] if isinstance(e, dict))
+        users, ips = [], []
+        for item in evidence:
+            account = item.get("userAccount") or {}
+            upn = account.get("userPrincipalName")
+            if upn and upn not in users:
+                users.append(_str(upn))
+            ip = item.get("ipAddress")
+            if ip and ip not in ips:
+                ips.append(_str(ip))
+        return cls(
+            id=_str(data.get("id")), title=_str(data.get("title")), description=_str(data.get("description")),
+            severity=_str(data.get("severity")) or "unknown", status=_str(data.get("status")) or "unknown",
+            category=_str(data.get("category")), service_source=_str(data.get("serviceSource")),
+            detection_source=_str(data.get("detectionSource")), incident_id=_str(data.get("incidentId")),
+            created=_time(data.get("createdDateTime")), last_updated=_time(data.get("lastUpdateDateTime")),
+            web_url=_str(data.get("alertWebUrl")), mitre_techniques=tuple(map(str, data.get("mitreTechniques") or ())),
+            users=tuple(users), ips=tuple(ips), evidence=evidence, raw=data,
+        )
+
+
+@dataclass(frozen=True)
+class SecurityIncident:
+    """A Defender incident (security/incidents): a group of related alerts."""
+
+    id: str
+    display_name: str
+    severity: str
+    status: str
+    classification: str
+    determination: str
+    created: datetime | None
+    last_updated: datetime | None
+    web_url: str
+    assigned_to: str
+    alert_ids: tuple[str, ...] = ()
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_graph(cls, data: dict[str, Any]) -> SecurityIncident:
+        return cls(
+            id=_str(data.get("id")), display_name=_str(data.get("displayName")),
+            severity=_str(data.get("severity")) or "unknown", status=_str(data.get("status")),
+            classification=_str(data.get("classification")), determination=_str(data.get("determination")),
+            created=_time(data.get("createdDateTime")), last_updated=_time(data.get("lastUpdateDateTime")),
+            web_url=_str(data.get("incidentWebUrl")), assigned_to=_str(data.get("assignedTo")),
+            alert_ids=tuple(_str(a.get("id")) for a in data.get("alerts") or [] if isinstance(a, dict)), raw=data,
+        )
+
+
+@dataclass(frozen=True)
+class RiskyUser:
+    id: str
+    upn: str
+    display_name: str
+    risk_level: str
+    risk_state: str
+    risk_detail: str
+    last_updated: datetime | None
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_graph(cls, data: dict[str, Any]) -> RiskyUser:
+        return cls(
+            id=_str(data.get("id")), upn=_str(data.get("userPrincipalName")),
+            display_name=_str(data.get("userDisplayName")), risk_level=_str(data.get("riskLevel")),
+            risk_state=_str(data.get("riskState")), risk_detail=_str(data.get("riskDetail")),
+            last_updated=_time(data.get("riskLastUpdatedDateTime")), raw=data,
+        )
+
+
+@dataclass(frozen=True)
+class SignIn:
+    id: str
+    created: datetime | None
+    upn: str
+    app: str
+    ip: str
+    location: str
+    error_code: int
+    failure_reason: str
+    client_app: str
+    risk_level: str
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def succeeded(self) -> bool:
+        return self.error_code == 0
+
+    @classmethod
+    def from_graph(cls, data: dict[str, Any]) -> SignIn:
+        status = data.get("status") or {}
+        loc = data.get("location") or {}
+        location = ", ".join(_str(loc.get(k)) for k in ("city", "countryOrRegion") if loc.get(k))
+        return cls(
+            id=_str(data.get("id")), created=_time(data.get("createdDateTime")),
+            upn=_str(data.get("userPrincipalName")), app=_str(data.get("appDisplayName")),
+            ip=_str(data.get("ipAddress")), location=location, error_code=int(status.get("errorCode") or 0),
+            failure_reason=_str(status.get("failureReason")), client_app=_str(data.get("clientAppUsed")),
+            risk_level=_str(data.get("riskLevelDuringSignIn")), raw=data,
+        )
+
+
+@dataclass(frozen=True)
+class DirectoryAudit:
+    id: str
+    at: datetime | None
+    activity: str
+    category: str
+    result: str
+    initiated_by: str
+    targets: tuple[str, ...]
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_graph(cls, data: dict[str, Any]) -> DirectoryAudit:
+        initiated = data.get("initiatedBy") or {}
+        who = (initiated.get("user") or {}).get("userPrincipalName") or (initiated.get("app") or {}).get(
+            "displayName"
+        )
+        targets = tuple(
+            _str(t.get("userPrincipalName") or t.get("displayName") or t.get("id"))
+            for t in data.get("targetResources") or []
+        )
+        return cls(
+            id=_str(data.get("id")), at=_time(data.get("activityDateTime")),
+            activity=_str(data.get("activityDisplayName")), category=_str(data.get("category")),
+            result=_str(data.get("result")), initiated_by=_str(who), targets=targets, raw=data,
+        )
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    upn: str
+    display_name: str
+    account_enabled: bool | None
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_graph(cls, data: dict[str, Any]) -> User:
+        enabled = data.get("accountEnabled")
+        return cls(_str(data.get("id")), _str(data.get("userPrincipalName")), _str(data.get("displayName")),
+                   None if enabled is None else bool(enabled), data)
