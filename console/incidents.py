@@ -1,0 +1,248 @@
+"""Incidents, roles and tasks as projections of the journal: rebuilt by folding entries, never stored apart.
+
+The journal is the source of truth; `IncidentBook.apply(entry)` is the only place that knows how an entry
+changes an incident, so the console, `warroom status`, the review screens and reports all agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from .journal import Entry, Journal, kinds
+from .timefmt import from_iso
+
+SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
+# Minutes between stakeholder updates by severity (seeds: regular updates; configurable as updates.sevN_minutes).
+DEFAULT_CADENCE_MINUTES = {"SEV1": 30, "SEV2": 60, "SEV3": 240, "SEV4": 1440}
+UNASSESSED_CADENCE_MINUTES = 30  # before assessment, the initial notification is due quickly
+TASK_STATES = ("open", "doing", "blocked", "done", "skipped")
+CATEGORIES = ("service-outage", "security-incident", "data-loss", "business-continuity")
+ROLE_NAMES = {
+    "incident_commander": "Incident commander",
+    "communications_lead": "Communications lead",
+    "scribe": "Scribe",
+    "service_owner": "Service owner",
+    "security_team": "Security team",
+    "external_vendor": "External vendor",
+    "microsoft_support_case": "Microsoft support case",
+}
+
+
+@dataclass
+class Task:
+    id: str
+    text: str
+    role: str | None = None
+    owner: str | None = None
+    status: str = "open"
+    blockers: str = ""
+    playbook: str | None = None
+    step: str | None = None
+    check: dict[str, Any] | None = None
+    action: str | None = None
+    added_at: datetime | None = None
+    updated_at: datetime | None = None
+    done_at: datetime | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.status in ("done", "skipped")
+
+
+@dataclass
+class Incident:
+    id: str
+    title: str
+    category: str
+    declared_at: datetime
+    declared_by: str
+    services: list[str] = field(default_factory=list)
+    source: dict[str, Any] | None = None
+    playbook: str | None = None
+    severity: str | None = None
+    severity_reasoning: str = ""
+    status: str = "declared"
+    roles: dict[str, str] = field(default_factory=dict)
+    links: list[dict[str, Any]] = field(default_factory=list)
+    tasks: dict[str, Task] = field(default_factory=dict)
+    updates_sent: list[datetime] = field(default_factory=list)
+    status_changes: list[tuple[datetime, str]] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)   # impact analysis, resources, estimate…
+    closed_at: datetime | None = None
+    summary: str = ""
+    last_seq: int = 0
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+    @property
+    def commander(self) -> str | None:
+        return self.roles.get("incident_commander")
+
+    def cadence(self, minutes_by_severity: dict[str, int] | None = None) -> timedelta:
+        table = {**DEFAULT_CADENCE_MINUTES, **(minutes_by_severity or {})}
+        minutes = table.get(self.severity or "", UNASSESSED_CADENCE_MINUTES)
+        return timedelta(minutes=minutes)
+
+    def next_update_due(self, minutes_by_severity: dict[str, int] | None = None) -> datetime | None:
+        """When the next stakeholder update is due: the last one sent (or the declaration) plus the cadence."""
+        if not self.is_open:
+            return None
+        last = self.updates_sent[-1] if self.updates_sent else self.declared_at
+        return last + self.cadence(minutes_by_severity)
+
+    def reached(self, status: str) -> datetime | None:
+        """When the incident first reached a status (for time-to-contain and time-to-resolve)."""
+        return next((at for at, name in self.status_changes if name == status), None)
+
+    def next_task_id(self) -> str:
+        return f"T{len(self.tasks) + 1}"
+
+
+@dataclass
+class IncidentBook:
+    """Every incident in a journal, kept current by applying entries in order."""
+
+    incidents: dict[str, Incident] = field(default_factory=dict)
+    last_seq: int = 0
+
+    @classmethod
+    async def load(cls, journal: Journal) -> IncidentBook:
+        book = cls()
+        async for entry in journal.iter_entries(kinds=INCIDENT_KINDS):
+            book.apply(entry)
+        return book
+
+    def open_incidents(self) -> list[Incident]:
+        return sorted((i for i in self.incidents.values() if i.is_open), key=lambda i: i.declared_at)
+
+    def current(self) -> Incident | None:
+        """The incident the console is about: the most recently declared open one."""
+        open_ = self.open_incidents()
+        return open_[-1] if open_ else None
+
+    def new_id(self, now: datetime) -> str:
+        prefix = f"INC-{now:%Y%m%d}-"
+        taken = [int(i[len(prefix):]) for i in self.incidents if i.startswith(prefix) and i[len(prefix):].isdigit()]
+        return f"{prefix}{max(taken, default=0) + 1:02d}"
+
+    def apply(self, entry: Entry) -> str | None:
+        """Fold one entry in; returns the id of the incident it changed, if any."""
+        self.last_seq = max(self.last_seq, entry.seq)
+        if entry.incident is None or entry.kind not in INCIDENT_KINDS:
+            return None
+        body, at = entry.body, from_iso(entry.occurred_at)
+        if entry.kind == kinds.INCIDENT_DECLARED:
+            self.incidents[entry.incident] = Incident(
+                id=entry.incident,
+                title=str(body.get("title", "")),
+                category=str(body.get("category", "")),
+                declared_at=at,
+                declared_by=entry.actor,
+                services=list(body.get("services") or []),
+                source=body.get("source"),
+                playbook=body.get("playbook"),
+                severity=body.get("severity"),
+                roles=dict(body.get("roles") or {}),
+                last_seq=entry.seq,
+            )
+            return entry.incident
+        incident = self.incidents.get(entry.incident)
+        if incident is None:
+            return None
+        incident.last_seq = entry.seq
+        handler = _HANDLERS.get(entry.kind)
+        if handler:
+            handler(incident, body, at, entry)
+        return incident.id
+
+
+def _updated(incident: Incident, body: dict[str, Any], at: datetime, entry: Entry) -> None:
+    for key, value in (body.get("changes") or {}).items():
+        if key in ("title", "category", "services", "playbook"):
+            setattr(incident, key, value)
+        else:
+            incident.details[key] = value
+
+
+def _severity(incident: Incident, body: dict[str, Any], at: datetime, entry: Entry) -> None:
+    incident.severity = body.get("severity")
+    incident.severity_reasoning = str(body.get("reasoning", ""))
+    if body.get("override_reason"):
+        incident.severity_reasoning += f" (override: {body['override_reason']})"
+
+
+def _role(incident: Incident, body: dict[str, Any], at: datetime, entry: Entry) -> None:
+    role, person = body.get("role"), body.get("person")
+    if role:
+        if person:
+            incident.roles[role] = person
+        else:
+            incident.roles.pop(role, None)
+
+
+def _linked(incident: Incident, body: dict[str, Any], at: datetime, entry: Entry) -> None:
+    incident.links.append(dict(body))
+
+
+def _status(incident: Incident, body: dict[str, Any], at: datetime, entry: Entry) -> None:
+    incident.status = str(body.get("status", incident.status))
+    incident.status_changes.append((at, incident.status))
+
+
+def _closed(incident: Incident, body: dict[str, Any], at: datetime, entry: Entry) -> None:
+    incident.closed_at = at
+    incident.summary = str(body.get("summary", ""))
+    incident.status = "closed"
+    incident.status_changes.append((at, "closed"))
+
+
+def _task_added(incident: Incident, body: dict[str, Any], at: datetime, entry: Entry) -> None:
+    task_id = str(body.get("task_id") or incident.next_task_id())
+    incident.tasks[task_id] = Task(
+        id=task_id,
+        text=str(body.get("text", "")),
+        role=body.get("role"),
+        owner=body.get("owner"),
+        playbook=body.get("playbook"),
+        step=body.get("step"),
+        check=body.get("check"),
+        action=body.get("action"),
+        added_at=at,
+        updated_at=at,
+    )
+
+
+def _task_updated(incident: Incident, body: dict[str, Any], at: datetime, entry: Entry) -> None:
+    task = incident.tasks.get(str(body.get("task_id")))
+    if task is None:
+        return
+    for key in ("status", "owner", "blockers", "text"):
+        if key in body:
+            setattr(task, key, body[key])
+    task.updated_at = at
+    if task.done and task.done_at is None:
+        task.done_at = at
+    elif not task.done:
+        task.done_at = None
+
+
+def _comms_sent(incident: Incident, body: dict[str, Any], at: datetime, entry: Entry) -> None:
+    incident.updates_sent.append(at)
+
+
+_HANDLERS = {
+    kinds.INCIDENT_UPDATED: _updated,
+    kinds.INCIDENT_SEVERITY: _severity,
+    kinds.INCIDENT_ROLE: _role,
+    kinds.INCIDENT_LINKED: _linked,
+    kinds.INCIDENT_STATUS: _status,
+    kinds.INCIDENT_CLOSED: _closed,
+    kinds.TASK_ADDED: _task_added,
+    kinds.TASK_UPDATED: _task_updated,
+    kinds.COMMS_SENT: _comms_sent,
+}
+INCIDENT_KINDS = (kinds.INCIDENT_DECLARED, *_HANDLERS)
