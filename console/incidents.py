@@ -112,8 +112,10 @@ class IncidentBook:
     @classmethod
     async def load(cls, journal: Journal) -> IncidentBook:
         book = cls()
+        head, _ = await journal.head()
         async for entry in journal.iter_entries(kinds=INCIDENT_KINDS):
             book.apply(entry)
+        book.last_seq = max(book.last_seq, head)  # entries of other kinds up to here need no folding
         return book
 
     def open_incidents(self) -> list[Incident]:
