@@ -19,12 +19,12 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
 
 
 def run_console(ctx: Context) -> int:
-    from ..app import run_console as run  # noqa: PLC0415 - the UI stack loads only for the console
+    from ..app import run_console as run
 
     return run(ctx)
 
 
 def run_demo(ctx: Context) -> int:
-    from ..app import run_demo as run  # noqa: PLC0415
+    from ..app import run_demo as run
 
     return run(ctx)

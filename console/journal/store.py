@@ -220,6 +220,10 @@ class Journal:
                 f"{self.path}: journal schema version {version} is newer than this warroom understands "
                 f"({LATEST_VERSION}); upgrade warroom. The file was not modified."
             )
+        if version == 0 and await self._scalar("SELECT count(*) FROM sqlite_master"):
+            raise JournalCorrupt(
+                f"{self.path}: an SQLite database but not a warroom journal; refusing to change it"
+            )
         if self.readonly:
             if version == 0:
                 raise JournalCorrupt(f"{self.path}: empty or not a warroom journal")
@@ -500,6 +504,8 @@ def verify_file(path: str | os.PathLike[str], *, expect_head: str | None = None,
             if name not in triggers:
                 warnings.append(f"append-only trigger {name} is missing: someone removed it")
         expected_seq, prev, count = 1, GENESIS, 0
+        # A head recorded earlier must appear somewhere in the chain: later entries are fine, a cut tail is not.
+        head_found = not expect_head or expect_head == GENESIS
         for row in _iter_rows(conn):
             seq, incident, kind, actor, occurred, discovered, logged, origin, body_text, prev_hash, digest = row
             if seq != expected_seq:
@@ -523,10 +529,13 @@ def verify_file(path: str | os.PathLike[str], *, expect_head: str | None = None,
                     tuple(warnings),
                 )
             prev, expected_seq, count = digest, seq + 1, count + 1
-        if expect_head and expect_head != prev:
+            if digest == expect_head:
+                head_found = True
+        if not head_found:
             return VerifyResult(
-                False, count, prev, count, f"chain head is {prev[:16]}…, expected {expect_head[:16]}… "
-                "(entries were removed from the end or the journal was replaced)", tuple(warnings),
+                False, count, prev, count + 1, f"the recorded head {expect_head[:16]}… is not in the chain "
+                f"(head is now {prev[:16]}…): entries were removed from the end or the journal was replaced",
+                tuple(warnings),
             )
         return VerifyResult(True, count, prev, None, "", tuple(warnings))
     except sqlite3.Error as error:
