@@ -19,7 +19,10 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         description="Exit 0 when the journal is intact; otherwise print the first bad entry and why, exit 1.",
     )
     verify.add_argument("path", nargs="?", help="journal file (default: the configured journal)")
-    verify.add_argument("--head", metavar="HASH", help="also require this chain head (detects a truncated tail)")
+    verify.add_argument(
+        "--head", metavar="HASH",
+        help="a chain head recorded earlier: it must still be in the chain (detects a cut tail)"
+    )
     verify.set_defaults(handler=run_verify)
 
     stats = actions.add_parser("stats", parents=[common], help="entries, incidents, size, first and last time")

@@ -34,7 +34,7 @@ from .errors import (
 from .guard import refuse_secrets
 from .schema import LATEST_VERSION, MIGRATIONS
 
-BUSY_TIMEOUT_MS = 15_000
+BUSY_TIMEOUT_MS = 15_000  # read at each open: tests patch it to fail fast
 SQLITE_HEADER = b"SQLite format 3\x00"
 _COLUMNS = "seq, incident, kind, actor, occurred_at, discovered_at, logged_at, origin, body, prev_hash, hash"
 
@@ -134,7 +134,7 @@ def _translate(error: sqlite3.Error, path: Path) -> JournalError:
     lowered = text.lower()
     if "locked" in lowered or "busy" in lowered:
         return JournalLocked(
-            f"{path}: the journal is locked by another process (waited {BUSY_TIMEOUT_MS // 1000} s); "
+            f"{path}: the journal is locked by another process (waited {BUSY_TIMEOUT_MS / 1000:g} s); "
             "another warroom or a `sqlite3` shell holds a write transaction"
         )
     if "disk is full" in lowered or "database or disk is full" in lowered:
@@ -194,7 +194,7 @@ class Journal:
     async def open(
         cls, path: str | os.PathLike[str], *, actor: str = "unknown", readonly: bool = False, create: bool = True
     ) -> Journal:
-        path = Path(path).expanduser()
+        path = Path(path).expanduser()  # noqa: ASYNC240 - no I/O: expands ~ from the environment
         _check_file(path, create=create and not readonly)
         try:
             db = await aiosqlite.connect(_sqlite_uri(path, readonly), uri=True, isolation_level=None)
@@ -479,7 +479,9 @@ def _iter_rows(conn: sqlite3.Connection, batch: int = 20_000) -> Iterator[tuple[
         yield from rows
 
 
-def verify_file(path: str | os.PathLike[str], *, expect_head: str | None = None, full_check: bool = True) -> VerifyResult:
+def verify_file(
+    path: str | os.PathLike[str], *, expect_head: str | None = None, full_check: bool = True
+) -> VerifyResult:
     """SQLite integrity plus the whole hash chain. Names the first bad entry and why."""
     path = Path(path)
     _check_file(path, create=False)
@@ -509,8 +511,11 @@ def verify_file(path: str | os.PathLike[str], *, expect_head: str | None = None,
         for row in _iter_rows(conn):
             seq, incident, kind, actor, occurred, discovered, logged, origin, body_text, prev_hash, digest = row
             if seq != expected_seq:
-                reason = f"entry {expected_seq} is missing (next is {seq})" if seq > expected_seq else "seq out of order"
-                return VerifyResult(False, count, prev, expected_seq, reason, tuple(warnings))
+                if seq > expected_seq:
+                    reason, bad = f"entry {expected_seq} is missing (next is {seq})", expected_seq
+                else:  # rows come sorted by a unique key, so only a renumbered entry (0, -1...) lands here
+                    reason, bad = f"an entry is numbered {seq}, before entry {expected_seq}", seq
+                return VerifyResult(False, count, prev, bad, reason, tuple(warnings))
             if prev_hash != prev:
                 return VerifyResult(
                     False, count, prev, seq, "previous-hash link broken (an entry was removed, inserted or rewritten)",
