@@ -1,0 +1,73 @@
+"""Helpers for the journal tests: build a journal, and tamper with it the way an attacker with a shell would."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from warroom.console.journal import Draft, Entry, Journal, sha256_text
+
+COLUMNS = (
+    "seq", "incident", "kind", "actor", "occurred_at", "discovered_at", "logged_at", "origin", "body",
+    "prev_hash", "hash",
+)
+TRIGGERS = ("entries_refuse_update", "entries_refuse_delete")
+WARROOM = Path(sys.executable).parent / "warroom"  # the installed console script, as a responder runs it
+
+
+def build(path: Path, count: int, *, incident: str | None = "INC-1", origin_every: int = 0) -> list[Entry]:
+    """A journal of `count` notes, some with an incident and an origin, so every column holds something."""
+
+    async def write() -> list[Entry]:
+        drafts = [
+            Draft(
+                "note",
+                {"text": f"note {n}: mailbox rule forwards to evil@example.com", "n": n},
+                incident if n % 2 else None,
+                origin=sha256_text(str(n)) if origin_every and n % origin_every == 0 else None,
+            )
+            for n in range(1, count + 1)
+        ]
+        async with await Journal.open(path, actor="alex") as journal:
+            return await journal.append_many(drafts)
+
+    return asyncio.run(write())
+
+
+def tamper(path: Path, sql: str, params: Sequence[Any] = (), *, drop_triggers: bool = True) -> None:
+    """What an attacker does: open the file with plain sqlite3, drop the append-only triggers, change rows."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        if drop_triggers:
+            for name in TRIGGERS:
+                conn.execute(f"DROP TRIGGER IF EXISTS {name}")
+        conn.execute(sql, tuple(params))
+    finally:
+        conn.close()
+
+
+def row(path: Path, seq: int) -> dict[str, Any]:
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        values = conn.execute(f"SELECT {', '.join(COLUMNS)} FROM entries WHERE seq = ?", (seq,)).fetchone()
+    finally:
+        conn.close()
+    return dict(zip(COLUMNS, values, strict=True))
+
+
+def warroom(*args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run the real `warroom` command line in a subprocess, as a responder would."""
+    return subprocess.run(
+        [str(WARROOM), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+    )
