@@ -1,0 +1,67 @@
+"""What can go wrong talking to Graph, as typed errors the pollers and commands turn into a stale state.
+
+Light on purpose (no SDK import): the UI and the watcher catch these without loading msgraph.
+"""
+
+from __future__ import annotations
+
+from .auth import SignInRequired
+
+
+class GraphError(Exception):
+    """A Graph request failed; `reason` is the short text a status bar shows."""
+
+    def __init__(self, reason: str, *, status: int | None = None, request_id: str | None = None,
+                 code: str | None = None, message: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+        self.request_id = request_id
+        self.code = code            # Graph's error.code, as sent (hostile: print literally)
+        self.message = message      # Graph's error.message, as sent
+
+
+class GraphThrottled(GraphError):
+    """429: wait `retry_after` seconds (None when Graph did not say) before asking that source again."""
+
+    def __init__(self, reason: str, *, retry_after: float | None, **kw) -> None:
+        super().__init__(reason, **kw)
+        self.retry_after = retry_after
+
+
+class GraphUnavailable(GraphError):
+    """5xx, timeout, connection refused, truncated JSON, an HTML error page: try again later."""
+
+    def __init__(self, reason: str, *, retry_after: float | None = None, **kw) -> None:
+        super().__init__(reason, **kw)
+        self.retry_after = retry_after
+
+
+class GraphDenied(GraphError):
+    """401/403: `permission` names what the app registration lacks; `licence`/`role` when that is the cause."""
+
+    def __init__(self, reason: str, *, permission: str | None = None, licence: bool = False,
+                 role: bool = False, **kw) -> None:
+        super().__init__(reason, **kw)
+        self.permission = permission
+        self.licence = licence
+        self.role = role
+
+
+class GraphNotFound(GraphError):
+    """404: the object (or, in some clouds, the whole API) does not exist."""
+
+
+class GraphRejected(GraphError):
+    """Another 4xx (400, 409, 412…): the request itself was wrong; retrying will not help."""
+
+
+__all__ = [
+    "GraphDenied",
+    "GraphError",
+    "GraphNotFound",
+    "GraphRejected",
+    "GraphThrottled",
+    "GraphUnavailable",
+    "SignInRequired",
+]

@@ -1,0 +1,349 @@
+"""The one way requests reach Graph: msgraph-sdk's auth and middleware, our own JSON, paging and errors.
+
+Raw mode: the SDK builds the request (`to_get_request_information`) and sends it with its auth provider
+and middleware, but a response handler hands us the HTTP response untouched. So the first request does
+not import the SDK's ~1,200 model modules on the event loop, an enum value Graph added last week stays a
+string, and every failure (429, 5xx, truncated JSON, an HTML page from a proxy) becomes a typed error.
+
+Retries, deliberately: the SDK's RetryHandler is switched off for every request. For GETs the poller
+retries, honouring Retry-After exactly and updating Freshness after every attempt; a POST or PATCH is
+never retried, so a containment action runs at most once per confirmation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import httpx
+from kiota_abstractions.method import Method
+from kiota_abstractions.request_information import RequestInformation
+from kiota_abstractions.response_handler import ResponseHandler
+from kiota_http.middleware.options import ResponseHandlerOption, RetryHandlerOption
+
+from ..timefmt import utc_now
+from .auth import Session, SignInRequired
+from .clouds import Endpoint
+from .errors import (
+    GraphDenied,
+    GraphError,
+    GraphNotFound,
+    GraphRejected,
+    GraphThrottled,
+    GraphUnavailable,
+)
+from .sources import SOURCES, Source, permission_for
+
+CONNECT_TIMEOUT_S = 10.0
+READ_TIMEOUT_S = 30.0
+MAX_PAGES = 10_000          # a nextLink loop from a broken proxy must end
+NO_RETRY = RetryHandlerOption(delay=0, max_retries=0, should_retry=False)
+_LICENCE_HINTS = re.compile(r"premium|licen[cs]e|NonPremium|P1|P2|subscription", re.IGNORECASE)
+_ROLE_HINTS = re.compile(r"\brole\b|roles|Authorization_RequestDenied|insufficient privileges", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class GraphResponse:
+    status: int
+    json: Any                  # parsed body, or None for 204
+    request_id: str | None
+
+
+@dataclass(frozen=True)
+class RequestPreview:
+    """Exactly what will be sent, for the confirmation dialog and the journal's `action` entry."""
+
+    method: str
+    url: str
+    body: str | None           # the JSON text, byte for byte what goes on the wire
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"method": self.method, "url": self.url, "body": self.body}
+
+
+class _HandOverResponse(ResponseHandler):
+    """Return the httpx response as is: we classify status codes and parse JSON ourselves."""
+
+    async def handle_response_async(self, response: Any, error_map: Any) -> Any:
+        return response
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Retry-After as seconds (a number or an HTTP date); None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (moment - utc_now()).total_seconds())
+
+
+def _request_id(response: httpx.Response, body: Any) -> str | None:
+    for header in ("request-id", "client-request-id", "x-ms-request-id"):
+        if response.headers.get(header):
+            return response.headers[header]
+    if isinstance(body, dict):
+        inner = (body.get("error") or {}).get("innerError") or {}
+        if isinstance(inner, dict):
+            return inner.get("request-id") or inner.get("requestId")
+    return None
+
+
+def _parse_body(response: httpx.Response) -> Any:
+    """JSON or a GraphUnavailable that says what came back instead (an HTML page, half a document)."""
+    content = response.content
+    if not content.strip():
+        return None
+    kind = response.headers.get("content-type", "").lower()
+    if "html" in kind or content.lstrip()[:1] == b"<":
+        raise GraphUnavailable(f"HTML page instead of JSON (HTTP {response.status_code})",
+                               status=response.status_code, request_id=_request_id(response, None))
+    try:
+        return json.loads(content)
+    except (ValueError, UnicodeDecodeError):
+        raise GraphUnavailable(f"truncated JSON (HTTP {response.status_code}, {len(content)} bytes)",
+                               status=response.status_code, request_id=_request_id(response, None)) from None
+
+
+def _graph_error(body: Any) -> tuple[str | None, str | None]:
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return None, None
+    code, message = error.get("code"), error.get("message")
+    return (str(code) if code is not None else None, str(message) if message is not None else None)
+
+
+def classify(response: httpx.Response, method: str, path: str) -> GraphError:
+    """A failed response as a typed error; never raises while doing so."""
+    status = response.status_code
+    try:
+        body = _parse_body(response)
+    except GraphUnavailable as unreadable:
+        body = None
+        if status < 500 and status not in (401, 403, 404, 429):
+            return unreadable
+    code, message = _graph_error(body)
+    request_id = _request_id(response, body)
+    common = {"status": status, "request_id": request_id, "code": code, "message": message}
+    retry_after = retry_after_seconds(response.headers.get("retry-after"))
+    if status == 429:
+        return GraphThrottled("429", retry_after=retry_after, **common)
+    if status in (401, 403):
+        permission = permission_for(method, path)
+        text = f"{code or ''} {message or ''}"
+        licence = status == 403 and bool(_LICENCE_HINTS.search(text))
+        role = status == 403 and not licence and bool(_ROLE_HINTS.search(text)) and "permission" not in text.lower()
+        if status == 401:
+            reason = "401 sign-in rejected"
+        elif licence:
+            reason = "403 missing licence"
+        elif role:
+            reason = "403 missing role"
+        else:
+            reason = f"403 {permission}" if permission else "403 forbidden"
+        return GraphDenied(reason, permission=permission, licence=licence, role=role, **common)
+    if status == 404:
+        return GraphNotFound(f"404 {code or 'not found'}", **common)
+    if status >= 500 or status == 408:
+        if body is None and response.content.strip():
+            kind = "HTML page" if b"<" in response.content[:64] else "unreadable body"
+            return GraphUnavailable(f"HTTP {status} ({kind})", retry_after=retry_after, **common)
+        return GraphUnavailable(f"HTTP {status}", retry_after=retry_after, **common)
+    return GraphRejected(f"HTTP {status} {code or ''}".strip(), **common)
+
+
+class GraphGateway:
+    """One `GraphServiceClient` for the session; every Graph call in the console goes through here."""
+
+    def __init__(self, endpoint: Endpoint, session: Session, *, client: Any | None = None,
+                 timeout: httpx.Timeout | None = None) -> None:
+        from kiota_authentication_azure.azure_identity_authentication_provider import (
+            AzureIdentityAuthenticationProvider,
+        )
+        from msgraph import GraphRequestAdapter, GraphServiceClient
+        from msgraph.graph_request_adapter import options as sdk_options
+        from msgraph_core import GraphClientFactory
+
+        self.endpoint = endpoint
+        self.session = session
+        if client is None:
+            # Allowed hosts = exactly the host we call: a host missing here gets no Authorization header.
+            auth = AzureIdentityAuthenticationProvider(
+                session, None, scopes=endpoint.scopes, allowed_hosts=endpoint.allowed_hosts
+            )
+            http = httpx.AsyncClient(
+                base_url=endpoint.base_url,
+                timeout=timeout or httpx.Timeout(READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S),
+            )
+            options = {**sdk_options, NO_RETRY.get_key(): NO_RETRY}
+            http = GraphClientFactory.create_with_default_middleware(client=http, options=options)
+            adapter = GraphRequestAdapter(auth, client=http)
+            adapter.base_url = endpoint.base_url
+            client = GraphServiceClient(request_adapter=adapter)
+        self.client = client
+        self.adapter = client.request_adapter
+        self.requests_sent = 0
+
+    @property
+    def base_url(self) -> str:
+        return self.endpoint.base_url
+
+    async def close(self) -> None:
+        http = getattr(self.adapter, "_http_client", None)
+        if http is not None:
+            await http.aclose()
+        await self.session.close()
+
+    async def __aenter__(self) -> GraphGateway:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # -- building requests ----------------------------------------------------------------------
+
+    def url_for(self, path: str) -> str:
+        if path.startswith(("http://", "https://")):
+            return path
+        return self.base_url + "/" + path.lstrip("/")
+
+    def describe_request(self, method: str, path: str, body: Any | None = None) -> RequestPreview:
+        """The exact method, absolute URL and JSON body text `send` will use."""
+        text = None if body is None else json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+        return RequestPreview(method.upper(), self.url_for(path), text)
+
+    def _source_request(self, source: Source, params: dict[str, str]) -> RequestInformation:
+        info = source.builder(self.client).to_get_request_information()
+        for name, value in params.items():
+            info.query_parameters[quote(name, safe="")] = value
+        return info
+
+    def _check_next_link(self, link: str) -> str:
+        """A nextLink must stay on our host: a hostile one must not steer us (or a token) elsewhere."""
+        ours, theirs = urlsplit(self.base_url), urlsplit(link)
+        if (theirs.scheme, theirs.netloc) != (ours.scheme, ours.netloc):
+            raise GraphUnavailable(f"nextLink points to another host ({theirs.netloc[:80]})")
+        return link
+
+    # -- sending --------------------------------------------------------------------------------
+
+    async def _send(self, info: RequestInformation) -> httpx.Response:
+        from msgraph.generated.models.o_data_errors.o_data_error import ODataError
+
+        info.add_request_options([ResponseHandlerOption(_HandOverResponse()), NO_RETRY])
+        info.headers.try_add("Prefer", "include-unknown-enum-members")
+        self.requests_sent += 1
+        try:
+            return await self.adapter.send_primitive_async(info, "bytes", {"XXX": ODataError})
+        except SignInRequired:
+            raise
+        except httpx.TimeoutException:
+            raise GraphUnavailable("timeout") from None
+        except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as error:
+            raise GraphUnavailable(f"connection failed ({type(error).__name__})") from None
+        except httpx.HTTPError as error:
+            raise GraphUnavailable(f"HTTP transport error ({type(error).__name__})") from None
+
+    async def _get(self, info: RequestInformation, path: str) -> tuple[Any, str | None]:
+        """GET once; on 401 drop the cached token and try exactly once more with a new one."""
+        for attempt in (1, 2):
+            response = await self._send(info)
+            if response.status_code == 401 and attempt == 1:
+                self.session.invalidate()
+                continue
+            if not response.is_success:
+                raise classify(response, "GET", path)
+            body = _parse_body(response)
+            return body, _request_id(response, body)
+        raise AssertionError("unreachable")
+
+    async def pages(self, source: Source | str, params: dict[str, str] | None = None,
+                    *, path: str | None = None) -> AsyncIterator[list[dict[str, Any]]]:
+        """Each page's `value` list, following @odata.nextLink ourselves (empty pages included)."""
+        if isinstance(source, str):
+            source = SOURCES[source]
+        query = dict(source.params)
+        if source.page_size:
+            query.setdefault("$top", str(source.page_size))
+        query.update(params or {})
+        info = self._source_request(source, query)
+        where = path or source.path
+        for _ in range(MAX_PAGES):
+            body, _ = await self._get(info, where)
+            if not isinstance(body, dict) or not isinstance(body.get("value", []), list):
+                raise GraphUnavailable("unexpected JSON shape (no value list)")
+            yield [item for item in body.get("value", []) if isinstance(item, dict)]
+            link = body.get("@odata.nextLink")
+            if not link:
+                return
+            info = RequestInformation(Method.GET)
+            info.url = self._check_next_link(str(link))
+            info.headers.try_add("Accept", "application/json")
+        raise GraphUnavailable(f"more than {MAX_PAGES} pages: stopped following nextLink")
+
+    async def collect(self, source: Source | str, params: dict[str, str] | None = None) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        async for page in self.pages(source, params):
+            items.extend(page)
+        return items
+
+    async def get_json(self, path: str, params: dict[str, str] | None = None) -> Any:
+        """A GET outside the watched sources (/me, /organization, audit logs for one user)."""
+        info = RequestInformation(Method.GET)
+        url = self.url_for(path)
+        if params:
+            query = "&".join(f"{quote(k, safe='$')}={quote(v, safe='')}" for k, v in params.items())
+            url += ("&" if "?" in url else "?") + query
+        info.url = url
+        info.headers.try_add("Accept", "application/json")
+        body, _ = await self._get(info, path)
+        return body
+
+    async def get_all(self, path: str, params: dict[str, str] | None = None, *, limit: int = 1000) -> list[dict]:
+        """Follow nextLinks of an arbitrary collection, up to `limit` items."""
+        body = await self.get_json(path, params)
+        items: list[dict] = []
+        for _ in range(MAX_PAGES):
+            if not isinstance(body, dict):
+                raise GraphUnavailable("unexpected JSON shape (no value list)")
+            items.extend(item for item in body.get("value") or [] if isinstance(item, dict))
+            link = body.get("@odata.nextLink")
+            if len(items) >= limit or not link:
+                return items[:limit]
+            body = await self.get_json(self._check_next_link(str(link)))
+        return items[:limit]
+
+    async def send(self, method: str, path: str, body: Any | None = None) -> GraphResponse:
+        """A containment action: sent exactly once. Never retried, not even after a 401 or 429."""
+        preview = self.describe_request(method, path, body)
+        info = RequestInformation(Method[preview.method])
+        info.url = preview.url
+        info.headers.try_add("Accept", "application/json")
+        if preview.body is not None:
+            info.set_stream_content(preview.body.encode("utf-8"), "application/json")
+            info.headers.try_add("Content-Type", "application/json")
+        response = await self._send(info)
+        if response.status_code == 401:
+            self.session.invalidate()      # the next action asks for a new token; this one is not resent
+        if not response.is_success:
+            raise classify(response, preview.method, path)
+        parsed = _parse_body(response) if response.status_code != 204 else None
+        return GraphResponse(response.status_code, parsed, _request_id(response, parsed))
+
+
+async def open_gateway(endpoint: Endpoint, session: Session, **kwargs: Any) -> GraphGateway:
+    """Build the gateway with msgraph imported off the event loop (the import alone takes ~0.15 s)."""
+    await asyncio.to_thread(__import__, "msgraph")
+    return GraphGateway(endpoint, session, **kwargs)
