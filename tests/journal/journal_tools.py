@@ -21,23 +21,24 @@ TRIGGERS = ("entries_refuse_update", "entries_refuse_delete")
 WARROOM = Path(sys.executable).parent / "warroom"  # the installed console script, as a responder runs it
 
 
-def build(path: Path, count: int, *, incident: str | None = "INC-1", origin_every: int = 0) -> list[Entry]:
+async def abuild(path: Path, count: int, *, incident: str | None = "INC-1", origin_every: int = 0) -> list[Entry]:
     """A journal of `count` notes, some with an incident and an origin, so every column holds something."""
+    drafts = [
+        Draft(
+            "note",
+            {"text": f"note {n}: mailbox rule forwards to evil@example.com", "n": n},
+            incident if n % 2 else None,
+            origin=sha256_text(str(n)) if origin_every and n % origin_every == 0 else None,
+        )
+        for n in range(1, count + 1)
+    ]
+    async with await Journal.open(path, actor="alex") as journal:
+        return await journal.append_many(drafts)
 
-    async def write() -> list[Entry]:
-        drafts = [
-            Draft(
-                "note",
-                {"text": f"note {n}: mailbox rule forwards to evil@example.com", "n": n},
-                incident if n % 2 else None,
-                origin=sha256_text(str(n)) if origin_every and n % origin_every == 0 else None,
-            )
-            for n in range(1, count + 1)
-        ]
-        async with await Journal.open(path, actor="alex") as journal:
-            return await journal.append_many(drafts)
 
-    return asyncio.run(write())
+def build(path: Path, count: int, **options: Any) -> list[Entry]:
+    """`abuild` for tests that are not async."""
+    return asyncio.run(abuild(path, count, **options))
 
 
 def tamper(path: Path, sql: str, params: Sequence[Any] = (), *, drop_triggers: bool = True) -> None:

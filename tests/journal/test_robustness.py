@@ -1,0 +1,279 @@
+"""The journal under bad conditions: wrong files, newer schemas, locks, read-only media, full disks, secrets."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+import stat
+from pathlib import Path
+
+import pytest
+from journal_tools import WARROOM, abuild, warroom
+from warroom.console.journal import (
+    Journal,
+    JournalCorrupt,
+    JournalFull,
+    JournalLocked,
+    JournalReadOnly,
+    JournalTooNew,
+    SecretRefused,
+    verify_file,
+)
+from warroom.console.journal import store as journal_store
+
+
+def _files(path: Path) -> dict[str, bytes]:
+    """The bytes of the journal and any WAL/SHM files beside it, to prove nothing was touched."""
+    return {p.name: p.read_bytes() for p in path.parent.iterdir() if p.name.startswith(path.name)}
+
+
+async def _count(path: Path) -> int:
+    async with await Journal.open(path, readonly=True) as journal:
+        return (await journal.stats()).entries
+
+
+# -- files that are not (our) journals --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"not a database, just a note\n" * 20, b"SQLite format 3\x00" + bytes(range(256)) * 16],
+    ids=["text", "garbage-after-header"],
+)
+async def test_a_file_that_is_not_a_journal_is_refused_untouched(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "journal.db"
+    path.write_bytes(content)
+    with pytest.raises(JournalCorrupt) as caught:
+        await Journal.open(path)
+    assert "\n" not in str(caught.value)
+    assert str(path) in str(caught.value)
+    with pytest.raises(JournalCorrupt):
+        verify_file(path)
+    assert _files(path) == {"journal.db": content}
+
+
+def test_the_cli_says_so_in_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "journal.db"
+    path.write_text("hello")
+    result = warroom("note", "--journal", str(path), "mailbox rule found")
+    assert result.returncode != 0
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert "not an SQLite file" in result.stderr
+    assert path.read_text() == "hello"
+
+
+async def test_another_applications_database_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE inventory (item TEXT)")
+    conn.commit()
+    conn.close()
+    before = _files(path)
+    with pytest.raises(JournalCorrupt, match="not a warroom journal"):
+        await Journal.open(path)
+    assert _files(path) == before
+
+
+async def test_a_folder_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(Exception, match="is a folder"):
+        await Journal.open(tmp_path)
+
+
+async def test_a_missing_journal_is_not_created_when_asked_not_to(tmp_path: Path) -> None:
+    path = tmp_path / "nothing.db"
+    with pytest.raises(Exception, match="no journal here"):
+        await Journal.open(path, create=False)
+    assert not path.exists()
+
+
+async def test_a_journal_from_a_newer_warroom_is_refused_untouched(journal_path: Path) -> None:
+    await abuild(journal_path, 3)
+    conn = sqlite3.connect(journal_path)
+    conn.execute("PRAGMA user_version = 99")
+    conn.close()
+    before = _files(journal_path)
+    with pytest.raises(JournalTooNew, match="newer than this warroom") as caught:
+        await Journal.open(journal_path)
+    assert "\n" not in str(caught.value)
+    with pytest.raises(JournalTooNew):
+        await Journal.open(journal_path, readonly=True)
+    with pytest.raises(JournalTooNew):
+        verify_file(journal_path)
+    result = warroom("note", "--journal", str(journal_path), "hello")
+    assert result.returncode == 1 and "newer than this warroom" in result.stderr
+    assert _files(journal_path) == before
+
+
+# -- locks, read-only media and full disks ----------------------------------------------------------
+
+
+async def test_a_locked_journal_waits_then_says_who_holds_it(
+    journal_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await abuild(journal_path, 1)
+    monkeypatch.setattr(journal_store, "BUSY_TIMEOUT_MS", 300)
+    holder = sqlite3.connect(journal_path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        async with await Journal.open(journal_path) as journal:
+            with pytest.raises(JournalLocked, match="locked by another process") as caught:
+                await journal.append("note", {"text": "waiting on the lock"})
+            assert "0.3 s" in str(caught.value)
+            holder.execute("ROLLBACK")
+            entry = await journal.append("note", {"text": "lock released"})
+        assert entry.seq == 2
+    finally:
+        holder.close()
+    assert verify_file(journal_path).ok
+
+
+async def test_a_read_only_journal_writes_nothing(journal_path: Path) -> None:
+    await abuild(journal_path, 2)
+    async with await Journal.open(journal_path, readonly=True) as journal:
+        with pytest.raises(JournalReadOnly, match="read-only"):
+            await journal.append("note", {"text": "x"})
+        assert len(await journal.entries()) == 2
+
+
+async def test_a_read_only_medium_is_a_clear_error(journal_path: Path) -> None:
+    """What SQLite reports on a read-only mount, simulated with query_only (root ignores file modes)."""
+    await abuild(journal_path, 2)
+    async with await Journal.open(journal_path) as journal:
+        await journal._db.execute("PRAGMA query_only = 1")
+        with pytest.raises(JournalReadOnly, match="nothing was written"):
+            await journal.append("note", {"text": "x"})
+    assert await _count(journal_path) == 2
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")
+async def test_a_read_only_folder_refuses_a_new_journal(tmp_path: Path) -> None:
+    folder = tmp_path / "locked"
+    folder.mkdir(mode=0o500)
+    try:
+        with pytest.raises(JournalReadOnly):
+            await Journal.open(folder / "journal.db")
+    finally:
+        folder.chmod(0o700)
+
+
+async def test_a_full_disk_loses_nothing_committed(journal_path: Path) -> None:
+    await abuild(journal_path, 3)
+    async with await Journal.open(journal_path) as journal:
+        pages = (await (await journal._db.execute("PRAGMA page_count")).fetchone())[0]
+        await journal._db.execute(f"PRAGMA max_page_count = {pages}")
+        with pytest.raises(JournalFull, match="disk is full") as caught:
+            await journal.append("note", {"text": "x" * 200_000})
+        assert "\n" not in str(caught.value)
+        assert [e.seq for e in await journal.entries()] == [1, 2, 3]
+        await journal._db.execute("PRAGMA max_page_count = 1073741823")
+        entry = await journal.append("note", {"text": "space freed"})
+    assert entry.seq == 4
+    assert verify_file(journal_path).ok
+
+
+async def test_new_journals_are_private(tmp_path: Path) -> None:
+    path = tmp_path / "new" / "folder" / "journal.db"
+    async with await Journal.open(path) as journal:
+        await journal.append("note", {"text": "declared SEV1"})
+        for name in ("journal.db", "journal.db-wal", "journal.db-shm"):
+            file = path.parent / name
+            if file.exists():
+                assert stat.S_IMODE(file.stat().st_mode) == 0o600, name
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+
+
+# -- secrets ----------------------------------------------------------------------------------------
+
+JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGV4QGNvbnRvc28uY29tIn0.c2lnbmF0dXJl"
+SECRETS = {
+    "password key": {"password": "Winter2026!"},
+    "client_secret key": {"app": {"client_secret": "abc"}},
+    "access_token key": {"access_token": "x"},
+    "Authorization key": {"headers": {"Authorization": "anything"}},
+    "api-key key": {"api-key": "k"},
+    "JWT value": {"text": f"token was {JWT}"},
+    "Bearer value": {"text": "curl -H 'Authorization: Bearer abcdefghijklmnopqrstuvwxyz0123'"},
+    "private key value": {"evidence": ["-----BEGIN RSA PRIVATE KEY-----\nMIIE..."]},
+    "password= value": {"text": "login?user=alex&password=hunter22x"},
+    "client_secret= value": {"url": "https://x/token?client_secret=s3cr3tvalue"},
+}
+HARMLESS = {
+    "plain note": {"text": "Exchange Online degraded; users see 5xx in OWA"},
+    "password words": {"text": "password reset required for alex@contoso.com"},
+    "bearer words": {"text": "the bearer of bad news is the service health dashboard"},
+    "metadata keys": {"token_type": "Bearer", "tokens": 3, "password_reset_required": True, "secret_name": "kv1"},
+    "empty secret fields": {"password": "", "client_secret": None},
+    "short password=": {"text": "set password=short"},
+}
+
+
+@pytest.mark.parametrize("body", SECRETS.values(), ids=SECRETS.keys())
+async def test_secret_shaped_fields_are_refused(journal_path: Path, body: dict) -> None:
+    async with await Journal.open(journal_path) as journal:
+        with pytest.raises(SecretRefused, match="refused to journal body") as caught:
+            await journal.append("note", body)
+        assert "\n" not in str(caught.value)
+        assert await journal.entries() == []
+
+
+@pytest.mark.parametrize("body", HARMLESS.values(), ids=HARMLESS.keys())
+async def test_ordinary_text_passes_the_secret_guard(journal_path: Path, body: dict) -> None:
+    async with await Journal.open(journal_path) as journal:
+        entry = await journal.append("note", body)
+    assert entry.body == body
+
+
+async def test_a_refused_entry_in_a_batch_writes_none_of_it(journal_path: Path) -> None:
+    from warroom.console.journal import Draft
+
+    async with await Journal.open(journal_path) as journal:
+        with pytest.raises(SecretRefused, match=r"body\.nested\[1\]"):
+            await journal.append_many(
+                [Draft("note", {"text": "fine"}), Draft("note", {"nested": ["ok", f"jwt {JWT}"]})]
+            )
+        assert await journal.entries() == []
+
+
+def test_the_cli_refuses_a_secret_in_one_line(journal_path: Path) -> None:
+    result = warroom("note", "--journal", str(journal_path), f"found {JWT} in the logs")
+    assert result.returncode == 1
+    assert result.stderr.startswith("warroom: refused to journal body.text")
+    assert "Traceback" not in result.stderr
+
+
+# -- search and following other processes -------------------------------------------------------------
+
+
+async def test_search_finds_body_words_incidents_and_actors(journal_path: Path) -> None:
+    async with await Journal.open(journal_path, actor="alex") as journal:
+        await journal.append("note", {"text": "Inbox rule forwards to attacker"}, incident="INC-7")
+        await journal.append("action", {"target": {"upn": "mallory@contoso.com"}, "result": "ok"})
+        await journal.append("note", {"text": "Teams calls dropping in Europe"}, actor="sam")
+        assert [e.seq for e in await journal.search("forwards")] == [1]
+        assert [e.seq for e in await journal.search("inbox RULE")] == [1]
+        assert [e.seq for e in await journal.search("mallory")] == [2]
+        assert [e.seq for e in await journal.search("sam")] == [3]
+        assert [e.seq for e in await journal.search("alex")] == [2, 1]
+        assert [e.seq for e in await journal.search('"calls dropping"')] == [3]
+        assert await journal.search("sharepoint") == []
+        assert await journal.search("   ") == []
+        assert [e.seq for e in await journal.search("teams")] == [3]
+
+
+async def test_follow_sees_entries_another_process_writes(journal_path: Path) -> None:
+    await abuild(journal_path, 2)
+    async with await Journal.open(journal_path) as journal:
+        stream = journal.follow(after=2, interval=0.05)
+        waiting = asyncio.ensure_future(anext(stream))
+        await asyncio.sleep(0.2)
+        assert not waiting.done()
+        writer = await asyncio.create_subprocess_exec(
+            str(WARROOM), "note", "--journal", str(journal_path),
+            "written by another shell", stdout=asyncio.subprocess.PIPE,
+        )
+        printed, _ = await writer.communicate()
+        assert printed.strip() == b"3"
+        batch = await asyncio.wait_for(waiting, timeout=30)  # generous: this is not a timing test
+        assert [(e.seq, e.text) for e in batch] == [(3, "written by another shell")]
+        await stream.aclose()
