@@ -480,13 +480,21 @@ def _iter_rows(conn: sqlite3.Connection, batch: int = 20_000) -> Iterator[tuple[
 
 
 def verify_file(
-    path: str | os.PathLike[str], *, expect_head: str | None = None, full_check: bool = True
+    path: str | os.PathLike[str],
+    *,
+    expect_head: str | None = None,
+    full_check: bool = True,
+    connection: sqlite3.Connection | None = None,
 ) -> VerifyResult:
-    """SQLite integrity plus the whole hash chain. Names the first bad entry and why."""
+    """SQLite integrity plus the whole hash chain. Names the first bad entry and why.
+
+    `connection` lets review pass its own read-only connection (one that never creates -wal/-shm files);
+    it is left open.
+    """
     path = Path(path)
     _check_file(path, create=False)
     try:
-        conn = sqlite3.connect(_sqlite_uri(path, readonly=True), uri=True)
+        conn = connection or sqlite3.connect(_sqlite_uri(path, readonly=True), uri=True)
     except sqlite3.Error as error:
         raise _translate(error, path) from None
     warnings: list[str] = []
@@ -546,4 +554,5 @@ def verify_file(
     except sqlite3.Error as error:
         raise _translate(error, path) from None
     finally:
-        conn.close()
+        if connection is None:
+            conn.close()
