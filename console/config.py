@@ -69,6 +69,12 @@ SETTINGS: dict[str, Setting] = {
     "graph.allow_unencrypted_token_cache": Setting(
         False, bool, "keep the token cache in a 0600 file when no keyring exists (SSH hosts)"
     ),
+    "graph.poll.health": Setting(60, int, "seconds between service health polls"),
+    "graph.poll.issues": Setting(60, int, "seconds between service issue polls"),
+    "graph.poll.messages": Setting(900, int, "seconds between message center polls"),
+    "graph.poll.alerts": Setting(30, int, "seconds between Defender alert polls"),
+    "graph.poll.incidents": Setting(60, int, "seconds between Defender incident polls"),
+    "graph.poll.risky_users": Setting(120, int, "seconds between risky user polls"),
     "ui.theme": Setting("dark", str, "colour theme", "WARROOM_THEME", ("dark", "light", "ansi")),
     "ui.bell": Setting(False, bool, "ring the terminal bell on a new high-severity alert"),
 }
