@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -269,9 +269,12 @@ class GraphGateway:
             return body, _request_id(response, body)
         raise AssertionError("unreachable")
 
-    async def pages(self, source: Source | str, params: dict[str, str] | None = None,
-                    *, path: str | None = None) -> AsyncIterator[list[dict[str, Any]]]:
-        """Each page's `value` list, following @odata.nextLink ourselves (empty pages included)."""
+    async def pages(self, source: Source | str, params: dict[str, str] | None = None, *,
+                    pace: Callable[[], Awaitable[None]] | None = None) -> AsyncIterator[list[dict[str, Any]]]:
+        """Each page's `value` list, following @odata.nextLink ourselves (empty pages included).
+
+        `pace` is awaited before every request: riskyUsers allows one request per second per tenant.
+        """
         if isinstance(source, str):
             source = SOURCES[source]
         query = dict(source.params)
@@ -279,9 +282,10 @@ class GraphGateway:
             query.setdefault("$top", str(source.page_size))
         query.update(params or {})
         info = self._source_request(source, query)
-        where = path or source.path
         for _ in range(MAX_PAGES):
-            body, _ = await self._get(info, where)
+            if pace is not None:
+                await pace()
+            body, _ = await self._get(info, source.path)
             if not isinstance(body, dict) or not isinstance(body.get("value", []), list):
                 raise GraphUnavailable("unexpected JSON shape (no value list)")
             yield [item for item in body.get("value", []) if isinstance(item, dict)]

@@ -1,0 +1,322 @@
+"""`warroom login|logout|whoami|preflight|status`: Graph from a plain shell, without the console.
+
+msgraph loads inside the handlers only. Text from Graph goes through `literal()`: every control and
+escape character is printed as a visible escape, so a hostile alert title cannot drive the terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ..cli import CliError, Context, run_async
+from ..graph.clouds import CLOUDS
+from ..graph.printable import literal
+
+EXIT_OK, EXIT_PROBLEMS = 0, 1
+
+
+def _with_cloud(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--cloud", choices=list(CLOUDS), help="Microsoft cloud (default: graph.cloud)")
+
+
+def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    login = subparsers.add_parser("login", parents=[common], help="sign in with a device code (jump-host friendly)",
+                                  description="Prints a code and a URL; sign in on any device. The session is "
+                                              "cached so the console and later commands start silently.")
+    _with_cloud(login)
+    login.set_defaults(handler=run_login)
+
+    logout = subparsers.add_parser("logout", parents=[common], help="forget the saved sign-in and token cache")
+    logout.set_defaults(handler=run_logout)
+
+    whoami = subparsers.add_parser("whoami", parents=[common], help="who Graph thinks you are, and with what rights")
+    _with_cloud(whoami)
+    whoami.add_argument("--json", action="store_true", help="machine-readable output")
+    whoami.set_defaults(handler=run_whoami)
+
+    preflight = subparsers.add_parser(
+        "preflight", parents=[common], help="call each Graph source once: works, or which permission is missing",
+        description="Exit 0 when every source works; 1 otherwise, with the missing permission, licence or role.")
+    _with_cloud(preflight)
+    preflight.add_argument("--json", action="store_true", help="machine-readable output")
+    preflight.set_defaults(handler=run_preflight)
+
+    status = subparsers.add_parser(
+        "status", parents=[common], help="services, alerts, incidents and risky users right now",
+        description="One poll of every source; a source Graph cannot serve shows its last known state "
+                    "from the journal, marked stale with the reason.")
+    _with_cloud(status)
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    status.set_defaults(handler=run_status)
+
+
+# -- login / logout ------------------------------------------------------------------------------
+
+def _print_device_code(verification_uri: str, user_code: str, expires_on: datetime) -> None:
+    """The device-code prompt on a plain terminal (the console shows the same in a dialog)."""
+    print(f"To sign in, open {literal(verification_uri)} on any device and enter the code {literal(user_code)}",
+          flush=True)
+    print(f"(the code expires at {expires_on.strftime('%H:%M:%S UTC')})", flush=True)
+
+
+def run_login(ctx: Context) -> int:
+    from ..graph.auth import SignInRequired, record_path, sign_in
+    from ..graph.connect import endpoint_for
+
+    endpoint = endpoint_for(ctx.config, ctx.args.cloud)
+    if endpoint.is_local:
+        print(f"{endpoint.base_url} is a local Graph (the simulated tenant): it accepts any token, "
+              "no sign-in needed.")
+        return EXIT_OK
+    try:
+        user = run_async(sign_in(ctx.config, endpoint, _print_device_code))
+    except SignInRequired as error:
+        raise CliError(str(error)) from None
+    except Exception as error:  # azure-identity raises ClientAuthenticationError and friends
+        raise CliError(f"sign-in failed: {literal(getattr(error, 'message', None) or error, 300)}") from None
+    print(f"signed in as {literal(user)} ({endpoint.cloud.name} cloud); session saved in {record_path()}")
+    if not ctx.config.get("graph.allow_unencrypted_token_cache"):
+        print("note: without a keyring (SSH sessions) the token cache needs "
+              "graph.allow_unencrypted_token_cache = true, else the next start asks again.")
+    return EXIT_OK
+
+
+def run_logout(ctx: Context) -> int:
+    from ..graph.auth import CACHE_NAME, forget_record
+
+    removed = ["saved sign-in"] if forget_record() else []
+    cache_dir = Path.home() / ".IdentityService"
+    for suffix in ("", ".cae", ".nocae"):
+        cache = cache_dir / f"{CACHE_NAME}{suffix}"
+        if cache.exists():
+            cache.unlink()
+            removed.append(str(cache))
+    print("removed: " + ", ".join(removed) if removed else "nothing to forget: not signed in")
+    return EXIT_OK
+
+
+# -- whoami --------------------------------------------------------------------------------------
+
+def run_whoami(ctx: Context) -> int:
+    from ..graph.auth import SignInRequired
+    from ..graph.connect import connect, token_claims
+    from ..graph.errors import GraphError
+
+    async def ask() -> dict[str, Any]:
+        gateway = await connect(ctx.config, cloud=ctx.args.cloud)
+        async with gateway:
+            info: dict[str, Any] = {"cloud": gateway.endpoint.cloud.name, "graph": gateway.base_url,
+                                    "credential": gateway.session.who}
+            token = await gateway.session.get_token(*gateway.endpoint.scopes)
+            claims = token_claims(token.token)
+            info["credential"] = gateway.session.who
+            for claim in ("upn", "unique_name", "app_displayname", "appid", "tid"):
+                if claims.get(claim):
+                    info[claim] = claims[claim]
+            info["scopes"] = sorted(str(claims.get("scp", "")).split()) if claims.get("scp") else []
+            info["roles"] = sorted(map(str, claims.get("roles") or []))
+            try:
+                me = await gateway.get_json("/me", {"$select": "displayName,userPrincipalName,id"})
+                info["user"] = (me or {}).get("userPrincipalName")
+                info["display_name"] = (me or {}).get("displayName")
+            except GraphError as error:
+                info["user_error"] = error.reason       # app-only tokens have no /me
+            try:
+                org = await gateway.get_json("/organization", {"$select": "displayName,id"})
+                first = ((org or {}).get("value") or [{}])[0]
+                info["tenant"] = first.get("displayName")
+                info["tenant_id"] = first.get("id")
+            except GraphError as error:
+                info["tenant_error"] = error.reason
+            return info
+
+    try:
+        info = run_async(ask())
+    except SignInRequired as error:
+        raise CliError(f"not signed in: {error}") from None
+    if ctx.args.json:
+        print(json.dumps(info, indent=2))
+        return EXIT_OK
+    for key, value in info.items():
+        if isinstance(value, list):
+            value = " ".join(value) or "-"
+        print(f"{key:<14} {literal(value)}")
+    return EXIT_OK
+
+
+# -- preflight -----------------------------------------------------------------------------------
+
+async def preflight_checks(gateway: Any) -> list[dict[str, str]]:
+    """Each source asked once ($top=1): verdict works / missing permission / licence or role / unreachable."""
+    from ..graph.auth import SignInRequired
+    from ..graph.errors import GraphDenied, GraphError, GraphThrottled
+    from ..graph.sources import DIRECTORY_AUDITS, SIGN_INS, SOURCES
+
+    checks: list[tuple[str, str, Any]] = [(name, s.permission, s) for name, s in SOURCES.items()]
+    checks += [("sign_ins", "AuditLog.Read.All", SIGN_INS), ("directory_audits", "AuditLog.Read.All",
+                                                                 DIRECTORY_AUDITS)]
+    rows = []
+    for name, permission, target in checks:
+        row = {"source": name, "permission": permission, "verdict": "works", "detail": ""}
+        if not isinstance(target, str) and target.security and not gateway.endpoint.cloud.has_security:
+            row.update(verdict="not in this cloud", detail=f"{gateway.endpoint.cloud.name} has no {name} API")
+            rows.append(row)
+            continue
+        try:
+            if isinstance(target, str):
+                await gateway.get_json(target, {"$top": "1"})
+            else:
+                async for _ in gateway.pages(target, {"$top": "1"}):
+                    break
+            if name == "risky_users":
+                await asyncio.sleep(1.0)        # riskyUsers: one request per second per tenant
+        except SignInRequired as error:
+            row.update(verdict="sign-in required", detail=str(error))
+        except GraphDenied as error:
+            if error.licence:
+                verdict = "missing licence"
+            elif error.role:
+                verdict = "missing role"
+            elif error.status == 401:
+                verdict = "sign-in rejected"
+            else:
+                verdict = "missing permission"
+            row.update(verdict=verdict, detail=f"{error.permission or permission}"
+                       + (f" ({error.code})" if error.code else ""))
+        except GraphThrottled as error:
+            row.update(verdict="throttled", detail=f"Retry-After {error.retry_after}")
+        except GraphError as error:
+            row.update(verdict="unreachable", detail=error.reason)
+        rows.append(row)
+    return rows
+
+
+def run_preflight(ctx: Context) -> int:
+    from ..graph.auth import SignInRequired
+    from ..graph.connect import connect
+
+    async def check() -> tuple[str, list[dict[str, str]]]:
+        gateway = await connect(ctx.config, cloud=ctx.args.cloud)
+        async with gateway:
+            return gateway.base_url, await preflight_checks(gateway)
+
+    try:
+        base_url, rows = run_async(check())
+    except SignInRequired as error:
+        raise CliError(f"not signed in: {error}") from None
+    if ctx.args.json:
+        print(json.dumps({"graph": base_url, "checks": rows}, indent=2))
+    else:
+        print(f"preflight against {literal(base_url)}")
+        for row in rows:
+            mark = "ok " if row["verdict"] == "works" else "!! "
+            print(f"{mark}{row['source']:<17} {row['verdict']:<20} {literal(row['detail'], 120)}")
+    bad = [r for r in rows if r["verdict"] not in ("works", "not in this cloud")]
+    return EXIT_PROBLEMS if bad else EXIT_OK
+
+
+# -- status --------------------------------------------------------------------------------------
+
+async def gather_status(ctx: Context) -> tuple[Any, str]:
+    """Last known state from the journal (if any), then one poll of every source over it."""
+    from ..graph.auth import SignInRequired
+    from ..graph.connect import connect
+    from ..graph.freshness import SourceHealth
+    from ..graph.live import LiveState, TenantWatcher, restore_last_known
+    from ..journal import Journal, JournalError
+
+    state = LiveState()
+    if ctx.config.journal_path.exists():
+        try:
+            async with await Journal.open(ctx.config.journal_path, readonly=True, create=False) as journal:
+                state = await restore_last_known(journal)
+        except JournalError as error:
+            print(f"warning: journal not read ({error})", file=sys.stderr)
+    try:
+        gateway = await connect(ctx.config, cloud=ctx.args.cloud)
+    except SignInRequired as error:
+        for name, fresh in state.freshness.items():
+            state.freshness[name] = fresh.with_error(SourceHealth.DENIED, "sign-in required", _now(), None)
+        return state, f"not signed in: {error}"
+    async with gateway:
+        watcher = TenantWatcher(gateway, None, state)
+        for name in watcher.sources:
+            await watcher.poll_once(name)
+        return state, gateway.base_url
+
+
+def _now() -> datetime:
+    from ..timefmt import utc_now
+
+    return utc_now()
+
+
+def status_report(state: Any) -> dict[str, Any]:
+    """What `status` prints, as data (also its --json)."""
+    from ..graph.models import SEVERITY_ORDER
+
+    services = [
+        {"service": h.service, "status": h.status, "issues": list(h.issue_ids)}
+        for h in sorted(state.health.values(), key=lambda h: h.service) if not h.operational
+    ]
+    by_severity: dict[str, Counter[str]] = {}
+    for alert in state.alerts.values():
+        by_severity.setdefault(alert.severity, Counter())[alert.status] += 1
+    alerts = {sev: dict(sorted(counts.items())) for sev, counts in
+              sorted(by_severity.items(), key=lambda kv: (SEVERITY_ORDER.get(kv[0], 5), kv[0]))}
+    incidents = [
+        {"id": i.id, "severity": i.severity, "status": i.status, "name": i.display_name, "alerts": len(i.alert_ids)}
+        for i in sorted(state.incidents.values(), key=lambda i: (SEVERITY_ORDER.get(i.severity, 5), i.id))
+        if i.status.lower() not in ("resolved", "redirected")
+    ]
+    risky = [
+        {"upn": u.upn, "level": u.risk_level, "state": u.risk_state}
+        for u in sorted(state.risky_users.values(), key=lambda u: u.upn)
+        if u.risk_state not in ("remediated", "dismissed", "none")
+    ]
+    freshness = {
+        name: {"health": f.health.value, "reason": f.last_error, "permission": f.missing_permission}
+        for name, f in state.freshness.items()
+    }
+    return {"services_not_operational": services, "alerts": alerts, "active_incidents": incidents,
+            "risky_users": risky, "sources": freshness}
+
+
+def run_status(ctx: Context) -> int:
+    state, where = run_async(gather_status(ctx))
+    report = status_report(state)
+    if ctx.args.json:
+        report["graph"] = where
+        print(json.dumps(report, indent=2, ensure_ascii=True))     # ASCII-only: escapes stay escapes
+        return EXIT_OK
+    now = _now()
+    print(f"warroom status  {now.strftime('%Y-%m-%d %H:%M:%S')}Z  {literal(where)}")
+    print("sources: " + "; ".join(literal(f.describe(now)) for f in state.freshness.values()))
+    print()
+    print("Services not operational:" if report["services_not_operational"] else "Services: all operational")
+    for row in report["services_not_operational"]:
+        issues = ", ".join(literal(i, 40) for i in row["issues"]) or "-"
+        print(f"  {literal(row['service'], 50):<32} {literal(row['status'], 40):<24} {issues}")
+    print()
+    total = sum(sum(c.values()) for c in report["alerts"].values())
+    print(f"Alerts: {total}")
+    for severity, counts in report["alerts"].items():
+        detail = ", ".join(f"{literal(status, 30)} {n}" for status, n in counts.items())
+        print(f"  {literal(severity, 20):<14} {sum(counts.values()):>6}  ({detail})")
+    print()
+    print(f"Active incidents: {len(report['active_incidents'])}")
+    for row in report["active_incidents"]:
+        print(f"  {literal(row['id'], 20):<10} {literal(row['severity'], 20):<14} {literal(row['status'], 20):<12} "
+              f"{literal(row['name'], 100)} ({row['alerts']} alerts)")
+    print()
+    print(f"Risky users: {len(report['risky_users'])}")
+    for row in report["risky_users"]:
+        print(f"  {literal(row['upn'], 80):<40} {literal(row['level'], 20):<8} {literal(row['state'], 30)}")
+    return EXIT_OK

@@ -1,0 +1,38 @@
+"""From configuration to a working gateway: what the console, the commands and the drills all call."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from ..config import Config
+from .auth import DevicePrompt, build_credential
+from .clouds import Endpoint, resolve
+from .gateway import GraphGateway, open_gateway
+
+
+def endpoint_for(config: Config, cloud: str | None = None) -> Endpoint:
+    """graph.cloud (or `--cloud`) and graph.url (or `--graph-url`) as one endpoint."""
+    return resolve(cloud or config.get("graph.cloud") or "global", config.get("graph.url"))
+
+
+async def connect(config: Config, *, cloud: str | None = None, interactive: bool = False,
+                  prompt: DevicePrompt | None = None, **kwargs: Any) -> GraphGateway:
+    """A gateway with the configured credential. Background use: `interactive=False` (never prompts)."""
+    endpoint = endpoint_for(config, cloud)
+    session = build_credential(config, endpoint, interactive=interactive, prompt=prompt)
+    return await open_gateway(endpoint, session, **kwargs)
+
+
+def token_claims(token: str) -> dict[str, Any]:
+    """The JWT payload (unverified: for display only): who, which tenant, which roles or scopes."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return {}
+    try:
+        padded = parts[1] + "=" * (-len(parts[1]) % 4)
+        claims = json.loads(base64.urlsafe_b64decode(padded))
+    except (ValueError, json.JSONDecodeError):
+        return {}
+    return claims if isinstance(claims, dict) else {}

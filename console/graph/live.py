@@ -1,0 +1,401 @@
+"""The live picture of the tenant, kept fresh by one poller per source and journaled as it changes.
+
+Each source polls in its own task and re-arms only after its poll finished, so polls never overlap.
+A 429 stops that source until Retry-After has elapsed, exactly; 5xx, timeouts and broken bodies back off
+with jitter; 401/403 mark the source denied with the permission named. Whatever happens, the last known
+state stays on screen with its Freshness saying how old it is and why: Graph trouble never crashes.
+
+Only changes are journaled (a digest per source and key), in one transaction per page, so the journal
+can rebuild the last known state offline (`restore_last_known`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import random
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from ..journal import Draft, Journal, JournalError, kinds
+from ..journal.errors import SecretRefused
+from ..journal.guard import refuse_secrets
+from ..timefmt import from_iso, to_iso, utc_now
+from .errors import GraphDenied, GraphError, GraphThrottled, GraphUnavailable, SignInRequired
+from .freshness import Freshness, SourceHealth
+from .models import (
+    Alert,
+    DirectoryAudit,
+    RiskyUser,
+    SecurityIncident,
+    ServiceHealth,
+    ServiceIssue,
+    ServiceMessage,
+    SignIn,
+)
+from .sources import DIRECTORY_AUDITS, SIGN_INS, SOURCES, Source
+
+DEFAULT_INTERVALS = {"health": 60.0, "issues": 60.0, "messages": 900.0, "alerts": 30.0, "incidents": 60.0,
+                     "risky_users": 120.0}
+DENIED_RETRY_S = 300.0          # a denied source is asked again this often (a permission may be granted)
+BACKOFF_BASE_S = 2.0
+BACKOFF_MAX_S = 300.0
+FULL_SYNC_EVERY = 20            # every Nth poll of an incremental source re-reads everything (drops deletions)
+CHUNK = 250                     # objects handled between yields to the event loop
+
+
+def digest_of(data: Any) -> str:
+    """Stable across key order: what "this object changed" means."""
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+@dataclass
+class LiveState:
+    """What the dashboard shows: the last known objects per source, how fresh each source is."""
+
+    health: dict[str, ServiceHealth] = field(default_factory=dict)
+    issues: dict[str, ServiceIssue] = field(default_factory=dict)
+    messages: dict[str, ServiceMessage] = field(default_factory=dict)
+    alerts: dict[str, Alert] = field(default_factory=dict)
+    incidents: dict[str, SecurityIncident] = field(default_factory=dict)
+    risky_users: dict[str, RiskyUser] = field(default_factory=dict)
+    freshness: dict[str, Freshness] = field(default_factory=dict)
+    version: int = 0
+    # (source, key) -> digest of the last journaled data: how the watcher knows what changed.
+    digests: dict[tuple[str, str], str] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for name in SOURCES:
+            self.freshness.setdefault(name, Freshness(name))
+
+    def records(self, source: str) -> dict[str, Any]:
+        return getattr(self, source)
+
+    def bump(self) -> None:
+        self.version += 1
+
+
+@dataclass(frozen=True)
+class UserActivity:
+    """One user's recent sign-ins and directory changes, for the "what did this account do" pane."""
+
+    upn: str
+    sign_ins: list[SignIn]
+    audits: list[DirectoryAudit]
+    errors: dict[str, str]      # "sign_ins" -> "403 AuditLog.Read.All"
+
+
+def poll_intervals(config: Any) -> dict[str, float]:
+    """graph.poll.<source> from the configuration, seconds."""
+    intervals = dict(DEFAULT_INTERVALS)
+    for name in intervals:
+        value = config.get(f"graph.poll.{name}")
+        if value:
+            intervals[name] = float(value)
+    return intervals
+
+
+def _key(data: dict[str, Any]) -> str:
+    return str(data.get("id", ""))
+
+
+def _parse(source: Source, data: dict[str, Any]) -> Any | None:
+    """A record, or None when hostile or malformed data cannot be read (it is still journaled raw)."""
+    try:
+        return source.model(data)
+    except Exception:
+        return None
+
+
+def _journal_safe(data: dict[str, Any]) -> dict[str, Any]:
+    """Graph data that looks like a secret (a JWT in a description…) is withheld, not journaled."""
+    try:
+        refuse_secrets(data)
+    except SecretRefused as refused:
+        return {"id": data.get("id"), "withheld": str(refused)}
+    return data
+
+
+class TenantWatcher:
+    """Polls every source on its own schedule into a LiveState, journaling changes."""
+
+    def __init__(
+        self,
+        gateway: Any,
+        journal: Journal | None,
+        state: LiveState,
+        *,
+        intervals: dict[str, float] | None = None,
+        on_change: Callable[[set[str]], None] | None = None,
+        sources: Iterable[str] | None = None,
+    ) -> None:
+        self.gateway = gateway
+        self.journal = journal
+        self.state = state
+        self.intervals = {**DEFAULT_INTERVALS, **(intervals or {})}
+        self.on_change = on_change
+        self.sources = [name for name in (sources or SOURCES) if name in SOURCES]
+        cloud = getattr(getattr(gateway, "endpoint", None), "cloud", None)
+        if cloud is not None and not cloud.has_security:
+            self.sources = [name for name in self.sources if not SOURCES[name].security]
+        self._not_before: dict[str, float] = {}      # monotonic time before which a source is not asked
+        self._last_request: dict[str, float] = {}
+        self._failures: dict[str, int] = {}
+        self._watermark: dict[str, datetime] = {}
+        self._pending_watermark: dict[str, datetime | None] = {}
+        self._polls: dict[str, int] = {}
+        self._locks = {name: asyncio.Lock() for name in SOURCES}
+        self._reported: dict[str, str] = {}          # last source.status journaled per source
+
+    # -- running --------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """One task per source until cancelled; each re-arms after its poll finishes."""
+        async with asyncio.TaskGroup() as group:
+            for name in self.sources:
+                group.create_task(self._loop(name), name=f"poll {name}")
+
+    async def _loop(self, name: str) -> None:
+        while True:
+            delay = await self.poll_once(name)
+            await asyncio.sleep(delay)
+
+    async def poll_once(self, source: str) -> float:
+        """Poll one source now (after any Retry-After still running); returns seconds until the next poll."""
+        spec = SOURCES[source]
+        async with self._locks[source]:
+            wait = self._not_before.get(source, 0.0) - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            try:
+                await self._poll(spec)
+            except Exception as error:  # every failure becomes a stale source with a reason, never a crash
+                delay = await self._failed(spec, error)
+            else:
+                self._failures[source] = 0
+                delay = self.intervals.get(source, 60.0)
+                now = utc_now()
+                self.state.freshness[source] = self.state.freshness[source].with_success(
+                    now, now + timedelta(seconds=delay))
+                await self._report(source, "fresh", None)
+                self._notify({source})
+            return delay
+
+    async def _pace(self, spec: Source) -> None:
+        """riskyUsers: at most one request per second per tenant (min_interval), across pages and polls."""
+        if spec.min_interval:
+            last = self._last_request.get(spec.name)
+            if last is not None:
+                wait = last + spec.min_interval - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+        self._last_request[spec.name] = time.monotonic()
+
+    async def _poll(self, spec: Source) -> bool:
+        count = self._polls.get(spec.name, 0)
+        self._polls[spec.name] = count + 1
+        watermark = self._watermark.get(spec.name)
+        incremental = bool(spec.changed_field and watermark and count % FULL_SYNC_EVERY != 0)
+        params = {"$filter": f"{spec.changed_field} ge {to_iso(watermark)}"} if incremental else {}
+        records = self.state.records(spec.name)
+        seen: set[str] = set()
+        changed = False
+        self._pending_watermark[spec.name] = watermark
+        async for page in self.gateway.pages(spec, params, pace=lambda: self._pace(spec)):
+            for start in range(0, len(page), CHUNK):
+                chunk = page[start:start + CHUNK]
+                changed |= await self._ingest(spec, chunk, records, seen)
+                await asyncio.sleep(0)
+        if not incremental:
+            gone = [key for key in records if key not in seen]
+            if gone:
+                await self._forget(spec, gone, records)
+                changed = True
+        if self._pending_watermark.get(spec.name) is not None:
+            self._watermark[spec.name] = self._pending_watermark[spec.name]   # only after a complete poll
+        if changed:
+            self.state.bump()
+        return changed
+
+    async def _ingest(self, spec: Source, items: list[dict[str, Any]], records: dict[str, Any],
+                      seen: set[str]) -> bool:
+        drafts: list[Draft] = []
+        updates: dict[str, Any] = {}
+        now = utc_now()
+        for data in items:
+            key = _key(data)
+            if not key:
+                continue
+            seen.add(key)
+            self._advance_watermark(spec, data)
+            digest = digest_of(data)
+            if self.state.digests.get((spec.name, key)) == digest and key in records:
+                continue
+            record = _parse(spec, data)
+            if record is not None:
+                updates[key] = record
+            drafts.append(Draft(kinds.OBSERVATION, {"source": spec.name, "key": key, "digest": digest,
+                                                    "data": _journal_safe(data)}, occurred_at=now))
+        if drafts and self.journal is not None and not self.journal.readonly:
+            await self.journal.append_many(drafts)
+        for draft in drafts:
+            self.state.digests[(spec.name, draft.body["key"])] = draft.body["digest"]
+        records.update(updates)
+        return bool(drafts)
+
+    async def _forget(self, spec: Source, keys: list[str], records: dict[str, Any]) -> None:
+        """Objects a full poll no longer returns: gone from the state, and the journal says so."""
+        now = utc_now()
+        drafts = [Draft(kinds.OBSERVATION, {"source": spec.name, "key": key, "digest": "", "data": None},
+                        occurred_at=now) for key in keys]
+        if self.journal is not None and not self.journal.readonly:
+            await self.journal.append_many(drafts)
+        for key in keys:
+            records.pop(key, None)
+            self.state.digests.pop((spec.name, key), None)
+
+    def _advance_watermark(self, spec: Source, data: dict[str, Any]) -> None:
+        if not spec.changed_field:
+            return
+        value = data.get(spec.changed_field)
+        if not isinstance(value, str):
+            return
+        try:
+            moment = from_iso(value)
+        except ValueError:
+            return
+        if moment <= utc_now() + timedelta(minutes=5):     # a hostile future date must not freeze polling
+            current = self._pending_watermark.get(spec.name)
+            if current is None or moment > current:
+                self._pending_watermark[spec.name] = moment
+
+    async def _failed(self, spec: Source, error: BaseException) -> float:
+        """Freshness says why; the delay honours Retry-After exactly, else backs off with jitter."""
+        name = spec.name
+        failures = self._failures.get(name, 0) + 1
+        self._failures[name] = failures
+        interval = self.intervals.get(name, 60.0)
+        backoff = min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2 ** (failures - 1)) * (0.75 + random.random() * 0.5)
+        health, permission = SourceHealth.STALE, None
+        if isinstance(error, GraphThrottled):
+            health = SourceHealth.THROTTLED
+            delay = error.retry_after if error.retry_after is not None else max(backoff, spec.min_interval or 1.0)
+            reason = "429" if error.retry_after is None else f"429, Retry-After {error.retry_after:g} s"
+        elif isinstance(error, GraphDenied):
+            health, permission, delay = SourceHealth.DENIED, error.permission, DENIED_RETRY_S
+            reason = error.reason
+        elif isinstance(error, SignInRequired):
+            health, delay, reason = SourceHealth.DENIED, DENIED_RETRY_S, "sign-in required"
+        elif isinstance(error, GraphUnavailable):
+            delay = error.retry_after if error.retry_after is not None else backoff
+            reason = error.reason
+        elif isinstance(error, GraphError):
+            delay, reason = max(backoff, interval), error.reason
+        elif isinstance(error, JournalError):
+            delay, reason = max(backoff, interval), f"journal: {error}"
+        else:
+            delay, reason = backoff, f"unexpected {type(error).__name__}"
+        self._not_before[name] = time.monotonic() + delay
+        now = utc_now()
+        self.state.freshness[name] = self.state.freshness[name].with_error(
+            health, reason, now, now + timedelta(seconds=delay), missing_permission=permission)
+        await self._report(name, health.value, reason)
+        self._notify({name})
+        return delay
+
+    async def _report(self, source: str, state: str, reason: str | None) -> None:
+        """Journal a source going stale, denied or back to fresh: once per change, not every attempt."""
+        previous = self._reported.get(source)
+        self._reported[source] = state
+        if previous == state or (previous is None and state == "fresh"):
+            return
+        if self.journal is None or self.journal.readonly:
+            return
+        body = {"source": source, "state": state}
+        if reason:
+            body["reason"] = reason
+        with contextlib.suppress(JournalError):
+            await self.journal.append(kinds.SOURCE_STATUS, body)
+
+    def _notify(self, sources: set[str]) -> None:
+        if self.on_change is not None and sources:
+            self.on_change(sources)
+
+    # -- on demand ------------------------------------------------------------------------------
+
+    async def user_activity(self, upn: str, *, limit: int = 50) -> UserActivity:
+        """A user's latest sign-ins and directory audits (as actor and as target); errors per part."""
+        quoted = upn.replace("'", "''")
+        sign_ins: list[SignIn] = []
+        audits: dict[str, DirectoryAudit] = {}
+        errors: dict[str, str] = {}
+        try:
+            rows = await self.gateway.get_all(
+                SIGN_INS, {"$filter": f"userPrincipalName eq '{quoted}'", "$top": str(limit)}, limit=limit)
+            sign_ins = [SignIn.from_graph(row) for row in rows]
+        except (GraphError, SignInRequired) as error:
+            errors["sign_ins"] = getattr(error, "reason", str(error))
+        for label, expression in (
+            ("initiated", f"initiatedBy/user/userPrincipalName eq '{quoted}'"),
+            ("targeted", f"targetResources/any(t: t/userPrincipalName eq '{quoted}')"),
+        ):
+            try:
+                rows = await self.gateway.get_all(DIRECTORY_AUDITS, {"$filter": expression, "$top": str(limit)},
+                                                  limit=limit)
+                for row in rows:
+                    audits.setdefault(str(row.get("id")), DirectoryAudit.from_graph(row))
+            except (GraphError, SignInRequired) as error:
+                errors[f"audits_{label}"] = getattr(error, "reason", str(error))
+        newest = sorted(audits.values(), key=lambda a: a.at.timestamp() if a.at else 0.0, reverse=True)
+        sign_ins.sort(key=lambda s: s.created.timestamp() if s.created else 0.0, reverse=True)
+        return UserActivity(upn, sign_ins, newest[:limit], errors)
+
+
+async def restore_last_known(journal: Journal) -> LiveState:
+    """The last observed state of every source, from the journal alone: the console starts offline."""
+    state = LiveState()
+    latest: dict[tuple[str, str], tuple[dict[str, Any] | None, str, str]] = {}
+    async for entry in journal.iter_entries(kinds=[kinds.OBSERVATION]):
+        body = entry.body
+        source, key = body.get("source"), body.get("key")
+        if source in SOURCES and isinstance(key, str):
+            latest[(source, key)] = (body.get("data"), str(body.get("digest", "")), entry.occurred_at)
+    newest_at: dict[str, str] = {}
+    for (source, key), (data, digest, at) in latest.items():
+        if not isinstance(data, dict) or "withheld" in data:
+            continue
+        record = _parse(SOURCES[source], data)
+        if record is None:
+            continue
+        state.records(source)[key] = record
+        state.digests[(source, key)] = digest
+        newest_at[source] = max(newest_at.get(source, at), at)
+    for source, at in newest_at.items():
+        moment = from_iso(at)
+        state.freshness[source] = Freshness(source, SourceHealth.STALE, last_success=moment,
+                                            last_error="last known state from the journal", last_error_at=moment)
+    if newest_at:
+        state.bump()
+    return state
+
+
+__all__ = [
+    "Alert",
+    "LiveState",
+    "RiskyUser",
+    "SecurityIncident",
+    "ServiceHealth",
+    "ServiceIssue",
+    "ServiceMessage",
+    "TenantWatcher",
+    "UserActivity",
+    "digest_of",
+    "poll_intervals",
+    "restore_last_known",
+]
