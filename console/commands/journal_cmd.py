@@ -30,6 +30,24 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     stats.add_argument("--json", action="store_true", help="machine-readable output")
     stats.set_defaults(handler=run_stats)
 
+    export = actions.add_parser(
+        "export", parents=[common], help="write every entry (or one incident's) as JSON Lines or CSV",
+        description="Every stored field, hashes included, so the export can be re-verified elsewhere.",
+    )
+    export.add_argument("path", nargs="?", help="journal file (default: the configured journal)")
+    export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl", help="output format (default jsonl)")
+    export.add_argument("--incident", metavar="ID", help="only this incident's entries")
+    export.add_argument("-o", "--output", metavar="FILE", help="write here instead of standard output")
+    export.set_defaults(handler=run_export)
+
+    import_ = actions.add_parser(
+        "import", parents=[common], help="merge an export from another responder's journal into this one",
+        description="Appends the entries this journal does not hold yet; re-importing adds nothing.",
+    )
+    import_.add_argument("file", help="a `warroom journal export` file (jsonl or csv; - for stdin)")
+    import_.add_argument("--check", action="store_true", help="only verify the file's records; import nothing")
+    import_.set_defaults(handler=run_import)
+
 
 def _path(ctx: Context) -> Path:
     return Path(ctx.args.path).expanduser() if ctx.args.path else ctx.config.journal_path
@@ -63,4 +81,35 @@ def run_stats(ctx: Context) -> int:
     print(f"size        {stats.size_bytes / 1024:.1f} KiB")
     print(f"first       {stats.first_at or '-'}")
     print(f"last        {stats.last_at or '-'}")
+    return 0
+
+
+def run_export(ctx: Context) -> int:
+    from ..exchange import export_to
+
+    count = export_to(_path(ctx), ctx.args.format, ctx.args.output, incident=ctx.args.incident)
+    if ctx.args.output:
+        print(f"exported {count} entries to {ctx.args.output}")
+    return 0
+
+
+def run_import(ctx: Context) -> int:
+    from ..exchange import check_records, merge, read_records
+
+    rows = read_records(Path(ctx.args.file).expanduser())
+    if ctx.args.check:
+        check = check_records(rows)
+        if not check.ok:
+            print(f"BROKEN at entry {check.bad_seq}: {check.reason}")
+            return 1
+        scope = "a whole journal" if check.complete else "an excerpt"
+        print(f"ok: {check.records} records verify ({scope}), head {check.head}")
+        return 0
+
+    async def go():
+        async with await ctx.open_journal() as journal:
+            return await merge(journal, rows)
+
+    result = run_async(go())
+    print(f"imported {result.added} of {result.read} entries ({result.already_here} already here)")
     return 0

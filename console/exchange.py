@@ -1,0 +1,223 @@
+"""Export a journal (or one incident) as JSON Lines or CSV, check an export's chain, merge one journal into another.
+
+An exported record holds every stored field, so its hash can be recomputed anywhere. Importing appends
+each foreign entry as a new entry of ours whose `origin` is the hash it had where it was first written
+(its own `origin` if it was itself imported), with its times, actor, incident, kind and body kept.
+Because `origin` is unique, re-importing a file, or importing back entries that came from us, adds nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from .journal import GENESIS, Draft, Entry, Journal, JournalError, canonical_json
+from .journal.encoding import canonical_entry, chain_hash
+from .review import ReviewJournal
+from .timefmt import from_iso
+
+FIELDS = (
+    "seq", "incident", "kind", "actor", "occurred_at", "discovered_at", "logged_at", "origin", "body",
+    "prev_hash", "hash",
+)
+FORMATS = ("jsonl", "csv")
+
+
+class ExportError(JournalError):
+    """An export file that cannot be read, or whose records do not verify."""
+
+
+def records(journal: ReviewJournal, incident: str | None = None) -> Iterator[dict[str, Any]]:
+    entries = journal.incident_entries(incident) if incident else journal.all_entries()
+    for entry in entries:
+        yield entry.to_record()
+
+
+def write_jsonl(rows: Iterable[dict[str, Any]], out: IO[str]) -> int:
+    count = 0
+    for record in rows:
+        out.write(json.dumps(record, ensure_ascii=False, sort_keys=False) + "\n")
+        count += 1
+    return count
+
+
+def write_csv(rows: Iterable[dict[str, Any]], out: IO[str]) -> int:
+    """One row per entry; the body is its canonical JSON text, so the hash can be recomputed from the cell."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(FIELDS)
+    count = 0
+    for record in rows:
+        row = dict(record, body=canonical_json(record["body"]))
+        writer.writerow(["" if row[name] is None else row[name] for name in FIELDS])
+        count += 1
+    return count
+
+
+def export(journal: ReviewJournal, fmt: str, out: IO[str], *, incident: str | None = None) -> int:
+    if fmt not in FORMATS:
+        raise ExportError(f"unknown export format {fmt!r} (use {' or '.join(FORMATS)})")
+    writer = write_jsonl if fmt == "jsonl" else write_csv
+    return writer(records(journal, incident), out)
+
+
+def _from_csv(row: dict[str, str], line: int) -> dict[str, Any]:
+    try:
+        record: dict[str, Any] = {name: (row[name] if row[name] != "" else None) for name in FIELDS}
+        record["seq"] = int(row["seq"])
+        record["body"] = json.loads(row["body"])
+        record["actor"] = row["actor"]
+    except (KeyError, ValueError, TypeError) as error:
+        raise ExportError(f"line {line}: not a warroom export row ({error})") from None
+    return record
+
+
+def read_records(path: Path) -> list[dict[str, Any]]:
+    """Records from a JSON Lines or CSV export (told apart by the first character)."""
+    try:
+        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ExportError(f"{path}: not UTF-8 text, not a warroom export") from None
+    if text.lstrip().startswith("{"):
+        result = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise ExportError(f"{path}, line {number}: not JSON ({error.msg})") from None
+            if not isinstance(record, dict) or set(FIELDS) - set(record):
+                raise ExportError(f"{path}, line {number}: not a warroom export record")
+            result.append(record)
+        return result
+    reader = csv.DictReader(io.StringIO(text))
+    if tuple(reader.fieldnames or ()) != FIELDS:
+        raise ExportError(f"{path}: neither a JSON Lines nor a CSV warroom export")
+    return [_from_csv(row, number) for number, row in enumerate(reader, start=2)]
+
+
+@dataclass(frozen=True)
+class RecordCheck:
+    ok: bool
+    records: int
+    complete: bool          # starts at the genesis with no gap: a whole journal, not an excerpt
+    head: str
+    bad_seq: int | None = None
+    reason: str = ""
+
+
+def record_hash(record: dict[str, Any]) -> str:
+    canonical = canonical_entry(
+        seq=record["seq"], incident=record["incident"], kind=record["kind"], actor=record["actor"],
+        occurred_at=record["occurred_at"], discovered_at=record["discovered_at"], logged_at=record["logged_at"],
+        origin=record["origin"], body_text=canonical_json(record["body"]),
+    )
+    return chain_hash(record["prev_hash"], canonical)
+
+
+def check_records(rows: list[dict[str, Any]]) -> RecordCheck:
+    """Recompute every record's hash, and every link between consecutive records.
+
+    A whole-journal export must chain from the genesis; an incident export is an excerpt, so only the
+    links between neighbouring entries (seq n, n+1) can be checked, and each record's own hash.
+    """
+    complete = bool(rows) and rows[0]["seq"] == 1
+    previous: dict[str, Any] | None = None
+    for record in rows:
+        try:
+            digest = record_hash(record)
+        except (TypeError, KeyError, ValueError, AttributeError):
+            return RecordCheck(False, len(rows), False, GENESIS, record.get("seq"), "a field has the wrong type")
+        if digest != record["hash"]:
+            return RecordCheck(False, len(rows), False, GENESIS, record["seq"], "hash mismatch: the record was changed")
+        if previous is None:
+            if record["seq"] == 1 and record["prev_hash"] != GENESIS:
+                return RecordCheck(False, len(rows), False, GENESIS, 1, "entry 1 does not start at the genesis")
+        elif record["seq"] <= previous["seq"]:
+            return RecordCheck(False, len(rows), False, GENESIS, record["seq"], "records out of order")
+        elif record["seq"] == previous["seq"] + 1:
+            if record["prev_hash"] != previous["hash"]:
+                return RecordCheck(False, len(rows), False, GENESIS, record["seq"], "previous-hash link broken")
+        else:
+            complete = False
+        previous = record
+    head = rows[-1]["hash"] if rows else GENESIS
+    return RecordCheck(True, len(rows), complete, head)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    read: int
+    added: int
+    already_here: int
+    entries: list[Entry]
+
+
+def _known(journal_path: Path, keys: list[str]) -> set[str]:
+    """Which of these hashes this journal already holds, as its own entries or as imported ones."""
+    known: set[str] = set()
+    with ReviewJournal(journal_path) as reader:
+        for start in range(0, len(keys), 400):
+            chunk = keys[start:start + 400]
+            marks = ",".join("?" * len(chunk))
+            for (value,) in reader.conn.execute(
+                f"SELECT hash FROM entries WHERE hash IN ({marks}) "
+                f"UNION SELECT origin FROM entries WHERE origin IN ({marks})",
+                chunk + chunk,
+            ):
+                known.add(value)
+    return known
+
+
+async def merge(journal: Journal, rows: list[dict[str, Any]]) -> ImportResult:
+    """Append the records this journal does not yet hold, in one transaction. Refuses tampered input."""
+    check = check_records(rows)
+    if not check.ok:
+        raise ExportError(f"refusing to import: entry {check.bad_seq}: {check.reason}")
+    keys = [record["origin"] or record["hash"] for record in rows]
+    import asyncio
+
+    known = await asyncio.to_thread(_known, journal.path, sorted(set(keys)))
+    drafts: list[Draft] = []
+    for key, record in zip(keys, rows, strict=True):
+        if key in known:
+            continue
+        known.add(key)
+        drafts.append(
+            Draft(
+                kind=record["kind"],
+                body=record["body"],
+                incident=record["incident"],
+                actor=record["actor"],
+                occurred_at=from_iso(record["occurred_at"]),
+                discovered_at=from_iso(record["discovered_at"]),
+                origin=key,
+            )
+        )
+    added = await journal.append_many(drafts)
+    return ImportResult(len(rows), len(added), len(rows) - len(added), added)
+
+
+def private_file(path: str | Path, mode: str = "w") -> IO[Any]:
+    """Exports hold incident details: create them readable by the owner only (0600)."""
+    import os
+
+    fd = os.open(Path(path).expanduser(), os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+    if "b" in mode:
+        return os.fdopen(fd, mode)
+    return os.fdopen(fd, mode, encoding="utf-8", newline="")
+
+
+def export_to(journal_path: Path, fmt: str, output: str | None, *, incident: str | None = None) -> int:
+    """`warroom journal export`: read-only on the journal, to a file (0600) or standard output."""
+    with ReviewJournal(journal_path) as journal:
+        if output in (None, "-"):
+            return export(journal, fmt, sys.stdout, incident=incident)
+        with private_file(output) as out:
+            return export(journal, fmt, out, incident=incident)

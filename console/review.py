@@ -1,0 +1,296 @@
+"""Offline review of a journal: read-only by construction, paged in SQL, never all rows in memory.
+
+`ReviewJournal` opens the file so that SQLite can neither write nor create anything next to it:
+a cleanly closed journal (no -wal file) is opened `immutable`, a journal with a WAL is opened with
+`readonly_shm` so even the shared-memory index is only read, and a WAL without its -shm (a crash, a
+copied pair) is copied into a private snapshot folder first. Every query pages by `seq` (keyset), so
+a million-entry journal opens as fast as a small one.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .incidents import INCIDENT_KINDS, Incident, IncidentBook
+from .journal import Entry, JournalCorrupt, JournalError, VerifyResult, kinds, verify_file
+from .journal.store import _check_file
+
+COLUMNS = "seq, incident, kind, actor, occurred_at, discovered_at, logged_at, origin, body, prev_hash, hash"
+PAGE_SIZE = 100
+
+# C0/C1 controls (escape sequences start with ESC or CSI) and bidi overrides: never reach a terminal.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean(text: object, *, one_line: bool = True) -> str:
+    """Attacker-controlled text made safe to print: no escape sequences, optionally on one line."""
+    value = _CONTROL.sub("�", str(text))
+    if one_line:
+        value = value.replace("\r", " ").replace("\n", " ⏎ ").replace("\t", " ")
+    return value.replace("\t", "    ")
+
+
+def _uri(path: Path, **params: str) -> str:
+    quoted = str(path.resolve()).replace("?", "%3f").replace("#", "%23")
+    return f"file:{quoted}?" + "&".join(f"{key}={value}" for key, value in params.items())
+
+
+@dataclass
+class Filter:
+    """What the reviewer narrowed the timeline to. Empty fields match everything."""
+
+    kinds: tuple[str, ...] = ()
+    actor: str | None = None
+    incident: str | None = None
+    since: str | None = None      # ISO times, compared with occurred_at
+    until: str | None = None
+    text: str = ""                # full-text search (FTS5)
+
+    def where(self) -> tuple[list[str], list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if self.kinds:
+            clauses.append(f"kind IN ({','.join('?' * len(self.kinds))})")
+            params.extend(self.kinds)
+        if self.actor:
+            clauses.append("actor = ?")
+            params.append(self.actor)
+        if self.incident:
+            clauses.append("incident = ?")
+            params.append(self.incident)
+        if self.since:
+            clauses.append("occurred_at >= ?")
+            params.append(self.since)
+        if self.until:
+            clauses.append("occurred_at <= ?")
+            params.append(self.until)
+        if self.text.strip():
+            clauses.append("seq IN (SELECT rowid FROM entries_fts WHERE entries_fts MATCH ?)")
+            params.append(fts_query(self.text))
+        return clauses, params
+
+    def describe(self) -> str:
+        parts = [f"kind:{','.join(self.kinds)}"] if self.kinds else []
+        parts += [f"{name}:{value}" for name, value in (
+            ("actor", self.actor), ("incident", self.incident), ("since", self.since), ("until", self.until)
+        ) if value]
+        if self.text.strip():
+            parts.append(self.text.strip())
+        return " ".join(parts)
+
+
+def fts_query(text: str) -> str:
+    """A plain phrase becomes quoted words (so `-`, `:` and `.` in hostile text cannot break the query)."""
+    return " ".join('"' + word.replace('"', '""') + '"' for word in text.split())
+
+
+def parse_filter(text: str, *, base: Filter | None = None) -> Filter:
+    """`kind:action,note actor:alex incident:INC-1 since:2026-11-24T10:00 until:… words to search`."""
+    from .timefmt import parse_when, to_iso
+
+    result = Filter(incident=base.incident if base else None)
+    words: list[str] = []
+    for token in text.split():
+        name, sep, value = token.partition(":")
+        name = name.lower()
+        if sep and value and name in ("kind", "actor", "incident", "inc", "since", "from", "until", "to"):
+            if name == "kind":
+                result.kinds = tuple(part for part in value.split(",") if part)
+            elif name == "actor":
+                result.actor = value
+            elif name in ("incident", "inc"):
+                result.incident = value
+            elif name in ("since", "from"):
+                result.since = to_iso(parse_when(value))
+            else:
+                result.until = to_iso(parse_when(value))
+        else:
+            words.append(token)
+    result.text = " ".join(words)
+    return result
+
+
+@dataclass
+class Page:
+    entries: list[Entry]
+    has_before: bool
+    has_after: bool
+
+
+@dataclass
+class Knowledge:
+    """What the observations said at a moment: the latest one per (source, key) at or before it."""
+
+    at: str
+    observations: list[Entry] = field(default_factory=list)
+
+
+class ReviewJournal:
+    """A journal opened for reading only. Thread-safe by giving each thread its own connection."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path).expanduser()
+        _check_file(self.path, create=False)
+        self._snapshot: Path | None = None
+        self._uri = self._choose_uri()
+        self.conn = self.connect()
+        try:
+            version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+            if version == 0:
+                raise JournalCorrupt(f"{self.path}: empty or not a warroom journal")
+            row = self.conn.execute("SELECT value FROM meta WHERE key = 'journal_id'").fetchone()
+        except sqlite3.Error as error:
+            self.close()
+            raise JournalError(f"{self.path}: not a readable warroom journal ({error})") from None
+        except BaseException:
+            self.close()
+            raise
+        self.journal_id: str = row[0] if row else ""
+
+    def _choose_uri(self) -> str:
+        wal, shm = Path(f"{self.path}-wal"), Path(f"{self.path}-shm")
+        if not wal.exists():
+            return _uri(self.path, mode="ro", immutable="1")
+        if shm.exists():
+            return _uri(self.path, mode="ro", readonly_shm="1")
+        # A WAL without its index: SQLite would have to build one next to the journal. Read a private copy.
+        self._snapshot = Path(tempfile.mkdtemp(prefix="warroom-review-"))
+        copy = self._snapshot / self.path.name
+        shutil.copyfile(self.path, copy)
+        shutil.copyfile(wal, Path(f"{copy}-wal"))
+        return _uri(copy, mode="ro")
+
+    def connect(self) -> sqlite3.Connection:
+        """A new read-only connection (one per worker thread)."""
+        conn = sqlite3.connect(self._uri, uri=True, check_same_thread=False)
+        conn.execute("PRAGMA query_only = 1")
+        return conn
+
+    def close(self) -> None:
+        self.conn.close()
+        if self._snapshot:
+            shutil.rmtree(self._snapshot, ignore_errors=True)
+
+    def __enter__(self) -> ReviewJournal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- reading ------------------------------------------------------------------------------------
+
+    def _entries(self, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> list[Entry]:
+        return [Entry.from_row(row) for row in self.conn.execute(sql, tuple(params))]
+
+    def _select(self, flt: Filter, extra: list[str], params: list[Any], order: str, limit: int) -> list[Entry]:
+        clauses, filter_params = flt.where()
+        where = " AND ".join([*extra, *clauses]) or "1"
+        return self._entries(
+            f"SELECT {COLUMNS} FROM entries WHERE {where} ORDER BY seq {order} LIMIT {int(limit)}",
+            [*params, *filter_params],
+        )
+
+    def after(self, flt: Filter, seq: int = 0, limit: int = PAGE_SIZE) -> list[Entry]:
+        """Entries after `seq`, oldest first: scrolling down."""
+        return self._select(flt, ["seq > ?"], [seq], "ASC", limit)
+
+    def before(self, flt: Filter, seq: int | None = None, limit: int = PAGE_SIZE) -> list[Entry]:
+        """Entries before `seq` (or the newest), returned oldest first: scrolling up, or End."""
+        extra, params = (["seq < ?"], [seq]) if seq is not None else ([], [])
+        return self._select(flt, extra, params, "DESC", limit)[::-1]
+
+    def around(self, flt: Filter, seq: int, limit: int = PAGE_SIZE) -> list[Entry]:
+        """A window with the entry at or after `seq` in its middle: jumps."""
+        half = limit // 2
+        return self.before(flt, seq, half) + self.after(flt, seq - 1, limit - half)
+
+    def entry(self, seq: int) -> Entry | None:
+        rows = self._entries(f"SELECT {COLUMNS} FROM entries WHERE seq = ?", [seq])
+        return rows[0] if rows else None
+
+    def seq_at(self, moment: str) -> int | None:
+        """The first entry that happened at or after a moment (occurred_at is indexed)."""
+        row = self.conn.execute(
+            "SELECT seq FROM entries WHERE occurred_at >= ? ORDER BY occurred_at, seq LIMIT 1", (moment,)
+        ).fetchone()
+        if row is None:
+            row = self.conn.execute("SELECT max(seq) FROM entries").fetchone()
+        return row[0] if row and row[0] is not None else None
+
+    def head(self) -> tuple[int, str]:
+        row = self.conn.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
+        return (row[0], row[1]) if row else (0, "0" * 64)
+
+    def incidents(self) -> list[Incident]:
+        """Every incident, folded from incident entries only (the kind index keeps this cheap)."""
+        book = IncidentBook()
+        marks = ",".join("?" * len(INCIDENT_KINDS))
+        cursor = self.conn.execute(
+            f"SELECT {COLUMNS} FROM entries WHERE kind IN ({marks}) ORDER BY seq", INCIDENT_KINDS
+        )
+        while rows := cursor.fetchmany(5000):
+            for row in rows:
+                book.apply(Entry.from_row(row))
+        return sorted(book.incidents.values(), key=lambda incident: incident.declared_at)
+
+    def incident_entries(self, incident: str) -> Iterator[Entry]:
+        """All of one incident's entries in order, in batches (reports and evidence)."""
+        after = 0
+        while chunk := self.after(Filter(incident=incident), after, 5000):
+            yield from chunk
+            after = chunk[-1].seq
+
+    def all_entries(self) -> Iterator[Entry]:
+        after = 0
+        while chunk := self.after(Filter(), after, 5000):
+            yield from chunk
+            after = chunk[-1].seq
+
+    def knowledge_at(self, moment: str) -> Knowledge:
+        """What did we know when: the latest Graph observation per (source, key) at or before `moment`."""
+        latest: dict[tuple[str, str], Entry] = {}
+        cursor = self.conn.execute(
+            f"SELECT {COLUMNS} FROM entries WHERE kind = ? AND occurred_at <= ? ORDER BY occurred_at, seq",
+            (kinds.OBSERVATION, moment),
+        )
+        while rows := cursor.fetchmany(5000):
+            for row in rows:
+                entry = Entry.from_row(row)
+                body = entry.body
+                latest[(str(body.get("source", "")), str(body.get("key", "")))] = entry
+        return Knowledge(moment, [latest[key] for key in sorted(latest)])
+
+    def verify(self) -> VerifyResult:
+        """The whole chain, on a connection of its own (runs in a worker thread)."""
+        conn = self.connect()
+        try:
+            return verify_file(self.path, connection=conn)
+        finally:
+            conn.close()
+
+
+@contextmanager
+def open_review(path: str | Path) -> Iterator[ReviewJournal]:
+    journal = ReviewJournal(path)
+    try:
+        yield journal
+    finally:
+        journal.close()
+
+
+def body_lines(entry: Entry) -> list[str]:
+    """An entry's body as indented JSON lines, cleaned for display."""
+    try:
+        text = json.dumps(entry.body, indent=2, ensure_ascii=False, sort_keys=True)
+    except ValueError:
+        text = entry.body_text
+    return [clean(line, one_line=True) for line in text.splitlines()]
