@@ -49,14 +49,18 @@ def default_config_path() -> Path:
 
 # Dotted keys: "graph.cloud" is `[graph] cloud = ...` in the file. Later work adds its keys here.
 SETTINGS: dict[str, Setting] = {
-    "responder": Setting(None, str, "your name as it appears in the journal (default: the OS user)", "WARROOM_RESPONDER"),
+    "responder": Setting(
+        None, str, "your name as it appears in the journal (default: the OS user)", "WARROOM_RESPONDER"
+    ),
     "journal": Setting(None, str, "path of the SQLite journal (default: the user data folder)", "WARROOM_JOURNAL"),
     "timezone": Setting("UTC", str, "zone for displayed times: UTC, local, or an IANA name", "WARROOM_TIMEZONE"),
     "read_only": Setting(False, bool, "never execute containment actions from this console", "WARROOM_READ_ONLY"),
     "graph.cloud": Setting(
         "global", str, "Microsoft cloud", "WARROOM_CLOUD", ("global", "usgov", "usgov-dod", "china")
     ),
-    "graph.url": Setting(None, str, "any Graph-compatible endpoint: the simulated tenant, a proxy", "WARROOM_GRAPH_URL"),
+    "graph.url": Setting(
+        None, str, "any Graph-compatible endpoint: the simulated tenant, a proxy", "WARROOM_GRAPH_URL"
+    ),
     "graph.tenant_id": Setting(None, str, "Entra tenant id or domain", "AZURE_TENANT_ID"),
     "graph.client_id": Setting(None, str, "app registration (client) id", "AZURE_CLIENT_ID"),
     "graph.credential": Setting(
@@ -77,6 +81,21 @@ SETTINGS: dict[str, Setting] = {
     "graph.poll.risky_users": Setting(120, int, "seconds between risky user polls"),
     "ui.theme": Setting("dark", str, "colour theme", "WARROOM_THEME", ("dark", "light", "ansi")),
     "ui.bell": Setting(False, bool, "ring the terminal bell on a new high-severity alert"),
+    # Guided response (playbooks, containment, communications, drills).
+    "dry_run": Setting(False, bool, "preview and journal containment actions without sending them", "WARROOM_DRY_RUN"),
+    "playbooks.folder": Setting(None, str, "your own playbooks (*.toml; same id replaces a built-in one)"),
+    "updates.sev1_minutes": Setting(30, int, "minutes between stakeholder updates for a SEV1"),
+    "updates.sev2_minutes": Setting(60, int, "minutes between stakeholder updates for a SEV2"),
+    "updates.sev3_minutes": Setting(240, int, "minutes between stakeholder updates for a SEV3"),
+    "updates.sev4_minutes": Setting(1440, int, "minutes between stakeholder updates for a SEV4"),
+    "comms.templates": Setting(None, str, "your own message templates (*.toml; same id replaces a built-in one)"),
+    "comms.folder": Setting(None, str, "where saved messages are written (default: the user data folder)"),
+    "comms.contacts": Setting({}, dict, "recipients per audience: stakeholders, technical, users, management, reply_to"),
+    "comms.escalation": Setting([], list, "escalation path, in order: [\"duty manager\", \"CIO\", …]"),
+    "drill.target_declare_minutes": Setting(10, int, "drill target: minutes from the first signal to declaring"),
+    "drill.target_assess_minutes": Setting(15, int, "drill target: minutes from declaring to a severity"),
+    "drill.target_contain_minutes": Setting(30, int, "drill target: minutes from declaring to containment"),
+    "drill.target_notify_minutes": Setting(20, int, "drill target: minutes from declaring to the first notification"),
 }
 
 
@@ -111,19 +130,32 @@ def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for key, value in table.items():
         dotted = f"{prefix}{key}"
-        if isinstance(value, dict) and dotted not in SETTINGS:
+        if isinstance(value, dict) and value and dotted not in SETTINGS:
             flat.update(_flatten(value, dotted + "."))
         else:
             flat[dotted] = value
     return flat
 
 
+_TABLE = re.compile(r"\s*\[\s*([^\]\[]+?)\s*\]")
+_ASSIGNMENT = re.compile(r"\s*([A-Za-z0-9_.\-\" ]+?)\s*=")
+
+
 def _line_of(text: str, key: str) -> int | None:
-    leaf = key.rsplit(".", 1)[-1]
+    """The line that sets `key`, following `[table]` headers; a key of that name anywhere is the fallback."""
+    leaf, table, fallback = key.rsplit(".", 1)[-1], "", None
     for number, line in enumerate(text.splitlines(), start=1):
-        if re.match(rf"\s*\"?{re.escape(leaf)}\"?\s*=", line) or re.match(rf"\s*\[\s*{re.escape(key)}\s*\]", line):
-            return number
-    return None
+        if header := _TABLE.match(line):
+            table = header[1].replace('"', "").replace(" ", "")
+            if table == key:
+                return number
+        elif assignment := _ASSIGNMENT.match(line):
+            name = assignment[1].replace('"', "").replace(" ", "")
+            if (f"{table}.{name}" if table else name) == key:
+                return number
+            if fallback is None and name.rsplit(".", 1)[-1] == leaf:
+                fallback = number
+    return fallback
 
 
 def _coerce(key: str, value: Any, setting: Setting, where: str) -> Any:
