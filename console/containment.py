@@ -1,0 +1,253 @@
+"""Containment actions against Graph, done deliberately: preview, typed confirmation, at most one attempt.
+
+Each action is planned first (the exact method, URL and JSON body are shown), confirmed by typing the UPN,
+then sent once through the gateway (which never retries a POST or PATCH). The user is read before and after,
+and everything (request, request id, result, how to reverse it) is journaled as a kinds.ACTION entry, even a
+failure or a dry run. A 429 is reported, never retried behind the responder's back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from .graph.errors import GraphDenied, GraphError, GraphNotFound, GraphThrottled, SignInRequired
+from .journal import Draft, canonical_json, kinds
+
+if TYPE_CHECKING:
+    from .session import WarRoom
+
+USER_FIELDS = "id,userPrincipalName,displayName,accountEnabled"
+ACTION_TITLES = {
+    "block_sign_in": "Block sign-in",
+    "revoke_sessions": "Revoke sessions",
+    "confirm_compromised": "Confirm compromised",
+    "enable_sign_in": "Re-enable sign-in (reversal)",
+}
+EXECUTABLE = tuple(ACTION_TITLES)
+
+
+@dataclass(frozen=True)
+class ActionPlan:
+    """What will be sent and how to take it back: shown to the responder before anything happens."""
+
+    action: str
+    upn: str
+    method: str
+    path: str
+    body: dict[str, Any] | None
+    reversal: str
+    reversal_action: str | None = None   # an action the console can run to undo this one
+
+    @property
+    def title(self) -> str:
+        return ACTION_TITLES[self.action]
+
+
+def user_path(upn: str) -> str:
+    return f"users/{quote(upn.strip(), safe='@.-_')}"
+
+
+def plan_action(action: str, upn: str, user_id: str | None = None) -> ActionPlan:
+    """The request for one action; confirm_compromised needs the user's object id (read before)."""
+    upn = upn.strip()
+    if not upn or "@" not in upn:
+        raise ValueError("give the user's UPN (name@domain)")
+    if action == "block_sign_in":
+        return ActionPlan(action, upn, "PATCH", user_path(upn), {"accountEnabled": False},
+                          "Re-enable sign-in: PATCH the user with accountEnabled=true (offered after success).",
+                          "enable_sign_in")
+    if action == "enable_sign_in":
+        return ActionPlan(action, upn, "PATCH", user_path(upn), {"accountEnabled": True},
+                          "Block sign-in again: PATCH the user with accountEnabled=false.", "block_sign_in")
+    if action == "revoke_sessions":
+        return ActionPlan(action, upn, "POST", f"{user_path(upn)}/revokeSignInSessions", None,
+                          "Cannot be undone: the user simply signs in again once allowed to.")
+    if action == "confirm_compromised":
+        return ActionPlan(action, upn, "POST", "identityProtection/riskyUsers/confirmCompromised",
+                          {"userIds": [user_id or "<object id read before sending>"]},
+                          "Dismiss the user's risk in Identity Protection (POST identityProtection/riskyUsers/dismiss) "
+                          "once the account is clean.")
+    raise ValueError(f"unknown action {action!r}")
+
+
+def preview(plan: ActionPlan, gateway: Any | None) -> dict[str, Any]:
+    """The exact request as {method, url, body}: from the gateway when connected, else relative."""
+    if gateway is not None:
+        return gateway.describe_request(plan.method, plan.path, plan.body).as_dict()
+    body = None if plan.body is None else json.dumps(plan.body, ensure_ascii=False, separators=(",", ":"))
+    return {"method": plan.method, "url": "/v1.0/" + plan.path, "body": body}
+
+
+@dataclass
+class ActionOutcome:
+    result: str                         # ok | failed | dry-run | refused
+    message: str
+    entry_seq: int | None = None
+    body: dict[str, Any] = field(default_factory=dict)
+
+
+def explain(error: Exception, plan: ActionPlan) -> str:
+    """One line a responder can act on, for each way an action fails."""
+    if isinstance(error, GraphNotFound):
+        return f"User {plan.upn} was not found (404): check the UPN. Nothing was changed."
+    if isinstance(error, GraphDenied):
+        if error.status == 401:
+            return "Sign-in rejected (401): sign in again, then run the action again. It was not resent."
+        missing = error.permission or "the permission for this request"
+        return f"Forbidden (403): the app registration lacks {missing}, or your role does not allow it."
+    if isinstance(error, GraphThrottled):
+        wait = f"Graph asks to wait {error.retry_after:g} s" if error.retry_after else "Graph gave no wait time"
+        return f"Throttled (429): the request was NOT retried; {wait}. Run the action again deliberately."
+    if isinstance(error, SignInRequired):
+        return "No Graph session: sign in first. Nothing was sent."
+    if isinstance(error, GraphError):
+        return (f"Failed ({error.reason}): the request was not retried; read the user to see whether it "
+                "took effect before trying again.")
+    return f"Failed ({type(error).__name__}: {error}); the request was not retried."
+
+
+async def read_user(gateway: Any, upn: str) -> dict[str, Any]:
+    data = await gateway.get_json(user_path(upn), {"$select": USER_FIELDS})
+    return {k: data.get(k) for k in USER_FIELDS.split(",")} if isinstance(data, dict) else {}
+
+
+def dry_run_active(warroom: WarRoom) -> bool:
+    return bool(warroom.config.get("dry_run"))
+
+
+async def execute(warroom: WarRoom, plan: ActionPlan, *, typed_upn: str, incident: str | None,
+                  dry_run: bool = False) -> ActionOutcome:
+    """Run one action once, journaling before/after state, request id and result; never retries."""
+    if typed_upn.strip().casefold() != plan.upn.casefold():
+        return ActionOutcome("refused", f"Type the UPN exactly ({plan.upn}) to confirm. Nothing was sent.")
+    dry_run = dry_run or dry_run_active(warroom) or not warroom.can_execute_actions
+    gateway = warroom.gateway
+    body: dict[str, Any] = {"action": plan.action, "target": plan.upn, "dry_run": dry_run,
+                            "request": preview(plan, gateway), "reversal": plan.reversal}
+    before: dict[str, Any] | None = None
+    if gateway is not None:
+        try:
+            before = await read_user(gateway, plan.upn)
+        except (GraphError, SignInRequired) as error:
+            message = explain(error, plan)
+            body.update(result="failed", status=getattr(error, "status", None),
+                        request_id=getattr(error, "request_id", None), error=message, before=None)
+            entry = await warroom.record(kinds.ACTION, body, incident=incident)
+            return ActionOutcome("failed", message, entry.seq, body)
+        body["before"] = before
+        if plan.action == "confirm_compromised":
+            plan = plan_action(plan.action, plan.upn, str(before.get("id") or ""))
+            body["request"] = preview(plan, gateway)
+    if dry_run:
+        why = "dry run" if warroom.can_execute_actions else f"{warroom.mode} mode: actions are disabled"
+        body["result"] = "dry-run"
+        entry = await warroom.record(kinds.ACTION, body, incident=incident)
+        return ActionOutcome("dry-run", f"Not sent ({why}). The request was journaled as a preview.", entry.seq, body)
+    try:
+        response = await gateway.send(plan.method, plan.path, plan.body)
+    except (GraphError, SignInRequired) as error:
+        message = explain(error, plan)
+        body.update(result="failed", status=getattr(error, "status", None),
+                    request_id=getattr(error, "request_id", None), error=message)
+        entry = await warroom.record(kinds.ACTION, body, incident=incident)
+        return ActionOutcome("failed", message, entry.seq, body)
+    body.update(result="ok", status=response.status, request_id=response.request_id)
+    try:
+        body["after"] = await read_user(gateway, plan.upn)
+    except (GraphError, SignInRequired) as error:
+        body["after"] = {"unreadable": explain(error, plan)}
+    drafts = [Draft(kinds.ACTION, body, incident)]
+    blocked = _blocked_users(warroom, incident, plan)
+    if blocked is not None:
+        drafts.append(Draft(kinds.INCIDENT_UPDATED, {"changes": {"blocked_users": blocked}}, incident))
+    entries = await warroom.record_many(drafts)
+    message = f"{plan.title}: done for {plan.upn} (HTTP {response.status}, request id {response.request_id})."
+    return ActionOutcome("ok", message, entries[0].seq, body)
+
+
+def _blocked_users(warroom: WarRoom, incident: str | None, plan: ActionPlan) -> list[str] | None:
+    if incident is None or plan.action not in ("block_sign_in", "enable_sign_in"):
+        return None
+    current = warroom.book.incidents.get(incident)
+    users = list((current.details.get("blocked_users") if current else None) or [])
+    if plan.action == "block_sign_in" and plan.upn not in users:
+        users.append(plan.upn)
+    elif plan.action == "enable_sign_in" and plan.upn in users:
+        users.remove(plan.upn)
+    return users
+
+
+# -- enhanced monitoring and evidence -----------------------------------------------------------------
+
+
+async def watch(warroom: WarRoom, upn: str, ips: list[str], *, incident: str | None, reason: str = "") -> None:
+    """Enhanced monitoring: the account and its IPs go on the incident's watch list (journaled)."""
+    current = warroom.book.incidents.get(incident or "")
+    watch_list = list((current.details.get("watch_list") if current else None) or [])
+    for item in [upn, *ips]:
+        if item and item not in watch_list:
+            watch_list.append(item)
+    await warroom.record_many([
+        Draft(kinds.ACTION, {"action": "enhanced_monitoring", "target": upn, "dry_run": False, "result": "ok",
+                             "watch": [upn, *ips], "reason": reason,
+                             "reversal": "Remove the entries from the watch list when the incident closes."}, incident),
+        Draft(kinds.INCIDENT_UPDATED, {"changes": {"watch_list": watch_list}}, incident),
+    ])
+
+
+def digest(content: Any) -> tuple[str, str]:
+    """The canonical JSON text of a piece of evidence and its SHA-256 (what a reviewer recomputes)."""
+    text = canonical_json(content)
+    return text, hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _evidence_requests(upn: str) -> list[tuple[str, str, dict[str, str]]]:
+    quoted = upn.replace("'", "''")
+    return [
+        ("user object", user_path(upn), {"$select": USER_FIELDS + ",createdDateTime,lastPasswordChangeDateTime"}),
+        ("recent sign-ins", "auditLogs/signIns",
+         {"$filter": f"userPrincipalName eq '{quoted}'", "$top": "50"}),
+        ("directory audits", "auditLogs/directoryAudits",
+         {"$filter": f"targetResources/any(t:t/userPrincipalName eq '{quoted}')", "$top": "50"}),
+    ]
+
+
+async def preserve_evidence(warroom: WarRoom, upn: str, *, incident: str | None) -> list[str]:
+    """Capture the user, sign-ins, directory audits and related alerts; each as an EVIDENCE entry with SHA-256.
+
+    Content is stored as canonical JSON text (so the hash can be recomputed from the entry), and a piece that
+    cannot be read is journaled as a failed capture rather than silently skipped. Returns one line per piece.
+    """
+    lines: list[str] = []
+    drafts: list[Draft] = []
+    gateway = warroom.gateway
+    if gateway is None:
+        raise ValueError("not connected to a tenant: evidence cannot be captured")
+    for what, path, params in _evidence_requests(upn):
+        try:
+            data = await (gateway.get_json(path, params) if what == "user object" else gateway.get_all(path, params))
+        except (GraphError, SignInRequired) as error:
+            reason = getattr(error, "reason", str(error))
+            lines.append(f"{what}: NOT captured ({reason})")
+            drafts.append(Draft(kinds.ACTION, {"action": "preserve_evidence", "target": upn, "what": what,
+                                               "dry_run": False, "result": "failed", "error": reason,
+                                               "status": getattr(error, "status", None),
+                                               "request_id": getattr(error, "request_id", None)}, incident))
+            continue
+        text, sha = digest(data)
+        drafts.append(Draft(kinds.EVIDENCE, {"what": what, "target": upn, "sha256": sha, "content": text,
+                                             "source": gateway.describe_request("GET", path).url}, incident))
+        count = f"{len(data)} item(s)" if isinstance(data, list) else "1 object"
+        lines.append(f"{what}: {count}, sha256 {sha[:16]}…")
+    alerts = [a.raw for a in (getattr(warroom.live, "alerts", None) or {}).values()
+              if upn.casefold() in (u.casefold() for u in getattr(a, "users", ()))]
+    text, sha = digest(alerts)
+    drafts.append(Draft(kinds.EVIDENCE, {"what": "related alerts", "target": upn, "sha256": sha, "content": text,
+                                         "source": "live alerts with evidence naming the user"}, incident))
+    lines.append(f"related alerts: {len(alerts)} item(s), sha256 {sha[:16]}…")
+    await warroom.record_many(drafts)
+    return lines

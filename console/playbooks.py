@@ -1,0 +1,347 @@
+"""Playbooks: the seeds' procedures as TOML files under data/playbooks/ (and the user's playbook folder).
+
+The code knows how to run a playbook, not what is in one: a category playbook lists the steps for one kind of
+emergency; a service playbook adds considerations and recovery options whenever its service is affected.
+Files are validated on load; a mistake is reported with the file, the line and the reason.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib.resources import files
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any
+
+from .incidents import CATEGORIES, ROLE_NAMES, Incident
+from .journal import Draft, kinds
+
+KINDS = ("category", "service")
+# What a step may ask the console to do for the responder (the Contain screen runs them).
+ACTIONS = ("block_sign_in", "revoke_sessions", "confirm_compromised", "preserve_evidence", "enhanced_monitoring")
+# Live checks: whether a step is done can be read from the tenant.
+CHECK_TYPES = ("service_restored", "user_blocked", "alerts_resolved")
+
+_PLAYBOOK_KEYS = {"id", "kind", "category", "title", "summary", "covers", "service", "aliases"}
+_STEP_KEYS = {"id", "phase", "text", "role", "check", "action", "categories"}
+_RECOVERY_KEYS = {"id", "text", "verify", "categories", "role"}
+
+
+class PlaybookError(ValueError):
+    """A playbook file is malformed: names the file, the line (where known) and the reason."""
+
+    def __init__(self, file: str, line: int | None, reason: str) -> None:
+        self.file, self.line, self.reason = file, line, reason
+        super().__init__(f"{file}{f', line {line}' if line else ''}: {reason}")
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    text: str
+    role: str
+    phase: str = ""
+    check: dict[str, Any] | None = None
+    action: str | None = None
+    categories: tuple[str, ...] = ()
+
+    def applies_to(self, category: str) -> bool:
+        return not self.categories or category in self.categories
+
+
+@dataclass(frozen=True)
+class RecoveryOption:
+    """One way to get service or data back, with how to verify it worked."""
+
+    id: str
+    text: str
+    verify: str
+    role: str = "service_owner"
+    categories: tuple[str, ...] = ()
+
+    def applies_to(self, category: str) -> bool:
+        return not self.categories or category in self.categories
+
+
+@dataclass(frozen=True)
+class Playbook:
+    id: str
+    kind: str
+    title: str
+    source: str
+    category: str = ""
+    service: str = ""
+    summary: str = ""
+    covers: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    steps: tuple[Step, ...] = ()
+    recovery: tuple[RecoveryOption, ...] = ()
+
+    def names(self) -> set[str]:
+        return {n.casefold() for n in (self.service, *self.aliases) if n}
+
+
+# -- loading and validation ---------------------------------------------------------------------------
+
+
+class _Locator:
+    """Finds the line of a key in the TOML text, so errors can point at it (tomllib keeps no positions)."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines()
+
+    def header(self, table: str, index: int | None = None) -> int | None:
+        pattern = re.compile(rf"^\s*\[\[\s*{table}\s*\]\]" if index is not None else rf"^\s*\[\s*{table}\s*\]")
+        seen = -1
+        for number, line in enumerate(self.lines, start=1):
+            if pattern.match(line):
+                seen += 1
+                if index is None or seen == index:
+                    return number
+        return None
+
+    def key(self, table: str, index: int | None, key: str) -> int | None:
+        start = self.header(table, index)
+        if start is None:
+            return None
+        for number in range(start + 1, len(self.lines) + 1):
+            line = self.lines[number - 1]
+            if re.match(r"^\s*\[", line):
+                break
+            if re.match(rf"^\s*{re.escape(key)}\s*=", line):
+                return number
+        return start
+
+
+class _Invalid(ValueError):
+    """A bad value inside one table; `key` lets the error point at its line."""
+
+    def __init__(self, reason: str, key: str | None = None) -> None:
+        super().__init__(reason)
+        self.key = key
+
+
+def _strings(value: Any, what: str, key: str | None = None) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _Invalid(f"{what} must be a list of strings", key)
+    return tuple(value)
+
+
+def _text(table: dict[str, Any], key: str, where: str, *, required: bool = True) -> str:
+    value = table.get(key)
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or not value.strip():
+        raise _Invalid(f"{where}: {key} must be a non-empty string", key)
+    return value.strip()
+
+
+def _categories(table: dict[str, Any], where: str) -> tuple[str, ...]:
+    cats = _strings(table.get("categories", []), f"{where}: categories", "categories")
+    unknown = [c for c in cats if c not in CATEGORIES]
+    if unknown:
+        raise _Invalid(f"{where}: unknown category {unknown[0]!r} (known: {', '.join(CATEGORIES)})", "categories")
+    return cats
+
+
+def _parse_step(table: dict[str, Any], where: str) -> Step:
+    unknown = set(table) - _STEP_KEYS
+    if unknown:
+        raise _Invalid(f"{where}: unknown key {sorted(unknown)[0]!r}", sorted(unknown)[0])
+    role = _text(table, "role", where)
+    if role not in ROLE_NAMES:
+        raise _Invalid(f"{where}: unknown role {role!r} (known: {', '.join(ROLE_NAMES)})", "role")
+    check = table.get("check")
+    if check is not None:
+        if not isinstance(check, dict) or check.get("type") not in CHECK_TYPES:
+            raise _Invalid(f"{where}: check must be a table with type one of {', '.join(CHECK_TYPES)}", "check")
+    action = table.get("action")
+    if action is not None and action not in ACTIONS:
+        raise _Invalid(f"{where}: unknown action {action!r} (known: {', '.join(ACTIONS)})", "action")
+    return Step(
+        id=_text(table, "id", where), text=_text(table, "text", where), role=role,
+        phase=_text(table, "phase", where, required=False), check=dict(check) if check else None,
+        action=action, categories=_categories(table, where),
+    )
+
+
+def _parse_recovery(table: dict[str, Any], where: str) -> RecoveryOption:
+    unknown = set(table) - _RECOVERY_KEYS
+    if unknown:
+        raise _Invalid(f"{where}: unknown key {sorted(unknown)[0]!r}", sorted(unknown)[0])
+    role = table.get("role", "service_owner")
+    if role not in ROLE_NAMES:
+        raise _Invalid(f"{where}: unknown role {role!r}", "role")
+    return RecoveryOption(
+        id=_text(table, "id", where), text=_text(table, "text", where), verify=_text(table, "verify", where),
+        role=role, categories=_categories(table, where),
+    )
+
+
+def parse_playbook(text: str, source: str) -> Playbook:
+    """Parse and validate one playbook file's text; raises PlaybookError(file, line, reason)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        line = getattr(error, "lineno", None)
+        reason = str(error).split(" (at line")[0]
+        raise PlaybookError(source, line, f"invalid TOML: {reason}") from None
+    where = _Locator(text)
+    head = data.get("playbook")
+    if not isinstance(head, dict):
+        raise PlaybookError(source, None, "missing the [playbook] table (id, kind, title)")
+
+    def fail(table: str, index: int | None, key: str | None, reason: str) -> PlaybookError:
+        line = where.key(table, index, key) if key else where.header(table, index)
+        return PlaybookError(source, line, reason)
+
+    unknown = set(head) - _PLAYBOOK_KEYS
+    if unknown:
+        key = sorted(unknown)[0]
+        raise fail("playbook", None, key, f"unknown key {key!r} in [playbook]")
+    kind = head.get("kind", "category")
+    if kind not in KINDS:
+        raise fail("playbook", None, "kind", f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    for key in ("id", "title"):
+        if not isinstance(head.get(key), str) or not head[key].strip():
+            raise fail("playbook", None, key, f"[playbook] {key} must be a non-empty string")
+    category = head.get("category", "")
+    if kind == "category" and category not in CATEGORIES:
+        raise fail("playbook", None, "category", f"category must be one of {', '.join(CATEGORIES)}, not {category!r}")
+    if kind == "service" and not (isinstance(head.get("service"), str) and head["service"].strip()):
+        raise fail("playbook", None, "service", "a service playbook needs service = \"<name as Microsoft shows it>\"")
+
+    steps, recovery, seen = [], [], set()
+    for name, parse, out in (("steps", _parse_step, steps), ("recovery", _parse_recovery, recovery)):
+        items = data.get(name, [])
+        if not isinstance(items, list):
+            raise fail(name, None, None, f"{name} must be an array of tables: [[{name}]]")
+        for index, table in enumerate(items):
+            label = f"[[{name}]] #{index + 1}"
+            if not isinstance(table, dict):
+                raise fail(name, None, None, f"{name} must be an array of tables: [[{name}]]")
+            try:
+                item = parse(table, label)
+            except _Invalid as error:
+                raise fail(name, index, error.key, str(error)) from None
+            if item.id in seen:
+                raise fail(name, index, "id", f"{label}: duplicate id {item.id!r}")
+            seen.add(item.id)
+            out.append(item)
+    extra = set(data) - {"playbook", "steps", "recovery"}
+    if extra:
+        table = sorted(extra)[0]
+        raise PlaybookError(source, where.header(table) or where.header(table, 0), f"unknown table [{table}]")
+    if kind == "category" and not steps:
+        raise PlaybookError(source, None, "a category playbook needs at least one [[steps]]")
+    return Playbook(
+        id=head["id"].strip(), kind=kind, title=head["title"].strip(), source=source, category=category,
+        service=str(head.get("service", "")).strip(), summary=str(head.get("summary", "")),
+        covers=_strings(head.get("covers", []), "covers"), aliases=_strings(head.get("aliases", []), "aliases"),
+        steps=tuple(steps), recovery=tuple(recovery),
+    )
+
+
+def _playbook_files(folder: Traversable | Path) -> list[Traversable | Path]:
+    if not folder.is_dir():
+        return []
+    return sorted((f for f in folder.iterdir() if f.name.endswith(".toml")), key=lambda f: f.name)
+
+
+@dataclass
+class PlaybookLibrary:
+    """Every playbook the console knows: the built-in ones, overridden by id from the user's folder."""
+
+    playbooks: dict[str, Playbook] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, user_folder: str | Path | None = None) -> PlaybookLibrary:
+        library = cls()
+        folders: list[Traversable | Path] = [files("warroom.data") / "playbooks"]
+        if user_folder:
+            folders.append(Path(user_folder).expanduser())
+        for folder in folders:
+            for file in _playbook_files(folder):
+                source = str(file) if isinstance(file, Path) else f"data/playbooks/{file.name}"
+                playbook = parse_playbook(file.read_text(encoding="utf-8"), source)
+                library.playbooks[playbook.id] = playbook
+        return library
+
+    def for_category(self, category: str) -> Playbook | None:
+        return next((p for p in self.playbooks.values() if p.kind == "category" and p.category == category), None)
+
+    def for_service(self, service: str) -> Playbook | None:
+        wanted = service.casefold()
+        return next((p for p in self.playbooks.values() if p.kind == "service" and wanted in p.names()), None)
+
+    def services(self) -> list[str]:
+        return [p.service for p in self.playbooks.values() if p.kind == "service"]
+
+    def task_bodies(self, category: str, services: Iterable[str], *, first_number: int = 1) -> list[dict[str, Any]]:
+        """The task.added bodies for a new incident: its category's steps, then each affected service's."""
+        bodies: list[dict[str, Any]] = []
+
+        def add(text: str, role: str, playbook: str, step: str, check: dict | None = None,
+                action: str | None = None) -> None:
+            body: dict[str, Any] = {"task_id": f"T{first_number + len(bodies)}", "text": text, "role": role,
+                                    "playbook": playbook, "step": step}
+            if check:
+                body["check"] = check
+            if action:
+                body["action"] = action
+            bodies.append(body)
+
+        main = self.for_category(category)
+        if main:
+            for step in main.steps:
+                add(step.text, step.role, main.id, step.id, step.check, step.action)
+        for service in services:
+            extra = self.for_service(service)
+            if extra is None:
+                continue
+            for step in extra.steps:
+                if step.applies_to(category):
+                    check = {**step.check, "service": extra.service} if step.check else None
+                    add(step.text, step.role, extra.id, step.id, check, step.action)
+            for option in extra.recovery:
+                if option.applies_to(category):
+                    add(f"{extra.service} recovery: {option.text}. Verify: {option.verify}",
+                        option.role, extra.id, f"recovery:{option.id}")
+        return bodies
+
+    def task_drafts(self, incident_id: str, category: str, services: Iterable[str],
+                    *, first_number: int = 1) -> list[Draft]:
+        return [Draft(kinds.TASK_ADDED, body, incident_id)
+                for body in self.task_bodies(category, services, first_number=first_number)]
+
+
+# -- live checks ----------------------------------------------------------------------------------------
+
+
+def check_state(check: dict[str, Any] | None, incident: Incident, live: Any) -> str | None:
+    """'met', 'not met' or 'unknown' for a step's live check against the tenant; None when it has none."""
+    if not check:
+        return None
+    if live is None:
+        return "unknown"
+    kind = check.get("type")
+    if kind == "service_restored":
+        wanted = {s.casefold() for s in ([check["service"]] if check.get("service") else incident.services)}
+        states = [h for h in (getattr(live, "health", {}) or {}).values()
+                  if str(getattr(h, "service", "")).casefold() in wanted]
+        if not states:
+            return "unknown"
+        return "met" if all(getattr(h, "operational", False) for h in states) else "not met"
+    if kind == "alerts_resolved":
+        linked = {link.get("id") for link in incident.links if link.get("type") == "alert"}
+        alerts = [a for key, a in (getattr(live, "alerts", {}) or {}).items() if key in linked]
+        if not alerts:
+            return "unknown"
+        return "met" if all(getattr(a, "status", "") == "resolved" for a in alerts) else "not met"
+    if kind == "user_blocked":
+        blocked = incident.details.get("blocked_users")
+        return "met" if blocked else "not met"
+    return "unknown"

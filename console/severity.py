@@ -1,0 +1,152 @@
+"""Severity from the four factors the seeds name, on explicit scales, with the reasoning spelled out.
+
+A responder picks one level per factor; the sum maps to SEV1–SEV4, and any factor at its worst keeps the
+incident at SEV2 or above. The reasoning is journaled with the result so a review can see why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .incidents import SEVERITIES, Incident
+
+
+@dataclass(frozen=True)
+class Factor:
+    key: str
+    name: str
+    levels: tuple[str, str, str, str]  # level 1 (least) .. 4 (worst)
+
+
+FACTORS: tuple[Factor, ...] = (
+    Factor("service_scope", "Service impact scope", (
+        "1 one feature degraded", "2 one service partly down", "3 one service down, or several degraded",
+        "4 several services down")),
+    Factor("user_impact", "User impact level", (
+        "1 a few users", "2 one team or department", "3 a site or a large share of users",
+        "4 everyone, or executives")),
+    Factor("business_criticality", "Business criticality", (
+        "1 convenience", "2 slows work down", "3 stops a core business process", "4 revenue, safety or regulatory")),
+    Factor("recovery_complexity", "Recovery complexity", (
+        "1 known quick fix", "2 known fix, takes hours", "3 several teams, or a data restore",
+        "4 unknown cause, or waiting on Microsoft")),
+)
+FACTOR_KEYS = tuple(f.key for f in FACTORS)
+# Total of the four levels (4..16) at or above which each severity applies.
+THRESHOLDS = (("SEV1", 13), ("SEV2", 10), ("SEV3", 7), ("SEV4", 4))
+
+
+@dataclass(frozen=True)
+class Assessment:
+    severity: str
+    factors: dict[str, int]
+    score: int
+    reasoning: str
+
+    def body(self, override: str | None = None, override_reason: str = "") -> dict[str, Any]:
+        """The incident.severity body; an override keeps the computed severity in the reasoning."""
+        body: dict[str, Any] = {"severity": override or self.severity, "factors": dict(self.factors),
+                                "reasoning": self.reasoning}
+        if override and override != self.severity:
+            body["override_reason"] = override_reason
+            body["computed"] = self.severity
+        return body
+
+
+def assess(factors: dict[str, int]) -> Assessment:
+    """Map the four factor levels (1–4) to a severity, with one line of reasoning per rule that applied."""
+    missing = [f.name for f in FACTORS if f.key not in factors]
+    if missing:
+        raise ValueError(f"rate every factor first: {', '.join(missing)}")
+    for key, level in factors.items():
+        if key in FACTOR_KEYS and level not in (1, 2, 3, 4):
+            raise ValueError(f"{key} must be 1 to 4, not {level!r}")
+    score = sum(factors[k] for k in FACTOR_KEYS)
+    severity = next(sev for sev, floor in THRESHOLDS if score >= floor)
+    parts = [f"{f.name} {f.levels[factors[f.key] - 1]}" for f in FACTORS]
+    reasoning = "; ".join(parts) + f". Total {score}/16 → {severity}"
+    worst = [f.name for f in FACTORS if factors[f.key] == 4]
+    if worst and SEVERITIES.index(severity) > 1:
+        severity = "SEV2"
+        reasoning += f"; raised to SEV2 because {', '.join(worst)} is at its worst"
+    return Assessment(severity, {k: factors[k] for k in FACTOR_KEYS}, score, reasoning + ".")
+
+
+def validate_override(severity: str, reason: str) -> None:
+    if severity not in SEVERITIES:
+        raise ValueError(f"severity must be one of {', '.join(SEVERITIES)}")
+    if not reason.strip():
+        raise ValueError("say why you override the computed severity")
+
+
+# -- what the tenant already tells us ---------------------------------------------------------------------
+
+
+def _values(live: Any, name: str) -> list[Any]:
+    return list((getattr(live, name, None) or {}).values()) if live is not None else []
+
+
+def open_issues(live: Any, services: list[str] | None = None) -> list[Any]:
+    """Microsoft's open service issues, optionally for some services only."""
+    wanted = {s.casefold() for s in services or []}
+    return [i for i in _values(live, "issues")
+            if not getattr(i, "is_resolved", False) and (not wanted or i.service.casefold() in wanted)]
+
+
+def suggest_factors(incident: Incident, live: Any) -> dict[str, int]:
+    """A starting point from live data; the responder changes what they know better."""
+    issues = open_issues(live, incident.services)
+    down = {i.service for i in issues if getattr(i, "classification", "") == "incident"}
+    scope = 4 if len(down) > 1 else 3 if down else 2 if issues or incident.services else 1
+    alerts = [a for a in _values(live, "alerts") if getattr(a, "status", "") != "resolved"]
+    high = [a for a in alerts if getattr(a, "severity", "") == "high"]
+    users = 3 if down else 2 if issues else 1
+    if incident.category == "security-incident":
+        users = max(users, 2 if high else 1)
+    criticality = 3 if incident.category in ("business-continuity", "security-incident") or down else 2
+    complexity = 4 if down else 3 if incident.category in ("data-loss", "security-incident") else 2
+    return {"service_scope": scope, "user_impact": users, "business_criticality": criticality,
+            "recovery_complexity": complexity}
+
+
+IMPACT_FIELDS = {
+    "affected_services": "Affected services",
+    "user_impact": "User impact",
+    "business_disruption": "Business disruption",
+    "data_exposure": "Data exposure",
+    "compliance": "Compliance implications",
+}
+RESOURCE_FIELDS = {
+    "expertise": "Technical expertise",
+    "tools": "Tool requirements",
+    "estimate": "Time estimate",
+    "stakeholders": "Stakeholder involvement",
+}
+
+
+def impact_draft(incident: Incident, live: Any) -> dict[str, str]:
+    """The impact analysis pre-filled from open Microsoft issues, alerts and risky users; editable."""
+    saved = incident.details.get("impact") or {}
+    issues = open_issues(live, incident.services)
+    services = list(dict.fromkeys([*incident.services, *(i.service for i in issues)]))
+    user_lines = [f"{i.id}: {i.impact or i.title}" for i in issues]
+    alerts = [a for a in _values(live, "alerts") if getattr(a, "status", "") != "resolved"]
+    risky = [u for u in _values(live, "risky_users")
+             if getattr(u, "risk_state", "") in ("atRisk", "confirmedCompromised")]
+    exposure = []
+    if alerts:
+        exposure.append(f"{len(alerts)} open alert(s): " + "; ".join(a.title for a in alerts[:3]))
+    if risky:
+        exposure.append(f"{len(risky)} risky user(s): " + ", ".join(u.upn for u in risky[:5]))
+    compliance = ""
+    if incident.category in ("security-incident", "data-loss"):
+        compliance = "Check breach-notification duties (e.g. GDPR 72 h), retention and legal hold"
+    draft = {
+        "affected_services": ", ".join(services),
+        "user_impact": "\n".join(user_lines),
+        "business_disruption": "",
+        "data_exposure": "\n".join(exposure) or ("None known" if incident.category == "service-outage" else ""),
+        "compliance": compliance,
+    }
+    return {key: str(saved.get(key, draft[key])) for key in IMPACT_FIELDS}
