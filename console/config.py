@@ -90,7 +90,7 @@ SETTINGS: dict[str, Setting] = {
     "updates.sev4_minutes": Setting(1440, int, "minutes between stakeholder updates for a SEV4"),
     "comms.templates": Setting(None, str, "your own message templates (*.toml; same id replaces a built-in one)"),
     "comms.folder": Setting(None, str, "where saved messages are written (default: the user data folder)"),
-    "comms.contacts": Setting({}, dict, "recipients per audience: stakeholders, technical, users, management, reply_to"),
+    "comms.contacts": Setting({}, dict, "recipients: stakeholders, technical, users, management, reply_to"),
     "comms.escalation": Setting([], list, "escalation path, in order: [\"duty manager\", \"CIO\", …]"),
     "drill.target_declare_minutes": Setting(10, int, "drill target: minutes from the first signal to declaring"),
     "drill.target_assess_minutes": Setting(15, int, "drill target: minutes from declaring to a severity"),
