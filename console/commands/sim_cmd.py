@@ -1,0 +1,75 @@
+"""`warroom sim`: run a simulated tenant in the foreground, for demos, drills and a second terminal.
+
+Point the console at it with `--graph-url` (or WARROOM_GRAPH_URL); every request it answers is printed,
+with anything that could drive the terminal (escape sequences, bidi overrides) shown as a visible escape.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+import unicodedata
+
+from ..cli import Context
+
+
+def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    parser = subparsers.add_parser(
+        "sim",
+        parents=[common],
+        help="run a simulated Microsoft 365 tenant (a local Graph) for demos and drills",
+        description="Serve a scenario's tenant on 127.0.0.1 until Ctrl+C, printing each request.",
+    )
+    parser.add_argument("--scenario", default="exchange-outage", metavar="NAME",
+                        help="scenario name or .toml path (default: exchange-outage)")
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free port)")
+    parser.add_argument("--speed", type=float, default=1.0, help="scenario seconds per wall-clock second")
+    parser.add_argument("--start-at", type=float, default=0.0, metavar="SECONDS",
+                        help="begin this many scenario seconds into the timeline")
+    parser.add_argument("--fault", action="append", default=[], metavar="SPEC",
+                        help="inject trouble: KIND[,path=PREFIX,count=N,retry_after=S,delay=S,status=N]; "
+                             "kinds: throttle, server-error, slow, truncated-json, html-502, token-expired, forbidden")
+    parser.add_argument("--list", action="store_true", help="list the scenarios and exit")
+    parser.add_argument("--quiet", action="store_true", help="do not print each request")
+    parser.set_defaults(handler=run)
+
+
+def printable(text: str) -> str:
+    """Control and format characters (ESC, BEL, NUL, U+202E) as visible escapes: safe for any terminal."""
+    return "".join(
+        ch if ch.isprintable() and unicodedata.category(ch) not in ("Cc", "Cf") else ch.encode(
+            "unicode_escape").decode("ascii")
+        for ch in text
+    )
+
+
+def run(ctx: Context) -> int:
+    from ..sim import Fault, SimulatedTenant, list_scenarios, load_scenario
+
+    args = ctx.args
+    if args.list:
+        for name in list_scenarios():
+            scenario = load_scenario(name)
+            print(f"{name:28} {scenario.category:20} {printable(scenario.title)}")
+        return 0
+    scenario = load_scenario(args.scenario)
+    faults = [Fault.parse(spec) for spec in args.fault]
+
+    def show(record) -> None:
+        query = "&".join(f"{k}={v}" for k, v in record.query.items())
+        fault = f"  [{record.fault}]" if record.fault else ""
+        line = f"T+{record.scenario_time:7.1f}s {record.status} {record.method} {record.path}"
+        print(printable(line + (f"?{query}" if query else "") + fault), flush=True)
+
+    tenant = SimulatedTenant(scenario, speed=args.speed, start_at=args.start_at, faults=faults, port=args.port,
+                             on_request=None if args.quiet else show)
+    with tenant:
+        print(f"{printable(scenario.title)} ({scenario.name}, {scenario.category})")
+        print(f"Graph endpoint: {tenant.base_url}")
+        print(f"Try: warroom --graph-url {tenant.base_url}    (Ctrl+C stops the tenant)", flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            print("stopped", file=sys.stderr)
+    return 0

@@ -1,0 +1,276 @@
+"""Graph objects from the few fields a scenario author writes: defaults, ids and shorthands filled in.
+
+Scenario files hold Graph's own camelCase names, so what an author writes is what Graph would send.
+Relative times (`T-45m`, `T+90s`) in any `…DateTime` field become real UTC moments when the object appears.
+Shorthands: a post or message `body`/`description` given as a string is HTML content; evidence with
+`type = "user"` becomes `#microsoft.graph.security.userEvidence`; sign-ins and audits may name a user by UPN.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from ..timefmt import to_iso
+
+COLLECTIONS = (
+    "services", "issues", "messages", "alerts", "incidents", "riskyUsers", "users", "signIns", "directoryAudits",
+)
+RESOLVED_STATES = {"serviceRestored", "postIncidentReviewPublished", "resolved", "resolvedExternal", "falsePositive"}
+
+_RELATIVE = re.compile(r"^T\s*([+-])\s*(\d+(?:\.\d+)?)\s*([smhd]?)$")
+_UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_offset(value: Any) -> float:
+    """Scenario seconds from `90`, `"90s"`, `"10m"`, `"T+10m"`, `"T-1h"`."""
+    if isinstance(value, bool):
+        raise ValueError(f"not a time offset: {value!r}")
+    if isinstance(value, int | float):
+        return float(value)
+    text = str(value).strip()
+    if not text.startswith("T"):
+        text = "T+" + text
+    match = _RELATIVE.match(text)
+    if not match:
+        raise ValueError(f"not a time offset: {value!r} (use seconds, '90s', '10m', 'T+1h' or 'T-45m')")
+    seconds = float(match[2]) * _UNIT[match[3]]
+    return -seconds if match[1] == "-" else seconds
+
+
+@dataclass
+class Moment:
+    """What an object needs to know when it appears: scenario start, its own moment, the tenant."""
+
+    origin: datetime
+    at: float
+    tenant: str
+    tenant_id: str
+    rng: random.Random
+
+    def iso(self, offset: float | None = None) -> str:
+        return to_iso(self.origin + timedelta(seconds=self.at if offset is None else offset))
+
+    def resolve_times(self, value: Any, key: str = "") -> Any:
+        if isinstance(value, dict):
+            return {k: self.resolve_times(v, k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.resolve_times(v, key) for v in value]
+        if isinstance(value, str) and key.endswith("DateTime") and value.strip().startswith("T"):
+            return self.iso(parse_offset(value))
+        return value
+
+    def guid(self) -> str:
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def digits(self, n: int) -> str:
+        return "".join(self.rng.choice("0123456789") for _ in range(n))
+
+
+def user_guid(upn: str) -> str:
+    """A stable object id for a UPN, so a scenario can name people by UPN only."""
+    return str(uuid.uuid5(uuid.NAMESPACE_DNS, upn.lower()))
+
+
+def _html(value: Any) -> Any:
+    return {"contentType": "html", "content": value} if isinstance(value, str) else value
+
+
+def _post(raw: dict[str, Any], m: Moment) -> dict[str, Any]:
+    post = {"createdDateTime": m.iso(), "postType": "regular", "description": None}
+    post.update(m.resolve_times(raw))
+    post["description"] = _html(post["description"] or "")
+    return post
+
+
+def _service(raw: dict[str, Any], m: Moment) -> dict[str, Any]:
+    return {"id": raw.get("id") or raw["service"], "service": raw.get("service", raw.get("id")),
+            "status": "serviceOperational", **raw}
+
+
+def _issue(raw: dict[str, Any], m: Moment) -> dict[str, Any]:
+    issue = {
+        "startDateTime": m.iso(), "endDateTime": None, "lastModifiedDateTime": m.iso(), "title": "",
+        "id": raw["id"], "impactDescription": "", "classification": "incident", "origin": "microsoft",
+        "status": "investigating", "service": "", "feature": "", "featureGroup": "", "isResolved": False,
+        "highImpact": None, "details": [], "posts": [],
+    }
+    issue.update({k: v for k, v in raw.items() if k not in ("posts", "incidentReport")})
+    issue["posts"] = [_post(p, m) for p in raw.get("posts", [])]
+    if raw.get("incidentReport"):
+        issue["_incidentReport"] = raw["incidentReport"]  # served by incidentReport(), never in the JSON
+    if "isResolved" not in raw and issue["status"] in RESOLVED_STATES:
+        issue["isResolved"] = True
+    return issue
+
+
+def _message(raw: dict[str, Any], m: Moment) -> dict[str, Any]:
+    message = {
+        "startDateTime": m.iso(), "endDateTime": None, "lastModifiedDateTime": m.iso(), "title": "",
+        "id": raw["id"], "category": "stayInformed", "severity": "normal", "tags": [], "isMajorChange": False,
+        "actionRequiredByDateTime": None, "services": [], "expiryDateTime": None, "hasAttachments": False,
+        "viewPoint": None, "details": [], "body": "",
+    }
+    message.update(raw)
+    message["body"] = _html(message["body"])
+    return message
+
+
+_EVIDENCE_TYPES = {
+    "user": "userEvidence", "ip": "ipEvidence", "mailbox": "mailboxEvidence", "url": "urlEvidence",
+    "analyzedMessage": "analyzedMessageEvidence", "file": "fileEvidence", "device": "deviceEvidence",
+    "cloudApplication": "cloudApplicationEvidence", "process": "processEvidence", "mailCluster": "mailClusterEvidence",
+}
+
+
+def _evidence(raw: dict[str, Any], m: Moment) -> dict[str, Any]:
+    raw = dict(raw)
+    kind = raw.pop("type", None)
+    item: dict[str, Any] = {
+        "createdDateTime": m.iso(), "verdict": "suspicious", "remediationStatus": "none",
+        "remediationStatusDetails": None, "roles": [], "tags": [], "detailedRoles": [],
+    }
+    if kind:
+        item["@odata.type"] = f"#microsoft.graph.security.{_EVIDENCE_TYPES.get(kind, kind + 'Evidence')}"
+    upn = raw.pop("userPrincipalName", None)
+    if upn is not None:
+        name, _, domain = str(upn).partition("@")
+        item["userAccount"] = {
+            "accountName": name, "domainName": domain, "userPrincipalName": upn, "azureAdUserId": user_guid(upn),
+            "displayName": raw.pop("displayName", name), "userSid": None,
+        }
+    item.update(raw)
+    return item
+
+
+def _alert(raw: dict[str, Any], m: Moment) -> dict[str, Any]:
+    alert_id = raw.get("id") or f"da{m.digits(18)}_{m.digits(10)}"
+    alert = {
+        "@odata.type": "#microsoft.graph.security.alert",
+        "id": alert_id, "providerAlertId": alert_id.removeprefix("da"), "incidentId": None, "status": "new",
+        "severity": "medium", "classification": None, "determination": None,
+        "serviceSource": "microsoftDefenderForOffice365", "detectionSource": "microsoftDefenderForOffice365",
+        "productName": "Microsoft Defender for Office 365", "detectorId": m.guid(), "tenantId": m.tenant_id,
+        "title": "", "description": "", "recommendedActions": "", "category": "InitialAccess",
+        "assignedTo": None, "alertWebUrl": f"https://security.microsoft.com/alerts/{alert_id}?tid={m.tenant_id}",
+        "incidentWebUrl": None, "actorDisplayName": None, "threatDisplayName": None, "threatFamilyName": None,
+        "mitreTechniques": [], "createdDateTime": m.iso(), "lastUpdateDateTime": m.iso(),
+        "resolvedDateTime": None, "firstActivityDateTime": m.iso(), "lastActivityDateTime": m.iso(),
+        "comments": [], "evidence": [], "systemTags": [], "alertPolicyId": None, "additionalData": {},
+    }
+    alert.update({k: v for k, v in raw.items() if k != "evidence"})
+    alert["evidence"] = [_evidence(e, m) for e in raw.get("evidence", [])]
+    if alert["incidentId"] and not alert["incidentWebUrl"]:
+        alert["incidentWebUrl"] = f"https://security.microsoft.com/incidents/{alert['incidentId']}?tid={m.tenant_id}"
+    return alert
+
+
+def _incident(raw: dict[str, Any], m: Moment) -> dict[str, Any]:
+    incident = {
+        "id": str(raw["id"]), "tenantId": m.tenant_id, "displayName": "", "status": "active",
+        "severity": "medium", "assignedTo": None, "classification": "unknown", "determination": "unknown",
+        "createdDateTime": m.iso(), "lastUpdateDateTime": m.iso(), "redirectIncidentId": None,
+        "incidentWebUrl": f"https://security.microsoft.com/incidents/{raw['id']}?tid={m.tenant_id}",
+        "description": None, "summary": None, "customTags": [], "systemTags": [], "comments": [],
+        "lastModifiedBy": None, "resolvingComment": None,
+    }
+    incident.update(raw)
+    incident["id"] = str(incident["id"])
+    return incident
+
+
+def _user(raw: dict[str, Any], m: Moment) -> dict[str, Any]:
+    upn = raw["userPrincipalName"]
+    name = upn.partition("@")[0]
+    user = {
+        "id": user_guid(upn), "userPrincipalName": upn, "displayName": name, "givenName": None, "surname": None,
+        "mail": upn, "jobTitle": None, "department": None, "officeLocation": None, "mobilePhone": None,
+        "businessPhones": [], "preferredLanguage": "en-US", "accountEnabled": True, "userType": "Member",
+        "createdDateTime": m.iso(-86400 * 400), "signInSessionsValidFromDateTime": m.iso(-86400 * 30),
+    }
+    user.update(raw)
+    return user
+
+
+def _risky_user(raw: dict[str, Any], m: Moment) -> dict[str, Any]:
+    upn = raw["userPrincipalName"]
+    risky = {
+        "id": user_guid(upn), "isDeleted": False, "isProcessing": False, "riskLastUpdatedDateTime": m.iso(),
+        "riskLevel": "medium", "riskState": "atRisk", "riskDetail": "none", "userDisplayName": upn.partition("@")[0],
+        "userPrincipalName": upn,
+    }
+    risky.update(raw)
+    return risky
+
+
+def _sign_in(raw: dict[str, Any], m: Moment) -> dict[str, Any]:
+    raw = dict(raw)
+    upn = raw.get("userPrincipalName", "")
+    error_code = raw.pop("errorCode", 0)
+    sign_in = {
+        "id": m.guid(), "createdDateTime": m.iso(), "userDisplayName": upn.partition("@")[0],
+        "userPrincipalName": upn, "userId": user_guid(upn) if upn else None,
+        "appId": "00000002-0000-0ff1-ce00-000000000000", "appDisplayName": "Office 365 Exchange Online",
+        "ipAddress": "", "clientAppUsed": "Browser", "correlationId": m.guid(), "conditionalAccessStatus": "notApplied",
+        "isInteractive": True, "riskDetail": "none", "riskLevelAggregated": "none", "riskLevelDuringSignIn": "none",
+        "riskState": "none", "riskEventTypes_v2": [], "resourceDisplayName": "Office 365 Exchange Online",
+        "resourceId": "00000002-0000-0ff1-ce00-000000000000", "appliedConditionalAccessPolicies": [],
+        "status": {"errorCode": error_code, "failureReason": raw.pop("failureReason", None),
+                   "additionalDetails": raw.pop("additionalDetails", None)},
+        "deviceDetail": {"deviceId": "", "displayName": None, "operatingSystem": "Windows 10",
+                         "browser": "Edge 131.0.0", "isCompliant": False, "isManaged": False, "trustType": None},
+        "location": {"city": None, "state": None, "countryOrRegion": None,
+                     "geoCoordinates": {"altitude": None, "latitude": None, "longitude": None}},
+    }
+    sign_in.update(raw)
+    return sign_in
+
+
+def _audit(raw: dict[str, Any], m: Moment) -> dict[str, Any]:
+    raw = dict(raw)
+    by = raw.pop("initiatedByUpn", None)
+    target = raw.pop("targetUpn", None)
+    audit = {
+        "id": f"Directory_{m.guid()}", "category": "UserManagement", "correlationId": m.guid(), "result": "success",
+        "resultReason": "", "activityDisplayName": "", "activityDateTime": m.iso(), "loggedByService": "Core Directory",
+        "operationType": "Update", "initiatedBy": {"app": None, "user": None}, "targetResources": [],
+        "additionalDetails": [],
+    }
+    if by:
+        audit["initiatedBy"] = {"app": None, "user": {
+            "id": user_guid(by), "displayName": None, "userPrincipalName": by, "ipAddress": raw.pop("ipAddress", ""),
+            "userType": None, "homeTenantId": None, "homeTenantName": None}}
+    if target:
+        audit["targetResources"] = [{"id": user_guid(target), "displayName": None, "type": "User",
+                                     "userPrincipalName": target, "groupType": None, "modifiedProperties": []}]
+    audit.update(raw)
+    return audit
+
+
+BUILDERS = {
+    "services": _service, "issues": _issue, "messages": _message, "alerts": _alert, "incidents": _incident,
+    "riskyUsers": _risky_user, "users": _user, "signIns": _sign_in, "directoryAudits": _audit,
+}
+
+
+def build(collection: str, raw: dict[str, Any], moment: Moment) -> dict[str, Any]:
+    """A complete Graph object for `collection` from an author's table (never modifies `raw`)."""
+    resolved = moment.resolve_times(copy.deepcopy(raw))
+    return BUILDERS[collection](resolved, moment)
+
+
+def new_post(raw: dict[str, Any] | str, moment: Moment) -> dict[str, Any]:
+    return _post({"description": raw} if isinstance(raw, str) else raw, moment)
+
+
+def touch_field(collection: str) -> str | None:
+    """The field Graph bumps when an object changes, which pollers filter on."""
+    return {
+        "issues": "lastModifiedDateTime", "messages": "lastModifiedDateTime", "alerts": "lastUpdateDateTime",
+        "incidents": "lastUpdateDateTime", "riskyUsers": "riskLastUpdatedDateTime",
+    }.get(collection)

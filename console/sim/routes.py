@@ -1,0 +1,184 @@
+"""Which Graph v1.0 path reads or changes which collection, with Graph's JSON shapes and errors.
+
+Segment names match case-insensitively, as Graph's do. Paths we do not serve answer 400
+"Resource not found for the segment", like Graph.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from .odata import compile_filter, order, select
+from .server import (
+    DEFAULT_PAGE,
+    MAX_PAGE,
+    MAX_PAGE_BY_COLLECTION,
+    USER_DEFAULT_SELECT,
+    GraphError,
+    RequestRecord,
+    _Answer,
+    _dump,
+    next_link,
+    offset_of,
+)
+from .state import NotFound, TenantState
+
+if TYPE_CHECKING:
+    from .server import SimulatedTenant
+
+# path prefix (lowercase segments) -> (collection, @odata.context name)
+LISTS = {
+    ("admin", "serviceannouncement", "healthoverviews"): ("services", "admin/serviceAnnouncement/healthOverviews"),
+    ("admin", "serviceannouncement", "issues"): ("issues", "admin/serviceAnnouncement/issues"),
+    ("admin", "serviceannouncement", "messages"): ("messages", "admin/serviceAnnouncement/messages"),
+    ("security", "alerts_v2"): ("alerts", "security/alerts_v2"),
+    ("security", "incidents"): ("incidents", "security/incidents"),
+    ("identityprotection", "riskyusers"): ("riskyUsers", "identityProtection/riskyUsers"),
+    ("auditlogs", "signins"): ("signIns", "auditLogs/signIns"),
+    ("auditlogs", "directoryaudits"): ("directoryAudits", "auditLogs/directoryAudits"),
+    ("users",): ("users", "users"),
+}
+
+
+def route(tenant: SimulatedTenant, state: TenantState, record: RequestRecord, relative: str) -> _Answer:
+    segments = [s for s in relative.split("/") if s]
+    lowered = tuple(s.lower() for s in segments)
+    method = record.method
+    for prefix, (collection, context) in LISTS.items():
+        if lowered[: len(prefix)] != prefix:
+            continue
+        rest, rest_lower = segments[len(prefix):], lowered[len(prefix):]
+        try:
+            return _dispatch(tenant, state, record, method, collection, context, rest, rest_lower)
+        except NotFound:
+            raise _not_found(collection, rest[0] if rest else "") from None
+    known = {key[: n + 1] for key in LISTS for n in range(len(key))}
+    depth = next((n for n in range(len(lowered)) if lowered[: n + 1] not in known), 0)
+    first_unknown = segments[depth] if segments else ""
+    raise GraphError(400, f"Resource not found for the segment '{first_unknown}'.", "BadRequest")
+
+
+def _not_found(collection: str, key: str) -> GraphError:
+    if collection in ("users", "riskyUsers"):
+        return GraphError(404, f"Resource '{key}' does not exist or one of its queried reference-property objects "
+                          "are not present.", "Request_ResourceNotFound")
+    return GraphError(404, f"The requested resource '{key}' was not found.", "NotFound")
+
+
+def _method(method: str, *allowed: str) -> None:
+    if method not in allowed:
+        raise GraphError(405, f"The HTTP method '{method}' is not allowed for this resource.", "BadRequest")
+
+
+def _dispatch(tenant: SimulatedTenant, state: TenantState, record: RequestRecord, method: str, collection: str,
+              context: str, rest: list[str], rest_lower: tuple[str, ...]) -> _Answer:
+    base = tenant.base_url
+    if not rest:
+        _method(method, "GET")
+        return _list(tenant, state, record, collection, context)
+    if collection == "riskyUsers" and rest_lower[0] in ("confirmcompromised", "dismiss") and len(rest) == 1:
+        _method(method, "POST")
+        ids = record.body.get("userIds") if isinstance(record.body, dict) else None
+        if not isinstance(ids, list) or not ids:
+            raise GraphError(400, "The request body must hold userIds: a non-empty list of user ids.")
+        state.set_risk([str(i) for i in ids], compromised=rest_lower[0] == "confirmcompromised")
+        return _Answer(204)
+    key = rest[0]
+    if len(rest) == 1:
+        if method == "GET":
+            item = state.find(collection, key)
+            fields = record.query.get("$select") or (USER_DEFAULT_SELECT if collection == "users" else "")
+            item = select(item, fields) if fields else _public(item)
+            item = _expand(state, collection, item, record.query.get("$expand", ""))
+            return _json(200, {"@odata.context": f"{base}/$metadata#{context}/$entity", **item})
+        if method == "PATCH" and collection in ("users", "alerts"):
+            changes = _body_object(record)
+            if collection == "users":
+                state.patch_user(key, changes)
+                return _Answer(204)
+            try:
+                alert = state.patch_alert(key, changes)
+            except ValueError as error:
+                raise GraphError(400, str(error)) from None
+            return _json(200, {"@odata.context": f"{base}/$metadata#{context}/$entity", **alert})
+        _method(method, "GET")
+    if len(rest) == 2 and collection == "users" and rest_lower[1] == "revokesigninsessions":
+        _method(method, "POST")
+        state.revoke_sessions(key)
+        return _json(200, {"@odata.context": f"{base}/$metadata#Edm.Boolean", "value": True})
+    if len(rest) == 2 and collection == "issues" and rest_lower[1] in ("incidentreport()", "incidentreport"):
+        _method(method, "GET")
+        issue = state.find("issues", key)
+        return _Answer(200, _report(issue).encode("utf-8"), "application/octet-stream")
+    raise GraphError(400, f"Resource not found for the segment '{rest[-1]}'.", "BadRequest")
+
+
+def _body_object(record: RequestRecord) -> dict[str, Any]:
+    if not isinstance(record.body, dict):
+        raise GraphError(400, "Unable to read JSON request payload. Please ensure Content-Type header is set "
+                         "and payload is of valid JSON format.")
+    return record.body
+
+
+def _json(status: int, value: Any) -> _Answer:
+    return _Answer(status, _dump(value))
+
+
+def _public(item: dict[str, Any]) -> dict[str, Any]:
+    """Drop the scenario's private keys (an issue's prepared incident report)."""
+    return {k: v for k, v in item.items() if not k.startswith("_")} if any(k.startswith("_") for k in item) else item
+
+
+def _expand(state: TenantState, collection: str, item: dict[str, Any], expand: str) -> dict[str, Any]:
+    wanted = {e.strip().lower() for e in expand.split(",") if e.strip()}
+    if collection == "services" and "issues" in wanted:
+        issues = [_public(i) for i in state.items("issues") if i.get("service") == item.get("service")]
+        return {**item, "issues": issues}
+    if collection == "incidents" and "alerts" in wanted:
+        return {**item, "alerts": [a for a in state.items("alerts") if a.get("incidentId") == item.get("id")]}
+    if wanted and collection not in ("services", "incidents"):
+        raise GraphError(400, f"Parsing OData Select and Expand failed: Could not find a property named "
+                         f"'{expand}' on type '{collection}'.")
+    return item
+
+
+def _list(tenant: SimulatedTenant, state: TenantState, record: RequestRecord, collection: str,
+          context: str) -> _Answer:
+    query = {k.lower(): v for k, v in record.query.items()}
+    items = state.items(collection)
+    if query.get("$filter"):
+        predicate = compile_filter(query["$filter"])
+        items = [i for i in items if predicate(i)]
+    if query.get("$orderby"):
+        items = order(items, query["$orderby"])
+    limit = MAX_PAGE_BY_COLLECTION.get(collection, MAX_PAGE)
+    try:
+        top = int(query.get("$top") or DEFAULT_PAGE)
+    except ValueError:
+        raise GraphError(400, f"Invalid value for $top: {query['$top']!r}.") from None
+    if top < 1 or top > limit:
+        raise GraphError(400, f"Invalid page size specified: '{top}'. Must be between 1 and {limit} inclusive.")
+    offset = offset_of(query["$skiptoken"]) if query.get("$skiptoken") else 0
+    page = items[offset: offset + top]
+    fields = query.get("$select") or (USER_DEFAULT_SELECT if collection == "users" else "")
+    page = [select(i, fields) if fields else _public(i) for i in page]
+    if query.get("$expand"):
+        page = [_expand(state, collection, i, query["$expand"]) for i in page]
+    body: dict[str, Any] = {"@odata.context": f"{tenant.base_url}/$metadata#{context}"}
+    if query.get("$count", "").lower() == "true":
+        body["@odata.count"] = len(items)
+    if offset + top < len(items):
+        body["@odata.nextLink"] = next_link(tenant, record, offset + top)
+    body["value"] = page
+    return _json(200, body)
+
+
+def _report(issue: dict[str, Any]) -> str:
+    if issue.get("_incidentReport"):
+        return str(issue["_incidentReport"])
+    lines = [f"Post-incident report for {issue.get('id')}", "", f"Title: {issue.get('title')}",
+             f"Service: {issue.get('service')}", f"Status: {issue.get('status')}",
+             f"Start: {issue.get('startDateTime')}", f"End: {issue.get('endDateTime') or 'ongoing'}", "",
+             json.dumps(issue.get("impactDescription", ""), ensure_ascii=False)]
+    return "\n".join(lines) + "\n"

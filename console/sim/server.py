@@ -1,0 +1,372 @@
+"""The simulated tenant: our own HTTP server speaking Microsoft Graph's v1.0 HTTP and JSON.
+
+`warroom demo`, drills and every test talk to it exactly as they would to Graph (msgraph-sdk over real
+HTTP), so nothing in the console needs a fake layer. It binds to 127.0.0.1 only. Scenario time runs at
+`speed` times the wall clock from `start_at`, and `advance()` jumps it forward; the timeline is applied
+lazily, under one lock, whenever a request arrives.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
+
+from ..timefmt import utc_now
+from .faults import Fault
+from .odata import QueryError
+from .scenario import Scenario, load_scenario
+from .state import TenantState
+
+JSON_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
+DEFAULT_PAGE, MAX_PAGE = 100, 1000
+MAX_PAGE_BY_COLLECTION = {"alerts": 2000, "incidents": 50, "riskyUsers": 500}
+# What `GET users/{id}` returns without $select, as Graph does (accountEnabled needs $select).
+USER_DEFAULT_SELECT = ("businessPhones,displayName,givenName,jobTitle,mail,mobilePhone,officeLocation,"
+                       "preferredLanguage,surname,userPrincipalName,id")
+_ERROR_CODES = {
+    400: "BadRequest", 401: "InvalidAuthenticationToken", 403: "Authorization_RequestDenied", 404: "NotFound",
+    405: "BadRequest", 429: "TooManyRequests", 500: "generalException", 502: "BadGateway",
+    503: "ServiceUnavailable", 504: "GatewayTimeout",
+}
+_HTML_502 = (b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway"
+             b"</h1></center>\r\n<hr><center>Microsoft-Azure-Application-Gateway/v2</center>\r\n</body>\r\n</html>\r\n")
+
+
+@dataclass
+class RequestRecord:
+    """One request as the tenant saw it: what tests and `warroom sim` look at."""
+
+    at: float                   # time.monotonic()
+    at_utc: datetime
+    scenario_time: float
+    method: str
+    path: str                   # as sent, without the query, e.g. /v1.0/security/alerts_v2
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: Any                   # parsed JSON, raw text when not JSON, None when empty
+    status: int = 0
+    fault: str | None = None    # the fault kind that shaped the answer, if any
+
+
+@dataclass
+class _Answer:
+    status: int
+    body: bytes = b""
+    content_type: str = JSON_TYPE
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    fault: str | None = None
+
+
+class GraphError(Exception):
+    def __init__(self, status: int, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.code = status, message, code or _ERROR_CODES.get(status, "UnknownError")
+
+
+class SimulatedTenant:
+    """A Graph-compatible tenant on 127.0.0.1, driven by a scenario's timeline."""
+
+    def __init__(self, scenario: Scenario | str | Path, *, speed: float = 1.0, start_at: float = 0.0,
+                 faults: list[Fault] | None = None, port: int = 0, origin: datetime | None = None,
+                 on_request: Callable[[RequestRecord], None] | None = None) -> None:
+        self.scenario = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+        if speed <= 0:
+            raise ValueError("speed must be positive")
+        self.speed, self.start_at, self.port = speed, start_at, port
+        self.faults: list[Fault] = [*(_copy_fault(f) for f in self.scenario.faults), *(faults or [])]
+        self.requests: list[RequestRecord] = []
+        self.on_request = on_request
+        self.base_url = ""
+        self._origin = origin
+        self._lock = threading.Lock()
+        self._started_at: float | None = None
+        self._advanced = 0.0
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self.state: TenantState | None = None
+
+    # -- lifecycle ----------------------------------------------------------------------------------------
+    def start(self) -> str:
+        if self._server is not None:
+            return self.base_url
+        origin = self._origin or (utc_now() - timedelta(seconds=self.start_at))
+        self.state = TenantState(self.scenario, origin)
+        self.state.start()
+        self.state.advance_to(self.start_at)
+        server = ThreadingHTTPServer(("127.0.0.1", self.port), _Handler)
+        server.daemon_threads = True
+        server.tenant = self  # type: ignore[attr-defined]
+        self._server = server
+        self._started_at = time.monotonic()
+        self.base_url = f"http://127.0.0.1:{server.server_address[1]}/v1.0"
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name=f"sim-{self.scenario.name}", daemon=True)
+        self._thread.start()
+        return self.base_url
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread:
+            self._thread.join(timeout=5)
+        self._server = None
+
+    def __enter__(self) -> SimulatedTenant:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- time and faults ----------------------------------------------------------------------------------
+    def elapsed(self) -> float:
+        """Scenario seconds: wall time since start() times speed, plus start_at and any advance()."""
+        running = 0.0 if self._started_at is None else (time.monotonic() - self._started_at) * self.speed
+        return running + self.start_at + self._advanced
+
+    def advance(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("scenario time only moves forward")
+        with self._lock:
+            self._advanced += seconds
+            if self.state:
+                self.state.advance_to(self.elapsed())
+
+    def now(self) -> datetime:
+        """The tenant's current UTC moment (scenario time on the scenario's clock)."""
+        with self._lock:
+            if self.state is None:
+                return utc_now()
+            self.state.advance_to(self.elapsed())
+            return self.state.origin + timedelta(seconds=self.state.clock)
+
+    def add_fault(self, fault: Fault) -> None:
+        with self._lock:
+            self.faults.append(fault)
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self.faults.clear()
+
+    # -- answering ----------------------------------------------------------------------------------------
+    def _answer(self, record: RequestRecord) -> _Answer:
+        """Everything but the socket: called by the handler thread, under the lock."""
+        assert self.state is not None
+        self.state.advance_to(self.elapsed())
+        record.scenario_time = self.state.clock
+        token = _bearer(record.headers)
+        relative = _relative_path(record.path)
+        try:
+            if relative is None:
+                raise GraphError(400, f"Invalid version: {record.path.strip('/').split('/')[0]}", "BadRequest")
+            if token is None:
+                raise GraphError(401, "Access token is empty.")
+            fault = next((f for f in self.faults if f.matches(record.method, relative, record.scenario_time)), None)
+            answer = self._fault_answer(fault, token, record) if fault else None
+            if answer is not None and answer.status:
+                return answer
+            missing = _required_permission(record.method, relative)
+            if missing and missing in self.scenario.permissions_missing:
+                raise GraphError(403, "Insufficient privileges to complete the operation.")
+            normal = self._route(record, relative)
+            if answer is not None:  # slow or truncated: shape the normal answer
+                normal.delay, normal.fault = answer.delay, answer.fault
+                if answer.fault == "truncated-json" and normal.body:
+                    normal.body = normal.body[: max(1, len(normal.body) // 2)]
+            return normal
+        except GraphError as error:
+            return self._error(error.status, error.code, error.message, record)
+        except QueryError as error:
+            return self._error(400, "BadRequest", str(error), record)
+
+    def _fault_answer(self, fault: Fault, token: str, record: RequestRecord) -> _Answer | None:
+        kind = fault.kind
+        if kind == "token-expired":
+            if not fault.expired_tokens:
+                fault.expired_tokens.add(token)
+            if token not in fault.expired_tokens:
+                fault.count = fault.used  # a fresh token: the fault is over
+                return None
+            fault.used += 1
+            answer = self._error(401, "InvalidAuthenticationToken", "Lifetime validation failed, the token is expired.",
+                                 record)
+            answer.headers["WWW-Authenticate"] = ('Bearer realm="", error="invalid_token", '
+                                                  'error_description="The access token has expired"')
+            answer.fault = kind
+            return answer
+        fault.used += 1
+        answer: _Answer
+        if kind == "throttle":
+            answer = self._error(429, "TooManyRequests", "Too many requests.", record)
+            if fault.retry_after is not None:
+                answer.headers["Retry-After"] = f"{fault.retry_after:g}"
+        elif kind == "server-error":
+            status = fault.status or 503
+            answer = self._error(status, _ERROR_CODES[status], "The service is temporarily unavailable.", record)
+            if fault.retry_after is not None:
+                answer.headers["Retry-After"] = f"{fault.retry_after:g}"
+        elif kind == "html-502":
+            answer = _Answer(502, _HTML_502, "text/html")
+        elif kind == "forbidden":
+            answer = self._error(403, "Authorization_RequestDenied",
+                                 "Insufficient privileges to complete the operation.", record)
+        else:  # slow, truncated-json: the normal answer, shaped afterwards
+            answer = _Answer(0)
+        answer.delay, answer.fault = fault.delay, kind
+        return answer
+
+    def _error(self, status: int, code: str, message: str, record: RequestRecord) -> _Answer:
+        body = {"error": {"code": code, "message": message, "innerError": {
+            "date": record.at_utc.strftime("%Y-%m-%dT%H:%M:%S"),
+            "request-id": record.headers.get("request-id", ""),
+            "client-request-id": record.headers.get("client-request-id", ""),
+        }}}
+        return _Answer(status, _dump(body))
+
+    def _route(self, record: RequestRecord, relative: str) -> _Answer:
+        from . import routes
+
+        return routes.route(self, self.state, record, relative)  # type: ignore[arg-type]
+
+
+def _copy_fault(fault: Fault) -> Fault:
+    """Scenario faults are templates: each tenant counts its own uses."""
+    return Fault(fault.kind, fault.path_prefix, fault.count, fault.retry_after, fault.delay, fault.status,
+                 fault.method, fault.start, fault.end)
+
+
+def _dump(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _bearer(headers: dict[str, str]) -> str | None:
+    value = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
+    scheme, _, token = value.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def _relative_path(path: str) -> str | None:
+    parts = [unquote(p) for p in path.split("/") if p]
+    if not parts or parts[0].lower() != "v1.0":
+        return None
+    return "/".join(parts[1:])
+
+
+_PERMISSIONS = [  # (method or "*", path prefix, permission Graph needs at least)
+    ("*", "admin/serviceannouncement/messages", "ServiceMessage.Read.All"),
+    ("*", "admin/serviceannouncement", "ServiceHealth.Read.All"),
+    ("GET", "security/alerts_v2", "SecurityAlert.Read.All"),
+    ("*", "security/alerts_v2", "SecurityAlert.ReadWrite.All"),
+    ("GET", "security/incidents", "SecurityIncident.Read.All"),
+    ("*", "security/incidents", "SecurityIncident.ReadWrite.All"),
+    ("GET", "identityprotection/riskyusers", "IdentityRiskyUser.Read.All"),
+    ("*", "identityprotection/riskyusers", "IdentityRiskyUser.ReadWrite.All"),
+    ("*", "auditlogs", "AuditLog.Read.All"),
+    ("GET", "users", "User.Read.All"),
+    ("PATCH", "users", "User.EnableDisableAccount.All"),
+    ("POST", "users", "User.RevokeSessions.All"),
+]
+
+
+def _required_permission(method: str, relative: str) -> str | None:
+    lowered = relative.lower()
+    for want_method, prefix, permission in _PERMISSIONS:
+        if (want_method in ("*", method)) and lowered.startswith(prefix):
+            return permission
+    return None
+
+
+def skiptoken(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"offset={offset}".encode()).decode().rstrip("=")
+
+
+def offset_of(token: str) -> int:
+    try:
+        text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        key, _, value = text.partition("=")
+        if key != "offset":
+            raise ValueError
+        return int(value)
+    except ValueError:
+        raise QueryError(f"Invalid $skiptoken: {token!r}") from None
+
+
+def next_link(tenant: SimulatedTenant, record: RequestRecord, offset: int) -> str:
+    query = {k: v for k, v in record.query.items() if k.lower() != "$skiptoken"}
+    query["$skiptoken"] = skiptoken(offset)
+    return f"{tenant.base_url}/{_relative_path(record.path)}?{urlencode(query, safe='$,')}"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    timeout = 30
+
+    def version_string(self) -> str:
+        return "Microsoft-IIS/10.0"
+
+    def log_message(self, format: str, *args: Any) -> None:  # the tenant keeps its own records
+        pass
+
+    def _read_body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().strip().split(b";")[0] or b"0", 16)
+                if size == 0:
+                    self.rfile.readline()
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _handle(self) -> None:
+        tenant: SimulatedTenant = self.server.tenant  # type: ignore[attr-defined]
+        raw = self._read_body()
+        split = urlsplit(self.path)
+        body: Any = None
+        if raw:
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                body = raw.decode("utf-8", "replace")
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        headers.setdefault("client-request-id", str(uuid.uuid4()))
+        headers["request-id"] = str(uuid.uuid4())
+        record = RequestRecord(time.monotonic(), datetime.now(UTC), 0.0, self.command, split.path,
+                               dict(parse_qsl(split.query, keep_blank_values=True)), headers, body)
+        with tenant._lock:
+            answer = tenant._answer(record)
+            record.status, record.fault = answer.status, answer.fault
+            tenant.requests.append(record)
+        if answer.delay:
+            time.sleep(answer.delay)
+        self.send_response(answer.status)
+        self.send_header("request-id", headers["request-id"])
+        self.send_header("client-request-id", headers["client-request-id"])
+        self.send_header("Cache-Control", "no-cache")
+        for name, value in answer.headers.items():
+            self.send_header(name, value)
+        if answer.status != 204:
+            self.send_header("Content-Type", answer.content_type)
+        self.send_header("Content-Length", str(len(answer.body)))
+        self.end_headers()
+        if answer.body and self.command != "HEAD":
+            self.wfile.write(answer.body)
+        if tenant.on_request:
+            tenant.on_request(record)
+
+    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _handle

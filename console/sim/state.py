@@ -1,0 +1,222 @@
+"""The simulated tenant's objects, as the scenario timeline and containment calls change them.
+
+Not thread-safe on its own: the server holds one lock around every use. Objects are Graph JSON dicts,
+kept in insertion order, so paging is stable while the timeline adds to the end.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+from ..timefmt import to_iso
+from .objects import COLLECTIONS, RESOLVED_STATES, Moment, build, new_post, touch_field, user_guid
+from .scenario import Event, Scenario
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+class NotFound(LookupError):
+    """No such object: Graph answers 404."""
+
+
+class TenantState:
+    def __init__(self, scenario: Scenario, origin: datetime, *, rehearsal: bool = False) -> None:
+        self.scenario = scenario
+        self.origin = origin
+        self.rehearsal = rehearsal
+        self.rng = random.Random(f"warroom-sim:{scenario.name}")
+        self.data: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in COLLECTIONS}
+        self.clock = 0.0
+        self.building: tuple[str, int] = ("", 0)
+        self._queue: list[tuple[float, int, Event, int]] = []
+        self._seq = 0
+
+    # -- time ---------------------------------------------------------------------------------------------
+    def moment(self, at: float | None = None) -> Moment:
+        at = self.clock if at is None else at
+        return Moment(self.origin, at, self.scenario.tenant, self.scenario.tenant_id, self.rng)
+
+    def now_iso(self) -> str:
+        return to_iso(self.origin + timedelta(seconds=self.clock))
+
+    def start(self) -> None:
+        self.build_initial()
+        for event in self.scenario.events:
+            self._push(event.at, event, 0)
+
+    def build_initial(self) -> None:
+        for collection in COLLECTIONS:
+            for index, raw in enumerate(self.scenario.initial[collection]):
+                self.building = (collection, index)
+                self.add(collection, raw, 0.0)
+
+    def _push(self, at: float, event: Event, index: int) -> None:
+        self._seq += 1
+        heapq.heappush(self._queue, (at, self._seq, event, index))
+
+    def advance_to(self, seconds: float) -> None:
+        """Apply everything the timeline holds up to scenario second `seconds`."""
+        while self._queue and self._queue[0][0] <= seconds:
+            at, _, event, index = heapq.heappop(self._queue)
+            self.clock = max(self.clock, at)
+            self._apply_one(event, index, at)
+        self.clock = max(self.clock, seconds)
+
+    def apply(self, event: Event) -> None:
+        """Apply an event at once (a rehearsal generates only the first and last objects)."""
+        if event.action == "generate":
+            for index in sorted({0, event.count - 1}):
+                self._generate(event, index, event.at)
+        else:
+            self._apply_one(event, 0, event.at)
+
+    def _apply_one(self, event: Event, index: int, at: float) -> None:
+        if event.action == "add":
+            self.add(event.collection, event.fields, at)
+        elif event.action == "update":
+            self.update(event.collection, event.id or "", event.fields, event.posts, at)
+        else:
+            self._generate(event, index, at)
+            if index + 1 < event.count and not self.rehearsal:
+                self._push(event.at + event.over * (index + 1) / event.count, event, index + 1)
+
+    # -- changes ------------------------------------------------------------------------------------------
+    def add(self, collection: str, raw: dict[str, Any], at: float) -> dict[str, Any]:
+        item = build(collection, raw, self.moment(at))
+        key = str(item["id"])
+        if key in self.data[collection]:
+            raise ValueError(f"{collection} already has an object with id {key!r}")
+        self.data[collection][key] = item
+        if collection == "alerts" and item.get("incidentId") in self.data["incidents"]:
+            self.data["incidents"][item["incidentId"]]["lastUpdateDateTime"] = item["lastUpdateDateTime"]
+        return item
+
+    def update(self, collection: str, key: str, fields: dict[str, Any], posts: list[Any], at: float) -> None:
+        item = self.find(collection, key)
+        moment = self.moment(at)
+        item.update(moment.resolve_times(dict(fields)))
+        stamp = touch_field(collection)
+        if stamp and stamp not in fields:
+            item[stamp] = moment.iso()
+        if collection == "issues":
+            if "status" in fields and "isResolved" not in fields:
+                item["isResolved"] = fields["status"] in RESOLVED_STATES
+                if item["isResolved"] and not item.get("endDateTime"):
+                    item["endDateTime"] = moment.iso()
+            item.setdefault("posts", []).extend(new_post(p, moment) for p in posts)
+
+    def _generate(self, event: Event, index: int, at: float) -> None:
+        picks: dict[str, str] = {}
+
+        def fill(value: Any) -> Any:
+            if isinstance(value, dict):
+                return {k: fill(v) for k, v in value.items()}
+            if isinstance(value, list):
+                return [fill(v) for v in value]
+            if isinstance(value, str) and "{" in value:
+                return _PLACEHOLDER.sub(lambda m: self._placeholder(m[1], index, event, picks), value)
+            return value
+
+        self.add(event.collection, fill(event.fields), at)
+
+    def _placeholder(self, name: str, index: int, event: Event, picks: dict[str, str]) -> str:
+        if name == "n":
+            return str(index + 1)
+        if name == "i":
+            return str(index)
+        if name == "guid":
+            return self.moment().guid()
+        if name.startswith("digits") and name[6:].isdigit():
+            return self.moment().digits(int(name[6:]))
+        if name in event.choices:
+            if name not in picks:
+                picks[name] = str(self.rng.choice(event.choices[name]))
+            return picks[name]
+        return "{" + name + "}"
+
+    # -- reads --------------------------------------------------------------------------------------------
+    def items(self, collection: str) -> list[dict[str, Any]]:
+        return list(self.data[collection].values())
+
+    def find(self, collection: str, key: str) -> dict[str, Any]:
+        objects = self.data[collection]
+        if key in objects:
+            return objects[key]
+        lowered = key.lower()
+        for item in objects.values():
+            if str(item.get("id", "")).lower() == lowered or str(item.get("userPrincipalName", "")).lower() == lowered:
+                return item
+        raise NotFound(f"{collection}: no object {key!r}")
+
+    # -- containment --------------------------------------------------------------------------------------
+    def _audit(self, activity: str, target: dict[str, Any], details: list[dict[str, Any]] | None = None,
+               modified: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        audit = self.add("directoryAudits", {
+            "activityDisplayName": activity, "initiatedByUpn": self.scenario.operator,
+            "targetUpn": target["userPrincipalName"], "additionalDetails": details or [],
+        }, self.clock)
+        audit["targetResources"][0]["modifiedProperties"] = modified or []
+        return audit
+
+    def patch_user(self, key: str, changes: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """PATCH users/{id}: returns (before, after); flipping accountEnabled is audited as Entra does."""
+        user = self.find("users", key)
+        before = dict(user)
+        user.update({k: v for k, v in changes.items() if k not in ("id", "@odata.type")})
+        modified = [{"displayName": k, "oldValue": _json_text(before.get(k)), "newValue": _json_text(v)}
+                    for k, v in changes.items()]
+        if "accountEnabled" in changes and before.get("accountEnabled") != changes["accountEnabled"]:
+            self._audit("Disable account" if not changes["accountEnabled"] else "Enable account", user,
+                        modified=modified)
+        self._audit("Update user", user, modified=modified)
+        return before, dict(user)
+
+    def revoke_sessions(self, key: str) -> dict[str, Any]:
+        user = self.find("users", key)
+        user["signInSessionsValidFromDateTime"] = self.now_iso()
+        self._audit("Invalidate all refresh tokens for user", user)
+        return user
+
+    def set_risk(self, user_ids: list[str], *, compromised: bool) -> list[dict[str, Any]]:
+        """confirmCompromised / dismiss: every id must be a known user; risky users appear as needed."""
+        users = [self.find("users", str(key)) for key in user_ids]
+        changed = []
+        for user in users:
+            try:
+                risky = self.find("riskyUsers", user["id"])
+            except NotFound:
+                risky = self.add("riskyUsers", {"userPrincipalName": user["userPrincipalName"],
+                                                "userDisplayName": user.get("displayName")}, self.clock)
+            risky.update({
+                "riskLevel": "high" if compromised else "none",
+                "riskState": "confirmedCompromised" if compromised else "dismissed",
+                "riskDetail": "adminConfirmedUserCompromised" if compromised else "adminDismissedAllRiskForUser",
+                "riskLastUpdatedDateTime": self.now_iso(),
+            })
+            changed.append(risky)
+        return changed
+
+    def patch_alert(self, key: str, changes: dict[str, Any]) -> dict[str, Any]:
+        alert = self.find("alerts", key)
+        allowed = {"status", "classification", "determination", "assignedTo", "customDetails"}
+        bad = set(changes) - allowed
+        if bad:
+            raise ValueError(f"property {sorted(bad)[0]!r} cannot be updated")
+        alert.update(changes)
+        alert["lastUpdateDateTime"] = self.now_iso()
+        if changes.get("status") == "resolved":
+            alert["resolvedDateTime"] = self.now_iso()
+        return alert
+
+
+def _json_text(value: Any) -> str:
+    import json
+
+    return json.dumps(value)
+
+
+__all__ = ["NotFound", "TenantState", "user_guid"]
