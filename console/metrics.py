@@ -57,7 +57,7 @@ class Metric:
         minutes = self.minutes
         if minutes is None:
             return "not reached"
-        whole = int(round(minutes))
+        whole = round(minutes)
         return f"{whole // 60} h {whole % 60:02d} min" if whole >= 60 else f"{minutes:.0f} min"
 
 
