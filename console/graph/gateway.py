@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -44,8 +45,10 @@ CONNECT_TIMEOUT_S = 10.0
 READ_TIMEOUT_S = 30.0
 MAX_PAGES = 10_000          # a nextLink loop from a broken proxy must end
 NO_RETRY = RetryHandlerOption(delay=0, max_retries=0, should_retry=False)
-_LICENCE_HINTS = re.compile(r"premium|licen[cs]e|NonPremium|P1|P2|subscription", re.IGNORECASE)
-_ROLE_HINTS = re.compile(r"\brole\b|roles|Authorization_RequestDenied|insufficient privileges", re.IGNORECASE)
+_LICENCE_HINTS = re.compile(r"premium|licen[cs]e|\bP[12]\b|subscription", re.IGNORECASE)
+_ROLE_HINTS = re.compile(
+    r"directory role|admin(istrator)? role|role assignment|Security (Reader|Operator|Administrator)", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -144,7 +147,7 @@ def classify(response: httpx.Response, method: str, path: str) -> GraphError:
         permission = permission_for(method, path)
         text = f"{code or ''} {message or ''}"
         licence = status == 403 and bool(_LICENCE_HINTS.search(text))
-        role = status == 403 and not licence and bool(_ROLE_HINTS.search(text)) and "permission" not in text.lower()
+        role = status == 403 and not licence and bool(_ROLE_HINTS.search(text))
         if status == 401:
             reason = "401 sign-in rejected"
         elif licence:
@@ -225,7 +228,9 @@ class GraphGateway:
         return RequestPreview(method.upper(), self.url_for(path), text)
 
     def _source_request(self, source: Source, params: dict[str, str]) -> RequestInformation:
-        info = source.builder(self.client).to_get_request_information()
+        with warnings.catch_warnings():     # the generated builders warn about their own deprecated classes
+            warnings.simplefilter("ignore", DeprecationWarning)
+            info = source.builder(self.client).to_get_request_information()
         for name, value in params.items():
             info.query_parameters[quote(name, safe="")] = value
         return info
@@ -262,6 +267,7 @@ class GraphGateway:
             response = await self._send(info)
             if response.status_code == 401 and attempt == 1:
                 self.session.invalidate()
+                info.headers.remove("Authorization")    # else the SDK resends the rejected token
                 continue
             if not response.is_success:
                 raise classify(response, "GET", path)

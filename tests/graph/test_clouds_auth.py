@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from azure.core.credentials import AccessToken
 from azure.identity import CredentialUnavailableError
-
 from warroom.console.config import load_config
 from warroom.console.graph import auth
 from warroom.console.graph.auth import (

@@ -1,0 +1,116 @@
+"""The gateway over real HTTP through msgraph-sdk against the simulated tenant: paging, errors, no silent retries."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from warroom.console.graph.errors import (
+    GraphDenied,
+    GraphNotFound,
+    GraphRejected,
+    GraphThrottled,
+    GraphUnavailable,
+)
+from warroom.console.graph.sources import SOURCES
+from warroom.console.sim import Fault
+
+from .helpers import NumberedTokens, add_objects, alerts, gateway_for, requests_to
+
+
+async def test_pages_follow_next_links_to_the_end(simulated_tenant):
+    add_objects(simulated_tenant, "alerts", alerts(2500))
+    async with await gateway_for(simulated_tenant) as gateway:
+        pages = [page async for page in gateway.pages("alerts")]
+    assert [len(p) for p in pages] == [1000, 1000, 500]
+    assert len({a["id"] for p in pages for a in p}) == 2500
+    sent = requests_to(simulated_tenant, "/security/alerts_v2")
+    assert len(sent) == 3 and "$skiptoken" not in sent[0].query and all("$skiptoken" in r.query for r in sent[1:])
+    assert all(r.headers["authorization"] == "Bearer token-1" for r in sent)
+    assert all("include-unknown-enum-members" in r.headers.get("prefer", "") for r in sent)
+
+
+async def test_a_throttled_get_is_not_retried_by_the_sdk_and_reports_retry_after(make_tenant):
+    tenant = make_tenant(faults=[Fault("throttle", "security/alerts_v2", count=1, retry_after=7)])
+    async with await gateway_for(tenant) as gateway:
+        with pytest.raises(GraphThrottled) as caught:
+            await gateway.collect("alerts")
+    assert caught.value.retry_after == 7
+    assert caught.value.request_id                      # captured from the response
+    assert len(requests_to(tenant, "/security/alerts_v2")) == 1
+
+
+async def test_containment_posts_are_sent_exactly_once_even_when_throttled(make_tenant):
+    tenant = make_tenant(faults=[Fault("throttle", "users", method="POST", count=2, retry_after=1),
+                                 Fault("server-error", "users", method="PATCH", count=2, status=503)])
+    async with await gateway_for(tenant) as gateway:
+        with pytest.raises(GraphThrottled):
+            await gateway.send("POST", "/users/adele.vance@contoso.com/revokeSignInSessions")
+        with pytest.raises(GraphUnavailable):
+            await gateway.send("PATCH", "/users/adele.vance@contoso.com", {"accountEnabled": False})
+    assert len(requests_to(tenant, "/revokeSignInSessions", "POST")) == 1
+    assert len([r for r in tenant.requests if r.method == "PATCH"]) == 1
+
+
+async def test_describe_request_is_exactly_what_send_puts_on_the_wire(simulated_tenant):
+    async with await gateway_for(simulated_tenant) as gateway:
+        users = await gateway.get_all("/users", {"$select": "id,userPrincipalName"})
+        target = f"/users/{users[0]['id']}"
+        preview = gateway.describe_request("PATCH", target, {"accountEnabled": False})
+        response = await gateway.send("PATCH", target, {"accountEnabled": False})
+    sent = [r for r in simulated_tenant.requests if r.method == "PATCH"][-1]
+    assert preview.method == "PATCH"
+    assert preview.url == simulated_tenant.base_url + target
+    assert sent.path == "/v1.0" + target
+    assert sent.body == json.loads(preview.body)
+    assert response.status in (200, 204) and response.request_id == sent.headers["request-id"]
+
+
+async def test_errors_are_typed_and_name_the_permission(make_tenant):
+    tenant = make_tenant(faults=[Fault("forbidden", "identityProtection/riskyUsers"),
+                                 Fault("html-502", "security/incidents"),
+                                 Fault("truncated-json", "admin/serviceAnnouncement/messages")])
+    async with await gateway_for(tenant) as gateway:
+        with pytest.raises(GraphDenied) as denied:
+            await gateway.collect("risky_users")
+        with pytest.raises(GraphUnavailable, match="HTML page"):
+            await gateway.collect("incidents")
+        with pytest.raises(GraphUnavailable, match="truncated JSON"):
+            await gateway.collect("messages")
+        with pytest.raises(GraphNotFound):
+            await gateway.get_json("/users/nobody@nowhere.example")
+        with pytest.raises(GraphRejected):
+            await gateway.get_json("/security/alerts_v2", {"$filter": "severity eqq 'high'"})
+    assert denied.value.permission == SOURCES["risky_users"].permission == "IdentityRiskyUser.Read.All"
+    assert denied.value.reason == "403 IdentityRiskyUser.Read.All"
+    assert denied.value.code == "Authorization_RequestDenied"
+
+
+async def test_a_401_asks_for_a_new_token_and_retries_once(make_tenant):
+    tenant = make_tenant(faults=[Fault("token-expired", "security/alerts_v2")])
+    credential = NumberedTokens()
+    async with await gateway_for(tenant, credential) as gateway:
+        await gateway.collect("alerts")
+    sent = requests_to(tenant, "/security/alerts_v2")
+    assert [r.status for r in sent] == [401, 200]
+    assert [r.headers["authorization"] for r in sent] == ["Bearer token-1", "Bearer token-2"]
+    assert credential.issued == 2
+
+
+async def test_a_timeout_and_a_refused_connection_are_unavailable_not_crashes(make_tenant):
+    tenant = make_tenant(faults=[Fault("slow", "security/alerts_v2", delay=1.0, count=1)])
+    async with await gateway_for(tenant, timeout=httpx.Timeout(0.3)) as gateway:
+        with pytest.raises(GraphUnavailable, match="timeout"):
+            await gateway.collect("alerts")
+        assert await gateway.collect("alerts") == []      # the next attempt works
+    tenant.stop()
+    async with await gateway_for(tenant) as gateway:
+        with pytest.raises(GraphUnavailable, match="connection failed"):
+            await gateway.collect("alerts")
+
+
+async def test_a_next_link_to_another_host_is_refused(simulated_tenant):
+    async with await gateway_for(simulated_tenant) as gateway:
+        with pytest.raises(GraphUnavailable, match="another host"):
+            gateway._check_next_link("https://evil.example/v1.0/security/alerts_v2?$skiptoken=x")
