@@ -294,3 +294,48 @@ def body_lines(entry: Entry) -> list[str]:
     except ValueError:
         text = entry.body_text
     return [clean(line, one_line=True) for line in text.splitlines()]
+
+
+def describe(entry: Entry) -> str:
+    """One line saying what an entry is about (raw, not yet cleaned: callers escape for their medium)."""
+    body = entry.body
+    get = lambda key: str(body.get(key, "") or "")  # noqa: E731
+    match entry.kind:
+        case kinds.ACTION:
+            text = f"{get('action')} {get('target')}: {get('result')}"
+            return text + (" (dry run)" if body.get("dry_run") else "")
+        case kinds.COMMS_SENT | kinds.COMMS_DRAFTED:
+            return f"to {get('audience')} ({get('update_kind')}): {get('text')}"
+        case kinds.INCIDENT_SEVERITY:
+            return f"{get('severity')}: {get('reasoning')}"
+        case kinds.INCIDENT_STATUS:
+            return get("status") + (f": {get('text')}" if body.get("text") else "")
+        case kinds.INCIDENT_ROLE:
+            return f"{get('role')} → {get('person') or 'nobody'}"
+        case kinds.TASK_ADDED:
+            return f"{get('task_id')} {get('text')}"
+        case kinds.TASK_UPDATED:
+            return f"{get('task_id')} → {get('status') or get('owner') or 'updated'}"
+        case kinds.OBSERVATION:
+            return f"{get('source')} {get('key')} changed"
+        case kinds.EVIDENCE:
+            return f"preserved {get('what')} of {get('target')}"
+        case kinds.REVIEW:
+            return f"{get('item')}: {get('text')}"
+        case kinds.FOLLOW_UP:
+            return f"{get('text')} (owner {get('owner') or '—'}, due {get('due') or '—'})"
+        case kinds.DECISION:
+            return get("text") + (f" because {get('reason')}" if body.get("reason") else "")
+    return entry.text
+
+
+def knowledge_window(journal: ReviewJournal, start: str, end: str, incident: str | None = None) -> list[Entry]:
+    """Observations bearing on a time window: what was known at its start, and every change up to its end."""
+    baseline = journal.knowledge_at(start).observations
+    during = journal._entries(
+        f"SELECT {COLUMNS} FROM entries WHERE kind = ? AND ((occurred_at > ? AND occurred_at <= ?) OR incident = ?)"
+        " ORDER BY seq",
+        [kinds.OBSERVATION, start, end, incident],
+    )
+    unique = {entry.seq: entry for entry in [*baseline, *during]}
+    return [unique[seq] for seq in sorted(unique)]

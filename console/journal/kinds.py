@@ -25,6 +25,7 @@ TASK_UPDATED = "task.updated"      # {task_id, status?: open|doing|blocked|done,
 ACTION = "action"                  # {action, target, request{method, url, body}, dry_run, before, after,
                                    #  result: ok|failed|dry-run, status?, request_id?, error?, reversal?}
 EVIDENCE = "evidence"              # {what, target, sha256, content}
+EVIDENCE_EXPORTED = "evidence.exported"  # {file, bundle_sha256, manifest_sha256, entries, head_seq, head}
 
 # Communications.
 COMMS_DRAFTED = "comms.drafted"    # {audience, update_kind, text}

@@ -1,0 +1,34 @@
+"""`warroom report INCIDENT`: the post-incident report as Markdown or one self-contained HTML page."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..cli import Context
+
+
+def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    parser = subparsers.add_parser(
+        "report", parents=[common], help="write an incident's post-incident report (Markdown or HTML)",
+        description="Reads the journal read-only; the chain is verified and the result stated in the report.",
+    )
+    parser.add_argument("incident", metavar="INCIDENT", help="incident id, e.g. INC-20261124-01")
+    parser.add_argument("--format", choices=("md", "html"), default="md", help="output format (default md)")
+    parser.add_argument("-o", "--output", metavar="FILE", help="write here instead of standard output")
+    parser.set_defaults(handler=run)
+
+
+def run(ctx: Context) -> int:
+    from ..exchange import private_file
+    from ..report import report_for
+
+    text = report_for(ctx.config.journal_path, ctx.args.incident, ctx.args.format)
+    if not ctx.args.output or ctx.args.output == "-":
+        sys.stdout.write(text)
+        return 0
+    with private_file(Path(ctx.args.output)) as out:
+        out.write(text)
+    print(f"report written to {ctx.args.output}")
+    return 0

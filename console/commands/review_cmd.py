@@ -1,0 +1,27 @@
+"""`warroom review [JOURNAL]`: browse a journal read-only, full screen (Textual is imported only here)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..cli import Context
+
+
+def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    parser = subparsers.add_parser(
+        "review", parents=[common], help="browse a journal read-only: timeline, search, what we knew when",
+        description="Opens the journal so that no byte of it (or its -wal/-shm files) can change.",
+    )
+    parser.add_argument("path", nargs="?", metavar="JOURNAL", help="journal file (default: the configured journal)")
+    parser.add_argument("--incident", metavar="ID", help="start on this incident's timeline")
+    parser.set_defaults(handler=run)
+
+
+def run(ctx: Context) -> int:
+    from ...screens.review import ReviewApp  # lazy: only this command pays for Textual
+
+    path = Path(ctx.args.path).expanduser() if ctx.args.path else ctx.config.journal_path
+    app = ReviewApp(path, incident=ctx.args.incident, timezone=ctx.config.get("timezone", "UTC"))
+    app.run()
+    return app.return_code or 0

@@ -1,0 +1,327 @@
+"""The post-incident report, from the journal alone: Markdown or a single self-contained HTML page.
+
+The report follows the seeds' Documentation Requirements and Post-Incident Analysis: incident details,
+severity and why, the timeline (when it happened, was discovered and was logged), decisions, containment
+actions with their before and after, communications, response metrics, the review checklist and lessons
+learned, and follow-up actions. Titles and bodies are attacker-controlled: every string goes through
+one escaping function per format, and the HTML page loads nothing from anywhere.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from . import __version__
+from .incidents import Incident, IncidentBook
+from .journal import Entry, kinds
+from .review import clean, describe
+from .timefmt import from_iso, to_iso, utc_now
+
+FORMATS = ("md", "html")
+
+
+# -- a format-neutral document: sections of paragraphs, key/value lists, tables and bullets -------------
+
+
+@dataclass
+class Table:
+    headers: list[str]
+    rows: list[list[str]]
+
+
+@dataclass
+class Section:
+    title: str
+    blocks: list[str | list[tuple[str, str]] | Table | tuple[str, ...]] = field(default_factory=list)
+    empty: str = "Nothing recorded."
+
+
+@dataclass
+class Metric:
+    name: str
+    value: timedelta | None
+    meaning: str
+
+
+@dataclass
+class Report:
+    incident: Incident
+    sections: list[Section]
+    generated_at: str
+    metrics: list[Metric]
+
+
+def _when(text: str | None) -> str:
+    return text.replace("T", " ").replace("Z", " UTC") if text else "—"
+
+
+def _at(moment: datetime | None) -> str:
+    return _when(to_iso(moment)) if moment else "—"
+
+
+def duration(value: timedelta | None) -> str:
+    if value is None:
+        return "—"
+    seconds = int(value.total_seconds())
+    sign, seconds = ("-" if seconds < 0 else ""), abs(seconds)
+    if seconds < 90:
+        return f"{sign}{seconds} s"
+    hours, minutes = divmod(seconds // 60, 60)
+    return f"{sign}{hours} h {minutes:02d} min" if hours else f"{sign}{minutes} min"
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True) if value is not None else "—"
+
+
+# -- metrics ----------------------------------------------------------------------------------------------
+
+
+def response_metrics(incident: Incident, entries: list[Entry]) -> tuple[list[Metric], tuple[int, int]]:
+    """Time to detect, acknowledge, contain and resolve, and how many stakeholder updates went out on time."""
+    declared = incident.declared_at
+    first_happened = min((from_iso(e.occurred_at) for e in entries), default=declared)
+    declaration = next((e for e in entries if e.kind == kinds.INCIDENT_DECLARED), None)
+    discovered = from_iso(declaration.discovered_at) if declaration else declared
+    acknowledged = next(
+        (from_iso(e.occurred_at) for e in entries
+         if e.kind in (kinds.INCIDENT_ROLE, kinds.INCIDENT_SEVERITY, kinds.TASK_UPDATED)),
+        None,
+    )
+    contained = incident.reached("contained")
+    resolved = incident.reached("resolved") or incident.closed_at
+    metrics = [
+        Metric("Time to detect", discovered - first_happened, "first thing that happened → discovered"),
+        Metric("Time to acknowledge", acknowledged - declared if acknowledged else None,
+               "declared → first role, severity or task update"),
+        Metric("Time to contain", contained - declared if contained else None, "declared → status contained"),
+        Metric("Time to resolve", resolved - declared if resolved else None, "declared → resolved (or closed)"),
+    ]
+    return metrics, updates_on_time(incident, resolved)
+
+
+def updates_on_time(incident: Incident, end: datetime | None) -> tuple[int, int]:
+    """(on time, due): each update is due one cadence after the previous one (or the declaration)."""
+    cadence = incident.cadence()
+    due = incident.declared_at + cadence
+    on_time = total = 0
+    for sent in incident.updates_sent:
+        total += 1
+        if sent <= due:
+            on_time += 1
+        due = sent + cadence
+    stop = end or utc_now()
+    while due < stop:  # updates that never went out before the incident ended
+        total += 1
+        due += cadence
+    return on_time, total
+
+
+# -- building ----------------------------------------------------------------------------------------------
+
+
+def build(incident: Incident, entries: list[Entry], *, journal_id: str = "", head: tuple[int, str] = (0, ""),
+          chain_ok: bool | None = None) -> Report:
+    """Lay out every section from the incident projection and its entries."""
+    of = _by_kind(entries)
+    metrics, (on_time, due) = response_metrics(incident, entries)
+    roles = [(role.replace("_", " ").capitalize(), person) for role, person in sorted(incident.roles.items())]
+    summary = Section("Summary", [[
+        ("Incident", incident.id), ("Title", incident.title), ("Category", incident.category or "—"),
+        ("Services", ", ".join(map(str, incident.services)) or "—"),
+        ("Declared", f"{_at(incident.declared_at)} by {incident.declared_by}"),
+        ("Closed", _at(incident.closed_at)), ("Status", incident.status),
+        ("Source", _json(incident.source) if incident.source else "—"), *roles,
+    ]])
+    if incident.summary:
+        summary.blocks.append(incident.summary)
+
+    severity = Section("Severity", [[("Severity", incident.severity or "not assessed"),
+                                     ("Reasoning", incident.severity_reasoning or "—")]])
+    history = [[_when(e.occurred_at), e.actor, str(e.body.get("severity", "")), _json(e.body.get("factors")),
+                str(e.body.get("reasoning", "")), str(e.body.get("override_reason", ""))]
+               for e in of(kinds.INCIDENT_SEVERITY)]
+    if history:
+        severity.blocks.append(Table(["Assessed", "By", "Severity", "Factors", "Reasoning", "Override"], history))
+
+    timeline = Section("Timeline", [Table(
+        ["#", "Occurred", "Discovered", "Logged", "Actor", "Kind", "What"],
+        [[str(e.seq), _when(e.occurred_at), _when(e.discovered_at), _when(e.logged_at), e.actor, e.kind,
+          describe(e)] for e in entries],
+    )] if entries else [])
+
+    decisions = Section("Decisions", [Table(
+        ["Occurred", "By", "Decision", "Reason"],
+        [[_when(e.occurred_at), e.actor, str(e.body.get("text", "")), str(e.body.get("reason", ""))]
+         for e in of(kinds.DECISION)],
+    )] if of(kinds.DECISION) else [])
+
+    actions = Section("Containment actions", [Table(
+        ["Occurred", "By", "Action", "Target", "Result", "Before", "After", "Request id"],
+        [[_when(e.occurred_at), e.actor, str(e.body.get("action", "")), str(e.body.get("target", "")),
+          str(e.body.get("result", "")) + (" (dry run)" if e.body.get("dry_run") else "")
+          + (f": {e.body['error']}" if e.body.get("error") else ""),
+          _json(e.body.get("before")), _json(e.body.get("after")), str(e.body.get("request_id") or "—")]
+         for e in of(kinds.ACTION)],
+    )] if of(kinds.ACTION) else [])
+
+    comms = Section("Communications sent", [Table(
+        ["Sent", "By", "Audience", "Update", "Channel", "Message"],
+        [[_when(e.occurred_at), e.actor, str(e.body.get("audience", "")), str(e.body.get("update_kind", "")),
+          str(e.body.get("channel") or "—"), str(e.body.get("text", ""))] for e in of(kinds.COMMS_SENT)],
+    )] if of(kinds.COMMS_SENT) else [])
+
+    metric_rows = [[m.name, duration(m.value), m.meaning] for m in metrics]
+    cadence = duration(incident.cadence())
+    metric_rows.append(["Updates on time", f"{on_time} of {due}", f"one stakeholder update every {cadence}"])
+    metrics_section = Section("Response metrics", [Table(["Metric", "Value", "How it is measured"], metric_rows)])
+
+    tasks = Section("Tasks", [Table(
+        ["Task", "What", "Role", "Owner", "Status", "Done"],
+        [[t.id, t.text, t.role or "—", t.owner or "—", t.status, _at(t.done_at)] for t in incident.tasks.values()],
+    )] if incident.tasks else [])
+
+    review = Section("Review checklist and lessons learned", [[
+        (str(e.body.get("item", "")), str(e.body.get("text", ""))) for e in of(kinds.REVIEW)
+    ]] if of(kinds.REVIEW) else [], empty="The post-incident review has not been recorded yet.")
+
+    follow_ups = Section("Follow-up actions", [Table(
+        ["Action", "Owner", "Due", "Recorded"],
+        [[str(e.body.get("text", "")), str(e.body.get("owner") or "—"), str(e.body.get("due") or "—"),
+          _when(e.occurred_at)] for e in of(kinds.FOLLOW_UP)],
+    )] if of(kinds.FOLLOW_UP) else [])
+
+    verdict = {True: "the whole chain verified", False: "THE CHAIN DID NOT VERIFY", None: "not checked"}[chain_ok]
+    integrity = Section("Journal integrity", [[
+        ("Journal id", journal_id or "—"), ("Chain head", f"entry {head[0]}, {head[1] or '—'}"),
+        ("Verification", verdict), ("Entries in this report", str(len(entries))),
+    ]])
+    sections = [summary, severity, timeline, decisions, actions, comms, metrics_section, tasks, review,
+                follow_ups, integrity]
+    return Report(incident, sections, to_iso(utc_now()), metrics)
+
+
+def _by_kind(entries: list[Entry]):
+    groups: dict[str, list[Entry]] = {}
+    for entry in entries:
+        groups.setdefault(entry.kind, []).append(entry)
+    return lambda kind: groups.get(kind, [])
+
+
+def incident_from(entries: Iterable[Entry], incident_id: str) -> Incident | None:
+    book = IncidentBook()
+    for entry in entries:
+        book.apply(entry)
+    return book.incidents.get(incident_id)
+
+
+# -- Markdown ----------------------------------------------------------------------------------------------
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]#|~!()])")
+_MD_LINE_START = re.compile(r"^(\s*)([-+>=]|\d+[.)])")
+
+
+def md(text: object) -> str:
+    """Escape so Markdown shows the text literally: punctuation backslashed, HTML as entities, no controls."""
+    value = clean(text, one_line=True)
+    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    value = _MD_SPECIAL.sub(r"\\\1", value)
+    return _MD_LINE_START.sub(lambda m: m[1] + "\\" + m[2], value)
+
+
+def render_markdown(report: Report) -> str:
+    lines = [f"# Post-incident report: {md(report.incident.id)}, {md(report.incident.title)}", "",
+             f"Generated {md(_when(report.generated_at))} by warroom {md(__version__)} from the incident journal.", ""]
+    for section in report.sections:
+        lines += [f"## {md(section.title)}", ""]
+        if not section.blocks:
+            lines += [f"_{md(section.empty)}_", ""]
+        for block in section.blocks:
+            if isinstance(block, str):
+                lines += [md(block), ""]
+            elif isinstance(block, Table):
+                lines.append("| " + " | ".join(md(h) for h in block.headers) + " |")
+                lines.append("|" + "---|" * len(block.headers))
+                lines += ["| " + " | ".join(md(cell) for cell in row) + " |" for row in block.rows]
+                lines.append("")
+            else:
+                lines += [f"- **{md(key)}**: {md(value)}" for key, value in block]
+                lines.append("")
+    return "\n".join(lines)
+
+
+# -- HTML --------------------------------------------------------------------------------------------------
+
+_CSS = """
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#111;margin:2em auto;max-width:72em;
+padding:0 1em}
+h1{font-size:1.5em;border-bottom:2px solid #333;padding-bottom:.3em}
+h2{font-size:1.15em;margin-top:1.6em;border-bottom:1px solid #bbb;page-break-after:avoid}
+table{border-collapse:collapse;width:100%;margin:.5em 0;font-size:.92em}
+th,td{border:1px solid #ccc;padding:.25em .45em;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+th{background:#eee}tr{page-break-inside:avoid}dl{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}
+dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}.empty{color:#666;font-style:italic}.meta{color:#555}
+@media print{body{margin:0;max-width:none}a{color:inherit}}
+"""
+
+
+def esc(text: object) -> str:
+    return html.escape(clean(text, one_line=True), quote=True)
+
+
+def render_html(report: Report) -> str:
+    """One page, inline CSS, a CSP that forbids loading anything: printable and safe to open."""
+    title = f"Post-incident report: {report.incident.id}, {report.incident.title}"
+    out = [
+        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">",
+        '<meta name="referrer" content="no-referrer">',
+        f"<title>{esc(title)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{esc(title)}</h1>",
+        f'<p class="meta">Generated {esc(_when(report.generated_at))} by warroom {esc(__version__)} '
+        "from the incident journal.</p>",
+    ]
+    for section in report.sections:
+        out.append(f"<section><h2>{esc(section.title)}</h2>")
+        if not section.blocks:
+            out.append(f'<p class="empty">{esc(section.empty)}</p>')
+        for block in section.blocks:
+            if isinstance(block, str):
+                out.append(f"<p>{esc(block)}</p>")
+            elif isinstance(block, Table):
+                out.append("<table><thead><tr>" + "".join(f"<th>{esc(h)}</th>" for h in block.headers)
+                           + "</tr></thead><tbody>")
+                out += ["<tr>" + "".join(f"<td>{esc(cell)}</td>" for cell in row) + "</tr>" for row in block.rows]
+                out.append("</tbody></table>")
+            else:
+                out.append("<dl>" + "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in block) + "</dl>")
+        out.append("</section>")
+    out.append("</body></html>")
+    return "\n".join(out) + "\n"
+
+
+def render(report: Report, fmt: str) -> str:
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown report format {fmt!r} (use md or html)")
+    return render_markdown(report) if fmt == "md" else render_html(report)
+
+
+def report_for(journal_path, incident_id: str, fmt: str) -> str:
+    """Open the journal read-only, verify it, and render one incident's report."""
+    from .review import ReviewJournal
+
+    with ReviewJournal(journal_path) as journal:
+        entries = list(journal.incident_entries(incident_id))
+        incident = incident_from(entries, incident_id)
+        if incident is None:
+            known = ", ".join(i.id for i in journal.incidents()) or "none"
+            raise ValueError(f"no incident {incident_id!r} in {journal.path} (incidents: {known})")
+        verdict = journal.verify()
+        report = build(incident, entries, journal_id=journal.journal_id, head=journal.head(), chain_ok=verdict.ok)
+    return render(report, fmt)
