@@ -27,6 +27,8 @@ COMMAND_MODULES = [
 ]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+# Options whose value may start with a dash, like a relative time: `--at -15m`.
+DASH_VALUE_OPTIONS = {"--at"}
 
 
 class CliError(Exception):
@@ -81,9 +83,20 @@ def _context(args: argparse.Namespace) -> Context:
     return Context(args, load_config(args.config, overrides=overrides))
 
 
+def _attach_dash_values(argv: Sequence[str]) -> list[str]:
+    """`--at -15m` -> `--at=-15m`: argparse would otherwise take a value that starts with `-` for an option."""
+    joined: list[str] = []
+    for arg in argv:
+        if joined and joined[-1] in DASH_VALUE_OPTIONS and arg.startswith("-") and arg[1:2].isdigit():
+            joined[-1] = f"{joined[-1]}={arg}"
+        else:
+            joined.append(arg)
+    return joined
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_attach_dash_values(sys.argv[1:] if argv is None else argv))
     handler: Callable[[Context], int] | None = getattr(args, "handler", None)
     if handler is None:  # bare `warroom` opens the console
         handler = importlib.import_module(f"{__package__}.commands.console_cmd").run_console
