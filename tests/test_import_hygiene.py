@@ -1,0 +1,82 @@
+"""The headless core never loads the UI: `warroom note` or `journal verify` over SSH must not import Textual."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+UI_ONLY = {REPO / "console" / "app.py"}
+
+# Runs warroom's main() as the console script does, then reports which UI modules got imported.
+PROBE = """
+import json, sys
+from warroom.console.cli import main
+try:
+    code = main(sys.argv[1:])
+except SystemExit as exit:
+    code = exit.code
+loaded = sorted(name for name in sys.modules if name.split(".")[0] in ("textual", "warroom"))
+print("\\n@@" + json.dumps({"code": code, "loaded": loaded}))
+"""
+
+
+def _imports_textual(path: Path) -> list[int]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            names = [node.module or ""]
+        else:
+            continue
+        if any(name == "textual" or name.startswith("textual.") for name in names):
+            lines.append(node.lineno)
+    return lines
+
+
+def test_the_static_check_sees_a_textual_import(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text("import os\n\ndef f():\n    from textual.app import App\n")
+    assert _imports_textual(sample) == [4]
+
+
+def test_no_console_module_but_app_imports_textual() -> None:
+    offenders = {
+        str(path.relative_to(REPO)): lines
+        for path in sorted((REPO / "console").rglob("*.py"))
+        if path not in UI_ONLY and (lines := _imports_textual(path))
+    }
+    assert offenders == {}, f"console/ must stay headless; Textual imported at {offenders}"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["note", "contained: forwarding rule removed"],
+        ["journal", "verify"],
+        ["journal", "stats"],
+        ["config"],
+        ["--help"],
+    ],
+    ids=" ".join,
+)
+def test_headless_commands_never_import_textual(argv: list[str], journal_path: Path) -> None:
+    subprocess.run(
+        [sys.executable, "-c", PROBE, "note", "--journal", str(journal_path), "seed"],
+        capture_output=True, check=True, timeout=120,
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, "--journal", str(journal_path), *argv],
+        capture_output=True, text=True, timeout=120,
+    )
+    report = json.loads(result.stdout.rsplit("@@", 1)[1])
+    assert report["code"] in (0, None), result.stderr
+    assert "warroom.console.cli" in report["loaded"], "the probe did not run warroom"
+    assert [name for name in report["loaded"] if name.startswith("textual")] == []
