@@ -8,7 +8,7 @@ Shorthands: a post or message `body`/`description` given as a string is HTML con
 
 from __future__ import annotations
 
-import copy
+import functools
 import random
 import re
 import uuid
@@ -53,8 +53,14 @@ class Moment:
     tenant_id: str
     rng: random.Random
 
+    _own_iso: str | None = None
+
     def iso(self, offset: float | None = None) -> str:
-        return to_iso(self.origin + timedelta(seconds=self.at if offset is None else offset))
+        if offset is None:  # an object stamps its own moment many times: format it once
+            if self._own_iso is None:
+                self._own_iso = to_iso(self.origin + timedelta(seconds=self.at))
+            return self._own_iso
+        return to_iso(self.origin + timedelta(seconds=offset))
 
     def resolve_times(self, value: Any, key: str = "") -> Any:
         if isinstance(value, dict):
@@ -69,9 +75,10 @@ class Moment:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
 
     def digits(self, n: int) -> str:
-        return "".join(self.rng.choice("0123456789") for _ in range(n))
+        return str(self.rng.getrandbits(64) % 10**n).zfill(n)
 
 
+@functools.lru_cache(maxsize=4096)
 def user_guid(upn: str) -> str:
     """A stable object id for a UPN, so a scenario can name people by UPN only."""
     return str(uuid.uuid5(uuid.NAMESPACE_DNS, upn.lower()))
@@ -260,7 +267,7 @@ BUILDERS = {
 
 def build(collection: str, raw: dict[str, Any], moment: Moment) -> dict[str, Any]:
     """A complete Graph object for `collection` from an author's table (never modifies `raw`)."""
-    resolved = moment.resolve_times(copy.deepcopy(raw))
+    resolved = moment.resolve_times(raw)  # rebuilds every dict and list: `raw` is never shared or changed
     return BUILDERS[collection](resolved, moment)
 
 

@@ -51,8 +51,8 @@ def route(tenant: SimulatedTenant, state: TenantState, record: RequestRecord, re
         rest, rest_lower = segments[len(prefix):], lowered[len(prefix):]
         try:
             return _dispatch(tenant, state, record, method, collection, context, rest, rest_lower)
-        except NotFound:
-            raise _not_found(collection, rest[0] if rest else "") from None
+        except NotFound as missing:
+            raise _not_found(collection, str(missing.args[0])) from None
     known = {key[: n + 1] for key in LISTS for n in range(len(key))}
     depth = next((n for n in range(len(lowered)) if lowered[: n + 1] not in known), 0)
     first_unknown = segments[depth] if segments else ""

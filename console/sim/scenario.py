@@ -113,6 +113,7 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     except tomllib.TOMLDecodeError as error:
         raise ScenarioError(f"{source}: not valid TOML: {error}") from None
     lines = _table_lines(text)
+    data = _expand_macros(data)
 
     def fail(reason: str, table: str | None = None, index: int = 0) -> ScenarioError:
         line = lines.get((table, index)) if table else None
@@ -169,6 +170,17 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     return scenario
 
 
+def _expand_macros(value: Any) -> Any:
+    """`{ repeat = "ab", times = 5000 }` anywhere stands for the repeated string (long hostile titles)."""
+    if isinstance(value, dict):
+        if set(value) == {"repeat", "times"} and isinstance(value["repeat"], str) and isinstance(value["times"], int):
+            return value["repeat"] * value["times"]
+        return {k: _expand_macros(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_expand_macros(v) for v in value]
+    return value
+
+
 def _tenant_guid(domain: str) -> str:
     import uuid
 
@@ -221,17 +233,27 @@ def _event(table: dict[str, Any], line: int | None) -> Event:
 
 def _rehearse(scenario: Scenario, fail: Any) -> None:
     """Play the whole timeline once against a scratch state, so errors surface at load time."""
-    from .state import TenantState
+    from .state import NotFound, TenantState
 
     state = TenantState(scenario, origin=datetime(2026, 1, 1, tzinfo=UTC), rehearsal=True)
     try:
         state.build_initial()
     except (ValueError, TypeError, KeyError, AttributeError) as error:
         collection, index = state.building
-        raise fail(f"{collection} #{index + 1}: {error!r}", collection, index) from None
+        raise fail(f"{collection} #{index + 1}: {_reason(error)}", collection, index) from None
     for event in scenario.events:
         try:
             state.apply(event)
+        except NotFound as missing:
+            line = f"{scenario.source}:{event.line}" if event.line else scenario.source
+            raise ScenarioError(f"{line}: event at T+{event.at:g}s: no {event.collection} object with id "
+                                f"{missing.args[0]!r} at that time") from None
         except (ValueError, TypeError, KeyError, AttributeError) as error:
             line = f"{scenario.source}:{event.line}" if event.line else scenario.source
-            raise ScenarioError(f"{line}: event at T+{event.at:g}s: {error}") from None
+            raise ScenarioError(f"{line}: event at T+{event.at:g}s: {_reason(error)}") from None
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, KeyError):
+        return f"missing required field {error.args[0]!r}"
+    return str(error) or type(error).__name__

@@ -33,6 +33,7 @@ class TenantState:
         self.clock = 0.0
         self.building: tuple[str, int] = ("", 0)
         self._queue: list[tuple[float, int, Event, int]] = []
+        self.errors: list[str] = []
         self._seq = 0
 
     # -- time ---------------------------------------------------------------------------------------------
@@ -63,7 +64,10 @@ class TenantState:
         while self._queue and self._queue[0][0] <= seconds:
             at, _, event, index = heapq.heappop(self._queue)
             self.clock = max(self.clock, at)
-            self._apply_one(event, index, at)
+            try:
+                self._apply_one(event, index, at)
+            except (ValueError, LookupError, TypeError) as error:  # a drill goes on; the sim log says why
+                self.errors.append(f"T+{at:g}s {event.action} {event.collection}: {error}")
         self.clock = max(self.clock, seconds)
 
     def apply(self, event: Event) -> None:
@@ -134,7 +138,8 @@ class TenantState:
             return self.moment().digits(int(name[6:]))
         if name in event.choices:
             if name not in picks:
-                picks[name] = str(self.rng.choice(event.choices[name]))
+                options = event.choices[name]
+                picks[name] = str(options[int(self.rng.random() * len(options))])
             return picks[name]
         return "{" + name + "}"
 
@@ -150,7 +155,7 @@ class TenantState:
         for item in objects.values():
             if str(item.get("id", "")).lower() == lowered or str(item.get("userPrincipalName", "")).lower() == lowered:
                 return item
-        raise NotFound(f"{collection}: no object {key!r}")
+        raise NotFound(key)
 
     # -- containment --------------------------------------------------------------------------------------
     def _audit(self, activity: str, target: dict[str, Any], details: list[dict[str, Any]] | None = None,
