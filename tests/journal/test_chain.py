@@ -298,3 +298,28 @@ def test_any_deleted_entry_is_caught_at_its_number(count: int, data: st.DataObje
         result = verify_file(path, expect_head=entries[-1].hash)
         assert not result.ok
         assert result.bad_seq == gone
+
+
+@given(
+    seq=st.integers(min_value=0, max_value=2**62),
+    fields=st.lists(st.none() | st.text(), min_size=7, max_size=7),
+    body=st.text(),
+)
+def test_the_fast_header_is_the_canonical_json_header(seq: int, fields: list, body: str) -> None:
+    """canonical_entry builds the header by hand for speed; it must be byte for byte canonical_json's."""
+    incident, kind, actor, occurred, discovered, logged, origin = fields
+    expected = (canonical_json([seq, *fields]) + "\n" + body).encode("utf-8")
+    if None in (kind, actor, occurred, discovered, logged):
+        return  # not text where text is required: only the general encoder applies (covered below)
+    assert canonical_entry(
+        seq=seq, incident=incident, kind=kind, actor=actor, occurred_at=occurred, discovered_at=discovered,
+        logged_at=logged, origin=origin, body_text=body,
+    ) == expected
+
+
+@pytest.mark.parametrize("odd", [{"seq": True}, {"kind": None}, {"actor": 7}, {"incident": 1.5}])
+def test_odd_types_fall_back_to_the_general_encoder(odd: dict) -> None:
+    fields = _fields(**odd)
+    header = [fields[k] for k in ("seq", "incident", "kind", "actor", "occurred_at", "discovered_at",
+                                  "logged_at", "origin")]
+    assert canonical_entry(**fields) == (canonical_json(header) + "\n" + fields["body_text"]).encode()
