@@ -409,17 +409,23 @@ class Journal:
         return rows[::-1]
 
     async def search(self, query: str, *, limit: int = 200) -> list[Entry]:
-        """Full-text search (FTS5 syntax; a plain phrase works), newest first."""
-        match = query if any(ch in query for ch in '"*:^()') else " ".join(
-            '"' + word.replace('"', '""') + '"' for word in query.split()
-        )
-        if not match.strip():
+        """Full-text search (FTS5 syntax; a plain phrase works), newest first.
+
+        Text that only looks like FTS5 syntax (`14:02`, `(EU)`) and fails to parse is searched as plain words.
+        """
+        words = " ".join('"' + word.replace('"', '""') + '"' for word in query.split())
+        if not words:
             return []
-        return await self._rows(
+        sql = (
             f"SELECT {_COLUMNS} FROM entries WHERE seq IN "
-            "(SELECT rowid FROM entries_fts WHERE entries_fts MATCH ? ORDER BY rowid DESC LIMIT ?) ORDER BY seq DESC",
-            [match, limit],
+            "(SELECT rowid FROM entries_fts WHERE entries_fts MATCH ? ORDER BY rowid DESC LIMIT ?) ORDER BY seq DESC"
         )
+        if any(ch in query for ch in '"*:^()'):
+            try:
+                return await self._rows(sql, [query, limit])
+            except JournalError:
+                pass
+        return await self._rows(sql, [words, limit])
 
     async def head(self) -> tuple[int, str]:
         async with self._db.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1") as cursor:

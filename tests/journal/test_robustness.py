@@ -277,3 +277,16 @@ async def test_follow_sees_entries_another_process_writes(journal_path: Path) ->
         batch = await asyncio.wait_for(waiting, timeout=30)  # generous: this is not a timing test
         assert [(e.seq, e.text) for e in batch] == [(3, "written by another shell")]
         await stream.aclose()
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [("14:02", [1]), ("(EU)", [2]), ('"sign-ins failing"', [1]), ("sign*", [1]), ('unbalanced "quote', [2])],
+)
+async def test_search_takes_fts_syntax_and_text_that_only_looks_like_it(
+    journal_path: Path, query: str, expected: list[int]
+) -> None:
+    async with await Journal.open(journal_path) as journal:
+        await journal.append("note", {"text": "at 14:02 sign-ins failing"})
+        await journal.append("note", {"text": "Teams (EU) unbalanced \"quote"})
+        assert [e.seq for e in await journal.search(query)] == expected
