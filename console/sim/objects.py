@@ -143,7 +143,8 @@ def _evidence(raw: dict[str, Any], m: Moment) -> dict[str, Any]:
         "remediationStatusDetails": None, "roles": [], "tags": [], "detailedRoles": [],
     }
     if kind:
-        item["@odata.type"] = f"#microsoft.graph.security.{_EVIDENCE_TYPES.get(kind, kind + 'Evidence')}"
+        name = _EVIDENCE_TYPES.get(kind, kind if kind.endswith("Evidence") else kind + "Evidence")
+        item["@odata.type"] = f"#microsoft.graph.security.{name}"
     upn = raw.pop("userPrincipalName", None)
     if upn is not None:
         name, _, domain = str(upn).partition("@")

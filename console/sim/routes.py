@@ -154,7 +154,7 @@ def _list(tenant: SimulatedTenant, state: TenantState, record: RequestRecord, co
         items = order(items, query["$orderby"])
     limit = MAX_PAGE_BY_COLLECTION.get(collection, MAX_PAGE)
     try:
-        top = int(query.get("$top") or DEFAULT_PAGE)
+        top = int(query.get("$top") or min(DEFAULT_PAGE, limit))
     except ValueError:
         raise GraphError(400, f"Invalid value for $top: {query['$top']!r}.") from None
     if top < 1 or top > limit:

@@ -115,8 +115,11 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     lines = _table_lines(text)
     data = _expand_macros(data)
 
-    def fail(reason: str, table: str | None = None, index: int = 0) -> ScenarioError:
+    def fail(reason: str, table: str | None = None, index: int = 0, key: str | None = None) -> ScenarioError:
         line = lines.get((table, index)) if table else None
+        if key:
+            pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
+            line = next((n for n, t in enumerate(text.splitlines(), 1) if pattern.match(t)), line)
         if line is None and table:
             line = next((n for n, t in enumerate(text.splitlines(), 1) if t.strip() == f"[{table}]"), None)
         return ScenarioError(f"{source}:{line}: {reason}" if line else f"{source}: {reason}")
@@ -124,11 +127,17 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     meta = data.get("scenario")
     if not isinstance(meta, dict):
         raise fail("missing the [scenario] table (name, title, category, description, tenant)")
+    meta_keys = {"name", "title", "category", "description", "tenant", "tenant_id", "operator", "permissions_missing"}
+    for key in meta:
+        if key not in meta_keys:
+            raise fail(f"unknown key {key!r} in [scenario] (known: {', '.join(sorted(meta_keys))})", "scenario",
+                       key=key)
     for key in ("name", "title", "category", "description", "tenant"):
         if not isinstance(meta.get(key), str) or not meta[key].strip():
             raise fail(f"[scenario] needs a text `{key}`", "scenario")
     if meta["category"] not in CATEGORIES:
-        raise fail(f"category {meta['category']!r} is not one of {', '.join(CATEGORIES)}", "scenario")
+        raise fail(f"category {meta['category']!r} is not one of {', '.join(CATEGORIES)}", "scenario",
+                   key="category")
     known = {"scenario", "events", "faults", "permissions_missing", *COLLECTIONS}
     for key in data:
         if key not in known:
@@ -155,7 +164,7 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
             faults.append(Fault.from_table(table))
         except (ValueError, TypeError) as error:
             raise fail(f"fault {index + 1}: {error}", "faults", index) from None
-    missing = data.get("permissions_missing", [])
+    missing = data.get("permissions_missing", meta.get("permissions_missing", []))
     if not isinstance(missing, list) or not all(isinstance(p, str) for p in missing):
         raise fail("permissions_missing must be a list of permission names like 'SecurityAlert.Read.All'")
 
