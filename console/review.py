@@ -25,15 +25,19 @@ from .journal import Entry, JournalCorrupt, JournalError, VerifyResult, kinds, v
 from .journal.store import _check_file
 
 COLUMNS = "seq, incident, kind, actor, occurred_at, discovered_at, logged_at, origin, body, prev_hash, hash"
+_QUALIFIED = ", ".join(f"entries.{name.strip()}" for name in COLUMNS.split(","))
 PAGE_SIZE = 100
 
 # C0/C1 controls (escape sequences start with ESC or CSI) and bidi overrides: never reach a terminal.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
+_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?|\x9b[0-?]*[ -/]*[@-~]")
+
+
 def clean(text: object, *, one_line: bool = True) -> str:
-    """Attacker-controlled text made safe to print: no escape sequences, optionally on one line."""
-    value = _CONTROL.sub("�", str(text))
+    """Attacker-controlled text made safe to print: escape sequences dropped, other controls shown as �."""
+    value = _CONTROL.sub("�", _ESCAPES.sub("", str(text)))
     if one_line:
         value = value.replace("\r", " ").replace("\n", " ⏎ ").replace("\t", " ")
     return value.replace("\t", "    ")
@@ -73,9 +77,6 @@ class Filter:
         if self.until:
             clauses.append("occurred_at <= ?")
             params.append(self.until)
-        if self.text.strip():
-            clauses.append("seq IN (SELECT rowid FROM entries_fts WHERE entries_fts MATCH ?)")
-            params.append(fts_query(self.text))
         return clauses, params
 
     def describe(self) -> str:
@@ -175,6 +176,13 @@ class ReviewJournal:
         conn.execute("PRAGMA query_only = 1")
         return conn
 
+    def reader(self) -> ReviewJournal:
+        """A sibling on its own connection, for a worker that runs while another is paging."""
+        sibling = object.__new__(ReviewJournal)
+        sibling.path, sibling._snapshot, sibling._uri = self.path, None, self._uri
+        sibling.conn, sibling.journal_id = self.connect(), self.journal_id
+        return sibling
+
     def close(self) -> None:
         self.conn.close()
         if self._snapshot:
@@ -193,6 +201,15 @@ class ReviewJournal:
 
     def _select(self, flt: Filter, extra: list[str], params: list[Any], order: str, limit: int) -> list[Entry]:
         clauses, filter_params = flt.where()
+        if flt.text.strip():
+            # Driven by the full-text index in rowid order, so a common word stops after one page of hits.
+            extra = [clause.replace("seq", "entries_fts.rowid") for clause in extra]
+            where = " AND ".join(["entries_fts MATCH ?", *extra, *clauses])
+            return self._entries(
+                f"SELECT {_QUALIFIED} FROM entries_fts JOIN entries ON entries.seq = entries_fts.rowid "
+                f"WHERE {where} ORDER BY entries_fts.rowid {order} LIMIT {int(limit)}",
+                [fts_query(flt.text), *params, *filter_params],
+            )
         where = " AND ".join([*extra, *clauses]) or "1"
         return self._entries(
             f"SELECT {COLUMNS} FROM entries WHERE {where} ORDER BY seq {order} LIMIT {int(limit)}",

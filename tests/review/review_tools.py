@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -68,7 +69,8 @@ def write(path: Path, drafts: list[Draft], *, now: datetime = T0, actor: str = "
             async with await Journal.open(path, actor=actor) as journal:
                 await journal.append_many(drafts)
 
-        asyncio.run(go())
+        with ThreadPoolExecutor(1) as pool:  # callable from async tests too: its own loop, its own thread
+            pool.submit(asyncio.run, go()).result()
     finally:
         journal_store.utc_now = original  # type: ignore[assignment]
 

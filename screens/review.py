@@ -1,0 +1,399 @@
+"""`warroom review`: a read-only journal browser for the post-incident review and for investigators.
+
+The journal is opened by `ReviewJournal`, which cannot write or create a byte. Every query runs in a
+thread worker and posts its result back; the table holds one window of entries, paged by seq. The
+chain is verified in the background on open and the verdict shown at the top; if it breaks, the
+entry where it breaks is marked and `b` jumps there.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from datetime import UTC, tzinfo
+from pathlib import Path
+
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
+from warroom.console.incidents import Incident
+from warroom.console.journal import Entry, JournalError, VerifyResult
+from warroom.console.review import (
+    PAGE_SIZE,
+    Filter,
+    Knowledge,
+    ReviewJournal,
+    body_lines,
+    clean,
+    parse_filter,
+)
+from warroom.console.timefmt import display_zone, parse_when, to_iso
+from warroom.widgets.review_timeline import WINDOW, ReviewTimeline
+
+ALL = "__all__"
+
+
+@dataclass
+class Loaded(Message):
+    """A page arrived: `mode` says how it joins the window (replace, newer, older)."""
+
+    entries: list[Entry]
+    mode: str
+    focus_seq: int | None
+    generation: int
+
+
+@dataclass
+class Verified(Message):
+    result: VerifyResult | None
+    error: str = ""
+
+
+@dataclass
+class IncidentsLoaded(Message):
+    incidents: list[Incident]
+
+
+@dataclass
+class KnowledgeLoaded(Message):
+    knowledge: Knowledge
+    seq: int
+
+
+class ReviewScreen(Screen):
+    """Incidents on the left, the timeline in the middle, the selected entry and what we knew then below."""
+
+    CSS_PATH = "review.tcss"
+    BINDINGS = [
+        Binding("slash", "filter", "Filter/search", id="review.filter"),
+        Binding("g", "goto", "Go to time", id="review.goto"),
+        Binding("i", "focus_incidents", "Incidents", id="review.incidents"),
+        Binding("t", "focus_timeline", "Timeline", id="review.timeline"),
+        Binding("a", "all_entries", "All entries", id="review.all"),
+        Binding("b", "goto_break", "Go to break", id="review.break"),
+        Binding("v", "verify", "Verify again", id="review.verify"),
+        Binding("escape", "clear", "Clear filter", id="review.clear", show=False),
+    ]
+
+    def __init__(self, journal: ReviewJournal, *, incident: str | None = None, zone: tzinfo = UTC) -> None:
+        super().__init__()
+        self.journal = journal
+        self.zone = zone
+        self.filter = Filter(incident=incident)
+        self.verdict: VerifyResult | None = None
+        self.generation = 0           # bumps on each new filter, so late pages of an old one are dropped
+        self.input_mode = ""
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("Verifying the hash chain…"), id="integrity")
+        with Horizontal(id="body"):
+            yield OptionList(id="incidents")
+            with Vertical(id="main"):
+                yield Static(id="scope")
+                yield ReviewTimeline(zone=self.zone, id="timeline")
+        with Horizontal(id="details"):
+            yield Static(id="entry")
+            yield Static(id="knowledge")
+        yield Input(id="query")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#incidents", OptionList).border_title = "Incidents"
+        self.query_one("#entry", Static).border_title = "Entry"
+        self.query_one("#knowledge", Static).border_title = "What we knew then"
+        self.query_one("#query", Input).display = False
+        self.query_one("#timeline", ReviewTimeline).focus()
+        self._show_scope()
+        self.load("first")
+        self.load_incidents()
+        self.verify()
+
+    # -- workers: every query off the event loop -----------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="page", exit_on_error=False)
+    def load(self, where: str, seq: int | None = None, moment: str | None = None) -> None:
+        generation, flt = self.generation, self.filter
+        focus = None
+        if where == "first":
+            entries, mode = self.journal.after(flt, 0, WINDOW), "replace"
+        elif where == "last":
+            entries, mode = self.journal.before(flt, None, WINDOW), "replace"
+            focus = entries[-1].seq if entries else None
+        elif where == "newer":
+            entries, mode = self.journal.after(flt, seq or 0, PAGE_SIZE), "newer"
+        elif where == "older":
+            entries, mode = self.journal.before(flt, seq, PAGE_SIZE), "older"
+        else:  # "at": a seq, or the first entry that happened at or after a moment
+            target = self.journal.seq_at(moment) if moment else seq
+            entries = self.journal.around(flt, target or 1, WINDOW)
+            mode, focus = "replace", target
+        self.post_message(Loaded(entries, mode, focus, generation))
+
+    @work(thread=True, exclusive=True, group="incidents", exit_on_error=False)
+    def load_incidents(self) -> None:
+        reader = self.journal.reader()
+        try:
+            self.post_message(IncidentsLoaded(reader.incidents()))
+        finally:
+            reader.close()
+
+    @work(thread=True, exclusive=True, group="verify", exit_on_error=False)
+    def verify(self) -> None:
+        try:
+            self.post_message(Verified(self.journal.verify()))
+        except (JournalError, OSError) as error:
+            self.post_message(Verified(None, str(error)))
+
+    @work(thread=True, exclusive=True, group="knowledge", exit_on_error=False)
+    def load_knowledge(self, entry: Entry) -> None:
+        time.sleep(0.05)  # scrolling fast: only the row the cursor stops on is worth a query
+        if get_current_worker().is_cancelled:
+            return
+        reader = self.journal.reader()
+        try:
+            self.post_message(KnowledgeLoaded(reader.knowledge_at(entry.occurred_at), entry.seq))
+        finally:
+            reader.close()
+
+    def on_worker_state_changed(self, event) -> None:
+        """A query that failed (a journal that changed under us, a bad search) says so instead of vanishing."""
+        from textual.worker import WorkerState
+
+        if event.state == WorkerState.ERROR:
+            self.notify(clean(f"{event.worker.name}: {event.worker.error}"), severity="error", timeout=8)
+
+    # -- results ------------------------------------------------------------------------------------
+
+    @on(Loaded)
+    def _loaded(self, message: Loaded) -> None:
+        if message.generation != self.generation:
+            return
+        timeline = self.query_one("#timeline", ReviewTimeline)
+        if message.mode == "newer":
+            if not message.entries:
+                self.notify("End of the timeline", timeout=2)
+            timeline.newer(message.entries)
+        elif message.mode == "older":
+            if not message.entries:
+                self.notify("Start of the timeline", timeout=2)
+            timeline.older(message.entries)
+        else:
+            timeline.show(message.entries, focus_seq=message.focus_seq)
+            if not message.entries:
+                self._show_entry(None)
+
+    @on(Verified)
+    def _verified(self, message: Verified) -> None:
+        banner = self.query_one("#integrity", Static)
+        banner.remove_class("ok", "broken")
+        result = message.result
+        self.verdict = result
+        if result is None:
+            banner.update(Text(f"✗ Cannot verify: {clean(message.error)}"))
+            banner.add_class("broken")
+            return
+        warnings = f" ({len(result.warnings)} warning(s): {clean(result.warnings[0])})" if result.warnings else ""
+        if result.ok:
+            banner.update(Text(f"✓ Chain intact: {result.entries} entries, head {result.head[:16]}…{warnings}"))
+            banner.add_class("ok")
+        else:
+            where = f"entry {result.bad_seq}" if result.bad_seq is not None else "the journal"
+            banner.update(Text(f"✗ Chain BROKEN at {where}: {clean(result.reason)}. "
+                               f"{result.entries} entries verified before it. Press b to go there."))
+            banner.add_class("broken")
+        timeline = self.query_one("#timeline", ReviewTimeline)
+        timeline.broken_at = None if result.ok else result.bad_seq
+        if not result.ok and timeline.window:
+            timeline.show(timeline.window, focus_seq=timeline.selected.seq if timeline.selected else None)
+
+    @on(IncidentsLoaded)
+    def _incidents(self, message: IncidentsLoaded) -> None:
+        options = self.query_one("#incidents", OptionList)
+        options.clear_options()
+        options.add_option(Option(Text("All entries"), id=ALL))
+        for incident in message.incidents:
+            label = Text()
+            label.append(clean(incident.id), style="bold")
+            label.append(f" {clean(incident.severity or '—')} {'open' if incident.is_open else 'closed'}\n")
+            label.append(clean(incident.title)[:80])
+            options.add_option(Option(label, id=incident.id))
+        ids = [ALL, *(i.id for i in message.incidents)]
+        options.highlighted = ids.index(self.filter.incident) if self.filter.incident in ids else 0
+
+    @on(KnowledgeLoaded)
+    def _knowledge(self, message: KnowledgeLoaded) -> None:
+        selected = self.query_one("#timeline", ReviewTimeline).selected
+        if selected is None or selected.seq != message.seq:
+            return
+        pane = self.query_one("#knowledge", Static)
+        pane.border_title = f"What we knew at {self._time(message.knowledge.at)}"
+        if not message.knowledge.observations:
+            pane.update(Text("No Graph observations yet at this moment."))
+            return
+        text = Text()
+        for entry in message.knowledge.observations:
+            body = entry.body
+            data = json.dumps(body.get("data"), ensure_ascii=False, sort_keys=True)
+            text.append(f"{clean(body.get('source', ''))} {clean(body.get('key', ''))}", style="bold")
+            text.append(f" (#{entry.seq}, {self._time(entry.occurred_at)})\n")
+            text.append(f"  {clean(data)[:200]}\n")
+        pane.update(text)
+
+    # -- the selected entry -------------------------------------------------------------------------
+
+    @on(ReviewTimeline.RowHighlighted, "#timeline")
+    def _highlighted(self) -> None:
+        entry = self.query_one("#timeline", ReviewTimeline).selected
+        self._show_entry(entry)
+        if entry is not None:
+            self.load_knowledge(entry)
+
+    def _time(self, text: str) -> str:
+        from warroom.console.timefmt import from_iso
+
+        return from_iso(text).astimezone(self.zone).strftime("%Y-%m-%d %H:%M:%S")
+
+    def _show_entry(self, entry: Entry | None) -> None:
+        pane = self.query_one("#entry", Static)
+        if entry is None:
+            pane.update(Text("No entries match."))
+            return
+        text = Text()
+        text.append(f"#{entry.seq} {clean(entry.kind)}", style="bold")
+        text.append(f" by {clean(entry.actor)}")
+        if entry.incident:
+            text.append(f" · {clean(entry.incident)}")
+        text.append(f"\noccurred   {self._time(entry.occurred_at)}\n")
+        text.append(f"discovered {self._time(entry.discovered_at)}\n")
+        text.append(f"logged     {self._time(entry.logged_at)}\n")
+        if entry.origin:
+            text.append(f"imported from entry {entry.origin[:16]}…\n")
+        if self.verdict and not self.verdict.ok and self.verdict.bad_seq is not None:
+            if entry.seq == self.verdict.bad_seq:
+                text.append(f"✗ the chain breaks here: {clean(self.verdict.reason)}\n", style="bold red")
+            elif entry.seq > self.verdict.bad_seq:
+                text.append("? after the break: cannot be trusted\n", style="red")
+        text.append("\n".join(body_lines(entry)))
+        pane.update(text)
+
+    def _show_scope(self) -> None:
+        described = self.filter.describe()
+        scope = Text()
+        scope.append(f"{self.filter.incident or 'All entries'}", style="bold")
+        scope.append(f"   filter: {clean(described)}" if described else "   / to filter or search, g to go to a time")
+        self.query_one("#scope", Static).update(scope)
+
+    # -- actions ------------------------------------------------------------------------------------
+
+    def _refilter(self, flt: Filter, where: str = "first", **where_args: object) -> None:
+        self.filter = flt
+        self.generation += 1
+        self._show_scope()
+        self.load(where, **where_args)
+
+    @on(OptionList.OptionSelected, "#incidents")
+    def _incident_selected(self, event: OptionList.OptionSelected) -> None:
+        incident = None if event.option.id == ALL else event.option.id
+        base = self.filter
+        self._refilter(Filter(base.kinds, base.actor, incident, base.since, base.until, base.text))
+        self.query_one("#timeline", ReviewTimeline).focus()
+
+    @on(ReviewTimeline.Edge)
+    def _edge(self, message: ReviewTimeline.Edge) -> None:
+        self.load(message.direction, message.seq)
+
+    @on(ReviewTimeline.Jump)
+    def _jump(self, message: ReviewTimeline.Jump) -> None:
+        self.load(message.where)
+
+    def _ask(self, mode: str, placeholder: str, value: str = "") -> None:
+        self.input_mode = mode
+        field = self.query_one("#query", Input)
+        field.placeholder, field.value, field.display = placeholder, value, True
+        field.focus()
+
+    def action_filter(self) -> None:
+        self._ask("filter", "words to search, kind:action actor:sam incident:INC-… since:-2h until:…",
+                  self.filter.describe() if not self.filter.incident else
+                  self.filter.describe().replace(f"incident:{self.filter.incident}", "").strip())
+
+    def action_goto(self) -> None:
+        self._ask("goto", "a time: 2026-11-24T14:02Z, -90m, now")
+
+    def action_focus_incidents(self) -> None:
+        self.query_one("#incidents", OptionList).focus()
+
+    def action_focus_timeline(self) -> None:
+        self.query_one("#timeline", ReviewTimeline).focus()
+
+    def action_all_entries(self) -> None:
+        self._refilter(Filter())
+
+    def action_clear(self) -> None:
+        field = self.query_one("#query", Input)
+        if field.display:
+            field.display = False
+            self.action_focus_timeline()
+        elif self.filter.describe():
+            self._refilter(Filter(incident=self.filter.incident))
+
+    def action_goto_break(self) -> None:
+        if self.verdict is None or self.verdict.ok or self.verdict.bad_seq is None:
+            self.notify("The chain is intact: no break to go to." if self.verdict else "Still verifying…")
+            return
+        self._refilter(Filter(), "at", seq=self.verdict.bad_seq)
+
+    def action_verify(self) -> None:
+        banner = self.query_one("#integrity", Static)
+        banner.remove_class("ok", "broken")
+        banner.update(Text("Verifying the hash chain…"))
+        self.verify()
+
+    @on(Input.Submitted, "#query")
+    def _submitted(self, event: Input.Submitted) -> None:
+        field = self.query_one("#query", Input)
+        field.display = False
+        self.action_focus_timeline()
+        try:
+            if self.input_mode == "goto":
+                if event.value.strip():
+                    self.load("at", moment=to_iso(parse_when(event.value)))
+            else:
+                self._refilter(parse_filter(event.value, base=self.filter))
+        except ValueError as error:
+            self.notify(clean(error), severity="error")
+
+
+class ReviewApp(App):
+    """Hosts the review screen; `warroom review` runs this, the dashboard may push ReviewScreen itself."""
+
+    TITLE = "warroom review"
+    BINDINGS = [Binding("q", "quit", "Quit", id="review.quit")]
+
+    def __init__(self, path: str | Path, *, incident: str | None = None, timezone: str = "UTC") -> None:
+        super().__init__()
+        self.path = Path(path)
+        self.incident = incident
+        self.zone = display_zone(timezone)
+        self.journal: ReviewJournal | None = None
+
+    def on_mount(self) -> None:
+        try:
+            self.journal = ReviewJournal(self.path)
+        except (JournalError, OSError) as error:
+            self.exit(return_code=1, message=f"warroom: {error}")
+            return
+        self.sub_title = f"{self.path.name} (read-only)"
+        self.push_screen(ReviewScreen(self.journal, incident=self.incident, zone=self.zone))
+
+    def on_unmount(self) -> None:
+        if self.journal is not None:
+            self.journal.close()

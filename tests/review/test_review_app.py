@@ -1,0 +1,173 @@
+"""The review app: read-only by construction, filters, search, jumps, paging, what-we-knew-when, a broken chain."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from textual.binding import Binding
+from textual.widgets import DataTable, Input, OptionList, Static
+from warroom.console.journal import Draft, kinds
+from warroom.console.review import Filter, ReviewJournal
+from warroom.screens.review import ReviewApp, ReviewScreen
+from warroom.widgets.review_timeline import WINDOW, ReviewTimeline
+
+from .review_tools import HOSTILE, INCIDENT, at, digests, incident_drafts, write
+
+
+@pytest.fixture
+def journal(tmp_path: Path) -> Path:
+    path = tmp_path / "journal.db"
+    write(path, incident_drafts())
+    return path
+
+
+def files_in(folder: Path) -> set[str]:
+    return {p.name for p in folder.iterdir()}
+
+
+async def settle(pilot) -> None:
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def timeline(app: ReviewApp) -> ReviewTimeline:
+    return app.screen.query_one("#timeline", ReviewTimeline)
+
+
+def bound_keys() -> list[str]:
+    keys: set[str] = set()
+    for cls in (ReviewApp, ReviewScreen, ReviewTimeline, DataTable, OptionList):
+        for klass in cls.__mro__:
+            for binding in klass.__dict__.get("BINDINGS", []):
+                key = binding.key if isinstance(binding, Binding) else binding[0]
+                keys.update(part.strip() for part in key.split(","))
+    return sorted(keys)
+
+
+def test_the_connection_cannot_write(journal: Path) -> None:
+    before, listing = digests(journal), files_in(journal.parent)
+    with ReviewJournal(journal) as reader:
+        with pytest.raises(sqlite3.OperationalError):
+            reader.conn.execute("INSERT INTO meta(key, value) VALUES ('x', 'y')")
+        assert reader.after(Filter(), 0, 5)
+    assert digests(journal) == before and files_in(journal.parent) == listing
+
+
+@pytest.mark.parametrize("live_writer", [False, True], ids=["closed-journal", "journal-with-wal"])
+async def test_pressing_every_key_changes_no_byte(journal: Path, live_writer: bool) -> None:
+    writer = None
+    if live_writer:  # another console has the journal open: -wal and -shm exist and hold entries
+        writer = sqlite3.connect(journal, isolation_level=None)
+        writer.execute("PRAGMA wal_autocheckpoint = 0")
+        writer.execute("SELECT count(*) FROM entries").fetchone()
+        assert Path(f"{journal}-wal").exists() and Path(f"{journal}-shm").exists()
+    try:
+        before, listing = digests(journal), files_in(journal.parent)
+        keys = bound_keys()
+        assert {"slash", "g", "b", "v", "home", "end", "q"} <= set(keys)
+        app = ReviewApp(journal)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            for number, key in enumerate(k for k in keys if k not in ("q", "ctrl+q", "ctrl+c")):
+                await pilot.press("i" if number % 2 else "t", key)   # each key on the incidents and the timeline
+                if app.screen.query("#query") and app.screen.query_one("#query", Input).display:
+                    await pilot.press(*"mail", "enter")
+                await pilot.press("escape")
+            await settle(pilot)
+            await pilot.press("q")
+        assert digests(journal) == before
+        assert files_in(journal.parent) == listing
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+async def test_filter_search_and_incident(journal: Path) -> None:
+    write(journal, [Draft(kinds.NOTE, {"text": "lunch order"}, None, "sam", at(5))])
+    app = ReviewApp(journal)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert len(timeline(app).window) == 20
+        await pilot.press("slash", *"kind:action", "enter")
+        await settle(pilot)
+        assert [e.kind for e in timeline(app).window] == [kinds.ACTION]
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("slash", *"mallory actor:sam", "enter")
+        await settle(pilot)
+        assert [e.seq for e in timeline(app).window] == [8, 9]
+        await pilot.press("a", "i", "down", "enter")   # all entries, then the incident in the list
+        await settle(pilot)
+        assert {e.incident for e in timeline(app).window} == {INCIDENT}
+        assert len(timeline(app).window) == 19
+
+
+async def test_goto_a_time_and_what_we_knew_then(journal: Path) -> None:
+    app = ReviewApp(journal)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("g", *"2026-11-24T09:08Z", "enter")
+        await settle(pilot)
+        assert timeline(app).selected.seq == 7
+        knowledge = str(app.screen.query_one("#knowledge", Static).render())
+        assert "investigating" in knowledge and "serviceRestored" not in knowledge
+        await pilot.press("g", *"2026-11-24T09:21Z", "enter")
+        await settle(pilot)
+        assert timeline(app).selected.seq == 12
+        assert "serviceRestored" in str(app.screen.query_one("#knowledge", Static).render())
+
+
+async def test_hostile_text_is_shown_literally(journal: Path) -> None:
+    app = ReviewApp(journal)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("g", *"2026-11-24T09:55Z", "enter")
+        await settle(pilot)
+        entry = app.screen.query_one("#entry", Static).render()
+        assert "[bold]x[/bold]" in str(entry) and "<script>" in str(entry)
+        assert "\x1b" not in str(entry) and HOSTILE not in str(entry)   # the escape sequence is gone
+
+
+async def test_a_broken_chain_is_shown_where_it_breaks(journal: Path) -> None:
+    conn = sqlite3.connect(journal, isolation_level=None)
+    conn.execute("DROP TRIGGER entries_refuse_update")
+    conn.execute("UPDATE entries SET body = replace(body, 'block_sign_in', 'no_action') WHERE seq = 8")
+    conn.close()
+    app = ReviewApp(journal)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        banner = str(app.screen.query_one("#integrity", Static).render())
+        assert "BROKEN at entry 8" in banner
+        await pilot.press("b")
+        await settle(pilot)
+        assert timeline(app).selected.seq == 8
+        assert "the chain breaks here" in str(app.screen.query_one("#entry", Static).render())
+
+
+async def test_scrolling_pages_in_sql_and_keeps_a_window(tmp_path: Path) -> None:
+    path = tmp_path / "big.db"
+    write(path, [Draft(kinds.NOTE, {"text": f"note {n}"}, None, "alex", at(n)) for n in range(1, 1001)])
+    app = ReviewApp(path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert len(timeline(app).window) == WINDOW
+        while timeline(app).selected.seq < WINDOW:   # page down to the window's last row
+            await pilot.press("pagedown")
+        await pilot.press("down", "down")
+        await settle(pilot)
+        assert timeline(app).selected.seq == WINDOW + 2
+        assert len(timeline(app).window) <= WINDOW
+        await pilot.press("up", "up")
+        assert timeline(app).selected.seq == WINDOW
+        await pilot.press("end")
+        await settle(pilot)
+        assert timeline(app).selected.seq == 1000
+        await pilot.press("end", "down")
+        await settle(pilot)
+        assert timeline(app).selected.seq == 1000
+        await pilot.press("home", "up")
+        await settle(pilot)
+        assert timeline(app).selected.seq == 1
