@@ -69,7 +69,23 @@ def run(ctx: Context) -> int:
         print(f"Graph endpoint: {tenant.base_url}")
         print(f"Try: warroom --graph-url {tenant.base_url}    (Ctrl+C stops the tenant)", flush=True)
         try:
-            threading.Event().wait()
+            _follow_timeline(tenant, args.quiet)
         except KeyboardInterrupt:
             print("stopped", file=sys.stderr)
     return 0
+
+
+def _follow_timeline(tenant, quiet: bool) -> None:
+    """Print each timeline step as scenario time reaches it (once a second is plenty for a person)."""
+    steps_shown = errors_shown = 0
+    stop = threading.Event()
+    while not stop.wait(1.0):
+        happened = tenant.happened()
+        if not quiet:
+            for at, what in happened[steps_shown:]:
+                print(printable(f"T+{at:7.1f}s ---- {what}"), flush=True)
+        steps_shown = len(happened)
+        errors = list(tenant.state.errors)
+        for error in errors[errors_shown:]:
+            print(printable(f"scenario error: {error}"), file=sys.stderr, flush=True)
+        errors_shown = len(errors)

@@ -153,6 +153,14 @@ class SimulatedTenant:
             self.state.advance_to(self.elapsed())
             return self.state.origin + timedelta(seconds=self.state.clock)
 
+    def happened(self) -> list[tuple[float, str]]:
+        """The timeline so far: (scenario second, what happened), oldest first."""
+        with self._lock:
+            if self.state is None:
+                return []
+            self.state.advance_to(self.elapsed())
+            return list(self.state.happened)
+
     def add_fault(self, fault: Fault) -> None:
         with self._lock:
             self.faults.append(fault)

@@ -34,6 +34,7 @@ class TenantState:
         self.building: tuple[str, int] = ("", 0)
         self._queue: list[tuple[float, int, Event, int]] = []
         self.errors: list[str] = []
+        self.happened: list[tuple[float, str]] = []   # (scenario second, what), for `warroom sim` and drills
         self._seq = 0
 
     # -- time ---------------------------------------------------------------------------------------------
@@ -79,6 +80,8 @@ class TenantState:
             self._apply_one(event, 0, event.at)
 
     def _apply_one(self, event: Event, index: int, at: float) -> None:
+        if index == 0 or index + 1 == event.count:
+            self.happened.append((at, _describe(event, index)))
         if event.action == "add":
             self.add(event.collection, event.fields, at)
         elif event.action == "update":
@@ -216,6 +219,15 @@ class TenantState:
         if changes.get("status") == "resolved":
             alert["resolvedDateTime"] = self.now_iso()
         return alert
+
+
+def _describe(event: Event, index: int) -> str:
+    what = event.note or ""
+    if event.action == "generate":
+        step = "starts" if index == 0 else "done"
+        return f"generate {event.count} {event.collection} ({step}){': ' + what if what else ''}"
+    target = f" {event.id}" if event.id else ""
+    return f"{event.action} {event.collection}{target}{': ' + what if what else ''}"
 
 
 def _json_text(value: Any) -> str:

@@ -59,3 +59,29 @@ def test_unknown_user_is_404_and_unknown_segment_400(graph):
     unknown = graph.get("admin/serviceAnnouncement/nonsense")
     assert unknown.status_code == 400
     assert "nonsense" in unknown.json()["error"]["message"]
+
+
+def test_concurrent_readers_and_writers_see_consistent_state(make_tenant):
+    """One lock guards the state: parallel pollers, containment and advance() never trip over each other."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    tenant = make_tenant("compromised-account")
+    headers = {"Authorization": "Bearer t"}
+    upn = "megan.bowen@contoso.onmicrosoft.com"
+
+    def poll(i: int) -> int:
+        if i % 10 == 0:
+            tenant.advance(10)
+            return client.patch(f"{tenant.base_url}/users/{upn}", json={"accountEnabled": i % 20 == 0}).status_code
+        return client.get(f"{tenant.base_url}/security/alerts_v2", params={"$top": "50"}).status_code
+
+    with httpx.Client(headers=headers) as client, ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(poll, range(80)))
+    assert statuses.count(200) == 72 and statuses.count(204) == 8
+    assert len(tenant.requests) == 80
+    audits = [a for a in tenant.state.items("directoryAudits") if a["activityDisplayName"] == "Update user"]
+    assert len(audits) == 8
+    generated = len(tenant.state.items("alerts"))
+    assert generated == len({a["id"] for a in tenant.state.items("alerts")})
