@@ -23,6 +23,10 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         "--head", metavar="HASH",
         help="a chain head recorded earlier: it must still be in the chain (detects a cut tail)"
     )
+    verify.add_argument(
+        "--full", action="store_true",
+        help="also run SQLite's full integrity_check (index consistency; about twice as slow)",
+    )
     verify.set_defaults(handler=run_verify)
 
     stats = actions.add_parser("stats", parents=[common], help="entries, incidents, size, first and last time")
@@ -54,7 +58,7 @@ def _path(ctx: Context) -> Path:
 
 
 def run_verify(ctx: Context) -> int:
-    result = verify_file(_path(ctx), expect_head=ctx.args.head)
+    result = verify_file(_path(ctx), expect_head=ctx.args.head, full_check=ctx.args.full)
     for warning in result.warnings:
         print(f"warning: {warning}")
     if result.ok:

@@ -290,3 +290,18 @@ async def test_search_takes_fts_syntax_and_text_that_only_looks_like_it(
         await journal.append("note", {"text": "at 14:02 sign-ins failing"})
         await journal.append("note", {"text": "Teams (EU) unbalanced \"quote"})
         assert [e.seq for e in await journal.search(query)] == expected
+
+
+@pytest.mark.parametrize("full", [False, True], ids=["quick", "full"])
+def test_a_damaged_page_fails_verify_in_one_line(journal_path: Path, full: bool) -> None:
+    """Disk damage rather than tampering: SQLite's own check (quick by default, --full for indexes) reports it."""
+    asyncio.run(abuild(journal_path, 400))
+    size = journal_path.stat().st_size
+    with journal_path.open("r+b") as handle:
+        handle.seek(size // 2 // 4096 * 4096)
+        handle.write(b"\xde\xad\xbe\xef" * 1024)
+    result = warroom("journal", "verify", str(journal_path), *(["--full"] if full else []))
+    assert result.returncode == 1
+    output = (result.stdout + result.stderr).strip()
+    assert "integrity check failed" in output or "not a readable warroom journal" in output, output
+    assert "Traceback" not in output and output.count("\n") == 0
