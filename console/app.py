@@ -1,0 +1,247 @@
+"""The one place the Textual App is assembled: the dashboard, the journal follower, the tenant watcher.
+
+Everything else in console/ stays headless. `run_console` and `run_demo` are what `warroom` and
+`warroom demo` call: they open the WarRoom, start the simulated tenant when there is no real one, restore
+the last known state from the journal, and let live data follow without blocking input.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib.util
+import signal
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from .. import screens, widgets
+from ..screens.dashboard import PALETTE, DashboardScreen
+from .config import Config
+from .journal import JournalError, kinds
+from .session import WarRoom
+from .timefmt import utc_now
+
+THEMES = {"dark": "textual-dark", "light": "textual-light", "ansi": "textual-ansi"}
+FOLLOW_INTERVAL_S = 0.5
+STEP_TITLES = {
+    "declare": "Declare incident", "assess": "Assess severity", "contain": "Contain",
+    "block_sign_in": "Block sign-in", "revoke_sessions": "Revoke sessions", "preserve_evidence": "Preserve evidence",
+    "communicate": "Draft notification", "review": "Post-incident review", "close": "Close incident",
+}
+
+
+class Watcher(Protocol):
+    async def run(self) -> None: ...
+
+
+# (warroom, on_change) -> something with `async run()` that polls until cancelled.
+WatcherFactory = Callable[[WarRoom, Callable[[set[str]], None]], Watcher]
+
+
+class WarroomApp(App[int]):
+    """Routes messages between the headless WarRoom and the screens; owns the background tasks."""
+
+    TITLE = "warroom"
+    # Styles live next to what they style; the default screen is installed directly, so the App loads its sheet.
+    CSS_PATH = [Path(widgets.__file__).with_name("widgets.tcss"), Path(screens.__file__).with_name("dashboard.tcss")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("ctrl+p", "command_palette", "Commands", id="app.command_palette"),
+        Binding("tab", "focus_next", "Next pane", show=False, id="app.focus_next"),
+        Binding("shift+tab", "focus_previous", "Previous pane", show=False, id="app.focus_previous"),
+    ]
+
+    def __init__(self, warroom: WarRoom, *, watcher_factory: WatcherFactory | None = None,
+                 clock: Callable[[], datetime] = utc_now, follow_journal: bool = True) -> None:
+        super().__init__()
+        self.warroom = warroom
+        self.watcher_factory = watcher_factory
+        self.clock = clock
+        self.follow = follow_journal
+        self.dashboard: DashboardScreen | None = None
+        self.watcher: Watcher | None = None
+        theme = str(warroom.config.get("ui.theme") or "dark")
+        self.theme = THEMES.get(theme, "textual-dark")
+        if theme == "ansi":
+            self.ansi_color = True
+
+    def get_default_screen(self) -> Screen:
+        self.dashboard = DashboardScreen(self.warroom)
+        return self.dashboard
+
+    def on_mount(self) -> None:
+        if self.follow:
+            self.follow_journal()
+        if self.watcher_factory is not None:
+            self.watcher = self.watcher_factory(self.warroom, self.live_changed)
+            self.watch_tenant()
+
+    # -- background work: never on the event loop's critical path ------------------------------------------
+
+    @work(exclusive=True, group="journal", exit_on_error=False)
+    async def follow_journal(self) -> None:
+        """Entries from other processes (a second console, `warroom note`) appear within a second."""
+        journal = self.warroom.journal
+        version = await journal.data_version()
+        while True:
+            await asyncio.sleep(FOLLOW_INTERVAL_S)
+            try:
+                current = await journal.data_version()
+                head, _ = await journal.head()
+            except JournalError as error:
+                self.notify(str(error), title="Journal", severity="error", markup=False)
+                continue
+            if current != version or head > self.warroom.book.last_seq:
+                version = current
+                await self.warroom.catch_up()
+
+    @work(exclusive=True, group="tenant", exit_on_error=False)
+    async def watch_tenant(self) -> None:
+        """Poll Graph until the app exits; the watcher turns every failure into freshness text."""
+        if self.watcher is not None:
+            await self.watcher.run()
+
+    def live_changed(self, sources: Iterable[str]) -> None:
+        """The watcher's on_change: hand the changed sources to the dashboard as a message."""
+        if self.dashboard is not None:
+            self.dashboard.post_message(DashboardScreen.LiveChanged(set(sources)))
+
+    # -- hooks the screens call -----------------------------------------------------------------------
+
+    def open_guided(self, step: str, **context: Any) -> None:
+        """Guided response (declare, assess, contain, …) lives in screens/guided.py, another engineer's module."""
+        if importlib.util.find_spec("warroom.screens.guided") is None:
+            self.notify(f"{STEP_TITLES.get(step, step)}: not available yet", severity="warning", timeout=4)
+            return
+        from ..screens import guided
+
+        self.push_screen(guided.build(step, self.warroom, **context))
+
+    def link_to_incident(self, context: dict[str, Any]) -> None:
+        self.run_worker(self._link(context), group="link", exit_on_error=False)
+
+    async def _link(self, context: dict[str, Any]) -> None:
+        incident = self.warroom.incident
+        if incident is None:
+            self.notify("No open incident to link to: press d to declare one", severity="warning", timeout=4)
+            return
+        link = self._link_body(context)
+        if link is None:
+            self.notify("Select an alert or a Microsoft issue first", severity="warning", timeout=4)
+            return
+        if any((known.get("type"), known.get("id")) == (link["type"], link["id"]) for known in incident.links):
+            self.notify(f"{link['id']} is already linked to {incident.id}", timeout=3, markup=False)
+            return
+        try:
+            await self.warroom.record(kinds.INCIDENT_LINKED, link, incident=incident.id)
+        except JournalError as error:
+            self.notify(str(error), title="Not linked", severity="error", markup=False)
+            return
+        self.notify(f"Linked {link['type'].replace('_', ' ')} {link['id']} to {incident.id}", timeout=4, markup=False)
+
+    def _link_body(self, context: dict[str, Any]) -> dict[str, Any] | None:
+        live = self.warroom.live
+        if context.get("alert_id"):
+            alert = live.alerts.get(context["alert_id"]) if live else None
+            return {"type": "alert", "id": context["alert_id"], "title": alert.title if alert else ""}
+        if context.get("defender_incident_id"):
+            found = live.incidents.get(context["defender_incident_id"]) if live else None
+            return {"type": "defender_incident", "id": context["defender_incident_id"],
+                    "title": found.display_name if found else ""}
+        if context.get("issue_id"):
+            issue = live.issues.get(context["issue_id"]) if live else None
+            return {"type": "service_issue", "id": context["issue_id"], "title": issue.title if issue else ""}
+        return None
+
+    # -- command palette: the dashboard's actions, named as a responder would search -----------------------
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        if isinstance(screen, DashboardScreen):
+            for entry in PALETTE:
+                yield SystemCommand(entry.title, entry.help, _runner(screen, entry.action))
+
+
+def _runner(screen: Screen, action: str) -> Callable[[], Any]:
+    async def run() -> None:
+        await screen.run_action(action)
+    return run
+
+
+# -- entry points for `warroom` and `warroom demo` ------------------------------------------------------------
+
+def run_console(ctx: Any) -> int:
+    """`warroom`: a configured tenant runs LIVE; with none, the simulated tenant runs in DEMO mode."""
+    config: Config = ctx.config
+    if config.get("graph.url") or config.get("graph.tenant_id"):
+        return asyncio.run(_main(config, scenario=None))
+    return run_demo(ctx)
+
+
+def run_demo(ctx: Any) -> int:
+    """`warroom demo [--scenario NAME]`: always the simulated tenant, clearly marked DEMO."""
+    scenario = getattr(ctx.args, "scenario", None) or "exchange-outage"
+    return asyncio.run(_main(ctx.config, scenario=scenario))
+
+
+def _with_url(config: Config, url: str) -> Config:
+    return Config({**config.values, "graph.url": url}, {**config.origins, "graph.url": "simulated tenant"},
+                  config.file)
+
+
+async def _main(config: Config, *, scenario: str | None) -> int:
+    from .graph.connect import connect
+    from .graph.live import TenantWatcher, poll_intervals, restore_last_known
+
+    tenant = None
+    if scenario is not None:
+        from .sim.server import SimulatedTenant
+
+        tenant = SimulatedTenant(scenario)
+        config = _with_url(config, await asyncio.to_thread(tenant.start))
+    readonly = bool(config.get("read_only"))
+    mode = "DEMO" if tenant else ("READ-ONLY" if readonly else "LIVE")
+    warroom = await WarRoom.open(config, mode=mode)
+    warroom.live = await restore_last_known(warroom.journal)
+    warroom.tenant_label = f"simulated: {scenario}" if tenant else str(
+        config.get("graph.tenant_id") or config.get("graph.url") or "tenant") + f" ({config.get('graph.cloud')})"
+    factory: WatcherFactory | None = None
+    try:
+        warroom.gateway = await connect(config)
+    except Exception as error:  # sign-in trouble: the console still opens, journal-only, and says why
+        warroom.mode = "OFFLINE"
+        warroom.tenant_label += f" · not connected: {error}"
+    else:
+        gateway = warroom.gateway
+
+        def factory(room: WarRoom, on_change: Callable[[set[str]], None]) -> Watcher:
+            return TenantWatcher(gateway, room.journal, room.live, intervals=poll_intervals(config),
+                                 on_change=on_change)
+
+    app = WarroomApp(warroom, watcher_factory=factory)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGHUP, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, app.exit)
+    try:
+        await app.run_async()
+    finally:
+        for sig in (signal.SIGHUP, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)
+        if warroom.gateway is not None:
+            with contextlib.suppress(Exception):
+                await warroom.gateway.close()
+        await warroom.close()
+        if tenant is not None:
+            await asyncio.to_thread(tenant.stop)
+    return app.return_code or 0

@@ -1,0 +1,128 @@
+"""AlertDetailScreen: one Defender alert or incident — evidence, MITRE techniques, the portal link to copy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Static
+
+from ..console.graph.models import Alert, SecurityIncident
+from ..widgets.labels import ALERT_SEVERITY, label
+from ..widgets.safe import clean
+
+EVIDENCE_FIELDS = ("userAccount.userPrincipalName", "ipAddress", "url", "fileDetails.fileName", "deviceDnsName",
+                   "networkMessageId", "subject", "senderFromAddress", "mailboxPrimaryAddress", "displayName",
+                   "verdict", "remediationStatus")
+
+
+def _pick(item: dict[str, Any], dotted: str) -> Any:
+    value: Any = item
+    for part in dotted.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def evidence_lines(evidence: tuple[dict[str, Any], ...], limit: int = 50) -> list[str]:
+    """One line per evidence item: its type, then the fields a responder acts on."""
+    lines = []
+    for item in evidence[:limit]:
+        kind = clean(str(item.get("@odata.type", "evidence")).rsplit(".", 1)[-1], 40)
+        fields = [f"{dotted.rsplit('.', 1)[-1]}={clean(_pick(item, dotted), 120)}"
+                  for dotted in EVIDENCE_FIELDS if _pick(item, dotted) not in (None, "", [])]
+        lines.append(f"{kind}: {', '.join(fields) or '(no details)'}")
+    if len(evidence) > limit:
+        lines.append(f"… and {len(evidence) - limit} more")
+    return lines
+
+
+def describe(item: Alert | SecurityIncident, zone_stamp) -> Text:
+    """Everything about the alert as literal text (the strings are the tenant's, not ours)."""
+    text = Text()
+
+    def field(name: str, value: object) -> None:
+        text.append(f"{name:<13}", "bold")
+        text.append(clean(value, 300) if value not in (None, "") else "—")
+        text.append("\n")
+
+    glyph, word, _ = label(ALERT_SEVERITY, item.severity)
+    if isinstance(item, Alert):
+        field("Alert", item.id)
+        field("Severity", f"{glyph} {word}")
+        field("Status", item.status)
+        field("Category", item.category)
+        field("Source", f"{item.service_source} / {item.detection_source}")
+        field("Created", zone_stamp(item.created))
+        field("Updated", zone_stamp(item.last_updated))
+        field("Incident", item.incident_id)
+        field("Users", ", ".join(item.users))
+        field("IPs", ", ".join(item.ips))
+        field("MITRE", ", ".join(item.mitre_techniques) or "none listed")
+        field("Portal", item.web_url)
+        text.append("\nDescription\n", "bold underline")
+        text.append(clean(item.description, 4000, keep_newlines=True) or "—")
+        text.append("\n\nEvidence\n", "bold underline")
+        for line in evidence_lines(item.evidence) or ["none"]:
+            text.append(f"  {line}\n")
+    else:
+        field("Incident", item.id)
+        field("Severity", f"{glyph} {word}")
+        field("Status", item.status)
+        field("Assigned to", item.assigned_to)
+        field("Classified", f"{item.classification} {item.determination}".strip())
+        field("Created", zone_stamp(item.created))
+        field("Updated", zone_stamp(item.last_updated))
+        field("Alerts", ", ".join(item.alert_ids[:30]) + (" …" if len(item.alert_ids) > 30 else ""))
+        field("Portal", item.web_url)
+    return text
+
+
+class AlertDetailScreen(ModalScreen[None]):
+    """Read an alert; `y` copies the portal link (OSC 52), `d` declares from it, `l` links it to the open incident."""
+
+    BINDINGS = [
+        Binding("escape,q", "close", "Close", id="alert_detail.close"),
+        Binding("y", "copy_link", "Copy portal link", id="alert_detail.copy"),
+        Binding("d", "declare", "Declare incident", id="alert_detail.declare"),
+        Binding("l", "link", "Link to incident", id="alert_detail.link"),
+    ]
+    DEFAULT_CSS = """
+    AlertDetailScreen { align: center middle; }
+    AlertDetailScreen > VerticalScroll { width: 90%; max-width: 130; height: 85%; border: round $primary;
+                                         background: $surface; padding: 0 1; }
+    """
+
+    def __init__(self, item: Alert | SecurityIncident, *, zone_stamp, context: dict[str, Any]) -> None:
+        super().__init__()
+        self.item, self.zone_stamp, self.context = item, zone_stamp, context
+
+    def compose(self) -> ComposeResult:
+        title = self.item.title if isinstance(self.item, Alert) else self.item.display_name
+        with VerticalScroll() as box:
+            box.border_title = Text(clean(title, 100))  # the tenant's words, not markup
+            box.border_subtitle = "y copy link · d declare · l link · Esc close"
+            yield Static(describe(self.item, self.zone_stamp), id="alert-detail-body")
+        yield Footer()
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def action_copy_link(self) -> None:
+        link = clean(self.item.web_url, 2000)
+        if not link:
+            self.notify("This alert has no portal link", severity="warning")
+            return
+        self.app.copy_to_clipboard(link)
+        self.notify(f"Copied the portal link (via the terminal, OSC 52): {link}", title="Copied", timeout=6)
+
+    def action_declare(self) -> None:
+        self.dismiss(None)
+        self.app.open_guided("declare", **self.context)
+
+    def action_link(self) -> None:
+        self.dismiss(None)
+        self.app.link_to_incident(self.context)

@@ -1,0 +1,486 @@
+"""DashboardScreen: the war room on one screen — banner, health, alerts, rate chart, tasks, timeline, status.
+
+The screen composes the panes and turns keys into journal entries (through `WarRoom.record`) or into
+guided-response screens (through `App.open_guided`). Panes only render what they are handed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Container, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Input
+
+from ..console.graph.freshness import Freshness, SourceHealth
+from ..console.journal import Entry, JournalError, kinds
+from ..console.session import WarRoom
+from ..console.timefmt import display_zone
+from ..widgets.alerts import AlertRow, AlertTable, alert_rows
+from ..widgets.banner import IncidentBanner
+from ..widgets.chart import AlertRate
+from ..widgets.health import HealthPane
+from ..widgets.safe import clean
+from ..widgets.status import StatusBar
+from ..widgets.tasks import TaskList
+from ..widgets.timeline import Timeline
+
+ALL_SOURCES = frozenset({"health", "issues", "messages", "alerts", "incidents", "risky_users"})
+PANE_SOURCES = {"health": ("health", "issues"), "alerts": ("alerts", "incidents")}
+GREYED = (SourceHealth.STALE, SourceHealth.THROTTLED, SourceHealth.DENIED, SourceHealth.OFFLINE)
+TIMELINE_BACKLOG = 500
+
+
+@dataclass(frozen=True)
+class PaletteEntry:
+    """A command-palette line for a dashboard action: named the way a responder would search for it."""
+
+    title: str
+    help: str
+    action: str
+
+
+PALETTE = (
+    PaletteEntry("Declare incident", "Turn the selected alert or Microsoft issue into an incident (d)", "declare"),
+    PaletteEntry("Assess severity", "Score impact and urgency for the open incident (a)", "assess"),
+    PaletteEntry("Contain", "Containment steps for the open incident (c)", "contain"),
+    PaletteEntry("Block sign-in", "Disable the selected alert's user account (B)", "block_sign_in"),
+    PaletteEntry("Revoke sessions", "Sign the selected alert's user out everywhere (R)", "revoke_sessions"),
+    PaletteEntry("Preserve evidence", "Hash and journal the selected alert's evidence (E)", "preserve_evidence"),
+    PaletteEntry("Draft notification", "Write the next stakeholder update (n)", "communicate"),
+    PaletteEntry("Post-incident review", "Review the incident: timeline, metrics, lessons (P)", "review"),
+    PaletteEntry("Close incident", "Close the open incident with a summary (X)", "close"),
+    PaletteEntry("Link to the open incident", "Attach the selected alert or issue to the incident (l)", "link"),
+    PaletteEntry("Add note", "Write a note to the journal (:)", "note"),
+    PaletteEntry("Record decision", "Write a decision and its reason to the journal (!)", "decision"),
+    PaletteEntry("Filter alerts", "Type to filter the alerts table (/)", "filter"),
+    PaletteEntry("Sort alerts by next column", "Cycle the alerts table's sort column (s on the table)", "sort_alerts"),
+    PaletteEntry("Add task", "Add a task to the open incident (+ on the tasks pane)", "add_task"),
+    PaletteEntry("Toggle task done", "Mark the selected task done, or open again (Space)", "toggle_task"),
+    PaletteEntry("Assign task", "Set the selected task's owner (o)", "assign_task"),
+    PaletteEntry("Mark task blocked", "Say what blocks the selected task (b)", "block_task"),
+    PaletteEntry("Toggle UTC / local time", "Show times in UTC or your local zone (t)", "toggle_zone"),
+    PaletteEntry("Show keys", "Every key the dashboard answers to (?)", "help"),
+    PaletteEntry("Focus alerts", "Move to the alerts pane (1..4 jump between panes)", "focus_pane('alerts')"),
+    PaletteEntry("Focus service health", "Move to the service health pane", "focus_pane('health')"),
+    PaletteEntry("Focus tasks", "Move to the tasks pane", "focus_pane('tasks')"),
+    PaletteEntry("Focus timeline", "Move to the timeline", "focus_pane('timeline')"),
+)
+
+
+class DashboardScreen(Screen):
+    """The war-room dashboard. Every action has a key (below) and a palette entry (PALETTE).
+
+    Its styles are in dashboard.tcss, loaded by the App (the default screen never goes through push_screen).
+    """
+
+    AUTO_FOCUS = "#alerts"
+    BINDINGS = [
+        Binding("d", "declare", "Declare", id="dashboard.declare"),
+        Binding("a", "assess", "Assess", id="dashboard.assess"),
+        Binding("c", "contain", "Contain", id="dashboard.contain"),
+        Binding("n", "communicate", "Notify", id="dashboard.communicate"),
+        Binding("l", "link", "Link", id="dashboard.link"),
+        Binding("colon", "note", "Note", id="dashboard.note"),
+        Binding("exclamation_mark", "decision", "Decision", id="dashboard.decision"),
+        Binding("slash", "filter", "Filter", id="dashboard.filter"),
+        Binding("t", "toggle_zone", "UTC/local", id="dashboard.toggle_zone"),
+        Binding("B", "block_sign_in", "Block sign-in", show=False, id="dashboard.block_sign_in"),
+        Binding("R", "revoke_sessions", "Revoke sessions", show=False, id="dashboard.revoke_sessions"),
+        Binding("E", "preserve_evidence", "Preserve evidence", show=False, id="dashboard.preserve_evidence"),
+        Binding("P", "review", "Post-incident review", show=False, id="dashboard.review"),
+        Binding("X", "close", "Close incident", show=False, id="dashboard.close"),
+        Binding("1", "focus_pane('health')", "Health pane", show=False, id="dashboard.focus_health"),
+        Binding("2", "focus_pane('alerts')", "Alerts pane", show=False, id="dashboard.focus_alerts"),
+        Binding("3", "focus_pane('tasks')", "Tasks pane", show=False, id="dashboard.focus_tasks"),
+        Binding("4", "focus_pane('timeline')", "Timeline", show=False, id="dashboard.focus_timeline"),
+        Binding("question_mark", "help", "Keys", id="dashboard.help"),
+    ]
+
+    class JournalChanged(Message):
+        def __init__(self, entries: list[Entry]) -> None:
+            super().__init__()
+            self.entries = entries
+
+    class LiveChanged(Message):
+        def __init__(self, sources: set[str]) -> None:
+            super().__init__()
+            self.sources = sources
+
+    def __init__(self, warroom: WarRoom) -> None:
+        super().__init__()
+        self.warroom = warroom
+        configured = str(warroom.config.get("timezone") or "UTC")
+        self.local_zone: tzinfo = display_zone("local" if configured.upper() == "UTC" else configured)
+        self.local_name = "local" if configured.upper() == "UTC" else configured
+        self.use_local = configured.upper() != "UTC"
+        self.entry_count = 0
+        self.high_seen: set[str] = set()
+
+    # -- layout ---------------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield IncidentBanner(id="banner")
+        with Container(id="panes"):
+            with Vertical(id="left"):
+                yield HealthPane(id="health")
+                yield AlertRate(id="rate")
+                yield TaskList(id="tasks")
+            with Vertical(id="right"):
+                yield Input(placeholder="filter alerts: words match title, severity, status, source, user",
+                            id="alert-filter")
+                yield AlertTable(id="alerts")
+                yield Timeline(id="timeline")
+        yield StatusBar(id="status")
+        yield Footer()
+
+    @property
+    def now(self) -> datetime:
+        return self.app.clock()
+
+    @property
+    def zone(self) -> tzinfo | None:
+        return self.local_zone if self.use_local else None
+
+    def zone_stamp(self, moment: datetime | None) -> str:
+        if moment is None:
+            return "—"
+        if self.zone is None:
+            return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+        return moment.astimezone(self.zone).strftime("%Y-%m-%d %H:%M:%S %z")
+
+    async def on_mount(self) -> None:
+        self.warroom.listeners.append(self._journal_listener)
+        self.query_one(Timeline).set_zone(self.zone, self.local_name if self.use_local else "UTC")
+        backlog = await self.warroom.journal.last(TIMELINE_BACKLOG)
+        self.entry_count = (await self.warroom.journal.head())[0]
+        self.query_one(Timeline).add_entries(backlog)
+        self.refresh_live(set(ALL_SOURCES))
+        self.refresh_incident()
+        self.tick()
+        self.set_interval(1.0, self.tick)
+
+    def on_unmount(self) -> None:
+        if self._journal_listener in self.warroom.listeners:
+            self.warroom.listeners.remove(self._journal_listener)
+
+    # -- state in -----------------------------------------------------------------------------------
+
+    def _journal_listener(self, entries: list[Entry]) -> None:
+        self.post_message(self.JournalChanged(entries))
+
+    def on_dashboard_screen_journal_changed(self, message: JournalChanged) -> None:
+        self.entry_count = max([self.entry_count, *(e.seq for e in message.entries)])
+        self.query_one(Timeline).add_entries(message.entries)
+        self.refresh_incident()
+        self.refresh_status()
+
+    def on_dashboard_screen_live_changed(self, message: LiveChanged) -> None:
+        self.refresh_live(message.sources)
+
+    def refresh_incident(self) -> None:
+        incident = self.warroom.incident
+        self.query_one(TaskList).show(incident)
+        self._show_banner()
+
+    def _show_banner(self) -> None:
+        banner = self.query_one(IncidentBanner)
+        banner.show(self.warroom.incident, self.now, mode=self.warroom.mode, cadence=self._cadence())
+        banner.set_class(banner.overdue, "-overdue")
+
+    def _cadence(self) -> dict[str, int]:
+        return {key.removesuffix("_minutes").upper(): int(value)
+                for key, value in self.warroom.config.section("updates").items()
+                if key.endswith("_minutes") and isinstance(value, int)}
+
+    def refresh_live(self, sources: Iterable[str]) -> None:
+        """Repaint only the panes whose sources changed; grey out panes whose source is not fresh."""
+        live, sources = self.warroom.live, set(sources)
+        freshness = live.freshness if live else {}
+        for pane_id, names in PANE_SOURCES.items():
+            states = [freshness[n].health for n in names if n in freshness]
+            greyed = live is None or (bool(states) and all(s in GREYED for s in states))
+            self.query_one(f"#{pane_id}").set_class(greyed, "-stale")
+        if live is None:
+            self.refresh_status()
+            return
+        if sources & {"health", "issues"}:
+            self.query_one(HealthPane).show(live.health, live.issues, self.now)
+        if sources & {"alerts", "incidents"}:
+            table = self.query_one(AlertTable)
+            arrived = table.set_rows(alert_rows(live.alerts, live.incidents), self.now)
+            self.query_one(AlertRate).show(table._all, self.now)
+            self._announce(arrived)
+        self.refresh_status()
+
+    def _announce(self, arrived: list[AlertRow]) -> None:
+        """A new high-severity alert interrupts: a notification, and the bell if the responder asked for it."""
+        high = [r for r in arrived if r.severity == "high" and r.key not in self.high_seen]
+        if not high:
+            return
+        self.high_seen.update(r.key for r in high)
+        more = f" (+{len(high) - 1} more)" if len(high) > 1 else ""
+        self.notify(f"{clean(high[0].title, 100)}{more}", title="New high-severity alert", severity="error",
+                    timeout=10, markup=False)
+        if self.warroom.config.get("ui.bell"):
+            self.app.bell()
+
+    def refresh_status(self) -> None:
+        live = self.warroom.live
+        self.query_one(StatusBar).show(
+            mode=self.warroom.mode, tenant=self.warroom.tenant_label,
+            freshness=live.freshness if live else {}, journal=self._journal_label(),
+            entries=self.entry_count, now=self.now, zone=self.zone)
+
+    def _journal_label(self) -> str:
+        path = str(self.warroom.journal.path)
+        return path if len(path) <= 40 else "…" + path[-39:]
+
+    def tick(self) -> None:
+        """Once a second: clocks and ages. Each pane repaints only if its words changed."""
+        now = self.now
+        self._show_banner()
+        self.refresh_status()
+        self.query_one(AlertTable).tick(now)
+        if now.second == 0 and self.warroom.live:
+            self.query_one(AlertRate).show(self.query_one(AlertTable)._all, now)
+            self.query_one(HealthPane).show(self.warroom.live.health, self.warroom.live.issues, now)
+
+    # -- what is selected --------------------------------------------------------------------------------
+
+    def selection(self) -> dict[str, Any]:
+        """Context for guided response: the selected alert, Defender incident or Microsoft issue."""
+        focused = self.focused
+        live = self.warroom.live
+        if isinstance(focused, HealthPane) and focused.selected_row:
+            row = focused.selected_row
+            context: dict[str, Any] = {"service": row.service}
+            if row.issue_ids:
+                context["issue_id"] = row.issue_ids[0]
+            return context
+        row = self.query_one(AlertTable).selected
+        if row is None:
+            return {}
+        if row.kind == "incident":
+            return {"defender_incident_id": row.id}
+        context = {"alert_id": row.id}
+        alert = live.alerts.get(row.id) if live else None
+        if alert and alert.users:
+            context["upn"] = alert.users[0]
+        return context
+
+    # -- guided response (another engineer's screens, through one hook on the App) ---------------------
+
+    def _guided(self, step: str) -> None:
+        self.app.open_guided(step, **self.selection())
+
+    def action_declare(self) -> None:
+        self._guided("declare")
+
+    def action_assess(self) -> None:
+        self._guided("assess")
+
+    def action_contain(self) -> None:
+        self._guided("contain")
+
+    def action_block_sign_in(self) -> None:
+        self._guided("block_sign_in")
+
+    def action_revoke_sessions(self) -> None:
+        self._guided("revoke_sessions")
+
+    def action_preserve_evidence(self) -> None:
+        self._guided("preserve_evidence")
+
+    def action_communicate(self) -> None:
+        self._guided("communicate")
+
+    def action_review(self) -> None:
+        self._guided("review")
+
+    def action_close(self) -> None:
+        self._guided("close")
+
+    def action_link(self) -> None:
+        self.app.link_to_incident(self.selection())
+
+    # -- journal entries without leaving the screen -----------------------------------------------------
+
+    async def _record(self, kind: str, body: dict[str, Any], *, incident: str | None) -> bool:
+        try:
+            await self.warroom.record(kind, body, incident=incident)
+        except JournalError as error:
+            self.notify(str(error), title="Not written to the journal", severity="error", markup=False)
+            return False
+        return True
+
+    def _incident_id(self) -> str | None:
+        incident = self.warroom.incident
+        return incident.id if incident else None
+
+    def action_note(self) -> None:
+        from .prompt import PromptScreen
+
+        async def save(text: str | None) -> None:
+            if text and await self._record(kinds.NOTE, {"text": text}, incident=self._incident_id()):
+                self.notify("Note added to the journal", timeout=3)
+
+        self.app.push_screen(PromptScreen("Note", placeholder="what happened, what you saw"), save)
+
+    def action_decision(self) -> None:
+        from .prompt import PromptScreen
+
+        async def save(text: str | None) -> None:
+            if not text:
+                return
+            decision, _, reason = text.partition(" because ")
+            body = {"text": text} if not reason else {"text": decision.strip(), "reason": reason.strip()}
+            if await self._record(kinds.DECISION, body, incident=self._incident_id()):
+                self.notify("Decision recorded", timeout=3)
+
+        self.app.push_screen(PromptScreen("Decision", placeholder="we will … because …",
+                                          hint="“… because …” records the reason too · Enter to save"), save)
+
+    def _need_incident(self) -> str | None:
+        incident_id = self._incident_id()
+        if incident_id is None:
+            self.notify("No open incident: press d to declare one", severity="warning", timeout=4)
+        return incident_id
+
+    def action_add_task(self) -> None:
+        from .prompt import PromptScreen
+
+        incident_id = self._need_incident()
+        if incident_id is None:
+            return
+
+        async def save(text: str | None) -> None:
+            incident = self.warroom.book.incidents.get(incident_id)
+            if text and incident:
+                await self._record(kinds.TASK_ADDED, {"task_id": incident.next_task_id(), "text": text},
+                                   incident=incident_id)
+
+        self.app.push_screen(PromptScreen("Add task", placeholder="what needs doing"), save)
+
+    def _selected_task(self):
+        incident_id = self._need_incident()
+        task = self.query_one(TaskList).selected
+        if incident_id and task is None:
+            self.notify("No task selected", severity="warning", timeout=3)
+        return (incident_id, task) if incident_id and task else (None, None)
+
+    async def action_toggle_task(self) -> None:
+        incident_id, task = self._selected_task()
+        if task is not None:
+            status = "open" if task.done else "done"
+            await self._record(kinds.TASK_UPDATED, {"task_id": task.id, "status": status}, incident=incident_id)
+
+    def action_assign_task(self) -> None:
+        from .prompt import PromptScreen
+
+        incident_id, task = self._selected_task()
+        if task is None:
+            return
+
+        async def save(owner: str | None) -> None:
+            if owner:
+                await self._record(kinds.TASK_UPDATED, {"task_id": task.id, "owner": owner}, incident=incident_id)
+
+        self.app.push_screen(PromptScreen(f"Owner of {task.id}", value=task.owner or self.warroom.actor), save)
+
+    def action_block_task(self) -> None:
+        from .prompt import PromptScreen
+
+        incident_id, task = self._selected_task()
+        if task is None:
+            return
+
+        async def save(blockers: str | None) -> None:
+            body = {"task_id": task.id, "status": "blocked", "blockers": blockers} if blockers else {
+                "task_id": task.id, "status": "open", "blockers": ""}
+            await self._record(kinds.TASK_UPDATED, body, incident=incident_id)
+
+        self.app.push_screen(PromptScreen(f"What blocks {task.id}?", value=task.blockers,
+                                          hint="Empty clears the blocker · Enter to save"), save)
+
+    # -- navigation and view ------------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        box = self.query_one("#alert-filter", Input)
+        box.add_class("-visible")
+        box.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "alert-filter":
+            self.query_one(AlertTable).filter_text = event.value
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "alert-filter":
+            self.query_one(AlertTable).focus()
+            if not event.value:
+                event.input.remove_class("-visible")
+
+    def on_key(self, event) -> None:
+        box = self.query_one("#alert-filter", Input)
+        if event.key == "escape" and box.has_focus:
+            event.stop()
+            box.value = ""
+            box.remove_class("-visible")
+            self.query_one(AlertTable).focus()
+
+    def action_sort_alerts(self) -> None:
+        self.query_one(AlertTable).action_sort_next()
+
+    def action_focus_pane(self, pane: str) -> None:
+        self.query_one(f"#{pane}").focus()
+
+    def action_toggle_zone(self) -> None:
+        self.use_local = not self.use_local
+        name = self.local_name if self.use_local else "UTC"
+        self.query_one(Timeline).set_zone(self.zone, name)
+        self.refresh_status()
+        self.notify(f"Times shown in {name}", timeout=2)
+
+    def action_help(self) -> None:
+        from .help import HelpScreen
+
+        self.app.push_screen(HelpScreen([
+            ("Dashboard", self.BINDINGS),
+            ("Alerts pane", AlertTable.BINDINGS),
+            ("Service health pane", HealthPane.BINDINGS),
+            ("Tasks pane", TaskList.BINDINGS),
+            ("Everywhere", self.app.BINDINGS),
+        ]))
+
+    def on_health_pane_issue_requested(self, message: HealthPane.IssueRequested) -> None:
+        from .issue_detail import IssueDetailScreen
+
+        live = self.warroom.live
+        issue = live.issues.get(message.issue_id) if live else None
+        if issue is None:
+            self.notify(f"{message.issue_id}: not loaded yet", severity="warning", markup=False)
+            return
+        context = {"issue_id": issue.id, "service": issue.service}
+        self.app.push_screen(IssueDetailScreen(issue, zone_stamp=self.zone_stamp, context=context))
+
+    def on_alert_table_selected(self, message: AlertTable.Selected) -> None:
+        from .alert_detail import AlertDetailScreen
+
+        live = self.warroom.live
+        if live is None:
+            return
+        row = message.row
+        item = live.alerts.get(row.id) if row.kind == "alert" else live.incidents.get(row.id)
+        if item is None:
+            return
+        context = self.selection()
+        self.app.push_screen(AlertDetailScreen(item, zone_stamp=self.zone_stamp, context=context))
+
+    def freshness(self) -> dict[str, Freshness]:
+        return dict(self.warroom.live.freshness) if self.warroom.live else {}

@@ -1,0 +1,77 @@
+"""IssueDetailScreen: a Microsoft service issue with its posts, newest first — what Microsoft says and when."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Static
+
+from ..console.graph.models import ServiceIssue
+from ..widgets.labels import SERVICE_STATUS, label
+from ..widgets.safe import clean
+
+
+def describe(issue: ServiceIssue, zone_stamp) -> Text:
+    text = Text()
+
+    def field(name: str, value: object) -> None:
+        text.append(f"{name:<13}", "bold")
+        text.append(clean(value, 300) if value not in (None, "") else "—")
+        text.append("\n")
+
+    glyph, word, _ = label(SERVICE_STATUS, issue.status)
+    field("Issue", issue.id)
+    field("Service", f"{issue.service} · {issue.feature_group} · {issue.feature}")
+    field("Status", f"{glyph} {word}" + (" (resolved)" if issue.is_resolved else ""))
+    field("Type", f"{issue.classification}, origin {issue.origin}")
+    field("Started", zone_stamp(issue.started))
+    field("Ended", zone_stamp(issue.ended))
+    field("Updated", zone_stamp(issue.last_modified))
+    text.append("\nImpact\n", "bold underline")
+    text.append(clean(issue.impact, 4000, keep_newlines=True) or "—")
+    text.append(f"\n\nPosts ({len(issue.posts)}, newest first)\n", "bold underline")
+    for post in issue.posts_newest_first():
+        text.append(f"\n{zone_stamp(post.created)}  {clean(post.post_type, 40)}\n", "bold")
+        text.append(clean(post.text, 8000, keep_newlines=True) or "(empty)")
+        text.append("\n")
+    return text
+
+
+class IssueDetailScreen(ModalScreen[None]):
+    BINDINGS = [
+        Binding("escape,q", "close", "Close", id="issue_detail.close"),
+        Binding("d", "declare", "Declare incident", id="issue_detail.declare"),
+        Binding("l", "link", "Link to incident", id="issue_detail.link"),
+    ]
+    DEFAULT_CSS = """
+    IssueDetailScreen { align: center middle; }
+    IssueDetailScreen > VerticalScroll { width: 90%; max-width: 130; height: 85%; border: round $primary;
+                                         background: $surface; padding: 0 1; }
+    """
+
+    def __init__(self, issue: ServiceIssue, *, zone_stamp, context: dict[str, Any]) -> None:
+        super().__init__()
+        self.issue, self.zone_stamp, self.context = issue, zone_stamp, context
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll() as box:
+            box.border_title = Text(f"{clean(self.issue.id, 20)} · {clean(self.issue.title, 100)}")
+            box.border_subtitle = "d declare · l link · Esc close"
+            yield Static(describe(self.issue, self.zone_stamp), id="issue-detail-body")
+        yield Footer()
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def action_declare(self) -> None:
+        self.dismiss(None)
+        self.app.open_guided("declare", **self.context)
+
+    def action_link(self) -> None:
+        self.dismiss(None)
+        self.app.link_to_incident(self.context)

@@ -1,0 +1,38 @@
+"""PromptScreen: one line from the responder (a note, a decision, a task, an owner) without leaving the dashboard."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label
+
+
+class PromptScreen(ModalScreen[str | None]):
+    """Enter returns the text (stripped), Escape returns None; an empty answer counts as cancel."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="prompt.cancel")]
+    DEFAULT_CSS = """
+    PromptScreen { align: center middle; }
+    PromptScreen > Vertical { width: 70%; min-width: 40; max-width: 100; height: auto; border: round $primary;
+                              background: $surface; padding: 0 1; }
+    PromptScreen Label { width: 1fr; color: $text-muted; }
+    """
+
+    def __init__(self, title: str, *, placeholder: str = "", value: str = "", hint: str = "") -> None:
+        super().__init__()
+        self.title_text, self.placeholder, self.value, self.hint = title, placeholder, value, hint
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as box:
+            box.border_title = self.title_text
+            yield Input(value=self.value, placeholder=self.placeholder, id="prompt-input")
+            yield Label(self.hint or "Enter to save · Escape to cancel")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.dismiss(event.value.strip() or None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,179 @@
+"""Deterministic dashboards for Pilot and snapshot tests: fixed time, fixed tenant data, a real journal.
+
+Nothing here fakes our own layers: the WarRoom, Journal and LiveState are the real ones; only the
+data (what Graph would have said) and the clock are fixed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from warroom.console.app import WarroomApp
+from warroom.console.config import load_config
+from warroom.console.graph.freshness import Freshness, SourceHealth
+from warroom.console.graph.live import LiveState
+from warroom.console.graph.models import Alert, SecurityIncident, ServiceHealth, ServiceIssue
+from warroom.console.journal import Draft, kinds
+from warroom.console.session import WarRoom
+from warroom.console.timefmt import to_iso
+
+NOW = datetime(2026, 11, 24, 14, 30, 0, tzinfo=UTC)
+SOURCES = ("health", "issues", "messages", "alerts", "incidents", "risky_users")
+HOSTILE_TITLE = "[bold red]Injected[/] \x1b[31mred\x1b[0m \u202eevil.exe\u202c " + "A" * 10_000
+
+
+def ago(**kw: float) -> datetime:
+    return NOW - timedelta(**kw)
+
+
+def fixed_clock() -> datetime:
+    return NOW
+
+
+def _health(id_: str, service: str, status: str, issues: list[str] = ()) -> ServiceHealth:
+    return ServiceHealth.from_graph({"id": id_, "service": service, "status": status,
+                                     "issues": [{"id": i, "isResolved": False} for i in issues]})
+
+
+def issue(id_: str = "EX226574", title: str = "Users can't send or receive email in Exchange Online",
+          service: str = "Exchange Online", status: str = "serviceDegradation") -> ServiceIssue:
+    return ServiceIssue.from_graph({
+        "id": id_, "title": title, "service": service, "feature": "E-Mail and calendar access",
+        "featureGroup": "E-Mail and calendar access", "classification": "incident", "status": status,
+        "origin": "microsoft", "isResolved": False, "impactDescription": "Users may be unable to send mail.",
+        "startDateTime": to_iso(ago(minutes=95)), "lastModifiedDateTime": to_iso(ago(minutes=7)),
+        "posts": [
+            {"createdDateTime": to_iso(ago(minutes=90)), "postType": "regular",
+             "description": {"contentType": "html", "content": "<p>We're investigating reports.</p>"}},
+            {"createdDateTime": to_iso(ago(minutes=7)), "postType": "regular",
+             "description": {"contentType": "html", "content": "<p>We've identified a configuration change.</p>"}},
+        ],
+    })
+
+
+def alert(n: int, severity: str, minutes: float, title: str | None = None, status: str = "new",
+          upn: str = "adele.vance@contoso.com") -> Alert:
+    return Alert.from_graph({
+        "id": f"da{n:06d}", "title": title or f"Suspicious inbox forwarding rule {n}", "severity": severity,
+        "status": status, "category": "Exfiltration", "serviceSource": "microsoftDefenderForOffice365",
+        "detectionSource": "microsoftDefenderForOffice365", "incidentId": "1042",
+        "createdDateTime": to_iso(ago(minutes=minutes)), "lastUpdateDateTime": to_iso(ago(minutes=minutes)),
+        "alertWebUrl": f"https://security.microsoft.com/alerts/da{n:06d}",
+        "mitreTechniques": ["T1114.003", "T1564.008"], "description": "A forwarding rule sends mail outside.",
+        "evidence": [{"@odata.type": "#microsoft.graph.security.userEvidence",
+                      "userAccount": {"userPrincipalName": upn}, "verdict": "suspicious"},
+                     {"@odata.type": "#microsoft.graph.security.ipEvidence", "ipAddress": "203.0.113.7"}],
+    })
+
+
+def defender_incident() -> SecurityIncident:
+    return SecurityIncident.from_graph({
+        "id": "1042", "displayName": "Business email compromise involving one user", "severity": "high",
+        "status": "active", "createdDateTime": to_iso(ago(minutes=40)), "lastUpdateDateTime": to_iso(ago(minutes=3)),
+        "incidentWebUrl": "https://security.microsoft.com/incidents/1042", "assignedTo": "soc@contoso.com",
+        "alerts": [{"id": "da000001"}, {"id": "da000002"}],
+    })
+
+
+def fresh(source: str, seconds: float = 12) -> Freshness:
+    return Freshness(source).with_success(ago(seconds=seconds), NOW + timedelta(seconds=30))
+
+
+def live_state(kind: str = "degraded") -> LiveState:
+    """healthy | degraded | stale | throttled | hostile | empty."""
+    state = LiveState()
+    state.freshness.update({name: fresh(name, 12 + i * 7) for i, name in enumerate(SOURCES)})
+    if kind == "empty":
+        return state
+    degraded = kind != "healthy"
+    state.health = {h.id: h for h in [
+        _health("Exchange", "Exchange Online", "serviceDegradation" if degraded else "serviceOperational",
+                ["EX226574"] if degraded else []),
+        _health("SharePoint", "SharePoint Online", "serviceOperational"),
+        _health("microsoftteams", "Microsoft Teams", "serviceOperational"),
+        _health("OrgLiveID", "Microsoft Entra", "investigating" if degraded else "serviceOperational",
+                ["EN991122"] if degraded else []),
+        _health("OneDriveForBusiness", "OneDrive for Business", "serviceOperational"),
+    ]}
+    if degraded:
+        state.issues = {i.id: i for i in [issue(), issue("EN991122", "Some users see sign-in delays",
+                                                         "Microsoft Entra", "investigating")]}
+    alerts = [alert(1, "high", 3), alert(2, "high", 9, "Unusual sign-in from a new country"),
+              alert(3, "medium", 14, "Mass download by a single user", status="inProgress"),
+              alert(4, "low", 25, "Anonymous IP address sign-in"), alert(5, "informational", 50, "Email reported"),
+              alert(6, "medium", 2, "Malware campaign detected after delivery")]
+    if kind == "healthy":
+        alerts = alerts[3:5]
+    if kind == "hostile":
+        alerts.append(alert(7, "high", 1, HOSTILE_TITLE, upn="\x1b]52;c;ZXZpbA==\x07[link=x]mallory@evil"))
+        alerts.append(alert(8, "bogusSeverity\u202e", 4, "Title with\nnewline and\ttab", status="weird\x9bstatus"))
+        state.health["Hostile"] = _health("Hostile", "[red]Evil[/red] \u202eService", "\x1b[2JbrandNewState")
+    state.alerts = {a.id: a for a in alerts}
+    if kind != "healthy":
+        state.incidents = {"1042": defender_incident()}
+    if kind == "stale":
+        for name in ("health", "issues"):
+            state.freshness[name] = fresh(name, 400).with_error(
+                SourceHealth.STALE, "HTTP 503", ago(seconds=30), NOW + timedelta(seconds=45))
+    if kind == "throttled":
+        for name in ("alerts", "incidents"):
+            state.freshness[name] = fresh(name, 200).with_error(
+                SourceHealth.THROTTLED, "429", ago(seconds=20), NOW + timedelta(seconds=100))
+        state.freshness["risky_users"] = replace(state.freshness["risky_users"], health=SourceHealth.DENIED,
+                                                 last_error="403 IdentityRiskyUser.Read.All")
+    return state
+
+
+def incident_drafts(*, overdue: bool = True) -> list[Draft]:
+    """An incident declared 83 minutes ago at SEV2 (hourly updates, none sent: overdue by 23 minutes)."""
+    inc = "INC-20261124-01"
+    declared = ago(minutes=83)
+    drafts = [
+        Draft(kinds.INCIDENT_DECLARED, {"title": "Exchange Online mail flow outage", "category": "service-outage",
+                                        "services": ["Exchange Online"]}, inc, "alice", declared),
+        Draft(kinds.INCIDENT_SEVERITY, {"severity": "SEV2", "reasoning": "many users, no workaround"}, inc, "alice",
+              declared + timedelta(minutes=4)),
+        Draft(kinds.INCIDENT_ROLE, {"role": "incident_commander", "person": "alice"}, inc, "alice",
+              declared + timedelta(minutes=5)),
+        Draft(kinds.INCIDENT_STATUS, {"status": "investigating"}, inc, "alice", declared + timedelta(minutes=6)),
+        Draft(kinds.TASK_ADDED, {"task_id": "T1", "text": "Confirm scope with Microsoft (EX226574)"}, inc, "alice",
+              declared + timedelta(minutes=7)),
+        Draft(kinds.TASK_ADDED, {"task_id": "T2", "text": "Tell the service desk", "owner": "bob"}, inc, "alice",
+              declared + timedelta(minutes=8)),
+        Draft(kinds.TASK_ADDED, {"task_id": "T3", "text": "Check mail queues on hybrid servers"}, inc, "alice",
+              declared + timedelta(minutes=9)),
+        Draft(kinds.TASK_UPDATED, {"task_id": "T2", "status": "done"}, inc, "bob", declared + timedelta(minutes=20)),
+        Draft(kinds.TASK_UPDATED, {"task_id": "T3", "status": "blocked", "blockers": "no VPN to DC2"}, inc, "carol",
+              declared + timedelta(minutes=30)),
+        Draft(kinds.NOTE, {"text": "Service desk reports 40 tickets about outbound mail"}, inc, "bob",
+              declared + timedelta(minutes=31)),
+        Draft(kinds.DECISION, {"text": "Do not fail over to the backup MX", "reason": "Microsoft side"}, inc,
+              "alice", declared + timedelta(minutes=40)),
+    ]
+    if not overdue:
+        drafts.append(Draft(kinds.COMMS_SENT, {"audience": "all", "update_kind": "progress", "text": "update"},
+                            inc, "alice", ago(minutes=10)))
+    return drafts
+
+
+async def open_warroom(journal: Path, *, live: LiveState | None, incident: bool = False, mode: str = "LIVE",
+                       theme: str = "dark", extra: dict[str, Any] | None = None) -> WarRoom:
+    config = load_config(overrides={"journal": str(journal), "ui.theme": theme, **(extra or {})})
+    warroom = await WarRoom.open(config, mode=mode)
+    if incident:
+        await warroom.record_many(incident_drafts())
+    warroom.live = live
+    warroom.tenant_label = "contoso.onmicrosoft.com (global)"
+    return warroom
+
+
+def build_app(journal: Path, *, kind: str | None = "degraded", incident: bool = False, mode: str = "LIVE",
+              theme: str = "dark", follow: bool = False) -> WarroomApp:
+    """A synchronous builder for snap_compare (the journal's thread works from any event loop)."""
+    live = live_state(kind) if kind else None
+    warroom = asyncio.run(open_warroom(journal, live=live, incident=incident, mode=mode, theme=theme))
+    return WarroomApp(warroom, clock=fixed_clock, follow_journal=follow)

@@ -1,0 +1,71 @@
+"""AlertRate: alerts per minute over the last hour, one row of block characters per severity.
+
+A burst of high-severity alerts five minutes ago is the first thing to see; exact counts are in the table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from rich.text import Text
+from textual.widget import Widget
+
+from .alerts import AlertRow
+
+BARS = " ▁▂▃▄▅▆▇█"
+ROWS = (("high", "High", "bad"), ("medium", "Medium", "warn"), ("low", "Low", "info"),
+        ("informational", "Info", "muted"))
+MINUTES = 60
+
+
+def per_minute(rows: Iterable[AlertRow], now: float, minutes: int = MINUTES) -> dict[str, list[int]]:
+    """Counts per severity per minute, oldest first; the last bucket is the current minute."""
+    counts = {key: [0] * minutes for key, _, _ in ROWS}
+    for row in rows:
+        if row.kind != "alert" or not row.created:
+            continue
+        age = int((now - row.created) // 60)
+        if 0 <= age < minutes:
+            counts.get(row.severity, counts["informational"])[minutes - 1 - age] += 1
+    return counts
+
+
+def bars(values: list[int], peak: int) -> str:
+    if peak <= 0:
+        return " " * len(values)
+    return "".join(BARS[0] if v == 0 else BARS[max(1, round(v / peak * (len(BARS) - 1)))] for v in values)
+
+
+class AlertRate(Widget):
+    """Sparkline rows per severity, scaled to the busiest minute across all severities."""
+
+    COMPONENT_CLASSES = {"rate--bad", "rate--warn", "rate--info", "rate--muted", "rate--axis"}
+    DEFAULT_CSS = "AlertRate { height: 6; }"
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.border_title = "Alerts per minute (last hour)"
+        self.counts: dict[str, list[int]] = {key: [0] * MINUTES for key, _, _ in ROWS}
+        self._key: tuple = ()
+
+    def show(self, rows: Iterable[AlertRow], now: datetime) -> None:
+        counts = per_minute(rows, now.timestamp())
+        key = tuple(tuple(v) for v in counts.values())
+        if key != self._key:
+            self.counts, self._key = counts, key
+            self.refresh()
+
+    def render(self) -> Text:
+        width = max(10, self.content_size.width - 13)
+        span = min(MINUTES, width)
+        peak = max((max(v[-span:]) for v in self.counts.values()), default=0)
+        text = Text(no_wrap=True, overflow="crop")
+        for key, word, tone in ROWS:
+            values = self.counts[key][-span:]
+            text.append(f"{word:<7}", str(self.get_component_rich_style(f"rate--{tone}")))
+            text.append(bars(values, peak), str(self.get_component_rich_style(f"rate--{tone}")))
+            text.append(f" {sum(values):>4}\n")
+        axis = f"-{span}m".ljust(span - 3) + "now"
+        text.append(" " * 7 + axis, str(self.get_component_rich_style("rate--axis")))
+        return text

@@ -1,0 +1,68 @@
+"""TaskList: the open incident's tasks — who owns each, where it stands, what blocks it."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.widgets import DataTable
+
+from ..console.incidents import Incident, Task
+from .labels import TASK_STATUS, label
+from .safe import clean
+
+COLUMNS = (("id", "#", 3), ("status", "Status", 10), ("text", "Task (blockers)", 30), ("owner", "Owner", 10))
+
+
+class TaskList(DataTable):
+    """Bindings live here so the footer shows them when the pane has focus; the screen journals the change."""
+
+    BINDINGS = [
+        Binding("space", "screen.toggle_task", "Done/undo", id="tasks.toggle"),
+        Binding("plus,+", "screen.add_task", "Add task", id="tasks.add"),
+        Binding("o", "screen.assign_task", "Assign", id="tasks.assign"),
+        Binding("b", "screen.block_task", "Blocked", id="tasks.block"),
+    ]
+    COMPONENT_CLASSES = {"tasks--ok", "tasks--warn", "tasks--bad", "tasks--muted", "tasks--info"}
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row")
+        self.border_title = "Tasks"
+        self.tasks: list[Task] = []
+        self._shown: list[tuple[str, ...]] = []
+
+    def on_mount(self) -> None:
+        for key, title, width in COLUMNS:
+            self.add_column(title, key=key, width=width)
+
+    def _cells(self, task: Task) -> tuple[Text, ...]:
+        glyph, word, tone = label(TASK_STATUS, task.status)
+        style = str(self.get_component_rich_style(f"tasks--{tone}"))
+        muted = str(self.get_component_rich_style("tasks--muted"))
+        text = Text(clean(task.text, 200), style=muted if task.done else "")
+        if task.blockers and not task.done:
+            text.append(f" ⟂ {clean(task.blockers, 80)}", style=str(self.get_component_rich_style("tasks--bad")))
+        return (Text(clean(task.id, 6)), Text(f"{glyph} {word}", style=style), text,
+                Text(clean(task.owner, 30) if task.owner else "—", style="" if task.owner else muted))
+
+    def show(self, incident: Incident | None) -> None:
+        """Rebuild only when a task changed; keep the cursor on the same task."""
+        tasks = list(incident.tasks.values()) if incident else []
+        rendered = [tuple(c.plain + str(c.style) for c in self._cells(t)) for t in tasks]
+        done = sum(1 for t in tasks if t.done)
+        self.border_title = f"Tasks ({done}/{len(tasks)} done)" if tasks else "Tasks"
+        if rendered == self._shown:
+            return
+        selected = self.selected.id if self.selected else None
+        self.tasks, self._shown = tasks, rendered
+        self.clear()
+        for task in tasks:
+            self.add_row(*self._cells(task), key=task.id)
+        if selected:
+            index = next((i for i, t in enumerate(tasks) if t.id == selected), 0)
+            self.move_cursor(row=index)
+
+    @property
+    def selected(self) -> Task | None:
+        if not self.tasks or not 0 <= self.cursor_row < len(self.tasks):
+            return None
+        return self.tasks[self.cursor_row]
