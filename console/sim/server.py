@@ -320,6 +320,7 @@ def next_link(tenant: SimulatedTenant, record: RequestRecord, offset: int) -> st
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as two writes: no 40 ms delayed-ACK stall
     timeout = 30
 
     def version_string(self) -> str:
