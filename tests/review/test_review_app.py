@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,23 @@ def journal(tmp_path: Path) -> Path:
     path = tmp_path / "journal.db"
     write(path, incident_drafts())
     return path
+
+
+HOLD_OPEN = """
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("PRAGMA wal_autocheckpoint = 0")
+conn.execute("INSERT INTO meta(key, value) VALUES ('held', 'in the wal')")
+print("ready", flush=True)
+sys.stdin.read()
+"""
+
+
+def hold_open(journal: Path) -> subprocess.Popen:
+    writer = subprocess.Popen([sys.executable, "-c", HOLD_OPEN, str(journal)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    assert writer.stdout.readline().strip() == "ready"
+    return writer
 
 
 def files_in(folder: Path) -> set[str]:
@@ -59,10 +78,10 @@ def test_the_connection_cannot_write(journal: Path) -> None:
 @pytest.mark.parametrize("live_writer", [False, True], ids=["closed-journal", "journal-with-wal"])
 async def test_pressing_every_key_changes_no_byte(journal: Path, live_writer: bool) -> None:
     writer = None
-    if live_writer:  # another console has the journal open: -wal and -shm exist and hold entries
-        writer = sqlite3.connect(journal, isolation_level=None)
-        writer.execute("PRAGMA wal_autocheckpoint = 0")
-        writer.execute("INSERT INTO meta(key, value) VALUES ('held', 'in the wal')")
+    if live_writer:
+        # Another process (not this one: SQLite shares one -shm mapping per process) holds the journal
+        # open with a write in its WAL, as a running console does.
+        writer = hold_open(journal)
         assert {"journal.db-wal", "journal.db-shm"} <= files_in(journal.parent)
     try:
         before, listing = digests(journal), files_in(journal.parent)
@@ -82,7 +101,8 @@ async def test_pressing_every_key_changes_no_byte(journal: Path, live_writer: bo
         assert files_in(journal.parent) == listing
     finally:
         if writer is not None:
-            writer.close()
+            writer.stdin.close()
+            writer.wait(timeout=30)
 
 
 async def test_filter_search_and_incident(journal: Path) -> None:
