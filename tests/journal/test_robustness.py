@@ -9,6 +9,8 @@ import stat
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from journal_tools import WARROOM, abuild, warroom
 from warroom.console.journal import (
     Journal,
@@ -305,3 +307,16 @@ def test_a_damaged_page_fails_verify_in_one_line(journal_path: Path, full: bool)
     output = (result.stdout + result.stderr).strip()
     assert "integrity check failed" in output or "not a readable warroom journal" in output, output
     assert "Traceback" not in output and output.count("\n") == 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(alphabet=st.sampled_from(list("eyJBbearERpasswordclient_secret=-BEGIN PRIVATEKY.aZ09 \n")), max_size=80)
+    | st.sampled_from([f"x {JWT} y", "Authorization: BEARER abcdefghijklmnopqrstuvwxyz", "password=abcdefg"])
+)
+def test_the_secret_prefilter_never_hides_a_match(text: str) -> None:
+    """The cheap `in` checks that skip the regexes must never skip a string a regex would refuse."""
+    from warroom.console.journal.guard import _SECRET_VALUE, _may_hold_a_secret
+
+    if any(pattern.search(text) for pattern, _ in _SECRET_VALUE):
+        assert _may_hold_a_secret(text)
