@@ -8,12 +8,13 @@ Anything else is a 400, as Graph answers an unsupported filter.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from ..timefmt import from_iso
+from ..timefmt import from_iso, to_iso
 
 
 class QueryError(ValueError):
@@ -63,20 +64,36 @@ def _literal(kind: str, text: str) -> Any:
 
 
 def resolve(item: Any, path: str) -> Any:
-    """`a/b/c` into nested dicts; missing anywhere is _MISSING."""
+    """`a/b/c` into nested dicts (names match case-insensitively, as Graph's); missing is _MISSING."""
     for part in path.split("/"):
         if not isinstance(item, dict):
             return _MISSING
-        item = next((v for k, v in item.items() if k.lower() == part.lower()), _MISSING)
-        if item is _MISSING:
+        found = item.get(part, _MISSING)
+        if found is _MISSING:
+            lowered = part.lower()
+            found = next((v for k, v in item.items() if k.lower() == lowered), _MISSING)
+        if found is _MISSING:
             return _MISSING
+        item = found
     return item
+
+
+@functools.lru_cache(maxsize=64)
+def _iso_of(moment: datetime) -> str:
+    return to_iso(moment)
+
+
+def _is_our_iso(value: str) -> bool:
+    """`2026-11-24T21:05:09.123Z`, the only form the tenant writes: compares correctly as text."""
+    return len(value) == 24 and value[-1] == "Z" and value[19] == "." and value[10] == "T"
 
 
 def _comparable(value: Any, literal: Any) -> tuple[Any, Any] | None:
     if isinstance(literal, datetime):
         if not isinstance(value, str):
             return None
+        if _is_our_iso(value) and literal.microsecond % 1000 == 0:
+            return value, _iso_of(literal)
         try:
             return from_iso(value), literal
         except ValueError:
