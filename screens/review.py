@@ -304,7 +304,7 @@ class ReviewScreen(Screen):
         incident = None if event.option.id == ALL else event.option.id
         base = self.filter
         self._refilter(Filter(base.kinds, base.actor, incident, base.since, base.until, base.text))
-        self.query_one("#timeline", ReviewTimeline).focus()
+        self.action_focus_timeline()
 
     @on(ReviewTimeline.Edge)
     def _edge(self, message: ReviewTimeline.Edge) -> None:
@@ -328,10 +328,16 @@ class ReviewScreen(Screen):
     def action_goto(self) -> None:
         self._ask("goto", "a time: 2026-11-24T14:02Z, -90m, now")
 
+    def on_resize(self) -> None:
+        """Below 100 columns the incident list gives its room to the timeline until `i` asks for it."""
+        self.set_class(self.size.width < 100, "narrow")
+
     def action_focus_incidents(self) -> None:
+        self.add_class("picking")
         self.query_one("#incidents", OptionList).focus()
 
     def action_focus_timeline(self) -> None:
+        self.remove_class("picking")
         self.query_one("#timeline", ReviewTimeline).focus()
 
     def action_all_entries(self) -> None:
