@@ -29,7 +29,8 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
                         help="begin this many scenario seconds into the timeline")
     parser.add_argument("--fault", action="append", default=[], metavar="SPEC",
                         help="inject trouble: KIND[,path=PREFIX,count=N,retry_after=S,delay=S,status=N]; "
-                             "kinds: throttle, server-error, slow, truncated-json, html-502, token-expired, forbidden")
+                             "kinds: throttle, server-error, slow, truncated-json, html-502, token-expired, "
+                             "forbidden, disconnect")
     parser.add_argument("--list", action="store_true", help="list the scenarios and exit")
     parser.add_argument("--quiet", action="store_true", help="do not print each request")
     parser.set_defaults(handler=run)

@@ -18,6 +18,7 @@ KINDS = {
     "html-502": "502 with an HTML error page, as a gateway in front of Graph sends",
     "token-expired": "401 InvalidAuthenticationToken until a request brings a different token",
     "forbidden": "403 Authorization_RequestDenied",
+    "disconnect": "the connection closes without an answer (network trouble, a proxy dropping us)",
 }
 
 

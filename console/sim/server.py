@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 import threading
 import time
 import uuid
@@ -94,6 +95,7 @@ class SimulatedTenant:
         self._advanced = 0.0
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._connections: set[socket.socket] = set()
         self.state: TenantState | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------------------
@@ -116,10 +118,18 @@ class SimulatedTenant:
         return self.base_url
 
     def stop(self) -> None:
+        """Stop serving and drop open keep-alive connections: afterwards Graph is simply unreachable."""
         if self._server is None:
             return
         self._server.shutdown()
         self._server.server_close()
+        with self._lock:
+            connections, self._connections = list(self._connections), set()
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
         if self._thread:
             self._thread.join(timeout=5)
         self._server = None
@@ -184,7 +194,7 @@ class SimulatedTenant:
                 raise GraphError(401, "Access token is empty.")
             fault = next((f for f in self.faults if f.matches(record.method, relative, record.scenario_time)), None)
             answer = self._fault_answer(fault, token, record) if fault else None
-            if answer is not None and answer.status:
+            if answer is not None and (answer.status or answer.fault == "disconnect"):
                 return answer
             missing = _required_permission(record.method, relative)
             if missing and missing in self.scenario.permissions_missing:
@@ -228,6 +238,8 @@ class SimulatedTenant:
                 answer.headers["Retry-After"] = f"{fault.retry_after:g}"
         elif kind == "html-502":
             answer = _Answer(502, _HTML_502, "text/html")
+        elif kind == "disconnect":
+            answer = _Answer(0)
         elif kind == "forbidden":
             answer = self._error(403, "Authorization_RequestDenied",
                                  "Insufficient privileges to complete the operation.", record)
@@ -342,6 +354,18 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
 
+    def setup(self) -> None:
+        super().setup()
+        tenant: SimulatedTenant = self.server.tenant  # type: ignore[attr-defined]
+        with tenant._lock:
+            tenant._connections.add(self.connection)
+
+    def finish(self) -> None:
+        tenant: SimulatedTenant = self.server.tenant  # type: ignore[attr-defined]
+        with tenant._lock:
+            tenant._connections.discard(self.connection)
+        super().finish()
+
     def _handle(self) -> None:
         tenant: SimulatedTenant = self.server.tenant  # type: ignore[attr-defined]
         raw = self._read_body()
@@ -363,6 +387,9 @@ class _Handler(BaseHTTPRequestHandler):
             tenant.requests.append(record)
         if answer.delay:
             time.sleep(answer.delay)
+        if answer.fault == "disconnect":  # the connection drops with no answer at all
+            self.close_connection = True
+            return
         self.send_response(answer.status)
         self.send_header("request-id", headers["request-id"])
         self.send_header("client-request-id", headers["client-request-id"])

@@ -119,3 +119,18 @@ def test_fault_parse_from_the_command_line():
 def test_no_token_means_401_even_before_faults(simulated_tenant):
     simulated_tenant.add_fault(Fault("throttle"))
     assert httpx.get(f"{simulated_tenant.base_url}/{ALERTS}").status_code == 401
+
+
+def test_disconnect_drops_the_connection_without_an_answer(simulated_tenant, graph):
+    simulated_tenant.add_fault(Fault("disconnect", count=1))
+    with pytest.raises(httpx.RemoteProtocolError):
+        graph.get(ALERTS)
+    assert simulated_tenant.requests[-1].fault == "disconnect"
+    assert graph.get(ALERTS).status_code == 200
+
+
+def test_a_stopped_tenant_is_unreachable_even_on_a_kept_alive_connection(simulated_tenant, graph):
+    assert graph.get(ALERTS).status_code == 200  # the client now holds a keep-alive connection
+    simulated_tenant.stop()
+    with pytest.raises(httpx.TransportError):
+        graph.get(ALERTS)
