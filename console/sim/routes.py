@@ -92,16 +92,16 @@ def _dispatch(tenant: SimulatedTenant, state: TenantState, record: RequestRecord
             item = select(item, fields) if fields else _public(item)
             item = _expand(state, collection, item, record.query.get("$expand", ""))
             return _json(200, {"@odata.context": f"{base}/$metadata#{context}/$entity", **item})
-        if method == "PATCH" and collection in ("users", "alerts"):
+        if method == "PATCH" and collection in ("users", "alerts", "incidents"):
             changes = _body_object(record)
             if collection == "users":
                 state.patch_user(key, changes)
                 return _Answer(204)
             try:
-                alert = state.patch_alert(key, changes)
+                item = state.patch_security(collection, key, changes)
             except ValueError as error:
                 raise GraphError(400, str(error)) from None
-            return _json(200, {"@odata.context": f"{base}/$metadata#{context}/$entity", **alert})
+            return _json(200, {"@odata.context": f"{base}/$metadata#{context}/$entity", **item})
         _method(method, "GET")
     if len(rest) == 2 and collection == "users" and rest_lower[1] == "revokesigninsessions":
         _method(method, "POST")

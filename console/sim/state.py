@@ -208,17 +208,19 @@ class TenantState:
             changed.append(risky)
         return changed
 
-    def patch_alert(self, key: str, changes: dict[str, Any]) -> dict[str, Any]:
-        alert = self.find("alerts", key)
-        allowed = {"status", "classification", "determination", "assignedTo", "customDetails"}
+    def patch_security(self, collection: str, key: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """PATCH an alert or incident: only the properties Defender lets an analyst change."""
+        item = self.find(collection, key)
+        allowed = {"status", "classification", "determination", "assignedTo"}
+        allowed |= {"customDetails"} if collection == "alerts" else {"customTags", "description", "displayName"}
         bad = set(changes) - allowed
         if bad:
             raise ValueError(f"property {sorted(bad)[0]!r} cannot be updated")
-        alert.update(changes)
-        alert["lastUpdateDateTime"] = self.now_iso()
-        if changes.get("status") == "resolved":
-            alert["resolvedDateTime"] = self.now_iso()
-        return alert
+        item.update(changes)
+        item["lastUpdateDateTime"] = self.now_iso()
+        if collection == "alerts" and changes.get("status") == "resolved":
+            item["resolvedDateTime"] = self.now_iso()
+        return item
 
 
 def _describe(event: Event, index: int) -> str:

@@ -84,6 +84,15 @@ def test_alert_status_update_is_visible_to_pollers(g, tenant):
     assert g.patch(f"security/alerts_v2/{alert_id}", json={"title": "x"}).status_code == 400
 
 
+def test_incident_can_be_assigned_and_resolved(g):
+    answer = g.patch("security/incidents/4217", json={"assignedTo": "soc@contoso.com", "status": "resolved",
+                                                       "classification": "truePositive"})
+    assert answer.status_code == 200
+    incident = g.get("security/incidents/4217").json()
+    assert (incident["assignedTo"], incident["status"]) == ("soc@contoso.com", "resolved")
+    assert g.patch("security/incidents/4217", json={"severity": "low"}).status_code == 400
+
+
 def test_wrong_method_is_405(g):
     assert g.post("security/alerts_v2").status_code == 405
     assert g.get("identityProtection/riskyUsers/confirmCompromised").status_code == 405

@@ -35,6 +35,7 @@ def ids(text: str) -> list[str]:
     ("startswith(severity, 'cat')", ["3"]),
     ("contains(initiatedBy/app/displayName, 'yn')", ["2"]),
     ("tags/any(t: t/name eq 'b')", ["3"]),
+    ("tags/any(t:t/name eq 'a')", ["1"]),
     ("severity eq 'it''s'", []),
 ])
 def test_filter(text, expected):
