@@ -187,3 +187,17 @@ def test_journal_stats(journal_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert main(["--journal", str(journal_path), "journal", "stats", str(journal_path), "--json"]) == 0
     stats = json.loads(capsys.readouterr().out)
     assert (stats["entries"], stats["incidents"], stats["schema_version"]) == (1, 1, 1)
+
+
+def test_note_stdin_skips_a_secret_line_and_keeps_the_rest(journal_path: Path) -> None:
+    jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGV4QGNvbnRvc28uY29tIn0.c2lnbmF0dXJl"
+    result = subprocess.run(
+        [str(WARROOM), "note", "--stdin", "--journal", str(journal_path)],
+        input=f"before\ntoken {jwt}\nafter\n", capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 1
+    assert result.stdout.split() == ["1", "2"]
+    assert result.stderr == (
+        "warroom: input line 2 skipped: refused to journal body.text: it looks like a JSON web token\n"
+    )
+    assert [e.text for e in _entries(journal_path)] == ["before", "after"]

@@ -8,7 +8,8 @@ import sys
 import threading
 
 from ..cli import Context, run_async
-from ..journal import Draft, Journal, kinds
+from ..journal import Draft, Journal, SecretRefused, kinds
+from ..journal.guard import refuse_secrets
 from ..timefmt import parse_when
 
 BATCH_MAX = 500          # lines per transaction at most
@@ -59,7 +60,7 @@ async def _stream(ctx: Context, occurred) -> int:
     queue: asyncio.Queue[str | None] = asyncio.Queue()
     threading.Thread(target=_read_lines, args=(loop, queue), daemon=True).start()
     async with await ctx.open_journal() as journal:
-        done = False
+        done, number, refused = False, 0, 0
         while not done:
             batch: list[str] = []
             line = await queue.get()
@@ -67,7 +68,12 @@ async def _stream(ctx: Context, occurred) -> int:
                 if line is None:
                     done = True
                     break
-                if line.strip():
+                number += 1
+                if not line.strip():
+                    pass
+                elif _refused(line, number):  # one secret-shaped line must not sink the rest of its batch
+                    refused += 1
+                else:
                     batch.append(line)
                 if len(batch) >= BATCH_MAX:
                     break
@@ -76,7 +82,16 @@ async def _stream(ctx: Context, occurred) -> int:
                 except TimeoutError:
                     break
             await _commit(journal, ctx, batch, occurred)
-    return 0
+    return 1 if refused else 0
+
+
+def _refused(line: str, number: int) -> bool:
+    try:
+        refuse_secrets({"text": line})
+    except SecretRefused as error:
+        print(f"warroom: input line {number} skipped: {error}", file=sys.stderr, flush=True)
+        return True
+    return False
 
 
 async def _commit(journal: Journal, ctx: Context, lines: list[str], occurred) -> None:
