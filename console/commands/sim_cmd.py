@@ -32,6 +32,7 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
                              "kinds: throttle, server-error, slow, truncated-json, html-502, token-expired, "
                              "forbidden, disconnect")
     parser.add_argument("--list", action="store_true", help="list the scenarios and exit")
+    parser.add_argument("--check", metavar="FILE", help="validate a scenario file (plays its timeline once) and exit")
     parser.add_argument("--quiet", action="store_true", help="do not print each request")
     parser.set_defaults(handler=run)
 
@@ -53,6 +54,12 @@ def run(ctx: Context) -> int:
         for name in list_scenarios():
             scenario = load_scenario(name)
             print(f"{name:28} {scenario.category:20} {printable(scenario.title)}")
+        return 0
+    if args.check:
+        scenario = load_scenario(args.check)
+        counts = ", ".join(f"{len(items)} {name}" for name, items in scenario.initial.items() if items)
+        print(printable(f"{scenario.source}: ok: {scenario.name} ({scenario.category}), {counts}; "
+                        f"{len(scenario.events)} events over {scenario.duration:g} s, {len(scenario.faults)} faults"))
         return 0
     scenario = load_scenario(args.scenario)
     faults = [Fault.parse(spec) for spec in args.fault]

@@ -56,3 +56,15 @@ def test_sim_serves_and_prints_requests_safely():
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_sim_check_validates_a_file(tmp_path, capsys):
+    good = tmp_path / "good.toml"
+    good.write_text('[scenario]\nname = "x"\ntitle = "X"\ncategory = "data-loss"\ndescription = "d"\n'
+                    'tenant = "contoso.com"\n[[users]]\nuserPrincipalName = "a@contoso.com"\n')
+    assert main(["sim", "--check", str(good)]) == 0
+    assert "ok: x (data-loss), 1 users" in capsys.readouterr().out
+    bad = tmp_path / "bad.toml"
+    bad.write_text(good.read_text().replace("userPrincipalName", "upn"))
+    assert main(["sim", "--check", str(bad)]) == 1
+    assert f"{bad}:7: users #1: missing required field 'userPrincipalName'" in capsys.readouterr().err
