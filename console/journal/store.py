@@ -265,8 +265,11 @@ class Journal:
         await self.close()
 
     async def _scalar(self, sql: str, params: Iterable[Any] = ()) -> Any:
-        async with self._db.execute(sql, tuple(params)) as cursor:
-            row = await cursor.fetchone()
+        try:
+            async with self._db.execute(sql, tuple(params)) as cursor:
+                row = await cursor.fetchone()
+        except sqlite3.Error as error:
+            raise _translate(error, self.path) from None
         return row[0] if row else None
 
     # -- writing --------------------------------------------------------------------------------
@@ -428,8 +431,11 @@ class Journal:
         return await self._rows(sql, [words, limit])
 
     async def head(self) -> tuple[int, str]:
-        async with self._db.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1") as cursor:
-            row = await cursor.fetchone()
+        try:
+            async with self._db.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1") as cursor:
+                row = await cursor.fetchone()
+        except sqlite3.Error as error:
+            raise _translate(error, self.path) from None
         return (row[0], row[1]) if row else (0, GENESIS)
 
     async def data_version(self) -> int:
@@ -521,7 +527,7 @@ def verify_file(
             check = conn.execute(pragma).fetchall()
             chain = _verify_chain(conn, expect_head)
         if check != [("ok",)]:
-            detail = "; ".join(str(row[0]) for row in check[:3])
+            detail = "; ".join(" ".join(str(row[0]).split()) for row in check[:3])  # one line for stderr
             return VerifyResult(False, 0, GENESIS, None, f"SQLite integrity check failed: {detail}")
         if isinstance(chain, sqlite3.Error):
             raise chain

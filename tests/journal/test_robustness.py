@@ -320,3 +320,18 @@ def test_the_secret_prefilter_never_hides_a_match(text: str) -> None:
 
     if any(pattern.search(text) for pattern, _ in _SECRET_VALUE):
         assert _may_hold_a_secret(text)
+
+
+@pytest.mark.parametrize("page", [1, 2, 3])
+def test_damaged_pages_never_show_a_traceback(journal_path: Path, page: int) -> None:
+    """Whatever page is hit, every command answers in one line; verify never calls a damaged journal ok."""
+    asyncio.run(abuild(journal_path, 400))
+    with journal_path.open("r+b") as handle:
+        handle.seek(4096 * page)
+        handle.write(b"\xde\xad\xbe\xef" * 1024)
+    for command in (["journal", "verify"], ["journal", "stats"], ["note", "after the damage"]):
+        result = warroom(*command, "--journal", str(journal_path))
+        assert "Traceback" not in result.stderr, (command, result.stderr)
+        assert result.stderr.count("\n") <= 1, (command, result.stderr)
+        if command[-1] == "verify":
+            assert result.returncode == 1 and "\n" not in result.stdout.strip(), result.stdout
