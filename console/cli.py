@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+import sqlite3
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
@@ -104,10 +105,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(_context(args)) or EXIT_OK
     except KeyboardInterrupt:
         return 130
-    except (CliError, ConfigError, JournalError, ValueError, OSError) as error:
+    except (CliError, ConfigError, JournalError, ValueError, OSError, sqlite3.Error) as error:
         if args.debug:
             raise
-        print(f"warroom: {error}", file=sys.stderr)
+        print(f"warroom: {' '.join(str(error).splitlines())}", file=sys.stderr)  # one line, always
         return EXIT_USAGE if isinstance(error, ConfigError) else EXIT_FAILED
 
 

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import io
 import json
+import sqlite3
 import subprocess
 import sys
 from datetime import timedelta
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 from warroom.console import __version__
 from warroom.console.cli import build_parser, main
+from warroom.console.commands import config_cmd
 from warroom.console.journal import Entry, Journal
 from warroom.console.timefmt import from_iso
 
@@ -201,3 +203,17 @@ def test_note_stdin_skips_a_secret_line_and_keeps_the_rest(journal_path: Path) -
         "warroom: input line 2 skipped: refused to journal body.text: it looks like a JSON web token\n"
     )
     assert [e.text for e in _entries(journal_path)] == ["before", "after"]
+
+
+def test_an_unexpected_multiline_error_is_still_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A command's error text with newlines in it (SQLite's reports have them) still prints as one line."""
+    def fail(ctx: object) -> int:
+        raise sqlite3.DatabaseError("*** in database main ***\nPage 3: btreeInitPage() returns error code 11")
+
+    monkeypatch.setattr(config_cmd, "run", fail)
+    assert main(["config"]) == 1
+    assert capsys.readouterr().err == (
+        "warroom: *** in database main *** Page 3: btreeInitPage() returns error code 11\n"
+    )
