@@ -12,8 +12,9 @@ import functools
 import random
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from ..timefmt import to_iso
@@ -45,9 +46,9 @@ def parse_offset(value: Any) -> float:
 
 @dataclass
 class Moment:
-    """What an object needs to know when it appears: scenario start, its own moment, the tenant."""
+    """What an object needs to know when it appears: the scenario clock, its own moment, the tenant."""
 
-    origin: datetime
+    wall: Callable[[float], datetime]   # scenario second -> UTC moment
     at: float
     tenant: str
     tenant_id: str
@@ -58,9 +59,9 @@ class Moment:
     def iso(self, offset: float | None = None) -> str:
         if offset is None:  # an object stamps its own moment many times: format it once
             if self._own_iso is None:
-                self._own_iso = to_iso(self.origin + timedelta(seconds=self.at))
+                self._own_iso = to_iso(self.wall(self.at))
             return self._own_iso
-        return to_iso(self.origin + timedelta(seconds=offset))
+        return to_iso(self.wall(offset))
 
     def resolve_times(self, value: Any, key: str = "") -> Any:
         if isinstance(value, dict):

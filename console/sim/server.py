@@ -102,10 +102,11 @@ class SimulatedTenant:
     def start(self) -> str:
         if self._server is not None:
             return self.base_url
-        origin = self._origin or (utc_now() - timedelta(seconds=self.start_at))
-        self.state = TenantState(self.scenario, origin)
+        begin = self.elapsed()  # start_at, plus anything advance()d before start
+        origin = self._origin or (utc_now() - timedelta(seconds=begin))
+        self.state = TenantState(self.scenario, origin, speed=self.speed, start_at=begin)
         self.state.start()
-        self.state.advance_to(self.start_at)
+        self.state.advance_to(begin)
         server = ThreadingHTTPServer(("127.0.0.1", self.port), _Handler)
         server.daemon_threads = True
         server.tenant = self  # type: ignore[attr-defined]
@@ -156,12 +157,12 @@ class SimulatedTenant:
                 self.state.advance_to(self.elapsed())
 
     def now(self) -> datetime:
-        """The tenant's current UTC moment (scenario time on the scenario's clock)."""
+        """The tenant's current UTC moment: what it stamps on anything that happens now."""
         with self._lock:
             if self.state is None:
                 return utc_now()
             self.state.advance_to(self.elapsed())
-            return self.state.origin + timedelta(seconds=self.state.clock)
+            return self.state.wall(self.state.clock)
 
     def happened(self) -> list[tuple[float, str]]:
         """The timeline so far: (scenario second, what happened), oldest first."""

@@ -24,9 +24,11 @@ class NotFound(LookupError):
 
 
 class TenantState:
-    def __init__(self, scenario: Scenario, origin: datetime, *, rehearsal: bool = False) -> None:
+    def __init__(self, scenario: Scenario, origin: datetime, *, speed: float = 1.0, start_at: float = 0.0,
+                 rehearsal: bool = False) -> None:
         self.scenario = scenario
-        self.origin = origin
+        self.origin = origin          # the UTC moment of T+0
+        self.speed, self.start_at = speed, start_at
         self.rehearsal = rehearsal
         self.rng = random.Random(f"warroom-sim:{scenario.name}")
         self.data: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in COLLECTIONS}
@@ -40,10 +42,21 @@ class TenantState:
     # -- time ---------------------------------------------------------------------------------------------
     def moment(self, at: float | None = None) -> Moment:
         at = self.clock if at is None else at
-        return Moment(self.origin, at, self.scenario.tenant, self.scenario.tenant_id, self.rng)
+        return Moment(self.wall, at, self.scenario.tenant, self.scenario.tenant_id, self.rng)
+
+    def wall(self, at: float) -> datetime:
+        """The UTC moment stamped on things that happen at scenario second `at`.
+
+        Up to `start_at` one scenario second is one real second, so "started 40 minutes ago" reads true;
+        after it, a drill at speed 10 compresses ten scenario seconds into one stamped second, so every
+        timestamp stays on the responder's own clock.
+        """
+        if at <= self.start_at:
+            return self.origin + timedelta(seconds=at)
+        return self.origin + timedelta(seconds=self.start_at + (at - self.start_at) / self.speed)
 
     def now_iso(self) -> str:
-        return to_iso(self.origin + timedelta(seconds=self.clock))
+        return to_iso(self.wall(self.clock))
 
     def start(self) -> None:
         self.build_initial()

@@ -121,3 +121,16 @@ def test_start_at_skips_into_the_timeline(make_tenant, graph_for):
 def test_the_scenario_files_are_packaged():
     folder = Path(__file__).resolve().parents[2] / "data" / "scenarios"
     assert {p.stem for p in folder.glob("*.toml")} == set(list_scenarios())
+
+
+def test_a_fast_drill_keeps_timestamps_on_the_wall_clock(make_tenant, graph_for):
+    """At speed 10, T+60s is stamped 6 real seconds after the start; the past before it stays 1:1."""
+    origin = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    tenant = make_tenant("exchange-outage", speed=10, origin=origin)
+    g = graph_for(tenant)
+    issue = g.get("admin/serviceAnnouncement/issues/EX1195342").json()
+    assert issue["startDateTime"] == "2026-11-24T08:20:00.000Z"          # T-40m
+    tenant.advance(61)
+    issue = g.get("admin/serviceAnnouncement/issues/EX1195342").json()
+    assert issue["status"] == "restoringService"
+    assert issue["lastModifiedDateTime"] == "2026-11-24T09:00:06.000Z"   # T+60s at speed 10
