@@ -153,7 +153,7 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     events = []
     for index, table in enumerate(data.get("events", [])):
         try:
-            events.append(_event(table, lines.get(("events", index))))
+            events.append(parse_event(table, lines.get(("events", index))))
         except (ValueError, TypeError, KeyError) as error:
             raise fail(f"event {index + 1}: {error}", "events", index) from None
     events.sort(key=lambda e: e.at)
@@ -196,7 +196,7 @@ def _tenant_guid(domain: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"tenant:{domain.lower()}"))
 
 
-def _event(table: dict[str, Any], line: int | None) -> Event:
+def parse_event(table: dict[str, Any], line: int | None) -> Event:
     unknown = set(table) - _EVENT_KEYS
     if unknown:
         raise ValueError(f"unknown key(s) {', '.join(sorted(unknown))}")

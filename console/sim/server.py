@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 from ..timefmt import utc_now
 from .faults import Fault
 from .odata import QueryError
-from .scenario import Scenario, load_scenario
+from .scenario import Scenario, ScenarioError, load_scenario, parse_event
 from .state import TenantState
 
 JSON_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
@@ -171,6 +171,27 @@ class SimulatedTenant:
                 return []
             self.state.advance_to(self.elapsed())
             return list(self.state.happened)
+
+    def inject(self, event: dict[str, Any]) -> None:
+        """Play one more timeline step, written as a scenario's `[[events]]` table (`at` defaults to now).
+
+        For drills run by a facilitator: "a new high-severity alert arrives", "Microsoft posts an update".
+        Raises ValueError (ScenarioError) when the table is not a valid event.
+        """
+        with self._lock:
+            if self.state is None:
+                raise RuntimeError("start the tenant first")
+            now = self.elapsed()
+            self.state.advance_to(now)
+            table = {"at": now, **event}
+            try:
+                parsed = parse_event(table, None)
+            except (ValueError, TypeError, KeyError) as error:
+                raise ScenarioError(f"not a valid event: {error}") from None
+            if parsed.action == "update":
+                self.state.find(parsed.collection, parsed.id or "")  # NotFound before anything changes
+            self.state.schedule(parsed)
+            self.state.advance_to(now)
 
     def add_fault(self, fault: Fault) -> None:
         with self._lock:

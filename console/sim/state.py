@@ -61,7 +61,11 @@ class TenantState:
     def start(self) -> None:
         self.build_initial()
         for event in self.scenario.events:
-            self._push(event.at, event, 0)
+            self.schedule(event)
+
+    def schedule(self, event: Event) -> None:
+        """Queue an event; it happens at the next advance_to() that reaches its `at`."""
+        self._push(event.at, event, 0)
 
     def build_initial(self) -> None:
         for collection in COLLECTIONS:
@@ -169,7 +173,8 @@ class TenantState:
             return objects[key]
         lowered = key.lower()
         for item in objects.values():
-            if str(item.get("id", "")).lower() == lowered or str(item.get("userPrincipalName", "")).lower() == lowered:
+            names = (item.get("id"), item.get("userPrincipalName"), item.get("service"))  # UPN; service by name
+            if any(str(name).lower() == lowered for name in names if name is not None):
                 return item
         raise NotFound(key)
 

@@ -20,6 +20,12 @@ def test_health_overviews_expand_issues_and_page(graph, simulated_tenant):
     assert len(everything) == 6 and len({s["id"] for s in everything}) == 6
 
 
+def test_a_service_is_found_by_id_or_by_name(graph):
+    by_id = graph.get("admin/serviceAnnouncement/healthOverviews/Exchange").json()
+    by_name = graph.get("admin/serviceAnnouncement/healthOverviews/Exchange Online").json()
+    assert by_id["service"] == by_name["service"] == "Exchange Online"
+
+
 def test_request_without_token_is_401_with_graph_error(simulated_tenant):
     import httpx
 

@@ -134,3 +134,20 @@ def test_a_fast_drill_keeps_timestamps_on_the_wall_clock(make_tenant, graph_for)
     issue = g.get("admin/serviceAnnouncement/issues/EX1195342").json()
     assert issue["status"] == "restoringService"
     assert issue["lastModifiedDateTime"] == "2026-11-24T09:00:06.000Z"   # T+60s at speed 10
+
+
+def test_a_facilitator_can_inject_an_event_mid_drill(make_tenant, graph_for):
+    tenant = make_tenant("exchange-outage")
+    g = graph_for(tenant)
+    tenant.inject({"action": "add", "collection": "alerts",
+                   "object": {"title": "Injected: mail forwarding to an external domain", "severity": "high"}})
+    assert [a["title"] for a in g.get("security/alerts_v2").json()["value"]] == [
+        "Injected: mail forwarding to an external domain"]
+    tenant.inject({"collection": "services", "id": "Exchange", "set": {"status": "serviceInterruption"}})
+    overview = g.get("admin/serviceAnnouncement/healthOverviews/Exchange").json()
+    assert overview["status"] == "serviceInterruption"
+    assert tenant.happened()[-1][1] == "update services Exchange"
+    with pytest.raises(ScenarioError):
+        tenant.inject({"collection": "tickets", "object": {}})
+    with pytest.raises(LookupError):
+        tenant.inject({"collection": "issues", "id": "EX0", "set": {"status": "resolved"}})
