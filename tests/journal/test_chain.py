@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import sqlite3
 import tempfile
 from pathlib import Path
 
@@ -323,3 +324,18 @@ def test_odd_types_fall_back_to_the_general_encoder(odd: dict) -> None:
     header = [fields[k] for k in ("seq", "incident", "kind", "actor", "occurred_at", "discovered_at",
                                   "logged_at", "origin")]
     assert canonical_entry(**fields) == (canonical_json(header) + "\n" + fields["body_text"]).encode()
+
+
+def test_verify_on_a_callers_connection_gives_the_same_answer(journal_path: Path) -> None:
+    """Review passes its own read-only connection: same verdict, and the connection is left open."""
+    entries = build(journal_path, 5)
+    conn = sqlite3.connect(f"file:{journal_path}?mode=ro", uri=True)
+    try:
+        result = verify_file(journal_path, connection=conn)
+        assert (result.ok, result.entries, result.head) == (True, 5, entries[-1].hash)
+        tamper(journal_path, "UPDATE entries SET actor = 'mallory' WHERE seq = 4")
+        result = verify_file(journal_path, connection=conn, expect_head=entries[-1].hash)
+        assert (result.ok, result.bad_seq) == (False, 4)
+        assert conn.execute("SELECT count(*) FROM entries").fetchone() == (5,)
+    finally:
+        conn.close()
