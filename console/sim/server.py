@@ -100,18 +100,23 @@ class SimulatedTenant:
 
     # -- lifecycle ----------------------------------------------------------------------------------------
     def start(self) -> str:
+        """Serve in a daemon thread; returns the base URL. After stop(), serves the same state on the same port
+        again (Graph "comes back"), with scenario time having run on meanwhile."""
         if self._server is not None:
             return self.base_url
-        begin = self.elapsed()  # start_at, plus anything advance()d before start
-        origin = self._origin or (utc_now() - timedelta(seconds=begin))
-        self.state = TenantState(self.scenario, origin, speed=self.speed, start_at=begin)
-        self.state.start()
-        self.state.advance_to(begin)
+        if self.state is None:
+            begin = self.elapsed()  # start_at, plus anything advance()d before start
+            origin = self._origin or (utc_now() - timedelta(seconds=begin))
+            self.state = TenantState(self.scenario, origin, speed=self.speed, start_at=begin)
+            self.state.start()
+            self.state.advance_to(begin)
         server = ThreadingHTTPServer(("127.0.0.1", self.port), _Handler)
         server.daemon_threads = True
         server.tenant = self  # type: ignore[attr-defined]
         self._server = server
-        self._started_at = time.monotonic()
+        self.port = server.server_address[1]
+        if self._started_at is None:
+            self._started_at = time.monotonic()
         self.base_url = f"http://127.0.0.1:{server.server_address[1]}/v1.0"
         self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name=f"sim-{self.scenario.name}", daemon=True)

@@ -134,3 +134,12 @@ def test_a_stopped_tenant_is_unreachable_even_on_a_kept_alive_connection(simulat
     simulated_tenant.stop()
     with pytest.raises(httpx.TransportError):
         graph.get(ALERTS)
+
+
+def test_a_restarted_tenant_comes_back_on_the_same_url_with_its_state(simulated_tenant, graph):
+    upn = "megan.bowen@contoso.onmicrosoft.com"
+    assert graph.patch(f"users/{upn}", json={"accountEnabled": False}).status_code == 204
+    url = simulated_tenant.base_url
+    simulated_tenant.stop()
+    assert simulated_tenant.start() == url
+    assert graph.get(f"users/{upn}", params={"$select": "accountEnabled"}).json()["accountEnabled"] is False
