@@ -345,3 +345,68 @@ def check_state(check: dict[str, Any] | None, incident: Incident, live: Any) -> 
         blocked = incident.details.get("blocked_users")
         return "met" if blocked else "not met"
     return "unknown"
+
+
+# -- declaring ----------------------------------------------------------------------------------------------
+
+
+def declaration(
+    incident_id: str,
+    *,
+    title: str,
+    category: str,
+    services: list[str],
+    roles: dict[str, str],
+    library: PlaybookLibrary,
+    source: dict[str, Any] | None = None,
+) -> list[Draft]:
+    """Everything a declaration journals, in one transaction: the incident, each role, the links, the tasks.
+
+    `source` is {type: alert|service_issue, id, title?, started?}: linking a Microsoft service issue answers
+    "is it us or Microsoft?" for everyone reading the timeline. A Microsoft support case number (a role in
+    ROLE_NAMES) is linked too.
+    """
+    title = title.strip()
+    if not title:
+        raise ValueError("give the incident a title")
+    if category not in CATEGORIES:
+        raise ValueError(f"choose a category: {', '.join(CATEGORIES)}")
+    if not (roles.get("incident_commander") or "").strip():
+        raise ValueError("name the incident commander")
+    roles = {role: person.strip() for role, person in roles.items() if person and person.strip()}
+    unknown = [r for r in roles if r not in ROLE_NAMES]
+    if unknown:
+        raise ValueError(f"unknown role {unknown[0]!r}")
+    playbook = library.for_category(category)
+    body: dict[str, Any] = {"title": title, "category": category, "services": list(services),
+                            "playbook": playbook.id if playbook else None, "roles": roles}
+    if source:
+        body["source"] = source
+    drafts = [Draft(kinds.INCIDENT_DECLARED, body, incident_id)]
+    drafts += [Draft(kinds.INCIDENT_ROLE, {"role": role, "person": person}, incident_id)
+               for role, person in roles.items()]
+    if source and source.get("id"):
+        link = {"type": source.get("type"), "id": source["id"]}
+        if source.get("title"):
+            link["title"] = source["title"]
+        drafts.append(Draft(kinds.INCIDENT_LINKED, link, incident_id))
+    support_case = roles.get("microsoft_support_case")
+    if support_case:
+        drafts.append(Draft(kinds.INCIDENT_LINKED, {"type": "support_case", "id": support_case,
+                                                   "title": "Microsoft support case"}, incident_id))
+    drafts += library.task_drafts(incident_id, category, services)
+    return drafts
+
+
+def handoff(incident: Incident, role: str, person: str) -> dict[str, Any] | None:
+    """The incident.role body for a hand-off (with who had it before); None when nothing changes."""
+    if role not in ROLE_NAMES:
+        raise ValueError(f"unknown role {role!r}")
+    person = person.strip()
+    previous = incident.roles.get(role, "")
+    if person == previous:
+        return None
+    body: dict[str, Any] = {"role": role, "person": person}
+    if previous:
+        body["previous"] = previous
+    return body

@@ -1,0 +1,182 @@
+"""DeclareIncidentScreen: declare from nothing, from a Defender alert, or from a Microsoft service issue.
+
+Declaring journals, in one transaction, incident.declared, an incident.role per named role, the link to the
+alert or Microsoft issue ("is it us or Microsoft?"), the support case, and the playbook's tasks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Button, Footer, Input, Label, Select, SelectionList, Static
+
+from ..console.comms import CATEGORY_NAMES
+from ..console.incidents import CATEGORIES, ROLE_NAMES
+from ..console.playbooks import PlaybookError, PlaybookLibrary, declaration
+from ..console.session import WarRoom
+from ..console.timefmt import to_iso, utc_now
+from .guided import GuidedScreen
+
+ROLE_HINTS = {
+    "incident_commander": "who decides (required)",
+    "communications_lead": "who writes the updates",
+    "scribe": "who keeps the timeline",
+    "service_owner": "owner of the affected service(s)",
+    "security_team": "security contact",
+    "external_vendor": "vendor and contact",
+    "microsoft_support_case": "case number, if opened",
+}
+
+
+def source_from_context(warroom: WarRoom, context: dict[str, Any]) -> dict[str, Any] | None:
+    """What the incident is declared from, with the time of the first signal (for time to detect)."""
+    live = warroom.live
+    if context.get("issue_id"):
+        issue = (live.issues if live else {}).get(context["issue_id"])
+        source: dict[str, Any] = {"type": "service_issue", "id": context["issue_id"]}
+        if issue is not None:
+            source.update(title=issue.title, service=issue.service)
+            if issue.started:
+                source["started"] = to_iso(issue.started)
+        return source
+    if context.get("alert_id"):
+        alert = (live.alerts if live else {}).get(context["alert_id"])
+        source = {"type": "alert", "id": context["alert_id"]}
+        if alert is not None:
+            source["title"] = alert.title
+            if alert.created:
+                source["started"] = to_iso(alert.created)
+        return source
+    if context.get("defender_incident_id"):
+        found = (live.incidents if live else {}).get(context["defender_incident_id"])
+        source = {"type": "defender_incident", "id": context["defender_incident_id"]}
+        if found is not None:
+            source["title"] = found.display_name
+            if found.created:
+                source["started"] = to_iso(found.created)
+        return source
+    return None
+
+
+def describe_source(source: dict[str, Any] | None) -> str:
+    if source is None:
+        return "Declaring from nothing: no alert or Microsoft issue selected."
+    title = source.get("title") or "(not in the live view)"
+    if source["type"] == "service_issue":
+        return (f"From Microsoft service issue {source['id']}: {title}. Microsoft has acknowledged a problem "
+                f"with {source.get('service') or 'a service'}: it is (at least partly) Microsoft, not us.")
+    if source["type"] == "alert":
+        return f"From Defender alert {source['id']}: {title}"
+    return f"From Defender incident {source['id']}: {title}"
+
+
+class DeclareIncidentScreen(GuidedScreen):
+    """Category, title, affected services and the people in each role; F2 declares."""
+
+    CSS_PATH = "declare.tcss"
+    BINDINGS = [Binding("f2", "declare", "Declare", id="declare.submit")]
+
+    def __init__(self, warroom: WarRoom, *, notice: str = "", **context: Any) -> None:
+        super().__init__(warroom, **context)
+        self.notice = notice
+        self.source = source_from_context(warroom, context)
+        self.library: PlaybookLibrary | None = None
+        self.library_error = ""
+        try:
+            self.library = PlaybookLibrary.load(warroom.config.get("playbooks.folder"))
+        except (PlaybookError, OSError) as error:
+            self.library_error = f"Playbooks not loaded: {error}"
+
+    def _services(self) -> list[str]:
+        names = list(self.library.services()) if self.library else []
+        live = self.warroom.live
+        for health in (live.health.values() if live else []):
+            if health.service and health.service not in names:
+                names.append(health.service)
+        return names
+
+    def _preselected(self) -> set[str]:
+        wanted = {s for s in (self.context.get("service"), (self.source or {}).get("service")) if s}
+        if self.context.get("upn") or (self.source or {}).get("type") == "alert":
+            wanted.add("Microsoft Entra")
+        return wanted
+
+    def _default_category(self) -> str:
+        kind = (self.source or {}).get("type")
+        if kind in ("alert", "defender_incident") or self.context.get("upn"):
+            return "security-incident"
+        return "service-outage"
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="declare-form"):
+            yield Static("Declare an incident", classes="heading")
+            if self.notice:
+                yield Static(self.notice, classes="notice")
+            yield Static(describe_source(self.source), id="declare-source")
+            with Horizontal(classes="row"):
+                yield Label("Category", classes="field-label")
+                yield Select([(CATEGORY_NAMES[c], c) for c in CATEGORIES], value=self._default_category(),
+                             allow_blank=False, compact=True, id="declare-category")
+            with Horizontal(classes="row"):
+                yield Label("Title", classes="field-label")
+                yield Input(value=(self.source or {}).get("title", ""), placeholder="what is happening, in a line",
+                            compact=True, id="declare-title")
+            with Horizontal(classes="row services"):
+                yield Label("Affected services", classes="field-label")
+                chosen = self._preselected()
+                yield SelectionList[str](*((name, name, name in chosen) for name in self._services()),
+                                         compact=True, id="declare-services")
+            with Vertical(id="declare-roles"):
+                yield Static("Roles", classes="subheading")
+                for role, name in ROLE_NAMES.items():
+                    default = self.warroom.actor if role == "incident_commander" else ""
+                    with Horizontal(classes="row"):
+                        yield Label(name, classes="field-label")
+                        yield Input(value=default, placeholder=ROLE_HINTS[role], compact=True,
+                                    id=f"role-{role}")
+            with Horizontal(classes="buttons"):
+                yield Button("Declare (F2)", id="declare-submit", variant="error")
+                yield Button("Back (Esc)", id="declare-back")
+            yield Static(self.library_error, id="message", classes="error" if self.library_error else "")
+        yield Footer()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "declare-submit":
+            self.action_declare()
+        elif event.button.id == "declare-back":
+            self.action_back()
+
+    def action_declare(self) -> None:
+        if self.library is None:
+            self.say(self.library_error, error=True)
+            return
+        category = self.query_one("#declare-category", Select).value
+        roles = {role: self.query_one(f"#role-{role}", Input).value for role in ROLE_NAMES}
+        services = list(self.query_one("#declare-services", SelectionList).selected)
+        now = utc_now()
+        incident_id = self.warroom.book.new_id(now)
+        try:
+            drafts = declaration(incident_id, title=self.query_one("#declare-title", Input).value,
+                                 category=str(category), services=services, roles=roles, library=self.library,
+                                 source=self.source)
+        except ValueError as error:
+            self.say(str(error), error=True)
+            return
+        self.run_worker(self._declare(incident_id, drafts), exclusive=True, group="declare")
+
+    async def _declare(self, incident_id: str, drafts: list) -> None:
+        self.query_one("#declare-submit", Button).disabled = True
+        try:
+            await self.warroom.record_many(drafts)
+        except Exception as error:  # the journal refused: say so, keep the form
+            self.query_one("#declare-submit", Button).disabled = False
+            self.say(f"Not declared: {error}", error=True)
+            return
+        self.app.notify(f"Declared {incident_id} with {sum(d.kind == 'task.added' for d in drafts)} tasks")
+        self.dismiss(incident_id)
+
+
+DeclareScreen = DeclareIncidentScreen

@@ -1,0 +1,76 @@
+"""Guided response: the one entry point the dashboard calls (`App.open_guided(step, **context)` → `build`).
+
+Steps: declare, assess, contain (and its shortcuts block_sign_in, revoke_sessions, preserve_evidence),
+communicate, review and close. Every step but declare needs an open incident; without one, Declare opens
+with a line saying so. Each screen returns to the dashboard with dismiss().
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Static
+
+from ..console.incidents import Incident
+from ..console.session import WarRoom
+
+STEPS = ("declare", "assess", "contain", "block_sign_in", "revoke_sessions", "preserve_evidence",
+         "communicate", "review", "close")
+
+
+class GuidedScreen(Screen[Any]):
+    """What every guided step shares: the session, the incident it works on, Escape back, a message line."""
+
+    BINDINGS = [Binding("escape", "back", "Back", id="guided.back")]
+
+    def __init__(self, warroom: WarRoom, **context: Any) -> None:
+        super().__init__()
+        self.warroom = warroom
+        self.context = context
+
+    @property
+    def incident(self) -> Incident | None:
+        wanted = self.context.get("incident_id")
+        if wanted and wanted in self.warroom.book.incidents:
+            return self.warroom.book.incidents[wanted]
+        return self.warroom.incident
+
+    def say(self, text: str, *, error: bool = False) -> None:
+        """The screen's one message line: the last thing that happened, or what is wrong with the input."""
+        line = self.query_one("#message", Static)
+        line.update(text)
+        line.set_class(error, "error")
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+
+def build(step: str, warroom: WarRoom, **context: Any) -> Screen[Any]:
+    """The screen for one guided-response step; the App pushes it and gets control back on dismiss."""
+    from .declare import DeclareScreen
+
+    if step not in STEPS:
+        raise ValueError(f"unknown guided step {step!r} (known: {', '.join(STEPS)})")
+    if step != "declare" and warroom.incident is None and not context.get("incident_id"):
+        return DeclareScreen(warroom, notice=f"No open incident to {step.replace('_', ' ')}: declare one first.",
+                             **context)
+    if step == "declare":
+        return DeclareScreen(warroom, **context)
+    if step == "assess":
+        from .assess import AssessScreen
+
+        return AssessScreen(warroom, **context)
+    if step in ("contain", "block_sign_in", "revoke_sessions", "preserve_evidence"):
+        from .contain import ContainScreen
+
+        action = None if step == "contain" else step
+        return ContainScreen(warroom, action=action, **context)
+    if step == "communicate":
+        from .communicate import CommunicateScreen
+
+        return CommunicateScreen(warroom, **context)
+    from .close import CloseScreen
+
+    return CloseScreen(warroom, closing=step == "close", **context)
