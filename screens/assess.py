@@ -1,0 +1,165 @@
+"""AssessScreen: severity from the four factors (reasoning shown), override with a reason, impact analysis
+pre-filled from live data, resource allocation with a time estimate, and role hand-offs. F2 journals changes.
+
+Only what changed is journaled: a new severity (incident.severity), the impact analysis and resources
+(incident.updated), and each hand-off (incident.role with the previous holder).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Button, Footer, Input, Label, Select, Static
+
+from ..console.incidents import ROLE_NAMES, SEVERITIES, Incident
+from ..console.journal import Draft, kinds
+from ..console.playbooks import handoff
+from ..console.session import WarRoom
+from ..console.severity import (
+    FACTORS,
+    IMPACT_FIELDS,
+    RESOURCE_FIELDS,
+    Assessment,
+    assess,
+    impact_draft,
+    suggest_factors,
+    validate_override,
+)
+from .guided import GuidedScreen
+
+
+def assessment_drafts(incident: Incident, factors: dict[str, int], override: str | None, reason: str,
+                      impact: dict[str, str], resources: dict[str, str], roles: dict[str, str]) -> list[Draft]:
+    """The entries one save journals: only what differs from the incident as the journal has it."""
+    result: Assessment = assess(factors)
+    if override and override != result.severity:
+        validate_override(override, reason)
+    drafts: list[Draft] = []
+    body = result.body(override, reason)
+    previous = incident.details.get("severity_factors")
+    if body["severity"] != incident.severity or factors != previous:
+        drafts.append(Draft(kinds.INCIDENT_SEVERITY, body, incident.id))
+    changes: dict[str, Any] = {}
+    if factors != previous:
+        changes["severity_factors"] = dict(factors)
+    if impact != (incident.details.get("impact") or {}):
+        changes["impact"] = impact
+    saved_resources = incident.details.get("resources") or {}
+    if resources != saved_resources and (any(resources.values()) or saved_resources):
+        changes["resources"] = resources
+    if changes:
+        drafts.append(Draft(kinds.INCIDENT_UPDATED, {"changes": changes}, incident.id))
+    for role, person in roles.items():
+        change = handoff(incident, role, person)
+        if change:
+            drafts.append(Draft(kinds.INCIDENT_ROLE, change, incident.id))
+    return drafts
+
+
+class AssessScreen(GuidedScreen):
+    CSS_PATH = "assess.tcss"
+    BINDINGS = [Binding("f2", "save", "Save assessment", id="assess.save")]
+
+    def __init__(self, warroom: WarRoom, **context: Any) -> None:
+        super().__init__(warroom, **context)
+        incident = self.incident
+        assert incident is not None  # build() only opens Assess with an incident
+        saved = incident.details.get("severity_factors")
+        self.factors: dict[str, int] = dict(saved) if saved else suggest_factors(incident, warroom.live)
+
+    def compose(self) -> ComposeResult:
+        incident = self.incident
+        assert incident is not None
+        with VerticalScroll(id="assess-form"):
+            yield Static(f"Assess {incident.id}: {incident.title}", classes="heading")
+            yield Static("Severity determination", classes="subheading")
+            for factor in FACTORS:
+                with Horizontal(classes="row"):
+                    yield Label(factor.name, classes="field-label")
+                    yield Select([(text, n) for n, text in enumerate(factor.levels, start=1)],
+                                 value=self.factors[factor.key], allow_blank=False, compact=True,
+                                 id=f"factor-{factor.key}")
+            yield Static(id="assess-result")
+            with Horizontal(classes="row"):
+                yield Label("Override severity", classes="field-label")
+                yield Select([(s, s) for s in SEVERITIES], prompt="(computed)", compact=True, id="assess-override")
+                yield Input(placeholder="reason for the override", compact=True, id="assess-override-reason")
+            yield Static("Impact analysis (pre-filled from live data; edit freely)", classes="subheading")
+            impact = impact_draft(incident, self.warroom.live)
+            for key, name in IMPACT_FIELDS.items():
+                with Horizontal(classes="row"):
+                    yield Label(name, classes="field-label")
+                    yield Input(value=impact[key].replace("\n", "; "), compact=True, id=f"impact-{key}")
+            yield Static("Resource allocation", classes="subheading")
+            resources = incident.details.get("resources") or {}
+            for key, name in RESOURCE_FIELDS.items():
+                with Horizontal(classes="row"):
+                    yield Label(name, classes="field-label")
+                    yield Input(value=str(resources.get(key, "")), compact=True, id=f"resource-{key}",
+                                placeholder="e.g. 4 hours" if key == "estimate" else "")
+            with Vertical(id="assess-roles"):
+                yield Static("Roles (a change is journaled as a hand-off)", classes="subheading")
+                for role, name in ROLE_NAMES.items():
+                    with Horizontal(classes="row"):
+                        yield Label(name, classes="field-label")
+                        yield Input(value=incident.roles.get(role, ""), compact=True, id=f"role-{role}")
+            with Horizontal(classes="buttons"):
+                yield Button("Save (F2)", id="assess-save", variant="primary")
+                yield Button("Back (Esc)", id="assess-back")
+            yield Static("", id="message")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._show_result()
+
+    def _show_result(self) -> None:
+        result = assess(self.factors)
+        self.query_one("#assess-result", Static).update(f"→ {result.severity}: {result.reasoning}")
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        select_id = event.select.id or ""
+        if select_id.startswith("factor-") and isinstance(event.value, int):
+            self.factors[select_id.removeprefix("factor-")] = event.value
+            self._show_result()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "assess-save":
+            self.action_save()
+        elif event.button.id == "assess-back":
+            self.action_back()
+
+    def _values(self, prefix: str, keys: Any) -> dict[str, str]:
+        return {key: self.query_one(f"#{prefix}-{key}", Input).value.strip() for key in keys}
+
+    def action_save(self) -> None:
+        incident = self.incident
+        if incident is None:
+            return
+        override = self.query_one("#assess-override", Select).value
+        try:
+            drafts = assessment_drafts(
+                incident, dict(self.factors), override if isinstance(override, str) else None,
+                self.query_one("#assess-override-reason", Input).value,
+                self._values("impact", IMPACT_FIELDS), self._values("resource", RESOURCE_FIELDS),
+                self._values("role", ROLE_NAMES),
+            )
+        except ValueError as error:
+            self.say(str(error), error=True)
+            return
+        if not drafts:
+            self.say("Nothing changed since the last save.")
+            return
+        self.run_worker(self._save(drafts), exclusive=True, group="assess")
+
+    async def _save(self, drafts: list[Draft]) -> None:
+        try:
+            await self.warroom.record_many(drafts)
+        except Exception as error:
+            self.say(f"Not saved: {error}", error=True)
+            return
+        incident = self.incident
+        severity = incident.severity if incident else "?"
+        self.say(f"Saved {len(drafts)} change(s); severity {severity}.")
