@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import socket
 import threading
 import time
@@ -257,12 +258,12 @@ class SimulatedTenant:
         if kind == "throttle":
             answer = self._error(429, "TooManyRequests", "Too many requests.", record)
             if fault.retry_after is not None:
-                answer.headers["Retry-After"] = f"{fault.retry_after:g}"
+                answer.headers["Retry-After"] = _seconds(fault.retry_after)
         elif kind == "server-error":
             status = fault.status or 503
             answer = self._error(status, _ERROR_CODES[status], "The service is temporarily unavailable.", record)
             if fault.retry_after is not None:
-                answer.headers["Retry-After"] = f"{fault.retry_after:g}"
+                answer.headers["Retry-After"] = _seconds(fault.retry_after)
         elif kind == "html-502":
             answer = _Answer(502, _HTML_502, "text/html")
         elif kind == "disconnect":
@@ -287,6 +288,11 @@ class SimulatedTenant:
         from . import routes
 
         return routes.route(self, self.state, record, relative)  # type: ignore[arg-type]
+
+
+def _seconds(value: float) -> str:
+    """Retry-After is whole seconds on the wire (RFC 9110): round a fraction up."""
+    return str(math.ceil(value))
 
 
 def _copy_fault(fault: Fault) -> Fault:

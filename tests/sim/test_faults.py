@@ -22,6 +22,11 @@ def test_throttle_with_retry_after_then_recovers(simulated_tenant, graph):
     assert [r.fault for r in simulated_tenant.requests] == ["throttle", "throttle", None]
 
 
+def test_retry_after_is_whole_seconds(simulated_tenant, graph):
+    simulated_tenant.add_fault(Fault("server-error", status=503, retry_after=0.2, count=1))
+    assert graph.get(ALERTS).headers["Retry-After"] == "1"
+
+
 def test_throttle_without_retry_after(simulated_tenant, graph):
     simulated_tenant.add_fault(Fault("throttle", count=1))
     answer = graph.get("admin/serviceAnnouncement/issues")
