@@ -62,6 +62,7 @@ class Scenario:
     faults: list[Fault]
     permissions_missing: list[str]
     source: str
+    rate_limits: dict[str, float] = field(default_factory=dict)   # path prefix -> min wall seconds apart
     text_lines: dict[tuple[str, int], int] = field(default_factory=dict, repr=False)
 
     @property
@@ -127,7 +128,8 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     meta = data.get("scenario")
     if not isinstance(meta, dict):
         raise fail("missing the [scenario] table (name, title, category, description, tenant)")
-    meta_keys = {"name", "title", "category", "description", "tenant", "tenant_id", "operator", "permissions_missing"}
+    meta_keys = {"name", "title", "category", "description", "tenant", "tenant_id", "operator", "permissions_missing",
+                 "rate_limits"}
     for key in meta:
         if key not in meta_keys:
             raise fail(f"unknown key {key!r} in [scenario] (known: {', '.join(sorted(meta_keys))})", "scenario",
@@ -138,7 +140,7 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     if meta["category"] not in CATEGORIES:
         raise fail(f"category {meta['category']!r} is not one of {', '.join(CATEGORIES)}", "scenario",
                    key="category")
-    known = {"scenario", "events", "faults", "permissions_missing", *COLLECTIONS}
+    known = {"scenario", "events", "faults", "permissions_missing", "rate_limits", *COLLECTIONS}
     for key in data:
         if key not in known:
             raise fail(f"unknown top-level key {key!r} (known: {', '.join(sorted(known))})")
@@ -168,12 +170,16 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     if not isinstance(missing, list) or not all(isinstance(p, str) for p in missing):
         raise fail("permissions_missing must be a list of permission names like 'SecurityAlert.Read.All'")
 
+    limits = data.get("rate_limits", meta.get("rate_limits", {}))
+    if not isinstance(limits, dict) or not all(isinstance(v, int | float) and v > 0 for v in limits.values()):
+        raise fail("rate_limits must map path prefixes to seconds, like { \"identityProtection/riskyUsers\" = 1 }")
     tenant = meta["tenant"].strip()
     scenario = Scenario(
         name=meta["name"], title=meta["title"], category=meta["category"], description=meta["description"],
         tenant=tenant, tenant_id=str(meta.get("tenant_id") or _tenant_guid(tenant)),
         operator=str(meta.get("operator") or f"admin@{tenant}"), initial=initial, events=events,
         faults=faults, permissions_missing=missing, source=source, text_lines=lines,
+        rate_limits={k.strip("/"): float(v) for k, v in limits.items()},
     )
     _rehearse(scenario, fail)
     return scenario

@@ -81,7 +81,8 @@ class SimulatedTenant:
 
     def __init__(self, scenario: Scenario | str | Path, *, speed: float = 1.0, start_at: float = 0.0,
                  faults: list[Fault] | None = None, port: int = 0, origin: datetime | None = None,
-                 on_request: Callable[[RequestRecord], None] | None = None) -> None:
+                 on_request: Callable[[RequestRecord], None] | None = None,
+                 rate_limits: dict[str, float] | None = None) -> None:
         self.scenario = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
         if speed <= 0:
             raise ValueError("speed must be positive")
@@ -89,6 +90,9 @@ class SimulatedTenant:
         self.faults: list[Fault] = [*(_copy_fault(f) for f in self.scenario.faults), *(faults or [])]
         self.requests: list[RequestRecord] = []
         self.on_request = on_request
+        # path prefix -> minimum wall seconds between requests (Graph: riskyUsers, 1 a second per tenant)
+        self.rate_limits = {**self.scenario.rate_limits, **{k.strip("/"): v for k, v in (rate_limits or {}).items()}}
+        self._last_seen: dict[str, float] = {}
         self.base_url = ""
         self._origin = origin
         self._lock = threading.Lock()
@@ -220,6 +224,10 @@ class SimulatedTenant:
                 raise GraphError(400, f"Invalid version: {record.path.strip('/').split('/')[0]}", "BadRequest")
             if token is None:
                 raise GraphError(401, "Access token is empty.")
+            if self._over_rate_limit(relative, record.at):
+                answer = self._error(429, "TooManyRequests", "Too many requests.", record)
+                answer.fault = "rate-limit"
+                return answer
             fault = next((f for f in self.faults if f.matches(record.method, relative, record.scenario_time)), None)
             answer = self._fault_answer(fault, token, record) if fault else None
             if answer is not None and (answer.status or answer.fault == "disconnect"):
@@ -237,6 +245,17 @@ class SimulatedTenant:
             return self._error(error.status, error.code, error.message, record)
         except QueryError as error:
             return self._error(400, "BadRequest", str(error), record)
+
+    def _over_rate_limit(self, relative: str, now: float) -> bool:
+        """Too soon after the last request under a rate-limited prefix? Answered 429 without Retry-After."""
+        lowered = relative.lower()
+        for prefix, interval in self.rate_limits.items():
+            if lowered.startswith(prefix.lower()):
+                last = self._last_seen.get(prefix)
+                if last is not None and now - last < interval:
+                    return True
+                self._last_seen[prefix] = now
+        return False
 
     def _fault_answer(self, fault: Fault, token: str, record: RequestRecord) -> _Answer | None:
         kind = fault.kind

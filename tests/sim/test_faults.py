@@ -148,3 +148,13 @@ def test_a_restarted_tenant_comes_back_on_the_same_url_with_its_state(simulated_
     simulated_tenant.stop()
     assert simulated_tenant.start() == url
     assert graph.get(f"users/{upn}", params={"$select": "accountEnabled"}).json()["accountEnabled"] is False
+
+
+def test_rate_limit_answers_429_without_retry_after(make_tenant, graph_for):
+    tenant = make_tenant("compromised-account", rate_limits={"identityProtection/riskyUsers": 3600})
+    client = graph_for(tenant)
+    assert client.get("identityProtection/riskyUsers").status_code == 200
+    again = client.get("identityProtection/riskyUsers")
+    assert again.status_code == 429 and "Retry-After" not in again.headers
+    assert client.get(ALERTS).status_code == 200
+    assert tenant.requests[1].fault == "rate-limit"

@@ -50,6 +50,12 @@ def test_a_scenario_loads_from_a_path(tmp_path):
     path = tmp_path / "tiny.toml"
     path.write_text(GOOD)
     assert load_scenario(str(path)).name == "tiny"
+    path.write_text(GOOD.replace('tenant = "contoso.onmicrosoft.com"', 'tenant = "contoso.onmicrosoft.com"\n'
+                                 'permissions_missing = ["AuditLog.Read.All"]\n'
+                                 'rate_limits = { "/identityProtection/riskyUsers" = 1 }'))
+    scenario = load_scenario(path)
+    assert scenario.permissions_missing == ["AuditLog.Read.All"]
+    assert scenario.rate_limits == {"identityProtection/riskyUsers": 1.0}
 
 
 @pytest.mark.parametrize(("change", "line", "reason"), [
