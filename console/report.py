@@ -224,15 +224,18 @@ def incident_from(entries: Iterable[Entry], incident_id: str) -> Incident | None
 # -- Markdown ----------------------------------------------------------------------------------------------
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]#|~!()])")
-_MD_LINE_START = re.compile(r"^(\s*)([-+>=]|\d+[.)])")
+_MD_LINE_START = re.compile(r"^([-+=])|^(\d+)([.)])")
 
 
 def md(text: object) -> str:
-    """Escape so Markdown shows the text literally: punctuation backslashed, HTML as entities, no controls."""
-    value = clean(text, one_line=True)
+    """Escape so Markdown shows the text literally: punctuation backslashed, HTML as entities, no controls.
+
+    Leading spaces go (four would start a code block); a leading list or heading marker is backslashed.
+    """
+    value = clean(text, one_line=True).lstrip()
     value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     value = _MD_SPECIAL.sub(r"\\\1", value)
-    return _MD_LINE_START.sub(lambda m: m[1] + "\\" + m[2], value)
+    return _MD_LINE_START.sub(lambda m: "\\" + m[1] if m[1] else m[2] + "\\" + m[3], value)
 
 
 def render_markdown(report: Report) -> str:

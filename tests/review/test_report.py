@@ -7,6 +7,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from warroom.console.cli import main
 from warroom.console.report import md, render_html, render_markdown, report_for
 
@@ -104,3 +106,25 @@ def test_renderers_agree_on_sections(journal: Path) -> None:
     html_page, markdown = render_html(report), render_markdown(report)
     for section in SECTIONS:
         assert f"<h2>{section}</h2>" in html_page and f"## {section}" in markdown
+
+
+def _shown(rendered: str) -> str:
+    """The text a reader sees in rendered HTML: tags dropped, entities decoded."""
+    import html
+
+    return html.unescape(re.sub(r"<[^>]+>", "", rendered)).strip()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab1 .-+=#*_`[]()!<>&|\\~{}:/\x1b\t\n"), max_size=30))
+def test_markdown_escaping_shows_text_literally(text: str) -> None:
+    """Whatever a title holds, a Markdown renderer shows exactly its (cleaned) characters, in prose or a table."""
+    from markdown_it import MarkdownIt
+    from warroom.console.review import clean
+
+    expected = re.sub(r" +", " ", clean(text).strip())
+    renderer = MarkdownIt("commonmark").enable("table")
+    assert re.sub(r" +", " ", _shown(renderer.render(md(text)))) == expected
+    table = renderer.render(f"| h |\n|---|\n| {md(text)} |\n")
+    cell = re.search(r"<td>(.*)</td>", table, re.S)
+    assert re.sub(r" +", " ", _shown(cell[1] if cell else "")) == expected
