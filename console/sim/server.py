@@ -12,6 +12,7 @@ import base64
 import json
 import math
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -98,7 +99,7 @@ class SimulatedTenant:
         self._lock = threading.Lock()
         self._started_at: float | None = None
         self._advanced = 0.0
-        self._server: ThreadingHTTPServer | None = None
+        self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._connections: set[socket.socket] = set()
         self.state: TenantState | None = None
@@ -115,8 +116,7 @@ class SimulatedTenant:
             self.state = TenantState(self.scenario, origin, speed=self.speed, start_at=begin)
             self.state.start()
             self.state.advance_to(begin)
-        server = ThreadingHTTPServer(("127.0.0.1", self.port), _Handler)
-        server.daemon_threads = True
+        server = _Server(("127.0.0.1", self.port), _Handler)
         server.tenant = self  # type: ignore[attr-defined]
         self._server = server
         self.port = server.server_address[1]
@@ -380,6 +380,16 @@ def next_link(tenant: SimulatedTenant, record: RequestRecord, offset: int) -> st
     query = {k: v for k, v in record.query.items() if k.lower() != "$skiptoken"}
     query["$skiptoken"] = skiptoken(offset)
     return f"{tenant.base_url}/{_relative_path(record.path)}?{urlencode(query, safe='$,')}"
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up mid-answer (a timeout test, a closed console) is normal, not a traceback."""
+        if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            return
+        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
