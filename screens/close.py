@@ -1,0 +1,180 @@
+"""CloseScreen: response metrics, the post-incident checklist, follow-up actions, then incident.closed.
+
+Opened as "review" it saves answers without closing; opened as "close" it also asks for a summary. Each answer
+is a kinds.REVIEW entry and each follow-up a kinds.FOLLOW_UP entry with an owner and a due date.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Button, Footer, Input, Label, Static
+
+from ..console.comms import cadence_minutes
+from ..console.journal import Draft, Entry, kinds
+from ..console.metrics import follow_up_body, load_checklist, response_metrics, updates_on_time
+from ..console.session import WarRoom
+from .guided import GuidedScreen
+
+
+class CloseScreen(GuidedScreen):
+    CSS_PATH = "close.tcss"
+    BINDINGS = [
+        Binding("f2", "close_incident", "Close incident", id="close.close"),
+        Binding("f3", "save_review", "Save review", id="close.save"),
+        Binding("f4", "add_follow_up", "Add follow-up", id="close.follow_up"),
+    ]
+
+    def __init__(self, warroom: WarRoom, *, closing: bool = True, **context: Any) -> None:
+        super().__init__(warroom, **context)
+        self.closing = closing
+        self.checklist = load_checklist()
+        self.answers: dict[str, str] = {}
+        self.follow_ups: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        incident = self.incident
+        with VerticalScroll(id="close-form"):
+            verb = "Close" if self.closing else "Review"
+            yield Static(f"{verb} {incident.id}: {incident.title}" if incident else verb, classes="heading")
+            yield Static("Metrics", classes="subheading")
+            yield Static("reading the journal…", id="close-metrics")
+            section = ""
+            for item in self.checklist:
+                if item.section != section:
+                    section = item.section
+                    yield Static(section, classes="subheading")
+                with Horizontal(classes="row"):
+                    yield Label(item.title, classes="field-label")
+                    yield Input(placeholder=item.prompt, compact=True, id=f"review-{item.id}")
+            yield Static("Follow-up actions", classes="subheading")
+            with Horizontal(classes="row"):
+                yield Input(placeholder="action", compact=True, id="follow-text")
+                yield Input(placeholder="owner", compact=True, id="follow-owner", classes="narrow")
+                yield Input(placeholder="due YYYY-MM-DD", compact=True, id="follow-due", classes="narrow")
+            yield Static("", id="close-follow-ups")
+            if self.closing:
+                with Horizontal(classes="row"):
+                    yield Label("Closing summary", classes="field-label")
+                    yield Input(placeholder="one line: what happened and how it ended", compact=True,
+                                id="close-summary")
+            with Horizontal(classes="buttons"):
+                if self.closing:
+                    yield Button("Close incident (F2)", id="close-submit", variant="error")
+                yield Button("Save review (F3)", id="close-save", variant="primary")
+                yield Button("Add follow-up (F4)", id="close-add")
+                yield Button("Back (Esc)", id="close-back")
+            yield Static("", id="message")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.run_worker(self._load(), exclusive=True, group="load")
+
+    async def _load(self) -> None:
+        incident = self.incident
+        if incident is None:
+            return
+        entries = await self.warroom.journal.entries(incident=incident.id)
+        self._show_metrics(entries)
+        for entry in entries:
+            if entry.kind == kinds.REVIEW:
+                self.answers[str(entry.body.get("item"))] = str(entry.body.get("text", ""))
+            elif entry.kind == kinds.FOLLOW_UP:
+                self.follow_ups.append(self._follow_up_line(entry.body))
+        for item in self.checklist:
+            if item.id in self.answers:
+                self.query_one(f"#review-{item.id}", Input).value = self.answers[item.id]
+        self._show_follow_ups()
+
+    def _show_metrics(self, entries: list[Entry]) -> None:
+        incident = self.incident
+        assert incident is not None
+        lines = [f"{m.name:<66} {m.text()}" for m in response_metrics(incident, entries)]
+        lines.append(updates_on_time(incident, entries, cadence_minutes(self.warroom.config)).text())
+        self.query_one("#close-metrics", Static).update("\n".join(lines))
+
+    @staticmethod
+    def _follow_up_line(body: dict[str, Any]) -> str:
+        return f"• {body.get('text')} — {body.get('owner')}, due {body.get('due')}"
+
+    def _show_follow_ups(self) -> None:
+        self.query_one("#close-follow-ups", Static).update("\n".join(self.follow_ups) or "none yet")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        handlers = {"close-submit": self.action_close_incident, "close-save": self.action_save_review,
+                    "close-add": self.action_add_follow_up, "close-back": self.action_back}
+        handler = handlers.get(event.button.id or "")
+        if handler:
+            handler()
+
+    def _review_drafts(self) -> list[Draft]:
+        incident = self.incident
+        assert incident is not None
+        drafts = []
+        for item in self.checklist:
+            text = self.query_one(f"#review-{item.id}", Input).value.strip()
+            if text and text != self.answers.get(item.id):
+                drafts.append(Draft(kinds.REVIEW, {"item": item.id, "title": item.title, "text": text}, incident.id))
+        return drafts
+
+    def action_add_follow_up(self) -> None:
+        incident = self.incident
+        if incident is None:
+            return
+        fields = [self.query_one(f"#follow-{key}", Input) for key in ("text", "owner", "due")]
+        try:
+            body = follow_up_body(*(f.value for f in fields))
+        except ValueError as error:
+            self.say(str(error), error=True)
+            return
+        self.run_worker(self._record([Draft(kinds.FOLLOW_UP, body, incident.id)], f"Follow-up added: {body['text']}"),
+                        group="journal")
+        self.follow_ups.append(self._follow_up_line(body))
+        self._show_follow_ups()
+        for field in fields:
+            field.value = ""
+
+    def action_save_review(self) -> None:
+        drafts = self._review_drafts()
+        if not drafts:
+            self.say("No new answers to save.")
+            return
+        self.run_worker(self._record(drafts, f"Saved {len(drafts)} review answer(s)."), group="journal")
+
+    def action_close_incident(self) -> None:
+        incident = self.incident
+        if not self.closing or incident is None:
+            return
+        summary = self.query_one("#close-summary", Input).value.strip()
+        if not summary:
+            self.say("Write a one-line closing summary first.", error=True)
+            return
+        drafts = self._review_drafts()
+        if incident.status != "resolved":
+            drafts.append(Draft(kinds.INCIDENT_STATUS, {"status": "resolved", "text": summary}, incident.id))
+        drafts.append(Draft(kinds.INCIDENT_CLOSED, {"summary": summary}, incident.id))
+        self.run_worker(self._close(drafts), exclusive=True, group="close")
+
+    async def _record(self, drafts: list[Draft], done: str) -> None:
+        try:
+            await self.warroom.record_many(drafts)
+        except Exception as error:
+            self.say(f"Not saved: {error}", error=True)
+            return
+        for draft in drafts:
+            if draft.kind == kinds.REVIEW:
+                self.answers[draft.body["item"]] = draft.body["text"]
+        self.say(done)
+
+    async def _close(self, drafts: list[Draft]) -> None:
+        incident_id = self.incident.id if self.incident else None
+        try:
+            await self.warroom.record_many(drafts)
+        except Exception as error:
+            self.say(f"Not closed: {error}", error=True)
+            return
+        self.app.notify(f"Closed {incident_id}")
+        self.dismiss(incident_id)
