@@ -24,7 +24,7 @@ from .journal import Journal, JournalError
 # Each module has `register(subparsers, common)`; order is the order of `warroom --help`.
 COMMAND_MODULES = [
     "console_cmd", "note", "journal_cmd", "config_cmd", "graph_cmds", "sim_cmd", "review_cmd", "report_cmd",
-    "evidence_cmd",
+    "evidence_cmd", "drill_cmd",
 ]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
