@@ -14,14 +14,15 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from . import __version__
-from .incidents import Incident, IncidentBook
+from .incidents import DEFAULT_CADENCE_MINUTES, Incident, IncidentBook
 from .journal import Entry, kinds
+from .metrics import Metric, load_checklist, response_metrics, updates_on_time
 from .review import clean, describe
-from .timefmt import from_iso, to_iso, utc_now
+from .timefmt import to_iso, utc_now
 
 FORMATS = ("md", "html")
 
@@ -43,13 +44,6 @@ class Section:
 
 
 @dataclass
-class Metric:
-    name: str
-    value: timedelta | None
-    meaning: str
-
-
-@dataclass
 class Report:
     incident: Incident
     sections: list[Section]
@@ -65,72 +59,20 @@ def _at(moment: datetime | None) -> str:
     return _when(to_iso(moment)) if moment else "—"
 
 
-def duration(value: timedelta | None) -> str:
-    if value is None:
-        return "—"
-    seconds = int(value.total_seconds())
-    sign, seconds = ("-" if seconds < 0 else ""), abs(seconds)
-    if seconds < 90:
-        return f"{sign}{seconds} s"
-    hours, minutes = divmod(seconds // 60, 60)
-    return f"{sign}{hours} h {minutes:02d} min" if hours else f"{sign}{minutes} min"
-
-
 def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True) if value is not None else "—"
-
-
-# -- metrics ----------------------------------------------------------------------------------------------
-
-
-def response_metrics(incident: Incident, entries: list[Entry]) -> tuple[list[Metric], tuple[int, int]]:
-    """Time to detect, acknowledge, contain and resolve, and how many stakeholder updates went out on time."""
-    declared = incident.declared_at
-    first_happened = min((from_iso(e.occurred_at) for e in entries), default=declared)
-    declaration = next((e for e in entries if e.kind == kinds.INCIDENT_DECLARED), None)
-    discovered = from_iso(declaration.discovered_at) if declaration else declared
-    acknowledged = next(
-        (from_iso(e.occurred_at) for e in entries
-         if e.kind in (kinds.INCIDENT_ROLE, kinds.INCIDENT_SEVERITY, kinds.TASK_UPDATED)),
-        None,
-    )
-    contained = incident.reached("contained")
-    resolved = incident.reached("resolved") or incident.closed_at
-    metrics = [
-        Metric("Time to detect", discovered - first_happened, "first thing that happened → discovered"),
-        Metric("Time to acknowledge", acknowledged - declared if acknowledged else None,
-               "declared → first role, severity or task update"),
-        Metric("Time to contain", contained - declared if contained else None, "declared → status contained"),
-        Metric("Time to resolve", resolved - declared if resolved else None, "declared → resolved (or closed)"),
-    ]
-    return metrics, updates_on_time(incident, resolved)
-
-
-def updates_on_time(incident: Incident, end: datetime | None) -> tuple[int, int]:
-    """(on time, due): each update is due one cadence after the previous one (or the declaration)."""
-    cadence = incident.cadence()
-    due = incident.declared_at + cadence
-    on_time = total = 0
-    for sent in incident.updates_sent:
-        total += 1
-        if sent <= due:
-            on_time += 1
-        due = sent + cadence
-    stop = end or utc_now()
-    while due < stop:  # updates that never went out before the incident ended
-        total += 1
-        due += cadence
-    return on_time, total
 
 
 # -- building ----------------------------------------------------------------------------------------------
 
 
 def build(incident: Incident, entries: list[Entry], *, journal_id: str = "", head: tuple[int, str] = (0, ""),
-          chain_ok: bool | None = None) -> Report:
-    """Lay out every section from the incident projection and its entries."""
+          chain_ok: bool | None = None, cadence: dict[str, int] | None = None) -> Report:
+    """Lay out every section from the incident projection and its entries (metrics as the Close screen has them)."""
     of = _by_kind(entries)
-    metrics, (on_time, due) = response_metrics(incident, entries)
+    cadence = {**DEFAULT_CADENCE_MINUTES, **(cadence or {})}
+    metrics = response_metrics(incident, entries)
+    updates = updates_on_time(incident, entries, cadence, now=incident.closed_at)
     roles = [(role.replace("_", " ").capitalize(), person) for role, person in sorted(incident.roles.items())]
     summary = Section("Summary", [[
         ("Incident", incident.id), ("Title", incident.title), ("Category", incident.category or "—"),
@@ -177,19 +119,18 @@ def build(incident: Incident, entries: list[Entry], *, journal_id: str = "", hea
           str(e.body.get("channel") or "—"), str(e.body.get("text", ""))] for e in of(kinds.COMMS_SENT)],
     )] if of(kinds.COMMS_SENT) else [])
 
-    metric_rows = [[m.name, duration(m.value), m.meaning] for m in metrics]
-    cadence = duration(incident.cadence())
-    metric_rows.append(["Updates on time", f"{on_time} of {due}", f"one stakeholder update every {cadence}"])
-    metrics_section = Section("Response metrics", [Table(["Metric", "Value", "How it is measured"], metric_rows)])
+    metric_rows = [[m.name, m.text(), _at(m.start), _at(m.end)] for m in metrics]
+    every = ", ".join(f"{sev} every {minutes} min" for sev, minutes in sorted(cadence.items()))
+    metric_rows.append([f"Updates on time ({every})", updates.text(), "—", "—"])
+    metrics_section = Section("Response metrics", [Table(["Metric", "Value", "From", "To"], metric_rows)])
 
     tasks = Section("Tasks", [Table(
         ["Task", "What", "Role", "Owner", "Status", "Done"],
         [[t.id, t.text, t.role or "—", t.owner or "—", t.status, _at(t.done_at)] for t in incident.tasks.values()],
     )] if incident.tasks else [])
 
-    review = Section("Review checklist and lessons learned", [[
-        (str(e.body.get("item", "")), str(e.body.get("text", ""))) for e in of(kinds.REVIEW)
-    ]] if of(kinds.REVIEW) else [], empty="The post-incident review has not been recorded yet.")
+    review = Section("Review checklist and lessons learned", [checklist_answers(of(kinds.REVIEW))]
+                     if of(kinds.REVIEW) else [], empty="The post-incident review has not been recorded yet.")
 
     follow_ups = Section("Follow-up actions", [Table(
         ["Action", "Owner", "Due", "Recorded"],
@@ -205,6 +146,19 @@ def build(incident: Incident, entries: list[Entry], *, journal_id: str = "", hea
     sections = [summary, severity, timeline, decisions, actions, comms, metrics_section, tasks, review,
                 follow_ups, integrity]
     return Report(incident, sections, to_iso(utc_now()), metrics)
+
+
+def checklist_answers(answers: list[Entry]) -> list[tuple[str, str]]:
+    """Every checklist item in its order with its answer (or that it was not answered), then any extra items."""
+    by_item: dict[str, list[str]] = {}
+    for entry in answers:
+        by_item.setdefault(str(entry.body.get("item", "")), []).append(str(entry.body.get("text", "")))
+    rows = []
+    for item in load_checklist():
+        given = by_item.pop(item.id, []) + by_item.pop(item.title, [])
+        rows.append((f"{item.section}: {item.title}", " / ".join(given) or "not answered"))
+    rows += [(item, " / ".join(texts)) for item, texts in by_item.items()]
+    return rows
 
 
 def _by_kind(entries: list[Entry]):
@@ -315,7 +269,7 @@ def render(report: Report, fmt: str) -> str:
     return render_markdown(report) if fmt == "md" else render_html(report)
 
 
-def report_for(journal_path, incident_id: str, fmt: str) -> str:
+def report_for(journal_path, incident_id: str, fmt: str, *, cadence: dict[str, int] | None = None) -> str:
     """Open the journal read-only, verify it, and render one incident's report."""
     from .review import ReviewJournal
 
@@ -326,5 +280,6 @@ def report_for(journal_path, incident_id: str, fmt: str) -> str:
             known = ", ".join(i.id for i in journal.incidents()) or "none"
             raise ValueError(f"no incident {incident_id!r} in {journal.path} (incidents: {known})")
         verdict = journal.verify()
-        report = build(incident, entries, journal_id=journal.journal_id, head=journal.head(), chain_ok=verdict.ok)
+        report = build(incident, entries, journal_id=journal.journal_id, head=journal.head(), chain_ok=verdict.ok,
+                       cadence=cadence)
     return render(report, fmt)

@@ -21,10 +21,12 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
 
 
 def run(ctx: Context) -> int:
+    from ..comms import cadence_minutes
     from ..exchange import private_file
     from ..report import report_for
 
-    text = report_for(ctx.config.journal_path, ctx.args.incident, ctx.args.format)
+    cadence = cadence_minutes(ctx.config)
+    text = report_for(ctx.config.journal_path, ctx.args.incident, ctx.args.format, cadence=cadence)
     if not ctx.args.output or ctx.args.output == "-":
         sys.stdout.write(text)
         return 0

@@ -25,7 +25,8 @@ def incident_drafts(incident: str = INCIDENT, *, title: str = "Exchange Online m
     """Declare, assess, act, communicate, contain, resolve, review and close: every report section has data."""
     d: list[tuple[float, str, dict[str, Any], str]] = [
         (0, kinds.INCIDENT_DECLARED, {"title": title, "category": "service-outage", "services": ["Exchange"],
-                                      "source": {"type": "service_issue", "id": "EX123"}}, "alex"),
+                                      "source": {"type": "service_issue", "id": "EX123",
+                                                 "started": "2026-11-24T08:40:00.000Z"}}, "alex"),
         (2, kinds.INCIDENT_ROLE, {"role": "incident_commander", "person": "alex"}, "alex"),
         (3, kinds.INCIDENT_SEVERITY, {"severity": "SEV1", "factors": {"users": "all"},
                                       "reasoning": "All users cannot send or receive mail"}, "alex"),
@@ -50,7 +51,7 @@ def incident_drafts(incident: str = INCIDENT, *, title: str = "Exchange Online m
          "casey"),
         (50, kinds.INCIDENT_STATUS, {"status": "resolved"}, "alex"),
         (55, kinds.REVIEW, {"item": "What went well", "text": "Fast containment " + HOSTILE}, "alex"),
-        (56, kinds.REVIEW, {"item": "Lessons learned", "text": "Alert on outbound spikes"}, "alex"),
+        (56, kinds.REVIEW, {"item": "lessons_learned", "text": "Alert on outbound spikes"}, "alex"),
         (57, kinds.FOLLOW_UP, {"text": "Add outbound spam alert", "owner": "sam", "due": "2026-12-01"}, "alex"),
         (60, kinds.INCIDENT_CLOSED, {"summary": "Mail flow restored after blocking " + HOSTILE}, "alex"),
     ]
