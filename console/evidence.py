@@ -168,3 +168,17 @@ def verify_bundle(path: Path) -> BundleCheck:
     except (ValueError, UnicodeDecodeError) as error:
         problems.append(f"unreadable content: {error}")
     return BundleCheck(not problems, problems, len(listed), custody)
+
+
+def find_export(journal_path: Path, bundle_sha256: str) -> Entry | None:
+    """The evidence.exported entry that recorded this exact bundle, if this journal holds one."""
+    from .review import Filter
+
+    with ReviewJournal(journal_path) as journal:
+        after = 0
+        while page := journal.after(Filter(kinds=(kinds.EVIDENCE_EXPORTED,)), after, 500):
+            for entry in page:
+                if entry.body.get("bundle_sha256") == bundle_sha256:
+                    return entry
+            after = page[-1].seq
+    return None

@@ -26,6 +26,10 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         "verify", parents=[common], help="check a bundle: every file present, unchanged, nothing added",
     )
     verify.add_argument("bundle", metavar="FILE.zip")
+    verify.add_argument(
+        "--in-journal", action="store_true",
+        help="also find the evidence.exported entry that recorded this exact bundle in the journal",
+    )
     verify.set_defaults(handler=run_verify)
 
 
@@ -65,7 +69,15 @@ def run_verify(ctx: Context) -> int:
         print(f"incident {custody.get('incident')} exported by {custody.get('exported_by')} "
               f"at {custody.get('exported_at')} from journal {journal.get('id')} "
               f"(head entry {journal.get('head_seq')})")
-    if check.ok:
+    recorded_ok = True
+    if ctx.args.in_journal:
+        from ..evidence import find_export, sha256
+
+        entry = find_export(ctx.config.journal_path, sha256(Path(ctx.args.bundle).expanduser().read_bytes()))
+        recorded_ok = entry is not None
+        print(f"journaled as entry {entry.seq} by {entry.actor} at {entry.logged_at}" if entry else
+              f"FAILED: no evidence.exported entry in {ctx.config.journal_path} records this exact bundle")
+    if check.ok and recorded_ok:
         print(f"ok: {check.files} files match the manifest")
         return 0
     for problem in check.problems:

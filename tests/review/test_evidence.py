@@ -98,3 +98,12 @@ def test_read_only_export_leaves_the_journal_alone(journal: Path, tmp_path: Path
     assert main(["--journal", str(journal), "evidence", "export", INCIDENT, "-o", str(out), "--read-only"]) == 0
     assert digests(journal) == before
     assert verify_bundle(out).ok
+
+
+def test_the_journal_remembers_the_exact_bundle(bundle: Path, journal: Path, tmp_path: Path, capsys) -> None:
+    assert main(["--journal", str(journal), "evidence", "verify", str(bundle), "--in-journal"]) == 0
+    assert "journaled as entry 22 by test-responder" in capsys.readouterr().out
+    copy = rewrite(bundle, tmp_path / "rezipped.zip")   # same files, different bytes: not the bundle we exported
+    assert verify_bundle(copy).ok
+    assert main(["--journal", str(journal), "evidence", "verify", str(copy), "--in-journal"]) == 1
+    assert "no evidence.exported entry" in capsys.readouterr().out
