@@ -1,0 +1,45 @@
+"""Pilot helpers: drive a guided screen as a responder would (focus, type, press keys), then let work finish."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.pilot import Pilot
+from textual.widgets import Input, Select
+
+from warroom.console.journal import Entry
+
+
+async def settle(pilot: Pilot) -> None:
+    """Let workers (journal writes, Graph requests) finish and the screen repaint."""
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def type_into(pilot: Pilot, selector: str, text: str) -> None:
+    """Focus a field, clear it and type `text` key by key."""
+    field = pilot.app.screen.query_one(selector, Input)
+    field.focus()
+    field.value = ""
+    await pilot.pause()
+    await pilot.press(*text)
+    assert field.value == text
+
+
+async def choose(pilot: Pilot, selector: str, value: Any) -> None:
+    pilot.app.screen.query_one(selector, Select).value = value
+    await pilot.pause()
+
+
+def message(pilot: Pilot) -> str:
+    return str(pilot.app.screen.query_one("#message").render())
+
+
+def bodies(entries: list[Entry], kind: str) -> list[dict[str, Any]]:
+    return [e.body for e in entries if e.kind == kind]
+
+
+def writes(tenant: Any) -> list[Any]:
+    """Every request that could change the tenant."""
+    return [r for r in tenant.requests if r.method in ("POST", "PATCH", "PUT", "DELETE")]
