@@ -16,14 +16,15 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import platformdirs
-from azure.core.credentials import AccessToken
-from azure.core.exceptions import ClientAuthenticationError
 
 from ..config import APP_NAME, Config
 from .clouds import Endpoint
+
+if TYPE_CHECKING:
+    from azure.core.credentials import AccessToken
 
 TOKEN_ENV = "WARROOM_GRAPH_TOKEN"
 LOCAL_DUMMY_TOKEN = "warroom-simulated-tenant"   # what we send to 127.0.0.1 when no token is set
@@ -36,6 +37,13 @@ DevicePrompt = Callable[[str, str, datetime], None]
 
 class SignInRequired(Exception):
     """No usable session: a responder must run `warroom login` (or sign in from the console)."""
+
+
+def _client_authentication_error() -> type[Exception]:
+    """azure-identity's failure class, imported late: `warroom note` and friends never load azure.core."""
+    from azure.core.exceptions import ClientAuthenticationError
+
+    return ClientAuthenticationError
 
 
 class AsyncCredential(Protocol):
@@ -89,6 +97,8 @@ class StaticToken:
         self._lifetime = lifetime_s
 
     async def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        from azure.core.credentials import AccessToken
+
         return AccessToken(self._token, int(time.time() + self._lifetime))
 
     async def close(self) -> None:
@@ -126,7 +136,7 @@ class FirstThatWorks:
         for name, credential in self.candidates:
             try:
                 token = await credential.get_token(*scopes, **kwargs)
-            except ClientAuthenticationError as error:   # unavailable, or a saved session that expired
+            except _client_authentication_error() as error:   # unavailable, or a saved session that expired
                 reasons.append(f"{name}: {_first_line(error)}")
                 continue
             self.chosen, self._chosen_credential = name, credential
@@ -161,7 +171,7 @@ class Session:
                 token = await self.inner.get_token(*scopes, **kwargs)
             except SignInRequired:
                 raise
-            except ClientAuthenticationError as error:
+            except _client_authentication_error() as error:
                 raise SignInRequired(f"{self.description}: {_first_line(error)}") from error
             self._cached[key] = token
             return token

@@ -353,7 +353,16 @@ class GraphGateway:
         return GraphResponse(response.status_code, parsed, _request_id(response, parsed))
 
 
+def warmed_up_gateway(endpoint: Endpoint, session: Session, **kwargs: Any) -> GraphGateway:
+    """Build the gateway and every source's request once, so their imports happen here, not on the loop."""
+    gateway = GraphGateway(endpoint, session, **kwargs)
+    from msgraph.generated.models.o_data_errors.o_data_error import ODataError  # noqa: F401
+
+    for source in SOURCES.values():
+        gateway._source_request(source, {})
+    return gateway
+
+
 async def open_gateway(endpoint: Endpoint, session: Session, **kwargs: Any) -> GraphGateway:
-    """Build the gateway with msgraph imported off the event loop (the import alone takes ~0.15 s)."""
-    await asyncio.to_thread(__import__, "msgraph")
-    return GraphGateway(endpoint, session, **kwargs)
+    """Build the gateway in a worker thread: msgraph's imports take ~0.2 s and must not stall the UI."""
+    return await asyncio.to_thread(warmed_up_gateway, endpoint, session, **kwargs)

@@ -188,3 +188,16 @@ async def test_run_polls_every_source_without_overlapping_polls(make_tenant):
     sent = requests_to(tenant, "/healthOverviews")
     assert all(later.at - earlier.at >= 0.3 for earlier, later in itertools.pairwise(sent))
     assert {"alerts", "incidents", "issues"} <= {n for n, f in state.freshness.items() if f.last_success}
+
+
+async def test_a_secret_shaped_object_is_withheld_from_the_journal_but_shown(simulated_tenant, journal):
+    jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlc2lnbmF0dXJl"
+    add_objects(simulated_tenant, "alerts", [{"id": "da-leak", "description": f"token seen: {jwt}"},
+                                             {"id": "da-plain", "description": "nothing secret"}])
+    state = LiveState()
+    async with await gateway_for(simulated_tenant) as gateway:
+        await TenantWatcher(gateway, journal, state).poll_once("alerts")
+    assert jwt in state.alerts["da-leak"].description
+    observed = {o["key"]: o["data"] for o in await _observations(journal, "alerts")}
+    assert "withheld" in observed["da-leak"] and jwt not in str(observed["da-leak"])
+    assert observed["da-plain"]["description"] == "nothing secret"

@@ -1,0 +1,191 @@
+"""Graph access figures: first-request latency (cold, warm), 50,000-alert ingest, loop lag, RSS.
+
+Run: `.venv/bin/python bench/graph/run.py [--alerts 50000]`. Everything runs against the simulated tenant on
+127.0.0.1. Baselines are measured in the same run: a bare httpx GET for latency, bare httpx paging plus
+json.loads for ingest, so the figures say what our layers (SDK raw mode, models, journal) cost on top.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+COLD_SCRIPT = r"""
+import asyncio, json, sys, time
+started = time.perf_counter()
+from warroom.console.config import load_config
+from warroom.console.graph.connect import connect
+
+async def main():
+    lag = 0.0
+    stop = False
+    async def probe():
+        nonlocal lag
+        while not stop:
+            before = time.perf_counter()
+            await asyncio.sleep(0.005)
+            lag = max(lag, time.perf_counter() - before - 0.005)
+    task = asyncio.create_task(probe())
+    await asyncio.sleep(0.02)
+    t0 = time.perf_counter()
+    gateway = await connect(load_config(overrides={"graph.url": sys.argv[1]}))
+    await gateway.collect("health")
+    cold = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    await gateway.collect("health")
+    warm = time.perf_counter() - t1
+    stop = True
+    await task
+    await gateway.close()
+    import resource
+    print(json.dumps({"cold": cold, "warm": warm, "lag": lag, "since_start": time.perf_counter() - started,
+                      "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+asyncio.run(main())
+"""
+
+BASELINE_SCRIPT = r"""
+import json, sys, time
+t0 = time.perf_counter()
+import httpx
+with httpx.Client() as client:
+    client.get(sys.argv[1] + "/admin/serviceAnnouncement/healthOverviews", headers={"Authorization": "Bearer x"})
+    cold = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    client.get(sys.argv[1] + "/admin/serviceAnnouncement/healthOverviews", headers={"Authorization": "Bearer x"})
+    print(json.dumps({"cold": cold, "warm": time.perf_counter() - t1}))
+"""
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def first_request(base_url: str, runs: int) -> dict[str, float]:
+    ours, bare = [], []
+    for _ in range(runs):
+        out = subprocess.run([sys.executable, "-c", COLD_SCRIPT, base_url], capture_output=True, text=True, check=True)
+        ours.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        out = subprocess.run([sys.executable, "-c", BASELINE_SCRIPT, base_url], capture_output=True, text=True,
+                             check=True)
+        bare.append(json.loads(out.stdout.strip().splitlines()[-1]))
+
+    def median(rows, key):
+        values = sorted(r[key] for r in rows)
+        return values[len(values) // 2]
+
+    return {"cold": median(ours, "cold"), "warm": median(ours, "warm"), "lag": max(r["lag"] for r in ours),
+            "rss": median(ours, "rss_mb"), "bare_cold": median(bare, "cold"), "bare_warm": median(bare, "warm")}
+
+
+async def ingest(tenant, count: int) -> dict[str, float]:
+    import httpx
+    from warroom.console.graph.auth import Session, StaticToken
+    from warroom.console.graph.clouds import resolve
+    from warroom.console.graph.gateway import open_gateway
+    from warroom.console.graph.live import LiveState, TenantWatcher
+    from warroom.console.journal import Journal
+
+    # Baseline: bare httpx paging and json.loads, nothing else.
+    t0 = time.perf_counter()
+    seen = 0
+    async with httpx.AsyncClient(headers={"Authorization": "Bearer x"}, timeout=120) as client:
+        url = tenant.base_url + "/security/alerts_v2?$top=1000"
+        while url:
+            body = json.loads((await client.get(url)).content)
+            seen += len(body["value"])
+            url = body.get("@odata.nextLink")
+    bare = seen / (time.perf_counter() - t0)
+
+    lag = 0.0
+    stop = False
+
+    async def probe() -> None:
+        nonlocal lag
+        while not stop:
+            before = time.perf_counter()
+            await asyncio.sleep(0.005)
+            lag = max(lag, time.perf_counter() - before - 0.005)
+
+    with tempfile.TemporaryDirectory() as folder:
+        journal = await Journal.open(Path(folder) / "bench.db", actor="bench")
+        gateway = await open_gateway(resolve("global", tenant.base_url), Session(StaticToken("x"), "bench"))
+        state = LiveState()
+        watcher = TenantWatcher(gateway, journal, state)
+        task = asyncio.create_task(probe())
+        t1 = time.perf_counter()
+        await watcher.poll_once("alerts")
+        elapsed = time.perf_counter() - t1
+        t2 = time.perf_counter()
+        await watcher.poll_once("alerts")                   # unchanged: nothing journaled
+        second = time.perf_counter() - t2
+        stop = True
+        await task
+        assert len(state.alerts) == count, (len(state.alerts), state.freshness["alerts"])
+        journal_mb = (Path(folder) / "bench.db").stat().st_size / 1e6
+        await gateway.close()
+        await journal.close()
+    return {"ours": count / elapsed, "bare": bare, "seconds": elapsed, "unchanged_seconds": second,
+            "lag": lag, "rss": rss_mb(), "journal_mb": journal_mb}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--alerts", type=int, default=50_000)
+    parser.add_argument("--runs", type=int, default=3, help="cold-start runs (median)")
+    parser.add_argument("--write", action="store_true", help="append the figures to docs/benchmarks.md")
+    args = parser.parse_args()
+
+    from warroom.console.sim import SimulatedTenant, load_scenario
+
+    tenant = SimulatedTenant(load_scenario("exchange-outage"))
+    tenant.start()
+    try:
+        first = first_request(tenant.base_url, args.runs)
+        with tenant._lock:                                  # bench data straight into the tenant
+            at = tenant.state.clock
+            for index in range(args.alerts):
+                tenant.state.add("alerts", {"id": f"da{index:08d}", "title": f"Bench alert {index}",
+                                            "severity": ("high", "medium", "low")[index % 3]}, at)
+        rss_before = rss_mb()
+        figures = asyncio.run(ingest(tenant, args.alerts))
+    finally:
+        tenant.stop()
+
+    lines = [
+        f"cpu count {os.cpu_count()}, python {sys.version.split()[0]}",
+        f"first request, cold process (import + connect + GET health): {first['cold'] * 1000:.0f} ms "
+        f"(bare httpx process: {first['bare_cold'] * 1000:.0f} ms)",
+        f"next request, warm: {first['warm'] * 1000:.1f} ms (bare httpx: {first['bare_warm'] * 1000:.1f} ms)",
+        f"max event-loop lag during the cold first request: {first['lag'] * 1000:.1f} ms; "
+        f"RSS after it: {first['rss']:.0f} MB",
+        f"ingest {args.alerts:,} alerts (page, parse, model, digest, journal): {figures['ours']:,.0f} alerts/s "
+        f"in {figures['seconds']:.1f} s (bare httpx + json.loads: {figures['bare']:,.0f} alerts/s)",
+        f"re-poll of {args.alerts:,} unchanged alerts (nothing journaled): {figures['unchanged_seconds']:.1f} s",
+        f"max event-loop lag during ingest: {figures['lag'] * 1000:.1f} ms",
+        f"RSS after ingest: {figures['rss']:.0f} MB (tenant + bench before: {rss_before:.0f} MB); "
+        f"journal {figures['journal_mb']:.0f} MB",
+    ]
+    print("\n".join(lines))
+    if args.write:
+        docs = Path(__file__).resolve().parents[2] / "docs" / "benchmarks.md"
+        docs.parent.mkdir(exist_ok=True)
+        with docs.open("a", encoding="utf-8") as handle:
+            handle.write("\n## Graph access (bench/graph/run.py)\n\n")
+            handle.write(f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} against the simulated "
+                         "tenant on 127.0.0.1 (the tenant shares the CPU with the client).\n\n")
+            handle.writelines(f"- {line}\n" for line in lines)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
