@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from warroom.console.config import load_config
 from warroom.console.graph.connect import connect
 from warroom.console.graph.live import LiveState, TenantWatcher
@@ -15,11 +14,16 @@ from warroom.console.session import WarRoom
 
 @pytest.fixture
 async def room(make_tenant, tmp_path: Path):
-    """`await room(scenario, mode=..., **config)` -> (tenant, warroom): connected, live data read once."""
+    """`await room(scenario, mode=..., tenant_options={...}, **config)` -> (tenant, warroom).
+
+    Connected through the real gateway, live data read once by the real watcher. Config keys with dots
+    are passed as a dict: `await room("x", **{"read_only": True})`.
+    """
     opened: list[WarRoom] = []
 
-    async def make(scenario: str, *, mode: str = "DEMO", **settings: Any) -> tuple[Any, WarRoom]:
-        tenant = make_tenant(scenario)
+    async def make(scenario: str, *, mode: str = "DEMO", tenant_options: dict[str, Any] | None = None,
+                   **settings: Any) -> tuple[Any, WarRoom]:
+        tenant = make_tenant(scenario, **(tenant_options or {}))
         overrides = {"journal": str(tmp_path / "journal.db"), "graph.url": tenant.base_url, **settings}
         config = load_config(overrides=overrides)
         warroom = await WarRoom.open(config, mode=mode)

@@ -6,7 +6,6 @@ from typing import Any
 
 from textual.pilot import Pilot
 from textual.widgets import Input, Select
-
 from warroom.console.journal import Entry
 
 
@@ -17,13 +16,17 @@ async def settle(pilot: Pilot) -> None:
     await pilot.pause()
 
 
-async def type_into(pilot: Pilot, selector: str, text: str) -> None:
-    """Focus a field, clear it and type `text` key by key."""
+async def type_into(pilot: Pilot, selector: str, text: str, *, keys: bool = False) -> None:
+    """Focus a field and enter `text`: key by key when `keys` (the UPN confirmation), else pasted at once."""
     field = pilot.app.screen.query_one(selector, Input)
     field.focus()
     field.value = ""
     await pilot.pause()
-    await pilot.press(*text)
+    if keys:
+        await pilot.press(*text)
+    else:
+        field.insert_text_at_cursor(text)
+    await pilot.pause()
     assert field.value == text
 
 

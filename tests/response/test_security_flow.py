@@ -54,7 +54,7 @@ async def test_security_incident_from_declaration_to_close(room):
         await settle(pilot)
         preview = str(app.screen.query_one("#contain-preview").render())
         assert f"PATCH {tenant.base_url}/users/{MEGAN}" in preview and '{"accountEnabled":false}' in preview
-        await type_into(pilot, "#contain-confirm", MEGAN)
+        await type_into(pilot, "#contain-confirm", MEGAN, keys=True)
         await pilot.press("f2")
         await settle(pilot)
         assert "done" in message(pilot)

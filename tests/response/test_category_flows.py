@@ -1,0 +1,89 @@
+"""Service outage, data loss and business continuity end to end: declare (from Microsoft's issue or an alert),
+the category's and the services' playbook tasks with recovery options, assess, notify, close. Nothing of
+this may change the tenant: only GETs reach it."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import SelectionList
+from warroom.console.journal import kinds
+
+from .harness import GuidedTestApp
+from .pilot_steps import bodies, choose, message, settle, type_into, writes
+
+CASES = {
+    "service-outage": dict(
+        scenario="exchange-outage", context={"issue_id": "EX1195342"}, services=[], options={},
+        expect_tasks=["Exchange mail flow", "Exchange Online recovery: Alternative access: Outlook on the web"],
+        audience="stakeholders", expect_text=["INCIDENT NOTIFICATION", "EX1195342"]),
+    "data-loss": dict(
+        scenario="sharepoint-mass-deletion", context={"alert_id": "ca1b2c3d4e5f60718293a4b5c6d7e8f90"},
+        services=["SharePoint Online"], options={},
+        expect_tasks=["SharePoint Online recovery: Restore items from the site recycle bin",
+                      "SharePoint Online recovery: Version history", "Data validation"],
+        audience="users", expect_text=["What is happening", "What you should do"]),
+    "business-continuity": dict(
+        scenario="entra-signin-outage", context={"issue_id": "MO1201566"}, services=["Microsoft Entra"],
+        options={"start_at": 300},
+        expect_tasks=["Service failover", "Microsoft Entra recovery: Alternative access: emergency access"],
+        audience="management", expect_text=["MANAGEMENT BRIEFING", "MO1201566"]),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("category", list(CASES))
+async def test_category_from_declaration_to_close(room, category):
+    case = CASES[category]
+    tenant, warroom = await room(case["scenario"], tenant_options=case["options"])
+
+    app = GuidedTestApp(warroom, "declare", **case["context"])
+    async with app.run_test(size=(120, 60)) as pilot:
+        await settle(pilot)
+        await choose(pilot, "#declare-category", category)
+        services = app.screen.query_one("#declare-services", SelectionList)
+        for name in case["services"]:
+            services.select(name)
+        await pilot.press("f2")
+        await settle(pilot)
+    incident = warroom.incident
+    assert incident is not None and incident.category == category
+    assert incident.playbook == category
+    context = case["context"]
+    expected_link = ("service_issue", context["issue_id"]) if "issue_id" in context else ("alert", context["alert_id"])
+    assert [(link["type"], link["id"]) for link in incident.links] == [expected_link]
+    texts = [t.text for t in incident.tasks.values()]
+    for expected in case["expect_tasks"]:
+        assert any(expected in text for text in texts), expected
+    recovery = [t for t in texts if " recovery: " in t]
+    assert recovery and all("Verify: " in t for t in recovery)
+
+    app = GuidedTestApp(warroom, "assess")
+    async with app.run_test(size=(120, 60)) as pilot:
+        await settle(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+    assert incident.severity in ("SEV1", "SEV2", "SEV3", "SEV4")
+    assert incident.details["impact"]["affected_services"]
+
+    app = GuidedTestApp(warroom, "communicate")
+    async with app.run_test(size=(120, 50)) as pilot:
+        await settle(pilot)
+        await choose(pilot, "#communicate-audience", case["audience"])
+        await settle(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+    sent = bodies(await warroom.journal.entries(incident=incident.id), kinds.COMMS_SENT)
+    assert [s["audience"] for s in sent] == [case["audience"]]
+    for expected in case["expect_text"]:
+        assert expected in sent[0]["text"]
+
+    app = GuidedTestApp(warroom, "close")
+    async with app.run_test(size=(120, 60)) as pilot:
+        await settle(pilot)
+        await type_into(pilot, "#review-timeline", "complete")
+        await type_into(pilot, "#close-summary", "Recovered")
+        await pilot.press("f2")
+        await settle(pilot)
+        assert app.results == [incident.id], message(pilot)
+    assert not incident.is_open
+    assert writes(tenant) == []
