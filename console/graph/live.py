@@ -144,6 +144,10 @@ class TenantWatcher:
         cloud = getattr(getattr(gateway, "endpoint", None), "cloud", None)
         if cloud is not None and not cloud.has_security:
             self.sources = [name for name in self.sources if not SOURCES[name].security]
+            for name in SOURCES:
+                if SOURCES[name].security:
+                    self.state.freshness[name] = Freshness(name, SourceHealth.DENIED,
+                                                           last_error=f"not available in the {cloud.name} cloud")
         self._not_before: dict[str, float] = {}      # monotonic time before which a source is not asked
         self._last_request: dict[str, float] = {}
         self._failures: dict[str, int] = {}

@@ -201,3 +201,17 @@ async def test_a_secret_shaped_object_is_withheld_from_the_journal_but_shown(sim
     observed = {o["key"]: o["data"] for o in await _observations(journal, "alerts")}
     assert "withheld" in observed["da-leak"] and jwt not in str(observed["da-leak"])
     assert observed["da-plain"]["description"] == "nothing secret"
+
+
+async def test_the_china_cloud_has_no_security_sources_and_says_so(simulated_tenant):
+    from warroom.console.graph.auth import Session, StaticToken
+    from warroom.console.graph.clouds import resolve
+    from warroom.console.graph.gateway import open_gateway
+
+    state = LiveState()
+    endpoint = resolve("china", simulated_tenant.base_url)
+    async with await open_gateway(endpoint, Session(StaticToken("x"), "test")) as gateway:
+        watcher = TenantWatcher(gateway, None, state)
+    assert watcher.sources == ["health", "issues", "messages"]
+    assert state.freshness["alerts"].health is SourceHealth.DENIED
+    assert "china" in state.freshness["alerts"].last_error
