@@ -329,8 +329,8 @@ class ReviewScreen(Screen):
         self._ask("goto", "a time: 2026-11-24T14:02Z, -90m, now")
 
     def on_resize(self) -> None:
-        """Below 100 columns the incident list gives its room to the timeline until `i` asks for it."""
-        self.set_class(self.size.width < 100, "narrow")
+        """Below 130 columns the incident list gives its room to the timeline's text until `i` asks for it."""
+        self.set_class(self.size.width < 130, "narrow")
 
     def action_focus_incidents(self) -> None:
         self.add_class("picking")

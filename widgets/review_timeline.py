@@ -62,28 +62,52 @@ class ReviewTimeline(DataTable):
         self.broken_at: int | None = None
 
     def on_mount(self) -> None:
-        for label, key, width in (("#", "seq", 7), ("Occurred", "occurred", 14), ("Disc.", "discovered", 6),
-                                  ("Logged", "logged", 6), ("Actor", "actor", 10), ("Kind", "kind", 17),
-                                  ("What", "what", None)):
-            self.add_column(label, key=key, width=width)
+        self._layout(self.size.width)
+
+    def on_resize(self) -> None:
+        if self._layout(self.size.width):
+            self.show(self.window, focus_seq=self.selected.seq if self.selected else None)
+
+    def _layout(self, width: int) -> bool:
+        """Fixed columns, and `What` takes the rest: the line a reviewer reads must stay on screen.
+
+        Below 90 columns the occurred time drops its date and the discovered/logged offsets go: the entry
+        pane below shows all three timestamps of the selected entry in full.
+        """
+        compact = width < 90
+        if compact:
+            fixed = [("#", "seq", 7), ("Occurred", "occurred", 8), ("Actor", "actor", 8), ("Kind", "kind", 14)]
+        else:
+            fixed = [("#", "seq", 7), ("Occurred", "occurred", 14), ("Disc.", "discovered", 5),
+                     ("Logged", "logged", 6), ("Actor", "actor", 10), ("Kind", "kind", 17)]
+        what = max(24, width - sum(w + 2 for _, _, w in fixed) - 2 - 2)  # cell padding, then the scrollbar
+        shape = (compact, what)
+        if shape == getattr(self, "_shape", None):
+            return False
+        self._shape, self._time_format = shape, "%H:%M:%S" if compact else "%m-%d %H:%M:%S"
+        self.clear(columns=True)
+        for label, key, column_width in [*fixed, ("What", "what", what)]:
+            self.add_column(label, key=key, width=column_width)
+        return True
 
     def _time(self, text: str) -> str:
         moment: datetime = from_iso(text).astimezone(self.zone)
-        return moment.strftime("%m-%d %H:%M:%S")
+        return moment.strftime(self._time_format)
 
     def _row(self, entry: Entry) -> list[Text]:
         marker = Text(str(entry.seq))
         if self.broken_at is not None and entry.seq >= self.broken_at:
             marker = Text(f"✗{entry.seq}" if entry.seq == self.broken_at else f"?{entry.seq}", style="bold red")
-        return [
-            marker,
-            Text(self._time(entry.occurred_at)),
-            Text(offset(entry.occurred_at, entry.discovered_at)),
-            Text(offset(entry.occurred_at, entry.logged_at)),
-            Text(clean(entry.actor)),
-            Text(clean(entry.kind)),
-            Text(clean(describe(entry))[:300]),
-        ]
+        cells = {
+            "seq": marker,
+            "occurred": Text(self._time(entry.occurred_at)),
+            "discovered": Text(offset(entry.occurred_at, entry.discovered_at)),
+            "logged": Text(offset(entry.occurred_at, entry.logged_at)),
+            "actor": Text(clean(entry.actor)),
+            "kind": Text(clean(entry.kind)),
+            "what": Text(clean(describe(entry))[:300], overflow="ellipsis", no_wrap=True),
+        }
+        return [cells[str(key.value)] for key in self.columns]
 
     def show(self, entries: list[Entry], *, focus_seq: int | None = None) -> None:
         """Replace the window; put the cursor on `focus_seq` (or the nearest entry after it)."""
