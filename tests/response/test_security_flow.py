@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 
+import pytest
 from warroom.console.journal import kinds
 
 from .harness import GuidedTestApp
@@ -14,6 +15,7 @@ from .pilot_steps import bodies, choose, message, settle, type_into, writes
 MEGAN = "megan.bowen@contoso.onmicrosoft.com"
 
 
+@pytest.mark.slow
 async def test_security_incident_from_declaration_to_close(room):
     tenant, warroom = await room("compromised-account")
     alert = next(a for a in warroom.live.alerts.values() if MEGAN in a.users and a.status != "resolved")
