@@ -50,6 +50,21 @@ async def main():
 asyncio.run(main())
 """
 
+TENANT_SCRIPT = r"""
+import sys
+from warroom.console.sim import SimulatedTenant, load_scenario
+tenant = SimulatedTenant(load_scenario("exchange-outage"))
+tenant.start()
+with tenant._lock:                                  # bench data straight into the tenant
+    at = tenant.state.clock
+    for index in range(int(sys.argv[1])):
+        tenant.state.add("alerts", {"id": f"da{index:08d}", "title": f"Bench alert {index}",
+                                    "severity": ("high", "medium", "low")[index % 3]}, at)
+print(tenant.base_url, flush=True)
+sys.stdin.read()                                    # until the bench closes our stdin
+tenant.stop()
+"""
+
 BASELINE_SCRIPT = r"""
 import json, sys, time
 t0 = time.perf_counter()
@@ -87,7 +102,7 @@ def first_request(base_url: str, runs: int) -> dict[str, float]:
             "rss": median(ours, "rss_mb"), "bare_cold": median(bare, "cold"), "bare_warm": median(bare, "warm")}
 
 
-async def ingest(tenant, count: int) -> dict[str, float]:
+async def ingest(base_url: str, count: int) -> dict[str, float]:
     import httpx
     from warroom.console.graph.auth import Session, StaticToken
     from warroom.console.graph.clouds import resolve
@@ -99,7 +114,7 @@ async def ingest(tenant, count: int) -> dict[str, float]:
     t0 = time.perf_counter()
     seen = 0
     async with httpx.AsyncClient(headers={"Authorization": "Bearer x"}, timeout=120) as client:
-        url = tenant.base_url + "/security/alerts_v2?$top=1000"
+        url = base_url + "/security/alerts_v2?$top=1000"
         while url:
             body = json.loads((await client.get(url)).content)
             seen += len(body["value"])
@@ -118,7 +133,7 @@ async def ingest(tenant, count: int) -> dict[str, float]:
 
     with tempfile.TemporaryDirectory() as folder:
         journal = await Journal.open(Path(folder) / "bench.db", actor="bench")
-        gateway = await open_gateway(resolve("global", tenant.base_url), Session(StaticToken("x"), "bench"))
+        gateway = await open_gateway(resolve("global", base_url), Session(StaticToken("x"), "bench"))
         state = LiveState()
         watcher = TenantWatcher(gateway, journal, state)
         task = asyncio.create_task(probe())
@@ -145,21 +160,17 @@ def main() -> int:
     parser.add_argument("--write", action="store_true", help="append the figures to docs/benchmarks.md")
     args = parser.parse_args()
 
-    from warroom.console.sim import SimulatedTenant, load_scenario
-
-    tenant = SimulatedTenant(load_scenario("exchange-outage"))
-    tenant.start()
+    # The tenant runs in its own process: its JSON encoding must not count as our event loop's lag.
+    tenant = subprocess.Popen([sys.executable, "-c", TENANT_SCRIPT, str(args.alerts)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
     try:
-        first = first_request(tenant.base_url, args.runs)
-        with tenant._lock:                                  # bench data straight into the tenant
-            at = tenant.state.clock
-            for index in range(args.alerts):
-                tenant.state.add("alerts", {"id": f"da{index:08d}", "title": f"Bench alert {index}",
-                                            "severity": ("high", "medium", "low")[index % 3]}, at)
+        base_url = tenant.stdout.readline().strip()
+        first = first_request(base_url, args.runs)
         rss_before = rss_mb()
-        figures = asyncio.run(ingest(tenant, args.alerts))
+        figures = asyncio.run(ingest(base_url, args.alerts))
     finally:
-        tenant.stop()
+        tenant.stdin.close()
+        tenant.wait(timeout=30)
 
     lines = [
         f"cpu count {os.cpu_count()}, python {sys.version.split()[0]}",
@@ -171,8 +182,9 @@ def main() -> int:
         f"ingest {args.alerts:,} alerts (page, parse, model, digest, journal): {figures['ours']:,.0f} alerts/s "
         f"in {figures['seconds']:.1f} s (bare httpx + json.loads: {figures['bare']:,.0f} alerts/s)",
         f"re-poll of {args.alerts:,} unchanged alerts (nothing journaled): {figures['unchanged_seconds']:.1f} s",
-        f"max event-loop lag during ingest: {figures['lag'] * 1000:.1f} ms",
-        f"RSS after ingest: {figures['rss']:.0f} MB (tenant + bench before: {rss_before:.0f} MB); "
+        f"max event-loop lag during ingest and re-poll: {figures['lag'] * 1000:.1f} ms "
+        f"(worst pauses are gen-2 garbage collections over the alerts held in memory)",
+        f"RSS after ingest: {figures['rss']:.0f} MB (before: {rss_before:.0f} MB); "
         f"journal {figures['journal_mb']:.0f} MB",
     ]
     print("\n".join(lines))
@@ -182,7 +194,7 @@ def main() -> int:
         with docs.open("a", encoding="utf-8") as handle:
             handle.write("\n## Graph access (bench/graph/run.py)\n\n")
             handle.write(f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} against the simulated "
-                         "tenant on 127.0.0.1 (the tenant shares the CPU with the client).\n\n")
+                         "tenant in its own process on 127.0.0.1 (same 2 CPUs, shared with other work).\n\n")
             handle.writelines(f"- {line}\n" for line in lines)
     return 0
 
