@@ -79,8 +79,9 @@ def parse_template(text: str, source: str) -> Template:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        reason = str(error).split(" (at")[0]
-        raise TemplateError(source, getattr(error, "lineno", None), f"invalid TOML: {reason}") from None
+        found = re.search(r"\(at line (\d+)", str(error))
+        reason = str(error).split(" (at ")[0]
+        raise TemplateError(source, int(found[1]) if found else None, f"invalid TOML: {reason}") from None
     head = data.get("template")
     if not isinstance(head, dict):
         raise TemplateError(source, None, "missing the [template] table (id, update_kind, text)")

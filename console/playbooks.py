@@ -186,8 +186,9 @@ def parse_playbook(text: str, source: str) -> Playbook:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        line = getattr(error, "lineno", None)
-        reason = str(error).split(" (at line")[0]
+        found = re.search(r"\(at line (\d+)", str(error))
+        line = int(found[1]) if found else None
+        reason = str(error).split(" (at ")[0]
         raise PlaybookError(source, line, f"invalid TOML: {reason}") from None
     where = _Locator(text)
     head = data.get("playbook")
