@@ -76,6 +76,9 @@ class AssessScreen(GuidedScreen):
         with VerticalScroll(id="assess-form"):
             yield Static(f"Assess {incident.id}: {incident.title}", classes="heading")
             yield Static("Severity determination", classes="subheading")
+            current = (f"Current: {incident.severity}. {incident.severity_reasoning}" if incident.severity
+                       else "Not assessed yet: the levels below are suggested from live data.")
+            yield Static(current, id="assess-current")
             for factor in FACTORS:
                 with Horizontal(classes="row"):
                     yield Label(factor.name, classes="field-label")

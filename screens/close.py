@@ -17,6 +17,7 @@ from ..console.comms import cadence_minutes
 from ..console.journal import Draft, Entry, kinds
 from ..console.metrics import follow_up_body, load_checklist, response_metrics, updates_on_time
 from ..console.session import WarRoom
+from ..console.timefmt import utc_now
 from .guided import GuidedScreen
 
 
@@ -93,7 +94,8 @@ class CloseScreen(GuidedScreen):
         incident = self.incident
         assert incident is not None
         lines = [f"{m.name:<66} {m.text()}" for m in response_metrics(incident, entries)]
-        lines.append(updates_on_time(incident, entries, cadence_minutes(self.warroom.config)).text())
+        clock = self.context.get("clock", utc_now)
+        lines.append(updates_on_time(incident, entries, cadence_minutes(self.warroom.config), clock()).text())
         self.query_one("#close-metrics", Static).update("\n".join(lines))
 
     @staticmethod
