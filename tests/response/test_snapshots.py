@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-
 from warroom.console.config import load_config
 from warroom.console.journal import Draft, kinds
 from warroom.console.playbooks import PlaybookLibrary, declaration

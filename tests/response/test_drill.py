@@ -1,0 +1,58 @@
+"""`warroom drill`: the scenario plays on the simulated tenant in DRILL mode; the report scores the response."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from warroom.console.cli import main
+from warroom.console.commands.drill_cmd import run_drill
+from warroom.console.config import load_config
+from warroom.console.graph.live import TenantWatcher
+from warroom.console.journal import Journal, kinds
+
+from .harness import GuidedTestApp
+from .pilot_steps import settle, type_into, writes
+
+MEGAN = "megan.bowen@contoso.onmicrosoft.com"
+
+
+async def _respond(warroom) -> None:
+    """The team's response, driven through the guided screens as in a real drill."""
+    assert warroom.mode == "DRILL" and warroom.can_execute_actions
+    watcher = TenantWatcher(warroom.gateway, None, warroom.live)
+    for source in watcher.sources:
+        await watcher.poll_once(source)
+    alert = next(a for a in warroom.live.alerts.values() if MEGAN in a.users)
+    for step, context in (("declare", {"alert_id": alert.id}), ("assess", {}), ("block_sign_in", {"upn": MEGAN}),
+                          ("communicate", {})):
+        app = GuidedTestApp(warroom, step, **context)
+        async with app.run_test(size=(120, 60)) as pilot:
+            await settle(pilot)
+            if step == "block_sign_in":
+                await type_into(pilot, "#contain-confirm", MEGAN)
+            await pilot.press("f2")
+            await settle(pilot)
+
+
+@pytest.mark.slow
+async def test_a_drill_is_journaled_and_scored(make_tenant, tmp_path: Path):
+    tenant = make_tenant("compromised-account")
+    config = load_config(overrides={"journal": str(tmp_path / "drill.db")})
+    report = await run_drill(config, "compromised-account", play=_respond, tenant=tenant)
+
+    assert report.incident is not None
+    assert [r.key for r in report.results] == ["declare", "assess", "contain", "notify"]
+    assert all(r.minutes is not None for r in report.results), report.text()
+    assert "Time to first notification" in report.text() and report.score.endswith("targets met")
+    assert [(r.method, r.body) for r in writes(tenant)] == [("PATCH", {"accountEnabled": False})]
+    async with await Journal.open(config.journal_path, actor="t", readonly=True) as journal:
+        entries = await journal.entries()
+    assert entries[0].kind == kinds.DRILL_STARTED and entries[0].body == {"scenario": "compromised-account"}
+    assert entries[-1].kind == kinds.DRILL_FINISHED and entries[-1].incident == report.incident
+    assert set(entries[-1].body["metrics"]) == {"declare", "assess", "contain", "notify"}
+
+
+def test_an_unknown_scenario_is_refused(capsys):
+    assert main(["drill", "no-such-scenario"]) == 1
+    assert "unknown scenario 'no-such-scenario'" in capsys.readouterr().err
