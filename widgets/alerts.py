@@ -44,7 +44,7 @@ SOURCE_WORDS = {
 # (key, heading, width); width 0 is the flexible title column.
 COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("new", "", 1), ("severity", "Severity", 10), ("status", "Status", 11), ("title", "Title", 0),
-    ("source", "Source", 18), ("age", "Age", 6),
+    ("source", "Source", 17), ("age", "Age", 6),
 )
 SORTABLE = ("severity", "status", "title", "source", "age")
 

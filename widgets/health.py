@@ -16,8 +16,8 @@ from ..console.timefmt import ago
 from .labels import SERVICE_STATUS, label, service_name
 from .safe import clean
 
-COLUMNS = (("status", "Status", 17), ("service", "Workload", 21), ("issues", "Open issues", 12),
-           ("changed", "Changed", 7))
+# Cell padding is ours (a trailing space) so the pane fits 46 columns: two-column layout at 120 wide.
+COLUMNS = (("status", "Status", 15), ("service", "Workload", 18), ("issues", "Issues", 10), ("changed", "Since", 7))
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class HealthRow:
 
 
 def health_rows(health: Mapping[str, ServiceHealth], issues: Mapping[str, ServiceIssue],
-                first_seen: Mapping[str, tuple[str, datetime]]) -> list[HealthRow]:
+                first_seen: Mapping[str, tuple[str, datetime | None]]) -> list[HealthRow]:
     """Unhealthy workloads first, then by name; "changed" is the newest post on an open issue, else when we saw it."""
     rows = []
     for item in health.values():
@@ -59,15 +59,15 @@ class HealthPane(DataTable):
             self.service = service
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=False, show_cursor=True)
+        super().__init__(id=id, cursor_type="row", zebra_stripes=False, show_cursor=True, cell_padding=0)
         self.border_title = "Service health"
         self._rows: list[HealthRow] = []
-        self._first_seen: dict[str, tuple[str, datetime]] = {}
+        self._first_seen: dict[str, tuple[str, datetime | None]] = {}
         self._shown: dict[str, tuple[Text, ...]] = {}
 
     def on_mount(self) -> None:
         for key, title, width in COLUMNS:
-            self.add_column(title, key=key, width=width)
+            self.add_column(f" {title}" if key == "status" else title, key=key, width=width)
 
     def _tone(self, tone: str) -> str:
         return str(self.get_component_rich_style(f"health--{tone}"))
@@ -76,13 +76,20 @@ class HealthPane(DataTable):
         glyph, word, tone = label(SERVICE_STATUS, row.status)
         ids = ", ".join(clean(i, 16) for i in row.issue_ids[:3]) + (" …" if len(row.issue_ids) > 3 else "")
         changed = ago((now - row.changed).total_seconds()) if row.changed else "—"
-        return (Text(f"{glyph} {word}", style=self._tone(tone)), Text(service_name(row.service)),
-                Text(ids or "—", style="" if ids else self._tone("muted")), Text(changed))
+        cells = (Text(f" {glyph} {word}", style=self._tone(tone)), Text(service_name(row.service)),
+                 Text(ids or "—", style="" if ids else self._tone("muted")), Text(changed))
+        for cell, (_, _, width) in zip(cells, COLUMNS, strict=True):
+            cell.truncate(width - 1, overflow="ellipsis")
+            cell.append(" ")
+        return cells
 
     def show(self, health: Mapping[str, ServiceHealth], issues: Mapping[str, ServiceIssue], now: datetime) -> None:
         """Diff the table against the new state: update changed cells, add and remove rows, keep the cursor."""
         for item in health.values():
-            if self._first_seen.get(item.id, ("",))[0] != item.status:
+            known = self._first_seen.get(item.id)
+            if known is None:
+                self._first_seen[item.id] = (item.status, None)     # unknown since when: shown as —
+            elif known[0] != item.status:
                 self._first_seen[item.id] = (item.status, now)
         rows = health_rows(health, issues, self._first_seen)
         order_changed = [r.id for r in rows] != [r.id for r in self._rows]

@@ -45,8 +45,10 @@ class StatusBar(Widget):
             text.append(clean(fresh.describe(now, tz=zone), 80), self._style(TONES.get(fresh.health, "muted")))
         text.append(f" │ {journal} · {entries:,} entries")
         if text.plain != self._text.plain or text.spans != self._text.spans:
+            width = max(1, self.size.width)
+            relayout = -(-len(text.plain) // width) != -(-len(self._text.plain) // width)
             self._text = text
-            self.refresh(layout=True)
+            self.refresh(layout=relayout)   # a full layout each second would repaint every pane
 
     def render(self) -> Text:
         return self._text

@@ -10,7 +10,8 @@ from ..console.incidents import Incident, Task
 from .labels import TASK_STATUS, label
 from .safe import clean
 
-COLUMNS = (("id", "#", 3), ("status", "Status", 10), ("text", "Task (blockers)", 30), ("owner", "Owner", 10))
+# The task text comes last and takes what is left (auto width): narrow panes cut it, not the owner.
+COLUMNS = (("id", "#", 3), ("status", "Status", 9), ("owner", "Owner", 9), ("text", "Task ⟂ blocker", None))
 
 
 class TaskList(DataTable):
@@ -41,8 +42,8 @@ class TaskList(DataTable):
         text = Text(clean(task.text, 200), style=muted if task.done else "")
         if task.blockers and not task.done:
             text.append(f" ⟂ {clean(task.blockers, 80)}", style=str(self.get_component_rich_style("tasks--bad")))
-        return (Text(clean(task.id, 6)), Text(f"{glyph} {word}", style=style), text,
-                Text(clean(task.owner, 30) if task.owner else "—", style="" if task.owner else muted))
+        return (Text(clean(task.id, 6)), Text(f"{glyph} {word}", style=style),
+                Text(clean(task.owner, 30) if task.owner else "—", style="" if task.owner else muted), text)
 
     def show(self, incident: Incident | None) -> None:
         """Rebuild only when a task changed; keep the cursor on the same task."""

@@ -1,0 +1,408 @@
+"""Pilot tests: every dashboard key and palette entry does what it says, on a real journal."""
+
+from __future__ import annotations
+
+import io
+import time
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from textual.widgets import Input
+from warroom.console.app import WarroomApp
+from warroom.console.journal import Journal, kinds
+from warroom.screens.alert_detail import AlertDetailScreen
+from warroom.screens.dashboard import PALETTE, DashboardScreen
+from warroom.screens.help import HelpScreen, help_table
+from warroom.screens.issue_detail import IssueDetailScreen
+from warroom.screens.prompt import PromptScreen
+from warroom.widgets.alerts import AlertTable
+from warroom.widgets.banner import IncidentBanner
+from warroom.widgets.health import HealthPane
+from warroom.widgets.tasks import TaskList
+from warroom.widgets.timeline import Timeline
+
+from .scenes import alert, fixed_clock, live_state, open_warroom
+
+SIZE = (160, 48)
+
+
+@pytest.fixture(autouse=True)
+def _tz(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "Europe/Paris")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+async def make_app(journal: Path, *, kind: str | None = "degraded", incident: bool = True, follow: bool = False,
+                   **kw) -> WarroomApp:
+    warroom = await open_warroom(journal, live=live_state(kind) if kind else None, incident=incident, **kw)
+    return WarroomApp(warroom, clock=fixed_clock, follow_journal=follow)
+
+
+async def kinds_in(app: WarroomApp, kind: str) -> list[dict]:
+    return [e.body for e in await app.warroom.journal.entries(kinds=[kind])]
+
+
+class GuidedCalls(list):
+    """Records what the dashboard asked the guided-response hook for (that screen is another module's)."""
+
+    def __call__(self, step: str, **context) -> None:
+        self.append((step, context))
+
+
+async def type_text(pilot, text: str) -> None:
+    for char in text:
+        await pilot.press(char if char != " " else "space")
+
+
+async def test_banner_without_incident_offers_declare(journal_path: Path) -> None:
+    app = await make_app(journal_path, incident=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        text = app.screen.query_one(IncidentBanner).render().plain
+        assert "No open incident" in text and "Press d to declare" in text
+
+
+async def test_banner_counts_up_and_turns_overdue(journal_path: Path) -> None:
+    app = await make_app(journal_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        banner = app.screen.query_one(IncidentBanner)
+        text = banner.render().plain
+        assert "INC-20261124-01" in text and "SEV2" in text and "T+01:23:00" in text and "IC: alice" in text
+        assert "OVERDUE by 00:23:00" in text and banner.has_class("-overdue")
+
+
+@pytest.mark.parametrize(("key", "step"), [
+    ("d", "declare"), ("a", "assess"), ("c", "contain"), ("n", "communicate"), ("B", "block_sign_in"),
+    ("R", "revoke_sessions"), ("E", "preserve_evidence"), ("P", "review"), ("X", "close"),
+])
+async def test_guided_keys_pass_the_selected_alert(journal_path: Path, key: str, step: str) -> None:
+    app = await make_app(journal_path)
+    calls = GuidedCalls()
+    app.open_guided = calls
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("2", "home", key)
+        selected = app.screen.query_one(AlertTable).selected
+        assert calls == [(step, {"alert_id": selected.id, "upn": "adele.vance@contoso.com"})]
+
+
+async def test_declare_from_a_microsoft_issue_is_two_keystrokes(journal_path: Path) -> None:
+    app = await make_app(journal_path, incident=False)
+    calls = GuidedCalls()
+    app.open_guided = calls
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("1", "d")
+        assert calls == [("declare", {"service": "Exchange Online", "issue_id": "EX226574"})]
+
+
+async def test_guided_hook_says_not_available_without_the_module(journal_path: Path, monkeypatch) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name.endswith("guided") else real(name))
+    app = await make_app(journal_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("a")
+        await pilot.pause()
+        assert any("Assess severity: not available yet" in n.message for n in app._notifications)
+
+
+async def test_note_reaches_the_journal_and_the_timeline(journal_path: Path) -> None:
+    app = await make_app(journal_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("colon")
+        assert isinstance(app.screen, PromptScreen)
+        await type_text(pilot, "bridge call started")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen)
+        assert {"text": "bridge call started"} in await kinds_in(app, kinds.NOTE)
+        notes = [e for e in app.screen.query_one(Timeline).entries if e.kind == kinds.NOTE]
+        assert notes[-1].body["text"] == "bridge call started" and notes[-1].incident == "INC-20261124-01"
+
+
+async def test_escape_cancels_a_note(journal_path: Path) -> None:
+    app = await make_app(journal_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("colon", "x", "escape")
+        await pilot.pause()
+        assert await kinds_in(app, kinds.NOTE) == [{"text": "Service desk reports 40 tickets about outbound mail"}]
+
+
+async def test_decision_records_its_reason(journal_path: Path) -> None:
+    app = await make_app(journal_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("exclamation_mark")
+        await type_text(pilot, "hold comms because legal review")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert {"text": "hold comms", "reason": "legal review"} in await kinds_in(app, kinds.DECISION)
+
+
+async def test_task_keys_each_write_a_journal_entry(journal_path: Path) -> None:
+    app = await make_app(journal_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3", "home", "space")                     # T1 done
+        await pilot.pause()
+        await pilot.press("o", *["backspace"] * 20)                 # assign T1 to dana
+        await type_text(pilot, "dana")
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("plus")                                   # add T4
+        await type_text(pilot, "call Microsoft support")
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("down", "b")                              # T2 blocked
+        await type_text(pilot, "waiting on vendor")
+        await pilot.press("enter")
+        await pilot.pause()
+        updates = await kinds_in(app, kinds.TASK_UPDATED)
+        assert {"task_id": "T1", "status": "done"} in updates
+        assert {"task_id": "T1", "owner": "dana"} in updates
+        assert {"task_id": "T2", "status": "blocked", "blockers": "waiting on vendor"} in updates
+        assert {"task_id": "T4", "text": "call Microsoft support"} in await kinds_in(app, kinds.TASK_ADDED)
+        tasks = app.warroom.incident.tasks
+        assert tasks["T1"].done and tasks["T1"].owner == "dana" and tasks["T4"].text == "call Microsoft support"
+        shown = app.screen.query_one(TaskList)
+        assert [t.id for t in shown.tasks] == ["T1", "T2", "T3", "T4"] and shown.border_title == "Tasks (1/4 done)"
+
+
+async def test_task_keys_without_incident_explain_instead_of_writing(journal_path: Path) -> None:
+    app = await make_app(journal_path, incident=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3", "plus")
+        await pilot.pause()
+        assert not isinstance(app.screen, PromptScreen)
+        assert any("No open incident" in n.message for n in app._notifications)
+        assert await kinds_in(app, kinds.TASK_ADDED) == []
+
+
+async def test_link_records_the_selected_alert_once(journal_path: Path) -> None:
+    app = await make_app(journal_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2", "home", "l")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.press("l")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        links = await kinds_in(app, kinds.INCIDENT_LINKED)
+        assert links == [{"type": "alert", "id": "da000001", "title": "Suspicious inbox forwarding rule 1"}]
+        assert app.warroom.incident.links[0]["id"] == "da000001"
+
+
+async def test_filter_as_you_type_and_escape_clears(journal_path: Path) -> None:
+    app = await make_app(journal_path)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.screen.query_one(AlertTable)
+        assert len(table.rows) == 7
+        await pilot.press("slash")
+        assert app.screen.query_one("#alert-filter", Input).has_focus
+        await type_text(pilot, "sign")
+        await pilot.pause()
+        assert [r.title for r in table.rows] == ["Unusual sign-in from a new country", "Anonymous IP address sign-in"]
+        await type_text(pilot, " anon")
+        await pilot.pause()
+        assert [r.id for r in table.rows] == ["da000004"]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert len(table.rows) == 7 and table.has_focus
+
+
+async def test_sort_cycles_columns_and_reverses(journal_path: Path) -> None:
+    app = await make_app(journal_path)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.screen.query_one(AlertTable)
+        assert [r.severity for r in table.rows][:3] == ["high"] * 3
+        await pilot.press("2", "s")
+        assert table.sort_column == "status"
+        await pilot.press("s", "s", "s")
+        assert table.sort_column == "age"
+        assert table.rows[0].id == "da000006"        # newest first
+        await pilot.press("S")
+        assert table.rows[0].id == "da000005"
+
+
+async def test_enter_opens_alert_details_and_copies_the_portal_link(journal_path: Path) -> None:
+    app = await make_app(journal_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2", "home", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, AlertDetailScreen)
+        body = str(app.screen.query_one("#alert-detail-body").render())
+        assert "T1114.003" in body and "userEvidence" in body and "203.0.113.7" in body
+        await pilot.press("y")
+        assert app.clipboard == "https://security.microsoft.com/alerts/da000001"
+        assert any("Copied the portal link" in n.message for n in app._notifications)
+        await pilot.press("escape")
+        assert isinstance(app.screen, DashboardScreen)
+
+
+async def test_enter_on_health_opens_the_issue_newest_post_first(journal_path: Path) -> None:
+    app = await make_app(journal_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("1", "home", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, IssueDetailScreen)
+        body = str(app.screen.query_one("#issue-detail-body").render())
+        assert body.index("identified a configuration change") < body.index("investigating reports")
+
+
+async def test_toggle_utc_and_local_time(journal_path: Path) -> None:
+    app = await make_app(journal_path)
+    async with app.run_test(size=SIZE) as pilot:
+        timeline = app.screen.query_one(Timeline)
+        first = timeline.entries[0]
+        assert timeline.stamp(first) == "2026-11-24 13:07:00Z"
+        await pilot.press("t")
+        assert timeline.stamp(first) == "2026-11-24 14:07:00 +0100" and timeline.zone_label == "local"
+        await pilot.press("t")
+        assert timeline.stamp(first).endswith("Z")
+
+
+async def test_help_lists_every_dashboard_binding(journal_path: Path) -> None:
+    app = await make_app(journal_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        console = Console(width=120, record=True, file=io.StringIO())
+        console.print(help_table(app.screen.sections))
+        shown = console.export_text()
+        for binding in DashboardScreen.BINDINGS:
+            assert binding.description in shown
+        for description in ("Done/undo", "Add task", "Assign", "Details", "Sort", "Open issue"):
+            assert description in shown
+        await pilot.press("escape")
+        assert isinstance(app.screen, DashboardScreen)
+
+
+async def test_tab_moves_between_panes(journal_path: Path) -> None:
+    app = await make_app(journal_path)
+    async with app.run_test(size=SIZE) as pilot:
+        order = []
+        for _ in range(4):
+            await pilot.press("tab")
+            order.append(app.focused.id)
+        assert set(order) == {"health", "tasks", "alerts", "timeline"}
+        await pilot.press("shift+tab")
+        assert app.focused.id == order[-2]
+
+
+def test_every_palette_entry_names_a_real_action() -> None:
+    for entry in PALETTE:
+        name = entry.action.split("(")[0]
+        assert callable(getattr(DashboardScreen, f"action_{name}", None)), entry.title
+
+
+async def test_palette_runs_dashboard_commands(journal_path: Path) -> None:
+    app = await make_app(journal_path)
+    async with app.run_test(size=SIZE) as pilot:
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        for entry in PALETTE:
+            assert entry.title in titles
+        await pilot.press("ctrl+p")
+        await type_text(pilot, "Add note")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, PromptScreen) and app.screen.title_text == "Note"
+
+
+async def test_entries_from_another_process_appear(journal_path: Path) -> None:
+    app = await make_app(journal_path, follow=True)
+    async with app.run_test(size=SIZE) as pilot:
+        other = await Journal.open(journal_path, actor="second-console")
+        await other.append(kinds.NOTE, {"text": "from the other shell"})
+        await other.close()
+        timeline = app.screen.query_one(Timeline)
+        for _ in range(100):                         # bounded wait for the 0.5 s follower, not a timing assertion
+            if any(e.body.get("text") == "from the other shell" for e in timeline.entries):
+                break
+            await pilot.pause(0.05)
+        assert timeline.entries[-1].actor == "second-console"
+        assert len([e for e in timeline.entries if e.body.get("text") == "from the other shell"]) == 1
+
+
+async def test_new_high_severity_alert_notifies_and_rings(journal_path: Path) -> None:
+    app = await make_app(journal_path, extra={"ui.bell": True})
+    bells = []
+    app.bell = lambda: bells.append(1)
+    async with app.run_test(size=SIZE) as pilot:
+        live = app.warroom.live
+        live.alerts["da000099"] = alert(99, "high", 0, "Ransomware behaviour detected")
+        live.alerts["da000098"] = alert(98, "low", 0, "Low thing")
+        app.live_changed({"alerts"})
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+        assert any("Ransomware behaviour detected" in m for m in messages)
+        assert not any("Low thing" in m for m in messages)
+        assert bells == [1]
+        table = app.screen.query_one(AlertTable)
+        assert table.new_count == 2 and "2 new" in str(table.border_title)
+        await pilot.press("2", "1")                  # looking at the pane and leaving it marks them seen
+        assert table.new_count == 0
+
+
+async def test_offline_console_greys_panes_and_still_journals(journal_path: Path) -> None:
+    app = await make_app(journal_path, kind=None, incident=False, mode="OFFLINE")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.screen.query_one(HealthPane).has_class("-stale")
+        assert app.screen.query_one(AlertTable).has_class("-stale")
+        await pilot.press("colon")
+        await type_text(pilot, "graph down")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert {"text": "graph down"} in await kinds_in(app, kinds.NOTE)
+
+
+async def test_read_only_journal_says_so_instead_of_crashing(journal_path: Path) -> None:
+    seed = await open_warroom(journal_path, live=None, incident=True)
+    await seed.close()
+    from warroom.console.config import load_config
+    from warroom.console.session import WarRoom
+
+    warroom = await WarRoom.open(load_config(overrides={"journal": str(journal_path)}), mode="READ-ONLY",
+                                 readonly=True)
+    app = WarroomApp(warroom, clock=fixed_clock, follow_journal=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("colon")
+        await type_text(pilot, "nope")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert any("read-only" in n.message for n in app._notifications)
+
+
+@pytest.mark.slow
+async def test_fifty_thousand_alerts_filter_and_scroll(journal_path: Path) -> None:
+    app = await make_app(journal_path, incident=False)
+    async with app.run_test(size=SIZE) as pilot:
+        live = app.warroom.live
+        severities = ("high", "medium", "low", "informational")
+        live.alerts = {a.id: a for a in (alert(n, severities[n % 4], n % 600, f"Alert number {n}")
+                                         for n in range(50_000))}
+        app.live_changed({"alerts"})
+        await pilot.pause()
+        table = app.screen.query_one(AlertTable)
+        assert len(table.rows) == 50_001
+        await pilot.press("2", "end")
+        assert table.cursor == 50_000 and table.scroll_offset.y > 49_000
+        await pilot.press("slash")
+        await type_text(pilot, "number 4999")
+        await pilot.pause()
+        assert sorted(r.title for r in table.rows) == sorted(f"Alert number {n}" for n in range(50_000)
+                                                             if "4999" in str(n))
+
+
+async def test_app_exits_cleanly_on_q(journal_path: Path) -> None:
+    app = await make_app(journal_path)
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.return_code is None
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code == 0
