@@ -154,3 +154,21 @@ def test_a_malformed_user_playbook_stops_loading_with_its_path(tmp_path: Path):
     bad.write_text(GOOD.replace('role = "scribe"', 'role = "janitor"'), encoding="utf-8")
     with pytest.raises(PlaybookError, match=rf"{bad}, line 9: .*unknown role"):
         PlaybookLibrary.load(tmp_path)
+
+
+def test_live_checks_read_the_tenant_state():
+    from warroom.console.graph.live import LiveState
+    from warroom.console.graph.models import ServiceHealth
+    from warroom.console.incidents import Incident
+    from warroom.console.playbooks import check_state
+    from warroom.console.timefmt import utc_now
+
+    incident = Incident("INC-1", "t", "service-outage", utc_now(), "ann", services=["Exchange Online"])
+    live = LiveState(health={"Exchange": ServiceHealth("Exchange", "Exchange Online", "serviceDegradation")})
+    check = {"type": "service_restored"}
+    assert check_state(check, incident, None) == "unknown"
+    assert check_state(check, incident, live) == "not met"
+    live.health["Exchange"] = ServiceHealth("Exchange", "Exchange Online", "serviceRestored")
+    assert check_state(check, incident, live) == "met"
+    assert check_state({"type": "service_restored", "service": "Microsoft Teams"}, incident, live) == "unknown"
+    assert check_state(None, incident, live) is None
