@@ -81,6 +81,11 @@ def build(incident: Incident, entries: list[Entry], *, journal_id: str = "", hea
         ("Closed", _at(incident.closed_at)), ("Status", incident.status),
         ("Source", _json(incident.source) if incident.source else "—"), *roles,
     ]])
+    # Impact assessment, resources and estimates (incident.updated) and linked alerts, issues and cases.
+    summary.blocks[0] += [(key.replace("_", " ").capitalize(), value if isinstance(value, str) else _json(value))
+                          for key, value in incident.details.items()]
+    summary.blocks[0] += [(f"Linked {link.get('type', 'item')}", f"{link.get('id', '')} {link.get('title', '')}")
+                          for link in incident.links]
     if incident.summary:
         summary.blocks.append(incident.summary)
 

@@ -341,6 +341,11 @@ def describe(entry: Entry) -> str:
             return f"{get('item')}: {get('text')}"
         case kinds.FOLLOW_UP:
             return f"{get('text')} (owner {get('owner') or '—'}, due {get('due') or '—'})"
+        case kinds.INCIDENT_UPDATED:
+            changes = body.get("changes") if isinstance(body.get("changes"), dict) else {}
+            return "; ".join(f"{key}: {value}" for key, value in changes.items()) or entry.kind
+        case kinds.INCIDENT_LINKED:
+            return f"{get('type')} {get('id')}" + (f": {get('title')}" if body.get("title") else "")
         case kinds.DECISION:
             return get("text") + (f" because {get('reason')}" if body.get("reason") else "")
     return entry.text

@@ -31,6 +31,7 @@ def incident_drafts(incident: str = INCIDENT, *, title: str = "Exchange Online m
         (3, kinds.INCIDENT_SEVERITY, {"severity": "SEV1", "factors": {"users": "all"},
                                       "reasoning": "All users cannot send or receive mail"}, "alex"),
         (4, kinds.INCIDENT_STATUS, {"status": "investigating"}, "alex"),
+
         (5, kinds.TASK_ADDED, {"task_id": "T1", "text": "Check message trace", "role": "service_owner"}, "alex"),
         (6, kinds.OBSERVATION, {"source": "serviceHealth", "key": "EX123", "digest": "a1",
                                 "data": {"status": "investigating"}}, "warroom"),
@@ -54,6 +55,9 @@ def incident_drafts(incident: str = INCIDENT, *, title: str = "Exchange Online m
         (56, kinds.REVIEW, {"item": "lessons_learned", "text": "Alert on outbound spikes"}, "alex"),
         (57, kinds.FOLLOW_UP, {"text": "Add outbound spam alert", "owner": "sam", "due": "2026-12-01"}, "alex"),
         (60, kinds.INCIDENT_CLOSED, {"summary": "Mail flow restored after blocking " + HOSTILE}, "alex"),
+        # written up after the close, dated when they happened: the timeline shows the gap
+        (4.5, kinds.INCIDENT_UPDATED, {"changes": {"impact": "2,000 mailboxes cannot send"}}, "alex"),
+        (4.75, kinds.INCIDENT_LINKED, {"type": "support_case", "id": "MS-42", "title": "Premier case"}, "alex"),
     ]
     return [
         Draft(kind, body, incident, actor, occurred_at=at(minutes), discovered_at=at(minutes + 0.5))

@@ -102,7 +102,7 @@ def test_read_only_export_leaves_the_journal_alone(journal: Path, tmp_path: Path
 
 def test_the_journal_remembers_the_exact_bundle(bundle: Path, journal: Path, tmp_path: Path, capsys) -> None:
     assert main(["--journal", str(journal), "evidence", "verify", str(bundle), "--in-journal"]) == 0
-    assert "journaled as entry 22 by test-responder" in capsys.readouterr().out
+    assert "journaled as entry 24 by test-responder" in capsys.readouterr().out
     copy = rewrite(bundle, tmp_path / "rezipped.zip")   # same files, different bytes: not the bundle we exported
     assert verify_bundle(copy).ok
     assert main(["--journal", str(journal), "evidence", "verify", str(copy), "--in-journal"]) == 1

@@ -33,7 +33,8 @@ def test_markdown_has_every_section_with_its_facts(journal: Path) -> None:
     assert headings == list(SECTIONS)
     for fact in ("SEV1", "All users cannot send or receive mail", "block\\_sign\\_in", '\\{"accountEnabled": true\\}',
                  '\\{"accountEnabled": false\\}', "Mail flowing again", "Alert on outbound spikes",
-                 "Add outbound spam alert", "the whole chain verified", "2026-11-24 09:00:30.000 UTC"):
+                 "Add outbound spam alert", "the whole chain verified", "2026-11-24 09:00:30.000 UTC",
+                 "**Impact**: 2,000 mailboxes cannot send", "**Linked support\\_case**: MS-42 Premier case"):
         assert fact in text, fact
     # Metrics (console/metrics.py, as the Close screen shows them) from the fixed times: Microsoft's issue
     # started 20 min before the declaration; assessed at +3; the sign-in block at +9 contained it; resolved

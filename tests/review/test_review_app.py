@@ -110,7 +110,7 @@ async def test_filter_search_and_incident(journal: Path) -> None:
     app = ReviewApp(journal)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        assert len(timeline(app).window) == 20
+        assert len(timeline(app).window) == 22
         await pilot.press("slash", *"kind:action", "enter")
         await settle(pilot)
         assert [e.kind for e in timeline(app).window] == [kinds.ACTION]
@@ -122,7 +122,7 @@ async def test_filter_search_and_incident(journal: Path) -> None:
         await pilot.press("a", "i", "down", "enter")   # all entries, then the incident in the list
         await settle(pilot)
         assert {e.incident for e in timeline(app).window} == {INCIDENT}
-        assert len(timeline(app).window) == 19
+        assert len(timeline(app).window) == 21
 
 
 async def test_goto_a_time_and_what_we_knew_then(journal: Path) -> None:
