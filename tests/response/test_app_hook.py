@@ -1,0 +1,59 @@
+"""The dashboard App's one hook, `open_guided(step, **context)`, opens each guided screen; Escape returns."""
+
+from __future__ import annotations
+
+import pytest
+from warroom.console.app import WarroomApp
+from warroom.console.playbooks import PlaybookLibrary, declaration
+from warroom.screens.assess import AssessScreen
+from warroom.screens.close import CloseScreen
+from warroom.screens.communicate import CommunicateScreen
+from warroom.screens.contain import ContainScreen
+from warroom.screens.declare import DeclareIncidentScreen
+
+from .pilot_steps import settle
+
+SCREENS = {
+    "declare": DeclareIncidentScreen, "assess": AssessScreen, "contain": ContainScreen,
+    "block_sign_in": ContainScreen, "revoke_sessions": ContainScreen, "preserve_evidence": ContainScreen,
+    "communicate": CommunicateScreen, "review": CloseScreen, "close": CloseScreen,
+}
+
+
+@pytest.mark.parametrize("step", list(SCREENS))
+async def test_every_step_opens_from_the_dashboard_and_escape_returns(offline_room, step):
+    await offline_room.record_many(declaration(
+        "INC-1", title="Mail down", category="service-outage", services=[], roles={"incident_commander": "ann"},
+        library=PlaybookLibrary.load()))
+    app = WarroomApp(offline_room, follow_journal=False)
+    async with app.run_test(size=(120, 45)) as pilot:
+        await settle(pilot)
+        dashboard = app.screen
+        app.open_guided(step, upn="megan.bowen@contoso.onmicrosoft.com")
+        await settle(pilot)
+        assert type(app.screen) is SCREENS[step]
+        if step in ("block_sign_in", "revoke_sessions", "preserve_evidence"):
+            assert app.screen.action == step
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is dashboard
+
+
+async def test_review_saves_answers_without_closing(offline_room):
+    await offline_room.record_many(declaration(
+        "INC-1", title="Mail down", category="service-outage", services=[], roles={"incident_commander": "ann"},
+        library=PlaybookLibrary.load()))
+    app = WarroomApp(offline_room, follow_journal=False)
+    async with app.run_test(size=(120, 45)) as pilot:
+        await settle(pilot)
+        app.open_guided("review")
+        await settle(pilot)
+        assert not app.screen.query("#close-submit")
+        app.screen.query_one("#review-training_needs").value = "Run the phishing drill quarterly"
+        await pilot.press("f3")
+        await settle(pilot)
+        await pilot.press("f2")            # no closing from the review step
+        await settle(pilot)
+    entries = await offline_room.journal.entries(kinds=["review", "incident.closed"])
+    assert [(e.kind, e.body["item"]) for e in entries] == [("review", "training_needs")]
+    assert offline_room.incident.is_open
