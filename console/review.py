@@ -304,13 +304,17 @@ def open_review(path: str | Path) -> Iterator[ReviewJournal]:
         journal.close()
 
 
-def body_lines(entry: Entry) -> list[str]:
-    """An entry's body as indented JSON lines, cleaned for display."""
+def body_lines(entry: Entry, *, limit: int = 200, width: int = 400) -> list[str]:
+    """An entry's body as indented JSON lines, cleaned, and cut so a huge evidence body cannot stall the screen."""
     try:
         text = json.dumps(entry.body, indent=2, ensure_ascii=False, sort_keys=True)
     except ValueError:
         text = entry.body_text
-    return [clean(line, one_line=True) for line in text.splitlines()]
+    lines = text.splitlines()
+    shown = [clean(line[:width], one_line=True) for line in lines[:limit]]
+    if len(lines) > limit:
+        shown.append(f"… {len(lines) - limit} more lines (warroom journal export has them all)")
+    return shown
 
 
 def describe(entry: Entry) -> str:

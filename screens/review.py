@@ -385,21 +385,16 @@ class ReviewApp(App):
     BINDINGS = [Binding("q", "quit", "Quit", id="review.quit")]
 
     def __init__(self, path: str | Path, *, incident: str | None = None, timezone: str = "UTC") -> None:
+        """Opens the journal here, before the event loop runs: a bad path fails as a one-line CLI error."""
         super().__init__()
         self.path = Path(path)
         self.incident = incident
         self.zone = display_zone(timezone)
-        self.journal: ReviewJournal | None = None
+        self.journal = ReviewJournal(self.path)
 
     def on_mount(self) -> None:
-        try:
-            self.journal = ReviewJournal(self.path)
-        except (JournalError, OSError) as error:
-            self.exit(return_code=1, message=f"warroom: {error}")
-            return
         self.sub_title = f"{self.path.name} (read-only)"
         self.push_screen(ReviewScreen(self.journal, incident=self.incident, zone=self.zone))
 
     def on_unmount(self) -> None:
-        if self.journal is not None:
-            self.journal.close()
+        self.journal.close()

@@ -83,13 +83,12 @@ def test_not_a_journal(tmp_path: Path) -> None:
         ReviewJournal(other)
 
 
-async def test_the_app_says_why_it_cannot_open(tmp_path: Path) -> None:
-    from warroom.screens.review import ReviewApp
+def test_the_command_says_why_it_cannot_open(tmp_path: Path, capsys) -> None:
+    from warroom.console.cli import main
 
-    app = ReviewApp(tmp_path / "missing.db")
-    async with app.run_test() as pilot:
-        await pilot.pause()
-    assert app.return_code == 1
+    assert main(["review", str(tmp_path / "missing.db")]) == 1
+    assert "no journal here" in capsys.readouterr().err
+    assert not (tmp_path / "missing.db").exists()
 
 
 def test_incidents_are_folded_from_incident_entries(journal: Path) -> None:
