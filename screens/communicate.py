@@ -142,9 +142,9 @@ class CommunicateScreen(GuidedScreen):
         subject, text = comms.render(template, audience, context)
         self.query_one("#communicate-subject", Input).value = subject
         self.query_one("#communicate-text", TextArea).text = text
-        to = comms.recipients(self.warroom.config, audience)
-        self.query_one("#communicate-recipients", Static).update(
-            f"To: {to}" if to else "To: (no contacts configured for this audience: comms.contacts in config)")
+        to = comms.recipients(self.warroom.config, audience) or "(no contacts for this audience: comms.contacts)"
+        escalation = " → ".join(map(str, self.warroom.config.get("comms.escalation") or [])) or "(comms.escalation)"
+        self.query_one("#communicate-recipients", Static).update(f"To: {to}   Escalation: {escalation}")
 
     # -- copy, save, sent -------------------------------------------------------------------------------
 

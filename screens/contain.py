@@ -15,6 +15,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, Static
 
 from ..console import containment
+from ..console.journal import kinds
 from ..console.session import WarRoom
 from .guided import GuidedScreen
 
@@ -57,6 +58,7 @@ class ContainScreen(GuidedScreen):
     BINDINGS = [
         Binding("f2", "execute", "Run action", id="contain.execute"),
         Binding("f3", "offer_reversal", "Reverse last", id="contain.reverse"),
+        Binding("f4", "mark_contained", "Mark contained", id="contain.mark_contained"),
     ]
 
     def __init__(self, warroom: WarRoom, *, action: str | None = None, **context: Any) -> None:
@@ -99,6 +101,7 @@ class ContainScreen(GuidedScreen):
             with Horizontal(classes="buttons"):
                 yield Button("Run action (F2)", id="contain-execute", variant="error")
                 yield Button("Reverse last (F3)", id="contain-reverse", disabled=True)
+                yield Button("Mark contained (F4)", id="contain-contained")
                 yield Button("Back (Esc)", id="contain-back")
             yield Static("", id="message")
             yield Static("", id="contain-log")
@@ -148,7 +151,7 @@ class ContainScreen(GuidedScreen):
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         handlers = {"contain-execute": self.action_execute, "contain-reverse": self.action_offer_reversal,
-                    "contain-back": self.action_back}
+                    "contain-contained": self.action_mark_contained, "contain-back": self.action_back}
         handler = handlers.get(event.button.id or "")
         if handler:
             handler()
@@ -217,6 +220,25 @@ class ContainScreen(GuidedScreen):
         self.query_one("#contain-upn", Input).value = upn
         self.query_one("#contain-confirm", Input).focus()
         self.say(f"Reversal ready: {ACTIONS[action]}. Type the UPN and press F2 to send it.")
+
+    def action_mark_contained(self) -> None:
+        """The responder's call, not the tool's: the threat is contained (time to contain stops here)."""
+        incident = self.incident
+        if incident is None:
+            return
+        if incident.status == "contained":
+            self.say(f"{incident.id} is already marked contained.")
+            return
+        self.run_worker(self._mark_contained(incident.id), exclusive=True, group="status")
+
+    async def _mark_contained(self, incident_id: str) -> None:
+        try:
+            await self.warroom.record(kinds.INCIDENT_STATUS, {"status": "contained", "text": "Threat contained"},
+                                      incident=incident_id)
+        except Exception as error:
+            self.say(f"Not recorded: {error}", error=True)
+            return
+        self.say(f"{incident_id} marked contained.")
 
     def _log(self, text: str) -> None:
         self.log_lines.insert(0, text)

@@ -86,6 +86,9 @@ async def test_security_incident_from_declaration_to_close(room):
             await choose(pilot, "#contain-action", action)
             await pilot.press("f2")
             await settle(pilot)
+        await pilot.press("f4")
+        await settle(pilot)
+    assert incident.status == "contained"
 
     posts = [r for r in writes(tenant) if r.method == "POST"]
     assert [r.path for r in posts] == [f"/v1.0/users/{MEGAN}/revokeSignInSessions",
