@@ -28,7 +28,7 @@ from .journal import JournalError, kinds
 from .session import WarRoom
 from .timefmt import utc_now
 
-THEMES = {"dark": "textual-dark", "light": "textual-light", "ansi": "textual-ansi"}
+THEMES = {"dark": "textual-dark", "light": "textual-light", "ansi": "ansi-dark"}
 FOLLOW_INTERVAL_S = 0.5
 STEP_TITLES = {
     "declare": "Declare incident", "assess": "Assess severity", "contain": "Contain",

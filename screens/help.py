@@ -38,7 +38,7 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close", id="help.close")]
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
-    HelpScreen > VerticalScroll { width: auto; max-width: 90%; height: 90%; border: round $primary;
+    HelpScreen > VerticalScroll { width: 76; max-width: 95%; height: 90%; border: round $primary;
                                   background: $surface; padding: 0 2; }
     """
 

@@ -19,7 +19,7 @@ class TaskList(DataTable):
 
     BINDINGS = [
         Binding("space", "screen.toggle_task", "Done/undo", id="tasks.toggle"),
-        Binding("plus,+", "screen.add_task", "Add task", id="tasks.add"),
+        Binding("plus", "screen.add_task", "Add task", id="tasks.add"),
         Binding("o", "screen.assign_task", "Assign", id="tasks.assign"),
         Binding("b", "screen.block_task", "Blocked", id="tasks.block"),
     ]

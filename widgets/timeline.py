@@ -73,10 +73,15 @@ class Timeline(ScrollView, can_focus=True):
         self.entries: list[Entry] = []
         self.zone: tzinfo | None = None     # None: UTC
         self.zone_label = "UTC"
+        self.last_seq = 0                   # entries arrive from the backlog and from listeners: each shown once
 
     def add_entries(self, entries: Iterable[Entry]) -> None:
         follow = self.is_vertical_scroll_end or self.max_scroll_y == 0
-        self.entries.extend(e for e in entries if e.kind not in HIDDEN_KINDS)
+        fresh = [e for e in entries if e.seq > self.last_seq]
+        if not fresh:
+            return
+        self.last_seq = fresh[-1].seq
+        self.entries.extend(e for e in fresh if e.kind not in HIDDEN_KINDS)
         if len(self.entries) > MAX_KEPT:
             del self.entries[: len(self.entries) - MAX_KEPT]
         self.virtual_size = Size(self.size.width, len(self.entries))

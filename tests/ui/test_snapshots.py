@@ -1,0 +1,97 @@
+"""What a responder sees, as SVG snapshots at 80x24 and 160x48: fixed clock, fixed data, relative journal path.
+
+Update deliberately: `.venv/bin/python -m pytest tests/ui/test_snapshots.py --snapshot-update`, then look at
+the report. `dashboard_160x48_incident` is the README screenshot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+
+from .scenes import build_app
+
+WIDE, NARROW = (160, 48), (80, 24)
+
+
+@pytest.fixture
+def app_for(ui_journal: Path):
+    built = []
+
+    def make(**kw):
+        app = build_app(ui_journal, **kw)
+        built.append(app)
+        return app
+
+    time.tzset()
+    yield make
+    for app in built:
+        asyncio.run(app.warroom.close())
+
+
+async def settle(pilot) -> None:
+    await pilot.pause()
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", [WIDE, NARROW], ids=["160x48", "80x24"])
+def test_incident_with_overdue_update(snap_compare, app_for, size) -> None:
+    assert snap_compare(app_for(incident=True), terminal_size=size, run_before=settle)
+
+
+@pytest.mark.parametrize("size", [WIDE, NARROW], ids=["160x48", "80x24"])
+def test_healthy_tenant_no_incident(snap_compare, app_for, size) -> None:
+    assert snap_compare(app_for(kind="healthy"), terminal_size=size, run_before=settle)
+
+
+@pytest.mark.parametrize("size", [WIDE, NARROW], ids=["160x48", "80x24"])
+def test_hostile_strings_render_literally(snap_compare, app_for, size) -> None:
+    assert snap_compare(app_for(kind="hostile", incident=True), terminal_size=size, run_before=settle)
+
+
+def test_stale_health_source(snap_compare, app_for) -> None:
+    assert snap_compare(app_for(kind="stale", incident=True), terminal_size=WIDE, run_before=settle)
+
+
+def test_throttled_alerts_and_denied_risky_users(snap_compare, app_for) -> None:
+    assert snap_compare(app_for(kind="throttled"), terminal_size=WIDE, run_before=settle)
+
+
+def test_offline_no_tenant(snap_compare, app_for) -> None:
+    assert snap_compare(app_for(kind=None, mode="OFFLINE"), terminal_size=NARROW, run_before=settle)
+
+
+def test_demo_mode_banner(snap_compare, app_for) -> None:
+    assert snap_compare(app_for(mode="DEMO"), terminal_size=NARROW, run_before=settle)
+
+
+@pytest.mark.parametrize("theme", ["light", "ansi"])
+def test_themes(snap_compare, app_for, theme) -> None:
+    assert snap_compare(app_for(incident=True, theme=theme), terminal_size=WIDE, run_before=settle)
+
+
+def test_help_screen(snap_compare, app_for) -> None:
+    async def open_help(pilot) -> None:
+        await pilot.press("question_mark")
+        await settle(pilot)
+
+    assert snap_compare(app_for(), terminal_size=WIDE, run_before=open_help)
+
+
+def test_alert_details(snap_compare, app_for) -> None:
+    async def open_alert(pilot) -> None:
+        await pilot.press("2", "home", "enter")
+        await settle(pilot)
+
+    assert snap_compare(app_for(kind="hostile"), terminal_size=WIDE, run_before=open_alert)
+
+
+def test_issue_details(snap_compare, app_for) -> None:
+    async def open_issue(pilot) -> None:
+        await pilot.press("1", "home", "enter")
+        await settle(pilot)
+
+    assert snap_compare(app_for(), terminal_size=NARROW, run_before=open_issue)
