@@ -107,3 +107,90 @@ def test_status_never_loads_the_ui_stack(simulated_tenant, journal_path):
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Exchange Online" in result.stdout
+
+
+def _unsigned_jwt(claims: dict) -> str:
+    import base64
+
+    def part(value: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'none'})}.{part(claims)}.sig"
+
+
+def test_whoami_shows_the_token_roles_but_never_the_token(simulated_tenant, monkeypatch, capsys):
+    token = _unsigned_jwt({"appid": "app-123", "tid": "tenant-9", "roles": ["SecurityAlert.Read.All",
+                                                                          "ServiceHealth.Read.All"]})
+    monkeypatch.setenv("WARROOM_GRAPH_TOKEN", token)
+    assert main(["whoami", "--json", "--graph-url", simulated_tenant.base_url]) == 0
+    out = capsys.readouterr().out
+    info = json.loads(out)
+    assert info["roles"] == ["SecurityAlert.Read.All", "ServiceHealth.Read.All"]
+    assert info["appid"] == "app-123" and info["credential"] == "token"
+    assert token not in out and token.split(".")[1] not in out
+    assert simulated_tenant.requests[-1].headers["authorization"] == f"Bearer {token}"
+
+
+class _FakeDeviceFlow:
+    """Stands in for azure-identity's DeviceCodeCredential (no network): prompts, then returns a record."""
+
+    def __init__(self, prompt):
+        self.prompt = prompt
+
+    def authenticate(self, *, scopes, enable_cae):
+        from datetime import UTC, datetime
+
+        from azure.identity import AuthenticationRecord
+
+        assert scopes == ["https://graph.microsoft.us/.default"] and enable_cae
+        self.prompt("https://microsoft.com/deviceloginus", "WXYZ-1234", datetime(2026, 11, 24, 22, 0, tzinfo=UTC))
+        return AuthenticationRecord("tenant-9", "client-1", "login.microsoftonline.us", "home-1", "ann@contoso.us")
+
+    def close(self):
+        pass
+
+
+def test_login_prints_the_device_code_and_saves_the_record_0600(monkeypatch, capsys):
+    import stat
+
+    from warroom.console.graph import auth
+
+    seen = {}
+
+    def fake(config, endpoint, *, prompt, interactive):
+        seen.update(interactive=interactive, authority=endpoint.authority)
+        return _FakeDeviceFlow(prompt)
+
+    monkeypatch.setattr(auth, "device_code_credential", fake)
+    assert main(["login", "--cloud", "usgov"]) == 0
+    out = capsys.readouterr().out
+    assert "https://microsoft.com/deviceloginus" in out and "WXYZ-1234" in out and "ann@contoso.us" in out
+    assert seen == {"interactive": True, "authority": "login.microsoftonline.us"}
+    assert stat.S_IMODE(auth.record_path().stat().st_mode) == 0o600
+    assert auth.load_record().username == "ann@contoso.us"
+
+
+def test_connecting_imports_the_sdk_off_the_event_loop_thread(simulated_tenant):
+    script = (
+        "import asyncio, sys, threading\n"
+        "main_imports = []\n"
+        "class Watch:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('msgraph', 'msgraph_core', 'kiota_http', 'azure') and \\\n"
+        "                threading.current_thread() is threading.main_thread():\n"
+        "            main_imports.append(name)\n"
+        "        return None\n"
+        "sys.meta_path.insert(0, Watch())\n"
+        "from warroom.console.config import load_config\n"
+        "from warroom.console.graph.connect import connect\n"
+        "async def run():\n"
+        f"    gateway = await connect(load_config(overrides={{'graph.url': {simulated_tenant.base_url!r}}}))\n"
+        "    for name in ('health', 'alerts', 'incidents', 'risky_users'):\n"
+        "        await gateway.collect(name)\n"
+        "    await gateway.close()\n"
+        "asyncio.run(run())\n"
+        "print(sorted(set(main_imports)))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == "[]"
