@@ -142,8 +142,9 @@ class ReviewJournal:
         self.path = Path(path).expanduser()
         _check_file(self.path, create=False)
         self._snapshot: Path | None = None
+        self._stamp: tuple[int, int, int] | None = None
         self._uri = self._choose_uri()
-        self.conn = self.connect()
+        self._conn = self.connect()
         try:
             version = self.conn.execute("PRAGMA user_version").fetchone()[0]
             if version == 0:
@@ -157,9 +158,17 @@ class ReviewJournal:
             raise
         self.journal_id: str = row[0] if row else ""
 
+    def _file_stamp(self) -> tuple[int, int, int]:
+        stat = self.path.stat()
+        return (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+
     def _choose_uri(self) -> str:
         wal, shm = Path(f"{self.path}-wal"), Path(f"{self.path}-shm")
+        self._stamp = None
         if not wal.exists():
+            # Nobody has it open (an open WAL journal always has a -wal file): read it as a fixed file,
+            # and notice below if a writer turns up later.
+            self._stamp = self._file_stamp()
             return _uri(self.path, mode="ro", immutable="1")
         if shm.exists():
             return _uri(self.path, mode="ro", readonly_shm="1")
@@ -176,15 +185,29 @@ class ReviewJournal:
         conn.execute("PRAGMA query_only = 1")
         return conn
 
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """The connection, reopened first if a writer has appeared since (`immutable` would not notice)."""
+        if self._stamp is not None:
+            try:
+                changed = Path(f"{self.path}-wal").exists() or self._file_stamp() != self._stamp
+            except OSError:
+                changed = False
+            if changed:
+                self._conn.close()
+                self._uri = self._choose_uri()
+                self._conn = self.connect()
+        return self._conn
+
     def reader(self) -> ReviewJournal:
         """A sibling on its own connection, for a worker that runs while another is paging."""
         sibling = object.__new__(ReviewJournal)
-        sibling.path, sibling._snapshot, sibling._uri = self.path, None, self._uri
-        sibling.conn, sibling.journal_id = self.connect(), self.journal_id
+        sibling.path, sibling._snapshot, sibling._uri, sibling._stamp = self.path, None, self._uri, self._stamp
+        sibling._conn, sibling.journal_id = self.connect(), self.journal_id
         return sibling
 
     def close(self) -> None:
-        self.conn.close()
+        self._conn.close()
         if self._snapshot:
             shutil.rmtree(self._snapshot, ignore_errors=True)
 

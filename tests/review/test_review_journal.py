@@ -95,3 +95,16 @@ def test_incidents_are_folded_from_incident_entries(journal: Path) -> None:
     with ReviewJournal(journal) as reader:
         [incident] = reader.incidents()
     assert incident.id == INCIDENT and incident.severity == "SEV1" and not incident.is_open
+
+
+def test_a_writer_that_turns_up_later_is_seen(journal: Path) -> None:
+    """Opened while nobody wrote (immutable), then the console appends: the next page shows the new entry."""
+    from warroom.console.journal import Draft
+
+    from .review_tools import at
+
+    with ReviewJournal(journal) as reader:
+        assert reader.head()[0] == 21
+        write(journal, [Draft("note", {"text": "written while a reviewer watched"}, INCIDENT, "sam", at(70))])
+        assert [e.body.get("text") for e in reader.after(Filter(), 21)] == ["written while a reviewer watched"]
+        assert reader.verify().ok
