@@ -192,14 +192,15 @@ class TenantWatcher:
             return delay
 
     async def _pace(self, spec: Source) -> None:
-        """riskyUsers: at most one request per second per tenant (min_interval), across pages and polls."""
-        if spec.min_interval:
-            last = self._last_request.get(spec.name)
-            if last is not None:
-                wait = last + spec.min_interval - time.monotonic()
-                if wait > 0:
-                    await asyncio.sleep(wait)
-        self._last_request[spec.name] = time.monotonic()
+        """riskyUsers: at most one request per second per tenant (min_interval), across pages and polls.
+
+        Counted from when the previous answer arrived, so Graph sees the gap too, however slow the network.
+        """
+        last = self._last_request.get(spec.name)
+        if spec.min_interval and last is not None:
+            wait = last + spec.min_interval - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
 
     async def _poll(self, spec: Source) -> bool:
         count = self._polls.get(spec.name, 0)
@@ -212,6 +213,7 @@ class TenantWatcher:
         changed = False
         self._pending_watermark[spec.name] = watermark
         async for page in self.gateway.pages(spec, params, pace=lambda: self._pace(spec)):
+            self._last_request[spec.name] = time.monotonic()
             for start in range(0, len(page), CHUNK):
                 chunk = page[start:start + CHUNK]
                 changed |= await self._ingest(spec, chunk, records, seen)
@@ -286,6 +288,7 @@ class TenantWatcher:
     async def _failed(self, spec: Source, error: BaseException) -> float:
         """Freshness says why; the delay honours Retry-After exactly, else backs off with jitter."""
         name = spec.name
+        self._last_request[name] = time.monotonic()
         failures = self._failures.get(name, 0) + 1
         self._failures[name] = failures
         interval = self.intervals.get(name, 60.0)
