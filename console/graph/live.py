@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import logging
 import random
 import time
 from collections.abc import Callable, Iterable
@@ -46,6 +47,7 @@ DENIED_RETRY_S = 300.0          # a denied source is asked again this often (a p
 BACKOFF_BASE_S = 2.0
 BACKOFF_MAX_S = 300.0
 FULL_SYNC_EVERY = 20            # every Nth poll of an incremental source re-reads everything (drops deletions)
+_log = logging.getLogger(__name__)
 CHUNK = 100                     # objects per journal transaction and between yields: bounds the loop's lag
 
 
@@ -335,8 +337,12 @@ class TenantWatcher:
             await self.journal.append(kinds.SOURCE_STATUS, body)
 
     def _notify(self, sources: set[str]) -> None:
+        """Tell the UI; a failing callback is logged, it must not stop the pollers."""
         if self.on_change is not None and sources:
-            self.on_change(sources)
+            try:
+                self.on_change(sources)
+            except Exception:
+                _log.exception("on_change callback failed for %s", sorted(sources))
 
     # -- on demand ------------------------------------------------------------------------------
 
