@@ -215,3 +215,15 @@ def test_literal_makes_escapes_visible_and_inert():
     shown = literal(hostile)
     assert "\x1b" not in shown and "\u202e" not in shown and "\n" not in shown and "\x07" not in shown
     assert "\\x1b]52;c;ZXZpbA==\\x07" in shown and "\\u202e" in shown
+
+
+@pytest.mark.parametrize(("cloud", "url"), [("usgov", None), ("china", None), ("global", "https://graph-proxy.example.org")])
+async def test_the_sdk_attaches_a_token_for_the_host_we_call_and_no_other(cloud, url):
+    from warroom.console.graph.gateway import GraphGateway
+
+    endpoint = resolve(cloud, url)
+    gateway = GraphGateway(endpoint, Session(StaticToken("t0ken"), "test"))
+    provider = gateway.adapter._authentication_provider.access_token_provider
+    assert await provider.get_authorization_token(endpoint.base_url + "/security/alerts_v2") == "t0ken"
+    assert await provider.get_authorization_token("https://evil.example/v1.0/me") == ""
+    await gateway.close()
