@@ -196,6 +196,7 @@ class ReviewScreen(Screen):
         banner.remove_class("ok", "broken")
         result = message.result
         self.verdict = result
+        self.refresh_bindings()
         if result is None:
             banner.update(Text(f"✗ Cannot verify: {clean(message.error)}"))
             banner.add_class("broken")
@@ -328,6 +329,12 @@ class ReviewScreen(Screen):
     def action_goto(self) -> None:
         self._ask("goto", "a time: 2026-11-24T14:02Z, -90m, now")
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """`b` is live only when the chain is broken (shown dimmed otherwise)."""
+        if action == "goto_break":
+            return True if self.verdict is not None and not self.verdict.ok else None
+        return True
+
     def on_resize(self) -> None:
         """Below 130 columns the incident list gives its room to the timeline's text until `i` asks for it."""
         self.set_class(self.size.width < 130, "narrow")
@@ -352,10 +359,8 @@ class ReviewScreen(Screen):
             self._refilter(Filter(incident=self.filter.incident))
 
     def action_goto_break(self) -> None:
-        if self.verdict is None or self.verdict.ok or self.verdict.bad_seq is None:
-            self.notify("The chain is intact: no break to go to." if self.verdict else "Still verifying…")
-            return
-        self._refilter(Filter(), "at", seq=self.verdict.bad_seq)
+        if self.verdict is not None and self.verdict.bad_seq is not None:
+            self._refilter(Filter(), "at", seq=self.verdict.bad_seq)
 
     def action_verify(self) -> None:
         banner = self.query_one("#integrity", Static)
