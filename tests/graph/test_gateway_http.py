@@ -114,3 +114,40 @@ async def test_a_next_link_to_another_host_is_refused(simulated_tenant):
     async with await gateway_for(simulated_tenant) as gateway:
         with pytest.raises(GraphUnavailable, match="another host"):
             gateway._check_next_link("https://evil.example/v1.0/security/alerts_v2?$skiptoken=x")
+
+
+def _response(status: int, body: bytes = b"", **headers: str) -> httpx.Response:
+    return httpx.Response(status, content=body, headers=headers)
+
+
+def test_classify_tells_a_missing_licence_and_a_missing_role_from_a_missing_permission():
+    from warroom.console.graph.gateway import classify
+
+    licence = classify(_response(403, json.dumps({"error": {
+        "code": "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
+        "message": "Neither tenant is B2C or tenant doesn't have premium license"}}).encode()),
+        "GET", "/auditLogs/signIns")
+    assert isinstance(licence, GraphDenied) and licence.licence and licence.permission == "AuditLog.Read.All"
+    role = classify(_response(403, json.dumps({"error": {
+        "code": "Forbidden", "message": "The user needs the Security Reader role"}}).encode()), "GET",
+        "/security/incidents")
+    assert isinstance(role, GraphDenied) and role.role and not role.licence
+    plain = classify(_response(403, b'{"error": {"code": "Authorization_RequestDenied", "message": "Insufficient'
+                                    b' privileges to complete the operation."}}'), "GET", "/security/incidents")
+    assert not plain.role and not plain.licence and plain.reason == "403 SecurityIncident.Read.All"
+
+
+def test_classify_reads_retry_after_as_seconds_or_an_http_date():
+    from datetime import timedelta
+    from email.utils import format_datetime
+
+    from warroom.console.graph.gateway import classify
+    from warroom.console.timefmt import utc_now
+
+    assert classify(_response(429, **{"Retry-After": "12"}), "GET", "/x").retry_after == 12
+    later = format_datetime(utc_now().replace(microsecond=0) + timedelta(seconds=90), usegmt=True)
+    assert 80 <= classify(_response(429, **{"Retry-After": later}), "GET", "/x").retry_after <= 90
+    assert classify(_response(429), "GET", "/x").retry_after is None
+    unavailable = classify(_response(504, b"<html>gateway timeout</html>", **{"content-type": "text/html"}),
+                           "GET", "/x")
+    assert isinstance(unavailable, GraphUnavailable) and unavailable.reason == "HTTP 504 (HTML page)"
