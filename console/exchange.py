@@ -106,7 +106,7 @@ def read_records(path: Path) -> list[dict[str, Any]]:
 class RecordCheck:
     ok: bool
     records: int
-    complete: bool          # starts at the genesis with no gap: a whole journal, not an excerpt
+    complete: bool          # an unbroken chain from entry 1 (the journal may still have gone on after it)
     head: str
     bad_seq: int | None = None
     reason: str = ""

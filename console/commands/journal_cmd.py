@@ -106,7 +106,7 @@ def run_import(ctx: Context) -> int:
         if not check.ok:
             print(f"BROKEN at entry {check.bad_seq}: {check.reason}")
             return 1
-        scope = "a whole journal" if check.complete else "an excerpt"
+        scope = "an unbroken chain from entry 1" if check.complete else "an excerpt: links checked where entries adjoin"
         print(f"ok: {check.records} records verify ({scope}), head {check.head}")
         return 0
 

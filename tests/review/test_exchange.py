@@ -130,12 +130,13 @@ def test_garbage_is_not_an_export(tmp_path: Path) -> None:
 def test_check_only_verifies_and_writes_nothing(host_a: Path, host_b: Path, tmp_path: Path, capsys) -> None:
     whole, excerpt = tmp_path / "whole.jsonl", tmp_path / "excerpt.csv"
     whole.write_text(dump(host_a, "jsonl"), encoding="utf-8")
-    excerpt.write_text(dump(host_a, "csv", INCIDENT), encoding="utf-8")
+    lines = dump(host_a, "csv", INCIDENT).splitlines(keepends=True)
+    excerpt.write_text("".join(lines[:5] + lines[6:]), encoding="utf-8")   # without entry 5
     before = digests(host_b)
     assert main(["--journal", str(host_b), "journal", "import", "--check", str(whole)]) == 0
-    assert "(a whole journal)" in capsys.readouterr().out
+    assert "(an unbroken chain from entry 1)" in capsys.readouterr().out
     assert main(["--journal", str(host_b), "journal", "import", "--check", str(excerpt)]) == 0
-    assert "(an excerpt)" in capsys.readouterr().out
+    assert "(an excerpt: " in capsys.readouterr().out
     excerpt.write_text(excerpt.read_text(encoding="utf-8").replace("mallory", "trudy"), encoding="utf-8")
     assert main(["--journal", str(host_b), "journal", "import", "--check", str(excerpt)]) == 1
     assert "BROKEN at entry 8" in capsys.readouterr().out
