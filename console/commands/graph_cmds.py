@@ -299,6 +299,8 @@ def run_status(ctx: Context) -> int:
     now = _now()
     print(f"warroom status  {now.strftime('%Y-%m-%d %H:%M:%S')}Z  {literal(where)}")
     print("sources: " + "; ".join(literal(f.describe(now)) for f in state.freshness.values()))
+    if any(f.last_error == "sign-in required" for f in state.freshness.values()):
+        print("not signed in: run `warroom login` (device code), `az login`, or set WARROOM_GRAPH_TOKEN")
     print()
     print("Services not operational:" if report["services_not_operational"] else "Services: all operational")
     for row in report["services_not_operational"]:

@@ -30,6 +30,7 @@ TOKEN_ENV = "WARROOM_GRAPH_TOKEN"
 LOCAL_DUMMY_TOKEN = "warroom-simulated-tenant"   # what we send to 127.0.0.1 when no token is set
 CACHE_NAME = "warroom"
 REFRESH_MARGIN_S = 300                            # renew a cached token this long before it expires
+CHAIN_RETRY_S = 60                                # after the whole auto chain failed, ask it again this late
 
 # (verification_uri, user_code, expires_on): the CLI prints it, the UI shows it in a dialog.
 DevicePrompt = Callable[[str, str, datetime], None]
@@ -128,10 +129,13 @@ class FirstThatWorks:
         self.candidates = candidates
         self.chosen: str | None = None
         self._chosen_credential: AsyncCredential | None = None
+        self._failed: tuple[float, str] | None = None   # when the whole chain last failed, and why
 
     async def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
         if self._chosen_credential is not None:
             return await self._chosen_credential.get_token(*scopes, **kwargs)
+        if self._failed and time.monotonic() - self._failed[0] < CHAIN_RETRY_S:
+            raise SignInRequired(self._failed[1])       # six pollers must not probe IMDS and az six times
         reasons = []
         for name, credential in self.candidates:
             try:
@@ -141,7 +145,9 @@ class FirstThatWorks:
                 continue
             self.chosen, self._chosen_credential = name, credential
             return token
-        raise SignInRequired("no credential worked (" + "; ".join(reasons) + "); run `warroom login`")
+        message = "no credential worked (" + "; ".join(reasons) + "); run `warroom login`"
+        self._failed = (time.monotonic(), message)
+        raise SignInRequired(message)
 
     async def close(self) -> None:
         for _, credential in self.candidates:

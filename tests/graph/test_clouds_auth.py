@@ -180,8 +180,21 @@ async def test_chain_sticks_with_the_first_credential_that_works_and_reports_all
     chain = FirstThatWorks([("a", _Unavailable()), ("b", StaticToken("b-token"))])
     assert (await chain.get_token("s")).token == "b-token"
     assert chain.chosen == "b"
+    failing = _Counting()
+    chain = FirstThatWorks([("a", failing)])
     with pytest.raises(SignInRequired, match="a: not here"):
-        await FirstThatWorks([("a", _Unavailable())]).get_token("s")
+        await chain.get_token("s")
+    with pytest.raises(SignInRequired, match="a: not here"):
+        await chain.get_token("s")
+    assert failing.calls == 1                   # a failed chain is not probed again at once
+
+
+class _Counting(_Unavailable):
+    calls = 0
+
+    async def get_token(self, *scopes, **kwargs):
+        self.calls += 1
+        return await super().get_token(*scopes, **kwargs)
 
 
 async def test_session_caches_until_invalidated():

@@ -194,3 +194,11 @@ def test_connecting_imports_the_sdk_off_the_event_loop_thread(simulated_tenant):
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_status_without_a_session_says_how_to_sign_in_and_touches_no_network(monkeypatch, journal_path, capsys):
+    monkeypatch.setenv("WARROOM_CREDENTIAL", "token")          # and no WARROOM_GRAPH_TOKEN
+    assert main(["status", "--journal", str(journal_path)]) == 0
+    out = capsys.readouterr().out
+    assert "not signed in: run `warroom login`" in out
+    assert "alerts denied: sign-in required" in out
