@@ -263,6 +263,11 @@ class GraphGateway:
 
     async def _get(self, info: RequestInformation, path: str) -> tuple[Any, str | None]:
         """GET once; on 401 drop the cached token and try exactly once more with a new one."""
+        response = await self._get_response(info, path)
+        body = _parse_body(response)
+        return body, _request_id(response, body)
+
+    async def _get_response(self, info: RequestInformation, path: str) -> httpx.Response:
         for attempt in (1, 2):
             response = await self._send(info)
             if response.status_code == 401 and attempt == 1:
@@ -271,8 +276,7 @@ class GraphGateway:
                 continue
             if not response.is_success:
                 raise classify(response, "GET", path)
-            body = _parse_body(response)
-            return body, _request_id(response, body)
+            return response
         raise AssertionError("unreachable")
 
     async def pages(self, source: Source | str, params: dict[str, str] | None = None, *,
@@ -334,6 +338,13 @@ class GraphGateway:
                 return items[:limit]
             body = await self.get_json(self._check_next_link(str(link)))
         return items[:limit]
+
+    async def incident_report(self, issue_id: str) -> bytes:
+        """Microsoft's post-incident report for a service issue, as the bytes Graph sent (a document)."""
+        path = f"/admin/serviceAnnouncement/issues/{quote(issue_id, safe='')}/incidentReport()"
+        info = RequestInformation(Method.GET)
+        info.url = self.url_for(path)
+        return (await self._get_response(info, path)).content
 
     async def send(self, method: str, path: str, body: Any | None = None) -> GraphResponse:
         """A containment action: sent exactly once. Never retried, not even after a 401 or 429."""

@@ -151,3 +151,14 @@ def test_classify_reads_retry_after_as_seconds_or_an_http_date():
     unavailable = classify(_response(504, b"<html>gateway timeout</html>", **{"content-type": "text/html"}),
                            "GET", "/x")
     assert isinstance(unavailable, GraphUnavailable) and unavailable.reason == "HTTP 504 (HTML page)"
+
+
+async def test_incident_report_comes_back_as_the_bytes_graph_sent(make_tenant):
+    tenant = make_tenant(faults=[Fault("forbidden", "admin/serviceAnnouncement/issues/EX0000000")])
+    async with await gateway_for(tenant) as gateway:
+        report = await gateway.incident_report("EX1195342")
+        with pytest.raises(GraphDenied) as denied:
+            await gateway.incident_report("EX0000000")
+    assert b"EX1195342" in report
+    assert denied.value.permission == "ServiceHealth.Read.All"
+    assert requests_to(tenant, "/issues/EX1195342/incidentReport()")
