@@ -109,6 +109,8 @@ class ContainScreen(GuidedScreen):
 
     def on_mount(self) -> None:
         self._refresh_preview()
+        # With the account already known, the next thing to do is to confirm it: focus goes there.
+        self.query_one("#contain-confirm" if self.upn else "#contain-upn", Input).focus()
 
     # -- preview --------------------------------------------------------------------------------------
 

@@ -74,7 +74,8 @@ async def run_drill(config: Config, scenario: str, *, speed: float = 1.0, play: 
     warroom.tenant_label = f"drill: {scenario}"
     try:
         warroom.gateway = await connect(config)
-        started = await warroom.record(kinds.DRILL_STARTED, {"scenario": scenario})
+        started = await warroom.record(kinds.DRILL_STARTED, {"scenario": scenario,
+                                                             "text": f"Drill started: {scenario}"})
         await (play or _play_console)(warroom)
         entries = await warroom.journal.entries(after=started.seq - 1)
         report = score(scenario, entries, config)
