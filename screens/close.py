@@ -16,6 +16,7 @@ from textual.widgets import Button, Footer, Input, Label, Static
 from ..console.comms import cadence_minutes
 from ..console.journal import Draft, Entry, kinds
 from ..console.metrics import follow_up_body, load_checklist, response_metrics, updates_on_time
+from ..console.playbooks import check_state
 from ..console.session import WarRoom
 from ..console.timefmt import utc_now
 from .guided import GuidedScreen
@@ -94,6 +95,10 @@ class CloseScreen(GuidedScreen):
         incident = self.incident
         assert incident is not None
         lines = [f"{m.name:<66} {m.text()}" for m in response_metrics(incident, entries)]
+        for task in incident.tasks.values():
+            state = check_state(task.check, incident, self.warroom.live)
+            if state is not None:
+                lines.append(f"Live check {task.id} ({task.check.get('type', '').replace('_', ' ')}): {state}")
         clock = self.context.get("clock", utc_now)
         lines.append(updates_on_time(incident, entries, cadence_minutes(self.warroom.config), clock()).text())
         self.query_one("#close-metrics", Static).update("\n".join(lines))
