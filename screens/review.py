@@ -81,6 +81,7 @@ class ReviewScreen(Screen):
         Binding("b", "goto_break", "Go to break", id="review.break"),
         Binding("v", "verify", "Verify again", id="review.verify"),
         Binding("escape", "clear", "Clear filter", id="review.clear", show=False),
+        Binding("q", "close", "Close", id="review.close"),
     ]
 
     def __init__(self, journal: ReviewJournal, *, incident: str | None = None, zone: tzinfo = UTC) -> None:
@@ -362,6 +363,13 @@ class ReviewScreen(Screen):
         if self.verdict is not None and self.verdict.bad_seq is not None:
             self._refilter(Filter(), "at", seq=self.verdict.bad_seq)
 
+    def action_close(self) -> None:
+        """Back to whatever pushed the review (the dashboard), or out of `warroom review`."""
+        if isinstance(self.app, ReviewApp):
+            self.app.exit()
+        else:
+            self.app.pop_screen()
+
     def action_verify(self) -> None:
         banner = self.query_one("#integrity", Static)
         banner.remove_class("ok", "broken")
@@ -387,7 +395,6 @@ class ReviewApp(App):
     """Hosts the review screen; `warroom review` runs this, the dashboard may push ReviewScreen itself."""
 
     TITLE = "warroom review"
-    BINDINGS = [Binding("q", "quit", "Quit", id="review.quit")]
 
     def __init__(self, path: str | Path, *, incident: str | None = None, timezone: str = "UTC") -> None:
         """Opens the journal here, before the event loop runs: a bad path fails as a one-line CLI error."""
