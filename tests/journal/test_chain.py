@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from journal_tools import COLUMNS, build, row, tamper
+from .journal_tools import COLUMNS, build, row, tamper
 from warroom.console.journal import GENESIS, canonical_json, verify_file
 from warroom.console.journal.encoding import canonical_entry, chain_hash
 

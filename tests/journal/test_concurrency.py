@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from journal_tools import WARROOM
+from .journal_tools import WARROOM
 from warroom.console.journal import Journal, verify_file
 
 pytestmark = pytest.mark.slow

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from journal_tools import WARROOM, abuild, warroom
+from .journal_tools import WARROOM, abuild, warroom
 from warroom.console.journal import (
     Journal,
     JournalCorrupt,
