@@ -77,6 +77,7 @@ class DeclareIncidentScreen(GuidedScreen):
     """Category, title, affected services and the people in each role; F2 declares."""
 
     CSS_PATH = "declare.tcss"
+    AUTO_FOCUS = "#declare-title"  # the title is what a responder types first; the category is pre-chosen
     BINDINGS = [Binding("f2", "declare", "Declare", id="declare.submit")]
 
     def __init__(self, warroom: WarRoom, *, notice: str = "", **context: Any) -> None:
