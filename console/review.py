@@ -13,7 +13,6 @@ import json
 import re
 import shutil
 import sqlite3
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ from typing import Any
 
 from .incidents import INCIDENT_KINDS, Incident, IncidentBook
 from .journal import Entry, JournalCorrupt, JournalError, VerifyResult, kinds, verify_file
-from .journal.store import _check_file
+from .journal.store import _check_file, readonly_target
 
 COLUMNS = "seq, incident, kind, actor, occurred_at, discovered_at, logged_at, origin, body, prev_hash, hash"
 _QUALIFIED = ", ".join(f"entries.{name.strip()}" for name in COLUMNS.split(","))
@@ -41,11 +40,6 @@ def clean(text: object, *, one_line: bool = True) -> str:
     if one_line:
         value = value.replace("\r", " ").replace("\n", " ⏎ ").replace("\t", " ")
     return value.replace("\t", "    ")
-
-
-def _uri(path: Path, **params: str) -> str:
-    quoted = str(path.resolve()).replace("?", "%3f").replace("#", "%23")
-    return f"file:{quoted}?" + "&".join(f"{key}={value}" for key, value in params.items())
 
 
 @dataclass
@@ -163,21 +157,11 @@ class ReviewJournal:
         return (stat.st_mtime_ns, stat.st_size, stat.st_ino)
 
     def _choose_uri(self) -> str:
-        wal, shm = Path(f"{self.path}-wal"), Path(f"{self.path}-shm")
-        self._stamp = None
-        if not wal.exists():
-            # Nobody has it open (an open WAL journal always has a -wal file): read it as a fixed file,
-            # and notice below if a writer turns up later.
-            self._stamp = self._file_stamp()
-            return _uri(self.path, mode="ro", immutable="1")
-        if shm.exists():
-            return _uri(self.path, mode="ro", readonly_shm="1")
-        # A WAL without its index: SQLite would have to build one next to the journal. Read a private copy.
-        self._snapshot = Path(tempfile.mkdtemp(prefix="warroom-review-"))
-        copy = self._snapshot / self.path.name
-        shutil.copyfile(self.path, copy)
-        shutil.copyfile(wal, Path(f"{copy}-wal"))
-        return _uri(copy, mode="ro")
+        target = readonly_target(self.path)
+        # An immutable read does not notice a writer that turns up later: `conn` checks this stamp.
+        self._stamp = self._file_stamp() if target.immutable else None
+        self._snapshot = target.snapshot
+        return target.uri
 
     def connect(self) -> sqlite3.Connection:
         """A new read-only connection (one per worker thread)."""

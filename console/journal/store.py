@@ -12,7 +12,9 @@ import asyncio
 import contextlib
 import hashlib
 import os
+import shutil
 import sqlite3
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -174,9 +176,41 @@ def _check_file(path: Path, *, create: bool) -> None:
         raise JournalError(f"{path}: cannot create the journal ({error.strerror})") from None
 
 
-def _sqlite_uri(path: Path, readonly: bool) -> str:
+def _sqlite_uri(path: Path, readonly: bool, **params: str) -> str:
     quoted = str(path.resolve()).replace("?", "%3f").replace("#", "%23")
-    return f"file:{quoted}?mode=ro" if readonly else f"file:{quoted}?mode=rw"
+    extra = "".join(f"&{key}={value}" for key, value in params.items())
+    return f"file:{quoted}?mode={'ro' if readonly else 'rw'}{extra}"
+
+
+@dataclass(frozen=True)
+class ReadOnlyTarget:
+    """How to read a journal without SQLite writing or creating anything next to it.
+
+    A cleanly closed journal (no -wal file: nobody has it open) is read `immutable`; one with a WAL
+    and its -shm index is read with `readonly_shm`; a WAL without its index (a crash, a copied pair) is
+    copied into a private folder first, which `cleanup()` removes.
+    """
+
+    uri: str
+    immutable: bool = False
+    snapshot: Path | None = None
+
+    def cleanup(self) -> None:
+        if self.snapshot is not None:
+            shutil.rmtree(self.snapshot, ignore_errors=True)
+
+
+def readonly_target(path: Path) -> ReadOnlyTarget:
+    wal, shm = Path(f"{path}-wal"), Path(f"{path}-shm")
+    if not wal.exists():
+        return ReadOnlyTarget(_sqlite_uri(path, True, immutable="1"), immutable=True)
+    if shm.exists():
+        return ReadOnlyTarget(_sqlite_uri(path, True, readonly_shm="1"))
+    snapshot = Path(tempfile.mkdtemp(prefix="warroom-readonly-"))
+    copy = snapshot / path.name
+    shutil.copyfile(path, copy)
+    shutil.copyfile(wal, Path(f"{copy}-wal"))
+    return ReadOnlyTarget(_sqlite_uri(copy, True), snapshot=snapshot)
 
 
 class Journal:
@@ -188,6 +222,7 @@ class Journal:
         self.actor = actor
         self._db = db
         self._write_lock = asyncio.Lock()
+        self._readonly_target: ReadOnlyTarget | None = None
         self.journal_id = ""
 
     # -- opening and closing -------------------------------------------------------------------
@@ -198,18 +233,24 @@ class Journal:
     ) -> Journal:
         path = Path(path).expanduser()  # noqa: ASYNC240 - no I/O: expands ~ from the environment
         _check_file(path, create=create and not readonly)
+        target = readonly_target(path) if readonly else None
         try:
-            db = await aiosqlite.connect(_sqlite_uri(path, readonly), uri=True, isolation_level=None)
+            db = await aiosqlite.connect(
+                target.uri if target else _sqlite_uri(path, False), uri=True, isolation_level=None
+            )
         except sqlite3.Error as error:
+            if target:
+                target.cleanup()
             raise _translate(error, path) from None
         journal = cls(path, db, readonly=readonly, actor=actor)
+        journal._readonly_target = target
         try:
             await journal._prepare()
         except sqlite3.Error as error:
-            await db.close()
+            await journal.close()
             raise _translate(error, path) from None
         except BaseException:
-            await db.close()
+            await journal.close()
             raise
         return journal
 
@@ -257,6 +298,8 @@ class Journal:
 
     async def close(self) -> None:
         await self._db.close()
+        if self._readonly_target:
+            self._readonly_target.cleanup()
 
     async def __aenter__(self) -> Journal:
         return self
@@ -502,9 +545,12 @@ def verify_file(
     """
     path = Path(path)
     _check_file(path, create=False)
+    target = readonly_target(path) if connection is None else None
     try:
-        conn = connection or sqlite3.connect(_sqlite_uri(path, readonly=True), uri=True)
+        conn = connection or sqlite3.connect(target.uri, uri=True)  # type: ignore[union-attr]
     except sqlite3.Error as error:
+        if target:
+            target.cleanup()
         raise _translate(error, path) from None
     pragma = "PRAGMA integrity_check" if full_check else "PRAGMA quick_check"
     try:
@@ -517,7 +563,7 @@ def verify_file(
         chain: VerifyResult | sqlite3.Error
         if connection is None:
             with ThreadPoolExecutor(max_workers=1) as pool:
-                integrity = pool.submit(_integrity_check, path, pragma)
+                integrity = pool.submit(_integrity_check, target.uri, pragma)  # type: ignore[union-attr]
                 try:
                     chain = _verify_chain(conn, expect_head)
                 except sqlite3.Error as error:  # a damaged file: SQLite's own report says more
@@ -537,10 +583,12 @@ def verify_file(
     finally:
         if connection is None:
             conn.close()
+        if target:
+            target.cleanup()
 
 
-def _integrity_check(path: Path, pragma: str) -> list[tuple[Any, ...]]:
-    conn = sqlite3.connect(_sqlite_uri(path, readonly=True), uri=True)
+def _integrity_check(uri: str, pragma: str) -> list[tuple[Any, ...]]:
+    conn = sqlite3.connect(uri, uri=True)
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         return conn.execute(pragma).fetchall()

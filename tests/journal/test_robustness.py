@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import sqlite3
 import stat
@@ -11,7 +12,6 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from .journal_tools import WARROOM, abuild, warroom
 from warroom.console.journal import (
     Journal,
     JournalCorrupt,
@@ -23,6 +23,8 @@ from warroom.console.journal import (
     verify_file,
 )
 from warroom.console.journal import store as journal_store
+
+from .journal_tools import WARROOM, abuild, build, warroom
 
 
 def _files(path: Path) -> dict[str, bytes]:
@@ -335,3 +337,22 @@ def test_damaged_pages_never_show_a_traceback(journal_path: Path, page: int) -> 
         assert result.stderr.count("\n") <= 1, (command, result.stderr)
         if command[-1] == "verify":
             assert result.returncode == 1 and "\n" not in result.stdout.strip(), result.stdout
+
+
+def _folder_state(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+def test_reading_a_closed_journal_creates_and_changes_nothing(tmp_path: Path) -> None:
+    """Offline review on another machine: verify and stats must not leave -wal/-shm files or touch a byte."""
+    path = tmp_path / "copied" / "journal.db"
+    build(path, 20)
+    for extra in ("-wal", "-shm"):
+        Path(f"{path}{extra}").unlink(missing_ok=True)
+    before = _folder_state(path.parent)
+    assert list(before) == ["journal.db"]
+
+    assert warroom("journal", "verify", str(path)).returncode == 0
+    assert warroom("journal", "stats", str(path)).returncode == 0
+
+    assert _folder_state(path.parent) == before
