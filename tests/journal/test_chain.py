@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from .journal_tools import COLUMNS, build, row, tamper
 from warroom.console.journal import GENESIS, canonical_json, verify_file
 from warroom.console.journal.encoding import canonical_entry, chain_hash
+
+from .journal_tools import COLUMNS, build, row, tamper
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),

@@ -13,8 +13,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from .journal_tools import WARROOM
 from warroom.console.journal import Journal, verify_file
+
+from .journal_tools import WARROOM
 
 pytestmark = pytest.mark.slow
 
