@@ -87,9 +87,9 @@ class DashboardScreen(Screen):
         Binding("c", "contain", "Contain", id="dashboard.contain"),
         Binding("n", "communicate", "Notify", id="dashboard.communicate"),
         Binding("l", "link", "Link", id="dashboard.link"),
-        Binding("colon", "note", "Note", id="dashboard.note"),
-        Binding("exclamation_mark", "decision", "Decision", id="dashboard.decision"),
-        Binding("slash", "filter", "Filter", id="dashboard.filter"),
+        Binding("colon", "note", "Note", id="dashboard.note", priority=True),
+        Binding("exclamation_mark", "decision", "Decision", id="dashboard.decision", priority=True),
+        Binding("slash", "filter", "Filter", id="dashboard.filter", priority=True),
         Binding("t", "toggle_zone", "UTC/local", id="dashboard.toggle_zone"),
         Binding("B", "block_sign_in", "Block sign-in", show=False, id="dashboard.block_sign_in"),
         Binding("R", "revoke_sessions", "Revoke sessions", show=False, id="dashboard.revoke_sessions"),
@@ -102,6 +102,10 @@ class DashboardScreen(Screen):
         Binding("4", "focus_pane('timeline')", "Timeline", show=False, id="dashboard.focus_timeline"),
         Binding("question_mark", "help", "Keys", id="dashboard.help"),
     ]
+
+    # Keys that open a place to type are priority bindings: they act before the keys typed right after them
+    # are routed, so a fast typist's (or a paste's) next letters land in the box, never on pane bindings.
+    TYPING_ACTIONS = frozenset({"note", "decision", "filter"})
 
     class JournalChanged(Message):
         def __init__(self, entries: list[Entry]) -> None:
@@ -122,6 +126,12 @@ class DashboardScreen(Screen):
         self.use_local = configured.upper() != "UTC"
         self.entry_count = 0
         self.high_seen: set[str] = set()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """While a text box has focus, `:`, `!` and `/` are characters, not commands."""
+        if action in self.TYPING_ACTIONS and isinstance(self.focused, Input):
+            return False
+        return True
 
     # -- layout ---------------------------------------------------------------------------------------
 
@@ -414,7 +424,7 @@ class DashboardScreen(Screen):
     def action_filter(self) -> None:
         box = self.query_one("#alert-filter", Input)
         box.add_class("-visible")
-        box.focus()
+        self.set_focus(box)   # now, not after the queue: letters typed right after / must not reach the bindings
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "alert-filter":

@@ -30,6 +30,14 @@ class PromptScreen(ModalScreen[str | None]):
             yield Input(value=self.value, placeholder=self.placeholder, id="prompt-input")
             yield Label(self.hint or "Enter to save · Escape to cancel")
 
+    def on_key(self, event) -> None:
+        """Letters typed before the box took focus (a fast typist, a paste) still land in it."""
+        box = self.query_one(Input)
+        if not box.has_focus and event.is_printable and event.character:
+            event.stop()
+            box.insert_text_at_cursor(event.character)
+            self.set_focus(box)
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.dismiss(event.value.strip() or None)

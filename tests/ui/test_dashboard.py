@@ -406,3 +406,33 @@ async def test_app_exits_cleanly_on_q(journal_path: Path) -> None:
         await pilot.press("q")
         await pilot.pause()
     assert app.return_code == 0
+
+
+async def test_d_on_an_alert_opens_declare_with_the_alert_as_source(journal_path: Path) -> None:
+    """Through the real hook and guided module: select a row, press d."""
+    app = await make_app(journal_path, incident=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2", "home", "d")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "DeclareIncidentScreen"
+        assert app.screen.source["type"] == "alert" and app.screen.source["id"] == "da000001"
+
+
+async def test_letters_typed_right_after_slash_or_colon_are_not_lost(journal_path: Path) -> None:
+    """A terminal delivers `/anon` in one read: the letters must land in the box, not trigger `a` (assess)."""
+    from textual import events
+
+    app = await make_app(journal_path)
+    calls = GuidedCalls()
+    app.open_guided = calls
+    async with app.run_test(size=SIZE) as pilot:
+        for key, char in [("slash", "/"), ("a", "a"), ("n", "n"), ("o", "o"), ("n", "n")]:
+            app.post_message(events.Key(key, char))
+        await pilot.pause(0.2)
+        assert app.screen.query_one("#alert-filter", Input).value == "anon" and calls == []
+        await pilot.press("escape")
+        for key, char in [("colon", ":"), ("a", "a"), ("c", "c")]:
+            app.post_message(events.Key(key, char))
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, PromptScreen) and app.screen.query_one(Input).value == "ac"
+        assert calls == []

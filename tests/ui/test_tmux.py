@@ -1,0 +1,122 @@
+"""End to end: the real `warroom demo` in tmux — panes appear, keys work, the note reaches the journal.
+
+Private tmux server (-L), HOME and journal per test; the simulated tenant binds 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.slow, pytest.mark.tmux,
+              pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")]
+
+WARROOM = Path(sys.executable).with_name("warroom")
+
+
+class Tmux:
+    def __init__(self, tmp: Path) -> None:
+        self.socket = f"warroom-test-{os.getpid()}-{tmp.name}"
+        self.tmp = tmp
+
+    def run(self, *args: str) -> str:
+        return subprocess.run(["tmux", "-L", self.socket, *args], check=True, capture_output=True,
+                              text=True).stdout
+
+    def start(self, command: str) -> None:
+        self.run("new-session", "-d", "-s", "t", "-x", "120", "-y", "40", command)
+
+    def screen(self) -> str:
+        return self.run("capture-pane", "-p", "-t", "t")
+
+    def keys(self, *keys: str, literal: bool = False) -> None:
+        self.run("send-keys", "-t", "t", *(["-l"] if literal else []), *keys)
+
+    def wait_for(self, text: str, seconds: float = 30.0) -> str:
+        """Bounded wait for text on screen (a deadline to fail by, not a speed assertion)."""
+        deadline = time.monotonic() + seconds
+        while True:
+            screen = self.screen()
+            if text in screen:
+                return screen
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{text!r} never appeared; screen was:\n{screen}")
+            time.sleep(0.2)
+
+    def kill(self) -> None:
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
+
+
+@pytest.fixture
+def tmux(tmp_path: Path):
+    session = Tmux(tmp_path)
+    yield session
+    session.kill()
+
+
+def demo_command(tmp: Path, journal: Path, *, exec_: bool = False) -> str:
+    home = tmp / "home"
+    home.mkdir(exist_ok=True)
+    return (f"{'exec ' if exec_ else ''}env -i PATH=/usr/bin:/bin HOME={home} TERM=xterm-256color LANG=C.UTF-8 "
+            f"WARROOM_JOURNAL={journal} WARROOM_RESPONDER=tmux-tester {WARROOM} demo --scenario compromised-account")
+
+
+def test_demo_filter_open_alert_add_note(tmux: Tmux, tmp_path: Path) -> None:
+    journal = tmp_path / "journal.db"
+    tmux.start(demo_command(tmp_path, journal) + f" ; echo EXIT=$? > {tmp_path / 'exit'}")
+    screen = tmux.wait_for("Service health")
+    assert "DEMO" in screen and "simulated: compromised-account" in tmux.wait_for("simulated: compromised")
+    tmux.wait_for("Anonymous IP")
+
+    tmux.keys("/")
+    tmux.keys("anonymous", literal=True)
+    screen = tmux.wait_for("filter: anonymous")
+    assert "Multi-stage" not in screen                 # filtered out
+    tmux.keys("Enter")                                  # back to the table
+    tmux.keys("Enter")                                  # open the alert
+    screen = tmux.wait_for("Evidence")
+    assert "185.220.101.47" in screen and "T1078.004" in screen
+    tmux.keys("Escape")
+    tmux.wait_for("Alerts (")
+
+    tmux.keys(":")
+    tmux.wait_for("Enter to save")
+    tmux.keys("note typed in tmux", literal=True)
+    tmux.keys("Enter")
+    tmux.wait_for("note typed in tmux")                 # in the timeline
+    tmux.keys("q")
+
+    deadline = time.monotonic() + 20
+    while not (tmp_path / "exit").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert (tmp_path / "exit").read_text().strip() == "EXIT=0"
+    with sqlite3.connect(f"file:{journal}?mode=ro", uri=True) as conn:
+        rows = conn.execute("SELECT actor, body FROM entries WHERE kind = 'note'").fetchall()
+    assert rows == [("tmux-tester", '{"text":"note typed in tmux"}')]
+    stats = subprocess.run([str(WARROOM), "--journal", str(journal), "journal", "stats"], capture_output=True,
+                           text=True, env={**os.environ, "HOME": str(tmp_path / "home")})
+    assert stats.returncode == 0 and str(journal) in stats.stdout
+
+
+def test_closing_the_terminal_ends_the_console(tmux: Tmux, tmp_path: Path) -> None:
+    """A closed PuTTY window must not leave a process spinning: SIGHUP exits."""
+    tmux.start(demo_command(tmp_path, tmp_path / "journal.db", exec_=True))
+    tmux.wait_for("Service health")
+    pid = int(tmux.run("list-panes", "-t", "t", "-F", "#{pane_pid}").strip())
+    tmux.kill()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    os.kill(pid, 9)
+    raise AssertionError("warroom still running 20 s after its terminal closed")
