@@ -177,3 +177,9 @@ def build_app(journal: Path, *, kind: str | None = "degraded", incident: bool = 
     live = live_state(kind) if kind else None
     warroom = asyncio.run(open_warroom(journal, live=live, incident=incident, mode=mode, theme=theme))
     return WarroomApp(warroom, clock=fixed_clock, follow_journal=follow)
+
+
+async def build_app_async(journal: Path, *, kind: str | None = "degraded", incident: bool = False) -> WarroomApp:
+    """For benchmarks and tests that already run in an event loop."""
+    warroom = await open_warroom(journal, live=live_state(kind) if kind else None, incident=incident)
+    return WarroomApp(warroom, clock=fixed_clock, follow_journal=False)
