@@ -1,0 +1,55 @@
+"""Attacker-controlled text made inert: the one place that knows which characters are dangerous.
+
+Alert titles, UPNs, e-mail subjects and service-issue posts come from the tenant (and through the journal,
+from other machines). They may hold terminal escape sequences (recolour, retitle the window, OSC 52
+clipboard writes, OSC 8 links), C0/C1 controls, or Unicode format characters that reorder or hide text
+(BiDi embeddings, overrides, isolates, zero-width marks).
+
+- `clean()` is for the screen: sequences and controls removed, format characters dropped, one line unless
+  asked, cut to a length. Render the result as `rich.text.Text`, never as markup.
+- `literal()` is for a plain terminal or a file a person will `cat`: each dangerous character is shown as a
+  visible escape (`\\x1b`, `\\u202e`), so the text is still there to read and report, but inert.
+"""
+
+from __future__ import annotations
+
+import re
+
+# ESC/CSI/OSC sequences first (so their parameters go too), then any remaining control characters,
+# then the Unicode format characters that reorder or hide text.
+_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?|\x9b[0-?]*[ -/]*[@-~]")
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_FORMAT = re.compile(r"[\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
+_SPACES = re.compile(r"[\t\n\r]+")
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
+
+TITLE_LIMIT = 160
+
+
+def clean(value: object, limit: int | None = TITLE_LIMIT, *, keep_newlines: bool = False) -> str:
+    """For the screen: strip escapes, controls and BiDi/zero-width characters; one line unless asked."""
+    text = "" if value is None else str(value)
+    text = _ESCAPES.sub("", text)
+    if keep_newlines:
+        text = text.replace("\r\n", "\n")
+        text = "\n".join(_CONTROLS.sub("", line.replace("\t", " ")) for line in text.split("\n"))
+    else:
+        text = _SPACES.sub(" ", text)
+        text = _CONTROLS.sub("", text)
+    text = _FORMAT.sub("", text)
+    if limit is not None and len(text) > limit:
+        text = text[: max(0, limit - 1)] + "…"
+    return text
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def literal(value: object, limit: int | None = None) -> str:
+    """For a plain terminal: one inert line, each control or format character shown as `\\xNN`/`\\uNNNN`."""
+    text = _UNSAFE.sub(_escape, "" if value is None else str(value))
+    if limit is not None and len(text) > limit:
+        text = text[: max(0, limit - 1)] + "…"
+    return text
