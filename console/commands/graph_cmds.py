@@ -17,7 +17,7 @@ from typing import Any
 
 from ..cli import CliError, Context, run_async
 from ..graph.clouds import CLOUDS
-from ..graph.printable import literal
+from ..text import literal
 
 EXIT_OK, EXIT_PROBLEMS = 0, 1
 
@@ -224,12 +224,22 @@ def run_preflight(ctx: Context) -> int:
 
 # -- status --------------------------------------------------------------------------------------
 
-async def gather_status(ctx: Context) -> tuple[Any, str]:
-    """Last known state from the journal (if any), then one poll of every source over it."""
+EXIT_UNREAD = 3     # a source could not be read now: what `status` shows is unknown or only the last known state
+
+# Which source each section of the report comes from.
+SECTION_SOURCES = {"services": "health", "alerts": "alerts", "incidents": "incidents", "risky_users": "risky_users"}
+
+
+async def gather_status(ctx: Context) -> tuple[Any, str, set[str]]:
+    """Last known state from the journal (if any), then one poll of every source over it.
+
+    Returns the state, where Graph is (or why it was not asked) and the sources this cloud has (polled or not).
+    """
     from ..graph.auth import SignInRequired
     from ..graph.connect import connect
     from ..graph.freshness import SourceHealth
     from ..graph.live import LiveState, TenantWatcher, restore_last_known
+    from ..graph.sources import SOURCES
     from ..journal import Journal, JournalError
 
     state = LiveState()
@@ -238,18 +248,18 @@ async def gather_status(ctx: Context) -> tuple[Any, str]:
             async with await Journal.open(ctx.config.journal_path, readonly=True, create=False) as journal:
                 state = await restore_last_known(journal)
         except JournalError as error:
-            print(f"warning: journal not read ({error})", file=sys.stderr)
+            print(f"warning: journal not read ({literal(error, 300)})", file=sys.stderr)
     try:
         gateway = await connect(ctx.config, cloud=ctx.args.cloud)
     except SignInRequired as error:
         for name, fresh in state.freshness.items():
             state.freshness[name] = fresh.with_error(SourceHealth.DENIED, "sign-in required", _now(), None)
-        return state, f"not signed in: {error}"
+        return state, f"not signed in: {error}", set(SOURCES)
     async with gateway:
         watcher = TenantWatcher(gateway, None, state)
         for name in watcher.sources:
             await watcher.poll_once(name)
-        return state, gateway.base_url
+        return state, gateway.base_url, set(watcher.sources)
 
 
 def _now() -> datetime:
@@ -258,10 +268,36 @@ def _now() -> datetime:
     return utc_now()
 
 
-def status_report(state: Any) -> dict[str, Any]:
-    """What `status` prints, as data (also its --json)."""
-    from ..graph.models import SEVERITY_ORDER
+def source_states(state: Any, polled: set[str], now: datetime) -> dict[str, dict[str, Any]]:
+    """Per source: `fresh` (read now), `last_known` (not read now; the journal's state, with its age),
+    `unknown` (never read: nothing to show) or `not_available` (this cloud has no such API)."""
+    from ..graph.freshness import SourceHealth
 
+    states: dict[str, dict[str, Any]] = {}
+    for name, fresh in state.freshness.items():
+        row: dict[str, Any] = {"health": fresh.health.value, "reason": fresh.last_error,
+                               "permission": fresh.missing_permission, "as_of": None, "age_seconds": None}
+        if name not in polled:
+            row["state"] = "not_available"
+        elif fresh.health is SourceHealth.FRESH:
+            row.update(state="fresh", reason=None)
+        elif fresh.last_success is not None:
+            row.update(state="last_known", as_of=fresh.last_success.isoformat().replace("+00:00", "Z"),
+                       age_seconds=max(0, int((now - fresh.last_success).total_seconds())))
+        else:
+            row["state"] = "unknown"
+        if row["state"] != "fresh" and not row["reason"]:
+            row["reason"] = "no answer"
+        states[name] = row
+    return states
+
+
+def status_report(state: Any, polled: set[str] | None = None, now: datetime | None = None) -> dict[str, Any]:
+    """What `status` prints, as data (also its --json). A section whose source was never read is null: unknown."""
+    from ..graph.models import SEVERITY_ORDER
+    from ..graph.sources import SOURCES
+
+    sources = source_states(state, set(SOURCES) if polled is None else polled, now or _now())
     services = [
         {"service": h.service, "status": h.status, "issues": list(h.issue_ids)}
         for h in sorted(state.health.values(), key=lambda h: h.service) if not h.operational
@@ -281,44 +317,92 @@ def status_report(state: Any) -> dict[str, Any]:
         for u in sorted(state.risky_users.values(), key=lambda u: u.upn)
         if u.risk_state not in ("remediated", "dismissed", "none")
     ]
-    freshness = {
-        name: {"health": f.health.value, "reason": f.last_error, "permission": f.missing_permission}
-        for name, f in state.freshness.items()
-    }
-    return {"services_not_operational": services, "alerts": alerts, "active_incidents": incidents,
-            "risky_users": risky, "sources": freshness}
+    sections: dict[str, Any] = {"services": services, "alerts": alerts, "incidents": incidents, "risky_users": risky}
+    for section, source in SECTION_SOURCES.items():
+        if sources.get(source, {}).get("state") in ("unknown", "not_available"):
+            sections[section] = None
+    unread = sorted(name for name, row in sources.items() if row["state"] in ("unknown", "last_known"))
+    return {"services_not_operational": sections["services"], "alerts": sections["alerts"],
+            "active_incidents": sections["incidents"], "risky_users": sections["risky_users"],
+            "sources": sources, "complete": not unread, "unread_sources": unread}
+
+
+def _source_note(row: dict[str, Any]) -> str:
+    """What to say after a section's heading when its source was not read now ("" when it was)."""
+    from ..timefmt import ago
+
+    reason = literal(row.get("reason"), 160)
+    if row["state"] == "unknown":
+        return f"unknown (not read: {reason})"
+    if row["state"] == "not_available":
+        return f"not available ({reason})"
+    if row["state"] == "last_known":
+        return (f"last known state from the journal, {ago(row['age_seconds'])} old "
+                f"(as of {row['as_of']}; not read now: {reason})")
+    return ""
+
+
+def _heading(title: str, summary: str, row: dict[str, Any]) -> str | None:
+    """`Alerts: 3`, `Alerts: 3 [last known …]`, or None when the section is unknown (the caller says so)."""
+    note = _source_note(row)
+    if row["state"] in ("unknown", "not_available"):
+        print(f"{title}: {note}")
+        return None
+    return f"{title}: {summary}" + (f"  [{note}]" if note else "")
 
 
 def run_status(ctx: Context) -> int:
-    state, where = run_async(gather_status(ctx))
-    report = status_report(state)
+    """Exit 0 only when every source was read now; 3 when any shows unknown or last known state."""
+    state, where, polled = run_async(gather_status(ctx))
+    now = _now()
+    report = status_report(state, polled, now)
+    code = EXIT_OK if report["complete"] else EXIT_UNREAD
     if ctx.args.json:
         report["graph"] = where
         print(json.dumps(report, indent=2, ensure_ascii=True))     # ASCII-only: escapes stay escapes
-        return EXIT_OK
-    now = _now()
+        return code
+    sources = report["sources"]
     print(f"warroom status  {now.strftime('%Y-%m-%d %H:%M:%S')}Z  {literal(where)}")
     print("sources: " + "; ".join(literal(f.describe(now)) for f in state.freshness.values()))
     if any(f.last_error == "sign-in required" for f in state.freshness.values()):
         print("not signed in: run `warroom login` (device code), `az login`, or set WARROOM_GRAPH_TOKEN")
+    if report["unread_sources"]:
+        print(f"warning: not read now: {', '.join(report['unread_sources'])}; "
+              "what follows for them is unknown or only the last known state")
+
     print()
-    print("Services not operational:" if report["services_not_operational"] else "Services: all operational")
-    for row in report["services_not_operational"]:
-        issues = ", ".join(literal(i, 40) for i in row["issues"]) or "-"
-        print(f"  {literal(row['service'], 50):<32} {literal(row['status'], 40):<24} {issues}")
+    rows = report["services_not_operational"]
+    if _heading_line("Services", f"{len(rows)} not operational" if rows else "all operational", sources["health"]):
+        for row in rows or []:
+            issues = ", ".join(literal(i, 40) for i in row["issues"]) or "-"
+            print(f"  {literal(row['service'], 50):<32} {literal(row['status'], 40):<24} {issues}")
+
     print()
-    total = sum(sum(c.values()) for c in report["alerts"].values())
-    print(f"Alerts: {total}")
-    for severity, counts in report["alerts"].items():
-        detail = ", ".join(f"{literal(status, 30)} {n}" for status, n in counts.items())
-        print(f"  {literal(severity, 20):<14} {sum(counts.values()):>6}  ({detail})")
+    alerts = report["alerts"]
+    total = sum(sum(c.values()) for c in (alerts or {}).values())
+    if _heading_line("Alerts", str(total), sources["alerts"]):
+        for severity, counts in (alerts or {}).items():
+            detail = ", ".join(f"{literal(status, 30)} {n}" for status, n in counts.items())
+            print(f"  {literal(severity, 20):<14} {sum(counts.values()):>6}  ({detail})")
+
     print()
-    print(f"Active incidents: {len(report['active_incidents'])}")
-    for row in report["active_incidents"]:
-        print(f"  {literal(row['id'], 20):<10} {literal(row['severity'], 20):<14} {literal(row['status'], 20):<12} "
-              f"{literal(row['name'], 100)} ({row['alerts']} alerts)")
+    incidents = report["active_incidents"]
+    if _heading_line("Active incidents", str(len(incidents or [])), sources["incidents"]):
+        for row in incidents or []:
+            print(f"  {literal(row['id'], 20):<10} {literal(row['severity'], 20):<14} "
+                  f"{literal(row['status'], 20):<12} {literal(row['name'], 100)} ({row['alerts']} alerts)")
+
     print()
-    print(f"Risky users: {len(report['risky_users'])}")
-    for row in report["risky_users"]:
-        print(f"  {literal(row['upn'], 80):<40} {literal(row['level'], 20):<8} {literal(row['state'], 30)}")
-    return EXIT_OK
+    risky = report["risky_users"]
+    if _heading_line("Risky users", str(len(risky or [])), sources["risky_users"]):
+        for row in risky or []:
+            print(f"  {literal(row['upn'], 80):<40} {literal(row['level'], 20):<8} {literal(row['state'], 30)}")
+    return code
+
+
+def _heading_line(title: str, summary: str, row: dict[str, Any]) -> bool:
+    """Print a section's heading; False when its source is unknown (nothing to list under it)."""
+    heading = _heading(title, summary, row)
+    if heading:
+        print(heading)
+    return heading is not None

@@ -24,8 +24,8 @@ from warroom.console.graph.auth import (
     build_credential,
 )
 from warroom.console.graph.clouds import resolve
-from warroom.console.graph.printable import literal
 from warroom.console.graph.sources import permission_for
+from warroom.console.text import literal
 
 
 @pytest.mark.parametrize(

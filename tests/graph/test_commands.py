@@ -64,12 +64,55 @@ def test_status_offline_shows_the_last_known_state_from_the_journal(simulated_te
     asyncio.run(console_was_watching())
     url = simulated_tenant.base_url
     simulated_tenant.stop()
-    assert main(["status", "--json", "--graph-url", url, "--journal", str(journal_path)]) == 0
+    assert main(["status", "--json", "--graph-url", url, "--journal", str(journal_path)]) == 3
     report = json.loads(capsys.readouterr().out)
     assert report["services_not_operational"] == [
         {"service": "Exchange Online", "status": "serviceDegradation", "issues": ["EX1195342"]}]
-    assert report["sources"]["health"]["health"] == "stale"
-    assert "connection failed" in report["sources"]["health"]["reason"]
+    health = report["sources"]["health"]
+    assert health["health"] == "stale" and health["state"] == "last_known"
+    assert "connection failed" in health["reason"]
+    assert health["as_of"] and 0 <= health["age_seconds"] < 600
+    # never observed, so nothing to fall back on: unknown, not "none"
+    assert report["sources"]["alerts"]["state"] == "unknown" and report["alerts"] is None
+    assert report["complete"] is False and "health" in report["unread_sources"]
+
+    assert main(["status", "--graph-url", url, "--journal", str(journal_path)]) == 3
+    out = capsys.readouterr().out
+    assert "Services: 1 not operational  [last known state from the journal, " in out
+    assert "not read now: connection failed" in out and "Exchange Online" in out
+    assert "Alerts: unknown (not read: connection failed" in out
+
+
+def test_status_with_graph_unreachable_says_unknown_and_exits_3(journal_path, capsys):
+    """Nothing ever read: no "all operational", no "Alerts: 0", and a non-zero exit."""
+    argv = ["status", "--graph-url", "http://127.0.0.1:9", "--journal", str(journal_path)]
+    assert main(argv) == 3
+    out = capsys.readouterr().out
+    assert "all operational" not in out and "Alerts: 0" not in out
+    for title in ("Services", "Alerts", "Active incidents", "Risky users"):
+        assert f"\n{title}: unknown (not read: connection failed" in out
+    assert main([*argv, "--json"]) == 3
+    report = json.loads(capsys.readouterr().out)
+    assert report["complete"] is False
+    assert {row["state"] for row in report["sources"].values()} == {"unknown"}
+    assert all("connection failed" in row["reason"] for row in report["sources"].values())
+    assert report["services_not_operational"] is None and report["alerts"] is None
+    assert report["active_incidents"] is None and report["risky_users"] is None
+
+
+def test_status_against_a_healthy_simulated_tenant_is_complete_and_exits_0(make_tenant, journal_path, capsys):
+    tenant = make_tenant("exchange-outage")
+    argv = ["status", "--graph-url", tenant.base_url, "--journal", str(journal_path)]
+    assert main([*argv, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["complete"] is True and report["unread_sources"] == []
+    assert {row["state"] for row in report["sources"].values()} == {"fresh"}
+    assert all(row["reason"] is None for row in report["sources"].values())
+    assert isinstance(report["alerts"], dict) and isinstance(report["risky_users"], list)
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "unknown" not in out and "last known" not in out and "warning" not in out
+    assert "Services: 1 not operational\n" in out and "Exchange Online" in out
 
 
 def test_preflight_names_the_missing_permission(make_tenant, capsys):
@@ -198,7 +241,7 @@ def test_connecting_imports_the_sdk_off_the_event_loop_thread(simulated_tenant):
 
 def test_status_without_a_session_says_how_to_sign_in_and_touches_no_network(monkeypatch, journal_path, capsys):
     monkeypatch.setenv("WARROOM_CREDENTIAL", "token")          # and no WARROOM_GRAPH_TOKEN
-    assert main(["status", "--journal", str(journal_path)]) == 0
+    assert main(["status", "--journal", str(journal_path)]) == 3
     out = capsys.readouterr().out
     assert "not signed in: run `warroom login`" in out
     assert "alerts denied: sign-in required" in out
