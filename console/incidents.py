@@ -6,11 +6,13 @@ changes an incident, so the console, `warroom status`, the review screens and re
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from .journal import Entry, Journal, kinds
+from .journal import Entry, Journal, JournalConflict, kinds
 from .timefmt import from_iso
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
@@ -132,8 +134,10 @@ class IncidentBook:
         return f"{prefix}{max(taken, default=0) + 1:02d}"
 
     def apply(self, entry: Entry) -> str | None:
-        """Fold one entry in; returns the id of the incident it changed, if any."""
-        self.last_seq = max(self.last_seq, entry.seq)
+        """Fold one entry in, once: an entry at or before the last folded one is ignored."""
+        if entry.seq <= self.last_seq:
+            return None
+        self.last_seq = entry.seq
         if entry.incident is None or entry.kind not in INCIDENT_KINDS:
             return None
         body, at = entry.body, from_iso(entry.occurred_at)
@@ -160,6 +164,33 @@ class IncidentBook:
         if handler:
             handler(incident, body, at, entry)
         return incident.id
+
+
+def incident_unclaimed(incident_id: str) -> Callable[[sqlite3.Connection], None]:
+    """A journal guard: refuse the append if any process already declared this incident id."""
+
+    def guard(conn: sqlite3.Connection) -> None:
+        row = conn.execute(
+            "SELECT 1 FROM entries WHERE incident = ? AND kind = ? LIMIT 1", (incident_id, kinds.INCIDENT_DECLARED)
+        ).fetchone()
+        if row:
+            raise JournalConflict(f"incident id {incident_id} was just taken by another console")
+
+    return guard
+
+
+def task_unclaimed(incident_id: str, task_id: str) -> Callable[[sqlite3.Connection], None]:
+    """A journal guard: refuse the append if any process already added this task id to the incident."""
+
+    def guard(conn: sqlite3.Connection) -> None:
+        row = conn.execute(
+            "SELECT 1 FROM entries WHERE incident = ? AND kind = ? AND json_extract(body, '$.task_id') = ? LIMIT 1",
+            (incident_id, kinds.TASK_ADDED, task_id),
+        ).fetchone()
+        if row:
+            raise JournalConflict(f"task id {task_id} of {incident_id} was just taken by another console")
+
+    return guard
 
 
 def _updated(incident: Incident, body: dict[str, Any], at: datetime, entry: Entry) -> None:

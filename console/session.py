@@ -6,14 +6,17 @@ into the incident book, so the screen can never show something the journal does 
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from .config import Config
-from .incidents import Incident, IncidentBook
-from .journal import Draft, Entry, Journal
+from .incidents import Incident, IncidentBook, incident_unclaimed, task_unclaimed
+from .journal import Draft, Entry, Journal, JournalConflict
+from .timefmt import utc_now
 
 if TYPE_CHECKING:  # the Graph side is optional: the console works without a tenant (out of band)
     from .graph.gateway import GraphGateway
@@ -32,6 +35,7 @@ class WarRoom:
     mode: str = "OFFLINE"
     tenant_label: str = ""          # "contoso.onmicrosoft.com (global)" or "simulated: exchange-outage"
     listeners: list[Callable[[list[Entry]], None]] = field(default_factory=list)
+    _catching_up: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
     @property
     def actor(self) -> str:
@@ -65,10 +69,43 @@ class WarRoom:
         await self.catch_up()
         return entry
 
-    async def record_many(self, drafts: Iterable[Draft]) -> list[Entry]:
-        entries = await self.journal.append_many(drafts)
+    async def record_many(
+        self, drafts: Iterable[Draft], *, guard: Callable[[sqlite3.Connection], None] | None = None
+    ) -> list[Entry]:
+        entries = await self.journal.append_many(drafts, guard=guard)
         await self.catch_up()
         return entries
+
+    async def record_new_incident(self, build: Callable[[str], list[Draft]], *, attempts: int = 5) -> str:
+        """Declare with a fresh incident id, claimed inside the write transaction.
+
+        Two consoles declaring at the same moment would otherwise pick the same `INC-YYYYMMDD-NN` from
+        their own view of the journal; the loser catches up and takes the next number.
+        """
+        for _ in range(attempts):
+            await self.catch_up()
+            incident_id = self.book.new_id(utc_now())
+            try:
+                await self.record_many(build(incident_id), guard=incident_unclaimed(incident_id))
+            except JournalConflict:
+                continue
+            return incident_id
+        raise JournalConflict("could not claim a new incident id; try again")
+
+    async def record_new_task(self, incident_id: str, build: Callable[[str], Draft], *, attempts: int = 5) -> str:
+        """Add a task with a fresh `T<n>` id, claimed inside the write transaction (see record_new_incident)."""
+        for _ in range(attempts):
+            await self.catch_up()
+            incident = self.book.incidents.get(incident_id)
+            if incident is None:
+                raise ValueError(f"no incident {incident_id}")
+            task_id = incident.next_task_id()
+            try:
+                await self.record_many([build(task_id)], guard=task_unclaimed(incident_id, task_id))
+            except JournalConflict:
+                continue
+            return task_id
+        raise JournalConflict("could not claim a new task id; try again")
 
     async def catch_up(self) -> list[Entry]:
         """Fold every entry after the book's last one (ours or another process's) in order, and tell listeners.
@@ -76,9 +113,10 @@ class WarRoom:
         Called after each of our appends and whenever the journal's data_version changes, so entries from
         a second console or `warroom note` appear within a second, with no gap and none applied twice.
         """
-        fresh = await self.journal.entries(after=self.book.last_seq)
-        for entry in fresh:
-            self.book.apply(entry)
+        async with self._catching_up:  # our append and the follower may both call this at once
+            fresh = await self.journal.entries(after=self.book.last_seq)
+            for entry in fresh:
+                self.book.apply(entry)
         if fresh:
             for listener in list(self.listeners):
                 listener(fresh)

@@ -2,6 +2,7 @@
 
 from .encoding import GENESIS, canonical_json, sha256_text
 from .errors import (
+    JournalConflict,
     JournalCorrupt,
     JournalError,
     JournalFull,
@@ -17,6 +18,7 @@ __all__ = [
     "Draft",
     "Entry",
     "Journal",
+    "JournalConflict",
     "JournalCorrupt",
     "JournalError",
     "JournalFull",

@@ -27,3 +27,7 @@ class JournalFull(JournalError):
 
 class SecretRefused(JournalError):
     """An entry looked like it carried a credential; nothing was written."""
+
+
+class JournalConflict(JournalError):
+    """Another process claimed the same id first (an incident or task id); nothing was written."""

@@ -23,7 +23,9 @@ TASK_UPDATED = "task.updated"      # {task_id, status?: open|doing|blocked|done,
 
 # Containment and recovery actions against Graph.
 ACTION = "action"                  # {action, target, request{method, url, body}, dry_run, before, after,
-                                   #  result: ok|failed|dry-run, status?, request_id?, error?, reversal?}
+                                   #  result: requested|ok|failed|dry-run|refused, status?, request_id?,
+                                   #  error?, reversal?}: "requested" is journaled just before a write is
+                                   #  sent; the outcome (ok|failed) follows as a second entry
 EVIDENCE = "evidence"              # {what, target, sha256, content}
 EVIDENCE_EXPORTED = "evidence.exported"  # {file, bundle_sha256, manifest_sha256, entries, head_seq, head}
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import json
 import os
 import shutil
 import sqlite3
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -73,9 +74,10 @@ class Entry:
 
     @property
     def body(self) -> dict[str, Any]:
-        import json
-
-        return self._body if self._body is not None else json.loads(self.body_text)
+        """The parsed body, parsed once: timelines render the same entry many times."""
+        if self._body is None:
+            object.__setattr__(self, "_body", json.loads(self.body_text))
+        return self._body  # type: ignore[return-value]
 
     @property
     def occurred(self) -> datetime:
@@ -331,8 +333,14 @@ class Journal:
         draft = Draft(kind, body or {}, incident, actor, occurred_at, discovered_at)
         return (await self.append_many([draft]))[0]
 
-    async def append_many(self, drafts: Iterable[Draft]) -> list[Entry]:
-        """Append entries in one transaction: all are committed, or none is."""
+    async def append_many(
+        self, drafts: Iterable[Draft], *, guard: Callable[[sqlite3.Connection], None] | None = None
+    ) -> list[Entry]:
+        """Append entries in one transaction: all are committed, or none is.
+
+        `guard` runs inside the write transaction, before anything is inserted, and may raise
+        JournalConflict: how a new incident or task id is claimed once, even with several consoles.
+        """
         if self.readonly:
             raise JournalReadOnly(f"{self.path}: opened read-only; nothing was written")
         prepared = [self._prepare_draft(draft) for draft in drafts]
@@ -340,7 +348,8 @@ class Journal:
             return []
         async with self._write_lock:
             try:
-                return await self._db._execute(self._append_sync, prepared)
+                # aiosqlite's own thread runs the whole transaction as one call (no await inside it).
+                return await self._db._execute(self._append_sync, prepared, guard)
             except sqlite3.Error as error:
                 raise _translate(error, self.path) from None
 
@@ -364,11 +373,15 @@ class Journal:
             body_text,
         )
 
-    def _append_sync(self, prepared: list[tuple[Any, ...]]) -> list[Entry]:
+    def _append_sync(
+        self, prepared: list[tuple[Any, ...]], guard: Callable[[sqlite3.Connection], None] | None = None
+    ) -> list[Entry]:
         """Runs on aiosqlite's thread: the whole read-head, hash, insert, commit as one unit."""
         conn: sqlite3.Connection = self._db._conn  # type: ignore[attr-defined]
         conn.execute("BEGIN IMMEDIATE")
         try:
+            if guard is not None:
+                guard(conn)
             row = conn.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
             seq, prev = (row[0], row[1]) if row else (0, GENESIS)
             now = utc_now()
