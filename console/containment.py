@@ -3,7 +3,9 @@
 Each action is planned first (the exact method, URL and JSON body are shown), confirmed by typing the UPN,
 then sent once through the gateway (which never retries a POST or PATCH). The user is read before and after,
 and everything (request, request id, result, how to reverse it) is journaled as a kinds.ACTION entry, even a
-failure or a dry run. A 429 is reported, never retried behind the responder's back.
+failure or a dry run. A write is journaled as "requested" BEFORE it is sent and its outcome after, so a cancel
+or a crash in between cannot leave an unrecorded change. A 429 is reported, never retried behind the
+responder's back.
 """
 
 from __future__ import annotations
@@ -52,7 +54,8 @@ def user_path(upn: str) -> str:
 
 
 def plan_action(action: str, upn: str, user_id: str | None = None) -> ActionPlan:
-    """The request for one action; confirm_compromised needs the user's object id (read before)."""
+    """The request for one action; confirm_compromised needs the user's object id (looked up first), so that
+    the body previewed is the body sent, byte for byte."""
     upn = upn.strip()
     if not upn or "@" not in upn:
         raise ValueError("give the user's UPN (name@domain)")
@@ -67,8 +70,11 @@ def plan_action(action: str, upn: str, user_id: str | None = None) -> ActionPlan
         return ActionPlan(action, upn, "POST", f"{user_path(upn)}/revokeSignInSessions", None,
                           "Cannot be undone: the user simply signs in again once allowed to.")
     if action == "confirm_compromised":
+        if not user_id:
+            raise ValueError(f"confirm compromised needs the object id of {upn}: it is looked up from the tenant "
+                             "first (nothing is sent until it is known and shown here)")
         return ActionPlan(action, upn, "POST", "identityProtection/riskyUsers/confirmCompromised",
-                          {"userIds": [user_id or "<object id read before sending>"]},
+                          {"userIds": [user_id]},
                           "Dismiss the user's risk in Identity Protection (POST identityProtection/riskyUsers/dismiss) "
                           "once the account is clean.")
     raise ValueError(f"unknown action {action!r}")
@@ -110,6 +116,14 @@ def explain(error: Exception, plan: ActionPlan) -> str:
     return f"Failed ({type(error).__name__}: {error}); the request was not retried."
 
 
+async def lookup_user_id(gateway: Any, upn: str) -> str:
+    """The user's object id (GET users/{upn}?$select=id,...), for a request body that needs it."""
+    user = await read_user(gateway, upn)
+    if not user.get("id"):
+        raise GraphNotFound(404, f"no object id for {upn}")
+    return str(user["id"])
+
+
 async def read_user(gateway: Any, upn: str) -> dict[str, Any]:
     data = await gateway.get_json(user_path(upn), {"$select": USER_FIELDS})
     return {k: data.get(k) for k in USER_FIELDS.split(",")} if isinstance(data, dict) else {}
@@ -139,14 +153,22 @@ async def execute(warroom: WarRoom, plan: ActionPlan, *, typed_upn: str, inciden
             entry = await warroom.record(kinds.ACTION, body, incident=incident)
             return ActionOutcome("failed", message, entry.seq, body)
         body["before"] = before
-        if plan.action == "confirm_compromised":
-            plan = plan_action(plan.action, plan.upn, str(before.get("id") or ""))
-            body["request"] = preview(plan, gateway)
+        if plan.action == "confirm_compromised" and plan.body != {"userIds": [before.get("id")]}:
+            # The previewed id is not this user's any more (the UPN now names another object): never send a
+            # body the responder did not see.
+            message = (f"The object id of {plan.upn} is now {before.get('id')}, not the one previewed: "
+                       "nothing was sent. Check the preview and run it again.")
+            body.update(result="refused", error=message)
+            entry = await warroom.record(kinds.ACTION, body, incident=incident)
+            return ActionOutcome("refused", message, entry.seq, body)
     if dry_run:
         why = "dry run" if warroom.can_execute_actions else f"{warroom.mode} mode: actions are disabled"
         body["result"] = "dry-run"
         entry = await warroom.record(kinds.ACTION, body, incident=incident)
         return ActionOutcome("dry-run", f"Not sent ({why}). The request was journaled as a preview.", entry.seq, body)
+    # Journaled before it goes out (a journal refusal stops it here): if the send is cancelled or the process
+    # dies, the journal still says a change may have been made.
+    await warroom.record(kinds.ACTION, {**body, "result": "requested"}, incident=incident)
     try:
         response = await gateway.send(plan.method, plan.path, plan.body)
     except (GraphError, SignInRequired) as error:

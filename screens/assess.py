@@ -2,7 +2,8 @@
 pre-filled from live data, resource allocation with a time estimate, and role hand-offs. F2 journals changes.
 
 Only what changed is journaled: a new severity (incident.severity), the impact analysis and resources
-(incident.updated), and each hand-off (incident.role with the previous holder).
+(incident.updated), and each hand-off (incident.role with the previous holder). Titles and live text are
+shown cleaned and as plain text, never as markup.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from ..console.severity import (
     suggest_factors,
     validate_override,
 )
-from .guided import GuidedScreen
+from ..console.text import clean
+from .guided import GuidedScreen, heading, plain
 
 
 def assessment_drafts(incident: Incident, factors: dict[str, int], override: str | None, reason: str,
@@ -69,16 +71,17 @@ class AssessScreen(GuidedScreen):
         assert incident is not None  # build() only opens Assess with an incident
         saved = incident.details.get("severity_factors")
         self.factors: dict[str, int] = dict(saved) if saved else suggest_factors(incident, warroom.live)
+        self.saving = False
 
     def compose(self) -> ComposeResult:
         incident = self.incident
         assert incident is not None
         with VerticalScroll(id="assess-form"):
-            yield Static(f"Assess {incident.id}: {incident.title}", classes="heading")
+            yield Static(heading("Assess", incident), classes="heading")
             yield Static("Severity determination", classes="subheading")
             current = (f"Current: {incident.severity}. {incident.severity_reasoning}" if incident.severity
                        else "Not assessed yet: the levels below are suggested from live data.")
-            yield Static(current, id="assess-current")
+            yield Static(plain(current, limit=1000), id="assess-current")
             for factor in FACTORS:
                 with Horizontal(classes="row"):
                     yield Label(factor.name, classes="field-label")
@@ -95,20 +98,22 @@ class AssessScreen(GuidedScreen):
             for key, name in IMPACT_FIELDS.items():
                 with Horizontal(classes="row"):
                     yield Label(name, classes="field-label")
-                    yield Input(value=impact[key].replace("\n", "; "), compact=True, id=f"impact-{key}")
+                    yield Input(value=clean(impact[key].replace("\n", "; "), None), compact=True,
+                                id=f"impact-{key}")
             yield Static("Resource allocation", classes="subheading")
             resources = incident.details.get("resources") or {}
             for key, name in RESOURCE_FIELDS.items():
                 with Horizontal(classes="row"):
                     yield Label(name, classes="field-label")
-                    yield Input(value=str(resources.get(key, "")), compact=True, id=f"resource-{key}",
+                    yield Input(value=clean(resources.get(key, ""), None), compact=True, id=f"resource-{key}",
                                 placeholder="e.g. 4 hours" if key == "estimate" else "")
             with Vertical(id="assess-roles"):
                 yield Static("Roles (a change is journaled as a hand-off)", classes="subheading")
                 for role, name in ROLE_NAMES.items():
                     with Horizontal(classes="row"):
                         yield Label(name, classes="field-label")
-                        yield Input(value=incident.roles.get(role, ""), compact=True, id=f"role-{role}")
+                        yield Input(value=clean(incident.roles.get(role, ""), None), compact=True,
+                                    id=f"role-{role}")
             with Horizontal(classes="buttons"):
                 yield Button("Save (F2)", id="assess-save", variant="primary")
                 yield Button("Back (Esc)", id="assess-back")
@@ -120,7 +125,7 @@ class AssessScreen(GuidedScreen):
 
     def _show_result(self) -> None:
         result = assess(self.factors)
-        self.query_one("#assess-result", Static).update(f"→ {result.severity}: {result.reasoning}")
+        self.query_one("#assess-result", Static).update(plain(f"→ {result.severity}: {result.reasoning}"))
 
     def on_select_changed(self, event: Select.Changed) -> None:
         select_id = event.select.id or ""
@@ -139,7 +144,7 @@ class AssessScreen(GuidedScreen):
 
     def action_save(self) -> None:
         incident = self.incident
-        if incident is None:
+        if incident is None or self.saving:
             return
         override = self.query_one("#assess-override", Select).value
         try:
@@ -155,7 +160,8 @@ class AssessScreen(GuidedScreen):
         if not drafts:
             self.say("Nothing changed since the last save.")
             return
-        self.run_worker(self._save(drafts), exclusive=True, group="assess")
+        self.saving = True
+        self.run_worker(self._save(drafts), group="assess", exit_on_error=False)
 
     async def _save(self, drafts: list[Draft]) -> None:
         try:
@@ -163,6 +169,8 @@ class AssessScreen(GuidedScreen):
         except Exception as error:
             self.say(f"Not saved: {error}", error=True)
             return
+        finally:
+            self.saving = False
         incident = self.incident
         severity = incident.severity if incident else "?"
         self.say(f"Saved {len(drafts)} change(s); severity {severity}.")

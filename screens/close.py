@@ -2,10 +2,14 @@
 
 Opened as "review" it saves answers without closing; opened as "close" it also asks for a summary. Each answer
 is a kinds.REVIEW entry and each follow-up a kinds.FOLLOW_UP entry with an owner and a due date.
+
+The checklist file and the journal are read in a worker when the screen opens ("reading the journal…"); a
+journal that refuses or fails is said on the message line, and the console stays open.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from textual.app import ComposeResult
@@ -14,12 +18,13 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Footer, Input, Label, Static
 
 from ..console.comms import cadence_minutes
-from ..console.journal import Draft, Entry, kinds
-from ..console.metrics import follow_up_body, load_checklist, response_metrics, updates_on_time
+from ..console.journal import Draft, Entry, JournalError, kinds
+from ..console.metrics import ChecklistItem, follow_up_body, load_checklist, response_metrics, updates_on_time
 from ..console.playbooks import check_state
 from ..console.session import WarRoom
+from ..console.text import clean
 from ..console.timefmt import utc_now
-from .guided import GuidedScreen
+from .guided import GuidedScreen, heading, plain
 
 
 class CloseScreen(GuidedScreen):
@@ -33,7 +38,8 @@ class CloseScreen(GuidedScreen):
     def __init__(self, warroom: WarRoom, *, closing: bool = True, **context: Any) -> None:
         super().__init__(warroom, **context)
         self.closing = closing
-        self.checklist = load_checklist()
+        self.checklist: list[ChecklistItem] = []
+        self.closing_now = False    # incident.closed is being journaled: F2 again must not close twice
         self.answers: dict[str, str] = {}
         self.follow_ups: list[str] = []
 
@@ -41,18 +47,10 @@ class CloseScreen(GuidedScreen):
         incident = self.incident
         with VerticalScroll(id="close-form"):
             verb = "Close" if self.closing else "Review"
-            yield Static(f"{verb} {incident.id}: {incident.title}" if incident else verb, classes="heading")
+            yield Static(heading(verb, incident), classes="heading")
             yield Static("Metrics", classes="subheading")
             yield Static("reading the journal…", id="close-metrics")
-            section = ""
-            for item in self.checklist:
-                if item.section != section:
-                    section = item.section
-                    yield Static(section, classes="subheading")
-                with Horizontal(classes="row"):
-                    yield Label(item.title, classes="field-label")
-                    yield Input(placeholder=item.prompt, compact=True, id=f"review-{item.id}")
-            yield Static("Follow-up actions", classes="subheading")
+            yield Static("Follow-up actions", classes="subheading", id="close-follow-heading")
             with Horizontal(classes="row"):
                 yield Input(placeholder="action", compact=True, id="follow-text")
                 yield Input(placeholder="owner", compact=True, id="follow-owner", classes="narrow")
@@ -73,13 +71,38 @@ class CloseScreen(GuidedScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.run_worker(self._load(), exclusive=True, group="load")
+        self.run_worker(self._load(), exclusive=True, group="load", exit_on_error=False)
+
+    def _checklist_widgets(self) -> list[Static | Horizontal]:
+        widgets: list[Static | Horizontal] = []
+        section = ""
+        for item in self.checklist:
+            if item.section != section:
+                section = item.section
+                widgets.append(Static(plain(section), classes="subheading"))
+            widgets.append(Horizontal(Label(plain(item.title), classes="field-label"),
+                                      Input(placeholder=clean(item.prompt), compact=True, id=f"review-{item.id}"),
+                                      classes="row"))
+        return widgets
 
     async def _load(self) -> None:
+        """Checklist (a file) and the incident's entries, read off the event loop; failures are said, not fatal."""
         incident = self.incident
         if incident is None:
             return
-        entries = await self.warroom.journal.entries(incident=incident.id)
+        try:
+            self.checklist = await asyncio.to_thread(load_checklist)
+        except (ValueError, OSError) as error:
+            self.say(f"Checklist not loaded: {error}", error=True)
+        if self.checklist:
+            form = self.query_one("#close-form", VerticalScroll)
+            await form.mount_all(self._checklist_widgets(), before=self.query_one("#close-follow-heading"))
+        try:
+            entries = await self.warroom.journal.entries(incident=incident.id)
+        except JournalError as error:
+            self.query_one("#close-metrics", Static).update(plain(f"Journal not read: {error}"))
+            self.say(f"Journal not read: {error}", error=True)
+            return
         self._show_metrics(entries)
         for entry in entries:
             if entry.kind == kinds.REVIEW:
@@ -101,14 +124,14 @@ class CloseScreen(GuidedScreen):
                 lines.append(f"Live check {task.id} ({task.check.get('type', '').replace('_', ' ')}): {state}")
         clock = self.context.get("clock", utc_now)
         lines.append(updates_on_time(incident, entries, cadence_minutes(self.warroom.config), clock()).text())
-        self.query_one("#close-metrics", Static).update("\n".join(lines))
+        self.query_one("#close-metrics", Static).update(plain("\n".join(lines)))
 
     @staticmethod
     def _follow_up_line(body: dict[str, Any]) -> str:
         return f"• {body.get('text')} — {body.get('owner')}, due {body.get('due')}"
 
     def _show_follow_ups(self) -> None:
-        self.query_one("#close-follow-ups", Static).update("\n".join(self.follow_ups) or "none yet")
+        self.query_one("#close-follow-ups", Static).update(plain("\n".join(self.follow_ups) or "none yet"))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         handlers = {"close-submit": self.action_close_incident, "close-save": self.action_save_review,
@@ -138,7 +161,7 @@ class CloseScreen(GuidedScreen):
             self.say(str(error), error=True)
             return
         self.run_worker(self._record([Draft(kinds.FOLLOW_UP, body, incident.id)], f"Follow-up added: {body['text']}"),
-                        group="journal")
+                        group="journal", exit_on_error=False)
         self.follow_ups.append(self._follow_up_line(body))
         self._show_follow_ups()
         for field in fields:
@@ -149,11 +172,12 @@ class CloseScreen(GuidedScreen):
         if not drafts:
             self.say("No new answers to save.")
             return
-        self.run_worker(self._record(drafts, f"Saved {len(drafts)} review answer(s)."), group="journal")
+        self.run_worker(self._record(drafts, f"Saved {len(drafts)} review answer(s)."), group="journal",
+                        exit_on_error=False)
 
     def action_close_incident(self) -> None:
         incident = self.incident
-        if not self.closing or incident is None:
+        if not self.closing or incident is None or self.closing_now:
             return
         summary = self.query_one("#close-summary", Input).value.strip()
         if not summary:
@@ -163,7 +187,8 @@ class CloseScreen(GuidedScreen):
         if incident.status != "resolved":
             drafts.append(Draft(kinds.INCIDENT_STATUS, {"status": "resolved", "text": summary}, incident.id))
         drafts.append(Draft(kinds.INCIDENT_CLOSED, {"summary": summary}, incident.id))
-        self.run_worker(self._close(drafts), exclusive=True, group="close")
+        self.closing_now = True
+        self.run_worker(self._close(drafts), group="close", exit_on_error=False)
 
     async def _record(self, drafts: list[Draft], done: str) -> None:
         try:
@@ -181,6 +206,7 @@ class CloseScreen(GuidedScreen):
         try:
             await self.warroom.record_many(drafts)
         except Exception as error:
+            self.closing_now = False
             self.say(f"Not closed: {error}", error=True)
             return
         self.app.notify(f"Closed {incident_id}")

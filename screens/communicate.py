@@ -3,10 +3,14 @@
 The draft is filled from the journal and Microsoft's latest post; the countdown shows when the next update is
 due at this severity's cadence. Copy uses OSC 52 (tmux may swallow it, so the screen says what was copied);
 "Mark as sent" journals comms.sent with the full text, which restarts the countdown.
+
+Templates are read and messages saved in workers (files); a journal refusal (a secret in the text, a full
+disk) is said on the message line and the screen stays open.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -21,10 +25,11 @@ from textual.widgets import Button, Footer, Input, Label, Select, Static, TextAr
 
 from ..console import comms
 from ..console.config import APP_NAME
-from ..console.journal import kinds
+from ..console.journal import JournalError, kinds
 from ..console.session import WarRoom
+from ..console.text import clean
 from ..console.timefmt import utc_now
-from .guided import GuidedScreen
+from .guided import GuidedScreen, heading, plain
 
 
 def countdown(due: datetime | None, now: datetime) -> str:
@@ -51,10 +56,7 @@ class CommunicateScreen(GuidedScreen):
         self.clock = clock
         self.templates: dict[str, comms.Template] = {}
         self.load_error = ""
-        try:
-            self.templates = comms.load_templates(warroom.config)
-        except (comms.TemplateError, OSError) as error:
-            self.load_error = f"Templates not loaded: {error}"
+        self.recording = False      # a comms.sent entry is being journaled: F2 again must not record it twice
 
     def _default_kind(self) -> str:
         incident = self.incident
@@ -65,8 +67,7 @@ class CommunicateScreen(GuidedScreen):
     def compose(self) -> ComposeResult:
         incident = self.incident
         with Vertical(id="communicate-form"):
-            title = f"Communicate {incident.id}: {incident.title}" if incident else "Communicate"
-            yield Static(title, classes="heading")
+            yield Static(heading("Communicate", incident), classes="heading")
             yield Static(id="communicate-due")
             with Horizontal(classes="row"):
                 yield Label("Update", classes="field-label")
@@ -85,12 +86,24 @@ class CommunicateScreen(GuidedScreen):
                 yield Button("Copy (F3)", id="communicate-copy")
                 yield Button("Save (F4)", id="communicate-save")
                 yield Button("Back (Esc)", id="communicate-back")
-            yield Static(self.load_error, id="message", classes="error" if self.load_error else "")
+            yield Static("loading templates…", id="message")
         yield Footer()
 
     def on_mount(self) -> None:
         self._tick()
         self.set_interval(1.0, self._tick)
+        self._load_templates()
+
+    @work(exit_on_error=False, group="load")
+    async def _load_templates(self) -> None:
+        """Read the templates off the event loop, then fill the draft from the one for this update."""
+        try:
+            self.templates = await asyncio.to_thread(comms.load_templates, self.warroom.config)
+        except (comms.TemplateError, OSError) as error:
+            self.load_error = f"Templates not loaded: {error}"
+            self.say(self.load_error, error=True)
+            return
+        self.say("")
         self.action_refill()
 
     def _tick(self) -> None:
@@ -102,7 +115,7 @@ class CommunicateScreen(GuidedScreen):
         severity = incident.severity or "unassessed"
         minutes = cadence.get(incident.severity or "", 30)
         text = f"{countdown(due, self.clock())}  Cadence for {severity}: every {minutes} min."
-        self.query_one("#communicate-due", Static).update(text)
+        self.query_one("#communicate-due", Static).update(plain(text))
 
     @property
     def update_kind(self) -> str:
@@ -129,11 +142,15 @@ class CommunicateScreen(GuidedScreen):
             return
         self._refill(self.update_kind, self.audience)
 
-    @work(exclusive=True, group="refill")
+    @work(exclusive=True, group="refill", exit_on_error=False)
     async def _refill(self, update_kind: str, audience: str) -> None:
         incident = self.incident
         assert incident is not None
-        context = await comms.build_context(self.warroom, incident)
+        try:
+            context = await comms.build_context(self.warroom, incident)
+        except JournalError as error:
+            self.say(f"Draft not filled: {error}", error=True)
+            return
         try:
             template = comms.template_for(self.templates, update_kind)
         except KeyError as error:
@@ -144,7 +161,7 @@ class CommunicateScreen(GuidedScreen):
         self.query_one("#communicate-text", TextArea).text = text
         to = comms.recipients(self.warroom.config, audience) or "(no contacts for this audience: comms.contacts)"
         escalation = " → ".join(map(str, self.warroom.config.get("comms.escalation") or [])) or "(comms.escalation)"
-        self.query_one("#communicate-recipients", Static).update(f"To: {to}   Escalation: {escalation}")
+        self.query_one("#communicate-recipients", Static).update(plain(f"To: {to}   Escalation: {escalation}"))
 
     # -- copy, save, sent -------------------------------------------------------------------------------
 
@@ -161,7 +178,7 @@ class CommunicateScreen(GuidedScreen):
             self.say("Nothing to copy: the message is empty.", error=True)
             return
         self.app.copy_to_clipboard(text)
-        first = text.strip().splitlines()[0][:60]
+        first = clean(text.strip().splitlines()[0], 60)
         self.say(f"Copied {len(text)} characters via OSC 52, starting “{first}”. "
                  "If the paste is empty, your terminal or tmux blocked it: use Save (F4).")
         self._journal_draft("copied")
@@ -174,8 +191,14 @@ class CommunicateScreen(GuidedScreen):
         configured = self.warroom.config.get("comms.folder")
         default = Path(platformdirs.user_data_dir(APP_NAME)) / "messages"
         folder = Path(configured).expanduser() if configured else default
+        self.say("saving…")
+        self.run_worker(self._save(self._full_text(), folder, incident, self.update_kind, self.audience),
+                        group="save", exit_on_error=False)
+
+    async def _save(self, text: str, folder: Path, incident: Any, update_kind: str, audience: str) -> None:
+        """Write the file in a thread (a slow or network folder must not freeze the console), then journal it."""
         try:
-            path = comms.save(self._full_text(), folder, incident, self.update_kind, self.audience)
+            path = await asyncio.to_thread(comms.save, text, folder, incident, update_kind, audience)
         except OSError as error:
             self.say(f"Not saved: {error}", error=True)
             return
@@ -187,12 +210,20 @@ class CommunicateScreen(GuidedScreen):
         subject, text = self._message()
         body = {"audience": self.audience, "update_kind": self.update_kind, "subject": subject, "text": text,
                 "channel": channel}
-        self.run_worker(self.warroom.record(kinds.COMMS_DRAFTED, body, incident=incident.id if incident else None),
-                        group="journal")
+        self.run_worker(self._record_draft(body, incident.id if incident else None), group="journal",
+                        exit_on_error=False)
+
+    async def _record_draft(self, body: dict[str, Any], incident_id: str | None) -> None:
+        """The draft goes in the journal; if the journal refuses it (a secret in the text), say so and stay."""
+        try:
+            await self.warroom.record(kinds.COMMS_DRAFTED, body, incident=incident_id)
+        except JournalError as error:
+            channel = str(body["channel"])
+            self.say(f"{channel[:1].upper()}{channel[1:]}, but not journaled: {error}", error=True)
 
     def action_mark_sent(self) -> None:
         incident = self.incident
-        if incident is None:
+        if incident is None or self.recording:
             return
         subject, text = self._message()
         try:
@@ -200,7 +231,8 @@ class CommunicateScreen(GuidedScreen):
         except ValueError as error:
             self.say(str(error), error=True)
             return
-        self.run_worker(self._sent(incident.id, body), exclusive=True, group="sent")
+        self.recording = True
+        self.run_worker(self._sent(incident.id, body), group="sent", exit_on_error=False)
 
     async def _sent(self, incident_id: str, body: dict[str, Any]) -> None:
         try:
@@ -208,5 +240,7 @@ class CommunicateScreen(GuidedScreen):
         except Exception as error:
             self.say(f"Not recorded: {error}", error=True)
             return
+        finally:
+            self.recording = False
         self._tick()
         self.say(f"Recorded as sent to {comms.AUDIENCES[body['audience']].lower()}; the countdown restarts.")

@@ -3,21 +3,28 @@
 Destructive actions are deliberate: the exact request is previewed, the UPN must be typed to confirm, a dry
 run is one checkbox away, and read-only or offline modes only ever preview. Results (with request id, before
 and after state and how to reverse) are journaled by console/containment.py; the screen only shows them.
+
+One action at a time: F2 is refused while an action runs, and the workers that write to Graph or the journal
+are never exclusive (cancelling one after its request went out would leave a change half recorded). The
+preview is the request: confirm compromised looks up the user's object id first and shows the real body.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, Static
 
 from ..console import containment
+from ..console.graph.errors import GraphError, SignInRequired
 from ..console.journal import kinds
 from ..console.session import WarRoom
-from .guided import GuidedScreen
+from ..console.text import literal
+from .guided import GuidedScreen, heading, plain
 
 ACTIONS = {
     "block_sign_in": "Block sign-in (accountEnabled=false)",
@@ -66,22 +73,31 @@ class ContainScreen(GuidedScreen):
         self.initial_action = action if action in ACTIONS else "block_sign_in"
         self.last_reversal: tuple[str, str] | None = None    # (action, upn) the last success can be undone by
         self.log_lines: list[str] = []                      # newest first
+        self.running = False                                # an action is under way: F2 is refused
+        self.user_ids: dict[str, str] = {}                  # UPN (casefolded) -> object id, or an error text
+        self.previewed: dict[str, Any] | None = None        # the request the preview shows, exactly
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "execute" and self.running:
+            return None     # shown greyed out in the footer; the key does nothing
+        return True
 
     def _mode_line(self) -> str:
         wr = self.warroom
         if not wr.can_execute_actions:
-            why = "read-only" if wr.config.get("read_only") else f"{wr.mode} mode" if wr.gateway else "no tenant"
+            why = ("read-only: read_only in the config or WARROOM_READ_ONLY" if wr.config.get("read_only")
+                   else f"{wr.mode} mode" if wr.gateway else "no tenant")
             return f"Actions are disabled ({why}): requests are previewed and journaled as dry runs."
         if containment.dry_run_active(wr):
-            return "Dry run is on (--dry-run / dry_run): requests are previewed and journaled, never sent."
+            return ("Dry run is on (dry_run in the config or WARROOM_DRY_RUN): requests are previewed and "
+                    "journaled, never sent.")
         return f"{wr.mode}: actions are sent to {wr.tenant_label or 'the tenant'} once, never retried."
 
     def compose(self) -> ComposeResult:
         incident = self.incident
         with VerticalScroll(id="contain-form"):
-            title = f"Contain {incident.id}: {incident.title}" if incident else "Contain"
-            yield Static(title, classes="heading")
-            yield Static(self._mode_line(), id="contain-mode")
+            yield Static(heading("Contain", incident), classes="heading")
+            yield Static(plain(self._mode_line()), id="contain-mode")
             with Horizontal(classes="row"):
                 yield Label("User (UPN)", classes="field-label")
                 yield Input(value=suggested_upn(self.warroom, self.context), placeholder="name@contoso.com",
@@ -90,7 +106,7 @@ class ContainScreen(GuidedScreen):
                 yield Label("Action", classes="field-label")
                 yield Select([(label, key) for key, label in ACTIONS.items()], value=self.initial_action,
                              allow_blank=False, compact=True, id="contain-action")
-            yield Static(id="contain-preview")
+            yield Static(id="contain-preview", markup=False)
             with Horizontal(classes="row"):
                 yield Label("", classes="field-label")
                 yield Checkbox("Dry run (preview and journal only)", value=not self.warroom.can_execute_actions
@@ -122,26 +138,60 @@ class ContainScreen(GuidedScreen):
     def upn(self) -> str:
         return self.query_one("#contain-upn", Input).value.strip()
 
+    def _plan(self, action: str, upn: str) -> containment.ActionPlan:
+        """The plan the preview shows and F2 sends; confirm compromised only once the object id is known."""
+        user_id = None
+        if action == "confirm_compromised":
+            found = self.user_ids.get(upn.casefold())
+            if found is None or found.startswith("!"):
+                reason = found[1:] if found else (f"looking up the object id of {upn}…" if self.warroom.gateway
+                                                  else "the object id cannot be read without a tenant")
+                raise ValueError(f"Confirm compromised needs the user's object id: {reason} Nothing is sent "
+                                 "until it is known and shown here.")
+            user_id = found
+        return containment.plan_action(action, upn, user_id)
+
     def _refresh_preview(self) -> None:
         preview = self.query_one("#contain-preview", Static)
         action, upn = self.action, self.upn
+        self.previewed = None
         if action == "preserve_evidence":
-            preview.update("Reads (GET) the user object, recent sign-ins, directory audits and the related alerts;"
-                           "\neach is journaled as evidence with its SHA-256. Nothing in the tenant changes.")
+            preview.update(plain("Reads (GET) the user object, recent sign-ins, directory audits and the related "
+                                 "alerts;\neach is journaled as evidence with its SHA-256. Nothing in the tenant "
+                                 "changes."))
             return
         if action == "enhanced_monitoring":
             ips = ", ".join(user_ips(self.warroom, upn)) or "none known"
-            preview.update(f"Adds {upn or 'the user'} and IP addresses ({ips}) to the incident's watch list "
-                           "(journaled). Nothing in the tenant changes.")
+            preview.update(plain(f"Adds {upn or 'the user'} and IP addresses ({ips}) to the incident's watch list "
+                                 "(journaled). Nothing in the tenant changes."))
             return
+        if action == "confirm_compromised" and "@" in upn and upn.casefold() not in self.user_ids:
+            self._look_up(upn)
         try:
-            plan = containment.plan_action(action, upn or "user@domain")
+            plan = self._plan(action, upn or "user@domain")
         except ValueError as error:
-            preview.update(str(error))
+            preview.update(plain(str(error)))
             return
         request = containment.preview(plan, self.warroom.gateway)
+        self.previewed = request if upn else None
         body = request["body"] or "(no body)"
-        preview.update(f"{request['method']} {request['url']}\nBody: {body}\nTo reverse: {plan.reversal}")
+        # literal(): the request exactly, with any control or BiDi character shown as an escape, not obeyed.
+        preview.update(plain(f"{literal(request['method'])} {literal(request['url'])}\nBody: {literal(body)}"
+                             f"\nTo reverse: {plan.reversal}"))
+
+    @work(exclusive=True, group="lookup", exit_on_error=False)
+    async def _look_up(self, upn: str) -> None:
+        """GET users/{upn}?$select=id,...: read only, so a newer UPN may cancel an older lookup."""
+        gateway = self.warroom.gateway
+        if gateway is None:
+            return
+        try:
+            self.user_ids[upn.casefold()] = await containment.lookup_user_id(gateway, upn)
+        except (GraphError, SignInRequired) as error:
+            plan = containment.ActionPlan("confirm_compromised", upn, "GET", "", None, "")
+            self.user_ids[upn.casefold()] = "!" + containment.explain(error, plan)
+        if self.upn.casefold() == upn.casefold():
+            self._refresh_preview()
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "contain-upn":
@@ -161,6 +211,9 @@ class ContainScreen(GuidedScreen):
     # -- running --------------------------------------------------------------------------------------
 
     def action_execute(self) -> None:
+        if self.running:
+            self.say("An action is already running: wait for its result. Nothing else was sent.", error=True)
+            return
         action, upn = self.action, self.upn
         if not upn or "@" not in upn:
             self.say("Give the user's UPN (name@domain) first.", error=True)
@@ -169,11 +222,31 @@ class ContainScreen(GuidedScreen):
         if action not in READ_ONLY_ACTIONS and typed.strip().casefold() != upn.casefold():
             self.say(f"Type the UPN exactly ({upn}) in the confirmation field. Nothing was sent.", error=True)
             return
-        self.query_one("#contain-execute", Button).disabled = True
+        plan = None
+        if action not in READ_ONLY_ACTIONS:
+            try:
+                plan = self._plan(action, upn)
+            except ValueError as error:
+                self.say(str(error), error=True)
+                if self.user_ids.get(upn.casefold(), "").startswith("!"):
+                    del self.user_ids[upn.casefold()]     # the lookup failed: F2 tries it again
+                    self._refresh_preview()
+                return
+            if containment.preview(plan, self.warroom.gateway) != self.previewed:
+                self._refresh_preview()
+                self.say("The preview changed: check it and press F2 again. Nothing was sent.", error=True)
+                return
+        self._set_running(True)
         self.say(f"Running {ACTIONS[action].split(' (')[0].lower()} for {upn}…")
-        self.run_worker(self._run(action, upn, typed), exclusive=True, group="contain")
+        # Not exclusive: a second worker must never cancel one whose request may already be out.
+        self.run_worker(self._run(action, upn, typed, plan), group="contain", exit_on_error=False)
 
-    async def _run(self, action: str, upn: str, typed: str) -> None:
+    def _set_running(self, running: bool) -> None:
+        self.running = running
+        self.query_one("#contain-execute", Button).disabled = running
+        self.refresh_bindings()
+
+    async def _run(self, action: str, upn: str, typed: str, plan: containment.ActionPlan | None) -> None:
         incident = self.incident.id if self.incident else None
         try:
             if action == "preserve_evidence":
@@ -184,16 +257,16 @@ class ContainScreen(GuidedScreen):
                 ips = user_ips(self.warroom, upn)
                 await containment.watch(self.warroom, upn, ips, incident=incident)
                 self.say(f"On the watch list: {', '.join([upn, *ips])}.")
-            else:
-                await self._run_graph_action(action, upn, typed, incident)
+            elif plan is not None:
+                await self._run_graph_action(plan, typed, incident)
         except Exception as error:  # journal refused, no tenant: say it, keep the screen usable
             self.say(f"Failed: {error}", error=True)
         finally:
-            self.query_one("#contain-execute", Button).disabled = False
+            self._set_running(False)
             self.query_one("#contain-confirm", Input).value = ""
 
-    async def _run_graph_action(self, action: str, upn: str, typed: str, incident: str | None) -> None:
-        plan = containment.plan_action(action, upn)
+    async def _run_graph_action(self, plan: containment.ActionPlan, typed: str, incident: str | None) -> None:
+        upn = plan.upn
         dry_run = self.query_one("#contain-dry-run", Checkbox).value
         outcome = await containment.execute(self.warroom, plan, typed_upn=typed, incident=incident,
                                             dry_run=dry_run)
@@ -231,7 +304,7 @@ class ContainScreen(GuidedScreen):
         if incident.status == "contained":
             self.say(f"{incident.id} is already marked contained.")
             return
-        self.run_worker(self._mark_contained(incident.id), exclusive=True, group="status")
+        self.run_worker(self._mark_contained(incident.id), group="status", exit_on_error=False)
 
     async def _mark_contained(self, incident_id: str) -> None:
         try:
@@ -244,4 +317,4 @@ class ContainScreen(GuidedScreen):
 
     def _log(self, text: str) -> None:
         self.log_lines.insert(0, text)
-        self.query_one("#contain-log", Static).update("\n\n".join(self.log_lines))
+        self.query_one("#contain-log", Static).update(plain("\n\n".join(self.log_lines)))

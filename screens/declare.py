@@ -2,12 +2,17 @@
 
 Declaring journals, in one transaction, incident.declared, an incident.role per named role, the link to the
 alert or Microsoft issue ("is it us or Microsoft?"), the support case, and the playbook's tasks.
+
+The alert or issue title is the tenant's text: it is cleaned and shown as plain text, never as markup. The
+playbook library is read in a worker (files), so the screen opens at once with "loading playbooks…".
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -17,8 +22,9 @@ from ..console.comms import CATEGORY_NAMES
 from ..console.incidents import CATEGORIES, ROLE_NAMES
 from ..console.playbooks import PlaybookError, PlaybookLibrary, declaration
 from ..console.session import WarRoom
+from ..console.text import clean
 from ..console.timefmt import to_iso, utc_now
-from .guided import GuidedScreen
+from .guided import GuidedScreen, plain
 
 ROLE_HINTS = {
     "incident_commander": "who decides (required)",
@@ -62,15 +68,17 @@ def source_from_context(warroom: WarRoom, context: dict[str, Any]) -> dict[str, 
 
 
 def describe_source(source: dict[str, Any] | None) -> str:
+    """One cleaned line (plain text, not markup) saying what the incident is declared from."""
     if source is None:
         return "Declaring from nothing: no alert or Microsoft issue selected."
-    title = source.get("title") or "(not in the live view)"
+    title = clean(source.get("title")) or "(not in the live view)"
     if source["type"] == "service_issue":
-        return (f"From Microsoft service issue {source['id']}: {title}. Microsoft has acknowledged a problem "
-                f"with {source.get('service') or 'a service'}: it is (at least partly) Microsoft, not us.")
+        return (f"From Microsoft service issue {clean(source['id'])}: {title}. Microsoft has acknowledged a "
+                f"problem with {clean(source.get('service')) or 'a service'}: it is (at least partly) Microsoft, "
+                "not us.")
     if source["type"] == "alert":
-        return f"From Defender alert {source['id']}: {title}"
-    return f"From Defender incident {source['id']}: {title}"
+        return f"From Defender alert {clean(source['id'])}: {title}"
+    return f"From Defender incident {clean(source['id'])}: {title}"
 
 
 class DeclareIncidentScreen(GuidedScreen):
@@ -86,10 +94,7 @@ class DeclareIncidentScreen(GuidedScreen):
         self.source = source_from_context(warroom, context)
         self.library: PlaybookLibrary | None = None
         self.library_error = ""
-        try:
-            self.library = PlaybookLibrary.load(warroom.config.get("playbooks.folder"))
-        except (PlaybookError, OSError) as error:
-            self.library_error = f"Playbooks not loaded: {error}"
+        self.declaring = False      # a declaration is being journaled: F2 again must not declare twice
 
     def _services(self) -> list[str]:
         names = list(self.library.services()) if self.library else []
@@ -115,16 +120,16 @@ class DeclareIncidentScreen(GuidedScreen):
         with VerticalScroll(id="declare-form"):
             yield Static("Declare an incident", classes="heading")
             if self.notice:
-                yield Static(self.notice, classes="notice")
-            yield Static(describe_source(self.source), id="declare-source")
+                yield Static(plain(self.notice), classes="notice")
+            yield Static(plain(describe_source(self.source)), id="declare-source")
             with Horizontal(classes="row"):
                 yield Label("Category", classes="field-label")
                 yield Select([(CATEGORY_NAMES[c], c) for c in CATEGORIES], value=self._default_category(),
                              allow_blank=False, compact=True, id="declare-category")
             with Horizontal(classes="row"):
                 yield Label("Title", classes="field-label")
-                yield Input(value=(self.source or {}).get("title", ""), placeholder="what is happening, in a line",
-                            compact=True, id="declare-title")
+                yield Input(value=clean((self.source or {}).get("title", "")),
+                            placeholder="what is happening, in a line", compact=True, id="declare-title")
             with Horizontal(classes="row services"):
                 yield Label("Affected services", classes="field-label")
                 chosen = self._preselected()
@@ -141,8 +146,27 @@ class DeclareIncidentScreen(GuidedScreen):
             with Horizontal(classes="buttons"):
                 yield Button("Declare (F2)", id="declare-submit", variant="error")
                 yield Button("Back (Esc)", id="declare-back")
-            yield Static(self.library_error, id="message", classes="error" if self.library_error else "")
+            yield Static("loading playbooks…", id="message")
         yield Footer()
+
+    def on_mount(self) -> None:
+        self._load_library()
+
+    @work(exit_on_error=False, group="load")
+    async def _load_library(self) -> None:
+        """Read the playbooks off the event loop; then offer their services and say what failed, if anything."""
+        try:
+            self.library = await asyncio.to_thread(PlaybookLibrary.load, self.warroom.config.get("playbooks.folder"))
+        except (PlaybookError, OSError) as error:
+            self.library_error = f"Playbooks not loaded: {error}"
+            self.say(self.library_error, error=True)
+            return
+        services = self.query_one("#declare-services", SelectionList)
+        chosen, present = self._preselected(), {str(o.value) for o in services.options}
+        services.add_options([(name, name, name in chosen) for name in self._services() if name not in present])
+        if services.highlighted is None and services.option_count:
+            services.highlighted = 0    # as if composed with them: the cursor on the first service
+        self.say("")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "declare-submit":
@@ -151,8 +175,10 @@ class DeclareIncidentScreen(GuidedScreen):
             self.action_back()
 
     def action_declare(self) -> None:
+        if self.declaring:
+            return
         if self.library is None:
-            self.say(self.library_error, error=True)
+            self.say(self.library_error or "Playbooks are still loading: press F2 again in a moment.", error=True)
             return
         category = self.query_one("#declare-category", Select).value
         roles = {role: self.query_one(f"#role-{role}", Input).value for role in ROLE_NAMES}
@@ -166,13 +192,15 @@ class DeclareIncidentScreen(GuidedScreen):
         except ValueError as error:
             self.say(str(error), error=True)
             return
-        self.run_worker(self._declare(incident_id, drafts), exclusive=True, group="declare")
+        self.declaring = True
+        self.query_one("#declare-submit", Button).disabled = True
+        self.run_worker(self._declare(incident_id, drafts), group="declare", exit_on_error=False)
 
     async def _declare(self, incident_id: str, drafts: list) -> None:
-        self.query_one("#declare-submit", Button).disabled = True
         try:
             await self.warroom.record_many(drafts)
         except Exception as error:  # the journal refused: say so, keep the form
+            self.declaring = False
             self.query_one("#declare-submit", Button).disabled = False
             self.say(f"Not declared: {error}", error=True)
             return

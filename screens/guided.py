@@ -1,5 +1,8 @@
 """Guided response: the one entry point the dashboard calls (`App.open_guided(step, **context)` → `build`).
 
+Every line a guided screen shows is rendered as `rich.text.Text`, never as markup: titles, UPNs and error
+messages come from the tenant or the journal, and `console.text.clean` takes their escapes out first.
+
 Steps: declare, assess, contain (and its shortcuts block_sign_in, revoke_sessions, preserve_evidence),
 communicate, review and close. Every step but declare needs an open incident; without one, Declare opens
 with a line saying so. Each screen returns to the dashboard with dismiss().
@@ -9,12 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.text import Text
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Static
 
 from ..console.incidents import Incident
 from ..console.session import WarRoom
+from ..console.text import clean
 
 STEPS = ("declare", "assess", "contain", "block_sign_in", "revoke_sessions", "preserve_evidence",
          "communicate", "review", "close")
@@ -38,13 +43,25 @@ class GuidedScreen(Screen[Any]):
         return self.warroom.incident
 
     def say(self, text: str, *, error: bool = False) -> None:
-        """The screen's one message line: the last thing that happened, or what is wrong with the input."""
+        """The screen's one message line: the last thing that happened, or what is wrong with the input.
+
+        Plain text, never markup: it often quotes a UPN, a title or an error from Graph or the journal."""
         line = self.query_one("#message", Static)
-        line.update(text)
+        line.update(plain(text, limit=2000))
         line.set_class(error, "error")
 
     def action_back(self) -> None:
         self.dismiss(None)
+
+
+def plain(value: object, *, limit: int | None = None) -> Text:
+    """Hostile-safe text for a Static: escapes and BiDi controls removed, brackets shown as brackets."""
+    return Text(clean(value, limit, keep_newlines=True))
+
+
+def heading(verb: str, incident: Incident | None) -> Text:
+    """The heading, "Contain INC-…: <title>": the title is the alert's or a responder's text, so it is cleaned."""
+    return Text(f"{verb} {incident.id}: {clean(incident.title)}" if incident else verb)
 
 
 def build(step: str, warroom: WarRoom, **context: Any) -> Screen[Any]:

@@ -67,7 +67,8 @@ async def test_a_403_names_the_missing_permission_and_is_sent_once(room):
     text = await _run(warroom, MEGAN, MEGAN)
     assert "Forbidden (403)" in text and "User.EnableDisableAccount.All" in text
     assert len(writes(tenant)) == 1
-    [action] = await _actions(warroom, incident)
+    requested, action = await _actions(warroom, incident)
+    assert requested["result"] == "requested" and requested["request"] == action["request"]
     assert action["result"] == "failed" and action["status"] == 403 and "after" not in action
 
 
@@ -78,7 +79,8 @@ async def test_a_429_during_an_action_is_reported_and_not_retried(room):
     text = await _run(warroom, MEGAN, MEGAN, action="revoke_sessions")
     assert "Throttled (429)" in text and "NOT retried" in text and "7 s" in text
     assert [r.path for r in writes(tenant)] == [f"/v1.0/users/{MEGAN}/revokeSignInSessions"]
-    [action] = await _actions(warroom, incident)
+    requested, action = await _actions(warroom, incident)
+    assert requested["result"] == "requested"
     assert action["result"] == "failed" and action["status"] == 429
 
 

@@ -94,7 +94,10 @@ async def test_security_incident_from_declaration_to_close(room):
     assert [r.path for r in posts] == [f"/v1.0/users/{MEGAN}/revokeSignInSessions",
                                        "/v1.0/identityProtection/riskyUsers/confirmCompromised"]
     entries = await warroom.journal.entries(incident=incident.id)
-    done = bodies(entries, kinds.ACTION)
+    actions = bodies(entries, kinds.ACTION)
+    # Each write is journaled as requested before it is sent, then its outcome.
+    assert [a["result"] for a in actions[:2]] == ["requested", "ok"] and actions[0]["request"] == actions[1]["request"]
+    done = [a for a in actions if a["result"] != "requested"]
     block, enable, revoke, confirm = done[:4]
     assert block["action"] == "block_sign_in" and block["result"] == "ok" and block["dry_run"] is False
     assert block["before"]["accountEnabled"] is True and block["after"]["accountEnabled"] is False
