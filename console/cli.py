@@ -108,7 +108,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CliError, ConfigError, JournalError, ValueError, OSError, sqlite3.Error) as error:
         if args.debug:
             raise
-        print(f"warroom: {' '.join(str(error).splitlines())}", file=sys.stderr)  # one line, always
+        from .text import literal  # error text can carry data (a path, a Graph message): shown inert
+
+        print(f"warroom: {literal(' '.join(str(error).splitlines()))}", file=sys.stderr)  # one line, always
         return EXIT_USAGE if isinstance(error, ConfigError) else EXIT_FAILED
 
 

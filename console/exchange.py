@@ -4,6 +4,12 @@ An exported record holds every stored field, so its hash can be recomputed anywh
 each foreign entry as a new entry of ours whose `origin` is the hash it had where it was first written
 (its own `origin` if it was itself imported), with its times, actor, incident, kind and body kept.
 Because `origin` is unique, re-importing a file, or importing back entries that came from us, adds nothing.
+
+What a journal holds came partly from the tenant (alert titles, UPNs), so an export is written to be safe to
+`cat`: JSON Lines are ASCII (`\u001b`, `\u202e` as JSON escapes, the same values when read back), and so is
+a CSV `body` cell. A CSV written to a terminal also shows control and format characters in its other cells as
+visible escapes (`\x1b`); written to a file those cells are exact, so the file still verifies. CSV cells are
+not protected against spreadsheet formulas (`=`, `+`, `-`, `@`): open an export as text, not in Excel.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from typing import IO, Any
 from .journal import GENESIS, Draft, Entry, Journal, JournalError, canonical_json
 from .journal.encoding import canonical_entry, chain_hash
 from .review import ReviewJournal
+from .text import literal
 from .timefmt import from_iso
 
 FIELDS = (
@@ -39,31 +46,43 @@ def records(journal: ReviewJournal, incident: str | None = None) -> Iterator[dic
         yield entry.to_record()
 
 
-def write_jsonl(rows: Iterable[dict[str, Any]], out: IO[str]) -> int:
+def write_jsonl(rows: Iterable[dict[str, Any]], out: IO[str], *, terminal: bool = False) -> int:
+    """ASCII JSON, one record a line: no byte of it can drive a terminal, and it reads back to the same values."""
     count = 0
     for record in rows:
-        out.write(json.dumps(record, ensure_ascii=False, sort_keys=False) + "\n")
+        out.write(json.dumps(record, ensure_ascii=True, sort_keys=False) + "\n")
         count += 1
     return count
 
 
-def write_csv(rows: Iterable[dict[str, Any]], out: IO[str]) -> int:
-    """One row per entry; the body is its canonical JSON text, so the hash can be recomputed from the cell."""
+def _ascii_json(value: Any) -> str:
+    """The body cell: the canonical JSON's value in ASCII (the hash is recomputed from the value it parses to)."""
+    return json.dumps(value, ensure_ascii=True, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def write_csv(rows: Iterable[dict[str, Any]], out: IO[str], *, terminal: bool = False) -> int:
+    """One row per entry; the body is its JSON text, so the hash can be recomputed from the cell.
+
+    For a terminal, the other cells show control and format characters as visible escapes (then a hostile
+    actor or incident id no longer verifies: write to a file with -o for an export to import or check).
+    """
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(FIELDS)
     count = 0
     for record in rows:
-        row = dict(record, body=canonical_json(record["body"]))
-        writer.writerow(["" if row[name] is None else row[name] for name in FIELDS])
+        row = dict(record, body=_ascii_json(record["body"]))
+        cells = ["" if row[name] is None else row[name] for name in FIELDS]
+        writer.writerow([literal(cell) if terminal and isinstance(cell, str) else cell for cell in cells])
         count += 1
     return count
 
 
-def export(journal: ReviewJournal, fmt: str, out: IO[str], *, incident: str | None = None) -> int:
+def export(journal: ReviewJournal, fmt: str, out: IO[str], *, incident: str | None = None,
+           terminal: bool = False) -> int:
     if fmt not in FORMATS:
         raise ExportError(f"unknown export format {fmt!r} (use {' or '.join(FORMATS)})")
     writer = write_jsonl if fmt == "jsonl" else write_csv
-    return writer(records(journal, incident), out)
+    return writer(records(journal, incident), out, terminal=terminal)
 
 
 def _from_csv(row: dict[str, str], line: int) -> dict[str, Any]:
@@ -214,10 +233,17 @@ def private_file(path: str | Path, mode: str = "w") -> IO[Any]:
     return os.fdopen(fd, mode, encoding="utf-8", newline="")
 
 
+def _is_terminal(stream: IO[str]) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
 def export_to(journal_path: Path, fmt: str, output: str | None, *, incident: str | None = None) -> int:
     """`warroom journal export`: read-only on the journal, to a file (0600) or standard output."""
     with ReviewJournal(journal_path) as journal:
         if output in (None, "-"):
-            return export(journal, fmt, sys.stdout, incident=incident)
+            return export(journal, fmt, sys.stdout, incident=incident, terminal=_is_terminal(sys.stdout))
         with private_file(output) as out:
             return export(journal, fmt, out, incident=incident)

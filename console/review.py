@@ -10,7 +10,6 @@ a million-entry journal opens as fast as a small one.
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import sqlite3
 from collections.abc import Iterator
@@ -22,24 +21,16 @@ from typing import Any
 from .incidents import INCIDENT_KINDS, Incident, IncidentBook
 from .journal import Entry, JournalCorrupt, JournalError, VerifyResult, kinds, verify_file
 from .journal.store import _check_file, readonly_target
+from .text import clean as _clean
 
 COLUMNS = "seq, incident, kind, actor, occurred_at, discovered_at, logged_at, origin, body, prev_hash, hash"
 _QUALIFIED = ", ".join(f"entries.{name.strip()}" for name in COLUMNS.split(","))
 PAGE_SIZE = 100
 
-# C0/C1 controls (escape sequences start with ESC or CSI) and bidi overrides: never reach a terminal.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
-
-_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?|\x9b[0-?]*[ -/]*[@-~]")
-
-
-def clean(text: object, *, one_line: bool = True) -> str:
-    """Attacker-controlled text made safe to print: escape sequences dropped, other controls shown as �."""
-    value = _CONTROL.sub("�", _ESCAPES.sub("", str(text)))
-    if one_line:
-        value = value.replace("\r", " ").replace("\n", " ⏎ ").replace("\t", " ")
-    return value.replace("\t", "    ")
+def clean(value: object, *, one_line: bool = True) -> str:
+    """Journal text for the review screen and reports: `text.clean` without its length cut (callers cut)."""
+    return _clean(value, limit=None, keep_newlines=not one_line)
 
 
 @dataclass

@@ -169,7 +169,8 @@ class ReviewScreen(Screen):
         from textual.worker import WorkerState
 
         if event.state == WorkerState.ERROR:
-            self.notify(clean(f"{event.worker.name}: {event.worker.error}"), severity="error", timeout=8)
+            self.notify(clean(f"{event.worker.name}: {event.worker.error}"), severity="error", timeout=8,
+                        markup=False)
 
     # -- results ------------------------------------------------------------------------------------
 
@@ -388,7 +389,7 @@ class ReviewScreen(Screen):
             else:
                 self._refilter(parse_filter(event.value, base=self.filter))
         except ValueError as error:
-            self.notify(clean(error), severity="error")
+            self.notify(clean(error), severity="error", markup=False)
 
 
 class ReviewApp(App):

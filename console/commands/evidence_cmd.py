@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..cli import Context, run_async
+from ..text import literal
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -60,26 +61,29 @@ def run_export(ctx: Context) -> int:
 
 
 def run_verify(ctx: Context) -> int:
+    """The bundle is untrusted: every field it supplies is printed through `literal()` (escapes made visible)."""
     from ..evidence import verify_bundle
 
     check = verify_bundle(Path(ctx.args.bundle).expanduser())
-    custody = check.custody or {}
+    custody = check.custody if isinstance(check.custody, dict) else {}
     journal = custody.get("journal") or {}
+    if not isinstance(journal, dict):
+        journal = {}
     if custody:
-        print(f"incident {custody.get('incident')} exported by {custody.get('exported_by')} "
-              f"at {custody.get('exported_at')} from journal {journal.get('id')} "
-              f"(head entry {journal.get('head_seq')})")
+        print(literal(f"incident {custody.get('incident')} exported by {custody.get('exported_by')} "
+                      f"at {custody.get('exported_at')} from journal {journal.get('id')} "
+                      f"(head entry {journal.get('head_seq')})"))
     recorded_ok = True
     if ctx.args.in_journal:
         from ..evidence import find_export, sha256
 
         entry = find_export(ctx.config.journal_path, sha256(Path(ctx.args.bundle).expanduser().read_bytes()))
         recorded_ok = entry is not None
-        print(f"journaled as entry {entry.seq} by {entry.actor} at {entry.logged_at}" if entry else
-              f"FAILED: no evidence.exported entry in {ctx.config.journal_path} records this exact bundle")
+        print(literal(f"journaled as entry {entry.seq} by {entry.actor} at {entry.logged_at}" if entry else
+                      f"FAILED: no evidence.exported entry in {ctx.config.journal_path} records this exact bundle"))
     if check.ok and recorded_ok:
         print(f"ok: {check.files} files match the manifest")
         return 0
     for problem in check.problems:
-        print(f"FAILED: {problem}")
+        print(f"FAILED: {literal(problem)}")
     return 1

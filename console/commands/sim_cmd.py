@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
-import unicodedata
 
 from ..cli import Context
+from ..text import literal
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -37,15 +37,6 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     parser.set_defaults(handler=run)
 
 
-def printable(text: str) -> str:
-    """Control and format characters (ESC, BEL, NUL, U+202E) as visible escapes: safe for any terminal."""
-    return "".join(
-        ch if ch.isprintable() and unicodedata.category(ch) not in ("Cc", "Cf") else ch.encode(
-            "unicode_escape").decode("ascii")
-        for ch in text
-    )
-
-
 def run(ctx: Context) -> int:
     from ..sim import Fault, SimulatedTenant, list_scenarios, load_scenario
 
@@ -53,13 +44,13 @@ def run(ctx: Context) -> int:
     if args.list:
         for name in list_scenarios():
             scenario = load_scenario(name)
-            print(f"{name:28} {scenario.category:20} {printable(scenario.title)}")
+            print(literal(f"{name:28} {scenario.category:20} {scenario.title}"))
         return 0
     if args.check:
         scenario = load_scenario(args.check)
         counts = ", ".join(f"{len(items)} {name}" for name, items in scenario.initial.items() if items)
-        print(printable(f"{scenario.source}: ok: {scenario.name} ({scenario.category}), {counts}; "
-                        f"{len(scenario.events)} events over {scenario.duration:g} s, {len(scenario.faults)} faults"))
+        print(literal(f"{scenario.source}: ok: {scenario.name} ({scenario.category}), {counts}; "
+                      f"{len(scenario.events)} events over {scenario.duration:g} s, {len(scenario.faults)} faults"))
         return 0
     scenario = load_scenario(args.scenario)
     faults = [Fault.parse(spec) for spec in args.fault]
@@ -68,12 +59,12 @@ def run(ctx: Context) -> int:
         query = "&".join(f"{k}={v}" for k, v in record.query.items())
         fault = f"  [{record.fault}]" if record.fault else ""
         line = f"T+{record.scenario_time:7.1f}s {record.status} {record.method} {record.path}"
-        print(printable(line + (f"?{query}" if query else "") + fault), flush=True)
+        print(literal(line + (f"?{query}" if query else "") + fault), flush=True)
 
     tenant = SimulatedTenant(scenario, speed=args.speed, start_at=args.start_at, faults=faults, port=args.port,
                              on_request=None if args.quiet else show)
     with tenant:
-        print(f"{printable(scenario.title)} ({scenario.name}, {scenario.category})")
+        print(literal(f"{scenario.title} ({scenario.name}, {scenario.category})"))
         print(f"Graph endpoint: {tenant.base_url}")
         print(f"Try: warroom --graph-url {tenant.base_url}    (Ctrl+C stops the tenant)", flush=True)
         try:
@@ -91,9 +82,9 @@ def _follow_timeline(tenant, quiet: bool) -> None:
         happened = tenant.happened()
         if not quiet:
             for at, what in happened[steps_shown:]:
-                print(printable(f"T+{at:7.1f}s ---- {what}"), flush=True)
+                print(literal(f"T+{at:7.1f}s ---- {what}"), flush=True)
         steps_shown = len(happened)
         errors = list(tenant.state.errors)
         for error in errors[errors_shown:]:
-            print(printable(f"scenario error: {error}"), file=sys.stderr, flush=True)
+            print(literal(f"scenario error: {error}"), file=sys.stderr, flush=True)
         errors_shown = len(errors)

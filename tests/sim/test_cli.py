@@ -9,18 +9,18 @@ import sys
 import httpx
 import pytest
 from warroom.console.cli import main
-from warroom.console.commands.sim_cmd import printable
+from warroom.console.text import literal
 
 
 @pytest.mark.parametrize("hostile", ["\x1b[2J", "\x1b]52;c;eA==\x07", "a\x00b", "\u202eexe.txt", "\x9b2J", "\r\b"])
-def test_printable_leaves_no_control_or_bidi_characters(hostile):
-    shown = printable(f"title {hostile} end")
+def test_literal_leaves_no_control_or_bidi_characters(hostile):
+    shown = literal(f"title {hostile} end")
     assert shown.isprintable() and shown.isascii()
     assert "\u202e" not in shown and "\x1b" not in shown
 
 
-def test_printable_keeps_ordinary_text():
-    assert printable("Exchange Online — délai [bold]x[/]") == "Exchange Online — délai [bold]x[/]"
+def test_literal_keeps_ordinary_text():
+    assert literal("Exchange Online — délai [bold]x[/]") == "Exchange Online — délai [bold]x[/]"
 
 
 def test_sim_list_names_every_scenario(capsys):
