@@ -51,7 +51,8 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     status = subparsers.add_parser(
         "status", parents=[common], help="services, alerts, incidents and risky users right now",
         description="One poll of every source; a source Graph cannot serve shows its last known state "
-                    "from the journal, marked stale with the reason.")
+                    "from the journal and its age, or 'unknown' with the reason when there is none. "
+                    "Exit 0 when every source was read now, 3 when any was not.")
     _with_cloud(status)
     status.add_argument("--json", action="store_true", help="machine-readable output")
     status.set_defaults(handler=run_status)
