@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import importlib.util
 import signal
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -61,10 +61,12 @@ class WarroomApp(App[int]):
     ]
 
     def __init__(self, warroom: WarRoom, *, watcher_factory: WatcherFactory | None = None,
-                 clock: Callable[[], datetime] = utc_now, follow_journal: bool = True) -> None:
+                 clock: Callable[[], datetime] = utc_now, follow_journal: bool = True,
+                 restore: Callable[[], Awaitable[Any]] | None = None) -> None:
         super().__init__()
         self.warroom = warroom
         self.watcher_factory = watcher_factory
+        self.restore = restore          # the last known state from the journal, read after the first frame
         self.clock = clock
         self.follow = follow_journal
         self.dashboard: DashboardScreen | None = None
@@ -81,8 +83,7 @@ class WarroomApp(App[int]):
     def on_mount(self) -> None:
         if self.follow:
             self.follow_journal()
-        if self.watcher_factory is not None:
-            self.watcher = self.watcher_factory(self.warroom, self.live_changed)
+        if self.watcher_factory is not None or self.restore is not None:
             self.watch_tenant()
 
     # -- background work: never on the event loop's critical path ------------------------------------------
@@ -106,8 +107,18 @@ class WarroomApp(App[int]):
 
     @work(exclusive=True, group="tenant", exit_on_error=False)
     async def watch_tenant(self) -> None:
-        """Poll Graph until the app exits; the watcher turns every failure into freshness text."""
-        if self.watcher is not None:
+        """Last known state first (the screen is already up), then poll Graph until the app exits.
+
+        The watcher turns every failure into freshness text; it starts only after the restore, because it
+        fills the very LiveState the restore produced.
+        """
+        if self.restore is not None:
+            state = await self.restore()
+            if state is not None:
+                self.warroom.live = state
+                self.live_changed(set(state.freshness) | {"health", "issues", "alerts", "incidents"})
+        if self.watcher_factory is not None:
+            self.watcher = self.watcher_factory(self.warroom, self.live_changed)
             await self.watcher.run()
 
     def live_changed(self, sources: Iterable[str]) -> None:
@@ -200,7 +211,7 @@ def _with_url(config: Config, url: str) -> Config:
 
 async def _main(config: Config, *, scenario: str | None) -> int:
     from .graph.connect import connect
-    from .graph.live import TenantWatcher, poll_intervals, restore_last_known
+    from .graph.live import LiveState, TenantWatcher, poll_intervals, restore_last_known
 
     tenant = None
     if scenario is not None:
@@ -211,7 +222,7 @@ async def _main(config: Config, *, scenario: str | None) -> int:
     readonly = bool(config.get("read_only"))
     mode = "DEMO" if tenant else ("READ-ONLY" if readonly else "LIVE")
     warroom = await WarRoom.open(config, mode=mode)
-    warroom.live = await restore_last_known(warroom.journal)
+    warroom.live = LiveState()
     warroom.tenant_label = f"simulated: {scenario}" if tenant else str(
         config.get("graph.tenant_id") or config.get("graph.url") or "tenant") + f" ({config.get('graph.cloud')})"
     factory: WatcherFactory | None = None
@@ -227,7 +238,7 @@ async def _main(config: Config, *, scenario: str | None) -> int:
             return TenantWatcher(gateway, room.journal, room.live, intervals=poll_intervals(config),
                                  on_change=on_change)
 
-    app = WarroomApp(warroom, watcher_factory=factory)
+    app = WarroomApp(warroom, watcher_factory=factory, restore=lambda: restore_last_known(warroom.journal))
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGHUP, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):

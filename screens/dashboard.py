@@ -214,15 +214,17 @@ class DashboardScreen(Screen):
         live, sources = self.warroom.live, set(sources)
         freshness = live.freshness if live else {}
         for pane_id, names in PANE_SOURCES.items():
-            states = [freshness[n].health for n in names if n in freshness]
-            greyed = live is None or (bool(states) and all(s in GREYED for s in states))
+            primary = freshness.get(names[0])            # health for the health pane, alerts for the alerts pane
+            greyed = live is None or (primary is not None and primary.health in GREYED)
             self.query_one(f"#{pane_id}").set_class(greyed, "-stale")
         if live is None:
             self.refresh_status()
             return
         if sources & {"health", "issues"}:
             self.query_one(HealthPane).show(live.health, live.issues, self.now)
-        if sources & {"alerts", "incidents"}:
+        alerts_known = "alerts" in freshness and freshness["alerts"].health is not SourceHealth.WAITING
+        if sources & {"alerts", "incidents"} and (alerts_known or live.alerts or live.incidents):
+            # The first load (last known state or first poll) is the baseline: only later arrivals are "new".
             table = self.query_one(AlertTable)
             arrived = table.set_rows(alert_rows(live.alerts, live.incidents), self.now)
             self.query_one(AlertRate).show(table._all, self.now)

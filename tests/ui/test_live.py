@@ -1,0 +1,58 @@
+"""The dashboard on the real stack: simulated tenant over HTTP, GraphGateway, TenantWatcher, journal, restore."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from warroom.console.app import WarroomApp
+from warroom.console.config import load_config
+from warroom.console.graph.connect import connect
+from warroom.console.graph.live import LiveState, TenantWatcher, restore_last_known
+from warroom.console.session import WarRoom
+from warroom.widgets.alerts import AlertTable
+from warroom.widgets.health import HealthPane
+from warroom.widgets.status import StatusBar
+
+pytestmark = pytest.mark.slow
+
+
+async def wait_until(pilot, condition, rounds: int = 300) -> None:
+    """Bounded wait for the pollers (a deadline to fail by, not a speed assertion)."""
+    for _ in range(rounds):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("condition never became true")
+
+
+async def test_live_tenant_then_last_known_state_offline(make_tenant, journal_path: Path) -> None:
+    tenant = make_tenant("compromised-account")
+    config = load_config(overrides={"journal": str(journal_path), "graph.url": tenant.base_url})
+    warroom = await WarRoom.open(config, mode="LIVE")
+    warroom.live = LiveState()
+    warroom.gateway = await connect(config)
+    gateway = warroom.gateway
+
+    def factory(room, on_change):
+        return TenantWatcher(gateway, room.journal, room.live, on_change=on_change)
+
+    app = WarroomApp(warroom, watcher_factory=factory, restore=lambda: restore_last_known(warroom.journal))
+    async with app.run_test(size=(160, 48)) as pilot:
+        table = app.screen.query_one(AlertTable)
+        await wait_until(pilot, lambda: any(r.title.startswith("Anonymous IP") for r in table.rows))
+        await wait_until(pilot, lambda: len(app.screen.query_one(HealthPane)._rows) >= 5)
+        assert not table.has_class("-stale")
+        assert "alerts" in app.screen.query_one(StatusBar).render().plain
+    await gateway.close()
+    await warroom.close()
+
+    # No tenant now: the console opens on what the journal last saw, greyed, and says how old it is.
+    offline = await WarRoom.open(load_config(overrides={"journal": str(journal_path)}), mode="OFFLINE")
+    app = WarroomApp(offline, restore=lambda: restore_last_known(offline.journal), follow_journal=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        table = app.screen.query_one(AlertTable)
+        await wait_until(pilot, lambda: any(r.title.startswith("Anonymous IP") for r in table.rows))
+        assert table.has_class("-stale") and app.screen.query_one(HealthPane).has_class("-stale")
+        assert "stale since" in app.screen.query_one(StatusBar).render().plain
+    await offline.close()
