@@ -59,6 +59,8 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     group.add_argument("--journal", metavar="PATH", default=default, help="journal file (default from config)")
     group.add_argument("--config", metavar="PATH", default=default, help="configuration file")
     group.add_argument("--graph-url", metavar="URL", default=default, help="Graph endpoint (simulated tenant, proxy)")
+    group.add_argument("--color", choices=("auto", "truecolor", "256", "16", "none"), default=default,
+                       help="console colours (SSH rarely forwards COLORTERM: try 256 or 16)")
     group.add_argument(
         "--debug", action="store_true", default=argparse.SUPPRESS if suppress else False, help="show tracebacks"
     )

@@ -6,6 +6,7 @@ Textual and the UI are imported here, inside the handlers, so that no other comm
 from __future__ import annotations
 
 import argparse
+import os
 
 from ..cli import Context
 
@@ -18,13 +19,31 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     demo.set_defaults(handler=run_demo)
 
 
+# `--color` to Textual's colour system; Textual reads it from the environment when it is first imported.
+COLOR_SYSTEMS = {"truecolor": "truecolor", "256": "256", "16": "standard"}
+
+
+def apply_color(ctx: Context) -> None:
+    """`--color 16` also picks the ansi theme (the terminal's own palette); `none` is NO_COLOR."""
+    choice = getattr(ctx.args, "color", None) or "auto"
+    if choice == "none":
+        os.environ["NO_COLOR"] = "1"
+    elif choice in COLOR_SYSTEMS:
+        os.environ["TEXTUAL_COLOR_SYSTEM"] = COLOR_SYSTEMS[choice]
+    if choice == "16":
+        ctx.config.values["ui.theme"] = "ansi"
+        ctx.config.origins["ui.theme"] = "command line (--color 16)"
+
+
 def run_console(ctx: Context) -> int:
+    apply_color(ctx)
     from ..app import run_console as run
 
     return run(ctx)
 
 
 def run_demo(ctx: Context) -> int:
+    apply_color(ctx)
     from ..app import run_demo as run
 
     return run(ctx)
