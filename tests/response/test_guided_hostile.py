@@ -39,7 +39,7 @@ async def _declare(warroom: WarRoom, title: str) -> None:
 
 
 async def test_declare_from_an_alert_with_a_hostile_title(room):
-    tenant, warroom = await room("compromised-account")
+    _tenant, warroom = await room("compromised-account")
     alert = next(iter(warroom.live.alerts.values()))
     warroom.live.alerts[alert.id] = dataclasses.replace(alert, title=HOSTILE)
     app = GuidedTestApp(warroom, "declare", alert_id=alert.id)
@@ -69,7 +69,7 @@ async def test_headings_show_a_hostile_incident_title_literally(offline_room, st
 
 
 async def test_a_upn_with_markup_is_shown_and_named_in_errors(room):
-    tenant, warroom = await room("compromised-account")
+    _tenant, warroom = await room("compromised-account")
     await _declare(warroom, "Mallory")
     app = GuidedTestApp(warroom, "contain", upn=MALLORY)
     async with app.run_test(size=(120, 60)) as pilot:
