@@ -162,8 +162,6 @@ class CloseScreen(GuidedScreen):
             return
         self.run_worker(self._record([Draft(kinds.FOLLOW_UP, body, incident.id)], f"Follow-up added: {body['text']}"),
                         group="journal", exit_on_error=False)
-        self.follow_ups.append(self._follow_up_line(body))
-        self._show_follow_ups()
         for field in fields:
             field.value = ""
 
@@ -196,9 +194,12 @@ class CloseScreen(GuidedScreen):
         except Exception as error:
             self.say(f"Not saved: {error}", error=True)
             return
-        for draft in drafts:
+        for draft in drafts:      # shown as saved only once the journal has them
             if draft.kind == kinds.REVIEW:
                 self.answers[draft.body["item"]] = draft.body["text"]
+            elif draft.kind == kinds.FOLLOW_UP:
+                self.follow_ups.append(self._follow_up_line(draft.body))
+                self._show_follow_ups()
         self.say(done)
 
     async def _close(self, drafts: list[Draft]) -> None:

@@ -134,3 +134,17 @@ async def test_a_journal_failure_while_the_close_screen_loads_is_said_not_fatal(
         assert app.is_running
         assert "Journal not read: disk I/O error" in message(pilot)
         assert app.screen.query_one("#review-lessons_learned", Input)   # the checklist is still there
+
+
+async def test_a_follow_up_the_journal_refuses_is_not_listed_as_added(offline_room):
+    await _declare(offline_room, "Mail down")
+    app = GuidedTestApp(offline_room, "close")
+    async with app.run_test(size=(120, 60)) as pilot:
+        await settle(pilot)
+        await type_into(pilot, "#follow-text", "Rotate password=Summer2026!")
+        await type_into(pilot, "#follow-owner", "dave")
+        await type_into(pilot, "#follow-due", "2026-12-31")
+        await pilot.press("f4")
+        await settle(pilot)
+        assert app.is_running and "Not saved" in message(pilot)
+        assert str(app.screen.query_one("#close-follow-ups").render()) == "none yet"
