@@ -78,9 +78,16 @@ class ContainScreen(GuidedScreen):
         self.previewed: dict[str, Any] | None = None        # the request the preview shows, exactly
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "execute" and self.running:
+        if action in ("execute", "back") and self.running:
             return None     # shown greyed out in the footer; the key does nothing
         return True
+
+    def action_back(self) -> None:
+        """Not while an action runs: leaving would cancel it after its request may have gone out."""
+        if self.running:
+            self.say("An action is running: wait for its result before leaving this screen.", error=True)
+            return
+        super().action_back()
 
     def _mode_line(self) -> str:
         wr = self.warroom

@@ -50,6 +50,9 @@ async def test_f2_twice_during_a_slow_action_sends_once_and_journals_request_and
         await pilot.pause()
         app.screen.action_execute()                      # and the action itself, as the button would call it
         assert "already running" in message(pilot)
+        await pilot.press("escape")                      # leaving would cancel it: refused too
+        app.screen.action_back()
+        assert "wait for its result" in message(pilot) and not app.results
         await settle(pilot)
         assert "done" in message(pilot)
     assert [(r.method, r.body) for r in writes(tenant)] == [("PATCH", {"accountEnabled": False})]
