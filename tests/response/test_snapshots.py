@@ -18,17 +18,19 @@ from .pilot_steps import settle
 
 NOW = datetime(2026, 11, 24, 14, 30, tzinfo=UTC)
 SIZE = (120, 45)
+TITLE = "Outbound mail delayed for all users"
+HOSTILE = "[bold red]x[/] \x1b[2J\x1b]52;c;ZXZpbA==\x07 \u202e" + "A" * 10000
 
 
 def fixed_clock() -> datetime:
     return NOW
 
 
-async def _room(journal: Path, *, incident: bool) -> WarRoom:
+async def _room(journal: Path, *, incident: bool, title: str = TITLE) -> WarRoom:
     warroom = await WarRoom.open(load_config(overrides={"journal": str(journal)}), mode="OFFLINE")
     if incident:
         declared = NOW - timedelta(minutes=20)
-        drafts = declaration("INC-20261124-01", title="Outbound mail delayed for all users",
+        drafts = declaration("INC-20261124-01", title=title,
                              category="service-outage", services=["Exchange Online"],
                              roles={"incident_commander": "alice", "communications_lead": "bob"},
                              library=PlaybookLibrary.load(),
@@ -47,8 +49,8 @@ def guided_app(tmp_path: Path):
     """A synchronous builder for snap_compare; closes the journals afterwards."""
     rooms: list[WarRoom] = []
 
-    def make(step: str, *, incident: bool = True, **context) -> GuidedTestApp:
-        warroom = asyncio.run(_room(tmp_path / f"{step}.db", incident=incident))
+    def make(step: str, *, incident: bool = True, title: str = TITLE, **context) -> GuidedTestApp:
+        warroom = asyncio.run(_room(tmp_path / f"{step}.db", incident=incident, title=title))
         rooms.append(warroom)
         return GuidedTestApp(warroom, step, clock=fixed_clock, **context)
 
@@ -66,3 +68,9 @@ def guided_app(tmp_path: Path):
 ])
 def test_guided_screen(snap_compare, guided_app, step, context):
     assert snap_compare(guided_app(step, **context), terminal_size=SIZE, run_before=settle)
+
+
+def test_hostile_title_and_upn_are_shown_literally(snap_compare, guided_app):
+    """Brackets as brackets, no escape sequences obeyed, the title cut to a line: what a responder sees."""
+    app = guided_app("contain", title=HOSTILE, upn="mallory[/]@evil.example")
+    assert snap_compare(app, terminal_size=SIZE, run_before=settle)
