@@ -71,7 +71,8 @@ class AlertRow:
         status = STATUS_WORDS.get(alert.status) or clean(alert.status, 12)
         return cls(f"alert:{alert.id}", "alert", alert.id, alert.severity, alert.severity_rank, status, title, source,
                    alert.created.timestamp() if alert.created else 0.0,
-                   " ".join((title, alert.severity, status, source, clean(alert.id, 80), *alert.users)).lower())
+                   " ".join((title, clean(alert.severity, 24), status, source, clean(alert.id, 80),
+                             *(clean(u, 120) for u in alert.users))).lower())
 
     @classmethod
     def from_incident(cls, incident: SecurityIncident) -> AlertRow:
@@ -80,7 +81,7 @@ class AlertRow:
         return cls(f"incident:{incident.id}", "incident", incident.id, incident.severity,
                    SEVERITY_ORDER.get(incident.severity, 5), status, title, "Defender incident",
                    incident.created.timestamp() if incident.created else 0.0,
-                   " ".join((title, incident.severity, status, "incident", clean(incident.id, 80))).lower())
+                   " ".join((title, clean(incident.severity, 24), status, "incident", clean(incident.id, 80))).lower())
 
 
 def alert_rows(alerts: Mapping[str, Alert], incidents: Mapping[str, SecurityIncident]) -> list[AlertRow]:
