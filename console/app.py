@@ -71,6 +71,9 @@ class WarroomApp(App[int]):
         self.follow = follow_journal
         self.dashboard: DashboardScreen | None = None
         self.watcher: Watcher | None = None
+        keys = warroom.config.get("ui.keys") or {}
+        if keys:
+            self.set_keymap({str(binding_id): str(key) for binding_id, key in keys.items()})
         theme = str(warroom.config.get("ui.theme") or "dark")
         self.theme = THEMES.get(theme, "textual-dark")
         if theme == "ansi":

@@ -81,6 +81,9 @@ SETTINGS: dict[str, Setting] = {
     "graph.poll.risky_users": Setting(120, int, "seconds between risky user polls"),
     "ui.theme": Setting("dark", str, "colour theme", "WARROOM_THEME", ("dark", "light", "ansi")),
     "ui.bell": Setting(False, bool, "ring the terminal bell on a new high-severity alert"),
+    "ui.keys": Setting(
+        {}, dict, "remap keys by binding id, e.g. [ui.keys] \"dashboard.note\" = \"N\" (ids: press ? in the console)"
+    ),
     # Guided response (playbooks, containment, communications, drills).
     "dry_run": Setting(False, bool, "preview and journal containment actions without sending them", "WARROOM_DRY_RUN"),
     "playbooks.folder": Setting(None, str, "your own playbooks (*.toml; same id replaces a built-in one)"),

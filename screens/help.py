@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from rich.table import Table
 from rich.text import Text
@@ -21,16 +21,21 @@ def key_label(keys: str) -> str:
     return " / ".join(KEY_NAMES.get(k, k) for k in keys.split(","))
 
 
-def help_table(sections: Sequence[tuple[str, Iterable[BindingType]]]) -> Table:
+def help_table(sections: Sequence[tuple[str, Iterable[BindingType]]], keymap: Mapping[str, str] | None = None,
+               ) -> Table:
+    """Key, what it does, and the binding id to remap it with (`[ui.keys]` in the config file)."""
+    keymap = keymap or {}
     table = Table.grid(padding=(0, 2))
     table.add_column(justify="right", style="bold", min_width=12)
-    table.add_column()
+    table.add_column(min_width=22)
+    table.add_column(style="dim")
     for title, bindings in sections:
-        table.add_row(Text(title, style="underline"), "")
+        table.add_row(Text(title, style="underline"), "", "")
         for binding in bindings:
             if isinstance(binding, Binding) and binding.description:
-                table.add_row(Text(key_label(binding.key)), Text(binding.description))
-        table.add_row("", "")
+                keys = keymap.get(binding.id, binding.key) if binding.id else binding.key
+                table.add_row(Text(key_label(keys)), Text(binding.description), Text(binding.id or ""))
+        table.add_row("", "", "")
     return table
 
 
@@ -38,7 +43,7 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close", id="help.close")]
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
-    HelpScreen > VerticalScroll { width: 76; max-width: 95%; height: 90%; border: round $primary;
+    HelpScreen > VerticalScroll { width: 90; max-width: 95%; height: 90%; border: round $primary;
                                   background: $surface; padding: 0 2; }
     """
 
@@ -49,7 +54,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll() as box:
             box.border_title = "Keys  (Esc to close · Ctrl+P for commands)"
-            yield Static(help_table(self.sections))
+            yield Static(help_table(self.sections, getattr(self.app, "_keymap", None)))
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(None)

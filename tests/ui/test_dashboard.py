@@ -436,3 +436,18 @@ async def test_letters_typed_right_after_slash_or_colon_are_not_lost(journal_pat
         await pilot.pause(0.2)
         assert isinstance(app.screen, PromptScreen) and app.screen.query_one(Input).value == "ac"
         assert calls == []
+
+
+async def test_keys_can_be_remapped_by_binding_id_from_config(journal_path: Path) -> None:
+    app = await make_app(journal_path, extra={"ui.keys": {"dashboard.note": "N"}})
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("colon")
+        await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen)
+        await pilot.press("N")
+        await pilot.pause()
+        assert isinstance(app.screen, PromptScreen) and app.screen.title_text == "Note"
+        await pilot.press("escape", "question_mark")
+        console = Console(width=120, record=True, file=io.StringIO())
+        console.print(help_table(app.screen.sections, app._keymap))
+        assert any(line.split()[:2] == ["N", "Note"] for line in console.export_text().splitlines())
