@@ -11,7 +11,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
-from ..console.graph.models import Alert, SecurityIncident
+from ..console.graph.models import Alert, RiskyUser, SecurityIncident
 from ..widgets.labels import ALERT_SEVERITY, label
 from ..widgets.safe import clean
 
@@ -40,7 +40,7 @@ def evidence_lines(evidence: tuple[dict[str, Any], ...], limit: int = 50) -> lis
     return lines
 
 
-def describe(item: Alert | SecurityIncident, zone_stamp) -> Text:
+def describe(item: Alert | SecurityIncident | RiskyUser, zone_stamp) -> Text:
     """Everything about the alert as literal text (the strings are the tenant's, not ours)."""
     text = Text()
 
@@ -49,6 +49,16 @@ def describe(item: Alert | SecurityIncident, zone_stamp) -> Text:
         text.append(clean(value, 300) if value not in (None, "") else "—")
         text.append("\n")
 
+    if isinstance(item, RiskyUser):
+        glyph, word, _ = label(ALERT_SEVERITY, item.risk_level)
+        field("Risky user", item.upn)
+        field("Name", item.display_name)
+        field("Risk level", f"{glyph} {word}")
+        field("Risk state", item.risk_state)
+        field("Risk detail", item.risk_detail)
+        field("Updated", zone_stamp(item.last_updated))
+        text.append("\nB blocks sign-in, R revokes sessions (Contain), from the dashboard.", "dim")
+        return text
     glyph, word, _ = label(ALERT_SEVERITY, item.severity)
     if isinstance(item, Alert):
         field("Alert", item.id)
@@ -96,12 +106,14 @@ class AlertDetailScreen(ModalScreen[None]):
                                          background: $surface; padding: 0 1; }
     """
 
-    def __init__(self, item: Alert | SecurityIncident, *, zone_stamp, context: dict[str, Any]) -> None:
+    def __init__(self, item: Alert | SecurityIncident | RiskyUser, *, zone_stamp, context: dict[str, Any]) -> None:
         super().__init__()
         self.item, self.zone_stamp, self.context = item, zone_stamp, context
 
     def compose(self) -> ComposeResult:
-        title = self.item.title if isinstance(self.item, Alert) else self.item.display_name
+        item = self.item
+        title = item.title if isinstance(item, Alert) else (
+            f"Risky user {item.upn}" if isinstance(item, RiskyUser) else item.display_name)
         with VerticalScroll() as box:
             box.border_title = Text(clean(title, 100))  # the tenant's words, not markup
             box.border_subtitle = "y copy link · d declare · l link · Esc close"
@@ -112,7 +124,7 @@ class AlertDetailScreen(ModalScreen[None]):
         self.dismiss(None)
 
     def action_copy_link(self) -> None:
-        link = clean(self.item.web_url, 2000)
+        link = clean(getattr(self.item, "web_url", ""), 2000)
         if not link:
             self.notify("This alert has no portal link", severity="warning")
             return

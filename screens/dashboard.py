@@ -32,7 +32,7 @@ from ..widgets.tasks import TaskList
 from ..widgets.timeline import Timeline
 
 ALL_SOURCES = frozenset({"health", "issues", "messages", "alerts", "incidents", "risky_users"})
-PANE_SOURCES = {"health": ("health", "issues"), "alerts": ("alerts", "incidents")}
+PANE_SOURCES = {"health": ("health", "issues"), "alerts": ("alerts", "incidents", "risky_users")}
 GREYED = (SourceHealth.STALE, SourceHealth.THROTTLED, SourceHealth.DENIED, SourceHealth.OFFLINE)
 TIMELINE_BACKLOG = 500
 
@@ -223,10 +223,10 @@ class DashboardScreen(Screen):
         if sources & {"health", "issues"}:
             self.query_one(HealthPane).show(live.health, live.issues, self.now)
         alerts_known = "alerts" in freshness and freshness["alerts"].health is not SourceHealth.WAITING
-        if sources & {"alerts", "incidents"} and (alerts_known or live.alerts or live.incidents):
+        if sources & {"alerts", "incidents", "risky_users"} and (alerts_known or live.alerts or live.incidents):
             # The first load (last known state or first poll) is the baseline: only later arrivals are "new".
             table = self.query_one(AlertTable)
-            arrived = table.set_rows(alert_rows(live.alerts, live.incidents), self.now)
+            arrived = table.set_rows(alert_rows(live.alerts, live.incidents, live.risky_users), self.now)
             self.query_one(AlertRate).show(table._all, self.now)
             self._announce(arrived)
         self.refresh_status()
@@ -248,7 +248,7 @@ class DashboardScreen(Screen):
         self.query_one(StatusBar).show(
             mode=self.warroom.mode, tenant=self.warroom.tenant_label,
             freshness=live.freshness if live else {}, journal=self._journal_label(),
-            entries=self.entry_count, now=self.now, zone=self.zone)
+            entries=self.entry_count, now=self.now, zone=self.zone or UTC)   # None would mean the host's zone
 
     def _journal_label(self) -> str:
         path = str(self.warroom.journal.path)
@@ -281,6 +281,9 @@ class DashboardScreen(Screen):
             return {}
         if row.kind == "incident":
             return {"defender_incident_id": row.id}
+        if row.kind == "risky_user":
+            user = live.risky_users.get(row.id) if live else None
+            return {"upn": user.upn} if user else {}
         context = {"alert_id": row.id}
         alert = live.alerts.get(row.id) if live else None
         if alert and alert.users:
@@ -488,7 +491,8 @@ class DashboardScreen(Screen):
         if live is None:
             return
         row = message.row
-        item = live.alerts.get(row.id) if row.kind == "alert" else live.incidents.get(row.id)
+        source = {"alert": live.alerts, "incident": live.incidents, "risky_user": live.risky_users}[row.kind]
+        item = source.get(row.id)
         if item is None:
             return
         context = self.selection()

@@ -1,4 +1,4 @@
-"""AlertTable: Defender alerts and incidents in one virtual table that stays responsive at 50,000 rows.
+"""AlertTable: Defender alerts, incidents and risky users in one virtual table, responsive at 50,000 rows.
 
 Textual's DataTable measures every cell on the event loop, which freezes for seconds at that size, so this
 table uses the Line API: rows are plain records, filtering and sorting are list operations, and only the
@@ -21,7 +21,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ..console.graph.models import SEVERITY_ORDER, Alert, SecurityIncident
+from ..console.graph.models import SEVERITY_ORDER, Alert, RiskyUser, SecurityIncident
 from ..console.timefmt import ago
 from .labels import ALERT_SEVERITY, label
 from .safe import clean
@@ -54,7 +54,7 @@ class AlertRow:
     """One line of the table: an alert or a Defender incident, already cleaned for display."""
 
     key: str
-    kind: str          # "alert" | "incident"
+    kind: str          # "alert" | "incident" | "risky_user"
     id: str
     severity: str
     rank: int
@@ -84,8 +84,29 @@ class AlertRow:
                    " ".join((title, clean(incident.severity, 24), status, "incident", clean(incident.id, 80))).lower())
 
 
-def alert_rows(alerts: Mapping[str, Alert], incidents: Mapping[str, SecurityIncident]) -> list[AlertRow]:
-    return [*map(AlertRow.from_incident, incidents.values()), *map(AlertRow.from_alert, alerts.values())]
+    @classmethod
+    def from_risky_user(cls, user: RiskyUser) -> AlertRow:
+        """Entra ID Protection's risky users sit with the alerts: the same triage, and `B`/`R` act on them."""
+        upn = clean(user.upn, 120)
+        detail = clean(user.risk_detail, 40)
+        title = f"Risky user {upn}" + (f" ({detail})" if detail and detail != "none" else "")
+        status = RISK_STATES.get(user.risk_state) or clean(user.risk_state, 12)
+        return cls(f"risky_user:{user.id}", "risky_user", user.id, user.risk_level,
+                   SEVERITY_ORDER.get(user.risk_level, 5), status, title, "Entra risky user",
+                   user.last_updated.timestamp() if user.last_updated else 0.0,
+                   " ".join((title, clean(user.risk_level, 24), status, "risky user", upn)).lower())
+
+
+RISK_STATES = {"atRisk": "at risk", "confirmedCompromised": "compromised", "remediated": "remediated",
+               "dismissed": "dismissed", "confirmedSafe": "safe"}
+QUIET_RISK = frozenset({"none", "hidden", ""})
+
+
+def alert_rows(alerts: Mapping[str, Alert], incidents: Mapping[str, SecurityIncident],
+               risky_users: Mapping[str, RiskyUser] | None = None) -> list[AlertRow]:
+    risky = [u for u in (risky_users or {}).values() if u.risk_level not in QUIET_RISK]
+    return [*map(AlertRow.from_incident, incidents.values()), *map(AlertRow.from_alert, alerts.values()),
+            *map(AlertRow.from_risky_user, risky)]
 
 
 def _sort_key(column: str):

@@ -16,7 +16,7 @@ from warroom.console.app import WarroomApp
 from warroom.console.config import load_config
 from warroom.console.graph.freshness import Freshness, SourceHealth
 from warroom.console.graph.live import LiveState
-from warroom.console.graph.models import Alert, SecurityIncident, ServiceHealth, ServiceIssue
+from warroom.console.graph.models import Alert, RiskyUser, SecurityIncident, ServiceHealth, ServiceIssue
 from warroom.console.journal import Draft, kinds
 from warroom.console.session import WarRoom
 from warroom.console.timefmt import to_iso
@@ -79,6 +79,12 @@ def defender_incident() -> SecurityIncident:
     })
 
 
+def risky_user(id_: str, upn: str, level: str) -> RiskyUser:
+    return RiskyUser.from_graph({"id": id_, "userPrincipalName": upn, "userDisplayName": upn.split("@")[0],
+                                 "riskLevel": level, "riskState": "atRisk" if level != "none" else "none",
+                                 "riskDetail": "none", "riskLastUpdatedDateTime": to_iso(ago(minutes=12))})
+
+
 def fresh(source: str, seconds: float = 12) -> Freshness:
     return Freshness(source).with_success(ago(seconds=seconds), NOW + timedelta(seconds=30))
 
@@ -115,6 +121,8 @@ def live_state(kind: str = "degraded") -> LiveState:
     state.alerts = {a.id: a for a in alerts}
     if kind != "healthy":
         state.incidents = {"1042": defender_incident()}
+        state.risky_users = {u.id: u for u in [risky_user("u-adele", "adele.vance@contoso.com", "high"),
+                                               risky_user("u-quiet", "quiet@contoso.com", "none")]}
     if kind == "stale":
         for name in ("health", "issues"):
             state.freshness[name] = fresh(name, 400).with_error(

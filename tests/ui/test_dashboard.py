@@ -200,7 +200,7 @@ async def test_filter_as_you_type_and_escape_clears(journal_path: Path) -> None:
     app = await make_app(journal_path)
     async with app.run_test(size=SIZE) as pilot:
         table = app.screen.query_one(AlertTable)
-        assert len(table.rows) == 7
+        assert len(table.rows) == 8
         await pilot.press("slash")
         assert app.screen.query_one("#alert-filter", Input).has_focus
         await type_text(pilot, "sign")
@@ -211,7 +211,7 @@ async def test_filter_as_you_type_and_escape_clears(journal_path: Path) -> None:
         assert [r.id for r in table.rows] == ["da000004"]
         await pilot.press("escape")
         await pilot.pause()
-        assert len(table.rows) == 7 and table.has_focus
+        assert len(table.rows) == 8 and table.has_focus
 
 
 async def test_sort_cycles_columns_and_reverses(journal_path: Path) -> None:
@@ -389,9 +389,9 @@ async def test_fifty_thousand_alerts_filter_and_scroll(journal_path: Path) -> No
         app.live_changed({"alerts"})
         await pilot.pause()
         table = app.screen.query_one(AlertTable)
-        assert len(table.rows) == 50_001
+        assert len(table.rows) == 50_002
         await pilot.press("2", "end")
-        assert table.cursor == 50_000 and table.scroll_offset.y > 49_000
+        assert table.cursor == 50_001 and table.scroll_offset.y > 49_000
         await pilot.press("slash")
         await type_text(pilot, "number 4999")
         await pilot.pause()
@@ -451,3 +451,21 @@ async def test_keys_can_be_remapped_by_binding_id_from_config(journal_path: Path
         console = Console(width=120, record=True, file=io.StringIO())
         console.print(help_table(app.screen.sections, app._keymap))
         assert any(line.split()[:2] == ["N", "Note"] for line in console.export_text().splitlines())
+
+
+async def test_risky_users_sit_with_alerts_and_block_sign_in_targets_them(journal_path: Path) -> None:
+    app = await make_app(journal_path)
+    calls = GuidedCalls()
+    app.open_guided = calls
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.screen.query_one(AlertTable)
+        titles = [r.title for r in table.rows]
+        assert "Risky user adele.vance@contoso.com" in titles
+        assert not any("quiet@" in t for t in titles)              # risk level none: not an alert
+        await pilot.press("2", "slash")
+        await type_text(pilot, "risky")
+        await pilot.press("enter", "B", "enter")
+        await pilot.pause()
+        assert calls == [("block_sign_in", {"upn": "adele.vance@contoso.com"})]
+        assert isinstance(app.screen, AlertDetailScreen)
+        assert "Risk state" in str(app.screen.query_one("#alert-detail-body").render())
