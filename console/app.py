@@ -213,20 +213,34 @@ def _with_url(config: Config, url: str) -> Config:
 
 
 async def _main(config: Config, *, scenario: str | None) -> int:
+    """Journal first (a bad path is a one-line error before anything starts), then the tenant, then the App."""
+    readonly = bool(config.get("read_only"))
+    mode = "DEMO" if scenario else ("READ-ONLY" if readonly else "LIVE")
+    warroom = await WarRoom.open(config, mode=mode)
+    tenant = None
+    try:
+        if scenario is not None:
+            from .sim.server import SimulatedTenant
+
+            tenant = SimulatedTenant(scenario)
+            warroom.config = _with_url(config, await asyncio.to_thread(tenant.start))
+        return await _run_app(warroom, scenario)
+    finally:
+        if warroom.gateway is not None:
+            with contextlib.suppress(Exception):
+                await warroom.gateway.close()
+        await warroom.close()
+        if tenant is not None:
+            await asyncio.to_thread(tenant.stop)
+
+
+async def _run_app(warroom: WarRoom, scenario: str | None) -> int:
     from .graph.connect import connect
     from .graph.live import LiveState, TenantWatcher, poll_intervals, restore_last_known
 
-    tenant = None
-    if scenario is not None:
-        from .sim.server import SimulatedTenant
-
-        tenant = SimulatedTenant(scenario)
-        config = _with_url(config, await asyncio.to_thread(tenant.start))
-    readonly = bool(config.get("read_only"))
-    mode = "DEMO" if tenant else ("READ-ONLY" if readonly else "LIVE")
-    warroom = await WarRoom.open(config, mode=mode)
+    config = warroom.config
     warroom.live = LiveState()
-    warroom.tenant_label = f"simulated: {scenario}" if tenant else str(
+    warroom.tenant_label = f"simulated: {scenario}" if scenario else str(
         config.get("graph.tenant_id") or config.get("graph.url") or "tenant") + f" ({config.get('graph.cloud')})"
     factory: WatcherFactory | None = None
     try:
@@ -243,7 +257,7 @@ async def _main(config: Config, *, scenario: str | None) -> int:
 
     app = WarroomApp(warroom, watcher_factory=factory, restore=lambda: restore_last_known(warroom.journal))
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGHUP, signal.SIGTERM):
+    for sig in (signal.SIGHUP, signal.SIGTERM):      # a closed terminal or a kill: leave cleanly, terminal restored
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, app.exit)
     try:
@@ -252,10 +266,4 @@ async def _main(config: Config, *, scenario: str | None) -> int:
         for sig in (signal.SIGHUP, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(sig)
-        if warroom.gateway is not None:
-            with contextlib.suppress(Exception):
-                await warroom.gateway.close()
-        await warroom.close()
-        if tenant is not None:
-            await asyncio.to_thread(tenant.stop)
     return app.return_code or 0
