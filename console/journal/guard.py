@@ -7,13 +7,22 @@ from typing import Any
 
 from .errors import SecretRefused
 
-_SECRET_KEY = re.compile(
-    r"(pass(word|wd|phrase)?|secret|token|credential|api[_-]?key|private[_-]?key|authorization|cookie|"
-    r"client[_-]?assertion|refresh)",
-    re.IGNORECASE,
-)
-# Keys that contain a secret-shaped word but name metadata, not a secret.
-_ALLOWED_KEYS = {"token_type", "tokens", "token_count", "password_reset_required", "secret_name"}
+# A key names a secret when its LAST word does: `accessToken`, `client_secret`, `api_key`, `password`;
+# not `token_expiry`, `checks_passed`, `bypass_mfa` or `credentialType`, which describe one.
+_WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+_SECRET_LAST_WORDS = {
+    "password", "passwd", "passphrase", "pwd", "secret", "token", "credential", "credentials",
+    "authorization", "cookie", "assertion",
+}
+_SECRET_KEY_PAIRS = {("api", "key"), ("apikey",), ("private", "key"), ("signing", "key"), ("access", "key"),
+                     ("shared", "key"), ("account", "key"), ("sas",)}
+
+
+def _names_a_secret(key: str) -> bool:
+    words = [word.lower() for word in _WORDS.findall(key)]
+    if not words:
+        return False
+    return words[-1] in _SECRET_LAST_WORDS or tuple(words[-2:]) in _SECRET_KEY_PAIRS or (words[-1],) in _SECRET_KEY_PAIRS
 _SECRET_VALUE = [
     (re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"), "a JSON web token"),
     (re.compile(r"\bBearer\s+[A-Za-z0-9._~+/=-]{20,}", re.IGNORECASE), "a bearer token"),
@@ -32,7 +41,7 @@ def refuse_secrets(value: Any, path: str = "body") -> None:
     if isinstance(value, dict):
         for key, item in value.items():
             where = f"{path}.{key}"
-            if isinstance(key, str) and key.lower() not in _ALLOWED_KEYS and _SECRET_KEY.search(key):
+            if isinstance(key, str) and _names_a_secret(key):
                 if item not in (None, "", False):
                     raise SecretRefused(f"refused to journal {where}: the field name says it holds a secret")
             refuse_secrets(item, where)

@@ -356,3 +356,23 @@ def test_reading_a_closed_journal_creates_and_changes_nothing(tmp_path: Path) ->
     assert warroom("journal", "stats", str(path)).returncode == 0
 
     assert _folder_state(path.parent) == before
+
+
+@pytest.mark.parametrize(
+    "key", ["accessToken", "refresh_token", "client_secret", "api_key", "X-Api-Key", "password", "privateKey"]
+)
+async def test_fields_named_for_a_secret_are_refused(journal_path: Path, key: str) -> None:
+    async with await Journal.open(journal_path) as journal:
+        with pytest.raises(SecretRefused, match=key):
+            await journal.append("note", {"details": {key: "value"}})
+        assert (await journal.head())[0] == 0
+
+
+@pytest.mark.parametrize(
+    "key", ["token_expiry", "checks_passed", "bypass_mfa", "credentialType", "tokenIssuerType", "passwordPolicies"]
+)
+async def test_fields_that_only_describe_a_secret_are_kept(journal_path: Path, key: str) -> None:
+    """Graph's sign-in and user records use these names; refusing them would lose evidence."""
+    async with await Journal.open(journal_path) as journal:
+        entry = await journal.append("note", {"details": {key: "value"}})
+        assert entry.body["details"][key] == "value"
