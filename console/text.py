@@ -19,9 +19,16 @@ import re
 # then the Unicode format characters that reorder or hide text.
 _ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?|\x9b[0-?]*[ -/]*[@-~]")
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_FORMAT = re.compile(r"[\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
+# Invisible or reordering: soft hyphen, Arabic letter mark, Mongolian vowel separator, zero-width and
+# direction marks, line/paragraph separators, BiDi embeddings/overrides/isolates, word joiners, deprecated
+# format characters, BOM, interlinear annotations, and the tag characters.
+_INVISIBLE = (
+    "\u00ad\u061c\u180e\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u206f"
+    "\ufeff\ufff9-\ufffb\U000e0000-\U000e007f"
+)
+_FORMAT = re.compile(f"[{_INVISIBLE}]")
 _SPACES = re.compile(r"[\t\n\r]+")
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
+_UNSAFE = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f{_INVISIBLE}]")
 
 TITLE_LIMIT = 160
 
@@ -44,7 +51,9 @@ def clean(value: object, limit: int | None = TITLE_LIMIT, *, keep_newlines: bool
 
 def _escape(match: re.Match[str]) -> str:
     code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def literal(value: object, limit: int | None = None) -> str:

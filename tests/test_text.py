@@ -1,0 +1,46 @@
+"""The one sanitiser: nothing that can steer a terminal or reorder text survives clean() or literal()."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from warroom.console.text import clean, literal
+
+HOSTILE = "[bold red]x[/] \x1b[2J\x1b]52;c;ZXZpbA==\x07\x1b]8;;http://evil\x07 \x9b31m \u202eevil\u200f \u00ad\U000e0041"
+DANGEROUS_CATEGORIES = {"Cc", "Cf", "Zl", "Zp"}
+
+hostile_text = st.text(
+    alphabet=st.sampled_from(list("ab[]/ \n\t") + ["\x1b", "\x9b", "\x07", "\x00", "\x7f", "\u202e", "\u2066",
+                                                   "\u200b", "\ufeff", "\u00ad", "\u2028", "\U000e0041", "é", "漢"]),
+    max_size=60,
+)
+
+
+def dangerous(text: str, allowed: str = "") -> list[str]:
+    return [ch for ch in text if ch not in allowed and unicodedata.category(ch) in DANGEROUS_CATEGORIES]
+
+
+@given(hostile_text)
+def test_clean_leaves_no_control_or_format_character(text: str) -> None:
+    assert dangerous(clean(text, limit=None)) == []
+    assert dangerous(clean(text, limit=None, keep_newlines=True), allowed="\n") == []
+
+
+@given(hostile_text)
+def test_literal_shows_every_dangerous_character_as_a_visible_escape(text: str) -> None:
+    shown = literal(text)
+    assert dangerous(shown) == []
+    assert shown.isascii() or any(ch in shown for ch in "é漢")
+
+
+def test_markup_stays_the_characters_the_tenant_sent() -> None:
+    assert clean(HOSTILE).startswith("[bold red]x[/] ")
+    assert "\\x1b]52;c;" in literal(HOSTILE)
+    assert "\\u202e" in literal(HOSTILE) and "\\U000e0041" in literal(HOSTILE)
+
+
+def test_long_titles_are_cut_with_an_ellipsis() -> None:
+    assert clean("A" * 10_000) == "A" * 159 + "…"
