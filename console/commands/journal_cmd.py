@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..cli import Context, run_async
 from ..journal import Journal, verify_file
+from ..text import literal
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -60,12 +61,12 @@ def _path(ctx: Context) -> Path:
 def run_verify(ctx: Context) -> int:
     result = verify_file(_path(ctx), expect_head=ctx.args.head, full_check=ctx.args.full)
     for warning in result.warnings:
-        print(f"warning: {warning}")
+        print(f"warning: {literal(warning)}")
     if result.ok:
         print(f"ok: {result.entries} entries, chain head {result.head}")
         return 0
     where = f"entry {result.bad_seq}" if result.bad_seq is not None else "journal"
-    print(f"BROKEN at {where}: {result.reason} ({result.entries} entries verified before it)")
+    print(f"BROKEN at {where}: {literal(result.reason)} ({result.entries} entries verified before it)")
     return 1
 
 
@@ -78,7 +79,7 @@ def run_stats(ctx: Context) -> int:
     if ctx.args.json:
         print(json.dumps(stats.__dict__, indent=2))
         return 0
-    print(f"journal     {stats.path}")
+    print(f"journal     {literal(stats.path)}")
     print(f"id          {stats.journal_id}  (schema v{stats.schema_version})")
     print(f"entries     {stats.entries}")
     print(f"incidents   {stats.incidents}")
@@ -104,7 +105,7 @@ def run_import(ctx: Context) -> int:
     if ctx.args.check:
         check = check_records(rows)
         if not check.ok:
-            print(f"BROKEN at entry {check.bad_seq}: {check.reason}")
+            print(f"BROKEN at entry {check.bad_seq}: {literal(check.reason)}")
             return 1
         scope = "an unbroken chain from entry 1" if check.complete else "an excerpt: links checked where entries adjoin"
         print(f"ok: {check.records} records verify ({scope}), head {check.head}")
