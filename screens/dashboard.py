@@ -22,7 +22,7 @@ from ..console.graph.freshness import Freshness, SourceHealth
 from ..console.journal import Entry, JournalError, kinds
 from ..console.session import WarRoom
 from ..console.timefmt import display_zone
-from ..widgets.alerts import AlertRow, AlertTable, alert_rows
+from ..widgets.alerts import AlertRow, AlertTable, RowCache
 from ..widgets.banner import IncidentBanner
 from ..widgets.chart import AlertRate
 from ..widgets.health import HealthPane
@@ -126,6 +126,7 @@ class DashboardScreen(Screen):
         self.use_local = configured.upper() != "UTC"
         self.entry_count = 0
         self.high_seen: set[str] = set()
+        self.row_cache = RowCache()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """While a text box has focus, `:`, `!` and `/` are characters, not commands."""
@@ -226,7 +227,7 @@ class DashboardScreen(Screen):
         if sources & {"alerts", "incidents", "risky_users"} and (alerts_known or live.alerts or live.incidents):
             # The first load (last known state or first poll) is the baseline: only later arrivals are "new".
             table = self.query_one(AlertTable)
-            arrived = table.set_rows(alert_rows(live.alerts, live.incidents, live.risky_users), self.now)
+            arrived = table.set_rows(self.row_cache.rows(live.alerts, live.incidents, live.risky_users), self.now)
             self.query_one(AlertRate).show(table._all, self.now)
             self._announce(arrived)
         self.refresh_status()

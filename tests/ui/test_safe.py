@@ -32,3 +32,17 @@ def test_alert_rows_are_cleaned_and_cut() -> None:
     row = AlertRow.from_alert(alert(7, "high", 1, HOSTILE_TITLE, upn="\x1b]52;c;ZXZpbA==\x07mallory@evil"))
     assert row.title.startswith("[bold red]Injected[/] red evil.exe") and len(row.title) <= 160
     assert not UNSAFE.search(row.title) and not UNSAFE.search(row.haystack)
+
+
+def test_row_cache_rebuilds_only_changed_records() -> None:
+    from warroom.widgets.alerts import RowCache
+
+    alerts = {a.id: a for a in (alert(n, "high", n, f"Alert {n}") for n in range(5))}
+    cache = RowCache()
+    first = {r.id: r for r in cache.rows(alerts, {}, {})}
+    alerts["da000002"] = alert(2, "low", 1, "changed")
+    del alerts["da000004"]
+    second = {r.id: r for r in cache.rows(alerts, {}, {})}
+    assert second["da000001"] is first["da000001"]
+    assert second["da000002"].title == "changed" and second["da000002"] is not first["da000002"]
+    assert "da000004" not in second
