@@ -183,28 +183,32 @@ class DeclareIncidentScreen(GuidedScreen):
         category = self.query_one("#declare-category", Select).value
         roles = {role: self.query_one(f"#role-{role}", Input).value for role in ROLE_NAMES}
         services = list(self.query_one("#declare-services", SelectionList).selected)
-        now = utc_now()
-        incident_id = self.warroom.book.new_id(now)
+        title = self.query_one("#declare-title", Input).value
+
+        def build(incident_id: str) -> list:
+            return declaration(incident_id, title=title, category=str(category), services=services, roles=roles,
+                               library=self.library, source=self.source)
+
         try:
-            drafts = declaration(incident_id, title=self.query_one("#declare-title", Input).value,
-                                 category=str(category), services=services, roles=roles, library=self.library,
-                                 source=self.source)
+            drafts = build(self.warroom.book.new_id(utc_now()))  # checks the input before anything is written
         except ValueError as error:
             self.say(str(error), error=True)
             return
         self.declaring = True
         self.query_one("#declare-submit", Button).disabled = True
-        self.run_worker(self._declare(incident_id, drafts), group="declare", exit_on_error=False)
+        tasks = sum(d.kind == "task.added" for d in drafts)
+        self.run_worker(self._declare(build, tasks), group="declare", exit_on_error=False)
 
-    async def _declare(self, incident_id: str, drafts: list) -> None:
+    async def _declare(self, build, tasks: int) -> None:
         try:
-            await self.warroom.record_many(drafts)
+            # The id is claimed inside the write transaction: two consoles declaring at once get two ids.
+            incident_id = await self.warroom.record_new_incident(build)
         except Exception as error:  # the journal refused: say so, keep the form
             self.declaring = False
             self.query_one("#declare-submit", Button).disabled = False
             self.say(f"Not declared: {error}", error=True)
             return
-        self.app.notify(f"Declared {incident_id} with {sum(d.kind == 'task.added' for d in drafts)} tasks")
+        self.app.notify(f"Declared {incident_id} with {tasks} tasks")
         self.dismiss(incident_id)
 
 
