@@ -77,20 +77,22 @@ PALETTE = (
 class DashboardScreen(Screen):
     """The war-room dashboard. Every action has a key (below) and a palette entry (PALETTE).
 
+    The footer shows the few keys that start a response (it must fit 80 columns); `?` lists them all.
+
     Its styles are in dashboard.tcss, loaded by the App (the default screen never goes through push_screen).
     """
 
     AUTO_FOCUS = "#alerts"
     BINDINGS = [
         Binding("d", "declare", "Declare", id="dashboard.declare"),
-        Binding("a", "assess", "Assess", id="dashboard.assess"),
-        Binding("c", "contain", "Contain", id="dashboard.contain"),
+        Binding("a", "assess", "Assess", show=False, id="dashboard.assess"),
+        Binding("c", "contain", "Contain", show=False, id="dashboard.contain"),
         Binding("n", "communicate", "Notify", id="dashboard.communicate"),
-        Binding("l", "link", "Link", id="dashboard.link"),
+        Binding("l", "link", "Link", show=False, id="dashboard.link"),
         Binding("colon", "note", "Note", id="dashboard.note", priority=True),
-        Binding("exclamation_mark", "decision", "Decision", id="dashboard.decision", priority=True),
+        Binding("exclamation_mark", "decision", "Decision", show=False, id="dashboard.decision", priority=True),
         Binding("slash", "filter", "Filter", id="dashboard.filter", priority=True),
-        Binding("t", "toggle_zone", "UTC/local", id="dashboard.toggle_zone"),
+        Binding("t", "toggle_zone", "UTC/local", show=False, id="dashboard.toggle_zone"),
         Binding("B", "block_sign_in", "Block sign-in", show=False, id="dashboard.block_sign_in"),
         Binding("R", "revoke_sessions", "Revoke sessions", show=False, id="dashboard.revoke_sessions"),
         Binding("E", "preserve_evidence", "Preserve evidence", show=False, id="dashboard.preserve_evidence"),
