@@ -204,7 +204,8 @@ class DashboardScreen(Screen):
 
     def _show_banner(self) -> None:
         banner = self.query_one(IncidentBanner)
-        banner.show(self.warroom.incident, self.now, mode=self.warroom.mode, cadence=self._cadence())
+        others = max(0, len(self.warroom.book.open_incidents()) - 1)   # the banner shows the newest open one
+        banner.show(self.warroom.incident, self.now, mode=self.warroom.mode, cadence=self._cadence(), others=others)
         banner.set_class(banner.overdue, "-overdue")
 
     def _cadence(self) -> dict[str, int]:

@@ -46,9 +46,11 @@ class IncidentBanner(Widget):
         return str(self.get_component_rich_style(f"banner--{tone}"))
 
     def show(self, incident: Incident | None, now: datetime, *, mode: str = "LIVE",
-             cadence: dict[str, int] | None = None) -> None:
+             cadence: dict[str, int] | None = None, others: int = 0) -> None:
         """Re-render from state; repaints only when the words changed (clocks tick once a second at most)."""
         text = self.describe(incident, now, mode=mode, cadence=cadence)
+        if others:
+            text.append(f"  · +{others} more open", self._style("warn"))
         if text.plain != self._text.plain or text.spans != self._text.spans:
             self._text = text
             self.refresh()

@@ -469,3 +469,18 @@ async def test_risky_users_sit_with_alerts_and_block_sign_in_targets_them(journa
         assert calls == [("block_sign_in", {"upn": "adele.vance@contoso.com"})]
         assert isinstance(app.screen, AlertDetailScreen)
         assert "Risk state" in str(app.screen.query_one("#alert-detail-body").render())
+
+
+async def test_banner_says_when_more_incidents_are_open(journal_path: Path) -> None:
+    from datetime import timedelta
+
+    from .scenes import NOW
+
+    app = await make_app(journal_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.warroom.record(kinds.INCIDENT_DECLARED, {"title": "Second one", "category": "security-incident"},
+                                 incident="INC-20261124-02", occurred_at=NOW - timedelta(minutes=5))
+        await pilot.pause()
+        text = app.screen.query_one(IncidentBanner).render().plain
+        assert "INC-20261124-02" in text and "Second one" in text and "+1 more open" in text
+        assert "T+00:05:00" in text
