@@ -36,10 +36,23 @@ def _tz(monkeypatch: pytest.MonkeyPatch) -> None:
     time.tzset()
 
 
+OPENED: list[WarroomApp] = []
+
+
+@pytest.fixture(autouse=True)
+async def _close_journals():
+    """Each test's journal connection closes in the test's own event loop (no thread left resolving later)."""
+    yield
+    while OPENED:
+        await OPENED.pop().warroom.close()
+
+
 async def make_app(journal: Path, *, kind: str | None = "degraded", incident: bool = True, follow: bool = False,
                    **kw) -> WarroomApp:
     warroom = await open_warroom(journal, live=live_state(kind) if kind else None, incident=incident, **kw)
-    return WarroomApp(warroom, clock=fixed_clock, follow_journal=follow)
+    app = WarroomApp(warroom, clock=fixed_clock, follow_journal=follow)
+    OPENED.append(app)
+    return app
 
 
 async def kinds_in(app: WarroomApp, kind: str) -> list[dict]:
@@ -370,6 +383,7 @@ async def test_read_only_journal_says_so_instead_of_crashing(journal_path: Path)
     warroom = await WarRoom.open(load_config(overrides={"journal": str(journal_path)}), mode="READ-ONLY",
                                  readonly=True)
     app = WarroomApp(warroom, clock=fixed_clock, follow_journal=False)
+    OPENED.append(app)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("colon")
         await type_text(pilot, "nope")
