@@ -18,7 +18,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
-from ..console.graph.freshness import Freshness, SourceHealth
+from ..console.graph.freshness import SourceHealth
 from ..console.journal import Entry, JournalError, kinds
 from ..console.session import WarRoom
 from ..console.timefmt import display_zone
@@ -231,7 +231,7 @@ class DashboardScreen(Screen):
             # The first load (last known state or first poll) is the baseline: only later arrivals are "new".
             table = self.query_one(AlertTable)
             arrived = table.set_rows(self.row_cache.rows(live.alerts, live.incidents, live.risky_users), self.now)
-            self.query_one(AlertRate).show(table._all, self.now)
+            self.query_one(AlertRate).show(table.all_rows, self.now)
             self._announce(arrived)
         self.refresh_status()
 
@@ -265,7 +265,7 @@ class DashboardScreen(Screen):
         self.refresh_status()
         self.query_one(AlertTable).tick(now)
         if now.second == 0 and self.warroom.live:
-            self.query_one(AlertRate).show(self.query_one(AlertTable)._all, now)
+            self.query_one(AlertRate).show(self.query_one(AlertTable).all_rows, now)
             self.query_one(HealthPane).show(self.warroom.live.health, self.warroom.live.issues, now)
 
     # -- what is selected --------------------------------------------------------------------------------
@@ -501,6 +501,3 @@ class DashboardScreen(Screen):
             return
         context = self.selection()
         self.app.push_screen(AlertDetailScreen(item, zone_stamp=self.zone_stamp, context=context))
-
-    def freshness(self) -> dict[str, Freshness]:
-        return dict(self.warroom.live.freshness) if self.warroom.live else {}

@@ -197,6 +197,11 @@ class AlertTable(ScrollView, can_focus=True):
         return arrived
 
     @property
+    def all_rows(self) -> list[AlertRow]:
+        """Every row, before the filter (the rate chart counts these)."""
+        return self._all
+
+    @property
     def new_count(self) -> int:
         return sum(1 for r in self._all if self.seen is not None and r.key not in self.seen)
 
