@@ -4,9 +4,21 @@ Nothing here imports Textual except `console.app`, the one place the UI is assem
 imports it lazily, so `warroom journal verify` or `warroom status` never load the UI stack.
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from functools import cache
 
-try:
-    __version__ = version("m365-warroom")
-except PackageNotFoundError:  # running from a checkout that was never installed
-    __version__ = "0.0.0+checkout"
+
+@cache
+def _installed_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version  # ~30 ms: only when someone asks
+
+    try:
+        return version("m365-warroom")
+    except PackageNotFoundError:  # running from a checkout that was never installed
+        return "0.0.0+checkout"
+
+
+def __getattr__(name: str) -> str:
+    """`warroom.console.__version__`, looked up on first use so the console starts without importlib.metadata."""
+    if name == "__version__":
+        return _installed_version()
+    raise AttributeError(name)

@@ -17,7 +17,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import __version__
+from . import _installed_version
 from .config import Config, ConfigError, load_config
 from .journal import Journal, JournalError
 
@@ -53,6 +53,17 @@ def run_async(coro: Coroutine[Any, Any, int]) -> int:
     return asyncio.run(coro)
 
 
+class _VersionAction(argparse.Action):
+    """`--version`, looking the version up only when asked (it costs an importlib.metadata import)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="show the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+        print(f"warroom {_installed_version()}")
+        parser.exit()
+
+
 def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     default = argparse.SUPPRESS if suppress else None
     group = parser.add_argument_group("global options")
@@ -71,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="warroom",
         description="The Microsoft 365 war-room console. With no command, opens the console.",
     )
-    parser.add_argument("--version", action="version", version=f"warroom {__version__}")
+    parser.add_argument("--version", action=_VersionAction)
     _global_options(parser, suppress=False)
     common = argparse.ArgumentParser(add_help=False)
     _global_options(common, suppress=True)
