@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 import signal
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
@@ -30,11 +29,6 @@ from .timefmt import utc_now
 
 THEMES = {"dark": "textual-dark", "light": "textual-light", "ansi": "ansi-dark"}
 FOLLOW_INTERVAL_S = 0.5
-STEP_TITLES = {
-    "declare": "Declare incident", "assess": "Assess severity", "contain": "Contain",
-    "block_sign_in": "Block sign-in", "revoke_sessions": "Revoke sessions", "preserve_evidence": "Preserve evidence",
-    "communicate": "Draft notification", "review": "Post-incident review", "close": "Close incident",
-}
 
 
 class Watcher(Protocol):
@@ -133,9 +127,6 @@ class WarroomApp(App[int]):
 
     def open_guided(self, step: str, **context: Any) -> None:
         """Guided response (declare, assess, contain, …) lives in screens/guided.py, another engineer's module."""
-        if importlib.util.find_spec("warroom.screens.guided") is None:
-            self.notify(f"{STEP_TITLES.get(step, step)}: not available yet", severity="warning", timeout=4)
-            return
         from ..screens import guided
 
         self.push_screen(guided.build(step, self.warroom, **context))

@@ -18,15 +18,16 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
+from ..console.comms import cadence_minutes
 from ..console.graph.freshness import SourceHealth
-from ..console.journal import Entry, JournalError, kinds
+from ..console.journal import Draft, Entry, JournalError, kinds
 from ..console.session import WarRoom
+from ..console.text import clean
 from ..console.timefmt import display_zone
 from ..widgets.alerts import AlertRow, AlertTable, RowCache
 from ..widgets.banner import IncidentBanner
 from ..widgets.chart import AlertRate
 from ..widgets.health import HealthPane
-from ..widgets.safe import clean
 from ..widgets.status import StatusBar
 from ..widgets.tasks import TaskList
 from ..widgets.timeline import Timeline
@@ -205,13 +206,9 @@ class DashboardScreen(Screen):
     def _show_banner(self) -> None:
         banner = self.query_one(IncidentBanner)
         others = max(0, len(self.warroom.book.open_incidents()) - 1)   # the banner shows the newest open one
-        banner.show(self.warroom.incident, self.now, mode=self.warroom.mode, cadence=self._cadence(), others=others)
+        banner.show(self.warroom.incident, self.now, mode=self.warroom.mode,
+                    cadence=cadence_minutes(self.warroom.config), others=others)
         banner.set_class(banner.overdue, "-overdue")
-
-    def _cadence(self) -> dict[str, int]:
-        return {key.removesuffix("_minutes").upper(): int(value)
-                for key, value in self.warroom.config.section("updates").items()
-                if key.endswith("_minutes") and isinstance(value, int)}
 
     def refresh_live(self, sources: Iterable[str]) -> None:
         """Repaint only the panes whose sources changed; grey out panes whose source is not fresh."""
@@ -380,10 +377,17 @@ class DashboardScreen(Screen):
             return
 
         async def save(text: str | None) -> None:
-            incident = self.warroom.book.incidents.get(incident_id)
-            if text and incident:
-                await self._record(kinds.TASK_ADDED, {"task_id": incident.next_task_id(), "text": text},
-                                   incident=incident_id)
+            """The task id is claimed inside the write transaction: two consoles never add the same T<n>."""
+            if not text:
+                return
+            try:
+                task_id = await self.warroom.record_new_task(
+                    incident_id, lambda task_id: Draft(kinds.TASK_ADDED, {"task_id": task_id, "text": text},
+                                                       incident_id))
+            except (JournalError, ValueError) as error:
+                self.notify(str(error), title="Not written to the journal", severity="error", markup=False)
+                return
+            self.notify(f"Added {task_id}", timeout=3, markup=False)
 
         self.app.push_screen(PromptScreen("Add task", placeholder="what needs doing"), save)
 

@@ -109,7 +109,7 @@ class Timeline(ScrollView, can_focus=True):
         index = int(self.scroll_offset.y) + y
         if index >= len(self.entries):
             if not self.entries and y == 0:
-                return Strip([Segment(" No journal entries yet: press : to add a note", base + self._style("muted"))]
+                return Strip([Segment(" No notes or actions yet: press : to add a note", base + self._style("muted"))]
                              ).crop_extend(0, width, base)
             return Strip.blank(width, base)
         entry = self.entries[index]

@@ -113,18 +113,6 @@ async def test_declare_from_a_microsoft_issue_is_two_keystrokes(journal_path: Pa
         assert calls == [("declare", {"service": "Exchange Online", "issue_id": "EX226574"})]
 
 
-async def test_guided_hook_says_not_available_without_the_module(journal_path: Path, monkeypatch) -> None:
-    import importlib.util
-
-    real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name.endswith("guided") else real(name))
-    app = await make_app(journal_path)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("a")
-        await pilot.pause()
-        assert any("Assess severity: not available yet" in n.message for n in app._notifications)
-
-
 async def test_note_reaches_the_journal_and_the_timeline(journal_path: Path) -> None:
     app = await make_app(journal_path)
     async with app.run_test(size=SIZE) as pilot:
@@ -137,6 +125,14 @@ async def test_note_reaches_the_journal_and_the_timeline(journal_path: Path) -> 
         assert {"text": "bridge call started"} in await kinds_in(app, kinds.NOTE)
         notes = [e for e in app.screen.query_one(Timeline).entries if e.kind == kinds.NOTE]
         assert notes[-1].body["text"] == "bridge call started" and notes[-1].incident == "INC-20261124-01"
+
+
+async def test_empty_timeline_does_not_claim_the_journal_is_empty(journal_path: Path) -> None:
+    app = await make_app(journal_path, incident=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        line = app.screen.query_one(Timeline).render_line(0).text
+        assert "No notes or actions yet: press : to add a note" in line and "journal" not in line
 
 
 async def test_escape_cancels_a_note(journal_path: Path) -> None:
@@ -183,6 +179,32 @@ async def test_task_keys_each_write_a_journal_entry(journal_path: Path) -> None:
         assert tasks["T1"].done and tasks["T1"].owner == "dana" and tasks["T4"].text == "call Microsoft support"
         shown = app.screen.query_one(TaskList)
         assert [t.id for t in shown.tasks] == ["T1", "T2", "T3", "T4"] and shown.border_title == "Tasks (1/4 done)"
+
+
+async def test_add_task_claims_an_id_another_console_already_took(journal_path: Path) -> None:
+    app = await make_app(journal_path)                     # not following: the book has not seen the other T4
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        other = await Journal.open(journal_path, actor="second-console")
+        await other.append(kinds.TASK_ADDED, {"task_id": "T4", "text": "from the other console"},
+                           incident="INC-20261124-01")
+        await other.close()
+        await pilot.press("3", "plus")
+        await type_text(pilot, "call Microsoft support")
+        await pilot.press("enter")
+        await pilot.pause()
+        added = await kinds_in(app, kinds.TASK_ADDED)
+        assert [b["task_id"] for b in added].count("T4") == 1
+        assert {"task_id": "T5", "text": "call Microsoft support"} in added
+        assert app.warroom.incident.tasks["T4"].text == "from the other console"
+
+
+async def test_banner_cadence_ignores_a_zero_or_negative_setting(journal_path: Path) -> None:
+    app = await make_app(journal_path, extra={"updates.sev2_minutes": 0})
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        text = app.screen.query_one(IncidentBanner).render().plain
+        assert "OVERDUE by 00:23:00" in text          # the default hourly SEV2 cadence, as Communicate uses
 
 
 async def test_task_keys_without_incident_explain_instead_of_writing(journal_path: Path) -> None:
