@@ -12,8 +12,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
 from ..console.graph.models import Alert, RiskyUser, SecurityIncident
+from ..console.text import clean
 from ..widgets.labels import ALERT_SEVERITY, label
-from ..widgets.safe import clean
 
 EVIDENCE_FIELDS = ("userAccount.userPrincipalName", "ipAddress", "url", "fileDetails.fileName", "deviceDnsName",
                    "networkMessageId", "subject", "senderFromAddress", "mailboxPrimaryAddress", "displayName",
@@ -129,7 +129,8 @@ class AlertDetailScreen(ModalScreen[None]):
             self.notify("This alert has no portal link", severity="warning")
             return
         self.app.copy_to_clipboard(link)
-        self.notify(f"Copied the portal link (via the terminal, OSC 52): {link}", title="Copied", timeout=6)
+        self.notify(f"Copied the portal link (via the terminal, OSC 52): {link}", title="Copied", timeout=6,
+                    markup=False)
 
     def action_declare(self) -> None:
         self.dismiss(None)

@@ -468,7 +468,7 @@ class DashboardScreen(Screen):
         name = self.local_name if self.use_local else "UTC"
         self.query_one(Timeline).set_zone(self.zone, name)
         self.refresh_status()
-        self.notify(f"Times shown in {name}", timeout=2)
+        self.notify(f"Times shown in {name}", timeout=2, markup=False)   # name is from config
 
     def action_help(self) -> None:
         from .help import HelpScreen

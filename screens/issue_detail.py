@@ -12,8 +12,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
 from ..console.graph.models import ServiceIssue
+from ..console.text import clean
 from ..widgets.labels import SERVICE_STATUS, label
-from ..widgets.safe import clean
 
 
 def describe(issue: ServiceIssue, zone_stamp) -> Text:

@@ -22,9 +22,9 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ..console.graph.models import SEVERITY_ORDER, Alert, RiskyUser, SecurityIncident
+from ..console.text import clean
 from ..console.timefmt import ago
 from .labels import ALERT_SEVERITY, label
-from .safe import clean
 
 STATUS_WORDS = {"new": "new", "inProgress": "in progress", "resolved": "resolved", "active": "active",
                 "redirected": "redirected", "awaitingAction": "awaiting"}

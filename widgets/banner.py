@@ -8,8 +8,8 @@ from rich.text import Text
 from textual.widget import Widget
 
 from ..console.incidents import Incident
+from ..console.text import clean
 from .labels import INCIDENT_SEVERITY, label
-from .safe import clean
 
 MODE_NOTES = {
     "DEMO": "DEMO · simulated tenant",

@@ -12,9 +12,9 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from ..console.graph.models import ServiceHealth, ServiceIssue
+from ..console.text import clean
 from ..console.timefmt import ago
 from .labels import SERVICE_STATUS, label, service_name
-from .safe import clean
 
 # Cell padding is ours (a trailing space) so the pane fits 46 columns: two-column layout at 120 wide.
 COLUMNS = (("status", "Status", 15), ("service", "Workload", 18), ("issues", "Issues", 10), ("changed", "Since", 7))
@@ -125,6 +125,6 @@ class HealthPane(DataTable):
         if row is None:
             return
         if not row.issue_ids:
-            self.notify(f"{service_name(row.service)}: no open Microsoft issue", timeout=3)
+            self.notify(f"{service_name(row.service)}: no open Microsoft issue", timeout=3, markup=False)
             return
         self.post_message(self.IssueRequested(row.issue_ids[0], row.service))

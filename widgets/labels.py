@@ -5,7 +5,7 @@ Each label is (glyph, word, tone); the tone names a component class a widget sty
 
 from __future__ import annotations
 
-from .safe import clean
+from ..console.text import clean
 
 # serviceHealthStatus (Graph enum); unknown values keep Graph's raw string.
 SERVICE_STATUS: dict[str, tuple[str, str, str]] = {

@@ -12,7 +12,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from ..console.graph.freshness import Freshness, SourceHealth
-from .safe import clean
+from ..console.text import clean
 
 SOURCE_ORDER = ("health", "issues", "messages", "alerts", "incidents", "risky_users")
 TONES = {SourceHealth.FRESH: "ok", SourceHealth.WAITING: "muted", SourceHealth.STALE: "warn",

@@ -7,8 +7,8 @@ from textual.binding import Binding
 from textual.widgets import DataTable
 
 from ..console.incidents import Incident, Task
+from ..console.text import clean
 from .labels import TASK_STATUS, label
-from .safe import clean
 
 # The task text comes last and takes what is left (auto width): narrow panes cut it, not the owner.
 COLUMNS = (("id", "#", 3), ("status", "Status", 9), ("owner", "Owner", 9), ("text", "Task ⟂ blocker", None))

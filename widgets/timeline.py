@@ -18,7 +18,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ..console.journal import Entry, kinds
-from .safe import clean
+from ..console.text import clean
 
 # Graph observations are journaled for the record but would drown the human entries.
 HIDDEN_KINDS = frozenset({kinds.OBSERVATION})

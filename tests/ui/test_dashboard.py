@@ -278,6 +278,32 @@ async def test_enter_opens_alert_details_and_copies_the_portal_link(journal_path
         assert isinstance(app.screen, DashboardScreen)
 
 
+async def test_notifications_that_show_graph_data_are_never_markup(journal_path: Path) -> None:
+    from dataclasses import replace
+
+    app = await make_app(journal_path, kind="hostile")
+    first = app.warroom.live.alerts["da000001"]
+    app.warroom.live.alerts["da000001"] = replace(first, web_url="https://security.microsoft.com/a?[b]x[/b]")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("2")
+        table = app.screen.query_one(AlertTable)
+        table.action_jump([r.id for r in table.rows].index("da000001"))
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("y", "escape")
+        health = app.screen.query_one(HealthPane)
+        health.focus()
+        health.move_cursor(row=[r.id for r in health._rows].index("Hostile"))
+        health.action_open_issue()
+        await pilot.pause()
+        shown = {n.message: n.markup for n in app._notifications}
+        link = next(m for m in shown if m.startswith("Copied the portal link"))
+        evil = next(m for m in shown if "no open Microsoft issue" in m)
+        assert "[b]x[/b]" in link and "[red]Evil[/red]" in evil
+        assert shown[link] is False and shown[evil] is False
+
+
 async def test_enter_on_health_opens_the_issue_newest_post_first(journal_path: Path) -> None:
     app = await make_app(journal_path)
     async with app.run_test(size=SIZE) as pilot:
