@@ -21,7 +21,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from .. import screens, widgets
-from ..screens.dashboard import PALETTE, DashboardScreen
+from ..screens.dashboard import NOT_CONNECTED, PALETTE, DashboardScreen
 from .config import Config
 from .journal import JournalError, kinds
 from .session import WarRoom
@@ -37,6 +37,22 @@ class Watcher(Protocol):
 
 # (warroom, on_change) -> something with `async run()` that polls until cancelled.
 WatcherFactory = Callable[[WarRoom, Callable[[set[str]], None]], Watcher]
+# config -> a gateway with the saved sign-in (graph.connect.connect, or a stand-in in tests).
+Connect = Callable[[Config], Awaitable[Any]]
+
+
+def tenant_watcher(room: WarRoom, on_change: Callable[[set[str]], None]) -> Watcher:
+    """The real watcher, on whatever gateway the WarRoom holds now (a sign-in replaces it)."""
+    from .graph.live import TenantWatcher, poll_intervals
+
+    return TenantWatcher(room.gateway, room.journal, room.live, intervals=poll_intervals(room.config),
+                         on_change=on_change)
+
+
+async def _connect(config: Config) -> Any:
+    from .graph.connect import connect
+
+    return await connect(config)
 
 
 class WarroomApp(App[int]):
@@ -56,8 +72,11 @@ class WarroomApp(App[int]):
 
     def __init__(self, warroom: WarRoom, *, watcher_factory: WatcherFactory | None = None,
                  clock: Callable[[], datetime] = utc_now, follow_journal: bool = True,
-                 restore: Callable[[], Awaitable[Any]] | None = None) -> None:
+                 restore: Callable[[], Awaitable[Any]] | None = None, connect: Connect = _connect,
+                 sign_in: Any = None) -> None:
         super().__init__()
+        self.connect = connect              # after an in-console sign-in: a new gateway with the new session
+        self.sign_in = sign_in              # None: azure-identity's device code (tests pass a stand-in)
         self.warroom = warroom
         self.watcher_factory = watcher_factory
         self.restore = restore          # the last known state from the journal, read after the first frame
@@ -109,8 +128,9 @@ class WarroomApp(App[int]):
         The watcher turns every failure into freshness text; it starts only after the restore, because it
         fills the very LiveState the restore produced.
         """
-        if self.restore is not None:
-            state = await self.restore()
+        restore, self.restore = self.restore, None        # once: a restart after sign-in keeps what is shown
+        if restore is not None:
+            state = await restore()
             if state is not None:
                 self.warroom.live = state
                 self.live_changed(set(state.freshness) | {"health", "issues", "alerts", "incidents"})
@@ -122,6 +142,42 @@ class WarroomApp(App[int]):
         """The watcher's on_change: hand the changed sources to the dashboard as a message."""
         if self.dashboard is not None:
             self.dashboard.post_message(DashboardScreen.LiveChanged(set(sources)))
+
+    # -- sign-in inside the console (device code: the code and URL in a dialog) ------------------------------
+
+    def sign_in_to_graph(self) -> None:
+        from ..screens.sign_in import SignInScreen
+        from .graph.connect import endpoint_for
+
+        config = self.warroom.config
+        kwargs = {"sign_in": self.sign_in} if self.sign_in is not None else {}
+        self.push_screen(SignInScreen(config, endpoint_for(config), **kwargs), self._signed_in)
+
+    def _signed_in(self, user: str | None) -> None:
+        if user:
+            self.run_worker(self._reconnect(user), group="reconnect", exclusive=True, exit_on_error=False)
+
+    async def _reconnect(self, user: str) -> None:
+        """A new gateway on the new session, then the watcher again: the panes fill without a restart."""
+        room = self.warroom
+        try:
+            gateway = await self.connect(room.config)
+        except Exception as error:  # the session was saved but Graph still refuses: say why, keep running
+            self.notify(f"Signed in as {user}, but not connected: {error}", title="Microsoft Graph",
+                        severity="error", markup=False)
+            return
+        old, room.gateway = room.gateway, gateway
+        if old is not None and old is not gateway:
+            with contextlib.suppress(Exception):
+                await old.close()
+        if room.mode == "OFFLINE":
+            room.mode = "READ-ONLY" if room.config.get("read_only") else "LIVE"
+        room.tenant_label = room.tenant_label.split(NOT_CONNECTED)[0]
+        if self.watcher_factory is None:
+            self.watcher_factory = tenant_watcher
+        self.watch_tenant()                       # exclusive: the old watcher (on the old session) is cancelled
+        self.live_changed(set())
+        self.notify(f"Signed in as {user}", title="Microsoft Graph", markup=False)
 
     # -- hooks the screens call -----------------------------------------------------------------------
 
@@ -226,8 +282,7 @@ async def _main(config: Config, *, scenario: str | None) -> int:
 
 
 async def _run_app(warroom: WarRoom, scenario: str | None) -> int:
-    from .graph.connect import connect
-    from .graph.live import LiveState, TenantWatcher, poll_intervals, restore_last_known
+    from .graph.live import LiveState, restore_last_known
 
     config = warroom.config
     warroom.live = LiveState()
@@ -235,16 +290,12 @@ async def _run_app(warroom: WarRoom, scenario: str | None) -> int:
         config.get("graph.tenant_id") or config.get("graph.url") or "tenant") + f" ({config.get('graph.cloud')})"
     factory: WatcherFactory | None = None
     try:
-        warroom.gateway = await connect(config)
+        warroom.gateway = await _connect(config)
     except Exception as error:  # sign-in trouble: the console still opens, journal-only, and says why
         warroom.mode = "OFFLINE"
-        warroom.tenant_label += f" · not connected: {error}"
+        warroom.tenant_label += f"{NOT_CONNECTED}: {error}"
     else:
-        gateway = warroom.gateway
-
-        def factory(room: WarRoom, on_change: Callable[[set[str]], None]) -> Watcher:
-            return TenantWatcher(gateway, room.journal, room.live, intervals=poll_intervals(config),
-                                 on_change=on_change)
+        factory = tenant_watcher
 
     app = WarroomApp(warroom, watcher_factory=factory, restore=lambda: restore_last_known(warroom.journal))
     loop = asyncio.get_running_loop()

@@ -28,7 +28,7 @@ from ..widgets.alerts import AlertRow, AlertTable, RowCache
 from ..widgets.banner import IncidentBanner
 from ..widgets.chart import AlertRate
 from ..widgets.health import HealthPane
-from ..widgets.status import StatusBar
+from ..widgets.status import StatusBar, needs_sign_in
 from ..widgets.tasks import TaskList
 from ..widgets.timeline import Timeline
 
@@ -36,6 +36,7 @@ ALL_SOURCES = frozenset({"health", "issues", "messages", "alerts", "incidents", 
 PANE_SOURCES = {"health": ("health", "issues"), "alerts": ("alerts", "incidents", "risky_users")}
 GREYED = (SourceHealth.STALE, SourceHealth.THROTTLED, SourceHealth.DENIED, SourceHealth.OFFLINE)
 TIMELINE_BACKLOG = 500
+NOT_CONNECTED = " · not connected"     # the App appends it (and the reason) to the tenant label when offline
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,8 @@ PALETTE = (
     PaletteEntry("Assign task", "Set the selected task's owner (o)", "assign_task"),
     PaletteEntry("Mark task blocked", "Say what blocks the selected task (b)", "block_task"),
     PaletteEntry("Toggle UTC / local time", "Show times in UTC or your local zone (t)", "toggle_zone"),
+    PaletteEntry("Sign in to Microsoft Graph", "Device-code sign-in: the code and URL shown here (ctrl+g)",
+                 "sign_in"),
     PaletteEntry("Show keys", "Every key the dashboard answers to (?)", "help"),
     PaletteEntry("Focus alerts", "Move to the alerts pane (1..4 jump between panes)", "focus_pane('alerts')"),
     PaletteEntry("Focus service health", "Move to the service health pane", "focus_pane('health')"),
@@ -103,6 +106,7 @@ class DashboardScreen(Screen):
         Binding("2", "focus_pane('alerts')", "Alerts pane", show=False, id="dashboard.focus_alerts"),
         Binding("3", "focus_pane('tasks')", "Tasks pane", show=False, id="dashboard.focus_tasks"),
         Binding("4", "focus_pane('timeline')", "Timeline", show=False, id="dashboard.focus_timeline"),
+        Binding("ctrl+g", "sign_in", "Sign in to Graph", show=False, id="dashboard.sign_in"),
         Binding("question_mark", "help", "Keys", id="dashboard.help"),
     ]
 
@@ -129,6 +133,7 @@ class DashboardScreen(Screen):
         self.use_local = configured.upper() != "UTC"
         self.entry_count = 0
         self.high_seen: set[str] = set()
+        self.sign_in_told = False          # the "press ctrl+g" notification, once per loss of the session
         self.row_cache = RowCache()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -246,10 +251,33 @@ class DashboardScreen(Screen):
 
     def refresh_status(self) -> None:
         live = self.warroom.live
+        freshness = live.freshness if live else {}
+        hint = self._sign_in_hint(freshness)
         self.query_one(StatusBar).show(
-            mode=self.warroom.mode, tenant=self.warroom.tenant_label,
-            freshness=live.freshness if live else {}, journal=self._journal_label(),
-            entries=self.entry_count, now=self.now, zone=self.zone or UTC)   # None would mean the host's zone
+            mode=self.warroom.mode, tenant=self.warroom.tenant_label, freshness=freshness,
+            journal=self._journal_label(), entries=self.entry_count, now=self.now,
+            zone=self.zone or UTC, hint=hint)   # zone None would mean the host's zone
+
+    def _sign_in_hint(self, freshness: dict) -> str:
+        """"press ctrl+g to sign in" when Graph wants a person: the status bar says it, and a notification once."""
+        needed = NOT_CONNECTED in self.warroom.tenant_label or any(needs_sign_in(f) for f in freshness.values())
+        if not needed:
+            self.sign_in_told = False
+            return ""
+        hint = f"press {self.key_for('sign_in')} to sign in"
+        if not self.sign_in_told:
+            self.sign_in_told = True
+            self.notify(f"Microsoft Graph needs a sign-in: {hint}", title="Sign-in required", severity="warning",
+                        timeout=10, markup=False)
+        return hint
+
+    def key_for(self, action: str) -> str:
+        """The key bound to an action, after `ui.keys` remaps it by binding id; spelt out: `ctrl+g`, not `^g`."""
+        remapped = self.warroom.config.get("ui.keys") or {}
+        for binding in self.BINDINGS:
+            if isinstance(binding, Binding) and binding.action == action:
+                return str(remapped.get(binding.id) or binding.key).split(",")[0]
+        return action
 
     def _journal_label(self) -> str:
         path = str(self.warroom.journal.path)
@@ -322,6 +350,9 @@ class DashboardScreen(Screen):
 
     def action_close(self) -> None:
         self._guided("close")
+
+    def action_sign_in(self) -> None:
+        self.app.sign_in_to_graph()
 
     def action_link(self) -> None:
         self.app.link_to_incident(self.selection())

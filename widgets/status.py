@@ -19,6 +19,12 @@ TONES = {SourceHealth.FRESH: "ok", SourceHealth.WAITING: "muted", SourceHealth.S
          SourceHealth.THROTTLED: "warn", SourceHealth.DENIED: "bad", SourceHealth.OFFLINE: "muted"}
 
 
+def needs_sign_in(fresh: Freshness) -> bool:
+    """No usable session (SignInRequired), or a 401 even after a fresh token: only a person can fix it."""
+    reason = fresh.last_error or ""
+    return fresh.health is SourceHealth.DENIED and (reason == "sign-in required" or reason.startswith("401"))
+
+
 class StatusBar(Widget):
     COMPONENT_CLASSES = {"status--mode", "status--ok", "status--warn", "status--bad", "status--muted"}
     DEFAULT_CSS = "StatusBar { height: auto; max-height: 3; }"
@@ -31,9 +37,11 @@ class StatusBar(Widget):
         return str(self.get_component_rich_style(f"status--{tone}"))
 
     def show(self, *, mode: str, tenant: str, freshness: Mapping[str, Freshness], journal: str, entries: int,
-             now: datetime, zone: tzinfo | None = None) -> None:
+             now: datetime, zone: tzinfo | None = None, hint: str = "") -> None:
         text = Text(overflow="ellipsis")
         text.append(f" {mode} ", self._style("mode"))
+        if hint:                      # first, so 80 columns still show it
+            text.append(f" {hint} ", self._style("bad"))
         text.append(f" {clean(tenant, 60) or 'no tenant'} │ ")
         ordered = sorted(freshness.values(), key=lambda f: (SOURCE_ORDER.index(f.source)
                                                             if f.source in SOURCE_ORDER else 99, f.source))
