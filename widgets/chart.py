@@ -1,4 +1,4 @@
-"""AlertRate: alerts per minute over the last hour, one row of block characters per severity.
+"""AlertRate: alerts over the last hour (a minute or a few per column), one row of block characters per severity.
 
 A burst of high-severity alerts five minutes ago is the first thing to see; exact counts are in the table.
 """
@@ -31,6 +31,15 @@ def per_minute(rows: Iterable[AlertRow], now: float, minutes: int = MINUTES) -> 
     return counts
 
 
+def buckets(values: list[int], width: int) -> tuple[list[int], int]:
+    """The whole hour in `width` columns: one minute a column when it fits, else several minutes summed."""
+    size = max(1, -(-len(values) // max(1, width)))
+    start = len(values) % size                       # the partial group is the oldest, so "now" stays exact
+    grouped = ([sum(values[:start])] if start else []) + [sum(values[i:i + size])
+                                                         for i in range(start, len(values), size)]
+    return grouped, size
+
+
 def bars(values: list[int], peak: int) -> str:
     if peak <= 0:
         return " " * len(values)
@@ -45,7 +54,7 @@ class AlertRate(Widget):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.border_title = "Alerts per minute (last hour)"
+        self.border_title = "Alert rate (last hour)"
         self.counts: dict[str, list[int]] = {key: [0] * MINUTES for key, _, _ in ROWS}
         self._key: tuple = ()
 
@@ -58,14 +67,14 @@ class AlertRate(Widget):
 
     def render(self) -> Text:
         width = max(10, self.content_size.width - 13)
-        span = min(MINUTES, width)
-        peak = max((max(v[-span:]) for v in self.counts.values()), default=0)
+        grouped = {key: buckets(values, width)[0] for key, values in self.counts.items()}
+        columns = len(next(iter(grouped.values())))
+        peak = max((max(v) for v in grouped.values()), default=0)
         text = Text(no_wrap=True, overflow="crop")
         for key, word, tone in ROWS:
-            values = self.counts[key][-span:]
             text.append(f"{word:<7}", str(self.get_component_rich_style(f"rate--{tone}")))
-            text.append(bars(values, peak), str(self.get_component_rich_style(f"rate--{tone}")))
-            text.append(f" {sum(values):>4}\n")
-        axis = f"-{span}m".ljust(span - 3) + "now"
+            text.append(bars(grouped[key], peak), str(self.get_component_rich_style(f"rate--{tone}")))
+            text.append(f" {sum(self.counts[key]):>4}\n")
+        axis = f"-{MINUTES}m".ljust(columns - 3) + "now"
         text.append(" " * 7 + axis, str(self.get_component_rich_style("rate--axis")))
         return text

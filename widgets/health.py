@@ -16,8 +16,15 @@ from ..console.text import clean
 from ..console.timefmt import ago
 from .labels import SERVICE_STATUS, label, service_name
 
-# Cell padding is ours (a trailing space) so the pane fits 46 columns: two-column layout at 120 wide.
-COLUMNS = (("status", "Status", 15), ("service", "Workload", 18), ("issues", "Issues", 10), ("changed", "Since", 7))
+# Cell padding is ours (a trailing space, none after the last column) so the pane fits 46 columns: the left
+# column of the two-column layout at 120 wide (its scrollbar is hidden: the cursor scrolls it).
+COLUMNS = (("status", "Status", 15), ("service", "Workload", 17), ("issues", "Issues", 9), ("changed", "Since", 5))
+
+
+def short_age(seconds: float) -> str:
+    """`12s`, `4m`, `3h`, `2d`: the Since column is five columns wide."""
+    number, unit = ago(seconds).split(" ")
+    return number + unit[0]
 
 
 @dataclass(frozen=True)
@@ -67,7 +74,8 @@ class HealthPane(DataTable):
 
     def on_mount(self) -> None:
         for key, title, width in COLUMNS:
-            self.add_column(f" {title}" if key == "status" else title, key=key, width=width)
+            header = f" {title}" if key == "status" else title
+            self.add_column(Text(header, justify="right") if key == "changed" else header, key=key, width=width)
 
     def _tone(self, tone: str) -> str:
         return str(self.get_component_rich_style(f"health--{tone}"))
@@ -75,12 +83,13 @@ class HealthPane(DataTable):
     def _cells(self, row: HealthRow, now: datetime) -> tuple[Text, ...]:
         glyph, word, tone = label(SERVICE_STATUS, row.status)
         ids = ", ".join(clean(i, 16) for i in row.issue_ids[:3]) + (" …" if len(row.issue_ids) > 3 else "")
-        changed = ago((now - row.changed).total_seconds()) if row.changed else "—"
+        changed = short_age((now - row.changed).total_seconds()) if row.changed else "—"
         cells = (Text(f" {glyph} {word}", style=self._tone(tone)), Text(service_name(row.service)),
-                 Text(ids or "—", style="" if ids else self._tone("muted")), Text(changed))
-        for cell, (_, _, width) in zip(cells, COLUMNS, strict=True):
+                 Text(ids or "—", style="" if ids else self._tone("muted")), Text(changed.rjust(5)))
+        for cell, (_, _, width) in zip(cells[:-1], COLUMNS, strict=False):
             cell.truncate(width - 1, overflow="ellipsis")
             cell.append(" ")
+        cells[-1].truncate(COLUMNS[-1][2], overflow="ellipsis")
         return cells
 
     def show(self, health: Mapping[str, ServiceHealth], issues: Mapping[str, ServiceIssue], now: datetime) -> None:

@@ -1,0 +1,34 @@
+"""Pane geometry at the sizes responders use: nothing cut off at 120 columns, the chart's axis tells the truth."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from warroom.widgets.chart import MINUTES, AlertRate, buckets
+from warroom.widgets.health import HealthPane
+
+from .scenes import build_app_async
+
+
+def test_buckets_keep_the_whole_hour_and_now_exact() -> None:
+    values = list(range(MINUTES))
+    grouped, size = buckets(values, 34)
+    assert size == 2 and len(grouped) == 30 and sum(grouped) == sum(values)
+    assert grouped[-1] == values[-2] + values[-1]
+    assert buckets(values, 80) == (values, 1)
+
+
+async def test_at_120_columns_health_shows_since_and_the_chart_covers_the_hour(journal_path: Path) -> None:
+    app = await build_app_async(journal_path, incident=True)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            health = app.screen.query_one(HealthPane)
+            assert health.virtual_size.width <= health.scrollable_content_region.width
+            assert "Since" in "".join(health.render_line(0).text)
+            chart = app.screen.query_one(AlertRate)
+            lines = chart.render().plain.splitlines()
+            assert lines[-1].split()[0] == f"-{MINUTES}m" and lines[-1].rstrip().endswith("now")
+            assert len(lines[-1].rstrip()) <= chart.content_size.width
+    finally:
+        await app.warroom.close()
