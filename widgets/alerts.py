@@ -140,6 +140,14 @@ def _sort_key(column: str):
     return lambda r: (getattr(r, column).lower(), r.rank, -r.created)
 
 
+def alert_age(seconds: float) -> str:
+    """Whole minutes (`<1 min`, `7 min`), then hours and days: an idle table repaints once a minute at most."""
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return "<1 min"
+    return f"{seconds // 60} min" if seconds < 90 * 60 else ago(seconds)
+
+
 class AlertTable(ScrollView, can_focus=True):
     """Alerts and incidents: severity, status, title, source, age; `/` filters, `s` sorts, Enter opens."""
 
@@ -311,7 +319,7 @@ class AlertTable(ScrollView, can_focus=True):
         return self.rows[top: top + max(0, self.size.height - 1)]
 
     def _age(self, row: AlertRow) -> str:
-        return ago(self.now - row.created) if row.created else "—"
+        return alert_age(self.now - row.created) if row.created else "—"
 
     def _widths(self, width: int) -> list[int]:
         fixed = sum(w for _, _, w in COLUMNS) + len(COLUMNS) - 1

@@ -32,3 +32,31 @@ async def test_at_120_columns_health_shows_since_and_the_chart_covers_the_hour(j
             assert len(lines[-1].rstrip()) <= chart.content_size.width
     finally:
         await app.warroom.close()
+
+
+async def test_alert_ages_repaint_once_a_minute_not_every_second() -> None:
+    from datetime import timedelta
+
+    from textual.app import App
+    from warroom.widgets.alerts import AlertRow, AlertTable, alert_age
+
+    from .scenes import NOW, alert
+
+    class Host(App[None]):
+        def compose(self):
+            yield AlertTable(id="alerts")
+
+    app = Host()
+    async with app.run_test(size=(120, 20)) as pilot:
+        table = app.query_one(AlertTable)
+        table.set_rows([AlertRow.from_alert(alert(1, "high", 0.25))], NOW)   # 15 s old
+        await pilot.pause()
+        repaints = []
+        table.refresh = lambda *a, **k: repaints.append(1)
+        for second in range(1, 40):                                       # 16 s … 54 s: still "<1 min"
+            table.tick(NOW + timedelta(seconds=second))
+        assert repaints == []
+        table.tick(NOW + timedelta(seconds=50))                          # 65 s: "1 min"
+        assert repaints == [1]
+    assert [alert_age(s) for s in (0, 59, 60, 119, 5399, 5400)] == ["<1 min", "<1 min", "1 min", "1 min",
+                                                                     "89 min", "1 h"]
