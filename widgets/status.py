@@ -8,7 +8,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, tzinfo
 
+from rich.segment import Segment
 from rich.text import Text
+from textual.geometry import Region
+from textual.strip import Strip
 from textual.widget import Widget
 
 from ..console.graph.freshness import Freshness, SourceHealth
@@ -28,10 +31,12 @@ def needs_sign_in(fresh: Freshness) -> bool:
 class StatusBar(Widget):
     COMPONENT_CLASSES = {"status--mode", "status--ok", "status--warn", "status--bad", "status--muted"}
     DEFAULT_CSS = "StatusBar { height: auto; max-height: 3; }"
+    MAX_LINES = 3
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._text = Text()
+        self._lines: list[Text] = []     # wrapped here, so a tick repaints only the line whose words changed
 
     def _style(self, tone: str) -> str:
         return str(self.get_component_rich_style(f"status--{tone}"))
@@ -53,10 +58,44 @@ class StatusBar(Widget):
             text.append(clean(fresh.describe(now, tz=zone), 80), self._style(TONES.get(fresh.health, "muted")))
         text.append(f" │ {journal} · {entries:,} entries")
         if text.plain != self._text.plain or text.spans != self._text.spans:
-            width = max(1, self.size.width)
-            relayout = -(-len(text.plain) // width) != -(-len(self._text.plain) // width)
             self._text = text
-            self.refresh(layout=relayout)   # a full layout each second would repaint every pane
+            self._rewrap()
+
+    def _wrap(self, width: int) -> list[Text]:
+        lines = list(self._text.wrap(self.app.console, width, overflow="ellipsis"))
+        if len(lines) > self.MAX_LINES:
+            lines = lines[: self.MAX_LINES]
+            lines[-1] = lines[-1] + Text("…")
+            lines[-1].truncate(width, overflow="ellipsis")
+        return lines
+
+    def _rewrap(self) -> None:
+        """Repaint the changed lines only; a full layout (every pane) only when the line count changes."""
+        width = max(1, self.size.width)
+        lines, before = self._wrap(width), self._lines
+        self._lines = lines
+        if len(lines) != len(before):
+            self.refresh(layout=True)
+            return
+        for y, (new, old) in enumerate(zip(lines, before, strict=True)):
+            if new.plain != old.plain or new.spans != old.spans:
+                self.refresh(Region(0, y, width, 1))
+
+    def on_resize(self) -> None:
+        self._lines = self._wrap(max(1, self.size.width))
+        self.refresh(layout=True)
+
+    def get_content_height(self, container, viewport, width: int) -> int:
+        return max(1, len(self._wrap(max(1, width))))
+
+    def render_line(self, y: int) -> Strip:
+        width, base = self.size.width, self.rich_style
+        if y >= len(self._lines):
+            return Strip.blank(width, base)
+        segments = [Segment(s.text, base + s.style if s.style else base)
+                    for s in self._lines[y].render(self.app.console) if s.text != "\n"]
+        return Strip(segments).crop_extend(0, width, base)
 
     def render(self) -> Text:
+        """The whole text (tests and `str()` read it); the screen is drawn line by line above."""
         return self._text

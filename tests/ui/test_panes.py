@@ -60,3 +60,37 @@ async def test_alert_ages_repaint_once_a_minute_not_every_second() -> None:
         assert repaints == [1]
     assert [alert_age(s) for s in (0, 59, 60, 119, 5399, 5400)] == ["<1 min", "<1 min", "1 min", "1 min",
                                                                      "89 min", "1 h"]
+
+
+async def test_a_status_bar_tick_repaints_one_line_not_the_layout() -> None:
+    from datetime import timedelta
+
+    from textual.app import App
+    from warroom.console.graph.freshness import Freshness
+    from warroom.widgets.status import StatusBar
+
+    from .scenes import NOW, fresh
+
+    class Host(App[None]):
+        def compose(self):
+            yield StatusBar(id="status")
+
+    sources = ("health", "issues", "messages", "alerts", "incidents", "risky_users")
+    app = Host()
+    async with app.run_test(size=(80, 10)) as pilot:
+        bar = app.query_one(StatusBar)
+        freshness = {name: Freshness(name) for name in sources} | {"health": fresh("health", 3)}   # one ticks
+
+        def show(now) -> None:
+            bar.show(mode="DEMO", tenant="simulated: exchange-outage", freshness=freshness,
+                     journal="/tmp/journal.db", entries=10, now=now)
+
+        show(NOW)
+        await pilot.pause()
+        assert bar.size.height == 2
+        calls = []
+        bar.refresh = lambda *regions, **kw: calls.append((regions, kw))
+        show(NOW + timedelta(seconds=1))                 # "health 4 s": the first line only
+        assert len(calls) == 1 and calls[0][1] == {} and [r.y for r in calls[0][0]] == [0]
+        show(NOW + timedelta(seconds=1))
+        assert len(calls) == 1                           # same words: nothing repainted
