@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, tzinfo
 
-from rich.cells import cell_len
 from rich.segment import Segment
 from rich.text import Text
 from textual.geometry import Region
@@ -27,18 +26,6 @@ def needs_sign_in(fresh: Freshness) -> bool:
     """No usable session (SignInRequired), or a 401 even after a fresh token: only a person can fix it."""
     reason = fresh.last_error or ""
     return fresh.health is SourceHealth.DENIED and (reason == "sign-in required" or reason.startswith("401"))
-
-
-def _same_prefix(new: Text, old: Text) -> int:
-    """How many leading characters look the same (text and style): only the rest of the line is repainted."""
-    size = 0
-    for a, b in zip(new.plain, old.plain, strict=False):
-        if a != b:
-            break
-        size += 1
-    while size and (new[:size].spans != old[:size].spans):
-        size -= 1
-    return size
 
 
 class StatusBar(Widget):
@@ -92,8 +79,7 @@ class StatusBar(Widget):
             return
         for y, (new, old) in enumerate(zip(lines, before, strict=True)):
             if new.plain != old.plain or new.spans != old.spans:
-                x = cell_len(new.plain[: _same_prefix(new, old)])
-                self.refresh(Region(x, y, width - x, 1))
+                self.refresh(Region(0, y, width, 1))
 
     def on_resize(self) -> None:
         self._lines = self._wrap(max(1, self.size.width))
