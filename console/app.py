@@ -73,8 +73,11 @@ class WarroomApp(App[int]):
     def __init__(self, warroom: WarRoom, *, watcher_factory: WatcherFactory | None = None,
                  clock: Callable[[], datetime] = utc_now, follow_journal: bool = True,
                  restore: Callable[[], Awaitable[Any]] | None = None, connect: Connect = _connect,
-                 sign_in: Any = None) -> None:
+                 sign_in: Any = None, connect_at_start: bool = False) -> None:
         super().__init__()
+        # Connect to Graph after the first frame (importing the SDK and azure-identity takes ~0.2 s), in the
+        # tenant worker: the console is on screen and usable from the journal while that happens.
+        self.connect_at_start = connect_at_start
         self.connect = connect              # after an in-console sign-in: a new gateway with the new session
         self.sign_in = sign_in              # None: azure-identity's device code (tests pass a stand-in)
         self.warroom = warroom
@@ -99,7 +102,7 @@ class WarroomApp(App[int]):
     def on_mount(self) -> None:
         if self.follow:
             self.follow_journal()
-        if self.watcher_factory is not None or self.restore is not None:
+        if self.watcher_factory is not None or self.restore is not None or self.connect_at_start:
             self.watch_tenant()
 
     # -- background work: never on the event loop's critical path ------------------------------------------
@@ -134,9 +137,27 @@ class WarroomApp(App[int]):
             if state is not None:
                 self.warroom.live = state
                 self.live_changed(set(state.freshness) | {"health", "issues", "alerts", "incidents"})
+        if self.connect_at_start and not await self._connect_at_start():
+            return
         if self.watcher_factory is not None:
             self.watcher = self.watcher_factory(self.warroom, self.live_changed)
             await self.watcher.run()
+
+    async def _connect_at_start(self) -> bool:
+        """The first connection, after the first frame. On failure the console stays up, journal-only, and says why."""
+        self.connect_at_start = False
+        room = self.warroom
+        try:
+            room.gateway = await self.connect(room.config)
+        except Exception as error:  # sign-in trouble: ctrl+g signs in from here
+            room.mode = "OFFLINE"
+            room.tenant_label += f"{NOT_CONNECTED}: {error}"
+            self.watcher_factory = None
+            self.live_changed(set())
+            return False
+        if self.watcher_factory is None:
+            self.watcher_factory = tenant_watcher
+        return True
 
     def live_changed(self, sources: Iterable[str]) -> None:
         """The watcher's on_change: hand the changed sources to the dashboard as a message."""
@@ -288,16 +309,8 @@ async def _run_app(warroom: WarRoom, scenario: str | None) -> int:
     warroom.live = LiveState()
     warroom.tenant_label = f"simulated: {scenario}" if scenario else str(
         config.get("graph.tenant_id") or config.get("graph.url") or "tenant") + f" ({config.get('graph.cloud')})"
-    factory: WatcherFactory | None = None
-    try:
-        warroom.gateway = await _connect(config)
-    except Exception as error:  # sign-in trouble: the console still opens, journal-only, and says why
-        warroom.mode = "OFFLINE"
-        warroom.tenant_label += f"{NOT_CONNECTED}: {error}"
-    else:
-        factory = tenant_watcher
-
-    app = WarroomApp(warroom, watcher_factory=factory, restore=lambda: restore_last_known(warroom.journal))
+    app = WarroomApp(warroom, watcher_factory=tenant_watcher, restore=lambda: restore_last_known(warroom.journal),
+                     connect_at_start=True)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGHUP, signal.SIGTERM):      # a closed terminal or a kill: leave cleanly, terminal restored
         with contextlib.suppress(NotImplementedError, RuntimeError):
