@@ -280,29 +280,59 @@ def _with_url(config: Config, url: str) -> Config:
                   config.file)
 
 
+def _check_scenario(name: str) -> None:
+    """An unknown scenario is a one-line error before anything starts (without importing the simulator)."""
+    from importlib.resources import files
+
+    if name.endswith(".toml") or "/" in name or Path(name).expanduser().exists():
+        if not Path(name).expanduser().is_file():
+            raise ValueError(f"{name}: no such scenario file")
+        return
+    folder = files("warroom.data") / "scenarios"
+    if not (folder / f"{name}.toml").is_file():
+        known = sorted(f.name[:-5] for f in folder.iterdir() if f.name.endswith(".toml"))
+        raise ValueError(f"unknown scenario {name!r} (known: {', '.join(known)})")
+
+
+def _start_tenant(scenario: str) -> Any:
+    from .sim.server import SimulatedTenant
+
+    tenant = SimulatedTenant(scenario)
+    tenant.start()
+    return tenant
+
+
 async def _main(config: Config, *, scenario: str | None) -> int:
-    """Journal first (a bad path is a one-line error before anything starts), then the tenant, then the App."""
+    """Journal first (a bad path is a one-line error before anything starts), then the App; Graph after its first frame.
+
+    In DEMO mode the simulated tenant starts on the first connection too: loading a scenario and importing the
+    simulator stay off the path to the first frame, like the SDK.
+    """
+    if scenario is not None:
+        _check_scenario(scenario)
     readonly = bool(config.get("read_only"))
     mode = "DEMO" if scenario else ("READ-ONLY" if readonly else "LIVE")
     warroom = await WarRoom.open(config, mode=mode)
-    tenant = None
-    try:
-        if scenario is not None:
-            from .sim.server import SimulatedTenant
+    tenants: list[Any] = []
 
-            tenant = SimulatedTenant(scenario)
-            warroom.config = _with_url(config, await asyncio.to_thread(tenant.start))
-        return await _run_app(warroom, scenario)
+    async def connect(current: Config) -> Any:
+        if scenario is not None and not tenants:
+            tenants.append(await asyncio.to_thread(_start_tenant, scenario))
+            warroom.config = current = _with_url(current, tenants[0].base_url)
+        return await _connect(current)
+
+    try:
+        return await _run_app(warroom, scenario, connect)
     finally:
         if warroom.gateway is not None:
             with contextlib.suppress(Exception):
                 await warroom.gateway.close()
         await warroom.close()
-        if tenant is not None:
+        for tenant in tenants:
             await asyncio.to_thread(tenant.stop)
 
 
-async def _run_app(warroom: WarRoom, scenario: str | None) -> int:
+async def _run_app(warroom: WarRoom, scenario: str | None, connect: Connect) -> int:
     from .graph.live import LiveState, restore_last_known
 
     config = warroom.config
@@ -310,7 +340,7 @@ async def _run_app(warroom: WarRoom, scenario: str | None) -> int:
     warroom.tenant_label = f"simulated: {scenario}" if scenario else str(
         config.get("graph.tenant_id") or config.get("graph.url") or "tenant") + f" ({config.get('graph.cloud')})"
     app = WarroomApp(warroom, watcher_factory=tenant_watcher, restore=lambda: restore_last_known(warroom.journal),
-                     connect_at_start=True)
+                     connect=connect, connect_at_start=True)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGHUP, signal.SIGTERM):      # a closed terminal or a kill: leave cleanly, terminal restored
         with contextlib.suppress(NotImplementedError, RuntimeError):
