@@ -6,7 +6,6 @@ import asyncio
 from pathlib import Path
 
 import pytest
-
 from warroom.console.config import load_config
 from warroom.console.incidents import incident_unclaimed
 from warroom.console.journal import Draft, JournalConflict, kinds

@@ -6,15 +6,16 @@ import unicodedata
 
 from hypothesis import given
 from hypothesis import strategies as st
-
 from warroom.console.text import clean, literal
 
-HOSTILE = "[bold red]x[/] \x1b[2J\x1b]52;c;ZXZpbA==\x07\x1b]8;;http://evil\x07 \x9b31m \u202eevil\u200f \u00ad\U000e0041"
+HOSTILE = (
+    "[bold red]x[/] \x1b[2J\x1b]52;c;ZXZpbA==\x07\x1b]8;;http://evil\x07 \x9b31m \u202eevil\u200f \u00ad\U000e0041"
+)
 DANGEROUS_CATEGORIES = {"Cc", "Cf", "Zl", "Zp"}
 
 hostile_text = st.text(
-    alphabet=st.sampled_from(list("ab[]/ \n\t") + ["\x1b", "\x9b", "\x07", "\x00", "\x7f", "\u202e", "\u2066",
-                                                   "\u200b", "\ufeff", "\u00ad", "\u2028", "\U000e0041", "é", "漢"]),
+    alphabet=st.sampled_from([*"ab[]/ \n\t", "\x1b", "\x9b", "\x07", "\x00", "\x7f", "\u202e", "\u2066",
+                              "\u200b", "\ufeff", "\u00ad", "\u2028", "\U000e0041", "é", "漢"]),
     max_size=60,
 )
 

@@ -22,7 +22,8 @@ def _names_a_secret(key: str) -> bool:
     words = [word.lower() for word in _WORDS.findall(key)]
     if not words:
         return False
-    return words[-1] in _SECRET_LAST_WORDS or tuple(words[-2:]) in _SECRET_KEY_PAIRS or (words[-1],) in _SECRET_KEY_PAIRS
+    last = words[-1]
+    return last in _SECRET_LAST_WORDS or tuple(words[-2:]) in _SECRET_KEY_PAIRS or (last,) in _SECRET_KEY_PAIRS
 _SECRET_VALUE = [
     (re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"), "a JSON web token"),
     (re.compile(r"\bBearer\s+[A-Za-z0-9._~+/=-]{20,}", re.IGNORECASE), "a bearer token"),
