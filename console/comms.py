@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import platformdirs
 
 from .config import APP_NAME, Config
+from .datafiles import DataFileError
 from .incidents import DEFAULT_CADENCE_MINUTES, SEVERITIES, Incident
 from .journal import kinds
 from .timefmt import display_zone, utc_now
@@ -47,10 +48,8 @@ CATEGORY_NAMES = {
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
 
-class TemplateError(ValueError):
-    def __init__(self, file: str, line: int | None, reason: str) -> None:
-        self.file, self.line, self.reason = file, line, reason
-        super().__init__(f"{file}{f', line {line}' if line else ''}: {reason}")
+class TemplateError(DataFileError):
+    """A notification template file is malformed."""
 
 
 @dataclass(frozen=True)

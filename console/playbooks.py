@@ -16,6 +16,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
+from .datafiles import DataFileError
 from .incidents import CATEGORIES, ROLE_NAMES, Incident
 from .journal import Draft, kinds
 
@@ -30,12 +31,8 @@ _STEP_KEYS = {"id", "phase", "text", "role", "check", "action", "categories"}
 _RECOVERY_KEYS = {"id", "text", "verify", "categories", "role"}
 
 
-class PlaybookError(ValueError):
-    """A playbook file is malformed: names the file, the line (where known) and the reason."""
-
-    def __init__(self, file: str, line: int | None, reason: str) -> None:
-        self.file, self.line, self.reason = file, line, reason
-        super().__init__(f"{file}{f', line {line}' if line else ''}: {reason}")
+class PlaybookError(DataFileError):
+    """A playbook (or checklist) file is malformed."""
 
 
 @dataclass(frozen=True)
