@@ -81,6 +81,9 @@ async def test_ctrl_g_signs_in_then_reconnects_and_restarts_the_watcher(journal_
             assert connected == [warroom.config] and warroom.gateway is gateway
             assert warroom.mode == "LIVE" and NOT_CONNECTED not in warroom.tenant_label
             assert FakeWatcher.started == [gateway]
+            # notify() posts a message: under load the watcher may start before it is handled.
+            await wait_for(pilot, lambda: any(n.message == "Signed in as alice@contoso.onmicrosoft.com"
+                                              for n in app._notifications))
             assert any(n.message == "Signed in as alice@contoso.onmicrosoft.com" for n in app._notifications)
             await pilot.pause()
             assert "to sign in" not in app.screen.query_one(StatusBar).render().plain
