@@ -77,6 +77,7 @@ SETTINGS: dict[str, Setting] = {
     "graph.poll.issues": Setting(60, int, "seconds between service issue polls"),
     "graph.poll.messages": Setting(900, int, "seconds between message center polls"),
     "graph.poll.alerts": Setting(30, int, "seconds between Defender alert polls"),
+    "graph.poll.watched_alerts": Setting(10, int, "seconds between Defender alert polls while watching users or IPs"),
     "graph.poll.incidents": Setting(60, int, "seconds between Defender incident polls"),
     "graph.poll.risky_users": Setting(120, int, "seconds between risky user polls"),
     "ui.theme": Setting("dark", str, "colour theme", "WARROOM_THEME", ("dark", "light", "ansi")),

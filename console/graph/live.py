@@ -42,7 +42,9 @@ from .models import (
 from .sources import DIRECTORY_AUDITS, SIGN_INS, SOURCES, Source
 
 DEFAULT_INTERVALS = {"health": 60.0, "issues": 60.0, "messages": 900.0, "alerts": 30.0, "incidents": 60.0,
-                     "risky_users": 120.0}
+                     "risky_users": 120.0, "watched_alerts": 10.0}
+# While the incident has a watch list, these sources poll at the interval named here instead (issue 5).
+WATCHED_INTERVALS = {"alerts": "watched_alerts"}
 DENIED_RETRY_S = 300.0          # a denied source is asked again this often (a permission may be granted)
 BACKOFF_BASE_S = 2.0
 BACKOFF_MAX_S = 300.0
@@ -103,6 +105,11 @@ def poll_intervals(config: Any) -> dict[str, float]:
     return intervals
 
 
+def watch_set(items: Iterable[Any] | None) -> frozenset[str]:
+    """An incident's watch list (UPNs and IPs) as lower-case strings: how alerts are matched against it."""
+    return frozenset(str(item).strip().lower() for item in items or () if item is not None and str(item).strip())
+
+
 def _key(data: dict[str, Any]) -> str:
     return str(data.get("id", ""))
 
@@ -136,12 +143,14 @@ class TenantWatcher:
         intervals: dict[str, float] | None = None,
         on_change: Callable[[set[str]], None] | None = None,
         sources: Iterable[str] | None = None,
+        watch_list: Callable[[], Iterable[str]] | None = None,
     ) -> None:
         self.gateway = gateway
         self.journal = journal
         self.state = state
         self.intervals = {**DEFAULT_INTERVALS, **(intervals or {})}
         self.on_change = on_change
+        self.watch_list = watch_list         # the open incident's watch list, asked after every poll
         self.sources = [name for name in (sources or SOURCES) if name in SOURCES]
         cloud = getattr(getattr(gateway, "endpoint", None), "cloud", None)
         if cloud is not None and not cloud.has_security:
@@ -185,13 +194,30 @@ class TenantWatcher:
                 delay = await self._failed(spec, error)
             else:
                 self._failures[source] = 0
-                delay = self.intervals.get(source, 60.0)
+                delay = self.interval(source)
                 now = utc_now()
                 self.state.freshness[source] = self.state.freshness[source].with_success(
                     now, now + timedelta(seconds=delay))
                 await self._report(source, "fresh", None)
                 self._notify({source})
             return delay
+
+    def interval(self, source: str) -> float:
+        """Seconds between successful polls: shorter for watched sources while the watch list has anyone on it.
+
+        Only the pause after a success shortens; failures keep their delay, so Retry-After still holds.
+        """
+        interval = self.intervals.get(source, 60.0)
+        watched = WATCHED_INTERVALS.get(source)
+        if watched and self.watch_list is not None and self.intervals.get(watched):
+            try:
+                active = bool(watch_set(self.watch_list()))
+            except Exception:    # a failing callback must not stop the poller: poll at the usual pace
+                _log.exception("watch_list callback failed")
+                active = False
+            if active:
+                interval = min(interval, self.intervals[watched])
+        return interval
 
     async def _pace(self, spec: Source) -> None:
         """riskyUsers: at most one request per second per tenant (min_interval), across pages and polls.
@@ -415,4 +441,5 @@ __all__ = [
     "digest_of",
     "poll_intervals",
     "restore_last_known",
+    "watch_set",
 ]

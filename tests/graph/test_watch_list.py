@@ -1,0 +1,75 @@
+"""Enhanced monitoring: with a watch list, Defender alerts are polled more often, and Retry-After still holds."""
+
+from __future__ import annotations
+
+import asyncio
+
+from warroom.console.config import load_config
+from warroom.console.graph.live import LiveState, TenantWatcher, poll_intervals, watch_set
+from warroom.console.sim import Fault
+
+from .helpers import add_objects, alerts, gateway_for, requests_to
+
+
+def test_watched_alerts_interval_is_a_setting_with_a_ten_second_default() -> None:
+    assert poll_intervals(load_config(overrides={}))["watched_alerts"] == 10.0
+    assert poll_intervals(load_config(overrides={"graph.poll.watched_alerts": 5}))["watched_alerts"] == 5.0
+
+
+def test_watch_set_is_lower_case_and_skips_blanks() -> None:
+    assert watch_set(["Adele.Vance@Contoso.com", " 203.0.113.7 ", ""]) == {"adele.vance@contoso.com", "203.0.113.7"}
+    assert watch_set(None) == frozenset()
+
+
+async def test_alerts_poll_at_the_watched_interval_only_while_someone_is_watched(simulated_tenant) -> None:
+    add_objects(simulated_tenant, "alerts", alerts(3))
+    watched: set[str] = set()
+    async with await gateway_for(simulated_tenant) as gateway:
+        watcher = TenantWatcher(gateway, None, LiveState(), watch_list=lambda: watched)
+        assert await watcher.poll_once("alerts") == 30.0
+        watched.add("adele.vance@contoso.com")
+        assert await watcher.poll_once("alerts") == 10.0
+        assert await watcher.poll_once("incidents") == 60.0          # only alerts speed up
+        watched.clear()
+        assert await watcher.poll_once("alerts") == 30.0
+    assert len(requests_to(simulated_tenant, "/security/alerts_v2")) == 3
+
+
+async def test_a_failing_watch_list_callback_keeps_the_usual_pace(simulated_tenant) -> None:
+    def broken() -> set[str]:
+        raise RuntimeError("no incident book")
+
+    async with await gateway_for(simulated_tenant) as gateway:
+        watcher = TenantWatcher(gateway, None, LiveState(), watch_list=broken)
+        assert await watcher.poll_once("alerts") == 30.0
+
+
+async def test_retry_after_beats_the_watched_interval(make_tenant) -> None:
+    tenant = make_tenant(faults=[Fault("throttle", "security/alerts_v2", count=1, retry_after=1)])
+    async with await gateway_for(tenant) as gateway:
+        watcher = TenantWatcher(gateway, None, LiveState(), intervals={"watched_alerts": 0.01},
+                                watch_list=lambda: {"203.0.113.7"})
+        assert await watcher.poll_once("alerts") == 1            # throttled: Retry-After, not 0.01 s
+        assert await watcher.poll_once("alerts") == 0.01         # waits the second out first, then fast again
+    sent = requests_to(tenant, "/security/alerts_v2")
+    assert [r.status for r in sent] == [429, 200]
+    assert sent[1].at - sent[0].at >= 1.0
+
+
+async def test_run_sends_more_alert_requests_with_a_watch_list(make_tenant) -> None:
+    """Two watchers over the same bounded period: the watched one asks for alerts several times as often."""
+    counts = []
+    for watching in (False, True):
+        tenant = make_tenant()
+        async with await gateway_for(tenant) as gateway:
+            watcher = TenantWatcher(gateway, None, LiveState(), sources=["alerts"],
+                                    intervals={"alerts": 0.6, "watched_alerts": 0.05},
+                                    watch_list=lambda w=watching: {"adele.vance@contoso.com"} if w else set())
+            task = asyncio.create_task(watcher.run())
+            await asyncio.sleep(1.0)
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        counts.append(len(requests_to(tenant, "/security/alerts_v2")))
+    plain, watched = counts
+    assert plain <= 3                  # 0.6 s apart in 1 s: two requests, three at most
+    assert watched >= plain + 2        # 0.05 s apart: many more, with a generous margin for a slow machine
