@@ -20,6 +20,7 @@ from textual.widgets import Footer, Input
 
 from ..console.comms import cadence_minutes
 from ..console.graph.freshness import SourceHealth
+from ..console.graph.live import watch_set
 from ..console.journal import Draft, Entry, JournalError, kinds
 from ..console.session import WarRoom
 from ..console.text import clean
@@ -133,6 +134,7 @@ class DashboardScreen(Screen):
         self.use_local = configured.upper() != "UTC"
         self.entry_count = 0
         self.high_seen: set[str] = set()
+        self.watch_told: set[str] = set()  # alerts already announced as naming someone on the watch list
         self.sign_in_told = False          # the "press ctrl+g" notification, once per loss of the session
         self.row_cache = RowCache()
 
@@ -206,7 +208,13 @@ class DashboardScreen(Screen):
     def refresh_incident(self) -> None:
         incident = self.warroom.incident
         self.query_one(TaskList).show(incident)
+        self.query_one(AlertTable).set_watch(self._watch())
         self._show_banner()
+
+    def _watch(self) -> frozenset[str]:
+        """The open incident's watch list (enhanced monitoring), as the alerts pane matches it."""
+        incident = self.warroom.incident
+        return watch_set(incident.details.get("watch_list") if incident else None)
 
     def _show_banner(self) -> None:
         banner = self.query_one(IncidentBanner)
@@ -232,6 +240,7 @@ class DashboardScreen(Screen):
         if sources & {"alerts", "incidents", "risky_users"} and (alerts_known or live.alerts or live.incidents):
             # The first load (last known state or first poll) is the baseline: only later arrivals are "new".
             table = self.query_one(AlertTable)
+            table.set_watch(self._watch())
             arrived = table.set_rows(self.row_cache.rows(live.alerts, live.incidents, live.risky_users), self.now)
             self.query_one(AlertRate).show(table.all_rows, self.now)
             self._announce(arrived)
@@ -239,6 +248,7 @@ class DashboardScreen(Screen):
 
     def _announce(self, arrived: list[AlertRow]) -> None:
         """A new high-severity alert interrupts: a notification, and the bell if the responder asked for it."""
+        self._announce_watched(arrived)
         high = [r for r in arrived if r.severity == "high" and r.key not in self.high_seen]
         if not high:
             return
@@ -248,6 +258,19 @@ class DashboardScreen(Screen):
                     timeout=10, markup=False)
         if self.warroom.config.get("ui.bell"):
             self.app.bell()
+
+    def _announce_watched(self, arrived: list[AlertRow]) -> None:
+        """A new alert naming a watched user or IP: one notification per alert, whatever its severity."""
+        table = self.query_one(AlertTable)
+        for row in arrived:
+            names = row.watched_by(table.watch)
+            if not names or row.key in self.watch_told:
+                continue
+            self.watch_told.add(row.key)
+            who = "user" if "@" in names[0] else "IP"
+            more = f" (+{len(names) - 1} more)" if len(names) > 1 else ""
+            self.notify(f"Watched {who} {clean(names[0], 80)}{more} in new alert {clean(row.title, 100)}",
+                        title="Watch list", severity="warning", timeout=10, markup=False)
 
     def refresh_status(self) -> None:
         live = self.warroom.live

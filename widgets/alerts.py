@@ -63,6 +63,11 @@ class AlertRow:
     source: str
     created: float     # POSIX seconds; 0 when Graph sent no time
     haystack: str      # lower-case text the `/` filter searches
+    watch_keys: frozenset[str] = frozenset()   # lower-case UPNs and IPs, matched against the watch list
+
+    def watched_by(self, watch: frozenset[str]) -> list[str]:
+        """The watch-list entries this row names (sorted): empty when nobody on it is involved."""
+        return sorted(self.watch_keys & watch)
 
     @classmethod
     def from_alert(cls, alert: Alert) -> AlertRow:
@@ -72,7 +77,8 @@ class AlertRow:
         return cls(f"alert:{alert.id}", "alert", alert.id, alert.severity, alert.severity_rank, status, title, source,
                    alert.created.timestamp() if alert.created else 0.0,
                    " ".join((title, clean(alert.severity, 24), status, source, clean(alert.id, 80),
-                             *(clean(u, 120) for u in alert.users))).lower())
+                             *(clean(u, 120) for u in alert.users))).lower(),
+                   frozenset(str(v).strip().lower() for v in (*alert.users, *alert.ips) if v))
 
     @classmethod
     def from_incident(cls, incident: SecurityIncident) -> AlertRow:
@@ -94,7 +100,8 @@ class AlertRow:
         return cls(f"risky_user:{user.id}", "risky_user", user.id, user.risk_level,
                    SEVERITY_ORDER.get(user.risk_level, 5), status, title, "Entra risky user",
                    user.last_updated.timestamp() if user.last_updated else 0.0,
-                   " ".join((title, clean(user.risk_level, 24), status, "risky user", upn)).lower())
+                   " ".join((title, clean(user.risk_level, 24), status, "risky user", upn)).lower(),
+                   frozenset({user.upn.strip().lower()}) if user.upn else frozenset())
 
 
 RISK_STATES = {"atRisk": "at risk", "confirmedCompromised": "compromised", "remediated": "remediated",
@@ -166,7 +173,13 @@ class AlertTable(ScrollView, can_focus=True):
     COMPONENT_CLASSES = {
         "alert-table--header", "alert-table--cursor", "alert-table--new", "alert-table--bad", "alert-table--warn",
         "alert-table--info", "alert-table--muted", "alert-table--ok", "alert-table--incident",
+        "alert-table--watched",
     }
+    # The watched style lives here with the component it belongs to; colours are theme variables.
+    DEFAULT_CSS = """
+    AlertTable > .alert-table--watched { color: $warning; text-style: bold; }
+    """
+    WATCHED_GLYPH = "◉"     # reads without colour: the marker column says "someone on the watch list"
 
     cursor: reactive[int] = reactive(0, always_update=False, repaint=False)
     sort_column: reactive[str] = reactive("severity")
@@ -189,6 +202,18 @@ class AlertTable(ScrollView, can_focus=True):
         self.seen: set[str] | None = None        # None until the first load: what was there at start counts as seen
         self.now = 0.0
         self._ages: list[str] = []
+        self.watch: frozenset[str] = frozenset()   # the incident's watch list, lower-case
+
+    def set_watch(self, watch: frozenset[str]) -> None:
+        """The incident's watch list changed: repaint so matching rows gain or lose their marker."""
+        if watch != self.watch:
+            self.watch = watch
+            self._update_title()
+            self.refresh()
+
+    @property
+    def watched_count(self) -> int:
+        return sum(1 for r in self._all if r.watch_keys & self.watch) if self.watch else 0
 
     # -- data ---------------------------------------------------------------------------------------
 
@@ -236,7 +261,9 @@ class AlertTable(ScrollView, can_focus=True):
         count = f"{shown:,} of {total:,}" if self.filter_text else f"{total:,}"
         fresh = self.new_count
         arrow = "▲" if self.sort_reverse else "▼"
-        self.border_title = f"Alerts ({count})" + (f" · {fresh} new" if fresh else "")
+        watched = self.watched_count
+        self.border_title = (f"Alerts ({count})" + (f" · {fresh} new" if fresh else "")
+                             + (f" · {watched} watched" if watched else ""))
         wanted = f" · filter: {clean(self.filter_text, 40)}" if self.filter_text else ""
         self.border_subtitle = Text(f"sort: {self.sort_column} {arrow}{wanted}")  # Text: typed filters are not markup
 
@@ -364,11 +391,17 @@ class AlertTable(ScrollView, can_focus=True):
         if index == self.cursor and not self.has_focus:
             style = base + Style(underline=True)
         new = self.seen is not None and row.key not in self.seen
+        watched = bool(self.watch and row.watch_keys & self.watch)
+        marker = Text(self.WATCHED_GLYPH, style=self._style("watched")) if watched else Text(
+            "•" if new else " ", style=self._style("new"))
+        title_style = self._style("incident") if row.kind == "incident" else Style()
+        if watched:
+            title_style += self._style("watched")
         cells = [
-            Text("•" if new else " ", style=self._style("new")),
+            marker,
             Text(f"{glyph} {word}", style=self._style(tone)),
             Text(row.status),
-            Text(row.title, style=self._style("incident") if row.kind == "incident" else ""),
+            Text(row.title, style=title_style),
             Text(row.source),
             Text(age),
         ]
