@@ -20,7 +20,7 @@ from textual.widgets import Footer, Input
 
 from ..console.comms import cadence_minutes
 from ..console.graph.freshness import SourceHealth
-from ..console.graph.live import watch_set
+from ..console.graph.live import WATCHED_SIGN_INS, watch_set
 from ..console.journal import Draft, Entry, JournalError, kinds
 from ..console.session import WarRoom
 from ..console.text import clean
@@ -135,6 +135,7 @@ class DashboardScreen(Screen):
         self.entry_count = 0
         self.high_seen: set[str] = set()
         self.watch_told: set[str] = set()  # alerts already announced as naming someone on the watch list
+        self.sign_ins_seen: dict[str, set[str]] = {}   # watched upn -> sign-in ids already shown or baseline
         self.sign_in_told = False          # the "press ctrl+g" notification, once per loss of the session
         self.row_cache = RowCache()
 
@@ -244,7 +245,28 @@ class DashboardScreen(Screen):
             arrived = table.set_rows(self.row_cache.rows(live.alerts, live.incidents, live.risky_users), self.now)
             self.query_one(AlertRate).show(table.all_rows, self.now)
             self._announce(arrived)
+        if WATCHED_SIGN_INS in sources:
+            self._announce_sign_ins(live.watched_sign_ins)
         self.refresh_status()
+
+    def _announce_sign_ins(self, by_user: dict[str, list]) -> None:
+        """A watched user's new sign-in: one notification per user and poll. The first poll is the baseline."""
+        for upn, sign_ins in by_user.items():
+            seen = self.sign_ins_seen.get(upn)
+            self.sign_ins_seen[upn] = (seen or set()) | {s.id for s in sign_ins}
+            fresh = [s for s in sign_ins if seen is not None and s.id not in seen]
+            if not fresh:
+                continue
+            newest = fresh[0]
+            outcome = "signed in" if newest.succeeded else "failed to sign in"
+            where = f" from {clean(newest.ip, 45)}" if newest.ip else ""
+            place = f" ({clean(newest.location, 60)})" if newest.location else ""
+            app = f" to {clean(newest.app, 60)}" if newest.app else ""
+            more = f" (+{len(fresh) - 1} more)" if len(fresh) > 1 else ""
+            self.notify(f"Watched user {clean(upn, 80)} {outcome}{where}{place}{app}{more}", title="Watch list",
+                        severity="warning", timeout=10, markup=False)
+        for upn in set(self.sign_ins_seen) - set(by_user):
+            del self.sign_ins_seen[upn]      # taken off the watch list: a later watch starts a new baseline
 
     def _announce(self, arrived: list[AlertRow]) -> None:
         """A new high-severity alert interrupts: a notification, and the bell if the responder asked for it."""

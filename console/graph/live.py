@@ -45,6 +45,7 @@ DEFAULT_INTERVALS = {"health": 60.0, "issues": 60.0, "messages": 900.0, "alerts"
                      "risky_users": 120.0, "watched_alerts": 10.0}
 # While the incident has a watch list, these sources poll at the interval named here instead (issue 5).
 WATCHED_INTERVALS = {"alerts": "watched_alerts"}
+WATCHED_SIGN_INS = "watched_sign_ins"     # the on_change name for watched users' sign-ins
 DENIED_RETRY_S = 300.0          # a denied source is asked again this often (a permission may be granted)
 BACKOFF_BASE_S = 2.0
 BACKOFF_MAX_S = 300.0
@@ -70,6 +71,8 @@ class LiveState:
     incidents: dict[str, SecurityIncident] = field(default_factory=dict)
     risky_users: dict[str, RiskyUser] = field(default_factory=dict)
     freshness: dict[str, Freshness] = field(default_factory=dict)
+    # Recent sign-ins of the users on the incident's watch list (upn -> newest first); not journaled.
+    watched_sign_ins: dict[str, list[SignIn]] = field(default_factory=dict)
     version: int = 0
     # (source, key) -> digest of the last journaled data: how the watcher knows what changed.
     digests: dict[tuple[str, str], str] = field(default_factory=dict, repr=False)
@@ -175,6 +178,13 @@ class TenantWatcher:
         async with asyncio.TaskGroup() as group:
             for name in self.sources:
                 group.create_task(self._loop(name), name=f"poll {name}")
+            if self.watch_list is not None:
+                group.create_task(self._watched_sign_ins_loop(), name=f"poll {WATCHED_SIGN_INS}")
+
+    async def _watched_sign_ins_loop(self) -> None:
+        while True:
+            delay = await self.poll_watched_sign_ins()
+            await asyncio.sleep(delay)
 
     async def _loop(self, name: str) -> None:
         while True:
@@ -370,6 +380,70 @@ class TenantWatcher:
             except Exception:
                 _log.exception("on_change callback failed for %s", sorted(sources))
 
+    # -- enhanced monitoring: watched users' sign-ins --------------------------------------------
+
+    def _watched(self) -> frozenset[str]:
+        if self.watch_list is None:
+            return frozenset()
+        try:
+            return watch_set(self.watch_list())
+        except Exception:
+            _log.exception("watch_list callback failed")
+            return frozenset()
+
+    async def poll_watched_sign_ins(self) -> float:
+        """Each watched user's latest sign-ins into state.watched_sign_ins; returns seconds until the next poll.
+
+        Polled at graph.poll.watched_alerts while someone is watched; a 429 waits out Retry-After, a denial
+        (no AuditLog.Read.All) asks again rarely. Failures are logged, never raised: the other pollers go on.
+        """
+        name = WATCHED_SIGN_INS
+        interval = self.intervals.get("watched_alerts") or self.intervals.get("alerts", 30.0)
+        wait = self._not_before.get(name, 0.0) - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        upns = sorted(item for item in self._watched() if "@" in item)
+        known = self.state.watched_sign_ins
+        changed = {upn for upn in known if upn not in upns}
+        for upn in changed:
+            del known[upn]
+        try:
+            for upn in upns:
+                sign_ins = await self.sign_ins_of(upn, limit=20)
+                if [s.id for s in sign_ins] != [s.id for s in known.get(upn, [])] or upn not in known:
+                    known[upn] = sign_ins
+                    changed.add(upn)
+        except Exception as error:  # trouble holds the next request back (Retry-After exactly); never raised
+            delay = self._sign_ins_failed(error, interval)
+            self._not_before[name] = time.monotonic() + delay
+        else:
+            self._failures[name] = 0
+            self._not_before.pop(name, None)
+            delay = interval
+        if changed:
+            self._notify({name})
+        return delay
+
+    def _sign_ins_failed(self, error: BaseException, interval: float) -> float:
+        failures = self._failures.get(WATCHED_SIGN_INS, 0) + 1
+        self._failures[WATCHED_SIGN_INS] = failures
+        backoff = min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2 ** (failures - 1))
+        _log.warning("watched sign-ins: %s", getattr(error, "reason", None) or type(error).__name__)
+        if isinstance(error, GraphThrottled):
+            return error.retry_after if error.retry_after is not None else backoff
+        if isinstance(error, (GraphDenied, SignInRequired)):
+            return DENIED_RETRY_S          # no AuditLog.Read.All (or no session): ask again now and then
+        return max(interval, backoff)
+
+    async def sign_ins_of(self, upn: str, *, limit: int = 50) -> list[SignIn]:
+        """A user's latest sign-ins, newest first (raises GraphError when Graph will not say)."""
+        quoted = upn.replace("'", "''")
+        rows = await self.gateway.get_all(
+            SIGN_INS, {"$filter": f"userPrincipalName eq '{quoted}'", "$top": str(limit)}, limit=limit)
+        sign_ins = [SignIn.from_graph(row) for row in rows]
+        sign_ins.sort(key=lambda s: s.created.timestamp() if s.created else 0.0, reverse=True)
+        return sign_ins
+
     # -- on demand ------------------------------------------------------------------------------
 
     async def user_activity(self, upn: str, *, limit: int = 50) -> UserActivity:
@@ -379,9 +453,7 @@ class TenantWatcher:
         audits: dict[str, DirectoryAudit] = {}
         errors: dict[str, str] = {}
         try:
-            rows = await self.gateway.get_all(
-                SIGN_INS, {"$filter": f"userPrincipalName eq '{quoted}'", "$top": str(limit)}, limit=limit)
-            sign_ins = [SignIn.from_graph(row) for row in rows]
+            sign_ins = await self.sign_ins_of(upn, limit=limit)
         except (GraphError, SignInRequired) as error:
             errors["sign_ins"] = getattr(error, "reason", str(error))
         for label, expression in (
@@ -396,7 +468,6 @@ class TenantWatcher:
             except (GraphError, SignInRequired) as error:
                 errors[f"audits_{label}"] = getattr(error, "reason", str(error))
         newest = sorted(audits.values(), key=lambda a: a.at.timestamp() if a.at else 0.0, reverse=True)
-        sign_ins.sort(key=lambda s: s.created.timestamp() if s.created else 0.0, reverse=True)
         return UserActivity(upn, sign_ins, newest[:limit], errors)
 
 

@@ -73,3 +73,38 @@ async def test_run_sends_more_alert_requests_with_a_watch_list(make_tenant) -> N
     plain, watched = counts
     assert plain <= 3                  # 0.6 s apart in 1 s: two requests, three at most
     assert watched >= plain + 2        # 0.05 s apart: many more, with a generous margin for a slow machine
+
+
+async def test_watched_users_sign_ins_are_polled_and_reported_as_a_change(simulated_tenant) -> None:
+    upn = "megan.bowen@contoso.com"
+    add_objects(simulated_tenant, "signIns", [{"userPrincipalName": upn, "ipAddress": "198.51.100.9"},
+                                              {"userPrincipalName": "someone@contoso.com"}])
+    changes: list[set[str]] = []
+    watched = {upn, "198.51.100.9"}
+    state = LiveState()
+    async with await gateway_for(simulated_tenant) as gateway:
+        watcher = TenantWatcher(gateway, None, state, on_change=changes.append, watch_list=lambda: watched)
+        assert await watcher.poll_watched_sign_ins() == 10.0
+        assert [(s.upn, s.ip) for s in state.watched_sign_ins[upn]] == [(upn, "198.51.100.9")]
+        assert changes == [{"watched_sign_ins"}]
+        await watcher.poll_watched_sign_ins()                 # nothing new: no change reported
+        assert changes == [{"watched_sign_ins"}]
+        watched.clear()
+        await watcher.poll_watched_sign_ins()                 # off the list: forgotten, and said so
+    assert state.watched_sign_ins == {} and len(changes) == 2
+    assert len(requests_to(simulated_tenant, "/auditLogs/signIns")) == 2   # only IPs left: nothing asked
+
+
+async def test_watched_sign_ins_honour_retry_after_and_survive_a_denial(make_tenant) -> None:
+    tenant = make_tenant(faults=[Fault("throttle", "auditLogs/signIns", count=1, retry_after=1)])
+    async with await gateway_for(tenant) as gateway:
+        watcher = TenantWatcher(gateway, None, LiveState(), watch_list=lambda: {"megan.bowen@contoso.com"})
+        assert await watcher.poll_watched_sign_ins() == 1
+        await watcher.poll_watched_sign_ins()
+    sent = requests_to(tenant, "/auditLogs/signIns")
+    assert [r.status for r in sent] == [429, 200] and sent[1].at - sent[0].at >= 1.0
+
+    denied = make_tenant(faults=[Fault("forbidden", "auditLogs/signIns")])
+    async with await gateway_for(denied) as gateway:
+        watcher = TenantWatcher(gateway, None, LiveState(), watch_list=lambda: {"megan.bowen@contoso.com"})
+        assert await watcher.poll_watched_sign_ins() == 300.0

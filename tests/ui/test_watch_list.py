@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from warroom.console import containment
 from warroom.console.app import WarroomApp
+from warroom.console.graph.live import WATCHED_SIGN_INS
+from warroom.console.graph.models import SignIn
 from warroom.widgets.alerts import AlertTable
 
 from .scenes import alert, fixed_clock, live_state, open_warroom
@@ -77,3 +79,25 @@ async def test_watching_an_ip_marks_existing_alerts_without_announcing_them(app:
         assert line_of(table, "alert:da000002").lstrip().startswith("◉")
         assert "6 watched" in str(table.border_title)
         assert not [m for m in messages(app) if m.startswith("Watched")]   # they were there before: not new
+
+
+async def test_a_watched_users_new_sign_in_is_announced_after_the_first_poll(app: WarroomApp) -> None:
+    live = app.warroom.live
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        live.watched_sign_ins[WATCHED] = [sign_in("s1", "198.51.100.9")]
+        app.live_changed({WATCHED_SIGN_INS})                          # the first poll is the baseline
+        await pilot.pause()
+        assert not [m for m in messages(app) if m.startswith("Watched")]
+        live.watched_sign_ins[WATCHED] = [sign_in("s2", "203.0.113.66\x1b[2J", error=50126),
+                                          sign_in("s1", "198.51.100.9")]
+        app.live_changed({WATCHED_SIGN_INS})
+        await pilot.pause()
+        told = [m for m in messages(app) if m.startswith("Watched")]
+        assert told == [f"Watched user {WATCHED} failed to sign in from 203.0.113.66 (Lagos, NG) to Office 365"]
+
+
+def sign_in(id_: str, ip: str, *, error: int = 0) -> SignIn:
+    return SignIn.from_graph({"id": id_, "userPrincipalName": WATCHED, "ipAddress": ip,
+                              "appDisplayName": "Office 365", "status": {"errorCode": error},
+                              "location": {"city": "Lagos", "countryOrRegion": "NG"}})
