@@ -176,9 +176,6 @@ class AlertTable(ScrollView, can_focus=True):
         "alert-table--watched",
     }
     # The watched style lives here with the component it belongs to; colours are theme variables.
-    DEFAULT_CSS = """
-    AlertTable > .alert-table--watched { color: $warning; text-style: bold; }
-    """
     WATCHED_GLYPH = "◉"     # reads without colour: the marker column says "someone on the watch list"
 
     cursor: reactive[int] = reactive(0, always_update=False, repaint=False)
