@@ -8,12 +8,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
 from ..console.graph.models import Alert, RiskyUser, SecurityIncident
 from ..console.text import clean
 from ..widgets.labels import ALERT_SEVERITY, label
+from .detail import DetailScreen
 
 EVIDENCE_FIELDS = ("userAccount.userPrincipalName", "ipAddress", "url", "fileDetails.fileName", "deviceDnsName",
                    "networkMessageId", "subject", "senderFromAddress", "mailboxPrimaryAddress", "displayName",
@@ -91,24 +91,14 @@ def describe(item: Alert | SecurityIncident | RiskyUser, zone_stamp) -> Text:
     return text
 
 
-class AlertDetailScreen(ModalScreen[None]):
+class AlertDetailScreen(DetailScreen):
     """Read an alert; `y` copies the portal link (OSC 52), `d` declares from it, `l` links it to the open incident."""
 
-    BINDINGS = [
-        Binding("escape,q", "close", "Close", id="alert_detail.close"),
-        Binding("y", "copy_link", "Copy portal link", id="alert_detail.copy"),
-        Binding("d", "declare", "Declare incident", id="alert_detail.declare"),
-        Binding("l", "link", "Link to incident", id="alert_detail.link"),
-    ]
-    DEFAULT_CSS = """
-    AlertDetailScreen { align: center middle; }
-    AlertDetailScreen > VerticalScroll { width: 90%; max-width: 130; height: 85%; border: round $primary;
-                                         background: $surface; padding: 0 1; }
-    """
+    BINDINGS = [Binding("y", "copy_link", "Copy portal link", id="alert_detail.copy")]
 
     def __init__(self, item: Alert | SecurityIncident | RiskyUser, *, zone_stamp, context: dict[str, Any]) -> None:
-        super().__init__()
-        self.item, self.zone_stamp, self.context = item, zone_stamp, context
+        super().__init__(zone_stamp=zone_stamp, context=context)
+        self.item = item
 
     def compose(self) -> ComposeResult:
         item = self.item
@@ -120,9 +110,6 @@ class AlertDetailScreen(ModalScreen[None]):
             yield Static(describe(self.item, self.zone_stamp), id="alert-detail-body")
         yield Footer()
 
-    def action_close(self) -> None:
-        self.dismiss(None)
-
     def action_copy_link(self) -> None:
         link = clean(getattr(self.item, "web_url", ""), 2000)
         if not link:
@@ -131,11 +118,3 @@ class AlertDetailScreen(ModalScreen[None]):
         self.app.copy_to_clipboard(link)
         self.notify(f"Copied the portal link (via the terminal, OSC 52): {link}", title="Copied", timeout=6,
                     markup=False)
-
-    def action_declare(self) -> None:
-        self.dismiss(None)
-        self.app.open_guided("declare", **self.context)
-
-    def action_link(self) -> None:
-        self.dismiss(None)
-        self.app.link_to_incident(self.context)

@@ -6,14 +6,13 @@ from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
 from ..console.graph.models import ServiceIssue
 from ..console.text import clean
 from ..widgets.labels import SERVICE_STATUS, label
+from .detail import DetailScreen
 
 
 def describe(issue: ServiceIssue, zone_stamp) -> Text:
@@ -42,21 +41,12 @@ def describe(issue: ServiceIssue, zone_stamp) -> Text:
     return text
 
 
-class IssueDetailScreen(ModalScreen[None]):
-    BINDINGS = [
-        Binding("escape,q", "close", "Close", id="issue_detail.close"),
-        Binding("d", "declare", "Declare incident", id="issue_detail.declare"),
-        Binding("l", "link", "Link to incident", id="issue_detail.link"),
-    ]
-    DEFAULT_CSS = """
-    IssueDetailScreen { align: center middle; }
-    IssueDetailScreen > VerticalScroll { width: 90%; max-width: 130; height: 85%; border: round $primary;
-                                         background: $surface; padding: 0 1; }
-    """
+class IssueDetailScreen(DetailScreen):
+    """A Microsoft service issue with its posts, newest first: "is it us or Microsoft?"."""
 
     def __init__(self, issue: ServiceIssue, *, zone_stamp, context: dict[str, Any]) -> None:
-        super().__init__()
-        self.issue, self.zone_stamp, self.context = issue, zone_stamp, context
+        super().__init__(zone_stamp=zone_stamp, context=context)
+        self.issue = issue
 
     def compose(self) -> ComposeResult:
         with VerticalScroll() as box:
@@ -65,13 +55,3 @@ class IssueDetailScreen(ModalScreen[None]):
             yield Static(describe(self.issue, self.zone_stamp), id="issue-detail-body")
         yield Footer()
 
-    def action_close(self) -> None:
-        self.dismiss(None)
-
-    def action_declare(self) -> None:
-        self.dismiss(None)
-        self.app.open_guided("declare", **self.context)
-
-    def action_link(self) -> None:
-        self.dismiss(None)
-        self.app.link_to_incident(self.context)
