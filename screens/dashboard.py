@@ -95,6 +95,12 @@ class DashboardScreen(Screen):
         Binding("n", "communicate", "Notify", id="dashboard.communicate"),
         Binding("l", "link", "Link", show=False, id="dashboard.link"),
         Binding("colon", "note", "Note", id="dashboard.note", priority=True),
+        # Priority, so the focus moves while the App dispatches this key: keys typed ahead (a paste, a slow
+        # SSH link delivering "Enter Enter" at once) then reach the table, not the filter box again.
+        Binding("enter", "leave_filter", "Back to the alerts", show=False, priority=True,
+                id="dashboard.leave_filter"),
+        Binding("escape", "clear_filter", "Clear the filter", show=False, priority=True,
+                id="dashboard.clear_filter"),
         Binding("exclamation_mark", "decision", "Decision", show=False, id="dashboard.decision", priority=True),
         Binding("slash", "filter", "Filter", id="dashboard.filter", priority=True),
         Binding("t", "toggle_zone", "UTC/local", show=False, id="dashboard.toggle_zone"),
@@ -143,6 +149,9 @@ class DashboardScreen(Screen):
         """While a text box has focus, `:`, `!` and `/` are characters, not commands."""
         if action in self.TYPING_ACTIONS and isinstance(self.focused, Input):
             return False
+        if action in ("leave_filter", "clear_filter"):
+            # `focused`, not `has_focus`: has_focus follows the Focus event, one message too late.
+            return self.focused is self.query_one("#alert-filter", Input)
         return True
 
     # -- layout ---------------------------------------------------------------------------------------
@@ -519,19 +528,17 @@ class DashboardScreen(Screen):
         if event.input.id == "alert-filter":
             self.query_one(AlertTable).filter_text = event.value
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id == "alert-filter":
-            self.query_one(AlertTable).focus()
-            if not event.value:
-                event.input.remove_class("-visible")
-
-    def on_key(self, event) -> None:
+    def action_leave_filter(self) -> None:
         box = self.query_one("#alert-filter", Input)
-        if event.key == "escape" and box.has_focus:
-            event.stop()
-            box.value = ""
+        if not box.value:
             box.remove_class("-visible")
-            self.query_one(AlertTable).focus()
+        self.set_focus(self.query_one(AlertTable))
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#alert-filter", Input)
+        box.value = ""
+        box.remove_class("-visible")
+        self.set_focus(self.query_one(AlertTable))
 
     def action_sort_alerts(self) -> None:
         self.query_one(AlertTable).action_sort_next()

@@ -80,7 +80,7 @@ def test_demo_filter_open_alert_add_note(tmux: Tmux, tmp_path: Path) -> None:
     screen = tmux.wait_for("filter: anonymous")
     assert "Alerts (1 of " in screen                   # the others are filtered out
     tmux.keys("Enter")                                  # back to the table
-    tmux.wait_for("⏎ Details")                          # as a person would: the table has focus (footer shows its keys)
+    tmux.wait_for("⏎ Details")                          # as a person would (type-ahead: tests/ui/test_type_ahead.py)
     tmux.keys("Enter")                                  # open the alert
     screen = tmux.wait_for("Evidence")
     assert "185.220.101.47" in screen and "T1078.004" in screen
