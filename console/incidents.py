@@ -6,13 +6,11 @@ changes an incident, so the console, `warroom status`, the review screens and re
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from .journal import Entry, Journal, JournalConflict, kinds
+from .journal import Entry, Journal, Unclaimed, kinds
 from .timefmt import from_iso
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
@@ -166,31 +164,16 @@ class IncidentBook:
         return incident.id
 
 
-def incident_unclaimed(incident_id: str) -> Callable[[sqlite3.Connection], None]:
+def incident_unclaimed(incident_id: str) -> Unclaimed:
     """A journal guard: refuse the append if any process already declared this incident id."""
-
-    def guard(conn: sqlite3.Connection) -> None:
-        row = conn.execute(
-            "SELECT 1 FROM entries WHERE incident = ? AND kind = ? LIMIT 1", (incident_id, kinds.INCIDENT_DECLARED)
-        ).fetchone()
-        if row:
-            raise JournalConflict(f"incident id {incident_id} was just taken by another console")
-
-    return guard
+    return Unclaimed(incident_id, kinds.INCIDENT_DECLARED,
+                     message=f"incident id {incident_id} was just taken by another console")
 
 
-def task_unclaimed(incident_id: str, task_id: str) -> Callable[[sqlite3.Connection], None]:
+def task_unclaimed(incident_id: str, task_id: str) -> Unclaimed:
     """A journal guard: refuse the append if any process already added this task id to the incident."""
-
-    def guard(conn: sqlite3.Connection) -> None:
-        row = conn.execute(
-            "SELECT 1 FROM entries WHERE incident = ? AND kind = ? AND json_extract(body, '$.task_id') = ? LIMIT 1",
-            (incident_id, kinds.TASK_ADDED, task_id),
-        ).fetchone()
-        if row:
-            raise JournalConflict(f"task id {task_id} of {incident_id} was just taken by another console")
-
-    return guard
+    return Unclaimed(incident_id, kinds.TASK_ADDED, task_id,
+                     message=f"task id {task_id} of {incident_id} was just taken by another console")
 
 
 def _updated(incident: Incident, body: dict[str, Any], at: datetime, entry: Entry) -> None:

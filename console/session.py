@@ -7,7 +7,6 @@ into the incident book, so the screen can never show something the journal does 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .config import Config
 from .incidents import Incident, IncidentBook, incident_unclaimed, task_unclaimed
-from .journal import Draft, Entry, Journal, JournalConflict
+from .journal import Draft, Entry, Journal, JournalConflict, Unclaimed
 from .timefmt import utc_now
 
 if TYPE_CHECKING:  # the Graph side is optional: the console works without a tenant (out of band)
@@ -70,7 +69,7 @@ class WarRoom:
         return entry
 
     async def record_many(
-        self, drafts: Iterable[Draft], *, guard: Callable[[sqlite3.Connection], None] | None = None
+        self, drafts: Iterable[Draft], *, guard: Unclaimed | None = None
     ) -> list[Entry]:
         entries = await self.journal.append_many(drafts, guard=guard)
         await self.catch_up()

@@ -1,5 +1,6 @@
 """The incident journal: append-only, UTC-timestamped, hash-chained. The source of truth."""
 
+from .base import Journal, is_shared
 from .encoding import GENESIS, canonical_json, sha256_text
 from .errors import (
     JournalConflict,
@@ -11,7 +12,8 @@ from .errors import (
     JournalTooNew,
     SecretRefused,
 )
-from .store import Draft, Entry, Journal, JournalStats, VerifyResult, verify_file
+from .records import Draft, Entry, JournalStats, Unclaimed, VerifyResult
+from .store import SQLiteJournal, verify_file
 
 __all__ = [
     "GENESIS",
@@ -26,9 +28,12 @@ __all__ = [
     "JournalReadOnly",
     "JournalStats",
     "JournalTooNew",
+    "SQLiteJournal",
     "SecretRefused",
+    "Unclaimed",
     "VerifyResult",
     "canonical_json",
+    "is_shared",
     "sha256_text",
     "verify_file",
 ]

@@ -10,25 +10,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import json
 import os
 import shutil
 import sqlite3
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
-from ..timefmt import from_iso, to_iso, utc_now
-from .encoding import GENESIS, canonical_entry, canonical_json, chain_hash, encode_basestring
+from ..timefmt import to_iso, utc_now
+from .base import Journal
+from .encoding import GENESIS
 from .errors import (
+    JournalConflict,
     JournalCorrupt,
     JournalError,
     JournalFull,
@@ -36,103 +35,26 @@ from .errors import (
     JournalReadOnly,
     JournalTooNew,
 )
-from .guard import refuse_secrets
+from .records import (
+    COLUMNS,
+    ChainCheck,
+    Draft,
+    Entry,
+    JournalStats,
+    Prepared,
+    Unclaimed,
+    VerifyResult,
+    check_continues,
+    prepare,
+    seal,
+)
 from .schema import LATEST_VERSION, MIGRATIONS
+
+__all__ = ["Draft", "Entry", "JournalStats", "SQLiteJournal", "VerifyResult", "verify_file"]
 
 BUSY_TIMEOUT_MS = 15_000  # read at each open: tests patch it to fail fast
 SQLITE_HEADER = b"SQLite format 3\x00"
-_COLUMNS = "seq, incident, kind, actor, occurred_at, discovered_at, logged_at, origin, body, prev_hash, hash"
-
-
-@dataclass(frozen=True, slots=True)
-class Draft:
-    """An entry not yet written: what the caller decides. The journal adds seq, logged_at and the hashes."""
-
-    kind: str
-    body: dict[str, Any]
-    incident: str | None = None
-    actor: str | None = None
-    occurred_at: datetime | None = None
-    discovered_at: datetime | None = None
-    origin: str | None = None  # the entry's hash in the journal it was first written to (imports only)
-
-
-@dataclass(frozen=True, slots=True)
-class Entry:
-    seq: int
-    incident: str | None
-    kind: str
-    actor: str
-    occurred_at: str
-    discovered_at: str
-    logged_at: str
-    origin: str | None
-    body_text: str
-    prev_hash: str
-    hash: str
-    _body: dict[str, Any] | None = field(default=None, compare=False, repr=False)
-
-    @property
-    def body(self) -> dict[str, Any]:
-        """The parsed body, parsed once: timelines render the same entry many times."""
-        if self._body is None:
-            object.__setattr__(self, "_body", json.loads(self.body_text))
-        return self._body  # type: ignore[return-value]
-
-    @property
-    def occurred(self) -> datetime:
-        return from_iso(self.occurred_at)
-
-    @property
-    def text(self) -> str:
-        """The human line of an entry, for timelines: its `text`, `title` or `summary`, else its kind."""
-        body = self.body
-        for key in ("text", "title", "summary"):
-            if isinstance(body.get(key), str):
-                return body[key]
-        return self.kind
-
-    @classmethod
-    def from_row(cls, row: tuple[Any, ...] | sqlite3.Row) -> Entry:
-        return cls(*row)
-
-    def to_record(self) -> dict[str, Any]:
-        """Every stored field, for export: enough to re-verify the chain elsewhere."""
-        return {
-            "seq": self.seq,
-            "incident": self.incident,
-            "kind": self.kind,
-            "actor": self.actor,
-            "occurred_at": self.occurred_at,
-            "discovered_at": self.discovered_at,
-            "logged_at": self.logged_at,
-            "origin": self.origin,
-            "body": self.body,
-            "prev_hash": self.prev_hash,
-            "hash": self.hash,
-        }
-
-
-@dataclass(frozen=True)
-class VerifyResult:
-    ok: bool
-    entries: int
-    head: str
-    bad_seq: int | None = None
-    reason: str = ""
-    warnings: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class JournalStats:
-    path: str
-    entries: int
-    incidents: int
-    size_bytes: int
-    first_at: str | None
-    last_at: str | None
-    journal_id: str
-    schema_version: int
+_COLUMNS = ", ".join(COLUMNS)
 
 
 def _translate(error: sqlite3.Error, path: Path) -> JournalError:
@@ -215,8 +137,8 @@ def readonly_target(path: Path) -> ReadOnlyTarget:
     return ReadOnlyTarget(_sqlite_uri(copy, True), snapshot=snapshot)
 
 
-class Journal:
-    """One open journal. Use `await Journal.open(path)`; all I/O runs on aiosqlite's thread."""
+class SQLiteJournal(Journal):
+    """A journal in one SQLite file. Use `await Journal.open(path)`; all I/O runs on aiosqlite's thread."""
 
     def __init__(self, path: Path, db: aiosqlite.Connection, *, readonly: bool, actor: str) -> None:
         self.path = path
@@ -232,7 +154,7 @@ class Journal:
     @classmethod
     async def open(
         cls, path: str | os.PathLike[str], *, actor: str = "unknown", readonly: bool = False, create: bool = True
-    ) -> Journal:
+    ) -> SQLiteJournal:
         path = Path(path).expanduser()  # noqa: ASYNC240 - no I/O: expands ~ from the environment
         _check_file(path, create=create and not readonly)
         target = readonly_target(path) if readonly else None
@@ -303,11 +225,9 @@ class Journal:
         if self._readonly_target:
             self._readonly_target.cleanup()
 
-    async def __aenter__(self) -> Journal:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
+    @property
+    def location(self) -> str:
+        return str(self.path)
 
     async def _scalar(self, sql: str, params: Iterable[Any] = ()) -> Any:
         try:
@@ -319,31 +239,10 @@ class Journal:
 
     # -- writing --------------------------------------------------------------------------------
 
-    async def append(
-        self,
-        kind: str,
-        body: dict[str, Any] | None = None,
-        *,
-        incident: str | None = None,
-        actor: str | None = None,
-        occurred_at: datetime | None = None,
-        discovered_at: datetime | None = None,
-    ) -> Entry:
-        """Append one entry durably; returns it once committed (the seq is then safe to print)."""
-        draft = Draft(kind, body or {}, incident, actor, occurred_at, discovered_at)
-        return (await self.append_many([draft]))[0]
-
-    async def append_many(
-        self, drafts: Iterable[Draft], *, guard: Callable[[sqlite3.Connection], None] | None = None
-    ) -> list[Entry]:
-        """Append entries in one transaction: all are committed, or none is.
-
-        `guard` runs inside the write transaction, before anything is inserted, and may raise
-        JournalConflict: how a new incident or task id is claimed once, even with several consoles.
-        """
+    async def append_many(self, drafts: Iterable[Draft], *, guard: Unclaimed | None = None) -> list[Entry]:
         if self.readonly:
             raise JournalReadOnly(f"{self.path}: opened read-only; nothing was written")
-        prepared = [self._prepare_draft(draft) for draft in drafts]
+        prepared = [prepare(draft, self.actor) for draft in drafts]
         if not prepared:
             return []
         async with self._write_lock:
@@ -353,60 +252,15 @@ class Journal:
             except sqlite3.Error as error:
                 raise _translate(error, self.path) from None
 
-    def _prepare_draft(self, draft: Draft) -> tuple[Any, ...]:
-        if not draft.kind or not isinstance(draft.kind, str):
-            raise JournalError("an entry needs a kind")
-        if not isinstance(draft.body, dict):
-            raise JournalError("an entry's body is a JSON object")
-        refuse_secrets(draft.body)
-        try:
-            body_text = canonical_json(draft.body)
-        except (TypeError, ValueError) as error:
-            raise JournalError(f"entry body is not plain JSON: {error}") from None
-        return (
-            draft.incident,
-            draft.kind,
-            draft.actor or self.actor,
-            draft.occurred_at,
-            draft.discovered_at,
-            draft.origin,
-            body_text,
-        )
-
-    def _append_sync(
-        self, prepared: list[tuple[Any, ...]], guard: Callable[[sqlite3.Connection], None] | None = None
-    ) -> list[Entry]:
+    def _append_sync(self, prepared: list[Prepared], guard: Unclaimed | None = None) -> list[Entry]:
         """Runs on aiosqlite's thread: the whole read-head, hash, insert, commit as one unit."""
         conn: sqlite3.Connection = self._db._conn  # type: ignore[attr-defined]
         conn.execute("BEGIN IMMEDIATE")
         try:
-            if guard is not None:
-                guard(conn)
+            if guard is not None and _claimed(conn, guard):
+                raise JournalConflict(guard.message)
             row = conn.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
-            seq, prev = (row[0], row[1]) if row else (0, GENESIS)
-            now = utc_now()
-            logged = to_iso(now)
-            rows = []
-            for incident, kind, actor, occurred, discovered, origin, body_text in prepared:
-                seq += 1
-                occurred_at = to_iso(occurred or now)
-                discovered_at = to_iso(discovered or occurred or now)
-                canonical = canonical_entry(
-                    seq=seq,
-                    incident=incident,
-                    kind=kind,
-                    actor=actor,
-                    occurred_at=occurred_at,
-                    discovered_at=discovered_at,
-                    logged_at=logged,
-                    origin=origin,
-                    body_text=body_text,
-                )
-                digest = chain_hash(prev, canonical)
-                rows.append(
-                    (seq, incident, kind, actor, occurred_at, discovered_at, logged, origin, body_text, prev, digest)
-                )
-                prev = digest
+            rows = seal(prepared, *(row or (0, GENESIS)), utc_now())
             conn.executemany(f"INSERT INTO entries({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
             conn.execute("COMMIT")
         except BaseException:
@@ -414,6 +268,48 @@ class Journal:
                 conn.execute("ROLLBACK")
             raise
         return [Entry.from_row(row) for row in rows]
+
+    async def append_copies(self, entries: list[Entry]) -> int:
+        if self.readonly:
+            raise JournalReadOnly(f"{self.path}: opened read-only; nothing was written")
+        if not entries:
+            return 0
+        async with self._write_lock:
+            try:
+                return await self._db._execute(self._copy_sync, entries)
+            except sqlite3.Error as error:
+                raise _translate(error, self.path) from None
+
+    def _copy_sync(self, entries: list[Entry]) -> int:
+        conn: sqlite3.Connection = self._db._conn  # type: ignore[attr-defined]
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            row = conn.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
+            fresh = check_continues(entries, row or (0, GENESIS), str(self.path))
+            conn.executemany(f"INSERT INTO entries({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                             [entry.row() for entry in fresh])
+            conn.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            raise
+        return len(fresh)
+
+    async def adopt_identity(self, journal_id: str) -> None:
+        if await self._scalar("SELECT count(*) FROM entries"):
+            raise JournalError(f"{self.path}: already holds entries; a copy goes into a new, empty journal")
+        await self.set_meta("journal_id", journal_id)
+        self.journal_id = journal_id
+
+    async def get_meta(self, key: str) -> str | None:
+        return await self._scalar("SELECT value FROM meta WHERE key = ?", [key])
+
+    async def set_meta(self, key: str, value: str) -> None:
+        """Bookkeeping beside the chain (a spool's upload mark); entries themselves stay append-only."""
+        try:
+            await self._db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+        except sqlite3.Error as error:
+            raise _translate(error, self.path) from None
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -445,15 +341,6 @@ class Journal:
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         return await self._rows(sql, params)
-
-    async def iter_entries(self, *, after: int = 0, batch: int = 5000, **filters: Any) -> AsyncIterator[Entry]:
-        while True:
-            chunk = await self.entries(after=after, limit=batch, **filters)
-            for entry in chunk:
-                yield entry
-            if len(chunk) < batch:
-                return
-            after = chunk[-1].seq
 
     async def entry(self, seq: int) -> Entry | None:
         rows = await self._rows(f"SELECT {_COLUMNS} FROM entries WHERE seq = ?", [seq])
@@ -498,21 +385,15 @@ class Journal:
         """Changes whenever another connection commits: a cheap way to notice other processes' entries."""
         return int(await self._scalar("PRAGMA data_version"))
 
-    async def follow(self, *, after: int, interval: float = 0.5) -> AsyncIterator[list[Entry]]:
-        """Yield batches of new entries (from any process) as they are committed; never ends by itself."""
-        seen_version = await self.data_version()
+    async def changes(self, interval: float = 0.5) -> AsyncIterator[None]:
+        """Polls SQLite's data_version (which another connection's commit bumps) and the head: two tiny reads."""
+        seen = (await self.data_version(), (await self.head())[0])
         while True:
-            fresh = await self.entries(after=after)
-            if fresh:
-                after = fresh[-1].seq
-                yield fresh
-            while True:
-                await asyncio.sleep(interval)
-                version = await self.data_version()
-                head, _ = await self.head() if version == seen_version else (None, None)
-                if version != seen_version or (head is not None and head > after):
-                    seen_version = version
-                    break
+            await asyncio.sleep(interval)
+            current = (await self.data_version(), (await self.head())[0])
+            if current != seen:
+                seen = current
+                yield None
 
     async def stats(self) -> JournalStats:
         entries = await self._scalar("SELECT count(*) FROM entries")
@@ -535,9 +416,9 @@ class Journal:
             schema_version=await self._scalar("PRAGMA user_version"),
         )
 
-    async def verify(self) -> VerifyResult:
+    async def verify(self, *, expect_head: str | None = None) -> VerifyResult:
         """Check the whole chain on a separate read-only connection, off the event loop."""
-        return await asyncio.to_thread(verify_file, self.path)
+        return await asyncio.to_thread(verify_file, self.path, expect_head=expect_head)
 
 
 # -- verification (synchronous: used by the CLI, the review screen's worker and tests) ---------------
@@ -616,48 +497,15 @@ def _verify_chain(conn: sqlite3.Connection, expect_head: str | None) -> VerifyRe
     for name in ("entries_refuse_update", "entries_refuse_delete"):
         if name not in triggers:
             warnings.append(f"append-only trigger {name} is missing: someone removed it")
+    check = ChainCheck(expect_head=expect_head, warnings=warnings)
+    check.feed(conn.execute(f"SELECT {_COLUMNS} FROM entries ORDER BY seq"))
+    return check.result()
 
-    def broken(seq: int | None, reason: str) -> VerifyResult:
-        return VerifyResult(False, count, prev, seq, reason, tuple(warnings))
 
-    expected_seq, prev, count = 1, GENESIS, 0
-    # A head recorded earlier must appear somewhere in the chain: later entries are fine, a cut tail is not.
-    head_found = not expect_head or expect_head == GENESIS
-    sha256, quote = hashlib.sha256, encode_basestring
-    for row in conn.execute(f"SELECT {_COLUMNS} FROM entries ORDER BY seq"):
-        seq, incident, kind, actor, occurred, discovered, logged, origin, body_text, prev_hash, digest = row
-        if seq != expected_seq:
-            if seq > expected_seq:
-                return broken(expected_seq, f"entry {expected_seq} is missing (next is {seq})")
-            # rows come sorted by a unique key, so only a renumbered entry (0, -1...) lands here
-            return broken(seq, f"an entry is numbered {seq}, before entry {expected_seq}")
-        if prev_hash != prev:
-            return broken(seq, "previous-hash link broken (an entry was removed, inserted or rewritten)")
-        try:
-            if type(body_text) is not str:
-                raise TypeError
-            # chain_hash(prev, canonical_entry(...)) inlined: this loop runs a million times.
-            text = (
-                f"{prev}\n[{seq},{'null' if incident is None else quote(incident)},{quote(kind)},{quote(actor)},"
-                f"{quote(occurred)},{quote(discovered)},{quote(logged)},"
-                f"{'null' if origin is None else quote(origin)}]\n{body_text}"
-            )
-        except TypeError:  # a number or a blob where text belongs: the general encoder decides
-            try:
-                text = prev + "\n" + canonical_entry(
-                    seq=seq, incident=incident, kind=kind, actor=actor, occurred_at=occurred,
-                    discovered_at=discovered, logged_at=logged, origin=origin, body_text=body_text,
-                ).decode("utf-8")
-            except (TypeError, ValueError, AttributeError):
-                return broken(seq, "a stored field has the wrong type")
-        if sha256(text.encode("utf-8")).hexdigest() != digest:
-            return broken(seq, "hash mismatch: the entry's content was changed after it was written")
-        prev, expected_seq, count = digest, seq + 1, count + 1
-        if digest == expect_head:
-            head_found = True
-    if not head_found:
-        return broken(
-            count + 1, f"the recorded head {expect_head[:16]}… is not in the chain "
-            f"(head is now {prev[:16]}…): entries were removed from the end or the journal was replaced",
-        )
-    return VerifyResult(True, count, prev, None, "", tuple(warnings))
+def _claimed(conn: sqlite3.Connection, guard: Unclaimed) -> bool:
+    sql = "SELECT 1 FROM entries WHERE incident = ? AND kind = ?"
+    params: list[Any] = [guard.incident, guard.kind]
+    if guard.task_id is not None:
+        sql += " AND json_extract(body, '$.task_id') = ?"
+        params.append(guard.task_id)
+    return conn.execute(sql + " LIMIT 1", params).fetchone() is not None

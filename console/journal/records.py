@@ -1,0 +1,266 @@
+"""What a journal holds, whatever it is stored in: drafts, entries, guards, and the chain rules over them.
+
+Both backends (SQLite on one host, PostgreSQL shared between hosts) seal drafts into entries with
+`seal()` and check a stored chain with `ChainCheck`, so an entry hashes the same byte for byte in either,
+and a journal copied from one to the other still verifies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ..timefmt import from_iso, to_iso
+from .encoding import GENESIS, canonical_entry, canonical_json, chain_hash, encode_basestring
+from .errors import JournalCorrupt, JournalError
+from .guard import refuse_secrets
+
+COLUMNS = ("seq", "incident", "kind", "actor", "occurred_at", "discovered_at", "logged_at", "origin", "body",
+           "prev_hash", "hash")
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """An entry not yet written: what the caller decides. The journal adds seq, logged_at and the hashes."""
+
+    kind: str
+    body: dict[str, Any]
+    incident: str | None = None
+    actor: str | None = None
+    occurred_at: datetime | None = None
+    discovered_at: datetime | None = None
+    origin: str | None = None  # the entry's hash in the journal it was first written to (imports only)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    seq: int
+    incident: str | None
+    kind: str
+    actor: str
+    occurred_at: str
+    discovered_at: str
+    logged_at: str
+    origin: str | None
+    body_text: str
+    prev_hash: str
+    hash: str
+    _body: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def body(self) -> dict[str, Any]:
+        """The parsed body, parsed once: timelines render the same entry many times."""
+        if self._body is None:
+            object.__setattr__(self, "_body", json.loads(self.body_text))
+        return self._body  # type: ignore[return-value]
+
+    @property
+    def occurred(self) -> datetime:
+        return from_iso(self.occurred_at)
+
+    @property
+    def text(self) -> str:
+        """The human line of an entry, for timelines: its `text`, `title` or `summary`, else its kind."""
+        body = self.body
+        for key in ("text", "title", "summary"):
+            if isinstance(body.get(key), str):
+                return body[key]
+        return self.kind
+
+    @classmethod
+    def from_row(cls, row: Any) -> Entry:
+        return cls(*row)
+
+    def row(self) -> tuple[Any, ...]:
+        """The stored fields in column order (COLUMNS): what a copy to another backend inserts."""
+        return (self.seq, self.incident, self.kind, self.actor, self.occurred_at, self.discovered_at,
+                self.logged_at, self.origin, self.body_text, self.prev_hash, self.hash)
+
+    def as_draft(self) -> Draft:
+        """This entry to be appended elsewhere as an import: its times, actor and body kept, `origin` set."""
+        return Draft(self.kind, self.body, self.incident, self.actor, from_iso(self.occurred_at),
+                     from_iso(self.discovered_at), self.origin or self.hash)
+
+    def to_record(self) -> dict[str, Any]:
+        """Every stored field, for export: enough to re-verify the chain elsewhere."""
+        return {
+            "seq": self.seq,
+            "incident": self.incident,
+            "kind": self.kind,
+            "actor": self.actor,
+            "occurred_at": self.occurred_at,
+            "discovered_at": self.discovered_at,
+            "logged_at": self.logged_at,
+            "origin": self.origin,
+            "body": self.body,
+            "prev_hash": self.prev_hash,
+            "hash": self.hash,
+        }
+
+
+@dataclass(frozen=True)
+class Unclaimed:
+    """A guard checked inside the write transaction: no entry of `kind` for `incident` (with this task id) yet.
+
+    How a new incident or task id is claimed exactly once when several consoles write at the same moment;
+    each backend turns it into its own query, so the same guard works on SQLite and PostgreSQL.
+    """
+
+    incident: str
+    kind: str
+    task_id: str | None = None
+    message: str = "the id was just taken by another console"
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    entries: int
+    head: str
+    bad_seq: int | None = None
+    reason: str = ""
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class JournalStats:
+    path: str
+    entries: int
+    incidents: int
+    size_bytes: int
+    first_at: str | None
+    last_at: str | None
+    journal_id: str
+    schema_version: int
+
+
+# A prepared draft: (incident, kind, actor, occurred_at, discovered_at, origin, body_text).
+Prepared = tuple[str | None, str, str, datetime | None, datetime | None, str | None, str]
+
+
+def prepare(draft: Draft, default_actor: str) -> Prepared:
+    """Check and encode a draft before any lock is taken: refuse secrets, canonical body."""
+    if not draft.kind or not isinstance(draft.kind, str):
+        raise JournalError("an entry needs a kind")
+    if not isinstance(draft.body, dict):
+        raise JournalError("an entry's body is a JSON object")
+    refuse_secrets(draft.body)
+    try:
+        body_text = canonical_json(draft.body)
+    except (TypeError, ValueError) as error:
+        raise JournalError(f"entry body is not plain JSON: {error}") from None
+    return (draft.incident, draft.kind, draft.actor or default_actor, draft.occurred_at, draft.discovered_at,
+            draft.origin, body_text)
+
+
+def seal(prepared: Iterable[Prepared], seq: int, prev: str, now: datetime) -> list[tuple[Any, ...]]:
+    """Number and chain prepared drafts after the head (seq, prev), all logged at `now`: rows in COLUMNS order."""
+    logged = to_iso(now)
+    rows = []
+    for incident, kind, actor, occurred, discovered, origin, body_text in prepared:
+        seq += 1
+        occurred_at = to_iso(occurred or now)
+        discovered_at = to_iso(discovered or occurred or now)
+        canonical = canonical_entry(seq=seq, incident=incident, kind=kind, actor=actor, occurred_at=occurred_at,
+                                    discovered_at=discovered_at, logged_at=logged, origin=origin, body_text=body_text)
+        digest = chain_hash(prev, canonical)
+        rows.append((seq, incident, kind, actor, occurred_at, discovered_at, logged, origin, body_text, prev, digest))
+        prev = digest
+    return rows
+
+
+def check_continues(entries: list[Entry], head: tuple[int, str], where: str) -> list[Entry]:
+    """The entries of a copy that extend a journal whose head is `head`, each re-hashed; refuse any that do not.
+
+    Entries at or before the head are skipped (another process copied them first); a gap, a broken link or a
+    changed entry raises JournalCorrupt: a copy is the same chain or nothing.
+    """
+    seq, prev = head
+    fresh = [entry for entry in entries if entry.seq > seq]
+    check = ChainCheck(expected_seq=seq + 1, prev=prev)
+    if not check.feed(entry.row() for entry in fresh):
+        result = check.result()
+        raise JournalCorrupt(f"{where}: entry {result.bad_seq} does not continue this journal: {result.reason}")
+    return fresh
+
+
+class ChainCheck:
+    """Walk entries in order, re-hashing each; stop at the first one that does not fit.
+
+    Fed in batches (SQLite's cursor, PostgreSQL's pages alike); `result()` names the first bad entry and why.
+    """
+
+    def __init__(self, *, expect_head: str | None = None, warnings: Iterable[str] = (),
+                 expected_seq: int = 1, prev: str = GENESIS) -> None:
+        self.expected_seq, self.prev, self.count = expected_seq, prev, 0
+        self.warnings = list(warnings)
+        self.expect_head = expect_head
+        # A head recorded earlier must appear somewhere in the chain: later entries are fine, a cut tail is not.
+        self.head_found = not expect_head or expect_head == GENESIS or expect_head == prev
+        self.failure: VerifyResult | None = None
+
+    def _broken(self, seq: int | None, reason: str) -> bool:
+        self.failure = VerifyResult(False, self.count, self.prev, seq, reason, tuple(self.warnings))
+        return False
+
+    def feed(self, rows: Iterable[tuple[Any, ...]]) -> bool:
+        """Check more rows (COLUMNS order); False once the chain is broken."""
+        if self.failure is not None:
+            return False
+        expected_seq, prev, count, expect_head = self.expected_seq, self.prev, self.count, self.expect_head
+        sha256, quote = hashlib.sha256, encode_basestring
+
+        def broken(seq: Any, reason: str) -> bool:
+            self.expected_seq, self.prev, self.count = expected_seq, prev, count
+            return self._broken(seq, reason)
+
+        try:
+            for row in rows:
+                seq, incident, kind, actor, occurred, discovered, logged, origin, body_text, prev_hash, digest = row
+                if seq != expected_seq:
+                    if isinstance(seq, int) and seq > expected_seq:
+                        return broken(expected_seq, f"entry {expected_seq} is missing (next is {seq})")
+                    # rows come sorted by a unique key, so only a renumbered entry (0, -1...) lands here
+                    return broken(seq, f"an entry is numbered {seq}, before entry {expected_seq}")
+                if prev_hash != prev:
+                    return broken(seq, "previous-hash link broken (an entry was removed, inserted or rewritten)")
+                try:
+                    if type(body_text) is not str:
+                        raise TypeError
+                    # chain_hash(prev, canonical_entry(...)) inlined: this loop runs a million times.
+                    text = (
+                        f"{prev}\n[{seq},{'null' if incident is None else quote(incident)},{quote(kind)},"
+                        f"{quote(actor)},{quote(occurred)},{quote(discovered)},{quote(logged)},"
+                        f"{'null' if origin is None else quote(origin)}]\n{body_text}"
+                    )
+                except TypeError:  # a number or a blob where text belongs: the general encoder decides
+                    try:
+                        text = prev + "\n" + canonical_entry(
+                            seq=seq, incident=incident, kind=kind, actor=actor, occurred_at=occurred,
+                            discovered_at=discovered, logged_at=logged, origin=origin, body_text=body_text,
+                        ).decode("utf-8")
+                    except (TypeError, ValueError, AttributeError):
+                        return broken(seq, "a stored field has the wrong type")
+                if sha256(text.encode("utf-8")).hexdigest() != digest:
+                    return broken(seq, "hash mismatch: the entry's content was changed after it was written")
+                prev, expected_seq, count = digest, seq + 1, count + 1
+                if digest == expect_head:
+                    self.head_found = True
+        finally:
+            if self.failure is None:
+                self.expected_seq, self.prev, self.count = expected_seq, prev, count
+        return True
+
+    def result(self) -> VerifyResult:
+        if self.failure is not None:
+            return self.failure
+        if not self.head_found:
+            return VerifyResult(
+                False, self.count, self.prev, self.count + 1,
+                f"the recorded head {self.expect_head[:16]}… is not in the chain (head is now {self.prev[:16]}…): "
+                "entries were removed from the end or the journal was replaced", tuple(self.warnings))
+        return VerifyResult(True, self.count, self.prev, None, "", tuple(self.warnings))
