@@ -10,6 +10,7 @@ from .errors import (
     JournalLocked,
     JournalReadOnly,
     JournalTooNew,
+    JournalUnreachable,
     SecretRefused,
 )
 from .records import Draft, Entry, JournalStats, Unclaimed, VerifyResult
@@ -28,6 +29,7 @@ __all__ = [
     "JournalReadOnly",
     "JournalStats",
     "JournalTooNew",
+    "JournalUnreachable",
     "SQLiteJournal",
     "SecretRefused",
     "Unclaimed",

@@ -31,3 +31,7 @@ class SecretRefused(JournalError):
 
 class JournalConflict(JournalError):
     """Another process claimed the same id first (an incident or task id); nothing was written."""
+
+
+class JournalUnreachable(JournalError):
+    """The shared journal's database cannot be reached right now; the console spools and retries."""

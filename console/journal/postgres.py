@@ -1,0 +1,428 @@
+"""The journal on PostgreSQL: one incident record several hosts append to at once (asyncpg).
+
+Appends are serialised in the database: each write transaction takes one advisory lock, reads the chain
+head, seals the drafts after it and inserts them, so writers on any number of hosts form one total order
+and one valid chain; the primary key on `seq` refuses a duplicate even from a writer that skipped the lock.
+Every insert statement fires NOTIFY on `warroom_journal`, so other consoles read what is new within a
+second without polling the table. UPDATE, DELETE and TRUNCATE are refused by triggers (even for the owner)
+and, for the responder role, by privileges as well: see docs/shared-journal.md.
+
+A URL carries no password: asyncpg reads PGPASSWORD or ~/.pgpass (PGPASSFILE) like libpq, and `sslmode`
+in the URL or PGSSLMODE sets TLS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+
+from ..timefmt import to_iso, utc_now
+from .base import Journal
+from .encoding import GENESIS
+from .errors import JournalConflict, JournalError, JournalReadOnly, JournalTooNew, JournalUnreachable
+from .records import (
+    COLUMNS,
+    ChainCheck,
+    Draft,
+    Entry,
+    JournalStats,
+    Prepared,
+    Unclaimed,
+    VerifyResult,
+    check_continues,
+    prepare,
+    seal,
+)
+
+SCHEMA = "warroom"
+CHANNEL = "warroom_journal"
+APPEND_LOCK = int.from_bytes(b"warroom", "big")      # pg_advisory_xact_lock key: one writer at a time
+SETUP_LOCK = APPEND_LOCK + 1
+LATEST_VERSION = 1
+CONNECT_TIMEOUT_S = 5.0
+COMMAND_TIMEOUT_S = 15.0
+VERIFY_BATCH = 5000
+_COLUMNS = ", ".join(COLUMNS)
+_SELECT = f"SELECT {_COLUMNS} FROM {SCHEMA}.entries"
+_INSERT = f"INSERT INTO {SCHEMA}.entries({_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)"
+
+# MIGRATIONS[n] takes the shared journal from version n-1 to n. Never edit a released step: add the next one.
+MIGRATIONS: dict[int, list[str]] = {
+    1: [
+        f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}",
+        f"CREATE TABLE {SCHEMA}.meta (key text PRIMARY KEY, value text NOT NULL)",
+        f"""
+        CREATE TABLE {SCHEMA}.entries (
+            seq           bigint PRIMARY KEY CHECK (seq > 0),
+            incident      text,
+            kind          text NOT NULL,
+            actor         text NOT NULL,
+            occurred_at   text NOT NULL,
+            discovered_at text NOT NULL,
+            logged_at     text NOT NULL,
+            origin        text,
+            body          text NOT NULL,   -- canonical JSON exactly as hashed (jsonb would reorder it)
+            prev_hash     text NOT NULL,
+            hash          text NOT NULL UNIQUE
+        )
+        """,
+        f"CREATE UNIQUE INDEX entries_origin ON {SCHEMA}.entries(origin) WHERE origin IS NOT NULL",
+        f"CREATE INDEX entries_incident ON {SCHEMA}.entries(incident, seq) WHERE incident IS NOT NULL",
+        f"CREATE INDEX entries_kind ON {SCHEMA}.entries(kind, seq)",
+        f"""
+        CREATE FUNCTION {SCHEMA}.refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'journal entries are append-only: % refused', TG_OP; END $$
+        """,
+        f"""
+        CREATE TRIGGER entries_refuse_update BEFORE UPDATE OR DELETE ON {SCHEMA}.entries
+        FOR EACH ROW EXECUTE FUNCTION {SCHEMA}.refuse_change()
+        """,
+        f"""
+        CREATE TRIGGER entries_refuse_truncate BEFORE TRUNCATE ON {SCHEMA}.entries
+        FOR EACH STATEMENT EXECUTE FUNCTION {SCHEMA}.refuse_change()
+        """,
+        f"""
+        CREATE FUNCTION {SCHEMA}.announce() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN PERFORM pg_notify('{CHANNEL}', ''); RETURN NULL; END $$
+        """,
+        f"""
+        CREATE TRIGGER entries_announce AFTER INSERT ON {SCHEMA}.entries
+        FOR EACH STATEMENT EXECUTE FUNCTION {SCHEMA}.announce()
+        """,
+        f"REVOKE ALL ON ALL TABLES IN SCHEMA {SCHEMA} FROM PUBLIC",
+    ],
+}
+TRIGGERS = ("entries_refuse_update", "entries_refuse_truncate", "entries_announce")
+
+
+def redact(url: str) -> str:
+    """The URL without its password, fit for the status bar and for error messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username}@{host}" if parts.username else host
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def _unreachable(error: BaseException) -> bool:
+    """A failure of the connection (retry later, spool meanwhile) rather than of the request."""
+    return isinstance(error, (OSError, TimeoutError, asyncio.TimeoutError, asyncpg.exceptions.ConnectionFailureError,
+                              asyncpg.exceptions.CannotConnectNowError, asyncpg.exceptions.ConnectionDoesNotExistError,
+                              asyncpg.exceptions.AdminShutdownError, asyncpg.exceptions.CrashShutdownError,
+                              asyncpg.exceptions.TooManyConnectionsError, asyncpg.InterfaceError))
+
+
+def translate(error: BaseException, where: str) -> JournalError:
+    if isinstance(error, JournalError):
+        return error
+    if _unreachable(error):
+        text = str(error) or type(error).__name__
+        return JournalUnreachable(f"{where}: shared journal unreachable ({text})")
+    if isinstance(error, asyncpg.exceptions.InsufficientPrivilegeError):
+        return JournalReadOnly(f"{where}: this database role may not do that ({error}); nothing was written")
+    if isinstance(error, asyncpg.exceptions.RaiseError):
+        return JournalReadOnly(f"{where}: {error}")
+    if isinstance(error, (asyncpg.exceptions.UndefinedTableError, asyncpg.exceptions.InvalidSchemaNameError)):
+        return JournalError(f"{where}: no warroom journal in this database; run `warroom journal init URL` "
+                            "as the database owner")
+    if isinstance(error, (asyncpg.exceptions.InvalidPasswordError,
+                          asyncpg.exceptions.InvalidAuthorizationSpecificationError)):
+        return JournalError(f"{where}: the database refused the sign-in ({error}); set PGPASSWORD or ~/.pgpass")
+    if isinstance(error, asyncpg.exceptions.InvalidCatalogNameError):
+        return JournalError(f"{where}: {error}")
+    return JournalError(f"{where}: {error}")
+
+
+async def connect(url: str) -> asyncpg.Connection:
+    try:
+        return await asyncpg.connect(url, timeout=CONNECT_TIMEOUT_S, command_timeout=COMMAND_TIMEOUT_S,
+                                     server_settings={"application_name": "warroom"})
+    except Exception as error:
+        raise translate(error, redact(url)) from None
+
+
+class PostgresJournal(Journal):
+    """The shared journal itself, over one connection (queries) plus one for LISTEN while someone follows."""
+
+    def __init__(self, url: str, conn: asyncpg.Connection, *, actor: str, readonly: bool) -> None:
+        self.url = url
+        self.actor = actor
+        self.readonly = readonly
+        self._conn = conn
+        self._lock = asyncio.Lock()       # one query at a time on the connection
+        self.journal_id = ""
+        self.can_append = True
+
+    @classmethod
+    async def open(cls, url: str, *, actor: str = "unknown", readonly: bool = False,  # type: ignore[override]
+                   create: bool = True, **_: Any) -> PostgresJournal:
+        conn = await connect(url)
+        journal = cls(url, conn, actor=actor, readonly=readonly)
+        try:
+            await journal._prepare(create=create and not readonly)
+        except BaseException as error:
+            await journal.close()
+            if isinstance(error, Exception):
+                raise translate(error, journal.location) from None
+            raise
+        return journal
+
+    @property
+    def location(self) -> str:
+        return redact(self.url)
+
+    async def _prepare(self, *, create: bool) -> None:
+        conn = self._conn
+        if await conn.fetchval("SELECT to_regclass($1)", f"{SCHEMA}.entries") is None:
+            if not create:
+                raise JournalError(f"{self.location}: no warroom journal in this database")
+            await init_schema(conn)
+        version = int(await conn.fetchval(f"SELECT value FROM {SCHEMA}.meta WHERE key = 'schema_version'") or 0)
+        if version > LATEST_VERSION:
+            raise JournalTooNew(f"{self.location}: shared journal schema version {version} is newer than this "
+                                f"warroom understands ({LATEST_VERSION}); upgrade warroom")
+        if version < LATEST_VERSION:
+            await init_schema(conn)
+        self.journal_id = await conn.fetchval(f"SELECT value FROM {SCHEMA}.meta WHERE key = 'journal_id'") or ""
+        self.can_append = bool(await conn.fetchval(
+            "SELECT has_table_privilege(current_user, $1, 'INSERT')", f"{SCHEMA}.entries"))
+        if not self.can_append:
+            self.readonly = True
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self._conn.close(), timeout=2)
+        if not self._conn.is_closed():
+            self._conn.terminate()
+
+    async def _call(self, method: str, *args: Any) -> Any:
+        async with self._lock:
+            try:
+                return await getattr(self._conn, method)(*args)
+            except Exception as error:
+                raise translate(error, self.location) from None
+
+    # -- writing --------------------------------------------------------------------------------
+
+    async def append_many(self, drafts: Iterable[Draft], *, guard: Unclaimed | None = None,
+                          skip_known_origins: bool = False) -> list[Entry]:
+        """As Journal.append_many; `skip_known_origins` drops drafts whose origin is already here (spool uploads)."""
+        if self.readonly:
+            raise JournalReadOnly(f"{self.location}: opened read-only (or this role may not INSERT); "
+                                  "nothing was written")
+        prepared = [prepare(draft, self.actor) for draft in drafts]
+        if not prepared:
+            return []
+        async with self._lock:
+            try:
+                return await self._append(prepared, guard, skip_known_origins)
+            except Exception as error:
+                raise translate(error, self.location) from None
+
+    async def _append(self, prepared: list[Prepared], guard: Unclaimed | None, skip_known: bool) -> list[Entry]:
+        conn = self._conn
+        async with conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", APPEND_LOCK)
+            if guard is not None and await conn.fetchval(
+                f"SELECT 1 FROM {SCHEMA}.entries WHERE incident = $1 AND kind = $2 "
+                "AND ($3::text IS NULL OR (body::jsonb) ->> 'task_id' = $3) LIMIT 1",
+                guard.incident, guard.kind, guard.task_id,
+            ):
+                raise JournalConflict(guard.message)
+            if skip_known:
+                origins = [item[5] for item in prepared if item[5]]
+                known = {row[0] for row in await conn.fetch(
+                    f"SELECT origin FROM {SCHEMA}.entries WHERE origin = ANY($1::text[])", origins)}
+                prepared = [item for item in prepared if item[5] not in known]
+                if not prepared:
+                    return []
+            head = await conn.fetchrow(f"SELECT seq, hash FROM {SCHEMA}.entries ORDER BY seq DESC LIMIT 1")
+            rows = seal(prepared, *(tuple(head) if head else (0, GENESIS)), utc_now())
+            await conn.executemany(_INSERT, rows)
+        return [Entry.from_row(row) for row in rows]
+
+    async def append_copies(self, entries: list[Entry]) -> int:
+        if self.readonly:
+            raise JournalReadOnly(f"{self.location}: opened read-only; nothing was written")
+        if not entries:
+            return 0
+        async with self._lock:
+            conn = self._conn
+            try:
+                async with conn.transaction():
+                    await conn.execute("SELECT pg_advisory_xact_lock($1)", APPEND_LOCK)
+                    head = await conn.fetchrow(f"SELECT seq, hash FROM {SCHEMA}.entries ORDER BY seq DESC LIMIT 1")
+                    fresh = check_continues(entries, tuple(head) if head else (0, GENESIS), self.location)
+                    await conn.executemany(_INSERT, [entry.row() for entry in fresh])
+            except Exception as error:
+                raise translate(error, self.location) from None
+        return len(fresh)
+
+    async def adopt_identity(self, journal_id: str) -> None:
+        async with self._lock:
+            conn = self._conn
+            try:
+                async with conn.transaction():
+                    await conn.execute("SELECT pg_advisory_xact_lock($1)", APPEND_LOCK)
+                    if await conn.fetchval(f"SELECT count(*) FROM {SCHEMA}.entries"):
+                        raise JournalError(f"{self.location}: already holds entries; a copy goes into an empty journal")
+                    await conn.execute(f"UPDATE {SCHEMA}.meta SET value = $1 WHERE key = 'journal_id'", journal_id)
+            except Exception as error:
+                raise translate(error, self.location) from None
+        self.journal_id = journal_id
+
+    # -- reading --------------------------------------------------------------------------------
+
+    async def _rows(self, sql: str, *params: Any) -> list[Entry]:
+        return [Entry.from_row(row) for row in await self._call("fetch", sql, *params)]
+
+    async def entries(self, *, after: int = 0, limit: int | None = None, incident: str | None = None,
+                      kinds: Iterable[str] | None = None) -> list[Entry]:
+        where, params = ["seq > $1"], [after]
+        if incident is not None:
+            params.append(incident)
+            where.append(f"incident = ${len(params)}")
+        kinds = list(kinds or [])
+        if kinds:
+            params.append(kinds)
+            where.append(f"kind = ANY(${len(params)}::text[])")
+        sql = f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY seq"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return await self._rows(sql, *params)
+
+    async def last(self, count: int = 1, *, incident: str | None = None) -> list[Entry]:
+        if incident:
+            rows = await self._rows(f"{_SELECT} WHERE incident = $1 ORDER BY seq DESC LIMIT {int(count)}", incident)
+        else:
+            rows = await self._rows(f"{_SELECT} ORDER BY seq DESC LIMIT {int(count)}")
+        return rows[::-1]
+
+    async def search(self, query: str, *, limit: int = 200) -> list[Entry]:
+        """Every word of `query` (web-search syntax: "a phrase", -not), in kind, actor, incident or body."""
+        if not query.split():
+            return []
+        return await self._rows(
+            f"{_SELECT} WHERE to_tsvector('simple', kind || ' ' || actor || ' ' || coalesce(incident, '') || ' ' || "
+            f"body) @@ websearch_to_tsquery('simple', $1) ORDER BY seq DESC LIMIT {int(limit)}", query)
+
+    async def head(self) -> tuple[int, str]:
+        row = await self._call("fetchrow", f"SELECT seq, hash FROM {SCHEMA}.entries ORDER BY seq DESC LIMIT 1")
+        return (row[0], row[1]) if row else (0, GENESIS)
+
+    async def stats(self) -> JournalStats:
+        row = await self._call(
+            "fetchrow",
+            f"SELECT count(*), count(DISTINCT incident), min(logged_at), max(logged_at), "
+            f"pg_total_relation_size('{SCHEMA}.entries'), "
+            f"(SELECT value FROM {SCHEMA}.meta WHERE key = 'schema_version') FROM {SCHEMA}.entries")
+        return JournalStats(path=self.location, entries=row[0], incidents=row[1], size_bytes=row[4],
+                            first_at=row[2], last_at=row[3], journal_id=self.journal_id, schema_version=int(row[5]))
+
+    async def verify(self, *, expect_head: str | None = None) -> VerifyResult:
+        """The whole chain, read in one snapshot on a connection of its own, re-hashed batch by batch."""
+        conn = await connect(self.url)
+        try:
+            present = {row[0] for row in await conn.fetch(
+                "SELECT tgname FROM pg_trigger WHERE tgrelid = to_regclass($1) AND NOT tgisinternal",
+                f"{SCHEMA}.entries")}
+            warnings = [f"append-only trigger {name} is missing: someone removed it"
+                        for name in TRIGGERS if name not in present]
+            check = ChainCheck(expect_head=expect_head, warnings=warnings)
+            async with conn.transaction(isolation="repeatable_read", readonly=True):
+                cursor = await conn.cursor(f"{_SELECT} ORDER BY seq")
+                while True:
+                    rows = await cursor.fetch(VERIFY_BATCH)
+                    if not rows or not check.feed(tuple(row) for row in rows):
+                        break
+            return check.result()
+        except Exception as error:
+            raise translate(error, self.location) from None
+        finally:
+            with contextlib.suppress(Exception):
+                await conn.close()
+
+    async def changes(self, fallback_s: float = 5.0) -> AsyncIterator[None]:
+        """LISTEN on a connection of its own; a slow timer covers a notification lost with a connection.
+
+        Raises JournalUnreachable when that connection drops: the caller reconnects and reads from its last seq.
+        """
+        listener = await connect(self.url)
+        signal = asyncio.Event()
+        lost: list[BaseException] = []
+
+        def notified(*_: Any) -> None:
+            signal.set()
+
+        def terminated(*_: Any) -> None:
+            lost.append(JournalUnreachable(f"{self.location}: shared journal unreachable (connection closed)"))
+            signal.set()
+
+        try:
+            await listener.add_listener(CHANNEL, notified)
+            listener.add_termination_listener(terminated)
+            while True:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(signal.wait(), timeout=fallback_s)
+                signal.clear()
+                if lost:
+                    raise lost[0]
+                yield None
+        finally:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(listener.close(), timeout=2)
+            if not listener.is_closed():
+                listener.terminate()
+
+
+async def init_schema(conn: asyncpg.Connection) -> None:
+    """Create or migrate the shared journal's schema: one process at a time, the others wait and find it done."""
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", SETUP_LOCK)
+        exists = await conn.fetchval("SELECT to_regclass($1)", f"{SCHEMA}.meta") is not None
+        version = int(await conn.fetchval(
+            f"SELECT value FROM {SCHEMA}.meta WHERE key = 'schema_version'") or 0) if exists else 0
+        for step in range(version + 1, LATEST_VERSION + 1):
+            for statement in MIGRATIONS[step]:
+                await conn.execute(statement)
+            if step == 1:
+                await conn.execute(f"INSERT INTO {SCHEMA}.meta(key, value) VALUES ('journal_id', $1), "
+                                   "('created_at', $2), ('schema_version', '0')", str(uuid.uuid4()), to_iso(utc_now()))
+            await conn.execute(f"UPDATE {SCHEMA}.meta SET value = $1 WHERE key = 'schema_version'", str(step))
+
+
+def grant_statements(responders: Iterable[str] = (), readers: Iterable[str] = ()) -> list[str]:
+    """Least privilege: responders may read and INSERT entries, readers only read; nobody may UPDATE or DELETE."""
+    statements = []
+    for role, rights in [*((r, "SELECT, INSERT") for r in responders), *((r, "SELECT") for r in readers)]:
+        quoted = '"' + role.replace('"', '""') + '"'
+        statements += [f"GRANT USAGE ON SCHEMA {SCHEMA} TO {quoted}",
+                       f"GRANT SELECT ON {SCHEMA}.meta TO {quoted}",
+                       f"GRANT {rights} ON {SCHEMA}.entries TO {quoted}"]
+    return statements
+
+
+async def init_shared(url: str, *, responders: Iterable[str] = (), readers: Iterable[str] = ()) -> str:
+    """`warroom journal init`: create the schema as its owner and grant the roles; returns the journal id."""
+    conn = await connect(url)
+    try:
+        await init_schema(conn)
+        for statement in grant_statements(responders, readers):
+            await conn.execute(statement)
+        return await conn.fetchval(f"SELECT value FROM {SCHEMA}.meta WHERE key = 'journal_id'")
+    except Exception as error:
+        raise translate(error, redact(url)) from None
+    finally:
+        await conn.close()
+
+
+__all__ = ["PostgresJournal", "grant_statements", "init_shared", "redact", "translate"]
