@@ -1,0 +1,1 @@
+"""Tests of the shared journal on PostgreSQL, against a real server the suite starts itself."""

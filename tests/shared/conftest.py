@@ -1,0 +1,64 @@
+"""PostgreSQL fixtures: one real server per xdist worker, and a fresh database for every test.
+
+`pg_server`: the worker's `PostgresServer` (tests may stop, kill or restart it; the next test finds it running).
+`pg_url`: the superuser URL of a new, empty database, dropped after the test.
+`tcp_cut`: a `TcpCut` in front of `pg_server`; `tcp_cut.route(pg_url)` goes through it.
+
+Without the server binaries the tests are skipped on a developer's machine, but fail in CI (`CI` set): CI must
+never pass by skipping them. `bash .ci/setup` installs them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from .pg import PostgresServer, TcpCut, find_bindir
+
+
+@pytest.fixture(scope="session")
+def pg_server(worker_id: str) -> Iterator[PostgresServer]:
+    bindir = find_bindir()
+    if bindir is None:
+        reason = "PostgreSQL server binaries not found (initdb on PATH or in /usr/lib/postgresql/*/bin): see .ci/setup"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason}; CI must run the PostgreSQL tests, not skip them", pytrace=False)
+        pytest.skip(reason)
+    started = time.perf_counter()
+    server = PostgresServer(bindir, name=f"warroom-pg-{worker_id}")
+    try:
+        server.start()
+        print(f"\n{worker_id}: PostgreSQL ({bindir}) up in {time.perf_counter() - started:.2f}s on port {server.port}")
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def pg_url(pg_server: PostgresServer, request: pytest.FixtureRequest) -> Iterator[str]:
+    pg_server.start()  # a test before this one may have left it stopped
+    name = _database_name(request.node.name)
+    url = pg_server.create_database(name)
+    yield url
+    pg_server.start()
+    pg_server.drop_database(name)  # keeps the cluster small over a long session; FORCE ends leftover connections
+
+
+@pytest.fixture
+def tcp_cut(pg_server: PostgresServer) -> Iterator[TcpCut]:
+    with TcpCut(pg_server.port) as proxy:
+        yield proxy
+
+
+_counter = 0
+
+
+def _database_name(test_name: str) -> str:
+    """Readable in the server log and unique in the session, within PostgreSQL's 63 bytes."""
+    global _counter
+    _counter += 1
+    return f"t{_counter}_{re.sub(r'[^a-z0-9]+', '_', test_name.lower())}"[:63]
