@@ -16,6 +16,8 @@ from typing import Any
 
 import platformdirs
 
+from .journal.base import is_shared
+
 APP_NAME = "warroom"
 
 
@@ -52,7 +54,10 @@ SETTINGS: dict[str, Setting] = {
     "responder": Setting(
         None, str, "your name as it appears in the journal (default: the OS user)", "WARROOM_RESPONDER"
     ),
-    "journal": Setting(None, str, "path of the SQLite journal (default: the user data folder)", "WARROOM_JOURNAL"),
+    "journal": Setting(None, str, "the journal: an SQLite file (default: the user data folder), or a postgresql:// "
+                       "URL (no password in it) for a journal shared between hosts", "WARROOM_JOURNAL"),
+    "shared.local_copy": Setting(None, str, "folder for this host's copy and spool of a shared journal "
+                                 "(default: the user data folder)", "WARROOM_SHARED_LOCAL_COPY"),
     "timezone": Setting("UTC", str, "zone for displayed times: UTC, local, or an IANA name", "WARROOM_TIMEZONE"),
     "read_only": Setting(False, bool, "never execute containment actions from this console", "WARROOM_READ_ONLY"),
     "graph.cloud": Setting(
@@ -120,8 +125,20 @@ class Config:
         return self.values["responder"]
 
     @property
+    def journal_location(self) -> str | Path:
+        """What `Journal.open` takes: the file, or the shared journal's URL."""
+        location = str(self.values["journal"])
+        return location if is_shared(location) else Path(location).expanduser()
+
+    @property
     def journal_path(self) -> Path:
-        return Path(self.values["journal"]).expanduser()
+        """The journal as a file, for offline reading (review, report, export): a shared journal's local copy."""
+        location = self.journal_location
+        if isinstance(location, Path):
+            return location
+        from .journal.shared import spool_folder
+
+        return spool_folder(location, self.get("shared.local_copy")) / "mirror.db"
 
     def section(self, prefix: str) -> dict[str, Any]:
         """All keys under `prefix.` without the prefix: `cfg.section("updates")`."""

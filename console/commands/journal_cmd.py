@@ -1,4 +1,8 @@
-"""`warroom journal verify|stats`: check and describe a journal without opening the console."""
+"""`warroom journal verify|stats|export|import|copy|init`: journals without opening the console.
+
+A journal is a file or a `postgresql://` URL: verify, stats and copy work on both; export, import and review
+read files (a shared journal is read through this host's local copy, or taken home with `copy`).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import json
 from pathlib import Path
 
 from ..cli import Context, run_async
-from ..journal import Journal, verify_file
+from ..journal import Journal, JournalError, is_shared, verify_file
 from ..text import literal
 
 
@@ -19,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         "verify", parents=[common], help="check SQLite integrity and the whole hash chain",
         description="Exit 0 when the journal is intact; otherwise print the first bad entry and why, exit 1.",
     )
-    verify.add_argument("path", nargs="?", help="journal file (default: the configured journal)")
+    verify.add_argument("path", nargs="?", help="journal file or postgresql:// URL (default: the configured journal)")
     verify.add_argument(
         "--head", metavar="HASH",
         help="a chain head recorded earlier: it must still be in the chain (detects a cut tail)"
@@ -31,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     verify.set_defaults(handler=run_verify)
 
     stats = actions.add_parser("stats", parents=[common], help="entries, incidents, size, first and last time")
-    stats.add_argument("path", nargs="?", help="journal file (default: the configured journal)")
+    stats.add_argument("path", nargs="?", help="journal file or postgresql:// URL (default: the configured journal)")
     stats.add_argument("--json", action="store_true", help="machine-readable output")
     stats.set_defaults(handler=run_stats)
 
@@ -53,13 +57,57 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     import_.add_argument("--check", action="store_true", help="only verify the file's records; import nothing")
     import_.set_defaults(handler=run_import)
 
+    copy = actions.add_parser(
+        "copy", parents=[common], help="copy a whole journal between a file and PostgreSQL (either way)",
+        description="Copies every entry verbatim (same numbers, hashes and journal id) into a new, empty journal, "
+        "then verifies the chain there: promote a single-host incident to a shared one mid-flight, or take a shared "
+        "one home for offline review. Run it again to bring a copy up to date.",
+    )
+    copy.add_argument("source", help="journal file or postgresql:// URL to copy from")
+    copy.add_argument("destination", help="journal file or postgresql:// URL to copy to (new, or an earlier copy)")
+    copy.set_defaults(handler=run_copy)
+
+    init = actions.add_parser(
+        "init", parents=[common], help="create the shared journal in a PostgreSQL database and grant roles",
+        description="Run once as the database owner. Responders may read and INSERT entries, readers only read; "
+        "nobody may UPDATE, DELETE or TRUNCATE them (docs/shared-journal.md).",
+    )
+    init.add_argument("url", help="postgresql://owner@host/db (password from PGPASSWORD or ~/.pgpass)")
+    init.add_argument("--responder", action="append", default=[], metavar="ROLE", help="may read and append")
+    init.add_argument("--reader", action="append", default=[], metavar="ROLE", help="may only read")
+    init.set_defaults(handler=run_init)
+
 
 def _path(ctx: Context) -> Path:
     return Path(ctx.args.path).expanduser() if ctx.args.path else ctx.config.journal_path
 
 
+def _location(ctx: Context) -> str | Path:
+    """The journal a command names, file or URL; the configured one (a shared journal itself) by default."""
+    if ctx.args.path:
+        return ctx.args.path if is_shared(ctx.args.path) else Path(ctx.args.path).expanduser()
+    return ctx.config.journal_location
+
+
+async def _open_direct(location: str | Path, *, readonly: bool = True, create: bool = False, actor: str = "unknown"):
+    """The backend itself (no spool, no local copy): what verify, stats and copy must look at."""
+    if isinstance(location, str) and is_shared(location):
+        from ..journal.postgres import PostgresJournal
+
+        return await PostgresJournal.open(location, actor=actor, readonly=readonly, create=create)
+    return await Journal.open(location, actor=actor, readonly=readonly, create=create)
+
+
 def run_verify(ctx: Context) -> int:
-    result = verify_file(_path(ctx), expect_head=ctx.args.head, full_check=ctx.args.full)
+    location = _location(ctx)
+    if isinstance(location, str):
+        async def verify_shared():
+            async with await _open_direct(location) as journal:
+                return await journal.verify(expect_head=ctx.args.head)
+
+        result = run_async(verify_shared())
+    else:
+        result = verify_file(location, expect_head=ctx.args.head, full_check=ctx.args.full)
     for warning in result.warnings:
         print(f"warning: {literal(warning)}")
     if result.ok:
@@ -72,7 +120,7 @@ def run_verify(ctx: Context) -> int:
 
 def run_stats(ctx: Context) -> int:
     async def collect():
-        async with await Journal.open(_path(ctx), readonly=True, create=False) as journal:
+        async with await _open_direct(_location(ctx)) as journal:
             return await journal.stats()
 
     stats = run_async(collect())
@@ -117,4 +165,49 @@ def run_import(ctx: Context) -> int:
 
     result = run_async(go())
     print(f"imported {result.added} of {result.read} entries ({result.already_here} already here)")
+    return 0
+
+
+COPY_BATCH = 5000
+
+
+def run_copy(ctx: Context) -> int:
+    source, destination = ctx.args.source, ctx.args.destination
+    source = source if is_shared(source) else Path(source).expanduser()
+    destination = destination if is_shared(destination) else Path(destination).expanduser()
+    if str(source) == str(destination):
+        raise JournalError("source and destination are the same journal")
+
+    async def copy():
+        async with await _open_direct(source) as src, await _open_direct(
+                destination, readonly=False, create=True, actor=ctx.config.responder) as dst:
+            if (await dst.head())[0] == 0:
+                await dst.adopt_identity(src.journal_id)
+            elif dst.journal_id != src.journal_id:
+                raise JournalError(f"{dst.location} already holds another journal ({dst.journal_id}); "
+                                   "copy into a new one")
+            copied, after = 0, (await dst.head())[0]
+            while batch := await src.entries(after=after, limit=COPY_BATCH):
+                copied += await dst.append_copies(batch)
+                after = batch[-1].seq
+            return copied, await dst.verify(), dst.location
+
+    copied, result, where = run_async(copy())
+    if not result.ok:
+        print(f"BROKEN at entry {result.bad_seq} after the copy: {literal(result.reason)}")
+        return 1
+    print(f"copied {copied} entries to {literal(where)}; verified: {result.entries} entries, "
+          f"chain head {result.head}")
+    return 0
+
+
+def run_init(ctx: Context) -> int:
+    from ..journal.postgres import grant_statements, init_shared, redact
+
+    if not is_shared(ctx.args.url):
+        raise JournalError("journal init sets up a shared journal: give a postgresql:// URL")
+    journal_id = run_async(init_shared(ctx.args.url, responders=ctx.args.responder, readers=ctx.args.reader))
+    print(f"shared journal {journal_id} ready at {literal(redact(ctx.args.url))}")
+    for statement in grant_statements(ctx.args.responder, ctx.args.reader):
+        print(f"  {statement}")
     return 0

@@ -346,6 +346,15 @@ class SQLiteJournal(Journal):
         rows = await self._rows(f"SELECT {_COLUMNS} FROM entries WHERE seq = ?", [seq])
         return rows[0] if rows else None
 
+    async def by_origin(self, origins: list[str]) -> list[Entry]:
+        """The entries imported from these hashes elsewhere, in journal order."""
+        found: list[Entry] = []
+        for start in range(0, len(origins), 500):
+            chunk = origins[start:start + 500]
+            found += await self._rows(
+                f"SELECT {_COLUMNS} FROM entries WHERE origin IN ({','.join('?' * len(chunk))})", chunk)
+        return sorted(found, key=lambda entry: entry.seq)
+
     async def last(self, count: int = 1, *, incident: str | None = None) -> list[Entry]:
         """The newest `count` entries, oldest first: what a timeline shows on open."""
         where, params = ("WHERE incident = ?", [incident]) if incident else ("", [])

@@ -1,0 +1,371 @@
+"""The shared journal as one console uses it: PostgreSQL when reachable, never blocked when it is not.
+
+Three stores, one view:
+- the shared journal on PostgreSQL (PostgresJournal), the one record every host appends to;
+- a local **mirror**: an SQLite file holding exactly the shared entries seen so far (same seq, same hashes),
+  so reads are local and fast, and a console restarted during a database outage still shows the incident;
+- a local **spool**: an SQLite journal every plain entry is written to first (an outbox). It is uploaded in
+  order, each entry with `origin` = its spool hash; the shared journal's unique `origin` index and a check
+  under the append lock make an upload exactly once, even after a crash between upload and bookkeeping.
+
+While the database is unreachable, entries stay in the spool and show with provisional numbers after the
+mirror's head; once they are uploaded, `epoch` changes and readers rebuild from the real numbering. Times and
+actors are the ones typed during the outage (`occurred_at`, `actor`); `logged_at` is when the shared journal
+accepted the entry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import os
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ..timefmt import utc_now
+from .base import Journal
+from .errors import JournalError, JournalReadOnly, JournalUnreachable
+from .postgres import PostgresJournal, redact
+from .records import Draft, Entry, JournalStats, Unclaimed, VerifyResult
+from .store import SQLiteJournal
+
+UPLOAD_TIMEOUT_S = 3.0      # an append waits this long for the database before it counts as unreachable
+RETRY_S = (1.0, 2.0, 5.0)   # reconnect attempts: then every 5 s
+LOCAL_CHECK_S = 0.5         # the spool and the mirror are polled locally (another process on this host)
+SHARED_CHECK_S = 5.0        # a slow re-read of the shared head, in case a notification was lost
+PULL_BATCH = 5000
+UPLOADED_MARK = "uploaded_through"
+
+
+def spool_folder(url: str, base: str | os.PathLike[str] | None = None) -> Path:
+    """Where this host keeps the mirror and spool of one shared journal: one folder per URL (password-less)."""
+    if base is None:
+        import platformdirs
+
+        base = Path(platformdirs.user_data_dir("warroom")) / "shared"
+    key = hashlib.sha256(redact(url).encode()).hexdigest()[:16]
+    return Path(base).expanduser() / key
+
+
+class SharedJournal(Journal):
+    def __init__(self, url: str, *, actor: str, readonly: bool, mirror: SQLiteJournal, spool: SQLiteJournal) -> None:
+        self.url = url
+        self.actor = actor
+        self.readonly = readonly
+        self.mirror = mirror
+        self.spool = spool
+        self.shared: PostgresJournal | None = None
+        self.journal_id = mirror.journal_id
+        self.unreachable_since: datetime | None = None
+        self.unreachable_reason = ""
+        self.pending = 0
+        self.epoch = 0
+        self._exposed = False               # provisional numbers were handed out: an upload changes them
+        self._sync_lock = asyncio.Lock()
+        self._changed = asyncio.Event()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._closed = False
+
+    @classmethod
+    async def open(cls, url: str, *, actor: str = "unknown", readonly: bool = False,  # type: ignore[override]
+                   create: bool = True, spool_dir: str | os.PathLike[str] | None = None, **_: Any) -> SharedJournal:
+        folder = spool_folder(url, spool_dir)
+        mirror = await SQLiteJournal.open(folder / "mirror.db", actor=actor)
+        spool = await SQLiteJournal.open(folder / "spool.db", actor=actor)
+        journal = cls(url, actor=actor, readonly=readonly, mirror=mirror, spool=spool)
+        try:
+            await journal._count_pending()
+            try:
+                await journal._connect(create=create)
+            except JournalUnreachable as error:
+                journal._lost(error)
+        except BaseException:
+            await journal.close()
+            raise
+        return journal
+
+    @property
+    def location(self) -> str:
+        return redact(self.url)
+
+    @property
+    def connected(self) -> bool:
+        return self.shared is not None
+
+    async def close(self) -> None:
+        self._closed = True
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(BaseException):
+                await task
+        if self.shared is not None:
+            await self.shared.close()
+            self.shared = None
+        await self.mirror.close()
+        await self.spool.close()
+
+    # -- connection ---------------------------------------------------------------------------------
+
+    async def _connect(self, *, create: bool = True) -> None:
+        shared = await PostgresJournal.open(self.url, actor=self.actor, readonly=self.readonly, create=create)
+        try:
+            await self._adopt_mirror(shared)
+            self.shared = shared
+            self.readonly = self.readonly or shared.readonly
+            await self._sync()
+        except BaseException:
+            self.shared = None
+            await shared.close()
+            raise
+        self.unreachable_since, self.unreachable_reason = None, ""
+        self._changed.set()
+
+    async def _adopt_mirror(self, shared: PostgresJournal) -> None:
+        """A mirror belongs to one shared journal: a new database behind the same URL starts a new mirror."""
+        if self.mirror.journal_id == shared.journal_id:
+            return
+        if (await self.mirror.head())[0] == 0:
+            await self.mirror.adopt_identity(shared.journal_id)
+        else:
+            old = self.mirror.path
+            await self.mirror.close()
+            await asyncio.to_thread(_set_aside, old, old.with_name(f"mirror-{self.mirror.journal_id[:8]}.db"))
+            self.mirror = await SQLiteJournal.open(old, actor=self.actor)
+            await self.mirror.adopt_identity(shared.journal_id)
+            self.epoch += 1
+        self.journal_id = shared.journal_id
+
+    def _lost(self, error: BaseException) -> None:
+        """The database went away: say since when and why, and keep trying in the background."""
+        if self.unreachable_since is None:
+            self.unreachable_since = utc_now()
+        self.unreachable_reason = str(error)
+        shared, self.shared = self.shared, None
+        if shared is not None:
+            self._spawn(shared.close())
+        if not self._closed and not any(t.get_name() == "reconnect" for t in self._tasks):
+            self._spawn(self._reconnect(), name="reconnect")
+        self._changed.set()
+
+    def _spawn(self, coroutine: Any, name: str = "") -> None:
+        task = asyncio.get_running_loop().create_task(coroutine, name=name or None)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _reconnect(self) -> None:
+        attempt = 0
+        while not self._closed and self.shared is None:
+            await asyncio.sleep(RETRY_S[min(attempt, len(RETRY_S) - 1)])
+            attempt += 1
+            try:
+                await self._connect()
+            except JournalUnreachable as error:
+                self.unreachable_reason = str(error)
+            except JournalError as error:   # reachable but refusing (a role, a replaced journal): say so, retry
+                self.unreachable_reason = str(error)
+
+    # -- moving entries: spool up, shared down -------------------------------------------------------
+
+    async def _count_pending(self) -> int:
+        mark = int(await self.spool.get_meta(UPLOADED_MARK) or 0)
+        self.pending = max(0, (await self.spool.head())[0] - mark)
+        return self.pending
+
+    async def _sync(self) -> list[Entry]:
+        """Upload the spool (in order, exactly once), then pull what is new into the mirror. Needs a connection."""
+        async with self._sync_lock:
+            shared = self.shared
+            if shared is None:
+                raise JournalUnreachable(f"{self.location}: shared journal unreachable")
+            uploaded: list[Entry] = []
+            mark = int(await self.spool.get_meta(UPLOADED_MARK) or 0)
+            while True:
+                batch = await self.spool.entries(after=mark, limit=PULL_BATCH)
+                if not batch:
+                    break
+                uploaded += await shared.append_many([e.as_draft() for e in batch], skip_known_origins=True)
+                mark = batch[-1].seq
+                await self.spool.set_meta(UPLOADED_MARK, str(mark))
+            await self._count_pending()
+            while True:
+                head = (await self.mirror.head())[0]
+                fresh = await shared.entries(after=head, limit=PULL_BATCH)
+                if not fresh:
+                    break
+                await self.mirror.append_copies(fresh)
+            if self._exposed and self.pending == 0:
+                self._exposed = False
+                self.epoch += 1
+            return uploaded
+
+    async def _sync_or_lose(self, within: float) -> bool:
+        try:
+            await asyncio.wait_for(self._sync(), timeout=within)
+        except (JournalUnreachable, TimeoutError) as error:
+            if not isinstance(error, JournalUnreachable):
+                error = JournalUnreachable(f"{self.location}: shared journal unreachable (no answer in {within:g} s)")
+            self._lost(error)
+            return False
+        return True
+
+    # -- writing --------------------------------------------------------------------------------
+
+    async def append_many(self, drafts: Iterable[Draft], *, guard: Unclaimed | None = None) -> list[Entry]:
+        """Online: spooled, uploaded, and returned as the shared journal numbered them. Offline: spooled only.
+
+        A guarded append (claiming a new incident or task id) goes straight to the database, where the claim
+        is checked under the append lock; during an outage the claim is checked against what this host knows.
+        """
+        if self.readonly:
+            raise JournalReadOnly(f"{self.location}: opened read-only (or this role may not INSERT); "
+                                  "nothing was written")
+        drafts = list(drafts)
+        if not drafts:
+            return []
+        if guard is not None and self.shared is not None:
+            try:
+                entries = await self.shared.append_many(drafts, guard=guard)
+            except JournalUnreachable as error:
+                self._lost(error)
+            else:
+                await self._sync_or_lose(UPLOAD_TIMEOUT_S)
+                return entries
+        if guard is not None and await self._claimed_here(guard):
+            from .errors import JournalConflict
+
+            raise JournalConflict(guard.message)
+        spooled = await self.spool.append_many(drafts)
+        self.pending += len(spooled)
+        if self.shared is not None and await self._sync_or_lose(UPLOAD_TIMEOUT_S):
+            return await self._as_shared(spooled)
+        return (await self._provisional())[-len(spooled):]
+
+    async def _as_shared(self, spooled: list[Entry]) -> list[Entry]:
+        """The shared journal's entries for these spool entries (their `origin` is the spool hash)."""
+        found = await self.mirror.by_origin([entry.origin or entry.hash for entry in spooled])
+        return found if len(found) == len(spooled) else await self._provisional()
+
+    async def _claimed_here(self, guard: Unclaimed) -> bool:
+        for store in (self.mirror, self.spool):
+            for entry in await store.entries(incident=guard.incident, kinds=[guard.kind]):
+                if guard.task_id is None or entry.body.get("task_id") == guard.task_id:
+                    return True
+        return False
+
+    async def _provisional(self) -> list[Entry]:
+        """Spooled entries not yet shared, numbered after the mirror's head: how this host sees them meanwhile."""
+        mark = int(await self.spool.get_meta(UPLOADED_MARK) or 0)
+        pending = await self.spool.entries(after=mark)
+        if not pending:
+            return []
+        self._exposed = True
+        head = (await self.mirror.head())[0]
+        return [replace(entry, seq=head + index) for index, entry in enumerate(pending, start=1)]
+
+    async def append_copies(self, entries: list[Entry]) -> int:
+        return await self._direct().append_copies(entries)
+
+    async def adopt_identity(self, journal_id: str) -> None:
+        await self._direct().adopt_identity(journal_id)
+
+    def _direct(self) -> PostgresJournal:
+        if self.shared is None:
+            raise JournalUnreachable(f"{self.location}: shared journal unreachable since {self.unreachable_since}")
+        return self.shared
+
+    # -- reading: the mirror, then this host's entries not shared yet --------------------------------------
+
+    async def entries(self, *, after: int = 0, limit: int | None = None, incident: str | None = None,
+                      kinds: Iterable[str] | None = None) -> list[Entry]:
+        kinds = list(kinds or [])
+        rows = await self.mirror.entries(after=after, limit=limit, incident=incident, kinds=kinds)
+        if self.pending and self.shared is None and (limit is None or len(rows) < limit):
+            extra = [e for e in await self._provisional() if e.seq > after and (incident is None or
+                     e.incident == incident) and (not kinds or e.kind in kinds)]
+            rows += extra if limit is None else extra[: limit - len(rows)]
+        return rows
+
+    async def last(self, count: int = 1, *, incident: str | None = None) -> list[Entry]:
+        rows = await self.mirror.last(count, incident=incident)
+        if self.pending and self.shared is None:
+            rows += [e for e in await self._provisional() if incident is None or e.incident == incident]
+        return rows[-count:] if count else []
+
+    async def search(self, query: str, *, limit: int = 200) -> list[Entry]:
+        return await self.mirror.search(query, limit=limit)
+
+    async def head(self) -> tuple[int, str]:
+        if self.pending and self.shared is None:
+            provisional = await self._provisional()
+            if provisional:
+                return provisional[-1].seq, provisional[-1].hash
+        return await self.mirror.head()
+
+    async def stats(self) -> JournalStats:
+        if self.shared is not None:
+            try:
+                return await self.shared.stats()
+            except JournalUnreachable as error:
+                self._lost(error)
+        stats = await self.mirror.stats()
+        return replace(stats, path=f"{self.location} (local copy: {stats.path})")
+
+    async def verify(self, *, expect_head: str | None = None) -> VerifyResult:
+        if self.shared is not None:
+            return await self.shared.verify(expect_head=expect_head)
+        result = await self.mirror.verify(expect_head=expect_head)
+        return replace(result, warnings=(*result.warnings,
+                                         "shared journal unreachable: verified this host's copy of it"))
+
+    async def changes(self) -> AsyncIterator[None]:
+        """Yields when the shared journal has news (NOTIFY), after a reconnect, and when the spool grows here.
+
+        The shared head is re-read every few seconds too, so a notification lost with a connection costs a
+        few seconds, never an entry.
+        """
+        listening: asyncio.Task[None] | None = None
+        local = (await self.spool.data_version(), await self.mirror.data_version())
+        since_shared = 0.0
+        try:
+            while True:
+                if listening is None and self.shared is not None:
+                    listening = asyncio.get_running_loop().create_task(self._listen(self.shared))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._changed.wait(), timeout=LOCAL_CHECK_S)
+                news, since_shared = self._changed.is_set(), since_shared + LOCAL_CHECK_S
+                self._changed.clear()
+                if listening is not None and (listening.done() or self.shared is None):
+                    listening.cancel()
+                    listening = None
+                now = (await self.spool.data_version(), await self.mirror.data_version())
+                if now != local:
+                    local, news = now, True
+                    await self._count_pending()
+                if self.shared is not None and (news or since_shared >= SHARED_CHECK_S):
+                    since_shared = 0.0
+                    await self._sync_or_lose(UPLOAD_TIMEOUT_S)
+                    news = True
+                if news:
+                    yield None
+        finally:
+            if listening is not None:
+                listening.cancel()
+
+    async def _listen(self, shared: PostgresJournal) -> None:
+        try:
+            async for _ in shared.changes(fallback_s=3600):
+                self._changed.set()
+        except JournalUnreachable as error:
+            if self.shared is shared:
+                self._lost(error)
+
+
+def _set_aside(path: Path, aside: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        if Path(f"{path}{suffix}").exists():
+            os.replace(f"{path}{suffix}", f"{aside}{suffix}")

@@ -1,0 +1,139 @@
+"""One storage interface, two backends: every test here runs on SQLite and on a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from warroom.console.journal import (
+    GENESIS,
+    Draft,
+    Journal,
+    JournalConflict,
+    JournalCorrupt,
+    JournalReadOnly,
+    SQLiteJournal,
+    Unclaimed,
+)
+from warroom.console.journal.postgres import PostgresJournal, init_shared
+
+from .pg import run_sql
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def journal(request: pytest.FixtureRequest, tmp_path: Path):
+    if request.param == "sqlite":
+        opened = await Journal.open(tmp_path / "journal.db", actor="ic")
+    else:
+        opened = await PostgresJournal.open(request.getfixturevalue("pg_url"), actor="ic")
+    yield opened
+    await opened.close()
+
+
+async def test_the_same_drafts_make_the_same_chain_in_either_backend(journal: Journal) -> None:
+    first = await journal.append("note", {"text": "Exchange down [b]EU[/b]", "z": 1, "a": [1, 2]}, incident="INC-1")
+    more = await journal.append_many([Draft("decision", {"text": "fail over"}, "INC-1"),
+                                      Draft("note", {"text": "ünïcode ✓"}, actor="comms")])
+    assert [e.seq for e in [first, *more]] == [1, 2, 3]
+    assert first.prev_hash == GENESIS and more[0].prev_hash == first.hash and more[1].prev_hash == more[0].hash
+    assert first.body_text == '{"a":[1,2],"text":"Exchange down [b]EU[/b]","z":1}'
+    stored = await journal.entries()
+    assert stored == [first, *more]
+    assert (await journal.head()) == (3, more[1].hash)
+    assert [e.seq for e in await journal.last(2)] == [2, 3]
+    assert [e.seq for e in await journal.entries(incident="INC-1")] == [1, 2]
+    assert [e.seq for e in await journal.entries(kinds=["decision"])] == [2]
+    assert [e.seq for e in await journal.search("fail over")] == [2]
+    assert (await journal.entry(3)).actor == "comms"
+    result = await journal.verify(expect_head=first.hash)
+    assert result.ok and result.entries == 3 and result.head == more[1].hash
+
+
+async def test_a_claimed_id_is_refused_inside_the_transaction(journal: Journal) -> None:
+    declare = Draft("incident.declared", {"title": "x"}, "INC-7")
+    await journal.append_many([declare], guard=Unclaimed("INC-7", "incident.declared"))
+    with pytest.raises(JournalConflict, match="taken"):
+        await journal.append_many([declare], guard=Unclaimed("INC-7", "incident.declared", message="taken"))
+    task = Draft("task.added", {"task_id": "T1", "title": "page on-call"}, "INC-7")
+    await journal.append_many([task], guard=Unclaimed("INC-7", "task.added", "T1"))
+    await journal.append_many([task.__class__("task.added", {"task_id": "T2"}, "INC-7")],
+                              guard=Unclaimed("INC-7", "task.added", "T2"))
+    with pytest.raises(JournalConflict):
+        await journal.append_many([task], guard=Unclaimed("INC-7", "task.added", "T1"))
+    assert (await journal.head())[0] == 3
+
+
+async def test_copies_must_continue_the_chain_exactly(journal: Journal, tmp_path: Path) -> None:
+    async with await SQLiteJournal.open(tmp_path / "source.db", actor="ic") as source:
+        entries = await source.append_many([Draft("note", {"text": str(n)}) for n in range(5)])
+    await journal.adopt_identity("copied-id")
+    assert await journal.append_copies(entries[:3]) == 3
+    with pytest.raises(JournalCorrupt, match="entry 4 is missing \\(next is 5\\)"):
+        await journal.append_copies(entries[4:])
+    forged = entries[3].__class__(*entries[3].row()[:8], '{"text":"changed"}', *entries[3].row()[9:])
+    with pytest.raises(JournalCorrupt, match="entry 4 does not continue.*hash mismatch"):
+        await journal.append_copies([forged])
+    assert await journal.append_copies(entries) == 2          # the first three are already here: skipped
+    assert await journal.entries() == entries
+    assert journal.journal_id == "copied-id"
+    with pytest.raises(Exception, match="already holds entries"):
+        await journal.adopt_identity("another")
+
+
+async def test_follow_wakes_when_another_connection_appends(journal: Journal, tmp_path: Path) -> None:
+    location = journal.url if isinstance(journal, PostgresJournal) else journal.path
+    opener = PostgresJournal.open if isinstance(journal, PostgresJournal) else Journal.open
+    stream = journal.changes()
+    waiting = asyncio.ensure_future(anext(stream))
+    await asyncio.sleep(0.3)
+    assert not waiting.done()
+    async with await opener(location, actor="analyst") as other:
+        await other.append("note", {"text": "from another host"})
+    await asyncio.wait_for(waiting, timeout=10)
+    assert [e.text for e in await journal.entries()] == ["from another host"]
+    await stream.aclose()
+
+
+async def test_the_database_refuses_rewriting_history_for_every_role(pg_server, pg_url: str) -> None:
+    pg_server.execute("DO $$ BEGIN CREATE ROLE responder LOGIN; EXCEPTION WHEN duplicate_object THEN END $$",
+                      "DO $$ BEGIN CREATE ROLE auditor LOGIN; EXCEPTION WHEN duplicate_object THEN END $$")
+    await init_shared(pg_url, responders=["responder"], readers=["auditor"])
+    as_responder = pg_url.replace("postgres@", "responder@")
+    async with await PostgresJournal.open(as_responder, actor="ic") as journal:
+        entry = await journal.append("note", {"text": "only INSERT"})
+        assert entry.seq == 1
+        assert (await journal.verify()).ok
+    for statement, refused in [
+        ("UPDATE warroom.entries SET body = '{}'", asyncpg.InsufficientPrivilegeError),
+        ("DELETE FROM warroom.entries", asyncpg.InsufficientPrivilegeError),
+        ("TRUNCATE warroom.entries", asyncpg.InsufficientPrivilegeError),
+        ("UPDATE warroom.meta SET value = 'x'", asyncpg.InsufficientPrivilegeError),
+    ]:
+        with pytest.raises(refused):
+            run_sql(as_responder, statement)
+    # The owner is refused too, by the triggers: history is append-only for everyone.
+    for statement in ("UPDATE warroom.entries SET body = '{}'", "DELETE FROM warroom.entries",
+                      "TRUNCATE warroom.entries"):
+        with pytest.raises(asyncpg.RaiseError, match="append-only"):
+            run_sql(pg_url, statement)
+    # A reader may read, and may not append.
+    async with await PostgresJournal.open(pg_url.replace("postgres@", "auditor@"), actor="auditor") as reader:
+        assert reader.readonly and [e.seq for e in await reader.entries()] == [1]
+        with pytest.raises(JournalReadOnly):
+            await reader.append("note", {"text": "not allowed"})
+
+
+async def test_verify_names_an_entry_changed_behind_the_triggers_back(pg_url: str) -> None:
+    async with await PostgresJournal.open(pg_url, actor="ic") as journal:
+        await journal.append_many([Draft("note", {"text": str(n)}) for n in range(3)])
+    run_sql(pg_url, "ALTER TABLE warroom.entries DISABLE TRIGGER entries_refuse_update",
+            "UPDATE warroom.entries SET body = '{\"text\":\"rewritten\"}' WHERE seq = 2",
+            "ALTER TABLE warroom.entries ENABLE TRIGGER entries_refuse_update",
+            "DROP TRIGGER entries_refuse_truncate ON warroom.entries")
+    async with await PostgresJournal.open(pg_url, actor="ic") as journal:
+        result = await journal.verify()
+    assert not result.ok and result.bad_seq == 2 and "hash mismatch" in result.reason
+    assert any("entries_refuse_truncate is missing" in warning for warning in result.warnings)
