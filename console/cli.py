@@ -44,9 +44,8 @@ class Context:
     config: Config
 
     async def open_journal(self, *, readonly: bool = False, create: bool = True) -> Journal:
-        return await Journal.open(
-            self.config.journal_path, actor=self.config.responder, readonly=readonly, create=create
-        )
+        return await Journal.open(self.config.journal_location, actor=self.config.responder, readonly=readonly,
+                                  create=create, spool_dir=self.config.get("shared.local_copy"))
 
 
 def run_async(coro: Coroutine[Any, Any, int]) -> int:

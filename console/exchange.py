@@ -178,31 +178,13 @@ class ImportResult:
     entries: list[Entry]
 
 
-def _known(journal_path: Path, keys: list[str]) -> set[str]:
-    """Which of these hashes this journal already holds, as its own entries or as imported ones."""
-    known: set[str] = set()
-    with ReviewJournal(journal_path) as reader:
-        for start in range(0, len(keys), 400):
-            chunk = keys[start:start + 400]
-            marks = ",".join("?" * len(chunk))
-            for (value,) in reader.conn.execute(
-                f"SELECT hash FROM entries WHERE hash IN ({marks}) "
-                f"UNION SELECT origin FROM entries WHERE origin IN ({marks})",
-                chunk + chunk,
-            ):
-                known.add(value)
-    return known
-
-
 async def merge(journal: Journal, rows: list[dict[str, Any]]) -> ImportResult:
     """Append the records this journal does not yet hold, in one transaction. Refuses tampered input."""
     check = check_records(rows)
     if not check.ok:
         raise ExportError(f"refusing to import: entry {check.bad_seq}: {check.reason}")
     keys = [record["origin"] or record["hash"] for record in rows]
-    import asyncio
-
-    known = await asyncio.to_thread(_known, journal.path, sorted(set(keys)))
+    known = await journal.known(sorted(set(keys)))
     drafts: list[Draft] = []
     for key, record in zip(keys, rows, strict=True):
         if key in known:

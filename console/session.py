@@ -51,7 +51,8 @@ class WarRoom:
 
     @classmethod
     async def open(cls, config: Config, *, mode: str = "OFFLINE", readonly: bool = False) -> WarRoom:
-        journal = await Journal.open(config.journal_path, actor=config.responder, readonly=readonly)
+        journal = await Journal.open(config.journal_location, actor=config.responder, readonly=readonly,
+                                     spool_dir=config.get("shared.local_copy"))
         book = await IncidentBook.load(journal)
         return cls(config=config, journal=journal, book=book, mode=mode)
 

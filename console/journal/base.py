@@ -110,6 +110,13 @@ class Journal(ABC):
         rows = await self.entries(after=seq - 1, limit=1)
         return rows[0] if rows and rows[0].seq == seq else None
 
+    async def known(self, keys: list[str]) -> set[str]:
+        """Which of these hashes this journal holds, as its own entries or as imported ones (their origin)."""
+        wanted, found = set(keys), set()
+        async for entry in self.iter_entries():
+            found.update(key for key in (entry.hash, entry.origin) if key in wanted)
+        return found
+
     @abstractmethod
     async def last(self, count: int = 1, *, incident: str | None = None) -> list[Entry]:
         """The newest `count` entries, oldest first: what a timeline shows on open."""

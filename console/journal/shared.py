@@ -296,6 +296,9 @@ class SharedJournal(Journal):
             rows += [e for e in await self._provisional() if incident is None or e.incident == incident]
         return rows[-count:] if count else []
 
+    async def known(self, keys: list[str]) -> set[str]:
+        return await self.mirror.known(keys) | await self.spool.known(keys)
+
     async def search(self, query: str, *, limit: int = 200) -> list[Entry]:
         return await self.mirror.search(query, limit=limit)
 

@@ -346,6 +346,17 @@ class SQLiteJournal(Journal):
         rows = await self._rows(f"SELECT {_COLUMNS} FROM entries WHERE seq = ?", [seq])
         return rows[0] if rows else None
 
+    async def known(self, keys: list[str]) -> set[str]:
+        known: set[str] = set()
+        for start in range(0, len(keys), 400):
+            chunk = keys[start:start + 400]
+            marks = ",".join("?" * len(chunk))
+            async with self._db.execute(f"SELECT hash FROM entries WHERE hash IN ({marks}) "
+                                        f"UNION SELECT origin FROM entries WHERE origin IN ({marks})",
+                                        chunk + chunk) as cursor:
+                known.update(row[0] for row in await cursor.fetchall())
+        return known
+
     async def by_origin(self, origins: list[str]) -> list[Entry]:
         """The entries imported from these hashes elsewhere, in journal order."""
         found: list[Entry] = []

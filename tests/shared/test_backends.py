@@ -7,7 +7,6 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-
 from warroom.console.journal import (
     GENESIS,
     Draft,
@@ -74,7 +73,7 @@ async def test_copies_must_continue_the_chain_exactly(journal: Journal, tmp_path
     with pytest.raises(JournalCorrupt, match="entry 4 is missing \\(next is 5\\)"):
         await journal.append_copies(entries[4:])
     forged = entries[3].__class__(*entries[3].row()[:8], '{"text":"changed"}', *entries[3].row()[9:])
-    with pytest.raises(JournalCorrupt, match="entry 4 does not continue.*hash mismatch"):
+    with pytest.raises(JournalCorrupt, match=r"entry 4 does not continue.*hash mismatch"):
         await journal.append_copies([forged])
     assert await journal.append_copies(entries) == 2          # the first three are already here: skipped
     assert await journal.entries() == entries

@@ -1,0 +1,230 @@
+"""The shared journal as consoles use it: several hosts, live delivery, and nothing lost when PostgreSQL goes away.
+
+A "host" is a SharedJournal with a local-copy folder of its own (or a `warroom` process with its own
+XDG_DATA_HOME); the server is real, and so are its restarts and the network cuts (TcpCut).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from warroom.console.journal import JournalConflict, SQLiteJournal, Unclaimed
+from warroom.console.journal.postgres import PostgresJournal
+from warroom.console.journal.shared import SharedJournal
+from warroom.console.timefmt import from_iso, utc_now
+
+from ..journal.journal_tools import WARROOM
+
+pytestmark = pytest.mark.slow
+
+
+async def eventually(check, within: float = 20.0, every: float = 0.05):
+    """Wait for an async condition; generous, because this is about correctness, not speed (bench/shared)."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        value = await check()
+        if value:
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"not within {within} s: {check.__name__}")
+        await asyncio.sleep(every)
+
+
+async def shared_rows(url: str) -> list:
+    async with await PostgresJournal.open(url, actor="check") as journal:
+        assert (await journal.verify()).ok
+        return await journal.entries()
+
+
+async def test_an_entry_on_one_host_reaches_the_other_through_notify(pg_url: str, tmp_path: Path) -> None:
+    async with await SharedJournal.open(pg_url, actor="ic", spool_dir=tmp_path / "a") as ic, \
+            await SharedJournal.open(pg_url, actor="comms", spool_dir=tmp_path / "b") as comms:
+        stream = comms.changes()
+        entry = await ic.append("note", {"text": "EXO down, ticket opened"})
+        assert (entry.seq, entry.actor) == (1, "ic") and ic.pending == 0
+        await asyncio.wait_for(anext(stream), timeout=10)
+        seen = await comms.entries()
+        assert [(e.seq, e.text, e.actor) for e in seen] == [(1, "EXO down, ticket opened", "ic")]
+        assert seen[0].origin is not None        # uploaded from ic's spool: the origin makes it exactly-once
+        await stream.aclose()
+    # Each host's local copy is a verifiable copy of the shared journal, same numbers and hashes.
+    async with await SQLiteJournal.open(tmp_path / "b" / os.listdir(tmp_path / "b")[0] / "mirror.db") as copy:
+        assert await copy.entries() == await shared_rows(pg_url)
+        assert (await copy.verify()).ok
+
+
+async def test_typed_during_a_database_restart_is_shared_once_in_order(pg_server, pg_url: str, tmp_path: Path) -> None:
+    async with await SharedJournal.open(pg_url, actor="exchange-eng", spool_dir=tmp_path / "host") as journal:
+        await journal.append("note", {"text": "before"})
+        pg_server.stop()
+        typed_at = utc_now() - timedelta(seconds=5)
+        during = [await journal.append("note", {"text": f"during {n}"}, occurred_at=typed_at + timedelta(seconds=n))
+                  for n in range(3)]
+        assert journal.unreachable_since is not None and "unreachable" in journal.unreachable_reason
+        assert journal.pending == 3
+        # Meanwhile this host sees its own entries, numbered provisionally after what it had.
+        assert [e.seq for e in during] == [2, 3, 4]
+        assert [e.text for e in await journal.entries()] == ["before", "during 0", "during 1", "during 2"]
+        epoch = journal.epoch
+        pg_server.start()
+        stream = journal.changes()
+        await asyncio.wait_for(anext(stream), timeout=30)
+
+        async def uploaded():
+            return journal.pending == 0 and journal.unreachable_since is None
+
+        await eventually(uploaded)
+        await stream.aclose()
+        assert journal.epoch != epoch        # readers rebuild: the numbering they were shown may have changed
+    rows = await shared_rows(pg_url)
+    assert [e.text for e in rows] == ["before", "during 0", "during 1", "during 2"]
+    assert [e.actor for e in rows] == ["exchange-eng"] * 4
+    assert [from_iso(e.occurred_at) for e in rows[1:]] == [
+        from_iso(d.occurred_at) for d in during]     # the original times, not the upload time
+    assert all(e.logged_at >= rows[0].logged_at for e in rows)
+
+
+async def test_a_console_started_during_the_outage_keeps_what_it_had(pg_server, pg_url: str, tmp_path: Path) -> None:
+    async with await SharedJournal.open(pg_url, actor="ic", spool_dir=tmp_path) as journal:
+        await journal.append("note", {"text": "declared at 02:10"})
+    pg_server.stop()
+    async with await SharedJournal.open(pg_url, actor="ic", spool_dir=tmp_path) as journal:
+        assert journal.unreachable_since is not None
+        assert [e.text for e in await journal.entries()] == ["declared at 02:10"]     # from the local copy
+        await journal.append("note", {"text": "typed while the database was down"})
+    # The process ends with the entry only in the spool; the next start uploads it.
+    pg_server.start()
+    async with await SharedJournal.open(pg_url, actor="ic", spool_dir=tmp_path) as journal:
+        assert journal.pending == 0
+    assert [e.text for e in await shared_rows(pg_url)] == ["declared at 02:10", "typed while the database was down"]
+
+
+async def test_a_network_cut_spools_and_heals_exactly_once(tcp_cut, pg_url: str, tmp_path: Path) -> None:
+    through = tcp_cut.route(pg_url)
+    async with await SharedJournal.open(through, actor="analyst", spool_dir=tmp_path) as journal:
+        await journal.append("note", {"text": "one"})
+        tcp_cut.cut(stall=True)      # packets vanish: only a timeout notices
+        await journal.append("note", {"text": "two"})
+        assert journal.unreachable_since is not None and journal.pending == 1
+        await journal.append("note", {"text": "three"})     # no wait now: straight to the spool
+        tcp_cut.heal()
+
+        async def healed():
+            return journal.shared is not None and journal.pending == 0
+
+        stream = journal.changes()
+        await asyncio.wait_for(anext(stream), timeout=30)
+        await eventually(healed)
+        await stream.aclose()
+    assert [e.text for e in await shared_rows(pg_url)] == ["one", "two", "three"]
+
+
+async def test_an_upload_interrupted_before_its_bookkeeping_is_not_repeated(pg_url: str, tmp_path: Path) -> None:
+    async with await SharedJournal.open(pg_url, actor="ic", spool_dir=tmp_path) as journal:
+        await journal.append_many([])
+        for text in ("a", "b"):
+            await journal.append("note", {"text": text})
+        await journal.spool.set_meta("uploaded_through", "0")   # as if we crashed after the upload's commit
+        await journal._count_pending()
+        assert journal.pending == 2
+        await journal._sync()
+        assert journal.pending == 0
+    assert [e.text for e in await shared_rows(pg_url)] == ["a", "b"]
+
+
+async def test_two_hosts_claiming_one_incident_id_get_one_each(pg_url: str, tmp_path: Path) -> None:
+    from warroom.console.journal import Draft
+
+    async with await SharedJournal.open(pg_url, actor="a", spool_dir=tmp_path / "a") as a, \
+            await SharedJournal.open(pg_url, actor="b", spool_dir=tmp_path / "b") as b:
+        guard = Unclaimed("INC-20261124-01", "incident.declared")
+        declare = Draft("incident.declared", {"title": "x"}, "INC-20261124-01")
+        results = await asyncio.gather(a.append_many([declare], guard=guard), b.append_many([declare], guard=guard),
+                                       return_exceptions=True)
+    assert sorted(type(r).__name__ for r in results) == ["JournalConflict", "list"]
+    assert any(isinstance(r, JournalConflict) for r in results)
+
+
+def _note_process(url: str, home: Path, lines: list[str]) -> subprocess.Popen:
+    env = {**os.environ, "XDG_DATA_HOME": str(home), "WARROOM_RESPONDER": home.name, "WARROOM_CONFIG": ""}
+    process = subprocess.Popen([str(WARROOM), "note", "--journal", url, "--stdin"], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    process.stdin.write(("\n".join(lines) + "\n").encode())
+    process.stdin.close()
+    return process
+
+
+def test_four_hosts_appending_at_once_make_one_chain(pg_url: str, tmp_path: Path) -> None:
+    hosts = [tmp_path / f"host{n}" for n in range(4)]
+    processes = [_note_process(pg_url, home, [f"{home.name} line {i}" for i in range(60)]) for home in hosts]
+    for process in processes:
+        assert process.wait(timeout=120) == 0, process.stderr.read().decode()
+    rows = asyncio.run(shared_rows(pg_url))
+    assert [e.seq for e in rows] == list(range(1, 241))
+    texts = Counter(e.text for e in rows)
+    assert len(texts) == 240 and set(texts.values()) == {1}
+    for home in hosts:   # each host's lines keep their order
+        mine = [e.text for e in rows if e.actor == home.name]
+        assert mine == [f"{home.name} line {i}" for i in range(60)]
+
+
+def test_journal_copy_round_trip_keeps_numbers_hashes_and_id(pg_url: str, tmp_path: Path) -> None:
+    env = {**os.environ, "WARROOM_CONFIG": "", "XDG_DATA_HOME": str(tmp_path / "data")}
+
+    def warroom(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(WARROOM), *args], capture_output=True, text=True, env=env, timeout=60)
+
+    single = tmp_path / "single-host.db"
+    for text in ("declared on one host", "promoted mid-flight"):
+        assert warroom("note", "--journal", str(single), text).returncode == 0
+    promoted = warroom("journal", "copy", str(single), pg_url)
+    assert promoted.returncode == 0, promoted.stderr
+    assert "copied 2 entries" in promoted.stdout and "verified: 2 entries" in promoted.stdout
+    assert warroom("note", "--journal", pg_url, "written on the shared journal").returncode == 0
+    home = tmp_path / "taken-home.db"
+    back = warroom("journal", "copy", pg_url, str(home))
+    assert back.returncode == 0, back.stderr
+    assert warroom("journal", "verify", str(home)).returncode == 0
+    assert "ok: 3 entries" in warroom("journal", "verify", pg_url).stdout
+
+    async def compare() -> None:
+        async with await SQLiteJournal.open(single, readonly=True) as a, \
+                await SQLiteJournal.open(home, readonly=True) as b, \
+                await PostgresJournal.open(pg_url, readonly=True) as shared:
+            assert a.journal_id == b.journal_id == shared.journal_id
+            assert await b.entries() == await shared.entries()
+            assert (await b.entries())[:2] == await a.entries()
+
+    asyncio.run(compare())
+    again = warroom("journal", "copy", str(single), pg_url)   # the shared one has moved on: refused, not merged
+    assert again.returncode == 0 and "copied 0 entries" in again.stdout
+    other = tmp_path / "other.db"
+    assert warroom("note", "--journal", str(other), "another incident").returncode == 0
+    refused = warroom("journal", "copy", str(other), pg_url)
+    assert refused.returncode == 1 and "already holds another journal" in refused.stderr
+
+
+def test_cli_speaks_to_a_shared_journal(pg_url: str, tmp_path: Path) -> None:
+    env = {**os.environ, "WARROOM_CONFIG": "", "XDG_DATA_HOME": str(tmp_path), "WARROOM_JOURNAL": pg_url}
+    run = lambda *a: subprocess.run([str(WARROOM), *a], capture_output=True, text=True, env=env, timeout=60)  # noqa: E731
+    assert run("note", "first").stdout.strip() == "1"
+    stats = run("journal", "stats")
+    assert stats.returncode == 0 and "entries     1" in stats.stdout and "postgresql://" in stats.stdout
+    assert run("journal", "verify").stdout.startswith("ok: 1 entries")
+    # Offline review reads this host's local copy of the shared journal.
+    exported = run("journal", "export")
+    assert exported.returncode == 0 and '"text": "first"' in exported.stdout.replace('":"', '": "')
+    # Another responder's file journal merges in once; importing it again adds nothing.
+    other = tmp_path / "laptop.db"
+    assert run("note", "--journal", str(other), "from the laptop").returncode == 0
+    export = tmp_path / "laptop.jsonl"
+    assert run("journal", "export", "--journal", str(other), "-o", str(export)).returncode == 0
+    assert "imported 1 of 1" in run("journal", "import", str(export)).stdout
+    assert "imported 0 of 1 entries (1 already here)" in run("journal", "import", str(export)).stdout
+    assert run("journal", "verify").stdout.startswith("ok: 2 entries")
