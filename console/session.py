@@ -34,7 +34,11 @@ class WarRoom:
     mode: str = "OFFLINE"
     tenant_label: str = ""          # "contoso.onmicrosoft.com (global)" or "simulated: exchange-outage"
     listeners: list[Callable[[list[Entry]], None]] = field(default_factory=list)
+    # Told when the book was rebuilt from scratch (a shared journal's spool was uploaded and renumbered):
+    # what a screen showed by sequence number must be read again.
+    rebuild_listeners: list[Callable[[], None]] = field(default_factory=list)
     _catching_up: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+    _epoch: int = field(default=0, repr=False)
 
     @property
     def actor(self) -> str:
@@ -54,7 +58,7 @@ class WarRoom:
         journal = await Journal.open(config.journal_location, actor=config.responder, readonly=readonly,
                                      spool_dir=config.get("shared.local_copy"))
         book = await IncidentBook.load(journal)
-        return cls(config=config, journal=journal, book=book, mode=mode)
+        return cls(config=config, journal=journal, book=book, mode=mode, _epoch=journal.epoch)
 
     async def record(
         self,
@@ -114,6 +118,12 @@ class WarRoom:
         a second console or `warroom note` appear within a second, with no gap and none applied twice.
         """
         async with self._catching_up:  # our append and the follower may both call this at once
+            if self.journal.epoch != self._epoch:
+                self._epoch = self.journal.epoch
+                self.book = await IncidentBook.load(self.journal)
+                for rebuilt in list(self.rebuild_listeners):
+                    rebuilt()
+                return []
             fresh = await self.journal.entries(after=self.book.last_seq)
             for entry in fresh:
                 self.book.apply(entry)

@@ -28,7 +28,7 @@ from typing import Any
 
 from ..timefmt import utc_now
 from .base import Journal
-from .errors import JournalError, JournalReadOnly, JournalUnreachable
+from .errors import JournalConflict, JournalError, JournalReadOnly, JournalUnreachable
 from .postgres import PostgresJournal, redact
 from .records import Draft, Entry, JournalStats, Unclaimed, VerifyResult
 from .store import SQLiteJournal
@@ -232,12 +232,13 @@ class SharedJournal(Journal):
                 entries = await self.shared.append_many(drafts, guard=guard)
             except JournalUnreachable as error:
                 self._lost(error)
+            except JournalConflict:
+                await self._sync_or_lose(UPLOAD_TIMEOUT_S)   # the claim that won: the caller reads it and moves on
+                raise
             else:
                 await self._sync_or_lose(UPLOAD_TIMEOUT_S)
                 return entries
         if guard is not None and await self._claimed_here(guard):
-            from .errors import JournalConflict
-
             raise JournalConflict(guard.message)
         spooled = await self.spool.append_many(drafts)
         self.pending += len(spooled)
