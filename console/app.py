@@ -28,7 +28,7 @@ from .session import WarRoom
 from .timefmt import utc_now
 
 THEMES = {"dark": "textual-dark", "light": "textual-light", "ansi": "ansi-dark"}
-FOLLOW_INTERVAL_S = 0.5
+FOLLOW_RETRY_S = 2.0
 
 
 class Watcher(Protocol):
@@ -114,20 +114,24 @@ class WarroomApp(App[int]):
 
     @work(exclusive=True, group="journal", exit_on_error=False)
     async def follow_journal(self) -> None:
-        """Entries from other processes (a second console, `warroom note`) appear within a second."""
-        journal = self.warroom.journal
-        version = await journal.data_version()
+        """Entries from elsewhere (a second console, `warroom note`, another host) appear within a second.
+
+        The journal says when something may have changed (SQLite's data_version, PostgreSQL's NOTIFY); a
+        journal error is shown once and the follower starts again, from the last entry the book holds.
+        """
         while True:
-            await asyncio.sleep(FOLLOW_INTERVAL_S)
             try:
-                current = await journal.data_version()
-                head, _ = await journal.head()
+                async for _ in self.warroom.journal.changes():
+                    await self.warroom.catch_up()
+                    self.journal_state_changed()
             except JournalError as error:
                 self.notify(str(error), title="Journal", severity="error", markup=False)
-                continue
-            if current != version or head > self.warroom.book.last_seq:
-                version = current
-                await self.warroom.catch_up()
+                await asyncio.sleep(FOLLOW_RETRY_S)
+
+    def journal_state_changed(self) -> None:
+        """A shared journal went unreachable, came back, or its spool changed: the status bar says so."""
+        if self.dashboard is not None:
+            self.dashboard.refresh_status()
 
     @work(exclusive=True, group="tenant", exit_on_error=False)
     async def watch_tenant(self) -> None:

@@ -121,6 +121,9 @@ class DashboardScreen(Screen):
     # are routed, so a fast typist's (or a paste's) next letters land in the box, never on pane bindings.
     TYPING_ACTIONS = frozenset({"note", "decision", "filter"})
 
+    class JournalRebuilt(Message):
+        """The session rebuilt its book from the journal: what was shown by sequence number is read again."""
+
     class JournalChanged(Message):
         def __init__(self, entries: list[Entry]) -> None:
             super().__init__()
@@ -188,6 +191,7 @@ class DashboardScreen(Screen):
 
     async def on_mount(self) -> None:
         self.warroom.listeners.append(self._journal_listener)
+        self.warroom.rebuild_listeners.append(self._journal_rebuilt)
         self.query_one(Timeline).set_zone(self.zone, self.local_name if self.use_local else "UTC")
         backlog = await self.warroom.journal.last(TIMELINE_BACKLOG)
         self.entry_count = (await self.warroom.journal.head())[0]
@@ -200,11 +204,24 @@ class DashboardScreen(Screen):
     def on_unmount(self) -> None:
         if self._journal_listener in self.warroom.listeners:
             self.warroom.listeners.remove(self._journal_listener)
+        if self._journal_rebuilt in self.warroom.rebuild_listeners:
+            self.warroom.rebuild_listeners.remove(self._journal_rebuilt)
 
     # -- state in -----------------------------------------------------------------------------------
 
     def _journal_listener(self, entries: list[Entry]) -> None:
         self.post_message(self.JournalChanged(entries))
+
+    def _journal_rebuilt(self) -> None:
+        self.post_message(self.JournalRebuilt())
+
+    async def on_dashboard_screen_journal_rebuilt(self, message: JournalRebuilt) -> None:
+        """A shared journal's spool was uploaded: the timeline is read again in the shared numbering."""
+        backlog = await self.warroom.journal.last(TIMELINE_BACKLOG)
+        self.entry_count = (await self.warroom.journal.head())[0]
+        self.query_one(Timeline).replace_entries(backlog)
+        self.refresh_incident()
+        self.refresh_status()
 
     def on_dashboard_screen_journal_changed(self, message: JournalChanged) -> None:
         self.entry_count = max([self.entry_count, *(e.seq for e in message.entries)])
@@ -334,8 +351,13 @@ class DashboardScreen(Screen):
         return action
 
     def _journal_label(self) -> str:
-        path = str(self.warroom.journal.path)
-        return path if len(path) <= 40 else "…" + path[-39:]
+        """Where the journal lives; for a shared one also whether it is reachable and what waits in the spool."""
+        journal = self.warroom.journal
+        where = journal.location if len(journal.location) <= 40 else "…" + journal.location[-39:]
+        if journal.unreachable_since is not None:
+            since = self.zone_stamp(journal.unreachable_since)[11:16]
+            where += f" · shared journal unreachable since {since}, {journal.pending} spooled"
+        return where
 
     def tick(self) -> None:
         """Once a second: clocks and ages. Each pane repaints only if its words changed."""

@@ -90,6 +90,12 @@ class Timeline(ScrollView, can_focus=True):
             self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
         self.refresh()
 
+    def replace_entries(self, entries: Iterable[Entry]) -> None:
+        """Show these entries instead: after a shared journal renumbered what this console had shown."""
+        self.entries, self.last_seq = [], 0
+        self.add_entries(entries)
+        self.refresh()
+
     def set_zone(self, zone: tzinfo | None, name: str) -> None:
         self.zone, self.zone_label = zone, name
         self.border_subtitle = f"{len(self.entries):,} entries · {name}"
