@@ -1,0 +1,61 @@
+"""The console on a shared journal: another host's entry shows up, an outage shows as words, nothing is lost."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from warroom.console.app import WarroomApp
+from warroom.console.journal.shared import SharedJournal
+from warroom.widgets.status import StatusBar
+from warroom.widgets.timeline import Timeline
+
+from ..ui.scenes import fixed_clock, open_warroom
+
+pytestmark = pytest.mark.slow
+
+
+async def until(pilot, check, within: float = 30.0) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while not check():
+        assert asyncio.get_running_loop().time() < deadline, "the console never showed it"
+        await pilot.pause(0.1)
+
+
+def timeline_texts(app: WarroomApp) -> list[str]:
+    return [entry.text for entry in app.screen.query_one(Timeline).entries]
+
+
+def status_text(app: WarroomApp) -> str:
+    return app.screen.query_one(StatusBar)._text.plain
+
+
+async def test_another_hosts_note_appears_and_an_outage_is_spooled(pg_server, pg_url: str, tmp_path: Path) -> None:
+    room = await open_warroom(pg_url, live=None, incident=True, extra={"shared.local_copy": str(tmp_path / "ic")})
+    app = WarroomApp(room, clock=fixed_clock, follow_journal=True)
+    try:
+        async with app.run_test(size=(160, 48)) as pilot:
+            async with await SharedJournal.open(pg_url, actor="comms-lead", spool_dir=tmp_path / "comms") as other:
+                await other.append("note", {"text": "holding statement sent to execs"})
+            await until(pilot, lambda: "holding statement sent to execs" in timeline_texts(app))
+
+            pg_server.stop()
+            await pilot.press("colon")
+            for char in "typed during the outage":
+                await pilot.press(char if char != " " else "space")
+            await pilot.press("enter")
+            await until(pilot, lambda: "typed during the outage" in timeline_texts(app))
+            await until(pilot, lambda: "shared journal unreachable since" in status_text(app))
+            assert "1 spooled" in status_text(app)
+
+            pg_server.start()
+            await until(pilot, lambda: "unreachable" not in status_text(app))
+            texts = timeline_texts(app)
+            assert texts.count("typed during the outage") == 1
+            assert texts.index("holding statement sent to execs") < texts.index("typed during the outage")
+    finally:
+        await room.close()
+    async with await SharedJournal.open(pg_url, actor="check", spool_dir=tmp_path / "check") as shared:
+        assert [e.text for e in await shared.entries()][-2:] == ["holding statement sent to execs",
+                                                                  "typed during the outage"]
