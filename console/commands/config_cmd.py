@@ -15,14 +15,24 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     parser.set_defaults(handler=run)
 
 
+def _shown(key: str, value: object) -> object:
+    """A password that slipped into the shared journal's URL is never printed."""
+    if key == "journal" and isinstance(value, str):
+        from ..journal.postgres import redact
+
+        return redact(value)
+    return value
+
+
 def run(ctx: Context) -> int:
     config = ctx.config
+    values = {key: _shown(key, value) for key, value in config.values.items()}
     if ctx.args.json:
-        print(json.dumps({k: {"value": v, "from": config.origins[k]} for k, v in config.values.items()}, indent=2))
+        print(json.dumps({k: {"value": v, "from": config.origins[k]} for k, v in values.items()}, indent=2))
         return 0
     print(f"# config file: {config.file or f'(none; would be read from {default_config_path()})'}")
     width = max(len(key) for key in config.values)
-    for key, value in config.values.items():
+    for key, value in values.items():
         shown = "-" if value is None else json.dumps(value) if not isinstance(value, str) else value
         print(f"{key:<{width}}  {shown:<40}  ({config.origins[key]})")
         if key in SETTINGS and value is None:

@@ -186,6 +186,7 @@ def run_copy(ctx: Context) -> int:
             elif dst.journal_id != src.journal_id:
                 raise JournalError(f"{dst.location} already holds another journal ({dst.journal_id}); "
                                    "copy into a new one")
+            await _same_history(src, dst)
             copied, after = 0, (await dst.head())[0]
             while batch := await src.entries(after=after, limit=COPY_BATCH):
                 copied += await dst.append_copies(batch)
@@ -199,6 +200,18 @@ def run_copy(ctx: Context) -> int:
     print(f"copied {copied} entries to {literal(where)}; verified: {result.entries} entries, "
           f"chain head {result.head}")
     return 0
+
+
+async def _same_history(src: Journal, dst: Journal) -> None:
+    """A copy can only bring an earlier copy up to date: refuse two journals that went separate ways."""
+    src_seq, dst_seq = (await src.head())[0], (await dst.head())[0]
+    if src_seq == 0 or dst_seq == 0:
+        return
+    seq = min(src_seq, dst_seq)
+    mine, theirs = await src.entry(seq), await dst.entry(seq)
+    if mine is None or theirs is None or mine.hash != theirs.hash:
+        raise JournalError(f"{dst.location} and {src.location} went separate ways at or before entry {seq}: "
+                           "`journal export` and `journal import` merge them instead")
 
 
 def run_init(ctx: Context) -> int:

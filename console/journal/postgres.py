@@ -104,13 +104,13 @@ TRIGGERS = ("entries_refuse_update", "entries_refuse_truncate", "entries_announc
 def redact(url: str) -> str:
     """The URL without its password, fit for the status bar and for error messages."""
     parts = urlsplit(url)
-    if parts.password is None:
+    query = "&".join(item for item in parts.query.split("&") if item and not item.lower().startswith("password="))
+    if parts.password is None and query == parts.query:
         return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username}@{host}" if parts.username else host
-    if parts.port:
-        netloc += f":{parts.port}"
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    netloc = parts.netloc.rpartition("@")[2]
+    if parts.username:
+        netloc = f"{parts.username}@{netloc}"
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 def _unreachable(error: BaseException) -> bool:

@@ -17,7 +17,7 @@ from warroom.console.journal import (
     SQLiteJournal,
     Unclaimed,
 )
-from warroom.console.journal.postgres import PostgresJournal, init_shared
+from warroom.console.journal.postgres import PostgresJournal, init_shared, redact
 
 from .pg import run_sql
 
@@ -136,3 +136,13 @@ async def test_verify_names_an_entry_changed_behind_the_triggers_back(pg_url: st
         result = await journal.verify()
     assert not result.ok and result.bad_seq == 2 and "hash mismatch" in result.reason
     assert any("entries_refuse_truncate is missing" in warning for warning in result.warnings)
+
+
+@pytest.mark.parametrize(("url", "shown"), [
+    ("postgresql://alice:s3cret@db:5432/warroom?sslmode=verify-full", "postgresql://alice@db:5432/warroom?sslmode=verify-full"),
+    ("postgresql://alice@db/warroom?password=s3cret&sslmode=require", "postgresql://alice@db/warroom?sslmode=require"),
+    ("postgres://:s3cret@[::1]:5433/w", "postgres://[::1]:5433/w"),
+    ("postgresql://alice@db/warroom", "postgresql://alice@db/warroom"),
+])
+def test_a_password_in_the_url_is_never_shown(url: str, shown: str) -> None:
+    assert redact(url) == shown

@@ -202,8 +202,12 @@ def test_journal_copy_round_trip_keeps_numbers_hashes_and_id(pg_url: str, tmp_pa
             assert (await b.entries())[:2] == await a.entries()
 
     asyncio.run(compare())
-    again = warroom("journal", "copy", str(single), pg_url)   # the shared one has moved on: refused, not merged
+    again = warroom("journal", "copy", str(single), pg_url)   # nothing new in the file: nothing to copy
     assert again.returncode == 0 and "copied 0 entries" in again.stdout
+    # The file was written to after the promotion while the shared journal moved on: they went separate ways.
+    assert warroom("note", "--journal", str(single), "a late note on the old file").returncode == 0
+    diverged = warroom("journal", "copy", str(single), pg_url)
+    assert diverged.returncode == 1 and "went separate ways at or before entry 3" in diverged.stderr
     other = tmp_path / "other.db"
     assert warroom("note", "--journal", str(other), "another incident").returncode == 0
     refused = warroom("journal", "copy", str(other), pg_url)
