@@ -130,6 +130,10 @@ class Config:
         location = str(self.values["journal"])
         return location if is_shared(location) else Path(location).expanduser()
 
+    def with_journal(self, location: str) -> Config:
+        """This configuration pointed at another journal (a file or a URL named on the command line)."""
+        return Config({**self.values, "journal": location}, {**self.origins, "journal": "command line"}, self.file)
+
     @property
     def journal_path(self) -> Path:
         """The journal as a file, for offline reading (review, report, export): a shared journal's local copy."""

@@ -44,8 +44,16 @@ async def _single(ctx: Context, text: str, occurred) -> int:
         raise ValueError("the note is empty")
     async with await ctx.open_journal() as journal:
         entry = await journal.append(ctx.args.kind, {"text": text}, incident=ctx.args.incident, occurred_at=occurred)
+        _say_if_spooled(journal)
     print(entry.seq, flush=True)
     return 0
+
+
+def _say_if_spooled(journal: Journal) -> None:
+    """During a shared journal's outage the number printed is provisional: say where the entry waits."""
+    if journal.unreachable_since is not None:
+        print(f"warroom: shared journal unreachable; kept in this host's spool ({journal.pending} waiting), "
+              "shared when warroom next reaches the database", file=sys.stderr, flush=True)
 
 
 def _read_lines(loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[str | None]) -> None:
@@ -82,6 +90,7 @@ async def _stream(ctx: Context, occurred) -> int:
                 except TimeoutError:
                     break
             await _commit(journal, ctx, batch, occurred)
+        _say_if_spooled(journal)
     return 1 if refused else 0
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from ..cli import Context
 
@@ -13,7 +12,8 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         "review", parents=[common], help="browse a journal read-only: timeline, search, what we knew when",
         description="Opens the journal so that no byte of it (or its -wal/-shm files) can change.",
     )
-    parser.add_argument("path", nargs="?", metavar="JOURNAL", help="journal file (default: the configured journal)")
+    parser.add_argument("path", nargs="?", metavar="JOURNAL",
+                        help="journal file, or a postgresql:// URL for this host's copy of it (default: configured)")
     parser.add_argument("--incident", metavar="ID", help="start on this incident's timeline")
     parser.set_defaults(handler=run)
 
@@ -21,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
 def run(ctx: Context) -> int:
     from ...screens.review import ReviewApp  # lazy: only this command pays for Textual
 
-    path = Path(ctx.args.path).expanduser() if ctx.args.path else ctx.config.journal_path
+    path = ctx.config.with_journal(ctx.args.path).journal_path if ctx.args.path else ctx.config.journal_path
     app = ReviewApp(path, incident=ctx.args.incident, timezone=ctx.config.get("timezone", "UTC"))
     app.run()
     return app.return_code or 0

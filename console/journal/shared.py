@@ -28,7 +28,7 @@ from typing import Any
 
 from ..timefmt import utc_now
 from .base import Journal
-from .errors import JournalConflict, JournalError, JournalReadOnly, JournalUnreachable
+from .errors import JournalConflict, JournalCorrupt, JournalError, JournalReadOnly, JournalUnreachable
 from .postgres import PostgresJournal, redact
 from .records import Draft, Entry, JournalStats, Unclaimed, VerifyResult
 from .store import SQLiteJournal
@@ -115,6 +115,7 @@ class SharedJournal(Journal):
         shared = await PostgresJournal.open(self.url, actor=self.actor, readonly=self.readonly, create=create)
         try:
             await self._adopt_mirror(shared)
+            await self._check_mirror(shared)
             self.shared = shared
             self.readonly = self.readonly or shared.readonly
             await self._sync()
@@ -139,6 +140,17 @@ class SharedJournal(Journal):
             await self.mirror.adopt_identity(shared.journal_id)
             self.epoch += 1
         self.journal_id = shared.journal_id
+
+    async def _check_mirror(self, shared: PostgresJournal) -> None:
+        """The shared journal must still hold what this host saw; a restore from an older backup would not."""
+        seq, digest = await self.mirror.head()
+        if seq == 0:
+            return
+        there = await shared.entry(seq)
+        if there is None or there.hash != digest:
+            raise JournalCorrupt(
+                f"{self.location} no longer holds entry {seq} as this host saw it (restored from an older backup, "
+                f"or replaced?); this host's copy is kept in {self.mirror.path}")
 
     def _lost(self, error: BaseException) -> None:
         """The database went away: say since when and why, and keep trying in the background."""

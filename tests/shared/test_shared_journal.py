@@ -14,12 +14,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from warroom.console.journal import JournalConflict, SQLiteJournal, Unclaimed
+from warroom.console.journal import JournalConflict, JournalCorrupt, SQLiteJournal, Unclaimed
 from warroom.console.journal.postgres import PostgresJournal
 from warroom.console.journal.shared import SharedJournal
 from warroom.console.timefmt import from_iso, utc_now
 
 from ..journal.journal_tools import WARROOM
+from .pg import run_sql
 
 pytestmark = pytest.mark.slow
 
@@ -232,3 +233,31 @@ def test_cli_speaks_to_a_shared_journal(pg_url: str, tmp_path: Path) -> None:
     assert "imported 1 of 1" in run("journal", "import", str(export)).stdout
     assert "imported 0 of 1 entries (1 already here)" in run("journal", "import", str(export)).stdout
     assert run("journal", "verify").stdout.startswith("ok: 2 entries")
+
+
+async def test_a_database_restored_from_an_older_backup_is_refused(pg_server, pg_url: str, tmp_path: Path) -> None:
+    async with await SharedJournal.open(pg_url, actor="ic", spool_dir=tmp_path) as journal:
+        for text in ("one", "two"):
+            await journal.append("note", {"text": text})
+    # The "restore": same database and journal id, but it lost entry 2 and got another one instead.
+    run_sql(pg_url, "ALTER TABLE warroom.entries DISABLE TRIGGER entries_refuse_update",
+            "DELETE FROM warroom.entries WHERE seq = 2",
+            "ALTER TABLE warroom.entries ENABLE TRIGGER entries_refuse_update")
+    async with await PostgresJournal.open(pg_url, actor="someone") as shared:
+        await shared.append("note", {"text": "another two"})
+    with pytest.raises(JournalCorrupt, match="no longer holds entry 2 as this host saw it"):
+        await SharedJournal.open(pg_url, actor="ic", spool_dir=tmp_path)
+
+
+def test_a_note_during_the_outage_says_where_it_waits(pg_server, pg_url: str, tmp_path: Path) -> None:
+    env = {**os.environ, "WARROOM_CONFIG": "", "XDG_DATA_HOME": str(tmp_path), "WARROOM_JOURNAL": pg_url}
+    pg_server.stop()
+    spooled = subprocess.run([str(WARROOM), "note", "restarting the connector"], capture_output=True, text=True,
+                             env=env, timeout=60)
+    assert spooled.returncode == 0
+    assert "shared journal unreachable; kept in this host's spool (1 waiting)" in spooled.stderr
+    pg_server.start()
+    shared = subprocess.run([str(WARROOM), "note", "connector back"], capture_output=True, text=True, env=env,
+                            timeout=60)
+    assert shared.returncode == 0 and shared.stderr == "" and shared.stdout.strip() == "2"
+    assert [e.text for e in asyncio.run(shared_rows(pg_url))] == ["restarting the connector", "connector back"]
