@@ -388,7 +388,10 @@ async def init_schema(conn: asyncpg.Connection) -> None:
     """Create or migrate the shared journal's schema: one process at a time, the others wait and find it done."""
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock($1)", SETUP_LOCK)
-        exists = await conn.fetchval("SELECT to_regclass($1)", f"{SCHEMA}.meta") is not None
+        # A plain query on the catalog (not to_regclass, whose cached lookup can predate the lock) sees a
+        # schema another process created while this one waited.
+        exists = await conn.fetchval("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_tables "
+                                     "WHERE schemaname = $1 AND tablename = 'meta')", SCHEMA)
         version = int(await conn.fetchval(
             f"SELECT value FROM {SCHEMA}.meta WHERE key = 'schema_version'") or 0) if exists else 0
         for step in range(version + 1, LATEST_VERSION + 1):

@@ -146,3 +146,13 @@ async def test_verify_names_an_entry_changed_behind_the_triggers_back(pg_url: st
 ])
 def test_a_password_in_the_url_is_never_shown(url: str, shown: str) -> None:
     assert redact(url) == shown
+
+
+async def test_consoles_starting_together_on_a_new_database_create_one_journal(pg_url: str) -> None:
+    opened = await asyncio.gather(*(PostgresJournal.open(pg_url, actor=f"r{n}") for n in range(8)))
+    try:
+        assert len({journal.journal_id for journal in opened}) == 1
+        await asyncio.gather(*(journal.append("note", {"text": journal.actor}) for journal in opened))
+        assert (await opened[0].verify()).entries == 8
+    finally:
+        await asyncio.gather(*(journal.close() for journal in opened))
