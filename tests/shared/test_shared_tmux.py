@@ -58,15 +58,20 @@ def test_two_consoles_share_notes_and_ride_out_a_database_restart(hosts, pg_serv
 
     pg_server.stop()
     type_note(comms, "exec update drafted offline")
-    screen = comms.wait_for("shared journal unreachable since")
+    # The status bar may wrap its last words onto a second line: read the screen as words.
+    wait_until(comms, lambda screen: "shared journal unreachable since" in words(screen), "the outage")
     comms.wait_for("exec update drafted offline")          # on screen at once, from the spool
-    screen = wait_until(comms, lambda screen: re.search(r"[1-9]\d* spooled", screen), "entries spooled")
+    wait_until(comms, lambda screen: re.search(r"[1-9]\d* spooled", screen), "entries spooled")
 
     pg_server.start()
     ic.wait_for("exec update drafted offline")             # uploaded once the database is back
     screen = wait_until(comms, lambda screen: "unreachable" not in screen, "the outage cleared")
     assert screen.count("exec update drafted offline") == 1
     assert screen.index("bridge open, EXO degraded") < screen.index("exec update drafted offline")
+
+
+def words(screen: str) -> str:
+    return " ".join(screen.split())
 
 
 def wait_until(host: Host, check, what: str, seconds: float = 30.0) -> str:
