@@ -33,11 +33,12 @@ from .postgres import PostgresJournal, redact
 from .records import Draft, Entry, JournalStats, Unclaimed, VerifyResult
 from .store import SQLiteJournal
 
-UPLOAD_TIMEOUT_S = 3.0      # an append waits this long for the database before it counts as unreachable
+ROUND_TRIP_S = 3.0          # one request to the database gets this long to answer before it counts as unreachable
 RETRY_S = (1.0, 2.0, 5.0)   # reconnect attempts: then every 5 s
 LOCAL_CHECK_S = 0.5         # the spool and the mirror are polled locally (another process on this host)
 SHARED_CHECK_S = 5.0        # a slow re-read of the shared head, in case a notification was lost
 PULL_BATCH = 5000
+UPLOAD_BATCH = 500           # small enough to be one round trip well inside ROUND_TRIP_S
 UPLOADED_MARK = "uploaded_through"
 
 
@@ -188,39 +189,51 @@ class SharedJournal(Journal):
         self.pending = max(0, (await self.spool.head())[0] - mark)
         return self.pending
 
-    async def _sync(self) -> list[Entry]:
-        """Upload the spool (in order, exactly once), then pull what is new into the mirror. Needs a connection."""
+    async def _sync(self) -> None:
+        """Upload the spool (in order, exactly once), then pull what is new into the local copy.
+
+        Each round trip to the database has ROUND_TRIP_S to answer; waiting for our own lock, or a long pull
+        that keeps answering, is not an outage. The lock is taken per batch, so an append never waits behind
+        more than one batch of someone else's backlog.
+        """
+        await self._upload()
+        while await self._pull_batch():
+            pass
+        if self._exposed and self.pending == 0:
+            self._exposed = False
+            self.epoch += 1
+
+    async def _upload(self) -> None:
         async with self._sync_lock:
-            shared = self.shared
-            if shared is None:
-                raise JournalUnreachable(f"{self.location}: shared journal unreachable")
-            uploaded: list[Entry] = []
+            shared = self._direct()
             mark = int(await self.spool.get_meta(UPLOADED_MARK) or 0)
-            while True:
-                batch = await self.spool.entries(after=mark, limit=PULL_BATCH)
-                if not batch:
-                    break
-                uploaded += await shared.append_many([e.as_draft() for e in batch], skip_known_origins=True)
+            while batch := await self.spool.entries(after=mark, limit=UPLOAD_BATCH):
+                await self._timed(shared.append_many([e.as_draft() for e in batch], skip_known_origins=True))
                 mark = batch[-1].seq
                 await self.spool.set_meta(UPLOADED_MARK, str(mark))
             await self._count_pending()
-            while True:
-                head = (await self.mirror.head())[0]
-                fresh = await shared.entries(after=head, limit=PULL_BATCH)
-                if not fresh:
-                    break
-                await self.mirror.append_copies(fresh)
-            if self._exposed and self.pending == 0:
-                self._exposed = False
-                self.epoch += 1
-            return uploaded
 
-    async def _sync_or_lose(self, within: float) -> bool:
+    async def _pull_batch(self) -> bool:
+        """Copy the next batch of shared entries into the local copy; True when there may be more."""
+        async with self._sync_lock:
+            shared = self._direct()
+            head = (await self.mirror.head())[0]
+            fresh = await self._timed(shared.entries(after=head, limit=PULL_BATCH))
+            if fresh:
+                await self.mirror.append_copies(fresh)
+            return len(fresh) == PULL_BATCH
+
+    async def _timed(self, request: Any) -> Any:
         try:
-            await asyncio.wait_for(self._sync(), timeout=within)
-        except (JournalUnreachable, TimeoutError) as error:
-            if not isinstance(error, JournalUnreachable):
-                error = JournalUnreachable(f"{self.location}: shared journal unreachable (no answer in {within:g} s)")
+            return await asyncio.wait_for(request, timeout=ROUND_TRIP_S)
+        except TimeoutError:
+            raise JournalUnreachable(
+                f"{self.location}: shared journal unreachable (no answer in {ROUND_TRIP_S:g} s)") from None
+
+    async def _sync_or_lose(self) -> bool:
+        try:
+            await self._sync()
+        except JournalUnreachable as error:
             self._lost(error)
             return False
         return True
@@ -245,16 +258,16 @@ class SharedJournal(Journal):
             except JournalUnreachable as error:
                 self._lost(error)
             except JournalConflict:
-                await self._sync_or_lose(UPLOAD_TIMEOUT_S)   # the claim that won: the caller reads it and moves on
+                await self._sync_or_lose()   # the claim that won: the caller reads it and moves on
                 raise
             else:
-                await self._sync_or_lose(UPLOAD_TIMEOUT_S)
+                await self._sync_or_lose()
                 return entries
         if guard is not None and await self._claimed_here(guard):
             raise JournalConflict(guard.message)
         spooled = await self.spool.append_many(drafts)
         self.pending += len(spooled)
-        if self.shared is not None and await self._sync_or_lose(UPLOAD_TIMEOUT_S):
+        if self.shared is not None and await self._sync_or_lose():
             return await self._as_shared(spooled)
         return (await self._provisional())[-len(spooled):]
 
@@ -364,7 +377,7 @@ class SharedJournal(Journal):
                     await self._count_pending()
                 if self.shared is not None and (news or since_shared >= SHARED_CHECK_S):
                     since_shared = 0.0
-                    await self._sync_or_lose(UPLOAD_TIMEOUT_S)
+                    await self._sync_or_lose()
                     news = True
                 if news:
                     yield None

@@ -261,3 +261,22 @@ def test_a_note_during_the_outage_says_where_it_waits(pg_server, pg_url: str, tm
                             timeout=60)
     assert shared.returncode == 0 and shared.stderr == "" and shared.stdout.strip() == "2"
     assert [e.text for e in asyncio.run(shared_rows(pg_url))] == ["restarting the connector", "connector back"]
+
+
+async def test_a_long_backlog_is_not_an_outage(pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pulling another host's big backlog keeps answering: neither it nor an append made meanwhile counts as lost."""
+    from warroom.console.journal import Draft, shared
+
+    monkeypatch.setattr(shared, "ROUND_TRIP_S", 1.0)      # the whole pull takes longer than this; no request does
+    async with await SharedJournal.open(pg_url, actor="comms", spool_dir=tmp_path) as comms:
+        async with await PostgresJournal.open(pg_url, actor="bulk-import") as bulk:
+            for start in range(0, 40_000, 10_000):
+                await bulk.append_many([Draft("observation", {"n": n}) for n in range(start, start + 10_000)])
+        stream = comms.changes()
+        following = asyncio.ensure_future(anext(stream))
+        await asyncio.sleep(0.2)                              # the pull is under way
+        note = await comms.append("note", {"text": "typed while the backlog arrives"})
+        await asyncio.wait_for(following, timeout=60)
+        await stream.aclose()
+        assert comms.unreachable_since is None and comms.pending == 0
+        assert note.seq == 40_001 and (await comms.head())[0] == 40_001
