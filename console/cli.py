@@ -66,7 +66,8 @@ class _VersionAction(argparse.Action):
 def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     default = argparse.SUPPRESS if suppress else None
     group = parser.add_argument_group("global options")
-    group.add_argument("--journal", metavar="PATH", default=default, help="journal file (default from config)")
+    group.add_argument("--journal", metavar="PATH|URL", default=default,
+                       help="journal file, or postgresql:// URL of a shared one (default from config)")
     group.add_argument("--config", metavar="PATH", default=default, help="configuration file")
     group.add_argument("--graph-url", metavar="URL", default=default, help="Graph endpoint (simulated tenant, proxy)")
     group.add_argument("--color", choices=("auto", "truecolor", "256", "16", "none"), default=default,
