@@ -1,6 +1,8 @@
 """StatusBar: which mode, which tenant, how fresh each Graph source is, and where the journal lives.
 
-When Graph has trouble this is where it shows — as words, never as a crash.
+When Graph has trouble this is where it shows — as words, never as a crash. A fresh source shows `✓` while its
+last answer is under a minute old, then its age in whole minutes (`messages 7 min`), so an idle console over SSH
+writes nothing between minutes; only a countdown (`retry in 30 s` while throttled) ticks every second.
 """
 
 from __future__ import annotations
@@ -16,10 +18,22 @@ from textual.widget import Widget
 
 from ..console.graph.freshness import Freshness, SourceHealth
 from ..console.text import clean
+from .alerts import alert_age
 
 SOURCE_ORDER = ("health", "issues", "messages", "alerts", "incidents", "risky_users")
 TONES = {SourceHealth.FRESH: "ok", SourceHealth.WAITING: "muted", SourceHealth.STALE: "warn",
          SourceHealth.THROTTLED: "warn", SourceHealth.DENIED: "bad", SourceHealth.OFFLINE: "muted"}
+
+
+def freshness_text(fresh: Freshness, now: datetime, zone: tzinfo | None = None) -> str:
+    """`alerts ✓` (answered within the minute), `messages 7 min`; otherwise what the source says is wrong.
+
+    Whole minutes, so the words change once a minute at most; the short ✓ keeps the bar to two lines at 80x24.
+    """
+    if fresh.health is SourceHealth.FRESH and fresh.last_success:
+        age = (now - fresh.last_success).total_seconds()
+        return f"{fresh.source.replace('_', ' ')} {'✓' if age < 60 else alert_age(age)}"
+    return fresh.describe(now, tz=zone)
 
 
 def needs_sign_in(fresh: Freshness) -> bool:
@@ -55,7 +69,7 @@ class StatusBar(Widget):
         for index, fresh in enumerate(ordered):
             if index:
                 text.append(" · ")
-            text.append(clean(fresh.describe(now, tz=zone), 80), self._style(TONES.get(fresh.health, "muted")))
+            text.append(clean(freshness_text(fresh, now, zone), 80), self._style(TONES.get(fresh.health, "muted")))
         text.append(f" │ {journal} · {entries:,} entries")
         if text.plain != self._text.plain or text.spans != self._text.spans:
             self._text = text

@@ -90,7 +90,26 @@ async def test_a_status_bar_tick_repaints_one_line_not_the_layout() -> None:
         assert bar.size.height == 2
         calls = []
         bar.refresh = lambda *regions, **kw: calls.append((regions, kw))
-        show(NOW + timedelta(seconds=1))                 # "health 4 s": the first line only
-        assert len(calls) == 1 and calls[0][1] == {} and [r.y for r in calls[0][0]] == [0]
-        show(NOW + timedelta(seconds=1))
-        assert len(calls) == 1                           # same words: nothing repainted
+        show(NOW + timedelta(seconds=1))                 # still "health ✓": an idle second writes nothing
+        assert calls == []
+        show(NOW + timedelta(seconds=57))                # "health 1 min": its line (and the next, if the wrap moved)
+        assert calls and all(kw == {} for _, kw in calls)                 # lines, never the layout
+        assert sorted(r.y for regions, _ in calls for r in regions)[0] == 0
+        repaints = len(calls)
+        show(NOW + timedelta(seconds=58))
+        assert len(calls) == repaints                    # same words: nothing repainted
+
+
+def test_fresh_sources_age_in_whole_minutes_and_only_a_retry_countdown_ticks() -> None:
+    from datetime import timedelta
+
+    from warroom.console.graph.freshness import SourceHealth
+    from warroom.widgets.status import freshness_text
+
+    from .scenes import NOW, fresh
+
+    assert freshness_text(fresh("alerts", 12), NOW) == "alerts ✓"
+    assert freshness_text(fresh("risky_users", 150), NOW) == "risky users 2 min"
+    throttled = fresh("health", 240).with_error(SourceHealth.THROTTLED, "429", NOW, NOW + timedelta(seconds=30))
+    assert freshness_text(throttled, NOW).endswith("(429, retry in 30 s)")
+    assert freshness_text(throttled, NOW + timedelta(seconds=1)).endswith("(429, retry in 29 s)")
