@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import signal
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
@@ -87,11 +88,14 @@ class WarroomApp(App[int]):
         self.sign_in = sign_in              # None: azure-identity's device code (tests pass a stand-in)
         self.warroom = warroom
         self.watcher_factory = watcher_factory
-        self.restore = restore          # the last known state from the journal, read after the first frame
+        self.restore = restore          # the last known state from the journal, on the first frame
         self.clock = clock
         self.follow = follow_journal
         self.dashboard: DashboardScreen | None = None
         self.watcher: Watcher | None = None
+        # Set once the whole dashboard is on screen: Graph's first connection (importing the SDK, starting the
+        # simulated tenant's thread) waits for it, so it never competes with drawing the first frames.
+        self.panes_drawn = asyncio.Event()
         keys = warroom.config.get("ui.keys") or {}
         if keys:
             self.set_keymap({str(binding_id): str(key) for binding_id, key in keys.items()})
@@ -133,19 +137,35 @@ class WarroomApp(App[int]):
         if self.dashboard is not None:
             self.dashboard.refresh_status()
 
+    async def restore_last_known(self) -> bool:
+        """The tenant's last known state from the journal, once; True when it replaced the live state.
+
+        The dashboard awaits it before its first frame. A journal that cannot be read leaves the panes waiting
+        for Graph and says why; the console stays up.
+        """
+        restore, self.restore = self.restore, None        # once: a restart after sign-in keeps what is shown
+        if restore is None:
+            return False
+        try:
+            state = await restore()
+        except Exception as error:  # as in the worker it used to run in: the console stays up and says why
+            self.notify(f"Last known state not read: {error}", title="Journal", severity="error", markup=False)
+            return False
+        if state is None:
+            return False
+        self.warroom.live = state
+        return True
+
     @work(exclusive=True, group="tenant", exit_on_error=False)
     async def watch_tenant(self) -> None:
-        """Last known state first (the screen is already up), then poll Graph until the app exits.
+        """Poll Graph until the app exits, once the dashboard (with the last known state) is drawn.
 
         The watcher turns every failure into freshness text; it starts only after the restore, because it
         fills the very LiveState the restore produced.
         """
-        restore, self.restore = self.restore, None        # once: a restart after sign-in keeps what is shown
-        if restore is not None:
-            state = await restore()
-            if state is not None:
-                self.warroom.live = state
-                self.live_changed(set(state.freshness) | {"health", "issues", "alerts", "incidents"})
+        await self.panes_drawn.wait()
+        if await self.restore_last_known():               # the dashboard has done it already, unless it could not
+            self.live_changed(set(self.warroom.live.freshness) | {"health", "issues", "alerts", "incidents"})
         if self.connect_at_start and not await self._connect_at_start():
             return
         if self.watcher_factory is not None:
@@ -319,6 +339,9 @@ async def _main(config: Config, *, scenario: str | None) -> int:
     """
     if scenario is not None:
         _check_scenario(scenario)
+    # The modules imported so far live as long as the process: the collector need not walk them again (a full
+    # collection over them otherwise lands on the path to the first frame, ~20 ms).
+    gc.freeze()
     readonly = bool(config.get("read_only"))
     mode = "DEMO" if scenario else ("READ-ONLY" if readonly else "LIVE")
     warroom = await WarRoom.open(config, mode=mode)

@@ -6,17 +6,18 @@ guided-response screens (through `App.open_guided`). Panes only render what they
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Input
+from textual.widget import MountError
 
 from ..console.comms import cadence_minutes
 from ..console.graph.freshness import SourceHealth
@@ -27,11 +28,16 @@ from ..console.text import clean
 from ..console.timefmt import display_zone
 from ..widgets.alerts import AlertRow, AlertTable, RowCache
 from ..widgets.banner import IncidentBanner
-from ..widgets.chart import AlertRate
 from ..widgets.health import HealthPane
 from ..widgets.status import StatusBar, needs_sign_in
-from ..widgets.tasks import TaskList
-from ..widgets.timeline import Timeline
+
+if TYPE_CHECKING:     # mounted right after the first frame (see `_mount_the_rest`), imported then
+    from textual.widget import AwaitMount
+    from textual.widgets import Input
+
+    from ..widgets.chart import AlertRate
+    from ..widgets.tasks import TaskList
+    from ..widgets.timeline import Timeline
 
 ALL_SOURCES = frozenset({"health", "issues", "messages", "alerts", "incidents", "risky_users"})
 PANE_SOURCES = {"health": ("health", "issues"), "alerts": ("alerts", "incidents", "risky_users")}
@@ -85,6 +91,11 @@ class DashboardScreen(Screen):
     The footer shows the few keys that start a response (it must fit 80 columns); `?` lists them all.
 
     Its styles are in dashboard.tcss, loaded by the App (the default screen never goes through push_screen).
+
+    The first frame holds what answers "what is broken, what is attacking us" (banner, service health, alerts,
+    status, with the journal's last known state); the rate chart, tasks, timeline, filter box and footer are
+    mounted right after it, which keeps their styling, layout and imports off the path to the first frame.
+    Until then `rate`, `tasks`, `timeline` and `filter_box` are None.
     """
 
     AUTO_FOCUS = "#alerts"
@@ -147,32 +158,87 @@ class DashboardScreen(Screen):
         self.sign_ins_seen: dict[str, set[str]] = {}   # watched upn -> sign-in ids already shown or baseline
         self.sign_in_told = False          # the "press ctrl+g" notification, once per loss of the session
         self.row_cache = RowCache()
+        self.rate: AlertRate | None = None
+        self.tasks: TaskList | None = None
+        self.timeline: Timeline | None = None
+        self.filter_box: Input | None = None
+        self._filter_mounted: AwaitMount | None = None
+        # Set once `_mount_the_rest` is done: keys typed in that instant (a paste, type-ahead) wait for it.
+        self.rest_mounted = asyncio.Event()
+        self.early_entries: list[Entry] = []   # journal entries that arrived before the timeline was mounted
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """While a text box has focus, `:`, `!` and `/` are characters, not commands."""
-        if action in self.TYPING_ACTIONS and isinstance(self.focused, Input):
+        typing = self.focused is not None and self.focused is self.filter_box   # the screen's one text box
+        if action in self.TYPING_ACTIONS and typing:
             return False
         if action in ("leave_filter", "clear_filter"):
             # `focused`, not `has_focus`: has_focus follows the Focus event, one message too late.
-            return self.focused is self.query_one("#alert-filter", Input)
+            return typing
         return True
 
     # -- layout ---------------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        """The first frame's panes; `_mount_the_rest` adds the others in their places right after it."""
+        # The App's breakpoint class now, before the panes are styled: Textual sets it on the first Resize,
+        # which would style every pane a second time before the first frame.
+        width = self.app.size.width
+        names = [name for minimum, name in sorted(self.app.HORIZONTAL_BREAKPOINTS or ()) if width >= minimum]
+        if names:
+            self.add_class(names[-1])
         yield IncidentBanner(id="banner")
         with Container(id="panes"):
             with Vertical(id="left"):
                 yield HealthPane(id="health")
-                yield AlertRate(id="rate")
-                yield TaskList(id="tasks")
             with Vertical(id="right"):
-                yield Input(placeholder="filter alerts: words match title, severity, status, source, user",
-                            id="alert-filter")
                 yield AlertTable(id="alerts")
-                yield Timeline(id="timeline")
         yield StatusBar(id="status")
-        yield Footer()
+
+    async def _mount_the_rest(self) -> None:
+        """After the first frame: chart, tasks, timeline, the (hidden) filter box and the footer, then Graph."""
+        from textual.widgets import Footer
+
+        from ..widgets.chart import AlertRate
+        from ..widgets.tasks import TaskList
+        from ..widgets.timeline import Timeline
+
+        try:
+            rate, tasks, timeline = AlertRate(id="rate"), TaskList(id="tasks"), Timeline(id="timeline")
+            health, alerts = self.query_one(HealthPane), self.query_one(AlertTable)
+            try:
+                await health.parent.mount(rate, tasks, after=health)
+                await alerts.parent.mount(timeline, after=alerts)
+                await self._ensure_filter_box()
+                await self.mount(Footer())
+                self.refresh_bindings()     # the footer lists the keys when the bindings are next published
+            except MountError:      # `q` pressed in the first instant: the screen is already going away
+                return
+            timeline.set_zone(self.zone, self.local_name if self.use_local else "UTC")
+            backlog = await self.warroom.journal.last(TIMELINE_BACKLOG)
+            early, self.early_entries = self.early_entries, []
+            timeline.add_entries(sorted([*backlog, *early], key=lambda e: e.seq))
+            self.rate, self.tasks, self.timeline = rate, tasks, timeline
+            rate.show(alerts.all_rows, self.now)
+            self.refresh_incident()
+            if self.focused is not None:    # at 80x24 the panes above it pushed the focused pane out of view
+                self.call_after_refresh(self.focused.scroll_visible, animate=False, top=True)
+        finally:
+            self.rest_mounted.set()
+            self.call_after_refresh(self.app.panes_drawn.set)
+
+    async def _ensure_filter_box(self) -> Input:
+        """The alert filter, above the alerts; `/` pressed before `_mount_the_rest` got to it mounts it at once."""
+        if self.filter_box is None:
+            from textual.widgets import Input
+
+            self.filter_box = Input(placeholder="filter alerts: words match title, severity, status, source, user",
+                                    id="alert-filter")
+            alerts = self.query_one(AlertTable)
+            self._filter_mounted = alerts.parent.mount(self.filter_box, before=alerts)
+        if not self.filter_box.is_mounted:
+            await self._filter_mounted
+        return self.filter_box
 
     @property
     def now(self) -> datetime:
@@ -190,16 +256,16 @@ class DashboardScreen(Screen):
         return moment.astimezone(self.zone).strftime("%Y-%m-%d %H:%M:%S %z")
 
     async def on_mount(self) -> None:
+        """Awaited before the first frame: the journal's last known state of the tenant is on it."""
         self.warroom.listeners.append(self._journal_listener)
         self.warroom.rebuild_listeners.append(self._journal_rebuilt)
-        self.query_one(Timeline).set_zone(self.zone, self.local_name if self.use_local else "UTC")
-        backlog = await self.warroom.journal.last(TIMELINE_BACKLOG)
+        await self.app.restore_last_known()
         self.entry_count = (await self.warroom.journal.head())[0]
-        self.query_one(Timeline).add_entries(backlog)
         self.refresh_live(set(ALL_SOURCES))
         self.refresh_incident()
         self.tick()
         self.set_interval(1.0, self.tick)
+        self.call_after_refresh(self._mount_the_rest)
 
     def on_unmount(self) -> None:
         if self._journal_listener in self.warroom.listeners:
@@ -219,13 +285,17 @@ class DashboardScreen(Screen):
         """A shared journal's spool was uploaded: the timeline is read again in the shared numbering."""
         backlog = await self.warroom.journal.last(TIMELINE_BACKLOG)
         self.entry_count = (await self.warroom.journal.head())[0]
-        self.query_one(Timeline).replace_entries(backlog)
+        if self.timeline is not None:
+            self.timeline.replace_entries(backlog)
         self.refresh_incident()
         self.refresh_status()
 
     def on_dashboard_screen_journal_changed(self, message: JournalChanged) -> None:
         self.entry_count = max([self.entry_count, *(e.seq for e in message.entries)])
-        self.query_one(Timeline).add_entries(message.entries)
+        if self.timeline is None:
+            self.early_entries.extend(message.entries)
+        else:
+            self.timeline.add_entries(message.entries)
         self.refresh_incident()
         self.refresh_status()
 
@@ -234,7 +304,8 @@ class DashboardScreen(Screen):
 
     def refresh_incident(self) -> None:
         incident = self.warroom.incident
-        self.query_one(TaskList).show(incident)
+        if self.tasks is not None:
+            self.tasks.show(incident)
         self.query_one(AlertTable).set_watch(self._watch())
         self._show_banner()
 
@@ -269,7 +340,8 @@ class DashboardScreen(Screen):
             table = self.query_one(AlertTable)
             table.set_watch(self._watch())
             arrived = table.set_rows(self.row_cache.rows(live.alerts, live.incidents, live.risky_users), self.now)
-            self.query_one(AlertRate).show(table.all_rows, self.now)
+            if self.rate is not None:
+                self.rate.show(table.all_rows, self.now)
             self._announce(arrived)
         if WATCHED_SIGN_INS in sources:
             self._announce_sign_ins(live.watched_sign_ins)
@@ -366,7 +438,8 @@ class DashboardScreen(Screen):
         self.refresh_status()
         self.query_one(AlertTable).tick(now)
         if now.second == 0 and self.warroom.live:
-            self.query_one(AlertRate).show(self.query_one(AlertTable).all_rows, now)
+            if self.rate is not None:
+                self.rate.show(self.query_one(AlertTable).all_rows, now)
             self.query_one(HealthPane).show(self.warroom.live.health, self.warroom.live.issues, now)
 
     # -- what is selected --------------------------------------------------------------------------------
@@ -498,23 +571,24 @@ class DashboardScreen(Screen):
 
         self.app.push_screen(PromptScreen("Add task", placeholder="what needs doing"), save)
 
-    def _selected_task(self):
+    async def _selected_task(self):
+        await self.rest_mounted.wait()
         incident_id = self._need_incident()
-        task = self.query_one(TaskList).selected
+        task = self.tasks.selected if self.tasks is not None else None
         if incident_id and task is None:
             self.notify("No task selected", severity="warning", timeout=3)
         return (incident_id, task) if incident_id and task else (None, None)
 
     async def action_toggle_task(self) -> None:
-        incident_id, task = self._selected_task()
+        incident_id, task = await self._selected_task()
         if task is not None:
             status = "open" if task.done else "done"
             await self._record(kinds.TASK_UPDATED, {"task_id": task.id, "status": status}, incident=incident_id)
 
-    def action_assign_task(self) -> None:
+    async def action_assign_task(self) -> None:
         from .prompt import PromptScreen
 
-        incident_id, task = self._selected_task()
+        incident_id, task = await self._selected_task()
         if task is None:
             return
 
@@ -524,10 +598,10 @@ class DashboardScreen(Screen):
 
         self.app.push_screen(PromptScreen(f"Owner of {task.id}", value=task.owner or self.warroom.actor), save)
 
-    def action_block_task(self) -> None:
+    async def action_block_task(self) -> None:
         from .prompt import PromptScreen
 
-        incident_id, task = self._selected_task()
+        incident_id, task = await self._selected_task()
         if task is None:
             return
 
@@ -541,8 +615,8 @@ class DashboardScreen(Screen):
 
     # -- navigation and view ------------------------------------------------------------------------
 
-    def action_filter(self) -> None:
-        box = self.query_one("#alert-filter", Input)
+    async def action_filter(self) -> None:
+        box = await self._ensure_filter_box()
         box.add_class("-visible")
         self.set_focus(box)   # now, not after the queue: letters typed right after / must not reach the bindings
 
@@ -551,31 +625,35 @@ class DashboardScreen(Screen):
             self.query_one(AlertTable).filter_text = event.value
 
     def action_leave_filter(self) -> None:
-        box = self.query_one("#alert-filter", Input)
-        if not box.value:
+        box = self.filter_box
+        if box is not None and not box.value:
             box.remove_class("-visible")
         self.set_focus(self.query_one(AlertTable))
 
     def action_clear_filter(self) -> None:
-        box = self.query_one("#alert-filter", Input)
-        box.value = ""
-        box.remove_class("-visible")
+        box = self.filter_box
+        if box is not None:
+            box.value = ""
+            box.remove_class("-visible")
         self.set_focus(self.query_one(AlertTable))
 
     def action_sort_alerts(self) -> None:
         self.query_one(AlertTable).action_sort_next()
 
-    def action_focus_pane(self, pane: str) -> None:
+    async def action_focus_pane(self, pane: str) -> None:
+        await self.rest_mounted.wait()
         self.query_one(f"#{pane}").focus()
 
     def action_toggle_zone(self) -> None:
         self.use_local = not self.use_local
         name = self.local_name if self.use_local else "UTC"
-        self.query_one(Timeline).set_zone(self.zone, name)
+        if self.timeline is not None:
+            self.timeline.set_zone(self.zone, name)
         self.refresh_status()
         self.notify(f"Times shown in {name}", timeout=2, markup=False)   # name is from config
 
     def action_help(self) -> None:
+        from ..widgets.tasks import TaskList
         from .help import HelpScreen
 
         self.app.push_screen(HelpScreen([

@@ -191,3 +191,9 @@ async def build_app_async(journal: Path, *, kind: str | None = "degraded", incid
     """For benchmarks and tests that already run in an event loop."""
     warroom = await open_warroom(journal, live=live_state(kind) if kind else None, incident=incident)
     return WarroomApp(warroom, clock=fixed_clock, follow_journal=False)
+
+
+async def drawn(pilot: Any) -> None:
+    """Wait until the whole dashboard is drawn: the secondary panes and the footer mount right after the first frame."""
+    await pilot.app.panes_drawn.wait()
+    await pilot.pause()

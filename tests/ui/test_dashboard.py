@@ -22,7 +22,7 @@ from warroom.widgets.health import HealthPane
 from warroom.widgets.tasks import TaskList
 from warroom.widgets.timeline import Timeline
 
-from .scenes import alert, fixed_clock, live_state, open_warroom
+from .scenes import alert, drawn, fixed_clock, live_state, open_warroom
 
 SIZE = (160, 48)
 
@@ -317,6 +317,7 @@ async def test_enter_on_health_opens_the_issue_newest_post_first(journal_path: P
 async def test_toggle_utc_and_local_time(journal_path: Path) -> None:
     app = await make_app(journal_path)
     async with app.run_test(size=SIZE) as pilot:
+        await drawn(pilot)
         timeline = app.screen.query_one(Timeline)
         first = timeline.entries[0]
         assert timeline.stamp(first) == "2026-11-24 13:07:00Z"
@@ -377,6 +378,7 @@ async def test_palette_runs_dashboard_commands(journal_path: Path) -> None:
 async def test_entries_from_another_process_appear(journal_path: Path) -> None:
     app = await make_app(journal_path, follow=True)
     async with app.run_test(size=SIZE) as pilot:
+        await drawn(pilot)
         other = await Journal.open(journal_path, actor="second-console")
         await other.append(kinds.NOTE, {"text": "from the other shell"})
         await other.close()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .scenes import build_app
+from .scenes import build_app, drawn
 
 WIDE, NARROW = (160, 48), (80, 24)
 
@@ -33,6 +33,7 @@ def app_for(ui_journal: Path):
 
 
 async def settle(pilot) -> None:
+    await drawn(pilot)
     await pilot.pause()
     await pilot.pause()
 
@@ -75,6 +76,7 @@ def test_themes(snap_compare, app_for, theme) -> None:
 
 def test_help_screen(snap_compare, app_for) -> None:
     async def open_help(pilot) -> None:
+        await drawn(pilot)
         await pilot.press("question_mark")
         await settle(pilot)
 
@@ -83,6 +85,7 @@ def test_help_screen(snap_compare, app_for) -> None:
 
 def test_alert_details(snap_compare, app_for) -> None:
     async def open_alert(pilot) -> None:
+        await drawn(pilot)
         await pilot.press("2", "home", "enter")
         await settle(pilot)
 
@@ -91,6 +94,7 @@ def test_alert_details(snap_compare, app_for) -> None:
 
 def test_issue_details(snap_compare, app_for) -> None:
     async def open_issue(pilot) -> None:
+        await drawn(pilot)
         await pilot.press("1", "home", "enter")
         await settle(pilot)
 
