@@ -19,7 +19,6 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widget import MountError
 
-from ..console.comms import cadence_minutes
 from ..console.graph.freshness import SourceHealth
 from ..console.graph.live import WATCHED_SIGN_INS, watch_set
 from ..console.journal import Draft, Entry, JournalError, kinds
@@ -316,9 +315,14 @@ class DashboardScreen(Screen):
 
     def _show_banner(self) -> None:
         banner = self.query_one(IncidentBanner)
+        incident = self.warroom.incident
+        cadence = None
+        if incident is not None:    # comms (the templates' module) loads only once there is an update to time
+            from ..console.comms import cadence_minutes
+
+            cadence = cadence_minutes(self.warroom.config)
         others = max(0, len(self.warroom.book.open_incidents()) - 1)   # the banner shows the newest open one
-        banner.show(self.warroom.incident, self.now, mode=self.warroom.mode,
-                    cadence=cadence_minutes(self.warroom.config), others=others)
+        banner.show(incident, self.now, mode=self.warroom.mode, cadence=cadence, others=others)
         banner.set_class(banner.overdue, "-overdue")
 
     def refresh_live(self, sources: Iterable[str]) -> None:
