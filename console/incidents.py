@@ -140,6 +140,8 @@ class IncidentBook:
             return None
         body, at = entry.body, from_iso(entry.occurred_at)
         if entry.kind == kinds.INCIDENT_DECLARED:
+            if entry.incident in self.incidents:     # the first declaration stands; a repeat must not wipe it
+                return None
             self.incidents[entry.incident] = Incident(
                 id=entry.incident,
                 title=str(body.get("title", "")),
@@ -218,6 +220,8 @@ def _closed(incident: Incident, body: dict[str, Any], at: datetime, entry: Entry
 
 def _task_added(incident: Incident, body: dict[str, Any], at: datetime, entry: Entry) -> None:
     task_id = str(body.get("task_id") or incident.next_task_id())
+    if task_id in incident.tasks:       # the first one stands: a repeated claim must not reset its status
+        return
     incident.tasks[task_id] = Task(
         id=task_id,
         text=str(body.get("text", "")),

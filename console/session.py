@@ -118,13 +118,13 @@ class WarRoom:
         a second console or `warroom note` appear within a second, with no gap and none applied twice.
         """
         async with self._catching_up:  # our append and the follower may both call this at once
-            if self.journal.epoch != self._epoch:
+            fresh = await self.journal.entries(after=self.book.last_seq)
+            if self.journal.epoch != self._epoch:   # numbers shown before no longer hold: fold everything again
                 self._epoch = self.journal.epoch
                 self.book = await IncidentBook.load(self.journal)
                 for rebuilt in list(self.rebuild_listeners):
                     rebuilt()
                 return []
-            fresh = await self.journal.entries(after=self.book.last_seq)
             for entry in fresh:
                 self.book.apply(entry)
         if fresh:

@@ -32,6 +32,7 @@ class Journal(ABC):
     unreachable_since: datetime | None = None
     unreachable_reason: str = ""
     pending: int = 0        # entries typed during an outage, kept in the local spool, not yet shared
+    upload_error: str = ""  # the shared journal answers but refuses this host's entries (they wait in the spool)
     epoch: int = 0          # bumped when the numbering of entries already shown changed (a spool upload)
 
     @classmethod

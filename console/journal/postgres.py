@@ -159,6 +159,7 @@ class PostgresJournal(Journal):
         self.readonly = readonly
         self._conn = conn
         self._lock = asyncio.Lock()       # one query at a time on the connection
+        self._broken = False
         self.journal_id = ""
         self.can_append = True
 
@@ -204,12 +205,41 @@ class PostgresJournal(Journal):
         if not self._conn.is_closed():
             self._conn.terminate()
 
-    async def _call(self, method: str, *args: Any) -> Any:
+    @contextlib.asynccontextmanager
+    async def _using(self) -> AsyncIterator[asyncpg.Connection]:
+        """The connection, one request at a time, never reused after a request was cut short.
+
+        A request cancelled or timed out may leave the connection inside a transaction that will never commit;
+        reusing it would turn later appends into savepoints of that transaction, acknowledged and then lost.
+        So such a connection is thrown away, and every later request says unreachable: the caller reconnects.
+        """
         async with self._lock:
+            conn = self._conn
+            if self._broken or conn.is_closed() or conn.is_in_transaction():
+                self._discard()
+                raise JournalUnreachable(f"{self.location}: shared journal unreachable (connection lost)")
             try:
-                return await getattr(self._conn, method)(*args)
-            except Exception as error:
+                yield conn
+            except JournalError:
+                raise                            # ours (a refused claim): the transaction rolled back cleanly
+            except asyncpg.PostgresError as error:
+                if _unreachable(error):         # the server is shutting down or crashed
+                    self._discard()
                 raise translate(error, self.location) from None
+            except BaseException as error:      # cancelled, timed out, connection reset: state unknown
+                self._discard()
+                if isinstance(error, Exception):
+                    raise translate(error, self.location) from None
+                raise
+
+    def _discard(self) -> None:
+        self._broken = True
+        if not self._conn.is_closed():
+            self._conn.terminate()
+
+    async def _call(self, method: str, *args: Any) -> Any:
+        async with self._using() as conn:
+            return await getattr(conn, method)(*args)
 
     # -- writing --------------------------------------------------------------------------------
 
@@ -222,29 +252,27 @@ class PostgresJournal(Journal):
         prepared = [prepare(draft, self.actor) for draft in drafts]
         if not prepared:
             return []
-        async with self._lock:
-            try:
-                return await self._append(prepared, guard, skip_known_origins)
-            except Exception as error:
-                raise translate(error, self.location) from None
+        async with self._using() as conn:
+            return await self._append(conn, prepared, guard, skip_known_origins)
 
-    async def _append(self, prepared: list[Prepared], guard: Unclaimed | None, skip_known: bool) -> list[Entry]:
-        conn = self._conn
+    async def _append(self, conn: asyncpg.Connection, prepared: list[Prepared], guard: Unclaimed | None,
+                      skip_known: bool) -> list[Entry]:
         async with conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock($1)", APPEND_LOCK)
-            if guard is not None and await conn.fetchval(
-                f"SELECT 1 FROM {SCHEMA}.entries WHERE incident = $1 AND kind = $2 "
-                "AND ($3::text IS NULL OR (body::jsonb) ->> 'task_id' = $3) LIMIT 1",
-                guard.incident, guard.kind, guard.task_id,
-            ):
-                raise JournalConflict(guard.message)
             if skip_known:
+                # Already here under this origin (an earlier upload, or a claim whose answer was lost): done.
                 origins = [item[5] for item in prepared if item[5]]
                 known = {row[0] for row in await conn.fetch(
                     f"SELECT origin FROM {SCHEMA}.entries WHERE origin = ANY($1::text[])", origins)}
                 prepared = [item for item in prepared if item[5] not in known]
                 if not prepared:
                     return []
+            if guard is not None and await conn.fetchval(
+                f"SELECT 1 FROM {SCHEMA}.entries WHERE incident = $1 AND kind = $2 "
+                "AND ($3::text IS NULL OR (body::jsonb) ->> 'task_id' = $3) LIMIT 1",
+                guard.incident, guard.kind, guard.task_id,
+            ):
+                raise JournalConflict(guard.message)
             head = await conn.fetchrow(f"SELECT seq, hash FROM {SCHEMA}.entries ORDER BY seq DESC LIMIT 1")
             rows = seal(prepared, *(tuple(head) if head else (0, GENESIS)), utc_now())
             await conn.executemany(_INSERT, rows)
@@ -255,29 +283,19 @@ class PostgresJournal(Journal):
             raise JournalReadOnly(f"{self.location}: opened read-only; nothing was written")
         if not entries:
             return 0
-        async with self._lock:
-            conn = self._conn
-            try:
-                async with conn.transaction():
-                    await conn.execute("SELECT pg_advisory_xact_lock($1)", APPEND_LOCK)
-                    head = await conn.fetchrow(f"SELECT seq, hash FROM {SCHEMA}.entries ORDER BY seq DESC LIMIT 1")
-                    fresh = check_continues(entries, tuple(head) if head else (0, GENESIS), self.location)
-                    await conn.executemany(_INSERT, [entry.row() for entry in fresh])
-            except Exception as error:
-                raise translate(error, self.location) from None
+        async with self._using() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", APPEND_LOCK)
+            head = await conn.fetchrow(f"SELECT seq, hash FROM {SCHEMA}.entries ORDER BY seq DESC LIMIT 1")
+            fresh = check_continues(entries, tuple(head) if head else (0, GENESIS), self.location)
+            await conn.executemany(_INSERT, [entry.row() for entry in fresh])
         return len(fresh)
 
     async def adopt_identity(self, journal_id: str) -> None:
-        async with self._lock:
-            conn = self._conn
-            try:
-                async with conn.transaction():
-                    await conn.execute("SELECT pg_advisory_xact_lock($1)", APPEND_LOCK)
-                    if await conn.fetchval(f"SELECT count(*) FROM {SCHEMA}.entries"):
-                        raise JournalError(f"{self.location}: already holds entries; a copy goes into an empty journal")
-                    await conn.execute(f"UPDATE {SCHEMA}.meta SET value = $1 WHERE key = 'journal_id'", journal_id)
-            except Exception as error:
-                raise translate(error, self.location) from None
+        async with self._using() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", APPEND_LOCK)
+            if await conn.fetchval(f"SELECT count(*) FROM {SCHEMA}.entries"):
+                raise JournalError(f"{self.location}: already holds entries; a copy goes into an empty journal")
+            await conn.execute(f"UPDATE {SCHEMA}.meta SET value = $1 WHERE key = 'journal_id'", journal_id)
         self.journal_id = journal_id
 
     # -- reading --------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import hashlib
 import os
+import uuid
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import replace
 from datetime import datetime
@@ -65,7 +66,8 @@ class SharedJournal(Journal):
         self.unreachable_reason = ""
         self.pending = 0
         self.epoch = 0
-        self._exposed = False               # provisional numbers were handed out: an upload changes them
+        self.upload_error = ""              # the database answers but refuses our entries (a role, a standby)
+        self._exposed: tuple[int, int] | None = None   # (local head, upload mark) when provisional numbers went out
         self._sync_lock = asyncio.Lock()
         self._changed = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -121,10 +123,12 @@ class SharedJournal(Journal):
             self.readonly = self.readonly or shared.readonly
             await self._sync()
         except BaseException:
-            self.shared = None
+            if self.shared is shared:
+                self.shared = None
             await shared.close()
             raise
-        self.unreachable_since, self.unreachable_reason = None, ""
+        if self.shared is shared:       # not lost again meanwhile
+            self.unreachable_since, self.unreachable_reason = None, ""
         self._changed.set()
 
     async def _adopt_mirror(self, shared: PostgresJournal) -> None:
@@ -179,8 +183,9 @@ class SharedJournal(Journal):
                 await self._connect()
             except JournalUnreachable as error:
                 self.unreachable_reason = str(error)
-            except JournalError as error:   # reachable but refusing (a role, a replaced journal): say so, retry
+            except Exception as error:   # reachable but refusing (a role, a replaced journal): say so, retry
                 self.unreachable_reason = str(error)
+            self._changed.set()
 
     # -- moving entries: spool up, shared down -------------------------------------------------------
 
@@ -196,11 +201,17 @@ class SharedJournal(Journal):
         that keeps answering, is not an outage. The lock is taken per batch, so an append never waits behind
         more than one batch of someone else's backlog.
         """
-        await self._upload()
+        try:
+            await self._upload()
+            self.upload_error = ""
+        except JournalUnreachable:
+            raise
+        except JournalError as error:   # answered, but refused: keep the spool, keep pulling, say why
+            self.upload_error = str(error)
         while await self._pull_batch():
             pass
-        if self._exposed and self.pending == 0:
-            self._exposed = False
+        if self._exposed is not None and not self._showing_provisional:
+            self._exposed = None
             self.epoch += 1
 
     async def _upload(self) -> None:
@@ -210,7 +221,7 @@ class SharedJournal(Journal):
             while batch := await self.spool.entries(after=mark, limit=UPLOAD_BATCH):
                 await self._timed(shared.append_many([e.as_draft() for e in batch], skip_known_origins=True))
                 mark = batch[-1].seq
-                await self.spool.set_meta(UPLOADED_MARK, str(mark))
+                await self.spool.raise_mark(UPLOADED_MARK, mark)
             await self._count_pending()
 
     async def _pull_batch(self) -> bool:
@@ -252,9 +263,13 @@ class SharedJournal(Journal):
         drafts = list(drafts)
         if not drafts:
             return []
+        if guard is not None:
+            # A one-time origin per claim: if the answer to a committed claim is lost, the spooled retry below
+            # carries the same origin, and the upload finds it already there instead of declaring twice.
+            drafts = [d if d.origin else replace(d, origin=uuid.uuid4().hex + uuid.uuid4().hex) for d in drafts]
         if guard is not None and self.shared is not None:
             try:
-                entries = await self.shared.append_many(drafts, guard=guard)
+                entries = await self._timed(self.shared.append_many(drafts, guard=guard, skip_known_origins=True))
             except JournalUnreachable as error:
                 self._lost(error)
             except JournalConflict:
@@ -266,15 +281,18 @@ class SharedJournal(Journal):
         if guard is not None and await self._claimed_here(guard):
             raise JournalConflict(guard.message)
         spooled = await self.spool.append_many(drafts)
+        # From here on the entries are safe on this host: whatever the database says, the caller hears success.
         self.pending += len(spooled)
-        if self.shared is not None and await self._sync_or_lose():
-            return await self._as_shared(spooled)
-        return (await self._provisional())[-len(spooled):]
+        if self.shared is not None:
+            await self._sync_or_lose()
+        return await self._as_shared(spooled)
 
     async def _as_shared(self, spooled: list[Entry]) -> list[Entry]:
-        """The shared journal's entries for these spool entries (their `origin` is the spool hash)."""
-        found = await self.mirror.by_origin([entry.origin or entry.hash for entry in spooled])
-        return found if len(found) == len(spooled) else await self._provisional()
+        """These spool entries as this host shows them: shared ones by their shared number, the rest provisional."""
+        keys = [entry.origin or entry.hash for entry in spooled]
+        shared = {entry.origin: entry for entry in await self.mirror.by_origin(keys)}
+        waiting = {entry.hash: entry for entry in await self._provisional()}
+        return [shared.get(key) or waiting.get(entry.hash) or entry for key, entry in zip(keys, spooled, strict=True)]
 
     async def _claimed_here(self, guard: Unclaimed) -> bool:
         for store in (self.mirror, self.spool):
@@ -283,14 +301,27 @@ class SharedJournal(Journal):
                     return True
         return False
 
+    @property
+    def _showing_provisional(self) -> bool:
+        """Spooled entries are shown while they cannot be shared: offline, or refused by the database."""
+        return bool(self.pending) and (self.shared is None or bool(self.upload_error))
+
     async def _provisional(self) -> list[Entry]:
-        """Spooled entries not yet shared, numbered after the mirror's head: how this host sees them meanwhile."""
+        """Spooled entries not yet shared, numbered after the local copy's head: how this host sees them meanwhile.
+
+        Another process on this host (a `warroom note`) may upload the spool or extend the local copy while this
+        one is offline; the numbers handed out before then no longer hold, so readers are told to rebuild.
+        """
         mark = int(await self.spool.get_meta(UPLOADED_MARK) or 0)
+        head = (await self.mirror.head())[0]
+        if self._exposed is not None and self._exposed != (head, mark):
+            self.epoch += 1
+            self._exposed = None
         pending = await self.spool.entries(after=mark)
+        self.pending = len(pending)
         if not pending:
             return []
-        self._exposed = True
-        head = (await self.mirror.head())[0]
+        self._exposed = (head, mark)
         return [replace(entry, seq=head + index) for index, entry in enumerate(pending, start=1)]
 
     async def append_copies(self, entries: list[Entry]) -> int:
@@ -310,7 +341,7 @@ class SharedJournal(Journal):
                       kinds: Iterable[str] | None = None) -> list[Entry]:
         kinds = list(kinds or [])
         rows = await self.mirror.entries(after=after, limit=limit, incident=incident, kinds=kinds)
-        if self.pending and self.shared is None and (limit is None or len(rows) < limit):
+        if self._showing_provisional and (limit is None or len(rows) < limit):
             extra = [e for e in await self._provisional() if e.seq > after and (incident is None or
                      e.incident == incident) and (not kinds or e.kind in kinds)]
             rows += extra if limit is None else extra[: limit - len(rows)]
@@ -318,7 +349,7 @@ class SharedJournal(Journal):
 
     async def last(self, count: int = 1, *, incident: str | None = None) -> list[Entry]:
         rows = await self.mirror.last(count, incident=incident)
-        if self.pending and self.shared is None:
+        if self._showing_provisional:
             rows += [e for e in await self._provisional() if incident is None or e.incident == incident]
         return rows[-count:] if count else []
 
@@ -329,7 +360,7 @@ class SharedJournal(Journal):
         return await self.mirror.search(query, limit=limit)
 
     async def head(self) -> tuple[int, str]:
-        if self.pending and self.shared is None:
+        if self._showing_provisional:
             provisional = await self._provisional()
             if provisional:
                 return provisional[-1].seq, provisional[-1].hash

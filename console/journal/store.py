@@ -304,6 +304,15 @@ class SQLiteJournal(Journal):
     async def get_meta(self, key: str) -> str | None:
         return await self._scalar("SELECT value FROM meta WHERE key = ?", [key])
 
+    async def raise_mark(self, key: str, value: int) -> None:
+        """Set a numeric mark in meta only upward: two processes moving it at once never move it back."""
+        try:
+            await self._db.execute(
+                "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value "
+                "WHERE CAST(meta.value AS INTEGER) < CAST(excluded.value AS INTEGER)", (key, str(value)))
+        except sqlite3.Error as error:
+            raise _translate(error, self.path) from None
+
     async def set_meta(self, key: str, value: str) -> None:
         """Bookkeeping beside the chain (a spool's upload mark); entries themselves stay append-only."""
         try:

@@ -61,7 +61,7 @@ def test_two_consoles_share_notes_and_ride_out_a_database_restart(hosts, pg_serv
     # The status bar may wrap its last words onto a second line: read the screen as words.
     wait_until(comms, lambda screen: "shared journal unreachable since" in words(screen), "the outage")
     comms.wait_for("exec update drafted offline")          # on screen at once, from the spool
-    wait_until(comms, lambda screen: re.search(r"[1-9]\d* spooled", screen), "entries spooled")
+    wait_until(comms, lambda screen: re.search(r"[1-9]\d* spooled", words(screen)), "entries spooled")
 
     pg_server.start()
     ic.wait_for("exec update drafted offline")             # uploaded once the database is back
