@@ -128,8 +128,8 @@ class WarroomApp(App[int]):
                 async for _ in self.warroom.journal.changes():
                     await self.warroom.catch_up()
                     self.journal_state_changed()
-            except JournalError as error:
-                self.notify(str(error), title="Journal", severity="error", markup=False)
+            except Exception as error:  # following must outlive any one failure, and say why
+                self.notify(str(error) or type(error).__name__, title="Journal", severity="error", markup=False)
                 await asyncio.sleep(FOLLOW_RETRY_S)
 
     def journal_state_changed(self) -> None:

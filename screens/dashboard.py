@@ -433,6 +433,8 @@ class DashboardScreen(Screen):
         if journal.unreachable_since is not None:
             since = self.zone_stamp(journal.unreachable_since)[11:16]
             where += f" · shared journal unreachable since {since}, {journal.pending} spooled"
+        elif journal.upload_error:
+            where += f" · shared journal refuses this host's entries, {journal.pending} spooled"
         return where
 
     def tick(self) -> None:
