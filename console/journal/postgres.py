@@ -69,7 +69,8 @@ MIGRATIONS: dict[int, list[str]] = {
             origin        text,
             body          text NOT NULL,   -- canonical JSON exactly as hashed (jsonb would reorder it)
             prev_hash     text NOT NULL,
-            hash          text NOT NULL UNIQUE
+            hash          text NOT NULL UNIQUE,
+            inserted_by   text NOT NULL DEFAULT session_user   -- the database role: not hashed, set by the trigger
         )
         """,
         f"CREATE UNIQUE INDEX entries_origin ON {SCHEMA}.entries(origin) WHERE origin IS NOT NULL",
@@ -87,6 +88,34 @@ MIGRATIONS: dict[int, list[str]] = {
         CREATE TRIGGER entries_refuse_truncate BEFORE TRUNCATE ON {SCHEMA}.entries
         FOR EACH STATEMENT EXECUTE FUNCTION {SCHEMA}.refuse_change()
         """,
+        # Whoever inserts, with or without warroom: the row must continue the chain and its hash must be right
+        # (the canonical encoding of records.py, rebuilt in SQL: to_json escapes text exactly as Python's json).
+        f"""
+        CREATE FUNCTION {SCHEMA}.check_chain() RETURNS trigger LANGUAGE plpgsql AS $$
+        DECLARE head_seq bigint := 0; head_hash text := repeat('0', 64); expected text;
+        BEGIN
+            SELECT seq, hash INTO head_seq, head_hash FROM {SCHEMA}.entries ORDER BY seq DESC LIMIT 1;
+            IF NOT FOUND THEN head_seq := 0; head_hash := repeat('0', 64); END IF;
+            IF NEW.seq IS DISTINCT FROM head_seq + 1 OR NEW.prev_hash IS DISTINCT FROM head_hash THEN
+                RAISE EXCEPTION 'entry % does not continue the chain (its head is entry %)', NEW.seq, head_seq;
+            END IF;
+            expected := encode(sha256(convert_to(
+                NEW.prev_hash || E'\n[' || NEW.seq || ',' || coalesce(to_json(NEW.incident)::text, 'null') || ','
+                || to_json(NEW.kind)::text || ',' || to_json(NEW.actor)::text || ','
+                || to_json(NEW.occurred_at)::text || ',' || to_json(NEW.discovered_at)::text || ','
+                || to_json(NEW.logged_at)::text || ',' || coalesce(to_json(NEW.origin)::text, 'null') || E']\n'
+                || NEW.body, 'UTF8')), 'hex');
+            IF NEW.hash IS DISTINCT FROM expected THEN
+                RAISE EXCEPTION 'entry % has a hash that does not match its content', NEW.seq;
+            END IF;
+            NEW.inserted_by := session_user;
+            RETURN NEW;
+        END $$
+        """,
+        f"""
+        CREATE TRIGGER entries_check_chain BEFORE INSERT ON {SCHEMA}.entries
+        FOR EACH ROW EXECUTE FUNCTION {SCHEMA}.check_chain()
+        """,
         f"""
         CREATE FUNCTION {SCHEMA}.announce() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN PERFORM pg_notify('{CHANNEL}', ''); RETURN NULL; END $$
@@ -98,7 +127,7 @@ MIGRATIONS: dict[int, list[str]] = {
         f"REVOKE ALL ON ALL TABLES IN SCHEMA {SCHEMA} FROM PUBLIC",
     ],
 }
-TRIGGERS = ("entries_refuse_update", "entries_refuse_truncate", "entries_announce")
+TRIGGERS = ("entries_refuse_update", "entries_refuse_truncate", "entries_check_chain", "entries_announce")
 
 
 def redact(url: str) -> str:

@@ -156,3 +156,45 @@ async def test_consoles_starting_together_on_a_new_database_create_one_journal(p
         assert (await opened[0].verify()).entries == 8
     finally:
         await asyncio.gather(*(journal.close() for journal in opened))
+
+
+HOSTILE = ["quote \" and back\\slash", "\x1b[31mred\x1b[0m", "tab\tnew\nline\rcr\b\f", "\x01\x1f\x7f", "ünï ✓ 🚨",
+           "\u202egnp.exe", "[b]markup[/b]", "", "'; DROP TABLE warroom.entries; --"]
+
+
+async def test_the_database_checks_every_row_it_is_given(pg_server, pg_url: str) -> None:
+    """The chain rules are enforced by PostgreSQL too: a role that INSERTs by hand cannot break every console."""
+    async with await PostgresJournal.open(pg_url, actor="ic") as journal:
+        # The SQL re-encoding agrees with Python's on every awkward string, in every field.
+        for text in HOSTILE:
+            await journal.append_many([Draft(text or "k", {"text": text, text: [text]}, incident=text or None,
+                                             actor=text or "a")])
+        entries = await journal.entries()
+    pg_server.execute("DO $$ BEGIN CREATE ROLE mallory LOGIN; EXCEPTION WHEN duplicate_object THEN END $$")
+    await init_shared(pg_url, responders=["mallory"])
+    as_mallory = pg_url.replace("postgres@", "mallory@")
+    last = entries[-1]
+    insert = ("INSERT INTO warroom.entries(seq, incident, kind, actor, occurred_at, discovered_at, logged_at, origin, "
+              "body, prev_hash, hash) VALUES ({}, NULL, 'note', 'ic', '{}', '{}', '{}', NULL, '{{}}', '{}', '{}')")
+    with pytest.raises(asyncpg.RaiseError, match="hash that does not match"):
+        run_sql(as_mallory, insert.format(last.seq + 1, last.occurred_at, last.occurred_at, last.logged_at,
+                                          last.hash, "f" * 64))
+    with pytest.raises(asyncpg.RaiseError, match="does not continue the chain"):
+        run_sql(as_mallory, insert.format(last.seq + 5, last.occurred_at, last.occurred_at, last.logged_at,
+                                          last.hash, "f" * 64))
+    async with await PostgresJournal.open(as_mallory, actor="mallory-says-she-is-ic") as journal:
+        await journal.append("note", {"text": "through warroom"})
+        assert (await journal.verify()).ok
+    rows = await asyncio.to_thread(_inserted_by, pg_url)
+    assert rows[-1] == "mallory" and set(rows[:-1]) == {"postgres"}
+
+
+def _inserted_by(url: str) -> list[str]:
+    async def read() -> list[str]:
+        conn = await asyncpg.connect(url)
+        try:
+            return [row[0] for row in await conn.fetch("SELECT inserted_by FROM warroom.entries ORDER BY seq")]
+        finally:
+            await conn.close()
+
+    return asyncio.run(read())
