@@ -140,9 +140,9 @@ class Config:
         location = self.journal_location
         if isinstance(location, Path):
             return location
-        from .journal.shared import spool_folder
+        from .journal.shared import local_copy
 
-        return spool_folder(location, self.get("shared.local_copy")) / "mirror.db"
+        return local_copy(location, self.get("shared.local_copy"))
 
     def section(self, prefix: str) -> dict[str, Any]:
         """All keys under `prefix.` without the prefix: `cfg.section("updates")`."""

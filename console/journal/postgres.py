@@ -465,9 +465,10 @@ async def init_shared(url: str, *, responders: Iterable[str] = (), readers: Iter
     """`warroom journal init`: create the schema as its owner and grant the roles; returns the journal id."""
     conn = await connect(url)
     try:
-        await init_schema(conn)
-        for statement in grant_statements(responders, readers):
-            await conn.execute(statement)
+        async with conn.transaction():      # all of it or none: a misspelt role leaves nothing half granted
+            await init_schema(conn)
+            for statement in grant_statements(responders, readers):
+                await conn.execute(statement)
         return await conn.fetchval(f"SELECT value FROM {SCHEMA}.meta WHERE key = 'journal_id'")
     except Exception as error:
         raise translate(error, redact(url)) from None

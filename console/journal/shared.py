@@ -26,6 +26,7 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from ..timefmt import utc_now
 from .base import Journal
@@ -41,16 +42,41 @@ SHARED_CHECK_S = 5.0        # a slow re-read of the shared head, in case a notif
 PULL_BATCH = 5000
 UPLOAD_BATCH = 500           # small enough to be one round trip well inside ROUND_TRIP_S
 UPLOADED_MARK = "uploaded_through"
+CURRENT = "current"          # names the local copy of the journal the URL points at now
 
 
 def spool_folder(url: str, base: str | os.PathLike[str] | None = None) -> Path:
-    """Where this host keeps the mirror and spool of one shared journal: one folder per URL (password-less)."""
+    """Where this host keeps its copies and spool of one shared journal: one folder per database.
+
+    Spellings of one database share it (`postgres://` or `postgresql://`, the default port or not, parameters
+    in any order, a password or none), so a `warroom note` spooled under one spelling is uploaded under another.
+    """
     if base is None:
         import platformdirs
 
         base = Path(platformdirs.user_data_dir("warroom")) / "shared"
-    key = hashlib.sha256(redact(url).encode()).hexdigest()[:16]
+    key = hashlib.sha256(_canonical_url(url).encode()).hexdigest()[:16]
     return Path(base).expanduser() / key
+
+
+def _canonical_url(url: str) -> str:
+    parts = urlsplit(url)
+    user = unquote(parts.username or "")
+    host = (parts.hostname or "localhost").lower()
+    database = unquote(parts.path.lstrip("/")) or user
+    params = sorted(item for item in parts.query.split("&")
+                    if item and not item.lower().startswith(("password=", "sslpassword=")))
+    return f"postgresql://{user}@{host}:{parts.port or 5432}/{database}?{'&'.join(params)}"
+
+
+def local_copy(url: str, base: str | os.PathLike[str] | None = None) -> Path:
+    """The file holding this host's copy of the shared journal the URL names now (for offline review)."""
+    folder = spool_folder(url, base)
+    try:
+        journal_id = (folder / CURRENT).read_text().strip()
+    except OSError:
+        return folder / "mirror-unknown.db"
+    return folder / f"mirror-{journal_id}.db"
 
 
 class SharedJournal(Journal):
@@ -77,7 +103,7 @@ class SharedJournal(Journal):
     async def open(cls, url: str, *, actor: str = "unknown", readonly: bool = False,  # type: ignore[override]
                    create: bool = True, spool_dir: str | os.PathLike[str] | None = None, **_: Any) -> SharedJournal:
         folder = spool_folder(url, spool_dir)
-        mirror = await SQLiteJournal.open(folder / "mirror.db", actor=actor)
+        mirror = await SQLiteJournal.open(local_copy(url, spool_dir), actor=actor)
         spool = await SQLiteJournal.open(folder / "spool.db", actor=actor)
         journal = cls(url, actor=actor, readonly=readonly, mirror=mirror, spool=spool)
         try:
@@ -132,18 +158,24 @@ class SharedJournal(Journal):
         self._changed.set()
 
     async def _adopt_mirror(self, shared: PostgresJournal) -> None:
-        """A mirror belongs to one shared journal: a new database behind the same URL starts a new mirror."""
-        if self.mirror.journal_id == shared.journal_id:
-            return
-        if (await self.mirror.head())[0] == 0:
-            await self.mirror.adopt_identity(shared.journal_id)
-        else:
-            old = self.mirror.path
+        """Each shared journal ever seen at this URL has its own local copy, named by its id; nothing is renamed.
+
+        A new database behind the same URL (a new journal id) gets a new copy beside the old one, which stays
+        as it was for review. `current` says which copy the URL names now.
+        """
+        if self.mirror.journal_id != shared.journal_id:
+            had_entries = (await self.mirror.head())[0] > 0
             await self.mirror.close()
-            await asyncio.to_thread(_set_aside, old, old.with_name(f"mirror-{self.mirror.journal_id[:8]}.db"))
-            self.mirror = await SQLiteJournal.open(old, actor=self.actor)
-            await self.mirror.adopt_identity(shared.journal_id)
-            self.epoch += 1
+            folder = self.mirror.path.parent
+            self.mirror = await SQLiteJournal.open(folder / f"mirror-{shared.journal_id}.db", actor=self.actor)
+            if self.mirror.journal_id != shared.journal_id:
+                if (await self.mirror.head())[0] == 0:
+                    await self.mirror.adopt_identity(shared.journal_id)
+                else:
+                    raise JournalCorrupt(f"{self.mirror.path}: holds another journal than its name says")
+            if had_entries:
+                self.epoch += 1
+        await asyncio.to_thread(_point_at, self.mirror.path.parent, shared.journal_id)
         self.journal_id = shared.journal_id
 
     async def _check_mirror(self, shared: PostgresJournal) -> None:
@@ -425,7 +457,11 @@ class SharedJournal(Journal):
                 self._lost(error)
 
 
-def _set_aside(path: Path, aside: Path) -> None:
-    for suffix in ("", "-wal", "-shm"):
-        if Path(f"{path}{suffix}").exists():
-            os.replace(f"{path}{suffix}", f"{aside}{suffix}")
+def _point_at(folder: Path, journal_id: str) -> None:
+    """Write `current` atomically: a reader sees the old id or the new one, never half of one."""
+    target = folder / CURRENT
+    if target.exists() and target.read_text().strip() == journal_id:
+        return
+    temporary = folder / f"{CURRENT}.{os.getpid()}"
+    temporary.write_text(journal_id + "\n")
+    os.replace(temporary, target)

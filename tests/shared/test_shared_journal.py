@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from warroom.console.journal import JournalConflict, JournalCorrupt, SQLiteJournal, Unclaimed
 from warroom.console.journal.postgres import PostgresJournal
-from warroom.console.journal.shared import SharedJournal
+from warroom.console.journal.shared import SharedJournal, local_copy, spool_folder
 from warroom.console.timefmt import from_iso, utc_now
 
 from ..journal.journal_tools import WARROOM
@@ -55,7 +55,7 @@ async def test_an_entry_on_one_host_reaches_the_other_through_notify(pg_url: str
         assert seen[0].origin is not None        # uploaded from ic's spool: the origin makes it exactly-once
         await stream.aclose()
     # Each host's local copy is a verifiable copy of the shared journal, same numbers and hashes.
-    async with await SQLiteJournal.open(tmp_path / "b" / os.listdir(tmp_path / "b")[0] / "mirror.db") as copy:
+    async with await SQLiteJournal.open(local_copy(pg_url, tmp_path / "b")) as copy:
         assert await copy.entries() == await shared_rows(pg_url)
         assert (await copy.verify()).ok
 
@@ -280,3 +280,30 @@ async def test_a_long_backlog_is_not_an_outage(pg_url: str, tmp_path: Path, monk
         await stream.aclose()
         assert comms.unreachable_since is None and comms.pending == 0
         assert note.seq == 40_001 and (await comms.head())[0] == 40_001
+
+
+def test_spellings_of_one_database_share_one_spool(tmp_path: Path) -> None:
+    same = ["postgres://alice:s3cret@DB.internal:5432/warroom?sslmode=require&application_name=wr",
+            "postgresql://alice@db.internal/warroom?application_name=wr&sslmode=require",
+            "postgresql://alice@db.internal:5432/warroom?sslmode=require&password=x&application_name=wr"]
+    assert len({spool_folder(url, tmp_path) for url in same}) == 1
+    others = ["postgresql://bob@db.internal/warroom?application_name=wr&sslmode=require",
+              "postgresql://alice@db.internal/other?application_name=wr&sslmode=require",
+              "postgresql://alice@db.internal:5433/warroom?application_name=wr&sslmode=require"]
+    assert len({spool_folder(url, tmp_path) for url in [same[0], *others]}) == 4
+
+
+async def test_a_new_database_behind_the_url_gets_a_new_copy_and_the_old_one_stays(pg_server, pg_url: str,
+                                                                                    tmp_path: Path) -> None:
+    async with await SharedJournal.open(pg_url, actor="ic", spool_dir=tmp_path) as journal:
+        await journal.append("note", {"text": "last week's incident"})
+        old_copy, old_id = local_copy(pg_url, tmp_path), journal.journal_id
+    name = pg_url.rsplit("/", 1)[1]
+    pg_server.drop_database(name)
+    pg_server.create_database(name)
+    async with await SharedJournal.open(pg_url, actor="ic", spool_dir=tmp_path) as journal:
+        assert journal.journal_id != old_id and await journal.entries() == []
+        await journal.append("note", {"text": "tonight's incident"})
+    assert local_copy(pg_url, tmp_path) != old_copy
+    async with await SQLiteJournal.open(old_copy, readonly=True) as old:
+        assert [e.text for e in await old.entries()] == ["last week's incident"] and old.journal_id == old_id
