@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Vertical
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
 from textual.widget import MountError
@@ -204,14 +205,14 @@ class DashboardScreen(Screen):
 
         try:
             rate, tasks, timeline = AlertRate(id="rate"), TaskList(id="tasks"), Timeline(id="timeline")
-            health, alerts = self.query_one(HealthPane), self.query_one(AlertTable)
             try:
+                health, alerts = self.query_one(HealthPane), self.query_one(AlertTable)
                 await health.parent.mount(rate, tasks, after=health)
                 await alerts.parent.mount(timeline, after=alerts)
                 await self._ensure_filter_box()
                 await self.mount(Footer())
                 self.refresh_bindings()     # the footer lists the keys when the bindings are next published
-            except MountError:      # `q` pressed in the first instant: the screen is already going away
+            except (MountError, NoMatches):     # `q` pressed in the first instant: the screen is going away
                 return
             timeline.set_zone(self.zone, self.local_name if self.use_local else "UTC")
             backlog = await self.warroom.journal.last(TIMELINE_BACKLOG)
@@ -286,6 +287,8 @@ class DashboardScreen(Screen):
         self.entry_count = (await self.warroom.journal.head())[0]
         if self.timeline is not None:
             self.timeline.replace_entries(backlog)
+        else:
+            self.early_entries.clear()      # in the old numbering; `_mount_the_rest` reads the journal afresh
         self.refresh_incident()
         self.refresh_status()
 
