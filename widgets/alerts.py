@@ -215,9 +215,16 @@ class AlertTable(ScrollView, can_focus=True):
     # -- data ---------------------------------------------------------------------------------------
 
     def set_rows(self, rows: Iterable[AlertRow], now: datetime) -> list[AlertRow]:
-        """Replace the data (after a poll); returns rows not seen before, for notifications."""
-        self._all = list(rows)
+        """Replace the data (after a poll); returns rows not seen before, for notifications.
+
+        A poll that changed nothing (the same rows, in the same order) repaints nothing: an idle console over
+        SSH writes nothing. Ages move with `tick`.
+        """
+        rows = list(rows)
         self.now = now.timestamp()
+        if self.seen is not None and rows == self._all:
+            return []
+        self._all = rows
         if self.seen is None:
             self.seen = {r.key for r in self._all}
             arrived: list[AlertRow] = []

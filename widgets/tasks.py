@@ -50,7 +50,9 @@ class TaskList(DataTable):
         tasks = list(incident.tasks.values()) if incident else []
         rendered = [tuple(c.plain + str(c.style) for c in self._cells(t)) for t in tasks]
         done = sum(1 for t in tasks if t.done)
-        self.border_title = f"Tasks ({done}/{len(tasks)} done)" if tasks else "Tasks"
+        title = f"Tasks ({done}/{len(tasks)} done)" if tasks else "Tasks"
+        if title != self.border_title:      # setting it repaints the pane, even to the same words
+            self.border_title = title
         if rendered == self._shown:
             return
         selected = self.selected.id if self.selected else None

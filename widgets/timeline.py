@@ -81,7 +81,10 @@ class Timeline(ScrollView, can_focus=True):
         if not fresh:
             return
         self.last_seq = fresh[-1].seq
-        self.entries.extend(e for e in fresh if e.kind not in HIDDEN_KINDS)
+        shown = [e for e in fresh if e.kind not in HIDDEN_KINDS]
+        if not shown:           # Graph observations only: nothing on screen changes, nothing is repainted
+            return
+        self.entries.extend(shown)
         if len(self.entries) > MAX_KEPT:
             del self.entries[: len(self.entries) - MAX_KEPT]
         self.virtual_size = Size(self.size.width, len(self.entries))

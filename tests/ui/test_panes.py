@@ -113,3 +113,32 @@ def test_fresh_sources_age_in_whole_minutes_and_only_a_retry_countdown_ticks() -
     throttled = fresh("health", 240).with_error(SourceHealth.THROTTLED, "429", NOW, NOW + timedelta(seconds=30))
     assert freshness_text(throttled, NOW).endswith("(429, retry in 30 s)")
     assert freshness_text(throttled, NOW + timedelta(seconds=1)).endswith("(429, retry in 29 s)")
+
+
+async def test_a_poll_or_journal_write_that_changes_nothing_on_screen_repaints_nothing(journal_path: Path) -> None:
+    """Idle over SSH: the same alerts again, or Graph observations journaled, write nothing to the terminal."""
+    from warroom.console.journal import kinds
+    from warroom.widgets.alerts import AlertTable
+    from warroom.widgets.tasks import TaskList
+    from warroom.widgets.timeline import Timeline
+
+    from .scenes import NOW, drawn
+
+    app = await build_app_async(journal_path, incident=True)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await drawn(pilot)
+            screen = app.screen
+            table, timeline = screen.query_one(AlertTable), screen.query_one(Timeline)
+            calls: list[str] = []
+            for pane in (table, timeline, screen.query_one(TaskList)):
+                name = type(pane).__name__
+                pane.refresh = lambda *a, _name=name, **k: calls.append(_name)
+            assert table.set_rows(list(table.all_rows), NOW) == []
+            seq = timeline.last_seq
+            await app.warroom.record(kinds.OBSERVATION, {"source": "alerts", "key": "x", "data": {}})
+            await pilot.pause()
+            assert timeline.last_seq > seq                   # seen, and not shown: observations are hidden
+            assert calls == []
+    finally:
+        await app.warroom.close()
