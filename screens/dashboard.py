@@ -267,6 +267,10 @@ class DashboardScreen(Screen):
         self.set_interval(1.0, self.tick)
         self.call_after_refresh(self._mount_the_rest)
 
+    def on_screen_resume(self) -> None:
+        if self.rest_mounted.is_set():      # back from another screen: clocks and ages now, not a second later
+            self.tick()
+
     def on_unmount(self) -> None:
         if self._journal_listener in self.warroom.listeners:
             self.warroom.listeners.remove(self._journal_listener)
@@ -441,7 +445,13 @@ class DashboardScreen(Screen):
         return where
 
     def tick(self) -> None:
-        """Once a second: clocks and ages. Each pane repaints only if its words changed."""
+        """Once a second: clocks and ages. Each pane repaints only if its words changed.
+
+        Nothing while another screen is on top (a detail, a guided step): the dimmed dashboard below is not
+        rewritten over SSH, and the first tick back catches up.
+        """
+        if not self.is_current:
+            return
         now = self.now
         self._show_banner()
         self.refresh_status()
