@@ -364,6 +364,13 @@ async def _main(config: Config, *, scenario: str | None) -> int:
             await asyncio.to_thread(tenant.stop)
 
 
+async def _collect_once_drawn(app: WarroomApp) -> None:
+    """The collector was off while starting (console/launch.py): on again once the whole dashboard is drawn."""
+    await app.panes_drawn.wait()
+    gc.freeze()     # what startup built lives as long as the process: never walk it again
+    gc.enable()
+
+
 async def _run_app(warroom: WarRoom, scenario: str | None, connect: Connect) -> int:
     from .graph.live import LiveState, restore_last_known
 
@@ -377,9 +384,12 @@ async def _run_app(warroom: WarRoom, scenario: str | None, connect: Connect) -> 
     for sig in (signal.SIGHUP, signal.SIGTERM):      # a closed terminal or a kill: leave cleanly, terminal restored
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, app.exit)
+    collector = loop.create_task(_collect_once_drawn(app))
     try:
         await app.run_async()
     finally:
+        collector.cancel()
+        gc.enable()
         for sig in (signal.SIGHUP, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(sig)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import importlib
 import sqlite3
 import sys
@@ -26,6 +27,15 @@ COMMAND_MODULES = [
     "console_cmd", "note", "journal_cmd", "config_cmd", "graph_cmds", "sim_cmd", "review_cmd", "report_cmd",
     "evidence_cmd", "drill_cmd",
 ]
+# Which module registers each command, so `warroom demo` imports one command module, not ten: the console's
+# first frame waits for this. tests/test_cli.py checks it against what the modules really register.
+COMMANDS = {
+    "demo": "console_cmd", "note": "note", "journal": "journal_cmd", "config": "config_cmd",
+    "login": "graph_cmds", "logout": "graph_cmds", "whoami": "graph_cmds", "preflight": "graph_cmds",
+    "status": "graph_cmds", "sim": "sim_cmd", "review": "review_cmd", "report": "report_cmd",
+    "evidence": "evidence_cmd", "drill": "drill_cmd",
+}
+_VALUED_GLOBALS = {"--journal", "--config", "--graph-url", "--color"}
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 # Options whose value may start with a dash, like a relative time: `--at -15m`.
@@ -77,7 +87,26 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _modules_for(argv: Sequence[str] | None) -> list[str]:
+    """The command modules a command line needs: its command's own, or all of them for help and mistakes."""
+    if argv is None:
+        return COMMAND_MODULES
+    words = iter(argv)
+    for word in words:
+        if word in _VALUED_GLOBALS:
+            next(words, None)
+        elif word.startswith("-"):
+            if word in ("-h", "--help"):
+                return COMMAND_MODULES
+        elif word in COMMANDS:
+            return [COMMANDS[word]]
+        else:
+            return COMMAND_MODULES      # not a command: argparse's error lists them all
+    return [COMMANDS["demo"]]           # bare `warroom`: the console
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The whole parser, or (given the command line) just what that command line needs."""
     parser = argparse.ArgumentParser(
         prog="warroom",
         description="The Microsoft 365 war-room console. With no command, opens the console.",
@@ -87,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     _global_options(common, suppress=True)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    for name in _modules_for(argv):
         importlib.import_module(f"{__package__}.commands.{name}").register(subparsers, common)
     return parser
 
@@ -109,11 +138,13 @@ def _attach_dash_values(argv: Sequence[str]) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(_attach_dash_values(sys.argv[1:] if argv is None else argv))
+    argv = _attach_dash_values(sys.argv[1:] if argv is None else argv)
+    args = build_parser(argv).parse_args(argv)
     handler: Callable[[Context], int] | None = getattr(args, "handler", None)
     if handler is None:  # bare `warroom` opens the console
         handler = importlib.import_module(f"{__package__}.commands.console_cmd").run_console
+    if not getattr(handler, "draws_first_frame", False):
+        gc.enable()     # off while starting (console/launch.py); the console turns it on after its first frame
     try:
         return handler(_context(args)) or EXIT_OK
     except KeyboardInterrupt:

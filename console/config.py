@@ -9,7 +9,6 @@ from __future__ import annotations
 import getpass
 import os
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -210,6 +209,8 @@ def read_file(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise ConfigError(f"{path}: cannot read the configuration ({error.strerror})") from None
+    import tomllib  # here: with no config file (the usual jump host) the console never pays for the parser
+
     try:
         table = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:

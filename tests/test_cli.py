@@ -168,6 +168,32 @@ def test_the_command_list_is_found() -> None:
     assert {("note",), ("journal", "verify"), ("journal", "stats"), ("config",)} <= set(commands)
 
 
+def test_each_command_line_builds_only_its_own_command_module() -> None:
+    """`warroom demo` must not import ten command modules before its first frame; the map must stay true."""
+    from warroom.console import cli
+
+    registered = {}
+    for module in cli.COMMAND_MODULES:
+        for name in _top_level(build_parser([next(k for k, v in cli.COMMANDS.items() if v == module)])):
+            registered[name] = module
+    assert registered == cli.COMMANDS
+    assert set(_top_level(build_parser())) == set(cli.COMMANDS)
+    assert cli._modules_for(["--journal", "note", "demo"]) == ["console_cmd"]   # "note" is --journal's value
+    assert cli._modules_for([]) == ["console_cmd"]
+    assert cli._modules_for(["--help"]) == cli._modules_for(["bogus"]) == cli.COMMAND_MODULES
+
+
+def _top_level(parser: argparse.ArgumentParser) -> list[str]:
+    return [command[0] for command in _commands(parser) if len(command) == 1]
+
+
+def test_a_mistyped_command_still_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["jornal", "verify"])
+    error = capsys.readouterr().err
+    assert "invalid choice: 'jornal'" in error and "'journal'" in error and "'drill'" in error
+
+
 @pytest.mark.parametrize("command", _commands(build_parser()), ids=lambda c: " ".join(c) or "warroom")
 def test_help_works_on_every_command(command: tuple[str, ...], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:

@@ -47,3 +47,7 @@ def run_demo(ctx: Context) -> int:
     from ..app import run_demo as run
 
     return run(ctx)
+
+
+# The console switches the garbage collector back on itself, once its first frames are drawn (console/launch.py).
+run_console.draws_first_frame = run_demo.draws_first_frame = True  # type: ignore[attr-defined]

@@ -7,7 +7,6 @@ render them literally.
 
 from __future__ import annotations
 
-import html
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,6 +28,8 @@ _BLOCK = re.compile(r"</?(p|div|br|li|ul|ol|h\d|tr|table)\b[^>]*>", re.IGNORECAS
 def html_to_text(content: str) -> str:
     """Service-health posts are HTML: keep the words and the paragraph breaks, drop every tag."""
     text = _BLOCK.sub("\n", content or "")
+    import html  # only for posts with markup, after the first frame
+
     text = html.unescape(_TAG.sub("", text))
     lines = [" ".join(line.split()) for line in text.splitlines()]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
