@@ -225,7 +225,14 @@ class DashboardScreen(Screen):
                 self.call_after_refresh(self.focused.scroll_visible, animate=False, top=True)
         finally:
             self.rest_mounted.set()
-            self.call_after_refresh(self.app.panes_drawn.set)
+            self.call_after_refresh(self._drawn)
+
+    def _drawn(self) -> None:
+        """Once laid out with every pane: the focused pane in view again (the footer and the panes mounted above
+        it may have moved it after the first scroll, depending on timing), then the dashboard counts as drawn."""
+        if self.focused is not None and self.is_current:
+            self.focused.scroll_visible(animate=False, top=True, immediate=True)
+        self.call_after_refresh(self.app.panes_drawn.set)
 
     async def _ensure_filter_box(self) -> Input:
         """The alert filter, above the alerts; `/` pressed before `_mount_the_rest` got to it mounts it at once."""

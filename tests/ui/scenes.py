@@ -194,6 +194,27 @@ async def build_app_async(journal: Path, *, kind: str | None = "degraded", incid
 
 
 async def drawn(pilot: Any) -> None:
-    """Wait until the whole dashboard is drawn: the secondary panes and the footer mount right after the first frame."""
+    """Wait until the whole dashboard is drawn: the secondary panes and the footer mount right after the first frame.
+
+    At 80x24 the panes stack and scroll, and the scrollbar shows their total height, which settles a refresh or
+    two after the last pane mounts (under load, later): wait until every widget's place and size hold still.
+    """
     await pilot.app.panes_drawn.wait()
+    await pilot.pause()
+    layout = None
+    for _ in range(50):
+        screen = pilot.app.screen
+        now = tuple((w.region, w.virtual_size, w.scroll_offset) for w in (screen, *screen.walk_children()))
+        if now == layout:
+            break
+        layout = now
+        await pilot.pause()
+    # Scrollbars are repainted apart from their content: under load one could still show the thumb of an earlier
+    # layout. One full repaint of the settled screen makes what the snapshot sees depend on the state alone.
+    screen = pilot.app.screen
+    screen.refresh(layout=True, repaint=True)
+    for widget in (screen, *screen.walk_children()):
+        if widget.show_vertical_scrollbar:
+            widget.vertical_scrollbar.refresh()
+    await pilot.pause()
     await pilot.pause()
