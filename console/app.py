@@ -99,6 +99,7 @@ class WarroomApp(App[int]):
         keys = warroom.config.get("ui.keys") or {}
         if keys:
             self.set_keymap({str(binding_id): str(key) for binding_id, key in keys.items()})
+        self.animation_level = warroom.config.get("ui.animations") or "none"
         theme = str(warroom.config.get("ui.theme") or "dark")
         self.theme = THEMES.get(theme, "textual-dark")
         if theme == "ansi":

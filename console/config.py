@@ -85,6 +85,10 @@ SETTINGS: dict[str, Setting] = {
     "graph.poll.incidents": Setting(60, int, "seconds between Defender incident polls"),
     "graph.poll.risky_users": Setting(120, int, "seconds between risky user polls"),
     "ui.theme": Setting("dark", str, "colour theme", "WARROOM_THEME", ("dark", "light", "ansi")),
+    "ui.animations": Setting(
+        "none", str, "animated scrolling (off: over SSH every animated frame is more output)", "WARROOM_ANIMATIONS",
+        ("none", "basic", "full"),
+    ),
     "ui.bell": Setting(False, bool, "ring the terminal bell on a new high-severity alert"),
     "ui.keys": Setting(
         {}, dict, "remap keys by binding id, e.g. [ui.keys] \"dashboard.note\" = \"N\" (ids: press ? in the console)"

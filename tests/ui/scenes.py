@@ -200,11 +200,11 @@ async def drawn(pilot: Any) -> None:
     two after the last pane mounts (under load, later): wait until every widget's place and size hold still.
     """
     await pilot.app.panes_drawn.wait()
-    await pilot.pause()
+    await pilot.wait_for_scheduled_animations()
     layout = None
     for _ in range(50):
         screen = pilot.app.screen
-        now = tuple((w.region, w.virtual_size, w.scroll_offset) for w in (screen, *screen.walk_children()))
+        now = tuple((w.region, w.virtual_size, w.scroll_x, w.scroll_y) for w in (screen, *screen.walk_children()))
         if now == layout:
             break
         layout = now

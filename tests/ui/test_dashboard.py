@@ -355,6 +355,22 @@ async def test_tab_moves_between_panes(journal_path: Path) -> None:
         assert app.focused.id == order[-2]
 
 
+@pytest.mark.parametrize(("setting", "animated"), [(None, False), ("full", True)])
+async def test_scrolling_to_a_pane_is_one_jump_unless_animations_are_asked_for(journal_path: Path, setting,
+                                                                                animated) -> None:
+    """Over SSH every animated frame is more output: by default a pane out of view is scrolled to at once."""
+    app = await make_app(journal_path, extra={"ui.animations": setting} if setting else {})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await drawn(pilot)
+        panes = app.screen.query_one("#panes")
+        seen: list[float] = []
+        app.screen.watch(panes, "scroll_y", lambda y: seen.append(y), init=False)
+        for _ in range(4):              # once round the panes: the stacked panes scroll down and back up
+            await pilot.press("tab")
+        assert len(set(seen)) >= 2
+        assert any(y != int(y) for y in seen) is animated
+
+
 def test_every_palette_entry_names_a_real_action() -> None:
     for entry in PALETTE:
         name = entry.action.split("(")[0]
