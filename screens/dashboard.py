@@ -679,6 +679,7 @@ class DashboardScreen(Screen):
         self.notify(f"Times shown in {name}", timeout=2, markup=False)   # name is from config
 
     def action_help(self) -> None:
+        from ..widgets.row_table import RowTable
         from ..widgets.tasks import TaskList
         from .help import HelpScreen
 
@@ -686,6 +687,7 @@ class DashboardScreen(Screen):
             ("Dashboard", self.BINDINGS),
             ("Alerts pane", AlertTable.BINDINGS),
             ("Service health pane", HealthPane.BINDINGS),
+            ("Moving in a list", RowTable.BINDINGS),
             ("Tasks pane", TaskList.BINDINGS),
             ("Everywhere", self.app.BINDINGS),
         ]))

@@ -1,8 +1,7 @@
 """AlertTable: Defender alerts, incidents and risky users in one virtual table, responsive at 50,000 rows.
 
-Textual's DataTable measures every cell on the event loop, which freezes for seconds at that size, so this
-table uses the Line API: rows are plain records, filtering and sorting are list operations, and only the
-lines on screen are ever rendered.
+A RowTable (Line API): rows are plain records, filtering and sorting are list operations, and only the lines on
+screen are ever rendered.
 """
 
 from __future__ import annotations
@@ -11,20 +10,18 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
-from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ..console.graph.models import SEVERITY_ORDER, Alert, RiskyUser, SecurityIncident
 from ..console.text import clean
 from ..console.timefmt import ago
 from .labels import ALERT_SEVERITY, label
+from .row_table import Column, RowTable
 
 STATUS_WORDS = {"new": "new", "inProgress": "in progress", "resolved": "resolved", "active": "active",
                 "redirected": "redirected", "awaitingAction": "awaiting"}
@@ -41,10 +38,10 @@ SOURCE_WORDS = {
     "microsoftSentinel": "Sentinel",
     "microsoftInsiderRiskManagement": "Insider risk",
 }
-# (key, heading, width); width 0 is the flexible title column.
-COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("new", "", 1), ("severity", "Severity", 10), ("status", "Status", 11), ("title", "Title", 0),
-    ("source", "Source", 17), ("age", "Age", 6),
+# Width 0 is the flexible title column.
+COLUMNS = (
+    Column("new", "", 1), Column("severity", "Severity", 10), Column("status", "Status", 11),
+    Column("title", "Title", 0), Column("source", "Source", 17), Column("age", "Age", 6),
 )
 SORTABLE = ("severity", "status", "title", "source", "age")
 
@@ -155,7 +152,7 @@ def alert_age(seconds: float) -> str:
     return f"{seconds // 60} min" if seconds < 90 * 60 else ago(seconds)
 
 
-class AlertTable(ScrollView, can_focus=True):
+class AlertTable(RowTable):
     """Alerts and incidents: severity, status, title, source, age; `/` filters, `s` sorts, Enter opens."""
 
     BINDINGS = [
@@ -163,22 +160,17 @@ class AlertTable(ScrollView, can_focus=True):
         Binding("s", "sort_next", "Sort", id="alerts.sort"),
         Binding("S", "sort_reverse", "Reverse", show=False, id="alerts.sort_reverse"),
         Binding("m", "mark_seen", "Mark seen", show=False, id="alerts.mark_seen"),
-        Binding("up,k", "cursor(-1)", "Up", show=False),
-        Binding("down,j", "cursor(1)", "Down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home", "jump(0)", "First", show=False),
-        Binding("end", "jump(-1)", "Last", show=False),
     ]
     COMPONENT_CLASSES = {
         "alert-table--header", "alert-table--cursor", "alert-table--new", "alert-table--bad", "alert-table--warn",
         "alert-table--info", "alert-table--muted", "alert-table--ok", "alert-table--incident",
         "alert-table--watched",
     }
+    PREFIX = "alert-table"
+    COLUMNS = COLUMNS
     # The watched style lives here with the component it belongs to; colours are theme variables.
     WATCHED_GLYPH = "◉"     # reads without colour: the marker column says "someone on the watch list"
 
-    cursor: reactive[int] = reactive(0, always_update=False, repaint=False)
     sort_column: reactive[str] = reactive("severity")
     sort_reverse: reactive[bool] = reactive(False)
     filter_text: reactive[str] = reactive("")
@@ -195,7 +187,6 @@ class AlertTable(ScrollView, can_focus=True):
         self.border_title = "Alerts"
         self._all: list[AlertRow] = []
         self._sorted: list[AlertRow] = []
-        self.rows: list[AlertRow] = []           # what is shown: sorted, then filtered
         self.seen: set[str] | None = None        # None until the first load: what was there at start counts as seen
         self.now = 0.0
         self._ages: list[str] = []
@@ -252,13 +243,8 @@ class AlertTable(ScrollView, can_focus=True):
         rows = self._sorted
         for word in words:
             rows = [r for r in rows if word in r.haystack]
-        self.rows = rows
-        self.virtual_size = Size(self.size.width, len(rows) + 1)
-        index = next((i for i, r in enumerate(rows) if r.key == keep), None) if keep else None
-        self.cursor = min(index if index is not None else self.cursor, max(0, len(rows) - 1))
-        self._scroll_to_cursor()
+        self.show_rows(rows, keep)
         self._update_title()
-        self.refresh()
 
     def _update_title(self) -> None:
         shown, total = len(self.rows), len(self._all)
@@ -280,20 +266,12 @@ class AlertTable(ScrollView, can_focus=True):
     def watch_sort_reverse(self) -> None:
         self._resort()
 
-    def watch_cursor(self) -> None:
-        self._scroll_to_cursor()
-        self.refresh()
-
     def tick(self, now: datetime) -> None:
         """Called once a second: repaint only if an age on screen would read differently."""
         self.now = now.timestamp()
-        ages = [self._age(r) for r in self._visible()]
+        ages = [self._age(r) for r in self.visible_rows()]
         if ages != self._ages:
             self.refresh()
-
-    @property
-    def selected(self) -> AlertRow | None:
-        return self.rows[self.cursor] if 0 <= self.cursor < len(self.rows) else None
 
     def mark_seen(self) -> None:
         self.seen = {r.key for r in self._all}
@@ -301,17 +279,6 @@ class AlertTable(ScrollView, can_focus=True):
         self.refresh()
 
     # -- actions ------------------------------------------------------------------------------------
-
-    def action_cursor(self, delta: int) -> None:
-        if self.rows:
-            self.cursor = max(0, min(len(self.rows) - 1, self.cursor + delta))
-
-    def action_page(self, direction: int) -> None:
-        self.action_cursor(direction * max(1, self.size.height - 2))
-
-    def action_jump(self, index: int) -> None:
-        if self.rows:
-            self.cursor = index % len(self.rows)
 
     def action_sort_next(self) -> None:
         self.sort_column = SORTABLE[(SORTABLE.index(self.sort_column) + 1) % len(SORTABLE)]
@@ -331,82 +298,41 @@ class AlertTable(ScrollView, can_focus=True):
         """Leaving the pane means you looked: what was new is no longer marked."""
         self.mark_seen()
 
-    def on_resize(self) -> None:
-        self.virtual_size = Size(self.size.width, len(self.rows) + 1)
-        self._scroll_to_cursor()
-
     # -- rendering ----------------------------------------------------------------------------------
-
-    def _scroll_to_cursor(self) -> None:
-        visible = max(1, self.size.height - 1)
-        top = int(self.scroll_offset.y)
-        if self.cursor < top:
-            self.scroll_to(y=self.cursor, animate=False, immediate=True)
-        elif self.cursor >= top + visible:
-            self.scroll_to(y=self.cursor - visible + 1, animate=False, immediate=True)
-
-    def _visible(self) -> list[AlertRow]:
-        top = int(self.scroll_offset.y)
-        return self.rows[top: top + max(0, self.size.height - 1)]
 
     def _age(self, row: AlertRow) -> str:
         return alert_age(self.now - row.created) if row.created else "—"
 
-    def _widths(self, width: int) -> list[int]:
-        fixed = sum(w for _, _, w in COLUMNS) + len(COLUMNS) - 1
-        return [w if w else max(8, width - fixed) for _, _, w in COLUMNS]
+    def empty_message(self) -> str:
+        return "No alerts match the filter" if self.filter_text else "No alerts"
 
-    def _style(self, name: str) -> Style:
-        return self.get_component_rich_style(f"alert-table--{name}")
-
-    def _line(self, cells: list[Text], widths: list[int], base: Style) -> Strip:
-        line = Text(no_wrap=True, end="")
-        for index, (cell, width) in enumerate(zip(cells, widths, strict=True)):
-            if index:
-                line.append(" ")
-            cell.truncate(width, overflow="ellipsis", pad=True)
-            line.append_text(cell)
-        segments = [Segment(s.text, base + s.style if s.style else base) for s in line.render(self.app.console)]
-        return Strip(segments)
+    def header_cells(self) -> list[Text]:
+        cells = [Text(c.heading) for c in COLUMNS]
+        cells[next(i for i, c in enumerate(COLUMNS) if c.key == self.sort_column)].append(
+            " ▲" if self.sort_reverse else " ▼")
+        return cells
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
-        widths = self._widths(width)
-        base = self.rich_style
-        if y == 0:
-            header = base + self._style("header")
-            cells = [Text(h) for _, h, _ in COLUMNS]
-            cells[COLUMNS.index(next(c for c in COLUMNS if c[0] == self.sort_column))].append(
-                " ▲" if self.sort_reverse else " ▼")
-            return self._line(cells, widths, header).crop_extend(0, width, header)
-        index = int(self.scroll_offset.y) + y - 1
         if y == 1:
-            self._ages = []
-        if index >= len(self.rows):
-            if not self.rows and y == 1:
-                message = "No alerts match the filter" if self.filter_text else "No alerts"
-                return Strip([Segment(f" {message}", base + self._style("muted"))]).crop_extend(0, width, base)
-            return Strip.blank(width, base)
-        row = self.rows[index]
+            self._ages = []     # the ages on screen, as painted: `tick` repaints when one would read differently
+        return super().render_line(y)
+
+    def row_cells(self, row: AlertRow) -> list[Text]:
         age = self._age(row)
         self._ages.append(age)
         glyph, word, tone = label(ALERT_SEVERITY, row.severity)
-        style = base + self._style("cursor") if index == self.cursor and self.has_focus else base
-        if index == self.cursor and not self.has_focus:
-            style = base + Style(underline=True)
         new = self.seen is not None and row.key not in self.seen
         watched = bool(self.watch and row.watch_keys & self.watch)
-        marker = Text(self.WATCHED_GLYPH, style=self._style("watched")) if watched else Text(
-            "•" if new else " ", style=self._style("new"))
-        title_style = self._style("incident") if row.kind == "incident" else Style()
+        marker = Text(self.WATCHED_GLYPH, style=self.component_style("watched")) if watched else Text(
+            "•" if new else " ", style=self.component_style("new"))
+        title_style = self.component_style("incident") if row.kind == "incident" else Style()
         if watched:
-            title_style += self._style("watched")
-        cells = [
+            title_style += self.component_style("watched")
+        return [
             marker,
-            Text(f"{glyph} {word}", style=self._style(tone)),
+            Text(f"{glyph} {word}", style=self.component_style(tone)),
             Text(row.status),
             Text(row.title, style=title_style),
             Text(row.source),
             Text(age),
         ]
-        return self._line(cells, widths, style).crop_extend(0, width, style)

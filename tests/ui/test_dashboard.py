@@ -294,7 +294,7 @@ async def test_notifications_that_show_graph_data_are_never_markup(journal_path:
         await pilot.press("y", "escape")
         health = app.screen.query_one(HealthPane)
         health.focus()
-        health.move_cursor(row=[r.id for r in health._rows].index("Hostile"))
+        health.cursor = [r.id for r in health.rows].index("Hostile")
         health.action_open_issue()
         await pilot.pause()
         shown = {n.message: n.markup for n in app._notifications}
@@ -337,7 +337,7 @@ async def test_help_lists_every_dashboard_binding(journal_path: Path) -> None:
         shown = console.export_text()
         for binding in DashboardScreen.BINDINGS:
             assert binding.description in shown
-        for description in ("Done/undo", "Add task", "Assign", "Details", "Sort", "Open issue"):
+        for description in ("Done/undo", "Add task", "Assign", "Details", "Sort", "Open issue", "Page up", "Last"):
             assert description in shown
         await pilot.press("escape")
         assert isinstance(app.screen, DashboardScreen)

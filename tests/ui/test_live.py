@@ -41,7 +41,7 @@ async def test_live_tenant_then_last_known_state_offline(make_tenant, journal_pa
     async with app.run_test(size=(160, 48)) as pilot:
         table = app.screen.query_one(AlertTable)
         await wait_until(pilot, lambda: any(r.title.startswith("Anonymous IP") for r in table.rows))
-        await wait_until(pilot, lambda: len(app.screen.query_one(HealthPane)._rows) >= 5)
+        await wait_until(pilot, lambda: len(app.screen.query_one(HealthPane).rows) >= 5)
         assert not table.has_class("-stale")
         assert "alerts" in app.screen.query_one(StatusBar).render().plain
     await gateway.close()
