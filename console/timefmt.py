@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 _RELATIVE = re.compile(r"^-(\d+)([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -44,12 +43,14 @@ def parse_when(text: str, *, now: datetime | None = None) -> datetime:
         raise ValueError(f"not a time: {text!r} (use ISO 8601 like 2026-11-24T14:02Z, 'now' or '-15m')") from None
 
 
-def display_zone(name: str) -> timezone | ZoneInfo:
-    """The zone a responder asked to see times in; `local` is the host's."""
+def display_zone(name: str) -> tzinfo:
+    """The zone a responder asked to see times in; `local` is the host's (zoneinfo loads only for a named one)."""
     if name.upper() == "UTC":
         return UTC
     if name == "local":
         return datetime.now().astimezone().tzinfo  # type: ignore[return-value]
+    from zoneinfo import ZoneInfo
+
     return ZoneInfo(name)
 
 

@@ -22,6 +22,7 @@ import platformdirs
 
 from ..config import APP_NAME, Config
 from .clouds import Endpoint
+from .errors import SignInRequired
 
 if TYPE_CHECKING:
     from azure.core.credentials import AccessToken
@@ -34,10 +35,6 @@ CHAIN_RETRY_S = 60                                # after the whole auto chain f
 
 # (verification_uri, user_code, expires_on): the CLI prints it, the UI shows it in a dialog.
 DevicePrompt = Callable[[str, str, datetime], None]
-
-
-class SignInRequired(Exception):
-    """No usable session: a responder must run `warroom login` (or sign in from the console)."""
 
 
 def _client_authentication_error() -> type[Exception]:

@@ -5,7 +5,9 @@ Light on purpose (no SDK import): the UI and the watcher catch these without loa
 
 from __future__ import annotations
 
-from .auth import SignInRequired
+
+class SignInRequired(Exception):
+    """No usable session: a responder must run `warroom login` (or sign in from the console)."""
 
 
 class GraphError(Exception):
