@@ -22,6 +22,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from .. import screens, widgets
+from ..data import FOLDER
 from ..screens.dashboard import NOT_CONNECTED, PALETTE, DashboardScreen
 from .config import Config
 from .journal import JournalError, kinds
@@ -312,13 +313,11 @@ def _with_url(config: Config, url: str) -> Config:
 
 def _check_scenario(name: str) -> None:
     """An unknown scenario is a one-line error before anything starts (without importing the simulator)."""
-    from importlib.resources import files
-
     if name.endswith(".toml") or "/" in name or Path(name).expanduser().exists():
         if not Path(name).expanduser().is_file():
             raise ValueError(f"{name}: no such scenario file")
         return
-    folder = files("warroom.data") / "scenarios"
+    folder = FOLDER / "scenarios"
     if not (folder / f"{name}.toml").is_file():
         known = sorted(f.name[:-5] for f in folder.iterdir() if f.name.endswith(".toml"))
         raise ValueError(f"unknown scenario {name!r} (known: {', '.join(known)})")

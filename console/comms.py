@@ -11,12 +11,12 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime
-from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import platformdirs
 
+from ..data import FOLDER
 from .config import APP_NAME, Config
 from .datafiles import DataFileError
 from .incidents import DEFAULT_CADENCE_MINUTES, SEVERITIES, Incident
@@ -113,7 +113,7 @@ def user_template_folder(config: Config | None = None) -> Path:
 def load_templates(config: Config | None = None) -> dict[str, Template]:
     """Built-in templates by update kind, each replaced by a user template with the same id."""
     found: dict[str, Template] = {}
-    builtin = files("warroom.data") / "templates"
+    builtin = FOLDER / "templates"
     sources: list[tuple[Any, str]] = [(f, f"data/templates/{f.name}") for f in builtin.iterdir()
                                       if f.name.endswith(".toml")]
     folder = user_template_folder(config)

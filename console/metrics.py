@@ -9,9 +9,9 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from importlib.resources import files
 from typing import Any
 
+from ..data import FOLDER
 from .incidents import Incident
 from .journal import Entry, kinds
 from .timefmt import from_iso, utc_now
@@ -29,7 +29,7 @@ class ChecklistItem:
 
 def load_checklist() -> list[ChecklistItem]:
     """The seeds' post-incident review and improvement items (data/checklists/post-incident.toml)."""
-    source = files("warroom.data") / "checklists" / "post-incident.toml"
+    source = FOLDER / "checklists" / "post-incident.toml"
     data = tomllib.loads(source.read_text(encoding="utf-8"))
     items = []
     for index, table in enumerate(data.get("items") or []):

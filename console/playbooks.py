@@ -11,11 +11,10 @@ import re
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from importlib.resources import files
-from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
+from ..data import FOLDER
 from .datafiles import DataFileError
 from .incidents import CATEGORIES, ROLE_NAMES, Incident
 from .journal import Draft, kinds
@@ -243,7 +242,7 @@ def parse_playbook(text: str, source: str) -> Playbook:
     )
 
 
-def _playbook_files(folder: Traversable | Path) -> list[Traversable | Path]:
+def _playbook_files(folder: Path) -> list[Path]:
     if not folder.is_dir():
         return []
     return sorted((f for f in folder.iterdir() if f.name.endswith(".toml")), key=lambda f: f.name)
@@ -258,7 +257,7 @@ class PlaybookLibrary:
     @classmethod
     def load(cls, user_folder: str | Path | None = None) -> PlaybookLibrary:
         library = cls()
-        folders: list[Traversable | Path] = [files("warroom.data") / "playbooks"]
+        folders: list[Path] = [FOLDER / "playbooks"]
         if user_folder:
             folders.append(Path(user_folder).expanduser())
         for folder in folders:

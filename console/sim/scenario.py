@@ -14,10 +14,10 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ...data import FOLDER
 from .faults import Fault
 from .objects import COLLECTIONS, parse_offset
 
@@ -72,7 +72,7 @@ class Scenario:
 
 
 def scenarios_folder() -> Any:
-    return resources.files("warroom.data") / "scenarios"
+    return FOLDER / "scenarios"
 
 
 def list_scenarios() -> list[str]:
