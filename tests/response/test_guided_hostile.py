@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import pytest
@@ -41,7 +40,7 @@ async def _declare(warroom: WarRoom, title: str) -> None:
 async def test_declare_from_an_alert_with_a_hostile_title(room):
     _tenant, warroom = await room("compromised-account")
     alert = next(iter(warroom.live.alerts.values()))
-    warroom.live.alerts[alert.id] = dataclasses.replace(alert, title=HOSTILE)
+    warroom.live.alerts[alert.id] = alert._replace(title=HOSTILE)
     app = GuidedTestApp(warroom, "declare", alert_id=alert.id)
     async with app.run_test(size=(120, 60)) as pilot:
         await settle(pilot)

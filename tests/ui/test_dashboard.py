@@ -279,11 +279,10 @@ async def test_enter_opens_alert_details_and_copies_the_portal_link(journal_path
 
 
 async def test_notifications_that_show_graph_data_are_never_markup(journal_path: Path) -> None:
-    from dataclasses import replace
 
     app = await make_app(journal_path, kind="hostile")
     first = app.warroom.live.alerts["da000001"]
-    app.warroom.live.alerts["da000001"] = replace(first, web_url="https://security.microsoft.com/a?[b]x[/b]")
+    app.warroom.live.alerts["da000001"] = first._replace(web_url="https://security.microsoft.com/a?[b]x[/b]")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         await pilot.press("2")
