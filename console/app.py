@@ -110,6 +110,10 @@ class WarroomApp(App[int]):
         self.dashboard = DashboardScreen(self.warroom)
         return self.dashboard
 
+    async def on_load(self) -> None:
+        """Before the dashboard is built: its panes are created with the state they show (and styled once)."""
+        await self.restore_last_known()
+
     def on_mount(self) -> None:
         if self.follow:
             self.follow_journal()
@@ -142,8 +146,8 @@ class WarroomApp(App[int]):
     async def restore_last_known(self) -> bool:
         """The tenant's last known state from the journal, once; True when it replaced the live state.
 
-        The dashboard awaits it before its first frame. A journal that cannot be read leaves the panes waiting
-        for Graph and says why; the console stays up.
+        Done on Load, before the dashboard exists. A journal that cannot be read leaves the panes waiting for
+        Graph and says why; the console stays up.
         """
         restore, self.restore = self.restore, None        # once: a restart after sign-in keeps what is shown
         if restore is None:

@@ -190,9 +190,9 @@ class DashboardScreen(Screen):
         yield IncidentBanner(id="banner")
         with Container(id="panes"):
             with Vertical(id="left"):
-                yield HealthPane(id="health")
+                yield HealthPane(id="health", classes="-stale" if self._greyed("health") else "")
             with Vertical(id="right"):
-                yield AlertTable(id="alerts")
+                yield AlertTable(id="alerts", classes="-stale" if self._greyed("alerts") else "")
         yield StatusBar(id="status")
 
     async def _mount_the_rest(self) -> None:
@@ -263,10 +263,10 @@ class DashboardScreen(Screen):
         return moment.astimezone(self.zone).strftime("%Y-%m-%d %H:%M:%S %z")
 
     async def on_mount(self) -> None:
-        """Awaited before the first frame: the journal's last known state of the tenant is on it."""
+        """Awaited before the first frame: the journal's last known state of the tenant (restored by the app on
+        Load) is on it."""
         self.warroom.listeners.append(self._journal_listener)
         self.warroom.rebuild_listeners.append(self._journal_rebuilt)
-        await self.app.restore_last_known()
         self.entry_count = (await self.warroom.journal.head())[0]
         self.refresh_live(set(ALL_SOURCES))
         self.refresh_incident()
@@ -339,14 +339,18 @@ class DashboardScreen(Screen):
         banner.show(incident, self.now, mode=self.warroom.mode, cadence=cadence, others=others)
         banner.set_class(banner.overdue, "-overdue")
 
+    def _greyed(self, pane_id: str) -> bool:
+        """A pane whose primary source (health, alerts) is stale, throttled, denied or offline shows greyed."""
+        live = self.warroom.live
+        primary = live.freshness.get(PANE_SOURCES[pane_id][0]) if live else None
+        return live is None or (primary is not None and primary.health in GREYED)
+
     def refresh_live(self, sources: Iterable[str]) -> None:
         """Repaint only the panes whose sources changed; grey out panes whose source is not fresh."""
         live, sources = self.warroom.live, set(sources)
         freshness = live.freshness if live else {}
-        for pane_id, names in PANE_SOURCES.items():
-            primary = freshness.get(names[0])            # health for the health pane, alerts for the alerts pane
-            greyed = live is None or (primary is not None and primary.health in GREYED)
-            self.query_one(f"#{pane_id}").set_class(greyed, "-stale")
+        for pane_id in PANE_SOURCES:
+            self.query_one(f"#{pane_id}").set_class(self._greyed(pane_id), "-stale")
         if live is None:
             self.refresh_status()
             return

@@ -182,8 +182,8 @@ class AlertTable(RowTable):
             super().__init__()
             self.row = row
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
         self.border_title = "Alerts"
         self._all: list[AlertRow] = []
         self._sorted: list[AlertRow] = []

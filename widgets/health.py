@@ -73,8 +73,8 @@ class HealthPane(RowTable):
             self.issue_id = issue_id
             self.service = service
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
         self.border_title = "Service health"
         self.now: datetime | None = None
         self._first_seen: dict[str, tuple[str, datetime | None]] = {}

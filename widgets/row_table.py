@@ -47,8 +47,8 @@ class RowTable(ScrollView, can_focus=True):
 
     cursor: reactive[int] = reactive(0, always_update=False, repaint=False)
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
         self.rows: list[Any] = []        # what is shown, in order
 
     # -- what subclasses provide ----------------------------------------------------------------------

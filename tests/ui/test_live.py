@@ -56,3 +56,21 @@ async def test_live_tenant_then_last_known_state_offline(make_tenant, journal_pa
         assert table.has_class("-stale") and app.screen.query_one(HealthPane).has_class("-stale")
         assert "stale since" in app.screen.query_one(StatusBar).render().plain
     await offline.close()
+
+
+async def test_a_journal_that_cannot_be_read_at_start_leaves_the_console_up_and_says_why(journal_path: Path) -> None:
+    """The last known state is read before the dashboard exists: a failure there is a notice, not a crash."""
+    from warroom.console.journal import JournalError
+
+    warroom = await WarRoom.open(load_config(overrides={"journal": str(journal_path)}), mode="OFFLINE")
+
+    async def unreadable():
+        raise JournalError("database disk image is malformed")
+
+    app = WarroomApp(warroom, restore=unreadable, follow_journal=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.screen.query_one(HealthPane).rows == []
+        shown = [n.message for n in app._notifications]
+        assert any("Last known state not read" in m and "malformed" in m for m in shown)
+    await warroom.close()
