@@ -13,7 +13,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -50,6 +50,7 @@ class RowTable(ScrollView, can_focus=True):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.rows: list[Any] = []        # what is shown, in order
+        self._paint_styles: dict[str, Style] | None = None    # during one paint: styles every line shares
 
     # -- what subclasses provide ----------------------------------------------------------------------
 
@@ -111,8 +112,31 @@ class RowTable(ScrollView, can_focus=True):
 
     # -- rendering -------------------------------------------------------------------------------------
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """One paint: the styles every line shares are looked up once, not once per line and cell."""
+        self._paint_styles = {}
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._paint_styles = None
+
     def component_style(self, name: str) -> Style:
-        return self.get_component_rich_style(f"{self.PREFIX}--{name}")
+        cache = self._paint_styles
+        if cache is None:
+            return self.get_component_rich_style(f"{self.PREFIX}--{name}")
+        style = cache.get(name)
+        if style is None:
+            style = cache[name] = self.get_component_rich_style(f"{self.PREFIX}--{name}")
+        return style
+
+    def _base_style(self) -> Style:
+        cache = self._paint_styles
+        if cache is None:
+            return self.rich_style
+        style = cache.get("")
+        if style is None:
+            style = cache[""] = self.rich_style
+        return style
 
     def column_widths(self, width: int) -> list[int]:
         fixed = sum(c.width for c in self.COLUMNS) + len(self.COLUMNS) - 1
@@ -136,7 +160,7 @@ class RowTable(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         widths = self.column_widths(width)
-        base = self.rich_style
+        base = self._base_style()
         if y == 0:
             header = base + self.component_style("header")
             return self._line(self.header_cells(), widths, header).crop_extend(0, width, header)
