@@ -146,6 +146,12 @@ def prepare(draft: Draft, default_actor: str) -> Prepared:
     """Check and encode a draft before any lock is taken: refuse secrets, canonical body."""
     if not draft.kind or not isinstance(draft.kind, str):
         raise JournalError("an entry needs a kind")
+    actor = draft.actor or default_actor
+    # PostgreSQL's text cannot hold NUL: refused here, in every backend, so such an entry never reaches a shared
+    # journal's spool, where it would wait forever and hold back the entries behind it. (A body may: JSON escapes it.)
+    for name, value in (("kind", draft.kind), ("actor", actor), ("incident", draft.incident), ("origin", draft.origin)):
+        if value is not None and (not isinstance(value, str) or "\x00" in value):
+            raise JournalError(f"an entry's {name} must be text without NUL characters")
     if not isinstance(draft.body, dict):
         raise JournalError("an entry's body is a JSON object")
     refuse_secrets(draft.body)
@@ -153,7 +159,7 @@ def prepare(draft: Draft, default_actor: str) -> Prepared:
         body_text = canonical_json(draft.body)
     except (TypeError, ValueError) as error:
         raise JournalError(f"entry body is not plain JSON: {error}") from None
-    return (draft.incident, draft.kind, draft.actor or default_actor, draft.occurred_at, draft.discovered_at,
+    return (draft.incident, draft.kind, actor, draft.occurred_at, draft.discovered_at,
             draft.origin, body_text)
 
 

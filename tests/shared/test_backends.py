@@ -13,6 +13,7 @@ from warroom.console.journal import (
     Journal,
     JournalConflict,
     JournalCorrupt,
+    JournalError,
     JournalReadOnly,
     SQLiteJournal,
     Unclaimed,
@@ -198,3 +199,16 @@ def _inserted_by(url: str) -> list[str]:
             await conn.close()
 
     return asyncio.run(read())
+
+
+@pytest.mark.parametrize("field", ["kind", "actor", "incident"])
+async def test_text_a_shared_journal_could_never_store_is_refused_by_every_backend(journal: Journal,
+                                                                                    field: str) -> None:
+    """PostgreSQL text cannot hold NUL. Refused before sealing everywhere, so it can never wedge a spool."""
+    values = {"kind": "note", "actor": "ic", "incident": "INC-1", field: "bad\x00value"}
+    draft = Draft(values["kind"], {"text": "a NUL \x00 in the body is fine"}, values["incident"], values["actor"])
+    with pytest.raises(JournalError, match="NUL"):
+        await journal.append_many([draft])
+    assert (await journal.head())[0] == 0
+    entry = await journal.append("note", {"text": "a NUL \x00 in the body is fine"}, incident="INC-1")
+    assert (await journal.entry(entry.seq)).body["text"] == "a NUL \x00 in the body is fine"
