@@ -167,6 +167,7 @@ class AlertTable(RowTable):
         "alert-table--watched",
     }
     PREFIX = "alert-table"
+    OPEN_ACTION = "open_selected"
     COLUMNS = COLUMNS
     # The watched style lives here with the component it belongs to; colours are theme variables.
     WATCHED_GLYPH = "◉"     # reads without colour: the marker column says "someone on the watch list"

@@ -62,6 +62,7 @@ class HealthPane(RowTable):
     COMPONENT_CLASSES = {"health--header", "health--cursor", "health--ok", "health--warn", "health--bad",
                          "health--muted", "health--info"}
     PREFIX = "health"
+    OPEN_ACTION = "open_issue"
     COLUMNS = COLUMNS
     EMPTY = "No service health yet"
 

@@ -12,6 +12,7 @@ from typing import Any, ClassVar, NamedTuple
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.binding import Binding
 from textual.geometry import Region, Size
 from textual.reactive import reactive
@@ -42,6 +43,7 @@ class RowTable(ScrollView, can_focus=True):
         Binding("end", "jump(-1)", "Last", show=False),
     ]
     PREFIX: ClassVar[str] = "row-table"
+    OPEN_ACTION: ClassVar[str] = ""     # what Enter does on a row: a double click does the same
     COLUMNS: ClassVar[tuple[Column, ...]] = ()
     EMPTY = "Nothing to show"
 
@@ -93,6 +95,17 @@ class RowTable(ScrollView, can_focus=True):
     def action_jump(self, index: int) -> None:
         if self.rows:
             self.cursor = index % len(self.rows)
+
+    async def on_click(self, event: events.Click) -> None:
+        """Mouse optional: a click puts the cursor on a row, a double click opens it as Enter would."""
+        offset = event.get_content_offset(self)
+        if offset is None or offset.y == 0:         # a border or the header
+            return
+        index = int(self.scroll_offset.y) + offset.y - 1
+        if 0 <= index < len(self.rows):
+            self.cursor = index
+            if event.chain == 2 and self.OPEN_ACTION:
+                await self.run_action(self.OPEN_ACTION)
 
     def on_resize(self) -> None:
         self.virtual_size = Size(self.size.width, len(self.rows) + 1)

@@ -278,6 +278,25 @@ async def test_enter_opens_alert_details_and_copies_the_portal_link(journal_path
         assert isinstance(app.screen, DashboardScreen)
 
 
+async def test_mouse_click_selects_a_row_and_double_click_opens_it(journal_path: Path) -> None:
+    app = await make_app(journal_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await drawn(pilot)
+        table = app.screen.query_one(AlertTable)
+        await pilot.click(AlertTable, offset=(10, 3))       # border, header, first row: the second row
+        assert table.cursor == 1 and isinstance(app.screen, DashboardScreen)
+        await pilot.click(AlertTable, offset=(10, 1))       # the header: nothing moves
+        assert table.cursor == 1
+        await pilot.double_click(AlertTable, offset=(10, 4))
+        await pilot.pause()
+        assert isinstance(app.screen, AlertDetailScreen) and table.cursor == 2
+        await pilot.press("escape")
+        health = app.screen.query_one(HealthPane)
+        await pilot.double_click(HealthPane, offset=(10, 2))    # Exchange Online, degraded: its Microsoft issue
+        await pilot.pause()
+        assert health.cursor == 0 and isinstance(app.screen, IssueDetailScreen)
+
+
 async def test_notifications_that_show_graph_data_are_never_markup(journal_path: Path) -> None:
 
     app = await make_app(journal_path, kind="hostile")
