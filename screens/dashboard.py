@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -46,8 +45,7 @@ TIMELINE_BACKLOG = 500
 NOT_CONNECTED = " · not connected"     # the App appends it (and the reason) to the tenant label when offline
 
 
-@dataclass(frozen=True)
-class PaletteEntry:
+class PaletteEntry(NamedTuple):
     """A command-palette line for a dashboard action: named the way a responder would search for it."""
 
     title: str

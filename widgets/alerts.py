@@ -7,8 +7,8 @@ screen are ever rendered.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from rich.style import Style
 from rich.text import Text
@@ -46,8 +46,7 @@ COLUMNS = (
 SORTABLE = ("severity", "status", "title", "source", "age")
 
 
-@dataclass(frozen=True, slots=True)
-class AlertRow:
+class AlertRow(NamedTuple):
     """One line of the table: an alert or a Defender incident, already cleaned for display."""
 
     key: str

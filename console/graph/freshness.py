@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
+from typing import NamedTuple
 
 from ..timefmt import ago
 
@@ -18,8 +18,7 @@ class SourceHealth(Enum):
     OFFLINE = "offline"        # no tenant configured: journal-only mode
 
 
-@dataclass(frozen=True)
-class Freshness:
+class Freshness(NamedTuple):
     """One source's state, published by its poller after every attempt."""
 
     source: str                          # "health", "issues", "messages", "alerts", "incidents", "risky_users"
@@ -31,12 +30,12 @@ class Freshness:
     missing_permission: str | None = None
 
     def with_success(self, now: datetime, next_attempt: datetime) -> Freshness:
-        return replace(self, health=SourceHealth.FRESH, last_success=now, next_attempt=next_attempt,
+        return self._replace(health=SourceHealth.FRESH, last_success=now, next_attempt=next_attempt,
                        last_error=None, missing_permission=None)
 
     def with_error(self, health: SourceHealth, reason: str, now: datetime, next_attempt: datetime | None,
                    missing_permission: str | None = None) -> Freshness:
-        return replace(self, health=health, last_error=reason, last_error_at=now, next_attempt=next_attempt,
+        return self._replace(health=health, last_error=reason, last_error_at=now, next_attempt=next_attempt,
                        missing_permission=missing_permission)
 
     def describe(self, now: datetime, *, tz=None) -> str:

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..journal import Draft, Journal, JournalError, kinds
 from ..journal.errors import SecretRefused
@@ -88,8 +88,7 @@ class LiveState:
         self.version += 1
 
 
-@dataclass(frozen=True)
-class UserActivity:
+class UserActivity(NamedTuple):
     """One user's recent sign-ins and directory changes, for the "what did this account do" pane."""
 
     upn: str

@@ -6,22 +6,21 @@ One table drives the pollers, `warroom preflight`, the 403 messages and docs/per
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from .models import Alert, RiskyUser, SecurityIncident, ServiceHealth, ServiceIssue, ServiceMessage
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(NamedTuple):
     name: str                   # "alerts": the key in LiveState and in config graph.poll.<name>
     path: str                   # "/security/alerts_v2"
     builder: Callable[[Any], Any]   # client -> the SDK's request builder for this collection
     model: Callable[[dict[str, Any]], Any]
     permission: str             # least application/delegated permission to read it
     changed_field: str | None = None    # filterable "last changed" property for incremental polls
-    params: dict[str, str] = field(default_factory=dict)
+    params: Mapping[str, str] = MappingProxyType({})
     page_size: int | None = None
     min_interval: float = 0.0   # riskyUsers: at most one request per second per tenant
     needs: str = ""             # licence or role beyond the permission, for preflight and docs

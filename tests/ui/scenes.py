@@ -7,7 +7,6 @@ data (what Graph would have said) and the clock are fixed.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -131,7 +130,7 @@ def live_state(kind: str = "degraded") -> LiveState:
         for name in ("alerts", "incidents"):
             state.freshness[name] = fresh(name, 200).with_error(
                 SourceHealth.THROTTLED, "429", ago(seconds=20), NOW + timedelta(seconds=100))
-        state.freshness["risky_users"] = replace(state.freshness["risky_users"], health=SourceHealth.DENIED,
+        state.freshness["risky_users"] = state.freshness["risky_users"]._replace(health=SourceHealth.DENIED,
                                                  last_error="403 IdentityRiskyUser.Read.All")
     return state
 

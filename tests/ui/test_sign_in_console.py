@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from dataclasses import replace
 from pathlib import Path
 
 from warroom.console.app import WarroomApp
@@ -93,7 +92,7 @@ async def test_ctrl_g_signs_in_then_reconnects_and_restarts_the_watcher(journal_
 
 async def test_a_source_that_needs_sign_in_says_which_key(journal_path: Path) -> None:
     live = live_state("healthy")
-    live.freshness["alerts"] = replace(live.freshness["alerts"], health=SourceHealth.DENIED,
+    live.freshness["alerts"] = live.freshness["alerts"]._replace(health=SourceHealth.DENIED,
                                        last_error="401 sign-in rejected")
     warroom = await open_warroom(journal_path, live=live, extra={"ui.keys": {"dashboard.sign_in": "f9"}})
     app = WarroomApp(warroom, clock=fixed_clock, follow_journal=False)
