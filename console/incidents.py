@@ -73,6 +73,8 @@ class Incident:
     closed_at: datetime | None = None
     summary: str = ""
     last_seq: int = 0
+    # Writes sent to Graph with no recorded outcome: (action, target) -> the "requested" entry's seq and time.
+    unsettled: dict[tuple[str, str], tuple[int, datetime]] = field(default_factory=dict)
 
     @property
     def is_open(self) -> bool:
@@ -254,6 +256,16 @@ def _comms_sent(incident: Incident, body: dict[str, Any], at: datetime, entry: E
     incident.updates_sent.append(at)
 
 
+def _action(incident: Incident, body: dict[str, Any], at: datetime, entry: Entry) -> None:
+    """A containment write is journaled "requested" before it is sent and its outcome after. One whose outcome
+    never came (the console stopped while it was in flight) stays unsettled: nobody knows if the change was made."""
+    key = (str(body.get("action", "")), str(body.get("target", "")))
+    if body.get("result") == "requested":
+        incident.unsettled[key] = (entry.seq, at)
+    else:                                       # any outcome, or a later attempt at the same action, settles it
+        incident.unsettled.pop(key, None)
+
+
 _HANDLERS = {
     kinds.INCIDENT_UPDATED: _updated,
     kinds.INCIDENT_SEVERITY: _severity,
@@ -264,5 +276,6 @@ _HANDLERS = {
     kinds.TASK_ADDED: _task_added,
     kinds.TASK_UPDATED: _task_updated,
     kinds.COMMS_SENT: _comms_sent,
+    kinds.ACTION: _action,
 }
 INCIDENT_KINDS = (kinds.INCIDENT_DECLARED, *_HANDLERS)

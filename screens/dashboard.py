@@ -231,6 +231,20 @@ class DashboardScreen(Screen):
         if self.focused is not None and self.is_current:
             self.focused.scroll_visible(animate=False, top=True, immediate=True)
         self.call_after_refresh(self.app.panes_drawn.set)
+        self._warn_unsettled()
+
+    def _warn_unsettled(self) -> None:
+        """At start: a containment write that was sent but has no recorded outcome (the console stopped while
+        it was in flight) may or may not have changed the account. Say so before anyone acts on it again."""
+        for incident in self.warroom.book.open_incidents():
+            for (action, target), (_, at) in sorted(incident.unsettled.items(), key=lambda item: item[1]):
+                from ..console.containment import ACTION_TITLES
+
+                title = ACTION_TITLES.get(action, clean(action, 40))
+                self.notify(f"{title} for {clean(target, 120)} ({incident.id}) was sent at {self.zone_stamp(at)} "
+                            "and has no recorded outcome: the console may have stopped while it was in flight. "
+                            "Check the account's state before acting on it again.",
+                            title="Outcome unknown", severity="warning", timeout=120, markup=False)
 
     async def _ensure_filter_box(self) -> Input:
         """The alert filter, above the alerts; `/` pressed before `_mount_the_rest` got to it mounts it at once."""

@@ -297,6 +297,29 @@ async def test_mouse_click_selects_a_row_and_double_click_opens_it(journal_path:
         assert health.cursor == 0 and isinstance(app.screen, IssueDetailScreen)
 
 
+async def test_a_write_sent_without_a_recorded_outcome_is_flagged_at_start(journal_path: Path) -> None:
+    """The console stopped between sending block sign-in and journaling its outcome: the next start says so."""
+    app = await make_app(journal_path)
+    incident = app.warroom.incident.id
+    await app.warroom.record(kinds.ACTION, {"action": "block_sign_in", "target": "[b]mallory[/b]@contoso.com",
+                                            "result": "requested"}, incident=incident)
+    async with app.run_test(size=SIZE) as pilot:
+        await drawn(pilot)
+        [warning] = [n for n in app._notifications if n.title == "Outcome unknown"]
+        assert warning.message.startswith(f"Block sign-in for [b]mallory[/b]@contoso.com ({incident}) was sent at")
+        assert "no recorded outcome" in warning.message and warning.markup is False
+
+
+async def test_a_settled_write_is_not_flagged(journal_path: Path) -> None:
+    app = await make_app(journal_path)
+    for result in ("requested", "ok"):
+        await app.warroom.record(kinds.ACTION, {"action": "block_sign_in", "target": "adele@contoso.com",
+                                                "result": result}, incident=app.warroom.incident.id)
+    async with app.run_test(size=SIZE) as pilot:
+        await drawn(pilot)
+        assert not [n for n in app._notifications if n.title == "Outcome unknown"]
+
+
 async def test_notifications_that_show_graph_data_are_never_markup(journal_path: Path) -> None:
 
     app = await make_app(journal_path, kind="hostile")
