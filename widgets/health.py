@@ -17,8 +17,9 @@ from ..console.timefmt import ago
 from .labels import SERVICE_STATUS, label, service_name
 from .row_table import Column, RowTable
 
-# 46 columns: the left column of the two-column layout at 120 wide (its scrollbar is hidden: the cursor scrolls it).
-COLUMNS = (Column("status", " Status", 14), Column("service", "Workload", 16), Column("issues", "Issues", 8),
+# 46 columns, the left column of the two-column layout at 120 wide (its scrollbar is hidden: the cursor scrolls
+# it). Microsoft issue ids are up to 9 long (EX1195322): they are never cut; workload names may be.
+COLUMNS = (Column("status", " Status", 14), Column("service", "Workload", 15), Column("issues", "Issues", 9),
            Column("changed", "Since", 5, "right"))
 
 

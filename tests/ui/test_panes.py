@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from warroom.console.graph.models import ServiceHealth
 from warroom.widgets.chart import MINUTES, AlertRate, buckets
 from warroom.widgets.health import HealthPane
 
@@ -20,12 +21,17 @@ def test_buckets_keep_the_whole_hour_and_now_exact() -> None:
 
 async def test_at_120_columns_health_shows_since_and_the_chart_covers_the_hour(journal_path: Path) -> None:
     app = await build_app_async(journal_path, incident=True)
+    # Today's Microsoft issue ids are nine characters long: the pane must never cut one.
+    app.warroom.live.health["Exchange"] = ServiceHealth.from_graph(
+        {"id": "Exchange", "service": "Exchange Online", "status": "serviceDegradation",
+         "issues": [{"id": "EX1195322", "isResolved": False}]})
     try:
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.pause()
             health = app.screen.query_one(HealthPane)
             assert health.virtual_size.width <= health.scrollable_content_region.width
             assert "Since" in "".join(health.render_line(0).text)
+            assert " EX1195322 " in "".join(health.render_line(1).text)
             chart = app.screen.query_one(AlertRate)
             lines = chart.render().plain.splitlines()
             assert lines[-1].split()[0] == f"-{MINUTES}m" and lines[-1].rstrip().endswith("now")
