@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import os
 import signal
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
@@ -100,7 +101,10 @@ class WarroomApp(App[int]):
         keys = warroom.config.get("ui.keys") or {}
         if keys:
             self.set_keymap({str(binding_id): str(key) for binding_id, key in keys.items()})
-        self.animation_level = warroom.config.get("ui.animations") or "none"
+        # Off unless asked for: [ui] animations, WARROOM_ANIMATIONS, or Textual's own TEXTUAL_ANIMATIONS.
+        if warroom.config.origins.get("ui.animations", "default") != "default" or not os.environ.get(
+                "TEXTUAL_ANIMATIONS"):
+            self.animation_level = warroom.config.get("ui.animations") or "none"
         theme = str(warroom.config.get("ui.theme") or "dark")
         self.theme = THEMES.get(theme, "textual-dark")
         if theme == "ansi":
@@ -117,7 +121,7 @@ class WarroomApp(App[int]):
     def on_mount(self) -> None:
         if self.follow:
             self.follow_journal()
-        if self.watcher_factory is not None or self.restore is not None or self.connect_at_start:
+        if self.watcher_factory is not None or self.connect_at_start:
             self.watch_tenant()
 
     # -- background work: never on the event loop's critical path ------------------------------------------
@@ -166,12 +170,10 @@ class WarroomApp(App[int]):
     async def watch_tenant(self) -> None:
         """Poll Graph until the app exits, once the dashboard (with the last known state) is drawn.
 
-        The watcher turns every failure into freshness text; it starts only after the restore, because it
-        fills the very LiveState the restore produced.
+        The watcher turns every failure into freshness text; it fills the very LiveState the restore (on Load)
+        produced.
         """
         await self.panes_drawn.wait()
-        if await self.restore_last_known():               # the dashboard has done it already, unless it could not
-            self.live_changed(set(self.warroom.live.freshness) | {"health", "issues", "alerts", "incidents"})
         if self.connect_at_start and not await self._connect_at_start():
             return
         if self.watcher_factory is not None:

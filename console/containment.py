@@ -168,7 +168,8 @@ async def execute(warroom: WarRoom, plan: ActionPlan, *, typed_upn: str, inciden
         return ActionOutcome("dry-run", f"Not sent ({why}). The request was journaled as a preview.", entry.seq, body)
     # Journaled before it goes out (a journal refusal stops it here): if the send is cancelled or the process
     # dies, the journal still says a change may have been made.
-    await warroom.record(kinds.ACTION, {**body, "result": "requested"}, incident=incident)
+    requested = await warroom.record(kinds.ACTION, {**body, "result": "requested"}, incident=incident)
+    body["requested_seq"] = requested.seq      # the outcome names its request: how a restart knows it settled
     try:
         response = await gateway.send(plan.method, plan.path, plan.body)
     except (GraphError, SignInRequired) as error:
@@ -265,7 +266,7 @@ async def preserve_evidence(warroom: WarRoom, upn: str, *, incident: str | None)
                                              "source": gateway.describe_request("GET", path).url}, incident))
         count = f"{len(data)} item(s)" if isinstance(data, list) else "1 object"
         lines.append(f"{what}: {count}, sha256 {sha[:16]}…")
-    alerts = [a.raw for a in (getattr(warroom.live, "alerts", None) or {}).values()
+    alerts = [dict(a.raw) for a in (getattr(warroom.live, "alerts", None) or {}).values()
               if upn.casefold() in (u.casefold() for u in getattr(a, "users", ()))]
     text, sha = digest(alerts)
     drafts.append(Draft(kinds.EVIDENCE, {"what": "related alerts", "target": upn, "sha256": sha, "content": text,

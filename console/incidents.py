@@ -73,8 +73,9 @@ class Incident:
     closed_at: datetime | None = None
     summary: str = ""
     last_seq: int = 0
-    # Writes sent to Graph with no recorded outcome: (action, target) -> the "requested" entry's seq and time.
-    unsettled: dict[tuple[str, str], tuple[int, datetime]] = field(default_factory=dict)
+    # Writes sent to Graph with no recorded answer: (action, target casefolded) -> the "requested" entry's seq,
+    # time and target as written.
+    unsettled: dict[tuple[str, str], tuple[int, datetime, str]] = field(default_factory=dict)
 
     @property
     def is_open(self) -> bool:
@@ -257,12 +258,16 @@ def _comms_sent(incident: Incident, body: dict[str, Any], at: datetime, entry: E
 
 
 def _action(incident: Incident, body: dict[str, Any], at: datetime, entry: Entry) -> None:
-    """A containment write is journaled "requested" before it is sent and its outcome after. One whose outcome
-    never came (the console stopped while it was in flight) stays unsettled: nobody knows if the change was made."""
-    key = (str(body.get("action", "")), str(body.get("target", "")))
-    if body.get("result") == "requested":
-        incident.unsettled[key] = (entry.seq, at)
-    else:                                       # any outcome, or a later attempt at the same action, settles it
+    """A containment write is journaled "requested" before it is sent and its outcome after. Until an answer
+    from Graph is recorded (the console stopped while it was in flight, or Graph never answered) it stays
+    unsettled: nobody knows if the change was made. A dry run, a refusal or a failure before sending says
+    nothing about it; a later write of the same action that Graph answered does."""
+    target = str(body.get("target", ""))
+    key = (str(body.get("action", "")), target.casefold())
+    result = body.get("result")
+    if result == "requested":
+        incident.unsettled[key] = (entry.seq, at, target)
+    elif result == "ok" or (result == "failed" and body.get("requested_seq") and body.get("status") is not None):
         incident.unsettled.pop(key, None)
 
 

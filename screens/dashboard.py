@@ -237,13 +237,13 @@ class DashboardScreen(Screen):
         """At start: a containment write that was sent but has no recorded outcome (the console stopped while
         it was in flight) may or may not have changed the account. Say so before anyone acts on it again."""
         for incident in self.warroom.book.open_incidents():
-            for (action, target), (_, at) in sorted(incident.unsettled.items(), key=lambda item: item[1]):
+            for (action, _), (_, at, target) in sorted(incident.unsettled.items(), key=lambda item: item[1]):
                 from ..console.containment import ACTION_TITLES
 
                 title = ACTION_TITLES.get(action, clean(action, 40))
                 self.notify(f"{title} for {clean(target, 120)} ({incident.id}) was sent at {self.zone_stamp(at)} "
-                            "and has no recorded outcome: the console may have stopped while it was in flight. "
-                            "Check the account's state before acting on it again.",
+                            "and no answer from Graph was recorded (the console stopped while it was in flight, "
+                            "or Graph never answered). Check the account's state before acting on it again.",
                             title="Outcome unknown", severity="warning", timeout=120, markup=False)
 
     async def _ensure_filter_box(self) -> Input:

@@ -25,7 +25,8 @@ TASK_UPDATED = "task.updated"      # {task_id, status?: open|doing|blocked|done,
 ACTION = "action"                  # {action, target, request{method, url, body}, dry_run, before, after,
                                    #  result: requested|ok|failed|dry-run|refused, status?, request_id?,
                                    #  error?, reversal?}: "requested" is journaled just before a write is
-                                   #  sent; the outcome (ok|failed) follows as a second entry
+                                   #  sent; the outcome (ok|failed) follows as a second entry,
+                                   #  with requested_seq
 EVIDENCE = "evidence"              # {what, target, sha256, content}
 EVIDENCE_EXPORTED = "evidence.exported"  # {file, bundle_sha256, manifest_sha256, entries, head_seq, head}
 

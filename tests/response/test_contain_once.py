@@ -59,6 +59,7 @@ async def test_f2_twice_during_a_slow_action_sends_once_and_journals_request_and
     requested, outcome = bodies(await warroom.journal.entries(incident=incident.id), kinds.ACTION)
     assert requested["result"] == "requested" and outcome["result"] == "ok"
     assert requested["request"] == outcome["request"] and outcome["request_id"]
+    assert warroom.book.incidents[incident.id].unsettled == {}      # the answer names its request: settled
 
 
 async def test_confirm_compromised_previews_the_real_body_and_sends_exactly_it(room):
