@@ -9,6 +9,7 @@ from __future__ import annotations
 import getpass
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,12 +17,86 @@ from typing import Any
 import platformdirs
 
 from .journal.base import is_shared
+from .text import is_plain
 
 APP_NAME = "warroom"
 
 
 class ConfigError(Exception):
     """One line, naming the file and, where known, the line and key."""
+
+
+Check = Callable[[Any], "str | None"]
+
+
+def _between(low: int, high: int, unit: str) -> Check:
+    """An integer the console can schedule with: a huge one overflows a datetime, zero or less spins."""
+    def check(value: int) -> str | None:
+        return None if low <= value <= high else f"must be between {low} and {high} {unit}"
+    return check
+
+
+def _text(*, limit: int = 200, empty: bool = False) -> Check:
+    """A name, id or path as typed: no control, escape or format characters, bounded length."""
+    def check(value: str) -> str | None:
+        if not value.strip() and not empty:
+            return "must not be empty"
+        if not is_plain(value):
+            return "must not contain control, escape or invisible characters"
+        return f"must be at most {limit} characters" if len(value) > limit else None
+    return check
+
+
+def _zone(value: str) -> str | None:
+    """UTC, local, or a zone in this host's zoneinfo (only a named zone loads zoneinfo)."""
+    if not is_plain(value):
+        return "must be UTC, local or an IANA time zone name"
+    from .timefmt import display_zone
+
+    try:
+        display_zone(value)
+    except (LookupError, ValueError, OSError):
+        return "must be UTC, local or a time zone this host knows (e.g. Europe/Paris)"
+    return None
+
+
+_TENANT = re.compile(r"[0-9A-Za-z.-]{1,100}")      # a GUID or a domain, as azure-identity accepts
+
+
+def _tenant(value: str) -> str | None:
+    return None if _TENANT.fullmatch(value) else "must be a tenant id (GUID) or a domain like contoso.com"
+
+
+def _graph_url(value: str) -> str | None:
+    if not is_plain(value) or len(value) > 2000:
+        return "must be an http(s) URL"
+    from .graph.clouds import resolve
+
+    try:
+        resolve("global", value)
+    except ValueError:
+        return "must be an https URL (plain http only for 127.0.0.1 or localhost)"
+    return None
+
+
+def _contacts(value: dict[str, Any]) -> str | None:
+    for name, who in value.items():
+        if isinstance(who, str):
+            who = [who]
+        if not isinstance(who, list) or not all(isinstance(w, str) and is_plain(w) for w in who):
+            return f"{name} must be an address or a list of addresses"
+    return None
+
+
+def _names(value: list[Any]) -> str | None:
+    if not all(isinstance(item, str) and is_plain(item) and item.strip() for item in value):
+        return "must be a list of names"
+    return None
+
+
+_POLL = _between(5, 86_400, "seconds")
+_CADENCE = _between(1, 10_080, "minutes")
+_TARGET = _between(1, 1_440, "minutes")
 
 
 @dataclass(frozen=True)
@@ -31,6 +106,7 @@ class Setting:
     help: str
     env: str | None = None
     choices: tuple[str, ...] | None = None
+    check: Check | None = None      # what is wrong with a well-typed value (a range, a zone), or None
 
 
 def _default_responder() -> str:
@@ -51,22 +127,28 @@ def default_config_path() -> Path:
 # Dotted keys: "graph.cloud" is `[graph] cloud = ...` in the file. Later work adds its keys here.
 SETTINGS: dict[str, Setting] = {
     "responder": Setting(
-        None, str, "your name as it appears in the journal (default: the OS user)", "WARROOM_RESPONDER"
+        None, str, "your name as it appears in the journal (default: the OS user)", "WARROOM_RESPONDER",
+        check=_text(limit=100)
     ),
     "journal": Setting(None, str, "the journal: an SQLite file (default: the user data folder), or a postgresql:// "
-                       "URL (no password in it) for a journal shared between hosts", "WARROOM_JOURNAL"),
+                       "URL (no password in it) for a journal shared between hosts", "WARROOM_JOURNAL",
+                       check=_text(limit=4096)),
     "shared.local_copy": Setting(None, str, "folder for this host's copy and spool of a shared journal "
-                                 "(default: the user data folder)", "WARROOM_SHARED_LOCAL_COPY"),
-    "timezone": Setting("UTC", str, "zone for displayed times: UTC, local, or an IANA name", "WARROOM_TIMEZONE"),
+                                 "(default: the user data folder)", "WARROOM_SHARED_LOCAL_COPY",
+                                 check=_text(limit=4096)),
+    "timezone": Setting("UTC", str, "zone for displayed times: UTC, local, or an IANA name", "WARROOM_TIMEZONE",
+                        check=_zone),
     "read_only": Setting(False, bool, "never execute containment actions from this console", "WARROOM_READ_ONLY"),
     "graph.cloud": Setting(
         "global", str, "Microsoft cloud", "WARROOM_CLOUD", ("global", "usgov", "usgov-dod", "china")
     ),
     "graph.url": Setting(
-        None, str, "any Graph-compatible endpoint: the simulated tenant, a proxy", "WARROOM_GRAPH_URL"
+        None, str, "any Graph-compatible endpoint: the simulated tenant, a proxy", "WARROOM_GRAPH_URL",
+        check=_graph_url,
     ),
-    "graph.tenant_id": Setting(None, str, "Entra tenant id or domain", "AZURE_TENANT_ID"),
-    "graph.client_id": Setting(None, str, "app registration (client) id", "AZURE_CLIENT_ID"),
+    "graph.tenant_id": Setting(None, str, "Entra tenant id or domain", "AZURE_TENANT_ID", check=_tenant),
+    "graph.client_id": Setting(None, str, "app registration (client) id", "AZURE_CLIENT_ID",
+                                  check=_text(limit=100)),
     "graph.credential": Setting(
         "auto",
         str,
@@ -77,13 +159,14 @@ SETTINGS: dict[str, Setting] = {
     "graph.allow_unencrypted_token_cache": Setting(
         False, bool, "keep the token cache in a 0600 file when no keyring exists (SSH hosts)"
     ),
-    "graph.poll.health": Setting(60, int, "seconds between service health polls"),
-    "graph.poll.issues": Setting(60, int, "seconds between service issue polls"),
-    "graph.poll.messages": Setting(900, int, "seconds between message center polls"),
-    "graph.poll.alerts": Setting(30, int, "seconds between Defender alert polls"),
-    "graph.poll.watched_alerts": Setting(10, int, "seconds between Defender alert polls while watching users or IPs"),
-    "graph.poll.incidents": Setting(60, int, "seconds between Defender incident polls"),
-    "graph.poll.risky_users": Setting(120, int, "seconds between risky user polls"),
+    "graph.poll.health": Setting(60, int, "seconds between service health polls", check=_POLL),
+    "graph.poll.issues": Setting(60, int, "seconds between service issue polls", check=_POLL),
+    "graph.poll.messages": Setting(900, int, "seconds between message center polls", check=_POLL),
+    "graph.poll.alerts": Setting(30, int, "seconds between Defender alert polls", check=_POLL),
+    "graph.poll.watched_alerts": Setting(10, int, "seconds between Defender alert polls while watching users or IPs",
+                                         check=_POLL),
+    "graph.poll.incidents": Setting(60, int, "seconds between Defender incident polls", check=_POLL),
+    "graph.poll.risky_users": Setting(120, int, "seconds between risky user polls", check=_POLL),
     "ui.theme": Setting("dark", str, "colour theme", "WARROOM_THEME", ("dark", "light", "ansi")),
     "ui.animations": Setting(
         "none", str, "animated scrolling (off: over SSH every animated frame is more output)", "WARROOM_ANIMATIONS",
@@ -95,19 +178,28 @@ SETTINGS: dict[str, Setting] = {
     ),
     # Guided response (playbooks, containment, communications, drills).
     "dry_run": Setting(False, bool, "preview and journal containment actions without sending them", "WARROOM_DRY_RUN"),
-    "playbooks.folder": Setting(None, str, "your own playbooks (*.toml; same id replaces a built-in one)"),
-    "updates.sev1_minutes": Setting(30, int, "minutes between stakeholder updates for a SEV1"),
-    "updates.sev2_minutes": Setting(60, int, "minutes between stakeholder updates for a SEV2"),
-    "updates.sev3_minutes": Setting(240, int, "minutes between stakeholder updates for a SEV3"),
-    "updates.sev4_minutes": Setting(1440, int, "minutes between stakeholder updates for a SEV4"),
-    "comms.templates": Setting(None, str, "your own message templates (*.toml; same id replaces a built-in one)"),
-    "comms.folder": Setting(None, str, "where saved messages are written (default: the user data folder)"),
-    "comms.contacts": Setting({}, dict, "recipients: stakeholders, technical, users, management, reply_to"),
-    "comms.escalation": Setting([], list, "escalation path, in order: [\"duty manager\", \"CIO\", …]"),
-    "drill.target_declare_minutes": Setting(10, int, "drill target: minutes from the first signal to declaring"),
-    "drill.target_assess_minutes": Setting(15, int, "drill target: minutes from declaring to a severity"),
-    "drill.target_contain_minutes": Setting(30, int, "drill target: minutes from declaring to containment"),
-    "drill.target_notify_minutes": Setting(20, int, "drill target: minutes from declaring to the first notification"),
+    "playbooks.folder": Setting(None, str, "your own playbooks (*.toml; same id replaces a built-in one)",
+                                 check=_text(limit=4096)),
+    "updates.sev1_minutes": Setting(30, int, "minutes between stakeholder updates for a SEV1", check=_CADENCE),
+    "updates.sev2_minutes": Setting(60, int, "minutes between stakeholder updates for a SEV2", check=_CADENCE),
+    "updates.sev3_minutes": Setting(240, int, "minutes between stakeholder updates for a SEV3", check=_CADENCE),
+    "updates.sev4_minutes": Setting(1440, int, "minutes between stakeholder updates for a SEV4", check=_CADENCE),
+    "comms.templates": Setting(None, str, "your own message templates (*.toml; same id replaces a built-in one)",
+                                check=_text(limit=4096)),
+    "comms.folder": Setting(None, str, "where saved messages are written (default: the user data folder)",
+                             check=_text(limit=4096)),
+    "comms.contacts": Setting({}, dict, "recipients: stakeholders, technical, users, management, reply_to",
+                                 check=_contacts),
+    "comms.escalation": Setting([], list, "escalation path, in order: [\"duty manager\", \"CIO\", …]",
+                                  check=_names),
+    "drill.target_declare_minutes": Setting(10, int, "drill target: minutes from the first signal to declaring",
+                                            check=_TARGET),
+    "drill.target_assess_minutes": Setting(15, int, "drill target: minutes from declaring to a severity",
+                                            check=_TARGET),
+    "drill.target_contain_minutes": Setting(30, int, "drill target: minutes from declaring to containment",
+                                            check=_TARGET),
+    "drill.target_notify_minutes": Setting(20, int, "drill target: minutes from declaring to the first notification",
+                                            check=_TARGET),
 }
 
 
@@ -204,7 +296,17 @@ def _coerce(key: str, value: Any, setting: Setting, where: str) -> Any:
         raise ConfigError(f"{where}: {key} must be {expected}, not {type(value).__name__} {value!r}")
     if setting.choices and value not in setting.choices:
         raise ConfigError(f"{where}: {key} must be one of {', '.join(setting.choices)}, not {value!r}")
+    problem = setting.check(value) if setting.check else None
+    if problem:
+        raise ConfigError(f"{where}: {key} {problem}, not {_shown(value)}")
     return value
+
+
+def _shown(value: Any) -> str:
+    """The refused value, inert and short: it may be anything a file or the environment held."""
+    from .text import literal
+
+    return literal(repr(value), 80)
 
 
 def read_file(path: Path) -> dict[str, Any]:

@@ -56,6 +56,11 @@ def _escape(match: re.Match[str]) -> str:
     return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
+def is_plain(value: str) -> bool:
+    """No control, escape or format character at all: safe to keep as typed (a name, a path, an id)."""
+    return _UNSAFE.search(value) is None
+
+
 def literal(value: object, limit: int | None = None) -> str:
     """For a plain terminal: one inert line, each control or format character shown as `\\xNN`/`\\uNNNN`."""
     text = _UNSAFE.sub(_escape, "" if value is None else str(value))

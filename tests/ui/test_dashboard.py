@@ -200,7 +200,9 @@ async def test_add_task_claims_an_id_another_console_already_took(journal_path: 
 
 
 async def test_banner_cadence_ignores_a_zero_or_negative_setting(journal_path: Path) -> None:
-    app = await make_app(journal_path, extra={"updates.sev2_minutes": 0})
+    """The configuration refuses 0 (tests/test_config_values.py); the banner still holds if one gets through."""
+    app = await make_app(journal_path)
+    app.warroom.config.values["updates.sev2_minutes"] = 0
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         text = app.screen.query_one(IncidentBanner).render().plain
