@@ -22,7 +22,7 @@ from . import __version__
 from .exchange import check_records, private_file
 from .journal import Entry, kinds
 from .review import ReviewJournal, knowledge_window
-from .timefmt import from_iso, to_iso, utc_now
+from .timefmt import shift, to_iso, utc_now
 
 FORMAT = "warroom-evidence/1"
 MANIFEST = "manifest.json"
@@ -60,8 +60,8 @@ def collect(journal: ReviewJournal, incident: str, *, exported_by: str) -> dict[
     entries = list(journal.incident_entries(incident))
     if not entries:
         raise ValueError(f"no incident {incident!r} in {journal.path}")
-    start = min(from_iso(e.occurred_at) for e in entries) - timedelta(hours=1)
-    end = max(from_iso(e.occurred_at) for e in entries)
+    start = shift(min(e.occurred for e in entries), -timedelta(hours=1))
+    end = max(e.occurred for e in entries)
     observations = knowledge_window(journal, to_iso(start), to_iso(end), incident)
     files: dict[str, bytes] = {
         "entries.jsonl": _jsonl(entries),

@@ -20,6 +20,7 @@ import json
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -27,7 +28,7 @@ from .journal import GENESIS, Draft, Entry, Journal, JournalError, canonical_jso
 from .journal.encoding import canonical_entry, chain_hash
 from .review import ReviewJournal
 from .text import literal
-from .timefmt import from_iso
+from .timefmt import from_iso, in_range
 
 FIELDS = (
     "seq", "incident", "kind", "actor", "occurred_at", "discovered_at", "logged_at", "origin", "body",
@@ -178,6 +179,16 @@ class ImportResult:
     entries: list[Entry]
 
 
+def _moment(record: dict[str, Any], name: str) -> datetime:
+    """A record's time as a moment the journal accepts, or a refusal naming the entry."""
+    value = record[name]
+    try:
+        return in_range(from_iso(value), name)
+    except (ValueError, TypeError, AttributeError, OverflowError) as error:
+        reason = str(error) if "outside the range" in str(error) else f"{name} {literal(str(value))!r} is not a time"
+        raise ExportError(f"refusing to import: entry {record['seq']}: {reason}") from None
+
+
 async def merge(journal: Journal, rows: list[dict[str, Any]]) -> ImportResult:
     """Append the records this journal does not yet hold, in one transaction. Refuses tampered input."""
     check = check_records(rows)
@@ -196,8 +207,8 @@ async def merge(journal: Journal, rows: list[dict[str, Any]]) -> ImportResult:
                 body=record["body"],
                 incident=record["incident"],
                 actor=record["actor"],
-                occurred_at=from_iso(record["occurred_at"]),
-                discovered_at=from_iso(record["discovered_at"]),
+                occurred_at=_moment(record, "occurred_at"),
+                discovered_at=_moment(record, "discovered_at"),
                 origin=key,
             )
         )

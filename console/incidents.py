@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .journal import Entry, Journal, Unclaimed, kinds
-from .timefmt import from_iso
+from .timefmt import shift, stored_time
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 # Minutes between stakeholder updates by severity (seeds: regular updates; configurable as updates.sevN_minutes).
@@ -88,14 +88,17 @@ class Incident:
     def cadence(self, minutes_by_severity: dict[str, int] | None = None) -> timedelta:
         table = {**DEFAULT_CADENCE_MINUTES, **(minutes_by_severity or {})}
         minutes = table.get(self.severity or "", UNASSESSED_CADENCE_MINUTES)
-        return timedelta(minutes=minutes)
+        try:
+            return timedelta(minutes=minutes)
+        except (OverflowError, TypeError):
+            return timedelta(minutes=UNASSESSED_CADENCE_MINUTES)
 
     def next_update_due(self, minutes_by_severity: dict[str, int] | None = None) -> datetime | None:
         """When the next stakeholder update is due: the last one sent (or the declaration) plus the cadence."""
         if not self.is_open:
             return None
         last = self.updates_sent[-1] if self.updates_sent else self.declared_at
-        return last + self.cadence(minutes_by_severity)
+        return shift(last, self.cadence(minutes_by_severity))
 
     def reached(self, status: str) -> datetime | None:
         """When the incident first reached a status (for time-to-contain and time-to-resolve)."""
@@ -141,7 +144,7 @@ class IncidentBook:
         self.last_seq = entry.seq
         if entry.incident is None or entry.kind not in INCIDENT_KINDS:
             return None
-        body, at = entry.body, from_iso(entry.occurred_at)
+        body, at = entry.body, stored_time(entry.occurred_at, entry.logged_at)
         if entry.kind == kinds.INCIDENT_DECLARED:
             if entry.incident in self.incidents:     # the first declaration stands; a repeat must not wipe it
                 return None

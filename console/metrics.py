@@ -14,7 +14,7 @@ from typing import Any
 from ..data import FOLDER
 from .incidents import Incident
 from .journal import Entry, kinds
-from .timefmt import from_iso, utc_now
+from .timefmt import clamp, from_iso, shift, utc_now
 
 CONTAINING_ACTIONS = ("block_sign_in", "revoke_sessions", "confirm_compromised")
 
@@ -71,8 +71,8 @@ def detected_at(incident: Incident) -> datetime | None:
     started = source.get("started")
     if started:
         try:
-            return from_iso(str(started))
-        except ValueError:
+            return clamp(from_iso(str(started)))
+        except (ValueError, OverflowError):
             return None
     return None
 
@@ -117,7 +117,10 @@ def updates_on_time(incident: Incident, entries: list[Entry], cadence: dict[str,
     late: list[str] = []
 
     def due_after(moment: datetime) -> datetime:
-        return moment + timedelta(minutes=cadence.get(severity or "", 30))
+        try:
+            return shift(moment, timedelta(minutes=cadence.get(severity or "", 30)))
+        except (OverflowError, TypeError):
+            return shift(moment, timedelta(minutes=30))
 
     for entry in entries:
         if entry.kind == kinds.INCIDENT_SEVERITY:

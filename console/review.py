@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from .incidents import INCIDENT_KINDS, Incident, IncidentBook
-from .journal import Entry, JournalCorrupt, JournalError, VerifyResult, kinds, verify_file
+from .journal import Entry, JournalCorrupt, JournalError, JournalTooNew, VerifyResult, kinds, verify_file
+from .journal.schema import LATEST_VERSION
 from .journal.store import _check_file, readonly_target
 from .text import clean as _clean
 
@@ -134,6 +135,9 @@ class ReviewJournal:
             version = self.conn.execute("PRAGMA user_version").fetchone()[0]
             if version == 0:
                 raise JournalCorrupt(f"{self.path}: empty or not a warroom journal")
+            if version > LATEST_VERSION:
+                raise JournalTooNew(f"{self.path}: journal schema version {version} is newer than this warroom "
+                                    f"understands ({LATEST_VERSION}); upgrade warroom to read it")
             row = self.conn.execute("SELECT value FROM meta WHERE key = 'journal_id'").fetchone()
         except sqlite3.Error as error:
             self.close()

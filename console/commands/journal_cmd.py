@@ -26,7 +26,8 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     verify.add_argument("path", nargs="?", help="journal file or postgresql:// URL (default: the configured journal)")
     verify.add_argument(
         "--head", metavar="HASH",
-        help="a chain head recorded earlier: it must still be in the chain (detects a cut tail)"
+        help="a chain head recorded earlier (all 64 hex digits, or the first 16 or more): it must still be in the "
+        "chain (detects a cut tail)"
     )
     verify.add_argument(
         "--full", action="store_true",
@@ -99,7 +100,11 @@ async def _open_direct(location: str | Path, *, readonly: bool = True, create: b
 
 
 def run_verify(ctx: Context) -> int:
+    from ..journal.records import normalize_head
+
     location = _location(ctx)
+    if ctx.args.head:
+        ctx.args.head = normalize_head(ctx.args.head)
     if isinstance(location, str):
         async def verify_shared():
             async with await _open_direct(location) as journal:

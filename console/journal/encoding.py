@@ -1,8 +1,13 @@
 """The canonical encoding and the hash chain: the part of the journal that makes tampering visible.
 
 An entry's hash is SHA-256 over the previous entry's hash, a newline, and the canonical encoding of
-every stored field. The body is hashed exactly as stored (it is stored canonical), so a change to any
-byte of any field, a deleted, inserted or reordered entry, all break the chain at that entry.
+every stored field. The body is hashed exactly as stored (it is stored canonical), so a change to a
+field of an entry, or a deleted, inserted or reordered entry, breaks the chain at that entry, as long as
+the entries after it are left as they were.
+
+What the chain alone cannot show: entries cut from the end, or a chain rewritten from some entry on with
+every later hash recomputed (the hash has no key: anyone who can write the file can do it). Both are
+caught only against a head recorded elsewhere (`journal verify --head`, an evidence bundle's custody).
 """
 
 from __future__ import annotations

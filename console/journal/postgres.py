@@ -380,11 +380,9 @@ class PostgresJournal(Journal):
         conn = await connect(self.url)
         try:
             present = {row[0] for row in await conn.fetch(
-                "SELECT tgname FROM pg_trigger WHERE tgrelid = to_regclass($1) AND NOT tgisinternal",
-                f"{SCHEMA}.entries")}
-            warnings = [f"append-only trigger {name} is missing: someone removed it"
-                        for name in TRIGGERS if name not in present]
-            check = ChainCheck(expect_head=expect_head, warnings=warnings)
+                "SELECT tgname FROM pg_trigger WHERE tgrelid = to_regclass($1) AND NOT tgisinternal "
+                "AND tgenabled <> 'D'", f"{SCHEMA}.entries")}
+            check = ChainCheck(expect_head=expect_head, missing=[name for name in TRIGGERS if name not in present])
             async with conn.transaction(isolation="repeatable_read", readonly=True):
                 cursor = await conn.cursor(f"{_SELECT} ORDER BY seq")
                 while True:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ..timefmt import from_iso, to_iso
+from ..timefmt import from_iso, in_range, stored_time, to_iso
 from .encoding import GENESIS, canonical_entry, canonical_json, chain_hash, encode_basestring
 from .errors import JournalCorrupt, JournalError
 from .guard import refuse_secrets
@@ -60,7 +60,8 @@ class Entry:
 
     @property
     def occurred(self) -> datetime:
-        return from_iso(self.occurred_at)
+        """When it happened, for projections: never raises, always inside the journal's range (timefmt)."""
+        return stored_time(self.occurred_at, self.logged_at)
 
     @property
     def text(self) -> str:
@@ -152,6 +153,15 @@ def prepare(draft: Draft, default_actor: str) -> Prepared:
     for name, value in (("kind", draft.kind), ("actor", actor), ("incident", draft.incident), ("origin", draft.origin)):
         if value is not None and (not isinstance(value, str) or "\x00" in value):
             raise JournalError(f"an entry's {name} must be text without NUL characters")
+    for name, moment in (("occurred_at", draft.occurred_at), ("discovered_at", draft.discovered_at)):
+        if moment is None:
+            continue
+        if not isinstance(moment, datetime) or moment.tzinfo is None:
+            raise JournalError(f"an entry's {name} must be a moment with its zone (the journal holds UTC)")
+        try:
+            in_range(moment, f"an entry's {name}")
+        except ValueError as error:
+            raise JournalError(str(error)) from None
     if not isinstance(draft.body, dict):
         raise JournalError("an entry's body is a JSON object")
     refuse_secrets(draft.body)
@@ -194,19 +204,37 @@ def check_continues(entries: list[Entry], head: tuple[int, str], where: str) -> 
     return fresh
 
 
+HEAD_SHORT = 16   # the short form of a chain head that screens and messages show
+
+
+def normalize_head(text: str) -> str:
+    """A chain head as given (`--head`, a custody record): the full 64 hex digits or a prefix of at least 16,
+    in either case, an ellipsis allowed at the end. Refused with one line when it cannot be a head."""
+    head = text.strip().rstrip("…").rstrip(".").lower()
+    if not HEAD_SHORT <= len(head) <= 64 or head.strip("0123456789abcdef"):
+        raise JournalError(f"{text.strip()[:80]!r} is not a chain head (16 to 64 hexadecimal digits, "
+                           "as `warroom journal verify` prints it)")
+    return head
+
+
 class ChainCheck:
     """Walk entries in order, re-hashing each; stop at the first one that does not fit.
 
     Fed in batches (SQLite's cursor, PostgreSQL's pages alike); `result()` names the first bad entry and why.
+    `missing` names protections found removed (append-only triggers): the chain may still hash, but the
+    journal is no longer what it claims to be, so the result is not ok.
     """
 
     def __init__(self, *, expect_head: str | None = None, warnings: Iterable[str] = (),
-                 expected_seq: int = 1, prev: str = GENESIS) -> None:
+                 expected_seq: int = 1, prev: str = GENESIS, missing: Iterable[str] = ()) -> None:
         self.expected_seq, self.prev, self.count = expected_seq, prev, 0
-        self.warnings = list(warnings)
-        self.expect_head = expect_head
+        self.missing = list(missing)
+        self.warnings = [*warnings, *(f"append-only trigger {name} is missing: someone removed it"
+                                      for name in self.missing)]
+        self.expect_head = normalize_head(expect_head) if expect_head else None
+        expect_head = self.expect_head
         # A head recorded earlier must appear somewhere in the chain: later entries are fine, a cut tail is not.
-        self.head_found = not expect_head or expect_head == GENESIS or expect_head == prev
+        self.head_found = not expect_head or GENESIS.startswith(expect_head) or prev.startswith(expect_head)
         self.failure: VerifyResult | None = None
 
     def _broken(self, seq: int | None, reason: str) -> bool:
@@ -254,7 +282,7 @@ class ChainCheck:
                 if sha256(text.encode("utf-8")).hexdigest() != digest:
                     return broken(seq, "hash mismatch: the entry's content was changed after it was written")
                 prev, expected_seq, count = digest, seq + 1, count + 1
-                if digest == expect_head:
+                if expect_head and digest.startswith(expect_head):
                     self.head_found = True
         finally:
             if self.failure is None:
@@ -269,4 +297,10 @@ class ChainCheck:
                 False, self.count, self.prev, self.count + 1,
                 f"the recorded head {self.expect_head[:16]}… is not in the chain (head is now {self.prev[:16]}…): "
                 "entries were removed from the end or the journal was replaced", tuple(self.warnings))
+        if self.missing:
+            return VerifyResult(
+                False, self.count, self.prev, None,
+                f"append-only trigger {', '.join(self.missing)} removed: UPDATE and DELETE are no longer refused, "
+                f"so later changes could go unseen (the {self.count} entries as they stand hash correctly)",
+                tuple(self.warnings))
         return VerifyResult(True, self.count, self.prev, None, "", tuple(self.warnings))

@@ -77,27 +77,79 @@ def _translate(error: sqlite3.Error, path: Path) -> JournalError:
 
 
 def _check_file(path: Path, *, create: bool) -> None:
-    """Refuse what is not a journal before SQLite touches it, and create new files private (0600 in 0700)."""
+    """Refuse what is not a journal before SQLite touches it, and create new journals private (0600 in 0700).
+
+    An empty file is refused too: SQLite would silently make a new journal of it, keeping whatever mode and
+    owner the file had, and a journal that should be there would seem to have lost every entry.
+    """
     if path.exists():
         if path.is_dir():
             raise JournalError(f"{path}: is a folder, not a journal file")
         with path.open("rb") as handle:
             header = handle.read(16)
-        if header and header != SQLITE_HEADER:
+        if not header:
+            raise JournalCorrupt(f"{path}: an empty file (0 bytes), not a journal; refusing to start a new journal "
+                                 "in it (move it away to start one)")
+        if header != SQLITE_HEADER:
             raise JournalCorrupt(f"{path}: not an SQLite file, refusing to open it as a journal")
         return
     if not create:
         raise JournalError(f"{path}: no journal here")
-    folder = path.parent
     try:
-        if not folder.exists():
-            folder.mkdir(parents=True, mode=0o700)
-        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-        os.close(fd)
+        if not path.parent.exists():
+            path.parent.mkdir(parents=True, mode=0o700)
+        _create(path)
     except PermissionError as error:
         raise JournalReadOnly(f"{path}: cannot create the journal here ({error.strerror})") from None
+    except sqlite3.Error as error:
+        raise _translate(error, path) from None
     except OSError as error:
         raise JournalError(f"{path}: cannot create the journal ({error.strerror})") from None
+
+
+def _create(path: Path) -> None:
+    """A whole new journal, made in a private file beside the path and linked into place in one step.
+
+    Nobody ever finds an empty file at the path (which would be refused); when two processes create the same
+    journal at once, the first link wins and the other process opens that one.
+    """
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".new", dir=path.parent)  # 0600
+    os.close(fd)
+    try:
+        conn = sqlite3.connect(temp, isolation_level=None)
+        try:
+            migrate(conn)
+        finally:
+            conn.close()
+        try:
+            os.link(temp, path)
+        except FileExistsError:
+            pass
+        except OSError:             # a file system without hard links: a rename, refusing to replace a journal
+            if not path.exists():
+                os.replace(temp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Bring a journal's schema up to LATEST_VERSION in one write transaction (synchronous: any thread)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        for step in range(version + 1, LATEST_VERSION + 1):
+            for statement in MIGRATIONS[step]:
+                conn.execute(statement)
+            if step == 1:
+                conn.execute("INSERT INTO meta(key, value) VALUES ('journal_id', ?), ('created_at', ?)",
+                             (str(uuid.uuid4()), to_iso(utc_now())))
+            conn.execute(f"PRAGMA user_version = {step}")
+        conn.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
+        raise
 
 
 def _sqlite_uri(path: Path, readonly: bool, **params: str) -> str:
@@ -202,23 +254,7 @@ class SQLiteJournal(Journal):
         self.journal_id = await self._scalar("SELECT value FROM meta WHERE key = 'journal_id'") or ""
 
     async def _migrate(self) -> None:
-        db = self._db
-        await db.execute("BEGIN IMMEDIATE")
-        try:
-            version = await self._scalar("PRAGMA user_version")
-            for step in range(version + 1, LATEST_VERSION + 1):
-                for statement in MIGRATIONS[step]:
-                    await db.execute(statement)
-                if step == 1:
-                    await db.execute(
-                        "INSERT INTO meta(key, value) VALUES ('journal_id', ?), ('created_at', ?)",
-                        (str(uuid.uuid4()), to_iso(utc_now())),
-                    )
-                await db.execute(f"PRAGMA user_version = {step}")
-            await db.execute("COMMIT")
-        except BaseException:
-            await db.execute("ROLLBACK")
-            raise
+        await self._db._execute(migrate, self._db._conn)  # type: ignore[attr-defined]
 
     async def close(self) -> None:
         await self._db.close()
@@ -521,12 +557,9 @@ def _integrity_check(uri: str, pragma: str) -> list[tuple[Any, ...]]:
 
 def _verify_chain(conn: sqlite3.Connection, expect_head: str | None) -> VerifyResult:
     """Walk every entry in order, re-hashing each; stop at the first one that does not fit."""
-    warnings: list[str] = []
     triggers = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
-    for name in ("entries_refuse_update", "entries_refuse_delete"):
-        if name not in triggers:
-            warnings.append(f"append-only trigger {name} is missing: someone removed it")
-    check = ChainCheck(expect_head=expect_head, warnings=warnings)
+    missing = [name for name in ("entries_refuse_update", "entries_refuse_delete") if name not in triggers]
+    check = ChainCheck(expect_head=expect_head, missing=missing)
     check.feed(conn.execute(f"SELECT {_COLUMNS} FROM entries ORDER BY seq"))
     return check.result()
 

@@ -53,6 +53,19 @@ def tamper(path: Path, sql: str, params: Sequence[Any] = (), *, drop_triggers: b
         conn.close()
 
 
+def restore_triggers(path: Path) -> None:
+    """Put the append-only triggers back as the schema made them, after a tamper."""
+    from warroom.console.journal.schema import MIGRATIONS
+
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        for statement in MIGRATIONS[1]:
+            if any(f"TRIGGER {name}" in statement for name in TRIGGERS):
+                conn.execute(statement)
+    finally:
+        conn.close()
+
+
 def row(path: Path, seq: int) -> dict[str, Any]:
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:

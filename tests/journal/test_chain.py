@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from warroom.console.journal import GENESIS, canonical_json, verify_file
 from warroom.console.journal.encoding import canonical_entry, chain_hash
 
-from .journal_tools import COLUMNS, build, row, tamper
+from .journal_tools import COLUMNS, build, restore_triggers, row, tamper
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
@@ -183,6 +183,7 @@ def test_a_deleted_tail_needs_the_recorded_head(journal_path: Path) -> None:
     recorded = entries[-1].hash
     assert verify_file(journal_path, expect_head=recorded).ok
     tamper(journal_path, "DELETE FROM entries WHERE seq >= 5")
+    restore_triggers(journal_path)      # a careful attacker leaves the protections as they were
     assert verify_file(journal_path).ok
     result = verify_file(journal_path, expect_head=recorded)
     assert (result.ok, result.bad_seq, result.entries) == (False, 5, 4)

@@ -60,7 +60,10 @@ def test_a_deleted_row_is_named(journal_path: Path) -> None:
 
 def test_a_cut_tail_is_named_with_the_recorded_head(journal_path: Path) -> None:
     entries = build(journal_path, 5)
-    sqlite3_shell(journal_path, "DROP TRIGGER entries_refuse_delete;\nDELETE FROM entries WHERE seq > 3;\n")
+    # a careful attacker puts the trigger back: the shorter chain then verifies on its own
+    sqlite3_shell(journal_path, "DROP TRIGGER entries_refuse_delete;\nDELETE FROM entries WHERE seq > 3;\n"
+                  "CREATE TRIGGER entries_refuse_delete BEFORE DELETE ON entries "
+                  "BEGIN SELECT RAISE(ABORT, 'journal entries are append-only: DELETE refused'); END;\n")
     assert warroom("journal", "verify", str(journal_path)).returncode == 0
     result = warroom("journal", "verify", str(journal_path), "--head", entries[-1].hash)
     assert result.returncode == 1

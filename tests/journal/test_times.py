@@ -1,0 +1,118 @@
+"""Times that would poison the journal: refused where they enter, survived where an older journal holds them."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from warroom.console.incidents import IncidentBook
+from warroom.console.journal import Draft, Entry, JournalError, kinds, verify_file
+from warroom.console.journal.encoding import GENESIS
+from warroom.console.journal.records import prepare, seal
+from warroom.console.report import build as build_report
+from warroom.console.timefmt import EARLIEST, LATEST, from_iso, parse_when, shift, stored_time, to_iso
+
+from .journal_tools import warroom
+
+ZONES = [UTC, timezone(timedelta(hours=14)), timezone(timedelta(hours=-12))]
+ANY_MOMENT = st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.just(UTC))
+
+
+@given(ANY_MOMENT)
+def test_every_moment_is_written_with_a_four_digit_year_and_reads_back(moment: datetime) -> None:
+    text = to_iso(moment)
+    assert len(text) == len("2026-11-24T21:05:09.123Z") and text[4] == "-"
+    assert from_iso(text) == moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def test_a_three_digit_year_is_padded() -> None:
+    assert to_iso(datetime(202, 12, 4, 10, tzinfo=UTC)) == "0202-12-04T10:00:00.000Z"
+
+
+@given(ANY_MOMENT)
+async def test_only_moments_inside_the_range_enter_a_journal(moment: datetime) -> None:
+    draft = Draft(kinds.NOTE, {"text": "x"}, occurred_at=moment)
+    if EARLIEST <= moment < LATEST:
+        assert prepare(draft, "alex")[3] == moment
+    else:
+        with pytest.raises(JournalError, match="outside the range"):
+            prepare(draft, "alex")
+
+
+@pytest.mark.parametrize("at", ["0202-12-04T10:00Z", "9999-12-31T23:59Z", "1999-12-31T23:59Z", "-999999999d"])
+def test_note_at_refuses_a_time_outside_the_range_in_one_line(journal_path: Path, at: str) -> None:
+    result = warroom("note", "--journal", str(journal_path), "--at", at, "mailbox rule found")
+    assert result.returncode == 1, result.stdout
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert not journal_path.exists()
+
+
+def test_parse_when_accepts_ordinary_times() -> None:
+    now = datetime(2026, 11, 24, 14, 2, tzinfo=UTC)
+    assert parse_when("-15m", now=now) == now - timedelta(minutes=15)
+    assert parse_when("2026-11-24T14:02Z") == now
+
+
+def _forged(rows: list[tuple[str, str]]) -> list[Entry]:
+    """Entries sealed without the range check: what an older warroom wrote, or a copy of another journal holds."""
+    prepared = [(incident, kind, "mallory", None, None, None, body) for incident, kind, body in rows]
+    sealed = seal(prepared, 0, GENESIS, datetime(2026, 11, 24, 14, tzinfo=UTC))
+    return [Entry.from_row(row) for row in sealed]
+
+
+def _with_time(entry: Entry, occurred: str) -> Entry:
+    row = list(entry.row())
+    row[4] = row[5] = occurred
+    return Entry.from_row(row)
+
+
+@pytest.mark.parametrize("occurred", ["9999-12-31T23:59:59.999Z", "202-12-04T10:00:00.000Z", "0001-01-01T00:00:00.000Z",
+                                      "not a time", ""])
+def test_projections_survive_odd_stored_times(occurred: str) -> None:
+    """An incident declared at 9999-12-31 made every start fail (OverflowError adding the update cadence)."""
+    declared = _forged([("INC-1", kinds.INCIDENT_DECLARED, json.dumps({"title": "odd", "severity": "SEV1"}))])[0]
+    sent = _forged([("INC-1", kinds.COMMS_SENT, "{}")])[0]
+    declared, sent = _with_time(declared, occurred), Entry.from_row((2, *_with_time(sent, occurred).row()[1:]))
+    book = IncidentBook()
+    book.apply(declared)
+    book.apply(sent)
+    incident = book.incidents["INC-1"]
+    due = incident.next_update_due({"SEV1": 99_999_999_999})
+    for zone in ZONES:
+        due.astimezone(zone)
+        incident.declared_at.astimezone(zone)
+    report = build_report(incident, [declared, sent], cadence={"SEV1": 99_999_999_999})
+    assert report.sections
+
+
+@settings(max_examples=200)
+@given(st.text(max_size=40) | ANY_MOMENT.map(to_iso), st.integers(min_value=-10**12, max_value=10**12))
+def test_stored_times_stay_in_range_whatever_is_added(text: str, minutes: int) -> None:
+    moment = stored_time(text)
+    assert EARLIEST <= moment <= LATEST
+    try:
+        delta = timedelta(minutes=minutes)
+    except OverflowError:
+        return
+    moved = shift(moment, delta)
+    assert EARLIEST <= moved <= LATEST
+    for zone in ZONES:
+        moved.astimezone(zone)
+
+
+def test_an_import_with_a_year_9999_is_refused_naming_the_entry(journal_path: Path, tmp_path: Path) -> None:
+    entry = _with_time(_forged([("INC-1", kinds.INCIDENT_DECLARED, '{"title":"late"}')])[0],
+                       "9999-12-31T23:59:59.999Z")
+    # re-seal so the record's own hash is right: only the time is wrong
+    sealed = seal([(entry.incident, entry.kind, entry.actor, datetime(9999, 12, 31, 23, 59, tzinfo=UTC), None,
+                    None, entry.body_text)], 0, GENESIS, datetime(2026, 11, 24, tzinfo=UTC))
+    export = tmp_path / "late.jsonl"
+    export.write_text(json.dumps(Entry.from_row(sealed[0]).to_record()) + "\n")
+    result = warroom("journal", "import", "--journal", str(journal_path), str(export))
+    assert result.returncode == 1
+    assert "entry 1" in result.stderr and "9999" in result.stderr and result.stderr.count("\n") == 1
+    assert not journal_path.exists() or verify_file(journal_path).entries == 0
