@@ -19,12 +19,12 @@ from typing import Any, Protocol
 
 from textual import work
 from textual.app import App, SystemCommand
-from textual.binding import Binding
 from textual.screen import Screen
 
 from .. import screens, widgets
 from ..data import FOLDER
-from ..screens.dashboard import NOT_CONNECTED, PALETTE, DashboardScreen
+from ..screens.dashboard import NOT_CONNECTED, DashboardScreen
+from ..widgets.actions import bindings, key_for, palette_entries
 from .config import Config
 from .journal import JournalError, kinds
 from .session import WarRoom
@@ -71,12 +71,7 @@ class WarroomApp(App[int]):
     CSS_PATH = [Path(widgets.__file__).with_name("widgets.tcss"), Path(screens.__file__).with_name("dashboard.tcss")]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
     ENABLE_COMMAND_PALETTE = True
-    BINDINGS = [
-        Binding("q", "quit", "Quit", id="app.quit"),
-        Binding("ctrl+p", "command_palette", "Commands", id="app.command_palette"),
-        Binding("tab", "focus_next", "Next pane", show=False, id="app.focus_next"),
-        Binding("shift+tab", "focus_previous", "Previous pane", show=False, id="app.focus_previous"),
-    ]
+    BINDINGS = bindings("app")
 
     def __init__(self, warroom: WarRoom, *, watcher_factory: WatcherFactory | None = None,
                  clock: Callable[[], datetime] = utc_now, follow_journal: bool = True,
@@ -251,7 +246,8 @@ class WarroomApp(App[int]):
     async def _link(self, context: dict[str, Any]) -> None:
         incident = self.warroom.incident
         if incident is None:
-            self.notify("No open incident to link to: press d to declare one", severity="warning", timeout=4)
+            self.notify(f"No open incident to link to: press {key_for(self, 'dashboard.declare')} to declare one",
+                        severity="warning", timeout=4, markup=False)
             return
         link = self._link_body(context)
         if link is None:
@@ -281,18 +277,18 @@ class WarroomApp(App[int]):
             return {"type": "service_issue", "id": context["issue_id"], "title": issue.title if issue else ""}
         return None
 
-    # -- command palette: the dashboard's actions, named as a responder would search -----------------------
+    # -- command palette: the screen's actions that apply now, named as a responder would search -------------
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        if isinstance(screen, DashboardScreen):
-            for entry in PALETTE:
-                yield SystemCommand(entry.title, entry.help, _runner(screen, entry.action))
+        for entry in palette_entries(screen):
+            yield SystemCommand(entry.title, entry.help, _runner(screen, entry.action.place, entry.action.run))
 
 
-def _runner(screen: Screen, action: str) -> Callable[[], Any]:
+def _runner(screen: Screen, place: str, action: str) -> Callable[[], Any]:
     async def run() -> None:
-        await screen.run_action(action)
+        node = screen.action_node(place) if hasattr(screen, "action_node") else screen
+        await node.run_action(action)
     return run
 
 

@@ -174,7 +174,7 @@ SETTINGS: dict[str, Setting] = {
     ),
     "ui.bell": Setting(False, bool, "ring the terminal bell on a new high-severity alert"),
     "ui.keys": Setting(
-        {}, dict, "remap keys by binding id, e.g. [ui.keys] \"dashboard.note\" = \"N\" (ids: press ? in the console)"
+        {}, dict, "remap keys by action id, e.g. [ui.keys] \"dashboard.note\" = \"N\" (the ids: docs/keys.md)"
     ),
     # Guided response (playbooks, containment, communications, drills).
     "dry_run": Setting(False, bool, "preview and journal containment actions without sending them", "WARROOM_DRY_RUN"),
@@ -329,7 +329,24 @@ def read_file(path: Path) -> dict[str, Any]:
         if setting is None:
             raise ConfigError(f"{where}: unknown key {key!r}")
         values[key] = _coerce(key, value, setting, where)
+    if values.get("ui.keys"):
+        values["ui.keys"] = _keymap(values["ui.keys"], lambda action_id: _where(path, text, f"ui.keys.{action_id}"))
     return values
+
+
+def _where(path: Path, text: str, key: str) -> str:
+    line = _line_of(text, key)
+    return f"{path}, line {line}" if line else str(path)
+
+
+def _keymap(keys: dict[str, Any], where: Callable[[str], str]) -> dict[str, str]:
+    """`[ui.keys]` checked against the action registry: an unknown id, a collision or the quit key is refused."""
+    from .actions import KeymapError, check_keymap
+
+    try:
+        return check_keymap(keys, where)
+    except KeymapError as error:
+        raise ConfigError(str(error)) from None
 
 
 def load_config(
@@ -363,5 +380,7 @@ def load_config(
         if value is None:
             continue
         values[key] = _coerce(key, value, SETTINGS[key], f"flag for {key}")
+        if key == "ui.keys" and value:
+            values[key] = _keymap(value, lambda _id, key=key: f"flag for {key}")
         origins[key] = "command line"
     return Config(values, origins, file)

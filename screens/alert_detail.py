@@ -6,12 +6,12 @@ from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Static
 
 from ..console.graph.models import Alert, RiskyUser, SecurityIncident
 from ..console.text import clean
+from ..widgets.actions import bindings, key_for
 from ..widgets.labels import ALERT_SEVERITY, label
 from .detail import DetailScreen
 
@@ -40,7 +40,7 @@ def evidence_lines(evidence: tuple[dict[str, Any], ...], limit: int = 50) -> lis
     return lines
 
 
-def describe(item: Alert | SecurityIncident | RiskyUser, zone_stamp) -> Text:
+def describe(item: Alert | SecurityIncident | RiskyUser, zone_stamp, *, keys: tuple[str, str] = ("B", "R")) -> Text:
     """Everything about the alert as literal text (the strings are the tenant's, not ours)."""
     text = Text()
 
@@ -57,7 +57,7 @@ def describe(item: Alert | SecurityIncident | RiskyUser, zone_stamp) -> Text:
         field("Risk state", item.risk_state)
         field("Risk detail", item.risk_detail)
         field("Updated", zone_stamp(item.last_updated))
-        text.append("\nB blocks sign-in, R revokes sessions (Contain), from the dashboard.", "dim")
+        text.append(f"\n{keys[0]} blocks sign-in, {keys[1]} revokes sessions (Contain), from the dashboard.", "dim")
         return text
     glyph, word, _ = label(ALERT_SEVERITY, item.severity)
     if isinstance(item, Alert):
@@ -94,7 +94,8 @@ def describe(item: Alert | SecurityIncident | RiskyUser, zone_stamp) -> Text:
 class AlertDetailScreen(DetailScreen):
     """Read an alert; `y` copies the portal link (OSC 52), `d` declares from it, `l` links it to the open incident."""
 
-    BINDINGS = [Binding("y", "copy_link", "Copy portal link", id="alert_detail.copy")]
+    BINDINGS = bindings("alert_detail")
+    ACTION_PLACES = ("alert_detail", "detail")
 
     def __init__(self, item: Alert | SecurityIncident | RiskyUser, *, zone_stamp, context: dict[str, Any]) -> None:
         super().__init__(zone_stamp=zone_stamp, context=context)
@@ -106,8 +107,9 @@ class AlertDetailScreen(DetailScreen):
             f"Risky user {item.upn}" if isinstance(item, RiskyUser) else item.display_name)
         with VerticalScroll() as box:
             box.border_title = Text(clean(title, 100))  # the tenant's words, not markup
-            box.border_subtitle = "y copy link · d declare · l link · Esc close"
-            yield Static(describe(self.item, self.zone_stamp), id="alert-detail-body")
+            box.border_subtitle = self.keys_line("alert_detail.copy", "detail.declare", "detail.link", "detail.close")
+            keys = key_for(self.app, "dashboard.block_sign_in"), key_for(self.app, "dashboard.revoke_sessions")
+            yield Static(describe(self.item, self.zone_stamp, keys=keys), id="alert-detail-body")
         yield Footer()
 
     def action_copy_link(self) -> None:

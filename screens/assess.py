@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
@@ -30,6 +29,7 @@ from ..console.severity import (
     validate_override,
 )
 from ..console.text import clean
+from ..widgets.actions import bindings, labelled
 from .guided import GuidedScreen, heading, plain
 
 
@@ -63,7 +63,8 @@ def assessment_drafts(incident: Incident, factors: dict[str, int], override: str
 
 class AssessScreen(GuidedScreen):
     CSS_PATH = "assess.tcss"
-    BINDINGS = [Binding("f2", "save", "Save assessment", id="assess.save")]
+    BINDINGS = bindings("assess")
+    ACTION_PLACES = ("assess", "guided")
 
     def __init__(self, warroom: WarRoom, **context: Any) -> None:
         super().__init__(warroom, **context)
@@ -115,8 +116,8 @@ class AssessScreen(GuidedScreen):
                         yield Input(value=clean(incident.roles.get(role, ""), None), compact=True,
                                     id=f"role-{role}")
             with Horizontal(classes="buttons"):
-                yield Button("Save (F2)", id="assess-save", variant="primary")
-                yield Button("Back (Esc)", id="assess-back")
+                yield Button(labelled(self.app, "assess.save"), id="assess-save", variant="primary")
+                yield Button(labelled(self.app, "guided.back"), id="assess-back")
             yield Static("", id="message")
         yield Footer()
 

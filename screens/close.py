@@ -13,7 +13,6 @@ import asyncio
 from typing import Any
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Footer, Input, Label, Static
 
@@ -24,16 +23,14 @@ from ..console.playbooks import check_state
 from ..console.session import WarRoom
 from ..console.text import clean
 from ..console.timefmt import utc_now
+from ..widgets.actions import bindings, labelled
 from .guided import GuidedScreen, heading, plain
 
 
 class CloseScreen(GuidedScreen):
     CSS_PATH = "close.tcss"
-    BINDINGS = [
-        Binding("f2", "close_incident", "Close incident", id="close.close"),
-        Binding("f3", "save_review", "Save review", id="close.save"),
-        Binding("f4", "add_follow_up", "Add follow-up", id="close.follow_up"),
-    ]
+    BINDINGS = bindings("close")
+    ACTION_PLACES = ("close", "guided")
 
     def __init__(self, warroom: WarRoom, *, closing: bool = True, **context: Any) -> None:
         super().__init__(warroom, **context)
@@ -42,6 +39,10 @@ class CloseScreen(GuidedScreen):
         self.closing_now = False    # incident.closed is being journaled: F2 again must not close twice
         self.answers: dict[str, str] = {}
         self.follow_ups: list[str] = []
+
+    def condition(self, name: str) -> bool:
+        """F2 closes only when opened to close: on the review step it is neither shown nor live."""
+        return self.closing if name == "closing" else True
 
     def compose(self) -> ComposeResult:
         incident = self.incident
@@ -63,10 +64,10 @@ class CloseScreen(GuidedScreen):
                                 id="close-summary")
             with Horizontal(classes="buttons"):
                 if self.closing:
-                    yield Button("Close incident (F2)", id="close-submit", variant="error")
-                yield Button("Save review (F3)", id="close-save", variant="primary")
-                yield Button("Add follow-up (F4)", id="close-add")
-                yield Button("Back (Esc)", id="close-back")
+                    yield Button(labelled(self.app, "close.close"), id="close-submit", variant="error")
+                yield Button(labelled(self.app, "close.save"), id="close-save", variant="primary")
+                yield Button(labelled(self.app, "close.follow_up"), id="close-add")
+                yield Button(labelled(self.app, "guided.back"), id="close-back")
             yield Static("", id="message")
         yield Footer()
 

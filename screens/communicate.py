@@ -19,7 +19,6 @@ from typing import Any
 import platformdirs
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Footer, Input, Label, Select, Static, TextArea
 
@@ -29,6 +28,7 @@ from ..console.journal import JournalError, kinds
 from ..console.session import WarRoom
 from ..console.text import clean
 from ..console.timefmt import utc_now
+from ..widgets.actions import bindings, labelled
 from .guided import GuidedScreen, heading, plain
 
 
@@ -44,12 +44,8 @@ def countdown(due: datetime | None, now: datetime) -> str:
 
 class CommunicateScreen(GuidedScreen):
     CSS_PATH = "communicate.tcss"
-    BINDINGS = [
-        Binding("f2", "mark_sent", "Mark as sent", id="communicate.sent"),
-        Binding("f3", "copy", "Copy", id="communicate.copy"),
-        Binding("f4", "save", "Save to file", id="communicate.save"),
-        Binding("f5", "refill", "Refill from template", id="communicate.refill"),
-    ]
+    BINDINGS = bindings("communicate")
+    ACTION_PLACES = ("communicate", "guided")
 
     def __init__(self, warroom: WarRoom, *, clock: Callable[[], datetime] = utc_now, **context: Any) -> None:
         super().__init__(warroom, **context)
@@ -82,10 +78,10 @@ class CommunicateScreen(GuidedScreen):
                 yield Input(compact=True, id="communicate-subject")
             yield TextArea(id="communicate-text", soft_wrap=True, show_line_numbers=False)
             with Horizontal(classes="buttons"):
-                yield Button("Mark as sent (F2)", id="communicate-sent", variant="primary")
-                yield Button("Copy (F3)", id="communicate-copy")
-                yield Button("Save (F4)", id="communicate-save")
-                yield Button("Back (Esc)", id="communicate-back")
+                yield Button(labelled(self.app, "communicate.sent"), id="communicate-sent", variant="primary")
+                yield Button(labelled(self.app, "communicate.copy"), id="communicate-copy")
+                yield Button(labelled(self.app, "communicate.save"), id="communicate-save")
+                yield Button(labelled(self.app, "guided.back"), id="communicate-back")
             yield Static("loading templates…", id="message")
         yield Footer()
 
@@ -180,7 +176,8 @@ class CommunicateScreen(GuidedScreen):
         self.app.copy_to_clipboard(text)
         first = clean(text.strip().splitlines()[0], 60)
         self.say(f"Copied {len(text)} characters via OSC 52, starting “{first}”. "
-                 "If the paste is empty, your terminal or tmux blocked it: use Save (F4).")
+                 "If the paste is empty, your terminal or tmux blocked it: use "
+                 f"{labelled(self.app, 'communicate.save')}.")
         self._journal_draft("copied")
 
     def action_save(self) -> None:

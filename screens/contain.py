@@ -15,7 +15,6 @@ from typing import Any
 
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, Static
 
@@ -24,6 +23,7 @@ from ..console.graph.errors import GraphError, SignInRequired
 from ..console.journal import kinds
 from ..console.session import WarRoom
 from ..console.text import literal
+from ..widgets.actions import bindings, key_for, labelled
 from .guided import GuidedScreen, heading, plain
 
 ACTIONS = {
@@ -62,11 +62,8 @@ def user_ips(warroom: WarRoom, upn: str) -> list[str]:
 
 class ContainScreen(GuidedScreen):
     CSS_PATH = "contain.tcss"
-    BINDINGS = [
-        Binding("f2", "execute", "Run action", id="contain.execute"),
-        Binding("f3", "offer_reversal", "Reverse last", id="contain.reverse"),
-        Binding("f4", "mark_contained", "Mark contained", id="contain.mark_contained"),
-    ]
+    BINDINGS = bindings("contain")
+    ACTION_PLACES = ("contain", "guided")
 
     def __init__(self, warroom: WarRoom, *, action: str | None = None, **context: Any) -> None:
         super().__init__(warroom, **context)
@@ -80,7 +77,7 @@ class ContainScreen(GuidedScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("execute", "back") and self.running:
             return None     # shown greyed out in the footer; the key does nothing
-        return True
+        return super().check_action(action, parameters)
 
     def action_back(self) -> None:
         """Not while an action runs: leaving would cancel it after its request may have gone out."""
@@ -122,10 +119,10 @@ class ContainScreen(GuidedScreen):
                 yield Label("Type the UPN to confirm", classes="field-label")
                 yield Input(placeholder="exactly as above", compact=True, id="contain-confirm")
             with Horizontal(classes="buttons"):
-                yield Button("Run action (F2)", id="contain-execute", variant="error")
-                yield Button("Reverse last (F3)", id="contain-reverse", disabled=True)
-                yield Button("Mark contained (F4)", id="contain-contained")
-                yield Button("Back (Esc)", id="contain-back")
+                yield Button(labelled(self.app, "contain.execute"), id="contain-execute", variant="error")
+                yield Button(labelled(self.app, "contain.reverse"), id="contain-reverse", disabled=True)
+                yield Button(labelled(self.app, "contain.mark_contained"), id="contain-contained")
+                yield Button(labelled(self.app, "guided.back"), id="contain-back")
             yield Static("", id="message")
             yield Static("", id="contain-log")
         yield Footer()
@@ -241,7 +238,8 @@ class ContainScreen(GuidedScreen):
                 return
             if containment.preview(plan, self.warroom.gateway) != self.previewed:
                 self._refresh_preview()
-                self.say("The preview changed: check it and press F2 again. Nothing was sent.", error=True)
+                self.say(f"The preview changed: check it and press {key_for(self.app, 'contain.execute')} again. "
+                         "Nothing was sent.", error=True)
                 return
         self._set_running(True)
         self.say(f"Running {ACTIONS[action].split(' (')[0].lower()} for {upn}…")
@@ -301,7 +299,8 @@ class ContainScreen(GuidedScreen):
         self.query_one("#contain-action", Select).value = action
         self.query_one("#contain-upn", Input).value = upn
         self.query_one("#contain-confirm", Input).focus()
-        self.say(f"Reversal ready: {ACTIONS[action]}. Type the UPN and press F2 to send it.")
+        self.say(f"Reversal ready: {ACTIONS[action]}. Type the UPN and press {key_for(self.app, 'contain.execute')} "
+                 "to send it.")
 
     def action_mark_contained(self) -> None:
         """The responder's call, not the tool's: the threat is contained (time to contain stops here)."""

@@ -9,10 +9,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 from datetime import UTC, datetime, tzinfo
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Container, Vertical
 from textual.css.query import NoMatches
 from textual.message import Message
@@ -25,6 +24,7 @@ from ..console.journal import Draft, Entry, JournalError, kinds
 from ..console.session import WarRoom
 from ..console.text import clean
 from ..console.timefmt import display_zone
+from ..widgets.actions import bindings, key_for
 from ..widgets.alerts import AlertRow, AlertTable, RowCache
 from ..widgets.banner import IncidentBanner
 from ..widgets.health import HealthPane
@@ -45,46 +45,8 @@ TIMELINE_BACKLOG = 500
 NOT_CONNECTED = " · not connected"     # the App appends it (and the reason) to the tenant label when offline
 
 
-class PaletteEntry(NamedTuple):
-    """A command-palette line for a dashboard action: named the way a responder would search for it."""
-
-    title: str
-    help: str
-    action: str
-
-
-PALETTE = (
-    PaletteEntry("Declare incident", "Turn the selected alert or Microsoft issue into an incident (d)", "declare"),
-    PaletteEntry("Assess severity", "Score impact and urgency for the open incident (a)", "assess"),
-    PaletteEntry("Contain", "Containment steps for the open incident (c)", "contain"),
-    PaletteEntry("Block sign-in", "Disable the selected alert's user account (B)", "block_sign_in"),
-    PaletteEntry("Revoke sessions", "Sign the selected alert's user out everywhere (R)", "revoke_sessions"),
-    PaletteEntry("Preserve evidence", "Hash and journal the selected alert's evidence (E)", "preserve_evidence"),
-    PaletteEntry("Draft notification", "Write the next stakeholder update (n)", "communicate"),
-    PaletteEntry("Post-incident review", "Review the incident: timeline, metrics, lessons (P)", "review"),
-    PaletteEntry("Close incident", "Close the open incident with a summary (X)", "close"),
-    PaletteEntry("Link to the open incident", "Attach the selected alert or issue to the incident (l)", "link"),
-    PaletteEntry("Add note", "Write a note to the journal (:)", "note"),
-    PaletteEntry("Record decision", "Write a decision and its reason to the journal (!)", "decision"),
-    PaletteEntry("Filter alerts", "Type to filter the alerts table (/)", "filter"),
-    PaletteEntry("Sort alerts by next column", "Cycle the alerts table's sort column (s on the table)", "sort_alerts"),
-    PaletteEntry("Add task", "Add a task to the open incident (+ on the tasks pane)", "add_task"),
-    PaletteEntry("Toggle task done", "Mark the selected task done, or open again (Space)", "toggle_task"),
-    PaletteEntry("Assign task", "Set the selected task's owner (o)", "assign_task"),
-    PaletteEntry("Mark task blocked", "Say what blocks the selected task (b)", "block_task"),
-    PaletteEntry("Toggle UTC / local time", "Show times in UTC or your local zone (t)", "toggle_zone"),
-    PaletteEntry("Sign in to Microsoft Graph", "Device-code sign-in: the code and URL shown here (ctrl+g)",
-                 "sign_in"),
-    PaletteEntry("Show keys", "Every key the dashboard answers to (?)", "help"),
-    PaletteEntry("Focus alerts", "Move to the alerts pane (1..4 jump between panes)", "focus_pane('alerts')"),
-    PaletteEntry("Focus service health", "Move to the service health pane", "focus_pane('health')"),
-    PaletteEntry("Focus tasks", "Move to the tasks pane", "focus_pane('tasks')"),
-    PaletteEntry("Focus timeline", "Move to the timeline", "focus_pane('timeline')"),
-)
-
-
 class DashboardScreen(Screen):
-    """The war-room dashboard. Every action has a key (below) and a palette entry (PALETTE).
+    """The war-room dashboard. Its actions, keys and palette entries are declared in console/actions.py.
 
     The footer shows the few keys that start a response (it must fit 80 columns); `?` lists them all.
 
@@ -97,34 +59,9 @@ class DashboardScreen(Screen):
     """
 
     AUTO_FOCUS = "#alerts"
-    BINDINGS = [
-        Binding("d", "declare", "Declare", id="dashboard.declare"),
-        Binding("a", "assess", "Assess", show=False, id="dashboard.assess"),
-        Binding("c", "contain", "Contain", show=False, id="dashboard.contain"),
-        Binding("n", "communicate", "Notify", id="dashboard.communicate"),
-        Binding("l", "link", "Link", show=False, id="dashboard.link"),
-        Binding("colon", "note", "Note", id="dashboard.note", priority=True),
-        # Priority, so the focus moves while the App dispatches this key: keys typed ahead (a paste, a slow
-        # SSH link delivering "Enter Enter" at once) then reach the table, not the filter box again.
-        Binding("enter", "leave_filter", "Back to the alerts", show=False, priority=True,
-                id="dashboard.leave_filter"),
-        Binding("escape", "clear_filter", "Clear the filter", show=False, priority=True,
-                id="dashboard.clear_filter"),
-        Binding("exclamation_mark", "decision", "Decision", show=False, id="dashboard.decision", priority=True),
-        Binding("slash", "filter", "Filter", id="dashboard.filter", priority=True),
-        Binding("t", "toggle_zone", "UTC/local", show=False, id="dashboard.toggle_zone"),
-        Binding("B", "block_sign_in", "Block sign-in", show=False, id="dashboard.block_sign_in"),
-        Binding("R", "revoke_sessions", "Revoke sessions", show=False, id="dashboard.revoke_sessions"),
-        Binding("E", "preserve_evidence", "Preserve evidence", show=False, id="dashboard.preserve_evidence"),
-        Binding("P", "review", "Post-incident review", show=False, id="dashboard.review"),
-        Binding("X", "close", "Close incident", show=False, id="dashboard.close"),
-        Binding("1", "focus_pane('health')", "Health pane", show=False, id="dashboard.focus_health"),
-        Binding("2", "focus_pane('alerts')", "Alerts pane", show=False, id="dashboard.focus_alerts"),
-        Binding("3", "focus_pane('tasks')", "Tasks pane", show=False, id="dashboard.focus_tasks"),
-        Binding("4", "focus_pane('timeline')", "Timeline", show=False, id="dashboard.focus_timeline"),
-        Binding("ctrl+g", "sign_in", "Sign in to Graph", show=False, id="dashboard.sign_in"),
-        Binding("question_mark", "help", "Keys", id="dashboard.help"),
-    ]
+    BINDINGS = bindings("dashboard")
+    ACTION_PLACES = ("dashboard", "alerts", "health", "tasks")
+    PANES = {"alerts": "#alerts", "health": "#health", "tasks": "#tasks"}
 
     # Keys that open a place to type are priority bindings: they act before the keys typed right after them
     # are routed, so a fast typist's (or a paste's) next letters land in the box, never on pane bindings.
@@ -175,6 +112,24 @@ class DashboardScreen(Screen):
             return typing
         return True
 
+    def condition(self, name: str) -> bool:
+        """Whether an action's condition holds now (the palette offers only what applies)."""
+        if name == "incident":
+            return self.warroom.incident is not None
+        if name == "selection":
+            return bool(self.selection())
+        return True
+
+    def action_node(self, place: str) -> Any:
+        """Where a place's actions run from the palette: the pane that owns them, or the screen."""
+        selector = self.PANES.get(place)
+        if selector is None:
+            return self
+        try:
+            return self.query_one(selector)
+        except NoMatches:       # tasks before they are mounted: their actions run on the screen
+            return self
+
     # -- layout ---------------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
@@ -185,7 +140,9 @@ class DashboardScreen(Screen):
         names = [name for minimum, name in sorted(self.app.HORIZONTAL_BREAKPOINTS or ()) if width >= minimum]
         if names:
             self.add_class(names[-1])
-        yield IncidentBanner(id="banner")
+        banner = IncidentBanner(id="banner")
+        banner.declare_key = key_for(self.app, "dashboard.declare")
+        yield banner
         with Container(id="panes"):
             with Vertical(id="left"):
                 yield HealthPane(id="health", classes="-stale" if self._greyed("health") else "")
@@ -203,6 +160,7 @@ class DashboardScreen(Screen):
 
         try:
             rate, tasks, timeline = AlertRate(id="rate"), TaskList(id="tasks"), Timeline(id="timeline")
+            timeline.note_key = key_for(self.app, "dashboard.note")
             try:
                 health, alerts = self.query_one(HealthPane), self.query_one(AlertTable)
                 await health.parent.mount(rate, tasks, after=health)
@@ -441,20 +399,12 @@ class DashboardScreen(Screen):
         if not needed:
             self.sign_in_told = False
             return ""
-        hint = f"press {self.key_for('sign_in')} to sign in"
+        hint = f"press {key_for(self.app, 'dashboard.sign_in')} to sign in"
         if not self.sign_in_told:
             self.sign_in_told = True
             self.notify(f"Microsoft Graph needs a sign-in: {hint}", title="Sign-in required", severity="warning",
                         timeout=10, markup=False)
         return hint
-
-    def key_for(self, action: str) -> str:
-        """The key bound to an action, after `ui.keys` remaps it by binding id; spelt out: `ctrl+g`, not `^g`."""
-        remapped = self.warroom.config.get("ui.keys") or {}
-        for binding in self.BINDINGS:
-            if isinstance(binding, Binding) and binding.action == action:
-                return str(remapped.get(binding.id) or binding.key).split(",")[0]
-        return action
 
     def _journal_label(self) -> str:
         """Where the journal lives; for a shared one also whether it is reachable and what waits in the spool."""
@@ -588,7 +538,8 @@ class DashboardScreen(Screen):
     def _need_incident(self) -> str | None:
         incident_id = self._incident_id()
         if incident_id is None:
-            self.notify("No open incident: press d to declare one", severity="warning", timeout=4)
+            self.notify(f"No open incident: press {key_for(self.app, 'dashboard.declare')} to declare one",
+                        severity="warning", timeout=4, markup=False)
         return incident_id
 
     def action_add_task(self) -> None:
@@ -695,18 +646,9 @@ class DashboardScreen(Screen):
         self.notify(f"Times shown in {name}", timeout=2, markup=False)   # name is from config
 
     def action_help(self) -> None:
-        from ..widgets.row_table import RowTable
-        from ..widgets.tasks import TaskList
         from .help import HelpScreen
 
-        self.app.push_screen(HelpScreen([
-            ("Dashboard", self.BINDINGS),
-            ("Alerts pane", AlertTable.BINDINGS),
-            ("Service health pane", HealthPane.BINDINGS),
-            ("Moving in a list", RowTable.BINDINGS),
-            ("Tasks pane", TaskList.BINDINGS),
-            ("Everywhere", self.app.BINDINGS),
-        ]))
+        self.app.push_screen(HelpScreen(("dashboard", "alerts", "health", "list", "tasks", "guided", "app")))
 
     def on_health_pane_issue_requested(self, message: HealthPane.IssueRequested) -> None:
         from .issue_detail import IssueDetailScreen

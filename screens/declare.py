@@ -14,7 +14,6 @@ from typing import Any
 
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Footer, Input, Label, Select, SelectionList, Static
 
@@ -24,6 +23,7 @@ from ..console.playbooks import PlaybookError, PlaybookLibrary, declaration
 from ..console.session import WarRoom
 from ..console.text import clean
 from ..console.timefmt import to_iso, utc_now
+from ..widgets.actions import bindings, key_for, labelled
 from .guided import GuidedScreen, plain
 
 ROLE_HINTS = {
@@ -86,7 +86,8 @@ class DeclareIncidentScreen(GuidedScreen):
 
     CSS_PATH = "declare.tcss"
     AUTO_FOCUS = "#declare-title"  # the title is what a responder types first; the category is pre-chosen
-    BINDINGS = [Binding("f2", "declare", "Declare", id="declare.submit")]
+    BINDINGS = bindings("declare")
+    ACTION_PLACES = ("declare", "guided")
 
     def __init__(self, warroom: WarRoom, *, notice: str = "", **context: Any) -> None:
         super().__init__(warroom, **context)
@@ -144,8 +145,8 @@ class DeclareIncidentScreen(GuidedScreen):
                         yield Input(value=default, placeholder=ROLE_HINTS[role], compact=True,
                                     id=f"role-{role}")
             with Horizontal(classes="buttons"):
-                yield Button("Declare (F2)", id="declare-submit", variant="error")
-                yield Button("Back (Esc)", id="declare-back")
+                yield Button(labelled(self.app, "declare.submit"), id="declare-submit", variant="error")
+                yield Button(labelled(self.app, "guided.back"), id="declare-back")
             yield Static("loading playbooks…", id="message")
         yield Footer()
 
@@ -178,7 +179,8 @@ class DeclareIncidentScreen(GuidedScreen):
         if self.declaring:
             return
         if self.library is None:
-            self.say(self.library_error or "Playbooks are still loading: press F2 again in a moment.", error=True)
+            again = key_for(self.app, "declare.submit")
+            self.say(self.library_error or f"Playbooks are still loading: press {again} again in a moment.", error=True)
             return
         category = self.query_one("#declare-category", Select).value
         roles = {role: self.query_one(f"#role-{role}", Input).value for role in ROLE_NAMES}

@@ -8,21 +8,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual.binding import Binding
 from textual.screen import ModalScreen
+
+from ..widgets.actions import bindings, key_for
 
 
 class DetailScreen(ModalScreen[None]):
     CSS_PATH = "detail.tcss"
-    BINDINGS = [
-        Binding("escape,q", "close", "Close", id="detail.close"),
-        Binding("d", "declare", "Declare incident", id="detail.declare"),
-        Binding("l", "link", "Link to incident", id="detail.link"),
-    ]
+    BINDINGS = bindings("detail")
+    ACTION_PLACES: tuple[str, ...] = ("detail",)
 
     def __init__(self, *, zone_stamp: Any, context: dict[str, Any]) -> None:
         super().__init__()
         self.zone_stamp, self.context = zone_stamp, context
+
+    def keys_line(self, *action_ids: str) -> str:
+        """The subtitle's key reminders, with the keys in force: "d declare · l link · Esc close"."""
+        words = {"alert_detail.copy": "copy link", "detail.declare": "declare", "detail.link": "link",
+                 "detail.close": "close"}
+        return " · ".join(f"{key_for(self.app, action_id)} {words[action_id]}" for action_id in action_ids)
 
     def action_close(self) -> None:
         self.dismiss(None)

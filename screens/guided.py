@@ -13,13 +13,13 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Static
 
 from ..console.incidents import Incident
 from ..console.session import WarRoom
 from ..console.text import clean
+from ..widgets.actions import action_for, applies, bindings
 
 STEPS = ("declare", "assess", "contain", "block_sign_in", "revoke_sessions", "preserve_evidence",
          "communicate", "review", "close")
@@ -28,7 +28,8 @@ STEPS = ("declare", "assess", "contain", "block_sign_in", "revoke_sessions", "pr
 class GuidedScreen(Screen[Any]):
     """What every guided step shares: the session, the incident it works on, Escape back, a message line."""
 
-    BINDINGS = [Binding("escape", "back", "Back", id="guided.back")]
+    BINDINGS = bindings("guided")
+    ACTION_PLACES: tuple[str, ...] = ("guided",)
 
     def __init__(self, warroom: WarRoom, **context: Any) -> None:
         super().__init__()
@@ -41,6 +42,15 @@ class GuidedScreen(Screen[Any]):
         if wanted and wanted in self.warroom.book.incidents:
             return self.warroom.book.incidents[wanted]
         return self.warroom.incident
+
+    def condition(self, name: str) -> bool:
+        """Whether an action's condition holds on this screen (subclasses name theirs)."""
+        return True
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """An action whose condition does not hold here is hidden from the footer and does nothing."""
+        declared = action_for(self.ACTION_PLACES, action)
+        return declared is None or applies(self, declared)
 
     def say(self, text: str, *, error: bool = False) -> None:
         """The screen's one message line: the last thing that happened, or what is wrong with the input.

@@ -1,60 +1,65 @@
-"""HelpScreen (`?`): every key the dashboard answers to, grouped by where it works."""
+"""HelpScreen (`?`): every key, grouped by where it works, with the keys in force after `[ui.keys]`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable
+from typing import Any
 
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-KEY_NAMES = {"question_mark": "?", "colon": ":", "slash": "/", "plus": "+", "exclamation_mark": "!",
-             "space": "Space", "enter": "Enter", "escape": "Esc", "tab": "Tab", "shift+tab": "Shift+Tab",
-             "pageup": "PgUp", "pagedown": "PgDn"}
+from ..console.actions import shown
+from ..widgets.actions import bindings, help_rows, key_for, place_name
+
+LIST_PLACE = "list"     # the lists' cursor keys: fixed, not actions of their own
 
 
-def key_label(keys: str) -> str:
-    return " / ".join(KEY_NAMES.get(k, k) for k in keys.split(","))
+def _list_rows() -> list[tuple[str, str, str]]:
+    from ..widgets.row_table import RowTable
+
+    return [(shown(b.key), b.description, "") for b in RowTable.BINDINGS if isinstance(b, Binding)]
 
 
-def help_table(sections: Sequence[tuple[str, Iterable[BindingType]]], keymap: Mapping[str, str] | None = None,
-               ) -> Table:
-    """Key, what it does, and the binding id to remap it with (`[ui.keys]` in the config file)."""
-    keymap = keymap or {}
+def help_table(app: Any, places: Iterable[str]) -> Table:
+    """Key, what it does, and a line on it: what a responder needs, never an internal id."""
     table = Table.grid(padding=(0, 2))
-    table.add_column(justify="right", style="bold", min_width=12)
+    table.add_column(justify="right", style="bold", min_width=10)
     table.add_column(min_width=22)
     table.add_column(style="dim")
-    for title, bindings in sections:
+    for place in places:
+        if place == LIST_PLACE:
+            title, rows = "Moving in a list", _list_rows()
+        else:
+            title, rows = place_name(place), [tuple(row) for row in help_rows(app, place)]
         table.add_row(Text(title, style="underline"), "", "")
-        for binding in bindings:
-            if isinstance(binding, Binding) and binding.description:
-                keys = keymap.get(binding.id, binding.key) if binding.id else binding.key
-                table.add_row(Text(key_label(keys)), Text(binding.description), Text(binding.id or ""))
+        for keys, what, why in rows:
+            table.add_row(Text(keys), Text(what), Text(why))
         table.add_row("", "", "")
     return table
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close", id="help.close")]
+    BINDINGS = bindings("help")
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
-    HelpScreen > VerticalScroll { width: 90; max-width: 95%; height: 90%; border: round $primary;
-                                  background: $surface; padding: 0 2; }
+    HelpScreen > VerticalScroll { width: 100; max-width: 98%; height: 90%; border: round $primary;
+                                  background: $surface; padding: 0 1; }
     """
 
-    def __init__(self, sections: Sequence[tuple[str, Iterable[BindingType]]]) -> None:
+    def __init__(self, places: Iterable[str]) -> None:
         super().__init__()
-        self.sections = [(title, list(bindings)) for title, bindings in sections]
+        self.places = tuple(places)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll() as box:
-            box.border_title = "Keys  (Esc to close · Ctrl+P for commands)"
-            yield Static(help_table(self.sections, getattr(self.app, "_keymap", None)))
+            close, find = key_for(self.app, "help.close"), key_for(self.app, "app.command_palette")
+            box.border_title = f"Keys  ({close} to close · {find} finds any action by name)"
+            yield Static(help_table(self.app, self.places), id="help-table")
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(None)

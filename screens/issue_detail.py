@@ -51,7 +51,7 @@ class IssueDetailScreen(DetailScreen):
     def compose(self) -> ComposeResult:
         with VerticalScroll() as box:
             box.border_title = Text(f"{clean(self.issue.id, 20)} · {clean(self.issue.title, 100)}")
-            box.border_subtitle = "d declare · l link · Esc close"
+            box.border_subtitle = self.keys_line("detail.declare", "detail.link", "detail.close")
             yield Static(describe(self.issue, self.zone_stamp), id="issue-detail-body")
         yield Footer()
 

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
+
+from ..widgets.actions import bindings, key_for
 
 
 class PromptScreen(ModalScreen[str | None]):
     """Enter returns the text (stripped), Escape returns None; an empty answer counts as cancel."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="prompt.cancel")]
+    BINDINGS = bindings("prompt")
     DEFAULT_CSS = """
     PromptScreen { align: center middle; }
     PromptScreen > Vertical { width: 70%; min-width: 40; max-width: 100; height: auto; border: round $primary;
@@ -28,7 +29,7 @@ class PromptScreen(ModalScreen[str | None]):
         with Vertical() as box:
             box.border_title = self.title_text
             yield Input(value=self.value, placeholder=self.placeholder, id="prompt-input")
-            yield Label(self.hint or "Enter to save · Escape to cancel")
+            yield Label(self.hint or f"Enter to save · {key_for(self.app, 'prompt.cancel')} to cancel")
 
     def on_key(self, event) -> None:
         """Letters typed before the box took focus (a fast typist, a paste) still land in it."""

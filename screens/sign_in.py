@@ -12,7 +12,6 @@ from datetime import datetime
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
@@ -22,6 +21,7 @@ from ..console.graph.auth import DevicePrompt
 from ..console.graph.auth import sign_in as device_code_sign_in
 from ..console.graph.clouds import Endpoint
 from ..console.text import clean
+from ..widgets.actions import bindings, key_for
 
 SignIn = Callable[[Config, Endpoint, DevicePrompt], Awaitable[str]]
 
@@ -30,10 +30,7 @@ class SignInScreen(ModalScreen[str | None]):
     """Shows the device code; dismisses with the signed-in user, or None when cancelled or failed."""
 
     CSS_PATH = "sign_in.tcss"
-    BINDINGS = [
-        Binding("y", "copy_code", "Copy code", id="sign_in.copy_code"),
-        Binding("escape", "cancel", "Cancel", id="sign_in.cancel"),
-    ]
+    BINDINGS = bindings("sign_in")
 
     def __init__(self, config: Config, endpoint: Endpoint, *, sign_in: SignIn = device_code_sign_in) -> None:
         super().__init__()
@@ -64,7 +61,8 @@ class SignInScreen(ModalScreen[str | None]):
         expires = expires_on.strftime("%H:%M UTC") if expires_on else "soon"
         self.query_one("#sign-in-steps", Static).update(Text.assemble(
             "On any machine with a browser, open\n  ", (clean(uri, limit=200), "bold underline"),
-            f"\nand enter the code below (it expires at {expires}). Press y to copy it.",
+            f"\nand enter the code below (it expires at {expires}). "
+            f"Press {key_for(self.app, 'sign_in.copy_code')} to copy it.",
         ))
         self.query_one("#sign-in-code", Static).update(Text(self.code, style="bold reverse"))
 

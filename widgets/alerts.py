@@ -12,7 +12,6 @@ from typing import NamedTuple
 
 from rich.style import Style
 from rich.text import Text
-from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import reactive
 from textual.strip import Strip
@@ -20,6 +19,7 @@ from textual.strip import Strip
 from ..console.graph.models import SEVERITY_ORDER, Alert, RiskyUser, SecurityIncident
 from ..console.text import clean
 from ..console.timefmt import ago
+from .actions import bindings
 from .labels import ALERT_SEVERITY, label
 from .row_table import Column, RowTable
 
@@ -154,12 +154,7 @@ def alert_age(seconds: float) -> str:
 class AlertTable(RowTable):
     """Alerts and incidents: severity, status, title, source, age; `/` filters, `s` sorts, Enter opens."""
 
-    BINDINGS = [
-        Binding("enter", "open_selected", "Details", id="alerts.open"),
-        Binding("s", "sort_next", "Sort", id="alerts.sort"),
-        Binding("S", "sort_reverse", "Reverse", show=False, id="alerts.sort_reverse"),
-        Binding("m", "mark_seen", "Mark seen", show=False, id="alerts.mark_seen"),
-    ]
+    BINDINGS = bindings("alerts")
     COMPONENT_CLASSES = {
         "alert-table--header", "alert-table--cursor", "alert-table--new", "alert-table--bad", "alert-table--warn",
         "alert-table--info", "alert-table--muted", "alert-table--ok", "alert-table--incident",

@@ -41,6 +41,7 @@ class IncidentBanner(Widget):
         super().__init__(id=id)
         self._text = Text()
         self.overdue = False
+        self.declare_key = "d"      # the key in force, set by the screen (a `[ui.keys]` remap changes it)
 
     def _style(self, tone: str) -> str:
         return str(self.get_component_rich_style(f"banner--{tone}"))
@@ -66,7 +67,7 @@ class IncidentBanner(Widget):
             text.append("No open incident", self._style("muted"))
             text.append("\n")
             text.append("Press ", self._style("muted"))
-            text.append("d", "bold")
+            text.append(self.declare_key, "bold")
             text.append(" to declare one (or select an alert or Microsoft issue first).", self._style("muted"))
             return text
         text.append(incident.id, self._style("id"))

@@ -8,12 +8,12 @@ from typing import NamedTuple
 
 from rich.style import Style
 from rich.text import Text
-from textual.binding import Binding
 from textual.message import Message
 
 from ..console.graph.models import ServiceHealth, ServiceIssue
 from ..console.text import clean
 from ..console.timefmt import ago
+from .actions import bindings
 from .labels import SERVICE_STATUS, label, service_name
 from .row_table import Column, RowTable
 
@@ -57,9 +57,7 @@ def health_rows(health: Mapping[str, ServiceHealth], issues: Mapping[str, Servic
 class HealthPane(RowTable):
     """Service health from Graph; Enter opens the selected workload's Microsoft issue."""
 
-    BINDINGS = [
-        Binding("enter", "open_issue", "Open issue", id="health.open_issue"),
-    ]
+    BINDINGS = bindings("health")
     COMPONENT_CLASSES = {"health--header", "health--cursor", "health--ok", "health--warn", "health--bad",
                          "health--muted", "health--info"}
     PREFIX = "health"

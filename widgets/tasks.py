@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.binding import Binding
 from textual.widgets import DataTable
 
 from ..console.incidents import Incident, Task
 from ..console.text import clean
+from .actions import bindings
 from .labels import TASK_STATUS, label
 
 # The task text comes last and takes what is left (auto width): narrow panes cut it, not the owner.
@@ -17,12 +17,7 @@ COLUMNS = (("id", "#", 3), ("status", "Status", 9), ("owner", "Owner", 9), ("tex
 class TaskList(DataTable):
     """Bindings live here so the footer shows them when the pane has focus; the screen journals the change."""
 
-    BINDINGS = [
-        Binding("space", "screen.toggle_task", "Done/undo", id="tasks.toggle"),
-        Binding("plus", "screen.add_task", "Add task", id="tasks.add"),
-        Binding("o", "screen.assign_task", "Assign", id="tasks.assign"),
-        Binding("b", "screen.block_task", "Blocked", id="tasks.block"),
-    ]
+    BINDINGS = bindings("tasks")
     COMPONENT_CLASSES = {"tasks--ok", "tasks--warn", "tasks--bad", "tasks--muted", "tasks--info"}
 
     def __init__(self, *, id: str | None = None) -> None:

@@ -74,6 +74,7 @@ class Timeline(ScrollView, can_focus=True):
         self.zone: tzinfo | None = None     # None: UTC
         self.zone_label = "UTC"
         self.last_seq = 0                   # entries arrive from the backlog and from listeners: each shown once
+        self.note_key = ":"                 # the key in force, set by the screen (a `[ui.keys]` remap changes it)
 
     def add_entries(self, entries: Iterable[Entry]) -> None:
         follow = self.is_vertical_scroll_end or self.max_scroll_y == 0
@@ -118,8 +119,8 @@ class Timeline(ScrollView, can_focus=True):
         index = int(self.scroll_offset.y) + y
         if index >= len(self.entries):
             if not self.entries and y == 0:
-                return Strip([Segment(" No notes or actions yet: press : to add a note", base + self._style("muted"))]
-                             ).crop_extend(0, width, base)
+                empty = f" No notes or actions yet: press {self.note_key} to add a note"
+                return Strip([Segment(empty, base + self._style("muted"))]).crop_extend(0, width, base)
             return Strip.blank(width, base)
         entry = self.entries[index]
         tone = KIND_TONES.get(entry.kind)

@@ -10,9 +10,10 @@ import asyncio
 import threading
 from pathlib import Path
 
+from warroom.console.actions import BY_ID
 from warroom.console.app import WarroomApp
 from warroom.console.graph.freshness import SourceHealth
-from warroom.screens.dashboard import NOT_CONNECTED, PALETTE, DashboardScreen
+from warroom.screens.dashboard import NOT_CONNECTED, DashboardScreen
 from warroom.screens.sign_in import SignInScreen
 from warroom.widgets.status import StatusBar
 
@@ -106,4 +107,5 @@ async def test_a_source_that_needs_sign_in_says_which_key(journal_path: Path) ->
 
 
 def test_sign_in_has_a_palette_entry() -> None:
-    assert any(entry.action == "sign_in" and "Sign in" in entry.title for entry in PALETTE)
+    action = BY_ID["dashboard.sign_in"]
+    assert action.palette and action.run == "sign_in" and "Sign in" in action.title

@@ -1,0 +1,336 @@
+"""Every responder action, declared once: its id, default key, the words a responder searches for, when it applies.
+
+Plain data, so the headless config can refuse a bad `[ui.keys]` remap at load; the UI layer
+(`widgets/actions.py`) turns these into bindings, command-palette entries, the help screen, footers, button
+labels and every "press X" hint, always with the key in force.
+
+Adding an action: one `Action` here (its `place` says where the key works; `run` is the Textual action on that
+place's node), then the handler `action_<run>` on that screen or widget. See docs/architecture.md.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
+from typing import NamedTuple
+
+
+class Action(NamedTuple):
+    """One responder action. `id` is what `[ui.keys]` remaps; `key` is the default (Textual key names, commas
+    between alternatives); `title` is what a responder types in the command palette; `label` is the short word
+    on footers and buttons; `when` names conditions the place checks (all must hold for it to apply)."""
+
+    id: str
+    key: str
+    title: str
+    help: str
+    place: str
+    run: str
+    label: str = ""
+    footer: bool = False
+    when: tuple[str, ...] = ()
+    palette: bool = True
+    priority: bool = False
+
+
+# Where a key works, and which places are live at the same time (a remap must not collide with any of them).
+PLACE_NAMES = {
+    "app": "Everywhere",
+    "dashboard": "Dashboard",
+    "alerts": "Alerts pane",
+    "health": "Service health pane",
+    "tasks": "Tasks pane",
+    "guided": "Guided screens",
+    "declare": "Declare",
+    "assess": "Assess",
+    "contain": "Contain",
+    "communicate": "Communicate",
+    "close": "Review and close",
+    "detail": "Alert and issue details",
+    "alert_detail": "Alert details",
+    "sign_in": "Sign-in dialog",
+    "prompt": "Note, decision and task prompts",
+    "help": "Keys (this screen)",
+}
+TOGETHER: dict[str, frozenset[str]] = {
+    "dashboard": frozenset({"dashboard", "alerts", "health", "tasks", "list"}),
+    "alerts": frozenset({"dashboard", "alerts", "list"}),
+    "health": frozenset({"dashboard", "health", "list"}),
+    "tasks": frozenset({"dashboard", "tasks"}),
+    "guided": frozenset({"guided", "declare", "assess", "contain", "communicate", "close"}),
+    "declare": frozenset({"guided", "declare"}),
+    "assess": frozenset({"guided", "assess"}),
+    "contain": frozenset({"guided", "contain"}),
+    "communicate": frozenset({"guided", "communicate"}),
+    "close": frozenset({"guided", "close"}),
+    "detail": frozenset({"detail", "alert_detail"}),
+    "alert_detail": frozenset({"detail", "alert_detail"}),
+}
+# Places where letters are text: their actions take F-keys (or Esc, or a Ctrl chord) only.
+TYPING_PLACES = frozenset({"guided", "declare", "assess", "contain", "communicate", "close", "prompt"})
+# Keys the lists answer to (cursor movement; not remappable): a remap on the dashboard must not take them.
+LIST_KEYS = ("up", "k", "down", "j", "pageup", "pagedown", "home", "end")
+QUIT = "app.quit"
+
+
+def _a(id: str, key: str, title: str, help: str, run: str, **kw) -> Action:
+    return Action(id, key, title, help, id.split(".", 1)[0], run, **kw)
+
+
+ACTIONS: tuple[Action, ...] = (
+    # -- everywhere --------------------------------------------------------------------------------
+    _a("app.quit", "q", "Quit", "Leave warroom", "quit", label="Quit",
+       footer=True, palette=False),
+    _a("app.command_palette", "ctrl+p", "Commands", "Find any action by name", "command_palette",
+       label="Commands", palette=False),
+    _a("app.focus_next", "tab", "Next pane", "Move to the next pane or field", "focus_next", palette=False),
+    _a("app.focus_previous", "shift+tab", "Previous pane", "Move to the previous pane or field", "focus_previous",
+       palette=False),
+    # -- the dashboard --------------------------------------------------------------------------------
+    _a("dashboard.declare", "d", "Declare incident",
+       "Turn the selected alert, Defender incident, risky user or Microsoft issue into an incident", "declare",
+       label="Declare", footer=True),
+    _a("dashboard.assess", "a", "Assess severity", "Score impact and urgency for the open incident", "assess",
+       label="Assess", when=("incident",)),
+    _a("dashboard.contain", "c", "Contain", "Containment steps for the open incident", "contain",
+       label="Contain", when=("incident",)),
+    _a("dashboard.block_sign_in", "B", "Block sign-in", "Disable the account the selection names", "block_sign_in",
+       label="Block sign-in", when=("incident",)),
+    _a("dashboard.revoke_sessions", "R", "Revoke sessions", "Sign the account the selection names out everywhere",
+       "revoke_sessions", label="Revoke sessions", when=("incident",)),
+    _a("dashboard.preserve_evidence", "E", "Preserve evidence", "Hash and journal the account's evidence",
+       "preserve_evidence", label="Preserve evidence", when=("incident",)),
+    _a("dashboard.communicate", "n", "Draft notification", "Write the next stakeholder update", "communicate",
+       label="Notify", footer=True, when=("incident",)),
+    _a("dashboard.review", "P", "Post-incident review", "Review the incident: metrics, checklist, lessons",
+       "review", label="Review", when=("incident",)),
+    _a("dashboard.close", "X", "Close incident", "Close the open incident with a summary", "close",
+       label="Close", when=("incident",)),
+    _a("dashboard.link", "l", "Link to the open incident", "Attach the selected alert or Microsoft issue to it",
+       "link", label="Link", when=("incident", "selection")),
+    _a("dashboard.note", "colon", "Add note", "Write a note to the timeline", "note", label="Note", footer=True,
+       priority=True),
+    _a("dashboard.decision", "exclamation_mark", "Record decision",
+       "Write a decision and its reason (“… because …”) to the timeline", "decision", label="Decision",
+       priority=True),
+    _a("dashboard.filter", "slash", "Filter alerts", "Type to filter the alerts", "filter", label="Filter",
+       footer=True, priority=True),
+    _a("dashboard.leave_filter", "enter", "Back to the alerts", "From the filter box, keeping the filter",
+       "leave_filter", palette=False, priority=True),
+    _a("dashboard.clear_filter", "escape", "Clear the filter", "From the filter box, showing every alert again",
+       "clear_filter", palette=False, priority=True),
+    _a("dashboard.toggle_zone", "t", "Toggle UTC / local time", "Show times in UTC or your local zone",
+       "toggle_zone", label="UTC/local"),
+    _a("dashboard.focus_health", "1", "Focus service health", "Move to the service health pane",
+       "focus_pane('health')", label="Health"),
+    _a("dashboard.focus_alerts", "2", "Focus alerts", "Move to the alerts pane", "focus_pane('alerts')",
+       label="Alerts"),
+    _a("dashboard.focus_tasks", "3", "Focus tasks", "Move to the tasks pane", "focus_pane('tasks')", label="Tasks"),
+    _a("dashboard.focus_timeline", "4", "Focus timeline", "Move to the timeline", "focus_pane('timeline')",
+       label="Timeline"),
+    _a("dashboard.sign_in", "ctrl+g", "Sign in to Microsoft Graph", "Device-code sign-in: the code and URL shown here",
+       "sign_in", label="Sign in"),
+    _a("dashboard.help", "question_mark", "Show keys", "Every key, where it works", "help", label="Keys",
+       footer=True),
+    # -- the panes (their keys work while the pane has focus; the palette reaches them from anywhere) ---------
+    _a("alerts.open", "enter", "Open alert details", "Evidence, MITRE techniques, the portal link", "open_selected",
+       label="Details", footer=True, when=("selection",)),
+    _a("alerts.sort", "s", "Sort alerts by next column", "Cycle the alerts' sort column", "sort_next",
+       label="Sort", footer=True),
+    _a("alerts.sort_reverse", "S", "Reverse the alert sort", "Flip the alerts' sort order", "sort_reverse",
+       label="Reverse"),
+    _a("alerts.mark_seen", "m", "Mark alerts seen", "Clear the new-alert markers", "mark_seen", label="Mark seen"),
+    _a("health.open_issue", "enter", "Open the Microsoft issue", "Microsoft's posts on the selected workload's issue",
+       "open_issue", label="Open issue", footer=True, palette=False),
+    _a("tasks.toggle", "space", "Toggle task done", "Mark the selected task done, or open again",
+       "screen.toggle_task", label="Done/undo", footer=True, when=("incident",)),
+    _a("tasks.add", "plus", "Add task", "Add a task to the open incident", "screen.add_task", label="Add task",
+       footer=True, when=("incident",)),
+    _a("tasks.assign", "o", "Assign task", "Set the selected task's owner", "screen.assign_task", label="Assign",
+       footer=True, when=("incident",)),
+    _a("tasks.block", "b", "Mark task blocked", "Say what blocks the selected task", "screen.block_task",
+       label="Blocked", footer=True, when=("incident",)),
+    # -- guided screens: F-keys only, so typing never acts -----------------------------------------------
+    _a("guided.back", "escape", "Back", "Back to the dashboard", "back", label="Back", footer=True, palette=False),
+    _a("declare.submit", "f2", "Declare the incident", "Journal the declaration, its roles and the playbook's tasks",
+       "declare", label="Declare", footer=True),
+    _a("assess.save", "f2", "Save the assessment", "Journal the severity, impact, resources and hand-offs", "save",
+       label="Save", footer=True),
+    _a("contain.execute", "f2", "Run the containment action", "Send the previewed request (or dry-run it)",
+       "execute", label="Run action", footer=True),
+    _a("contain.reverse", "f3", "Reverse the last action", "Load the reversal of the last success into the form",
+       "offer_reversal", label="Reverse last", footer=True),
+    _a("contain.mark_contained", "f4", "Mark contained", "The threat is contained: time to contain stops here",
+       "mark_contained", label="Mark contained", footer=True),
+    _a("communicate.sent", "f2", "Mark the update as sent", "Journal the text as sent; the countdown restarts",
+       "mark_sent", label="Mark as sent", footer=True),
+    _a("communicate.copy", "f3", "Copy the update", "To your own clipboard over SSH (OSC 52)", "copy", label="Copy",
+       footer=True),
+    _a("communicate.save", "f4", "Save the update to a file", "Write it to the messages folder", "save",
+       label="Save", footer=True),
+    _a("communicate.refill", "f5", "Refill from the template", "Replace the text with the template's", "refill",
+       label="Refill", footer=True),
+    _a("close.close", "f2", "Close the incident", "Journal the summary and close it", "close_incident",
+       label="Close incident", footer=True, when=("closing",)),
+    _a("close.save", "f3", "Save the review", "Journal the checklist answers", "save_review", label="Save review",
+       footer=True),
+    _a("close.follow_up", "f4", "Add a follow-up", "Journal the follow-up action, owner and due date",
+       "add_follow_up", label="Add follow-up", footer=True),
+    # -- dialogs ----------------------------------------------------------------------------------------
+    _a("detail.close", "escape,q", "Close", "Back to the dashboard", "close", label="Close", footer=True,
+       palette=False),
+    _a("detail.declare", "d", "Declare incident from this", "Declare with what you are reading as its source",
+       "declare", label="Declare", footer=True),
+    _a("detail.link", "l", "Link this to the open incident", "Attach what you are reading to the open incident",
+       "link", label="Link", footer=True),
+    _a("alert_detail.copy", "y", "Copy the portal link", "To your own clipboard over SSH (OSC 52)", "copy_link",
+       label="Copy link", footer=True),
+    _a("sign_in.copy_code", "y", "Copy the device code", "To your own clipboard over SSH (OSC 52)", "copy_code",
+       label="Copy code", footer=True, palette=False),
+    _a("sign_in.cancel", "escape", "Cancel sign-in", "Back without signing in", "cancel", label="Cancel",
+       footer=True, palette=False),
+    _a("prompt.cancel", "escape", "Cancel", "Close the prompt without saving", "cancel", label="Cancel",
+       palette=False),
+    _a("help.close", "escape,q,question_mark", "Close", "Close this list", "dismiss", label="Close", palette=False),
+)
+BY_ID: dict[str, Action] = {action.id: action for action in ACTIONS}
+assert len(BY_ID) == len(ACTIONS), "two actions share an id"
+
+
+def in_place(place: str) -> tuple[Action, ...]:
+    return tuple(action for action in ACTIONS if action.place == place)
+
+
+# -- key names: the same spelling Textual uses, without importing it --------------------------------------
+
+_REPLACEMENTS = {"solidus": "slash", "reverse_solidus": "backslash", "commercial_at": "at", "hyphen_minus": "minus",
+                 "plus_sign": "plus", "low_line": "underscore"}
+_NAMED = frozenset({"escape", "enter", "tab", "space", "backspace", "delete", "insert", "home", "end", "pageup",
+                    "pagedown", "up", "down", "left", "right", *(f"f{n}" for n in range(1, 25))})
+_MODIFIERS = ("ctrl+", "shift+", "alt+", "super+", "meta+")
+_SHOWN = {"question_mark": "?", "colon": ":", "slash": "/", "plus": "+", "exclamation_mark": "!", "space": "Space",
+          "enter": "Enter", "escape": "Esc", "tab": "Tab", "shift+tab": "Shift+Tab", "pageup": "PgUp",
+          "pagedown": "PgDn", "home": "Home", "end": "End", "up": "↑", "down": "↓", "minus": "-", "at": "@",
+          "backslash": "\\", "underscore": "_"}
+
+
+def normalize(key: str) -> str:
+    """One key as Textual names it: `?` is `question_mark`, `N` stays `N`, `F2` is `f2`."""
+    key = key.strip()
+    if len(key) == 1:
+        if key.isalnum():
+            return key
+        try:
+            name = unicodedata.name(key).lower().replace("-", "_").replace(" ", "_")
+        except ValueError:
+            return key
+        return _REPLACEMENTS.get(name, name)
+    return key.lower()
+
+
+def keys_of(keys: str) -> tuple[str, ...]:
+    return tuple(normalize(k) for k in keys.split(",") if k.strip())
+
+
+def is_key(key: str) -> bool:
+    """A key a terminal can deliver, spelt as Textual spells it (modifiers, F-keys, named keys, characters)."""
+    base = key
+    while base.startswith(_MODIFIERS):
+        base = base.split("+", 1)[1]
+    if len(base) == 1:
+        return base.isprintable() and not base.isspace()
+    if base in _NAMED:
+        return True
+    try:
+        unicodedata.lookup({v: k for k, v in _REPLACEMENTS.items()}.get(base, base).replace("_", " "))
+    except KeyError:
+        return False
+    return bool(re.fullmatch(r"[a-z_]+", base))
+
+
+def is_fkey_or_chord(key: str) -> bool:
+    """What a typing place may bind: F-keys, Esc, Enter or a Ctrl/Alt chord; never a bare character."""
+    return bool(re.fullmatch(r"f\d{1,2}", key)) or key in ("escape", "enter") or key.startswith(("ctrl+", "alt+"))
+
+
+def shown(keys: str) -> str:
+    """How a key is written for a person: `?`, `:`, `F2`, `Esc`, `ctrl+g`; alternatives joined by ` / `."""
+    out = []
+    for key in keys_of(keys):
+        if key in _SHOWN:
+            out.append(_SHOWN[key])
+        elif re.fullmatch(r"f\d{1,2}", key):
+            out.append(key.upper())
+        else:
+            out.append(key)
+    return " / ".join(out)
+
+
+def effective(keymap: Mapping[str, str]) -> dict[str, tuple[str, ...]]:
+    """Every action's keys with a remap applied."""
+    return {action.id: keys_of(keymap.get(action.id) or action.key) for action in ACTIONS}
+
+
+class KeymapError(ValueError):
+    """A `[ui.keys]` entry that cannot be used; the message names the id (the caller adds file and line)."""
+
+    def __init__(self, action_id: str, reason: str) -> None:
+        super().__init__(reason)
+        self.action_id = action_id
+
+
+def check_keymap(keymap: Mapping[str, object], where: Callable[[str], str] = lambda _id: "") -> dict[str, str]:
+    """The remaps, or a KeymapError whose message starts with `where(id)`: an unknown id, a name that is no key,
+    a bare character on a screen where letters are text, the quit key, or a key another action in the same
+    place already answers to."""
+
+    def refuse(action_id: str, reason: str) -> KeymapError:
+        prefix = where(action_id)
+        return KeymapError(action_id, f"{prefix}: {reason}" if prefix else reason)
+
+    remaps: dict[str, str] = {}
+    for action_id, value in keymap.items():
+        action_id = str(action_id)
+        if action_id not in BY_ID:
+            close = difflib.get_close_matches(action_id, BY_ID, n=1)
+            also = f" (did you mean {close[0]}?)" if close else " (the ids are listed in docs/keys.md)"
+            raise refuse(action_id, f"[ui.keys] {action_id!r} is not an action{also}")
+        if not isinstance(value, str) or not keys_of(value):
+            raise refuse(action_id, f"[ui.keys] {action_id} must be a key, like \"N\" or \"f9\", not {value!r}")
+        for key in keys_of(value):
+            if not is_key(key):
+                raise refuse(action_id, f"[ui.keys] {action_id} = {value!r}: {key!r} is not a key name")
+            if BY_ID[action_id].place in TYPING_PLACES and not is_fkey_or_chord(key):
+                raise refuse(action_id, f"[ui.keys] {action_id} = {value!r}: on guided screens letters are text; "
+                                        "use an F-key or a ctrl+ chord")
+        remaps[action_id] = ",".join(keys_of(value))
+    keys = effective(remaps)
+    quit_keys = set(keys[QUIT])
+    for action_id, value in remaps.items():
+        if action_id == QUIT:
+            continue
+        action = BY_ID[action_id]
+        if keys[action_id] == keys_of(action.key):
+            continue            # its own default: nothing changes
+        taken = quit_keys & set(keys[action_id])
+        if taken and action.place not in ("detail", "help"):
+            raise refuse(action_id, f"[ui.keys] {action_id} = {value!r} takes the quit key "
+                                    f"({shown(','.join(taken))}); choose another")
+        for other in _together(action.place):
+            if other.id == action_id:
+                continue
+            clash = set(keys[other.id]) & set(keys[action_id])
+            if clash:
+                raise refuse(action_id, f"[ui.keys] {action_id} = {value!r} collides with {other.id} "
+                                        f"({other.title}, {shown(','.join(sorted(clash)))})")
+        if action.place in TOGETHER.get("dashboard", ()) and set(keys[action_id]) & set(LIST_KEYS):
+            raise refuse(action_id, f"[ui.keys] {action_id} = {value!r} is a key the lists move with "
+                                    f"({shown(','.join(sorted(set(keys[action_id]) & set(LIST_KEYS))))})")
+    return remaps
+
+
+def _together(place: str) -> Iterable[Action]:
+    places = TOGETHER.get(place, frozenset({place})) | {"app"}
+    return (action for action in ACTIONS if action.place in places)
