@@ -4,6 +4,17 @@ An exported record holds every stored field, so its hash can be recomputed anywh
 each foreign entry as a new entry of ours whose `origin` is the hash it had where it was first written
 (its own `origin` if it was itself imported), with its times, actor, incident, kind and body kept.
 Because `origin` is unique, re-importing a file, or importing back entries that came from us, adds nothing.
+An entry already here under the same hash or origin must hold the same content: a record that claims a known
+origin with other content is a forgery (or the one here is), and the whole import is refused naming both.
+An import that adds entries first journals a `journal.imported` entry (file, its SHA-256, who, how many, the
+journal ids the file claims), in the same transaction, so what came from outside is always on record.
+
+`import --check` recomputes the records' hashes and links: it shows the file is internally consistent, not
+who wrote it or which journal it came from (anyone can write a consistent file). Only a head recorded at the
+source, compared with the file's, says that.
+
+Every reader is bounded: a line (a record) of at most MAX_RECORD_BYTES, a file of at most MAX_IMPORT_BYTES,
+JSON nested at most MAX_DEPTH deep; anything else is refused with one line naming the line.
 
 What a journal holds came partly from the tenant (alert titles, UPNs), so an export is written to be safe to
 `cat`: JSON Lines are ASCII (`\u001b`, `\u202e` as JSON escapes, the same values when read back), and so is
@@ -15,7 +26,7 @@ not protected against spreadsheet formulas (`=`, `+`, `-`, `@`): open an export 
 from __future__ import annotations
 
 import csv
-import io
+import hashlib
 import json
 import sys
 from collections.abc import Iterable, Iterator
@@ -24,8 +35,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from .journal import GENESIS, Draft, Entry, Journal, JournalError, canonical_json
-from .journal.encoding import canonical_entry, chain_hash
+from .journal import GENESIS, Draft, Entry, Journal, JournalError, VerifyResult, canonical_json, kinds
+from .journal.encoding import bounded_json, canonical_entry, chain_hash
 from .review import ReviewJournal
 from .text import literal
 from .timefmt import from_iso, in_range
@@ -35,6 +46,9 @@ FIELDS = (
     "prev_hash", "hash",
 )
 FORMATS = ("jsonl", "csv")
+SOURCE_FIELD = "journal"          # JSON Lines only: the id of the journal a record was exported from (a claim)
+MAX_RECORD_BYTES = 64 << 20       # one record: a line of JSON, a CSV row (preserved evidence can be megabytes)
+MAX_IMPORT_BYTES = 2 << 30        # a whole export (a million-entry journal is about 600 MB)
 
 
 class ExportError(JournalError):
@@ -44,7 +58,7 @@ class ExportError(JournalError):
 def records(journal: ReviewJournal, incident: str | None = None) -> Iterator[dict[str, Any]]:
     entries = journal.incident_entries(incident) if incident else journal.all_entries()
     for entry in entries:
-        yield entry.to_record()
+        yield {**entry.to_record(), SOURCE_FIELD: journal.journal_id}
 
 
 def write_jsonl(rows: Iterable[dict[str, Any]], out: IO[str], *, terminal: bool = False) -> int:
@@ -71,7 +85,7 @@ def write_csv(rows: Iterable[dict[str, Any]], out: IO[str], *, terminal: bool = 
     writer.writerow(FIELDS)
     count = 0
     for record in rows:
-        row = dict(record, body=_ascii_json(record["body"]))
+        row = dict(record, body=_ascii_json(record["body"]))   # the source journal's id has no column
         cells = ["" if row[name] is None else row[name] for name in FIELDS]
         writer.writerow([literal(cell) if terminal and isinstance(cell, str) else cell for cell in cells])
         count += 1
@@ -86,40 +100,119 @@ def export(journal: ReviewJournal, fmt: str, out: IO[str], *, incident: str | No
     return writer(records(journal, incident), out, terminal=terminal)
 
 
-def _from_csv(row: dict[str, str], line: int) -> dict[str, Any]:
+def _from_csv(row: list[str], where: str) -> dict[str, Any]:
+    if len(row) != len(FIELDS):
+        raise ExportError(f"{where}: {len(row)} cells where a warroom export row has {len(FIELDS)}")
+    record: dict[str, Any] = {name: (cell if cell != "" else None) for name, cell in zip(FIELDS, row, strict=True)}
     try:
-        record: dict[str, Any] = {name: (row[name] if row[name] != "" else None) for name in FIELDS}
-        record["seq"] = int(row["seq"])
-        record["body"] = json.loads(row["body"])
-        record["actor"] = row["actor"]
-    except (KeyError, ValueError, TypeError) as error:
-        raise ExportError(f"line {line}: not a warroom export row ({error})") from None
+        record["seq"] = int(record["seq"])
+        record["body"] = bounded_json(record["body"] or "")
+    except ValueError as error:
+        raise ExportError(f"{where}: not a warroom export row ({error})") from None
+    record["actor"] = row[FIELDS.index("actor")]
     return record
 
 
-def read_records(path: Path) -> list[dict[str, Any]]:
-    """Records from a JSON Lines or CSV export (told apart by the first character)."""
+@dataclass(frozen=True)
+class ExportFile:
+    """An export as read: its records, the SHA-256 and size of the bytes read, the journal ids it claims."""
+
+    name: str
+    records: list[dict[str, Any]]
+    sha256: str
+    size: int
+    journals: tuple[str, ...]
+
+
+class _BoundedLines:
+    """The file's lines, decoded, each at most MAX_RECORD_BYTES and all together at most MAX_IMPORT_BYTES.
+
+    Also hashes what it reads, so the import's record names exactly the bytes that were imported.
+    """
+
+    def __init__(self, stream: IO[bytes], name: str) -> None:
+        self.stream, self.name, self.number, self.size = stream, name, 0, 0
+        self.digest = hashlib.sha256()
+
+    def __iter__(self) -> _BoundedLines:
+        return self
+
+    def __next__(self) -> str:
+        line = self.stream.readline(MAX_RECORD_BYTES + 1)
+        if not line:
+            raise StopIteration
+        self.number += 1
+        self.size += len(line)
+        if len(line) > MAX_RECORD_BYTES:
+            raise ExportError(f"{self.name}, line {self.number}: longer than {MAX_RECORD_BYTES >> 20} MiB, "
+                              "not a warroom export record")
+        if self.size > MAX_IMPORT_BYTES:
+            raise ExportError(f"{self.name}: larger than {MAX_IMPORT_BYTES >> 30} GiB, not an export warroom reads")
+        self.digest.update(line)
+        try:
+            return line.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ExportError(f"{self.name}, line {self.number}: not UTF-8 text, not a warroom export") from None
+
+
+def read_export(path: Path) -> ExportFile:
+    """A JSON Lines or CSV export (told apart by the first character), read within bounds."""
+    name = "standard input" if str(path) == "-" else str(path)
     try:
-        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ExportError(f"{path}: not UTF-8 text, not a warroom export") from None
-    if text.lstrip().startswith("{"):
-        result = []
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise ExportError(f"{path}, line {number}: not JSON ({error.msg})") from None
-            if not isinstance(record, dict) or set(FIELDS) - set(record):
-                raise ExportError(f"{path}, line {number}: not a warroom export record")
-            result.append(record)
-        return result
-    reader = csv.DictReader(io.StringIO(text))
-    if tuple(reader.fieldnames or ()) != FIELDS:
-        raise ExportError(f"{path}: neither a JSON Lines nor a CSV warroom export")
-    return [_from_csv(row, number) for number, row in enumerate(reader, start=2)]
+        stream = sys.stdin.buffer if str(path) == "-" else path.open("rb")
+    except OSError as error:
+        raise ExportError(f"{name}: cannot read it ({error.strerror})") from None
+    try:
+        lines = _BoundedLines(stream, name)
+        first = next((line for line in lines if line.strip()), "")
+        rows = _jsonl(lines, first, name) if first.lstrip().startswith("{") else _csv(lines, first, name)
+        journals = sorted({str(row.pop(SOURCE_FIELD)) for row in rows if row.get(SOURCE_FIELD)})
+        return ExportFile(name, rows, lines.digest.hexdigest(), lines.size, tuple(journals))
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
+
+
+def read_records(path: Path) -> list[dict[str, Any]]:
+    """Just the records of an export (see read_export)."""
+    return read_export(path).records
+
+
+def _jsonl(lines: _BoundedLines, first: str, name: str) -> list[dict[str, Any]]:
+    result = []
+    for line in _chain(first, lines):
+        if not line.strip():
+            continue
+        try:
+            record = bounded_json(line)
+        except ValueError as error:
+            raise ExportError(f"{name}, line {lines.number}: {error}") from None
+        if not isinstance(record, dict) or set(FIELDS) - set(record):
+            raise ExportError(f"{name}, line {lines.number}: not a warroom export record")
+        result.append(record)
+    return result
+
+
+def _csv(lines: _BoundedLines, first: str, name: str) -> list[dict[str, Any]]:
+    previous = csv.field_size_limit()
+    csv.field_size_limit(MAX_RECORD_BYTES)   # the default (128 KiB) refuses a body with preserved evidence
+    try:
+        reader = csv.reader(_chain(first, lines))
+        try:
+            header = next(reader, [])
+            if tuple(header) != FIELDS:
+                raise ExportError(f"{name}: neither a JSON Lines nor a CSV warroom export")
+            return [_from_csv(row, f"{name}, line {lines.number}") for row in reader]
+        except csv.Error as error:
+            raise ExportError(f"{name}, line {lines.number}: not a warroom CSV export ({error})") from None
+    finally:
+        csv.field_size_limit(previous)
+
+
+def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
+    if first:
+        yield first
+    yield from rest
 
 
 @dataclass(frozen=True)
@@ -177,6 +270,19 @@ class ImportResult:
     added: int
     already_here: int
     entries: list[Entry]
+    record: Entry | None = None      # the journal.imported entry (none when nothing was added)
+
+
+CONTENT = ("kind", "incident", "actor", "occurred_at", "discovered_at")
+
+
+def _same_content(entry: Entry, record: dict[str, Any]) -> bool:
+    """What an import keeps of an entry (its hash, seq and logged time are the journal's own) is the same."""
+    return all(getattr(entry, name) == record[name] for name in CONTENT) and entry.body == record["body"]
+
+
+def _describe_key(key: str) -> str:
+    return f"{key[:16]}…"
 
 
 def _moment(record: dict[str, Any], name: str) -> datetime:
@@ -189,18 +295,32 @@ def _moment(record: dict[str, Any], name: str) -> datetime:
         raise ExportError(f"refusing to import: entry {record['seq']}: {reason}") from None
 
 
-async def merge(journal: Journal, rows: list[dict[str, Any]]) -> ImportResult:
-    """Append the records this journal does not yet hold, in one transaction. Refuses tampered input."""
+async def merge(journal: Journal, rows: list[dict[str, Any]], source: ExportFile | None = None) -> ImportResult:
+    """Append the records this journal does not yet hold, in one transaction, after a `journal.imported` entry.
+
+    Refuses tampered input, and any record whose hash or origin is already here with other content.
+    """
     check = check_records(rows)
     if not check.ok:
         raise ExportError(f"refusing to import: entry {check.bad_seq}: {check.reason}")
     keys = [record["origin"] or record["hash"] for record in rows]
-    known = await journal.known(sorted(set(keys)))
+    held = await journal.holding(sorted(set(keys)))
+    seen: dict[str, dict[str, Any]] = {}
     drafts: list[Draft] = []
     for key, record in zip(keys, rows, strict=True):
-        if key in known:
+        here = held.get(key)
+        if here is not None and not _same_content(here, record):
+            raise ExportError(
+                f"refusing to import: entry {record['seq']} claims to be {_describe_key(key)}, which this journal "
+                f"holds as entry {here.seq} with different content: one of the two is forged; nothing was imported")
+        earlier = seen.get(key)
+        if earlier is not None and not (earlier is record or _same_record(earlier, record)):
+            raise ExportError(
+                f"refusing to import: entries {earlier['seq']} and {record['seq']} both claim to be "
+                f"{_describe_key(key)} with different content; nothing was imported")
+        if here is not None or earlier is not None:
             continue
-        known.add(key)
+        seen[key] = record
         drafts.append(
             Draft(
                 kind=record["kind"],
@@ -212,8 +332,28 @@ async def merge(journal: Journal, rows: list[dict[str, Any]]) -> ImportResult:
                 origin=key,
             )
         )
-    added = await journal.append_many(drafts)
-    return ImportResult(len(rows), len(added), len(rows) - len(added), added)
+    if not drafts:
+        return ImportResult(len(rows), 0, len(rows), [])
+    written = await journal.append_many([_import_record(rows, drafts, source), *drafts])
+    return ImportResult(len(rows), len(written) - 1, len(rows) - len(written) + 1, written[1:], written[0])
+
+
+def _same_record(one: dict[str, Any], other: dict[str, Any]) -> bool:
+    return all(one[name] == other[name] for name in CONTENT) and one["body"] == other["body"]
+
+
+def _import_record(rows: list[dict[str, Any]], drafts: list[Draft], source: ExportFile | None) -> Draft:
+    """The `journal.imported` entry: what came in, from which file (its exact bytes) and which journal it claims."""
+    incidents = {draft.incident for draft in drafts}
+    name = source.name if source else "records"
+    journals = list(source.journals) if source else []
+    claimed = f" (the file says from journal {', '.join(journals)})" if journals else ""
+    return Draft(kinds.JOURNAL_IMPORTED, {
+        "text": f"imported {len(drafts)} entries from {Path(name).name}{claimed}",
+        "file": name, "sha256": source.sha256 if source else None, "bytes": source.size if source else None,
+        "records": len(rows), "added": len(drafts), "already_here": len(rows) - len(drafts),
+        "source_journals": journals,
+    }, incidents.pop() if len(incidents) == 1 else None)
 
 
 def private_file(path: str | Path, mode: str = "w") -> IO[Any]:
@@ -233,10 +373,29 @@ def _is_terminal(stream: IO[str]) -> bool:
         return False
 
 
-def export_to(journal_path: Path, fmt: str, output: str | None, *, incident: str | None = None) -> int:
-    """`warroom journal export`: read-only on the journal, to a file (0600) or standard output."""
+def export_to(journal_path: Path, fmt: str, output: str | None, *,
+              incident: str | None = None) -> tuple[int, VerifyResult]:
+    """`warroom journal export`: read-only on the journal, to a file (0600) or standard output.
+
+    The chain is verified too: the export is written either way (a broken journal is itself evidence), and
+    the verdict returned for the caller to warn with.
+    """
     with ReviewJournal(journal_path) as journal:
+        verdict = journal.verify()
         if output in (None, "-"):
-            return export(journal, fmt, sys.stdout, incident=incident, terminal=_is_terminal(sys.stdout))
-        with private_file(output) as out:
-            return export(journal, fmt, out, incident=incident)
+            count = export(journal, fmt, sys.stdout, incident=incident, terminal=_is_terminal(sys.stdout))
+            sys.stdout.flush()
+        else:
+            with private_file(output) as out:
+                count = export(journal, fmt, out, incident=incident)
+    return count, verdict
+
+
+def warn_if_broken(verdict: VerifyResult, what: str) -> int:
+    """One loud line on stderr when the journal's chain did not verify; the exit code (1) for the command."""
+    if verdict.ok:
+        return 0
+    where = f"at entry {verdict.bad_seq}" if verdict.bad_seq is not None else "(the journal itself)"
+    print(f"warroom: WARNING: the journal's chain is broken {where}: {literal(verdict.reason)}; {what} was "
+          "written anyway, and cannot vouch for the entries from there on", file=sys.stderr, flush=True)
+    return 1

@@ -19,9 +19,9 @@ from typing import Any
 
 from . import __version__
 from .incidents import DEFAULT_CADENCE_MINUTES, Incident, IncidentBook
-from .journal import Entry, kinds
+from .journal import Entry, VerifyResult, kinds
 from .metrics import Metric, load_checklist, response_metrics, updates_on_time
-from .review import clean, describe
+from .review import clean, describe, imported_by
 from .timefmt import to_iso, utc_now
 
 FORMATS = ("md", "html")
@@ -67,8 +67,17 @@ def _json(value: Any) -> str:
 
 
 def build(incident: Incident, entries: list[Entry], *, journal_id: str = "", head: tuple[int, str] = (0, ""),
-          chain_ok: bool | None = None, cadence: dict[str, int] | None = None) -> Report:
-    """Lay out every section from the incident projection and its entries (metrics as the Close screen has them)."""
+          chain_ok: bool | None = None, cadence: dict[str, int] | None = None, verdict: VerifyResult | None = None,
+          imports: list[Entry] | None = None) -> Report:
+    """Lay out every section from the incident projection and its entries (metrics as the Close screen has them).
+
+    `verdict` (the chain's) puts a warning first when it did not verify, and marks the entries it cannot vouch
+    for; `imports` (the journal's `journal.imported` entries) marks the entries that came from other journals.
+    """
+    if verdict is not None:
+        chain_ok = verdict.ok
+    broken_at = verdict.bad_seq if verdict is not None and not verdict.ok else None
+    came_in = {entry.seq: by.seq for entry in entries if (by := imported_by(entry, imports or []))}
     of = _by_kind(entries)
     cadence = {**DEFAULT_CADENCE_MINUTES, **(cadence or {})}
     metrics = response_metrics(incident, entries)
@@ -97,10 +106,16 @@ def build(incident: Incident, entries: list[Entry], *, journal_id: str = "", hea
     if history:
         severity.blocks.append(Table(["Assessed", "By", "Severity", "Factors", "Reasoning", "Override"], history))
 
+    def marks(entry: Entry) -> str:
+        notes = [f"imported by entry {came_in[entry.seq]}"] if entry.seq in came_in else []
+        if broken_at is not None and entry.seq >= broken_at:
+            notes.append("the chain breaks here" if entry.seq == broken_at else "after the break: unverified")
+        return f"[{'; '.join(notes)}] " if notes else ""
+
     timeline = Section("Timeline", [Table(
         ["#", "Occurred", "Discovered", "Logged", "Actor", "Kind", "What"],
         [[str(e.seq), _when(e.occurred_at), _when(e.discovered_at), _when(e.logged_at), e.actor, e.kind,
-          describe(e)] for e in entries],
+          marks(e) + describe(e)] for e in entries],
     )] if entries else [])
 
     decisions = Section("Decisions", [Table(
@@ -143,14 +158,32 @@ def build(incident: Incident, entries: list[Entry], *, journal_id: str = "", hea
           _when(e.occurred_at)] for e in of(kinds.FOLLOW_UP)],
     )] if of(kinds.FOLLOW_UP) else [])
 
-    verdict = {True: "the whole chain verified", False: "THE CHAIN DID NOT VERIFY", None: "not checked"}[chain_ok]
+    verification = {True: "the whole chain verified", False: "THE CHAIN DID NOT VERIFY",
+                    None: "not checked"}[chain_ok]
+    if broken_at is not None and verdict is not None:
+        verification += f" (entry {broken_at}: {verdict.reason})"
     integrity = Section("Journal integrity", [[
         ("Journal id", journal_id or "—"), ("Chain head", f"entry {head[0]}, {head[1] or '—'}"),
-        ("Verification", verdict), ("Entries in this report", str(len(entries))),
+        ("Verification", verification), ("Entries in this report", str(len(entries))),
+        ("Imported from other journals", _imported_text(came_in)),
     ]])
     sections = [summary, severity, timeline, decisions, actions, comms, metrics_section, tasks, review,
                 follow_ups, integrity]
+    if chain_ok is False:
+        where = f"at entry {broken_at}" if broken_at is not None else "(the journal itself)"
+        reason = verdict.reason if verdict is not None else "the chain did not verify"
+        sections.insert(0, Section("WARNING: the journal does not verify", [
+            f"The journal's hash chain is broken {where}: {reason}. Entries from there on may have been changed, "
+            "removed or inserted after they were written; this report shows them as they are now."]))
     return Report(incident, sections, to_iso(utc_now()), metrics)
+
+
+def _imported_text(came_in: dict[int, int]) -> str:
+    if not came_in:
+        return "none"
+    records = ", ".join(map(str, sorted(set(came_in.values()))))
+    return (f"{len(came_in)} entries (imported by entries {records}): their content is as the imported file had "
+            "it; which journal that file came from is its own claim")
 
 
 def checklist_answers(answers: list[Entry]) -> list[tuple[str, str]]:
@@ -276,6 +309,12 @@ def render(report: Report, fmt: str) -> str:
 
 def report_for(journal_path, incident_id: str, fmt: str, *, cadence: dict[str, int] | None = None) -> str:
     """Open the journal read-only, verify it, and render one incident's report."""
+    return report_and_verdict(journal_path, incident_id, fmt, cadence=cadence)[0]
+
+
+def report_and_verdict(journal_path, incident_id: str, fmt: str, *,
+                       cadence: dict[str, int] | None = None) -> tuple[str, VerifyResult]:
+    """The report, and the chain's verdict for the caller to warn with (the report states it too)."""
     from .review import ReviewJournal
 
     with ReviewJournal(journal_path) as journal:
@@ -285,6 +324,6 @@ def report_for(journal_path, incident_id: str, fmt: str, *, cadence: dict[str, i
             known = ", ".join(i.id for i in journal.incidents()) or "none"
             raise ValueError(f"no incident {incident_id!r} in {journal.path} (incidents: {known})")
         verdict = journal.verify()
-        report = build(incident, entries, journal_id=journal.journal_id, head=journal.head(), chain_ok=verdict.ok,
-                       cadence=cadence)
-    return render(report, fmt)
+        report = build(incident, entries, journal_id=journal.journal_id, head=journal.head(), verdict=verdict,
+                       cadence=cadence, imports=journal.imports())
+    return render(report, fmt), verdict

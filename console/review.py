@@ -288,6 +288,10 @@ class ReviewJournal:
                 latest[(str(body.get("source", "")), str(body.get("key", "")))] = entry
         return Knowledge(moment, [latest[key] for key in sorted(latest)])
 
+    def imports(self, limit: int = 10_000) -> list[Entry]:
+        """The journal.imported entries, oldest first: which entries came from other journals (imported_by)."""
+        return self.after(Filter(kinds=(kinds.JOURNAL_IMPORTED,)), 0, limit)
+
     def verify(self) -> VerifyResult:
         """The whole chain, on a connection of its own (runs in a worker thread)."""
         conn = self.connect()
@@ -304,6 +308,21 @@ def open_review(path: str | Path) -> Iterator[ReviewJournal]:
         yield journal
     finally:
         journal.close()
+
+
+def imported_by(entry: Entry, imports: list[Entry]) -> Entry | None:
+    """The journal.imported entry that brought this entry in: the last one before it, if its count reaches it.
+
+    An import's entries follow its record in one transaction; an entry with an origin and no such record came
+    from elsewhere another way (a shared journal's spool, typed during an outage).
+    """
+    if not entry.origin:
+        return None
+    record = next((item for item in reversed(imports) if item.seq < entry.seq), None)
+    if record is None:
+        return None
+    added = record.body.get("added")
+    return record if isinstance(added, int) and entry.seq <= record.seq + added else None
 
 
 def body_lines(entry: Entry, *, limit: int = 200, width: int = 400) -> list[str]:

@@ -33,6 +33,7 @@ from warroom.console.review import (
     ReviewJournal,
     body_lines,
     clean,
+    imported_by,
     parse_filter,
 )
 from warroom.console.timefmt import display_zone, parse_when, to_iso
@@ -60,6 +61,7 @@ class Verified(Message):
 @dataclass
 class IncidentsLoaded(Message):
     incidents: list[Incident]
+    imports: list[Entry]          # the journal.imported entries: which entries came from other journals
 
 
 @dataclass
@@ -90,6 +92,7 @@ class ReviewScreen(Screen):
         self.zone = zone
         self.filter = Filter(incident=incident)
         self.verdict: VerifyResult | None = None
+        self.imports: list[Entry] = []
         self.generation = 0           # bumps on each new filter, so late pages of an old one are dropped
         self.input_mode = ""
 
@@ -142,7 +145,7 @@ class ReviewScreen(Screen):
     def load_incidents(self) -> None:
         reader = self.journal.reader()
         try:
-            self.post_message(IncidentsLoaded(reader.incidents()))
+            self.post_message(IncidentsLoaded(reader.incidents(), reader.imports()))
         finally:
             reader.close()
 
@@ -219,6 +222,7 @@ class ReviewScreen(Screen):
 
     @on(IncidentsLoaded)
     def _incidents(self, message: IncidentsLoaded) -> None:
+        self.imports = message.imports
         options = self.query_one("#incidents", OptionList)
         options.clear_options()
         options.add_option(Option(Text("All entries"), id=ALL))
@@ -278,7 +282,13 @@ class ReviewScreen(Screen):
         text.append(f"discovered {self._time(entry.discovered_at)}\n")
         text.append(f"logged     {self._time(entry.logged_at)}\n")
         if entry.origin:
-            text.append(f"imported from entry {entry.origin[:16]}…\n")
+            by = imported_by(entry, self.imports)
+            if by is not None:
+                text.append(f"⇲ imported by entry {by.seq} ({clean(by.actor)}, file {clean(by.body.get('file'))}, "
+                            f"sha256 {clean(by.body.get('sha256'))[:16]}…), first written as {entry.origin[:16]}…\n",
+                            style="bold")
+            else:
+                text.append(f"⇲ first written in another journal as {entry.origin[:16]}…\n", style="bold")
         if self.verdict and not self.verdict.ok and self.verdict.bad_seq is not None:
             if entry.seq == self.verdict.bad_seq:
                 text.append(f"✗ the chain breaks here: {clean(self.verdict.reason)}\n", style="bold red")

@@ -95,7 +95,7 @@ class ReviewTimeline(DataTable):
         return moment.strftime(self._time_format)
 
     def _row(self, entry: Entry) -> list[Text]:
-        marker = Text(str(entry.seq))
+        marker = Text(f"⇲{entry.seq}" if entry.origin else str(entry.seq))   # first written in another journal
         if self.broken_at is not None and entry.seq >= self.broken_at:
             marker = Text(f"✗{entry.seq}" if entry.seq == self.broken_at else f"?{entry.seq}", style="bold red")
         cells = {

@@ -52,10 +52,14 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
 
     import_ = actions.add_parser(
         "import", parents=[common], help="merge an export from another responder's journal into this one",
-        description="Appends the entries this journal does not hold yet; re-importing adds nothing.",
+        description="Appends the entries this journal does not hold yet, after a journal.imported entry naming the "
+        "file (SHA-256), who and how many; re-importing adds nothing. An entry already here with other content "
+        "refuses the whole import.",
     )
     import_.add_argument("file", help="a `warroom journal export` file (jsonl or csv; - for stdin)")
-    import_.add_argument("--check", action="store_true", help="only verify the file's records; import nothing")
+    import_.add_argument("--check", action="store_true",
+                         help="only check that the file's records hash and link correctly (not who wrote them); "
+                         "import nothing")
     import_.set_defaults(handler=run_import)
 
     copy = actions.add_parser(
@@ -143,33 +147,38 @@ def run_stats(ctx: Context) -> int:
 
 
 def run_export(ctx: Context) -> int:
-    from ..exchange import export_to
+    from ..exchange import export_to, warn_if_broken
 
-    count = export_to(_path(ctx), ctx.args.format, ctx.args.output, incident=ctx.args.incident)
+    count, verdict = export_to(_path(ctx), ctx.args.format, ctx.args.output, incident=ctx.args.incident)
     if ctx.args.output:
         print(f"exported {count} entries to {ctx.args.output}")
-    return 0
+    return warn_if_broken(verdict, "the export")
 
 
 def run_import(ctx: Context) -> int:
-    from ..exchange import check_records, merge, read_records
+    from ..exchange import check_records, merge, read_export
 
-    rows = read_records(Path(ctx.args.file).expanduser())
+    source = read_export(Path(ctx.args.file).expanduser())
+    rows = source.records
     if ctx.args.check:
         check = check_records(rows)
         if not check.ok:
             print(f"BROKEN at entry {check.bad_seq}: {literal(check.reason)}")
             return 1
         scope = "an unbroken chain from entry 1" if check.complete else "an excerpt: links checked where entries adjoin"
-        print(f"ok: {check.records} records verify ({scope}), head {check.head}")
+        print(f"consistent: {check.records} records hash and link correctly ({scope}), last hash {check.head}")
+        print("this shows the file was not changed record by record, not who wrote it or which journal it came "
+              "from: compare that hash with a head recorded at the source (`journal verify` there)")
         return 0
 
     async def go():
         async with await ctx.open_journal() as journal:
-            return await merge(journal, rows)
+            return await merge(journal, rows, source)
 
     result = run_async(go())
     print(f"imported {result.added} of {result.read} entries ({result.already_here} already here)")
+    if result.record is not None:
+        print(f"recorded as entry {result.record.seq} (journal.imported, file sha256 {source.sha256})")
     return 0
 
 

@@ -12,7 +12,8 @@ from ..cli import Context
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     parser = subparsers.add_parser(
         "report", parents=[common], help="write an incident's post-incident report (Markdown or HTML)",
-        description="Reads the journal read-only; the chain is verified and the result stated in the report.",
+        description="Reads the journal read-only; the chain is verified and the result stated in the report. When it "
+        "does not verify, the report says so first and marks the entries affected, and the command exits 1.",
     )
     parser.add_argument("incident", metavar="INCIDENT", help="incident id, e.g. INC-20261124-01")
     parser.add_argument("--format", choices=("md", "html"), default="md", help="output format (default md)")
@@ -22,15 +23,16 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
 
 def run(ctx: Context) -> int:
     from ..comms import cadence_minutes
-    from ..exchange import private_file
-    from ..report import report_for
+    from ..exchange import private_file, warn_if_broken
+    from ..report import report_and_verdict
 
     cadence = cadence_minutes(ctx.config)
-    text = report_for(ctx.config.journal_path, ctx.args.incident, ctx.args.format, cadence=cadence)
+    text, verdict = report_and_verdict(ctx.config.journal_path, ctx.args.incident, ctx.args.format, cadence=cadence)
     if not ctx.args.output or ctx.args.output == "-":
         sys.stdout.write(text)
-        return 0
-    with private_file(Path(ctx.args.output)) as out:
-        out.write(text)
-    print(f"report written to {ctx.args.output}")
-    return 0
+        sys.stdout.flush()
+    else:
+        with private_file(Path(ctx.args.output)) as out:
+            out.write(text)
+        print(f"report written to {ctx.args.output}")
+    return warn_if_broken(verdict, "the report")

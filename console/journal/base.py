@@ -118,6 +118,15 @@ class Journal(ABC):
             found.update(key for key in (entry.hash, entry.origin) if key in wanted)
         return found
 
+    async def holding(self, keys: list[str]) -> dict[str, Entry]:
+        """For each of these hashes this journal holds, the entry holding it (as its own hash or its origin)."""
+        wanted, found = set(keys), {}
+        async for entry in self.iter_entries():
+            for key in (entry.hash, entry.origin):
+                if key in wanted:
+                    found.setdefault(key, entry)
+        return found
+
     @abstractmethod
     async def last(self, count: int = 1, *, incident: str | None = None) -> list[Entry]:
         """The newest `count` entries, oldest first: what a timeline shows on open."""

@@ -23,6 +23,37 @@ GENESIS = "0" * 64
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
+MAX_DEPTH = 100   # nesting a file we read may have: Graph's objects are a dozen levels deep
+
+
+def bounded_json(text: str | bytes, *, max_depth: int = MAX_DEPTH) -> Any:
+    """json.loads for text from a file: ValueError (one line) for bad JSON, NaN, or nesting beyond max_depth.
+
+    A deeply nested value raises RecursionError in the parser and in every recursive walk after it: it is
+    refused here, where it is read.
+    """
+    try:
+        value = json.loads(text, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise ValueError(f"JSON nested more than {max_depth} levels deep") from None
+    except json.JSONDecodeError as error:
+        raise ValueError(f"not JSON ({error.msg}, line {error.lineno} column {error.colno})") from None
+    stack, depth = [(value, 1)], 1
+    while stack:
+        item, depth = stack.pop()
+        if depth > max_depth:
+            raise ValueError(f"JSON nested more than {max_depth} levels deep")
+        if isinstance(item, dict):
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+    return value
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def canonical_json(value: Any) -> str:
     """Sorted keys, no whitespace, UTF-8 kept as is, no NaN: one text for one value."""
     return _CANONICAL.encode(value)

@@ -30,6 +30,11 @@ ACTION = "action"                  # {action, target, request{method, url, body}
 EVIDENCE = "evidence"              # {what, target, sha256, content}
 EVIDENCE_EXPORTED = "evidence.exported"  # {file, bundle_sha256, manifest_sha256, entries, head_seq, head}
 
+# Entries brought in from another journal's export: written first, in the same transaction as the entries it
+# brought (each of those carries `origin`), so the journal says what came from outside, when, and by whom.
+JOURNAL_IMPORTED = "journal.imported"  # {text, file, sha256, bytes, records, added, already_here,
+                                       #  source_journals[]: ids the file claims (unproven)}
+
 # Communications.
 COMMS_DRAFTED = "comms.drafted"    # {audience, update_kind, text}
 COMMS_SENT = "comms.sent"          # {audience, update_kind, text, channel?}

@@ -347,6 +347,16 @@ class PostgresJournal(Journal):
             sql += f" LIMIT {int(limit)}"
         return await self._rows(sql, *params)
 
+    async def holding(self, keys: list[str]) -> dict[str, Entry]:
+        found: dict[str, Entry] = {}
+        wanted = set(keys)
+        for entry in await self._rows(f"{_SELECT} WHERE hash = ANY($1::text[]) OR origin = ANY($1::text[]) "
+                                      "ORDER BY seq", list(keys)):
+            for key in (entry.hash, entry.origin):
+                if key in wanted:
+                    found.setdefault(key, entry)
+        return found
+
     async def last(self, count: int = 1, *, incident: str | None = None) -> list[Entry]:
         if incident:
             rows = await self._rows(f"{_SELECT} WHERE incident = $1 ORDER BY seq DESC LIMIT {int(count)}", incident)

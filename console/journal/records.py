@@ -164,9 +164,11 @@ def prepare(draft: Draft, default_actor: str) -> Prepared:
             raise JournalError(str(error)) from None
     if not isinstance(draft.body, dict):
         raise JournalError("an entry's body is a JSON object")
-    refuse_secrets(draft.body)
     try:
+        refuse_secrets(draft.body)
         body_text = canonical_json(draft.body)
+    except RecursionError:
+        raise JournalError("entry body is nested too deeply to journal") from None
     except (TypeError, ValueError) as error:
         raise JournalError(f"entry body is not plain JSON: {error}") from None
     return (draft.incident, draft.kind, actor, draft.occurred_at, draft.discovered_at,

@@ -388,6 +388,9 @@ class SharedJournal(Journal):
     async def known(self, keys: list[str]) -> set[str]:
         return await self.mirror.known(keys) | await self.spool.known(keys)
 
+    async def holding(self, keys: list[str]) -> dict[str, Entry]:
+        return {**await self.spool.holding(keys), **await self.mirror.holding(keys)}
+
     async def search(self, query: str, *, limit: int = 200) -> list[Entry]:
         return await self.mirror.search(query, limit=limit)
 

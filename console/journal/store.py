@@ -402,6 +402,18 @@ class SQLiteJournal(Journal):
                 known.update(row[0] for row in await cursor.fetchall())
         return known
 
+    async def holding(self, keys: list[str]) -> dict[str, Entry]:
+        found: dict[str, Entry] = {}
+        for start in range(0, len(keys), 400):
+            chunk = keys[start:start + 400]
+            marks = ",".join("?" * len(chunk))
+            for entry in await self._rows(f"SELECT {_COLUMNS} FROM entries WHERE hash IN ({marks}) "
+                                          f"OR origin IN ({marks}) ORDER BY seq", chunk + chunk):
+                for key in (entry.hash, entry.origin):
+                    if key in chunk:
+                        found.setdefault(key, entry)
+        return found
+
     async def by_origin(self, origins: list[str]) -> list[Entry]:
         """The entries imported from these hashes elsewhere, in journal order."""
         found: list[Entry] = []

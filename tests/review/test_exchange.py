@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 from pathlib import Path
@@ -77,11 +78,16 @@ def test_merge_two_hosts_without_duplicates(host_a: Path, host_b: Path, tmp_path
     assert main(["journal", "export", str(host_b), "--format", "csv", "-o", str(b_export)]) == 0
     a_before = stored(host_a)
 
-    # B imports A: all of A arrives, with A's times, actors and bodies; logged_at is B's.
+    # B imports A: all of A arrives, with A's times, actors and bodies; logged_at is B's. The import itself is
+    # journaled first: which file (its SHA-256), by whom, how many, and which journal the file says it came from.
     assert main(["--journal", str(host_b), "journal", "import", str(a_export)]) == 0
     merged = stored(host_b)
-    assert len(merged) == 2 + len(a_before)
-    imported = merged[2:]
+    assert len(merged) == 2 + 1 + len(a_before)
+    record, imported = merged[2], merged[3:]
+    assert record["kind"] == "journal.imported" and record["actor"] == "test-responder"
+    assert record["body"]["sha256"] == hashlib.sha256(a_export.read_bytes()).hexdigest()
+    assert (record["body"]["added"], record["body"]["already_here"]) == (len(a_before), 0)
+    assert record["body"]["source_journals"] == [ReviewJournal(host_a).journal_id]
     for theirs, ours in zip(a_before, imported, strict=True):
         assert ours["origin"] == theirs["hash"]
         for name in ("incident", "kind", "actor", "occurred_at", "discovered_at", "body"):
@@ -95,8 +101,9 @@ def test_merge_two_hosts_without_duplicates(host_a: Path, host_b: Path, tmp_path
     assert main(["journal", "export", str(host_b), "-o", str(merged_export)]) == 0
     assert main(["--journal", str(host_a), "journal", "import", str(merged_export)]) == 0
     a_after = stored(host_a)
-    assert len(a_after) == len(a_before) + 2
-    assert [row["body"]["text"] for row in a_after[-2:]] == ["sam on host B saw bounces", "escalate to Microsoft"]
+    assert len(a_after) == len(a_before) + 1 + 3    # A's record of the import; B's two entries and B's import record
+    assert [row["kind"] for row in a_after[-4:]] == ["journal.imported", "note", "decision", "journal.imported"]
+    assert [row["body"]["text"] for row in a_after[-3:-1]] == ["sam on host B saw bounces", "escalate to Microsoft"]
     assert verify_file(host_a).ok
 
     # And the CSV of B, imported into A again, adds nothing either.
