@@ -228,14 +228,17 @@ def digest(content: Any) -> tuple[str, str]:
     return text, hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+EVIDENCE_LIMIT = 50            # the latest sign-ins and directory audits an evidence capture keeps
+
+
 def _evidence_requests(upn: str) -> list[tuple[str, str, dict[str, str]]]:
     quoted = upn.replace("'", "''")
     return [
         ("user object", user_path(upn), {"$select": USER_FIELDS + ",createdDateTime,lastPasswordChangeDateTime"}),
         ("recent sign-ins", "auditLogs/signIns",
-         {"$filter": f"userPrincipalName eq '{quoted}'", "$top": "50"}),
+         {"$filter": f"userPrincipalName eq '{quoted}'", "$top": str(EVIDENCE_LIMIT)}),
         ("directory audits", "auditLogs/directoryAudits",
-         {"$filter": f"targetResources/any(t:t/userPrincipalName eq '{quoted}')", "$top": "50"}),
+         {"$filter": f"targetResources/any(t:t/userPrincipalName eq '{quoted}')", "$top": str(EVIDENCE_LIMIT)}),
     ]
 
 
@@ -252,7 +255,8 @@ async def preserve_evidence(warroom: WarRoom, upn: str, *, incident: str | None)
         raise ValueError("not connected to a tenant: evidence cannot be captured")
     for what, path, params in _evidence_requests(upn):
         try:
-            data = await (gateway.get_json(path, params) if what == "user object" else gateway.get_all(path, params))
+            data = await (gateway.get_json(path, params) if what == "user object"
+                          else gateway.get_all(path, params, limit=EVIDENCE_LIMIT))
         except (GraphError, SignInRequired) as error:
             reason = getattr(error, "reason", str(error))
             lines.append(f"{what}: NOT captured ({reason})")
@@ -262,10 +266,14 @@ async def preserve_evidence(warroom: WarRoom, upn: str, *, incident: str | None)
                                                "request_id": getattr(error, "request_id", None)}, incident))
             continue
         text, sha = digest(data)
-        drafts.append(Draft(kinds.EVIDENCE, {"what": what, "target": upn, "sha256": sha, "content": text,
-                                             "source": gateway.describe_request("GET", path).url}, incident))
+        body = {"what": what, "target": upn, "sha256": sha, "content": text,
+                "source": gateway.describe_request("GET", path).url}
+        cut = getattr(data, "cut", None)
+        if cut:
+            body["partial"] = cut           # Graph's paging broke off: the capture says so, not only the log
+        drafts.append(Draft(kinds.EVIDENCE, body, incident))
         count = f"{len(data)} item(s)" if isinstance(data, list) else "1 object"
-        lines.append(f"{what}: {count}, sha256 {sha[:16]}…")
+        lines.append(f"{what}: {count}, sha256 {sha[:16]}…" + (f" (partial: {cut})" if cut else ""))
     alerts = [dict(a.raw) for a in (getattr(warroom.live, "alerts", None) or {}).values()
               if upn.casefold() in (u.casefold() for u in getattr(a, "users", ()))]
     text, sha = digest(alerts)

@@ -32,7 +32,8 @@ def freshness_text(fresh: Freshness, now: datetime, zone: tzinfo | None = None) 
     """
     if fresh.health is SourceHealth.FRESH and fresh.last_success:
         age = (now - fresh.last_success).total_seconds()
-        return f"{fresh.source.replace('_', ' ')} {'✓' if age < 60 else alert_age(age)}"
+        mark = "partial" if fresh.partial else "✓"
+        return f"{fresh.source.replace('_', ' ')} {mark if age < 60 else alert_age(age)}"
     return fresh.describe(now, tz=zone)
 
 
@@ -69,7 +70,8 @@ class StatusBar(Widget):
         for index, fresh in enumerate(ordered):
             if index:
                 text.append(" · ")
-            text.append(clean(freshness_text(fresh, now, zone), 80), self._style(TONES.get(fresh.health, "muted")))
+            tone = "warn" if fresh.partial and fresh.health is SourceHealth.FRESH else TONES.get(fresh.health, "muted")
+            text.append(clean(freshness_text(fresh, now, zone), 80), self._style(tone))
         text.append(f" │ {journal} · {entries:,} entries")
         if text.plain != self._text.plain or text.spans != self._text.spans:
             self._text = text

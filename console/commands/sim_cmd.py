@@ -30,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     parser.add_argument("--fault", action="append", default=[], metavar="SPEC",
                         help="inject trouble: KIND[,path=PREFIX,count=N,retry_after=S,delay=S,status=N]; "
                              "kinds: throttle, server-error, slow, truncated-json, html-502, token-expired, "
-                             "forbidden, disconnect")
+                             "forbidden, disconnect, looping-next-link, escaping-next-link, endless-next-link")
     parser.add_argument("--list", action="store_true", help="list the scenarios and exit")
     parser.add_argument("--check", metavar="FILE", help="validate a scenario file (plays its timeline once) and exit")
     parser.add_argument("--quiet", action="store_true", help="do not print each request")

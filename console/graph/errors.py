@@ -39,6 +39,15 @@ class GraphUnavailable(GraphError):
         self.retry_after = retry_after
 
 
+class PagingCut(GraphError):
+    """A collection read stopped before Graph said it ended: a nextLink that loops, leaves the collection, or
+    goes on past the page cap. The pages before it were read; `reason` says where and why."""
+
+    def __init__(self, reason: str, *, pages: int, **kw) -> None:
+        super().__init__(reason, **kw)
+        self.pages = pages
+
+
 class GraphDenied(GraphError):
     """401/403: `permission` names what the app registration lacks; `licence`/`role` when that is the cause."""
 
@@ -65,5 +74,6 @@ __all__ = [
     "GraphRejected",
     "GraphThrottled",
     "GraphUnavailable",
+    "PagingCut",
     "SignInRequired",
 ]

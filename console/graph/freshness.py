@@ -28,10 +28,11 @@ class Freshness(NamedTuple):
     last_error_at: datetime | None = None
     next_attempt: datetime | None = None
     missing_permission: str | None = None
+    partial: str | None = None           # the last poll read only part: "first 200 pages only", "nextLink repeated…"
 
-    def with_success(self, now: datetime, next_attempt: datetime) -> Freshness:
+    def with_success(self, now: datetime, next_attempt: datetime, partial: str | None = None) -> Freshness:
         return self._replace(health=SourceHealth.FRESH, last_success=now, next_attempt=next_attempt,
-                       last_error=None, missing_permission=None)
+                       last_error=None, missing_permission=None, partial=partial)
 
     def with_error(self, health: SourceHealth, reason: str, now: datetime, next_attempt: datetime | None,
                    missing_permission: str | None = None) -> Freshness:
@@ -39,14 +40,16 @@ class Freshness(NamedTuple):
                        missing_permission=missing_permission)
 
     def describe(self, now: datetime, *, tz=None) -> str:
-        """`alerts 12 s`, `health stale since 14:02 (429, retry in 30 s)`, `risky_users denied: 403 …`."""
+        """`alerts 12 s`, `alerts 12 s (partial: first 200 pages only)`, `health stale since 14:02 (429, retry in
+        30 s)`, `risky_users denied: 403 …`."""
         name = self.source.replace("_", " ")
         if self.health is SourceHealth.OFFLINE:
             return f"{name} offline"
         if self.health is SourceHealth.WAITING:
             return f"{name} …"
         if self.health is SourceHealth.FRESH and self.last_success:
-            return f"{name} {ago((now - self.last_success).total_seconds())}"
+            age = ago((now - self.last_success).total_seconds())
+            return f"{name} {age} (partial: {self.partial})" if self.partial else f"{name} {age}"
         if self.health is SourceHealth.DENIED:
             return f"{name} denied: {self.last_error}"
         since = self.last_success or self.last_error_at

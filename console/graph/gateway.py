@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import httpx
 from kiota_abstractions.method import Method
@@ -38,12 +38,18 @@ from .errors import (
     GraphRejected,
     GraphThrottled,
     GraphUnavailable,
+    PagingCut,
 )
 from .sources import SOURCES, Source, permission_for
 
 CONNECT_TIMEOUT_S = 10.0
 READ_TIMEOUT_S = 30.0
-MAX_PAGES = 10_000          # a nextLink loop from a broken proxy must end
+# Pages one read of a collection follows at most: 200,000 alerts at Graph's 1,000 a page. A proxy that invents
+# endless distinct nextLinks costs this many requests per poll, not an unbounded stream.
+MAX_PAGES = 200
+# A read someone is waiting for (a user's sign-ins, evidence) asks for a few dozen objects: a few pages, even
+# with the empty pages Graph sends for filtered audit logs.
+ON_DEMAND_PAGES = 20
 NO_RETRY = RetryHandlerOption(delay=0, max_retries=0, should_retry=False)
 _LICENCE_HINTS = re.compile(r"premium|licen[cs]e|\bP[12]\b|subscription", re.IGNORECASE)
 _ROLE_HINTS = re.compile(
@@ -56,6 +62,12 @@ class GraphResponse:
     status: int
     json: Any                  # parsed body, or None for 204
     request_id: str | None
+
+
+class Collected(list[dict[str, Any]]):
+    """A collection's items as read; `cut` says why paging stopped before Graph said the end (None: complete)."""
+
+    cut: str | None = None
 
 
 @dataclass(frozen=True)
@@ -235,12 +247,17 @@ class GraphGateway:
             info.query_parameters[quote(name, safe="")] = value
         return info
 
-    def _check_next_link(self, link: str) -> str:
-        """A nextLink must stay on our host: a hostile one must not steer us (or a token) elsewhere."""
-        ours, theirs = urlsplit(self.base_url), urlsplit(link)
-        if (theirs.scheme, theirs.netloc) != (ours.scheme, ours.netloc):
-            raise GraphUnavailable(f"nextLink points to another host ({theirs.netloc[:80]})")
-        return link
+    def _leaves_collection(self, link: str, path: str) -> str | None:
+        """Where a nextLink goes when it is not the next page of the collection asked for, else None.
+
+        Another host must not get our token or steer us; another path is another collection, not more of this one.
+        """
+        asked, theirs = urlsplit(self.url_for(path)), urlsplit(link)
+        if (theirs.scheme, theirs.netloc) != (asked.scheme, asked.netloc):
+            return f"another host ({theirs.netloc[:80]})"
+        if unquote(theirs.path).rstrip("/").lower() != unquote(asked.path).rstrip("/").lower():
+            return f"another path ({unquote(theirs.path)[:80]})"
+        return None
 
     # -- sending --------------------------------------------------------------------------------
 
@@ -280,10 +297,12 @@ class GraphGateway:
         raise AssertionError("unreachable")
 
     async def pages(self, source: Source | str, params: dict[str, str] | None = None, *,
-                    pace: Callable[[], Awaitable[None]] | None = None) -> AsyncIterator[list[dict[str, Any]]]:
+                    pace: Callable[[], Awaitable[None]] | None = None,
+                    max_pages: int = MAX_PAGES) -> AsyncIterator[list[dict[str, Any]]]:
         """Each page's `value` list, following @odata.nextLink ourselves (empty pages included).
 
         `pace` is awaited before every request: riskyUsers allows one request per second per tenant.
+        Raises PagingCut after the last page when paging stopped before Graph said the end.
         """
         if isinstance(source, str):
             source = SOURCES[source]
@@ -291,53 +310,90 @@ class GraphGateway:
         if source.page_size:
             query.setdefault("$top", str(source.page_size))
         query.update(params or {})
-        info = self._source_request(source, query)
-        for _ in range(MAX_PAGES):
+        async for page in self._follow(self._source_request(source, query), source.path, pace=pace,
+                                       max_pages=max_pages):
+            yield page
+
+    async def _follow(self, info: RequestInformation, path: str, *,
+                      pace: Callable[[], Awaitable[None]] | None = None,
+                      max_pages: int = MAX_PAGES) -> AsyncIterator[list[dict[str, Any]]]:
+        """The one paging loop: every collection read, polled or on demand, follows nextLinks here.
+
+        It ends at the last page, or with PagingCut when a link repeats, leaves the collection, or a page
+        only repeats objects already read (a loop with fresh-looking links), or after `max_pages`.
+        """
+        seen_links = {info.url}
+        seen_ids: set[str] = set()
+        for number in range(1, max_pages + 1):
             if pace is not None:
                 await pace()
-            body, _ = await self._get(info, source.path)
+            body, _ = await self._get(info, path)
             if not isinstance(body, dict) or not isinstance(body.get("value", []), list):
                 raise GraphUnavailable("unexpected JSON shape (no value list)")
-            yield [item for item in body.get("value", []) if isinstance(item, dict)]
+            page = [item for item in body.get("value", []) if isinstance(item, dict)]
+            ids = {str(item["id"]) for item in page if item.get("id") is not None}
+            if number > 1 and ids and ids <= seen_ids:
+                raise PagingCut(f"nextLink went back to objects already read after {number - 1} pages",
+                                pages=number - 1)
+            seen_ids |= ids
+            yield page
             link = body.get("@odata.nextLink")
             if not link:
                 return
+            link = str(link)
+            elsewhere = self._leaves_collection(link, path)
+            if elsewhere:
+                raise PagingCut(f"nextLink to {elsewhere} refused after {number} pages", pages=number)
+            if link in seen_links:
+                raise PagingCut(f"nextLink repeated after {number} pages", pages=number)
+            seen_links.add(link)
             info = RequestInformation(Method.GET)
-            info.url = self._check_next_link(str(link))
+            info.url = link
             info.headers.try_add("Accept", "application/json")
-        raise GraphUnavailable(f"more than {MAX_PAGES} pages: stopped following nextLink")
+        raise PagingCut(f"first {max_pages} pages only", pages=max_pages)
 
-    async def collect(self, source: Source | str, params: dict[str, str] | None = None) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        async for page in self.pages(source, params):
-            items.extend(page)
+    async def collect(self, source: Source | str, params: dict[str, str] | None = None) -> Collected:
+        items = Collected()
+        try:
+            async for page in self.pages(source, params):
+                items.extend(page)
+        except PagingCut as cut:
+            items.cut = cut.reason
         return items
 
     async def get_json(self, path: str, params: dict[str, str] | None = None) -> Any:
         """A GET outside the watched sources (/me, /organization, audit logs for one user)."""
         info = RequestInformation(Method.GET)
-        url = self.url_for(path)
-        if params:
-            query = "&".join(f"{quote(k, safe='$')}={quote(v, safe='')}" for k, v in params.items())
-            url += ("&" if "?" in url else "?") + query
-        info.url = url
+        info.url = self._with_query(self.url_for(path), params)
         info.headers.try_add("Accept", "application/json")
         body, _ = await self._get(info, path)
         return body
 
-    async def get_all(self, path: str, params: dict[str, str] | None = None, *, limit: int = 1000) -> list[dict]:
-        """Follow nextLinks of an arbitrary collection, up to `limit` items."""
-        body = await self.get_json(path, params)
-        items: list[dict] = []
-        for _ in range(MAX_PAGES):
-            if not isinstance(body, dict):
-                raise GraphUnavailable("unexpected JSON shape (no value list)")
-            items.extend(item for item in body.get("value") or [] if isinstance(item, dict))
-            link = body.get("@odata.nextLink")
-            if len(items) >= limit or not link:
-                return items[:limit]
-            body = await self.get_json(self._check_next_link(str(link)))
-        return items[:limit]
+    @staticmethod
+    def _with_query(url: str, params: dict[str, str] | None) -> str:
+        if not params:
+            return url
+        query = "&".join(f"{quote(k, safe='$')}={quote(v, safe='')}" for k, v in params.items())
+        return url + ("&" if "?" in url else "?") + query
+
+    async def get_all(self, path: str, params: dict[str, str] | None = None, *, limit: int = 1000,
+                      max_pages: int = ON_DEMAND_PAGES) -> Collected:
+        """Follow nextLinks of an arbitrary collection, up to `limit` items (no request once it is reached)."""
+        info = RequestInformation(Method.GET)
+        info.url = self._with_query(self.url_for(path), params)
+        info.headers.try_add("Accept", "application/json")
+        items = Collected()
+        pages = self._follow(info, path, max_pages=max_pages)
+        try:
+            async for page in pages:
+                items.extend(page[: limit - len(items)])
+                if len(items) >= limit:
+                    break
+        except PagingCut as cut:
+            items.cut = cut.reason
+        finally:
+            await pages.aclose()
+        return items
 
     async def incident_report(self, issue_id: str) -> bytes:
         """Microsoft's post-incident report for a service issue, as the bytes Graph sent (a document)."""

@@ -27,7 +27,7 @@ from ..journal import Draft, Journal, JournalError, kinds
 from ..journal.errors import SecretRefused
 from ..journal.guard import refuse_secrets
 from ..timefmt import from_iso, to_iso, utc_now
-from .errors import GraphDenied, GraphError, GraphThrottled, GraphUnavailable, SignInRequired
+from .errors import GraphDenied, GraphError, GraphThrottled, GraphUnavailable, PagingCut, SignInRequired
 from .freshness import Freshness, SourceHealth
 from .models import (
     Alert,
@@ -198,7 +198,7 @@ class TenantWatcher:
             if wait > 0:
                 await asyncio.sleep(wait)
             try:
-                await self._poll(spec)
+                partial = await self._poll(spec)
             except Exception as error:  # every failure becomes a stale source with a reason, never a crash
                 delay = await self._failed(spec, error)
             else:
@@ -206,8 +206,8 @@ class TenantWatcher:
                 delay = self.interval(source)
                 now = utc_now()
                 self.state.freshness[source] = self.state.freshness[source].with_success(
-                    now, now + timedelta(seconds=delay))
-                await self._report(source, "fresh", None)
+                    now, now + timedelta(seconds=delay), partial)
+                await self._report(source, "partial" if partial else "fresh", partial)
                 self._notify({source})
             return delay
 
@@ -239,7 +239,12 @@ class TenantWatcher:
             if wait > 0:
                 await asyncio.sleep(wait)
 
-    async def _poll(self, spec: Source) -> bool:
+    async def _poll(self, spec: Source) -> str | None:
+        """Read the source once; returns why the read was partial (paging cut short), None when complete.
+
+        A partial read keeps what it read but forgets nothing and keeps the watermark: what it did not reach is
+        not known to be gone or unchanged.
+        """
         count = self._polls.get(spec.name, 0)
         self._polls[spec.name] = count + 1
         watermark = self._watermark.get(spec.name)
@@ -249,22 +254,28 @@ class TenantWatcher:
         seen: set[str] = set()
         changed = False
         self._pending_watermark[spec.name] = watermark
-        async for page in self.gateway.pages(spec, params, pace=lambda: self._pace(spec)):
+        partial: str | None = None
+        try:
+            async for page in self.gateway.pages(spec, params, pace=lambda: self._pace(spec)):
+                self._last_request[spec.name] = time.monotonic()
+                for start in range(0, len(page), CHUNK):
+                    chunk = page[start:start + CHUNK]
+                    changed |= await self._ingest(spec, chunk, records, seen)
+                    await asyncio.sleep(0)
+        except PagingCut as cut:
             self._last_request[spec.name] = time.monotonic()
-            for start in range(0, len(page), CHUNK):
-                chunk = page[start:start + CHUNK]
-                changed |= await self._ingest(spec, chunk, records, seen)
-                await asyncio.sleep(0)
-        if not incremental:
+            partial = cut.reason
+            _log.warning("%s: paging cut short: %s", spec.name, cut.reason)
+        if not incremental and partial is None:
             gone = [key for key in records if key not in seen]
             if gone:
                 await self._forget(spec, gone, records)
                 changed = True
-        if self._pending_watermark.get(spec.name) is not None:
+        if self._pending_watermark.get(spec.name) is not None and partial is None:
             self._watermark[spec.name] = self._pending_watermark[spec.name]   # only after a complete poll
         if changed:
             self.state.bump()
-        return changed
+        return partial
 
     async def _ingest(self, spec: Source, items: list[dict[str, Any]], records: dict[str, Any],
                       seen: set[str]) -> bool:

@@ -19,6 +19,9 @@ KINDS = {
     "token-expired": "401 InvalidAuthenticationToken until a request brings a different token",
     "forbidden": "403 Authorization_RequestDenied",
     "disconnect": "the connection closes without an answer (network trouble, a proxy dropping us)",
+    "looping-next-link": "every page's @odata.nextLink points back at the same page, for ever",
+    "escaping-next-link": "@odata.nextLink leaves the collection (same host, another path: /v1.0/users)",
+    "endless-next-link": "@odata.nextLink never ends: each page links to a new, empty page after the last",
 }
 
 

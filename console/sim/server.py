@@ -236,10 +236,12 @@ class SimulatedTenant:
             if missing and missing in self.scenario.permissions_missing:
                 raise GraphError(403, "Insufficient privileges to complete the operation.")
             normal = self._route(record, relative)
-            if answer is not None:  # slow or truncated: shape the normal answer
+            if answer is not None:  # slow, truncated or a broken nextLink: shape the normal answer
                 normal.delay, normal.fault = answer.delay, answer.fault
                 if answer.fault == "truncated-json" and normal.body:
                     normal.body = normal.body[: max(1, len(normal.body) // 2)]
+                elif answer.fault and answer.fault.endswith("-next-link") and normal.status == 200:
+                    normal.body = self._broken_next_link(answer.fault, normal.body, record, relative)
             return normal
         except GraphError as error:
             return self._error(error.status, error.code, error.message, record)
@@ -290,10 +292,28 @@ class SimulatedTenant:
         elif kind == "forbidden":
             answer = self._error(403, "Authorization_RequestDenied",
                                  "Insufficient privileges to complete the operation.", record)
-        else:  # slow, truncated-json: the normal answer, shaped afterwards
+        else:  # slow, truncated-json, *-next-link: the normal answer, shaped afterwards
             answer = _Answer(0)
         answer.delay, answer.fault = fault.delay, kind
         return answer
+
+    def _broken_next_link(self, kind: str, body: bytes, record: RequestRecord, relative: str) -> bytes:
+        """A collection page whose @odata.nextLink loops, leaves the collection, or never ends."""
+        try:
+            page = json.loads(body)
+        except ValueError:
+            return body
+        if not isinstance(page, dict) or not isinstance(page.get("value"), list):
+            return body
+        token = next((v for k, v in record.query.items() if k.lower() == "$skiptoken"), None)
+        offset = offset_of(token) if token else 0
+        if kind == "looping-next-link":
+            page["@odata.nextLink"] = next_link(self, record, offset)       # this very page, again
+        elif kind == "escaping-next-link":
+            page["@odata.nextLink"] = f"{self.base_url}/users?$skiptoken={skiptoken(offset)}"
+        else:
+            page["@odata.nextLink"] = next_link(self, record, offset + max(1, len(page["value"])))
+        return _dump(page)
 
     def _error(self, status: int, code: str, message: str, record: RequestRecord) -> _Answer:
         body = {"error": {"code": code, "message": message, "innerError": {

@@ -110,10 +110,14 @@ async def test_a_timeout_and_a_refused_connection_are_unavailable_not_crashes(ma
             await gateway.collect("alerts")
 
 
-async def test_a_next_link_to_another_host_is_refused(simulated_tenant):
+async def test_a_next_link_to_another_host_or_collection_is_refused(simulated_tenant):
     async with await gateway_for(simulated_tenant) as gateway:
-        with pytest.raises(GraphUnavailable, match="another host"):
-            gateway._check_next_link("https://evil.example/v1.0/security/alerts_v2?$skiptoken=x")
+        assert "another host (evil.example)" == gateway._leaves_collection(
+            "https://evil.example/v1.0/security/alerts_v2?$skiptoken=x", "/security/alerts_v2")
+        assert "another path (/v1.0/users)" == gateway._leaves_collection(
+            f"{simulated_tenant.base_url}/users?$skiptoken=x", "/security/alerts_v2")
+        assert gateway._leaves_collection(
+            f"{simulated_tenant.base_url}/security/Alerts_v2/?$skiptoken=x", "/security/alerts_v2") is None
 
 
 def _response(status: int, body: bytes = b"", **headers: str) -> httpx.Response:

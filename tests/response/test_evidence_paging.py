@@ -1,0 +1,45 @@
+"""Evidence capture against a sign-ins collection whose paging is broken: bounded, and the entry says so."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from warroom.console.containment import EVIDENCE_LIMIT, preserve_evidence
+from warroom.console.graph.gateway import ON_DEMAND_PAGES
+from warroom.console.journal import kinds
+from warroom.console.sim import Fault
+
+from ..graph.helpers import add_objects
+
+MEGAN = "megan.bowen@contoso.onmicrosoft.com"
+
+
+@pytest.mark.parametrize(("kind", "most"), [("looping-next-link", 2), ("endless-next-link", ON_DEMAND_PAGES)])
+async def test_evidence_of_a_broken_sign_ins_collection_is_bounded_and_marked_partial(room, kind, most):
+    """A looping sign-ins page was fetched 250 times into a 4 MB entry although evidence asked for 50."""
+    tenant, warroom = await room("compromised-account")
+    tenant.add_fault(Fault(kind, "auditLogs/signIns"))
+    tenant.requests.clear()
+    lines = await asyncio.wait_for(preserve_evidence(warroom, MEGAN, incident=None), 20.0)
+    sign_ins = [r for r in tenant.requests if r.path.endswith("/auditLogs/signIns")]
+    assert 1 <= len(sign_ins) <= most
+    evidence = {e.body["what"]: e.body for e in await warroom.journal.entries(kinds=[kinds.EVIDENCE])}
+    captured = evidence["recent sign-ins"]
+    assert 0 < len(json.loads(captured["content"])) <= EVIDENCE_LIMIT
+    assert len({row["id"] for row in json.loads(captured["content"])}) == len(json.loads(captured["content"]))
+    assert captured["partial"]
+    assert any(line.startswith("recent sign-ins:") and "(partial: " in line for line in lines)
+
+
+async def test_evidence_stops_at_the_fifty_it_asked_for(room):
+    tenant, warroom = await room("compromised-account")
+    add_objects(tenant, "signIns", [{"id": f"extra-{index:03d}", "userPrincipalName": MEGAN,
+                                      "createdDateTime": "2026-11-24T10:00:00Z"} for index in range(120)])
+    tenant.requests.clear()
+    await preserve_evidence(warroom, MEGAN, incident=None)
+    assert len([r for r in tenant.requests if r.path.endswith("/auditLogs/signIns")]) == 1
+    evidence = {e.body["what"]: e.body for e in await warroom.journal.entries(kinds=[kinds.EVIDENCE])}
+    assert len(json.loads(evidence["recent sign-ins"]["content"])) == EVIDENCE_LIMIT
+    assert "partial" not in evidence["recent sign-ins"]
