@@ -1,4 +1,4 @@
-"""Every value the configuration accepts is one the console can use: bad ones are refused at load, with file and line."""
+"""Every value the configuration accepts is one the console can use: the rest is refused at load, file and line."""
 
 from __future__ import annotations
 

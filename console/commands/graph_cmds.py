@@ -270,7 +270,8 @@ def _now() -> datetime:
 
 
 def source_states(state: Any, polled: set[str], now: datetime) -> dict[str, dict[str, Any]]:
-    """Per source: `fresh` (read now), `last_known` (not read now; the journal's state, with its age),
+    """Per source: `fresh` (read now), `partial` (read now, but Graph's paging broke off: only what it reached),
+    `last_known` (not read now; the journal's state, with its age),
     `unknown` (never read: nothing to show) or `not_available` (this cloud has no such API)."""
     from ..graph.freshness import SourceHealth
 
@@ -280,6 +281,8 @@ def source_states(state: Any, polled: set[str], now: datetime) -> dict[str, dict
                                "permission": fresh.missing_permission, "as_of": None, "age_seconds": None}
         if name not in polled:
             row["state"] = "not_available"
+        elif fresh.health is SourceHealth.FRESH and fresh.partial:
+            row.update(state="partial", reason=fresh.partial)
         elif fresh.health is SourceHealth.FRESH:
             row.update(state="fresh", reason=None)
         elif fresh.last_success is not None:
@@ -322,7 +325,7 @@ def status_report(state: Any, polled: set[str] | None = None, now: datetime | No
     for section, source in SECTION_SOURCES.items():
         if sources.get(source, {}).get("state") in ("unknown", "not_available"):
             sections[section] = None
-    unread = sorted(name for name, row in sources.items() if row["state"] in ("unknown", "last_known"))
+    unread = sorted(name for name, row in sources.items() if row["state"] in ("unknown", "last_known", "partial"))
     return {"services_not_operational": sections["services"], "alerts": sections["alerts"],
             "active_incidents": sections["incidents"], "risky_users": sections["risky_users"],
             "sources": sources, "complete": not unread, "unread_sources": unread}
@@ -337,6 +340,8 @@ def _source_note(row: dict[str, Any]) -> str:
         return f"unknown (not read: {reason})"
     if row["state"] == "not_available":
         return f"not available ({reason})"
+    if row["state"] == "partial":
+        return f"partial: {reason}"
     if row["state"] == "last_known":
         return (f"last known state from the journal, {ago(row['age_seconds'])} old "
                 f"(as of {row['as_of']}; not read now: {reason})")
@@ -368,7 +373,7 @@ def run_status(ctx: Context) -> int:
     if any(f.last_error == "sign-in required" for f in state.freshness.values()):
         print("not signed in: run `warroom login` (device code), `az login`, or set WARROOM_GRAPH_TOKEN")
     if report["unread_sources"]:
-        print(f"warning: not read now: {', '.join(report['unread_sources'])}; "
+        print(f"warning: not read now (or only in part): {', '.join(report['unread_sources'])}; "
               "what follows for them is unknown or only the last known state")
 
     print()

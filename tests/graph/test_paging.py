@@ -121,3 +121,20 @@ def test_the_status_bar_says_partial_and_the_reason_is_in_the_freshness_text():
     assert freshness_text(fresh, now) == "alerts partial"
     assert fresh.describe(now) == "alerts 0 s (partial: first 200 pages only)"
     assert Freshness("alerts").with_success(now, now).describe(now) == "alerts 0 s"
+
+
+def test_status_says_which_source_was_read_only_in_part_and_exits_3(make_tenant, journal_path, capsys):
+    import json
+
+    from warroom.console.cli import main
+
+    tenant = make_tenant(faults=[Fault("looping-next-link", "security/alerts_v2")])
+    add_objects(tenant, "alerts", alerts(4))
+    argv = ["status", "--graph-url", tenant.base_url, "--journal", str(journal_path)]
+    assert main(argv) == 3
+    out = capsys.readouterr().out
+    assert "Alerts: 4  [partial: nextLink went back to objects already read after 1 pages]" in out
+    assert main([*argv, "--json"]) == 3
+    report = json.loads(capsys.readouterr().out)
+    assert report["sources"]["alerts"]["state"] == "partial" and report["unread_sources"] == ["alerts"]
+    assert len(requests_to(tenant, "/security/alerts_v2")) == 4
