@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import sys
 import threading
+from collections.abc import Iterator
+from typing import BinaryIO, NamedTuple
 
 from ..cli import Context, run_async
 from ..journal import Draft, Journal, SecretRefused, kinds
@@ -14,7 +17,16 @@ from ..timefmt import parse_when
 
 BATCH_MAX = 500          # lines per transaction at most
 BATCH_LINGER_S = 0.2     # how long a quiet stream waits before a partial batch is committed
+BATCH_AGE_S = 0.5        # a steady trickle is committed this long after its first line at the latest
+LINE_MAX = 65_536        # bytes a line may hold; a longer one is skipped, not read into memory whole
 
+
+class InputLine(NamedTuple):
+    """One line of stdin: its text, or why it cannot be journaled (not UTF-8, too long)."""
+
+    number: int
+    text: str
+    problem: str | None = None
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     parser = subparsers.add_parser(
@@ -56,42 +68,68 @@ def _say_if_spooled(journal: Journal) -> None:
               "shared when warroom next reaches the database", file=sys.stderr, flush=True)
 
 
-def _read_lines(loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[str | None]) -> None:
-    for line in sys.stdin:
-        loop.call_soon_threadsafe(queue.put_nowait, line.rstrip("\r\n"))
-    loop.call_soon_threadsafe(queue.put_nowait, None)
+def read_lines(stream: BinaryIO) -> Iterator[InputLine]:
+    """Each line as text; a line that is not UTF-8 or is too long comes back as a problem, never an exception."""
+    number = 0
+    while raw := stream.readline(LINE_MAX + 1):
+        number += 1
+        if len(raw) > LINE_MAX and not raw.endswith(b"\n"):
+            while (rest := stream.readline(LINE_MAX)) and not rest.endswith(b"\n"):
+                pass                                    # the rest of that line, read and dropped in pieces
+            yield InputLine(number, "", f"longer than {LINE_MAX:,} bytes")
+            continue
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            yield InputLine(number, "", f"not UTF-8 (byte 0x{raw[error.start]:02x} at offset {error.start})")
+            continue
+        yield InputLine(number, text.rstrip("\r\n"))
+
+
+def _read_lines(loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[InputLine | None]) -> None:
+    stream = getattr(sys.stdin, "buffer", None) or io.BytesIO(sys.stdin.read().encode("utf-8"))
+    try:
+        for line in read_lines(stream):
+            loop.call_soon_threadsafe(queue.put_nowait, line)
+    finally:
+        loop.call_soon_threadsafe(queue.put_nowait, None)      # whatever happens, the batch in hand is committed
 
 
 async def _stream(ctx: Context, occurred) -> int:
-    """Commit lines as they come: a full batch at once, a partial one when the stream pauses."""
+    """Commit lines as they come: a full batch at once, a partial one when the stream pauses or the batch's first
+    line has waited BATCH_AGE_S, so a slow steady stream is acknowledged within a second."""
     loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[str | None] = asyncio.Queue()
+    queue: asyncio.Queue[InputLine | None] = asyncio.Queue()
     threading.Thread(target=_read_lines, args=(loop, queue), daemon=True).start()
     async with await ctx.open_journal() as journal:
-        done, number, refused = False, 0, 0
+        done, skipped = False, 0
         while not done:
             batch: list[str] = []
             line = await queue.get()
+            deadline = loop.time() + BATCH_AGE_S
             while True:
                 if line is None:
                     done = True
                     break
-                number += 1
-                if not line.strip():
+                if line.problem:
+                    print(f"warroom: input line {line.number} skipped: {line.problem}", file=sys.stderr, flush=True)
+                    skipped += 1
+                elif not line.text.strip():
                     pass
-                elif _refused(line, number):  # one secret-shaped line must not sink the rest of its batch
-                    refused += 1
+                elif _refused(line.text, line.number):  # one bad line must not sink the rest of its batch
+                    skipped += 1
                 else:
-                    batch.append(line)
-                if len(batch) >= BATCH_MAX:
+                    batch.append(line.text)
+                wait = min(BATCH_LINGER_S, deadline - loop.time())
+                if len(batch) >= BATCH_MAX or wait <= 0:
                     break
                 try:
-                    line = await asyncio.wait_for(queue.get(), BATCH_LINGER_S)
+                    line = await asyncio.wait_for(queue.get(), wait)
                 except TimeoutError:
                     break
             await _commit(journal, ctx, batch, occurred)
         _say_if_spooled(journal)
-    return 1 if refused else 0
+    return 1 if skipped else 0
 
 
 def _refused(line: str, number: int) -> bool:
