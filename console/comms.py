@@ -18,7 +18,7 @@ import platformdirs
 
 from ..data import FOLDER
 from .config import APP_NAME, Config
-from .datafiles import DataFileError
+from .datafiles import DataFileError, load_each, toml_files
 from .incidents import DEFAULT_CADENCE_MINUTES, SEVERITIES, Incident
 from .journal import kinds
 from .timefmt import display_zone, utc_now
@@ -110,17 +110,28 @@ def user_template_folder(config: Config | None = None) -> Path:
     return Path(configured).expanduser() if configured else Path(platformdirs.user_config_dir(APP_NAME)) / "templates"
 
 
-def load_templates(config: Config | None = None) -> dict[str, Template]:
-    """Built-in templates by update kind, each replaced by a user template with the same id."""
-    found: dict[str, Template] = {}
-    builtin = FOLDER / "templates"
-    sources: list[tuple[Any, str]] = [(f, f"data/templates/{f.name}") for f in builtin.iterdir()
-                                      if f.name.endswith(".toml")]
-    folder = user_template_folder(config)
-    if folder.is_dir():
-        sources += [(f, str(f)) for f in sorted(folder.glob("*.toml"))]
-    for file, name in sorted(sources[: len(sources)], key=lambda s: (not s[1].startswith("data/"), s[1])):
-        template = parse_template(file.read_text(encoding="utf-8"), name)
+class Templates(dict[str, Template]):
+    """Templates by id; `skipped` lists the files that could not be used (the rest still are)."""
+
+    skipped: list[DataFileError]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.skipped = []
+
+
+def load_templates(config: Config | None = None) -> Templates:
+    """Built-in templates by id, each replaced by a valid user template with the same id; bad files skipped."""
+    found = Templates()
+    builtin, problems = toml_files(FOLDER / "templates")
+    sources = [(f, f"data/templates/{f.name}") for f in builtin]
+    found.skipped += problems
+    user, problems = toml_files(user_template_folder(config))
+    sources += [(f, str(f)) for f in user]
+    found.skipped += problems
+    templates, skipped = load_each(sources, parse_template)
+    found.skipped += skipped
+    for template in templates:
         found[template.id] = template
     return found
 

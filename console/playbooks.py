@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..data import FOLDER
-from .datafiles import DataFileError
+from .datafiles import DataFileError, load_each, toml_files
 from .incidents import CATEGORIES, ROLE_NAMES, Incident
 from .journal import Draft, kinds
 
@@ -242,17 +242,15 @@ def parse_playbook(text: str, source: str) -> Playbook:
     )
 
 
-def _playbook_files(folder: Path) -> list[Path]:
-    if not folder.is_dir():
-        return []
-    return sorted((f for f in folder.iterdir() if f.name.endswith(".toml")), key=lambda f: f.name)
-
-
 @dataclass
 class PlaybookLibrary:
-    """Every playbook the console knows: the built-in ones, overridden by id from the user's folder."""
+    """Every playbook the console knows: the built-in ones, overridden by id from the user's folder.
+
+    A file that cannot be read or is invalid is skipped and listed in `skipped`; the rest is still used.
+    """
 
     playbooks: dict[str, Playbook] = field(default_factory=dict)
+    skipped: list[DataFileError] = field(default_factory=list)
 
     @classmethod
     def load(cls, user_folder: str | Path | None = None) -> PlaybookLibrary:
@@ -260,11 +258,15 @@ class PlaybookLibrary:
         folders: list[Path] = [FOLDER / "playbooks"]
         if user_folder:
             folders.append(Path(user_folder).expanduser())
+        files: list[tuple[Path, str]] = []
         for folder in folders:
-            for file in _playbook_files(folder):
-                source = str(file) if isinstance(file, Path) else f"data/playbooks/{file.name}"
-                playbook = parse_playbook(file.read_text(encoding="utf-8"), source)
-                library.playbooks[playbook.id] = playbook
+            found, problems = toml_files(folder)
+            files += [(file, str(file)) for file in found]
+            library.skipped += problems
+        playbooks, skipped = load_each(files, parse_playbook)
+        library.skipped += skipped
+        for playbook in playbooks:
+            library.playbooks[playbook.id] = playbook
         return library
 
     def for_category(self, category: str) -> Playbook | None:

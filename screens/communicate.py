@@ -24,6 +24,7 @@ from textual.widgets import Button, Footer, Input, Label, Select, Static, TextAr
 
 from ..console import comms
 from ..console.config import APP_NAME
+from ..console.datafiles import summary
 from ..console.journal import JournalError, kinds
 from ..console.session import WarRoom
 from ..console.text import clean
@@ -94,13 +95,17 @@ class CommunicateScreen(GuidedScreen):
     async def _load_templates(self) -> None:
         """Read the templates off the event loop, then fill the draft from the one for this update."""
         try:
-            self.templates = await asyncio.to_thread(comms.load_templates, self.warroom.config)
-        except (comms.TemplateError, OSError) as error:
+            templates = await asyncio.to_thread(comms.load_templates, self.warroom.config)
+        except Exception as error:     # never "loading templates…" for ever: say what went wrong
             self.load_error = f"Templates not loaded: {error}"
             self.say(self.load_error, error=True)
             return
-        self.say("")
+        self.templates = templates
+        skipped = summary(templates.skipped, "template")
+        self.say(skipped, error=bool(skipped))
         self.action_refill()
+        if skipped:
+            self.notify(clean(skipped, 400), title="Templates", severity="warning", markup=False, timeout=15)
 
     def _tick(self) -> None:
         incident = self.incident

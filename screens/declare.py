@@ -18,8 +18,9 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Footer, Input, Label, Select, SelectionList, Static
 
 from ..console.comms import CATEGORY_NAMES
+from ..console.datafiles import summary
 from ..console.incidents import CATEGORIES, ROLE_NAMES
-from ..console.playbooks import PlaybookError, PlaybookLibrary, declaration
+from ..console.playbooks import PlaybookLibrary, declaration
 from ..console.session import WarRoom
 from ..console.text import clean
 from ..console.timefmt import to_iso, utc_now
@@ -158,7 +159,7 @@ class DeclareIncidentScreen(GuidedScreen):
         """Read the playbooks off the event loop; then offer their services and say what failed, if anything."""
         try:
             self.library = await asyncio.to_thread(PlaybookLibrary.load, self.warroom.config.get("playbooks.folder"))
-        except (PlaybookError, OSError) as error:
+        except Exception as error:     # never "loading playbooks…" for ever: say what went wrong
             self.library_error = f"Playbooks not loaded: {error}"
             self.say(self.library_error, error=True)
             return
@@ -167,7 +168,10 @@ class DeclareIncidentScreen(GuidedScreen):
         services.add_options([(name, name, name in chosen) for name in self._services() if name not in present])
         if services.highlighted is None and services.option_count:
             services.highlighted = 0    # as if composed with them: the cursor on the first service
-        self.say("")
+        skipped = summary(self.library.skipped, "playbook")
+        self.say(skipped, error=bool(skipped))
+        if skipped:
+            self.notify(clean(skipped, 400), title="Playbooks", severity="warning", markup=False, timeout=15)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "declare-submit":

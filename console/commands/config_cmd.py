@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from ..cli import Context
-from ..config import SETTINGS, default_config_path
+from ..config import SETTINGS, Config, default_config_path
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -29,6 +30,7 @@ def run(ctx: Context) -> int:
     values = {key: _shown(key, value) for key, value in config.values.items()}
     if ctx.args.json:
         print(json.dumps({k: {"value": v, "from": config.origins[k]} for k, v in values.items()}, indent=2))
+        _warn_skipped(config)
         return 0
     print(f"# config file: {config.file or f'(none; would be read from {default_config_path()})'}")
     width = max(len(key) for key in config.values)
@@ -37,4 +39,17 @@ def run(ctx: Context) -> int:
         print(f"{key:<{width}}  {shown:<40}  ({config.origins[key]})")
         if key in SETTINGS and value is None:
             continue
+    _warn_skipped(config)
     return 0
+
+
+def _warn_skipped(config: Config) -> None:
+    """Playbook and template files the console would skip, one line each on stderr (they cost only that file)."""
+    from ..comms import load_templates
+    from ..playbooks import PlaybookLibrary
+    from ..text import literal
+
+    skipped = [("playbook", error) for error in PlaybookLibrary.load(config.get("playbooks.folder")).skipped]
+    skipped += [("template", error) for error in load_templates(config).skipped]
+    for what, error in skipped:
+        print(f"warroom: {what} file skipped: {literal(error)}", file=sys.stderr)

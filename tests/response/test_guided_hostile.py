@@ -98,9 +98,9 @@ async def test_a_playbook_error_keeps_its_table_name(tmp_path: Path):
         async with app.run_test(size=(120, 60)) as pilot:
             await settle(pilot)
             assert "missing the [playbook] table" in message(pilot)
-            await pilot.press("f2")
+            await pilot.press("f2")             # the broken file is skipped: declaring is not blocked by it
             await settle(pilot)
-            assert "missing the [playbook] table" in message(pilot)
+            assert message(pilot) == "give the incident a title"
     finally:
         await warroom.close()
 

@@ -149,11 +149,14 @@ role = "service_owner"
     assert tasks[-1]["text"] == "Power BI: check dataset refresh failures" and tasks[-1]["playbook"] == "power-bi"
 
 
-def test_a_malformed_user_playbook_stops_loading_with_its_path(tmp_path: Path):
+def test_a_malformed_user_playbook_is_skipped_with_its_path_and_line(tmp_path: Path):
     bad = tmp_path / "broken.toml"
     bad.write_text(GOOD.replace('role = "scribe"', 'role = "janitor"'), encoding="utf-8")
-    with pytest.raises(PlaybookError, match=rf"{bad}, line 9: .*unknown role"):
-        PlaybookLibrary.load(tmp_path)
+    library = PlaybookLibrary.load(tmp_path)
+    [skipped] = library.skipped
+    assert isinstance(skipped, PlaybookError) and str(skipped).startswith(f"{bad}, line 9: ")
+    assert "unknown role" in str(skipped)
+    assert library.for_category("security-incident") is not None
 
 
 def test_live_checks_read_the_tenant_state():
