@@ -52,6 +52,41 @@ def _str(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _values(*names: str) -> Mapping[str, str]:
+    """An enum's documented members by lower case: how a value in any casing finds its canonical spelling."""
+    return MappingProxyType({name.lower(): name for name in (*names, "unknownFutureValue")})
+
+
+def _enum(value: Any, known: Mapping[str, str]) -> str:
+    """Graph's samples send `ServiceOperational` as well as `serviceOperational`: a known member in any casing
+    becomes its documented spelling (what the rest of the console compares with); anything else stays as sent."""
+    text = _str(value)
+    return known.get(text.lower(), text)
+
+
+HEALTH_STATUS = _values(
+    "serviceOperational", "investigating", "restoringService", "verifyingService", "serviceRestored",
+    "postIncidentReviewPublished", "serviceDegradation", "serviceInterruption", "extendedRecovery", "falsePositive",
+    "investigationSuspended", "resolved", "mitigatedExternal", "mitigated", "resolvedExternal", "confirmed",
+    "reported")
+ISSUE_CLASSIFICATION = _values("advisory", "incident")
+ISSUE_ORIGIN = _values("microsoft", "thirdParty", "customer")
+POST_TYPE = _values("regular", "quick", "strategic")
+MESSAGE_SEVERITY = _values("normal", "high", "critical")
+MESSAGE_CATEGORY = _values("preventOrFixIssue", "planForChange", "stayInformed")
+ALERT_SEVERITY = _values("unknown", "informational", "low", "medium", "high")
+ALERT_STATUS = _values("unknown", "new", "inProgress", "resolved")
+INCIDENT_STATUS = _values("active", "resolved", "inProgress", "redirected", "awaitingAction")
+CLASSIFICATION = _values("unknown", "falsePositive", "truePositive", "informationalExpectedActivity")
+DETERMINATION = _values(
+    "unknown", "apt", "malware", "securityPersonnel", "securityTesting", "unwantedSoftware", "other",
+    "multiStagedAttack", "compromisedAccount", "phishing", "maliciousUserActivity", "notMalicious",
+    "notEnoughDataToValidate", "confirmedUserActivity", "lineOfBusinessApplication")
+RISK_LEVEL = _values("low", "medium", "high", "hidden", "none")
+RISK_STATE = _values("none", "confirmedSafe", "remediated", "dismissed", "atRisk", "confirmedCompromised")
+AUDIT_RESULT = _values("success", "failure", "timeout")
+
+
 class Post(NamedTuple):
     created: datetime | None
     post_type: str
@@ -80,15 +115,16 @@ class ServiceIssue(NamedTuple):
     @classmethod
     def from_graph(cls, data: dict[str, Any]) -> Self:
         posts = tuple(
-            Post(_time(p.get("createdDateTime")), _str(p.get("postType")),
+            Post(_time(p.get("createdDateTime")), _enum(p.get("postType"), POST_TYPE),
                  html_to_text(_str((p.get("description") or {}).get("content"))))
             for p in data.get("posts") or []
         )
         return cls(
             id=_str(data.get("id")), title=_str(data.get("title")), service=_str(data.get("service")),
             feature=_str(data.get("feature")), feature_group=_str(data.get("featureGroup")),
-            classification=_str(data.get("classification")), status=_str(data.get("status")),
-            origin=_str(data.get("origin")), is_resolved=bool(data.get("isResolved")),
+            classification=_enum(data.get("classification"), ISSUE_CLASSIFICATION),
+            status=_enum(data.get("status"), HEALTH_STATUS), origin=_enum(data.get("origin"), ISSUE_ORIGIN),
+            is_resolved=bool(data.get("isResolved")),
             impact=_str(data.get("impactDescription")), started=_time(data.get("startDateTime")),
             ended=_time(data.get("endDateTime")), last_modified=_time(data.get("lastModifiedDateTime")),
             posts=posts, raw=data,
@@ -114,7 +150,8 @@ class ServiceHealth(NamedTuple):
     @classmethod
     def from_graph(cls, data: dict[str, Any]) -> Self:
         issues = tuple(_str(i.get("id")) for i in data.get("issues") or [] if not i.get("isResolved"))
-        return cls(_str(data.get("id")), _str(data.get("service")), _str(data.get("status")), issues, data)
+        return cls(_str(data.get("id")), _str(data.get("service")), _enum(data.get("status"), HEALTH_STATUS), issues,
+                   data)
 
 
 class ServiceMessage(NamedTuple):
@@ -134,8 +171,9 @@ class ServiceMessage(NamedTuple):
     @classmethod
     def from_graph(cls, data: dict[str, Any]) -> Self:
         return cls(
-            id=_str(data.get("id")), title=_str(data.get("title")), category=_str(data.get("category")),
-            severity=_str(data.get("severity")), services=tuple(data.get("services") or ()),
+            id=_str(data.get("id")), title=_str(data.get("title")),
+            category=_enum(data.get("category"), MESSAGE_CATEGORY),
+            severity=_enum(data.get("severity"), MESSAGE_SEVERITY), services=tuple(data.get("services") or ()),
             is_major_change=bool(data.get("isMajorChange")), started=_time(data.get("startDateTime")),
             last_modified=_time(data.get("lastModifiedDateTime")),
             text=html_to_text(_str((data.get("body") or {}).get("content"))), raw=data,
@@ -181,8 +219,9 @@ class Alert(NamedTuple):
                 ips.append(_str(ip))
         return cls(
             id=_str(data.get("id")), title=_str(data.get("title")), description=_str(data.get("description")),
-            severity=_str(data.get("severity")) or "unknown", status=_str(data.get("status")) or "unknown",
-            category=_str(data.get("category")), service_source=_str(data.get("serviceSource")),
+            severity=_enum(data.get("severity"), ALERT_SEVERITY) or "unknown",
+            status=_enum(data.get("status"), ALERT_STATUS) or "unknown", category=_str(data.get("category")),
+            service_source=_str(data.get("serviceSource")),
             detection_source=_str(data.get("detectionSource")), incident_id=_str(data.get("incidentId")),
             created=_time(data.get("createdDateTime")), last_updated=_time(data.get("lastUpdateDateTime")),
             web_url=_str(data.get("alertWebUrl")), mitre_techniques=tuple(map(str, data.get("mitreTechniques") or ())),
@@ -210,8 +249,10 @@ class SecurityIncident(NamedTuple):
     def from_graph(cls, data: dict[str, Any]) -> Self:
         return cls(
             id=_str(data.get("id")), display_name=_str(data.get("displayName")),
-            severity=_str(data.get("severity")) or "unknown", status=_str(data.get("status")),
-            classification=_str(data.get("classification")), determination=_str(data.get("determination")),
+            severity=_enum(data.get("severity"), ALERT_SEVERITY) or "unknown",
+            status=_enum(data.get("status"), INCIDENT_STATUS),
+            classification=_enum(data.get("classification"), CLASSIFICATION),
+            determination=_enum(data.get("determination"), DETERMINATION),
             created=_time(data.get("createdDateTime")), last_updated=_time(data.get("lastUpdateDateTime")),
             web_url=_str(data.get("incidentWebUrl")), assigned_to=_str(data.get("assignedTo")),
             alert_ids=tuple(_str(a.get("id")) for a in data.get("alerts") or [] if isinstance(a, dict)), raw=data,
@@ -232,8 +273,8 @@ class RiskyUser(NamedTuple):
     def from_graph(cls, data: dict[str, Any]) -> Self:
         return cls(
             id=_str(data.get("id")), upn=_str(data.get("userPrincipalName")),
-            display_name=_str(data.get("userDisplayName")), risk_level=_str(data.get("riskLevel")),
-            risk_state=_str(data.get("riskState")), risk_detail=_str(data.get("riskDetail")),
+            display_name=_str(data.get("userDisplayName")), risk_level=_enum(data.get("riskLevel"), RISK_LEVEL),
+            risk_state=_enum(data.get("riskState"), RISK_STATE), risk_detail=_str(data.get("riskDetail")),
             last_updated=_time(data.get("riskLastUpdatedDateTime")), raw=data,
         )
 
@@ -265,7 +306,7 @@ class SignIn(NamedTuple):
             upn=_str(data.get("userPrincipalName")), app=_str(data.get("appDisplayName")),
             ip=_str(data.get("ipAddress")), location=location, error_code=int(status.get("errorCode") or 0),
             failure_reason=_str(status.get("failureReason")), client_app=_str(data.get("clientAppUsed")),
-            risk_level=_str(data.get("riskLevelDuringSignIn")), raw=data,
+            risk_level=_enum(data.get("riskLevelDuringSignIn"), RISK_LEVEL), raw=data,
         )
 
 
@@ -292,7 +333,7 @@ class DirectoryAudit(NamedTuple):
         return cls(
             id=_str(data.get("id")), at=_time(data.get("activityDateTime")),
             activity=_str(data.get("activityDisplayName")), category=_str(data.get("category")),
-            result=_str(data.get("result")), initiated_by=_str(who), targets=targets, raw=data,
+            result=_enum(data.get("result"), AUDIT_RESULT), initiated_by=_str(who), targets=targets, raw=data,
         )
 
 
