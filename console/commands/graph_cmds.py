@@ -45,6 +45,7 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         "preflight", parents=[common], help="call each Graph source once: works, or which permission is missing",
         description="Exit 0 when every source works; 1 otherwise, with the missing permission, licence or role.")
     _with_cloud(preflight)
+    _with_wait(preflight)
     preflight.add_argument("--json", action="store_true", help="machine-readable output")
     preflight.set_defaults(handler=run_preflight)
 
@@ -54,8 +55,25 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
                     "from the journal and its age, or 'unknown' with the reason when there is none. "
                     "Exit 0 when every source was read now, 3 when any was not.")
     _with_cloud(status)
+    _with_wait(status)
     status.add_argument("--json", action="store_true", help="machine-readable output")
     status.set_defaults(handler=run_status)
+
+
+def _with_wait(parser: argparse.ArgumentParser) -> None:
+    from ..graph.waiting import DEFAULT_WAIT_S
+
+    def seconds(text: str) -> float:
+        value = float(text)
+        if not 0 <= value <= 3600:
+            raise argparse.ArgumentTypeError("give 0 to 3600 seconds")
+        return value
+
+    parser.add_argument("--wait", type=seconds, default=DEFAULT_WAIT_S, metavar="SECONDS",
+                        help="wait in total up to this long for Graph's Retry-After, 429 and 5xx answers, "
+                             f"retrying (default: {DEFAULT_WAIT_S:g})")
+    parser.add_argument("--no-wait", dest="wait", action="store_const", const=0.0,
+                        help="report a throttled or unavailable source at once")
 
 
 # -- login / logout ------------------------------------------------------------------------------
@@ -154,11 +172,40 @@ def run_whoami(ctx: Context) -> int:
 
 # -- preflight -----------------------------------------------------------------------------------
 
-async def preflight_checks(gateway: Any) -> list[dict[str, str]]:
-    """Each source asked once ($top=1): verdict works / missing permission / licence or role / unreachable."""
+async def preflight_checks(gateway: Any, budget: Any | None = None) -> list[dict[str, str]]:
+    """Each source asked once ($top=1): verdict works / missing permission / licence or role / unreachable.
+
+    A 429 or 5xx is asked again after Graph's Retry-After while `budget` (a WaitBudget) allows; the row says so.
+    """
     from ..graph.auth import SignInRequired
     from ..graph.errors import GraphDenied, GraphError, GraphThrottled
     from ..graph.sources import DIRECTORY_AUDITS, SIGN_INS, SOURCES
+    from ..graph.waiting import says_later, why_later
+
+    async def ask(name: str, target: Any) -> list[str]:
+        """One request for the source; retried while Graph says "later" and the budget allows. Returns the waits."""
+        waits: list[str] = []
+        for attempt in range(1, 100):
+            try:
+                if isinstance(target, str):
+                    await gateway.get_json(target, {"$top": "1"})
+                else:
+                    async for _ in gateway.pages(target, {"$top": "1"}):
+                        break
+                return waits
+            except GraphError as error:
+                if budget is None or not says_later(error):
+                    raise
+                delay = getattr(error, "retry_after", None)
+                if delay is None:
+                    minimum = getattr(target, "min_interval", 0.0) or 1.0
+                    delay = budget.fallback(attempt, minimum)
+                reason = why_later(error)
+                if not budget.take(name, delay, reason):
+                    raise
+                waits.append(f"{delay:g} s ({reason})")
+                await asyncio.sleep(delay)
+        return waits
 
     checks: list[tuple[str, str, Any]] = [(name, s.permission, s) for name, s in SOURCES.items()]
     checks += [("sign_ins", "AuditLog.Read.All", SIGN_INS), ("directory_audits", "AuditLog.Read.All",
@@ -171,13 +218,9 @@ async def preflight_checks(gateway: Any) -> list[dict[str, str]]:
             rows.append(row)
             continue
         try:
-            if isinstance(target, str):
-                await gateway.get_json(target, {"$top": "1"})
-            else:
-                async for _ in gateway.pages(target, {"$top": "1"}):
-                    break
-            if name == "risky_users":
-                await asyncio.sleep(1.0)        # riskyUsers: one request per second per tenant
+            waits = await ask(name, target)
+            if waits:
+                row["detail"] = "after waiting " + ", ".join(waits)
         except SignInRequired as error:
             row.update(verdict="sign-in required", detail=str(error))
         except GraphDenied as error:
@@ -206,19 +249,27 @@ def run_preflight(ctx: Context) -> int:
     async def check() -> tuple[str, list[dict[str, str]]]:
         gateway = await connect(ctx.config, cloud=ctx.args.cloud)
         async with gateway:
-            return gateway.base_url, await preflight_checks(gateway)
+            return gateway.base_url, await preflight_checks(gateway, budget)
+
+    from ..graph.waiting import WaitBudget
+
+    budget = WaitBudget(ctx.args.wait)
 
     try:
         base_url, rows = run_async(check())
     except SignInRequired as error:
         raise CliError(f"not signed in: {error}") from None
     if ctx.args.json:
-        print(json.dumps({"graph": base_url, "checks": rows}, indent=2))
+        print(json.dumps({"graph": base_url, "checks": rows, "waits": [w.as_dict() for w in budget.waits]},
+                         indent=2))
     else:
         print(f"preflight against {literal(base_url)}")
         for row in rows:
             mark = "ok " if row["verdict"] == "works" else "!! "
             print(f"{mark}{row['source']:<17} {row['verdict']:<20} {literal(row['detail'], 120)}")
+        for wait in budget.waits:
+            if not wait.done:
+                print(literal(wait.describe(), 200))
     bad = [r for r in rows if r["verdict"] not in ("works", "not in this cloud")]
     return EXIT_PROBLEMS if bad else EXIT_OK
 
@@ -231,8 +282,9 @@ EXIT_UNREAD = 3     # a source could not be read now: what `status` shows is unk
 SECTION_SOURCES = {"services": "health", "alerts": "alerts", "incidents": "incidents", "risky_users": "risky_users"}
 
 
-async def gather_status(ctx: Context) -> tuple[Any, str, set[str]]:
-    """Last known state from the journal (if any), then one poll of every source over it.
+async def gather_status(ctx: Context, budget: Any | None = None) -> tuple[Any, str, set[str]]:
+    """Last known state from the journal (if any), then one poll of every source over it; a source Graph asks
+    to come back to (429, 5xx) is polled again after its Retry-After while `budget` (a WaitBudget) allows.
 
     Returns the state, where Graph is (or why it was not asked) and the sources this cloud has (polled or not).
     """
@@ -241,6 +293,7 @@ async def gather_status(ctx: Context) -> tuple[Any, str, set[str]]:
     from ..graph.freshness import SourceHealth
     from ..graph.live import LiveState, TenantWatcher, restore_last_known
     from ..graph.sources import SOURCES
+    from ..graph.waiting import says_later
     from ..journal import Journal, JournalError
 
     state = LiveState()
@@ -259,7 +312,13 @@ async def gather_status(ctx: Context) -> tuple[Any, str, set[str]]:
     async with gateway:
         watcher = TenantWatcher(gateway, None, state)
         for name in watcher.sources:
-            await watcher.poll_once(name)
+            while True:
+                delay = await watcher.poll_once(name)
+                error = watcher.last_error.get(name)
+                if budget is None or not says_later(error):
+                    break
+                if not budget.take(name, delay, state.freshness[name].last_error or "no answer"):
+                    break                   # poll_once waits out the delay itself before asking again
         return state, gateway.base_url, set(watcher.sources)
 
 
@@ -359,17 +418,23 @@ def _heading(title: str, summary: str, row: dict[str, Any]) -> str | None:
 
 def run_status(ctx: Context) -> int:
     """Exit 0 only when every source was read now; 3 when any shows unknown or last known state."""
-    state, where, polled = run_async(gather_status(ctx))
+    from ..graph.waiting import WaitBudget
+
+    budget = WaitBudget(ctx.args.wait)
+    state, where, polled = run_async(gather_status(ctx, budget))
     now = _now()
     report = status_report(state, polled, now)
     code = EXIT_OK if report["complete"] else EXIT_UNREAD
     if ctx.args.json:
         report["graph"] = where
+        report["waits"] = [wait.as_dict() for wait in budget.waits]
         print(json.dumps(report, indent=2, ensure_ascii=True))     # ASCII-only: escapes stay escapes
         return code
     sources = report["sources"]
     print(f"warroom status  {now.strftime('%Y-%m-%d %H:%M:%S')}Z  {literal(where)}")
     print("sources: " + "; ".join(literal(f.describe(now)) for f in state.freshness.values()))
+    for wait in budget.waits:
+        print(literal(wait.describe(), 200))
     if any(f.last_error == "sign-in required" for f in state.freshness.values()):
         print("not signed in: run `warroom login` (device code), `az login`, or set WARROOM_GRAPH_TOKEN")
     if report["unread_sources"]:

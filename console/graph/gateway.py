@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -210,6 +211,8 @@ class GraphGateway:
         self.client = client
         self.adapter = client.request_adapter
         self.requests_sent = 0
+        self._paced: dict[str, asyncio.Lock] = {}      # rate-limited collection -> one request at a time
+        self._answered: dict[str, float] = {}          # ... and when its last answer arrived (monotonic)
 
     @property
     def base_url(self) -> str:
@@ -261,7 +264,37 @@ class GraphGateway:
 
     # -- sending --------------------------------------------------------------------------------
 
+    def _rate_limit(self, url: str) -> tuple[str, float] | None:
+        """The collection and its minimum gap when the URL is under a rate-limited one (riskyUsers: 1 s)."""
+        path, base = unquote(urlsplit(url).path).lower(), urlsplit(self.base_url).path.rstrip("/").lower()
+        relative = path[len(base):] if path.startswith(base) else path
+        for source in SOURCES.values():
+            if source.min_interval and (relative == source.path.lower()
+                                        or relative.startswith(source.path.lower() + "/")):
+                return source.path, source.min_interval
+        return None
+
     async def _send(self, info: RequestInformation) -> httpx.Response:
+        """Send one request; under a rate-limited collection, after its gap since the previous answer.
+
+        riskyUsers allows one request a second per tenant and answers 429 without Retry-After: every request
+        there (the poller's pages, preflight, status, a containment POST, anything on a watch list) queues here,
+        and the gap counts from when the previous answer arrived, so Graph sees it however slow the network.
+        """
+        limit = self._rate_limit(info.url)
+        if limit is None:
+            return await self._send_now(info)
+        collection, interval = limit
+        async with self._paced.setdefault(collection, asyncio.Lock()):
+            last = self._answered.get(collection)
+            if last is not None and (wait := last + interval - time.monotonic()) > 0:
+                await asyncio.sleep(wait)
+            try:
+                return await self._send_now(info)
+            finally:
+                self._answered[collection] = time.monotonic()
+
+    async def _send_now(self, info: RequestInformation) -> httpx.Response:
         from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 
         info.add_request_options([ResponseHandlerOption(_HandOverResponse()), NO_RETRY])
@@ -301,7 +334,7 @@ class GraphGateway:
                     max_pages: int = MAX_PAGES) -> AsyncIterator[list[dict[str, Any]]]:
         """Each page's `value` list, following @odata.nextLink ourselves (empty pages included).
 
-        `pace` is awaited before every request: riskyUsers allows one request per second per tenant.
+        `pace` is awaited before every request (rate-limited collections are paced in `_send` already).
         Raises PagingCut after the last page when paging stopped before Graph said the end.
         """
         if isinstance(source, str):

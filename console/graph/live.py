@@ -162,13 +162,13 @@ class TenantWatcher:
                     self.state.freshness[name] = Freshness(name, SourceHealth.DENIED,
                                                            last_error=f"not available in the {cloud.name} cloud")
         self._not_before: dict[str, float] = {}      # monotonic time before which a source is not asked
-        self._last_request: dict[str, float] = {}
         self._failures: dict[str, int] = {}
         self._watermark: dict[str, datetime] = {}
         self._pending_watermark: dict[str, datetime | None] = {}
         self._polls: dict[str, int] = {}
         self._locks = {name: asyncio.Lock() for name in SOURCES}
         self._reported: dict[str, str] = {}          # last source.status journaled per source
+        self.last_error: dict[str, BaseException] = {}   # why a source's last poll failed (absent: it worked)
 
     # -- running --------------------------------------------------------------------------------
 
@@ -203,6 +203,7 @@ class TenantWatcher:
                 delay = await self._failed(spec, error)
             else:
                 self._failures[source] = 0
+                self.last_error.pop(source, None)
                 delay = self.interval(source)
                 now = utc_now()
                 self.state.freshness[source] = self.state.freshness[source].with_success(
@@ -228,17 +229,6 @@ class TenantWatcher:
                 interval = min(interval, self.intervals[watched])
         return interval
 
-    async def _pace(self, spec: Source) -> None:
-        """riskyUsers: at most one request per second per tenant (min_interval), across pages and polls.
-
-        Counted from when the previous answer arrived, so Graph sees the gap too, however slow the network.
-        """
-        last = self._last_request.get(spec.name)
-        if spec.min_interval and last is not None:
-            wait = last + spec.min_interval - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
-
     async def _poll(self, spec: Source) -> str | None:
         """Read the source once; returns why the read was partial (paging cut short), None when complete.
 
@@ -256,14 +246,12 @@ class TenantWatcher:
         self._pending_watermark[spec.name] = watermark
         partial: str | None = None
         try:
-            async for page in self.gateway.pages(spec, params, pace=lambda: self._pace(spec)):
-                self._last_request[spec.name] = time.monotonic()
+            async for page in self.gateway.pages(spec, params):
                 for start in range(0, len(page), CHUNK):
                     chunk = page[start:start + CHUNK]
                     changed |= await self._ingest(spec, chunk, records, seen)
                     await asyncio.sleep(0)
         except PagingCut as cut:
-            self._last_request[spec.name] = time.monotonic()
             partial = cut.reason
             _log.warning("%s: paging cut short: %s", spec.name, cut.reason)
         if not incremental and partial is None:
@@ -336,7 +324,7 @@ class TenantWatcher:
     async def _failed(self, spec: Source, error: BaseException) -> float:
         """Freshness says why; the delay honours Retry-After exactly, else backs off with jitter."""
         name = spec.name
-        self._last_request[name] = time.monotonic()
+        self.last_error[name] = error
         failures = self._failures.get(name, 0) + 1
         self._failures[name] = failures
         interval = self.intervals.get(name, 60.0)
