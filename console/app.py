@@ -28,6 +28,7 @@ from ..widgets.actions import bindings, key_for, palette_entries
 from .config import Config
 from .journal import JournalError, kinds
 from .session import WarRoom
+from .subject import NOTHING, Subject
 from .timefmt import utc_now
 
 THEMES = {"dark": "textual-dark", "light": "textual-light", "ansi": "ansi-dark"}
@@ -234,22 +235,22 @@ class WarroomApp(App[int]):
 
     # -- hooks the screens call -----------------------------------------------------------------------
 
-    def open_guided(self, step: str, **context: Any) -> None:
-        """Guided response (declare, assess, contain, …) lives in screens/guided.py, another engineer's module."""
+    def open_guided(self, step: str, subject: Subject = NOTHING) -> None:
+        """Guided response (declare, assess, contain, …) on what the responder selected: screens/guided.py."""
         from ..screens import guided
 
-        self.push_screen(guided.build(step, self.warroom, **context))
+        self.push_screen(guided.build(step, self.warroom, subject))
 
-    def link_to_incident(self, context: dict[str, Any]) -> None:
-        self.run_worker(self._link(context), group="link", exit_on_error=False)
+    def link_to_incident(self, subject: Subject) -> None:
+        self.run_worker(self._link(subject), group="link", exit_on_error=False)
 
-    async def _link(self, context: dict[str, Any]) -> None:
+    async def _link(self, subject: Subject) -> None:
         incident = self.warroom.incident
         if incident is None:
             self.notify(f"No open incident to link to: press {key_for(self, 'dashboard.declare')} to declare one",
                         severity="warning", timeout=4, markup=False)
             return
-        link = self._link_body(context)
+        link = subject.link()
         if link is None:
             self.notify("Select an alert or a Microsoft issue first", severity="warning", timeout=4)
             return
@@ -262,20 +263,6 @@ class WarroomApp(App[int]):
             self.notify(str(error), title="Not linked", severity="error", markup=False)
             return
         self.notify(f"Linked {link['type'].replace('_', ' ')} {link['id']} to {incident.id}", timeout=4, markup=False)
-
-    def _link_body(self, context: dict[str, Any]) -> dict[str, Any] | None:
-        live = self.warroom.live
-        if context.get("alert_id"):
-            alert = live.alerts.get(context["alert_id"]) if live else None
-            return {"type": "alert", "id": context["alert_id"], "title": alert.title if alert else ""}
-        if context.get("defender_incident_id"):
-            found = live.incidents.get(context["defender_incident_id"]) if live else None
-            return {"type": "defender_incident", "id": context["defender_incident_id"],
-                    "title": found.display_name if found else ""}
-        if context.get("issue_id"):
-            issue = live.issues.get(context["issue_id"]) if live else None
-            return {"type": "service_issue", "id": context["issue_id"], "title": issue.title if issue else ""}
-        return None
 
     # -- command palette: the screen's actions that apply now, named as a responder would search -------------
 

@@ -10,6 +10,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Footer, Static
 
 from ..console.graph.models import Alert, RiskyUser, SecurityIncident
+from ..console.subject import Subject
 from ..console.text import clean
 from ..widgets.actions import bindings, key_for
 from ..widgets.labels import ALERT_SEVERITY, label
@@ -97,8 +98,8 @@ class AlertDetailScreen(DetailScreen):
     BINDINGS = bindings("alert_detail")
     ACTION_PLACES = ("alert_detail", "detail")
 
-    def __init__(self, item: Alert | SecurityIncident | RiskyUser, *, zone_stamp, context: dict[str, Any]) -> None:
-        super().__init__(zone_stamp=zone_stamp, context=context)
+    def __init__(self, item: Alert | SecurityIncident | RiskyUser, *, zone_stamp, subject: Subject) -> None:
+        super().__init__(zone_stamp=zone_stamp, subject=subject)
         self.item = item
 
     def compose(self) -> ComposeResult:

@@ -28,6 +28,7 @@ from ..console.severity import (
     suggest_factors,
     validate_override,
 )
+from ..console.subject import NOTHING, Subject
 from ..console.text import clean
 from ..widgets.actions import bindings, labelled
 from .guided import GuidedScreen, heading, plain
@@ -66,8 +67,8 @@ class AssessScreen(GuidedScreen):
     BINDINGS = bindings("assess")
     ACTION_PLACES = ("assess", "guided")
 
-    def __init__(self, warroom: WarRoom, **context: Any) -> None:
-        super().__init__(warroom, **context)
+    def __init__(self, warroom: WarRoom, subject: Subject = NOTHING, *, incident_id: str | None = None) -> None:
+        super().__init__(warroom, subject, incident_id=incident_id)
         incident = self.incident
         assert incident is not None  # build() only opens Assess with an incident
         saved = incident.details.get("severity_factors")

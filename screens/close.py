@@ -10,6 +10,8 @@ journal that refuses or fails is said on the message line, and the console stays
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from textual.app import ComposeResult
@@ -21,6 +23,7 @@ from ..console.journal import Draft, Entry, JournalError, kinds
 from ..console.metrics import ChecklistItem, follow_up_body, load_checklist, response_metrics, updates_on_time
 from ..console.playbooks import check_state
 from ..console.session import WarRoom
+from ..console.subject import NOTHING, Subject
 from ..console.text import clean
 from ..console.timefmt import utc_now
 from ..widgets.actions import bindings, labelled
@@ -32,9 +35,11 @@ class CloseScreen(GuidedScreen):
     BINDINGS = bindings("close")
     ACTION_PLACES = ("close", "guided")
 
-    def __init__(self, warroom: WarRoom, *, closing: bool = True, **context: Any) -> None:
-        super().__init__(warroom, **context)
+    def __init__(self, warroom: WarRoom, subject: Subject = NOTHING, *, closing: bool = True,
+                 incident_id: str | None = None, clock: Callable[[], datetime] = utc_now) -> None:
+        super().__init__(warroom, subject, incident_id=incident_id)
         self.closing = closing
+        self.clock = clock
         self.checklist: list[ChecklistItem] = []
         self.closing_now = False    # incident.closed is being journaled: F2 again must not close twice
         self.answers: dict[str, str] = {}
@@ -123,8 +128,7 @@ class CloseScreen(GuidedScreen):
             state = check_state(task.check, incident, self.warroom.live)
             if state is not None:
                 lines.append(f"Live check {task.id} ({task.check.get('type', '').replace('_', ' ')}): {state}")
-        clock = self.context.get("clock", utc_now)
-        lines.append(updates_on_time(incident, entries, cadence_minutes(self.warroom.config), clock()).text())
+        lines.append(updates_on_time(incident, entries, cadence_minutes(self.warroom.config), self.clock()).text())
         self.query_one("#close-metrics", Static).update(plain("\n".join(lines)))
 
     @staticmethod

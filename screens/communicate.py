@@ -27,6 +27,7 @@ from ..console.config import APP_NAME
 from ..console.datafiles import summary
 from ..console.journal import JournalError, kinds
 from ..console.session import WarRoom
+from ..console.subject import NOTHING, Subject
 from ..console.text import clean
 from ..console.timefmt import utc_now
 from ..widgets.actions import bindings, labelled
@@ -48,8 +49,9 @@ class CommunicateScreen(GuidedScreen):
     BINDINGS = bindings("communicate")
     ACTION_PLACES = ("communicate", "guided")
 
-    def __init__(self, warroom: WarRoom, *, clock: Callable[[], datetime] = utc_now, **context: Any) -> None:
-        super().__init__(warroom, **context)
+    def __init__(self, warroom: WarRoom, subject: Subject = NOTHING, *, incident_id: str | None = None,
+                 clock: Callable[[], datetime] = utc_now) -> None:
+        super().__init__(warroom, subject, incident_id=incident_id)
         self.clock = clock
         self.templates: dict[str, comms.Template] = {}
         self.load_error = ""

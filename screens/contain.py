@@ -22,6 +22,7 @@ from ..console import containment
 from ..console.graph.errors import GraphError, SignInRequired
 from ..console.journal import kinds
 from ..console.session import WarRoom
+from ..console.subject import NOTHING, Subject
 from ..console.text import literal
 from ..widgets.actions import bindings, key_for, labelled
 from .guided import GuidedScreen, heading, plain
@@ -37,18 +38,17 @@ ACTIONS = {
 READ_ONLY_ACTIONS = ("preserve_evidence", "enhanced_monitoring")
 
 
-def suggested_upn(warroom: WarRoom, context: dict[str, Any]) -> str:
-    """The account the alert or risky-user list points at, so the responder starts from the right one."""
-    if context.get("upn"):
-        return str(context["upn"])
-    live = warroom.live
-    if live is None:
-        return ""
-    alert = live.alerts.get(context.get("alert_id") or "")
-    if alert and alert.users:
-        return alert.users[0]
-    risky = [u for u in live.risky_users.values() if u.risk_state in ("atRisk", "confirmedCompromised")]
-    return risky[0].upn if risky else ""
+def account_line(subject: Subject) -> str:
+    """Where the account field's value came from, or that nothing selected names one (it is never guessed)."""
+    what = f"{subject.name} {subject.id}".strip()
+    if not subject.accounts:
+        if subject.kind == "nothing":
+            return "Nothing selected names an account: type the user's UPN."
+        return f"The {what} names no account: type the user's UPN."
+    if subject.kind == "account":
+        return f"Account chosen: {subject.account}."
+    others = f" (it also names {', '.join(subject.accounts[1:4])})" if len(subject.accounts) > 1 else ""
+    return f"Account named by the {what}: {subject.account}{others}."
 
 
 def user_ips(warroom: WarRoom, upn: str) -> list[str]:
@@ -65,8 +65,9 @@ class ContainScreen(GuidedScreen):
     BINDINGS = bindings("contain")
     ACTION_PLACES = ("contain", "guided")
 
-    def __init__(self, warroom: WarRoom, *, action: str | None = None, **context: Any) -> None:
-        super().__init__(warroom, **context)
+    def __init__(self, warroom: WarRoom, subject: Subject = NOTHING, *, action: str | None = None,
+                 incident_id: str | None = None) -> None:
+        super().__init__(warroom, subject, incident_id=incident_id)
         self.initial_action = action if action in ACTIONS else "block_sign_in"
         self.last_reversal: tuple[str, str] | None = None    # (action, upn) the last success can be undone by
         self.log_lines: list[str] = []                      # newest first
@@ -104,8 +105,9 @@ class ContainScreen(GuidedScreen):
             yield Static(plain(self._mode_line()), id="contain-mode")
             with Horizontal(classes="row"):
                 yield Label("User (UPN)", classes="field-label")
-                yield Input(value=suggested_upn(self.warroom, self.context), placeholder="name@contoso.com",
-                            compact=True, id="contain-upn")
+                yield Input(value=self.subject.account, placeholder="name@contoso.com", compact=True,
+                            id="contain-upn")
+            yield Static(plain(account_line(self.subject)), id="contain-subject")
             with Horizontal(classes="row"):
                 yield Label("Action", classes="field-label")
                 yield Select([(label, key) for key, label in ACTIONS.items()], value=self.initial_action,

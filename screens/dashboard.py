@@ -22,6 +22,7 @@ from ..console.graph.freshness import SourceHealth
 from ..console.graph.live import WATCHED_SIGN_INS, watch_set
 from ..console.journal import Draft, Entry, JournalError, kinds
 from ..console.session import WarRoom
+from ..console.subject import NOTHING, Subject, of_issue, resolve
 from ..console.text import clean
 from ..console.timefmt import display_zone
 from ..widgets.actions import bindings, key_for
@@ -117,7 +118,7 @@ class DashboardScreen(Screen):
         if name == "incident":
             return self.warroom.incident is not None
         if name == "selection":
-            return bool(self.selection())
+            return self.subject().kind != "nothing"
         return True
 
     def action_node(self, place: str) -> Any:
@@ -436,34 +437,24 @@ class DashboardScreen(Screen):
 
     # -- what is selected --------------------------------------------------------------------------------
 
-    def selection(self) -> dict[str, Any]:
-        """Context for guided response: the selected alert, Defender incident or Microsoft issue."""
+    def subject(self) -> Subject:
+        """What the responder is acting on, resolved once from the live state: the service-health row when that
+        pane has focus, else the selected alert, Defender incident or risky user; NOTHING when none."""
         focused = self.focused
         live = self.warroom.live
         if isinstance(focused, HealthPane) and focused.selected_row:
             row = focused.selected_row
-            context: dict[str, Any] = {"service": row.service}
-            if row.issue_ids:
-                context["issue_id"] = row.issue_ids[0]
-            return context
+            return resolve(live, "service_issue", row.issue_ids[0]) if row.issue_ids else resolve(
+                live, "service", row.service)
         row = self.query_one(AlertTable).selected
         if row is None:
-            return {}
-        if row.kind == "incident":
-            return {"defender_incident_id": row.id}
-        if row.kind == "risky_user":
-            user = live.risky_users.get(row.id) if live else None
-            return {"upn": user.upn} if user else {}
-        context = {"alert_id": row.id}
-        alert = live.alerts.get(row.id) if live else None
-        if alert and alert.users:
-            context["upn"] = alert.users[0]
-        return context
+            return NOTHING
+        return resolve(live, row.kind, row.id)
 
-    # -- guided response (another engineer's screens, through one hook on the App) ---------------------
+    # -- guided response (screens/guided.py, through one hook on the App) ----------------------------
 
     def _guided(self, step: str) -> None:
-        self.app.open_guided(step, **self.selection())
+        self.app.open_guided(step, self.subject())
 
     def action_declare(self) -> None:
         self._guided("declare")
@@ -496,7 +487,7 @@ class DashboardScreen(Screen):
         self.app.sign_in_to_graph()
 
     def action_link(self) -> None:
-        self.app.link_to_incident(self.selection())
+        self.app.link_to_incident(self.subject())
 
     # -- journal entries without leaving the screen -----------------------------------------------------
 
@@ -658,8 +649,8 @@ class DashboardScreen(Screen):
         if issue is None:
             self.notify(f"{message.issue_id}: not loaded yet", severity="warning", markup=False)
             return
-        context = {"issue_id": issue.id, "service": issue.service}
-        self.app.push_screen(IssueDetailScreen(issue, zone_stamp=self.zone_stamp, context=context))
+        subject = of_issue(issue, live)
+        self.app.push_screen(IssueDetailScreen(issue, zone_stamp=self.zone_stamp, subject=subject))
 
     def on_alert_table_selected(self, message: AlertTable.Selected) -> None:
         from .alert_detail import AlertDetailScreen
@@ -672,5 +663,5 @@ class DashboardScreen(Screen):
         item = source.get(row.id)
         if item is None:
             return
-        context = self.selection()
-        self.app.push_screen(AlertDetailScreen(item, zone_stamp=self.zone_stamp, context=context))
+        subject = resolve(live, row.kind, row.id)
+        self.app.push_screen(AlertDetailScreen(item, zone_stamp=self.zone_stamp, subject=subject))

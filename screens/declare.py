@@ -1,4 +1,5 @@
-"""DeclareIncidentScreen: declare from nothing, from a Defender alert, or from a Microsoft service issue.
+"""DeclareIncidentScreen: declare from nothing, or from what is selected: a Defender alert or incident, a risky
+user, a Microsoft service issue (console/subject.py resolves it).
 
 Declaring journals, in one transaction, incident.declared, an incident.role per named role, the link to the
 alert or Microsoft issue ("is it us or Microsoft?"), the support case, and the playbook's tasks.
@@ -10,7 +11,6 @@ playbook library is read in a worker (files), so the screen opens at once with "
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from textual import work
 from textual.app import ComposeResult
@@ -22,8 +22,9 @@ from ..console.datafiles import summary
 from ..console.incidents import CATEGORIES, ROLE_NAMES
 from ..console.playbooks import PlaybookLibrary, declaration
 from ..console.session import WarRoom
+from ..console.subject import NOTHING, Subject, describe
 from ..console.text import clean
-from ..console.timefmt import to_iso, utc_now
+from ..console.timefmt import utc_now
 from ..widgets.actions import bindings, key_for, labelled
 from .guided import GuidedScreen, plain
 
@@ -38,50 +39,6 @@ ROLE_HINTS = {
 }
 
 
-def source_from_context(warroom: WarRoom, context: dict[str, Any]) -> dict[str, Any] | None:
-    """What the incident is declared from, with the time of the first signal (for time to detect)."""
-    live = warroom.live
-    if context.get("issue_id"):
-        issue = (live.issues if live else {}).get(context["issue_id"])
-        source: dict[str, Any] = {"type": "service_issue", "id": context["issue_id"]}
-        if issue is not None:
-            source.update(title=issue.title, service=issue.service)
-            if issue.started:
-                source["started"] = to_iso(issue.started)
-        return source
-    if context.get("alert_id"):
-        alert = (live.alerts if live else {}).get(context["alert_id"])
-        source = {"type": "alert", "id": context["alert_id"]}
-        if alert is not None:
-            source["title"] = alert.title
-            if alert.created:
-                source["started"] = to_iso(alert.created)
-        return source
-    if context.get("defender_incident_id"):
-        found = (live.incidents if live else {}).get(context["defender_incident_id"])
-        source = {"type": "defender_incident", "id": context["defender_incident_id"]}
-        if found is not None:
-            source["title"] = found.display_name
-            if found.created:
-                source["started"] = to_iso(found.created)
-        return source
-    return None
-
-
-def describe_source(source: dict[str, Any] | None) -> str:
-    """One cleaned line (plain text, not markup) saying what the incident is declared from."""
-    if source is None:
-        return "Declaring from nothing: no alert or Microsoft issue selected."
-    title = clean(source.get("title")) or "(not in the live view)"
-    if source["type"] == "service_issue":
-        return (f"From Microsoft service issue {clean(source['id'])}: {title}. Microsoft has acknowledged a "
-                f"problem with {clean(source.get('service')) or 'a service'}: it is (at least partly) Microsoft, "
-                "not us.")
-    if source["type"] == "alert":
-        return f"From Defender alert {clean(source['id'])}: {title}"
-    return f"From Defender incident {clean(source['id'])}: {title}"
-
-
 class DeclareIncidentScreen(GuidedScreen):
     """Category, title, affected services and the people in each role; F2 declares."""
 
@@ -90,10 +47,10 @@ class DeclareIncidentScreen(GuidedScreen):
     BINDINGS = bindings("declare")
     ACTION_PLACES = ("declare", "guided")
 
-    def __init__(self, warroom: WarRoom, *, notice: str = "", **context: Any) -> None:
-        super().__init__(warroom, **context)
+    def __init__(self, warroom: WarRoom, subject: Subject = NOTHING, *, notice: str = "") -> None:
+        super().__init__(warroom, subject)
         self.notice = notice
-        self.source = source_from_context(warroom, context)
+        self.source = subject.source()
         self.library: PlaybookLibrary | None = None
         self.library_error = ""
         self.declaring = False      # a declaration is being journaled: F2 again must not declare twice
@@ -101,36 +58,32 @@ class DeclareIncidentScreen(GuidedScreen):
     def _services(self) -> list[str]:
         names = list(self.library.services()) if self.library else []
         live = self.warroom.live
-        for health in (live.health.values() if live else []):
-            if health.service and health.service not in names:
-                names.append(health.service)
+        for service in [*(h.service for h in (live.health.values() if live else [])), *self.subject.services]:
+            if service and service not in names:
+                names.append(service)
         return names
 
     def _preselected(self) -> set[str]:
-        wanted = {s for s in (self.context.get("service"), (self.source or {}).get("service")) if s}
-        if self.context.get("upn") or (self.source or {}).get("type") == "alert":
-            wanted.add("Microsoft Entra")
-        return wanted
+        """Every workload the subject names: all of a Microsoft issue's, the site's for a SharePoint incident."""
+        return set(self.subject.services)
 
     def _default_category(self) -> str:
-        kind = (self.source or {}).get("type")
-        if kind in ("alert", "defender_incident") or self.context.get("upn"):
-            return "security-incident"
-        return "service-outage"
+        category = self.subject.category
+        return category if category in CATEGORIES else "service-outage"
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="declare-form"):
             yield Static("Declare an incident", classes="heading")
             if self.notice:
                 yield Static(plain(self.notice), classes="notice")
-            yield Static(plain(describe_source(self.source)), id="declare-source")
+            yield Static(plain(describe(self.subject)), id="declare-source")
             with Horizontal(classes="row"):
                 yield Label("Category", classes="field-label")
                 yield Select([(CATEGORY_NAMES[c], c) for c in CATEGORIES], value=self._default_category(),
                              allow_blank=False, compact=True, id="declare-category")
             with Horizontal(classes="row"):
                 yield Label("Title", classes="field-label")
-                yield Input(value=clean((self.source or {}).get("title", "")),
+                yield Input(value=clean(self.subject.title if self.source else ""),
                             placeholder="what is happening, in a line", compact=True, id="declare-title")
             with Horizontal(classes="row services"):
                 yield Label("Affected services", classes="field-label")

@@ -1,7 +1,7 @@
 """What the alert and Microsoft-issue detail screens share: a centred, scrollable card, and three ways out.
 
 From a detail a responder closes it, declares an incident from what they are reading, or links it to the open
-incident; the dashboard passes the selection as `context` for both.
+incident; the dashboard passes what is shown as the typed subject for both.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from typing import Any
 
 from textual.screen import ModalScreen
 
+from ..console.subject import Subject
 from ..widgets.actions import bindings, key_for
 
 
@@ -18,9 +19,9 @@ class DetailScreen(ModalScreen[None]):
     BINDINGS = bindings("detail")
     ACTION_PLACES: tuple[str, ...] = ("detail",)
 
-    def __init__(self, *, zone_stamp: Any, context: dict[str, Any]) -> None:
+    def __init__(self, *, zone_stamp: Any, subject: Subject) -> None:
         super().__init__()
-        self.zone_stamp, self.context = zone_stamp, context
+        self.zone_stamp, self.subject = zone_stamp, subject
 
     def keys_line(self, *action_ids: str) -> str:
         """The subtitle's key reminders, with the keys in force: "d declare · l link · Esc close"."""
@@ -33,8 +34,8 @@ class DetailScreen(ModalScreen[None]):
 
     def action_declare(self) -> None:
         self.dismiss(None)
-        self.app.open_guided("declare", **self.context)
+        self.app.open_guided("declare", self.subject)
 
     def action_link(self) -> None:
         self.dismiss(None)
-        self.app.link_to_incident(self.context)
+        self.app.link_to_incident(self.subject)

@@ -1,15 +1,18 @@
-"""Guided response: the one entry point the dashboard calls (`App.open_guided(step, **context)` → `build`).
+"""Guided response: the one entry point the dashboard calls (`App.open_guided(step, subject)` → `build`).
 
 Every line a guided screen shows is rendered as `rich.text.Text`, never as markup: titles, UPNs and error
 messages come from the tenant or the journal, and `console.text.clean` takes their escapes out first.
 
 Steps: declare, assess, contain (and its shortcuts block_sign_in, revoke_sessions, preserve_evidence),
 communicate, review and close. Every step but declare needs an open incident; without one, Declare opens
-with a line saying so. Each screen returns to the dashboard with dismiss().
+with a line saying so. Each screen gets the typed subject (console/subject.py: what was selected, resolved once)
+and returns to the dashboard with dismiss().
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from rich.text import Text
@@ -18,6 +21,7 @@ from textual.widgets import Static
 
 from ..console.incidents import Incident
 from ..console.session import WarRoom
+from ..console.subject import NOTHING, Subject
 from ..console.text import clean
 from ..widgets.actions import action_for, applies, bindings
 
@@ -31,14 +35,15 @@ class GuidedScreen(Screen[Any]):
     BINDINGS = bindings("guided")
     ACTION_PLACES: tuple[str, ...] = ("guided",)
 
-    def __init__(self, warroom: WarRoom, **context: Any) -> None:
+    def __init__(self, warroom: WarRoom, subject: Subject = NOTHING, *, incident_id: str | None = None) -> None:
         super().__init__()
         self.warroom = warroom
-        self.context = context
+        self.subject = subject
+        self.incident_id = incident_id      # the incident worked on; None: the open one
 
     @property
     def incident(self) -> Incident | None:
-        wanted = self.context.get("incident_id")
+        wanted = self.incident_id
         if wanted and wanted in self.warroom.book.incidents:
             return self.warroom.book.incidents[wanted]
         return self.warroom.incident
@@ -74,30 +79,34 @@ def heading(verb: str, incident: Incident | None) -> Text:
     return Text(f"{verb} {incident.id}: {clean(incident.title)}" if incident else verb)
 
 
-def build(step: str, warroom: WarRoom, **context: Any) -> Screen[Any]:
-    """The screen for one guided-response step; the App pushes it and gets control back on dismiss."""
+def build(step: str, warroom: WarRoom, subject: Subject = NOTHING, *, incident_id: str | None = None,
+          clock: Callable[[], datetime] | None = None) -> Screen[Any]:
+    """The screen for one guided-response step; the App pushes it and gets control back on dismiss.
+
+    `clock` fixes the time for screens that show countdowns (tests, drills)."""
     from .declare import DeclareScreen
 
     if step not in STEPS:
         raise ValueError(f"unknown guided step {step!r} (known: {', '.join(STEPS)})")
-    if step != "declare" and warroom.incident is None and not context.get("incident_id"):
-        return DeclareScreen(warroom, notice=f"No open incident to {step.replace('_', ' ')}: declare one first.",
-                             **context)
+    if step != "declare" and warroom.incident is None and not incident_id:
+        return DeclareScreen(warroom, subject, notice=f"No open incident to {step.replace('_', ' ')}: "
+                                                      "declare one first.")
     if step == "declare":
-        return DeclareScreen(warroom, **context)
+        return DeclareScreen(warroom, subject)
     if step == "assess":
         from .assess import AssessScreen
 
-        return AssessScreen(warroom, **context)
+        return AssessScreen(warroom, subject, incident_id=incident_id)
     if step in ("contain", "block_sign_in", "revoke_sessions", "preserve_evidence"):
         from .contain import ContainScreen
 
         action = None if step == "contain" else step
-        return ContainScreen(warroom, action=action, **context)
+        return ContainScreen(warroom, subject, action=action, incident_id=incident_id)
+    timed = {"clock": clock} if clock is not None else {}
     if step == "communicate":
         from .communicate import CommunicateScreen
 
-        return CommunicateScreen(warroom, **context)
+        return CommunicateScreen(warroom, subject, incident_id=incident_id, **timed)
     from .close import CloseScreen
 
-    return CloseScreen(warroom, closing=step == "close", **context)
+    return CloseScreen(warroom, subject, closing=step == "close", incident_id=incident_id, **timed)

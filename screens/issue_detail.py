@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Static
 
 from ..console.graph.models import ServiceIssue
+from ..console.subject import Subject
 from ..console.text import clean
 from ..widgets.labels import SERVICE_STATUS, label
 from .detail import DetailScreen
@@ -44,8 +43,8 @@ def describe(issue: ServiceIssue, zone_stamp) -> Text:
 class IssueDetailScreen(DetailScreen):
     """A Microsoft service issue with its posts, newest first: "is it us or Microsoft?"."""
 
-    def __init__(self, issue: ServiceIssue, *, zone_stamp, context: dict[str, Any]) -> None:
-        super().__init__(zone_stamp=zone_stamp, context=context)
+    def __init__(self, issue: ServiceIssue, *, zone_stamp, subject: Subject) -> None:
+        super().__init__(zone_stamp=zone_stamp, subject=subject)
         self.issue = issue
 
     def compose(self) -> ComposeResult:

@@ -1,10 +1,11 @@
-"""The dashboard App's one hook, `open_guided(step, **context)`, opens each guided screen; Escape returns."""
+"""The dashboard App's one hook, `open_guided(step, subject)`, opens each guided screen; Escape returns."""
 
 from __future__ import annotations
 
 import pytest
 from warroom.console.app import WarroomApp
 from warroom.console.playbooks import PlaybookLibrary, declaration
+from warroom.console.subject import of_account
 from warroom.screens.assess import AssessScreen
 from warroom.screens.close import CloseScreen
 from warroom.screens.communicate import CommunicateScreen
@@ -29,7 +30,7 @@ async def test_every_step_opens_from_the_dashboard_and_escape_returns(offline_ro
     async with app.run_test(size=(120, 45)) as pilot:
         await settle(pilot)
         dashboard = app.screen
-        app.open_guided(step, upn="megan.bowen@contoso.onmicrosoft.com")
+        app.open_guided(step, of_account("megan.bowen@contoso.onmicrosoft.com"))
         await settle(pilot)
         assert type(app.screen) is SCREENS[step]
         if step in ("block_sign_in", "revoke_sessions", "preserve_evidence"):

@@ -65,8 +65,8 @@ async def kinds_in(app: WarroomApp, kind: str) -> list[dict]:
 class GuidedCalls(list):
     """Records what the dashboard asked the guided-response hook for (that screen is another module's)."""
 
-    def __call__(self, step: str, **context) -> None:
-        self.append((step, context))
+    def __call__(self, step: str, subject=None) -> None:
+        self.append((step, subject))
 
 
 async def type_text(pilot, text: str) -> None:
@@ -104,7 +104,9 @@ async def test_guided_keys_pass_the_selected_alert(journal_path: Path, key: str,
         await pilot.pause()
         await pilot.press("2", "home", key)
         selected = app.screen.query_one(AlertTable).selected
-        assert calls == [(step, {"alert_id": selected.id, "upn": "adele.vance@contoso.com"})]
+        [(called, subject)] = calls
+        assert called == step and (subject.kind, subject.id) == ("alert", selected.id)
+        assert subject.accounts == ("adele.vance@contoso.com",)
 
 
 async def test_declare_from_a_microsoft_issue_is_two_keystrokes(journal_path: Path) -> None:
@@ -113,7 +115,9 @@ async def test_declare_from_a_microsoft_issue_is_two_keystrokes(journal_path: Pa
     app.open_guided = calls
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("1", "d")
-        assert calls == [("declare", {"service": "Exchange Online", "issue_id": "EX226574"})]
+        [(called, subject)] = calls
+        assert called == "declare" and (subject.kind, subject.id) == ("service_issue", "EX226574")
+        assert subject.services[0] == "Exchange Online" and subject.accounts == ()
 
 
 async def test_note_reaches_the_journal_and_the_timeline(journal_path: Path) -> None:
@@ -549,6 +553,7 @@ async def test_d_on_an_alert_opens_declare_with_the_alert_as_source(journal_path
         await pilot.pause()
         assert type(app.screen).__name__ == "DeclareIncidentScreen"
         assert app.screen.source["type"] == "alert" and app.screen.source["id"] == "da000001"
+        assert app.screen.subject.kind == "alert"
 
 
 async def test_letters_typed_right_after_slash_or_colon_are_not_lost(journal_path: Path) -> None:
@@ -599,7 +604,9 @@ async def test_risky_users_sit_with_alerts_and_block_sign_in_targets_them(journa
         await type_text(pilot, "risky")
         await pilot.press("enter", "B", "enter")
         await pilot.pause()
-        assert calls == [("block_sign_in", {"upn": "adele.vance@contoso.com"})]
+        [(called, subject)] = calls
+        assert called == "block_sign_in" and subject.kind == "risky_user"
+        assert subject.accounts == ("adele.vance@contoso.com",)
         assert isinstance(app.screen, AlertDetailScreen)
         assert "Risk state" in str(app.screen.query_one("#alert-detail-body").render())
 
