@@ -10,14 +10,17 @@ import getpass
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
 
 from .journal.base import is_shared
 from .text import is_plain
+
+if TYPE_CHECKING:
+    from .channels import Routing
 
 APP_NAME = "warroom"
 
@@ -97,6 +100,8 @@ def _names(value: list[Any]) -> str | None:
 _POLL = _between(5, 86_400, "seconds")
 _CADENCE = _between(1, 10_080, "minutes")
 _TARGET = _between(1, 1_440, "minutes")
+_RETRIES = _between(1, 10, "tries")
+_BACKOFF = _between(0, 60, "seconds")
 
 
 @dataclass(frozen=True)
@@ -192,6 +197,14 @@ SETTINGS: dict[str, Setting] = {
                                  check=_contacts),
     "comms.escalation": Setting([], list, "escalation path, in order: [\"duty manager\", \"CIO\", …]",
                                   check=_names),
+    "comms.retry_attempts": Setting(3, int, "tries per channel for a transient failure (the first included)",
+                                    check=_RETRIES),
+    "comms.retry_backoff_seconds": Setting(2.0, (int, float), "seconds before a channel's second try; doubled "
+                                           "after each (a Retry-After from the channel wins)", check=_BACKOFF),
+    "channels": Setting({}, dict, "where notifications go: [channels.NAME] kind = smtp | webhook | graph | "
+                        "statuspage (secrets from the environment: password_env, url_env)"),
+    "audiences": Setting({}, dict, "who gets what: [audiences.stakeholders|technical|users|management] "
+                         "to = [addresses], channels = [channel names]"),
     "drill.target_declare_minutes": Setting(10, int, "drill target: minutes from the first signal to declaring",
                                             check=_TARGET),
     "drill.target_assess_minutes": Setting(15, int, "drill target: minutes from declaring to a severity",
@@ -208,6 +221,16 @@ class Config:
     values: dict[str, Any]
     origins: dict[str, str]
     file: Path | None
+    routing_resolved: Routing | None = field(default=None, repr=False)
+
+    @property
+    def routing(self) -> Routing:
+        """The notification channels and audiences, with their secrets read from the environment at load."""
+        if self.routing_resolved is None:
+            from .channels import Routing
+
+            return Routing({}, {})
+        return self.routing_resolved
 
     def __getitem__(self, key: str) -> Any:
         return self.values[key]
@@ -227,7 +250,8 @@ class Config:
 
     def with_journal(self, location: str) -> Config:
         """This configuration pointed at another journal (a file or a URL named on the command line)."""
-        return Config({**self.values, "journal": location}, {**self.origins, "journal": "command line"}, self.file)
+        return Config({**self.values, "journal": location}, {**self.origins, "journal": "command line"}, self.file,
+                      self.routing_resolved)
 
     @property
     def journal_path(self) -> Path:
@@ -311,6 +335,10 @@ def _shown(value: Any) -> str:
 
 def read_file(path: Path) -> dict[str, Any]:
     """Parse and validate one config file; errors name the file, line and key."""
+    return _read(path)[1]
+
+
+def _read(path: Path) -> tuple[str, dict[str, Any]]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
@@ -331,7 +359,20 @@ def read_file(path: Path) -> dict[str, Any]:
         values[key] = _coerce(key, value, setting, where)
     if values.get("ui.keys"):
         values["ui.keys"] = _keymap(values["ui.keys"], lambda action_id: _where(path, text, f"ui.keys.{action_id}"))
-    return values
+    return text, values
+
+
+def _routing(values: dict[str, Any], text: str, path: Path | None, environ: dict[str, str]) -> Routing | None:
+    """[channels] and [audiences] resolved now, so a mistake or a missing secret stops the start, with its line."""
+    if not values.get("channels") and not values.get("audiences"):
+        return None
+    from .channels import RoutingError, build_routing
+
+    try:
+        return build_routing(values.get("channels") or {}, values.get("audiences") or {}, environ)
+    except RoutingError as error:
+        line = _line_of(text, error.key)
+        raise ConfigError(f"{path}, line {line}: {error.reason}" if line else f"{path}: {error.reason}") from None
 
 
 def _where(path: Path, text: str, key: str) -> str:
@@ -363,8 +404,10 @@ def load_config(
 
     named = path or environ.get("WARROOM_CONFIG")
     file = Path(named).expanduser() if named else default_config_path()
+    text = ""
     if file.exists():
-        for key, value in read_file(file).items():
+        text, read = _read(file)
+        for key, value in read.items():
             values[key], origins[key] = value, f"file {file}"
     elif named:
         raise ConfigError(f"{file}: configuration file not found")
@@ -383,4 +426,4 @@ def load_config(
         if key == "ui.keys" and value:
             values[key] = _keymap(value, lambda _id, key=key: f"flag for {key}")
         origins[key] = "command line"
-    return Config(values, origins, file)
+    return Config(values, origins, file, _routing(values, text, file, environ))

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from .config import Config
+from .incidents import reached_someone
 from .journal import Entry, kinds
 from .metrics import CONTAINING_ACTIONS
 
@@ -85,7 +86,7 @@ def score(scenario: str, entries: list[Entry], config: Config) -> DrillReport:
             lambda e: (e.kind == kinds.ACTION and e.body.get("action") in CONTAINING_ACTIONS
                        and e.body.get("result") in ("ok", "dry-run"))
             or (e.kind == kinds.INCIDENT_STATUS and e.body.get("status") == "contained"))),
-        "notify": _minutes(declared, first(lambda e: e.kind == kinds.COMMS_SENT)),
+        "notify": _minutes(declared, first(lambda e: e.kind == kinds.COMMS_SENT and reached_someone(e.body))),
     }
     results = tuple(
         DrillResult(key, name, times[key], int(config.get(f"drill.target_{key}_minutes") or 0))

@@ -68,6 +68,7 @@ class Incident:
     links: list[dict[str, Any]] = field(default_factory=list)
     tasks: dict[str, Task] = field(default_factory=dict)
     updates_sent: list[datetime] = field(default_factory=list)
+    sent_by_audience: dict[str, int] = field(default_factory=dict)   # messages each audience received
     status_changes: list[tuple[datetime, str]] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)   # impact analysis, resources, estimate…
     closed_at: datetime | None = None
@@ -256,8 +257,19 @@ def _task_updated(incident: Incident, body: dict[str, Any], at: datetime, entry:
         task.done_at = None
 
 
+def reached_someone(body: dict[str, Any]) -> bool:
+    """A comms.sent entry counts as an update when at least one channel delivered it (or it predates channels)."""
+    if "results" not in body:
+        return True
+    return bool(body.get("delivered"))
+
+
 def _comms_sent(incident: Incident, body: dict[str, Any], at: datetime, entry: Entry) -> None:
+    if not reached_someone(body):
+        return                  # an update nobody got does not restart the countdown
     incident.updates_sent.append(at)
+    audience = str(body.get("audience", ""))
+    incident.sent_by_audience[audience] = incident.sent_by_audience.get(audience, 0) + 1
 
 
 def _action(incident: Incident, body: dict[str, Any], at: datetime, entry: Entry) -> None:

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..data import FOLDER
-from .incidents import Incident
+from .incidents import Incident, reached_someone
 from .journal import Entry, kinds
 from .timefmt import clamp, from_iso, shift, utc_now
 
@@ -125,7 +125,7 @@ def updates_on_time(incident: Incident, entries: list[Entry], cadence: dict[str,
     for entry in entries:
         if entry.kind == kinds.INCIDENT_SEVERITY:
             severity = entry.body.get("severity")
-        elif entry.kind == kinds.COMMS_SENT:
+        elif entry.kind == kinds.COMMS_SENT and reached_someone(entry.body):
             sent += 1
             if entry.occurred <= due_after(last):
                 on_time += 1

@@ -134,9 +134,10 @@ def build(incident: Incident, entries: list[Entry], *, journal_id: str = "", hea
     )] if of(kinds.ACTION) else [])
 
     comms = Section("Communications sent", [Table(
-        ["Sent", "By", "Audience", "Update", "Channel", "Message"],
-        [[_when(e.occurred_at), e.actor, str(e.body.get("audience", "")), str(e.body.get("update_kind", "")),
-          str(e.body.get("channel") or "—"), str(e.body.get("text", ""))] for e in of(kinds.COMMS_SENT)],
+        ["Sent", "By", "Audience", "Update", "Recipients", "Channels and results", "Message"],
+        [[_when(e.occurred_at), e.actor, str(e.body.get("audience", "")), _update(e.body),
+          ", ".join(map(str, e.body.get("recipients") or [])) or "—", channel_results(e.body),
+          str(e.body.get("text", ""))] for e in of(kinds.COMMS_SENT)],
     )] if of(kinds.COMMS_SENT) else [])
 
     metric_rows = [[m.name, m.text(), _at(m.start), _at(m.end)] for m in metrics]
@@ -184,6 +185,25 @@ def _imported_text(came_in: dict[int, int]) -> str:
     records = ", ".join(map(str, sorted(set(came_in.values()))))
     return (f"{len(came_in)} entries (imported by entries {records}): their content is as the imported file had "
             "it; which journal that file came from is its own claim")
+
+
+def _update(body: dict[str, Any]) -> str:
+    number = body.get("number")
+    return f"{body.get('update_kind', '')} #{number}" if number else str(body.get("update_kind", ""))
+
+
+def channel_results(body: dict[str, Any]) -> str:
+    """What each channel did with a message; an entry from before channels says how it was recorded."""
+    results = body.get("results")
+    if not isinstance(results, dict):
+        return f"recorded as sent ({body.get('channel') or 'no channel named'}); not delivered by warroom"
+    lines = []
+    for name, result in results.items():
+        if not isinstance(result, dict):
+            continue
+        verdict = "delivered" if result.get("ok") else "FAILED"
+        lines.append(f"{name} ({result.get('kind', '?')}): {verdict}: {result.get('detail', '')}")
+    return "; ".join(lines) or "no channel"
 
 
 def checklist_answers(answers: list[Entry]) -> list[tuple[str, str]]:

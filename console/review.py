@@ -346,6 +346,14 @@ def describe(entry: Entry) -> str:
         case kinds.ACTION:
             text = f"{get('action')} {get('target')}: {get('result')}"
             return text + (" (dry run)" if body.get("dry_run") else "")
+        case kinds.COMMS_SENT if isinstance(body.get("results"), dict):
+            delivered = ", ".join(map(str, body.get("delivered") or [])) or "nobody"
+            failed = ", ".join(map(str, body.get("failed") or []))
+            outcome = f"delivered via {delivered}" + (f"; FAILED via {failed}" if failed else "")
+            return f"to {get('audience')} ({get('update_kind')} #{get('number')}), {outcome}: {get('subject')}"
+        case kinds.COMMS_REQUESTED:
+            channels = ", ".join(map(str, body.get("channels") or []))
+            return f"sending to {get('audience')} via {channels} ({get('update_kind')}): {get('subject')}"
         case kinds.COMMS_SENT | kinds.COMMS_DRAFTED:
             return f"to {get('audience')} ({get('update_kind')}): {get('text')}"
         case kinds.INCIDENT_SEVERITY:

@@ -150,7 +150,7 @@ class CommunicateScreen(GuidedScreen):
         incident = self.incident
         assert incident is not None
         try:
-            context = await comms.build_context(self.warroom, incident)
+            context = await comms.build_context(self.warroom, incident, now=self.clock(), audience=audience)
         except JournalError as error:
             self.say(f"Draft not filled: {error}", error=True)
             return
@@ -159,7 +159,8 @@ class CommunicateScreen(GuidedScreen):
         except KeyError as error:
             self.say(str(error), error=True)
             return
-        subject, text = comms.render(template, audience, context)
+        rendered = comms.render(template, audience, context)
+        subject, text = rendered.subject, rendered.text
         self.query_one("#communicate-subject", Input).value = subject
         self.query_one("#communicate-text", TextArea).text = text
         to = comms.recipients(self.warroom.config, audience) or "(no contacts for this audience: comms.contacts)"

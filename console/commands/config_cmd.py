@@ -40,6 +40,14 @@ def run(ctx: Context) -> int:
         if key in SETTINGS and value is None:
             continue
     _warn_skipped(config)
+    routing = config.routing
+    if routing.channels or routing.audiences:
+        print("# notification channels (secrets are read from the environment and never shown)")
+        for name, channel in routing.channels.items():
+            print(f"channel {name}: {channel.describe()}")
+        for name, audience in routing.audiences.items():
+            print(f"audience {name}: to {', '.join(audience.to) or '(nobody by mail)'} "
+                  f"through {', '.join(audience.channels) or '(no channel)'}")
     return 0
 
 

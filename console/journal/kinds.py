@@ -36,8 +36,16 @@ JOURNAL_IMPORTED = "journal.imported"  # {text, file, sha256, bytes, records, ad
                                        #  source_journals[]: ids the file claims (unproven)}
 
 # Communications.
-COMMS_DRAFTED = "comms.drafted"    # {audience, update_kind, text}
-COMMS_SENT = "comms.sent"          # {audience, update_kind, text, channel?}
+COMMS_DRAFTED = "comms.drafted"    # {audience, update_kind, subject?, text, channel}: copied or saved by hand
+COMMS_REQUESTED = "comms.requested"  # {audience, update_kind, number, subject, text, recipients[], channels[],
+                                     #  sent_at, next_update_due, message_id, headline, status, impact}:
+                                     #  journaled before anything is delivered
+COMMS_SENT = "comms.sent"          # the same fields, plus requested_seq, delivered[], failed[] and
+                                   #  results{channel: {kind, ok, attempts, detail, message_id?, smtp_reply?,
+                                   #  refused?, status?, request_id?, path?}}: one per message, also when a
+                                   #  channel failed. An entry whose every channel failed reached nobody: it does
+                                   #  not count as an update (incidents.reached_someone). Older entries have
+                                   #  {audience, update_kind, text, channel?} only and count as sent.
 
 # What Graph said, deduplicated: only changes are journaled.
 OBSERVATION = "observation"        # {source, key, digest, data}

@@ -107,6 +107,16 @@ def _dispatch(tenant: SimulatedTenant, state: TenantState, record: RequestRecord
         _method(method, "POST")
         state.revoke_sessions(key)
         return _json(200, {"@odata.context": f"{base}/$metadata#Edm.Boolean", "value": True})
+    if len(rest) == 2 and collection == "users" and rest_lower[1] == "sendmail":
+        _method(method, "POST")
+        message = _body_object(record).get("message")
+        if not isinstance(message, dict):
+            raise GraphError(400, "Empty Payload. JSON content expected.", "ErrorInvalidRequest")
+        try:
+            state.send_mail(key, message)
+        except ValueError as error:
+            raise GraphError(400, str(error), "ErrorInvalidRecipients") from None
+        return _Answer(202)
     if len(rest) == 2 and collection == "issues" and rest_lower[1] in ("incidentreport()", "incidentreport"):
         _method(method, "GET")
         issue = state.find("issues", key)

@@ -37,6 +37,7 @@ class TenantState:
         self._queue: list[tuple[float, int, Event, int]] = []
         self.errors: list[str] = []
         self.happened: list[tuple[float, str]] = []   # (scenario second, what), for `warroom sim` and drills
+        self.mail_sent: list[tuple[str, dict[str, Any]]] = []   # (sender, message) for each sendMail
         self._seq = 0
 
     # -- time ---------------------------------------------------------------------------------------------
@@ -200,6 +201,14 @@ class TenantState:
                         modified=modified)
         self._audit("Update user", user, modified=modified)
         return before, dict(user)
+
+    def send_mail(self, key: str, message: dict[str, Any]) -> None:
+        """sendMail: the sender must be a known user and the message must name a recipient."""
+        user = self.find("users", key)
+        recipients = message.get("toRecipients")
+        if not isinstance(recipients, list) or not recipients:
+            raise ValueError("At least one recipient is required, but none were found.")
+        self.mail_sent.append((str(user.get("userPrincipalName", key)), message))
 
     def revoke_sessions(self, key: str) -> dict[str, Any]:
         user = self.find("users", key)

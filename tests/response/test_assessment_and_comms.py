@@ -54,7 +54,8 @@ def test_cadence_comes_from_config(tmp_path: Path):
 def test_templates_cover_every_update_kind_and_render_placeholders():
     templates = comms.load_templates()
     assert {t.update_kind for t in templates.values()} == set(comms.UPDATE_KINDS)
-    subject, text = comms.render(templates["initial"], "stakeholders", {"title": "Mail down", "severity": "SEV2"})
+    rendered = comms.render(templates["initial"], "stakeholders", {"title": "Mail down", "severity": "SEV2"})
+    subject, text = rendered.subject, rendered.text
     assert subject == "[SEV2] INCIDENT NOTIFICATION: Mail down"
     for field in ("Type:", "Status: [status]", "Impact:", "Actions:", "Updates:", "Required Actions:"):
         assert field in text

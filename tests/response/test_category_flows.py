@@ -78,7 +78,7 @@ async def test_category_from_declaration_to_close(room, category):
         assert expected in sent[0]["text"]
     issue = warroom.live.issues.get(context.get("issue_id", ""))
     if issue is not None and issue.posts:     # Microsoft's newest post, as Microsoft wrote it
-        assert issue.posts_newest_first()[0].text.replace("\n", " ")[:80] in sent[0]["text"]
+        assert " ".join(issue.posts_newest_first()[0].text.split())[:80] in sent[0]["text"]
 
     app = GuidedTestApp(warroom, "close")
     async with app.run_test(size=(120, 60)) as pilot:

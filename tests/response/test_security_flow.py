@@ -119,7 +119,7 @@ async def test_security_incident_from_declaration_to_close(room):
         await settle(pilot)
         await pilot.press("f3")
         await settle(pilot)
-        assert app.copied and app.copied[0].startswith("Subject: [SEV2] INCIDENT NOTIFICATION")
+        assert app.copied and app.copied[0].startswith(f"Subject: [{incident.id}] [SEV2] INCIDENT NOTIFICATION")
         assert "Copied" in message(pilot)
         await pilot.press("f2")
         await settle(pilot)
