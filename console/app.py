@@ -193,9 +193,12 @@ class WarroomApp(App[int]):
         return True
 
     def live_changed(self, sources: Iterable[str]) -> None:
-        """The watcher's on_change: hand the changed sources to the dashboard as a message."""
+        """The watcher's on_change: hand the changed sources to the dashboard as a message, and tick the tasks
+        whose live check the change met."""
         if self.dashboard is not None:
             self.dashboard.post_message(DashboardScreen.LiveChanged(set(sources)))
+        if sources and self.warroom.incident is not None:
+            self.run_worker(self.warroom.settle_checks(), group="settle", exclusive=True, exit_on_error=False)
 
     # -- sign-in inside the console (device code: the code and URL in a dialog) ------------------------------
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from .journal import Entry, Journal, Unclaimed, kinds
 from .timefmt import shift, stored_time
@@ -45,10 +45,24 @@ class Task:
     added_at: datetime | None = None
     updated_at: datetime | None = None
     done_at: datetime | None = None
+    after: tuple[str, ...] = ()             # task ids that must be done first (the playbook's `after`)
+    milestone: str = ""                     # a milestone this task completes, shown in the banner's progress
+    done_by: dict[str, Any] | None = None   # which entry does it: {kind, field: value...} (the step's `done_by`)
+    ticked_by: dict[str, Any] | None = None  # what did it: {entry, kind, what} or {check, what}
 
     @property
     def done(self) -> bool:
         return self.status in ("done", "skipped")
+
+
+class StatusChange(NamedTuple):
+    """One move on the lifecycle: when, to what, by whom and why (the incident.status entry's number)."""
+
+    at: datetime
+    status: str
+    actor: str
+    text: str
+    seq: int
 
 
 @dataclass
@@ -70,6 +84,7 @@ class Incident:
     updates_sent: list[datetime] = field(default_factory=list)
     sent_by_audience: dict[str, int] = field(default_factory=dict)   # messages each audience received
     status_changes: list[tuple[datetime, str]] = field(default_factory=list)
+    history: list[StatusChange] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)   # impact analysis, resources, estimate…
     closed_at: datetime | None = None
     summary: str = ""
@@ -77,6 +92,9 @@ class Incident:
     # Writes sent to Graph with no recorded answer: (action, target casefolded) -> the "requested" entry's seq,
     # time and target as written.
     unsettled: dict[tuple[str, str], tuple[int, datetime, str]] = field(default_factory=dict)
+    # Tasks an entry has done that nobody has ticked yet: task id -> {entry, kind, what}. The session journals
+    # each as a task.ticked (lifecycle.due_ticks), claimed once across consoles.
+    due_ticks: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def is_open(self) -> bool:
@@ -107,6 +125,18 @@ class Incident:
 
     def next_task_id(self) -> str:
         return f"T{len(self.tasks) + 1}"
+
+    def waiting_on(self, task: Task) -> list[str]:
+        """The tasks this one waits for (its `after`) that are not done yet."""
+        return [other for other in task.after if other in self.tasks and not self.tasks[other].done]
+
+    def milestones(self) -> list[tuple[str, bool]]:
+        """Each milestone in playbook order, and whether every task that completes it is done."""
+        reached: dict[str, bool] = {}
+        for task in self.tasks.values():
+            if task.milestone:
+                reached[task.milestone] = reached.get(task.milestone, True) and task.done
+        return list(reached.items())
 
 
 @dataclass
@@ -170,6 +200,11 @@ class IncidentBook:
         handler = _HANDLERS.get(entry.kind)
         if handler:
             handler(incident, body, at, entry)
+        if entry.kind in TICKING_KINDS and incident.is_open:
+            for task in incident.tasks.values():
+                if not task.done and task.id not in incident.due_ticks and serves(task, entry):
+                    incident.due_ticks[task.id] = {"entry": entry.seq, "kind": entry.kind,
+                                                   "what": describe_cause(entry)}
         return incident.id
 
 
@@ -216,6 +251,7 @@ def _linked(incident: Incident, body: dict[str, Any], at: datetime, entry: Entry
 def _status(incident: Incident, body: dict[str, Any], at: datetime, entry: Entry) -> None:
     incident.status = str(body.get("status", incident.status))
     incident.status_changes.append((at, incident.status))
+    incident.history.append(StatusChange(at, incident.status, entry.actor, str(body.get("text", "")), entry.seq))
 
 
 def _closed(incident: Incident, body: dict[str, Any], at: datetime, entry: Entry) -> None:
@@ -223,6 +259,7 @@ def _closed(incident: Incident, body: dict[str, Any], at: datetime, entry: Entry
     incident.summary = str(body.get("summary", ""))
     incident.status = "closed"
     incident.status_changes.append((at, "closed"))
+    incident.history.append(StatusChange(at, "closed", entry.actor, incident.summary, entry.seq))
 
 
 def _task_added(incident: Incident, body: dict[str, Any], at: datetime, entry: Entry) -> None:
@@ -240,6 +277,9 @@ def _task_added(incident: Incident, body: dict[str, Any], at: datetime, entry: E
         action=body.get("action"),
         added_at=at,
         updated_at=at,
+        after=tuple(str(t) for t in body.get("after") or ()),
+        milestone=str(body.get("milestone") or ""),
+        done_by=dict(body["done_by"]) if isinstance(body.get("done_by"), dict) else None,
     )
 
 
@@ -255,6 +295,48 @@ def _task_updated(incident: Incident, body: dict[str, Any], at: datetime, entry:
         task.done_at = at
     elif not task.done:
         task.done_at = None
+        task.ticked_by = None
+    if task.done:
+        incident.due_ticks.pop(task.id, None)
+
+
+def _task_ticked(incident: Incident, body: dict[str, Any], at: datetime, entry: Entry) -> None:
+    """Done by what happened (an action, a sent update, a met live check): the first tick stands."""
+    task = incident.tasks.get(str(body.get("task_id")))
+    incident.due_ticks.pop(str(body.get("task_id")), None)
+    if task is None or task.done:
+        return
+    task.status = "done"
+    task.done_at = task.updated_at = at
+    task.ticked_by = dict(body.get("by") or {})
+
+
+def serves(task: Task, entry: Entry) -> bool:
+    """Whether an entry did what a task asks: the entry names the task, or matches the step's `done_by`.
+
+    A step with `action = "X"` is done by a successful action X (a dry run, refusal or failure is not); a step's
+    `done_by = {kind = "comms.sent", update_kind = "initial"}` by any entry of that kind whose body has those values.
+    """
+    body = entry.body
+    if entry.kind == kinds.ACTION and body.get("result") != "ok":
+        return False
+    named = body.get("task_id")
+    if named is not None:
+        return str(named) == task.id
+    matcher = task.done_by or ({"kind": kinds.ACTION, "action": task.action} if task.action else None)
+    if not matcher or matcher.get("kind") != entry.kind:
+        return False
+    return all(body.get(key) == value for key, value in matcher.items() if key != "kind")
+
+
+def describe_cause(entry: Entry) -> str:
+    body = entry.body
+    if entry.kind == kinds.ACTION:
+        return f"{body.get('action')} {body.get('target', '')}".strip() + " succeeded"
+    if entry.kind == kinds.COMMS_SENT:
+        return f"{body.get('update_kind') or 'update'} sent to {body.get('audience') or 'stakeholders'}"
+    return str(body.get("text") or body.get("what") or entry.kind)
+
 
 
 def reached_someone(body: dict[str, Any]) -> bool:
@@ -297,5 +379,8 @@ _HANDLERS = {
     kinds.TASK_UPDATED: _task_updated,
     kinds.COMMS_SENT: _comms_sent,
     kinds.ACTION: _action,
+    kinds.TASK_TICKED: _task_ticked,
 }
-INCIDENT_KINDS = (kinds.INCIDENT_DECLARED, *_HANDLERS)
+# Entries that can do a task (lifecycle: a containment action, a sent update, captured evidence).
+TICKING_KINDS = (kinds.ACTION, kinds.COMMS_SENT, kinds.EVIDENCE)
+INCIDENT_KINDS = (kinds.INCIDENT_DECLARED, *_HANDLERS, kinds.EVIDENCE)

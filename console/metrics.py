@@ -14,9 +14,10 @@ from typing import Any
 from ..data import FOLDER
 from .incidents import Incident, reached_someone
 from .journal import Entry, kinds
+from .lifecycle import CONTAINING_ACTIONS, HOLDING_STATUS
 from .timefmt import clamp, from_iso, shift, utc_now
 
-CONTAINING_ACTIONS = ("block_sign_in", "revoke_sessions", "confirm_compromised")
+__all__ = ["CONTAINING_ACTIONS", "Metric", "response_metrics", "updates_on_time"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class Metric:
     name: str
     start: datetime | None
     end: datetime | None
+    basis: str = ""                 # which entries it came from: "#3 incident.declared → #41 incident.status resolved"
 
     @property
     def minutes(self) -> float | None:
@@ -61,8 +63,20 @@ class Metric:
         return f"{whole // 60} h {whole % 60:02d} min" if whole >= 60 else f"{minutes:.0f} min"
 
 
-def _first(entries: list[Entry], test: Any) -> datetime | None:
-    return next((e.occurred for e in entries if test(e)), None)
+def _first(entries: list[Entry], test: Any) -> Entry | None:
+    return next((e for e in entries if test(e)), None)
+
+
+def _label(entry: Entry | None, fallback: str = "not reached") -> str:
+    if entry is None:
+        return fallback
+    body = entry.body
+    what = body.get("status") or body.get("severity") or body.get("action") or ""
+    if entry.kind == kinds.TASK_UPDATED:
+        what = f"{body.get('task_id')} {body.get('status')}"
+    if body.get("at_closing"):
+        what += " (at closing: no earlier resolved status)"
+    return f"#{entry.seq} {entry.kind} {what}".rstrip()
 
 
 def detected_at(incident: Incident) -> datetime | None:
@@ -78,20 +92,34 @@ def detected_at(incident: Incident) -> datetime | None:
 
 
 def response_metrics(incident: Incident, entries: list[Entry]) -> list[Metric]:
-    """Entries are the incident's, in journal order."""
+    """Entries are the incident's, in journal order. Each metric names the entries it runs between, so a
+    reader can check it: time to resolve runs to the first 'resolved' status, not to the closing."""
+    declared_entry = _first(entries, lambda e: e.kind == kinds.INCIDENT_DECLARED)
     declared = incident.declared_at
+    start = _label(declared_entry, "the declaration")
     acknowledged = _first(entries, lambda e: e.kind == kinds.INCIDENT_SEVERITY or (
         e.kind == kinds.TASK_UPDATED and e.body.get("status") in ("doing", "done")))
-    contained = _first(entries, lambda e: (e.kind == kinds.INCIDENT_STATUS and e.body.get("status") == "contained")
+    holding = HOLDING_STATUS.get(incident.category, "mitigated")
+    contained = _first(entries, lambda e: (e.kind == kinds.INCIDENT_STATUS
+                                           and e.body.get("status") in ("contained", "mitigated"))
                        or (e.kind == kinds.ACTION and e.body.get("result") == "ok"
                            and e.body.get("action") in CONTAINING_ACTIONS))
-    resolved = incident.reached("resolved") or incident.closed_at
+    resolved = _first(entries, lambda e: e.kind == kinds.INCIDENT_STATUS and e.body.get("status") == "resolved")
+    source = incident.source or {}
+    detect_basis = (f"{source.get('type')} {source.get('id')} started → {start}" if detected_at(incident)
+                    else "no first signal recorded")
+
+    def between(entry: Entry | None) -> str:
+        return f"{start} → {_label(entry)}"
+
     return [
-        Metric("detect", "Time to detect (first signal → declared)", detected_at(incident), declared),
+        Metric("detect", "Time to detect (first signal → declared)", detected_at(incident), declared, detect_basis),
         Metric("acknowledge", "Time to acknowledge (declared → assessed or first task started)", declared,
-               acknowledged),
-        Metric("contain", "Time to contain (declared → contained)", declared, contained),
-        Metric("resolve", "Time to resolve (declared → resolved)", declared, resolved),
+               acknowledged.occurred if acknowledged else None, between(acknowledged)),
+        Metric("contain", f"Time to {'contain' if holding == 'contained' else 'mitigate'} (declared → {holding})",
+               declared, contained.occurred if contained else None, between(contained)),
+        Metric("resolve", "Time to resolve (declared → resolved)", declared,
+               resolved.occurred if resolved else None, between(resolved)),
     ]
 
 

@@ -26,7 +26,9 @@ ACTIONS = ("block_sign_in", "revoke_sessions", "confirm_compromised", "preserve_
 CHECK_TYPES = ("service_restored", "user_blocked", "alerts_resolved")
 
 _PLAYBOOK_KEYS = {"id", "kind", "category", "title", "summary", "covers", "service", "aliases"}
-_STEP_KEYS = {"id", "phase", "text", "role", "check", "action", "categories"}
+_STEP_KEYS = {"id", "phase", "text", "role", "check", "action", "categories", "after", "milestone", "done_by"}
+# What a step's `done_by` may name: the entries that can do a task (console/incidents.TICKING_KINDS).
+DONE_BY_KINDS = (kinds.ACTION, kinds.COMMS_SENT, kinds.EVIDENCE)
 _RECOVERY_KEYS = {"id", "text", "verify", "categories", "role"}
 
 
@@ -43,6 +45,9 @@ class Step:
     check: dict[str, Any] | None = None
     action: str | None = None
     categories: tuple[str, ...] = ()
+    after: tuple[str, ...] = ()
+    milestone: str = ""
+    done_by: dict[str, Any] | None = None
 
     def applies_to(self, category: str) -> bool:
         return not self.categories or category in self.categories
@@ -157,10 +162,22 @@ def _parse_step(table: dict[str, Any], where: str) -> Step:
     action = table.get("action")
     if action is not None and action not in ACTIONS:
         raise _Invalid(f"{where}: unknown action {action!r} (known: {', '.join(ACTIONS)})", "action")
+    done_by = table.get("done_by")
+    if done_by is not None:
+        if not isinstance(done_by, dict) or done_by.get("kind") not in DONE_BY_KINDS:
+            raise _Invalid(f"{where}: done_by must be a table with kind one of {', '.join(DONE_BY_KINDS)}",
+                           "done_by")
+        if not all(isinstance(v, str) for v in done_by.values()):
+            raise _Invalid(f"{where}: done_by values must be strings", "done_by")
+    milestone = table.get("milestone", "")
+    if not isinstance(milestone, str):
+        raise _Invalid(f"{where}: milestone must be a string (the milestone's name)", "milestone")
     return Step(
         id=_text(table, "id", where), text=_text(table, "text", where), role=role,
         phase=_text(table, "phase", where, required=False), check=dict(check) if check else None,
         action=action, categories=_categories(table, where),
+        after=_strings(table.get("after", []), f"{where}: after", "after"), milestone=milestone.strip(),
+        done_by=dict(done_by) if done_by else None,
     )
 
 
@@ -228,6 +245,7 @@ def parse_playbook(text: str, source: str) -> Playbook:
                 raise fail(name, index, "id", f"{label}: duplicate id {item.id!r}")
             seen.add(item.id)
             out.append(item)
+    _check_dependencies(steps, fail)
     extra = set(data) - {"playbook", "steps", "recovery"}
     if extra:
         table = sorted(extra)[0]
@@ -240,6 +258,31 @@ def parse_playbook(text: str, source: str) -> Playbook:
         covers=_strings(head.get("covers", []), "covers"), aliases=_strings(head.get("aliases", []), "aliases"),
         steps=tuple(steps), recovery=tuple(recovery),
     )
+
+
+def _check_dependencies(steps: list[Step], fail: Any) -> None:
+    """Every `after` names a step of this playbook, and no step waits on itself, directly or around a loop."""
+    index = {step.id: number for number, step in enumerate(steps)}
+    for number, step in enumerate(steps):
+        for other in step.after:
+            if other not in index:
+                raise fail("steps", number, "after", f"[[steps]] #{number + 1}: after names {other!r}, "
+                                                     "which is no step of this playbook")
+    state: dict[str, int] = {}      # 1 visiting, 2 done
+
+    def visit(step_id: str, trail: list[str]) -> None:
+        if state.get(step_id) == 2:
+            return
+        if state.get(step_id) == 1:
+            loop = [*trail[trail.index(step_id):], step_id]
+            raise fail("steps", index[step_id], "after", f"steps wait on each other in a loop: {' → '.join(loop)}")
+        state[step_id] = 1
+        for other in steps[index[step_id]].after:
+            visit(other, [*trail, step_id])
+        state[step_id] = 2
+
+    for step in steps:
+        visit(step.id, [])
 
 
 @dataclass
@@ -280,35 +323,52 @@ class PlaybookLibrary:
         return [p.service for p in self.playbooks.values() if p.kind == "service"]
 
     def task_bodies(self, category: str, services: Iterable[str], *, first_number: int = 1) -> list[dict[str, Any]]:
-        """The task.added bodies for a new incident: its category's steps, then each affected service's."""
-        bodies: list[dict[str, Any]] = []
+        """The task.added bodies for a new incident: its category's steps, then each affected service's.
 
-        def add(text: str, role: str, playbook: str, step: str, check: dict | None = None,
-                action: str | None = None) -> None:
-            body: dict[str, Any] = {"task_id": f"T{first_number + len(bodies)}", "text": text, "role": role,
-                                    "playbook": playbook, "step": step}
-            if check:
-                body["check"] = check
-            if action:
-                body["action"] = action
+        A service named twice (SharePoint Online and its alias OneDrive) adds its steps once: a step is keyed by
+        its playbook and id. A step's `after` becomes the ids of the tasks it waits for.
+        """
+        bodies: list[dict[str, Any]] = []
+        task_of: dict[tuple[str, str], str] = {}
+        waits: list[tuple[dict[str, Any], str, tuple[str, ...]]] = []
+
+        def add(playbook: str, step_id: str, text: str, role: str, **extra: Any) -> None:
+            if (playbook, step_id) in task_of:
+                return
+            task_id = f"T{first_number + len(bodies)}"
+            task_of[(playbook, step_id)] = task_id
+            body: dict[str, Any] = {"task_id": task_id, "text": text, "role": role, "playbook": playbook,
+                                    "step": step_id}
+            body.update({key: value for key, value in extra.items() if value})
             bodies.append(body)
+
+        def add_step(playbook: Playbook, step: Step, check: dict[str, Any] | None) -> None:
+            if (playbook.id, step.id) in task_of:
+                return
+            add(playbook.id, step.id, step.text, step.role, check=check, action=step.action,
+                milestone=step.milestone, done_by=step.done_by)
+            if step.after:
+                waits.append((bodies[-1], playbook.id, step.after))
 
         main = self.for_category(category)
         if main:
             for step in main.steps:
-                add(step.text, step.role, main.id, step.id, step.check, step.action)
+                add_step(main, step, step.check)
         for service in services:
             extra = self.for_service(service)
             if extra is None:
                 continue
             for step in extra.steps:
                 if step.applies_to(category):
-                    check = {**step.check, "service": extra.service} if step.check else None
-                    add(step.text, step.role, extra.id, step.id, check, step.action)
+                    add_step(extra, step, {**step.check, "service": extra.service} if step.check else None)
             for option in extra.recovery:
                 if option.applies_to(category):
-                    add(f"{extra.service} recovery: {option.text}. Verify: {option.verify}",
-                        option.role, extra.id, f"recovery:{option.id}")
+                    add(extra.id, f"recovery:{option.id}",
+                        f"{extra.service} recovery: {option.text}. Verify: {option.verify}", option.role)
+        for body, playbook_id, after in waits:     # a step not added (another category's) is not waited for
+            waited = [task_of[(playbook_id, other)] for other in after if (playbook_id, other) in task_of]
+            if waited:
+                body["after"] = waited
         return bodies
 
     def task_drafts(self, incident_id: str, category: str, services: Iterable[str],

@@ -97,6 +97,10 @@ def build(incident: Incident, entries: list[Entry], *, journal_id: str = "", hea
                           for link in incident.links]
     if incident.summary:
         summary.blocks.append(incident.summary)
+    if incident.history:
+        summary.blocks.append(Table(["Status", "Since", "By", "Why", "Entry"], [
+            [change.status, _at(change.at), change.actor, change.text or "—", str(change.seq)]
+            for change in incident.history]))
 
     severity = Section("Severity", [[("Severity", incident.severity or "not assessed"),
                                      ("Reasoning", incident.severity_reasoning or "—")]])
@@ -140,14 +144,21 @@ def build(incident: Incident, entries: list[Entry], *, journal_id: str = "", hea
           str(e.body.get("text", ""))] for e in of(kinds.COMMS_SENT)],
     )] if of(kinds.COMMS_SENT) else [])
 
-    metric_rows = [[m.name, m.text(), _at(m.start), _at(m.end)] for m in metrics]
+    metric_rows = [[m.name, m.text(), _at(m.start), _at(m.end), m.basis or "—"] for m in metrics]
     every = ", ".join(f"{sev} every {minutes} min" for sev, minutes in sorted(cadence.items()))
-    metric_rows.append([f"Updates on time ({every})", updates.text(), "—", "—"])
-    metrics_section = Section("Response metrics", [Table(["Metric", "Value", "From", "To"], metric_rows)])
+    metric_rows.append([f"Updates on time ({every})", updates.text(), "—", "—", "comms.sent entries"])
+    metrics_section = Section("Response metrics", [Table(["Metric", "Value", "From", "To", "Entries"],
+                                                         metric_rows)])
 
-    tasks = Section("Tasks", [Table(
-        ["Task", "What", "Role", "Owner", "Status", "Done"],
-        [[t.id, t.text, t.role or "—", t.owner or "—", t.status, _at(t.done_at)] for t in incident.tasks.values()],
+    still_open = [t.id for t in incident.tasks.values() if not t.done]
+    progress: list[tuple[str, str]] = [(f"Milestone: {name}", "reached" if done else "NOT reached")
+                                       for name, done in incident.milestones()]
+    progress.append(("Open tasks" + (" at closing" if incident.closed_at else ""),
+                     ", ".join(still_open) if still_open else "none"))
+    tasks = Section("Tasks", [progress, Table(
+        ["Task", "What", "Role", "Owner", "Status", "Done", "Done by"],
+        [[t.id, t.text, t.role or "—", t.owner or "—", t.status.upper() if not t.done else t.status,
+          _at(t.done_at), _done_by(t.ticked_by)] for t in incident.tasks.values()],
     )] if incident.tasks else [])
 
     review = Section("Review checklist and lessons learned", [checklist_answers(of(kinds.REVIEW))]
@@ -204,6 +215,12 @@ def channel_results(body: dict[str, Any]) -> str:
         verdict = "delivered" if result.get("ok") else "FAILED"
         lines.append(f"{name} ({result.get('kind', '?')}): {verdict}: {result.get('detail', '')}")
     return "; ".join(lines) or "no channel"
+
+
+def _done_by(by: dict[str, Any] | None) -> str:
+    if not by:
+        return "—"
+    return str(by.get("what", "")) + (f" (entry {by['entry']})" if by.get("entry") else "")
 
 
 def checklist_answers(answers: list[Entry]) -> list[tuple[str, str]]:

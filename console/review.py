@@ -359,7 +359,12 @@ def describe(entry: Entry) -> str:
         case kinds.INCIDENT_SEVERITY:
             return f"{get('severity')}: {get('reasoning')}"
         case kinds.INCIDENT_STATUS:
-            return get("status") + (f": {get('text')}" if body.get("text") else "")
+            moved = f"{get('previous')} → {get('status')}" if body.get("previous") else get("status")
+            return moved + (f": {get('text')}" if body.get("text") else "")
+        case kinds.TASK_TICKED:
+            by = body.get("by") if isinstance(body.get("by"), dict) else {}
+            link = f" (entry #{by['entry']})" if by.get("entry") else ""
+            return f"{get('task_id')} done: {by.get('what', '')}{link}"
         case kinds.INCIDENT_ROLE:
             return f"{get('role')} → {get('person') or 'nobody'}"
         case kinds.TASK_ADDED:

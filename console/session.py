@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .config import Config
 from .incidents import Incident, IncidentBook, incident_unclaimed, task_unclaimed
-from .journal import Draft, Entry, Journal, JournalConflict, Unclaimed
+from .journal import Draft, Entry, Journal, JournalConflict, JournalError, Unclaimed, kinds
 from .timefmt import utc_now
 
 if TYPE_CHECKING:  # the Graph side is optional: the console works without a tenant (out of band)
@@ -39,6 +39,10 @@ class WarRoom:
     rebuild_listeners: list[Callable[[], None]] = field(default_factory=list)
     _catching_up: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
     _epoch: int = field(default=0, repr=False)
+    _settling: bool = field(default=False, repr=False)
+    _ticks_taken: set[tuple[str, str]] = field(default_factory=set, repr=False)
+    # (incident, task) whose live check was seen not met: only then does "met" mean the work got it done.
+    checks_seen_unmet: set[tuple[str, str]] = field(default_factory=set, repr=False)
 
     @property
     def actor(self) -> str:
@@ -130,7 +134,80 @@ class WarRoom:
         if fresh:
             for listener in list(self.listeners):
                 listener(fresh)
+            await self.settle_tasks()
         return fresh
+
+    async def settle_tasks(self) -> int:
+        """Journal a task.ticked for each task an entry has done (an action, a sent update, captured evidence).
+
+        Each tick is claimed inside the write transaction (one task.ticked per task), so when every console of a
+        shared journal sees the same action, exactly one of them ticks its task. Returns how many were written.
+        """
+        from .lifecycle import due_ticks
+
+        if self._settling or self.journal.readonly:
+            return 0
+        self._settling = True
+        written = 0
+        try:
+            for draft in due_ticks(self.book.incidents.values()):
+                written += await self._tick(draft)
+        finally:
+            self._settling = False
+        if written:
+            await self.catch_up()
+        return written
+
+    async def settle_checks(self) -> int:
+        """Tick the open tasks whose live check is now met, having been seen not met (or, for a service, when
+        Microsoft marked the linked issue restored): a check met from the start proves nothing was done."""
+        from .lifecycle import check_cause, issue_restored, tick_body
+        from .playbooks import check_state
+
+        if self.live is None or self.journal.readonly or self._settling:
+            return 0
+        written = 0
+        for incident in self.book.open_incidents():
+            issues = getattr(self.live, "issues", {}) or {}
+            restored = {str(issues[link["id"]].service).casefold() for link in incident.links
+                        if link.get("type") == "service_issue" and link.get("id") in issues
+                        and issue_restored(issues[link["id"]])}
+            for task in list(incident.tasks.values()):
+                if task.done or not task.check:
+                    continue
+                state = check_state(task.check, incident, self.live)
+                key = (incident.id, task.id)
+                if state == "not met":
+                    self.checks_seen_unmet.add(key)
+                    continue
+                service = str(task.check.get("service", "")).casefold()
+                vouched = key in self.checks_seen_unmet or (
+                    task.check.get("type") == "service_restored" and (service in restored or (
+                        not service and bool(restored))))
+                if state == "met" and vouched:
+                    self._settling = True
+                    try:
+                        body = tick_body(task, check_cause(task, incident))
+                        written += await self._tick(Draft(kinds.TASK_TICKED, body, incident.id))
+                    finally:
+                        self._settling = False
+        if written:
+            await self.catch_up()
+        return written
+
+    async def _tick(self, draft: Draft) -> int:
+        key = (str(draft.incident), str(draft.body["task_id"]))
+        if key in self._ticks_taken:
+            return 0
+        try:
+            await self.journal.append_many([draft], guard=Unclaimed(
+                key[0], kinds.TASK_TICKED, key[1], message=f"{key[1]} of {key[0]} was just ticked elsewhere"))
+        except JournalConflict:         # another console ticked it first (or it was ticked once before)
+            self._ticks_taken.add(key)
+            return 0
+        except JournalError:            # the tick waits for the next catch-up; the work itself is journaled
+            return 0
+        return 1
 
     async def close(self) -> None:
         await self.journal.close()

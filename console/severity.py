@@ -1,7 +1,9 @@
-"""Severity from the four factors the seeds name, on explicit scales, with the reasoning spelled out.
+"""Severity from four factors that fit the kind of incident, on explicit scales, with the reasoning spelled out.
 
-A responder picks one level per factor; the sum maps to SEV1–SEV4, and any factor at its worst keeps the
-incident at SEV2 or above. The reasoning is journaled with the result so a review can see why.
+Outages weigh the seeds' four factors (scope, users, criticality, recovery); a security incident weighs the
+accounts and data exposed and the attacker's activity; a data loss the volume, whether it can be recovered and
+the time window lost. A responder picks one level per factor; the sum maps to SEV1–SEV4, and any factor at its
+worst keeps the incident at SEV2 or above. The reasoning is journaled with the result so a review can see why.
 """
 
 from __future__ import annotations
@@ -32,7 +34,37 @@ FACTORS: tuple[Factor, ...] = (
         "1 known quick fix", "2 known fix, takes hours", "3 several teams, or a data restore",
         "4 unknown cause, or waiting on Microsoft")),
 )
+CRITICALITY = FACTORS[2]
+SECURITY_FACTORS: tuple[Factor, ...] = (
+    Factor("accounts_exposed", "Accounts exposed", (
+        "1 none confirmed", "2 one ordinary account", "3 several accounts, or one with access to sensitive data",
+        "4 an administrator, or many accounts")),
+    Factor("data_exposed", "Data exposed", (
+        "1 none known", "2 internal data, little of it", "3 confidential or personal data",
+        "4 regulated data at scale (notification duties)")),
+    Factor("attacker_activity", "Attacker activity", (
+        "1 attempt blocked", "2 access gained, no further activity", "3 active: mail rules, consents, spreading",
+        "4 ongoing: persistence, exfiltration or destruction")),
+    CRITICALITY,
+)
+DATA_LOSS_FACTORS: tuple[Factor, ...] = (
+    Factor("data_volume", "Data volume", (
+        "1 a few items", "2 one library, mailbox or channel", "3 a site or several mailboxes",
+        "4 many sites, or a whole service's data")),
+    Factor("recoverability", "Recoverability", (
+        "1 in the recycle bin or version history", "2 restorable by the admin (deleted site, retention)",
+        "3 only from a backup, with loss since it", "4 no known copy")),
+    Factor("time_window", "Time window", (
+        "1 minutes of changes", "2 a day", "3 a week or more", "4 unknown, or still going on")),
+    CRITICALITY,
+)
+_BY_CATEGORY = {"security-incident": SECURITY_FACTORS, "data-loss": DATA_LOSS_FACTORS}
 FACTOR_KEYS = tuple(f.key for f in FACTORS)
+
+
+def factors_for(category: str) -> tuple[Factor, ...]:
+    """The factors that decide this category's severity (outages and business continuity: the seeds' four)."""
+    return _BY_CATEGORY.get(category, FACTORS)
 # Total of the four levels (4..16) at or above which each severity applies.
 THRESHOLDS = (("SEV1", 13), ("SEV2", 10), ("SEV3", 7), ("SEV4", 4))
 
@@ -54,23 +86,25 @@ class Assessment:
         return body
 
 
-def assess(factors: dict[str, int]) -> Assessment:
-    """Map the four factor levels (1–4) to a severity, with one line of reasoning per rule that applied."""
-    missing = [f.name for f in FACTORS if f.key not in factors]
+def assess(factors: dict[str, int], category: str = "service-outage") -> Assessment:
+    """Map the category's four factor levels (1–4) to a severity, with one line of reasoning per rule applied."""
+    table = factors_for(category)
+    keys = tuple(f.key for f in table)
+    missing = [f.name for f in table if f.key not in factors]
     if missing:
         raise ValueError(f"rate every factor first: {', '.join(missing)}")
     for key, level in factors.items():
-        if key in FACTOR_KEYS and level not in (1, 2, 3, 4):
+        if key in keys and level not in (1, 2, 3, 4):
             raise ValueError(f"{key} must be 1 to 4, not {level!r}")
-    score = sum(factors[k] for k in FACTOR_KEYS)
+    score = sum(factors[k] for k in keys)
     severity = next(sev for sev, floor in THRESHOLDS if score >= floor)
-    parts = [f"{f.name} {f.levels[factors[f.key] - 1]}" for f in FACTORS]
+    parts = [f"{f.name} {f.levels[factors[f.key] - 1]}" for f in table]
     reasoning = "; ".join(parts) + f". Total {score}/16 → {severity}"
-    worst = [f.name for f in FACTORS if factors[f.key] == 4]
+    worst = [f.name for f in table if factors[f.key] == 4]
     if worst and SEVERITIES.index(severity) > 1:
         severity = "SEV2"
         reasoning += f"; raised to SEV2 because {', '.join(worst)} is at its worst"
-    return Assessment(severity, {k: factors[k] for k in FACTOR_KEYS}, score, reasoning + ".")
+    return Assessment(severity, {k: factors[k] for k in keys}, score, reasoning + ".")
 
 
 def validate_override(severity: str, reason: str) -> None:
@@ -95,7 +129,11 @@ def open_issues(live: Any, services: list[str] | None = None) -> list[Any]:
 
 
 def suggest_factors(incident: Incident, live: Any) -> dict[str, int]:
-    """A starting point from live data; the responder changes what they know better."""
+    """A starting point from live data, for the incident's category; the responder changes what they know better."""
+    if incident.category == "security-incident":
+        return _suggest_security(incident, live)
+    if incident.category == "data-loss":
+        return {"data_volume": 2, "recoverability": 2, "time_window": 2, "business_criticality": 2}
     issues = open_issues(live, incident.services)
     down = {i.service for i in issues if getattr(i, "classification", "") == "incident"}
     scope = 4 if len(down) > 1 else 3 if down else 2 if issues or incident.services else 1
@@ -108,6 +146,20 @@ def suggest_factors(incident: Incident, live: Any) -> dict[str, int]:
     complexity = 4 if down else 3 if incident.category in ("data-loss", "security-incident") else 2
     return {"service_scope": scope, "user_impact": users, "business_criticality": criticality,
             "recovery_complexity": complexity}
+
+
+def _suggest_security(incident: Incident, live: Any) -> dict[str, int]:
+    alerts = [a for a in _values(live, "alerts") if getattr(a, "status", "") != "resolved"]
+    risky = [u for u in _values(live, "risky_users")
+             if getattr(u, "risk_state", "") in ("atRisk", "confirmedCompromised")]
+    accounts = {u.casefold() for a in alerts for u in getattr(a, "users", ())} | {
+        str(getattr(u, "upn", "")).casefold() for u in risky}
+    accounts.discard("")
+    high = [a for a in alerts if getattr(a, "severity", "") == "high"]
+    return {"accounts_exposed": 3 if len(accounts) > 1 else 2 if accounts else 1,
+            "data_exposed": 2,
+            "attacker_activity": 3 if high else 2 if alerts else 1,
+            "business_criticality": 3}
 
 
 IMPACT_FIELDS = {

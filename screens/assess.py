@@ -19,11 +19,11 @@ from ..console.journal import Draft, kinds
 from ..console.playbooks import handoff
 from ..console.session import WarRoom
 from ..console.severity import (
-    FACTORS,
     IMPACT_FIELDS,
     RESOURCE_FIELDS,
     Assessment,
     assess,
+    factors_for,
     impact_draft,
     suggest_factors,
     validate_override,
@@ -37,7 +37,7 @@ from .guided import GuidedScreen, heading, plain
 def assessment_drafts(incident: Incident, factors: dict[str, int], override: str | None, reason: str,
                       impact: dict[str, str], resources: dict[str, str], roles: dict[str, str]) -> list[Draft]:
     """The entries one save journals: only what differs from the incident as the journal has it."""
-    result: Assessment = assess(factors)
+    result: Assessment = assess(factors, incident.category)
     if override and override != result.severity:
         validate_override(override, reason)
     drafts: list[Draft] = []
@@ -72,7 +72,9 @@ class AssessScreen(GuidedScreen):
         incident = self.incident
         assert incident is not None  # build() only opens Assess with an incident
         saved = incident.details.get("severity_factors")
-        self.factors: dict[str, int] = dict(saved) if saved else suggest_factors(incident, warroom.live)
+        keys = {f.key for f in factors_for(incident.category)}
+        fits = isinstance(saved, dict) and keys <= set(saved)      # saved before a change of category: ask again
+        self.factors: dict[str, int] = dict(saved) if fits else suggest_factors(incident, warroom.live)
         self.saving = False
 
     def compose(self) -> ComposeResult:
@@ -84,7 +86,7 @@ class AssessScreen(GuidedScreen):
             current = (f"Current: {incident.severity}. {incident.severity_reasoning}" if incident.severity
                        else "Not assessed yet: the levels below are suggested from live data.")
             yield Static(plain(current, limit=1000), id="assess-current")
-            for factor in FACTORS:
+            for factor in factors_for(incident.category):
                 with Horizontal(classes="row"):
                     yield Label(factor.name, classes="field-label")
                     yield Select([(text, n) for n, text in enumerate(factor.levels, start=1)],
@@ -126,7 +128,7 @@ class AssessScreen(GuidedScreen):
         self._show_result()
 
     def _show_result(self) -> None:
-        result = assess(self.factors)
+        result = assess(self.factors, self.incident.category if self.incident else "")
         self.query_one("#assess-result", Static).update(plain(f"→ {result.severity}: {result.reasoning}"))
 
     def on_select_changed(self, event: Select.Changed) -> None:

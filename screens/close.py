@@ -20,6 +20,7 @@ from textual.widgets import Button, Footer, Input, Label, Static
 
 from ..console.comms import cadence_minutes
 from ..console.journal import Draft, Entry, JournalError, kinds
+from ..console.lifecycle import close_drafts, open_tasks
 from ..console.metrics import ChecklistItem, follow_up_body, load_checklist, response_metrics, updates_on_time
 from ..console.playbooks import check_state
 from ..console.session import WarRoom
@@ -42,6 +43,7 @@ class CloseScreen(GuidedScreen):
         self.clock = clock
         self.checklist: list[ChecklistItem] = []
         self.closing_now = False    # incident.closed is being journaled: F2 again must not close twice
+        self.open_tasks_seen: tuple[str, ...] | None = None     # the open tasks listed when F2 asked
         self.answers: dict[str, str] = {}
         self.follow_ups: list[str] = []
 
@@ -186,10 +188,15 @@ class CloseScreen(GuidedScreen):
         if not summary:
             self.say("Write a one-line closing summary first.", error=True)
             return
-        drafts = self._review_drafts()
-        if incident.status != "resolved":
-            drafts.append(Draft(kinds.INCIDENT_STATUS, {"status": "resolved", "text": summary}, incident.id))
-        drafts.append(Draft(kinds.INCIDENT_CLOSED, {"summary": summary}, incident.id))
+        still_open = tuple(task.id for task in open_tasks(incident))
+        if still_open and still_open != self.open_tasks_seen:     # ask, listing them; F2 again closes anyway
+            self.open_tasks_seen = still_open
+            listed = "; ".join(f"{task.id} {clean(task.text, 40)}" for task in open_tasks(incident)[:8])
+            listed += f"; and {len(still_open) - 8} more" if len(still_open) > 8 else ""
+            self.say(f"{len(still_open)} task(s) still open: {listed}. F2 again closes with them open "
+                     "(the report lists them as open).", error=True)
+            return
+        drafts = self._review_drafts() + close_drafts(incident, summary)
         self.closing_now = True
         self.run_worker(self._close(drafts), group="close", exit_on_error=False)
 

@@ -25,7 +25,7 @@ HIDDEN_KINDS = frozenset({kinds.OBSERVATION})
 KIND_TONES = {
     kinds.DECISION: "decision", kinds.INCIDENT_DECLARED: "incident", kinds.INCIDENT_CLOSED: "incident",
     kinds.INCIDENT_SEVERITY: "incident", kinds.INCIDENT_STATUS: "incident", kinds.ACTION: "action",
-    kinds.COMMS_SENT: "comms", kinds.SOURCE_STATUS: "muted",
+    kinds.COMMS_SENT: "comms", kinds.SOURCE_STATUS: "muted", kinds.TASK_TICKED: "action",
 }
 MAX_KEPT = 5000
 
@@ -47,7 +47,12 @@ def entry_line(entry: Entry) -> str:
     if entry.kind == kinds.SOURCE_STATUS:
         return f"{body.get('source', '?')} {body.get('state', '')} {body.get('reason', '')}".rstrip()
     if entry.kind == kinds.INCIDENT_STATUS:
-        return f"{body.get('status', '?')} {body.get('text', '')}".rstrip()
+        moved = f"{body['previous']} → " if body.get("previous") else ""
+        return f"{moved}{body.get('status', '?')} {body.get('text', '')}".rstrip()
+    if entry.kind == kinds.TASK_TICKED:
+        by = body.get("by") if isinstance(body.get("by"), dict) else {}
+        link = f" (#{by['entry']})" if by.get("entry") else ""
+        return f"{body.get('task_id', '?')} done: {by.get('what', '')}{link}"
     if entry.kind == kinds.ACTION:
         return f"{body.get('action', '?')} {body.get('target', '')} → {body.get('result', '?')}"
     return entry.text

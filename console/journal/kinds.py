@@ -12,14 +12,18 @@ STATUS = "status"                  # {text}: a status line typed by hand
 INCIDENT_DECLARED = "incident.declared"    # {title, category, services[], source{type, id}?, severity?, playbook?}
 INCIDENT_UPDATED = "incident.updated"      # {changes{field: value}}
 INCIDENT_SEVERITY = "incident.severity"    # {severity: "SEV1".."SEV4", factors{}, reasoning, override_reason?}
-INCIDENT_ROLE = "incident.role"            # {role, person, previous?}
+INCIDENT_ROLE = "incident.role"            # {role, person, previous?, handoff?: the hand-off page given}
 INCIDENT_LINKED = "incident.linked"        # {type: alert|service_issue|support_case, id, title?}
-INCIDENT_STATUS = "incident.status"        # {status: investigating|contained|recovering|resolved, text?}
-INCIDENT_CLOSED = "incident.closed"        # {summary}
+INCIDENT_STATUS = "incident.status"        # {status, previous?, text? (why), proposed{why, evidence[]}?,
+                                           #  at_closing?}: status is one of console/lifecycle.STATUSES
+INCIDENT_CLOSED = "incident.closed"        # {summary, open_tasks[]?}
 
 # Tasks from playbooks and by hand.
-TASK_ADDED = "task.added"          # {task_id, text, role?, owner?, playbook?, step?, check?, action?}
+TASK_ADDED = "task.added"          # {task_id, text, role?, owner?, playbook?, step?, check?, action?, after[]?,
+                                   #  milestone?, done_by{kind, ...}?}
 TASK_UPDATED = "task.updated"      # {task_id, status?: open|doing|blocked|done, owner?, blockers?}
+TASK_TICKED = "task.ticked"        # {task_id, by{entry, kind, what} | by{check, what}}: done by what happened
+                                   #  (an action, a sent update, a met live check); one per task, claimed once
 
 # Containment and recovery actions against Graph.
 ACTION = "action"                  # {action, target, request{method, url, body}, dry_run, before, after,

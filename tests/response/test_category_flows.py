@@ -90,6 +90,10 @@ async def test_category_from_declaration_to_close(room, category):
         await type_into(pilot, "#close-summary", "Recovered")
         await pilot.press("f2")
         await settle(pilot)
+        still_open = [t.id for t in incident.tasks.values() if not t.done]
+        assert "task(s) still open: " + still_open[0] in message(pilot) and incident.is_open
+        await pilot.press("f2")
+        await settle(pilot)
         assert app.results == [incident.id], message(pilot)
     assert not incident.is_open
     assert writes(tenant) == []

@@ -37,12 +37,12 @@ async def test_security_incident_from_declaration_to_close(room):
     assert {"block_sign_in", "revoke_sessions", "confirm_compromised", "preserve_evidence"} <= actions
     assert writes(tenant) == []
 
-    # Assess: raise user impact and criticality; the severity and its reasoning are journaled.
+    # Assess on the security factors: criticality at its worst; the severity and its reasoning are journaled.
     app = GuidedTestApp(warroom, "assess")
     async with app.run_test(size=(120, 60)) as pilot:
         await settle(pilot)
-        for factor, level in (("service_scope", 2), ("user_impact", 2), ("business_criticality", 4),
-                              ("recovery_complexity", 3)):
+        for factor, level in (("accounts_exposed", 2), ("data_exposed", 2), ("business_criticality", 4),
+                              ("attacker_activity", 3)):
             await choose(pilot, f"#factor-{factor}", level)
         await pilot.press("f2")
         await settle(pilot)
@@ -142,6 +142,9 @@ async def test_security_incident_from_declaration_to_close(room):
         await settle(pilot)
         assert "Time to contain" in str(app.screen.query_one("#close-metrics").render())
         await type_into(pilot, "#close-summary", "Account contained, no data taken")
+        await pilot.press("f2")
+        await settle(pilot)
+        assert incident.is_open and "still open" in message(pilot)    # asked first, listing them
         await pilot.press("f2")
         await settle(pilot)
     assert not incident.is_open and incident.summary == "Account contained, no data taken"

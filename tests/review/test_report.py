@@ -42,8 +42,10 @@ def test_markdown_has_every_section_with_its_facts(journal: Path) -> None:
     metrics = text[text.index("## Response metrics"):]
     assert md("Time to detect (first signal → declared)") + " | 20 min |" in metrics
     assert md("Time to acknowledge (declared → assessed or first task started)") + " | 3 min |" in metrics
-    assert md("Time to contain (declared → contained)") + " | 9 min |" in metrics
+    assert md("Time to mitigate (declared → mitigated)") + " | 9 min |" in metrics
     assert md("Time to resolve (declared → resolved)") + " | 50 min |" in metrics
+    # Each metric names the entries it runs between.
+    assert md("→ #") in metrics and md("incident.status resolved") + " |" in metrics
     assert md("1 of 2 updates on time; late: #2 (3 min late)") in metrics
     # The checklist in its order: answered items, unanswered ones said so, and extra items after.
     review = text[text.index("## Review checklist"):text.index("## Follow-up")]

@@ -1,0 +1,102 @@
+"""The hand-off page: what a new incident commander needs to take over, on one page, from the journal alone.
+
+Status (since when, who, why), severity and why, roles, the next update due, milestones, open tasks with their
+blockers and what they wait for, decisions, actions done and pending, Microsoft's linked issues. The same
+lines serve `warroom handoff` (printed inert with text.literal) and the console's hand-off screen (text.clean).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from .incidents import ROLE_NAMES, Incident
+from .journal import Entry, kinds
+from .lifecycle import open_tasks, proposals
+
+MAX_ITEMS = 40          # per list: a hand-off is one page, the journal has the rest
+
+
+class HandoffSection(NamedTuple):
+    title: str
+    lines: list[str]
+
+
+def _at(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "—"
+
+
+def _capped(lines: list[str], what: str) -> list[str]:
+    if len(lines) <= MAX_ITEMS:
+        return lines
+    return [*lines[:MAX_ITEMS], f"… and {len(lines) - MAX_ITEMS} more {what} (see the journal)"]
+
+
+def handoff_sections(incident: Incident, entries: list[Entry], *, cadence: dict[str, int], now: datetime,
+                     live: Any = None) -> list[HandoffSection]:
+    """The page as sections of plain lines (not yet sanitised: the caller renders them for its medium)."""
+    last = incident.history[-1] if incident.history else None
+    status = f"{incident.status} since {_at(last.at if last else incident.declared_at)}"
+    status += f" ({last.actor}{': ' + last.text if last and last.text else ''})" if last else \
+        f" ({incident.declared_by})"
+    due = incident.next_update_due(cadence)
+    due_text = "—" if due is None else _at(due) + (" — OVERDUE" if due < now else "")
+    head = [
+        f"{incident.id}: {incident.title}",
+        f"Category: {incident.category}    Services: {', '.join(map(str, incident.services)) or '—'}",
+        f"Status: {status}",
+        f"Severity: {incident.severity or 'not assessed'}" + (
+            f" — {incident.severity_reasoning}" if incident.severity_reasoning else ""),
+        f"Next stakeholder update due: {due_text}",
+    ]
+    roles = [f"{ROLE_NAMES.get(role, role)}: {person}" for role, person in incident.roles.items()]
+    milestones = [f"{'✓' if done else '·'} {name}" for name, done in incident.milestones()]
+    tasks = []
+    for task in open_tasks(incident):
+        line = f"{task.id} [{task.status}] {task.text}"
+        who = task.owner or ROLE_NAMES.get(task.role or "", "")
+        if who:
+            line += f" — {who}"
+        if task.blockers:
+            line += f" — BLOCKED: {task.blockers}"
+        waiting = incident.waiting_on(task)
+        if waiting:
+            line += f" — waits for {', '.join(waiting)}"
+        tasks.append(line)
+    decisions = [f"{_at(e.occurred)} {e.actor}: {e.body.get('text', '')}"
+                 + (f" (because {e.body['reason']})" if e.body.get("reason") else "")
+                 for e in entries if e.kind == kinds.DECISION]
+    done = [f"{_at(e.occurred)} {e.body.get('action')} {e.body.get('target', '')} ({e.actor})"
+            for e in entries if e.kind == kinds.ACTION and e.body.get("result") == "ok"]
+    pending = [f"{action} {target}: sent {_at(at)}, OUTCOME UNKNOWN" for (action, _), (_, at, target)
+               in incident.unsettled.items()]
+    pending += [f"{task.id} {task.action}: not done yet" for task in open_tasks(incident) if task.action]
+    microsoft = []
+    issues = getattr(live, "issues", None) or {}
+    for link in incident.links:
+        if link.get("type") == "service_issue":
+            issue = issues.get(link.get("id"))
+            state = f"{issue.status}, last changed {_at(issue.last_modified)}" if issue else "no state known"
+            microsoft.append(f"{link.get('id')}: {link.get('title') or (issue.title if issue else '')} — {state}")
+        elif link.get("type") == "support_case":
+            microsoft.append(f"Support case {link.get('id')} {link.get('title', '')}".rstrip())
+    suggested = [f"→ {p.status or p.notice}: {p.why} ({'; '.join(p.evidence)})" for p in proposals(incident, live)]
+    return [
+        HandoffSection("Incident", head),
+        HandoffSection("Roles", roles or ["none named"]),
+        HandoffSection("Milestones", milestones or ["none in this playbook"]),
+        HandoffSection(f"Open tasks ({len(tasks)})", _capped(tasks, "tasks") or ["none"]),
+        HandoffSection("Decisions", _capped(decisions, "decisions") or ["none recorded"]),
+        HandoffSection("Actions done", _capped(done, "actions") or ["none"]),
+        HandoffSection("Actions pending", _capped(pending, "actions") or ["none"]),
+        HandoffSection("Microsoft", microsoft or ["no Microsoft issue or support case linked"]),
+        HandoffSection("The evidence suggests", suggested or ["nothing new"]),
+    ]
+
+
+def handoff_text(sections: list[HandoffSection]) -> str:
+    """Plain text for a terminal or a journal entry (the caller makes it inert)."""
+    out: list[str] = []
+    for section in sections:
+        out += [section.title, "-" * len(section.title), *section.lines, ""]
+    return "\n".join(out)
