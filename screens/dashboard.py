@@ -20,7 +20,7 @@ from textual.widget import MountError
 
 from ..console.graph.freshness import SourceHealth
 from ..console.graph.live import WATCHED_SIGN_INS, watch_set
-from ..console.journal import Draft, Entry, JournalError, kinds
+from ..console.journal import Draft, Entry, JournalError, is_shared, kinds
 from ..console.session import WarRoom
 from ..console.subject import NOTHING, Subject, of_issue, resolve
 from ..console.text import clean
@@ -411,11 +411,16 @@ class DashboardScreen(Screen):
         """Where the journal lives; for a shared one also whether it is reachable and what waits in the spool."""
         journal = self.warroom.journal
         where = journal.location if len(journal.location) <= 40 else "…" + journal.location[-39:]
-        if journal.unreachable_since is not None:
+        if journal.setup_error:          # not an outage: a certificate, a password or a grant to fix
+            reason = journal.setup_error.removeprefix(f"{journal.location}: ")
+            where += f" · shared journal refused: {clean(reason, 160)}, {journal.pending} spooled"
+        elif journal.unreachable_since is not None:
             since = self.zone_stamp(journal.unreachable_since)[11:16]
             where += f" · shared journal unreachable since {since}, {journal.pending} spooled"
         elif journal.upload_error:
             where += f" · shared journal refuses this host's entries, {journal.pending} spooled"
+        if journal.readonly:
+            where += " · read-only: this role may only read" if is_shared(journal.location) else " · read-only"
         return where
 
     def tick(self) -> None:

@@ -229,12 +229,15 @@ async def _same_history(src: Journal, dst: Journal) -> None:
 
 
 def run_init(ctx: Context) -> int:
-    from ..journal.postgres import grant_statements, init_shared, redact
+    from ..journal.postgres import init_shared, redact
 
     if not is_shared(ctx.args.url):
         raise JournalError("journal init sets up a shared journal: give a postgresql:// URL")
-    journal_id = run_async(init_shared(ctx.args.url, responders=ctx.args.responder, readers=ctx.args.reader))
-    print(f"shared journal {journal_id} ready at {literal(redact(ctx.args.url))}")
-    for statement in grant_statements(ctx.args.responder, ctx.args.reader):
-        print(f"  {statement}")
+    done = run_async(init_shared(ctx.args.url, responders=ctx.args.responder, readers=ctx.args.reader))
+    where = literal(redact(ctx.args.url))
+    print(f"-- shared journal {done.journal_id} at {where}: {len(done.statements)} statements, one transaction")
+    for statement in done.statements:
+        print(f"{statement};")
+    if not done.statements:
+        print("-- the schema was already current and no role was named: nothing to do")
     return 0

@@ -55,17 +55,42 @@ async def _single(ctx: Context, text: str, occurred) -> int:
     if not text.strip():
         raise ValueError("the note is empty")
     async with await ctx.open_journal() as journal:
+        _say_renumbered(journal)
         entry = await journal.append(ctx.args.kind, {"text": text}, incident=ctx.args.incident, occurred_at=occurred)
-        _say_if_spooled(journal)
+        _say_renumbered(journal)
+        _say_if_spooled(journal, [entry.seq])
     print(entry.seq, flush=True)
     return 0
 
 
-def _say_if_spooled(journal: Journal) -> None:
-    """During a shared journal's outage the number printed is provisional: say where the entry waits."""
-    if journal.unreachable_since is not None:
-        print(f"warroom: shared journal unreachable; kept in this host's spool ({journal.pending} waiting), "
-              "shared when warroom next reaches the database", file=sys.stderr, flush=True)
+def _spooled(journal: Journal) -> bool:
+    return journal.pending > 0 and (journal.unreachable_since is not None or bool(journal.upload_error))
+
+
+def _say_if_spooled(journal: Journal, numbers: list[int]) -> None:
+    """During a shared journal's outage the numbers printed are provisional: say so, and where the entries wait."""
+    if not _spooled(journal) or not numbers:
+        return
+    why = journal.upload_error or journal.unreachable_reason or "shared journal unreachable"
+    span = str(numbers[0]) if len(numbers) == 1 else f"{numbers[0]}-{numbers[-1]}"
+    print(f"warroom: {why}; kept in this host's spool ({journal.pending} waiting), shared when warroom next "
+          f"reaches the database. {span} {'is' if len(numbers) == 1 else 'are'} provisional: the shared journal "
+          "numbers them on upload, and warroom then says which number each became", file=sys.stderr, flush=True)
+
+
+RENUMBERED_SHOWN = 20
+
+
+def _say_renumbered(journal: Journal) -> None:
+    """Entries printed with provisional numbers during an outage are shared now: say which number each became."""
+    done = list(journal.renumbered)
+    if not done:
+        return
+    journal.renumbered.clear()   # type: ignore[attr-defined]   # only a shared journal renumbers
+    pairs = ", ".join(f"provisional {item.provisional} is entry {item.seq}" for item in done[:RENUMBERED_SHOWN])
+    more = f", and {len(done) - RENUMBERED_SHOWN} more" if len(done) > RENUMBERED_SHOWN else ""
+    print(f"warroom: {len(done)} {'entry' if len(done) == 1 else 'entries'} kept in this host's spool "
+          f"{'is' if len(done) == 1 else 'are'} shared now: {pairs}{more}", file=sys.stderr, flush=True)
 
 
 def read_lines(stream: BinaryIO) -> Iterator[InputLine]:
@@ -102,7 +127,8 @@ async def _stream(ctx: Context, occurred) -> int:
     queue: asyncio.Queue[InputLine | None] = asyncio.Queue()
     threading.Thread(target=_read_lines, args=(loop, queue), daemon=True).start()
     async with await ctx.open_journal() as journal:
-        done, skipped = False, 0
+        _say_renumbered(journal)
+        done, skipped, told = False, 0, False
         while not done:
             batch: list[str] = []
             line = await queue.get()
@@ -127,8 +153,11 @@ async def _stream(ctx: Context, occurred) -> int:
                     line = await asyncio.wait_for(queue.get(), wait)
                 except TimeoutError:
                     break
-            await _commit(journal, ctx, batch, occurred)
-        _say_if_spooled(journal)
+            numbers = await _commit(journal, ctx, batch, occurred)
+            _say_renumbered(journal)
+            if numbers and _spooled(journal) and not told:      # once: every number after these is provisional too
+                _say_if_spooled(journal, numbers)
+                told = True
     return 1 if skipped else 0
 
 
@@ -141,9 +170,10 @@ def _refused(line: str, number: int) -> bool:
     return False
 
 
-async def _commit(journal: Journal, ctx: Context, lines: list[str], occurred) -> None:
+async def _commit(journal: Journal, ctx: Context, lines: list[str], occurred) -> list[int]:
     if not lines:
-        return
+        return []
     drafts = [Draft(ctx.args.kind, {"text": line}, ctx.args.incident, None, occurred) for line in lines]
     entries = await journal.append_many(drafts)
     print("\n".join(str(entry.seq) for entry in entries), flush=True)
+    return [entry.seq for entry in entries]

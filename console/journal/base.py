@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from .records import Draft, Entry, JournalStats, Unclaimed, VerifyResult
+from .records import Draft, Entry, JournalStats, Renumbered, Unclaimed, VerifyResult
 
 SHARED_SCHEMES = ("postgresql://", "postgres://")
 
@@ -33,6 +33,8 @@ class Journal(ABC):
     unreachable_reason: str = ""
     pending: int = 0        # entries typed during an outage, kept in the local spool, not yet shared
     upload_error: str = ""  # the shared journal answers but refuses this host's entries (they wait in the spool)
+    setup_error: str = ""   # the shared journal cannot be used as configured (TLS, sign-in, grants): not an outage
+    renumbered: Sequence[Renumbered] = ()   # provisional numbers handed out during an outage, and what they became
     epoch: int = 0          # bumped when the numbering of entries already shown changed (a spool upload)
 
     @classmethod

@@ -35,3 +35,10 @@ class JournalConflict(JournalError):
 
 class JournalUnreachable(JournalError):
     """The shared journal's database cannot be reached right now; the console spools and retries."""
+
+
+class JournalMisconfigured(JournalError):
+    """The shared journal cannot be used as configured (TLS, sign-in, host name, database, schema, grants).
+
+    Retrying will not help and spooling would keep entries under a journal nobody reaches: refuse, say why.
+    """

@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
+import ssl
+import textwrap
 import uuid
 from collections.abc import AsyncIterator, Iterable
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -25,7 +28,14 @@ import asyncpg
 from ..timefmt import to_iso, utc_now
 from .base import Journal
 from .encoding import GENESIS
-from .errors import JournalConflict, JournalError, JournalReadOnly, JournalTooNew, JournalUnreachable
+from .errors import (
+    JournalConflict,
+    JournalError,
+    JournalMisconfigured,
+    JournalReadOnly,
+    JournalTooNew,
+    JournalUnreachable,
+)
 from .records import (
     COLUMNS,
     ChainCheck,
@@ -142,8 +152,43 @@ def redact(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
+# A TLS session cut mid-handshake is the network, not the settings.
+_TLS_CUT = (ssl.SSLEOFError, ssl.SSLZeroReturnError, ssl.SSLSyscallError)
+INIT_HINT = "the database owner runs `warroom journal init URL` once (docs/shared-journal.md)"
+
+
+def misconfiguration(error: BaseException) -> str | None:
+    """What is wrong with the URL, its credentials or TLS settings; None when it is not their fault.
+
+    These never heal by retrying, and spooling meanwhile would keep entries for a journal this host may never
+    reach under that URL: the caller refuses and says this, where an outage (refused, reset, no answer) spools.
+    """
+    if isinstance(error, socket.gaierror):
+        if error.errno == socket.EAI_AGAIN:        # the resolver did not answer: an outage, not a wrong name
+            return None
+        return f"the host name does not resolve ({error.strerror or error}): check the host in the URL"
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return (f"TLS: the server's certificate is not trusted ({error.verify_message or error}): "
+                "set sslrootcert= (or PGSSLROOTCERT) to the CA that signed it, and use the name it was issued for")
+    if isinstance(error, ssl.SSLError) and not isinstance(error, _TLS_CUT):
+        return f"TLS failed ({error.reason or error})"
+    if isinstance(error, asyncpg.exceptions.ClientConfigurationError):
+        return f"TLS or connection settings: {error}"
+    if isinstance(error, ConnectionError) and "ssl" in str(error).lower():     # asyncpg: "rejected SSL upgrade"
+        return ("TLS: the server does not offer TLS, but the URL's sslmode requires it (ask the DBA to enable "
+                "TLS; never lower sslmode across a network you do not own)")
+    if isinstance(error, asyncpg.exceptions.InvalidAuthorizationSpecificationError):   # includes a bad password
+        return (f"the database refused the sign-in ({error}): check the user in the URL and the password in "
+                "PGPASSWORD or ~/.pgpass")
+    if isinstance(error, asyncpg.exceptions.InvalidCatalogNameError):
+        return f"{error}: check the database name in the URL"
+    return None
+
+
 def _unreachable(error: BaseException) -> bool:
-    """A failure of the connection (retry later, spool meanwhile) rather than of the request."""
+    """A failure of the connection (retry later, spool meanwhile) rather than of the request or the settings."""
+    if misconfiguration(error) is not None:
+        return False
     return isinstance(error, (OSError, TimeoutError, asyncio.TimeoutError, asyncpg.exceptions.ConnectionFailureError,
                               asyncpg.exceptions.CannotConnectNowError, asyncpg.exceptions.ConnectionDoesNotExistError,
                               asyncpg.exceptions.AdminShutdownError, asyncpg.exceptions.CrashShutdownError,
@@ -153,6 +198,8 @@ def _unreachable(error: BaseException) -> bool:
 def translate(error: BaseException, where: str) -> JournalError:
     if isinstance(error, JournalError):
         return error
+    if (wrong := misconfiguration(error)) is not None:
+        return JournalMisconfigured(f"{where}: {wrong}")
     if _unreachable(error):
         text = str(error) or type(error).__name__
         return JournalUnreachable(f"{where}: shared journal unreachable ({text})")
@@ -161,13 +208,7 @@ def translate(error: BaseException, where: str) -> JournalError:
     if isinstance(error, asyncpg.exceptions.RaiseError):
         return JournalReadOnly(f"{where}: {error}")
     if isinstance(error, (asyncpg.exceptions.UndefinedTableError, asyncpg.exceptions.InvalidSchemaNameError)):
-        return JournalError(f"{where}: no warroom journal in this database; run `warroom journal init URL` "
-                            "as the database owner")
-    if isinstance(error, (asyncpg.exceptions.InvalidPasswordError,
-                          asyncpg.exceptions.InvalidAuthorizationSpecificationError)):
-        return JournalError(f"{where}: the database refused the sign-in ({error}); set PGPASSWORD or ~/.pgpass")
-    if isinstance(error, asyncpg.exceptions.InvalidCatalogNameError):
-        return JournalError(f"{where}: {error}")
+        return JournalMisconfigured(f"{where}: no warroom journal in this database: {INIT_HINT}")
     return JournalError(f"{where}: {error}")
 
 
@@ -211,16 +252,33 @@ class PostgresJournal(Journal):
         return redact(self.url)
 
     async def _prepare(self, *, create: bool) -> None:
+        """Refuse, with what to do, a database without the journal or a role the owner never granted.
+
+        Only `create` (the owner's `journal init`, a deliberate `journal copy`) makes the schema: a responder's
+        role that happens to hold CREATE must not set up a journal nobody granted by typing a note.
+        """
         conn = self._conn
-        if await conn.fetchval("SELECT to_regclass($1)", f"{SCHEMA}.entries") is None:
+        if not await conn.fetchval("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_tables "
+                                   "WHERE schemaname = $1 AND tablename = 'entries')", SCHEMA):
             if not create:
-                raise JournalError(f"{self.location}: no warroom journal in this database")
+                raise JournalMisconfigured(f"{self.location}: no warroom journal in this database yet: {INIT_HINT}")
             await init_schema(conn)
+        if not await conn.fetchval(
+            "SELECT CASE WHEN has_schema_privilege($1, 'USAGE') THEN has_table_privilege($2, 'SELECT') "
+            "AND has_table_privilege($3, 'SELECT') ELSE false END", SCHEMA, f"{SCHEMA}.entries", f"{SCHEMA}.meta",
+        ):
+            role = await conn.fetchval("SELECT current_user")
+            raise JournalMisconfigured(
+                f"{self.location}: role {role} was not granted the journal: the owner runs `warroom journal init "
+                f"URL --responder {role}` (or --reader {role})")
         version = int(await conn.fetchval(f"SELECT value FROM {SCHEMA}.meta WHERE key = 'schema_version'") or 0)
         if version > LATEST_VERSION:
             raise JournalTooNew(f"{self.location}: shared journal schema version {version} is newer than this "
                                 f"warroom understands ({LATEST_VERSION}); upgrade warroom")
         if version < LATEST_VERSION:
+            if not create:
+                raise JournalMisconfigured(f"{self.location}: the journal's schema (version {version}) needs an "
+                                           f"upgrade to version {LATEST_VERSION}: {INIT_HINT}")
             await init_schema(conn)
         self.journal_id = await conn.fetchval(f"SELECT value FROM {SCHEMA}.meta WHERE key = 'journal_id'") or ""
         self.can_append = bool(await conn.fetchval(
@@ -439,8 +497,12 @@ class PostgresJournal(Journal):
                 listener.terminate()
 
 
-async def init_schema(conn: asyncpg.Connection) -> None:
-    """Create or migrate the shared journal's schema: one process at a time, the others wait and find it done."""
+async def init_schema(conn: asyncpg.Connection) -> list[str]:
+    """Create or migrate the shared journal's schema: one process at a time, the others wait and find it done.
+
+    Returns the statements it ran (none when the schema was already current), as `journal init` prints them.
+    """
+    ran: list[str] = []
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock($1)", SETUP_LOCK)
         # A plain query on the catalog (not to_regclass, whose cached lookup can predate the lock) sees a
@@ -452,10 +514,16 @@ async def init_schema(conn: asyncpg.Connection) -> None:
         for step in range(version + 1, LATEST_VERSION + 1):
             for statement in MIGRATIONS[step]:
                 await conn.execute(statement)
+                ran.append(textwrap.dedent(statement).strip())
             if step == 1:
+                journal_id, created = str(uuid.uuid4()), to_iso(utc_now())
                 await conn.execute(f"INSERT INTO {SCHEMA}.meta(key, value) VALUES ('journal_id', $1), "
-                                   "('created_at', $2), ('schema_version', '0')", str(uuid.uuid4()), to_iso(utc_now()))
+                                   "('created_at', $2), ('schema_version', '0')", journal_id, created)
+                ran.append(f"INSERT INTO {SCHEMA}.meta(key, value) VALUES ('journal_id', '{journal_id}'), "
+                           f"('created_at', '{created}'), ('schema_version', '0')")
             await conn.execute(f"UPDATE {SCHEMA}.meta SET value = $1 WHERE key = 'schema_version'", str(step))
+            ran.append(f"UPDATE {SCHEMA}.meta SET value = '{step}' WHERE key = 'schema_version'")
+    return ran
 
 
 def grant_statements(responders: Iterable[str] = (), readers: Iterable[str] = ()) -> list[str]:
@@ -469,15 +537,22 @@ def grant_statements(responders: Iterable[str] = (), readers: Iterable[str] = ()
     return statements
 
 
-async def init_shared(url: str, *, responders: Iterable[str] = (), readers: Iterable[str] = ()) -> str:
-    """`warroom journal init`: create the schema as its owner and grant the roles; returns the journal id."""
+class Initialised(NamedTuple):
+    journal_id: str
+    statements: list[str]     # every statement run, in order (none for the schema when it was current already)
+
+
+async def init_shared(url: str, *, responders: Iterable[str] = (), readers: Iterable[str] = ()) -> Initialised:
+    """`warroom journal init`: create the schema as its owner and grant the roles, all in one transaction."""
     conn = await connect(url)
     try:
         async with conn.transaction():      # all of it or none: a misspelt role leaves nothing half granted
-            await init_schema(conn)
+            ran = await init_schema(conn)
             for statement in grant_statements(responders, readers):
                 await conn.execute(statement)
-        return await conn.fetchval(f"SELECT value FROM {SCHEMA}.meta WHERE key = 'journal_id'")
+                ran.append(statement)
+        journal_id = await conn.fetchval(f"SELECT value FROM {SCHEMA}.meta WHERE key = 'journal_id'")
+        return Initialised(journal_id, ran)
     except Exception as error:
         raise translate(error, redact(url)) from None
     finally:

@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..timefmt import from_iso, in_range, stored_time, to_iso
 from .encoding import GENESIS, canonical_entry, canonical_json, chain_hash, encode_basestring
@@ -21,6 +21,14 @@ from .guard import refuse_secrets
 
 COLUMNS = ("seq", "incident", "kind", "actor", "occurred_at", "discovered_at", "logged_at", "origin", "body",
            "prev_hash", "hash")
+
+
+class Renumbered(NamedTuple):
+    """An entry shown with a provisional number during a shared journal's outage, and the number it got."""
+
+    provisional: int
+    seq: int
+    text: str
 
 
 @dataclass(frozen=True, slots=True)

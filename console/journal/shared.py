@@ -9,9 +9,14 @@ Three stores, one view:
   under the append lock make an upload exactly once, even after a crash between upload and bookkeeping.
 
 While the database is unreachable, entries stay in the spool and show with provisional numbers after the
-mirror's head; once they are uploaded, `epoch` changes and readers rebuild from the real numbering. Times and
-actors are the ones typed during the outage (`occurred_at`, `actor`); `logged_at` is when the shared journal
-accepted the entry.
+mirror's head; once they are uploaded, `epoch` changes and readers rebuild from the real numbering, and
+`renumbered` says which provisional number became which. Times and actors are the ones typed during the outage
+(`occurred_at`, `actor`); `logged_at` is when the shared journal accepted the entry.
+
+Copy and spool belong to a journal, not to a URL: they live under the journal's id, and a URL only points at the
+id it named at the last contact (`current`). So entries kept under one spelling of the URL are uploaded under a
+corrected one, and never into another journal that now answers at the old URL. A URL that has never answered
+names no journal: nothing is spooled for it (see `SharedJournal.open`).
 """
 
 from __future__ import annotations
@@ -19,20 +24,29 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import json
 import os
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import unquote, urlsplit
 
-from ..timefmt import utc_now
+from ..timefmt import from_iso, to_iso, utc_now
 from .base import Journal
-from .errors import JournalConflict, JournalCorrupt, JournalError, JournalReadOnly, JournalUnreachable
+from .errors import (
+    JournalConflict,
+    JournalCorrupt,
+    JournalError,
+    JournalMisconfigured,
+    JournalReadOnly,
+    JournalUnreachable,
+)
 from .postgres import PostgresJournal, redact
-from .records import Draft, Entry, JournalStats, Unclaimed, VerifyResult
+from .records import Draft, Entry, JournalStats, Renumbered, Unclaimed, VerifyResult
 from .store import SQLiteJournal
 
 ROUND_TRIP_S = 3.0          # one request to the database gets this long to answer before it counts as unreachable
@@ -42,21 +56,41 @@ SHARED_CHECK_S = 5.0        # a slow re-read of the shared head, in case a notif
 PULL_BATCH = 5000
 UPLOAD_BATCH = 500           # small enough to be one round trip well inside ROUND_TRIP_S
 UPLOADED_MARK = "uploaded_through"
-CURRENT = "current"          # names the local copy of the journal the URL points at now
+PROVISIONAL = "provisional"  # spool meta: {spool seq: the provisional number handed out for it}
+SYNCED_AT = "synced_at"      # copy meta: when this host last read the shared journal's head
+SYNCED_EVERY_S = 30.0        # ... written at most this often while following
+CURRENT = "current"          # in a URL's folder: the id of the journal that URL named at the last contact
+COPY, SPOOL = "copy.db", "spool.db"
 
 
-def spool_folder(url: str, base: str | os.PathLike[str] | None = None) -> Path:
-    """Where this host keeps its copies and spool of one shared journal: one folder per database.
-
-    Spellings of one database share it (`postgres://` or `postgresql://`, the default port or not, parameters
-    in any order, a password or none), so a `warroom note` spooled under one spelling is uploaded under another.
-    """
+def _base(base: str | os.PathLike[str] | None) -> Path:
     if base is None:
         import platformdirs
 
         base = Path(platformdirs.user_data_dir("warroom")) / "shared"
+    return Path(base).expanduser()
+
+
+def url_folder(url: str, base: str | os.PathLike[str] | None = None) -> Path:
+    """Where this host remembers which journal a URL named: one folder per database, whatever the spelling.
+
+    Spellings of one database share it (`postgres://` or `postgresql://`, the default port or not, parameters
+    in any order, a password or none).
+    """
     key = hashlib.sha256(_canonical_url(url).encode()).hexdigest()[:16]
-    return Path(base).expanduser() / key
+    return _base(base) / key
+
+
+def journal_folder(journal_id: str, base: str | os.PathLike[str] | None = None) -> Path:
+    """This host's copy and spool of one shared journal, found by its id whatever URL reached it."""
+    if not journal_id or any(ch in journal_id for ch in "/\\\0") or journal_id.startswith("."):
+        raise JournalCorrupt(f"the shared journal's id {journal_id!r} cannot name a folder")
+    return _base(base) / f"journal-{journal_id}"
+
+
+def known_journal(url: str, base: str | os.PathLike[str] | None = None) -> str | None:
+    """The id of the journal this URL named when this host last reached it; None if it never did."""
+    return known_journal_in(url_folder(url, base))
 
 
 def _canonical_url(url: str) -> str:
@@ -71,29 +105,82 @@ def _canonical_url(url: str) -> str:
 
 def local_copy(url: str, base: str | os.PathLike[str] | None = None) -> Path:
     """The file holding this host's copy of the shared journal the URL names now (for offline review)."""
-    folder = spool_folder(url, base)
+    journal_id = known_journal(url, base)
+    if journal_id is None:
+        raise JournalError(f"{redact(url)}: this host has never reached this shared journal, so it has no copy "
+                           "of it: read it with `warroom journal copy URL FILE` once the database answers")
+    return journal_folder(journal_id, base) / COPY
+
+
+class CopyAge(NamedTuple):
+    """How current this host's copy is: what review, report and export say before reading it."""
+
+    path: Path
+    synced_at: datetime | None      # when this host last read the shared journal's head
+    entries: int
+    waiting: int                    # this host's entries still in the spool (not in the copy)
+
+
+async def copy_age(url: str, base: str | os.PathLike[str] | None = None) -> CopyAge:
+    path = local_copy(url, base)
+    async with await SQLiteJournal.open(path, readonly=True) as copy:
+        synced, entries = await copy.get_meta(SYNCED_AT), (await copy.head())[0]
+    waiting = 0
+    spool = path.with_name(SPOOL)
+    if spool.exists():
+        async with await SQLiteJournal.open(spool, readonly=True) as queued:
+            waiting = max(0, (await queued.head())[0] - int(await queued.get_meta(UPLOADED_MARK) or 0))
+    return CopyAge(path, from_iso(synced) if synced else None, entries, waiting)
+
+
+def _adopt_legacy(folder: Path, base: str | os.PathLike[str] | None) -> None:
+    """Copies and a spool kept in a URL's folder (`mirror-<id>.db`, `spool.db`) move under their journal's id.
+
+    The spool goes to the journal `current` names: the one it was being uploaded to.
+    """
+    if not folder.is_dir():
+        return
+    moves = [(old, journal_folder(old.name[len("mirror-"):-len(".db")], base) / COPY)
+             for old in folder.glob("mirror-*.db") if old.name != "mirror-unknown.db"]
+    current = known_journal_in(folder)
+    if current and (folder / SPOOL).exists():
+        moves.append((folder / SPOOL, journal_folder(current, base) / SPOOL))
+    for old, new in moves:
+        if new.exists():
+            continue
+        new.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        for suffix in ("-wal", "-shm", ""):        # the database file last: a reader never sees it without its WAL
+            with contextlib.suppress(FileNotFoundError):
+                os.replace(f"{old}{suffix}", f"{new}{suffix}")
+
+
+def known_journal_in(folder: Path) -> str | None:
     try:
-        journal_id = (folder / CURRENT).read_text().strip()
+        return (folder / CURRENT).read_text().strip() or None
     except OSError:
-        return folder / "mirror-unknown.db"
-    return folder / f"mirror-{journal_id}.db"
+        return None
 
 
 class SharedJournal(Journal):
-    def __init__(self, url: str, *, actor: str, readonly: bool, mirror: SQLiteJournal, spool: SQLiteJournal) -> None:
+    def __init__(self, url: str, *, actor: str, readonly: bool, mirror: SQLiteJournal, spool: SQLiteJournal,
+                 base: str | os.PathLike[str] | None = None) -> None:
         self.url = url
         self.actor = actor
         self.readonly = readonly
         self.mirror = mirror
         self.spool = spool
+        self.base = base
         self.shared: PostgresJournal | None = None
         self.journal_id = mirror.journal_id
         self.unreachable_since: datetime | None = None
         self.unreachable_reason = ""
+        self.setup_error = ""               # reachable, but not usable as configured (TLS, sign-in, grants)
         self.pending = 0
         self.epoch = 0
         self.upload_error = ""              # the database answers but refuses our entries (a role, a standby)
+        self.renumbered: list[Renumbered] = []   # provisional numbers that became shared ones: callers say so
         self._exposed: tuple[int, int] | None = None   # (local head, upload mark) when provisional numbers went out
+        self._synced_written = 0.0
         self._sync_lock = asyncio.Lock()
         self._changed = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -101,17 +188,43 @@ class SharedJournal(Journal):
 
     @classmethod
     async def open(cls, url: str, *, actor: str = "unknown", readonly: bool = False,  # type: ignore[override]
-                   create: bool = True, spool_dir: str | os.PathLike[str] | None = None, **_: Any) -> SharedJournal:
-        folder = spool_folder(url, spool_dir)
-        mirror = await SQLiteJournal.open(local_copy(url, spool_dir), actor=actor)
-        spool = await SQLiteJournal.open(folder / "spool.db", actor=actor)
-        journal = cls(url, actor=actor, readonly=readonly, mirror=mirror, spool=spool)
+                   spool_dir: str | os.PathLike[str] | None = None, **_: Any) -> SharedJournal:
+        """Reach the database, or work from this host's copy and spool of the journal the URL named last time.
+
+        A wrong URL is not an outage: TLS, sign-in, host name, database, schema and grant errors raise
+        JournalMisconfigured and nothing is written. An outage at a URL this host has never reached raises
+        JournalUnreachable: with no journal id known there is nowhere to keep entries that the corrected URL
+        would find, so refusing is the only way not to strand them. Nothing here creates the schema.
+        """
+        await asyncio.to_thread(_adopt_legacy, url_folder(url, spool_dir), spool_dir)
+        outage: JournalUnreachable | None = None
+        shared: PostgresJournal | None = None
+        try:
+            shared = await PostgresJournal.open(url, actor=actor, readonly=readonly, create=False)
+            journal_id = shared.journal_id
+        except JournalUnreachable as error:
+            outage, journal_id = error, known_journal(url, spool_dir) or ""
+            if not journal_id:
+                raise JournalUnreachable(
+                    f"{error}; this host has never reached this journal, so it cannot keep entries for it: "
+                    "nothing was written (check the URL; if it is right, try again once the database answers)"
+                ) from None
+        try:
+            mirror, spool = await _open_local(journal_id, spool_dir, actor)
+        except BaseException:
+            if shared is not None:
+                await shared.close()
+            raise
+        journal = cls(url, actor=actor, readonly=readonly, mirror=mirror, spool=spool, base=spool_dir)
         try:
             await journal._count_pending()
-            try:
-                await journal._connect(create=create)
-            except JournalUnreachable as error:
-                journal._lost(error)
+            if shared is None:
+                journal._lost(outage or JournalUnreachable(f"{journal.location}: shared journal unreachable"))
+            else:
+                try:
+                    await journal._attach(shared)
+                except JournalUnreachable as error:
+                    journal._lost(error)
         except BaseException:
             await journal.close()
             raise
@@ -140,10 +253,13 @@ class SharedJournal(Journal):
 
     # -- connection ---------------------------------------------------------------------------------
 
-    async def _connect(self, *, create: bool = True) -> None:
-        shared = await PostgresJournal.open(self.url, actor=self.actor, readonly=self.readonly, create=create)
+    async def _connect(self) -> None:
+        await self._attach(await PostgresJournal.open(self.url, actor=self.actor, readonly=self.readonly,
+                                                      create=False))
+
+    async def _attach(self, shared: PostgresJournal) -> None:
         try:
-            await self._adopt_mirror(shared)
+            await self._use_journal(shared.journal_id)
             await self._check_mirror(shared)
             self.shared = shared
             self.readonly = self.readonly or shared.readonly
@@ -154,29 +270,26 @@ class SharedJournal(Journal):
             await shared.close()
             raise
         if self.shared is shared:       # not lost again meanwhile
-            self.unreachable_since, self.unreachable_reason = None, ""
+            self.unreachable_since, self.unreachable_reason, self.setup_error = None, "", ""
         self._changed.set()
 
-    async def _adopt_mirror(self, shared: PostgresJournal) -> None:
-        """Each shared journal ever seen at this URL has its own local copy, named by its id; nothing is renamed.
+    async def _use_journal(self, journal_id: str) -> None:
+        """Work on this journal's copy and spool; the URL now points at it.
 
-        A new database behind the same URL (a new journal id) gets a new copy beside the old one, which stays
-        as it was for review. `current` says which copy the URL names now.
+        A new database behind the same URL (a new journal id) gets its own copy and spool; the old ones stay
+        as they were, the old spool's entries for the journal they were typed for.
         """
-        if self.mirror.journal_id != shared.journal_id:
-            had_entries = (await self.mirror.head())[0] > 0
-            await self.mirror.close()
-            folder = self.mirror.path.parent
-            self.mirror = await SQLiteJournal.open(folder / f"mirror-{shared.journal_id}.db", actor=self.actor)
-            if self.mirror.journal_id != shared.journal_id:
-                if (await self.mirror.head())[0] == 0:
-                    await self.mirror.adopt_identity(shared.journal_id)
-                else:
-                    raise JournalCorrupt(f"{self.mirror.path}: holds another journal than its name says")
+        if journal_id != self.journal_id:
+            had_entries = (await self.mirror.head())[0] > 0 or self.pending > 0
+            mirror, spool = await _open_local(journal_id, self.base, self.actor)
+            old = (self.mirror, self.spool)
+            self.mirror, self.spool, self.journal_id = mirror, spool, journal_id
+            for store in old:
+                await store.close()
+            await self._count_pending()
             if had_entries:
                 self.epoch += 1
-        await asyncio.to_thread(_point_at, self.mirror.path.parent, shared.journal_id)
-        self.journal_id = shared.journal_id
+        await asyncio.to_thread(_point_at, url_folder(self.url, self.base), journal_id)
 
     async def _check_mirror(self, shared: PostgresJournal) -> None:
         """The shared journal must still hold what this host saw; a restore from an older backup would not."""
@@ -214,8 +327,10 @@ class SharedJournal(Journal):
             try:
                 await self._connect()
             except JournalUnreachable as error:
-                self.unreachable_reason = str(error)
-            except Exception as error:   # reachable but refusing (a role, a replaced journal): say so, retry
+                self.unreachable_reason, self.setup_error = str(error), ""
+            except JournalMisconfigured as error:    # a certificate, a password or a grant changed: say which
+                self.unreachable_reason = self.setup_error = str(error)
+            except Exception as error:   # reachable but refusing (a replaced journal): say so, retry
                 self.unreachable_reason = str(error)
             self._changed.set()
 
@@ -242,6 +357,10 @@ class SharedJournal(Journal):
             self.upload_error = str(error)
         while await self._pull_batch():
             pass
+        await self._settle_provisional()
+        if time.monotonic() - self._synced_written >= SYNCED_EVERY_S or not self._synced_written:
+            self._synced_written = time.monotonic()
+            await self.mirror.set_meta(SYNCED_AT, to_iso(utc_now()))
         if self._exposed is not None and not self._showing_provisional:
             self._exposed = None
             self.epoch += 1
@@ -255,6 +374,22 @@ class SharedJournal(Journal):
                 mark = batch[-1].seq
                 await self.spool.raise_mark(UPLOADED_MARK, mark)
             await self._count_pending()
+
+    async def _settle_provisional(self) -> None:
+        """Entries shown with provisional numbers that are shared now: note which number each got (`renumbered`)."""
+        handed: dict[str, int] = json.loads(await self.spool.get_meta(PROVISIONAL) or "{}")
+        mark = int(await self.spool.get_meta(UPLOADED_MARK) or 0)
+        done = sorted(int(key) for key in handed if int(key) <= mark)
+        if not done:
+            return
+        spooled = [e for e in await self.spool.entries(after=done[0] - 1, limit=done[-1] - done[0] + 1)
+                   if str(e.seq) in handed]
+        shared = {e.origin: e for e in await self.mirror.by_origin([e.hash for e in spooled])}
+        settled = [e for e in spooled if e.hash in shared]
+        self.renumbered += [Renumbered(handed[str(e.seq)], shared[e.hash].seq, e.text) for e in settled]
+        for entry in settled:
+            del handed[str(entry.seq)]
+        await self.spool.set_meta(PROVISIONAL, json.dumps(handed))
 
     async def _pull_batch(self) -> bool:
         """Copy the next batch of shared entries into the local copy; True when there may be more."""
@@ -320,11 +455,21 @@ class SharedJournal(Journal):
         return await self._as_shared(spooled)
 
     async def _as_shared(self, spooled: list[Entry]) -> list[Entry]:
-        """These spool entries as this host shows them: shared ones by their shared number, the rest provisional."""
+        """These spool entries as this host shows them: shared ones by their shared number, the rest provisional.
+
+        A provisional number handed out is remembered in the spool, so that whichever process uploads the entry
+        can say which shared number it became.
+        """
         keys = [entry.origin or entry.hash for entry in spooled]
         shared = {entry.origin: entry for entry in await self.mirror.by_origin(keys)}
         waiting = {entry.hash: entry for entry in await self._provisional()}
-        return [shared.get(key) or waiting.get(entry.hash) or entry for key, entry in zip(keys, spooled, strict=True)]
+        shown = [shared.get(key) or waiting.get(entry.hash) or entry for key, entry in zip(keys, spooled, strict=True)]
+        handed = {str(entry.seq): waiting[entry.hash].seq for entry in spooled
+                  if entry.hash in waiting and (entry.origin or entry.hash) not in shared}
+        if handed:
+            known = json.loads(await self.spool.get_meta(PROVISIONAL) or "{}")
+            await self.spool.set_meta(PROVISIONAL, json.dumps({**known, **handed}))
+        return shown
 
     async def _claimed_here(self, guard: Unclaimed) -> bool:
         for store in (self.mirror, self.spool):
@@ -460,8 +605,25 @@ class SharedJournal(Journal):
                 self._lost(error)
 
 
+async def _open_local(journal_id: str, base: str | os.PathLike[str] | None,
+                      actor: str) -> tuple[SQLiteJournal, SQLiteJournal]:
+    """This host's copy and spool of one journal (created empty the first time, the copy under the journal's id)."""
+    folder = journal_folder(journal_id, base)
+    mirror = await SQLiteJournal.open(folder / COPY, actor=actor)
+    try:
+        if mirror.journal_id != journal_id:
+            if (await mirror.head())[0]:
+                raise JournalCorrupt(f"{mirror.path}: holds another journal than its folder says")
+            await mirror.adopt_identity(journal_id)
+        return mirror, await SQLiteJournal.open(folder / SPOOL, actor=actor)
+    except BaseException:
+        await mirror.close()
+        raise
+
+
 def _point_at(folder: Path, journal_id: str) -> None:
     """Write `current` atomically: a reader sees the old id or the new one, never half of one."""
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     target = folder / CURRENT
     if target.exists() and target.read_text().strip() == journal_id:
         return

@@ -2,6 +2,7 @@
 
 `pg_server`: the worker's `PostgresServer` (tests may stop, kill or restart it; the next test finds it running).
 `pg_url`: the superuser URL of a new, empty database, dropped after the test.
+`journal_url`: `pg_url` with a shared journal set up in it (`warroom journal init`, as its owner would).
 `tcp_cut`: a `TcpCut` in front of `pg_server`; `tcp_cut.route(pg_url)` goes through it.
 
 Without the server binaries the tests are skipped on a developer's machine, but fail in CI (`CI` set): CI must
@@ -14,10 +15,12 @@ import os
 import re
 import time
 from collections.abc import Iterator
+from typing import NamedTuple
 
 import pytest
+from warroom.console.journal.postgres import init_shared
 
-from .pg import PostgresServer, TcpCut, find_bindir
+from .pg import Certificates, PostgresServer, TcpCut, _run_coroutine, find_bindir, make_certificates
 
 
 @pytest.fixture(scope="session")
@@ -46,6 +49,36 @@ def pg_url(pg_server: PostgresServer, request: pytest.FixtureRequest) -> Iterato
     yield url
     pg_server.start()
     pg_server.drop_database(name)  # keeps the cluster small over a long session; FORCE ends leftover connections
+
+
+class Secured(NamedTuple):
+    server: PostgresServer
+    certificates: Certificates
+    password_role: str          # signs in with PASSWORD, every other role on trust
+
+
+PASSWORD = "correct horse"
+
+
+@pytest.fixture(scope="session")
+def pg_tls(pg_server: PostgresServer, worker_id: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secured]:
+    """A second server with TLS on (a throwaway CA) and one role that needs a password, a journal set up in it."""
+    certificates = make_certificates(tmp_path_factory.mktemp("tls"))
+    server = PostgresServer(pg_server.bindir, name=f"warroom-pg-tls-{worker_id}")
+    try:
+        server.secure(certificates, password_roles=("alice",))
+        server.start()
+        server.execute(f"CREATE ROLE alice LOGIN PASSWORD '{PASSWORD}'")
+        _run_coroutine(init_shared(server.url(), responders=["alice"]))
+        yield Secured(server, certificates, "alice")
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def journal_url(pg_url: str) -> str:
+    _run_coroutine(init_shared(pg_url))
+    return pg_url
 
 
 @pytest.fixture

@@ -9,6 +9,9 @@ initdb and postgres refuse to run as root. When the tests run as root (CI contai
 command runs as the `postgres` system user through `runuser`, the user is created if missing, and the temporary
 directory is made with `tempfile.mkdtemp` (not pytest's tmp_path, which is 0700 under root) and handed to it.
 
+`secure(certificates, password_roles)` turns TLS on (a throwaway CA from `make_certificates`, a server certificate for
+127.0.0.1) and makes the named roles sign in with a password (scram-sha-256); everyone else stays on trust.
+
 `TcpCut` is a proxy on 127.0.0.1 whose `cut()` simulates losing the network: connections are closed at once
 (`cut()`) or go silent with their bytes held (`cut(stall=True)`), until `heal()`.
 """
@@ -27,7 +30,7 @@ import threading
 from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, NamedTuple, Self
 from urllib.parse import urlsplit, urlunsplit
 
 SUPERUSER = "postgres"
@@ -207,6 +210,21 @@ class PostgresServer:
         except OSError:
             return ""
 
+    def secure(self, certificates: Certificates, password_roles: tuple[str, ...] = ()) -> None:
+        """TLS on with this certificate; the named roles must give their password (then a restart)."""
+        for source, name in ((certificates.cert, "server.crt"), (certificates.key, "server.key")):
+            target = self.data_dir / name
+            shutil.copyfile(source, target)
+            target.chmod(0o600)
+            if self.as_root:
+                shutil.chown(target, RUN_AS, RUN_AS)
+        config = self.data_dir / "postgresql.conf"
+        config.write_text(config.read_text() + "ssl = on\npassword_encryption = 'scram-sha-256'\n")
+        passwords = "".join(f"host  all {_identifier(role)} 127.0.0.1/32 scram-sha-256\n" for role in password_roles)
+        (self.data_dir / "pg_hba.conf").write_text(HBA.replace("host  all all", passwords + "host  all all"))
+        if self.running:
+            self.restart()
+
     # ---- internals ---------------------------------------------------------------------------------------------
 
     def _initdb(self) -> None:
@@ -243,6 +261,46 @@ class PostgresServer:
         probe = subprocess.run(["runuser", "-u", RUN_AS, "--", "test", "-w", str(self.base)], check=False)
         if probe.returncode != 0:
             raise PermissionError(f"user {RUN_AS!r} cannot reach {self.base}: set TMPDIR to a directory it can enter")
+
+
+class Certificates(NamedTuple):
+    ca: Path            # the CA a client must be given (sslrootcert) to verify the server
+    cert: Path          # the server's certificate, for 127.0.0.1 (IP SAN) and the name "warroom-test-db"
+    key: Path
+
+
+def make_certificates(folder: Path, name: str = "warroom test CA") -> Certificates:
+    """A throwaway CA and a server certificate it signed, valid for a day, written as PEM into `folder`."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.UTC)
+    valid = {"not_valid_before": now - datetime.timedelta(minutes=5),
+             "not_valid_after": now + datetime.timedelta(days=1)}
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    ca = (x509.CertificateBuilder(subject_name=ca_name, issuer_name=ca_name, public_key=ca_key.public_key(),
+                                  serial_number=x509.random_serial_number(), **valid)
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+          .sign(ca_key, hashes.SHA256()))
+    server_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    names = x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                                         x509.DNSName("warroom-test-db")])
+    cert = (x509.CertificateBuilder(subject_name=server_name, issuer_name=ca_name, public_key=key.public_key(),
+                                    serial_number=x509.random_serial_number(), **valid)
+            .add_extension(names, critical=False).sign(ca_key, hashes.SHA256()))
+    folder.mkdir(parents=True, exist_ok=True)
+    pem = serialization.Encoding.PEM
+    made = Certificates(folder / "ca.pem", folder / "server.crt", folder / "server.key")
+    made.ca.write_bytes(ca.public_bytes(pem))
+    made.cert.write_bytes(cert.public_bytes(pem))
+    made.key.write_bytes(key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    return made
 
 
 def _identifier(name: str) -> str:

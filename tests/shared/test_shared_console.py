@@ -31,12 +31,12 @@ def status_text(app: WarroomApp) -> str:
     return app.screen.query_one(StatusBar)._text.plain
 
 
-async def test_another_hosts_note_appears_and_an_outage_is_spooled(pg_server, pg_url: str, tmp_path: Path) -> None:
-    room = await open_warroom(pg_url, live=None, incident=True, extra={"shared.local_copy": str(tmp_path / "ic")})
+async def test_another_hosts_note_appears_and_an_outage_is_spooled(pg_server, journal_url: str, tmp_path: Path) -> None:
+    room = await open_warroom(journal_url, live=None, incident=True, extra={"shared.local_copy": str(tmp_path / "ic")})
     app = WarroomApp(room, clock=fixed_clock, follow_journal=True)
     try:
         async with app.run_test(size=(160, 48)) as pilot:
-            async with await SharedJournal.open(pg_url, actor="comms-lead", spool_dir=tmp_path / "comms") as other:
+            async with await SharedJournal.open(journal_url, actor="comms-lead", spool_dir=tmp_path / "comms") as other:
                 await other.append("note", {"text": "holding statement sent to execs"})
             await until(pilot, lambda: "holding statement sent to execs" in timeline_texts(app))
 
@@ -56,6 +56,43 @@ async def test_another_hosts_note_appears_and_an_outage_is_spooled(pg_server, pg
             assert texts.index("holding statement sent to execs") < texts.index("typed during the outage")
     finally:
         await room.close()
-    async with await SharedJournal.open(pg_url, actor="check", spool_dir=tmp_path / "check") as shared:
+    async with await SharedJournal.open(journal_url, actor="check", spool_dir=tmp_path / "check") as shared:
         assert [e.text for e in await shared.entries()][-2:] == ["holding statement sent to execs",
                                                                   "typed during the outage"]
+
+
+async def test_a_readers_console_says_it_is_read_only(pg_server, journal_url: str, tmp_path: Path) -> None:
+    from warroom.console.journal.postgres import init_shared
+
+    pg_server.execute("DO $$ BEGIN CREATE ROLE audit LOGIN; EXCEPTION WHEN duplicate_object THEN END $$")
+    await init_shared(journal_url, readers=["audit"])
+    room = await open_warroom(journal_url.replace("postgres@", "audit@"), live=None,
+                              extra={"shared.local_copy": str(tmp_path)})
+    app = WarroomApp(room, clock=fixed_clock, follow_journal=True)
+    try:
+        async with app.run_test(size=(160, 48)) as pilot:
+            await until(pilot, lambda: "read-only: this role may only read" in status_text(app))
+    finally:
+        await room.close()
+
+
+async def test_a_refused_reconnect_shows_its_reason_not_an_outage(pg_server, journal_url: str, tmp_path: Path) -> None:
+    from warroom.console.journal.postgres import init_shared
+
+    from .pg import run_sql
+
+    pg_server.execute("DO $$ BEGIN CREATE ROLE erin LOGIN; EXCEPTION WHEN duplicate_object THEN END $$")
+    await init_shared(journal_url, responders=["erin"])
+    room = await open_warroom(journal_url.replace("postgres@", "erin@"), live=None,
+                              extra={"shared.local_copy": str(tmp_path)})
+    app = WarroomApp(room, clock=fixed_clock, follow_journal=True)
+    try:
+        async with app.run_test(size=(160, 48)) as pilot:
+            run_sql(journal_url, "REVOKE ALL ON warroom.entries, warroom.meta FROM erin",
+                    "REVOKE USAGE ON SCHEMA warroom FROM erin")
+            pg_server.restart()
+            await until(pilot, lambda: "shared journal refused: role erin was not granted the journal"
+                        in " ".join(status_text(app).split()))
+            assert "unreachable" not in status_text(app)
+    finally:
+        await room.close()

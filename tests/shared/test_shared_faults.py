@@ -37,10 +37,10 @@ async def settle(journal: SharedJournal, within: float = 30.0) -> None:
         await asyncio.wait_for(run(), timeout=within)
 
 
-async def test_appends_cancelled_at_any_moment_never_lose_a_later_one(pg_url: str, tmp_path: Path) -> None:
+async def test_appends_cancelled_at_any_moment_never_lose_a_later_one(journal_url: str, tmp_path: Path) -> None:
     """A call cut short can leave the connection mid-transaction: it must be thrown away, never reused."""
     rng = random.Random(7)
-    async with await SharedJournal.open(pg_url, actor="ic", spool_dir=tmp_path) as journal:
+    async with await SharedJournal.open(journal_url, actor="ic", spool_dir=tmp_path) as journal:
         for n in range(150):
             task = asyncio.ensure_future(journal.append("note", {"text": f"cancelled {n}"}))
             await asyncio.sleep(rng.random() * 0.008)
@@ -49,10 +49,10 @@ async def test_appends_cancelled_at_any_moment_never_lose_a_later_one(pg_url: st
         kept = [await journal.append("note", {"text": f"important {n}"}) for n in range(3)]
         assert all(entry.text.startswith("important") for entry in kept)
         await settle(journal)
-    texts = await shared_texts(pg_url)
+    texts = await shared_texts(journal_url)
     assert [t for t in texts if t.startswith("important")] == ["important 0", "important 1", "important 2"]
     assert len(texts) == len(set(texts))                  # nothing twice, whatever was cut short
-    async with await SharedJournal.open(pg_url, actor="ic", spool_dir=tmp_path) as again:
+    async with await SharedJournal.open(journal_url, actor="ic", spool_dir=tmp_path) as again:
         assert again.connected and again.pending == 0
 
 
@@ -99,48 +99,48 @@ class CommitReplyLost:
         client_w.transport.abort()
 
 
-async def test_a_claim_whose_commit_reply_is_lost_is_declared_once(pg_server, pg_url: str, tmp_path: Path) -> None:
+async def test_a_claim_whose_commit_reply_is_lost_is_declared_once(pg_server, journal_url: str, tmp_path: Path) -> None:
     async with CommitReplyLost(pg_server.port) as proxy:
-        async with await SharedJournal.open(proxy.route(pg_url), actor="ic", spool_dir=tmp_path / "ic") as ic:
+        async with await SharedJournal.open(proxy.route(journal_url), actor="ic", spool_dir=tmp_path / "ic") as ic:
             await ic.append("note", {"text": "before"})
             proxy.armed = True
             declared = Draft(kinds.INCIDENT_DECLARED, {"title": "EXO down", "category": "service-outage"}, "INC-1")
             await ic.append_many([declared], guard=incident_unclaimed("INC-1"))
             assert proxy.fired == 1 and not ic.connected      # the reply was lost: spooled, with the same origin
-            async with await SharedJournal.open(pg_url, actor="comms", spool_dir=tmp_path / "comms") as comms:
+            async with await SharedJournal.open(journal_url, actor="comms", spool_dir=tmp_path / "comms") as comms:
                 await comms.append(kinds.TASK_ADDED, {"task_id": "T1", "text": "page Exchange"}, incident="INC-1")
             await settle(ic)
-    async with await PostgresJournal.open(pg_url, actor="check") as shared:
+    async with await PostgresJournal.open(journal_url, actor="check") as shared:
         declared_rows = await shared.entries(kinds=[kinds.INCIDENT_DECLARED])
         book = await IncidentBook.load(shared)
     assert len(declared_rows) == 1
     assert list(book.incidents["INC-1"].tasks) == ["T1"]
 
 
-async def test_an_upload_the_database_refuses_waits_visibly_and_is_shared_once(pg_server, pg_url: str,
+async def test_an_upload_the_database_refuses_waits_visibly_and_is_shared_once(pg_server, journal_url: str,
                                                                                 tmp_path: Path) -> None:
     pg_server.execute("DO $$ BEGIN CREATE ROLE alice LOGIN; EXCEPTION WHEN duplicate_object THEN END $$")
-    await init_shared(pg_url, responders=["alice"])
-    as_alice = pg_url.replace("postgres@", "alice@")
+    await init_shared(journal_url, responders=["alice"])
+    as_alice = journal_url.replace("postgres@", "alice@")
     async with await SharedJournal.open(as_alice, actor="alice", spool_dir=tmp_path / "a") as alice, \
-            await SharedJournal.open(pg_url, actor="bob", spool_dir=tmp_path / "b") as bob:
+            await SharedJournal.open(journal_url, actor="bob", spool_dir=tmp_path / "b") as bob:
         await alice.append("note", {"text": "first"})
-        run_sql(pg_url, "REVOKE INSERT ON warroom.entries FROM alice")    # or a failover to a read-only standby
+        run_sql(journal_url, "REVOKE INSERT ON warroom.entries FROM alice")    # or a failover to a read-only standby
         entry = await alice.append("note", {"text": "mailbox rule removed"})     # no error: it is safe here
         assert entry.text == "mailbox rule removed" and alice.pending == 1
         assert "may not" in alice.upload_error
         await bob.append("note", {"text": "from bob"})
         await alice._sync()                                  # what the follower does every few seconds
         assert [e.text for e in await alice.entries()] == ["first", "from bob", "mailbox rule removed"]
-        run_sql(pg_url, "GRANT INSERT ON warroom.entries TO alice")
+        run_sql(journal_url, "GRANT INSERT ON warroom.entries TO alice")
         await settle(alice)
         assert alice.upload_error == ""
-    assert await shared_texts(pg_url) == ["first", "from bob", "mailbox rule removed"]
+    assert await shared_texts(journal_url) == ["first", "from bob", "mailbox rule removed"]
 
 
-async def test_a_note_on_the_same_host_during_an_outage_does_not_show_twice(pg_server, pg_url: str,
+async def test_a_note_on_the_same_host_during_an_outage_does_not_show_twice(pg_server, journal_url: str,
                                                                              tmp_path: Path) -> None:
-    config = load_config(overrides={"journal": pg_url, "shared.local_copy": str(tmp_path), "responder": "ic"})
+    config = load_config(overrides={"journal": journal_url, "shared.local_copy": str(tmp_path), "responder": "ic"})
     console = await WarRoom.open(config)
     rebuilt: list[bool] = []
     console.rebuild_listeners.append(lambda: rebuilt.append(True))
@@ -149,10 +149,10 @@ async def test_a_note_on_the_same_host_during_an_outage_does_not_show_twice(pg_s
         pg_server.stop()
         await console.record(kinds.NOTE, {"text": "typed offline"})
         pg_server.start()
-        async with await SharedJournal.open(pg_url, actor="comms", spool_dir=tmp_path / "elsewhere") as other:
+        async with await SharedJournal.open(journal_url, actor="comms", spool_dir=tmp_path / "elsewhere") as other:
             await other.append(kinds.NOTE, {"text": "from another host"})
         # `warroom note` on this host, while the console is still waiting to retry: it uploads the shared spool.
-        async with await SharedJournal.open(pg_url, actor="ic", spool_dir=tmp_path) as note:
+        async with await SharedJournal.open(journal_url, actor="ic", spool_dir=tmp_path) as note:
             await note.append(kinds.NOTE, {"text": "via warroom note"})
         await console.catch_up()
         assert rebuilt

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 from warroom.console.journal import JournalConflict, JournalCorrupt, SQLiteJournal, Unclaimed
-from warroom.console.journal.postgres import PostgresJournal
-from warroom.console.journal.shared import SharedJournal, local_copy, spool_folder
+from warroom.console.journal.postgres import PostgresJournal, init_shared
+from warroom.console.journal.shared import SharedJournal, local_copy, url_folder
 from warroom.console.timefmt import from_iso, utc_now
 
 from ..journal.journal_tools import WARROOM
@@ -43,9 +43,9 @@ async def shared_rows(url: str) -> list:
         return await journal.entries()
 
 
-async def test_an_entry_on_one_host_reaches_the_other_through_notify(pg_url: str, tmp_path: Path) -> None:
-    async with await SharedJournal.open(pg_url, actor="ic", spool_dir=tmp_path / "a") as ic, \
-            await SharedJournal.open(pg_url, actor="comms", spool_dir=tmp_path / "b") as comms:
+async def test_an_entry_on_one_host_reaches_the_other_through_notify(journal_url: str, tmp_path: Path) -> None:
+    async with await SharedJournal.open(journal_url, actor="ic", spool_dir=tmp_path / "a") as ic, \
+            await SharedJournal.open(journal_url, actor="comms", spool_dir=tmp_path / "b") as comms:
         stream = comms.changes()
         entry = await ic.append("note", {"text": "EXO down, ticket opened"})
         assert (entry.seq, entry.actor) == (1, "ic") and ic.pending == 0
@@ -55,13 +55,14 @@ async def test_an_entry_on_one_host_reaches_the_other_through_notify(pg_url: str
         assert seen[0].origin is not None        # uploaded from ic's spool: the origin makes it exactly-once
         await stream.aclose()
     # Each host's local copy is a verifiable copy of the shared journal, same numbers and hashes.
-    async with await SQLiteJournal.open(local_copy(pg_url, tmp_path / "b")) as copy:
-        assert await copy.entries() == await shared_rows(pg_url)
+    async with await SQLiteJournal.open(local_copy(journal_url, tmp_path / "b")) as copy:
+        assert await copy.entries() == await shared_rows(journal_url)
         assert (await copy.verify()).ok
 
 
-async def test_typed_during_a_database_restart_is_shared_once_in_order(pg_server, pg_url: str, tmp_path: Path) -> None:
-    async with await SharedJournal.open(pg_url, actor="exchange-eng", spool_dir=tmp_path / "host") as journal:
+async def test_typed_during_a_database_restart_is_shared_once_in_order(pg_server, journal_url: str,
+                                                                      tmp_path: Path) -> None:
+    async with await SharedJournal.open(journal_url, actor="exchange-eng", spool_dir=tmp_path / "host") as journal:
         await journal.append("note", {"text": "before"})
         pg_server.stop()
         typed_at = utc_now() - timedelta(seconds=5)
@@ -83,7 +84,7 @@ async def test_typed_during_a_database_restart_is_shared_once_in_order(pg_server
         await eventually(uploaded)
         await stream.aclose()
         assert journal.epoch != epoch        # readers rebuild: the numbering they were shown may have changed
-    rows = await shared_rows(pg_url)
+    rows = await shared_rows(journal_url)
     assert [e.text for e in rows] == ["before", "during 0", "during 1", "during 2"]
     assert [e.actor for e in rows] == ["exchange-eng"] * 4
     assert [from_iso(e.occurred_at) for e in rows[1:]] == [
@@ -91,23 +92,25 @@ async def test_typed_during_a_database_restart_is_shared_once_in_order(pg_server
     assert all(e.logged_at >= rows[0].logged_at for e in rows)
 
 
-async def test_a_console_started_during_the_outage_keeps_what_it_had(pg_server, pg_url: str, tmp_path: Path) -> None:
-    async with await SharedJournal.open(pg_url, actor="ic", spool_dir=tmp_path) as journal:
+async def test_a_console_started_during_the_outage_keeps_what_it_had(pg_server, journal_url: str,
+                                                                    tmp_path: Path) -> None:
+    async with await SharedJournal.open(journal_url, actor="ic", spool_dir=tmp_path) as journal:
         await journal.append("note", {"text": "declared at 02:10"})
     pg_server.stop()
-    async with await SharedJournal.open(pg_url, actor="ic", spool_dir=tmp_path) as journal:
+    async with await SharedJournal.open(journal_url, actor="ic", spool_dir=tmp_path) as journal:
         assert journal.unreachable_since is not None
         assert [e.text for e in await journal.entries()] == ["declared at 02:10"]     # from the local copy
         await journal.append("note", {"text": "typed while the database was down"})
     # The process ends with the entry only in the spool; the next start uploads it.
     pg_server.start()
-    async with await SharedJournal.open(pg_url, actor="ic", spool_dir=tmp_path) as journal:
+    async with await SharedJournal.open(journal_url, actor="ic", spool_dir=tmp_path) as journal:
         assert journal.pending == 0
-    assert [e.text for e in await shared_rows(pg_url)] == ["declared at 02:10", "typed while the database was down"]
+    assert [e.text for e in await shared_rows(journal_url)] == ["declared at 02:10",
+                                                                "typed while the database was down"]
 
 
-async def test_a_network_cut_spools_and_heals_exactly_once(tcp_cut, pg_url: str, tmp_path: Path) -> None:
-    through = tcp_cut.route(pg_url)
+async def test_a_network_cut_spools_and_heals_exactly_once(tcp_cut, journal_url: str, tmp_path: Path) -> None:
+    through = tcp_cut.route(journal_url)
     async with await SharedJournal.open(through, actor="analyst", spool_dir=tmp_path) as journal:
         await journal.append("note", {"text": "one"})
         tcp_cut.cut(stall=True)      # packets vanish: only a timeout notices
@@ -123,11 +126,11 @@ async def test_a_network_cut_spools_and_heals_exactly_once(tcp_cut, pg_url: str,
         await asyncio.wait_for(anext(stream), timeout=30)
         await eventually(healed)
         await stream.aclose()
-    assert [e.text for e in await shared_rows(pg_url)] == ["one", "two", "three"]
+    assert [e.text for e in await shared_rows(journal_url)] == ["one", "two", "three"]
 
 
-async def test_an_upload_interrupted_before_its_bookkeeping_is_not_repeated(pg_url: str, tmp_path: Path) -> None:
-    async with await SharedJournal.open(pg_url, actor="ic", spool_dir=tmp_path) as journal:
+async def test_an_upload_interrupted_before_its_bookkeeping_is_not_repeated(journal_url: str, tmp_path: Path) -> None:
+    async with await SharedJournal.open(journal_url, actor="ic", spool_dir=tmp_path) as journal:
         await journal.append_many([])
         for text in ("a", "b"):
             await journal.append("note", {"text": text})
@@ -136,14 +139,14 @@ async def test_an_upload_interrupted_before_its_bookkeeping_is_not_repeated(pg_u
         assert journal.pending == 2
         await journal._sync()
         assert journal.pending == 0
-    assert [e.text for e in await shared_rows(pg_url)] == ["a", "b"]
+    assert [e.text for e in await shared_rows(journal_url)] == ["a", "b"]
 
 
-async def test_two_hosts_claiming_one_incident_id_get_one_each(pg_url: str, tmp_path: Path) -> None:
+async def test_two_hosts_claiming_one_incident_id_get_one_each(journal_url: str, tmp_path: Path) -> None:
     from warroom.console.journal import Draft
 
-    async with await SharedJournal.open(pg_url, actor="a", spool_dir=tmp_path / "a") as a, \
-            await SharedJournal.open(pg_url, actor="b", spool_dir=tmp_path / "b") as b:
+    async with await SharedJournal.open(journal_url, actor="a", spool_dir=tmp_path / "a") as a, \
+            await SharedJournal.open(journal_url, actor="b", spool_dir=tmp_path / "b") as b:
         guard = Unclaimed("INC-20261124-01", "incident.declared")
         declare = Draft("incident.declared", {"title": "x"}, "INC-20261124-01")
         results = await asyncio.gather(a.append_many([declare], guard=guard), b.append_many([declare], guard=guard),
@@ -161,12 +164,12 @@ def _note_process(url: str, home: Path, lines: list[str]) -> subprocess.Popen:
     return process
 
 
-def test_four_hosts_appending_at_once_make_one_chain(pg_url: str, tmp_path: Path) -> None:
+def test_four_hosts_appending_at_once_make_one_chain(journal_url: str, tmp_path: Path) -> None:
     hosts = [tmp_path / f"host{n}" for n in range(4)]
-    processes = [_note_process(pg_url, home, [f"{home.name} line {i}" for i in range(60)]) for home in hosts]
+    processes = [_note_process(journal_url, home, [f"{home.name} line {i}" for i in range(60)]) for home in hosts]
     for process in processes:
         assert process.wait(timeout=120) == 0, process.stderr.read().decode()
-    rows = asyncio.run(shared_rows(pg_url))
+    rows = asyncio.run(shared_rows(journal_url))
     assert [e.seq for e in rows] == list(range(1, 241))
     texts = Counter(e.text for e in rows)
     assert len(texts) == 240 and set(texts.values()) == {1}
@@ -175,7 +178,7 @@ def test_four_hosts_appending_at_once_make_one_chain(pg_url: str, tmp_path: Path
         assert mine == [f"{home.name} line {i}" for i in range(60)]
 
 
-def test_journal_copy_round_trip_keeps_numbers_hashes_and_id(pg_url: str, tmp_path: Path) -> None:
+def test_journal_copy_round_trip_keeps_numbers_hashes_and_id(journal_url: str, tmp_path: Path) -> None:
     env = {**os.environ, "WARROOM_CONFIG": "", "XDG_DATA_HOME": str(tmp_path / "data")}
 
     def warroom(*args: str) -> subprocess.CompletedProcess[str]:
@@ -184,39 +187,39 @@ def test_journal_copy_round_trip_keeps_numbers_hashes_and_id(pg_url: str, tmp_pa
     single = tmp_path / "single-host.db"
     for text in ("declared on one host", "promoted mid-flight"):
         assert warroom("note", "--journal", str(single), text).returncode == 0
-    promoted = warroom("journal", "copy", str(single), pg_url)
+    promoted = warroom("journal", "copy", str(single), journal_url)
     assert promoted.returncode == 0, promoted.stderr
     assert "copied 2 entries" in promoted.stdout and "verified: 2 entries" in promoted.stdout
-    assert warroom("note", "--journal", pg_url, "written on the shared journal").returncode == 0
+    assert warroom("note", "--journal", journal_url, "written on the shared journal").returncode == 0
     home = tmp_path / "taken-home.db"
-    back = warroom("journal", "copy", pg_url, str(home))
+    back = warroom("journal", "copy", journal_url, str(home))
     assert back.returncode == 0, back.stderr
     assert warroom("journal", "verify", str(home)).returncode == 0
-    assert "ok: 3 entries" in warroom("journal", "verify", pg_url).stdout
+    assert "ok: 3 entries" in warroom("journal", "verify", journal_url).stdout
 
     async def compare() -> None:
         async with await SQLiteJournal.open(single, readonly=True) as a, \
                 await SQLiteJournal.open(home, readonly=True) as b, \
-                await PostgresJournal.open(pg_url, readonly=True) as shared:
+                await PostgresJournal.open(journal_url, readonly=True) as shared:
             assert a.journal_id == b.journal_id == shared.journal_id
             assert await b.entries() == await shared.entries()
             assert (await b.entries())[:2] == await a.entries()
 
     asyncio.run(compare())
-    again = warroom("journal", "copy", str(single), pg_url)   # nothing new in the file: nothing to copy
+    again = warroom("journal", "copy", str(single), journal_url)   # nothing new in the file: nothing to copy
     assert again.returncode == 0 and "copied 0 entries" in again.stdout
     # The file was written to after the promotion while the shared journal moved on: they went separate ways.
     assert warroom("note", "--journal", str(single), "a late note on the old file").returncode == 0
-    diverged = warroom("journal", "copy", str(single), pg_url)
+    diverged = warroom("journal", "copy", str(single), journal_url)
     assert diverged.returncode == 1 and "went separate ways at or before entry 3" in diverged.stderr
     other = tmp_path / "other.db"
     assert warroom("note", "--journal", str(other), "another incident").returncode == 0
-    refused = warroom("journal", "copy", str(other), pg_url)
+    refused = warroom("journal", "copy", str(other), journal_url)
     assert refused.returncode == 1 and "already holds another journal" in refused.stderr
 
 
-def test_cli_speaks_to_a_shared_journal(pg_url: str, tmp_path: Path) -> None:
-    env = {**os.environ, "WARROOM_CONFIG": "", "XDG_DATA_HOME": str(tmp_path), "WARROOM_JOURNAL": pg_url}
+def test_cli_speaks_to_a_shared_journal(journal_url: str, tmp_path: Path) -> None:
+    env = {**os.environ, "WARROOM_CONFIG": "", "XDG_DATA_HOME": str(tmp_path), "WARROOM_JOURNAL": journal_url}
     run = lambda *a: subprocess.run([str(WARROOM), *a], capture_output=True, text=True, env=env, timeout=60)  # noqa: E731
     assert run("note", "first").stdout.strip() == "1"
     stats = run("journal", "stats")
@@ -235,41 +238,47 @@ def test_cli_speaks_to_a_shared_journal(pg_url: str, tmp_path: Path) -> None:
     assert run("journal", "verify").stdout.startswith("ok: 3 entries")   # the note, the import's record, its entry
 
 
-async def test_a_database_restored_from_an_older_backup_is_refused(pg_server, pg_url: str, tmp_path: Path) -> None:
-    async with await SharedJournal.open(pg_url, actor="ic", spool_dir=tmp_path) as journal:
+async def test_a_database_restored_from_an_older_backup_is_refused(pg_server, journal_url: str, tmp_path: Path) -> None:
+    async with await SharedJournal.open(journal_url, actor="ic", spool_dir=tmp_path) as journal:
         for text in ("one", "two"):
             await journal.append("note", {"text": text})
     # The "restore": same database and journal id, but it lost entry 2 and got another one instead.
-    run_sql(pg_url, "ALTER TABLE warroom.entries DISABLE TRIGGER entries_refuse_update",
+    run_sql(journal_url, "ALTER TABLE warroom.entries DISABLE TRIGGER entries_refuse_update",
             "DELETE FROM warroom.entries WHERE seq = 2",
             "ALTER TABLE warroom.entries ENABLE TRIGGER entries_refuse_update")
-    async with await PostgresJournal.open(pg_url, actor="someone") as shared:
+    async with await PostgresJournal.open(journal_url, actor="someone") as shared:
         await shared.append("note", {"text": "another two"})
     with pytest.raises(JournalCorrupt, match="no longer holds entry 2 as this host saw it"):
-        await SharedJournal.open(pg_url, actor="ic", spool_dir=tmp_path)
+        await SharedJournal.open(journal_url, actor="ic", spool_dir=tmp_path)
 
 
-def test_a_note_during_the_outage_says_where_it_waits(pg_server, pg_url: str, tmp_path: Path) -> None:
-    env = {**os.environ, "WARROOM_CONFIG": "", "XDG_DATA_HOME": str(tmp_path), "WARROOM_JOURNAL": pg_url}
+def test_a_note_during_the_outage_says_where_it_waits(pg_server, journal_url: str, tmp_path: Path) -> None:
+    env = {**os.environ, "WARROOM_CONFIG": "", "XDG_DATA_HOME": str(tmp_path), "WARROOM_JOURNAL": journal_url}
+    note = lambda text: subprocess.run([str(WARROOM), "note", text], capture_output=True, text=True,  # noqa: E731
+                                       env=env, timeout=60)
+    assert note("bridge open").stdout.strip() == "1"
     pg_server.stop()
-    spooled = subprocess.run([str(WARROOM), "note", "restarting the connector"], capture_output=True, text=True,
-                             env=env, timeout=60)
-    assert spooled.returncode == 0
-    assert "shared journal unreachable; kept in this host's spool (1 waiting)" in spooled.stderr
+    spooled = note("restarting the connector")
+    assert spooled.returncode == 0 and spooled.stdout.strip() == "2"
+    assert "shared journal unreachable" in spooled.stderr
+    assert "kept in this host's spool (1 waiting)" in spooled.stderr
+    assert "2 is provisional" in spooled.stderr
     pg_server.start()
-    shared = subprocess.run([str(WARROOM), "note", "connector back"], capture_output=True, text=True, env=env,
-                            timeout=60)
-    assert shared.returncode == 0 and shared.stderr == "" and shared.stdout.strip() == "2"
-    assert [e.text for e in asyncio.run(shared_rows(pg_url))] == ["restarting the connector", "connector back"]
+    shared = note("connector back")
+    assert shared.returncode == 0 and shared.stdout.strip() == "3"
+    assert "provisional 2 is entry 2" in shared.stderr
+    assert [e.text for e in asyncio.run(shared_rows(journal_url))] == [
+        "bridge open", "restarting the connector", "connector back"]
 
 
-async def test_a_long_backlog_is_not_an_outage(pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_long_backlog_is_not_an_outage(journal_url: str, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """Pulling another host's big backlog keeps answering: neither it nor an append made meanwhile counts as lost."""
     from warroom.console.journal import Draft, shared
 
     monkeypatch.setattr(shared, "ROUND_TRIP_S", 1.0)      # the whole pull takes longer than this; no request does
-    async with await SharedJournal.open(pg_url, actor="comms", spool_dir=tmp_path) as comms:
-        async with await PostgresJournal.open(pg_url, actor="bulk-import") as bulk:
+    async with await SharedJournal.open(journal_url, actor="comms", spool_dir=tmp_path) as comms:
+        async with await PostgresJournal.open(journal_url, actor="bulk-import") as bulk:
             for start in range(0, 40_000, 10_000):
                 await bulk.append_many([Draft("observation", {"n": n}) for n in range(start, start + 10_000)])
         stream = comms.changes()
@@ -286,24 +295,24 @@ def test_spellings_of_one_database_share_one_spool(tmp_path: Path) -> None:
     same = ["postgres://alice:s3cret@DB.internal:5432/warroom?sslmode=require&application_name=wr",
             "postgresql://alice@db.internal/warroom?application_name=wr&sslmode=require",
             "postgresql://alice@db.internal:5432/warroom?sslmode=require&password=x&application_name=wr"]
-    assert len({spool_folder(url, tmp_path) for url in same}) == 1
+    assert len({url_folder(url, tmp_path) for url in same}) == 1
     others = ["postgresql://bob@db.internal/warroom?application_name=wr&sslmode=require",
               "postgresql://alice@db.internal/other?application_name=wr&sslmode=require",
               "postgresql://alice@db.internal:5433/warroom?application_name=wr&sslmode=require"]
-    assert len({spool_folder(url, tmp_path) for url in [same[0], *others]}) == 4
+    assert len({url_folder(url, tmp_path) for url in [same[0], *others]}) == 4
 
 
-async def test_a_new_database_behind_the_url_gets_a_new_copy_and_the_old_one_stays(pg_server, pg_url: str,
+async def test_a_new_database_behind_the_url_gets_a_new_copy_and_the_old_one_stays(pg_server, journal_url: str,
                                                                                     tmp_path: Path) -> None:
-    async with await SharedJournal.open(pg_url, actor="ic", spool_dir=tmp_path) as journal:
+    async with await SharedJournal.open(journal_url, actor="ic", spool_dir=tmp_path) as journal:
         await journal.append("note", {"text": "last week's incident"})
-        old_copy, old_id = local_copy(pg_url, tmp_path), journal.journal_id
-    name = pg_url.rsplit("/", 1)[1]
+        old_copy, old_id = local_copy(journal_url, tmp_path), journal.journal_id
+    name = journal_url.rsplit("/", 1)[1]
     pg_server.drop_database(name)
-    pg_server.create_database(name)
-    async with await SharedJournal.open(pg_url, actor="ic", spool_dir=tmp_path) as journal:
+    await init_shared(pg_server.create_database(name))
+    async with await SharedJournal.open(journal_url, actor="ic", spool_dir=tmp_path) as journal:
         assert journal.journal_id != old_id and await journal.entries() == []
         await journal.append("note", {"text": "tonight's incident"})
-    assert local_copy(pg_url, tmp_path) != old_copy
+    assert local_copy(journal_url, tmp_path) != old_copy
     async with await SQLiteJournal.open(old_copy, readonly=True) as old:
         assert [e.text for e in await old.entries()] == ["last week's incident"] and old.journal_id == old_id

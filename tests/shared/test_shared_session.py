@@ -32,9 +32,9 @@ async def follow_until(room: WarRoom, check, within: float = 30.0) -> None:
         await asyncio.wait_for(run(), timeout=within)
 
 
-async def test_consoles_on_two_hosts_share_one_incident(pg_url: str, tmp_path: Path) -> None:
-    ic = await open_console(pg_url, tmp_path / "ic-host", "ic")
-    comms = await open_console(pg_url, tmp_path / "comms-host", "comms")
+async def test_consoles_on_two_hosts_share_one_incident(journal_url: str, tmp_path: Path) -> None:
+    ic = await open_console(journal_url, tmp_path / "ic-host", "ic")
+    comms = await open_console(journal_url, tmp_path / "comms-host", "comms")
     try:
         incident_id = await ic.record_new_incident(declaration)
         await follow_until(comms, lambda: incident_id in comms.book.incidents)
@@ -48,10 +48,10 @@ async def test_consoles_on_two_hosts_share_one_incident(pg_url: str, tmp_path: P
         await comms.close()
 
 
-async def test_an_outage_mid_incident_loses_nothing_and_the_book_is_rebuilt(pg_server, pg_url: str,
+async def test_an_outage_mid_incident_loses_nothing_and_the_book_is_rebuilt(pg_server, journal_url: str,
                                                                             tmp_path: Path) -> None:
-    ic = await open_console(pg_url, tmp_path / "ic-host", "ic")
-    eng = await open_console(pg_url, tmp_path / "eng-host", "exchange-eng")
+    ic = await open_console(journal_url, tmp_path / "ic-host", "ic")
+    eng = await open_console(journal_url, tmp_path / "eng-host", "exchange-eng")
     rebuilt: list[int] = []
     ic.rebuild_listeners.append(lambda: rebuilt.append(ic.book.last_seq))
     try:

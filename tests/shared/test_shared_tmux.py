@@ -46,10 +46,10 @@ def type_note(host: Host, text: str) -> None:
     host.keys("Enter")
 
 
-def test_two_consoles_share_notes_and_ride_out_a_database_restart(hosts, pg_server, pg_url: str) -> None:
+def test_two_consoles_share_notes_and_ride_out_a_database_restart(hosts, pg_server, journal_url: str) -> None:
     ic, comms = hosts
-    ic.start(console(ic, pg_url, "commander"))
-    comms.start(console(comms, pg_url, "comms-lead"))
+    ic.start(console(ic, journal_url, "commander"))
+    comms.start(console(comms, journal_url, "comms-lead"))
     ic.wait_for("Service health")
     comms.wait_for("Service health")
 
