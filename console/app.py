@@ -25,6 +25,7 @@ from .. import screens, widgets
 from ..data import FOLDER
 from ..screens.dashboard import NOT_CONNECTED, DashboardScreen
 from ..widgets.actions import bindings, key_for, palette_entries
+from ..widgets.safe import LiteralNotifications
 from .config import Config
 from .journal import JournalError, kinds
 from .session import WarRoom
@@ -64,7 +65,7 @@ async def _connect(config: Config) -> Any:
     return await connect(config)
 
 
-class WarroomApp(App[int]):
+class WarroomApp(LiteralNotifications, App[int]):
     """Routes messages between the headless WarRoom and the screens; owns the background tasks."""
 
     TITLE = "warroom"

@@ -31,6 +31,7 @@ from ..console.severity import (
 from ..console.subject import NOTHING, Subject
 from ..console.text import clean
 from ..widgets.actions import bindings, labelled
+from ..widgets.safe import safe_label, safe_options
 from .guided import GuidedScreen, heading, plain
 
 
@@ -88,34 +89,35 @@ class AssessScreen(GuidedScreen):
             yield Static(plain(current, limit=1000), id="assess-current")
             for factor in factors_for(incident.category):
                 with Horizontal(classes="row"):
-                    yield Label(factor.name, classes="field-label")
-                    yield Select([(text, n) for n, text in enumerate(factor.levels, start=1)],
+                    yield Label(safe_label(factor.name), classes="field-label")
+                    yield Select(safe_options((text, n) for n, text in enumerate(factor.levels, start=1)),
                                  value=self.factors[factor.key], allow_blank=False, compact=True,
                                  id=f"factor-{factor.key}")
             yield Static(id="assess-result")
             with Horizontal(classes="row"):
                 yield Label("Override severity", classes="field-label")
-                yield Select([(s, s) for s in SEVERITIES], prompt="(computed)", compact=True, id="assess-override")
+                yield Select(safe_options((s, s) for s in SEVERITIES), prompt="(computed)", compact=True,
+                             id="assess-override")
                 yield Input(placeholder="reason for the override", compact=True, id="assess-override-reason")
             yield Static("Impact analysis (pre-filled from live data; edit freely)", classes="subheading")
             impact = impact_draft(incident, self.warroom.live)
             for key, name in IMPACT_FIELDS.items():
                 with Horizontal(classes="row"):
-                    yield Label(name, classes="field-label")
+                    yield Label(safe_label(name), classes="field-label")
                     yield Input(value=clean(impact[key].replace("\n", "; "), None), compact=True,
                                 id=f"impact-{key}")
             yield Static("Resource allocation", classes="subheading")
             resources = incident.details.get("resources") or {}
             for key, name in RESOURCE_FIELDS.items():
                 with Horizontal(classes="row"):
-                    yield Label(name, classes="field-label")
+                    yield Label(safe_label(name), classes="field-label")
                     yield Input(value=clean(resources.get(key, ""), None), compact=True, id=f"resource-{key}",
                                 placeholder="e.g. 4 hours" if key == "estimate" else "")
             with Vertical(id="assess-roles"):
                 yield Static("Roles (a change is journaled as a hand-off)", classes="subheading")
                 for role, name in ROLE_NAMES.items():
                     with Horizontal(classes="row"):
-                        yield Label(name, classes="field-label")
+                        yield Label(safe_label(name), classes="field-label")
                         yield Input(value=clean(incident.roles.get(role, ""), None), compact=True,
                                     id=f"role-{role}")
             with Horizontal(classes="buttons"):

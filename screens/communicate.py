@@ -31,6 +31,7 @@ from ..console.subject import NOTHING, Subject
 from ..console.text import clean
 from ..console.timefmt import utc_now
 from ..widgets.actions import bindings, labelled
+from ..widgets.safe import safe_options
 from .guided import GuidedScreen, heading, plain
 
 
@@ -70,10 +71,11 @@ class CommunicateScreen(GuidedScreen):
             yield Static(id="communicate-due")
             with Horizontal(classes="row"):
                 yield Label("Update", classes="field-label")
-                yield Select([(name, key) for key, name in comms.UPDATE_KINDS.items()], value=self._default_kind(),
+                yield Select(safe_options((name, key) for key, name in comms.UPDATE_KINDS.items()),
+                             value=self._default_kind(),
                              allow_blank=False, compact=True, id="communicate-kind")
                 yield Label("Audience", classes="field-label short")
-                yield Select([(name, key) for key, name in comms.AUDIENCES.items()], value="stakeholders",
+                yield Select(safe_options((name, key) for key, name in comms.AUDIENCES.items()), value="stakeholders",
                              allow_blank=False, compact=True, id="communicate-audience")
             yield Static(id="communicate-recipients")
             with Horizontal(classes="row"):

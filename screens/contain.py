@@ -25,6 +25,7 @@ from ..console.session import WarRoom
 from ..console.subject import NOTHING, Subject
 from ..console.text import literal
 from ..widgets.actions import bindings, key_for, labelled
+from ..widgets.safe import safe_options
 from .guided import GuidedScreen, heading, plain
 
 ACTIONS = {
@@ -110,7 +111,7 @@ class ContainScreen(GuidedScreen):
             yield Static(plain(account_line(self.subject)), id="contain-subject")
             with Horizontal(classes="row"):
                 yield Label("Action", classes="field-label")
-                yield Select([(label, key) for key, label in ACTIONS.items()], value=self.initial_action,
+                yield Select(safe_options((label, key) for key, label in ACTIONS.items()), value=self.initial_action,
                              allow_blank=False, compact=True, id="contain-action")
             yield Static(id="contain-preview", markup=False)
             with Horizontal(classes="row"):

@@ -16,6 +16,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Footer, Input, Label, Select, SelectionList, Static
+from textual.widgets.selection_list import Selection
 
 from ..console.comms import CATEGORY_NAMES
 from ..console.datafiles import summary
@@ -26,6 +27,7 @@ from ..console.subject import NOTHING, Subject, describe
 from ..console.text import clean
 from ..console.timefmt import utc_now
 from ..widgets.actions import bindings, key_for, labelled
+from ..widgets.safe import safe_label, safe_options
 from .guided import GuidedScreen, plain
 
 ROLE_HINTS = {
@@ -63,6 +65,11 @@ class DeclareIncidentScreen(GuidedScreen):
                 names.append(service)
         return names
 
+    @staticmethod
+    def _service_options(names: list[str], chosen: set[str]) -> list[Selection[str]]:
+        """A service name is the tenant's or a playbook's text: the prompt is literal, the value kept as sent."""
+        return [Selection(safe_label(name, 60), name, name in chosen) for name in names]
+
     def _preselected(self) -> set[str]:
         """Every workload the subject names: all of a Microsoft issue's, the site's for a SharePoint incident."""
         return set(self.subject.services)
@@ -79,7 +86,7 @@ class DeclareIncidentScreen(GuidedScreen):
             yield Static(plain(describe(self.subject)), id="declare-source")
             with Horizontal(classes="row"):
                 yield Label("Category", classes="field-label")
-                yield Select([(CATEGORY_NAMES[c], c) for c in CATEGORIES], value=self._default_category(),
+                yield Select(safe_options((CATEGORY_NAMES[c], c) for c in CATEGORIES), value=self._default_category(),
                              allow_blank=False, compact=True, id="declare-category")
             with Horizontal(classes="row"):
                 yield Label("Title", classes="field-label")
@@ -88,14 +95,14 @@ class DeclareIncidentScreen(GuidedScreen):
             with Horizontal(classes="row services"):
                 yield Label("Affected services", classes="field-label")
                 chosen = self._preselected()
-                yield SelectionList[str](*((name, name, name in chosen) for name in self._services()),
+                yield SelectionList[str](*self._service_options(self._services(), chosen),
                                          compact=True, id="declare-services")
             with Vertical(id="declare-roles"):
                 yield Static("Roles", classes="subheading")
                 for role, name in ROLE_NAMES.items():
                     default = self.warroom.actor if role == "incident_commander" else ""
                     with Horizontal(classes="row"):
-                        yield Label(name, classes="field-label")
+                        yield Label(safe_label(name), classes="field-label")
                         yield Input(value=default, placeholder=ROLE_HINTS[role], compact=True,
                                     id=f"role-{role}")
             with Horizontal(classes="buttons"):
@@ -118,7 +125,7 @@ class DeclareIncidentScreen(GuidedScreen):
             return
         services = self.query_one("#declare-services", SelectionList)
         chosen, present = self._preselected(), {str(o.value) for o in services.options}
-        services.add_options([(name, name, name in chosen) for name in self._services() if name not in present])
+        services.add_options(self._service_options([n for n in self._services() if n not in present], chosen))
         if services.highlighted is None and services.option_count:
             services.highlighted = 0    # as if composed with them: the cursor on the first service
         skipped = summary(self.library.skipped, "playbook")

@@ -24,6 +24,9 @@ from ..console.session import WarRoom
 from ..console.subject import NOTHING, Subject
 from ..console.text import clean
 from ..widgets.actions import action_for, applies, bindings
+from ..widgets.safe import plain
+
+__all__ = ["STEPS", "GuidedScreen", "build", "heading", "plain"]
 
 STEPS = ("declare", "assess", "contain", "block_sign_in", "revoke_sessions", "preserve_evidence",
          "communicate", "review", "close")
@@ -67,11 +70,6 @@ class GuidedScreen(Screen[Any]):
 
     def action_back(self) -> None:
         self.dismiss(None)
-
-
-def plain(value: object, *, limit: int | None = None) -> Text:
-    """Hostile-safe text for a Static: escapes and BiDi controls removed, brackets shown as brackets."""
-    return Text(clean(value, limit, keep_newlines=True))
 
 
 def heading(verb: str, incident: Incident | None) -> Text:

@@ -8,6 +8,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
 from ..widgets.actions import bindings, key_for
+from ..widgets.safe import clean, safe_label
 
 
 class PromptScreen(ModalScreen[str | None]):
@@ -27,9 +28,10 @@ class PromptScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
-            box.border_title = self.title_text
-            yield Input(value=self.value, placeholder=self.placeholder, id="prompt-input")
-            yield Label(self.hint or f"Enter to save · {key_for(self.app, 'prompt.cancel')} to cancel")
+            box.border_title = safe_label(self.title_text)
+            yield Input(value=self.value, placeholder=clean(self.placeholder), id="prompt-input")
+            cancel = key_for(self.app, "prompt.cancel")
+            yield Label(safe_label(self.hint or f"Enter to save · {cancel} to cancel", None))
 
     def on_key(self, event) -> None:
         """Letters typed before the box took focus (a fast typist, a paste) still land in it."""

@@ -38,6 +38,7 @@ from warroom.console.review import (
 )
 from warroom.console.timefmt import display_zone, parse_when, to_iso
 from warroom.widgets.review_timeline import WINDOW, ReviewTimeline
+from warroom.widgets.safe import LiteralNotifications, safe_label
 
 ALL = "__all__"
 
@@ -68,6 +69,15 @@ class IncidentsLoaded(Message):
 class KnowledgeLoaded(Message):
     knowledge: Knowledge
     seq: int
+
+
+def incident_label(incident: Incident) -> Text:
+    """An incident in the list: id, severity and state, then its title (the responder's or the tenant's words)."""
+    label = Text()
+    label.append(clean(incident.id), style="bold")
+    label.append(f" {clean(incident.severity or '—')} {'open' if incident.is_open else 'closed'}\n")
+    label.append(clean(incident.title)[:80])
+    return label
 
 
 class ReviewScreen(Screen):
@@ -227,11 +237,7 @@ class ReviewScreen(Screen):
         options.clear_options()
         options.add_option(Option(Text("All entries"), id=ALL))
         for incident in message.incidents:
-            label = Text()
-            label.append(clean(incident.id), style="bold")
-            label.append(f" {clean(incident.severity or '—')} {'open' if incident.is_open else 'closed'}\n")
-            label.append(clean(incident.title)[:80])
-            options.add_option(Option(label, id=incident.id))
+            options.add_option(Option(incident_label(incident), id=incident.id))
         ids = [ALL, *(i.id for i in message.incidents)]
         options.highlighted = ids.index(self.filter.incident) if self.filter.incident in ids else 0
 
@@ -241,7 +247,7 @@ class ReviewScreen(Screen):
         if selected is None or selected.seq != message.seq:
             return
         pane = self.query_one("#knowledge", Static)
-        pane.border_title = f"What we knew at {self._time(message.knowledge.at)}"
+        pane.border_title = safe_label(f"What we knew at {self._time(message.knowledge.at)}")
         if not message.knowledge.observations:
             pane.update(Text("No Graph observations yet at this moment."))
             return
@@ -402,7 +408,7 @@ class ReviewScreen(Screen):
             self.notify(clean(error), severity="error", markup=False)
 
 
-class ReviewApp(App):
+class ReviewApp(LiteralNotifications, App):
     """Hosts the review screen; `warroom review` runs this, the dashboard may push ReviewScreen itself."""
 
     TITLE = "warroom review"

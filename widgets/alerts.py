@@ -247,8 +247,8 @@ class AlertTable(RowTable):
         fresh = self.new_count
         arrow = "▲" if self.sort_reverse else "▼"
         watched = self.watched_count
-        self.border_title = (f"Alerts ({count})" + (f" · {fresh} new" if fresh else "")
-                             + (f" · {watched} watched" if watched else ""))
+        self.border_title = Text(f"Alerts ({count})" + (f" · {fresh} new" if fresh else "")
+                                 + (f" · {watched} watched" if watched else ""))
         wanted = f" · filter: {clean(self.filter_text, 40)}" if self.filter_text else ""
         self.border_subtitle = Text(f"sort: {self.sort_column} {arrow}{wanted}")  # Text: typed filters are not markup
 

@@ -9,6 +9,7 @@ from ..console.incidents import Incident, Task
 from ..console.text import clean
 from .actions import bindings
 from .labels import TASK_STATUS, label
+from .safe import safe_label
 
 # The task text comes last and takes what is left (auto width): narrow panes cut it, not the owner.
 COLUMNS = (("id", "#", 3), ("status", "Status", 9), ("owner", "Owner", 9), ("text", "Task ⟂ blocker", None))
@@ -23,6 +24,7 @@ class TaskList(DataTable):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row")
         self.border_title = "Tasks"
+        self._title = "Tasks"
         self.tasks: list[Task] = []
         self._shown: list[tuple[str, ...]] = []
 
@@ -46,8 +48,9 @@ class TaskList(DataTable):
         rendered = [tuple(c.plain + str(c.style) for c in self._cells(t)) for t in tasks]
         done = sum(1 for t in tasks if t.done)
         title = f"Tasks ({done}/{len(tasks)} done)" if tasks else "Tasks"
-        if title != self.border_title:      # setting it repaints the pane, even to the same words
-            self.border_title = title
+        if title != self._title:            # setting it repaints the pane, even to the same words
+            self._title = title
+            self.border_title = safe_label(title)
         if rendered == self._shown:
             return
         selected = self.selected.id if self.selected else None

@@ -19,6 +19,7 @@ from textual.strip import Strip
 
 from ..console.journal import Entry, kinds
 from ..console.text import clean
+from .safe import safe_label
 
 # Graph observations are journaled for the record but would drown the human entries.
 HIDDEN_KINDS = frozenset({kinds.OBSERVATION})
@@ -94,7 +95,7 @@ class Timeline(ScrollView, can_focus=True):
         if len(self.entries) > MAX_KEPT:
             del self.entries[: len(self.entries) - MAX_KEPT]
         self.virtual_size = Size(self.size.width, len(self.entries))
-        self.border_subtitle = f"{len(self.entries):,} entries · {self.zone_label}"
+        self.border_subtitle = safe_label(f"{len(self.entries):,} entries · {self.zone_label}")
         if follow:
             self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
         self.refresh()
@@ -107,7 +108,7 @@ class Timeline(ScrollView, can_focus=True):
 
     def set_zone(self, zone: tzinfo | None, name: str) -> None:
         self.zone, self.zone_label = zone, name
-        self.border_subtitle = f"{len(self.entries):,} entries · {name}"
+        self.border_subtitle = safe_label(f"{len(self.entries):,} entries · {name}")
         self.refresh()
 
     def stamp(self, entry: Entry) -> str:

@@ -11,6 +11,7 @@ from textual.widgets import Static
 from warroom.console.session import WarRoom
 from warroom.console.subject import NOTHING, Subject, of_account, resolve
 from warroom.screens.guided import build
+from warroom.widgets.safe import LiteralNotifications
 
 
 def subject_for(warroom: WarRoom, *, alert_id: str = "", defender_incident_id: str = "", issue_id: str = "",
@@ -23,7 +24,7 @@ def subject_for(warroom: WarRoom, *, alert_id: str = "", defender_incident_id: s
     return of_account(upn) if upn else NOTHING
 
 
-class GuidedTestApp(App[None]):
+class GuidedTestApp(LiteralNotifications, App[None]):
     """Pushes `build(step, warroom, subject)` on mount; remembers what the screen dismissed with.
 
     The subject is given, or resolved from ids as the dashboard would (`alert_id=…`, `upn=…`)."""

@@ -1,0 +1,156 @@
+"""Every screen on `warroom demo --scenario hostile`'s data, with a user playbook folder of hostile names.
+
+What the terminal receives is checked, not what a widget holds: the bytes the compositor would write for the
+whole screen carry no escape sequence from the data (no screen clear, no OSC 52 clipboard write, no window
+title, no link), markup in a service or playbook name is shown as its brackets, and every screen still answers
+keys (invalid markup in a prompt used to stop the screen's message pump).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import OptionList, Select, SelectionList
+from warroom.console.app import WarroomApp
+from warroom.console.config import load_config
+from warroom.console.graph.connect import connect
+from warroom.console.graph.live import LiveState, TenantWatcher
+from warroom.console.session import WarRoom
+from warroom.data import FOLDER
+from warroom.screens.dashboard import DashboardScreen
+from warroom.screens.review import ReviewApp
+from warroom.widgets.alerts import AlertTable
+from warroom.widgets.health import HealthPane
+
+pytestmark = pytest.mark.slow
+
+PLAYBOOKS = Path(FOLDER) / "scenarios" / "hostile-playbooks"
+LINK_SERVICE = "[link=https://evil.example]x[/link]"
+# What the data holds and a terminal would act on; none of it may reach the terminal.
+FORBIDDEN = ("\x1b]52", "\x1b]0;", "\x1b]8;", "\x1b[2J", "\x1b[3J", "\x1b[H\x1b", "\x1bc", "\x9b", "\x07",
+             "\x00", "\u202e", "\x1b[?1049h", "\x1b[5m", "ZWNobyBvd25lZA", "cm0gLXJmIH4")
+
+
+def terminal_bytes(app) -> str:
+    """What the App would write to the terminal to draw its whole screen now (the headless driver drops it)."""
+    return app.screen._compositor.render_update(full=True).render_segments(app.console)
+
+
+def assert_inert(app, where: str) -> None:
+    written = terminal_bytes(app)
+    found = [f for f in FORBIDDEN if f in written]
+    assert not found, f"{where}: {found} reached the terminal"
+    for widget in app.screen.query("SelectionList, OptionList"):
+        for index in range(widget.option_count):
+            prompt = widget.get_option_at_index(index).prompt
+            styles = " ".join(str(span.style) for span in getattr(prompt, "spans", ()))
+            assert not any(word in styles for word in ("link", "blink", "click", "red")), (
+                f"{where}: markup took effect in {prompt!r}")
+    for select in app.screen.query(Select):
+        for prompt, _value in select._options:
+            assert "\x1b" not in str(prompt), where
+
+
+async def answers_escape(pilot, where: str) -> None:
+    """The screen still handles keys: Escape takes it off the stack."""
+    screen = pilot.app.screen
+    await pilot.press("escape")
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    assert pilot.app.screen is not screen, f"{where} no longer answers keys"
+    assert pilot.app.is_running
+
+
+@pytest.fixture
+async def hostile_room(make_tenant, tmp_path: Path):
+    tenant = make_tenant("hostile")
+    config = load_config(overrides={"journal": str(tmp_path / "journal.db"), "graph.url": tenant.base_url,
+                                    "playbooks.folder": str(PLAYBOOKS)})
+    warroom = await WarRoom.open(config, mode="DEMO")
+    warroom.gateway = await connect(config)
+    warroom.live = LiveState()
+    warroom.tenant_label = "simulated: hostile"
+    watcher = TenantWatcher(warroom.gateway, warroom.journal, warroom.live)
+    for source in watcher.sources:
+        await watcher.poll_once(source)
+    yield warroom
+    await warroom.gateway.close()
+    await warroom.close()
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_every_screen_shows_hostile_data_literally_and_answers_keys(hostile_room, tmp_path, size) -> None:
+    app = WarroomApp(hostile_room, follow_journal=False)
+    async with app.run_test(size=size) as pilot:
+        await app.panes_drawn.wait()
+        await pilot.pause()
+        assert_inert(app, "dashboard")
+
+        await pilot.press("d")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        services = app.screen.query_one("#declare-services", SelectionList)
+        prompts = [services.get_option_at_index(i).prompt.plain for i in range(services.option_count)]
+        assert any(p.startswith(LINK_SERVICE) and p.endswith("Intune") for p in prompts), prompts  # the playbook's
+        assert any(p.startswith(LINK_SERVICE) and p.endswith("Teams") for p in prompts), prompts   # Graph's
+        assert any(p.startswith("[bold red]Exchange[/]") for p in prompts), prompts
+        assert_inert(app, "declare")
+        services.select_all()
+        app.screen.query_one("#declare-title").value = "Hostile"
+        await pilot.press("f2")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen) and hostile_room.incident is not None
+        assert any("[bold red]Check[/]" in t.text for t in hostile_room.incident.tasks.values())
+        assert_inert(app, "dashboard with the incident")
+
+        for step in ("assess", "contain", "communicate", "review", "close"):
+            app.open_guided(step)
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert_inert(app, step)
+            await answers_escape(pilot, step)
+
+        table = app.screen.query_one(AlertTable)
+        table.focus()
+        for row in list(table.rows):
+            table.action_jump([r.id for r in table.rows].index(row.id))
+            await pilot.press("enter")
+            await pilot.pause()
+            assert_inert(app, f"details of {row.id}")
+            await answers_escape(pilot, f"details of {row.id}")
+
+        health = app.screen.query_one(HealthPane)
+        health.focus()
+        for index, row in enumerate(list(health.rows)):
+            health.cursor = index
+            await pilot.press("enter")
+            await pilot.pause()
+            assert_inert(app, f"health row {row.id}")
+            if not isinstance(app.screen, DashboardScreen):
+                await answers_escape(pilot, f"issue of {row.id}")
+
+        for key in ("question_mark", "colon", "exclamation_mark"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert_inert(app, key)
+            await answers_escape(pilot, key)
+        assert_inert(app, "dashboard at the end")
+
+    review = ReviewApp(hostile_room.config.get("journal"))
+    async with review.run_test(size=size) as pilot:
+        await pilot.pause()
+        await review.workers.wait_for_complete()
+        await pilot.pause()
+        assert_inert(review, "review")
+        incidents = review.screen.query_one("#incidents", OptionList)
+        assert incidents.option_count >= 2
+        await pilot.press("end")
+        await pilot.pause()
+        assert_inert(review, "review, last entry")
+        assert review.is_running
