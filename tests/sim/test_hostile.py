@@ -50,8 +50,10 @@ def test_alert_strings_are_byte_exact(g, written):
 
 def test_issue_and_service_strings_are_byte_exact(g, written):
     overview = g.get("admin/serviceAnnouncement/healthOverviews", params={"$expand": "issues"}).json()["value"]
-    assert [s["status"] for s in overview] == ["someFutureStatus", "serviceInterruption"]
+    assert [s["status"] for s in overview] == ["someFutureStatus", "serviceInterruption", "serviceDegradation",
+                                               "investigating"]
     assert overview[1]["service"] == "[bold red]Exchange[/] \x1b[2J\x1b[H Online"
+    assert overview[2]["service"] == "[link=https://evil.example]x[/link] \x1b]52;c;ZWNobyBvd25lZA==\x07Teams"
     issues = {i["id"]: i for i in overview[0]["issues"]}
     hostile, huge = issues["EX1666666"], issues["EX1777777"]
     for key in ("title", "feature", "featureGroup", "classification", "status", "impactDescription"):
