@@ -15,6 +15,7 @@ from textual.widgets import Static
 
 from ..console.actions import shown
 from ..widgets.actions import bindings, help_rows, key_for, place_name
+from ..widgets.safe import safe_label
 
 LIST_PLACE = "list"     # the lists' cursor keys: fixed, not actions of their own
 
@@ -58,7 +59,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll() as box:
             close, find = key_for(self.app, "help.close"), key_for(self.app, "app.command_palette")
-            box.border_title = f"Keys  ({close} to close · {find} finds any action by name)"
+            box.border_title = safe_label(f"Keys  ({close} to close · {find} finds any action by name)")
             yield Static(help_table(self.app, self.places), id="help-table")
 
     async def action_dismiss(self, result: None = None) -> None:
