@@ -411,15 +411,11 @@ def recipients(config: Config, audience: str) -> str:
 
 
 def save(text: str, folder: Path, incident: Incident, update_kind: str, audience: str) -> Path:
-    """Write the message to a file a responder can attach or paste from; never overwrites an earlier one."""
-    folder.mkdir(parents=True, exist_ok=True)
-    stem = f"{incident.id}-{update_kind}-{audience}"
-    path, n = folder / f"{stem}.txt", 1
-    while path.exists():
-        n += 1
-        path = folder / f"{stem}-{n}.txt"
-    path.write_text(text, encoding="utf-8")
-    return path
+    """Write the message to a file a responder can attach or paste from (0600 in a 0700 folder); never
+    overwrites an earlier one, nor writes through a symlink planted where it would go."""
+    from .files import write_new
+
+    return write_new(folder, f"{incident.id}-{update_kind}-{audience}", ".txt", text)
 
 
 def check_message(audience: str, update_kind: str, subject: str, text: str) -> None:

@@ -2,8 +2,16 @@
 
 `manifest.json` lists the SHA-256 and size of every other file; `custody.json` says who exported what,
 when, from which journal (id, path) and at which chain head. `verify_bundle` reports any file that was
-changed, removed or added, and re-checks the hashes of the exported entries. The export is journaled
+changed, removed or added, re-checks the hash of every record in every file (entries, observations, each
+preserved evidence item), checks that the evidence files are the evidence entries of `entries.jsonl`, and
+checks the custody head against the entries when the head entry is in the bundle. The export is journaled
 (`evidence.exported`, with the bundle's SHA-256) so the journal itself remembers what left it.
+
+What a bundle cannot show by itself: that its files were not all rewritten together (records re-sealed, the
+manifest recomputed). Only the bundle's SHA-256 recorded in the journal (`verify --in-journal`), or a chain
+head recorded elsewhere, shows that. Every file is JSON in ASCII, so `unzip -p` to a terminal writes no
+escape sequence; reading is bounded (MAX_FILE_BYTES a file, MAX_BUNDLE_BYTES in all, MAX_FILES files),
+whatever sizes the zip claims.
 """
 
 from __future__ import annotations
@@ -19,8 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .exchange import check_records, private_file
+from .exchange import check_records
+from .files import private_output
 from .journal import Entry, kinds
+from .journal.encoding import bounded_json
 from .review import ReviewJournal, knowledge_window
 from .timefmt import shift, to_iso, utc_now
 
@@ -28,12 +38,17 @@ FORMAT = "warroom-evidence/1"
 MANIFEST = "manifest.json"
 
 
+MAX_FILES = 10_000
+MAX_FILE_BYTES = 256 << 20
+MAX_BUNDLE_BYTES = 512 << 20
+
+
 def _jsonl(entries: list[Entry]) -> bytes:
-    return "".join(json.dumps(e.to_record(), ensure_ascii=False) + "\n" for e in entries).encode("utf-8")
+    return "".join(json.dumps(e.to_record(), ensure_ascii=True) + "\n" for e in entries).encode("ascii")
 
 
 def _pretty(value: Any) -> bytes:
-    return (json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
+    return (json.dumps(value, ensure_ascii=True, indent=2, sort_keys=True) + "\n").encode("ascii")
 
 
 def _safe_name(text: str) -> str:
@@ -99,7 +114,7 @@ def manifest_for(files: dict[str, bytes]) -> bytes:
 def write_bundle(files: dict[str, bytes], out: Path) -> tuple[str, str]:
     """Write the zip (0600); returns (bundle sha256, manifest sha256)."""
     manifest = manifest_for(files)
-    with private_file(out, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as bundle:
+    with private_output(out, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as bundle:
         for name, data in sorted(files.items()):
             bundle.writestr(zipfile.ZipInfo(name, date_time=(2000, 1, 1, 0, 0, 0)), data, zipfile.ZIP_DEFLATED)
         bundle.writestr(zipfile.ZipInfo(MANIFEST, date_time=(2000, 1, 1, 0, 0, 0)), manifest, zipfile.ZIP_DEFLATED)
@@ -130,22 +145,102 @@ class BundleCheck:
     custody: dict[str, Any] = field(default_factory=dict)
 
 
+class _TooBig(Exception):
+    pass
+
+
+def _read(bundle: zipfile.ZipFile, info: zipfile.ZipInfo, budget: list[int]) -> bytes:
+    """A member's bytes, read in pieces and cut off past the bounds: the sizes a zip declares can lie."""
+    limit = min(MAX_FILE_BYTES, budget[0])
+    too_big = _TooBig(f"{info.filename}: more than {limit >> 20} MiB uncompressed "
+                      f"({'the bundle' if limit < MAX_FILE_BYTES else 'a file'} may hold at most that): "
+                      "not a warroom bundle (a zip bomb?)")
+    if info.file_size > limit:
+        raise too_big
+    data = bytearray()
+    with bundle.open(info) as stream:
+        while piece := stream.read(1 << 20):
+            data += piece
+            if len(data) > limit:
+                raise too_big
+    budget[0] -= len(data)
+    return bytes(data)
+
+
+def _json_lines(data: bytes, name: str) -> list[dict[str, Any]]:
+    rows = []
+    for number, line in enumerate(data.decode("utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = bounded_json(line)
+        except ValueError as error:
+            raise ValueError(f"{name}, line {number}: {error}") from None
+        if not isinstance(row, dict):
+            raise ValueError(f"{name}, line {number}: not a journal record")
+        rows.append(row)
+    return rows
+
+
+def _check_contents(contents: dict[str, bytes]) -> tuple[list[str], dict[str, Any]]:
+    """Every record in every file re-hashed; evidence files and the custody head agree with entries.jsonl."""
+    problems: list[str] = []
+    custody = bounded_json(contents["custody.json"]) if "custody.json" in contents else {}
+    if not isinstance(custody, dict):
+        custody, problems = {}, ["custody.json: not a custody record"]
+    entries = _json_lines(contents.get("entries.jsonl", b""), "entries.jsonl")
+    by_seq: dict[Any, dict[str, Any]] = {}
+    for name in ("entries.jsonl", "observations.jsonl"):
+        rows = entries if name == "entries.jsonl" else _json_lines(contents.get(name, b""), name)
+        check = check_records(rows)
+        if not check.ok:
+            problems.append(f"{name}: entry {check.bad_seq}: {check.reason}")
+        by_seq.update({row.get("seq"): row for row in rows})
+    evidence_entries = {row["seq"]: row for row in entries if row.get("kind") == kinds.EVIDENCE}
+    for name in sorted(n for n in contents if n.startswith("evidence/")):
+        record = bounded_json(contents[name])
+        if not isinstance(record, dict) or not check_records([record]).ok:
+            problems.append(f"{name}: its record does not hash to its own hash (changed)")
+            continue
+        entry = evidence_entries.pop(record.get("seq"), None)
+        if entry is None or entry.get("hash") != record.get("hash"):
+            problems.append(f"{name}: not the evidence entry {record.get('seq')} of entries.jsonl")
+    problems += [f"entries.jsonl: evidence entry {seq} has no file under evidence/" for seq in sorted(evidence_entries)]
+    journal = custody.get("journal") if isinstance(custody.get("journal"), dict) else {}
+    head_seq, head = journal.get("head_seq"), journal.get("head")
+    if head_seq in by_seq and by_seq[head_seq].get("hash") != head:
+        problems.append(f"custody.json: the head it records (entry {head_seq}) is not that entry's hash in the bundle")
+    counted = custody.get("contents") if isinstance(custody.get("contents"), dict) else {}
+    if counted and counted.get("entries") != len(entries):
+        problems.append(f"custody.json: says {counted.get('entries')} entries, entries.jsonl holds {len(entries)}")
+    return problems, custody
+
+
 def verify_bundle(path: Path) -> BundleCheck:
-    """Every file in the manifest present and unchanged, nothing added, the entries' own hashes intact."""
+    """Every file in the manifest present and unchanged, nothing added, every record's hash and link intact,
+    the evidence files and the custody head in agreement with the entries; all within size bounds."""
     problems: list[str] = []
     try:
         bundle = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as error:
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
         return BundleCheck(False, [f"not a readable zip: {error}"])
     with bundle:
-        names = bundle.namelist()
+        infos = bundle.infolist()
+        if len(infos) > MAX_FILES:
+            return BundleCheck(False, [f"{len(infos)} files: more than a warroom bundle holds ({MAX_FILES})"])
+        names = [info.filename for info in infos]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         problems += [f"duplicate: {n} appears more than once" for n in duplicates]
         if MANIFEST not in names:
             return BundleCheck(False, [*problems, "missing: manifest.json"])
+        budget = [MAX_BUNDLE_BYTES]
         try:
-            listed = json.loads(bundle.read(MANIFEST))["files"]
-        except (ValueError, KeyError, TypeError):
+            listed = bounded_json(_read(bundle, bundle.getinfo(MANIFEST), budget))["files"]
+            if not isinstance(listed, dict) or not all(isinstance(v, dict) for v in listed.values()):
+                raise TypeError
+        except _TooBig as error:
+            return BundleCheck(False, [*problems, str(error)])
+        except (ValueError, KeyError, TypeError, zipfile.BadZipFile, OSError, EOFError):
             return BundleCheck(False, [*problems, "manifest.json is not a warroom manifest"])
         present = set(names) - {MANIFEST}
         for name in sorted(set(listed) - present):
@@ -153,20 +248,22 @@ def verify_bundle(path: Path) -> BundleCheck:
         for name in sorted(present - set(listed)):
             problems.append(f"added: {name}")
         contents: dict[str, bytes] = {}
-        for name in sorted(present & set(listed)):
-            data = bundle.read(name)
-            contents[name] = data
-            if sha256(data) != listed[name].get("sha256") or len(data) != listed[name].get("bytes"):
-                problems.append(f"changed: {name}")
+        try:
+            for name in sorted(present & set(listed)):
+                data = _read(bundle, bundle.getinfo(name), budget)
+                contents[name] = data
+                if sha256(data) != listed[name].get("sha256") or len(data) != listed[name].get("bytes"):
+                    problems.append(f"changed: {name}")
+        except _TooBig as error:
+            return BundleCheck(False, [*problems, str(error)], len(listed))
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:   # a damaged member (CRC, zlib)
+            return BundleCheck(False, [*problems, f"unreadable member: {error}"], len(listed))
     custody: dict[str, Any] = {}
     try:
-        custody = json.loads(contents.get("custody.json", b"{}"))
-        rows = [json.loads(line) for line in contents.get("entries.jsonl", b"").decode("utf-8").splitlines() if line]
-        check = check_records(rows)
-        if not check.ok:
-            problems.append(f"entries.jsonl: entry {check.bad_seq}: {check.reason}")
-    except (ValueError, UnicodeDecodeError) as error:
-        problems.append(f"unreadable content: {error}")
+        found, custody = _check_contents(contents)
+        problems += found
+    except (ValueError, UnicodeDecodeError, TypeError, AttributeError, KeyError) as error:
+        problems.append(f"unreadable content: {' '.join(str(error).split())}")
     return BundleCheck(not problems, problems, len(listed), custody)
 
 

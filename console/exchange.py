@@ -35,6 +35,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
+from .files import private_output
 from .journal import GENESIS, Draft, Entry, Journal, JournalError, VerifyResult, canonical_json, kinds
 from .journal.encoding import bounded_json, canonical_entry, chain_hash
 from .review import ReviewJournal
@@ -356,16 +357,6 @@ def _import_record(rows: list[dict[str, Any]], drafts: list[Draft], source: Expo
     }, incidents.pop() if len(incidents) == 1 else None)
 
 
-def private_file(path: str | Path, mode: str = "w") -> IO[Any]:
-    """Exports hold incident details: create them readable by the owner only (0600)."""
-    import os
-
-    fd = os.open(Path(path).expanduser(), os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
-    if "b" in mode:
-        return os.fdopen(fd, mode)
-    return os.fdopen(fd, mode, encoding="utf-8", newline="")
-
-
 def _is_terminal(stream: IO[str]) -> bool:
     try:
         return stream.isatty()
@@ -386,7 +377,7 @@ def export_to(journal_path: Path, fmt: str, output: str | None, *,
             count = export(journal, fmt, sys.stdout, incident=incident, terminal=_is_terminal(sys.stdout))
             sys.stdout.flush()
         else:
-            with private_file(output) as out:
+            with private_output(output) as out:
                 count = export(journal, fmt, out, incident=incident)
     return count, verdict
 

@@ -75,14 +75,22 @@ def run_verify(ctx: Context) -> int:
                       f"(head entry {journal.get('head_seq')})"))
     recorded_ok = True
     if ctx.args.in_journal:
-        from ..evidence import find_export, sha256
+        import hashlib
 
-        entry = find_export(ctx.config.journal_path, sha256(Path(ctx.args.bundle).expanduser().read_bytes()))
+        from ..evidence import find_export
+
+        with Path(ctx.args.bundle).expanduser().open("rb") as bundle:
+            digest = hashlib.file_digest(bundle, "sha256").hexdigest()
+        entry = find_export(ctx.config.journal_path, digest)
         recorded_ok = entry is not None
         print(literal(f"journaled as entry {entry.seq} by {entry.actor} at {entry.logged_at}" if entry else
                       f"FAILED: no evidence.exported entry in {ctx.config.journal_path} records this exact bundle"))
     if check.ok and recorded_ok:
-        print(f"ok: {check.files} files match the manifest")
+        print(f"ok: {check.files} files match the manifest, every record's hash recomputes, and the evidence "
+              "files and custody agree with the entries")
+        if not ctx.args.in_journal:
+            print("this shows the files agree with each other, not that this is the bundle that was exported: "
+                  "--in-journal checks its SHA-256 against the journal's record of the export")
         return 0
     for problem in check.problems:
         print(f"FAILED: {literal(problem)}")

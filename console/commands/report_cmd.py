@@ -23,7 +23,8 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
 
 def run(ctx: Context) -> int:
     from ..comms import cadence_minutes
-    from ..exchange import private_file, warn_if_broken
+    from ..exchange import warn_if_broken
+    from ..files import private_output
     from ..report import report_and_verdict
 
     cadence = cadence_minutes(ctx.config)
@@ -32,7 +33,7 @@ def run(ctx: Context) -> int:
         sys.stdout.write(text)
         sys.stdout.flush()
     else:
-        with private_file(Path(ctx.args.output)) as out:
+        with private_output(Path(ctx.args.output)) as out:
             out.write(text)
         print(f"report written to {ctx.args.output}")
     return warn_if_broken(verdict, "the report")

@@ -56,12 +56,12 @@ def record_path() -> Path:
 
 def save_record(serialized: str, path: Path | None = None) -> Path:
     """Write the record 0600 from the start: never world-readable, not even for a moment."""
+    from ..files import private_folder, private_output
+
     path = path or record_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+    private_folder(path.parent)
+    with private_output(path) as handle:
         handle.write(serialized)
-    os.chmod(path, 0o600)
     return path
 
 

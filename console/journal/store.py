@@ -23,6 +23,7 @@ from typing import Any
 
 import aiosqlite
 
+from ..files import private_folder
 from ..timefmt import to_iso, utc_now
 from .base import Journal
 from .encoding import GENESIS
@@ -96,8 +97,7 @@ def _check_file(path: Path, *, create: bool) -> None:
     if not create:
         raise JournalError(f"{path}: no journal here")
     try:
-        if not path.parent.exists():
-            path.parent.mkdir(parents=True, mode=0o700)
+        private_folder(path.parent)
         _create(path)
     except PermissionError as error:
         raise JournalReadOnly(f"{path}: cannot create the journal here ({error.strerror})") from None
