@@ -30,6 +30,7 @@ from .config import Config
 from .journal import JournalError, kinds
 from .session import WarRoom
 from .subject import NOTHING, Subject
+from .text import clean
 from .timefmt import utc_now
 
 THEMES = {"dark": "textual-dark", "light": "textual-light", "ansi": "ansi-dark"}
@@ -199,7 +200,21 @@ class WarroomApp(LiteralNotifications, App[int]):
         if self.dashboard is not None:
             self.dashboard.post_message(DashboardScreen.LiveChanged(set(sources)))
         if sources and self.warroom.incident is not None:
-            self.run_worker(self.warroom.settle_checks(), group="settle", exclusive=True, exit_on_error=False)
+            self.run_worker(self._after_poll(), group="settle", exclusive=True, exit_on_error=False)
+
+    async def _after_poll(self) -> None:
+        """What a poll changed for the incident: Microsoft's issue (announced when restored), its post-incident
+        report, and the tasks whose live check is now met."""
+        for entry in await self.warroom.follow_microsoft():
+            body = entry.body
+            if entry.kind == kinds.MICROSOFT_ISSUE and body.get("restored") and body.get("previous"):
+                self.notify(f"Microsoft marked {clean(body.get('issue'), 20)} {clean(body.get('status'), 40)}: "
+                            "move to monitoring and send the resolution notice?", title="Microsoft",
+                            severity="warning", timeout=30, markup=False)
+            elif entry.kind == kinds.MICROSOFT_REPORT:
+                self.notify(f"Microsoft's post-incident report for {clean(body.get('issue'), 20)} is kept "
+                            "(attached to our report)", title="Microsoft", timeout=15, markup=False)
+        await self.warroom.settle_checks()
 
     # -- sign-in inside the console (device code: the code and URL in a dialog) ------------------------------
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from .config import Config
-from .incidents import reached_someone
+from .incidents import Incident, IncidentBook, reached_someone
 from .journal import Entry, kinds
 from .metrics import CONTAINING_ACTIONS
 
@@ -41,24 +41,47 @@ class DrillResult:
 
 
 @dataclass(frozen=True)
+class DrillCheck:
+    """One thing a good response does in this scenario (its [drill] table), and whether the team did it."""
+
+    key: str
+    name: str
+    done: bool
+    detail: str
+
+    def line(self) -> str:
+        return f"{'done' if self.done else 'NOT DONE':<9} {self.name}: {self.detail}"
+
+
+@dataclass(frozen=True)
 class DrillReport:
     scenario: str
     incident: str | None
     results: tuple[DrillResult, ...]
+    checks: tuple[DrillCheck, ...] = ()
 
     @property
     def score(self) -> str:
-        return f"{sum(r.met for r in self.results)}/{len(self.results)} targets met"
+        text = f"{sum(r.met for r in self.results)}/{len(self.results)} targets met"
+        if self.checks:
+            text += f"; {sum(c.done for c in self.checks)}/{len(self.checks)} of what the scenario needed done"
+        return text
 
     def text(self) -> str:
         head = f"Drill report: {self.scenario}" + (f" (incident {self.incident})" if self.incident else "")
-        lines = [head, "=" * len(head), *(r.line() for r in self.results), "", self.score]
+        lines = [head, "=" * len(head), *(r.line() for r in self.results)]
+        if self.checks:
+            lines += ["", "What was done", *(c.line() for c in self.checks)]
+        lines += ["", self.score]
         if self.incident is None:
             lines.append("No incident was declared during the drill.")
         return "\n".join(lines)
 
     def metrics(self) -> dict[str, Any]:
         return {r.key: {"minutes": r.minutes, "target": r.target, "met": r.met} for r in self.results}
+
+    def done(self) -> dict[str, Any]:
+        return {c.key: {"done": c.done, "detail": c.detail} for c in self.checks}
 
 
 def _minutes(start: datetime | None, end: datetime | None) -> float | None:
@@ -67,7 +90,48 @@ def _minutes(start: datetime | None, end: datetime | None) -> float | None:
     return round(max(0.0, (end - start).total_seconds() / 60), 2)
 
 
-def score(scenario: str, entries: list[Entry], config: Config) -> DrillReport:
+def _checks(expected: dict[str, Any], mine: list[Entry], incident: Incident | None) -> tuple[DrillCheck, ...]:
+    """Score what was done, not only how fast: the scenario's [drill] table says what a good response does."""
+    checks: list[DrillCheck] = []
+    if expected.get("contain"):
+        wanted = {str(u).casefold() for u in expected["contain"]}
+        contained = {str(e.body.get("target", "")).casefold() for e in mine if e.kind == kinds.ACTION
+                     and e.body.get("action") in CONTAINING_ACTIONS and e.body.get("result") == "ok"}
+        right, wrong = sorted(contained & wanted), sorted(contained - wanted - {""})
+        detail = f"contained {', '.join(right) or 'nobody'} (expected {', '.join(sorted(wanted))})"
+        if wrong:
+            detail += f"; also contained {', '.join(wrong)}, whom the scenario did not compromise"
+        checks.append(DrillCheck("right_account", "The right account contained", bool(right) and not wrong, detail))
+    if expected.get("restored_issue"):
+        issue = str(expected["restored_issue"])
+        restored = next((e for e in mine if e.kind == kinds.MICROSOFT_ISSUE and e.body.get("issue") == issue
+                         and e.body.get("restored")), None)
+        moved = restored is not None and any(
+            e.seq > restored.seq and ((e.kind == kinds.INCIDENT_STATUS and e.body.get("status") in
+                                       ("monitoring", "resolved")) or e.kind == kinds.COMMS_SENT) for e in mine)
+        detail = ("Microsoft's restoration was never seen on the timeline (was the issue linked?)" if restored is None
+                  else "seen, and acted on (monitoring, resolved or an update sent)" if moved
+                  else "seen on the timeline, but nothing followed it")
+        checks.append(DrillCheck("restoration_noticed", f"Microsoft's restoration of {issue} noticed", moved,
+                                 detail))
+    if expected.get("resolution_notice"):
+        sent = [e for e in mine if e.kind == kinds.COMMS_SENT and e.body.get("update_kind") == "resolution"]
+        checks.append(DrillCheck("resolution_notice", "Resolution notice sent", bool(sent),
+                                 f"sent to {', '.join(str(e.body.get('audience')) for e in sent)}" if sent
+                                 else "no resolution update was sent"))
+    if expected.get("eradicate"):
+        steps = [str(s) for s in expected["eradicate"]]
+        tasks = [t for t in (incident.tasks.values() if incident else []) if t.step in steps]
+        done = [t.step for t in tasks if t.done]
+        missing = [s for s in steps if s not in done]
+        checks.append(DrillCheck("eradication", "Eradication steps done", not missing,
+                                 f"done: {', '.join(done) or 'none'}" + (f"; not done: {', '.join(missing)}"
+                                                                         if missing else "")))
+    return tuple(checks)
+
+
+def score(scenario: str, entries: list[Entry], config: Config, expected: dict[str, Any] | None = None
+          ) -> DrillReport:
     """Score the entries journaled since `drill.started` (they must start with it, or the first entry counts)."""
     started_entry = next((e for e in entries if e.kind == kinds.DRILL_STARTED), None)
     started = started_entry.occurred if started_entry else (entries[0].occurred if entries else None)
@@ -92,4 +156,15 @@ def score(scenario: str, entries: list[Entry], config: Config) -> DrillReport:
         DrillResult(key, name, times[key], int(config.get(f"drill.target_{key}_minutes") or 0))
         for key, name, _ in MEASURES
     )
-    return DrillReport(scenario, incident, results)
+    if expected is None:
+        from .sim.scenario import load_scenario
+
+        try:
+            expected = load_scenario(scenario).drill
+        except (ValueError, OSError):       # a scenario file gone or broken: the times still count
+            expected = {}
+    book = IncidentBook()
+    for entry in entries:
+        book.apply(entry)
+    checks = _checks(expected, mine, book.incidents.get(incident) if incident else None)
+    return DrillReport(scenario, incident, results, checks)

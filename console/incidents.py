@@ -95,6 +95,10 @@ class Incident:
     # Tasks an entry has done that nobody has ticked yet: task id -> {entry, kind, what}. The session journals
     # each as a task.ticked (lifecycle.due_ticks), claimed once across consoles.
     due_ticks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Linked Microsoft issues as the timeline last said them: issue id -> {status, restored, at, seq, title}.
+    microsoft: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Microsoft's post-incident reports kept: issue id -> {sha256, size, seq}.
+    microsoft_reports: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def is_open(self) -> bool:
@@ -346,6 +350,20 @@ def reached_someone(body: dict[str, Any]) -> bool:
     return bool(body.get("delivered"))
 
 
+def _microsoft_issue(incident: Incident, body: dict[str, Any], at: datetime, entry: Entry) -> None:
+    issue = str(body.get("issue", ""))
+    if issue:
+        incident.microsoft[issue] = {"status": body.get("status"), "restored": bool(body.get("restored")),
+                                     "at": at, "seq": entry.seq, "title": body.get("title", "")}
+
+
+def _microsoft_report(incident: Incident, body: dict[str, Any], at: datetime, entry: Entry) -> None:
+    issue = str(body.get("issue", ""))
+    if issue and issue not in incident.microsoft_reports:
+        incident.microsoft_reports[issue] = {"sha256": body.get("sha256"), "size": body.get("size"),
+                                             "seq": entry.seq}
+
+
 def _comms_sent(incident: Incident, body: dict[str, Any], at: datetime, entry: Entry) -> None:
     if not reached_someone(body):
         return                  # an update nobody got does not restart the countdown
@@ -380,6 +398,8 @@ _HANDLERS = {
     kinds.COMMS_SENT: _comms_sent,
     kinds.ACTION: _action,
     kinds.TASK_TICKED: _task_ticked,
+    kinds.MICROSOFT_ISSUE: _microsoft_issue,
+    kinds.MICROSOFT_REPORT: _microsoft_report,
 }
 # Entries that can do a task (lifecycle: a containment action, a sent update, captured evidence).
 TICKING_KINDS = (kinds.ACTION, kinds.COMMS_SENT, kinds.EVIDENCE)

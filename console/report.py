@@ -144,6 +144,19 @@ def build(incident: Incident, entries: list[Entry], *, journal_id: str = "", hea
           str(e.body.get("text", ""))] for e in of(kinds.COMMS_SENT)],
     )] if of(kinds.COMMS_SENT) else [])
 
+    microsoft = Section("Microsoft's post-incident report", [], empty=(
+        "Microsoft has not published a post-incident report for the linked issue yet."
+        if any(link.get("type") == "service_issue" for link in incident.links)
+        else "No Microsoft service issue is linked to this incident."))
+    for entry in of(kinds.MICROSOFT_REPORT):
+        body = entry.body
+        microsoft.blocks.append([("Issue", str(body.get("issue", ""))), ("Kept", f"{_when(entry.occurred_at)}, "
+                                 f"entry {entry.seq}"), ("SHA-256", str(body.get("sha256", ""))),
+                                 ("Size", f"{body.get('size', '?')} bytes")])
+        if body.get("text"):
+            microsoft.blocks += [line for line in str(body["text"]).splitlines() if line.strip()]
+        else:
+            microsoft.blocks.append(str(body.get("withheld") or "Not text: kept in the journal as base64."))
     metric_rows = [[m.name, m.text(), _at(m.start), _at(m.end), m.basis or "—"] for m in metrics]
     every = ", ".join(f"{sev} every {minutes} min" for sev, minutes in sorted(cadence.items()))
     metric_rows.append([f"Updates on time ({every})", updates.text(), "—", "—", "comms.sent entries"])
@@ -179,7 +192,7 @@ def build(incident: Incident, entries: list[Entry], *, journal_id: str = "", hea
         ("Verification", verification), ("Entries in this report", str(len(entries))),
         ("Imported from other journals", _imported_text(came_in)),
     ]])
-    sections = [summary, severity, timeline, decisions, actions, comms, metrics_section, tasks, review,
+    sections = [summary, severity, timeline, decisions, actions, comms, microsoft, metrics_section, tasks, review,
                 follow_ups, integrity]
     if chain_ok is False:
         where = f"at entry {broken_at}" if broken_at is not None else "(the journal itself)"

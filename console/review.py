@@ -22,6 +22,7 @@ from .incidents import INCIDENT_KINDS, Incident, IncidentBook
 from .journal import Entry, JournalCorrupt, JournalError, JournalTooNew, VerifyResult, kinds, verify_file
 from .journal.schema import LATEST_VERSION
 from .journal.store import _check_file, readonly_target
+from .microsoft import describe_issue_entry
 from .text import clean as _clean
 
 COLUMNS = "seq, incident, kind, actor, occurred_at, discovered_at, logged_at, origin, body, prev_hash, hash"
@@ -361,6 +362,10 @@ def describe(entry: Entry) -> str:
         case kinds.INCIDENT_STATUS:
             moved = f"{get('previous')} → {get('status')}" if body.get("previous") else get("status")
             return moved + (f": {get('text')}" if body.get("text") else "")
+        case kinds.MICROSOFT_ISSUE:
+            return describe_issue_entry(body)
+        case kinds.MICROSOFT_REPORT:
+            return f"Microsoft's post-incident report for {get('issue')} kept (sha256 {get('sha256')[:16]}…)"
         case kinds.TASK_TICKED:
             by = body.get("by") if isinstance(body.get("by"), dict) else {}
             link = f" (entry #{by['entry']})" if by.get("entry") else ""

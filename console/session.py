@@ -195,6 +195,41 @@ class WarRoom:
             await self.catch_up()
         return written
 
+    async def follow_microsoft(self) -> list[Entry]:
+        """Journal each linked Microsoft issue's status change, and fetch and keep Microsoft's post-incident report
+        once it is published. Each is claimed once across consoles; Graph trouble waits for the next poll."""
+        from .microsoft import issue_changes, report_body, reports_due
+
+        if self.live is None or self.journal.readonly:
+            return []
+        written: list[Entry] = []
+        for incident in self.book.open_incidents():
+            for draft in issue_changes(incident, self.live):
+                written += await self._claimed(draft)
+            if self.gateway is None:
+                continue
+            for issue_id in reports_due(incident, self.live):
+                try:
+                    data = await self.gateway.incident_report(issue_id)
+                except Exception:   # not published yet after all, throttled, denied: asked again after a poll
+                    continue
+                written += await self._claimed(Draft(kinds.MICROSOFT_REPORT, report_body(issue_id, data),
+                                                     incident.id))
+        if written:
+            await self.catch_up()
+        return written
+
+    async def _claimed(self, draft: Draft) -> list[Entry]:
+        guard = Unclaimed(str(draft.incident), draft.kind, str(draft.body["claim"]), field="claim",
+                          message="another console journaled it first")
+        try:
+            return await self.journal.append_many([draft], guard=guard)
+        except JournalConflict:
+            await self.catch_up()
+            return []
+        except JournalError:
+            return []
+
     async def _tick(self, draft: Draft) -> int:
         key = (str(draft.incident), str(draft.body["task_id"]))
         if key in self._ticks_taken:

@@ -326,7 +326,7 @@ class DashboardScreen(Screen):
             self.refresh_status()
             return
         if sources & {"health", "issues"}:
-            self.query_one(HealthPane).show(live.health, live.issues, self.now)
+            self.query_one(HealthPane).show(live.health, live.issues, self.now, live.health_since)
         alerts_known = "alerts" in freshness and freshness["alerts"].health is not SourceHealth.WAITING
         if sources & {"alerts", "incidents", "risky_users"} and (alerts_known or live.alerts or live.incidents):
             # The first load (last known state or first poll) is the baseline: only later arrivals are "new".
@@ -438,7 +438,8 @@ class DashboardScreen(Screen):
         if now.second == 0 and self.warroom.live:
             if self.rate is not None:
                 self.rate.show(self.query_one(AlertTable).all_rows, now)
-            self.query_one(HealthPane).show(self.warroom.live.health, self.warroom.live.issues, now)
+            self.query_one(HealthPane).show(self.warroom.live.health, self.warroom.live.issues, now,
+                                            self.warroom.live.health_since)
 
     # -- what is selected --------------------------------------------------------------------------------
 
@@ -650,7 +651,7 @@ class DashboardScreen(Screen):
         from .issue_detail import IssueDetailScreen
 
         live = self.warroom.live
-        issue = live.issues.get(message.issue_id) if live else None
+        issue = live.issue(message.issue_id) if live else None
         if issue is None:
             self.notify(f"{message.issue_id}: not loaded yet", severity="warning", markup=False)
             return

@@ -42,13 +42,14 @@ class HealthRow(NamedTuple):
 
 
 def health_rows(health: Mapping[str, ServiceHealth], issues: Mapping[str, ServiceIssue],
-                first_seen: Mapping[str, tuple[str, datetime | None]]) -> list[HealthRow]:
-    """Unhealthy workloads first, then by name; "changed" is the newest post on an open issue, else when we saw it."""
+                first_seen: Mapping[str, tuple[str, datetime | None]],
+                since: Mapping[str, datetime] | None = None) -> list[HealthRow]:
+    """Unhealthy workloads first, then by name; "changed" is when the workload's status changed (from the journal
+    and the polls), else when this console saw it change, else unknown (—): never the age of Microsoft's last post."""
     rows = []
     for item in health.values():
-        stamps = [i.last_modified for i in (issues.get(x) for x in item.issue_ids) if i and i.last_modified]
         seen = first_seen.get(item.id)
-        changed = max(stamps) if stamps else (seen[1] if seen else None)
+        changed = (since or {}).get(item.id) or (seen[1] if seen else None)
         rows.append(HealthRow(item.id, item.status, item.service, item.issue_ids, changed))
     return sorted(rows, key=lambda r: (r.status in SERVICE_STATUS and SERVICE_STATUS[r.status][2] == "ok",
                                        r.service.lower()))
@@ -80,7 +81,8 @@ class HealthPane(RowTable):
         self._first_seen: dict[str, tuple[str, datetime | None]] = {}
         self._painted: list[tuple[str, ...]] = []
 
-    def show(self, health: Mapping[str, ServiceHealth], issues: Mapping[str, ServiceIssue], now: datetime) -> None:
+    def show(self, health: Mapping[str, ServiceHealth], issues: Mapping[str, ServiceIssue], now: datetime,
+             since: Mapping[str, datetime] | None = None) -> None:
         """The new state; repainted only when a line would read differently (an idle console writes nothing)."""
         for item in health.values():
             known = self._first_seen.get(item.id)
@@ -88,7 +90,7 @@ class HealthPane(RowTable):
                 self._first_seen[item.id] = (item.status, None)     # unknown since when: shown as —
             elif known[0] != item.status:
                 self._first_seen[item.id] = (item.status, now)
-        rows = health_rows(health, issues, self._first_seen)
+        rows = health_rows(health, issues, self._first_seen, since)
         self.now = now
         painted = [tuple(cell.plain for cell in self.row_cells(row)) for row in rows]
         if rows != self.rows or painted != self._painted:

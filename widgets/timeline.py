@@ -18,6 +18,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ..console.journal import Entry, kinds
+from ..console.microsoft import describe_issue_entry
 from ..console.text import clean
 from .safe import safe_label
 
@@ -27,6 +28,7 @@ KIND_TONES = {
     kinds.DECISION: "decision", kinds.INCIDENT_DECLARED: "incident", kinds.INCIDENT_CLOSED: "incident",
     kinds.INCIDENT_SEVERITY: "incident", kinds.INCIDENT_STATUS: "incident", kinds.ACTION: "action",
     kinds.COMMS_SENT: "comms", kinds.SOURCE_STATUS: "muted", kinds.TASK_TICKED: "action",
+    kinds.MICROSOFT_ISSUE: "incident", kinds.MICROSOFT_REPORT: "incident",
 }
 MAX_KEPT = 5000
 
@@ -50,6 +52,10 @@ def entry_line(entry: Entry) -> str:
     if entry.kind == kinds.INCIDENT_STATUS:
         moved = f"{body['previous']} → " if body.get("previous") else ""
         return f"{moved}{body.get('status', '?')} {body.get('text', '')}".rstrip()
+    if entry.kind == kinds.MICROSOFT_ISSUE:
+        return describe_issue_entry(body)
+    if entry.kind == kinds.MICROSOFT_REPORT:
+        return f"Microsoft's post-incident report for {body.get('issue', '?')} kept, sha256 {body.get('sha256', '')}"
     if entry.kind == kinds.TASK_TICKED:
         by = body.get("by") if isinstance(body.get("by"), dict) else {}
         link = f" (#{by['entry']})" if by.get("entry") else ""

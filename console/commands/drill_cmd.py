@@ -80,7 +80,8 @@ async def run_drill(config: Config, scenario: str, *, speed: float = 1.0, play: 
         entries = await warroom.journal.entries(after=started.seq - 1)
         report = score(scenario, entries, config)
         await warroom.record(kinds.DRILL_FINISHED, {"scenario": scenario, "metrics": report.metrics(),
-                                                    "text": report.score}, incident=report.incident)
+                                                    "done": report.done(), "text": report.score},
+                             incident=report.incident)
         return report
     finally:
         if warroom.gateway is not None:

@@ -73,6 +73,10 @@ class LiveState:
     freshness: dict[str, Freshness] = field(default_factory=dict)
     # Recent sign-ins of the users on the incident's watch list (upn -> newest first); not journaled.
     watched_sign_ins: dict[str, list[SignIn]] = field(default_factory=dict)
+    # When each workload's status last changed (the health pane's Since), from the journal and the polls.
+    health_since: dict[str, datetime] = field(default_factory=dict)
+    # Microsoft issues Graph no longer lists, as last seen: a linked issue stays readable to the end.
+    kept_issues: dict[str, ServiceIssue] = field(default_factory=dict)
     version: int = 0
     # (source, key) -> digest of the last journaled data: how the watcher knows what changed.
     digests: dict[tuple[str, str], str] = field(default_factory=dict, repr=False)
@@ -83,6 +87,10 @@ class LiveState:
 
     def records(self, source: str) -> dict[str, Any]:
         return getattr(self, source)
+
+    def issue(self, issue_id: str) -> ServiceIssue | None:
+        """A Microsoft issue as Graph lists it now, else as last seen before Graph stopped listing it."""
+        return self.issues.get(issue_id) or self.kept_issues.get(issue_id)
 
     def bump(self) -> None:
         self.version += 1
@@ -282,6 +290,10 @@ class TenantWatcher:
             record = _parse(spec, data)
             if record is not None:
                 updates[key] = record
+                if spec.name == "health":
+                    old = records.get(key)
+                    if old is not None and getattr(old, "status", None) != getattr(record, "status", None):
+                        self.state.health_since[key] = now
             drafts.append(Draft(kinds.OBSERVATION, {"source": spec.name, "key": key, "digest": digest,
                                                     "data": data}, occurred_at=now))
         if drafts and self.journal is not None and not self.journal.readonly:
@@ -303,7 +315,9 @@ class TenantWatcher:
         if self.journal is not None and not self.journal.readonly:
             await self.journal.append_many(drafts)
         for key in keys:
-            records.pop(key, None)
+            gone = records.pop(key, None)
+            if spec.name == "issues" and gone is not None:
+                self.state.kept_issues[key] = gone
             self.state.digests.pop((spec.name, key), None)
 
     def _advance_watermark(self, spec: Source, data: dict[str, Any]) -> None:
@@ -473,11 +487,26 @@ async def restore_last_known(journal: Journal) -> LiveState:
     """The last observed state of every source, from the journal alone: the console starts offline."""
     state = LiveState()
     latest: dict[tuple[str, str], tuple[dict[str, Any] | None, str, str]] = {}
+    last_issue: dict[str, dict[str, Any]] = {}           # each issue's last data, even once Graph dropped it
+    statuses: dict[str, tuple[Any, str]] = {}            # workload -> (status, since)
     async for entry in journal.iter_entries(kinds=[kinds.OBSERVATION]):
         body = entry.body
-        source, key = body.get("source"), body.get("key")
+        source, key, data = body.get("source"), body.get("key"), body.get("data")
         if source in SOURCES and isinstance(key, str):
-            latest[(source, key)] = (body.get("data"), str(body.get("digest", "")), entry.occurred_at)
+            latest[(source, key)] = (data, str(body.get("digest", "")), entry.occurred_at)
+            if source == "issues" and isinstance(data, dict) and "withheld" not in data:
+                last_issue[key] = data
+            elif source == "health" and isinstance(data, dict):
+                previous = statuses.get(key)
+                if previous is None or previous[0] != data.get("status"):
+                    statuses[key] = (data.get("status"), entry.occurred_at)
+    for key, (_, since) in statuses.items():
+        state.health_since[key] = from_iso(since)
+    for key, data in last_issue.items():
+        if latest.get(("issues", key), (None,))[0] is None:
+            record = _parse(SOURCES["issues"], data)
+            if record is not None:
+                state.kept_issues[key] = record
     newest_at: dict[str, str] = {}
     for (source, key), (data, digest, at) in latest.items():
         if not isinstance(data, dict) or "withheld" in data:

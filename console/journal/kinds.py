@@ -18,6 +18,10 @@ INCIDENT_STATUS = "incident.status"        # {status, previous?, text? (why), pr
                                            #  at_closing?}: status is one of console/lifecycle.STATUSES
 INCIDENT_CLOSED = "incident.closed"        # {summary, open_tasks[]?}
 
+# Following Microsoft: a linked service issue's status as it changes, and its post-incident report.
+MICROSOFT_ISSUE = "microsoft.issue"        # {issue, claim, status, previous?, title, service, restored, last_post?}
+MICROSOFT_REPORT = "microsoft.report"      # {issue, claim, sha256, size, text? | content_base64?, withheld?}
+
 # Tasks from playbooks and by hand.
 TASK_ADDED = "task.added"          # {task_id, text, role?, owner?, playbook?, step?, check?, action?, after[]?,
                                    #  milestone?, done_by{kind, ...}?}
@@ -59,7 +63,7 @@ SOURCE_STATUS = "source.status"    # {source, state, reason?}: a source went sta
 REVIEW = "review"                  # {item, text}: an answer on the post-incident checklist
 FOLLOW_UP = "follow_up"            # {text, owner, due}
 DRILL_STARTED = "drill.started"    # {scenario}
-DRILL_FINISHED = "drill.finished"  # {scenario, metrics{}}
+DRILL_FINISHED = "drill.finished"  # {scenario, metrics{}, done{}?: what the scenario's [drill] table needed done}
 
 # What `warroom note --kind` accepts: things a person writes by hand.
 HAND_WRITTEN = (NOTE, DECISION, STATUS)

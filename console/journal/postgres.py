@@ -356,8 +356,8 @@ class PostgresJournal(Journal):
                     return []
             if guard is not None and await conn.fetchval(
                 f"SELECT 1 FROM {SCHEMA}.entries WHERE incident = $1 AND kind = $2 "
-                "AND ($3::text IS NULL OR (body::jsonb) ->> 'task_id' = $3) LIMIT 1",
-                guard.incident, guard.kind, guard.task_id,
+                "AND ($3::text IS NULL OR (body::jsonb) ->> $4::text = $3) LIMIT 1",
+                guard.incident, guard.kind, guard.task_id, guard.field,
             ):
                 raise JournalConflict(guard.message)
             head = await conn.fetchrow(f"SELECT seq, hash FROM {SCHEMA}.entries ORDER BY seq DESC LIMIT 1")

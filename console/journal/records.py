@@ -123,6 +123,7 @@ class Unclaimed:
     kind: str
     task_id: str | None = None
     message: str = "the id was just taken by another console"
+    field: str = "task_id"      # the body field `task_id` is compared with (a claim key for other kinds)
 
 
 @dataclass(frozen=True)

@@ -474,7 +474,7 @@ class SharedJournal(Journal):
     async def _claimed_here(self, guard: Unclaimed) -> bool:
         for store in (self.mirror, self.spool):
             for entry in await store.entries(incident=guard.incident, kinds=[guard.kind]):
-                if guard.task_id is None or entry.body.get("task_id") == guard.task_id:
+                if guard.task_id is None or entry.body.get(guard.field) == guard.task_id:
                     return True
         return False
 

@@ -580,6 +580,6 @@ def _claimed(conn: sqlite3.Connection, guard: Unclaimed) -> bool:
     sql = "SELECT 1 FROM entries WHERE incident = ? AND kind = ?"
     params: list[Any] = [guard.incident, guard.kind]
     if guard.task_id is not None:
-        sql += " AND json_extract(body, '$.task_id') = ?"
-        params.append(guard.task_id)
+        sql += " AND json_extract(body, ?) = ?"
+        params += [f"$.{guard.field}", guard.task_id]
     return conn.execute(sql + " LIMIT 1", params).fetchone() is not None

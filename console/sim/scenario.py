@@ -63,6 +63,7 @@ class Scenario:
     permissions_missing: list[str]
     source: str
     rate_limits: dict[str, float] = field(default_factory=dict)   # path prefix -> min wall seconds apart
+    drill: dict[str, Any] = field(default_factory=dict)           # what a good response does (console/drill.py)
     text_lines: dict[tuple[str, int], int] = field(default_factory=dict, repr=False)
 
     @property
@@ -140,7 +141,7 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     if meta["category"] not in CATEGORIES:
         raise fail(f"category {meta['category']!r} is not one of {', '.join(CATEGORIES)}", "scenario",
                    key="category")
-    known = {"scenario", "events", "faults", "permissions_missing", "rate_limits", *COLLECTIONS}
+    known = {"scenario", "events", "faults", "permissions_missing", "rate_limits", "drill", *COLLECTIONS}
     for key in data:
         if key not in known:
             raise fail(f"unknown top-level key {key!r} (known: {', '.join(sorted(known))})")
@@ -173,13 +174,19 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     limits = data.get("rate_limits", meta.get("rate_limits", {}))
     if not isinstance(limits, dict) or not all(isinstance(v, int | float) and v > 0 for v in limits.values()):
         raise fail("rate_limits must map path prefixes to seconds, like { \"identityProtection/riskyUsers\" = 1 }")
+    drill = data.get("drill", {})
+    kinds_of = {"contain": list, "restored_issue": str, "eradicate": list, "resolution_notice": bool}
+    if not isinstance(drill, dict) or any(k not in kinds_of or not isinstance(v, kinds_of[k])
+                                          for k, v in drill.items()):
+        raise fail("[drill] takes contain = [UPNs], restored_issue = \"ID\", eradicate = [playbook step ids], "
+                   "resolution_notice = true|false", "drill")
     tenant = meta["tenant"].strip()
     scenario = Scenario(
         name=meta["name"], title=meta["title"], category=meta["category"], description=meta["description"],
         tenant=tenant, tenant_id=str(meta.get("tenant_id") or _tenant_guid(tenant)),
         operator=str(meta.get("operator") or f"admin@{tenant}"), initial=initial, events=events,
         faults=faults, permissions_missing=missing, source=source, text_lines=lines,
-        rate_limits={k.strip("/"): float(v) for k, v in limits.items()},
+        rate_limits={k.strip("/"): float(v) for k, v in limits.items()}, drill=dict(drill),
     )
     _rehearse(scenario, fail)
     return scenario

@@ -116,6 +116,8 @@ class TenantState:
         if key in self.data[collection]:
             raise ValueError(f"{collection} already has an object with id {key!r}")
         self.data[collection][key] = item
+        if collection == "signIns":
+            self._honour_containment(item)
         if collection == "alerts" and item.get("incidentId") in self.data["incidents"]:
             self.data["incidents"][item["incidentId"]]["lastUpdateDateTime"] = item["lastUpdateDateTime"]
         return item
@@ -163,6 +165,26 @@ class TenantState:
                 picks[name] = str(options[int(self.rng.random() * len(options))])
             return picks[name]
         return "{" + name + "}"
+
+    def _honour_containment(self, sign_in: dict[str, Any]) -> None:
+        """The tenant's own changes hold: a blocked account cannot sign in, and a sign-in that reuses a session
+        (non-interactive) fails once the sessions were revoked; an interactive one with the password still works."""
+        try:
+            user = self.find("users", str(sign_in.get("userPrincipalName") or ""))
+        except NotFound:
+            return
+        status = sign_in.setdefault("status", {})
+        if status.get("errorCode"):
+            return
+        if user.get("accountEnabled") is False:
+            status.update(errorCode=50057, failureReason="The user account is disabled.")
+        elif user.get("_revoked") and not sign_in.get("isInteractive", True) and \
+                str(sign_in.get("createdDateTime", "")) >= str(user["_revoked"]):
+            status.update(errorCode=50133, failureReason="Session is invalid due to expiration or recent password "
+                                                          "change.")
+        else:
+            return
+        sign_in["conditionalAccessStatus"] = "notApplied"
 
     # -- reads --------------------------------------------------------------------------------------------
     def items(self, collection: str) -> list[dict[str, Any]]:
@@ -212,7 +234,7 @@ class TenantState:
 
     def revoke_sessions(self, key: str) -> dict[str, Any]:
         user = self.find("users", key)
-        user["signInSessionsValidFromDateTime"] = self.now_iso()
+        user["signInSessionsValidFromDateTime"] = user["_revoked"] = self.now_iso()   # private: never served
         self._audit("Invalidate all refresh tokens for user", user)
         return user
 

@@ -121,7 +121,30 @@ async def test_drill_report_compares_each_time_with_its_target(offline_room):
     assert by_key["assess"].minutes == pytest.approx(12, abs=0.01) and by_key["assess"].met
     assert by_key["contain"].minutes == pytest.approx(22, abs=0.01) and by_key["contain"].met
     assert by_key["notify"].minutes == pytest.approx(82, abs=0.01) and not by_key["notify"].met
-    assert report.score == "3/4 targets met" and "MISSED" in report.text()
+    assert report.score.startswith("3/4 targets met") and "MISSED" in report.text()
+
+
+async def test_drill_report_scores_what_was_done(offline_room):
+    entries = await _journal_with_times(offline_room, {"declare": 8, "assess": 20, "contain": 30, "notify": 90})
+    report = score("compromised-account", entries, offline_room.config,
+                   {"contain": ["megan@x"], "resolution_notice": True, "eradicate": ["threat-hunting"],
+                    "restored_issue": "EX1"})
+    checks = {c.key: c for c in report.checks}
+    assert not checks["right_account"].done and "contained nobody" in checks["right_account"].detail
+    assert not checks["resolution_notice"].done and not checks["eradication"].done
+    assert "never seen" in checks["restoration_noticed"].detail
+    incident = entries[1].incident
+    more = await offline_room.record_many([
+        Draft(kinds.ACTION, {"action": "block_sign_in", "target": "Megan@X", "result": "ok"}, incident),
+        Draft(kinds.MICROSOFT_ISSUE, {"issue": "EX1", "status": "serviceRestored", "restored": True,
+                                      "claim": "EX1:serviceRestored"}, incident),
+        Draft(kinds.INCIDENT_STATUS, {"status": "monitoring"}, incident),
+        Draft(kinds.COMMS_SENT, {"audience": "users", "update_kind": "resolution", "text": "back"}, incident)])
+    report = score("compromised-account", [*entries, *more], offline_room.config,
+                   {"contain": ["megan@x"], "resolution_notice": True, "restored_issue": "EX1"})
+    assert all(c.done for c in report.checks), report.text()
+    assert report.score.endswith("3/3 of what the scenario needed done")
+    assert "done      The right account contained: contained megan@x" in report.text()
 
 
 async def test_metrics_from_the_journal(offline_room):

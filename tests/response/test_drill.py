@@ -44,13 +44,17 @@ async def test_a_drill_is_journaled_and_scored(make_tenant, tmp_path: Path):
     assert report.incident is not None
     assert [r.key for r in report.results] == ["declare", "assess", "contain", "notify"]
     assert all(r.minutes is not None for r in report.results), report.text()
-    assert "Time to first notification" in report.text() and report.score.endswith("targets met")
+    assert "Time to first notification" in report.text() and "4/4 targets met" in report.score
+    # What was done counts too: the right account, blocked; no resolution notice, no eradication step yet.
+    checks = {c.key: c.done for c in report.checks}
+    assert checks == {"right_account": True, "resolution_notice": False, "eradication": False}, report.text()
     assert [(r.method, r.body) for r in writes(tenant)] == [("PATCH", {"accountEnabled": False})]
     async with await Journal.open(config.journal_path, actor="t", readonly=True) as journal:
         entries = await journal.entries()
     assert entries[0].kind == kinds.DRILL_STARTED and entries[0].body["scenario"] == "compromised-account"
     assert entries[-1].kind == kinds.DRILL_FINISHED and entries[-1].incident == report.incident
     assert set(entries[-1].body["metrics"]) == {"declare", "assess", "contain", "notify"}
+    assert entries[-1].body["done"]["right_account"]["done"] is True
 
 
 def test_an_unknown_scenario_is_refused(capsys):

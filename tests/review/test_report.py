@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -15,6 +16,7 @@ from warroom.console.report import md, render_html, render_markdown, report_for
 from .review_tools import INCIDENT, digests, incident_drafts, write
 
 SECTIONS = ("Summary", "Severity", "Timeline", "Decisions", "Containment actions", "Communications sent",
+            "Microsoft's post-incident report",
             "Response metrics", "Tasks", "Review checklist and lessons learned", "Follow-up actions",
             "Journal integrity")
 HOSTILE_TITLE = "<script>alert('t')</script>[bold]Mail[/bold]\x1b[2J"
@@ -115,7 +117,7 @@ def test_renderers_agree_on_sections(journal: Path) -> None:
     report = build(incident_from(entries, INCIDENT), entries)
     html_page, markdown = render_html(report), render_markdown(report)
     for section in SECTIONS:
-        assert f"<h2>{section}</h2>" in html_page and f"## {section}" in markdown
+        assert f"<h2>{html.escape(section)}</h2>" in html_page and f"## {section}" in markdown
 
 
 def _shown(rendered: str) -> str:

@@ -96,3 +96,26 @@ def test_incident_can_be_assigned_and_resolved(g):
 def test_wrong_method_is_405(g):
     assert g.post("security/alerts_v2").status_code == 405
     assert g.get("identityProtection/riskyUsers/confirmCompromised").status_code == 405
+
+
+def _later_sign_ins(g, tenant, seconds: float) -> list[dict]:
+    tenant.advance(seconds)
+    rows = g.get("auditLogs/signIns", params={"$filter": f"userPrincipalName eq '{MEGAN}'"}).json()["value"]
+    return [r for r in rows if r["ipAddress"] == "102.89.34.11"]
+
+
+def test_a_blocked_account_cannot_sign_in_afterwards(g, tenant):
+    assert g.patch(f"users/{MEGAN}", json={"accountEnabled": False}).status_code == 204
+    [sign_in] = _later_sign_ins(g, tenant, 200)          # the attacker's T+3m sign-in
+    assert sign_in["status"]["errorCode"] == 50057
+
+
+def test_revoked_sessions_end_the_session_sign_ins(g, tenant):
+    assert g.post(f"users/{MEGAN}/revokeSignInSessions").status_code == 200
+    [sign_in] = _later_sign_ins(g, tenant, 200)
+    assert sign_in["isInteractive"] is False and sign_in["status"]["errorCode"] == 50133
+
+
+def test_without_containment_the_attacker_gets_in(g, tenant):
+    [sign_in] = _later_sign_ins(g, tenant, 200)
+    assert sign_in["status"]["errorCode"] == 0
