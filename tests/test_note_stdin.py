@@ -93,3 +93,10 @@ def test_every_line_is_either_text_or_a_numbered_problem(lines: list[bytes]) -> 
             assert line.problem and line.problem.startswith("not UTF-8") and line.text == ""
         else:
             assert line.problem is None and line.text == expected.rstrip("\r")
+
+
+def test_a_note_argument_that_is_not_utf8_is_one_clear_line(journal_path: Path) -> None:
+    result = subprocess.run([str(WARROOM), "note", "--journal", str(journal_path), b"caf\xe9 down"],
+                            capture_output=True, timeout=120)
+    assert result.returncode == 1
+    assert result.stderr == b"warroom: the note is not UTF-8 (byte 0xe9 at character 4)\n"

@@ -54,6 +54,11 @@ def run(ctx: Context) -> int:
 async def _single(ctx: Context, text: str, occurred) -> int:
     if not text.strip():
         raise ValueError("the note is empty")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:      # argv bytes that were not UTF-8 arrive as surrogates
+        byte = ord(text[error.start]) & 0xFF
+        raise ValueError(f"the note is not UTF-8 (byte 0x{byte:02x} at character {error.start + 1})") from None
     async with await ctx.open_journal() as journal:
         _say_renumbered(journal)
         entry = await journal.append(ctx.args.kind, {"text": text}, incident=ctx.args.incident, occurred_at=occurred)
