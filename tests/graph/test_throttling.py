@@ -109,3 +109,15 @@ def test_the_budget_counts_every_wait_and_refuses_past_its_end():
     assert not budget.take("risky_users", 0.5, "429")
     assert [w.done for w in budget.waits] == [True, True, False]
     assert budget.fallback(1) == 1 and budget.fallback(3) == 4 and budget.fallback(9) == 30
+
+
+def test_status_rides_out_risky_users_429s_without_retry_after(make_tenant, journal_path, capsys):
+    """The entra-signin-outage scenario throttles riskyUsers three times, without Retry-After, as Graph does."""
+    tenant = make_tenant("entra-signin-outage")
+    assert main(_status(tenant, journal_path, "--json")) == 0
+    report = json.loads(capsys.readouterr().out)
+    waits = [w for w in report["waits"] if w["source"] == "risky_users"]
+    assert len(waits) == 3 and all(w["waited"] and w["reason"] == "429" and w["seconds"] >= 1 for w in waits)
+    sent = requests_to(tenant, RISKY)
+    assert [r.status for r in sent] == [429, 429, 429, 200]
+    assert all(b.at - a.at >= 0.99 for a, b in itertools.pairwise(sent))
