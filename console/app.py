@@ -28,6 +28,7 @@ from ..widgets.actions import bindings, key_for, palette_entries
 from ..widgets.safe import LiteralNotifications
 from .config import Config
 from .journal import JournalError, kinds
+from .journal.records import say_renumbered
 from .session import WarRoom
 from .subject import NOTHING, Subject
 from .text import clean
@@ -136,9 +137,18 @@ class WarroomApp(LiteralNotifications, App[int]):
                 async for _ in self.warroom.journal.changes():
                     await self.warroom.catch_up()
                     self.journal_state_changed()
+                    self._say_renumbered()
             except Exception as error:  # following must outlive any one failure, and say why
                 self.notify(str(error) or type(error).__name__, title="Journal", severity="error", markup=False)
                 await asyncio.sleep(FOLLOW_RETRY_S)
+
+    def _say_renumbered(self) -> None:
+        """Entries typed during a shared journal's outage are shared now: which provisional number became which."""
+        journal = self.warroom.journal
+        done = list(journal.renumbered)
+        if done:
+            journal.renumbered.clear()   # type: ignore[attr-defined]   # only a shared journal renumbers
+            self.notify(say_renumbered(done, shown=5), title="Journal", timeout=10, markup=False)
 
     def journal_state_changed(self) -> None:
         """A shared journal went unreachable, came back, or its spool changed: the status bar says so."""

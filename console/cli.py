@@ -16,6 +16,7 @@ import sqlite3
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from . import _installed_version
@@ -53,10 +54,26 @@ class Context:
 
     args: argparse.Namespace
     config: Config
+    copy_notice: str = ""     # set when a shared journal's local copy is read: how current it is
 
     async def open_journal(self, *, readonly: bool = False, create: bool = True) -> Journal:
         return await Journal.open(self.config.journal_location, actor=self.config.responder, readonly=readonly,
                                   create=create, spool_dir=self.config.get("shared.local_copy"))
+
+    def journal_file(self, named: str | None = None) -> Path:
+        """The journal file review, report and export read: the one named (or configured), or for a shared
+        journal this host's copy of it, brought up to date when the database answers; stderr says which and
+        how current it is."""
+        location = (self.config.with_journal(named) if named else self.config).journal_location
+        if isinstance(location, Path):
+            return location
+        from .journal.shared import refreshed_copy
+        from .text import literal
+
+        copy = asyncio.run(refreshed_copy(location, self.config.get("shared.local_copy"), actor=self.config.responder))
+        print(f"warroom: {literal(copy.notice())}", file=sys.stderr, flush=True)
+        self.copy_notice = copy.since() if copy.unreached else "brought up to date just now"
+        return copy.path
 
 
 def run_async(coro: Coroutine[Any, Any, int]) -> int:

@@ -259,9 +259,13 @@ class Config:
         location = self.journal_location
         if isinstance(location, Path):
             return location
-        from .journal.shared import local_copy
+        from .journal import JournalError
+        from .journal.shared import COPY, local_copy, url_folder
 
-        return local_copy(location, self.get("shared.local_copy"))
+        try:
+            return local_copy(location, self.get("shared.local_copy"))
+        except JournalError:        # never reached from this host: no copy (a path that does not exist)
+            return url_folder(location, self.get("shared.local_copy")) / COPY
 
     def section(self, prefix: str) -> dict[str, Any]:
         """All keys under `prefix.` without the prefix: `cfg.section("updates")`."""

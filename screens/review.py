@@ -413,16 +413,21 @@ class ReviewApp(LiteralNotifications, App):
 
     TITLE = "warroom review"
 
-    def __init__(self, path: str | Path, *, incident: str | None = None, timezone: str = "UTC") -> None:
-        """Opens the journal here, before the event loop runs: a bad path fails as a one-line CLI error."""
+    def __init__(self, path: str | Path, *, incident: str | None = None, timezone: str = "UTC",
+                 source: str = "") -> None:
+        """Opens the journal here, before the event loop runs: a bad path fails as a one-line CLI error.
+
+        `source` says what the file is when it is not the journal itself (a shared journal's local copy, how old).
+        """
         super().__init__()
         self.path = Path(path)
+        self.source = source
         self.incident = incident
         self.zone = display_zone(timezone)
         self.journal = ReviewJournal(self.path)
 
     def on_mount(self) -> None:
-        self.sub_title = f"{self.path.name} (read-only)"
+        self.sub_title = f"{self.path.name} (read-only)" + (f" · {self.source}" if self.source else "")
         self.push_screen(ReviewScreen(self.journal, incident=self.incident, zone=self.zone))
 
     def on_unmount(self) -> None:

@@ -39,7 +39,7 @@ def run_export(ctx: Context) -> int:
     from ..journal import JournalReadOnly, kinds
 
     out = Path(ctx.args.output).expanduser()
-    result = export_bundle(ctx.config.journal_path, ctx.args.incident, out, exported_by=ctx.config.responder)
+    result = export_bundle(ctx.journal_file(), ctx.args.incident, out, exported_by=ctx.config.responder)
     print(f"evidence bundle {out}: {result.entries} entries, {len(result.files) + 1} files")
     print(f"sha256 {result.bundle_sha256}")
     if ctx.args.read_only or ctx.config.get("read_only"):
@@ -81,10 +81,11 @@ def run_verify(ctx: Context) -> int:
 
         with Path(ctx.args.bundle).expanduser().open("rb") as bundle:
             digest = hashlib.file_digest(bundle, "sha256").hexdigest()
-        entry = find_export(ctx.config.journal_path, digest)
+        read = ctx.journal_file()
+        entry = find_export(read, digest)
         recorded_ok = entry is not None
         print(literal(f"journaled as entry {entry.seq} by {entry.actor} at {entry.logged_at}" if entry else
-                      f"FAILED: no evidence.exported entry in {ctx.config.journal_path} records this exact bundle"))
+                      f"FAILED: no evidence.exported entry in {read} records this exact bundle"))
     if check.ok and recorded_ok:
         print(f"ok: {check.files} files match the manifest, every record's hash recomputes, and the evidence "
               "files and custody agree with the entries")

@@ -84,7 +84,8 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
 
 
 def _path(ctx: Context) -> Path:
-    return Path(ctx.args.path).expanduser() if ctx.args.path else ctx.config.journal_path
+    """The file to read: the one named (or configured), or this host's copy of a shared journal (said on stderr)."""
+    return ctx.journal_file(ctx.args.path)
 
 
 def _location(ctx: Context) -> str | Path:

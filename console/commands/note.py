@@ -13,6 +13,7 @@ from typing import BinaryIO, NamedTuple
 from ..cli import Context, run_async
 from ..journal import Draft, Journal, SecretRefused, kinds
 from ..journal.guard import refuse_secrets
+from ..journal.records import say_renumbered
 from ..timefmt import parse_when
 
 BATCH_MAX = 500          # lines per transaction at most
@@ -80,22 +81,15 @@ def _say_if_spooled(journal: Journal, numbers: list[int]) -> None:
     span = str(numbers[0]) if len(numbers) == 1 else f"{numbers[0]}-{numbers[-1]}"
     print(f"warroom: {why}; kept in this host's spool ({journal.pending} waiting), shared when warroom next "
           f"reaches the database. {span} {'is' if len(numbers) == 1 else 'are'} provisional: the shared journal "
-          "numbers them on upload, and warroom then says which number each became", file=sys.stderr, flush=True)
-
-
-RENUMBERED_SHOWN = 20
+          "numbers entries on upload, and warroom then says which number each became", file=sys.stderr, flush=True)
 
 
 def _say_renumbered(journal: Journal) -> None:
     """Entries printed with provisional numbers during an outage are shared now: say which number each became."""
     done = list(journal.renumbered)
-    if not done:
-        return
-    journal.renumbered.clear()   # type: ignore[attr-defined]   # only a shared journal renumbers
-    pairs = ", ".join(f"provisional {item.provisional} is entry {item.seq}" for item in done[:RENUMBERED_SHOWN])
-    more = f", and {len(done) - RENUMBERED_SHOWN} more" if len(done) > RENUMBERED_SHOWN else ""
-    print(f"warroom: {len(done)} {'entry' if len(done) == 1 else 'entries'} kept in this host's spool "
-          f"{'is' if len(done) == 1 else 'are'} shared now: {pairs}{more}", file=sys.stderr, flush=True)
+    if done:
+        journal.renumbered.clear()   # type: ignore[attr-defined]   # only a shared journal renumbers
+        print(f"warroom: {say_renumbered(done)}", file=sys.stderr, flush=True)
 
 
 def read_lines(stream: BinaryIO) -> Iterator[InputLine]:

@@ -28,7 +28,7 @@ def run(ctx: Context) -> int:
     from ..report import report_and_verdict
 
     cadence = cadence_minutes(ctx.config)
-    text, verdict = report_and_verdict(ctx.config.journal_path, ctx.args.incident, ctx.args.format, cadence=cadence)
+    text, verdict = report_and_verdict(ctx.journal_file(), ctx.args.incident, ctx.args.format, cadence=cadence)
     if not ctx.args.output or ctx.args.output == "-":
         sys.stdout.write(text)
         sys.stdout.flush()

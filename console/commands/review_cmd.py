@@ -21,7 +21,8 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
 def run(ctx: Context) -> int:
     from ...screens.review import ReviewApp  # lazy: only this command pays for Textual
 
-    path = ctx.config.with_journal(ctx.args.path).journal_path if ctx.args.path else ctx.config.journal_path
-    app = ReviewApp(path, incident=ctx.args.incident, timezone=ctx.config.get("timezone", "UTC"))
+    path = ctx.journal_file(ctx.args.path)
+    app = ReviewApp(path, incident=ctx.args.incident, timezone=ctx.config.get("timezone", "UTC"),
+                    source=f"this host's copy, {ctx.copy_notice}" if ctx.copy_notice else "")
     app.run()
     return app.return_code or 0

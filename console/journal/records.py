@@ -31,6 +31,14 @@ class Renumbered(NamedTuple):
     text: str
 
 
+def say_renumbered(done: list[Renumbered], shown: int = 20) -> str:
+    """`2 entries kept in this host's spool are shared now: provisional 14 is entry 17, …`"""
+    pairs = ", ".join(f"provisional {item.provisional} is entry {item.seq}" for item in done[:shown])
+    more = f", and {len(done) - shown} more" if len(done) > shown else ""
+    return (f"{len(done)} {'entry' if len(done) == 1 else 'entries'} kept in this host's spool "
+            f"{'is' if len(done) == 1 else 'are'} shared now: {pairs}{more}")
+
+
 @dataclass(frozen=True, slots=True)
 class Draft:
     """An entry not yet written: what the caller decides. The journal adds seq, logged_at and the hashes."""

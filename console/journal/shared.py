@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import unquote, urlsplit
 
-from ..timefmt import from_iso, to_iso, utc_now
+from ..timefmt import ago, from_iso, to_iso, utc_now
 from .base import Journal
 from .errors import (
     JournalConflict,
@@ -105,6 +105,7 @@ def _canonical_url(url: str) -> str:
 
 def local_copy(url: str, base: str | os.PathLike[str] | None = None) -> Path:
     """The file holding this host's copy of the shared journal the URL names now (for offline review)."""
+    _adopt_legacy(url_folder(url, base), base)
     journal_id = known_journal(url, base)
     if journal_id is None:
         raise JournalError(f"{redact(url)}: this host has never reached this shared journal, so it has no copy "
@@ -115,13 +116,49 @@ def local_copy(url: str, base: str | os.PathLike[str] | None = None) -> Path:
 class CopyAge(NamedTuple):
     """How current this host's copy is: what review, report and export say before reading it."""
 
+    location: str                   # the shared journal's URL, without its password
     path: Path
     synced_at: datetime | None      # when this host last read the shared journal's head
     entries: int
     waiting: int                    # this host's entries still in the spool (not in the copy)
+    unreached: str = ""             # why it could not be brought up to date just now ("" when it was)
+
+    def since(self, now: datetime | None = None) -> str:
+        if self.synced_at is None:
+            return "never confirmed up to date"
+        age = ((now or utc_now()) - self.synced_at).total_seconds()
+        return f"up to date as of {to_iso(self.synced_at)[:16].replace('T', ' ')} UTC ({ago(age)} ago)"
+
+    def notice(self, now: datetime | None = None) -> str:
+        """One line for stderr: whose copy is read, how old it may be, and how to read the journal itself."""
+        one = self.waiting == 1
+        waiting = (f"; {self.waiting} {'entry' if one else 'entries'} typed on this host still "
+                   f"{'waits' if one else 'wait'} in its spool, not in it either") if self.waiting else ""
+        if not self.unreached:
+            return (f"reading this host's copy of {self.location} ({self.path}), brought up to date just now: "
+                    f"{self.entries} entries{waiting}")
+        return (f"reading this host's copy of {self.location} ({self.path}), not the database ({self.unreached}): "
+                f"{self.entries} entries, {self.since(now)}; anything written since is not in it{waiting}")
+
+
+async def refreshed_copy(url: str, base: str | os.PathLike[str] | None = None, *, actor: str = "unknown") -> CopyAge:
+    """This host's copy, brought up to date first when the database answers (this host's spool uploaded too).
+
+    Offline review, report and export read the copy; when the database cannot be reached (or is misconfigured),
+    the copy as it is, with how far behind it may be.
+    """
+    unreached = ""
+    try:
+        async with await SharedJournal.open(url, actor=actor, spool_dir=base) as journal:
+            if not journal.connected:
+                unreached = journal.setup_error or journal.unreachable_reason or "unreachable"
+    except JournalError as error:      # misconfigured, or never reached (then there is no copy either)
+        unreached = str(error)
+    return (await copy_age(url, base))._replace(unreached=unreached.removeprefix(f"{redact(url)}: "))
 
 
 async def copy_age(url: str, base: str | os.PathLike[str] | None = None) -> CopyAge:
+    """What review, report and export read for a shared journal, and how far behind the database it may be."""
     path = local_copy(url, base)
     async with await SQLiteJournal.open(path, readonly=True) as copy:
         synced, entries = await copy.get_meta(SYNCED_AT), (await copy.head())[0]
@@ -130,7 +167,7 @@ async def copy_age(url: str, base: str | os.PathLike[str] | None = None) -> Copy
     if spool.exists():
         async with await SQLiteJournal.open(spool, readonly=True) as queued:
             waiting = max(0, (await queued.head())[0] - int(await queued.get_meta(UPLOADED_MARK) or 0))
-    return CopyAge(path, from_iso(synced) if synced else None, entries, waiting)
+    return CopyAge(redact(url), path, from_iso(synced) if synced else None, entries, waiting)
 
 
 def _adopt_legacy(folder: Path, base: str | os.PathLike[str] | None) -> None:

@@ -51,6 +51,8 @@ async def test_another_hosts_note_appears_and_an_outage_is_spooled(pg_server, jo
 
             pg_server.start()
             await until(pilot, lambda: "unreachable" not in status_text(app))
+            await until(pilot, lambda: any("kept in this host's spool is shared now: provisional" in n.message
+                                           for n in app._notifications))
             texts = timeline_texts(app)
             assert texts.count("typed during the outage") == 1
             assert texts.index("holding statement sent to execs") < texts.index("typed during the outage")

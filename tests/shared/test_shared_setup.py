@@ -206,3 +206,52 @@ def test_errors_are_classified_without_a_server() -> None:
                       JournalMisconfigured)
     assert isinstance(translate(ssl.SSLEOFError(8, "EOF occurred"), "db"), JournalUnreachable)
     assert isinstance(translate(ConnectionError('server at "db" rejected SSL upgrade'), "db"), JournalMisconfigured)
+
+
+# -- 17: what offline readers read ----------------------------------------------------------------------------------
+
+def test_export_and_report_say_they_read_this_hosts_copy_and_how_old_it_is(pg_server, journal_url: str,
+                                                                         tmp_path: Path) -> None:
+    from ..test_session import declaration
+
+    async def declare() -> None:
+        async with await PostgresJournal.open(journal_url, actor="ic") as journal:
+            await journal.append_many(declaration("INC-20261205-01"))
+
+    asyncio.run(declare())
+    env = {"WARROOM_JOURNAL": journal_url}
+    assert warroom(tmp_path, "note", "--incident", "INC-20261205-01", "bridge open", **env).returncode == 0
+    pg_server.stop()
+    export = warroom(tmp_path, "journal", "export", **env)
+    assert export.returncode == 0, export.stderr
+    told = " ".join(export.stderr.split())
+    assert "reading this host's copy of" in told and "not the database" in told
+    assert "3 entries, up to date as of" in told and "anything written since is not in it" in told
+    assert export.stdout.count("\n") == 3
+    report = warroom(tmp_path, "report", "INC-20261205-01", **env)
+    assert report.returncode == 0, report.stderr
+    assert "reading this host's copy of" in report.stderr and "Mail flow down" in report.stdout
+    pg_server.start()
+
+    async def elsewhere() -> None:
+        async with await PostgresJournal.open(journal_url, actor="comms") as journal:
+            await journal.append("note", {"text": "from another host"}, incident="INC-20261205-01")
+
+    asyncio.run(elsewhere())
+    # Reachable again: the copy is brought up to date before it is read, and the line says so.
+    fresh = warroom(tmp_path, "journal", "export", **env)
+    assert fresh.returncode == 0 and "brought up to date just now: 4 entries" in " ".join(fresh.stderr.split())
+    assert "from another host" in fresh.stdout
+
+
+async def test_review_says_in_its_title_what_it_reads(tmp_path: Path) -> None:
+    from warroom.console.journal import SQLiteJournal
+    from warroom.screens.review import ReviewApp
+
+    path = tmp_path / "copy.db"
+    async with await SQLiteJournal.open(path, actor="ic") as journal:
+        await journal.append("note", {"text": "x"})
+    app = ReviewApp(path, source="this host's copy, up to date as of 2026-12-05 01:02 UTC (3 min ago)")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        assert "this host's copy, up to date as of 2026-12-05 01:02 UTC" in app.sub_title
