@@ -47,6 +47,7 @@ PLACE_NAMES = {
     "assess": "Assess",
     "contain": "Contain",
     "communicate": "Communicate",
+    "send_confirm": "Send question",
     "close": "Review and close",
     "detail": "Alert and issue details",
     "alert_detail": "Alert details",
@@ -64,12 +65,14 @@ TOGETHER: dict[str, frozenset[str]] = {
     "assess": frozenset({"guided", "assess"}),
     "contain": frozenset({"guided", "contain"}),
     "communicate": frozenset({"guided", "communicate"}),
+    "send_confirm": frozenset({"send_confirm"}),
     "close": frozenset({"guided", "close"}),
     "detail": frozenset({"detail", "alert_detail"}),
     "alert_detail": frozenset({"detail", "alert_detail"}),
 }
 # Places where letters are text: their actions take F-keys (or Esc, or a Ctrl chord) only.
-TYPING_PLACES = frozenset({"guided", "declare", "assess", "contain", "communicate", "close", "prompt"})
+TYPING_PLACES = frozenset({"guided", "declare", "assess", "contain", "communicate", "close", "prompt",
+                           "send_confirm"})
 # Keys the lists answer to (cursor movement; not remappable): a remap on the dashboard must not take them.
 LIST_KEYS = ("up", "k", "down", "j", "pageup", "pagedown", "home", "end")
 QUIT = "app.quit"
@@ -164,14 +167,21 @@ ACTIONS: tuple[Action, ...] = (
        "offer_reversal", label="Reverse last", footer=True),
     _a("contain.mark_contained", "f4", "Mark contained", "The threat is contained: time to contain stops here",
        "mark_contained", label="Mark contained", footer=True),
-    _a("communicate.sent", "f2", "Mark the update as sent", "Journal the text as sent; the countdown restarts",
-       "mark_sent", label="Mark as sent", footer=True),
+    _a("communicate.send", "f2", "Send the update", "Deliver it through the audience's channels (asks first)",
+       "send", label="Send", footer=True),
+    _a("communicate.sent", "f8", "Record the update as sent by hand",
+       "You delivered it yourself (copied or saved): journal it as sent; the countdown restarts", "mark_sent",
+       label="Sent by hand", footer=True),
     _a("communicate.copy", "f3", "Copy the update", "To your own clipboard over SSH (OSC 52)", "copy", label="Copy",
        footer=True),
     _a("communicate.save", "f4", "Save the update to a file", "Write it to the messages folder", "save",
        label="Save", footer=True),
     _a("communicate.refill", "f5", "Refill from the template", "Replace the text with the template's", "refill",
        label="Refill", footer=True),
+    _a("send_confirm.send", "f2", "Send now", "Deliver the update to the audience, recipients and channels shown",
+       "send", label="Send", footer=True, palette=False),
+    _a("send_confirm.cancel", "escape", "Do not send", "Back to the draft; nothing is sent", "cancel",
+       label="Cancel", footer=True, palette=False),
     _a("close.close", "f2", "Close the incident", "Journal the summary and close it", "close_incident",
        label="Close incident", footer=True, when=("closing",)),
     _a("close.save", "f3", "Save the review", "Journal the checklist answers", "save_review", label="Save review",

@@ -143,12 +143,22 @@ class Incident:
         return list(reached.items())
 
 
+class ChannelTrouble(NamedTuple):
+    """A notification channel whose last attempt failed: since when, and what it said last."""
+
+    channel: str
+    since: datetime
+    detail: str
+
+
 @dataclass
 class IncidentBook:
     """Every incident in a journal, kept current by applying entries in order."""
 
     incidents: dict[str, Incident] = field(default_factory=dict)
     last_seq: int = 0
+    # Channels whose latest delivery failed (the status bar names them until one delivers again).
+    channel_trouble: dict[str, ChannelTrouble] = field(default_factory=dict)
 
     @classmethod
     async def load(cls, journal: Journal) -> IncidentBook:
@@ -197,6 +207,8 @@ class IncidentBook:
                 last_seq=entry.seq,
             )
             return entry.incident
+        if entry.kind == kinds.COMMS_SENT:
+            self._channel_results(entry.body, at)
         incident = self.incidents.get(entry.incident)
         if incident is None:
             return None
@@ -210,6 +222,21 @@ class IncidentBook:
                     incident.due_ticks[task.id] = {"entry": entry.seq, "kind": entry.kind,
                                                    "what": describe_cause(entry)}
         return incident.id
+
+
+    def _channel_results(self, body: dict[str, Any], at: datetime) -> None:
+        results = body.get("results")
+        if not isinstance(results, dict):
+            return
+        for name, result in results.items():
+            if not isinstance(result, dict):
+                continue
+            if result.get("ok"):
+                self.channel_trouble.pop(str(name), None)
+                continue
+            earlier = self.channel_trouble.get(str(name))
+            self.channel_trouble[str(name)] = ChannelTrouble(str(name), earlier.since if earlier else at,
+                                                             str(result.get("detail") or "failed")[:200])
 
 
 def incident_unclaimed(incident_id: str) -> Unclaimed:

@@ -1,11 +1,14 @@
-"""CommunicateScreen: draft a stakeholder update from the template, edit it, copy or save it, mark it sent.
+"""CommunicateScreen: draft an audience's update from its template, edit it, send it through its channels.
 
 The draft is filled from the journal and Microsoft's latest post; the countdown shows when the next update is
-due at this severity's cadence. Copy uses OSC 52 (tmux may swallow it, so the screen says what was copied);
-"Mark as sent" journals comms.sent with the full text, which restarts the countdown.
+due at this severity's cadence. Above the draft: who gets it and through which channels ([audiences.*]). Send
+refuses a text that still holds a template [placeholder], asks once naming audience, recipients and channels,
+then delivers (console/notify.py) and shows each channel's result just above the buttons; an update no channel
+delivered does not restart the countdown. Copy (OSC 52; tmux may swallow it, so the screen says what was copied)
+and Save remain for channels the console cannot reach; "Sent by hand" then records it as sent.
 
-Templates are read and messages saved in workers (files); a journal refusal (a secret in the text, a full
-disk) is said on the message line and the screen stays open.
+Templates are read, messages saved and sent in workers; a journal refusal (a secret in the text, a full disk) is
+said on the message line and the screen stays open.
 """
 
 from __future__ import annotations
@@ -22,9 +25,10 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Footer, Input, Label, Select, Static, TextArea
 
-from ..console import comms
+from ..console import comms, notify
 from ..console.config import APP_NAME
 from ..console.datafiles import summary
+from ..console.delivery import Journaled
 from ..console.journal import JournalError, kinds
 from ..console.session import WarRoom
 from ..console.subject import NOTHING, Subject
@@ -33,6 +37,7 @@ from ..console.timefmt import utc_now
 from ..widgets.actions import bindings, labelled
 from ..widgets.safe import safe_options
 from .guided import GuidedScreen, heading, plain
+from .send_confirm import SendConfirmScreen
 
 
 def countdown(due: datetime | None, now: datetime) -> str:
@@ -57,6 +62,7 @@ class CommunicateScreen(GuidedScreen):
         self.templates: dict[str, comms.Template] = {}
         self.load_error = ""
         self.recording = False      # a comms.sent entry is being journaled: F2 again must not record it twice
+        self.prepared: notify.Prepared | None = None     # the draft as filled, with its placeholders and route
 
     def _default_kind(self) -> str:
         incident = self.incident
@@ -82,8 +88,9 @@ class CommunicateScreen(GuidedScreen):
                 yield Label("Subject", classes="field-label")
                 yield Input(compact=True, id="communicate-subject")
             yield TextArea(id="communicate-text", soft_wrap=True, show_line_numbers=False)
+            yield Static(id="communicate-result")
             with Horizontal(classes="buttons"):
-                yield Button(labelled(self.app, "communicate.sent"), id="communicate-sent", variant="primary")
+                yield Button(labelled(self.app, "communicate.send"), id="communicate-send", variant="primary")
                 yield Button(labelled(self.app, "communicate.copy"), id="communicate-copy")
                 yield Button(labelled(self.app, "communicate.save"), id="communicate-save")
                 yield Button(labelled(self.app, "guided.back"), id="communicate-back")
@@ -135,7 +142,7 @@ class CommunicateScreen(GuidedScreen):
             self.action_refill()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
-        handlers = {"communicate-sent": self.action_mark_sent, "communicate-copy": self.action_copy,
+        handlers = {"communicate-send": self.action_send, "communicate-copy": self.action_copy,
                     "communicate-save": self.action_save, "communicate-back": self.action_back}
         handler = handlers.get(event.button.id or "")
         if handler:
@@ -152,22 +159,27 @@ class CommunicateScreen(GuidedScreen):
         incident = self.incident
         assert incident is not None
         try:
-            context = await comms.build_context(self.warroom, incident, now=self.clock(), audience=audience)
-        except JournalError as error:
+            prepared = await notify.prepare(self.warroom, incident, update_kind, audience, templates=self.templates,
+                                            now=self.clock())
+        except (JournalError, ValueError) as error:
+            self.prepared = None
             self.say(f"Draft not filled: {error}", error=True)
             return
-        try:
-            template = comms.template_for(self.templates, update_kind)
-        except KeyError as error:
-            self.say(str(error), error=True)
-            return
-        rendered = comms.render(template, audience, context)
-        subject, text = rendered.subject, rendered.text
-        self.query_one("#communicate-subject", Input).value = subject
-        self.query_one("#communicate-text", TextArea).text = text
-        to = comms.recipients(self.warroom.config, audience) or "(no contacts for this audience: comms.contacts)"
-        escalation = " → ".join(map(str, self.warroom.config.get("comms.escalation") or [])) or "(comms.escalation)"
-        self.query_one("#communicate-recipients", Static).update(plain(f"To: {to}   Escalation: {escalation}"))
+        self.prepared = prepared
+        self.query_one("#communicate-subject", Input).value = prepared.rendered.subject
+        self.query_one("#communicate-text", TextArea).text = prepared.rendered.text
+        self.query_one("#communicate-recipients", Static).update(plain(self._route(prepared, audience)))
+        self._show_result(None)
+
+    def _route(self, prepared: notify.Prepared, audience: str) -> str:
+        """Who gets it and through what: the audience's recipients and channels, or how to reach them by hand."""
+        if prepared.channels:
+            to = ", ".join(prepared.recipients) or "no one by mail"
+            via = ", ".join(f"{c.name} ({c.kind})" for c in prepared.channels)
+            return f"To: {to}  Via: {via}"
+        to = comms.recipients(self.warroom.config, audience) or "no recipients configured"
+        return (f"To: {to}  Via: no channel for {audience} ([audiences.{audience}]): "
+                f"{labelled(self.app, 'communicate.copy')} or {labelled(self.app, 'communicate.save')}")
 
     # -- copy, save, sent -------------------------------------------------------------------------------
 
@@ -228,13 +240,104 @@ class CommunicateScreen(GuidedScreen):
             channel = str(body["channel"])
             self.say(f"{channel[:1].upper()}{channel[1:]}, but not journaled: {error}", error=True)
 
+    def _placeholders_left(self, subject: str, text: str) -> list[str]:
+        if self.prepared is None:
+            return []
+        return comms.unfilled(f"{subject}\n{text}", self.prepared.rendered.placeholders)
+
+    def _checked(self) -> tuple[str, str] | None:
+        """The subject and text if they can go: not empty, every placeholder filled; otherwise say why."""
+        subject, text = self._message()
+        try:
+            comms.check_message(self.audience, self.update_kind, subject, text)
+        except ValueError as error:
+            self.say(f"Not sent: {error}.", error=True)
+            return None
+        left = self._placeholders_left(subject, text)
+        if left:
+            self.say(f"Not sent: fill {', '.join(left)} first.", error=True)
+            self.query_one("#communicate-text", TextArea).focus()
+            return None
+        return subject, text
+
+    def action_send(self) -> None:
+        """Ask once, naming audience, recipients and channels; then deliver."""
+        incident, prepared = self.incident, self.prepared
+        if incident is None or self.recording or prepared is None:
+            return
+        checked = self._checked()
+        if checked is None:
+            return
+        if not prepared.channels:
+            self.say(f"No channel is configured for {self.audience}: {labelled(self.app, 'communicate.copy')} or "
+                     f"{labelled(self.app, 'communicate.save')} it and send it yourself, then "
+                     f"{labelled(self.app, 'communicate.sent')}.", error=True)
+            return
+        subject, text = checked
+        audience, kind = self.audience, self.update_kind
+        confirm = SendConfirmScreen(audience=comms.AUDIENCES[audience], recipients=prepared.recipients,
+                                    channels=prepared.channels, subject=comms.with_incident_id(subject, incident.id))
+
+        def answered(send: bool | None) -> None:
+            if send and not self.recording:
+                self.recording = True
+                self.say(f"Sending to {audience} via {', '.join(c.name for c in prepared.channels)}…")
+                self.run_worker(self._send(prepared, kind, audience, subject, text), group="sent",
+                                exit_on_error=False)
+            elif not send:
+                self.say("Not sent.")
+
+        self.app.push_screen(confirm, answered)
+
+    async def _send(self, prepared: notify.Prepared, kind: str, audience: str, subject: str, text: str) -> None:
+        incident = self.incident
+        try:
+            assert incident is not None
+            message = notify.outgoing(self.warroom, incident, prepared, kind, audience, subject, text,
+                                      now=self.clock())
+            result = await notify.send(self.warroom, message, gateway=self.warroom.gateway)
+        except Exception as error:      # nothing left: the request could not be journaled
+            self.say(f"Not sent: {clean(str(error), 300)}", error=True)
+            return
+        finally:
+            self.recording = False
+        self.query_one("#communicate-text", TextArea).text = message.text    # as sent ("next update by" restated)
+        self._tick()
+        self._show_result(result)
+
+    def _show_result(self, result: Journaled | None) -> None:
+        """One line per channel, just above the buttons, and a verdict on the message line."""
+        box = self.query_one("#communicate-result", Static)
+        box.display = result is not None
+        if result is None:
+            return
+        lines = [("✓ " if r.ok else "✗ ") + r.line() for r in result.receipts]
+        box.update(plain("\n".join(lines), limit=2000))
+        delivered = [r.channel for r in result.receipts if r.ok]
+        box.set_class(bool(result.failed), "failed")
+        if result.journal_error:
+            self.say(f"Delivered as shown, but not journaled: {result.journal_error}", error=True)
+        elif not delivered:
+            self.say("Not delivered: no channel took it; the countdown does not restart.", error=True)
+        elif result.failed:
+            self.say(f"Sent via {', '.join(delivered)}; {', '.join(r.channel for r in result.failed)} FAILED. "
+                     "The countdown restarts.", error=True)
+        else:
+            self.say(f"Sent to {comms.AUDIENCES[self.audience].lower()} via {', '.join(delivered)}; the countdown "
+                     "restarts.")
+
     def action_mark_sent(self) -> None:
+        """Record a message delivered by hand (copied or saved, then sent from elsewhere)."""
         incident = self.incident
         if incident is None or self.recording:
             return
-        subject, text = self._message()
+        checked = self._checked()
+        if checked is None:
+            return
+        subject, text = checked
         try:
-            body = comms.sent_body(self.audience, self.update_kind, subject, text)
+            body = comms.sent_body(self.audience, self.update_kind, comms.with_incident_id(subject, incident.id),
+                                   text)
         except ValueError as error:
             self.say(str(error), error=True)
             return
@@ -250,4 +353,5 @@ class CommunicateScreen(GuidedScreen):
         finally:
             self.recording = False
         self._tick()
-        self.say(f"Recorded as sent to {comms.AUDIENCES[body['audience']].lower()}; the countdown restarts.")
+        self.say(f"Recorded as sent by hand to {comms.AUDIENCES[body['audience']].lower()}; the countdown "
+                 "restarts.")

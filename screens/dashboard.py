@@ -392,7 +392,8 @@ class DashboardScreen(Screen):
         self.query_one(StatusBar).show(
             mode=self.warroom.mode, tenant=self.warroom.tenant_label, freshness=freshness,
             journal=self._journal_label(), entries=self.entry_count, now=self.now,
-            zone=self.zone or UTC, hint=hint)   # zone None would mean the host's zone
+            zone=self.zone or UTC, hint=hint,   # zone None would mean the host's zone
+            channels=self.warroom.book.channel_trouble.values())
 
     def _sign_in_hint(self, freshness: dict) -> str:
         """"press ctrl+g to sign in" when Graph wants a person: the status bar says it, and a notification once."""

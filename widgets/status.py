@@ -7,7 +7,7 @@ writes nothing between minutes; only a countdown (`retry in 30 s` while throttle
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, tzinfo
 
 from rich.segment import Segment
@@ -17,6 +17,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from ..console.graph.freshness import Freshness, SourceHealth
+from ..console.incidents import ChannelTrouble
 from ..console.text import clean
 from .alerts import alert_age
 
@@ -57,7 +58,8 @@ class StatusBar(Widget):
         return str(self.get_component_rich_style(f"status--{tone}"))
 
     def show(self, *, mode: str, tenant: str, freshness: Mapping[str, Freshness], journal: str, entries: int,
-             now: datetime, zone: tzinfo | None = None, hint: str = "") -> None:
+             now: datetime, zone: tzinfo | None = None, hint: str = "",
+             channels: Iterable[ChannelTrouble] = ()) -> None:
         text = Text(overflow="ellipsis")
         text.append(f" {mode} ", self._style("mode"))
         if hint:                      # first, so 80 columns still show it
@@ -72,6 +74,10 @@ class StatusBar(Widget):
                 text.append(" · ")
             tone = "warn" if fresh.partial and fresh.health is SourceHealth.FRESH else TONES.get(fresh.health, "muted")
             text.append(clean(freshness_text(fresh, now, zone), 80), self._style(tone))
+        for trouble in channels:      # a notification channel whose last delivery failed
+            since = trouble.since.astimezone(zone).strftime("%H:%M") if zone else trouble.since.strftime("%H:%M")
+            text.append(" │ ")
+            text.append(clean(f"{trouble.channel} failing since {since}", 60), self._style("bad"))
         text.append(f" │ {journal} · {entries:,} entries")
         if text.plain != self._text.plain or text.spans != self._text.spans:
             self._text = text

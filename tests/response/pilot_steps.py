@@ -35,6 +35,16 @@ async def choose(pilot: Pilot, selector: str, value: Any) -> None:
     await pilot.pause()
 
 
+async def fill_placeholders(pilot: Pilot, words: str = "see the service desk page") -> None:
+    """Write over every [placeholder] the template left in the draft, as the author must before it goes."""
+    from textual.widgets import TextArea
+    from warroom.console.comms import UNFILLED
+
+    area = pilot.app.screen.query_one("#communicate-text", TextArea)
+    area.text = UNFILLED.sub(words, area.text)
+    await pilot.pause()
+
+
 def message(pilot: Pilot) -> str:
     return str(pilot.app.screen.query_one("#message").render())
 

@@ -9,7 +9,7 @@ from textual.widgets import SelectionList
 from warroom.console.journal import kinds
 
 from .harness import GuidedTestApp
-from .pilot_steps import bodies, choose, message, settle, type_into, writes
+from .pilot_steps import bodies, choose, fill_placeholders, message, settle, type_into, writes
 
 CASES = {
     "service-outage": dict(
@@ -70,7 +70,8 @@ async def test_category_from_declaration_to_close(room, category):
         await settle(pilot)
         await choose(pilot, "#communicate-audience", case["audience"])
         await settle(pilot)
-        await pilot.press("f2")
+        await fill_placeholders(pilot)
+        await pilot.press("f8")     # no channel configured: delivered by hand, recorded as sent
         await settle(pilot)
     sent = bodies(await warroom.journal.entries(incident=incident.id), kinds.COMMS_SENT)
     assert [s["audience"] for s in sent] == [case["audience"]]

@@ -12,7 +12,7 @@ from warroom.console.graph.live import TenantWatcher
 from warroom.console.journal import Journal, kinds
 
 from .harness import GuidedTestApp
-from .pilot_steps import settle, type_into, writes
+from .pilot_steps import fill_placeholders, settle, type_into, writes
 
 MEGAN = "megan.bowen@contoso.onmicrosoft.com"
 
@@ -31,7 +31,9 @@ async def _respond(warroom) -> None:
             await settle(pilot)
             if step == "block_sign_in":
                 await type_into(pilot, "#contain-confirm", MEGAN)
-            await pilot.press("f2")
+            if step == "communicate":
+                await fill_placeholders(pilot)
+            await pilot.press("f8" if step == "communicate" else "f2")
             await settle(pilot)
 
 

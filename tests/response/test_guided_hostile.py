@@ -115,7 +115,7 @@ async def test_a_secret_in_a_copied_message_is_refused_by_the_journal_not_fatal(
         await settle(pilot)
         assert app.is_running and app.copied
         assert "Copied, but not journaled" in message(pilot) and "refused" in message(pilot)
-        await pilot.press("f2")
+        await pilot.press("f8")
         await settle(pilot)
         assert app.is_running and "Not recorded" in message(pilot)
 

@@ -79,7 +79,10 @@ async def test_an_empty_message_is_not_marked_as_sent(offline_room):
         app.screen.query_one("#communicate-text", TextArea).text = "   "
         await pilot.press("f2")
         await settle(pilot)
-        assert message(pilot) == "the message is empty"
+        assert message(pilot) == "Not sent: the message is empty."
+        await pilot.press("f8")
+        await settle(pilot)
+        assert message(pilot) == "Not sent: the message is empty."
         await pilot.press("f3")
         await settle(pilot)
     assert app.copied == [] and (await offline_room.journal.head())[0] == head

@@ -10,7 +10,7 @@ import pytest
 from warroom.console.journal import kinds
 
 from .harness import GuidedTestApp
-from .pilot_steps import bodies, choose, message, settle, type_into, writes
+from .pilot_steps import bodies, choose, fill_placeholders, message, settle, type_into, writes
 
 MEGAN = "megan.bowen@contoso.onmicrosoft.com"
 
@@ -121,7 +121,11 @@ async def test_security_incident_from_declaration_to_close(room):
         await settle(pilot)
         assert app.copied and app.copied[0].startswith(f"Subject: [{incident.id}] [SEV2] INCIDENT NOTIFICATION")
         assert "Copied" in message(pilot)
-        await pilot.press("f2")
+        await pilot.press("f2")          # no channel configured for stakeholders: it says so, nothing recorded
+        await settle(pilot)
+        assert "No channel is configured for stakeholders" in message(pilot) or "fill [" in message(pilot)
+        await fill_placeholders(pilot)
+        await pilot.press("f8")
         await settle(pilot)
     sent = bodies(await warroom.journal.entries(incident=incident.id), kinds.COMMS_SENT)
     assert len(sent) == 1 and sent[0]["update_kind"] == "initial"

@@ -22,6 +22,7 @@ from warroom.screens.detail import DetailScreen
 from warroom.screens.guided import GuidedScreen
 from warroom.screens.help import HelpScreen, help_table
 from warroom.screens.prompt import PromptScreen
+from warroom.screens.send_confirm import SendConfirmScreen
 from warroom.screens.sign_in import SignInScreen
 from warroom.widgets.actions import palette_entries
 from warroom.widgets.alerts import AlertTable
@@ -44,6 +45,7 @@ HANDLERS = {
     "tasks": TaskList, "guided": GuidedScreen, "declare": DeclareIncidentScreen, "assess": AssessScreen,
     "contain": ContainScreen, "communicate": CommunicateScreen, "close": CloseScreen, "detail": DetailScreen,
     "alert_detail": AlertDetailScreen, "sign_in": SignInScreen, "prompt": PromptScreen, "help": HelpScreen,
+    "send_confirm": SendConfirmScreen,
 }
 REMAP = {"dashboard.declare": "D", "dashboard.note": "N", "dashboard.sign_in": "f9", "contain.execute": "f7",
          "guided.back": "f10", "dashboard.block_sign_in": "ctrl+b"}
