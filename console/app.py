@@ -325,8 +325,7 @@ def run_demo(ctx: Any) -> int:
 
 
 def _with_url(config: Config, url: str) -> Config:
-    return Config({**config.values, "graph.url": url}, {**config.origins, "graph.url": "simulated tenant"},
-                  config.file)
+    return config.with_value("graph.url", url, "simulated tenant")
 
 
 def _check_scenario(name: str) -> None:

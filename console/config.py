@@ -250,8 +250,11 @@ class Config:
 
     def with_journal(self, location: str) -> Config:
         """This configuration pointed at another journal (a file or a URL named on the command line)."""
-        return Config({**self.values, "journal": location}, {**self.origins, "journal": "command line"}, self.file,
-                      self.routing_resolved)
+        return self.with_value("journal", location, "command line")
+
+    def with_value(self, key: str, value: Any, origin: str) -> Config:
+        """A copy with one value changed; everything else, the notification routing included, kept."""
+        return Config({**self.values, key: value}, {**self.origins, key: origin}, self.file, self.routing_resolved)
 
     @property
     def journal_path(self) -> Path:

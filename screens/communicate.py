@@ -287,6 +287,7 @@ class CommunicateScreen(GuidedScreen):
             elif not send:
                 self.say("Not sent.")
 
+        self.say("")
         self.app.push_screen(confirm, answered)
 
     async def _send(self, prepared: notify.Prepared, kind: str, audience: str, subject: str, text: str) -> None:

@@ -67,8 +67,7 @@ async def run_drill(config: Config, scenario: str, *, speed: float = 1.0, play: 
     if tenant is None:
         tenant = SimulatedTenant(scenario, speed=speed)
         await asyncio.to_thread(tenant.start)
-    config = Config({**config.values, "graph.url": tenant.base_url},
-                    {**config.origins, "graph.url": "simulated tenant (drill)"}, config.file)
+    config = config.with_value("graph.url", tenant.base_url, "simulated tenant (drill)")
     warroom = await WarRoom.open(config, mode="DRILL")
     warroom.live = LiveState()
     warroom.tenant_label = f"drill: {scenario}"

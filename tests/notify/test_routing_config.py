@@ -55,3 +55,12 @@ def test_plain_text_authentication_is_allowed_to_a_loopback_relay_and_secrets_ar
 def test_no_channels_is_fine(tmp_path):
     config = load_config(write_config(tmp_path, 'responder = "ann"\n'), environ={})
     assert config.routing.channels == {} and config.routing.channels_for("users") == []
+
+
+def test_the_demo_and_drills_keep_the_channels(tmp_path):
+    from warroom.console.app import _with_url
+
+    config = load_config(write_config(tmp_path, '[channels.page]\nkind = "statuspage"\nfolder = "/tmp/x"\n'
+                                                '[audiences.users]\nchannels = ["page"]\n'), environ={})
+    for changed in (_with_url(config, "http://127.0.0.1:1"), config.with_journal(str(tmp_path / "j.db"))):
+        assert [c.name for c in changed.routing.channels_for("users")] == ["page"]
