@@ -26,8 +26,8 @@ from ..data import FOLDER
 from ..screens.dashboard import NOT_CONNECTED, DashboardScreen
 from ..widgets.actions import bindings, key_for, palette_entries
 from ..widgets.safe import LiteralNotifications
-from .config import Config
-from .journal import JournalError, kinds
+from .config import Config, default_demo_journal_path
+from .journal import JournalError, is_shared, kinds
 from .journal.records import say_renumbered
 from .session import WarRoom
 from .subject import NOTHING, Subject
@@ -58,7 +58,7 @@ def tenant_watcher(room: WarRoom, on_change: Callable[[set[str]], None]) -> Watc
         return watch_set(incident.details.get("watch_list") if incident else None)
 
     return TenantWatcher(room.gateway, room.journal, room.live, intervals=poll_intervals(room.config),
-                         on_change=on_change, watch_list=watch_list)
+                         on_change=on_change, watch_list=watch_list, simulated=room.simulated)
 
 
 async def _connect(config: Config) -> Any:
@@ -311,17 +311,40 @@ def _runner(screen: Screen, place: str, action: str) -> Callable[[], Any]:
 # -- entry points for `warroom` and `warroom demo` ------------------------------------------------------------
 
 def run_console(ctx: Any) -> int:
-    """`warroom`: a configured tenant runs LIVE; with none, the simulated tenant runs in DEMO mode."""
+    """`warroom`: a configured tenant runs LIVE. With none, a shared journal opens journal-only (OFFLINE): the
+    team's record never receives the simulator's data; otherwise the simulated tenant runs in DEMO mode."""
     config: Config = ctx.config
     if config.get("graph.url") or config.get("graph.tenant_id"):
         return asyncio.run(_main(config, scenario=None))
+    if is_shared(str(config.get("journal"))):
+        return asyncio.run(_main(config, scenario=None, tenant=False))
     return run_demo(ctx)
 
 
 def run_demo(ctx: Any) -> int:
-    """`warroom demo [--scenario NAME]`: always the simulated tenant, clearly marked DEMO."""
+    """`warroom demo [--scenario NAME]`: always the simulated tenant, clearly marked DEMO, on a journal of its own."""
     scenario = getattr(ctx.args, "scenario", None) or "exchange-outage"
-    return asyncio.run(_main(ctx.config, scenario=scenario))
+    return asyncio.run(_main(demo_config(ctx.config), scenario=scenario))
+
+
+def demo_config(config: Config) -> Config:
+    """The journal a demo writes to: the demo journal, never the configured one (the team's, or this responder's).
+
+    A journal file named on the command line for this run is used as given; a shared journal never is: the
+    simulator's observations, incidents and actions would become the team's record.
+    """
+    location = str(config.get("journal"))
+    if config.origins.get("journal") == "command line":
+        if is_shared(location):
+            raise ValueError("warroom demo plays a simulated tenant and never writes into a shared journal: "
+                             "give it a file (--journal demo.db), or leave --journal out for the demo journal")
+        return config
+    return Config({**config.values, "journal": default_demo_journal_path()},
+                  {**config.origins, "journal": "the demo journal (a demo never writes to the configured one)"},
+                  config.file, config.routing_resolved)
+
+
+NO_TENANT = "no tenant configured (graph.tenant_id): journal only"
 
 
 def _with_url(config: Config, url: str) -> Config:
@@ -348,11 +371,11 @@ def _start_tenant(scenario: str) -> Any:
     return tenant
 
 
-async def _main(config: Config, *, scenario: str | None) -> int:
+async def _main(config: Config, *, scenario: str | None, tenant: bool = True) -> int:
     """Journal first (a bad path is a one-line error before anything starts), then the App; Graph after its first frame.
 
     In DEMO mode the simulated tenant starts on the first connection too: loading a scenario and importing the
-    simulator stay off the path to the first frame, like the SDK.
+    simulator stay off the path to the first frame, like the SDK. Without a tenant the console is journal-only.
     """
     if scenario is not None:
         _check_scenario(scenario)
@@ -360,7 +383,7 @@ async def _main(config: Config, *, scenario: str | None) -> int:
     # collection over them otherwise lands on the path to the first frame, ~20 ms).
     gc.freeze()
     readonly = bool(config.get("read_only"))
-    mode = "DEMO" if scenario else ("READ-ONLY" if readonly else "LIVE")
+    mode = "DEMO" if scenario else "OFFLINE" if not tenant else "READ-ONLY" if readonly else "LIVE"
     warroom = await WarRoom.open(config, mode=mode)
     tenants: list[Any] = []
 
@@ -371,7 +394,7 @@ async def _main(config: Config, *, scenario: str | None) -> int:
         return await _connect(current)
 
     try:
-        return await _run_app(warroom, scenario, connect)
+        return await _run_app(warroom, scenario, connect, tenant=tenant)
     finally:
         if warroom.gateway is not None:
             with contextlib.suppress(Exception):
@@ -388,15 +411,18 @@ async def _collect_once_drawn(app: WarroomApp) -> None:
     gc.enable()
 
 
-async def _run_app(warroom: WarRoom, scenario: str | None, connect: Connect) -> int:
+async def _run_app(warroom: WarRoom, scenario: str | None, connect: Connect, *, tenant: bool = True) -> int:
     from .graph.live import LiveState, restore_last_known
 
     config = warroom.config
     warroom.live = LiveState()
     warroom.tenant_label = f"simulated: {scenario}" if scenario else str(
         config.get("graph.tenant_id") or config.get("graph.url") or "tenant") + f" ({config.get('graph.cloud')})"
-    app = WarroomApp(warroom, watcher_factory=tenant_watcher, restore=lambda: restore_last_known(warroom.journal),
-                     connect=connect, connect_at_start=True)
+    if not tenant:
+        warroom.tenant_label = NO_TENANT
+    app = WarroomApp(warroom, watcher_factory=tenant_watcher if tenant else None, connect=connect,
+                     restore=lambda: restore_last_known(warroom.journal, simulated=warroom.simulated),
+                     connect_at_start=tenant)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGHUP, signal.SIGTERM):      # a closed terminal or a kill: leave cleanly, terminal restored
         with contextlib.suppress(NotImplementedError, RuntimeError):

@@ -125,6 +125,11 @@ def default_journal_path() -> str:
     return str(Path(platformdirs.user_data_dir(APP_NAME)) / "journal.db")
 
 
+def default_demo_journal_path() -> str:
+    """Where `warroom demo` journals: simulated data stays out of every real journal."""
+    return str(Path(platformdirs.user_data_dir(APP_NAME)) / "demo-journal.db")
+
+
 def default_config_path() -> Path:
     return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
 

@@ -49,6 +49,11 @@ class WarRoom:
         return self.config.responder
 
     @property
+    def simulated(self) -> bool:
+        """The tenant is the simulator (DEMO, DRILL): what it shows is not the real tenant's state."""
+        return self.mode in ("DEMO", "DRILL")
+
+    @property
     def can_execute_actions(self) -> bool:
         """Containment actions run only on a live or demo tenant, never read-only, offline or in review."""
         return self.mode in ("LIVE", "DEMO", "DRILL") and not self.config.get("read_only") and self.gateway is not None

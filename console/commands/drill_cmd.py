@@ -51,7 +51,8 @@ async def _play_console(warroom: WarRoom) -> None:
     gateway, config = warroom.gateway, warroom.config
 
     def factory(room: WarRoom, on_change: Callable[[set[str]], None]) -> Any:
-        return TenantWatcher(gateway, room.journal, room.live, intervals=poll_intervals(config), on_change=on_change)
+        return TenantWatcher(gateway, room.journal, room.live, intervals=poll_intervals(config), on_change=on_change,
+                             simulated=True)
 
     await WarroomApp(warroom, watcher_factory=factory if gateway else None).run_async()
 

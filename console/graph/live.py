@@ -154,8 +154,12 @@ class TenantWatcher:
         on_change: Callable[[set[str]], None] | None = None,
         sources: Iterable[str] | None = None,
         watch_list: Callable[[], Iterable[str]] | None = None,
+        simulated: bool = False,
     ) -> None:
         self.gateway = gateway
+        # A simulated tenant's observations (DEMO, DRILL) are marked: a live console never takes them for the
+        # tenant's state (restore_last_known), wherever the journal is shared.
+        self.marks: dict[str, Any] = {"simulated": True} if simulated else {}
         self.journal = journal
         self.state = state
         self.intervals = {**DEFAULT_INTERVALS, **(intervals or {})}
@@ -295,7 +299,7 @@ class TenantWatcher:
                     if old is not None and getattr(old, "status", None) != getattr(record, "status", None):
                         self.state.health_since[key] = now
             drafts.append(Draft(kinds.OBSERVATION, {"source": spec.name, "key": key, "digest": digest,
-                                                    "data": data}, occurred_at=now))
+                                                    "data": data, **self.marks}, occurred_at=now))
         if drafts and self.journal is not None and not self.journal.readonly:
             try:
                 await self.journal.append_many(drafts)
@@ -310,8 +314,8 @@ class TenantWatcher:
     async def _forget(self, spec: Source, keys: list[str], records: dict[str, Any]) -> None:
         """Objects a full poll no longer returns: gone from the state, and the journal says so."""
         now = utc_now()
-        drafts = [Draft(kinds.OBSERVATION, {"source": spec.name, "key": key, "digest": "", "data": None},
-                        occurred_at=now) for key in keys]
+        drafts = [Draft(kinds.OBSERVATION, {"source": spec.name, "key": key, "digest": "", "data": None,
+                                            **self.marks}, occurred_at=now) for key in keys]
         if self.journal is not None and not self.journal.readonly:
             await self.journal.append_many(drafts)
         for key in keys:
@@ -483,8 +487,12 @@ class TenantWatcher:
         return UserActivity(upn, sign_ins, newest[:limit], errors)
 
 
-async def restore_last_known(journal: Journal) -> LiveState:
-    """The last observed state of every source, from the journal alone: the console starts offline."""
+async def restore_last_known(journal: Journal, *, simulated: bool = False) -> LiveState:
+    """The last observed state of every source, from the journal alone: the console starts offline.
+
+    Only observations of the same kind of tenant count: a live console ignores what a simulated tenant (a demo,
+    a drill) journaled, and a simulated one ignores the real tenant's.
+    """
     state = LiveState()
     latest: dict[tuple[str, str], tuple[dict[str, Any] | None, str, str]] = {}
     last_issue: dict[str, dict[str, Any]] = {}           # each issue's last data, even once Graph dropped it
@@ -492,6 +500,8 @@ async def restore_last_known(journal: Journal) -> LiveState:
     async for entry in journal.iter_entries(kinds=[kinds.OBSERVATION]):
         body = entry.body
         source, key, data = body.get("source"), body.get("key"), body.get("data")
+        if (body.get("simulated") is True) != simulated:
+            continue
         if source in SOURCES and isinstance(key, str):
             latest[(source, key)] = (data, str(body.get("digest", "")), entry.occurred_at)
             if source == "issues" and isinstance(data, dict) and "withheld" not in data:

@@ -1,4 +1,4 @@
-"""End to end: two real `warroom demo` consoles on two "hosts" (own HOME each) in tmux, one shared journal.
+"""End to end: two real `warroom` consoles on two "hosts" (own HOME each) in tmux, one shared journal, no tenant.
 
 What a person would see: the commander's note appears on the comms lead's screen; the database goes away, the
 comms lead keeps typing and the status bar says so; the database comes back and the commander sees that note.
@@ -6,12 +6,14 @@ comms lead keeps typing and the status bar says so; the database comes back and 
 
 from __future__ import annotations
 
+import asyncio
 import re
 import shutil
 import time
 from pathlib import Path
 
 import pytest
+from warroom.console.journal.postgres import PostgresJournal
 
 from ..ui.test_tmux import WARROOM, Tmux
 
@@ -36,7 +38,7 @@ def hosts(tmp_path: Path):
 
 def console(host: Host, url: str, responder: str) -> str:
     return (f"env -i PATH=/usr/bin:/bin HOME={host.tmp} TERM=xterm-256color LANG=C.UTF-8 "
-            f"WARROOM_JOURNAL={url} WARROOM_RESPONDER={responder} {WARROOM} demo --scenario exchange-outage")
+            f"WARROOM_JOURNAL={url} WARROOM_RESPONDER={responder} {WARROOM}")
 
 
 def type_note(host: Host, text: str) -> None:
@@ -50,8 +52,9 @@ def test_two_consoles_share_notes_and_ride_out_a_database_restart(hosts, pg_serv
     ic, comms = hosts
     ic.start(console(ic, journal_url, "commander"))
     comms.start(console(comms, journal_url, "comms-lead"))
-    ic.wait_for("Service health")
-    comms.wait_for("Service health")
+    # No tenant configured: journal-only, never the simulated tenant (its data would become the team's record).
+    wait_until(ic, lambda screen: "no tenant configured" in words(screen), "journal-only console")
+    wait_until(comms, lambda screen: "OFFLINE" in screen, "journal-only console")
 
     type_note(ic, "bridge open, EXO degraded")
     comms.wait_for("bridge open, EXO degraded")           # another host's entry, live
@@ -68,6 +71,13 @@ def test_two_consoles_share_notes_and_ride_out_a_database_restart(hosts, pg_serv
     screen = wait_until(comms, lambda screen: "unreachable" not in screen, "the outage cleared")
     assert screen.count("exec update drafted offline") == 1
     assert screen.index("bridge open, EXO degraded") < screen.index("exec update drafted offline")
+    kinds = asyncio.run(_kinds(journal_url))
+    assert kinds and "observation" not in kinds and "source.status" not in kinds
+
+
+async def _kinds(url: str) -> set[str]:
+    async with await PostgresJournal.open(url, actor="check", readonly=True) as journal:
+        return {entry.kind for entry in await journal.entries()}
 
 
 def words(screen: str) -> str:

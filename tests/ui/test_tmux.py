@@ -65,7 +65,7 @@ def demo_command(tmp: Path, journal: Path, *, exec_: bool = False) -> str:
     home = tmp / "home"
     home.mkdir(exist_ok=True)
     return (f"{'exec ' if exec_ else ''}env -i PATH=/usr/bin:/bin HOME={home} TERM=xterm-256color LANG=C.UTF-8 "
-            f"WARROOM_JOURNAL={journal} WARROOM_RESPONDER=tmux-tester {WARROOM} demo --scenario compromised-account")
+            f"WARROOM_RESPONDER=tmux-tester {WARROOM} demo --journal {journal} --scenario compromised-account")
 
 
 def test_demo_filter_open_alert_add_note(tmux: Tmux, tmp_path: Path) -> None:
