@@ -53,6 +53,7 @@ PLACE_NAMES = {
     "alert_detail": "Alert details",
     "sign_in": "Sign-in dialog",
     "prompt": "Note, decision and task prompts",
+    "handoff": "Hand-off page",
     "help": "Keys (this screen)",
 }
 TOGETHER: dict[str, frozenset[str]] = {
@@ -111,6 +112,16 @@ ACTIONS: tuple[Action, ...] = (
        "review", label="Review", when=("incident",)),
     _a("dashboard.close", "X", "Close incident", "Close the open incident with a summary", "close",
        label="Close", when=("incident",)),
+    _a("dashboard.status", "u", "Set incident status", "Move the incident along its lifecycle, saying why",
+       "set_status", label="Status", when=("incident",)),
+    _a("dashboard.accept_proposal", "A", "Accept the proposed status",
+       "The evidence proposes a status (Microsoft restored its issue, alerts resolved): make it so", "accept_proposal",
+       label="Accept proposal", when=("proposal",)),
+    _a("dashboard.microsoft_issue", "M", "Open the linked Microsoft issue",
+       "Microsoft's posts on the incident's issue, newest first, restored or not", "open_linked_issue",
+       label="Microsoft issue", when=("microsoft_issue",)),
+    _a("dashboard.handoff", "H", "Hand-off page", "What a new incident commander needs, on one page", "handoff",
+       label="Hand-off", when=("incident",)),
     _a("dashboard.link", "l", "Link to the open incident", "Attach the selected alert or Microsoft issue to it",
        "link", label="Link", when=("incident", "selection")),
     _a("dashboard.note", "colon", "Add note", "Write a note to the timeline", "note", label="Note", footer=True,
@@ -202,6 +213,8 @@ ACTIONS: tuple[Action, ...] = (
     _a("sign_in.cancel", "escape", "Cancel sign-in", "Back without signing in", "cancel", label="Cancel",
        footer=True, palette=False),
     _a("prompt.cancel", "escape", "Cancel", "Close the prompt without saving", "cancel", label="Cancel",
+       palette=False),
+    _a("handoff.close", "escape,q", "Close", "Back to the dashboard", "close", label="Close", footer=True,
        palette=False),
     _a("help.close", "escape,q,question_mark", "Close", "Close this list", "dismiss", label="Close", palette=False),
 )

@@ -72,10 +72,9 @@ def handoff_sections(incident: Incident, entries: list[Entry], *, cadence: dict[
                in incident.unsettled.items()]
     pending += [f"{task.id} {task.action}: not done yet" for task in open_tasks(incident) if task.action]
     microsoft = []
-    issues = getattr(live, "issues", None) or {}
     for link in incident.links:
         if link.get("type") == "service_issue":
-            issue = issues.get(link.get("id"))
+            issue = live.issue(str(link.get("id"))) if live is not None and hasattr(live, "issue") else None
             state = f"{issue.status}, last changed {_at(issue.last_modified)}" if issue else "no state known"
             microsoft.append(f"{link.get('id')}: {link.get('title') or (issue.title if issue else '')} — {state}")
         elif link.get("type") == "support_case":

@@ -109,6 +109,13 @@ def _linked(incident: Incident, kind: str) -> list[str]:
     return [str(link.get("id")) for link in incident.links if link.get("type") == kind and link.get("id")]
 
 
+def _issue(live: Any, issue_id: str) -> Any:
+    """A Microsoft issue as Graph lists it, or as last seen once Graph stopped listing it."""
+    if hasattr(live, "issue"):
+        return live.issue(issue_id)
+    return (getattr(live, "issues", None) or {}).get(issue_id)
+
+
 def issue_restored(issue: Any) -> bool:
     return bool(getattr(issue, "is_resolved", False)) or str(getattr(issue, "status", "")) in RESTORED_ISSUE_STATES
 
@@ -124,8 +131,8 @@ def proposals(incident: Incident, live: Any) -> list[Proposal]:
     def ahead(status: str) -> bool:
         return status in steps and steps.index(status) > here
 
-    issues = getattr(live, "issues", None) or {}
-    restored = [issues[i] for i in _linked(incident, "service_issue") if i in issues and issue_restored(issues[i])]
+    known = [_issue(live, i) for i in _linked(incident, "service_issue")]
+    restored = [issue for issue in known if issue is not None and issue_restored(issue)]
     if restored and ahead("monitoring"):
         found.append(Proposal("monitoring", "Microsoft marked its issue restored",
                               tuple(f"{i.id} {i.status}" for i in restored), notice="resolution"))

@@ -119,7 +119,26 @@ class DashboardScreen(Screen):
             return self.warroom.incident is not None
         if name == "selection":
             return self.subject().kind != "nothing"
+        if name == "proposal":
+            return self._proposal() is not None
+        if name == "microsoft_issue":
+            return bool(self._linked_issue_ids())
         return True
+
+    def _proposal(self) -> Any:
+        """The status change the tenant's evidence supports now (never applied without the responder's key)."""
+        incident = self.warroom.incident
+        if incident is None:
+            return None
+        from ..console.lifecycle import proposals
+
+        found = proposals(incident, self.warroom.live)
+        return next((p for p in found if p.status), None)
+
+    def _linked_issue_ids(self) -> list[str]:
+        incident = self.warroom.incident
+        return [str(link["id"]) for link in (incident.links if incident else [])
+                if link.get("type") == "service_issue" and link.get("id")]
 
     def action_node(self, place: str) -> Any:
         """Where a place's actions run from the palette: the pane that owns them, or the screen."""
@@ -307,7 +326,9 @@ class DashboardScreen(Screen):
 
             cadence = cadence_minutes(self.warroom.config)
         others = max(0, len(self.warroom.book.open_incidents()) - 1)   # the banner shows the newest open one
-        banner.show(incident, self.now, mode=self.warroom.mode, cadence=cadence, others=others)
+        proposal = self._proposal()
+        banner.proposal_key = key_for(self.app, "dashboard.accept_proposal")
+        banner.show(incident, self.now, mode=self.warroom.mode, cadence=cadence, others=others, proposal=proposal)
         banner.set_class(banner.overdue, "-overdue")
 
     def _greyed(self, pane_id: str) -> bool:
@@ -495,6 +516,89 @@ class DashboardScreen(Screen):
 
     def action_link(self) -> None:
         self.app.link_to_incident(self.subject())
+
+    # -- the lifecycle ----------------------------------------------------------------------------------
+
+    def action_set_status(self) -> None:
+        """A prompt prefilled with the next status on the incident's path; the words after it say why."""
+        from ..console.lifecycle import path, rank, status_body
+        from .prompt import PromptScreen
+
+        incident = self.warroom.incident
+        if incident is None:
+            return
+        steps = [s for s in path(incident.category) if s not in ("declared", "closed")]
+        following = next((s for s in steps if path(incident.category).index(s) > rank(incident, incident.status)),
+                         steps[-1])
+
+        async def save(text: str | None) -> None:
+            if not text:
+                return
+            status, _, why = text.partition(" ")
+            try:
+                body = status_body(incident, status, why)
+            except ValueError as error:
+                self.notify(str(error), title="Status not changed", severity="warning", markup=False)
+                return
+            if await self._record(kinds.INCIDENT_STATUS, body, incident=incident.id):
+                self.notify(f"{incident.id}: {body['previous']} → {body['status']}", timeout=4, markup=False)
+
+        close = key_for(self.app, "dashboard.close")
+        self.app.push_screen(PromptScreen(
+            f"Status of {incident.id} (now {incident.status})", value=f"{following} ",
+            placeholder="status, then why", hint=f"{' → '.join(steps)} · then why · closing: {close}"), save)
+
+    def action_accept_proposal(self) -> None:
+        from ..console.lifecycle import status_body
+
+        incident, proposal = self.warroom.incident, self._proposal()
+        if incident is None or proposal is None:
+            self.notify("Nothing proposed now", timeout=3)
+            return
+
+        async def accept() -> None:
+            body = status_body(incident, proposal.status, proposal.why, proposal=proposal)
+            if await self._record(kinds.INCIDENT_STATUS, body, incident=incident.id):
+                notice = (f"; now send the {proposal.notice} notice: "
+                          f"press {key_for(self.app, 'dashboard.communicate')}") if proposal.notice else ""
+                self.notify(f"{incident.id} is {proposal.status}{notice}", timeout=8, markup=False)
+                self._show_banner()
+
+        self.run_worker(accept(), group="status", exit_on_error=False)
+
+    def action_open_linked_issue(self) -> None:
+        """The incident's Microsoft issue, restored or not, as Graph last said it (or the journal, offline)."""
+        from .issue_detail import IssueDetailScreen
+
+        live = self.warroom.live
+        for issue_id in self._linked_issue_ids():
+            issue = live.issue(issue_id) if live else None
+            if issue is not None:
+                self.app.push_screen(IssueDetailScreen(issue, zone_stamp=self.zone_stamp,
+                                                       subject=of_issue(issue, live)))
+                return
+        self.notify("The linked Microsoft issue has not been read yet", severity="warning", timeout=4)
+
+    def action_handoff(self) -> None:
+        incident = self.warroom.incident
+        if incident is None:
+            return
+
+        async def show() -> None:
+            from ..console.comms import cadence_minutes
+            from ..console.handoff import handoff_sections
+            from .handoff import HandoffScreen
+
+            try:
+                entries = await self.warroom.journal.entries(incident=incident.id)
+            except JournalError as error:
+                self.notify(str(error), title="Journal not read", severity="error", markup=False)
+                return
+            sections = handoff_sections(incident, entries, cadence=cadence_minutes(self.warroom.config),
+                                        now=self.now, live=self.warroom.live)
+            self.app.push_screen(HandoffScreen(incident.id, sections))
+
+        self.run_worker(show(), group="handoff", exclusive=True, exit_on_error=False)
 
     # -- journal entries without leaving the screen -----------------------------------------------------
 

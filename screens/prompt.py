@@ -33,6 +33,11 @@ class PromptScreen(ModalScreen[str | None]):
             cancel = key_for(self.app, "prompt.cancel")
             yield Label(safe_label(self.hint or f"Enter to save · {cancel} to cancel", None))
 
+    def on_mount(self) -> None:
+        """A prefilled answer is continued, not typed over: the cursor starts at its end."""
+        box = self.query_one(Input)
+        box.cursor_position = len(box.value)
+
     def on_key(self, event) -> None:
         """Letters typed before the box took focus (a fast typist, a paste) still land in it."""
         box = self.query_one(Input)

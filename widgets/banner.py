@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from rich.text import Text
 from textual.widget import Widget
@@ -42,16 +43,25 @@ class IncidentBanner(Widget):
         self._text = Text()
         self.overdue = False
         self.declare_key = "d"      # the key in force, set by the screen (a `[ui.keys]` remap changes it)
+        self.proposal_key = "A"
 
     def _style(self, tone: str) -> str:
         return str(self.get_component_rich_style(f"banner--{tone}"))
 
     def show(self, incident: Incident | None, now: datetime, *, mode: str = "LIVE",
-             cadence: dict[str, int] | None = None, others: int = 0) -> None:
+             cadence: dict[str, int] | None = None, others: int = 0, proposal: Any = None) -> None:
         """Re-render from state; repaints only when the words changed (clocks tick once a second at most)."""
         text = self.describe(incident, now, mode=mode, cadence=cadence)
         if others:
             text.append(f"  · +{others} more open", self._style("warn"))
+        if incident is not None and proposal is not None:
+            text.append(f"  · {self.proposal_key}: {proposal.status}? ({clean(proposal.why, 60)})",
+                        self._style("info"))
+        milestones = incident.milestones() if incident is not None else []
+        if milestones:
+            reached = sum(done for _, done in milestones)
+            text.append(f"  · milestones {reached}/{len(milestones)}",
+                        self._style("ok" if reached == len(milestones) else "muted"))
         if text.plain != self._text.plain or text.spans != self._text.spans:
             self._text = text
             self.refresh()

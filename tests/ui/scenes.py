@@ -107,6 +107,9 @@ def live_state(kind: str = "degraded") -> LiveState:
     if degraded:
         state.issues = {i.id: i for i in [issue(), issue("EN991122", "Some users see sign-in delays",
                                                          "Microsoft Entra", "investigating")]}
+        # When each workload's status last changed (the Since column), as the journal would say.
+        state.health_since = {"Exchange": ago(minutes=95), "OrgLiveID": ago(minutes=12),
+                              "SharePoint": ago(hours=26)}
     alerts = [alert(1, "high", 3), alert(2, "high", 9, "Unusual sign-in from a new country"),
               alert(3, "medium", 14, "Mass download by a single user", status="inProgress"),
               alert(4, "low", 25, "Anonymous IP address sign-in"), alert(5, "informational", 50, "Email reported"),

@@ -20,6 +20,7 @@ from warroom.screens.dashboard import DashboardScreen
 from warroom.screens.declare import DeclareIncidentScreen
 from warroom.screens.detail import DetailScreen
 from warroom.screens.guided import GuidedScreen
+from warroom.screens.handoff import HandoffScreen
 from warroom.screens.help import HelpScreen, help_table
 from warroom.screens.prompt import PromptScreen
 from warroom.screens.send_confirm import SendConfirmScreen
@@ -46,6 +47,7 @@ HANDLERS = {
     "contain": ContainScreen, "communicate": CommunicateScreen, "close": CloseScreen, "detail": DetailScreen,
     "alert_detail": AlertDetailScreen, "sign_in": SignInScreen, "prompt": PromptScreen, "help": HelpScreen,
     "send_confirm": SendConfirmScreen,
+    "handoff": HandoffScreen,
 }
 REMAP = {"dashboard.declare": "D", "dashboard.note": "N", "dashboard.sign_in": "f9", "contain.execute": "f7",
          "guided.back": "f10", "dashboard.block_sign_in": "ctrl+b"}

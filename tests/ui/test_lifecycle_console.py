@@ -1,16 +1,23 @@
-"""The console follows the lifecycle written from elsewhere: an incident declared by `warroom declare` in another
-shell appears at once, and a status changed there shows in the banner."""
+"""The lifecycle in the console: an incident declared by `warroom declare` in another shell appears at once and a
+status changed there shows in the banner; the status set by key, a proposal accepted by key, the linked Microsoft
+issue readable once restored and unlisted, the hand-off page."""
 
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
+from textual.widgets import Input, Static
 from warroom.console.app import WarroomApp
 from warroom.console.cli import main
+from warroom.console.journal import kinds
+from warroom.screens.handoff import HandoffScreen
+from warroom.screens.issue_detail import IssueDetailScreen
+from warroom.screens.prompt import PromptScreen
 from warroom.widgets.banner import IncidentBanner
 
-from .scenes import drawn, fixed_clock, live_state, open_warroom
+from .scenes import drawn, fixed_clock, issue, live_state, open_warroom
 
 
 async def until(pilot, condition, what: str) -> None:
@@ -37,5 +44,62 @@ async def test_an_incident_declared_from_a_shell_appears_at_once(journal_path: P
             argv = ["--journal", str(journal_path), "incident", "status", incident.id, "investigating"]
             assert await asyncio.to_thread(main, argv) == 0
             await until(pilot, lambda: "investigating" in str(banner.render()), "the banner shows the status")
+    finally:
+        await warroom.close()
+
+
+async def _linked_app(journal_path: Path) -> tuple[WarroomApp, Any]:
+    warroom = await open_warroom(journal_path, live=live_state("degraded"), incident=True)
+    incident = warroom.incident
+    await warroom.record(kinds.INCIDENT_LINKED, {"type": "service_issue", "id": "EX226574", "title": "Mail"},
+                         incident=incident.id)
+    return WarroomApp(warroom, clock=fixed_clock, follow_journal=False), warroom
+
+
+async def test_status_by_key_proposal_by_key_the_linked_issue_and_the_handoff(journal_path: Path) -> None:
+    app, warroom = await _linked_app(journal_path)
+    incident = warroom.incident
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await drawn(pilot)
+            banner = app.screen.query_one(IncidentBanner)
+            # u: the prompt is prefilled with the next status; the words after it say why.
+            await pilot.press("u")
+            await pilot.pause()
+            assert isinstance(app.screen, PromptScreen)
+            assert app.screen.query_one(Input).value == "mitigated "
+            for char in "OWA works":
+                await pilot.press(char if char != " " else "space")
+            await pilot.press("enter")
+            await until(pilot, lambda: incident.status == "mitigated",
+                        f"the status changed {[n.message for n in app._notifications]}")
+            assert incident.history[-1].text == "OWA works"
+            # Microsoft restores its issue: the banner proposes monitoring; A accepts it.
+            await pilot.press("A")          # nothing proposed yet: nothing happens
+            await pilot.pause()
+            assert incident.status == "mitigated"
+            live = warroom.live
+            live.issues["EX226574"] = issue(status="serviceRestored")._replace(is_resolved=True)
+            del live.issues["EX226574"]                 # and Graph stops listing it
+            live.kept_issues["EX226574"] = issue(status="serviceRestored")._replace(is_resolved=True)
+            app.live_changed({"issues"})
+            await until(pilot, lambda: "A: monitoring?" in str(banner.render()), "the banner proposes it")
+            await pilot.press("A")
+            await until(pilot, lambda: incident.status == "monitoring", "the proposal accepted")
+            entry = (await warroom.journal.entries(kinds=[kinds.INCIDENT_STATUS]))[-1]
+            assert entry.body["proposed"]["why"] == "Microsoft marked its issue restored"
+            # M: the linked issue is still readable, restored and no longer listed.
+            await pilot.press("M")
+            await until(pilot, lambda: isinstance(app.screen, IssueDetailScreen), "the issue opens")
+            await pilot.press("escape")
+            await pilot.pause()
+            # H: the hand-off page.
+            await pilot.press("H")
+            await until(pilot, lambda: isinstance(app.screen, HandoffScreen), "the hand-off opens")
+            text = " ".join(str(s.render()) for s in app.screen.query(Static))
+            assert "Status: monitoring since" in text and "EX226574" in text
+            await pilot.press("escape")
+            await pilot.pause()
+            assert not isinstance(app.screen, HandoffScreen)
     finally:
         await warroom.close()

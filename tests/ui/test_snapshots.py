@@ -99,3 +99,17 @@ def test_issue_details(snap_compare, app_for) -> None:
         await settle(pilot)
 
     assert snap_compare(app_for(), terminal_size=NARROW, run_before=open_issue)
+
+
+@pytest.mark.parametrize("size", [WIDE, NARROW], ids=["160x48", "80x24"])
+def test_handoff_page(snap_compare, app_for, size) -> None:
+    async def open_handoff(pilot) -> None:
+        await drawn(pilot)
+        await pilot.press("H")
+        for _ in range(100):            # the page is read from the journal in a worker
+            if type(pilot.app.screen).__name__ == "HandoffScreen":
+                break
+            await pilot.pause(0.02)
+        await settle(pilot)
+
+    assert snap_compare(app_for(incident=True), terminal_size=size, run_before=open_handoff)
