@@ -54,6 +54,7 @@ PLACE_NAMES = {
     "sign_in": "Sign-in dialog",
     "prompt": "Note, decision and task prompts",
     "handoff": "Hand-off page",
+    "messages": "Message center",
     "help": "Keys (this screen)",
 }
 TOGETHER: dict[str, frozenset[str]] = {
@@ -120,6 +121,8 @@ ACTIONS: tuple[Action, ...] = (
     _a("dashboard.microsoft_issue", "M", "Open the linked Microsoft issue",
        "Microsoft's posts on the incident's issue, newest first, restored or not", "open_linked_issue",
        label="Microsoft issue", when=("microsoft_issue",)),
+    _a("dashboard.messages", "i", "Message center", "Microsoft's planned changes and notices; those touching the "
+       "incident's services marked", "messages", label="Messages"),
     _a("dashboard.handoff", "H", "Hand-off page", "What a new incident commander needs, on one page", "handoff",
        label="Hand-off", when=("incident",)),
     _a("dashboard.link", "l", "Link to the open incident", "Attach the selected alert or Microsoft issue to it",
@@ -213,6 +216,8 @@ ACTIONS: tuple[Action, ...] = (
     _a("sign_in.cancel", "escape", "Cancel sign-in", "Back without signing in", "cancel", label="Cancel",
        footer=True, palette=False),
     _a("prompt.cancel", "escape", "Cancel", "Close the prompt without saving", "cancel", label="Cancel",
+       palette=False),
+    _a("messages.close", "escape,q", "Close", "Back to the dashboard", "close", label="Close", footer=True,
        palette=False),
     _a("handoff.close", "escape,q", "Close", "Back to the dashboard", "close", label="Close", footer=True,
        palette=False),

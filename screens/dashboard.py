@@ -579,6 +579,14 @@ class DashboardScreen(Screen):
                 return
         self.notify("The linked Microsoft issue has not been read yet", severity="warning", timeout=4)
 
+    def action_messages(self) -> None:
+        from .messages import MessageCenterScreen
+
+        live = self.warroom.live
+        incident = self.warroom.incident
+        self.app.push_screen(MessageCenterScreen((live.messages if live else {}).values(),
+                                                 incident.services if incident else []))
+
     def action_handoff(self) -> None:
         incident = self.warroom.incident
         if incident is None:

@@ -166,6 +166,8 @@ class ServiceMessage(NamedTuple):
     started: datetime | None
     last_modified: datetime | None
     text: str
+    action_required_by: datetime | None = None
+    tags: tuple[str, ...] = ()
     raw: Mapping[str, Any] = NO_DATA
 
     @classmethod
@@ -176,7 +178,9 @@ class ServiceMessage(NamedTuple):
             severity=_enum(data.get("severity"), MESSAGE_SEVERITY), services=tuple(data.get("services") or ()),
             is_major_change=bool(data.get("isMajorChange")), started=_time(data.get("startDateTime")),
             last_modified=_time(data.get("lastModifiedDateTime")),
-            text=html_to_text(_str((data.get("body") or {}).get("content"))), raw=data,
+            text=html_to_text(_str((data.get("body") or {}).get("content"))),
+            action_required_by=_time(data.get("actionRequiredByDateTime")),
+            tags=tuple(_str(t) for t in data.get("tags") or () if t is not None), raw=data,
         )
 
 

@@ -15,7 +15,14 @@ from warroom.console.app import WarroomApp
 from warroom.console.config import load_config
 from warroom.console.graph.freshness import Freshness, SourceHealth
 from warroom.console.graph.live import LiveState
-from warroom.console.graph.models import Alert, RiskyUser, SecurityIncident, ServiceHealth, ServiceIssue
+from warroom.console.graph.models import (
+    Alert,
+    RiskyUser,
+    SecurityIncident,
+    ServiceHealth,
+    ServiceIssue,
+    ServiceMessage,
+)
 from warroom.console.journal import Draft, kinds
 from warroom.console.session import WarRoom
 from warroom.console.timefmt import to_iso
@@ -220,3 +227,23 @@ async def drawn(pilot: Any) -> None:
             widget.vertical_scrollbar.refresh()
     await pilot.pause()
     await pilot.pause()
+
+
+def messages() -> dict[str, ServiceMessage]:
+    """Three Message center posts: one about Exchange (the scene's incident), one with hostile text."""
+    found = [ServiceMessage.from_graph(m) for m in (
+        {"id": "MC900001", "title": "Exchange Online: retiring basic authentication for SMTP AUTH",
+         "category": "planForChange", "severity": "high", "services": ["Exchange Online"], "isMajorChange": True,
+         "startDateTime": to_iso(ago(days=3)), "lastModifiedDateTime": to_iso(ago(days=1)),
+         "actionRequiredByDateTime": "2026-12-31T00:00:00Z", "tags": ["Admin impact", "Retirement"],
+         "body": {"contentType": "html", "content": "<p>Move SMTP clients to OAuth before <b>31 December</b>.</p>"}},
+        {"id": "MC900002", "title": "Teams: new meeting recap", "category": "stayInformed", "severity": "normal",
+         "services": ["Microsoft Teams"], "startDateTime": to_iso(ago(days=5)),
+         "lastModifiedDateTime": to_iso(ago(days=4)), "tags": ["User impact"],
+         "body": {"contentType": "html", "content": "<p>Recaps arrive after meetings.</p>"}},
+        {"id": "MC900003", "title": "[red]Spoof[/red]\x1b[2J \u202eevil", "category": "preventOrFixIssue",
+         "severity": "normal", "services": ["SharePoint Online"], "startDateTime": to_iso(ago(days=9)),
+         "lastModifiedDateTime": to_iso(ago(days=8)), "tags": [],
+         "body": {"contentType": "html", "content": "<script>x</script><p>[bold]body[/bold]</p>"}},
+    )]
+    return {m.id: m for m in found}

@@ -22,6 +22,7 @@ from warroom.screens.detail import DetailScreen
 from warroom.screens.guided import GuidedScreen
 from warroom.screens.handoff import HandoffScreen
 from warroom.screens.help import HelpScreen, help_table
+from warroom.screens.messages import MessageCenterScreen
 from warroom.screens.prompt import PromptScreen
 from warroom.screens.send_confirm import SendConfirmScreen
 from warroom.screens.sign_in import SignInScreen
@@ -47,7 +48,7 @@ HANDLERS = {
     "contain": ContainScreen, "communicate": CommunicateScreen, "close": CloseScreen, "detail": DetailScreen,
     "alert_detail": AlertDetailScreen, "sign_in": SignInScreen, "prompt": PromptScreen, "help": HelpScreen,
     "send_confirm": SendConfirmScreen,
-    "handoff": HandoffScreen,
+    "handoff": HandoffScreen, "messages": MessageCenterScreen,
 }
 REMAP = {"dashboard.declare": "D", "dashboard.note": "N", "dashboard.sign_in": "f9", "contain.execute": "f7",
          "guided.back": "f10", "dashboard.block_sign_in": "ctrl+b"}

@@ -8,16 +8,17 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from textual.widgets import Input, Static
+from textual.widgets import Input, OptionList, Static
 from warroom.console.app import WarroomApp
 from warroom.console.cli import main
 from warroom.console.journal import kinds
 from warroom.screens.handoff import HandoffScreen
 from warroom.screens.issue_detail import IssueDetailScreen
+from warroom.screens.messages import MessageCenterScreen
 from warroom.screens.prompt import PromptScreen
 from warroom.widgets.banner import IncidentBanner
 
-from .scenes import drawn, fixed_clock, issue, live_state, open_warroom
+from .scenes import drawn, fixed_clock, issue, live_state, messages, open_warroom
 
 
 async def until(pilot, condition, what: str) -> None:
@@ -101,5 +102,29 @@ async def test_status_by_key_proposal_by_key_the_linked_issue_and_the_handoff(jo
             await pilot.press("escape")
             await pilot.pause()
             assert not isinstance(app.screen, HandoffScreen)
+    finally:
+        await warroom.close()
+
+
+async def test_the_message_center_marks_what_touches_the_incident_and_reads_literally(journal_path: Path) -> None:
+    app, warroom = await _linked_app(journal_path)
+    warroom.live.messages = messages()
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await drawn(pilot)
+            await pilot.press("i")
+            await until(pilot, lambda: isinstance(app.screen, MessageCenterScreen), "the message center opens")
+            screen = app.screen
+            assert [m.id for m in screen.messages] == ["MC900001", "MC900002", "MC900003"]
+            assert screen.marked == [True, False, False]        # Exchange Online is the incident's service
+            first = str(screen.query_one(OptionList).get_option_at_index(0).prompt)
+            assert first.startswith("◆ MC900001") and "act by 2026-12-31" in first and "Admin impact" in first
+            await pilot.press("end", "enter")
+            await pilot.pause()
+            body = screen.query_one("#message-body", Static).render()
+            assert "[bold]body[/bold]" in str(body) and "\x1b" not in str(body)
+            await pilot.press("escape")
+            await pilot.pause()
+            assert not isinstance(app.screen, MessageCenterScreen)
     finally:
         await warroom.close()

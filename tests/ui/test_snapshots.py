@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .scenes import build_app, drawn
+from .scenes import build_app, drawn, messages
 
 WIDE, NARROW = (160, 48), (80, 24)
 
@@ -113,3 +113,16 @@ def test_handoff_page(snap_compare, app_for, size) -> None:
         await settle(pilot)
 
     assert snap_compare(app_for(incident=True), terminal_size=size, run_before=open_handoff)
+
+
+@pytest.mark.parametrize("size", [WIDE, NARROW], ids=["160x48", "80x24"])
+def test_message_center(snap_compare, app_for, size) -> None:
+    async def open_messages(pilot) -> None:
+        await drawn(pilot)
+        pilot.app.warroom.live.messages = messages()
+        await pilot.press("i")
+        await pilot.pause()
+        await pilot.press("enter")      # the newest (Exchange, marked) opens below
+        await settle(pilot)
+
+    assert snap_compare(app_for(incident=True), terminal_size=size, run_before=open_messages)
