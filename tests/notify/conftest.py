@@ -153,3 +153,56 @@ def environ_for(hook: HttpReceiver | None) -> dict[str, str]:
     if hook is not None:
         env["WARROOM_CHAT_WEBHOOK"] = hook.url
     return env
+
+
+@pytest.fixture
+def tls_files(tmp_path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1, made here (cryptography comes with azure-identity)."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_file, key_file
+
+
+@pytest.fixture
+def starttls_server(tls_files) -> Iterator[SmtpReceiver]:
+    """An SMTP server on 127.0.0.1 that requires STARTTLS before AUTH, with the certificate above."""
+    import ssl
+
+    cert_file, key_file = tls_files
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert_file, key_file)
+    receiver = SmtpReceiver("127.0.0.1", free_port())
+
+    def authenticate(server, session, envelope, mechanism, auth_data) -> AuthResult:
+        ok = isinstance(auth_data, LoginPassword) and auth_data.password.decode() == SMTP_PASSWORD
+        if ok:
+            receiver.logins.append(auth_data.login.decode())
+        return AuthResult(success=ok)
+
+    controller = Controller(receiver, hostname=receiver.host, port=receiver.port, authenticator=authenticate,
+                            tls_context=context, require_starttls=True, auth_required=True)
+    controller.start()
+    try:
+        yield receiver
+    finally:
+        controller.stop()

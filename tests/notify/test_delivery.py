@@ -247,3 +247,42 @@ async def test_the_report_lists_each_message_with_its_real_channels_and_results(
     assert "chat (webhook): delivered: HTTP 200 OK" in report and "page (statuspage): delivered" in report
     assert "it-leads@example.com, ciso@example.com" in report and "initial #1" in report
     assert describe(sent).startswith("to stakeholders (initial #1), delivered via chat, page; FAILED via relay")
+
+
+def _starttls_config(server, ca_file: Path | None) -> str:
+    ca = f'ca_file = "{ca_file}"\n' if ca_file else ""
+    return (f'[channels.relay]\nkind = "smtp"\nhost = "{server.host}"\nport = {server.port}\nsecurity = "starttls"\n'
+            f'from = "warroom@example.net"\nusername = "warroom"\npassword_env = "WARROOM_SMTP_PASSWORD"\n{ca}'
+            '[audiences.technical]\nto = ["oncall@example.net"]\nchannels = ["relay"]\n')
+
+
+async def test_starttls_with_a_private_ca_then_authentication(tmp_path, starttls_server, tls_files):
+    warroom = await open_room(tmp_path, _starttls_config(starttls_server, tls_files[0]), environ_for(None))
+    try:
+        _, result = await send(warroom, audience="technical")
+    finally:
+        await warroom.close()
+    [relay] = result.receipts
+    assert relay.ok, relay.line()
+    assert starttls_server.logins == ["warroom"] and len(starttls_server.messages) == 1
+
+
+async def test_a_certificate_nobody_vouches_for_is_refused_and_nothing_is_sent(tmp_path, starttls_server):
+    warroom = await open_room(tmp_path, _starttls_config(starttls_server, None), environ_for(None))
+    try:
+        _, result = await send(warroom, audience="technical")
+    finally:
+        await warroom.close()
+    [relay] = result.receipts
+    assert not relay.ok and relay.attempts == 1 and "TLS with 127.0.0.1 failed" in relay.detail
+    assert not starttls_server.logins and not starttls_server.messages and SMTP_PASSWORD not in relay.detail
+
+
+async def test_a_relay_that_offers_no_starttls_is_not_sent_plain_text(tmp_path, smtp_server):
+    warroom = await open_room(tmp_path, _starttls_config(smtp_server, None), environ_for(None))
+    try:
+        _, result = await send(warroom, audience="technical")
+    finally:
+        await warroom.close()
+    [relay] = result.receipts
+    assert not relay.ok and "does not offer STARTTLS" in relay.detail and not smtp_server.messages
