@@ -24,6 +24,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Footer, Input, Label, Select, Static, TextArea
+from textual.widgets.text_area import Selection
 
 from ..console import comms, notify
 from ..console.config import APP_NAME
@@ -255,10 +256,20 @@ class CommunicateScreen(GuidedScreen):
             return None
         left = self._placeholders_left(subject, text)
         if left:
-            self.say(f"Not sent: fill {', '.join(left)} first.", error=True)
-            self.query_one("#communicate-text", TextArea).focus()
+            self.say(f"Not sent: fill {', '.join(left)} first (the first is selected: type to replace it).",
+                     error=True)
+            self._select(text, left[0])
             return None
         return subject, text
+
+    def _select(self, text: str, placeholder: str) -> None:
+        """Put the author on the first placeholder, selected, so typing replaces it."""
+        area = self.query_one("#communicate-text", TextArea)
+        index = text.find(placeholder)
+        if index >= 0:
+            locate = area.document.get_location_from_index
+            area.selection = Selection(locate(index), locate(index + len(placeholder)))
+        area.focus()
 
     def action_send(self) -> None:
         """Ask once, naming audience, recipients and channels; then deliver."""

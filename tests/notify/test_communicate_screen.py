@@ -49,6 +49,8 @@ async def test_f2_refuses_placeholders_then_asks_then_sends_and_shows_each_chann
             await settle(pilot)
             assert message(pilot).startswith("Not sent: fill [scope of impact]") and "[precautions]" in message(pilot)
             assert not isinstance(app.screen, SendConfirmScreen)
+            area = app.screen.query_one("#communicate-text", TextArea)
+            assert area.has_focus and area.selected_text == "[scope of impact]"     # typing replaces it
             await fill_placeholders(pilot)
             await pilot.press("f2")
             await settle(pilot)

@@ -1,0 +1,79 @@
+"""End to end in tmux at 80x24: the real `warroom demo`, Communicate, a sentence typed, F2 twice, a real webhook
+receiver on 127.0.0.1 gets it once, and the result is on screen."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from warroom.console.journal import Journal, kinds
+
+from ..ui.test_tmux import WARROOM
+from ..ui.test_tmux import Tmux as BaseTmux
+from .conftest import write_config
+
+pytestmark = [pytest.mark.slow, pytest.mark.tmux,
+              pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")]
+
+
+class Tmux(BaseTmux):
+    def wait_until(self, holds: Callable[[str], bool], seconds: float = 30.0) -> str:
+        """Bounded wait until the screen satisfies `holds` (a deadline to fail by, not a speed assertion)."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if holds(screen):
+                return screen
+            time.sleep(0.1)
+        raise AssertionError(f"never happened; screen was:\n{self.screen()}")
+
+
+def _refusal(screen: str) -> str:
+    return screen.split("Not sent: fill", 1)[1] if "Not sent: fill" in screen else ""
+
+
+@pytest.fixture
+def tmux(tmp_path: Path):
+    session = Tmux(tmp_path)
+    yield session
+    session.kill()
+
+
+def test_a_typed_update_is_sent_from_the_console_and_the_result_shown(tmux, tmp_path, http_receiver):
+    journal = tmp_path / "journal.db"
+
+    async def declare() -> None:
+        async with await Journal.open(journal) as opened:
+            await opened.append(kinds.INCIDENT_DECLARED, {"title": "Mail delayed", "category": "service-outage",
+                                                          "services": ["Exchange Online"]}, incident="INC-20261205-01")
+
+    asyncio.run(declare())
+    config = write_config(tmp_path, '[channels.chat]\nkind = "webhook"\nurl_env = "WARROOM_CHAT_WEBHOOK"\n'
+                                    '[audiences.stakeholders]\nchannels = ["chat"]\n')
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    tmux.run("new-session", "-d", "-s", "t", "-x", "80", "-y", "24",
+             f"env -i PATH=/usr/bin:/bin HOME={home} TERM=xterm-256color LANG=C.UTF-8 WARROOM_JOURNAL={journal} "
+             f"WARROOM_CONFIG={config} WARROOM_CHAT_WEBHOOK={http_receiver.url} {WARROOM} demo")
+    tmux.wait_for("n Notify")            # the footer: the dashboard takes keys
+    tmux.keys("n")
+    tmux.wait_for("Via: chat (webhook)")
+    refusal = ""
+    for _ in range(12):                   # each F2 selects the next placeholder; typing replaces it
+        tmux.keys("F2")
+        screen = tmux.wait_until(lambda s, last=refusal: "Send to Stakeholder" in s or
+                                 ("Not sent: fill [" in s and _refusal(s) != last))
+        if "Send to Stakeholder communications?" in screen:
+            break
+        refusal = _refusal(screen)
+        tmux.keys("see the service desk", literal=True)     # the pty keeps key order: F2 comes after it
+    tmux.wait_for("Send to Stakeholder communications?")
+    tmux.keys("F2")
+    screen = tmux.wait_for("chat (webhook): delivered: HTTP 200 OK")
+    assert "the countdown restarts" in screen
+    [body] = http_receiver.bodies
+    assert "see the service desk" in body["text"] and "[" not in body["text"].replace("[INC-", "")
