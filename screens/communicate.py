@@ -24,7 +24,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Footer, Input, Label, Select, Static, TextArea
-from textual.widgets.text_area import Selection
+from textual.widgets.text_area import Selection as TextRange
 
 from ..console import comms, notify
 from ..console.config import APP_NAME
@@ -268,7 +268,7 @@ class CommunicateScreen(GuidedScreen):
         index = text.find(placeholder)
         if index >= 0:
             locate = area.document.get_location_from_index
-            area.selection = Selection(locate(index), locate(index + len(placeholder)))
+            area.selection = TextRange(locate(index), locate(index + len(placeholder)))
         area.focus()
 
     def action_send(self) -> None:
