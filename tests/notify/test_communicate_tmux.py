@@ -57,8 +57,8 @@ def test_a_typed_update_is_sent_from_the_console_and_the_result_shown(tmux, tmp_
     home = tmp_path / "home"
     home.mkdir(exist_ok=True)
     tmux.run("new-session", "-d", "-s", "t", "-x", "80", "-y", "24",
-             f"env -i PATH=/usr/bin:/bin HOME={home} TERM=xterm-256color LANG=C.UTF-8 WARROOM_JOURNAL={journal} "
-             f"WARROOM_CONFIG={config} WARROOM_CHAT_WEBHOOK={http_receiver.url} {WARROOM} demo")
+             f"env -i PATH=/usr/bin:/bin HOME={home} TERM=xterm-256color LANG=C.UTF-8 "
+             f"WARROOM_CONFIG={config} WARROOM_CHAT_WEBHOOK={http_receiver.url} {WARROOM} demo --journal {journal}")
     tmux.wait_for("n Notify")            # the footer: the dashboard takes keys
     tmux.keys("n")
     tmux.wait_for("Via: chat (webhook)")
