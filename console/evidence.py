@@ -189,24 +189,25 @@ def _check_contents(contents: dict[str, bytes]) -> tuple[list[str], dict[str, An
     if not isinstance(custody, dict):
         custody, problems = {}, ["custody.json: not a custody record"]
     entries = _json_lines(contents.get("entries.jsonl", b""), "entries.jsonl")
+    journal = custody.get("journal") if isinstance(custody.get("journal"), dict) else {}
+    journal_ids = [journal["id"]] if isinstance(journal.get("id"), str) else []
     by_seq: dict[Any, dict[str, Any]] = {}
     for name in ("entries.jsonl", "observations.jsonl"):
         rows = entries if name == "entries.jsonl" else _json_lines(contents.get(name, b""), name)
-        check = check_records(rows)
+        check = check_records(rows, journal_ids)
         if not check.ok:
             problems.append(f"{name}: entry {check.bad_seq}: {check.reason}")
         by_seq.update({row.get("seq"): row for row in rows})
     evidence_entries = {row["seq"]: row for row in entries if row.get("kind") == kinds.EVIDENCE}
     for name in sorted(n for n in contents if n.startswith("evidence/")):
         record = bounded_json(contents[name])
-        if not isinstance(record, dict) or not check_records([record]).ok:
+        if not isinstance(record, dict) or not check_records([record], journal_ids).ok:
             problems.append(f"{name}: its record does not hash to its own hash (changed)")
             continue
         entry = evidence_entries.pop(record.get("seq"), None)
         if entry is None or entry.get("hash") != record.get("hash"):
             problems.append(f"{name}: not the evidence entry {record.get('seq')} of entries.jsonl")
     problems += [f"entries.jsonl: evidence entry {seq} has no file under evidence/" for seq in sorted(evidence_entries)]
-    journal = custody.get("journal") if isinstance(custody.get("journal"), dict) else {}
     head_seq, head = journal.get("head_seq"), journal.get("head")
     if head_seq in by_seq and by_seq[head_seq].get("hash") != head:
         problems.append(f"custody.json: the head it records (entry {head_seq}) is not that entry's hash in the bundle")

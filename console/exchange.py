@@ -37,7 +37,7 @@ from typing import IO, Any
 
 from .files import private_output
 from .journal import GENESIS, Draft, Entry, Journal, JournalError, VerifyResult, canonical_json, kinds
-from .journal.encoding import bounded_json, canonical_entry, chain_hash
+from .journal.encoding import bounded_json, canonical_entry, chain_hash, genesis_for
 from .review import ReviewJournal
 from .text import literal
 from .timefmt import from_iso, in_range
@@ -47,7 +47,7 @@ FIELDS = (
     "prev_hash", "hash",
 )
 FORMATS = ("jsonl", "csv")
-SOURCE_FIELD = "journal"          # JSON Lines only: the id of the journal a record was exported from (a claim)
+SOURCE_FIELD = "journal"          # the id of the journal a record was exported from (a claim; CSV: last column)
 MAX_RECORD_BYTES = 64 << 20       # one record: a line of JSON, a CSV row (preserved evidence can be megabytes)
 MAX_IMPORT_BYTES = 2 << 30        # a whole export (a million-entry journal is about 600 MB)
 
@@ -83,11 +83,11 @@ def write_csv(rows: Iterable[dict[str, Any]], out: IO[str], *, terminal: bool = 
     actor or incident id no longer verifies: write to a file with -o for an export to import or check).
     """
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(FIELDS)
+    writer.writerow((*FIELDS, SOURCE_FIELD))
     count = 0
     for record in rows:
-        row = dict(record, body=_ascii_json(record["body"]))   # the source journal's id has no column
-        cells = ["" if row[name] is None else row[name] for name in FIELDS]
+        row = dict(record, body=_ascii_json(record["body"]))
+        cells = ["" if row.get(name) is None else row[name] for name in (*FIELDS, SOURCE_FIELD)]
         writer.writerow([literal(cell) if terminal and isinstance(cell, str) else cell for cell in cells])
         count += 1
     return count
@@ -101,10 +101,10 @@ def export(journal: ReviewJournal, fmt: str, out: IO[str], *, incident: str | No
     return writer(records(journal, incident), out, terminal=terminal)
 
 
-def _from_csv(row: list[str], where: str) -> dict[str, Any]:
-    if len(row) != len(FIELDS):
-        raise ExportError(f"{where}: {len(row)} cells where a warroom export row has {len(FIELDS)}")
-    record: dict[str, Any] = {name: (cell if cell != "" else None) for name, cell in zip(FIELDS, row, strict=True)}
+def _from_csv(row: list[str], header: tuple[str, ...], where: str) -> dict[str, Any]:
+    if len(row) != len(header):
+        raise ExportError(f"{where}: {len(row)} cells where a warroom export row has {len(header)}")
+    record: dict[str, Any] = {name: (cell if cell != "" else None) for name, cell in zip(header, row, strict=True)}
     try:
         record["seq"] = int(record["seq"])
         record["body"] = bounded_json(record["body"] or "")
@@ -167,7 +167,7 @@ def read_export(path: Path) -> ExportFile:
         lines = _BoundedLines(stream, name)
         first = next((line for line in lines if line.strip()), "")
         rows = _jsonl(lines, first, name) if first.lstrip().startswith("{") else _csv(lines, first, name)
-        journals = sorted({str(row.pop(SOURCE_FIELD)) for row in rows if row.get(SOURCE_FIELD)})
+        journals = sorted({str(claimed) for row in rows if (claimed := row.get(SOURCE_FIELD))})
         return ExportFile(name, rows, lines.digest.hexdigest(), lines.size, tuple(journals))
     finally:
         if stream is not sys.stdin.buffer:
@@ -200,10 +200,10 @@ def _csv(lines: _BoundedLines, first: str, name: str) -> list[dict[str, Any]]:
     try:
         reader = csv.reader(_chain(first, lines))
         try:
-            header = next(reader, [])
-            if tuple(header) != FIELDS:
+            header = tuple(next(reader, []))
+            if header not in (FIELDS, (*FIELDS, SOURCE_FIELD)):     # without the journal's id: an older export
                 raise ExportError(f"{name}: neither a JSON Lines nor a CSV warroom export")
-            return [_from_csv(row, f"{name}, line {lines.number}") for row in reader]
+            return [_from_csv(row, header, f"{name}, line {lines.number}") for row in reader]
         except csv.Error as error:
             raise ExportError(f"{name}, line {lines.number}: not a warroom CSV export ({error})") from None
     finally:
@@ -235,12 +235,14 @@ def record_hash(record: dict[str, Any]) -> str:
     return chain_hash(record["prev_hash"], canonical)
 
 
-def check_records(rows: list[dict[str, Any]]) -> RecordCheck:
+def check_records(rows: list[dict[str, Any]], journal_ids: Iterable[str] = ()) -> RecordCheck:
     """Recompute every record's hash, and every link between consecutive records.
 
-    A whole-journal export must chain from the genesis; an incident export is an excerpt, so only the
-    links between neighbouring entries (seq n, n+1) can be checked, and each record's own hash.
+    A whole-journal export must chain from the genesis: of the journal the records name (their `journal`, or
+    `journal_ids`), or GENESIS for a journal made before ids were bound. An incident export is an excerpt, so
+    only the links between neighbouring entries (seq n, n+1) can be checked, and each record's own hash.
     """
+    starts = {GENESIS, *(genesis_for(journal_id) for journal_id in journal_ids)}
     complete = bool(rows) and rows[0]["seq"] == 1
     previous: dict[str, Any] | None = None
     for record in rows:
@@ -251,8 +253,11 @@ def check_records(rows: list[dict[str, Any]]) -> RecordCheck:
         if digest != record["hash"]:
             return RecordCheck(False, len(rows), False, GENESIS, record["seq"], "hash mismatch: the record was changed")
         if previous is None:
-            if record["seq"] == 1 and record["prev_hash"] != GENESIS:
-                return RecordCheck(False, len(rows), False, GENESIS, 1, "entry 1 does not start at the genesis")
+            claimed = record.get(SOURCE_FIELD)
+            if record["seq"] == 1 and record["prev_hash"] not in starts and not (
+                    isinstance(claimed, str) and record["prev_hash"] == genesis_for(claimed)):
+                return RecordCheck(False, len(rows), False, GENESIS, 1,
+                                   "entry 1 does not start at the genesis of the journal the file names")
         elif record["seq"] <= previous["seq"]:
             return RecordCheck(False, len(rows), False, GENESIS, record["seq"], "records out of order")
         elif record["seq"] == previous["seq"] + 1:
@@ -301,7 +306,7 @@ async def merge(journal: Journal, rows: list[dict[str, Any]], source: ExportFile
 
     Refuses tampered input, and any record whose hash or origin is already here with other content.
     """
-    check = check_records(rows)
+    check = check_records(rows, source.journals if source else ())
     if not check.ok:
         raise ExportError(f"refusing to import: entry {check.bad_seq}: {check.reason}")
     keys = [record["origin"] or record["hash"] for record in rows]

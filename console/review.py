@@ -293,11 +293,11 @@ class ReviewJournal:
         """The journal.imported entries, oldest first: which entries came from other journals (imported_by)."""
         return self.after(Filter(kinds=(kinds.JOURNAL_IMPORTED,)), 0, limit)
 
-    def verify(self) -> VerifyResult:
-        """The whole chain, on a connection of its own (runs in a worker thread)."""
+    def verify(self, *, check_index: bool = False) -> VerifyResult:
+        """The whole chain (and with `check_index` the full-text index), on a connection of its own: in a worker."""
         conn = self.connect()
         try:
-            return verify_file(self.path, connection=conn)
+            return verify_file(self.path, connection=conn, check_index=check_index)
         finally:
             conn.close()
 

@@ -162,7 +162,7 @@ class ReviewScreen(Screen):
     @work(thread=True, exclusive=True, group="verify", exit_on_error=False)
     def verify(self) -> None:
         try:
-            self.post_message(Verified(self.journal.verify()))
+            self.post_message(Verified(self.journal.verify(check_index=True)))
         except (JournalError, OSError) as error:
             self.post_message(Verified(None, str(error)))
 

@@ -31,7 +31,8 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     )
     verify.add_argument(
         "--full", action="store_true",
-        help="also run SQLite's full integrity_check (index consistency; about twice as slow)",
+        help="also run SQLite's full integrity_check and compare the full-text index (review's search) with the "
+        "entries (slower)",
     )
     verify.set_defaults(handler=run_verify)
 
@@ -117,7 +118,7 @@ def run_verify(ctx: Context) -> int:
 
         result = run_async(verify_shared())
     else:
-        result = verify_file(location, expect_head=ctx.args.head, full_check=ctx.args.full)
+        result = verify_file(location, expect_head=ctx.args.head, full_check=ctx.args.full, check_index=ctx.args.full)
     for warning in result.warnings:
         print(f"warning: {literal(warning)}")
     if result.ok:
@@ -162,7 +163,7 @@ def run_import(ctx: Context) -> int:
     source = read_export(Path(ctx.args.file).expanduser())
     rows = source.records
     if ctx.args.check:
-        check = check_records(rows)
+        check = check_records(rows, source.journals)
         if not check.ok:
             print(f"BROKEN at entry {check.bad_seq}: {literal(check.reason)}")
             return 1

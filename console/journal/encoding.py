@@ -5,6 +5,10 @@ every stored field. The body is hashed exactly as stored (it is stored canonical
 field of an entry, or a deleted, inserted or reordered entry, breaks the chain at that entry, as long as
 the entries after it are left as they were.
 
+A journal's first entry chains from `genesis_for(journal_id)`, so its id (kept in `meta`, outside the
+entries) is bound into the chain: change the id and entry 1 no longer fits. Journals made before this
+chain from GENESIS (zeros): for them nothing in the chain proves the id, and verify says so.
+
 What the chain alone cannot show: entries cut from the end, or a chain rewritten from some entry on with
 every later hash recomputed (the hash has no key: anyone who can write the file can do it). Both are
 caught only against a head recorded elsewhere (`journal verify --head`, an evidence bundle's custody).
@@ -17,7 +21,15 @@ import json
 from json.encoder import encode_basestring  # what json.dumps uses for text with ensure_ascii=False
 from typing import Any
 
-GENESIS = "0" * 64
+GENESIS = "0" * 64   # the first entry's previous hash in a journal made before ids were bound into the chain
+
+
+def genesis_for(journal_id: str) -> str:
+    """The previous hash of a journal's first entry: binds the journal's id into its chain.
+
+    PostgreSQL computes the same in its insert trigger: sha256('warroom journal ' || journal_id), in hex.
+    """
+    return hashlib.sha256(f"warroom journal {journal_id}".encode()).hexdigest()
 
 
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)

@@ -27,7 +27,7 @@ import asyncpg
 
 from ..timefmt import to_iso, utc_now
 from .base import Journal
-from .encoding import GENESIS
+from .encoding import GENESIS, genesis_for
 from .errors import (
     JournalConflict,
     JournalError,
@@ -54,7 +54,7 @@ SCHEMA = "warroom"
 CHANNEL = "warroom_journal"
 APPEND_LOCK = int.from_bytes(b"warroom", "big")      # pg_advisory_xact_lock key: one writer at a time
 SETUP_LOCK = APPEND_LOCK + 1
-LATEST_VERSION = 1
+LATEST_VERSION = 2
 CONNECT_TIMEOUT_S = 5.0
 COMMAND_TIMEOUT_S = 15.0
 VERIFY_BATCH = 5000
@@ -135,6 +135,37 @@ MIGRATIONS: dict[int, list[str]] = {
         FOR EACH STATEMENT EXECUTE FUNCTION {SCHEMA}.announce()
         """,
         f"REVOKE ALL ON ALL TABLES IN SCHEMA {SCHEMA} FROM PUBLIC",
+    ],
+    # The first entry chains from the journal's id (encoding.genesis_for), binding the id in meta into the chain;
+    # a journal copied in from before ids were bound keeps GENESIS (zeros).
+    2: [
+        f"""
+        CREATE OR REPLACE FUNCTION {SCHEMA}.check_chain() RETURNS trigger LANGUAGE plpgsql AS $$
+        DECLARE head_seq bigint := 0; head_hash text := repeat('0', 64); expected text; bound text;
+        BEGIN
+            SELECT seq, hash INTO head_seq, head_hash FROM {SCHEMA}.entries ORDER BY seq DESC LIMIT 1;
+            IF NOT FOUND THEN
+                head_seq := 0; head_hash := repeat('0', 64);
+                SELECT encode(sha256(convert_to('warroom journal ' || value, 'UTF8')), 'hex') INTO bound
+                  FROM {SCHEMA}.meta WHERE key = 'journal_id';
+                IF NEW.prev_hash IS NOT DISTINCT FROM bound THEN head_hash := bound; END IF;
+            END IF;
+            IF NEW.seq IS DISTINCT FROM head_seq + 1 OR NEW.prev_hash IS DISTINCT FROM head_hash THEN
+                RAISE EXCEPTION 'entry % does not continue the chain (its head is entry %)', NEW.seq, head_seq;
+            END IF;
+            expected := encode(sha256(convert_to(
+                NEW.prev_hash || E'\n[' || NEW.seq || ',' || coalesce(to_json(NEW.incident)::text, 'null') || ','
+                || to_json(NEW.kind)::text || ',' || to_json(NEW.actor)::text || ','
+                || to_json(NEW.occurred_at)::text || ',' || to_json(NEW.discovered_at)::text || ','
+                || to_json(NEW.logged_at)::text || ',' || coalesce(to_json(NEW.origin)::text, 'null') || E']\n'
+                || NEW.body, 'UTF8')), 'hex');
+            IF NEW.hash IS DISTINCT FROM expected THEN
+                RAISE EXCEPTION 'entry % has a hash that does not match its content', NEW.seq;
+            END IF;
+            NEW.inserted_by := session_user;
+            RETURN NEW;
+        END $$
+        """,
     ],
 }
 TRIGGERS = ("entries_refuse_update", "entries_refuse_truncate", "entries_check_chain", "entries_announce")
@@ -361,7 +392,7 @@ class PostgresJournal(Journal):
             ):
                 raise JournalConflict(guard.message)
             head = await conn.fetchrow(f"SELECT seq, hash FROM {SCHEMA}.entries ORDER BY seq DESC LIMIT 1")
-            rows = seal(prepared, *(tuple(head) if head else (0, GENESIS)), utc_now())
+            rows = seal(prepared, *(tuple(head) if head else (0, genesis_for(self.journal_id))), utc_now())
             await conn.executemany(_INSERT, rows)
         return [Entry.from_row(row) for row in rows]
 
@@ -373,7 +404,8 @@ class PostgresJournal(Journal):
         async with self._using() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock($1)", APPEND_LOCK)
             head = await conn.fetchrow(f"SELECT seq, hash FROM {SCHEMA}.entries ORDER BY seq DESC LIMIT 1")
-            fresh = check_continues(entries, tuple(head) if head else (0, GENESIS), self.location)
+            fresh = check_continues(entries, tuple(head) if head else (0, genesis_for(self.journal_id)),
+                                    self.location, self.journal_id)
             await conn.executemany(_INSERT, [entry.row() for entry in fresh])
         return len(fresh)
 
@@ -450,7 +482,9 @@ class PostgresJournal(Journal):
             present = {row[0] for row in await conn.fetch(
                 "SELECT tgname FROM pg_trigger WHERE tgrelid = to_regclass($1) AND NOT tgisinternal "
                 "AND tgenabled <> 'D'", f"{SCHEMA}.entries")}
-            check = ChainCheck(expect_head=expect_head, missing=[name for name in TRIGGERS if name not in present])
+            journal_id = await conn.fetchval(f"SELECT value FROM {SCHEMA}.meta WHERE key = 'journal_id'") or ""
+            check = ChainCheck(expect_head=expect_head, missing=[name for name in TRIGGERS if name not in present],
+                               journal_id=journal_id)
             async with conn.transaction(isolation="repeatable_read", readonly=True):
                 cursor = await conn.cursor(f"{_SELECT} ORDER BY seq")
                 while True:

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from ..timefmt import from_iso, in_range, stored_time, to_iso
-from .encoding import GENESIS, canonical_entry, canonical_json, chain_hash, encode_basestring
+from .encoding import GENESIS, canonical_entry, canonical_json, chain_hash, encode_basestring, genesis_for
 from .errors import JournalCorrupt, JournalError
 from .guard import refuse_secrets
 
@@ -208,7 +208,7 @@ def seal(prepared: Iterable[Prepared], seq: int, prev: str, now: datetime) -> li
     return rows
 
 
-def check_continues(entries: list[Entry], head: tuple[int, str], where: str) -> list[Entry]:
+def check_continues(entries: list[Entry], head: tuple[int, str], where: str, journal_id: str = "") -> list[Entry]:
     """The entries of a copy that extend a journal whose head is `head`, each re-hashed; refuse any that do not.
 
     Entries at or before the head are skipped (another process copied them first); a gap, a broken link or a
@@ -216,7 +216,7 @@ def check_continues(entries: list[Entry], head: tuple[int, str], where: str) -> 
     """
     seq, prev = head
     fresh = [entry for entry in entries if entry.seq > seq]
-    check = ChainCheck(expected_seq=seq + 1, prev=prev)
+    check = ChainCheck(expected_seq=seq + 1, prev=prev, journal_id=journal_id if seq == 0 else None)
     if not check.feed(entry.row() for entry in fresh):
         result = check.result()
         raise JournalCorrupt(f"{where}: entry {result.bad_seq} does not continue this journal: {result.reason}")
@@ -241,11 +241,18 @@ class ChainCheck:
 
     Fed in batches (SQLite's cursor, PostgreSQL's pages alike); `result()` names the first bad entry and why.
     `missing` names protections found removed (append-only triggers): the chain may still hash, but the
-    journal is no longer what it claims to be, so the result is not ok.
+    journal is no longer what it claims to be, so the result is not ok. Given `journal_id`, entry 1 must chain
+    from that id's genesis (or, in a journal made before ids were bound, from GENESIS: then a warning says the
+    id is unproven).
     """
 
     def __init__(self, *, expect_head: str | None = None, warnings: Iterable[str] = (),
-                 expected_seq: int = 1, prev: str = GENESIS, missing: Iterable[str] = ()) -> None:
+                 expected_seq: int = 1, prev: str = GENESIS, missing: Iterable[str] = (),
+                 journal_id: str | None = None) -> None:
+        if journal_id is not None and expected_seq == 1:
+            prev = genesis_for(journal_id)
+        self.journal_id = journal_id
+        self.unbound = False
         self.expected_seq, self.prev, self.count = expected_seq, prev, 0
         self.missing = list(missing)
         self.warnings = [*warnings, *(f"append-only trigger {name} is missing: someone removed it"
@@ -280,7 +287,13 @@ class ChainCheck:
                     # rows come sorted by a unique key, so only a renumbered entry (0, -1...) lands here
                     return broken(seq, f"an entry is numbered {seq}, before entry {expected_seq}")
                 if prev_hash != prev:
-                    return broken(seq, "previous-hash link broken (an entry was removed, inserted or rewritten)")
+                    if seq == 1 and self.journal_id is not None:
+                        if prev_hash != GENESIS:
+                            return broken(seq, f"entry 1 was not begun for journal {self.journal_id}: the journal's "
+                                               "id was changed, or entry 1 was replaced")
+                        prev, self.unbound = GENESIS, True
+                    else:
+                        return broken(seq, "previous-hash link broken (an entry was removed, inserted or rewritten)")
                 try:
                     if type(body_text) is not str:
                         raise TypeError
@@ -309,6 +322,10 @@ class ChainCheck:
         return True
 
     def result(self) -> VerifyResult:
+        if self.unbound and not any("its id" in warning for warning in self.warnings):
+            self.warnings.append(
+                f"this journal was made before warroom bound a journal's id into its chain: nothing in the chain "
+                f"proves its id ({self.journal_id}) belongs to these entries")
         if self.failure is not None:
             return self.failure
         if not self.head_found:
@@ -322,4 +339,5 @@ class ChainCheck:
                 f"append-only trigger {', '.join(self.missing)} removed: UPDATE and DELETE are no longer refused, "
                 f"so later changes could go unseen (the {self.count} entries as they stand hash correctly)",
                 tuple(self.warnings))
-        return VerifyResult(True, self.count, self.prev, None, "", tuple(self.warnings))
+        head = GENESIS if self.count == 0 and self.expected_seq == 1 else self.prev   # empty: as head() says
+        return VerifyResult(True, self.count, head, None, "", tuple(self.warnings))

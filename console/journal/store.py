@@ -26,7 +26,7 @@ import aiosqlite
 from ..files import private_folder
 from ..timefmt import to_iso, utc_now
 from .base import Journal
-from .encoding import GENESIS
+from .encoding import GENESIS, genesis_for
 from .errors import (
     JournalConflict,
     JournalCorrupt,
@@ -296,7 +296,7 @@ class SQLiteJournal(Journal):
             if guard is not None and _claimed(conn, guard):
                 raise JournalConflict(guard.message)
             row = conn.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
-            rows = seal(prepared, *(row or (0, GENESIS)), utc_now())
+            rows = seal(prepared, *(row or (0, genesis_for(self.journal_id))), utc_now())
             conn.executemany(f"INSERT INTO entries({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
             conn.execute("COMMIT")
         except BaseException:
@@ -321,7 +321,8 @@ class SQLiteJournal(Journal):
         conn.execute("BEGIN IMMEDIATE")
         try:
             row = conn.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
-            fresh = check_continues(entries, row or (0, GENESIS), str(self.path))
+            fresh = check_continues(entries, row or (0, genesis_for(self.journal_id)), str(self.path),
+                                    self.journal_id)
             conn.executemany(f"INSERT INTO entries({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                              [entry.row() for entry in fresh])
             conn.execute("COMMIT")
@@ -507,6 +508,7 @@ def verify_file(
     expect_head: str | None = None,
     full_check: bool = True,
     connection: sqlite3.Connection | None = None,
+    check_index: bool = False,
 ) -> VerifyResult:
     """SQLite integrity plus the whole hash chain. Names the first bad entry and why.
 
@@ -548,6 +550,8 @@ def verify_file(
             return VerifyResult(False, 0, GENESIS, None, f"SQLite integrity check failed: {detail}")
         if isinstance(chain, sqlite3.Error):
             raise chain
+        if check_index and chain.ok and (problem := index_check(conn)):
+            return VerifyResult(False, chain.entries, chain.head, None, problem, chain.warnings)
         return chain
     except sqlite3.Error as error:
         raise _translate(error, path) from None
@@ -556,6 +560,41 @@ def verify_file(
             conn.close()
         if target:
             target.cleanup()
+
+
+# What the schema's trigger indexes for an entry (schema.py, entries_index), as an expression over `entries`.
+INDEX_TEXT = ("entries.kind || ' ' || entries.actor || ' ' || coalesce(entries.incident, '') || ' ' || "
+              "coalesce((SELECT group_concat(value, ' ') FROM json_tree(entries.body) WHERE type = 'text'), '')")
+
+
+def index_check(conn: sqlite3.Connection) -> str:
+    """"" when the full-text index holds exactly what the entries say, else what is wrong (one line).
+
+    The index is outside the chain: rebuilt or edited, it would make search find what is not there, or miss
+    what is. The expected index is built in a temporary table and compared term by term (slow: verify --full).
+    """
+    names = ("fts_expected", "fts_expected_terms", "fts_stored_terms")
+    conn.execute("PRAGMA query_only = 0")          # temporary tables only: the journal itself is opened read-only
+    try:
+        conn.execute("CREATE VIRTUAL TABLE temp.fts_expected USING fts5(text, content='', tokenize='unicode61')")
+        conn.execute(f"INSERT INTO temp.fts_expected(rowid, text) SELECT seq, {INDEX_TEXT} FROM entries")
+        conn.execute("CREATE VIRTUAL TABLE temp.fts_expected_terms USING fts5vocab(temp, fts_expected, instance)")
+        conn.execute("CREATE VIRTUAL TABLE temp.fts_stored_terms USING fts5vocab(main, entries_fts, instance)")
+        terms = "term, doc, col, offset"
+        row = conn.execute(
+            f"SELECT min(doc) FROM (SELECT * FROM (SELECT {terms} FROM temp.fts_stored_terms EXCEPT "
+            f"SELECT {terms} FROM temp.fts_expected_terms) UNION ALL SELECT * FROM (SELECT {terms} FROM "
+            f"temp.fts_expected_terms EXCEPT SELECT {terms} FROM temp.fts_stored_terms))").fetchone()
+    except sqlite3.Error as error:
+        return f"the full-text index cannot be read ({error}): search in review cannot be trusted"
+    finally:
+        for name in names[::-1]:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute(f"DROP TABLE IF EXISTS temp.{name}")
+    if row is None or row[0] is None:
+        return ""
+    return (f"the full-text index does not match entry {row[0]}: search in review would find what is not there, "
+            "or miss what is (the chain itself verifies; `warroom journal copy` into a new file rebuilds it)")
 
 
 def _integrity_check(uri: str, pragma: str) -> list[tuple[Any, ...]]:
@@ -571,7 +610,8 @@ def _verify_chain(conn: sqlite3.Connection, expect_head: str | None) -> VerifyRe
     """Walk every entry in order, re-hashing each; stop at the first one that does not fit."""
     triggers = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
     missing = [name for name in ("entries_refuse_update", "entries_refuse_delete") if name not in triggers]
-    check = ChainCheck(expect_head=expect_head, missing=missing)
+    row = conn.execute("SELECT value FROM meta WHERE key = 'journal_id'").fetchone()
+    check = ChainCheck(expect_head=expect_head, missing=missing, journal_id=str(row[0]) if row else "")
     check.feed(conn.execute(f"SELECT {_COLUMNS} FROM entries ORDER BY seq"))
     return check.result()
 

@@ -53,6 +53,14 @@ def tamper(path: Path, sql: str, params: Sequence[Any] = (), *, drop_triggers: b
         conn.close()
 
 
+def stored_journal_id(path: Path) -> str:
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return conn.execute("SELECT value FROM meta WHERE key = 'journal_id'").fetchone()[0]
+    finally:
+        conn.close()
+
+
 def restore_triggers(path: Path) -> None:
     """Put the append-only triggers back as the schema made them, after a tamper."""
     from warroom.console.journal.schema import MIGRATIONS

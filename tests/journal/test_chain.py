@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from warroom.console.journal import GENESIS, canonical_json, verify_file
-from warroom.console.journal.encoding import canonical_entry, chain_hash
+from warroom.console.journal.encoding import canonical_entry, chain_hash, genesis_for
 
-from .journal_tools import COLUMNS, build, restore_triggers, row, tamper
+from .journal_tools import COLUMNS, build, restore_triggers, row, stored_journal_id, tamper
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
@@ -80,8 +80,9 @@ def test_the_previous_hash_is_part_of_the_hash() -> None:
 
 
 def test_stored_hashes_are_the_chain(journal_path: Path) -> None:
+    """Entry 1 chains from the journal's own genesis: its id, kept outside the entries, is bound into the chain."""
     entries = build(journal_path, 5)
-    prev = GENESIS
+    prev = genesis_for(stored_journal_id(journal_path))
     for entry in entries:
         stored = row(journal_path, entry.seq)
         canonical = canonical_entry(

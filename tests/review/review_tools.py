@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -65,10 +66,21 @@ def incident_drafts(incident: str = INCIDENT, *, title: str = "Exchange Online m
     ]
 
 
+class _FixedIds:
+    """A new journal's id made from its path: its genesis, and so every hash, is the same each run."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def uuid4(self) -> uuid.UUID:
+        return uuid.uuid5(uuid.NAMESPACE_URL, f"{self.path.parent.name}/{self.path.name}")
+
+
 def write(path: Path, drafts: list[Draft], *, now: datetime = T0, actor: str = "alex") -> None:
-    """Append drafts with the journal's clock frozen, so logged_at (and so every hash) is the same each run."""
-    original = journal_store.utc_now
+    """Append drafts with the journal's clock and id frozen, so logged_at (and so every hash) is the same each run."""
+    original, original_ids = journal_store.utc_now, journal_store.uuid
     journal_store.utc_now = lambda: now  # type: ignore[assignment]
+    journal_store.uuid = _FixedIds(path)  # type: ignore[assignment]
     try:
         async def go() -> None:
             async with await Journal.open(path, actor=actor) as journal:
@@ -77,7 +89,7 @@ def write(path: Path, drafts: list[Draft], *, now: datetime = T0, actor: str = "
         with ThreadPoolExecutor(1) as pool:  # callable from async tests too: its own loop, its own thread
             pool.submit(asyncio.run, go()).result()
     finally:
-        journal_store.utc_now = original  # type: ignore[assignment]
+        journal_store.utc_now, journal_store.uuid = original, original_ids  # type: ignore[assignment]
 
 
 def digests(path: Path) -> dict[str, str | None]:

@@ -51,8 +51,10 @@ def test_round_trip_keeps_every_field_and_reverifies(host_a: Path, tmp_path: Pat
     file = tmp_path / f"export.{fmt}"
     file.write_text(dump(host_a, fmt), encoding="utf-8")
     rows = read_records(file)
+    with ReviewJournal(host_a) as journal:
+        assert {row.pop("journal") for row in rows} == {journal.journal_id}   # each record names its journal
     assert rows == stored(host_a)
-    check = check_records(rows)
+    check = check_records(rows, [journal.journal_id])
     assert check.ok and check.complete and check.head == verify_file(host_a).head
 
 

@@ -18,6 +18,7 @@ from warroom.console.journal import (
     SQLiteJournal,
     Unclaimed,
 )
+from warroom.console.journal.encoding import genesis_for
 from warroom.console.journal.postgres import PostgresJournal, init_shared, redact
 
 from .pg import run_sql
@@ -38,7 +39,8 @@ async def test_the_same_drafts_make_the_same_chain_in_either_backend(journal: Jo
     more = await journal.append_many([Draft("decision", {"text": "fail over"}, "INC-1"),
                                       Draft("note", {"text": "ünïcode ✓"}, actor="comms")])
     assert [e.seq for e in [first, *more]] == [1, 2, 3]
-    assert first.prev_hash == GENESIS and more[0].prev_hash == first.hash and more[1].prev_hash == more[0].hash
+    assert first.prev_hash == genesis_for(journal.journal_id) != GENESIS   # the journal's id is bound into its chain
+    assert more[0].prev_hash == first.hash and more[1].prev_hash == more[0].hash
     assert first.body_text == '{"a":[1,2],"text":"Exchange down [b]EU[/b]","z":1}'
     stored = await journal.entries()
     assert stored == [first, *more]
@@ -69,7 +71,9 @@ async def test_a_claimed_id_is_refused_inside_the_transaction(journal: Journal) 
 async def test_copies_must_continue_the_chain_exactly(journal: Journal, tmp_path: Path) -> None:
     async with await SQLiteJournal.open(tmp_path / "source.db", actor="ic") as source:
         entries = await source.append_many([Draft("note", {"text": str(n)}) for n in range(5)])
-    await journal.adopt_identity("copied-id")
+    with pytest.raises(JournalCorrupt, match="entry 1 was not begun for journal"):   # another journal's chain
+        await journal.append_copies(entries[:3])
+    await journal.adopt_identity(source.journal_id)
     assert await journal.append_copies(entries[:3]) == 3
     with pytest.raises(JournalCorrupt, match="entry 4 is missing \\(next is 5\\)"):
         await journal.append_copies(entries[4:])
@@ -78,7 +82,7 @@ async def test_copies_must_continue_the_chain_exactly(journal: Journal, tmp_path
         await journal.append_copies([forged])
     assert await journal.append_copies(entries) == 2          # the first three are already here: skipped
     assert await journal.entries() == entries
-    assert journal.journal_id == "copied-id"
+    assert journal.journal_id == source.journal_id
     with pytest.raises(Exception, match="already holds entries"):
         await journal.adopt_identity("another")
 
