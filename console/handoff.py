@@ -77,8 +77,15 @@ def handoff_sections(incident: Incident, entries: list[Entry], *, cadence: dict[
             issue = live.issue(str(link.get("id"))) if live is not None and hasattr(live, "issue") else None
             state = f"{issue.status}, last changed {_at(issue.last_modified)}" if issue else "no state known"
             microsoft.append(f"{link.get('id')}: {link.get('title') or (issue.title if issue else '')} — {state}")
-        elif link.get("type") == "support_case":
-            microsoft.append(f"Support case {link.get('id')} {link.get('title', '')}".rstrip())
+    case = incident.support_case()
+    if case:
+        line = f"Support case {case.get('id')}"
+        line += f", severity {case['severity']}" if case.get("severity") else ""
+        line += f", opened {case['opened']}" if case.get("opened") else ""
+        contact = case.get("last_contact")
+        if isinstance(contact, dict):
+            line += f"; last contact {contact.get('at', '')}: {contact.get('text', '')}"
+        microsoft.append(line)
     suggested = [f"→ {p.status or p.notice}: {p.why} ({'; '.join(p.evidence)})" for p in proposals(incident, live)]
     return [
         HandoffSection("Incident", head),

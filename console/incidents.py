@@ -130,6 +130,14 @@ class Incident:
     def next_task_id(self) -> str:
         return f"T{len(self.tasks) + 1}"
 
+    def support_case(self) -> dict[str, Any] | None:
+        """The Microsoft support case as tracked: every recorded value, the newest standing."""
+        case: dict[str, Any] = {}
+        for link in self.links:
+            if link.get("type") == "support_case":
+                case.update({k: v for k, v in link.items() if v not in (None, "")})
+        return case or None
+
     def waiting_on(self, task: Task) -> list[str]:
         """The tasks this one waits for (its `after`) that are not done yet."""
         return [other for other in task.after if other in self.tasks and not self.tasks[other].done]

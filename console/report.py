@@ -94,7 +94,14 @@ def build(incident: Incident, entries: list[Entry], *, journal_id: str = "", hea
     summary.blocks[0] += [(key.replace("_", " ").capitalize(), value if isinstance(value, str) else _json(value))
                           for key, value in incident.details.items()]
     summary.blocks[0] += [(f"Linked {link.get('type', 'item')}", f"{link.get('id', '')} {link.get('title', '')}")
-                          for link in incident.links]
+                          for link in incident.links if link.get("type") != "support_case"]
+    case = incident.support_case()
+    if case:
+        contact = case.get("last_contact") if isinstance(case.get("last_contact"), dict) else {}
+        summary.blocks[0].append(("Linked support_case", " ".join(str(part) for part in (
+            case.get("id", ""), case.get("title", ""), f"severity {case['severity']}" if case.get("severity") else "",
+            f"opened {case['opened']}" if case.get("opened") else "",
+            f"last contact {contact.get('at')}: {contact.get('text')}" if contact else "") if part)))
     if incident.summary:
         summary.blocks.append(incident.summary)
     if incident.history:

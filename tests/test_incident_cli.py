@@ -114,3 +114,20 @@ def test_help(command, capsys):
     with pytest.raises(SystemExit) as done:
         main(command)
     assert done.value.code == 0 and "usage: warroom" in capsys.readouterr().out
+
+
+def test_the_support_case_is_tracked_and_handed_over(journal_path, capsys):
+    incident = _declare(journal_path, capsys, "--category", "service-outage", "--title", "Mail down")
+    base = ["--journal", str(journal_path), "incident", "case", incident, "2512050040001234"]
+    assert main([*base, "--severity", "A", "--opened", "2026-12-05T00:40:00Z"]) == 0
+    assert main([*base, "--contact", "Engineer says the fix is rolling out"]) == 0
+    assert "support case 2512050040001234 recorded" in capsys.readouterr().out
+    links = [e.body for e in _entries(journal_path, kinds.INCIDENT_LINKED)]
+    assert links[0]["severity"] == "A" and links[1]["last_contact"]["text"].startswith("Engineer says")
+    assert main(["--journal", str(journal_path), "handoff", incident]) == 0
+    page = capsys.readouterr().out
+    assert "Support case 2512050040001234, severity A, opened 2026-12-05T00:40:00.000Z; last contact" in page
+    assert "the fix is rolling out" in page
+    assert main(["--journal", str(journal_path), "report", incident]) == 0
+    report = capsys.readouterr().out
+    assert "severity A" in report and "the fix is rolling out" in report

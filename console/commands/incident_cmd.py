@@ -46,6 +46,16 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     close.add_argument("--with-open-tasks", action="store_true", help="close even though tasks are still open")
     close.set_defaults(handler=run_close)
 
+    case = actions.add_parser("case", parents=[common], help="track the Microsoft support case on an incident",
+                              description="Record the case number, its severity, when it was opened and the last "
+                                          "contact; each call is journaled (the newest values stand).")
+    case.add_argument("incident", metavar="INCIDENT")
+    case.add_argument("number", metavar="NUMBER", help="Microsoft's case number")
+    case.add_argument("--severity", choices=("A", "B", "C"), help="the case severity agreed with Microsoft")
+    case.add_argument("--opened", metavar="TIME", help="when it was opened: ISO 8601 (UTC), 'now' or '-15m'")
+    case.add_argument("--contact", metavar="TEXT", help="the last contact with Microsoft: who said what")
+    case.set_defaults(handler=run_case)
+
     handoff = subparsers.add_parser(
         "handoff", parents=[common], help="the one-page hand-off for a new incident commander",
         description="Print the hand-off page; with --to, hand a role over (journaled with the page given).",
@@ -141,6 +151,35 @@ async def _close(ctx: Context) -> int:
         await room.close()
     suffix = f" with {len(still_open)} task(s) open" if still_open else ""
     print(f"{incident.id}: closed{suffix}", flush=True)
+    return 0
+
+
+def run_case(ctx: Context) -> int:
+    return run_async(_case(ctx))
+
+
+async def _case(ctx: Context) -> int:
+    from ..journal import kinds
+    from ..timefmt import parse_when, to_iso
+
+    args = ctx.args
+    number = args.number.strip()
+    if not number:
+        raise ValueError("give the case number")
+    body: dict[str, Any] = {"type": "support_case", "id": number, "title": "Microsoft support case"}
+    if args.severity:
+        body["severity"] = args.severity
+    if args.opened:
+        body["opened"] = to_iso(parse_when(args.opened))
+    if args.contact:
+        body["last_contact"] = {"at": to_iso(utc_now()), "text": args.contact.strip()}
+    room = await _session(ctx)
+    try:
+        incident = _incident(room, args.incident)
+        entry = await room.record(kinds.INCIDENT_LINKED, body, incident=incident.id)
+    finally:
+        await room.close()
+    print(f"{incident.id}: support case {literal(number)} recorded (entry {entry.seq})", flush=True)
     return 0
 
 
