@@ -56,6 +56,7 @@ PLACE_NAMES = {
     "handoff": "Hand-off page",
     "messages": "Message center",
     "help": "Keys (this screen)",
+    "quit_dialog": "Quit question",
 }
 TOGETHER: dict[str, frozenset[str]] = {
     "dashboard": frozenset({"dashboard", "alerts", "health", "tasks", "list"}),
@@ -71,6 +72,7 @@ TOGETHER: dict[str, frozenset[str]] = {
     "close": frozenset({"guided", "close"}),
     "detail": frozenset({"detail", "alert_detail"}),
     "alert_detail": frozenset({"detail", "alert_detail"}),
+    "quit_dialog": frozenset({"quit_dialog"}),
 }
 # Places where letters are text: their actions take F-keys (or Esc, or a Ctrl chord) only.
 TYPING_PLACES = frozenset({"guided", "declare", "assess", "contain", "communicate", "close", "prompt",
@@ -86,7 +88,8 @@ def _a(id: str, key: str, title: str, help: str, run: str, **kw) -> Action:
 
 ACTIONS: tuple[Action, ...] = (
     # -- everywhere --------------------------------------------------------------------------------
-    _a("app.quit", "q", "Quit", "Leave warroom", "quit", label="Quit",
+    _a("app.quit", "q", "Quit", "Leave warroom (asks first while an incident is open; never on guided screens)",
+       "quit", label="Quit",
        footer=True, palette=False),
     _a("app.command_palette", "ctrl+p", "Commands", "Find any action by name", "command_palette",
        label="Commands", palette=False),
@@ -221,6 +224,9 @@ ACTIONS: tuple[Action, ...] = (
        palette=False),
     _a("handoff.close", "escape,q", "Close", "Back to the dashboard", "close", label="Close", footer=True,
        palette=False),
+    _a("quit_dialog.quit", "y,enter", "Quit", "Leave warroom with the incident open", "quit_now", label="Quit",
+       palette=False),
+    _a("quit_dialog.stay", "n,escape", "Stay", "Back to where you were", "stay", label="Stay", palette=False),
     _a("help.close", "escape,q,question_mark", "Close", "Close this list", "dismiss", label="Close", palette=False),
 )
 BY_ID: dict[str, Action] = {action.id: action for action in ACTIONS}
@@ -343,7 +349,7 @@ def check_keymap(keymap: Mapping[str, object], where: Callable[[str], str] = lam
         if keys[action_id] == keys_of(action.key):
             continue            # its own default: nothing changes
         taken = quit_keys & set(keys[action_id])
-        if taken and action.place not in ("detail", "help"):
+        if taken and action.place not in ("detail", "help", "quit_dialog"):
             raise refuse(action_id, f"[ui.keys] {action_id} = {value!r} takes the quit key "
                                     f"({shown(','.join(taken))}); choose another")
         for other in _together(action.place):

@@ -226,6 +226,25 @@ class WarroomApp(LiteralNotifications, App[int]):
                             "(attached to our report)", title="Microsoft", timeout=15, markup=False)
         await self.warroom.settle_checks()
 
+    # -- leaving: never one stray key with an incident open ---------------------------------------------------
+
+    async def action_quit(self) -> None:
+        """Quit at once when no incident is open; otherwise ask, naming the incident (y quits, n stays)."""
+        from ..screens.quit import QuitScreen
+
+        if isinstance(self.screen, QuitScreen):
+            return
+        incidents = self.warroom.book.open_incidents()
+        if not incidents:
+            self.exit()
+            return
+
+        def answered(quit_now: bool | None) -> None:
+            if quit_now:
+                self.exit()
+
+        self.push_screen(QuitScreen(incidents), answered)
+
     # -- sign-in inside the console (device code: the code and URL in a dialog) ------------------------------
 
     def sign_in_to_graph(self) -> None:

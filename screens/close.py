@@ -34,6 +34,7 @@ from .guided import GuidedScreen, heading, plain
 class CloseScreen(GuidedScreen):
     CSS_PATH = "close.tcss"
     BINDINGS = bindings("close")
+    AUTO_FOCUS = "#follow-text"         # the first field there when it opens (the checklist is read after)
     ACTION_PLACES = ("close", "guided")
 
     def __init__(self, warroom: WarRoom, subject: Subject = NOTHING, *, closing: bool = True,

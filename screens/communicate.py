@@ -54,6 +54,7 @@ def countdown(due: datetime | None, now: datetime) -> str:
 class CommunicateScreen(GuidedScreen):
     CSS_PATH = "communicate.tcss"
     BINDINGS = bindings("communicate")
+    AUTO_FOCUS = "#communicate-kind"    # the first field: typing there does nothing until the draft is filled
     ACTION_PLACES = ("communicate", "guided")
 
     def __init__(self, warroom: WarRoom, subject: Subject = NOTHING, *, incident_id: str | None = None,

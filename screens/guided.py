@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from rich.text import Text
+from textual import events
 from textual.screen import Screen
 from textual.widgets import Static
 
@@ -59,6 +60,13 @@ class GuidedScreen(Screen[Any]):
         """An action whose condition does not hold here is hidden from the footer and does nothing."""
         declared = action_for(self.ACTION_PLACES, action)
         return declared is None or applies(self, declared)
+
+    def on_key(self, event: events.Key) -> None:
+        """Letters, digits and Space are text in a text field, or nothing: a sentence typed while a button, a list
+        or nothing has focus never presses, ticks or quits. F-keys, Esc, Enter, Tab and arrows pass."""
+        if event.is_printable:
+            event.stop()
+            event.prevent_default()
 
     def say(self, text: str, *, error: bool = False) -> None:
         """The screen's one message line: the last thing that happened, or what is wrong with the input.

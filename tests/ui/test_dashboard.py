@@ -536,8 +536,8 @@ async def test_fifty_thousand_alerts_filter_and_scroll(journal_path: Path) -> No
                                                              if "4999" in str(n))
 
 
-async def test_app_exits_cleanly_on_q(journal_path: Path) -> None:
-    app = await make_app(journal_path)
+async def test_app_exits_cleanly_on_q_when_no_incident_is_open(journal_path: Path) -> None:
+    app = await make_app(journal_path, incident=False)
     async with app.run_test(size=SIZE) as pilot:
         assert app.return_code is None
         await pilot.press("q")

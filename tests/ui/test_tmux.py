@@ -30,8 +30,8 @@ class Tmux:
         return subprocess.run(["tmux", "-L", self.socket, *args], check=True, capture_output=True,
                               text=True).stdout
 
-    def start(self, command: str) -> None:
-        self.run("new-session", "-d", "-s", "t", "-x", "120", "-y", "40", command)
+    def start(self, command: str, size: tuple[int, int] = (120, 40)) -> None:
+        self.run("new-session", "-d", "-s", "t", "-x", str(size[0]), "-y", str(size[1]), command)
 
     def screen(self) -> str:
         return self.run("capture-pane", "-p", "-t", "t")
@@ -104,6 +104,39 @@ def test_demo_filter_open_alert_add_note(tmux: Tmux, tmp_path: Path) -> None:
     stats = subprocess.run([str(WARROOM), "--journal", str(journal), "journal", "stats"], capture_output=True,
                            text=True, env={**os.environ, "HOME": str(tmp_path / "home")})
     assert stats.returncode == 0 and str(journal) in stats.stdout
+
+
+def test_at_80x24_typing_never_quits_and_q_asks_with_an_incident_open(tmux: Tmux, tmp_path: Path) -> None:
+    """Declare from the selected alert, type a sentence on the guided screen (nothing happens), F2 declares; then
+    q asks, naming the incident: n stays, q and y quit."""
+    journal = tmp_path / "journal.db"
+    tmux.start(demo_command(tmp_path, journal) + f" ; echo EXIT=$? > {tmp_path / 'exit'}", size=(80, 24))
+    tmux.wait_for("Anonymous IP")
+    tmux.keys("d")
+    tmux.wait_for("Declare an incident")
+    tmux.keys("Tab")
+    tmux.keys("Required: quarantine quickly", literal=True)
+    tmux.keys("Tab", "Tab")
+    tmux.keys("q q q", literal=True)
+    time.sleep(1)                                       # nothing to wait for: nothing may happen
+    assert "Declare an incident" in tmux.screen() and not (tmp_path / "exit").exists()
+    tmux.keys("F2")
+    tmux.wait_for("Declared INC-")
+    tmux.keys("q")
+    screen = tmux.wait_for("Quit warroom?")
+    assert "INC-" in screen and "still open" in screen.replace("\n", " ")
+    tmux.keys("n")
+    deadline = time.monotonic() + 10
+    while "Quit warroom?" in tmux.screen() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert "Quit warroom?" not in tmux.screen() and not (tmp_path / "exit").exists()
+    tmux.keys("q")
+    tmux.wait_for("Quit warroom?")
+    tmux.keys("y")
+    deadline = time.monotonic() + 20
+    while not (tmp_path / "exit").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert (tmp_path / "exit").read_text().strip() == "EXIT=0"
 
 
 def test_closing_the_terminal_ends_the_console(tmux: Tmux, tmp_path: Path) -> None:
