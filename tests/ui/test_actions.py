@@ -24,6 +24,7 @@ from warroom.screens.handoff import HandoffScreen
 from warroom.screens.help import HelpScreen, help_table
 from warroom.screens.messages import MessageCenterScreen
 from warroom.screens.prompt import PromptScreen
+from warroom.screens.quit import QuitScreen
 from warroom.screens.send_confirm import SendConfirmScreen
 from warroom.screens.sign_in import SignInScreen
 from warroom.widgets.actions import palette_entries
@@ -49,6 +50,7 @@ HANDLERS = {
     "alert_detail": AlertDetailScreen, "sign_in": SignInScreen, "prompt": PromptScreen, "help": HelpScreen,
     "send_confirm": SendConfirmScreen,
     "handoff": HandoffScreen, "messages": MessageCenterScreen,
+    "quit_dialog": QuitScreen,
 }
 REMAP = {"dashboard.declare": "D", "dashboard.note": "N", "dashboard.sign_in": "f9", "contain.execute": "f7",
          "guided.back": "f10", "dashboard.block_sign_in": "ctrl+b"}
