@@ -66,7 +66,7 @@ def assessment_drafts(incident: Incident, factors: dict[str, int], override: str
 class AssessScreen(GuidedScreen):
     CSS_PATH = "assess.tcss"
     BINDINGS = bindings("assess")
-    AUTO_FOCUS = f"#factor-{FACTORS[0].key}"     # the first field; letters typed on a list are nothing
+    AUTO_FOCUS = "#assess-form Select"     # the first field (a factor); letters typed on a list are nothing
     ACTION_PLACES = ("assess", "guided")
 
     def __init__(self, warroom: WarRoom, subject: Subject = NOTHING, *, incident_id: str | None = None) -> None:
