@@ -353,7 +353,10 @@ class DashboardScreen(Screen):
             # The first load (last known state or first poll) is the baseline: only later arrivals are "new".
             table = self.query_one(AlertTable)
             table.set_watch(self._watch())
-            arrived = table.set_rows(self.row_cache.rows(live.alerts, live.incidents, live.risky_users), self.now)
+            first = freshness.get("alerts")         # its first read may arrive over many pages: one baseline
+            loading = first is not None and first.last_success is None and first.health is SourceHealth.WAITING
+            arrived = table.set_rows(self.row_cache.rows(live.alerts, live.incidents, live.risky_users), self.now,
+                                     loading=loading)
             if self.rate is not None:
                 self.rate.show(table.all_rows, self.now)
             self._announce(arrived)

@@ -183,6 +183,7 @@ class AlertTable(RowTable):
         self._all: list[AlertRow] = []
         self._sorted: list[AlertRow] = []
         self.seen: set[str] | None = None        # None until the first load: what was there at start counts as seen
+        self._first_load = False                 # the first load is still arriving page by page
         self.now = 0.0
         self._ages: list[str] = []
         self.watch: frozenset[str] = frozenset()   # the incident's watch list, lower-case
@@ -200,19 +201,21 @@ class AlertTable(RowTable):
 
     # -- data ---------------------------------------------------------------------------------------
 
-    def set_rows(self, rows: Iterable[AlertRow], now: datetime) -> list[AlertRow]:
-        """Replace the data (after a poll); returns rows not seen before, for notifications.
+    def set_rows(self, rows: Iterable[AlertRow], now: datetime, *, loading: bool = False) -> list[AlertRow]:
+        """Replace the data (after a poll, or a page of a long first read); returns rows not seen before.
 
         A poll that changed nothing (the same rows, in the same order) repaints nothing: an idle console over
-        SSH writes nothing. Ages move with `tick`.
+        SSH writes nothing. Ages move with `tick`. The first load is the baseline, however many pages it
+        arrives in (`loading` while more are coming): none of its rows count as new.
         """
         rows = list(rows)
         self.now = now.timestamp()
-        if self.seen is not None and rows == self._all:
+        if self.seen is not None and rows == self._all and not self._first_load:
             return []
         self._all = rows
-        if self.seen is None:
-            self.seen = {r.key for r in self._all}
+        if self.seen is None or self._first_load:
+            self.seen = (self.seen or set()) | {r.key for r in self._all}
+            self._first_load = loading
             arrived: list[AlertRow] = []
         else:
             arrived = [r for r in self._all if r.key not in self.seen]

@@ -31,7 +31,7 @@ def freshness_text(fresh: Freshness, now: datetime, zone: tzinfo | None = None) 
 
     Whole minutes, so the words change once a minute at most; the short ✓ keeps the bar to two lines at 80x24.
     """
-    if fresh.health is SourceHealth.FRESH and fresh.last_success:
+    if fresh.health is SourceHealth.FRESH and fresh.last_success and fresh.loading is None:
         age = (now - fresh.last_success).total_seconds()
         mark = "partial" if fresh.partial else "✓"
         return f"{fresh.source.replace('_', ' ')} {mark if age < 60 else alert_age(age)}"

@@ -29,20 +29,23 @@ class Freshness(NamedTuple):
     next_attempt: datetime | None = None
     missing_permission: str | None = None
     partial: str | None = None           # the last poll read only part: "first 200 pages only", "nextLink repeated…"
+    loading: int | None = None           # objects read so far by a poll under way (None: no poll reading pages)
 
     def with_success(self, now: datetime, next_attempt: datetime, partial: str | None = None) -> Freshness:
         return self._replace(health=SourceHealth.FRESH, last_success=now, next_attempt=next_attempt,
-                       last_error=None, missing_permission=None, partial=partial)
+                       last_error=None, missing_permission=None, partial=partial, loading=None)
 
     def with_error(self, health: SourceHealth, reason: str, now: datetime, next_attempt: datetime | None,
                    missing_permission: str | None = None) -> Freshness:
         return self._replace(health=health, last_error=reason, last_error_at=now, next_attempt=next_attempt,
-                       missing_permission=missing_permission)
+                       missing_permission=missing_permission, loading=None)
 
     def describe(self, now: datetime, *, tz=None) -> str:
         """`alerts 12 s`, `alerts 12 s (partial: first 200 pages only)`, `health stale since 14:02 (429, retry in
-        30 s)`, `risky_users denied: 403 …`."""
+        30 s)`, `risky_users denied: 403 …`, `alerts loading 12,000…` while pages arrive."""
         name = self.source.replace("_", " ")
+        if self.loading is not None:
+            return f"{name} loading {self.loading:,}…"
         if self.health is SourceHealth.OFFLINE:
             return f"{name} offline"
         if self.health is SourceHealth.WAITING:

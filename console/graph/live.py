@@ -52,6 +52,7 @@ BACKOFF_MAX_S = 300.0
 FULL_SYNC_EVERY = 20            # every Nth poll of an incremental source re-reads everything (drops deletions)
 _log = logging.getLogger(__name__)
 CHUNK = 100                     # objects per journal transaction and between yields: bounds the loop's lag
+PROGRESS_EVERY_S = 0.25         # a long read tells the UI how far it got at most this often
 
 
 def digest_of(data: Any) -> str:
@@ -257,15 +258,25 @@ class TenantWatcher:
         changed = False
         self._pending_watermark[spec.name] = watermark
         partial: str | None = None
+        shown_at = 0.0
+        pages = 0
         try:
             async for page in self.gateway.pages(spec, params):
+                pages += 1
                 for start in range(0, len(page), CHUNK):
                     chunk = page[start:start + CHUNK]
                     changed |= await self._ingest(spec, chunk, records, seen)
                     await asyncio.sleep(0)
+                if (pages > 1 or (spec.page_size and len(page) >= spec.page_size)) \
+                        and time.monotonic() - shown_at >= PROGRESS_EVERY_S:
+                    shown_at = time.monotonic()
+                    self._progress(spec.name, len(seen))
         except PagingCut as cut:
             partial = cut.reason
             _log.warning("%s: paging cut short: %s", spec.name, cut.reason)
+        finally:
+            if self.state.freshness[spec.name].loading is not None:
+                self.state.freshness[spec.name] = self.state.freshness[spec.name]._replace(loading=None)
         if not incremental and partial is None:
             gone = [key for key in records if key not in seen]
             if gone:
@@ -276,6 +287,14 @@ class TenantWatcher:
         if changed:
             self.state.bump()
         return partial
+
+    def _progress(self, source: str, count: int) -> None:
+        """A long read under way: the objects read so far show (pane title, status bar) as pages arrive.
+
+        Only reads that take more than one page say so, so an idle console's ordinary polls write nothing.
+        """
+        self.state.freshness[source] = self.state.freshness[source]._replace(loading=count)
+        self._notify({source})
 
     async def _ingest(self, spec: Source, items: list[dict[str, Any]], records: dict[str, Any],
                       seen: set[str]) -> bool:
