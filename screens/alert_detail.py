@@ -10,6 +10,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Footer, Static
 
 from ..console.graph.models import Alert, RiskyUser, SecurityIncident
+from ..console.links import portal_link
 from ..console.subject import Subject
 from ..console.text import clean
 from ..widgets.actions import bindings, key_for
@@ -39,6 +40,12 @@ def evidence_lines(evidence: tuple[dict[str, Any], ...], limit: int = 50) -> lis
     if len(evidence) > limit:
         lines.append(f"… and {len(evidence) - limit} more")
     return lines
+
+
+def portal_line(url: str) -> str:
+    """The link when it is one to offer, else why it is not (a tenant's link could be `javascript:`)."""
+    link = portal_link(url)
+    return link.url or (f"not offered: {link.refused}" if url else "")
 
 
 def describe(item: Alert | SecurityIncident | RiskyUser, zone_stamp, *, keys: tuple[str, str] = ("B", "R")) -> Text:
@@ -73,7 +80,7 @@ def describe(item: Alert | SecurityIncident | RiskyUser, zone_stamp, *, keys: tu
         field("Users", ", ".join(item.users))
         field("IPs", ", ".join(item.ips))
         field("MITRE", ", ".join(item.mitre_techniques) or "none listed")
-        field("Portal", item.web_url)
+        field("Portal", portal_line(item.web_url))
         text.append("\nDescription\n", "bold underline")
         text.append(clean(item.description, 4000, keep_newlines=True) or "—")
         text.append("\n\nEvidence\n", "bold underline")
@@ -88,7 +95,7 @@ def describe(item: Alert | SecurityIncident | RiskyUser, zone_stamp, *, keys: tu
         field("Created", zone_stamp(item.created))
         field("Updated", zone_stamp(item.last_updated))
         field("Alerts", ", ".join(item.alert_ids[:30]) + (" …" if len(item.alert_ids) > 30 else ""))
-        field("Portal", item.web_url)
+        field("Portal", portal_line(item.web_url))
     return text
 
 
@@ -114,10 +121,12 @@ class AlertDetailScreen(DetailScreen):
         yield Footer()
 
     def action_copy_link(self) -> None:
-        link = clean(getattr(self.item, "web_url", ""), 2000)
-        if not link:
-            self.notify("This alert has no portal link", severity="warning")
+        """Only an https link to a Microsoft portal reaches the clipboard; anything else is refused, with why."""
+        link = portal_link(getattr(self.item, "web_url", ""))
+        if not link.url:
+            self.notify(f"Portal link not copied: {link.refused}. Only https links to Microsoft's portals are "
+                        "copied.", severity="warning", markup=False)
             return
-        self.app.copy_to_clipboard(link)
-        self.notify(f"Copied the portal link (via the terminal, OSC 52): {link}", title="Copied", timeout=6,
+        self.app.copy_to_clipboard(link.url)
+        self.notify(f"Copied the portal link (via the terminal, OSC 52): {link.url}", title="Copied", timeout=6,
                     markup=False)
