@@ -164,6 +164,8 @@ ACTIONS: tuple[Action, ...] = (
     _a("alerts.mark_seen", "m", "Mark alerts seen", "Clear the new-alert markers", "mark_seen", label="Mark seen"),
     _a("health.open_issue", "enter", "Open the Microsoft issue", "Microsoft's posts on the selected workload's issue",
        "open_issue", label="Open issue", footer=True, palette=False),
+    _a("tasks.open", "enter", "Read the task", "The selected task in full: what to do, how to verify it, owner, "
+       "blockers, live check, times", "screen.open_task", label="Read", footer=True, palette=False),
     _a("tasks.toggle", "space", "Toggle task done", "Mark the selected task done, or open again",
        "screen.toggle_task", label="Done/undo", footer=True, when=("incident",)),
     _a("tasks.add", "plus", "Add task", "Add a task to the open incident", "screen.add_task", label="Add task",

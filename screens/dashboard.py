@@ -685,6 +685,15 @@ class DashboardScreen(Screen):
             self.notify("No task selected", severity="warning", timeout=3)
         return (incident_id, task) if incident_id and task else (None, None)
 
+    async def action_open_task(self) -> None:
+        """Enter on the Tasks pane: the task in full (the pane has room for a few words of it)."""
+        from .task_detail import TaskDetailScreen
+
+        incident_id, task = await self._selected_task()
+        if task is not None:
+            incident = self.warroom.book.incidents.get(incident_id)
+            self.app.push_screen(TaskDetailScreen(task, incident, self.warroom.live, self.zone_stamp))
+
     async def action_toggle_task(self) -> None:
         incident_id, task = await self._selected_task()
         if task is not None:

@@ -40,6 +40,8 @@ from warroom.console.timefmt import display_zone, parse_when, to_iso
 from warroom.widgets.review_timeline import WINDOW, ReviewTimeline
 from warroom.widgets.safe import LiteralNotifications, safe_label
 
+from .review_entry import BODY_LINES, BODY_WIDTH, EntryScreen
+
 ALL = "__all__"
 
 
@@ -276,9 +278,18 @@ class ReviewScreen(Screen):
 
     def _show_entry(self, entry: Entry | None) -> None:
         pane = self.query_one("#entry", Static)
-        if entry is None:
-            pane.update(Text("No entries match."))
-            return
+        pane.update(self._entry_text(entry) if entry is not None else Text("No entries match."))
+
+    @on(ReviewTimeline.RowSelected, "#timeline")
+    def _read_entry(self) -> None:
+        """Enter: the whole entry, scrollable (the pane below the timeline shows its first lines)."""
+        entry = self.query_one("#timeline", ReviewTimeline).selected
+        if entry is not None:
+            self.app.push_screen(EntryScreen(f"Entry #{entry.seq}",
+                                             self._entry_text(entry, lines=BODY_LINES, width=BODY_WIDTH)))
+
+    def _entry_text(self, entry: Entry, *, lines: int = 200, width: int = 400) -> Text:
+        """Who, the three timestamps, where it came from, what the chain says, then its body as JSON lines."""
         text = Text()
         text.append(f"#{entry.seq} {clean(entry.kind)}", style="bold")
         text.append(f" by {clean(entry.actor)}")
@@ -300,8 +311,8 @@ class ReviewScreen(Screen):
                 text.append(f"✗ the chain breaks here: {clean(self.verdict.reason)}\n", style="bold red")
             elif entry.seq > self.verdict.bad_seq:
                 text.append("? after the break: cannot be trusted\n", style="red")
-        text.append("\n".join(body_lines(entry)))
-        pane.update(text)
+        text.append("\n".join(body_lines(entry, limit=lines, width=width)))
+        return text
 
     def _show_scope(self) -> None:
         described = self.filter.describe()

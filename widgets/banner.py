@@ -80,16 +80,17 @@ class IncidentBanner(Widget):
             text.append(self.declare_key, "bold")
             text.append(" to declare one (or select an alert or Microsoft issue first).", self._style("muted"))
             return text
+        # How bad and where it stands come first: a narrow terminal cuts the title and category, never those.
         text.append(incident.id, self._style("id"))
         text.append("  ")
-        text.append(clean(incident.title, 90), "bold")
-        text.append(f"  · {clean(incident.category, 30) or 'uncategorised'}  · ")
         if incident.severity:
             glyph, word, tone = label(INCIDENT_SEVERITY, incident.severity)
             text.append(f"{glyph} {word}", self._style(tone))
         else:
             text.append("? not assessed", self._style("warn"))
-        text.append(f"  · {clean(incident.status, 30)}")
+        text.append(f" · {clean(incident.status, 30)}  ")
+        text.append(clean(incident.title, 90), "bold")
+        text.append(f"  · {clean(incident.category, 30) or 'uncategorised'}")
         text.append("\n")
         text.append(f"T+{clock(now - incident.declared_at)}", "bold")
         text.append(f"  · IC: {clean(incident.commander, 40) if incident.commander else 'unassigned'}")

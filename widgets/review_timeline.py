@@ -38,6 +38,7 @@ class ReviewTimeline(DataTable):
     BINDINGS = [
         Binding("home", "first", "First", id="review.first", show=False),
         Binding("end", "last", "Last", id="review.last", show=False),
+        Binding("enter", "select_cursor", "Read", id="review.read"),
     ]
 
     class Edge(Message):

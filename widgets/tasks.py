@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual.binding import Binding
 from textual.widgets import DataTable
 
 from ..console.incidents import Incident, Task
@@ -18,7 +19,10 @@ COLUMNS = (("id", "#", 3), ("status", "Status", 9), ("owner", "Owner", 9), ("tex
 class TaskList(DataTable):
     """Bindings live here so the footer shows them when the pane has focus; the screen journals the change."""
 
-    BINDINGS = bindings("tasks")
+    # Home and End move the cursor as in the other lists; DataTable's own End scrolls sideways, past the text,
+    # and blanks the pane.
+    BINDINGS = [*bindings("tasks"), Binding("home", "first_task", "First", show=False),
+                Binding("end", "last_task", "Last", show=False)]
     COMPONENT_CLASSES = {"tasks--ok", "tasks--warn", "tasks--bad", "tasks--muted", "tasks--info"}
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -61,6 +65,14 @@ class TaskList(DataTable):
         if selected:
             index = next((i for i, t in enumerate(tasks) if t.id == selected), 0)
             self.move_cursor(row=index)
+
+    def action_first_task(self) -> None:
+        self.scroll_x = 0
+        self.move_cursor(row=0)
+
+    def action_last_task(self) -> None:
+        self.scroll_x = 0
+        self.move_cursor(row=max(0, len(self.tasks) - 1))
 
     @property
     def selected(self) -> Task | None:

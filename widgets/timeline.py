@@ -1,7 +1,10 @@
 """Timeline: the journal as a responder reads it — full date and time, who, what kind, what was said.
 
-A Line-API view (the journal can hold thousands of entries); it follows the newest entry unless the
-responder has scrolled up to read, and toggles between UTC and local time without re-reading anything.
+A Line-API view (the journal can hold thousands of entries). What was said wraps onto as many lines as it
+needs (under the time when the pane is narrow), so a note is readable at any width. The view follows the
+newest entry unless the responder scrolled up to read: that is remembered as a decision, so a layout change
+(the status bar taking two lines, a 30-entry declaration) never stops it following. It toggles between UTC
+and local time without re-reading anything.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import tzinfo
 
+from rich.cells import cell_len, chop_cells
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -31,6 +35,32 @@ KIND_TONES = {
     kinds.MICROSOFT_ISSUE: "incident", kinds.MICROSOFT_REPORT: "incident",
 }
 MAX_KEPT = 5000
+MAX_LINES = 40          # one entry's text at most; the review shows a whole entry
+MIN_ROOM = 24           # narrower than this beside the time, actor and kind: the text goes under them
+INDENT = 2
+
+
+def wrap_cells(text: str, first: int, rest: int, limit: int = MAX_LINES) -> list[str]:
+    """Word-wrap by terminal cells: `first` cells on the first line, `rest` after; long words are cut."""
+    lines: list[str] = []
+    current, room = "", max(1, first)
+    for word in text.split(" "):
+        candidate = f"{current} {word}" if current else word
+        if cell_len(candidate) <= room:
+            current = candidate
+            continue
+        if current:
+            lines.append(current)
+            current, room = "", max(1, rest)
+        while cell_len(word) > room:
+            head = chop_cells(word, room)[0]
+            lines.append(head)
+            word, room = word[len(head):], max(1, rest)
+        current = word
+    lines.append(current)
+    if len(lines) > limit:
+        lines = [*lines[: limit - 1], "… (the whole entry is in warroom review)"]
+    return lines
 
 
 def entry_line(entry: Entry) -> str:
@@ -87,9 +117,11 @@ class Timeline(ScrollView, can_focus=True):
         self.zone_label = "UTC"
         self.last_seq = 0                   # entries arrive from the backlog and from listeners: each shown once
         self.note_key = ":"                 # the key in force, set by the screen (a `[ui.keys]` remap changes it)
+        self.following = True               # False once the responder scrolls up; True again at the newest
+        self._rows: list[tuple[int, str]] = []   # (entry index, text) per screen line; line 0 of an entry: -1-index
+        self._wrapped_at = 0                # the width the rows were wrapped for
 
     def add_entries(self, entries: Iterable[Entry]) -> None:
-        follow = self.is_vertical_scroll_end or self.max_scroll_y == 0
         fresh = [e for e in entries if e.seq > self.last_seq]
         if not fresh:
             return
@@ -97,25 +129,111 @@ class Timeline(ScrollView, can_focus=True):
         shown = [e for e in fresh if e.kind not in HIDDEN_KINDS]
         if not shown:           # Graph observations only: nothing on screen changes, nothing is repainted
             return
+        first = len(self.entries)
         self.entries.extend(shown)
         if len(self.entries) > MAX_KEPT:
             del self.entries[: len(self.entries) - MAX_KEPT]
-        self.virtual_size = Size(self.size.width, len(self.entries))
+            self._rows, self._wrapped_at = [], 0       # indexes moved: wrap again
+        else:
+            self._wrap(first)
+        self._sized()
         self.border_subtitle = safe_label(f"{len(self.entries):,} entries · {self.zone_label}")
-        if follow:
-            self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
         self.refresh()
 
     def replace_entries(self, entries: Iterable[Entry]) -> None:
         """Show these entries instead: after a shared journal renumbered what this console had shown."""
-        self.entries, self.last_seq = [], 0
+        self.entries, self.last_seq, self._rows, self._wrapped_at = [], 0, [], 0
         self.add_entries(entries)
         self.refresh()
 
     def set_zone(self, zone: tzinfo | None, name: str) -> None:
         self.zone, self.zone_label = zone, name
         self.border_subtitle = safe_label(f"{len(self.entries):,} entries · {name}")
+        self._rows, self._wrapped_at = [], 0            # a local time is wider than UTC's
+        self._sized()
         self.refresh()
+
+    # -- wrapping -----------------------------------------------------------------------------------
+
+    def _prefix(self, entry: Entry) -> tuple[str, str, str]:
+        """Time, actor and kind, padded to their columns."""
+        return self.stamp(entry), clean(entry.actor, 14).ljust(12)[:14], clean(entry.kind, 17).ljust(17)
+
+    def _room(self, entry: Entry, width: int) -> tuple[int, int]:
+        """Cells beside the time, actor and kind; and where wrapped lines start (under the text, or near the
+        left edge when the pane is too narrow for that)."""
+        prefix = sum(len(part) + 1 for part in self._prefix(entry))
+        return width - prefix, prefix if width - prefix >= MIN_ROOM else INDENT
+
+    def _wrap(self, start: int = 0) -> None:
+        """Rows for entries[start:], for the current width (all of them again when the width changed)."""
+        width = self.size.width
+        if width <= 0:
+            return
+        if width != self._wrapped_at:
+            self._rows, self._wrapped_at, start = [], width, 0
+        for index in range(start, len(self.entries)):
+            entry = self.entries[index]
+            room, hang = self._room(entry, width)
+            text = clean(entry_line(entry), 4000)
+            if room >= MIN_ROOM or cell_len(text) <= room:
+                lines = wrap_cells(text, room, width - hang)
+            else:
+                lines = ["", *wrap_cells(text, width - INDENT, width - INDENT, MAX_LINES - 1)]
+            self._rows.append((-1 - index, lines[0]))
+            self._rows.extend((index, line) for line in lines[1:])
+
+    def _sized(self) -> None:
+        """Rows for the width now, the scrollable size, and the newest entry in view when following."""
+        if self.size.width != self._wrapped_at:
+            self._wrap()
+        self.virtual_size = Size(self.size.width, len(self._rows))
+        if self.following:
+            self._to_newest()
+            self.call_after_refresh(self._to_newest)
+
+    def _to_newest(self) -> None:
+        self.scroll_to(y=max(0, len(self._rows) - self.scrollable_content_region.height), animate=False,
+                       immediate=True, force=True)
+
+    # -- following ----------------------------------------------------------------------------------
+
+    def _unfollow(self) -> None:
+        if self.max_scroll_y > 0:
+            self.following = False
+
+    def _follow_if_at_end(self) -> None:
+        self.call_after_refresh(lambda: setattr(self, "following", self.is_vertical_scroll_end))
+
+    def action_scroll_up(self) -> None:
+        self._unfollow()
+        super().action_scroll_up()
+
+    def action_page_up(self) -> None:
+        self._unfollow()
+        super().action_page_up()
+
+    def action_scroll_home(self) -> None:
+        self._unfollow()
+        super().action_scroll_home()
+
+    def action_scroll_down(self) -> None:
+        super().action_scroll_down()
+        self._follow_if_at_end()
+
+    def action_page_down(self) -> None:
+        super().action_page_down()
+        self._follow_if_at_end()
+
+    def action_scroll_end(self) -> None:
+        self.following = True
+        super().action_scroll_end()
+
+    def on_mouse_scroll_up(self) -> None:
+        self._unfollow()
+
+    def on_mouse_scroll_down(self) -> None:
+        self._follow_if_at_end()
 
     def stamp(self, entry: Entry) -> str:
         moment = entry.occurred
@@ -128,25 +246,26 @@ class Timeline(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         width, base = self.size.width, self.rich_style
-        index = int(self.scroll_offset.y) + y
-        if index >= len(self.entries):
+        row = int(self.scroll_offset.y) + y
+        if row >= len(self._rows):
             if not self.entries and y == 0:
                 empty = f" No notes or actions yet: press {self.note_key} to add a note"
                 return Strip([Segment(empty, base + self._style("muted"))]).crop_extend(0, width, base)
             return Strip.blank(width, base)
-        entry = self.entries[index]
+        index, line = self._rows[row]
+        entry = self.entries[index if index >= 0 else -1 - index]
         tone = KIND_TONES.get(entry.kind)
         text = Text(no_wrap=True, end="")
-        text.append(self.stamp(entry), self._style("time"))
-        text.append(" ")
-        text.append(clean(entry.actor, 14).ljust(12)[:14], self._style("actor"))
-        text.append(" ")
-        text.append(clean(entry.kind, 17).ljust(17), self._style("kind"))
-        text.append(" ")
-        text.append(clean(entry_line(entry), 400), self._style(tone) if tone else "")
+        if index < 0:
+            for part, style in zip(self._prefix(entry), ("time", "actor", "kind"), strict=True):
+                text.append(part, self._style(style))
+                text.append(" ")
+        else:
+            text.append(" " * self._room(entry, width)[1])
+        text.append(line, self._style(tone) if tone else "")
         text.truncate(width, overflow="ellipsis")
         segments = [Segment(s.text, base + s.style if s.style else base) for s in text.render(self.app.console)]
         return Strip(segments).crop_extend(0, width, base)
 
     def on_resize(self) -> None:
-        self.virtual_size = Size(self.size.width, len(self.entries))
+        self._sized()

@@ -20,8 +20,11 @@ from warroom.console.session import WarRoom
 from warroom.data import FOLDER
 from warroom.screens.dashboard import DashboardScreen
 from warroom.screens.review import ReviewApp
+from warroom.screens.review_entry import EntryScreen
+from warroom.screens.task_detail import TaskDetailScreen
 from warroom.widgets.alerts import AlertTable
 from warroom.widgets.health import HealthPane
+from warroom.widgets.tasks import TaskList
 
 pytestmark = pytest.mark.slow
 
@@ -29,7 +32,8 @@ PLAYBOOKS = Path(FOLDER) / "scenarios" / "hostile-playbooks"
 LINK_SERVICE = "[link=https://evil.example]x[/link]"
 # What the data holds and a terminal would act on; none of it may reach the terminal.
 FORBIDDEN = ("\x1b]52", "\x1b]0;", "\x1b]8;", "\x1b[2J", "\x1b[3J", "\x1b[H\x1b", "\x1bc", "\x9b", "\x07",
-             "\x00", "\u202e", "\x1b[?1049h", "\x1b[5m", "ZWNobyBvd25lZA", "cm0gLXJmIH4")
+             "\x00", "\u202e", "\x1b[?1049h", "\x1b[5m")
+# (The review's whole entry shows the body as JSON, where an escape is the six visible characters `\u001b`.)
 
 
 def terminal_bytes(app) -> str:
@@ -107,6 +111,16 @@ async def test_every_screen_shows_hostile_data_literally_and_answers_keys(hostil
         assert isinstance(app.screen, DashboardScreen) and hostile_room.incident is not None
         assert any("[bold red]Check[/]" in t.text for t in hostile_room.incident.tasks.values())
         assert_inert(app, "dashboard with the incident")
+        tasks = app.screen.query_one(TaskList)
+        tasks.focus()
+        for index, task in enumerate(list(tasks.tasks)):
+            if "[" in task.text:
+                tasks.move_cursor(row=index)
+                await pilot.press("enter")
+                await pilot.pause()
+                assert isinstance(app.screen, TaskDetailScreen)
+                assert_inert(app, f"task {task.id}")
+                await answers_escape(pilot, f"task {task.id}")
 
         for step in ("assess", "contain", "communicate", "review", "close"):
             app.open_guided(step)
@@ -118,11 +132,16 @@ async def test_every_screen_shows_hostile_data_literally_and_answers_keys(hostil
 
         table = app.screen.query_one(AlertTable)
         table.focus()
+        refused: list[str] = []
         for row in list(table.rows):
             table.action_jump([r.id for r in table.rows].index(row.id))
             await pilot.press("enter")
             await pilot.pause()
             assert_inert(app, f"details of {row.id}")
+            await pilot.press("y")      # the portal links here are javascript: and a look-alike host
+            await pilot.pause()
+            assert app.clipboard == "", f"{row.id}: copied {app.clipboard!r}"
+            refused += [n.message for n in app._notifications if n.message.startswith("Portal link not copied")]
             await answers_escape(pilot, f"details of {row.id}")
 
         health = app.screen.query_one(HealthPane)
@@ -135,6 +154,8 @@ async def test_every_screen_shows_hostile_data_literally_and_answers_keys(hostil
             if not isinstance(app.screen, DashboardScreen):
                 await answers_escape(pilot, f"issue of {row.id}")
 
+        assert any("javascript: is not https" in m for m in refused), refused
+        assert any("security.microsoft.com.evil.example is not a Microsoft portal" in m for m in refused), refused
         for key in ("question_mark", "colon", "exclamation_mark"):
             await pilot.press(key)
             await pilot.pause()
@@ -153,4 +174,11 @@ async def test_every_screen_shows_hostile_data_literally_and_answers_keys(hostil
         await pilot.press("end")
         await pilot.pause()
         assert_inert(review, "review, last entry")
+        for _ in range(3):
+            await pilot.press("enter")
+            await pilot.pause()
+            assert isinstance(review.screen, EntryScreen)
+            assert_inert(review, "review, a whole entry")
+            await answers_escape(pilot, "review, a whole entry")
+            await pilot.press("up")
         assert review.is_running
