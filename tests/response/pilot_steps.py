@@ -10,10 +10,19 @@ from warroom.console.journal import Entry
 
 
 async def settle(pilot: Pilot) -> None:
-    """Let workers (journal writes, Graph requests) finish and the screen repaint."""
+    """Let workers (journal writes, Graph requests) finish and the screen repaint, every text cursor shown.
+
+    A blinking cursor is on or off by how long the test took, so a snapshot would depend on the machine's load:
+    the cursors stop blinking and stay shown, as a responder sees them when typing."""
     await pilot.pause()
     await pilot.app.workers.wait_for_complete()
+    steady_cursors(pilot)
     await pilot.pause()
+
+
+def steady_cursors(pilot: Pilot) -> None:
+    for field in pilot.app.screen.query("Input, TextArea"):
+        field.cursor_blink = False  # type: ignore[attr-defined]
 
 
 async def type_into(pilot: Pilot, selector: str, text: str, *, keys: bool = False) -> None:
