@@ -444,6 +444,9 @@ class DashboardScreen(Screen):
             where += f" · shared journal unreachable since {since}, {journal.pending} spooled"
         elif journal.upload_error:
             where += f" · shared journal refuses this host's entries, {journal.pending} spooled"
+        elif journal.write_error and journal.write_error_since is not None:
+            since = self.zone_stamp(journal.write_error_since)[11:16]
+            where += f" · JOURNAL {journal.write_error} since {since}: nothing new recorded"
         if journal.readonly:
             where += " · read-only: this role may only read" if is_shared(journal.location) else " · read-only"
         return where

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from ..journal import Draft, Journal, JournalError, kinds
-from ..journal.errors import SecretRefused
+from ..journal.errors import JournalFull, JournalLocked, JournalReadOnly, SecretRefused
 from ..journal.guard import refuse_secrets
 from ..timefmt import from_iso, to_iso, utc_now
 from .errors import GraphDenied, GraphError, GraphThrottled, GraphUnavailable, PagingCut, SignInRequired
@@ -131,6 +131,10 @@ def _parse(source: Source, data: dict[str, Any]) -> Any | None:
         return source.model(data)
     except Exception:
         return None
+
+
+# What the journal's storage may refuse for a while (another process's lock, a full disk, a read-only medium).
+STORAGE_TROUBLE = (JournalLocked, JournalFull, JournalReadOnly)
 
 
 def _journal_safe(data: dict[str, Any]) -> dict[str, Any]:
@@ -321,10 +325,16 @@ class TenantWatcher:
                                                     "data": data, **self.marks}, occurred_at=now))
         if drafts and self.journal is not None and not self.journal.readonly:
             try:
-                await self.journal.append_many(drafts)
-            except SecretRefused:       # rare: redo the chunk with the secret-shaped objects withheld
-                drafts = [replace(d, body={**d.body, "data": _journal_safe(d.body["data"])}) for d in drafts]
-                await self.journal.append_many(drafts)
+                try:
+                    await self.journal.append_many(drafts)
+                except SecretRefused:       # rare: redo the chunk with the secret-shaped objects withheld
+                    drafts = [replace(d, body={**d.body, "data": _journal_safe(d.body["data"])}) for d in drafts]
+                    await self.journal.append_many(drafts)
+            except STORAGE_TROUBLE:
+                # The journal's trouble, not Graph's (the status bar says it as the journal's): Graph answered,
+                # so the data is shown; without its digests it is journaled at the next poll.
+                records.update(updates)
+                return bool(drafts)
         for draft in drafts:
             self.state.digests[(spec.name, draft.body["key"])] = draft.body["digest"]
         records.update(updates)
@@ -336,7 +346,10 @@ class TenantWatcher:
         drafts = [Draft(kinds.OBSERVATION, {"source": spec.name, "key": key, "digest": "", "data": None,
                                             **self.marks}, occurred_at=now) for key in keys]
         if self.journal is not None and not self.journal.readonly:
-            await self.journal.append_many(drafts)
+            try:
+                await self.journal.append_many(drafts)
+            except STORAGE_TROUBLE:     # the journal's trouble: they stay until it can record them gone
+                return
         for key in keys:
             gone = records.pop(key, None)
             if spec.name == "issues" and gone is not None:

@@ -36,6 +36,10 @@ class Journal(ABC):
     setup_error: str = ""   # the shared journal cannot be used as configured (TLS, sign-in, grants): not an outage
     renumbered: Sequence[Renumbered] = ()   # provisional numbers handed out during an outage, and what they became
     epoch: int = 0          # bumped when the numbering of entries already shown changed (a spool upload)
+    # The storage refused the last write (another process holds the lock, the disk is full, the medium is
+    # read-only) and since when: the console says so as the journal's trouble, never as Graph's.
+    write_error: str = ""
+    write_error_since: datetime | None = None
 
     @classmethod
     async def open(cls, location: str | os.PathLike[str], *, actor: str = "unknown", readonly: bool = False,

@@ -284,9 +284,20 @@ class SQLiteJournal(Journal):
         async with self._write_lock:
             try:
                 # aiosqlite's own thread runs the whole transaction as one call (no await inside it).
-                return await self._db._execute(self._append_sync, prepared, guard)
+                entries = await self._db._execute(self._append_sync, prepared, guard)
             except sqlite3.Error as error:
-                raise _translate(error, self.path) from None
+                raise self._refused(_translate(error, self.path)) from None
+        self.write_error, self.write_error_since = "", None
+        return entries
+
+    def _refused(self, error: JournalError) -> JournalError:
+        """Remember a write the storage refused (for the status bar) until a write succeeds."""
+        what = {JournalLocked: "locked by another process", JournalFull: "the disk is full",
+                JournalReadOnly: "read-only"}.get(type(error))
+        if what:
+            self.write_error = what
+            self.write_error_since = self.write_error_since or utc_now()
+        return error
 
     def _append_sync(self, prepared: list[Prepared], guard: Unclaimed | None = None) -> list[Entry]:
         """Runs on aiosqlite's thread: the whole read-head, hash, insert, commit as one unit."""
