@@ -228,47 +228,43 @@ def digest(content: Any) -> tuple[str, str]:
     return text, hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-EVIDENCE_LIMIT = 50            # the latest sign-ins and directory audits an evidence capture keeps
+EVIDENCE_NAMES = {   # investigation section -> what the evidence entry calls it
+    "user": "user object", "risky_user": "risky user", "risk_detections": "risk detections",
+    "sign_ins": "sign-ins", "directory_audits": "directory audits", "inbox_rules": "inbox rules",
+    "mailbox_settings": "mailbox settings", "auth_methods": "authentication methods",
+    "oauth_grants": "delegated consents",
+}
 
 
-def _evidence_requests(upn: str) -> list[tuple[str, str, dict[str, str]]]:
-    quoted = upn.replace("'", "''")
-    return [
-        ("user object", user_path(upn), {"$select": USER_FIELDS + ",createdDateTime,lastPasswordChangeDateTime"}),
-        ("recent sign-ins", "auditLogs/signIns",
-         {"$filter": f"userPrincipalName eq '{quoted}'", "$top": str(EVIDENCE_LIMIT)}),
-        ("directory audits", "auditLogs/directoryAudits",
-         {"$filter": f"targetResources/any(t:t/userPrincipalName eq '{quoted}')", "$top": str(EVIDENCE_LIMIT)}),
-    ]
+async def preserve_evidence(warroom: WarRoom, upn: str, *, incident: str | None, days: int = 7) -> list[str]:
+    """Capture every section of the account's investigation and the related alerts, each as an EVIDENCE entry
+    with its SHA-256.
 
-
-async def preserve_evidence(warroom: WarRoom, upn: str, *, incident: str | None) -> list[str]:
-    """Capture the user, sign-ins, directory audits and related alerts; each as an EVIDENCE entry with SHA-256.
-
-    Content is stored as canonical JSON text (so the hash can be recomputed from the entry), and a piece that
-    cannot be read is journaled as a failed capture rather than silently skipped. Returns one line per piece.
+    Content is stored as canonical JSON text (so the hash can be recomputed from the entry), and a section that
+    cannot be read is journaled as a failed capture (with the reason) rather than silently skipped. Returns one
+    line per piece.
     """
+    from .investigate import investigate
+
     lines: list[str] = []
     drafts: list[Draft] = []
     gateway = warroom.gateway
     if gateway is None:
         raise ValueError("not connected to a tenant: evidence cannot be captured")
-    for what, path, params in _evidence_requests(upn):
-        try:
-            data = await (gateway.get_json(path, params) if what == "user object"
-                          else gateway.get_all(path, params, limit=EVIDENCE_LIMIT))
-        except (GraphError, SignInRequired) as error:
-            reason = getattr(error, "reason", str(error))
+    report = await investigate(gateway, upn, days=days)
+    for section, what in EVIDENCE_NAMES.items():
+        source = report.sources[section]
+        if source.state != "fresh":
+            reason = source.describe()
             lines.append(f"{what}: NOT captured ({reason})")
             drafts.append(Draft(kinds.ACTION, {"action": "preserve_evidence", "target": upn, "what": what,
                                                "dry_run": False, "result": "failed", "error": reason,
-                                               "status": getattr(error, "status", None),
-                                               "request_id": getattr(error, "request_id", None)}, incident))
+                                               "source_state": source.as_dict()}, incident))
             continue
+        data = report.sections[section]
         text, sha = digest(data)
-        body = {"what": what, "target": upn, "sha256": sha, "content": text,
-                "source": gateway.describe_request("GET", path).url}
-        cut = getattr(data, "cut", None)
+        body = {"what": what, "target": upn, "sha256": sha, "content": text, "source": source.request}
+        cut = source.partial
         if cut:
             body["partial"] = cut           # Graph's paging broke off: the capture says so, not only the log
         drafts.append(Draft(kinds.EVIDENCE, body, incident))

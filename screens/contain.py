@@ -163,9 +163,9 @@ class ContainScreen(GuidedScreen):
         action, upn = self.action, self.upn
         self.previewed = None
         if action == "preserve_evidence":
-            preview.update(plain("Reads (GET) the user object, recent sign-ins, directory audits and the related "
-                                 "alerts;\neach is journaled as evidence with its SHA-256. Nothing in the tenant "
-                                 "changes."))
+            preview.update(plain("Reads (GET) the account's investigation (user, risk, sign-ins, audits, inbox "
+                                 "rules,\nmailbox settings, auth methods, consents) and the related alerts; each is "
+                                 "journaled\nas evidence with its SHA-256. Nothing in the tenant changes."))
             return
         if action == "enhanced_monitoring":
             ips = ", ".join(user_ips(self.warroom, upn)) or "none known"

@@ -60,6 +60,22 @@ DIRECTORY_AUDITS = "/auditLogs/directoryAudits"
 
 # (method, path pattern) -> least permission. Read sources come from SOURCES; first match wins.
 _WRITE_PERMISSIONS: list[tuple[str, re.Pattern[str], str]] = [
+    # investigate and eradicate (console/investigate.py, console/eradication.py)
+    ("GET", re.compile(r"^/users/[^/]+/mailFolders/[^/]+/messageRules", re.I), "MailboxSettings.Read"),
+    ("DELETE", re.compile(r"^/users/[^/]+/mailFolders/[^/]+/messageRules/", re.I), "MailboxSettings.ReadWrite"),
+    ("GET", re.compile(r"^/users/[^/]+/mailFolders", re.I), "Mail.ReadBasic.All"),
+    ("GET", re.compile(r"^/users/[^/]+/mailboxSettings", re.I), "MailboxSettings.Read"),
+    ("GET", re.compile(r"^/users/[^/]+/authentication/", re.I), "UserAuthenticationMethod.Read.All"),
+    ("DELETE", re.compile(r"^/users/[^/]+/authentication/", re.I), "UserAuthenticationMethod.ReadWrite.All"),
+    ("GET", re.compile(r"^/identityProtection/riskDetections", re.I), "IdentityRiskEvent.Read.All"),
+    ("GET", re.compile(r"^/oauth2PermissionGrants", re.I), "Directory.Read.All"),
+    ("DELETE", re.compile(r"^/oauth2PermissionGrants/", re.I), "DelegatedPermissionGrant.ReadWrite.All"),
+    ("GET", re.compile(r"^/servicePrincipals", re.I), "Application.Read.All"),
+    ("GET", re.compile(r"^/directory/deletedItems/microsoft\.graph\.group", re.I), "Group.Read.All"),
+    ("GET", re.compile(r"^/directory/deletedItems", re.I), "User.Read.All"),
+    ("POST", re.compile(r"^/directory/deletedItems/[^/]+/restore$", re.I), "User.ReadWrite.All"),
+    ("POST", re.compile(r"^/security/runHuntingQuery$", re.I), "ThreatHunting.Read.All"),
+    ("POST", re.compile(r"^/security/incidents/[^/]+/comments$", re.I), "SecurityIncident.ReadWrite.All"),
     ("POST", re.compile(r"^/users/[^/]+/revokeSignInSessions$"), "User.RevokeSessions.All"),
     ("PATCH", re.compile(r"^/users/[^/]+$"), "User.EnableDisableAccount.All"),
     ("POST", re.compile(r"^/identityProtection/riskyUsers/(confirmCompromised|dismiss)$"),

@@ -21,7 +21,11 @@ from ..timefmt import to_iso
 
 COLLECTIONS = (
     "services", "issues", "messages", "alerts", "incidents", "riskyUsers", "users", "signIns", "directoryAudits",
+    "riskDetections", "messageRules", "authenticationMethods", "servicePrincipals", "oauth2PermissionGrants",
+    "deletedItems", "groups", "hunting",
 )
+# Objects that belong to one user (served under users/{id}/...): the owner's object id is kept in `_owner`.
+OWNED = ("messageRules", "authenticationMethods")
 RESOLVED_STATES = {"serviceRestored", "postIncidentReviewPublished", "resolved", "resolvedExternal", "falsePositive"}
 
 _RELATIVE = re.compile(r"^T\s*([+-])\s*(\d+(?:\.\d+)?)\s*([smhd]?)$")
@@ -201,6 +205,15 @@ def _user(raw: dict[str, Any], m: Moment) -> dict[str, Any]:
         "mail": upn, "jobTitle": None, "department": None, "officeLocation": None, "mobilePhone": None,
         "businessPhones": [], "preferredLanguage": "en-US", "accountEnabled": True, "userType": "Member",
         "createdDateTime": m.iso(-86400 * 400), "signInSessionsValidFromDateTime": m.iso(-86400 * 30),
+        "lastPasswordChangeDateTime": m.iso(-86400 * 90), "onPremisesSyncEnabled": None,
+        "mailboxSettings": {
+            "archiveFolder": None, "timeZone": "Pacific Standard Time", "dateFormat": "M/d/yyyy",
+            "timeFormat": "h:mm tt", "userPurpose": "user", "delegateMeetingMessageDeliveryOptions":
+                "sendToDelegateOnly",
+            "automaticRepliesSetting": {"status": "disabled", "externalAudience": "none",
+                                        "internalReplyMessage": "", "externalReplyMessage": ""},
+            "language": {"locale": "en-US", "displayName": "English (United States)"},
+        },
     }
     user.update(raw)
     return user
@@ -214,7 +227,149 @@ def _risky_user(raw: dict[str, Any], m: Moment) -> dict[str, Any]:
         "userPrincipalName": upn,
     }
     risky.update(raw)
+    risky["_history"] = [risk_history_item(risky, m.guid())]
     return risky
+
+
+def risk_history_item(risky: dict[str, Any], item_id: str) -> dict[str, Any]:
+    """One riskyUserHistoryItem: the risky user's state at a moment, as GET riskyUsers/{id}/history lists it."""
+    detail = risky.get("riskDetail")
+    return {
+        "id": item_id, "userId": risky["id"], "initiatedBy": None, "isDeleted": False, "isProcessing": False,
+        "riskLastUpdatedDateTime": risky.get("riskLastUpdatedDateTime"), "riskLevel": risky.get("riskLevel"),
+        "riskState": risky.get("riskState"), "riskDetail": detail,
+        "userDisplayName": risky.get("userDisplayName"), "userPrincipalName": risky.get("userPrincipalName"),
+        "activity": {"eventTypes": [], "riskEventTypes": [], "detail": detail},
+    }
+
+
+def _risk_detection(raw: dict[str, Any], m: Moment) -> dict[str, Any]:
+    upn = raw.get("userPrincipalName", "")
+    detection = {
+        "id": m.guid(), "requestId": m.guid(), "correlationId": m.guid(), "riskEventType": "unfamiliarFeatures",
+        "riskState": "atRisk", "riskLevel": "medium", "riskDetail": "none", "source": "IdentityProtection",
+        "detectionTimingType": "realtime", "activity": "signin", "tokenIssuerType": "AzureAD", "ipAddress": "",
+        "location": {"city": None, "state": None, "countryOrRegion": None}, "activityDateTime": m.iso(),
+        "detectedDateTime": m.iso(), "lastUpdatedDateTime": m.iso(), "userId": user_guid(upn) if upn else None,
+        "userDisplayName": upn.partition("@")[0], "userPrincipalName": upn, "additionalInfo": "[]",
+    }
+    detection.update(raw)
+    return detection
+
+
+def _owned(raw: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """An owned object's table without its owner (`userPrincipalName`), and the owner's object id."""
+    raw = dict(raw)
+    upn = raw.pop("userPrincipalName", None)
+    if not upn:
+        raise ValueError("needs the owner's userPrincipalName")
+    return raw, user_guid(str(upn))
+
+
+WELL_KNOWN_FOLDERS = {   # well-known name -> display name (English mailbox)
+    "inbox": "Inbox", "junkemail": "Junk Email", "deleteditems": "Deleted Items", "archive": "Archive",
+    "rssfeeds": "RSS Subscriptions", "conversationhistory": "Conversation History", "sentitems": "Sent Items",
+}
+
+
+def folder_id(owner: str, well_known: str) -> str:
+    """A user's well-known folder's opaque id (stable, so rules written in a scenario can name folders)."""
+    return "AAMkA" + uuid.uuid5(uuid.NAMESPACE_OID, f"{owner}:{well_known.lower()}").hex + "AAA="
+
+
+def _message_rule(raw: dict[str, Any], m: Moment) -> dict[str, Any]:
+    raw, owner = _owned(raw)
+    actions = dict(raw.get("actions") or {})
+    for key in ("moveToFolder", "copyToFolder"):   # a well-known name in the scenario becomes the folder's id
+        if str(actions.get(key, "")).lower() in WELL_KNOWN_FOLDERS:
+            actions[key] = folder_id(owner, str(actions[key]))
+    if actions:
+        raw["actions"] = actions
+    rule = {"id": "AQAAA" + m.digits(12) + "=", "displayName": "", "sequence": 1, "isEnabled": True,
+            "hasError": False, "isReadOnly": False, "conditions": {}, "actions": {}, "exceptions": None}
+    rule.update(raw)
+    rule["_owner"] = owner
+    return rule
+
+
+AUTH_METHOD_TYPES = {   # shorthand -> (@odata.type, the per-type endpoint that deletes it)
+    "password": ("passwordAuthenticationMethod", "passwordMethods"),
+    "microsoftAuthenticator": ("microsoftAuthenticatorAuthenticationMethod", "microsoftAuthenticatorMethods"),
+    "phone": ("phoneAuthenticationMethod", "phoneMethods"),
+    "email": ("emailAuthenticationMethod", "emailMethods"),
+    "fido2": ("fido2AuthenticationMethod", "fido2Methods"),
+    "softwareOath": ("softwareOathAuthenticationMethod", "softwareOathMethods"),
+    "temporaryAccessPass": ("temporaryAccessPassAuthenticationMethod", "temporaryAccessPassMethods"),
+    "windowsHelloForBusiness": ("windowsHelloForBusinessAuthenticationMethod", "windowsHelloForBusinessMethods"),
+}
+
+
+def _auth_method(raw: dict[str, Any], m: Moment) -> dict[str, Any]:
+    raw, owner = _owned(raw)
+    kind = raw.pop("type", "password")
+    if kind not in AUTH_METHOD_TYPES:
+        raise ValueError(f"authentication method type {kind!r} is not one of {', '.join(AUTH_METHOD_TYPES)}")
+    default = bool(raw.pop("isDefault", False))
+    method: dict[str, Any] = {"@odata.type": f"#microsoft.graph.{AUTH_METHOD_TYPES[kind][0]}", "id": m.guid()}
+    if kind == "password":
+        method.update(id="28c10230-6103-485e-b985-444c60001490", password=None, createdDateTime=m.iso(-86400 * 90))
+    elif kind == "phone":
+        method.update(phoneNumber="+1 2065550100", phoneType="mobile", smsSignInState="notSupported")
+    else:
+        method.update(displayName=None, createdDateTime=m.iso())
+        if kind == "microsoftAuthenticator":
+            method.update(deviceTag="SoftwareTokenActivated", phoneAppVersion="6.2401.0119")
+    method.update(raw)
+    method["_owner"], method["_type"], method["_default"] = owner, kind, default
+    return method
+
+
+def _service_principal(raw: dict[str, Any], m: Moment) -> dict[str, Any]:
+    sp = {"id": m.guid(), "appId": m.guid(), "displayName": "", "publisherName": None, "verifiedPublisher": {
+        "displayName": None, "verifiedPublisherId": None, "addedDateTime": None},
+        "servicePrincipalType": "Application", "accountEnabled": True, "appOwnerOrganizationId": m.guid(),
+        "homepage": None, "replyUrls": [], "tags": []}
+    sp.update(raw)
+    return sp
+
+
+def _grant(raw: dict[str, Any], m: Moment) -> dict[str, Any]:
+    raw = dict(raw)
+    upn = raw.pop("userPrincipalName", None)
+    grant = {"id": m.guid().replace("-", "")[:22] + "-" + m.digits(20), "clientId": "", "resourceId": "",
+             "consentType": "Principal" if upn else "AllPrincipals",
+             "principalId": user_guid(str(upn)) if upn else None, "scope": ""}
+    grant.update(raw)
+    return grant
+
+
+def _deleted_item(raw: dict[str, Any], m: Moment) -> dict[str, Any]:
+    raw = dict(raw)
+    kind = raw.pop("type", "user")
+    if kind not in ("user", "group"):
+        raise ValueError(f"deleted item type {kind!r} is not user or group")
+    item = _user(raw, m) if kind == "user" else _group(raw, m)
+    item["@odata.type"] = f"#microsoft.graph.{kind}"
+    item.setdefault("deletedDateTime", m.iso())
+    return item
+
+
+def _group(raw: dict[str, Any], m: Moment) -> dict[str, Any]:
+    group = {"id": m.guid(), "displayName": "", "mail": None, "mailEnabled": False, "securityEnabled": False,
+             "groupTypes": ["Unified"], "createdDateTime": m.iso(-86400 * 200), "description": None,
+             "visibility": "Private"}
+    group.update(raw)
+    return group
+
+
+def _hunting_row(raw: dict[str, Any], m: Moment) -> dict[str, Any]:
+    raw = dict(raw)
+    table = raw.pop("table", None)
+    if not isinstance(table, str) or not table.isidentifier():
+        raise ValueError("a hunting row needs `table`, an advanced hunting table name like EmailEvents")
+    row = {"Timestamp": m.iso(), **raw}
+    row["_table"], row["_key"] = table, m.guid()      # rows have no id of their own
+    return row
 
 
 def _sign_in(raw: dict[str, Any], m: Moment) -> dict[str, Any]:
@@ -264,6 +419,9 @@ def _audit(raw: dict[str, Any], m: Moment) -> dict[str, Any]:
 BUILDERS = {
     "services": _service, "issues": _issue, "messages": _message, "alerts": _alert, "incidents": _incident,
     "riskyUsers": _risky_user, "users": _user, "signIns": _sign_in, "directoryAudits": _audit,
+    "riskDetections": _risk_detection, "messageRules": _message_rule, "authenticationMethods": _auth_method,
+    "servicePrincipals": _service_principal, "oauth2PermissionGrants": _grant, "deletedItems": _deleted_item,
+    "groups": _group, "hunting": _hunting_row,
 }
 
 

@@ -37,7 +37,13 @@ LISTS = {
     ("identityprotection", "riskyusers"): ("riskyUsers", "identityProtection/riskyUsers"),
     ("auditlogs", "signins"): ("signIns", "auditLogs/signIns"),
     ("auditlogs", "directoryaudits"): ("directoryAudits", "auditLogs/directoryAudits"),
+    ("identityprotection", "riskdetections"): ("riskDetections", "identityProtection/riskDetections"),
     ("users",): ("users", "users"),
+    ("serviceprincipals",): ("servicePrincipals", "servicePrincipals"),
+    ("oauth2permissiongrants",): ("oauth2PermissionGrants", "oauth2PermissionGrants"),
+    ("groups",): ("groups", "groups"),
+    ("directory", "deleteditems"): ("deletedItems", "directory/deletedItems"),
+    ("security", "runhuntingquery"): ("hunting", "microsoft.graph.security.huntingQueryResults"),
 }
 
 
@@ -73,10 +79,48 @@ def _method(method: str, *allowed: str) -> None:
 
 def _dispatch(tenant: SimulatedTenant, state: TenantState, record: RequestRecord, method: str, collection: str,
               context: str, rest: list[str], rest_lower: tuple[str, ...]) -> _Answer:
+    try:
+        return _dispatch_one(tenant, state, record, method, collection, context, rest, rest_lower)
+    except ValueError as refused:     # the state refused the change, as Graph does: 400 with its reason
+        raise GraphError(400, str(refused), "BadRequest") from None
+
+
+def _dispatch_one(tenant: SimulatedTenant, state: TenantState, record: RequestRecord, method: str,
+                  collection: str, context: str, rest: list[str], rest_lower: tuple[str, ...]) -> _Answer:
     base = tenant.base_url
+    if collection == "hunting":
+        _method(method, "POST")
+        if rest:
+            raise GraphError(400, f"Resource not found for the segment '{rest[0]}'.", "BadRequest")
+        return _hunt(tenant, state, record)
     if not rest:
         _method(method, "GET")
         return _list(tenant, state, record, collection, context)
+    if collection == "deletedItems":
+        return _deleted_items(tenant, state, record, method, rest, rest_lower)
+    if collection == "users" and len(rest) >= 2 and rest_lower[1] in ("mailfolders", "mailboxsettings",
+                                                                       "authentication"):
+        return _user_part(tenant, state, record, method, rest, rest_lower)
+    if collection == "riskyUsers" and len(rest) == 2 and rest_lower[1] == "history":
+        _method(method, "GET")
+        risky = state.find("riskyUsers", rest[0])
+        items = [dict(h) for h in risky.get("_history", [])]
+        return _list(tenant, state, record, collection, f"identityProtection/riskyUsers('{risky['id']}')/history",
+                     items=items)
+    if collection == "incidents" and len(rest) == 2 and rest_lower[1] == "comments":
+        _method(method, "POST")
+        body = _body_object(record)
+        text = body.get("comment")
+        if body.get("@odata.type") != "microsoft.graph.security.alertComment" or not isinstance(text, str) \
+                or not text.strip():
+            raise GraphError(400, "The request body must hold @odata.type microsoft.graph.security.alertComment "
+                             "and a non-empty comment.")
+        comments = state.comment_incident(rest[0], text)
+        return _json(200, {"@odata.context": f"{base}/$metadata#Collection(microsoft.graph.security.alertComment)",
+                           "value": comments})
+    if collection == "oauth2PermissionGrants" and len(rest) == 1 and method == "DELETE":
+        state.delete_grant(rest[0])
+        return _Answer(204)
     if collection == "riskyUsers" and rest_lower[0] in ("confirmcompromised", "dismiss") and len(rest) == 1:
         _method(method, "POST")
         ids = record.body.get("userIds") if isinstance(record.body, dict) else None
@@ -124,6 +168,93 @@ def _dispatch(tenant: SimulatedTenant, state: TenantState, record: RequestRecord
     raise GraphError(400, f"Resource not found for the segment '{rest[-1]}'.", "BadRequest")
 
 
+def _user_part(tenant: SimulatedTenant, state: TenantState, record: RequestRecord, method: str, rest: list[str],
+               rest_lower: tuple[str, ...]) -> _Answer:
+    """users/{id}/mailFolders/inbox/messageRules[/{id}], /mailboxSettings, /authentication/methods and
+    /authentication/{type}Methods/{id}."""
+    base, user_key, tail = tenant.base_url, rest[0], rest_lower[1:]
+    user = state.find("users", user_key)
+    if tail == ("mailboxsettings",):
+        _method(method, "GET")
+        return _json(200, {"@odata.context": f"{base}/$metadata#users('{user['id']}')/mailboxSettings",
+                           **user.get("mailboxSettings", {})})
+    if len(tail) == 2 and tail[0] == "mailfolders":
+        _method(method, "GET")
+        from .objects import WELL_KNOWN_FOLDERS, folder_id
+
+        for name, display in WELL_KNOWN_FOLDERS.items():
+            if rest[2].lower() == name or rest[2] == folder_id(user["id"], name):
+                folder = {"id": folder_id(user["id"], name), "displayName": display, "parentFolderId": None,
+                          "childFolderCount": 0, "unreadItemCount": 0, "totalItemCount": 0, "isHidden": False}
+                fields = record.query.get("$select")
+                return _json(200, {"@odata.context": f"{base}/$metadata#users('{user['id']}')/mailFolders/$entity",
+                                   **(select(folder, fields) if fields else folder)})
+        raise GraphError(404, "The specified object was not found in the store.", "ErrorItemNotFound")
+    if tail[:3] == ("mailfolders", "inbox", "messagerules"):
+        context = f"users('{user['id']}')/mailFolders('inbox')/messageRules"
+        if len(tail) == 3:
+            _method(method, "GET")
+            return _list(tenant, state, record, "messageRules", context,
+                         items=state.owned("messageRules", user_key))
+        if len(tail) == 4:
+            if method == "DELETE":
+                state.delete_rule(user_key, rest[4])
+                return _Answer(204)
+            _method(method, "GET")
+            rule = state.find_owned("messageRules", user_key, rest[4])
+            return _json(200, {"@odata.context": f"{base}/$metadata#{context}/$entity", **_public(rule)})
+    if tail == ("authentication", "methods"):
+        _method(method, "GET")
+        return _list(tenant, state, record, "authenticationMethods",
+                     f"users('{user['id']}')/authentication/methods",
+                     items=state.owned("authenticationMethods", user_key))
+    if len(tail) == 3 and tail[0] == "authentication" and tail[1].endswith("methods"):
+        if method == "DELETE":
+            state.delete_auth_method(user_key, rest[2], rest[3])
+            return _Answer(204)
+        _method(method, "GET")
+        found = state.find_owned("authenticationMethods", user_key, rest[3])
+        return _json(200, {"@odata.context": f"{base}/$metadata#users('{user['id']}')/authentication/{rest[2]}"
+                                             "/$entity", **_public(found)})
+    raise GraphError(400, f"Resource not found for the segment '{rest[-1]}'.", "BadRequest")
+
+
+def _deleted_items(tenant: SimulatedTenant, state: TenantState, record: RequestRecord, method: str,
+                   rest: list[str], rest_lower: tuple[str, ...]) -> _Answer:
+    """directory/deletedItems/microsoft.graph.user|group (a cast: that type only) and {id}/restore."""
+    if len(rest) == 1 and rest_lower[0] in ("microsoft.graph.user", "microsoft.graph.group"):
+        _method(method, "GET")
+        wanted = "#" + rest_lower[0]
+        items = [i for i in state.items("deletedItems") if str(i.get("@odata.type", "")).lower() == wanted]
+        return _list(tenant, state, record, "deletedItems", f"directory/deletedItems/{rest[0]}", items=items)
+    if len(rest) == 2 and rest_lower[1] == "restore":
+        _method(method, "POST")
+        restored = state.restore_deleted(rest[0])
+        return _json(200, {"@odata.context": f"{tenant.base_url}/$metadata#directoryObjects/$entity",
+                           **_public(restored)})
+    if len(rest) == 1:
+        _method(method, "GET")
+        return _json(200, {"@odata.context": f"{tenant.base_url}/$metadata#directoryObjects/$entity",
+                           **_public(state.find("deletedItems", rest[0]))})
+    raise GraphError(400, f"Resource not found for the segment '{rest[-1]}'.", "BadRequest")
+
+
+def _hunt(tenant: SimulatedTenant, state: TenantState, record: RequestRecord) -> _Answer:
+    """POST security/runHuntingQuery {"Query": KQL}: the scenario's rows, filtered by the KQL the sim knows."""
+    from .kql import KqlError, run_query
+
+    body = _body_object(record)
+    query = body.get("Query", body.get("query"))
+    if not isinstance(query, str) or not query.strip():
+        raise GraphError(400, "The request body must hold Query: the KQL text.")
+    try:
+        schema, rows = run_query(query, state.items("hunting"))
+    except KqlError as error:
+        raise GraphError(400, f"Query could not be parsed: {error}", "BadRequest") from None
+    return _json(200, {"@odata.context": f"{tenant.base_url}/$metadata#microsoft.graph.security.huntingQueryResults",
+                       "schema": schema, "results": rows})
+
+
 def _body_object(record: RequestRecord) -> dict[str, Any]:
     if not isinstance(record.body, dict):
         raise GraphError(400, "Unable to read JSON request payload. Please ensure Content-Type header is set "
@@ -154,9 +285,9 @@ def _expand(state: TenantState, collection: str, item: dict[str, Any], expand: s
 
 
 def _list(tenant: SimulatedTenant, state: TenantState, record: RequestRecord, collection: str,
-          context: str) -> _Answer:
+          context: str, *, items: list[dict[str, Any]] | None = None) -> _Answer:
     query = {k.lower(): v for k, v in record.query.items()}
-    items = state.items(collection)
+    items = state.items(collection) if items is None else items
     if query.get("$filter"):
         predicate = compile_filter(query["$filter"])
         items = [i for i in items if predicate(i)]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+import re
 import socket
 import sys
 import threading
@@ -232,7 +233,7 @@ class SimulatedTenant:
             answer = self._fault_answer(fault, token, record) if fault else None
             if answer is not None and (answer.status or answer.fault == "disconnect"):
                 return answer
-            missing = _required_permission(record.method, relative)
+            missing = _required_permission(record.method, relative, record.body)
             if missing and missing in self.scenario.permissions_missing:
                 raise GraphError(403, "Insufficient privileges to complete the operation.")
             normal = self._route(record, relative)
@@ -357,26 +358,44 @@ def _relative_path(path: str) -> str | None:
     return "/".join(parts[1:])
 
 
-_PERMISSIONS = [  # (method or "*", path prefix, permission Graph needs at least)
-    ("*", "admin/serviceannouncement/messages", "ServiceMessage.Read.All"),
-    ("*", "admin/serviceannouncement", "ServiceHealth.Read.All"),
-    ("GET", "security/alerts_v2", "SecurityAlert.Read.All"),
-    ("*", "security/alerts_v2", "SecurityAlert.ReadWrite.All"),
-    ("GET", "security/incidents", "SecurityIncident.Read.All"),
-    ("*", "security/incidents", "SecurityIncident.ReadWrite.All"),
-    ("GET", "identityprotection/riskyusers", "IdentityRiskyUser.Read.All"),
-    ("*", "identityprotection/riskyusers", "IdentityRiskyUser.ReadWrite.All"),
-    ("*", "auditlogs", "AuditLog.Read.All"),
-    ("GET", "users", "User.Read.All"),
-    ("PATCH", "users", "User.EnableDisableAccount.All"),
-    ("POST", "users", "User.RevokeSessions.All"),
+_PERMISSIONS = [  # (method or "*", path pattern, permission Graph needs at least); first match wins
+    ("*", r"admin/serviceannouncement/messages", "ServiceMessage.Read.All"),
+    ("*", r"admin/serviceannouncement", "ServiceHealth.Read.All"),
+    ("GET", r"security/alerts_v2", "SecurityAlert.Read.All"),
+    ("*", r"security/alerts_v2", "SecurityAlert.ReadWrite.All"),
+    ("GET", r"security/incidents", "SecurityIncident.Read.All"),
+    ("*", r"security/incidents", "SecurityIncident.ReadWrite.All"),
+    ("*", r"security/runhuntingquery", "ThreatHunting.Read.All"),
+    ("GET", r"identityprotection/riskyusers", "IdentityRiskyUser.Read.All"),
+    ("*", r"identityprotection/riskyusers", "IdentityRiskyUser.ReadWrite.All"),
+    ("GET", r"identityprotection/riskdetections", "IdentityRiskEvent.Read.All"),
+    ("*", r"auditlogs", "AuditLog.Read.All"),
+    ("GET", r"users/[^/]+/mailfolders/[^/]+/messagerules", "MailboxSettings.Read"),
+    ("GET", r"users/[^/]+/mailfolders", "Mail.ReadBasic.All"),
+    ("GET", r"users/[^/]+/mailboxsettings", "MailboxSettings.Read"),
+    ("*", r"users/[^/]+/(mailfolders|mailboxsettings)", "MailboxSettings.ReadWrite"),
+    ("GET", r"users/[^/]+/authentication", "UserAuthenticationMethod.Read.All"),
+    ("*", r"users/[^/]+/authentication", "UserAuthenticationMethod.ReadWrite.All"),
+    ("GET", r"users", "User.Read.All"),
+    ("PASSWORD", r"users", "User-PasswordProfile.ReadWrite.All"),
+    ("PATCH", r"users", "User.EnableDisableAccount.All"),
+    ("POST", r"users", "User.RevokeSessions.All"),
+    ("GET", r"oauth2permissiongrants", "Directory.Read.All"),
+    ("*", r"oauth2permissiongrants", "DelegatedPermissionGrant.ReadWrite.All"),
+    ("GET", r"serviceprincipals", "Application.Read.All"),
+    ("GET", r"directory/deleteditems/microsoft\.graph\.group", "Group.Read.All"),
+    ("GET", r"directory/deleteditems", "User.Read.All"),
+    ("POST", r"directory/deleteditems", "User.ReadWrite.All"),
 ]
 
 
-def _required_permission(method: str, relative: str) -> str | None:
+def _required_permission(method: str, relative: str, body: Any = None) -> str | None:
+    """The permission a request needs; a PATCH that sets a password needs the password-profile permission."""
     lowered = relative.lower()
-    for want_method, prefix, permission in _PERMISSIONS:
-        if (want_method in ("*", method)) and lowered.startswith(prefix):
+    if method == "PATCH" and isinstance(body, dict) and "passwordProfile" in body:
+        method = "PASSWORD"
+    for want_method, pattern, permission in _PERMISSIONS:
+        if (want_method in ("*", method)) and re.match(pattern, lowered):
             return permission
     return None
 

@@ -13,7 +13,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..timefmt import to_iso
-from .objects import COLLECTIONS, RESOLVED_STATES, Moment, build, new_post, touch_field, user_guid
+from .objects import (
+    AUTH_METHOD_TYPES,
+    COLLECTIONS,
+    RESOLVED_STATES,
+    Moment,
+    build,
+    new_post,
+    risk_history_item,
+    touch_field,
+    user_guid,
+)
 from .scenario import Event, Scenario
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -112,7 +122,7 @@ class TenantState:
     # -- changes ------------------------------------------------------------------------------------------
     def add(self, collection: str, raw: dict[str, Any], at: float) -> dict[str, Any]:
         item = build(collection, raw, self.moment(at))
-        key = str(item["id"])
+        key = str(item["_key"] if collection == "hunting" else item["id"])
         if key in self.data[collection]:
             raise ValueError(f"{collection} already has an object with id {key!r}")
         self.data[collection][key] = item
@@ -129,6 +139,8 @@ class TenantState:
         stamp = touch_field(collection)
         if stamp and stamp not in fields:
             item[stamp] = moment.iso()
+        if collection == "riskyUsers":
+            item.setdefault("_history", []).append(risk_history_item(item, moment.guid()))
         if collection == "issues":
             if "status" in fields and "isResolved" not in fields:
                 item["isResolved"] = fields["status"] in RESOLVED_STATES
@@ -212,8 +224,23 @@ class TenantState:
         return audit
 
     def patch_user(self, key: str, changes: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-        """PATCH users/{id}: returns (before, after); flipping accountEnabled is audited as Entra does."""
+        """PATCH users/{id}: returns (before, after); flipping accountEnabled is audited as Entra does.
+
+        A passwordProfile is checked and applied, never stored: like Entra, the audit says the password was
+        reset and nothing more."""
         user = self.find("users", key)
+        changes = dict(changes)
+        profile = changes.pop("passwordProfile", None)
+        if profile is not None:
+            password = profile.get("password") if isinstance(profile, dict) else None
+            if not isinstance(password, str) or len(password) < 8:
+                raise ValueError("The specified password does not comply with password complexity requirements. "
+                                 "Please provide a different password.")
+            user["lastPasswordChangeDateTime"] = self.now_iso()
+            user["_forceChangePassword"] = bool(profile.get("forceChangePasswordNextSignIn"))
+            self._audit("Reset user password", user)
+            if not changes:
+                return dict(user), dict(user)
         before = dict(user)
         user.update({k: v for k, v in changes.items() if k not in ("id", "@odata.type")})
         modified = [{"displayName": k, "oldValue": _json_text(before.get(k)), "newValue": _json_text(v)}
@@ -254,6 +281,9 @@ class TenantState:
                 "riskDetail": "adminConfirmedUserCompromised" if compromised else "adminDismissedAllRiskForUser",
                 "riskLastUpdatedDateTime": self.now_iso(),
             })
+            history = risk_history_item(risky, self.moment().guid())
+            history["initiatedBy"] = user_guid(self.scenario.operator)
+            risky.setdefault("_history", []).append(history)
             changed.append(risky)
         return changed
 
@@ -270,6 +300,65 @@ class TenantState:
         if collection == "alerts" and changes.get("status") == "resolved":
             item["resolvedDateTime"] = self.now_iso()
         return item
+
+
+    # -- eradication -----------------------------------------------------------------------------------------
+    def owned(self, collection: str, user_key: str) -> list[dict[str, Any]]:
+        """A user's inbox rules or authentication methods (404 for an unknown user)."""
+        owner = self.find("users", user_key)["id"]
+        return [item for item in self.items(collection) if item.get("_owner") == owner]
+
+    def find_owned(self, collection: str, user_key: str, key: str) -> dict[str, Any]:
+        for item in self.owned(collection, user_key):
+            if str(item["id"]).lower() == key.lower():
+                return item
+        raise NotFound(key)
+
+    def delete_rule(self, user_key: str, rule_id: str) -> None:
+        rule = self.find_owned("messageRules", user_key, rule_id)
+        del self.data["messageRules"][rule["id"]]
+
+    def delete_auth_method(self, user_key: str, endpoint: str, method_id: str) -> None:
+        """DELETE …/authentication/{type}Methods/{id}: the default method stays while others exist (400)."""
+        method = self.find_owned("authenticationMethods", user_key, method_id)
+        kind = method["_type"]
+        if AUTH_METHOD_TYPES[kind][1].lower() != endpoint.lower():
+            raise NotFound(method_id)
+        if kind == "password":
+            raise ValueError("The password authentication method cannot be deleted.")
+        others = [m for m in self.owned("authenticationMethods", user_key)
+                  if m is not method and m["_type"] != "password"]
+        if method.get("_default") and others:
+            raise ValueError("Cannot delete default method with other methods configured. Please change default "
+                             "method before deletion.")
+        del self.data["authenticationMethods"][method["id"]]
+        self._audit("User deleted security info", self.find("users", user_key))
+
+    def delete_grant(self, grant_id: str) -> None:
+        grant = self.find("oauth2PermissionGrants", grant_id)
+        del self.data["oauth2PermissionGrants"][grant["id"]]
+
+    def restore_deleted(self, key: str) -> dict[str, Any]:
+        """POST directory/deletedItems/{id}/restore: the object is back where it was, without deletedDateTime."""
+        item = self.find("deletedItems", key)
+        kind = str(item.get("@odata.type", "")).rpartition(".")[2]
+        restored = {k: v for k, v in item.items() if k != "deletedDateTime"}
+        target = "users" if kind == "user" else "groups"
+        if str(item["id"]) in self.data[target]:
+            raise ValueError(f"An object with id {item['id']} already exists.")
+        del self.data["deletedItems"][item["id"]]
+        self.data[target][str(item["id"])] = restored
+        if target == "users":
+            self._audit("Restore user", restored)
+        return restored
+
+    def comment_incident(self, key: str, text: str) -> list[dict[str, Any]]:
+        incident = self.find("incidents", key)
+        comment = {"comment": text, "createdByDisplayName": self.scenario.operator,
+                   "createdDateTime": self.now_iso()}
+        incident.setdefault("comments", []).append(comment)
+        incident["lastUpdateDateTime"] = self.now_iso()
+        return list(incident["comments"])
 
 
 def _describe(event: Event, index: int) -> str:

@@ -108,10 +108,12 @@ async def test_security_incident_from_declaration_to_close(room):
     assert incident.details["watch_list"][0] == MEGAN
     assert incident.details["blocked_users"] == []
     evidence = bodies(entries, kinds.EVIDENCE)
-    assert [e["what"] for e in evidence] == ["user object", "recent sign-ins", "directory audits", "related alerts"]
+    assert [e["what"] for e in evidence] == ["user object", "risky user", "risk detections", "sign-ins",
+                                             "directory audits", "inbox rules", "mailbox settings",
+                                             "authentication methods", "delegated consents", "related alerts"]
     for piece in evidence:
         assert piece["sha256"] == hashlib.sha256(piece["content"].encode()).hexdigest()
-    assert MEGAN in evidence[1]["content"]
+    assert MEGAN in evidence[3]["content"] and "eM Client" in evidence[8]["content"]
 
     # Communicate: the initial notification from the template, copied (shown) and marked as sent.
     app = GuidedTestApp(warroom, "communicate")

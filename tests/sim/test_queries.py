@@ -56,7 +56,7 @@ def test_orderby_created_descending(g):
 def test_sign_ins_filtered_by_upn_and_by_user_id(g):
     upn = "megan.bowen@contoso.onmicrosoft.com"
     by_upn = g.get("auditLogs/signIns", params={"$filter": f"userPrincipalName eq '{upn}'"}).json()["value"]
-    assert len(by_upn) == 6 and {s["userPrincipalName"] for s in by_upn} == {upn}
+    assert len(by_upn) == 8 and {s["userPrincipalName"] for s in by_upn} == {upn}
     user_id = by_upn[0]["userId"]
     by_id = g.get("auditLogs/signIns", params={"$filter": f"userId eq '{user_id}'", "$top": "3"}).json()
     assert len(by_id["value"]) == 3 and "@odata.nextLink" in by_id
