@@ -26,7 +26,7 @@ from .journal import Journal, JournalError
 # Each module has `register(subparsers, common)`; order is the order of `warroom --help`.
 COMMAND_MODULES = [
     "console_cmd", "note", "journal_cmd", "config_cmd", "graph_cmds", "sim_cmd", "review_cmd", "report_cmd",
-    "evidence_cmd", "drill_cmd", "notify_cmd", "incident_cmd", "investigate_cmd",
+    "evidence_cmd", "drill_cmd", "notify_cmd", "incident_cmd", "investigate_cmd", "hunt_cmd",
 ]
 # Which module registers each command, so `warroom demo` imports one command module, not ten: the console's
 # first frame waits for this. tests/test_cli.py checks it against what the modules really register.
@@ -36,7 +36,7 @@ COMMANDS = {
     "status": "graph_cmds", "sim": "sim_cmd", "review": "review_cmd", "report": "report_cmd",
     "evidence": "evidence_cmd", "drill": "drill_cmd", "notify": "notify_cmd",
     "declare": "incident_cmd", "incident": "incident_cmd", "handoff": "incident_cmd",
-    "investigate": "investigate_cmd",
+    "investigate": "investigate_cmd", "hunt": "hunt_cmd",
 }
 _VALUED_GLOBALS = {"--journal", "--config", "--graph-url", "--color"}
 

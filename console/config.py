@@ -190,6 +190,8 @@ SETTINGS: dict[str, Setting] = {
     "dry_run": Setting(False, bool, "preview and journal containment actions without sending them", "WARROOM_DRY_RUN"),
     "playbooks.folder": Setting(None, str, "your own playbooks (*.toml; same id replaces a built-in one)",
                                  check=_text(limit=4096)),
+    "hunting.folder": Setting(None, str, "your own saved hunting queries (*.toml; same name replaces a built-in one)",
+                               check=_text(limit=4096)),
     "updates.sev1_minutes": Setting(30, int, "minutes between stakeholder updates for a SEV1", check=_CADENCE),
     "updates.sev2_minutes": Setting(60, int, "minutes between stakeholder updates for a SEV2", check=_CADENCE),
     "updates.sev3_minutes": Setting(240, int, "minutes between stakeholder updates for a SEV3", check=_CADENCE),

@@ -116,6 +116,20 @@ def explain(error: Exception, plan: ActionPlan) -> str:
     return f"Failed ({type(error).__name__}: {error}); the request was not retried."
 
 
+def explain_graph(error: Exception, doing: str) -> str:
+    """One line for a failed request that is not about one user (a hunt, a Defender update)."""
+    if isinstance(error, GraphDenied) and error.status == 403:
+        missing = error.permission or "the permission for this request"
+        return f"Forbidden (403) {doing}: the app registration lacks {missing}, or your role does not allow it."
+    if isinstance(error, GraphThrottled):
+        wait = f"Graph asks to wait {error.retry_after:g} s" if error.retry_after else "Graph gave no wait time"
+        return f"Throttled (429) {doing}: NOT retried; {wait}. Run it again deliberately."
+    if isinstance(error, GraphError):
+        detail = f": {error.message}" if error.message else ""
+        return f"Failed {doing} ({error.reason}{detail}); not retried."
+    return f"Failed {doing} ({error}); not retried."
+
+
 async def lookup_user_id(gateway: Any, upn: str) -> str:
     """The user's object id (GET users/{upn}?$select=id,...), for a request body that needs it."""
     user = await read_user(gateway, upn)

@@ -380,6 +380,9 @@ def describe(entry: Entry) -> str:
             return f"{get('source')} {get('key')} changed"
         case kinds.EVIDENCE:
             return f"preserved {get('what')} of {get('target')}"
+        case kinds.HUNT:
+            name = get("saved") or "ad hoc query"
+            return f"hunt {name}: " + (f"failed ({get('error')})" if body.get("error") else f"{get('rows')} row(s)")
         case kinds.REVIEW:
             return f"{get('item')}: {get('text')}"
         case kinds.FOLLOW_UP:

@@ -36,6 +36,8 @@ ACTION = "action"                  # {action, target, request{method, url, body}
                                    #  sent; the outcome (ok|failed) follows as a second entry,
                                    #  with requested_seq
 EVIDENCE = "evidence"              # {what, target, sha256, content}
+HUNT = "hunt"                      # {query, saved?, params?, rows, sha256, request_id?} or {query, error}: one
+                                   #  advanced-hunting run (who and when are the entry's actor and time)
 EVIDENCE_EXPORTED = "evidence.exported"  # {file, bundle_sha256, manifest_sha256, entries, head_seq, head}
 
 # Entries brought in from another journal's export: written first, in the same transaction as the entries it
