@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from .config import Config
 from .incidents import Incident, IncidentBook, reached_someone
@@ -40,6 +40,63 @@ class DrillResult:
         return f"{self.name:<28} {got:>10}   target {self.target:>3} min   {verdict}"
 
 
+class Persistence(NamedTuple):
+    """Something the attacker left that eradication should remove: an inbox rule, a method, a consent."""
+
+    kind: str           # inbox rule | authentication method | consent
+    id: str             # Graph's object id: how a journaled request or evidence names it
+    label: str
+    upn: str
+
+
+class EradicationResult(NamedTuple):
+    item: Persistence
+    found: bool         # journaled as evidence, or acted on (even a dry run)
+    done: bool          # removed: an eradication request for it that Graph answered with success
+
+    def line(self) -> str:
+        verdict = "removed" if self.done else "found, NOT removed" if self.found else "NOT found"
+        return f"  {self.item.kind:<22} {self.item.label[:40]:<40} {verdict}"
+
+
+def planted(investigation: Any) -> list[Persistence]:
+    """What an investigation flags as persistence (console/investigate.py's findings), as drill targets."""
+    upn = investigation.upn
+    items = []
+    for rule in (investigation.sections.get("inbox_rules") or {}).get("rules", []):
+        if rule["suspicious"]:
+            items.append(Persistence("inbox rule", str(rule["id"]), repr(rule["name"]), upn))
+    for method in investigation.sections.get("auth_methods") or []:
+        if method.get("after_suspicious_sign_in"):
+            items.append(Persistence("authentication method", str(method["id"]),
+                                     f"{method['type']} {method.get('display_name') or ''}".strip(), upn))
+    for grant in investigation.sections.get("oauth_grants") or []:
+        if grant["high_risk_scopes"]:
+            items.append(Persistence("consent", str(grant["id"]), f"{grant['app']} ({len(grant['scopes'])} scopes)",
+                                     upn))
+    return items
+
+
+def eradication(items: list[Persistence], entries: list[Entry]) -> tuple[EradicationResult, ...]:
+    """Per planted item: found (evidence or an action named it) and done (a successful removal)."""
+    from urllib.parse import unquote
+
+    out = []
+    for item in items:
+        found = done = False
+        for entry in entries:
+            if entry.kind == kinds.EVIDENCE and item.id in str(entry.body.get("content", "")):
+                found = True
+            if entry.kind == kinds.ACTION:
+                url = unquote(str((entry.body.get("request") or {}).get("url", "")))
+                if url.endswith("/" + item.id):
+                    found = True
+                    done = done or (entry.body.get("result") == "ok" and
+                                    str((entry.body.get("request") or {}).get("method")) == "DELETE")
+        out.append(EradicationResult(item, found, done))
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class DrillCheck:
     """One thing a good response does in this scenario (its [drill] table), and whether the team did it."""
@@ -59,6 +116,7 @@ class DrillReport:
     incident: str | None
     results: tuple[DrillResult, ...]
     checks: tuple[DrillCheck, ...] = ()
+    eradication: tuple[EradicationResult, ...] = ()
 
     @property
     def score(self) -> str:
@@ -75,10 +133,23 @@ class DrillReport:
         lines += ["", self.score]
         if self.incident is None:
             lines.append("No incident was declared during the drill.")
+        if self.eradication:
+            found = sum(r.found for r in self.eradication)
+            done = sum(r.done for r in self.eradication)
+            lines += ["", f"Eradication: {len(self.eradication)} left by the attacker, {found} found, {done} removed",
+                      *(r.line() for r in self.eradication)]
         return "\n".join(lines)
 
     def metrics(self) -> dict[str, Any]:
-        return {r.key: {"minutes": r.minutes, "target": r.target, "met": r.met} for r in self.results}
+        metrics: dict[str, Any] = {r.key: {"minutes": r.minutes, "target": r.target, "met": r.met}
+                                   for r in self.results}
+        if self.eradication:
+            metrics["eradication"] = {"planted": len(self.eradication),
+                                      "found": sum(r.found for r in self.eradication),
+                                      "removed": sum(r.done for r in self.eradication),
+                                      "items": [{"kind": r.item.kind, "id": r.item.id, "found": r.found,
+                                                 "removed": r.done} for r in self.eradication]}
+        return metrics
 
     def done(self) -> dict[str, Any]:
         return {c.key: {"done": c.done, "detail": c.detail} for c in self.checks}
@@ -130,7 +201,8 @@ def _checks(expected: dict[str, Any], mine: list[Entry], incident: Incident | No
     return tuple(checks)
 
 
-def score(scenario: str, entries: list[Entry], config: Config, expected: dict[str, Any] | None = None
+def score(scenario: str, entries: list[Entry], config: Config, expected: dict[str, Any] | None = None,
+          persistence: list[Persistence] | None = None
           ) -> DrillReport:
     """Score the entries journaled since `drill.started` (they must start with it, or the first entry counts)."""
     started_entry = next((e for e in entries if e.kind == kinds.DRILL_STARTED), None)
@@ -167,4 +239,4 @@ def score(scenario: str, entries: list[Entry], config: Config, expected: dict[st
     for entry in entries:
         book.apply(entry)
     checks = _checks(expected, mine, book.incidents.get(incident) if incident else None)
-    return DrillReport(scenario, incident, results, checks)
+    return DrillReport(scenario, incident, results, checks, eradication(persistence or [], entries))

@@ -21,7 +21,9 @@ from .journal import Draft, kinds
 
 KINDS = ("category", "service")
 # What a step may ask the console to do for the responder (the Contain screen runs them).
-ACTIONS = ("block_sign_in", "revoke_sessions", "confirm_compromised", "preserve_evidence", "enhanced_monitoring")
+ACTIONS = ("block_sign_in", "revoke_sessions", "confirm_compromised", "preserve_evidence", "enhanced_monitoring",
+           "delete_inbox_rule", "delete_auth_method", "revoke_consent", "reset_password", "restore_deleted",
+           "update_alert", "update_incident", "comment_incident")
 # Live checks: whether a step is done can be read from the tenant.
 CHECK_TYPES = ("service_restored", "user_blocked", "alerts_resolved")
 

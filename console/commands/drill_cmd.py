@@ -57,6 +57,25 @@ async def _play_console(warroom: WarRoom) -> None:
     await WarroomApp(warroom, watcher_factory=factory if gateway else None).run_async()
 
 
+async def _persistence(gateway: Any) -> list[Any]:
+    """What the attacker left at the start, for every account Identity Protection rates at risk: the drill
+    report says whether each was found and removed. The facilitator's read, not journaled."""
+    from ..drill import planted
+    from ..graph.errors import GraphError
+    from ..investigate import investigate
+
+    try:
+        risky = await gateway.get_all("identityProtection/riskyUsers",
+                                      {"$filter": "riskState eq 'atRisk' or riskState eq 'confirmedCompromised'"})
+    except GraphError:
+        return []
+    items = []
+    for user in risky[:10]:
+        if user.get("userPrincipalName"):
+            items += planted(await investigate(gateway, str(user["userPrincipalName"])))
+    return items
+
+
 async def run_drill(config: Config, scenario: str, *, speed: float = 1.0, play: Play | None = None,
                     tenant: Any | None = None) -> DrillReport:
     """Start the tenant (unless given), journal drill.started, let the team respond, score and journal the end."""
@@ -74,11 +93,12 @@ async def run_drill(config: Config, scenario: str, *, speed: float = 1.0, play: 
     warroom.tenant_label = f"drill: {scenario}"
     try:
         warroom.gateway = await connect(config)
+        persistence = await _persistence(warroom.gateway)
         started = await warroom.record(kinds.DRILL_STARTED, {"scenario": scenario,
                                                              "text": f"Drill started: {scenario}"})
         await (play or _play_console)(warroom)
         entries = await warroom.journal.entries(after=started.seq - 1)
-        report = score(scenario, entries, config)
+        report = score(scenario, entries, config, persistence)
         await warroom.record(kinds.DRILL_FINISHED, {"scenario": scenario, "metrics": report.metrics(),
                                                     "done": report.done(), "text": report.score},
                              incident=report.incident)

@@ -193,6 +193,9 @@ def _user_part(tenant: SimulatedTenant, state: TenantState, record: RequestRecor
     if tail[:3] == ("mailfolders", "inbox", "messagerules"):
         context = f"users('{user['id']}')/mailFolders('inbox')/messageRules"
         if len(tail) == 3:
+            if method == "POST":
+                rule = state.add_rule(user_key, _body_object(record))
+                return _json(201, {"@odata.context": f"{base}/$metadata#{context}/$entity", **_public(rule)})
             _method(method, "GET")
             return _list(tenant, state, record, "messageRules", context,
                          items=state.owned("messageRules", user_key))

@@ -314,6 +314,14 @@ class TenantState:
                 return item
         raise NotFound(key)
 
+    def add_rule(self, user_key: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POST …/messageRules: a rule needs a displayName and a sequence, as Exchange requires."""
+        user = self.find("users", user_key)
+        if not isinstance(body.get("displayName"), str) or not isinstance(body.get("sequence"), int):
+            raise ValueError("A message rule needs displayName and sequence.")
+        fields = {k: v for k, v in body.items() if k not in ("id", "@odata.type", "hasError", "isReadOnly")}
+        return self.add("messageRules", {**fields, "userPrincipalName": user["userPrincipalName"]}, self.clock)
+
     def delete_rule(self, user_key: str, rule_id: str) -> None:
         rule = self.find_owned("messageRules", user_key, rule_id)
         del self.data["messageRules"][rule["id"]]

@@ -35,6 +35,17 @@ async def _respond(warroom) -> None:
                 await fill_placeholders(pilot)
             await pilot.press("f8" if step == "communicate" else "f2")
             await settle(pilot)
+    # Eradication: the inbox rule that forwards mail out is removed; the rest is found but left.
+    from warroom.console import eradication as er
+    from warroom.console.containment import preserve_evidence
+    from warroom.console.investigate import investigate
+
+    await preserve_evidence(warroom, MEGAN, incident=warroom.incident.id)
+    report = await investigate(warroom.gateway, MEGAN)
+    payroll = next(r for r in report.sections["inbox_rules"]["rules"] if r["name"] == "Payroll")
+    outcome = await er.execute(warroom, er.plan_delete_rule(MEGAN, payroll["definition"]), typed=MEGAN,
+                               incident=warroom.incident.id)
+    assert outcome.result == "ok", outcome.message
 
 
 @pytest.mark.slow
@@ -50,13 +61,16 @@ async def test_a_drill_is_journaled_and_scored(make_tenant, tmp_path: Path):
     # What was done counts too: the right account, blocked; no resolution notice, no eradication step yet.
     checks = {c.key: c.done for c in report.checks}
     assert checks == {"right_account": True, "resolution_notice": False, "eradication": False}, report.text()
-    assert [(r.method, r.body) for r in writes(tenant)] == [("PATCH", {"accountEnabled": False})]
+    assert [(r.method, r.body) for r in writes(tenant)][0] == ("PATCH", {"accountEnabled": False})
+    assert "Eradication: 4 left by the attacker, 4 found, 1 removed" in report.text()
+    assert "'Payroll'" in report.text() and "found, NOT removed" in report.text()
     async with await Journal.open(config.journal_path, actor="t", readonly=True) as journal:
         entries = await journal.entries()
     assert entries[0].kind == kinds.DRILL_STARTED and entries[0].body["scenario"] == "compromised-account"
     assert entries[-1].kind == kinds.DRILL_FINISHED and entries[-1].incident == report.incident
-    assert set(entries[-1].body["metrics"]) == {"declare", "assess", "contain", "notify"}
+    assert set(entries[-1].body["metrics"]) == {"declare", "assess", "contain", "notify", "eradication"}
     assert entries[-1].body["done"]["right_account"]["done"] is True
+    assert entries[-1].body["metrics"]["eradication"]["removed"] == 1
 
 
 def test_an_unknown_scenario_is_refused(capsys):
