@@ -30,7 +30,9 @@ from ..widgets.safe import plain
 __all__ = ["STEPS", "GuidedScreen", "build", "heading", "plain"]
 
 STEPS = ("declare", "assess", "contain", "block_sign_in", "revoke_sessions", "preserve_evidence",
-         "communicate", "review", "close")
+         "communicate", "review", "close", "investigate", "hunt")
+# Reading needs no incident: a responder investigates or hunts before deciding to declare one.
+WITHOUT_INCIDENT = ("declare", "investigate", "hunt")
 
 
 class GuidedScreen(Screen[Any]):
@@ -94,7 +96,15 @@ def build(step: str, warroom: WarRoom, subject: Subject = NOTHING, *, incident_i
 
     if step not in STEPS:
         raise ValueError(f"unknown guided step {step!r} (known: {', '.join(STEPS)})")
-    if step != "declare" and warroom.incident is None and not incident_id:
+    if step == "investigate":
+        from .investigate import InvestigateScreen
+
+        return InvestigateScreen(warroom, subject, incident_id=incident_id, clock=clock)
+    if step == "hunt":
+        from .hunt import HuntScreen
+
+        return HuntScreen(warroom, subject, incident_id=incident_id)
+    if step not in WITHOUT_INCIDENT and warroom.incident is None and not incident_id:
         return DeclareScreen(warroom, subject, notice=f"No open incident to {step.replace('_', ' ')}: "
                                                       "declare one first.")
     if step == "declare":

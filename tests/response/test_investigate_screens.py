@@ -1,0 +1,160 @@
+"""The Investigate and Hunt screens on the simulated tenant: found, previewed, removed once, journaled."""
+
+from __future__ import annotations
+
+from textual.widgets import DataTable, OptionList, Select
+from warroom.console.journal import kinds
+from warroom.console.playbooks import PlaybookLibrary, declaration
+from warroom.console.sim.faults import Fault
+from warroom.console.timefmt import utc_now
+
+from .harness import GuidedTestApp
+from .pilot_steps import bodies, message, settle, type_into, writes
+
+MEGAN = "megan.bowen@contoso.onmicrosoft.com"
+HOSTILE = "Rule\x1b[2J\x1b]0;owned\x07 [bold red]x[/] \u202eevil"
+
+
+async def _declare(warroom):
+    drafts = declaration(warroom.book.new_id(utc_now()), title="Megan compromised", category="security-incident",
+                         services=[], roles={"incident_commander": "ann"}, library=PlaybookLibrary.load())
+    await warroom.record_many(drafts)
+    return warroom.incident
+
+
+async def _choose(pilot, text: str) -> None:
+    options = pilot.app.screen.query_one("#investigate-items", OptionList)
+    index = next(i for i in range(options.option_count) if text in str(options.get_option_at_index(i).prompt))
+    options.focus()
+    options.highlighted = index
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+def _lines(pilot) -> list[str]:
+    options = pilot.app.screen.query_one("#investigate-items", OptionList)
+    return [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+
+
+async def test_investigate_flags_and_removes_the_forwarding_rule(room):
+    tenant, warroom = await room("compromised-account")
+    incident = await _declare(warroom)
+    app = GuidedTestApp(warroom, "investigate", upn=MEGAN)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        lines = _lines(pilot)
+        assert lines[0].startswith("! ") and any("'Payroll'" in line and "forwards to" in line for line in lines)
+        assert not any(line.startswith("! ") and "Newsletters" in line for line in lines)
+        assert "4 flagged" in message(pilot)
+        summary = str(app.screen.query_one("#investigate-summary").render())
+        assert "not checked: needs Exchange Online PowerShell" in summary
+        await _choose(pilot, "'Payroll'")
+        preview = str(app.screen.query_one("#investigate-preview").render())
+        assert "DELETE http://127.0.0.1" in preview and "messageRules" in preview
+        await type_into(pilot, "#investigate-confirm", "someone@else")
+        await pilot.press("f2")
+        await settle(pilot)
+        assert "Type megan.bowen" in message(pilot) and writes(tenant) == []
+        await type_into(pilot, "#investigate-confirm", MEGAN)
+        await pilot.press("f2")
+        await settle(pilot)
+        assert "done" in message(pilot)
+        assert not any("'Payroll'" in line for line in _lines(pilot))
+    [delete] = writes(tenant)
+    assert delete.method == "DELETE" and "messageRules" in delete.path
+    actions = bodies(await warroom.journal.entries(incident=incident.id), kinds.ACTION)
+    assert [a["result"] for a in actions] == ["requested", "ok"] and actions[0]["before"]["displayName"] == "Payroll"
+    task = next(t for t in warroom.book.incidents[incident.id].tasks.values() if t.action == "delete_inbox_rule")
+    assert task.status == "done"
+
+
+async def test_a_password_reset_is_shown_once_on_screen_only(room):
+    tenant, warroom = await room("compromised-account")
+    incident = await _declare(warroom)
+    app = GuidedTestApp(warroom, "investigate", upn=MEGAN)
+    async with app.run_test(size=(120, 50)) as pilot:
+        await settle(pilot)
+        await _choose(pilot, "reset the password")
+        assert "shown once to the responder, never recorded" in str(app.screen.query_one("#investigate-preview")
+                                                                     .render())
+        await type_into(pilot, "#investigate-confirm", MEGAN)
+        await pilot.press("f2")
+        await settle(pilot)
+        shown = str(app.screen.query_one("#investigate-secret").render())
+    [patch] = writes(tenant)
+    secret = patch.body["passwordProfile"]["password"]
+    assert secret in shown and "shown once" in shown
+    entries = await warroom.journal.entries(incident=incident.id)
+    assert all(secret not in str(e.body) for e in entries)
+
+
+async def test_a_403_during_a_removal_names_the_permission(room):
+    tenant, warroom = await room("compromised-account")
+    await _declare(warroom)
+    tenant.add_fault(Fault("forbidden", "oauth2PermissionGrants", method="DELETE"))
+    app = GuidedTestApp(warroom, "investigate", upn=MEGAN)
+    async with app.run_test(size=(120, 50)) as pilot:
+        await settle(pilot)
+        await _choose(pilot, "consent to 'eM Client'")
+        await type_into(pilot, "#investigate-confirm", MEGAN)
+        await pilot.press("f2")
+        await settle(pilot)
+        assert "lacks DelegatedPermissionGrant.ReadWrite.All" in message(pilot)
+    assert len(writes(tenant)) == 1
+
+
+async def test_hostile_rule_and_app_names_render_literally(room):
+    from ..graph.helpers import add_objects
+
+    tenant, warroom = await room("compromised-account")
+    add_objects(tenant, "messageRules", [{"userPrincipalName": MEGAN, "displayName": HOSTILE,
+                                          "actions": {"delete": True}}])
+    app = GuidedTestApp(warroom, "investigate", upn=MEGAN)
+    async with app.run_test(size=(120, 50)) as pilot:
+        await settle(pilot)
+        line = next(line for line in _lines(pilot) if "Rule" in line)
+        assert "[bold red]x[/]" in line and "\x1b" not in line and "\u202e" not in line
+
+
+async def test_hunt_runs_a_saved_query_and_attaches_it(room):
+    tenant, warroom = await room("compromised-account")
+    incident = await _declare(warroom)
+    app = GuidedTestApp(warroom, "hunt")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.screen.query_one("#hunt-saved", Select).value = "sign-ins-from-ip"
+        await pilot.pause()
+        await type_into(pilot, "#hunt-params", "ip=185.220.101.47")
+        await pilot.press("f2")
+        await settle(pilot)
+        assert "2 row(s)" in message(pilot)
+        table = app.screen.query_one("#hunt-results", DataTable)
+        assert table.row_count == 2 and "AccountUpn" in [str(c.label) for c in table.columns.values()]
+        await pilot.press("f3")
+        await settle(pilot)
+        assert "Attached to" in message(pilot)
+    entries = await warroom.journal.entries(incident=incident.id)
+    assert [e.kind for e in entries if e.kind in (kinds.HUNT, kinds.EVIDENCE)] == [kinds.HUNT, kinds.EVIDENCE]
+    [post] = [r for r in tenant.requests if r.method == "POST"]
+    assert 'IPAddress == "185.220.101.47"' in post.body["Query"]
+
+
+async def test_hunt_results_render_literally_and_a_429_is_explained(room):
+    from ..graph.helpers import add_objects
+
+    tenant, warroom = await room("compromised-account")
+    add_objects(tenant, "hunting", [{"table": "EmailEvents", "Subject": HOSTILE}])
+    app = GuidedTestApp(warroom, "hunt")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await type_into(pilot, "#hunt-kql", "EmailEvents | where Subject has 'Rule'")
+        await pilot.press("f2")
+        await settle(pilot)
+        table = app.screen.query_one("#hunt-results", DataTable)
+        cell = str(table.get_row_at(0)[list(table.columns).index("Subject")])
+        assert "[bold red]x[/]" in cell and "\x1b" not in cell and "\u202e" not in cell
+        tenant.add_fault(Fault("throttle", "security/runHuntingQuery", retry_after=9))
+        await pilot.press("f2")
+        await settle(pilot)
+        assert "Throttled (429)" in message(pilot) and "9 s" in message(pilot)
+    assert len([r for r in tenant.requests if r.method == "POST"]) == 2
