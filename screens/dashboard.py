@@ -508,6 +508,12 @@ class DashboardScreen(Screen):
     def action_preserve_evidence(self) -> None:
         self._guided("preserve_evidence")
 
+    def action_investigate(self) -> None:
+        self._guided("investigate")
+
+    def action_hunt(self) -> None:
+        self._guided("hunt")
+
     def action_communicate(self) -> None:
         self._guided("communicate")
 

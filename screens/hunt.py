@@ -1,8 +1,8 @@
 """HuntScreen: Defender advanced hunting from the console, every run journaled (console/hunting.py).
 
 Pick a saved query (its parameters are typed as `name=value; name=value`, each quoted safely into the KQL) or
-type KQL, F2 runs it once, the table shows the schema and rows exactly as Graph returned them, as plain text.
-F3 attaches the last result to the open incident as evidence, with its SHA-256.
+type KQL; the run key sends it once; the table shows the schema and rows exactly as Graph returned them, as plain text.
+The attach key adds the last result to the open incident as evidence, with its SHA-256.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Input, Label, Select, Static
 
@@ -21,6 +20,7 @@ from ..console.hunting import HuntResult, QueryLibrary, fill, hunt
 from ..console.journal import canonical_json, kinds
 from ..console.session import WarRoom
 from ..console.text import clean
+from ..widgets.actions import bindings, key_for
 from .guided import GuidedScreen, heading, plain
 
 AD_HOC = "(type KQL)"
@@ -43,10 +43,8 @@ def parse_param_line(text: str) -> dict[str, str]:
 
 class HuntScreen(GuidedScreen):
     CSS_PATH = "hunt.tcss"
-    BINDINGS = [
-        Binding("f2", "run", "Run", id="hunt.run"),
-        Binding("f3", "attach", "Attach as evidence", id="hunt.attach"),
-    ]
+    BINDINGS = bindings("hunt")
+    ACTION_PLACES = ("hunt", "guided")
 
     def __init__(self, warroom: WarRoom, **context: Any) -> None:
         super().__init__(warroom, **context)
@@ -57,7 +55,10 @@ class HuntScreen(GuidedScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("run", "back") and self.running:
             return None
-        return True
+        return super().check_action(action, parameters)
+
+    def condition(self, name: str) -> bool:
+        return name != "incident" or self.incident is not None
 
     def compose(self) -> ComposeResult:
         with Vertical(id="hunt-form"):
@@ -148,7 +149,7 @@ class HuntScreen(GuidedScreen):
         self.last = (kql, saved, result)
         self._show_result(result)
         more = f" (first {MAX_ROWS_SHOWN} shown)" if len(result.results) > MAX_ROWS_SHOWN else ""
-        attach = "; F3 attaches it as evidence" if incident else ""
+        attach = f"; {key_for(self.app, 'hunt.attach')} attaches it as evidence" if incident else ""
         self.say(f"{len(result.results)} row(s){more}, sha256 {result.sha256[:16]}…; journaled as entry "
                  f"{entries[0].seq}{attach}.")
 

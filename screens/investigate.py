@@ -1,9 +1,9 @@
 """InvestigateScreen: what Graph knows about the selected account, and the removals that follow from it.
 
-F5 reads everything (console/investigate.py), each section with its source state; what Graph cannot see
+The read key reads everything (console/investigate.py), each section with its source state; what Graph cannot see
 (mailbox forwarding, hidden rules) is said plainly. The list holds what can be removed: inbox rules, sign-in
 methods and delegated consents, the attacker's flagged `!`, then a password reset. Choosing one previews the
-exact request; typing the UPN and F2 runs it once (console/eradication.py), like block sign-in on Contain.
+exact request; typing the UPN and the run key send it once (console/eradication.py), like block sign-in on Contain.
 A reset's temporary password is shown here once and is never journaled.
 """
 
@@ -13,7 +13,6 @@ from typing import Any, NamedTuple
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Checkbox, Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
@@ -23,6 +22,7 @@ from ..console.containment import dry_run_active
 from ..console.investigate import Investigation, first_suspicious, investigate
 from ..console.session import WarRoom
 from ..console.text import clean, literal
+from ..widgets.actions import bindings, key_for
 from .contain import suggested_upn
 from .guided import GuidedScreen, heading, plain
 
@@ -95,11 +95,8 @@ def summary(report: Investigation) -> str:
 
 class InvestigateScreen(GuidedScreen):
     CSS_PATH = "investigate.tcss"
-    BINDINGS = [
-        Binding("f5", "read", "Read again", id="investigate.read"),
-        Binding("f2", "execute", "Remove", id="investigate.execute"),
-        Binding("f3", "offer_reversal", "Reverse last", id="investigate.reverse"),
-    ]
+    BINDINGS = bindings("investigate")
+    ACTION_PLACES = ("investigate", "guided")
 
     def __init__(self, warroom: WarRoom, **context: Any) -> None:
         super().__init__(warroom, **context)
@@ -113,7 +110,7 @@ class InvestigateScreen(GuidedScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("execute", "back", "read") and self.running:
             return None
-        return True
+        return super().check_action(action, parameters)
 
     def action_back(self) -> None:
         if self.running:
@@ -156,7 +153,7 @@ class InvestigateScreen(GuidedScreen):
             self.action_read()
         else:
             self.query_one("#investigate-upn", Input).focus()
-            self.say("Give the account's UPN and press F5 to read it.")
+            self.say(f"Give the account's UPN and press {key_for(self.app, 'investigate.read')} to read it.")
 
     @property
     def upn(self) -> str:
@@ -191,7 +188,7 @@ class InvestigateScreen(GuidedScreen):
         flagged = sum(item.flagged for item in self.items)
         unread = f"; NOT READ: {', '.join(report.unread)}" if report.unread else ""
         self.say(f"{done}{upn}: {flagged} flagged of {len(self.items) - 1} removable{unread}. Choose one (Enter), "
-                 "type the UPN, F2 removes it.", error=bool(report.unread))
+                 f"type the UPN, {key_for(self.app, 'investigate.execute')} removes it.", error=bool(report.unread))
         options.focus()
 
     # -- choosing and previewing ------------------------------------------------------------------------
@@ -212,9 +209,10 @@ class InvestigateScreen(GuidedScreen):
         request = er.preview(plan, self.warroom.gateway)
         self.previewed = request
         body = request["body"] or "(no body)"
+        key = key_for(self.app, "investigate.execute")
         self.query_one("#investigate-preview", Static).update(plain(
             f"{plan.title}\n{literal(request['method'])} {literal(request['url'])}\nBody: {literal(body, 400)}"
-            f"\nTo reverse: {plan.reversal}\nType {plan.confirm} and press F2."))
+            f"\nTo reverse: {plan.reversal}\nType {plan.confirm} and press {key}."))
 
     # -- running --------------------------------------------------------------------------------------
 
@@ -232,7 +230,8 @@ class InvestigateScreen(GuidedScreen):
             return
         if er.preview(plan, self.warroom.gateway) != self.previewed:
             self._show_plan(plan)
-            self.say("The preview changed: check it and press F2 again. Nothing was sent.", error=True)
+            self.say(f"The preview changed: check it and press {key_for(self.app, 'investigate.execute')} again. "
+                     "Nothing was sent.", error=True)
             return
         self._set_running(True)
         self.say(f"{plan.title} for {plan.target}…")
@@ -276,4 +275,4 @@ class InvestigateScreen(GuidedScreen):
             return
         self._show_plan(er.plan_reversal(self.last_reversal))
         self.query_one("#investigate-confirm", Input).focus()
-        self.say("Reversal ready: type the UPN and press F2 to send it.")
+        self.say(f"Reversal ready: type the UPN and press {key_for(self.app, 'investigate.execute')} to send it.")

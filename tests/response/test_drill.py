@@ -61,7 +61,7 @@ async def test_a_drill_is_journaled_and_scored(make_tenant, tmp_path: Path):
     # What was done counts too: the right account, blocked; no resolution notice, no eradication step yet.
     checks = {c.key: c.done for c in report.checks}
     assert checks == {"right_account": True, "resolution_notice": False, "eradication": False}, report.text()
-    assert [(r.method, r.body) for r in writes(tenant)][0] == ("PATCH", {"accountEnabled": False})
+    assert next((r.method, r.body) for r in writes(tenant)) == ("PATCH", {"accountEnabled": False})
     assert "Eradication: 4 left by the attacker, 4 found, 1 removed" in report.text()
     assert "'Payroll'" in report.text() and "found, NOT removed" in report.text()
     async with await Journal.open(config.journal_path, actor="t", readonly=True) as journal:

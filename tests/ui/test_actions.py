@@ -22,6 +22,8 @@ from warroom.screens.detail import DetailScreen
 from warroom.screens.guided import GuidedScreen
 from warroom.screens.handoff import HandoffScreen
 from warroom.screens.help import HelpScreen, help_table
+from warroom.screens.hunt import HuntScreen
+from warroom.screens.investigate import InvestigateScreen
 from warroom.screens.messages import MessageCenterScreen
 from warroom.screens.prompt import PromptScreen
 from warroom.screens.quit import QuitScreen
@@ -51,6 +53,7 @@ HANDLERS = {
     "send_confirm": SendConfirmScreen,
     "handoff": HandoffScreen, "messages": MessageCenterScreen,
     "quit_dialog": QuitScreen,
+    "investigate": InvestigateScreen, "hunt": HuntScreen,
 }
 REMAP = {"dashboard.declare": "D", "dashboard.note": "N", "dashboard.sign_in": "f9", "contain.execute": "f7",
          "guided.back": "f10", "dashboard.block_sign_in": "ctrl+b"}
