@@ -149,6 +149,7 @@ class InvestigateScreen(GuidedScreen):
         return f"{wr.mode}: removals are sent to {wr.tenant_label or 'the tenant'} once, never retried."
 
     def on_mount(self) -> None:
+        self.query_one("#investigate-preview", Static).display = False     # until something is chosen
         if self.upn:
             self.action_read()
         else:
@@ -174,7 +175,8 @@ class InvestigateScreen(GuidedScreen):
 
     async def _read(self, upn: str, done: str = "") -> None:
         try:
-            report = await investigate(self.warroom.gateway, upn)
+            clock = self.context.get("clock")
+            report = await investigate(self.warroom.gateway, upn, now=clock() if callable(clock) else None)
         except Exception as error:
             self.say(f"Not read: {error}", error=True)
             return
@@ -206,6 +208,7 @@ class InvestigateScreen(GuidedScreen):
 
     def _show_plan(self, plan: er.EradicationPlan) -> None:
         self.plan = plan
+        self.query_one("#investigate-preview", Static).display = True
         request = er.preview(plan, self.warroom.gateway)
         self.previewed = request
         body = request["body"] or "(no body)"
@@ -258,7 +261,7 @@ class InvestigateScreen(GuidedScreen):
         if outcome.result != "ok":
             return
         self.plan = None
-        self.query_one("#investigate-preview", Static).update("")
+        self.query_one("#investigate-preview", Static).display = False
         if outcome.secret:
             # Shown once, here only: never journaled, logged or copied anywhere by the console.
             secret.update(plain(f"Temporary password for {plan.target} (shown once, not recorded): "

@@ -367,6 +367,9 @@ def _hunting_row(raw: dict[str, Any], m: Moment) -> dict[str, Any]:
     table = raw.pop("table", None)
     if not isinstance(table, str) or not table.isidentifier():
         raise ValueError("a hunting row needs `table`, an advanced hunting table name like EmailEvents")
+    for key, value in raw.items():      # hunting tables name times Timestamp, …Time: relative times resolved too
+        if (key == "Timestamp" or key.endswith("Time")) and isinstance(value, str) and value.strip().startswith("T"):
+            raw[key] = m.iso(parse_offset(value))
     row = {"Timestamp": m.iso(), **raw}
     row["_table"], row["_key"] = table, m.guid()      # rows have no id of their own
     return row
