@@ -127,7 +127,7 @@ class InvestigateScreen(GuidedScreen):
                 yield Input(value=suggested_upn(self.warroom, self.context), placeholder="name@contoso.com",
                             compact=True, id="investigate-upn")
             yield Static("", id="message")
-            yield OptionList(id="investigate-items")
+            # What is chosen comes above the list, so the preview and the field to type in are on screen at 80x24.
             yield Static("", id="investigate-preview")
             with Horizontal(classes="row"):
                 yield Label("Type the UPN to confirm", classes="field-label")
@@ -135,6 +135,7 @@ class InvestigateScreen(GuidedScreen):
                 yield Checkbox("Dry run", value=not self.warroom.can_execute_actions or dry_run_active(self.warroom),
                                compact=True, id="investigate-dry-run")
             yield Static("", id="investigate-secret")
+            yield OptionList(id="investigate-items")
             yield Static("", id="investigate-summary")
         yield Footer()
 
@@ -143,10 +144,10 @@ class InvestigateScreen(GuidedScreen):
         if not wr.can_execute_actions:
             why = ("read-only: read_only in the config or WARROOM_READ_ONLY" if wr.config.get("read_only")
                    else f"{wr.mode} mode" if wr.gateway else "no tenant")
-            return f"Removals are disabled ({why}): they are previewed and journaled as dry runs."
+            return f"Removals are disabled ({why}): previewed and journaled as dry runs."
         if dry_run_active(wr):
             return "Dry run is on (dry_run in the config or WARROOM_DRY_RUN): removals are previewed, never sent."
-        return f"{wr.mode}: removals are sent to {wr.tenant_label or 'the tenant'} once, never retried."
+        return f"{wr.mode}: a removal is sent once, never retried."
 
     def on_mount(self) -> None:
         self.query_one("#investigate-preview", Static).display = False     # until something is chosen
@@ -200,13 +201,13 @@ class InvestigateScreen(GuidedScreen):
         if item is None:
             return
         try:
-            self._show_plan(item.plan())
+            self._show_plan(item.plan(), item.line)
         except ValueError as error:
             self.say(str(error), error=True)
             return
         self.query_one("#investigate-confirm", Input).focus()
 
-    def _show_plan(self, plan: er.EradicationPlan) -> None:
+    def _show_plan(self, plan: er.EradicationPlan, what: str = "") -> None:
         self.plan = plan
         self.query_one("#investigate-preview", Static).display = True
         request = er.preview(plan, self.warroom.gateway)
@@ -214,7 +215,8 @@ class InvestigateScreen(GuidedScreen):
         body = request["body"] or "(no body)"
         key = key_for(self.app, "investigate.execute")
         self.query_one("#investigate-preview", Static).update(plain(
-            f"{plan.title}\n{literal(request['method'])} {literal(request['url'])}\nBody: {literal(body, 400)}"
+            f"{plan.title}: {clean(what, 150) or plan.target}\n"
+            f"{literal(request['method'])} {literal(request['url'])}\nBody: {literal(body, 400)}"
             f"\nTo reverse: {plan.reversal}\nType {plan.confirm} and press {key}."))
 
     # -- running --------------------------------------------------------------------------------------
