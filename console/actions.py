@@ -225,6 +225,9 @@ ACTIONS: tuple[Action, ...] = (
        label="Close incident", footer=True, when=("closing",)),
     _a("close.save", "f3", "Save the review", "Journal the checklist answers", "save_review", label="Save review",
        footer=True),
+    _a("close.resolve_alerts", "f6", "Resolve the linked Defender alerts",
+       "Set the incident's open Defender alerts to resolved in Defender (type the incident id first)",
+       "resolve_alerts", label="Resolve in Defender", footer=True, when=("closing", "linked_alerts")),
     _a("close.follow_up", "f4", "Add a follow-up", "Journal the follow-up action, owner and due date",
        "add_follow_up", label="Add follow-up", footer=True),
     # -- dialogs ----------------------------------------------------------------------------------------

@@ -225,6 +225,31 @@ def plan_comment(incident_id: str, text: str) -> EradicationPlan:
                            "Cannot be undone: Defender keeps comments.")
 
 
+def open_linked_alerts(warroom: WarRoom, incident_id: str) -> list[Any]:
+    """The Defender alerts an incident is linked to (or declared from, directly or through their Defender
+    incident) that Defender still has open: what closing the incident offers to resolve there too."""
+    incident = warroom.book.incidents.get(incident_id)
+    live = warroom.live
+    if incident is None or live is None:
+        return []
+    links = [*incident.links, *([incident.source] if incident.source else [])]
+    alert_ids = {str(link.get("id")) for link in links if link.get("type") == "alert"}
+    defender = {str(link.get("id")) for link in links if link.get("type") == "defender_incident"}
+    return [alert for alert in live.alerts.values()
+            if (alert.id in alert_ids or (alert.incident_id and alert.incident_id in defender))
+            and alert.status != "resolved"]
+
+
+def plans_to_resolve(alerts: list[Any], incident_id: str) -> list[EradicationPlan]:
+    """One PATCH per alert (status resolved), all confirmed by typing the console incident's id once."""
+    plans = []
+    for alert in alerts:
+        plan = plan_update_alert(alert.id, {"status": "resolved"}, before={"status": alert.status})
+        plans.append(EradicationPlan(plan.action, plan.target, incident_id, plan.method, plan.path, plan.body,
+                                     plan.state_path, plan.permission, plan.reversal, plan.reversal_plan))
+    return plans
+
+
 def plan_reversal(reversal: dict[str, Any]) -> EradicationPlan:
     """The plan that undoes a successful action, from its `reversal_plan`."""
     action = reversal.get("action")

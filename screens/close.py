@@ -18,6 +18,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Footer, Input, Label, Static
 
+from ..console import eradication
 from ..console.comms import cadence_minutes
 from ..console.journal import Draft, Entry, JournalError, kinds
 from ..console.lifecycle import close_drafts, open_tasks
@@ -27,7 +28,7 @@ from ..console.session import WarRoom
 from ..console.subject import NOTHING, Subject
 from ..console.text import clean
 from ..console.timefmt import utc_now
-from ..widgets.actions import bindings, labelled
+from ..widgets.actions import bindings, key_for, labelled
 from .guided import GuidedScreen, heading, plain
 
 
@@ -47,9 +48,14 @@ class CloseScreen(GuidedScreen):
         self.open_tasks_seen: tuple[str, ...] | None = None     # the open tasks listed when F2 asked
         self.answers: dict[str, str] = {}
         self.follow_ups: list[str] = []
+        self.linked_open: list[Any] = []    # Defender alerts still open there: closing offers to resolve them
+        self.resolving = False
+        self.resolved: set[str] = set()
 
     def condition(self, name: str) -> bool:
         """F2 closes only when opened to close: on the review step it is neither shown nor live."""
+        if name == "linked_alerts":
+            return bool(self.linked_open) and not self.resolving
         return self.closing if name == "closing" else True
 
     def compose(self) -> ComposeResult:
@@ -66,6 +72,10 @@ class CloseScreen(GuidedScreen):
                 yield Input(placeholder="due YYYY-MM-DD", compact=True, id="follow-due", classes="narrow")
             yield Static("", id="close-follow-ups")
             if self.closing:
+                yield Static("", id="close-defender")
+                with Horizontal(classes="row", id="close-defender-row"):
+                    yield Label("Type the incident id", classes="field-label")
+                    yield Input(placeholder="to resolve them in Defender", compact=True, id="close-defender-confirm")
                 with Horizontal(classes="row"):
                     yield Label("Closing summary", classes="field-label")
                     yield Input(placeholder="one line: what happened and how it ended", compact=True,
@@ -80,7 +90,63 @@ class CloseScreen(GuidedScreen):
         yield Footer()
 
     def on_mount(self) -> None:
+        self._offer_defender()
         self.run_worker(self._load(), exclusive=True, group="load", exit_on_error=False)
+
+    def _offer_defender(self) -> None:
+        """Closing offers to resolve, in Defender, the linked alerts Defender still has open."""
+        if not self.closing:
+            return
+        incident = self.incident
+        found = eradication.open_linked_alerts(self.warroom, incident.id) if incident else []
+        self.linked_open = [alert for alert in found if alert.id not in self.resolved]
+        line = self.query_one("#close-defender", Static)
+        self.query_one("#close-defender-row").display = bool(self.linked_open)
+        line.display = bool(self.linked_open)
+        if self.linked_open:
+            names = "; ".join(f"{clean(a.title, 60)} ({clean(a.status, 20)})" for a in self.linked_open[:5])
+            more = f" and {len(self.linked_open) - 5} more" if len(self.linked_open) > 5 else ""
+            line.update(plain(f"{len(self.linked_open)} linked Defender alert(s) still open in Defender: {names}"
+                              f"{more}. To resolve them there too (one PATCH security/alerts_v2/{{id}} "
+                              f"{{\"status\":\"resolved\"}} each, sent once), type the incident id and press "
+                              f"{key_for(self.app, 'close.resolve_alerts')}."))
+        self.refresh_bindings()
+
+    def action_resolve_alerts(self) -> None:
+        incident = self.incident
+        if incident is None or not self.linked_open or self.resolving:
+            return
+        typed = self.query_one("#close-defender-confirm", Input).value
+        if typed.strip().casefold() != incident.id.casefold():
+            self.say(f"Type {incident.id} exactly to resolve the linked alerts in Defender. Nothing was sent.",
+                     error=True)
+            return
+        self.resolving = True
+        self.refresh_bindings()
+        plans = eradication.plans_to_resolve(self.linked_open, incident.id)
+        self.run_worker(self._resolve(plans, typed, incident.id), group="defender", exit_on_error=False)
+
+    async def _resolve(self, plans: list[eradication.EradicationPlan], typed: str, incident_id: str) -> None:
+        done, failed = 0, []
+        try:
+            for plan in plans:
+                outcome = await eradication.execute(self.warroom, plan, typed=typed, incident=incident_id)
+                if outcome.result in ("ok", "dry-run"):
+                    done += 1
+                else:
+                    failed.append(outcome.message)
+                    break       # a 403 or 429 for one is the same for the next: stop, say it
+        except Exception as error:
+            failed.append(str(error))
+        finally:
+            self.resolving = False
+            self.query_one("#close-defender-confirm", Input).value = ""
+        if failed:
+            self.say(f"Resolved {done} of {len(plans)} in Defender; stopped: {failed[0]}", error=True)
+        else:
+            self.say(f"Resolved {done} linked alert(s) in Defender (each journaled with its request id).")
+        self.resolved.update(plan.target for plan in plans[:done])    # until the next poll says so too
+        self._offer_defender()
 
     def _checklist_widgets(self) -> list[Static | Horizontal]:
         widgets: list[Static | Horizontal] = []

@@ -205,3 +205,35 @@ async def test_a_403_or_429_is_explained_journaled_and_never_retried(room, actio
     assert all(t.status == "open" for t in warroom.book.incidents[incident.id].tasks.values() if t.action == action)
     if plan.secret:
         assert plan.secret not in json.dumps([requested, failed])
+
+
+async def test_closing_offers_to_resolve_the_linked_defender_alerts(room):
+    from warroom.console.journal import Draft
+
+    from .harness import GuidedTestApp
+    from .pilot_steps import message, settle, type_into
+
+    tenant, warroom = await room("compromised-account")
+    incident = await _declare(warroom)
+    await warroom.record_many([Draft(kinds.INCIDENT_LINKED, {"type": "defender_incident", "id": "4217"},
+                                     incident.id)])
+    open_alerts = er.open_linked_alerts(warroom, incident.id)
+    assert {a.id for a in open_alerts} == {"da638676543210987654_-1843290127", "da638676543299911222_1043290127"}
+    app = GuidedTestApp(warroom, "close")
+    async with app.run_test(size=(120, 60)) as pilot:
+        await settle(pilot)
+        offer = str(app.screen.query_one("#close-defender").render())
+        assert "2 linked Defender alert(s) still open" in offer and "F6" in offer
+        await pilot.press("f6")
+        await settle(pilot)
+        assert "Type INC-" in message(pilot) and writes(tenant) == []
+        await type_into(pilot, "#close-defender-confirm", incident.id)
+        await pilot.press("f6")
+        await settle(pilot)
+        assert "Resolved 2 linked alert(s) in Defender" in message(pilot)
+        assert not app.screen.query_one("#close-defender").display
+    assert [(r.method, r.body) for r in writes(tenant)] == [("PATCH", {"status": "resolved"})] * 2
+    with tenant._lock:
+        assert all(tenant.state.find("alerts", a.id)["status"] == "resolved" for a in open_alerts)
+    done = [b for b in bodies(await warroom.journal.entries(incident=incident.id), kinds.ACTION) if b["result"] == "ok"]
+    assert [b["before"]["status"] for b in done] == ["new", "new"] and all(b["request_id"] for b in done)
