@@ -130,8 +130,9 @@ class InvestigateScreen(GuidedScreen):
             # What is chosen comes above the list, so the preview and the field to type in are on screen at 80x24.
             yield Static("", id="investigate-preview")
             with Horizontal(classes="row"):
-                yield Label("Type the UPN to confirm", classes="field-label")
-                yield Input(placeholder="exactly as above", compact=True, id="investigate-confirm")
+                yield Label("Type to confirm", classes="field-label")
+                yield Input(placeholder="the UPN (or the object's name) as shown", compact=True,
+                            id="investigate-confirm")
                 yield Checkbox("Dry run", value=not self.warroom.can_execute_actions or dry_run_active(self.warroom),
                                compact=True, id="investigate-dry-run")
             yield Static("", id="investigate-secret")
@@ -273,6 +274,39 @@ class InvestigateScreen(GuidedScreen):
         if self.warroom.gateway is not None and plan.method == "DELETE":
             self.run_worker(self._read(self.upn, f"{outcome.message} Read again: "), group="investigate-read",
                             exclusive=True, exit_on_error=False)
+
+    def action_deleted(self) -> None:
+        if self.warroom.gateway is None:
+            self.say("Not connected to a tenant: nothing can be read.", error=True)
+            return
+        self.say("Reading deleted users and groups…")
+        self.run_worker(self._deleted(), group="investigate-deleted", exclusive=True, exit_on_error=False)
+
+    async def _deleted(self) -> None:
+        """Deleted users and groups join the list: choosing one previews its restore, confirmed by its name."""
+        from ..console.containment import explain_graph
+        from ..console.graph.errors import GraphError, SignInRequired
+
+        found: list[Removal] = []
+        for kind in ("user", "group"):
+            try:
+                items = await self.warroom.gateway.get_all(f"directory/deletedItems/microsoft.graph.{kind}",
+                                                           limit=200)
+            except (GraphError, SignInRequired) as error:
+                self.say(explain_graph(error, f"reading deleted {kind}s"), error=True)
+                return
+            for item in items:
+                name = item.get("userPrincipalName") or item.get("displayName") or item.get("id")
+                line = f"restore deleted {kind} {clean(name, 60)!r} (deleted {item.get('deletedDateTime')})"
+                found.append(Removal(f"deleted:{item.get('id')}", line, False,
+                                     lambda i=item: er.plan_restore(i)))
+        self.items = [i for i in self.items if not i.key.startswith("deleted:")] + found
+        options = self.query_one("#investigate-items", OptionList)
+        options.add_options(Option(Text("  " + item.line), id=item.key) for item in found
+                            if item.key not in {o.id for o in options.options})
+        self.say(f"{len(found)} deleted user(s) and group(s) added to the list: choose one, type its name, "
+                 f"{key_for(self.app, 'investigate.execute')} restores it." if found
+                 else "No deleted users or groups (Entra keeps them 30 days).")
 
     def action_offer_reversal(self) -> None:
         if self.last_reversal is None:

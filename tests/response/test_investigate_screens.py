@@ -158,3 +158,27 @@ async def test_hunt_results_render_literally_and_a_429_is_explained(room):
         await settle(pilot)
         assert "Throttled (429)" in message(pilot) and "9 s" in message(pilot)
     assert len([r for r in tenant.requests if r.method == "POST"]) == 2
+
+
+async def test_a_deleted_group_is_restored_by_typing_its_name(room):
+    tenant, warroom = await room("compromised-account")
+    incident = await _declare(warroom)
+    app = GuidedTestApp(warroom, "investigate", upn=MEGAN)
+    async with app.run_test(size=(120, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("f6")
+        await settle(pilot)
+        assert "1 deleted user(s) and group(s)" in message(pilot)
+        await _choose(pilot, "restore deleted group 'Finance approvals'")
+        await type_into(pilot, "#investigate-confirm", MEGAN)
+        await pilot.press("f2")
+        await settle(pilot)
+        assert "Type Finance approvals exactly" in message(pilot) and writes(tenant) == []
+        await type_into(pilot, "#investigate-confirm", "Finance approvals")
+        await pilot.press("f2")
+        await settle(pilot)
+        assert "done for Finance approvals" in message(pilot)
+    [post] = writes(tenant)
+    assert post.path == "/v1.0/directory/deletedItems/c1a2b3d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d/restore"
+    done = bodies(await warroom.journal.entries(incident=incident.id), kinds.ACTION)[-1]
+    assert done["result"] == "ok" and done["after"]["displayName"] == "Finance approvals"
