@@ -7,8 +7,6 @@ The attach key adds the last result to the open incident as evidence, with its S
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -19,6 +17,7 @@ from ..console.graph.errors import GraphError, SignInRequired
 from ..console.hunting import HuntResult, QueryLibrary, fill, hunt
 from ..console.journal import canonical_json, kinds
 from ..console.session import WarRoom
+from ..console.subject import NOTHING, Subject
 from ..console.text import clean
 from ..widgets.actions import bindings, key_for
 from .guided import GuidedScreen, heading, plain
@@ -46,8 +45,8 @@ class HuntScreen(GuidedScreen):
     BINDINGS = bindings("hunt")
     ACTION_PLACES = ("hunt", "guided")
 
-    def __init__(self, warroom: WarRoom, **context: Any) -> None:
-        super().__init__(warroom, **context)
+    def __init__(self, warroom: WarRoom, subject: Subject = NOTHING, *, incident_id: str | None = None) -> None:
+        super().__init__(warroom, subject, incident_id=incident_id)
         self.library = QueryLibrary({})
         self.last: tuple[str, str | None, HuntResult] | None = None    # (kql, saved name, result)
         self.running = False
@@ -91,7 +90,7 @@ class HuntScreen(GuidedScreen):
             return
         options = [(AD_HOC, AD_HOC)] + [(name, name) for name in sorted(self.library.queries)]
         self.query_one("#hunt-saved", Select).set_options(options)
-        upn = self.context.get("upn")
+        upn = self.subject.account
         if upn:
             self.query_one("#hunt-params", Input).value = f"upn={upn}"
 

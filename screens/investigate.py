@@ -9,6 +9,8 @@ A reset's temporary password is shown here once and is never journaled.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from rich.text import Text
@@ -21,9 +23,9 @@ from ..console import eradication as er
 from ..console.containment import dry_run_active
 from ..console.investigate import Investigation, first_suspicious, investigate
 from ..console.session import WarRoom
+from ..console.subject import NOTHING, Subject
 from ..console.text import clean, literal
 from ..widgets.actions import bindings, key_for
-from .contain import suggested_upn
 from .guided import GuidedScreen, heading, plain
 
 
@@ -98,8 +100,10 @@ class InvestigateScreen(GuidedScreen):
     BINDINGS = bindings("investigate")
     ACTION_PLACES = ("investigate", "guided")
 
-    def __init__(self, warroom: WarRoom, **context: Any) -> None:
-        super().__init__(warroom, **context)
+    def __init__(self, warroom: WarRoom, subject: Subject = NOTHING, *, incident_id: str | None = None,
+                 clock: Callable[[], datetime] | None = None) -> None:
+        super().__init__(warroom, subject, incident_id=incident_id)
+        self.clock = clock                  # fixes "now" for the sign-in window (tests, drills)
         self.report: Investigation | None = None
         self.items: list[Removal] = []
         self.plan: er.EradicationPlan | None = None
@@ -124,7 +128,8 @@ class InvestigateScreen(GuidedScreen):
             yield Static(plain(self._mode_line()), id="investigate-mode")
             with Horizontal(classes="row"):
                 yield Label("Account (UPN)", classes="field-label")
-                yield Input(value=suggested_upn(self.warroom, self.context), placeholder="name@contoso.com",
+                # Only the account the subject itself names: never one guessed from another object.
+                yield Input(value=self.subject.account, placeholder="name@contoso.com",
                             compact=True, id="investigate-upn")
             yield Static("", id="message")
             # What is chosen comes above the list, so the preview and the field to type in are on screen at 80x24.
@@ -177,8 +182,7 @@ class InvestigateScreen(GuidedScreen):
 
     async def _read(self, upn: str, done: str = "") -> None:
         try:
-            clock = self.context.get("clock")
-            report = await investigate(self.warroom.gateway, upn, now=clock() if callable(clock) else None)
+            report = await investigate(self.warroom.gateway, upn, now=self.clock() if self.clock else None)
         except Exception as error:
             self.say(f"Not read: {error}", error=True)
             return

@@ -12,6 +12,7 @@ from textual.widgets import Select
 from warroom.console.config import load_config
 from warroom.console.graph.connect import connect
 from warroom.console.session import WarRoom
+from warroom.console.subject import NOTHING, of_account
 
 from .harness import GuidedTestApp
 from .pilot_steps import settle, type_into
@@ -47,8 +48,8 @@ def _opened(step: str, then=None):
     async def run_before(pilot) -> None:
         app = pilot.app
         app.warroom.gateway = await connect(app.warroom.config)
-        app.open_guided(step, clock=lambda: ORIGIN + timedelta(minutes=10),
-                        **({"upn": MEGAN} if step == "investigate" else {}))
+        app.clock = lambda: ORIGIN + timedelta(minutes=10)
+        app.open_guided(step, of_account(MEGAN) if step == "investigate" else NOTHING)
         await settle(pilot)
         if then:
             await then(pilot)
