@@ -106,8 +106,17 @@ class HuntScreen(GuidedScreen):
             description.update("")
             return
         params = ", ".join(query.params) or "none"
-        description.update(plain(f"{query.description} (parameters: {params})"))
+        steps = self._open_steps(query.serves)
+        serves = f"; for the open task(s) {', '.join(steps)}" if steps else ""
+        description.update(plain(f"{query.description} (parameters: {params}{serves})"))
         self.query_one("#hunt-kql", Input).value = " ".join(query.kql.split())
+
+    def _open_steps(self, serves: tuple[str, ...]) -> list[str]:
+        """The open incident's tasks (by id) whose playbook step this query serves."""
+        incident = self.incident
+        if incident is None:
+            return []
+        return [task.id for task in incident.tasks.values() if task.step in serves and not task.done]
 
     def action_run(self) -> None:
         if self.running:

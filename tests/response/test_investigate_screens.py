@@ -124,6 +124,8 @@ async def test_hunt_runs_a_saved_query_and_attaches_it(room):
         await settle(pilot)
         app.screen.query_one("#hunt-saved", Select).value = "sign-ins-from-ip"
         await pilot.pause()
+        step = next(t.id for t in incident.tasks.values() if t.step == "threat-hunting")
+        assert f"for the open task(s) {step}" in str(app.screen.query_one("#hunt-description").render())
         await type_into(pilot, "#hunt-params", "ip=185.220.101.47")
         await pilot.press("f2")
         await settle(pilot)
