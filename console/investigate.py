@@ -102,10 +102,9 @@ class Investigation:
                 if self.sources.get(name, _NOT_READ).state != "fresh" or self.sources[name].partial]
 
     def as_json(self) -> dict[str, Any]:
-        """Exactly the issue's keys: the nine sections, then `sources` (with the read's UPN, window and time)."""
+        """The nine sections, then `sources`: each section's state, request, permission, reason."""
         out: dict[str, Any] = {name: self.sections.get(name) for name in SECTIONS}
         out["sources"] = {name: self.sources.get(name, _NOT_READ).as_dict() for name in SECTIONS}
-        out["sources"]["_read"] = {"upn": self.upn, "days": self.days, "at": to_iso(self.at)}
         return out
 
     def findings(self) -> list[str]:
