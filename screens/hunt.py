@@ -156,6 +156,7 @@ class HuntScreen(GuidedScreen):
             self.refresh_bindings()
         self.last = (kql, saved, result)
         self._show_result(result)
+        self.query_one("#hunt-results", DataTable).focus()      # the rows are what comes next: arrows scroll them
         more = f" (first {MAX_ROWS_SHOWN} shown)" if len(result.results) > MAX_ROWS_SHOWN else ""
         attach = f"; {key_for(self.app, 'hunt.attach')} attaches it as evidence" if incident else ""
         self.say(f"{len(result.results)} row(s){more}, sha256 {result.sha256[:16]}…; journaled as entry "

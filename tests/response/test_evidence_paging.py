@@ -6,8 +6,9 @@ import asyncio
 import json
 
 import pytest
-from warroom.console.containment import EVIDENCE_LIMIT, preserve_evidence
+from warroom.console.containment import preserve_evidence
 from warroom.console.graph.gateway import ON_DEMAND_PAGES
+from warroom.console.investigate import MAX_ITEMS
 from warroom.console.journal import kinds
 from warroom.console.sim import Fault
 
@@ -26,20 +27,20 @@ async def test_evidence_of_a_broken_sign_ins_collection_is_bounded_and_marked_pa
     sign_ins = [r for r in tenant.requests if r.path.endswith("/auditLogs/signIns")]
     assert 1 <= len(sign_ins) <= most
     evidence = {e.body["what"]: e.body for e in await warroom.journal.entries(kinds=[kinds.EVIDENCE])}
-    captured = evidence["recent sign-ins"]
-    assert 0 < len(json.loads(captured["content"])) <= EVIDENCE_LIMIT
+    captured = evidence["sign-ins"]
+    assert 0 < len(json.loads(captured["content"])) <= MAX_ITEMS
     assert len({row["id"] for row in json.loads(captured["content"])}) == len(json.loads(captured["content"]))
     assert captured["partial"]
-    assert any(line.startswith("recent sign-ins:") and "(partial: " in line for line in lines)
+    assert any(line.startswith("sign-ins:") and "(partial: " in line for line in lines)
 
 
-async def test_evidence_stops_at_the_fifty_it_asked_for(room):
+async def test_evidence_stops_at_the_limit_it_asked_for(room):
     tenant, warroom = await room("compromised-account")
-    add_objects(tenant, "signIns", [{"id": f"extra-{index:03d}", "userPrincipalName": MEGAN,
-                                      "createdDateTime": "2026-11-24T10:00:00Z"} for index in range(120)])
+    add_objects(tenant, "signIns", [{"id": f"extra-{index:04d}", "userPrincipalName": MEGAN,
+                                      "createdDateTime": "T-1h"} for index in range(MAX_ITEMS + 20)])
     tenant.requests.clear()
     await preserve_evidence(warroom, MEGAN, incident=None)
     assert len([r for r in tenant.requests if r.path.endswith("/auditLogs/signIns")]) == 1
     evidence = {e.body["what"]: e.body for e in await warroom.journal.entries(kinds=[kinds.EVIDENCE])}
-    assert len(json.loads(evidence["recent sign-ins"]["content"])) == EVIDENCE_LIMIT
-    assert "partial" not in evidence["recent sign-ins"]
+    assert len(json.loads(evidence["sign-ins"]["content"])) == MAX_ITEMS
+    assert "partial" not in evidence["sign-ins"]
