@@ -51,6 +51,7 @@ PLACE_NAMES = {
     "close": "Review and close",
     "investigate": "Investigate",
     "hunt": "Hunt",
+    "defender": "Defender write-back",
     "detail": "Alert and issue details",
     "alert_detail": "Alert details",
     "sign_in": "Sign-in dialog",
@@ -65,7 +66,8 @@ TOGETHER: dict[str, frozenset[str]] = {
     "alerts": frozenset({"dashboard", "alerts", "list"}),
     "health": frozenset({"dashboard", "health", "list"}),
     "tasks": frozenset({"dashboard", "tasks"}),
-    "guided": frozenset({"guided", "declare", "assess", "contain", "communicate", "close", "investigate", "hunt"}),
+    "guided": frozenset({"guided", "declare", "assess", "contain", "communicate", "close", "investigate", "hunt",
+                        "defender"}),
     "declare": frozenset({"guided", "declare"}),
     "assess": frozenset({"guided", "assess"}),
     "contain": frozenset({"guided", "contain"}),
@@ -74,6 +76,7 @@ TOGETHER: dict[str, frozenset[str]] = {
     "close": frozenset({"guided", "close"}),
     "investigate": frozenset({"guided", "investigate"}),
     "hunt": frozenset({"guided", "hunt"}),
+    "defender": frozenset({"guided", "defender"}),
     "detail": frozenset({"detail", "alert_detail"}),
     "alert_detail": frozenset({"detail", "alert_detail"}),
     "quit_dialog": frozenset({"quit_dialog"}),
@@ -81,7 +84,7 @@ TOGETHER: dict[str, frozenset[str]] = {
 # Places where letters are text: their actions take F-keys (or Esc, or a Ctrl chord) only.
 TYPING_PLACES = frozenset({"guided", "declare", "assess", "contain", "communicate", "close", "prompt",
                            "send_confirm", "investigate",
-                           "hunt"})
+                           "hunt", "defender"})
 # Keys the lists answer to (cursor movement; not remappable): a remap on the dashboard must not take them.
 LIST_KEYS = ("up", "k", "down", "j", "pageup", "pagedown", "home", "end")
 QUIT = "app.quit"
@@ -120,6 +123,9 @@ ACTIONS: tuple[Action, ...] = (
        "investigate", label="Investigate"),
     _a("dashboard.hunt", "h", "Hunt", "Run a Defender advanced hunting query (KQL), saved or typed", "hunt",
        label="Hunt"),
+    _a("dashboard.defender", "w", "Write back to Defender",
+       "Set the selected Defender alert's or incident's status, classification, determination, assignee; comment",
+       "defender", label="Defender", when=("defender_selection",)),
     _a("dashboard.communicate", "n", "Draft notification", "Write the next stakeholder update", "communicate",
        label="Notify", footer=True, when=("incident",)),
     _a("dashboard.review", "P", "Post-incident review", "Review the incident: metrics, checklist, lessons",
@@ -205,6 +211,10 @@ ACTIONS: tuple[Action, ...] = (
     _a("investigate.deleted", "f6", "List deleted users and groups",
        "Entra keeps them 30 days: add them to the list to restore one (also a data-loss recovery step)",
        "deleted", label="Deleted", footer=True),
+    _a("defender.update", "f2", "Update in Defender", "PATCH the alert or incident with the chosen values",
+       "update", label="Update", footer=True),
+    _a("defender.comment", "f3", "Comment in Defender", "POST the comment to the Defender incident", "comment",
+       label="Comment", footer=True, when=("defender_incident",)),
     _a("hunt.run", "f2", "Run the hunting query", "Send the query once; the run is journaled", "run", label="Run",
        footer=True),
     _a("hunt.attach", "f3", "Attach the result as evidence", "Journal the last result with its SHA-256",

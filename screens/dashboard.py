@@ -123,6 +123,8 @@ class DashboardScreen(Screen):
             return self._proposal() is not None
         if name == "microsoft_issue":
             return bool(self._linked_issue_ids())
+        if name == "defender_selection":
+            return self.subject().kind in ("alert", "defender_incident")
         return True
 
     def _proposal(self) -> Any:
@@ -513,6 +515,9 @@ class DashboardScreen(Screen):
 
     def action_hunt(self) -> None:
         self._guided("hunt")
+
+    def action_defender(self) -> None:
+        self._guided("defender")
 
     def action_communicate(self) -> None:
         self._guided("communicate")

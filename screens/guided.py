@@ -30,9 +30,9 @@ from ..widgets.safe import plain
 __all__ = ["STEPS", "GuidedScreen", "build", "heading", "plain"]
 
 STEPS = ("declare", "assess", "contain", "block_sign_in", "revoke_sessions", "preserve_evidence",
-         "communicate", "review", "close", "investigate", "hunt")
-# Reading needs no incident: a responder investigates or hunts before deciding to declare one.
-WITHOUT_INCIDENT = ("declare", "investigate", "hunt")
+         "communicate", "review", "close", "investigate", "hunt", "defender")
+# No incident needed: a responder investigates, hunts or updates Defender before (or without) declaring one.
+WITHOUT_INCIDENT = ("declare", "investigate", "hunt", "defender")
 
 
 class GuidedScreen(Screen[Any]):
@@ -104,6 +104,10 @@ def build(step: str, warroom: WarRoom, subject: Subject = NOTHING, *, incident_i
         from .hunt import HuntScreen
 
         return HuntScreen(warroom, subject, incident_id=incident_id)
+    if step == "defender":
+        from .defender import DefenderScreen
+
+        return DefenderScreen(warroom, subject, incident_id=incident_id)
     if step not in WITHOUT_INCIDENT and warroom.incident is None and not incident_id:
         return DeclareScreen(warroom, subject, notice=f"No open incident to {step.replace('_', ' ')}: "
                                                       "declare one first.")

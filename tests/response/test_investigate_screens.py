@@ -184,3 +184,45 @@ async def test_a_deleted_group_is_restored_by_typing_its_name(room):
     assert post.path == "/v1.0/directory/deletedItems/c1a2b3d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d/restore"
     done = bodies(await warroom.journal.entries(incident=incident.id), kinds.ACTION)[-1]
     assert done["result"] == "ok" and done["after"]["displayName"] == "Finance approvals"
+
+
+async def test_defender_write_back_updates_and_comments_an_incident(room):
+    tenant, warroom = await room("compromised-account")
+    incident = await _declare(warroom)
+    app = GuidedTestApp(warroom, "defender", defender_incident_id="4217")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.screen.query_one("#defender-status", Select).value = "resolved"
+        app.screen.query_one("#defender-classification", Select).value = "truePositive"
+        app.screen.query_one("#defender-determination", Select).value = "compromisedAccount"
+        await pilot.pause()
+        preview = str(app.screen.query_one("#defender-preview").render())
+        assert "PATCH http://127.0.0.1" in preview and '"status":"resolved"' in preview
+        await pilot.press("f2")
+        await settle(pilot)
+        assert "Type 4217 exactly" in message(pilot) and writes(tenant) == []
+        await type_into(pilot, "#defender-confirm", "4217")
+        await pilot.press("f2")
+        await settle(pilot)
+        assert "done for 4217" in message(pilot)
+        await type_into(pilot, "#defender-comment", "Contained: [b]inbox rule[/b] removed")
+        await type_into(pilot, "#defender-confirm", "4217")
+        tenant.add_fault(Fault("throttle", "security/incidents", method="POST", count=1, retry_after=5))
+        await pilot.press("f3")
+        await settle(pilot)
+        assert "Throttled (429)" in message(pilot)
+        await type_into(pilot, "#defender-confirm", "4217")
+        await pilot.press("f3")
+        await settle(pilot)
+        assert "done for 4217" in message(pilot)
+    patch, refused, post = writes(tenant)
+    assert patch.method == "PATCH" and patch.body == {"status": "resolved", "classification": "truePositive",
+                                                      "determination": "compromisedAccount"}
+    assert refused.status == 429 and post.status == 200
+    assert post.body == {"@odata.type": "microsoft.graph.security.alertComment",
+                         "comment": "Contained: [b]inbox rule[/b] removed"}
+    entries = await warroom.journal.entries(incident=incident.id)
+    done = [b for b in bodies(entries, kinds.ACTION) if b["result"] != "requested"]
+    assert [(b["action"], b["result"]) for b in done] == [("update_incident", "ok"), ("comment_incident", "failed"),
+                                                          ("comment_incident", "ok")]
+    assert done[0]["before"]["status"] == "active" and done[0]["after"]["status"] == "resolved"

@@ -12,7 +12,7 @@ from textual.widgets import Select
 from warroom.console.config import load_config
 from warroom.console.graph.connect import connect
 from warroom.console.session import WarRoom
-from warroom.console.subject import NOTHING, of_account
+from warroom.console.subject import NOTHING, Subject, of_account
 
 from .harness import GuidedTestApp
 from .pilot_steps import settle, type_into
@@ -49,7 +49,9 @@ def _opened(step: str, then=None):
         app = pilot.app
         app.warroom.gateway = await connect(app.warroom.config)
         app.clock = lambda: ORIGIN + timedelta(minutes=10)
-        app.open_guided(step, of_account(MEGAN) if step == "investigate" else NOTHING)
+        subjects = {"investigate": of_account(MEGAN),
+                    "defender": Subject("defender_incident", "4217", "Multi-stage incident involving one user")}
+        app.open_guided(step, subjects.get(step, NOTHING))
         await settle(pilot)
         if then:
             await then(pilot)
@@ -72,3 +74,8 @@ def test_investigate(snap_compare, tenant_app, size):
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)])
 def test_hunt(snap_compare, tenant_app, size):
     assert snap_compare(tenant_app(), terminal_size=size, run_before=_opened("hunt", _hunt))
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+def test_defender(snap_compare, tenant_app, size):
+    assert snap_compare(tenant_app(), terminal_size=size, run_before=_opened("defender"))

@@ -18,6 +18,7 @@ from warroom.screens.communicate import CommunicateScreen
 from warroom.screens.contain import ContainScreen
 from warroom.screens.dashboard import DashboardScreen
 from warroom.screens.declare import DeclareIncidentScreen
+from warroom.screens.defender import DefenderScreen
 from warroom.screens.detail import DetailScreen
 from warroom.screens.guided import GuidedScreen
 from warroom.screens.handoff import HandoffScreen
@@ -53,7 +54,7 @@ HANDLERS = {
     "send_confirm": SendConfirmScreen,
     "handoff": HandoffScreen, "messages": MessageCenterScreen,
     "quit_dialog": QuitScreen,
-    "investigate": InvestigateScreen, "hunt": HuntScreen,
+    "investigate": InvestigateScreen, "hunt": HuntScreen, "defender": DefenderScreen,
 }
 REMAP = {"dashboard.declare": "D", "dashboard.note": "N", "dashboard.sign_in": "f9", "contain.execute": "f7",
          "guided.back": "f10", "dashboard.block_sign_in": "ctrl+b"}
