@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Input, Label, Select, Static
@@ -19,13 +20,14 @@ from ..console.session import WarRoom
 from ..console.subject import NOTHING, Subject
 from ..console.text import clean, literal
 from ..widgets.actions import bindings, key_for
+from ..widgets.safe import safe_options
 from .guided import GuidedScreen, heading, plain
 
 UNCHANGED = "(unchanged)"
 
 
-def _options(values: tuple[str, ...]) -> list[tuple[str, str]]:
-    return [(UNCHANGED, UNCHANGED), *((value, value) for value in values)]
+def _options(values: tuple[str, ...]) -> list[tuple[Text, str]]:
+    return safe_options([(UNCHANGED, UNCHANGED), *((value, value) for value in values)])
 
 
 class DefenderScreen(GuidedScreen):

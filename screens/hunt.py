@@ -20,6 +20,7 @@ from ..console.session import WarRoom
 from ..console.subject import NOTHING, Subject
 from ..console.text import clean
 from ..widgets.actions import bindings, key_for
+from ..widgets.safe import safe_options
 from .guided import GuidedScreen, heading, plain
 
 AD_HOC = "(type KQL)"
@@ -64,7 +65,8 @@ class HuntScreen(GuidedScreen):
             yield Static(heading("Hunt", self.incident), classes="heading")
             with Horizontal(classes="row"):
                 yield Label("Saved query", classes="field-label")
-                yield Select([(AD_HOC, AD_HOC)], value=AD_HOC, allow_blank=False, compact=True, id="hunt-saved")
+                yield Select(safe_options([(AD_HOC, AD_HOC)]), value=AD_HOC, allow_blank=False, compact=True,
+                             id="hunt-saved")
             yield Static("", id="hunt-description")
             with Horizontal(classes="row"):
                 yield Label("Parameters", classes="field-label")
@@ -88,8 +90,8 @@ class HuntScreen(GuidedScreen):
         except ValueError as error:
             self.say(f"Saved queries not loaded: {error}", error=True)
             return
-        options = [(AD_HOC, AD_HOC)] + [(name, name) for name in sorted(self.library.queries)]
-        self.query_one("#hunt-saved", Select).set_options(options)
+        names = [(AD_HOC, AD_HOC)] + [(name, name) for name in sorted(self.library.queries)]
+        self.query_one("#hunt-saved", Select).set_options(safe_options(names))     # a user's file names them
         upn = self.subject.account
         if upn:
             self.query_one("#hunt-params", Input).value = f"upn={upn}"
