@@ -83,8 +83,7 @@ TOGETHER: dict[str, frozenset[str]] = {
 }
 # Places where letters are text: their actions take F-keys (or Esc, or a Ctrl chord) only.
 TYPING_PLACES = frozenset({"guided", "declare", "assess", "contain", "communicate", "close", "prompt",
-                           "send_confirm", "investigate",
-                           "hunt", "defender"})
+                           "send_confirm", "investigate", "hunt", "defender"})
 # Keys the lists answer to (cursor movement; not remappable): a remap on the dashboard must not take them.
 LIST_KEYS = ("up", "k", "down", "j", "pageup", "pagedown", "home", "end")
 QUIT = "app.quit"
