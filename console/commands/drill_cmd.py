@@ -98,7 +98,7 @@ async def run_drill(config: Config, scenario: str, *, speed: float = 1.0, play: 
                                                              "text": f"Drill started: {scenario}"})
         await (play or _play_console)(warroom)
         entries = await warroom.journal.entries(after=started.seq - 1)
-        report = score(scenario, entries, config, persistence)
+        report = score(scenario, entries, config, persistence=persistence)
         await warroom.record(kinds.DRILL_FINISHED, {"scenario": scenario, "metrics": report.metrics(),
                                                     "done": report.done(), "text": report.score},
                              incident=report.incident)
