@@ -117,7 +117,7 @@ ACTIONS: tuple[Action, ...] = (
        "revoke_sessions", label="Revoke sessions", when=("incident",)),
     _a("dashboard.preserve_evidence", "E", "Preserve evidence", "Hash and journal the account's evidence",
        "preserve_evidence", label="Preserve evidence", when=("incident",)),
-    _a("dashboard.investigate", "i", "Investigate account",
+    _a("dashboard.investigate", "I", "Investigate account",
        "Everything Graph knows about the account the selection names; remove what the attacker left",
        "investigate", label="Investigate"),
     _a("dashboard.hunt", "h", "Hunt", "Run a Defender advanced hunting query (KQL), saved or typed", "hunt",
