@@ -64,7 +64,7 @@ def assessment_drafts(incident: Incident, factors: dict[str, int], override: str
 
 
 class AssessScreen(GuidedScreen):
-    CSS_PATH = "assess.tcss"
+    CSS_PATH = ["guided.tcss", "assess.tcss"]
     BINDINGS = bindings("assess")
     AUTO_FOCUS = "#assess-form Select"     # the first field (a factor); letters typed on a list are nothing
     ACTION_PLACES = ("assess", "guided")
@@ -121,10 +121,10 @@ class AssessScreen(GuidedScreen):
                         yield Label(safe_label(name), classes="field-label")
                         yield Input(value=clean(incident.roles.get(role, ""), None), compact=True,
                                     id=f"role-{role}")
-            with Horizontal(classes="buttons"):
-                yield Button(labelled(self.app, "assess.save"), id="assess-save", variant="primary")
-                yield Button(labelled(self.app, "guided.back"), id="assess-back")
-            yield Static("", id="message")
+        yield Static("", id="message")
+        with Horizontal(classes="buttons"):
+            yield Button(labelled(self.app, "assess.save"), id="assess-save", variant="primary", compact=True)
+            yield Button(labelled(self.app, "guided.back"), id="assess-back", compact=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -162,10 +162,10 @@ class AssessScreen(GuidedScreen):
                 self._values("role", ROLE_NAMES),
             )
         except ValueError as error:
-            self.say(str(error), error=True)
+            self.outcome(str(error), error=True)
             return
         if not drafts:
-            self.say("Nothing changed since the last save.")
+            self.outcome("Nothing changed since the last save.")
             return
         self.saving = True
         self.run_worker(self._save(drafts), group="assess", exit_on_error=False)
@@ -174,10 +174,10 @@ class AssessScreen(GuidedScreen):
         try:
             await self.warroom.record_many(drafts)
         except Exception as error:
-            self.say(f"Not saved: {error}", error=True)
+            self.outcome(f"Not saved: {error}", error=True)
             return
         finally:
             self.saving = False
         incident = self.incident
         severity = incident.severity if incident else "?"
-        self.say(f"Saved {len(drafts)} change(s); severity {severity}.")
+        self.outcome(f"Saved {len(drafts)} change(s); severity {severity}.")

@@ -33,7 +33,7 @@ from .guided import GuidedScreen, heading, plain
 
 
 class CloseScreen(GuidedScreen):
-    CSS_PATH = "close.tcss"
+    CSS_PATH = ["guided.tcss", "close.tcss"]
     BINDINGS = bindings("close")
     AUTO_FOCUS = "#follow-text"         # the first field there when it opens (the checklist is read after)
     ACTION_PLACES = ("close", "guided")
@@ -80,13 +80,13 @@ class CloseScreen(GuidedScreen):
                     yield Label("Closing summary", classes="field-label")
                     yield Input(placeholder="one line: what happened and how it ended", compact=True,
                                 id="close-summary")
-            with Horizontal(classes="buttons"):
-                if self.closing:
-                    yield Button(labelled(self.app, "close.close"), id="close-submit", variant="error")
-                yield Button(labelled(self.app, "close.save"), id="close-save", variant="primary")
-                yield Button(labelled(self.app, "close.follow_up"), id="close-add")
-                yield Button(labelled(self.app, "guided.back"), id="close-back")
-            yield Static("", id="message")
+        yield Static("", id="message")
+        with Horizontal(classes="buttons"):
+            if self.closing:
+                yield Button(labelled(self.app, "close.close"), id="close-submit", variant="error", compact=True)
+            yield Button(labelled(self.app, "close.save"), id="close-save", variant="primary", compact=True)
+            yield Button(labelled(self.app, "close.follow_up"), id="close-add", compact=True)
+            yield Button(labelled(self.app, "guided.back"), id="close-back", compact=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -232,7 +232,7 @@ class CloseScreen(GuidedScreen):
         try:
             body = follow_up_body(*(f.value for f in fields))
         except ValueError as error:
-            self.say(str(error), error=True)
+            self.outcome(str(error), error=True)
             return
         self.run_worker(self._record([Draft(kinds.FOLLOW_UP, body, incident.id)], f"Follow-up added: {body['text']}"),
                         group="journal", exit_on_error=False)
@@ -242,7 +242,7 @@ class CloseScreen(GuidedScreen):
     def action_save_review(self) -> None:
         drafts = self._review_drafts()
         if not drafts:
-            self.say("No new answers to save.")
+            self.outcome("No new answers to save.")
             return
         self.run_worker(self._record(drafts, f"Saved {len(drafts)} review answer(s)."), group="journal",
                         exit_on_error=False)
@@ -253,15 +253,15 @@ class CloseScreen(GuidedScreen):
             return
         summary = self.query_one("#close-summary", Input).value.strip()
         if not summary:
-            self.say("Write a one-line closing summary first.", error=True)
+            self.outcome("Write a one-line closing summary first.", error=True)
             return
         still_open = tuple(task.id for task in open_tasks(incident))
         if still_open and still_open != self.open_tasks_seen:     # ask, listing them; F2 again closes anyway
             self.open_tasks_seen = still_open
             listed = "; ".join(f"{task.id} {clean(task.text, 40)}" for task in open_tasks(incident)[:8])
             listed += f"; and {len(still_open) - 8} more" if len(still_open) > 8 else ""
-            self.say(f"{len(still_open)} task(s) still open: {listed}. F2 again closes with them open "
-                     "(the report lists them as open).", error=True)
+            self.outcome(f"{len(still_open)} task(s) still open: {listed}. F2 again closes with them open "
+                         "(the report lists them as open).", error=True)
             return
         drafts = self._review_drafts() + close_drafts(incident, summary)
         self.closing_now = True
@@ -271,7 +271,7 @@ class CloseScreen(GuidedScreen):
         try:
             await self.warroom.record_many(drafts)
         except Exception as error:
-            self.say(f"Not saved: {error}", error=True)
+            self.outcome(f"Not saved: {error}", error=True)
             return
         for draft in drafts:      # shown as saved only once the journal has them
             if draft.kind == kinds.REVIEW:
@@ -279,7 +279,7 @@ class CloseScreen(GuidedScreen):
             elif draft.kind == kinds.FOLLOW_UP:
                 self.follow_ups.append(self._follow_up_line(draft.body))
                 self._show_follow_ups()
-        self.say(done)
+        self.outcome(done)
 
     async def _close(self, drafts: list[Draft]) -> None:
         incident_id = self.incident.id if self.incident else None
@@ -287,7 +287,7 @@ class CloseScreen(GuidedScreen):
             await self.warroom.record_many(drafts)
         except Exception as error:
             self.closing_now = False
-            self.say(f"Not closed: {error}", error=True)
+            self.outcome(f"Not closed: {error}", error=True)
             return
         self.app.notify(f"Closed {incident_id}")
         self.dismiss(incident_id)

@@ -52,7 +52,7 @@ def countdown(due: datetime | None, now: datetime) -> str:
 
 
 class CommunicateScreen(GuidedScreen):
-    CSS_PATH = "communicate.tcss"
+    CSS_PATH = ["guided.tcss", "communicate.tcss"]
     BINDINGS = bindings("communicate")
     AUTO_FOCUS = "#communicate-kind"    # the first field: typing there does nothing until the draft is filled
     ACTION_PLACES = ("communicate", "guided")
@@ -91,12 +91,12 @@ class CommunicateScreen(GuidedScreen):
                 yield Input(compact=True, id="communicate-subject")
             yield TextArea(id="communicate-text", soft_wrap=True, show_line_numbers=False)
             yield Static(id="communicate-result")
-            with Horizontal(classes="buttons"):
-                yield Button(labelled(self.app, "communicate.send"), id="communicate-send", variant="primary")
-                yield Button(labelled(self.app, "communicate.copy"), id="communicate-copy")
-                yield Button(labelled(self.app, "communicate.save"), id="communicate-save")
-                yield Button(labelled(self.app, "guided.back"), id="communicate-back")
-            yield Static("loading templates…", id="message")
+        yield Static("loading templates…", id="message")
+        with Horizontal(classes="buttons"):
+            yield Button(labelled(self.app, "communicate.send"), id="communicate-send", variant="primary", compact=True)
+            yield Button(labelled(self.app, "communicate.copy"), id="communicate-copy", compact=True)
+            yield Button(labelled(self.app, "communicate.save"), id="communicate-save", compact=True)
+            yield Button(labelled(self.app, "guided.back"), id="communicate-back", compact=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -195,19 +195,19 @@ class CommunicateScreen(GuidedScreen):
     def action_copy(self) -> None:
         text = self._full_text()
         if not self._message()[1].strip():
-            self.say("Nothing to copy: the message is empty.", error=True)
+            self.outcome("Nothing to copy: the message is empty.", error=True)
             return
         self.app.copy_to_clipboard(text)
         first = clean(text.strip().splitlines()[0], 60)
-        self.say(f"Copied {len(text)} characters via OSC 52, starting “{first}”. "
-                 "If the paste is empty, your terminal or tmux blocked it: use "
-                 f"{labelled(self.app, 'communicate.save')}.")
+        self.outcome(f"Copied {len(text)} characters via OSC 52, starting “{first}”. "
+                     "If the paste is empty, your terminal or tmux blocked it: use "
+                     f"{labelled(self.app, 'communicate.save')}.")
         self._journal_draft("copied")
 
     def action_save(self) -> None:
         incident = self.incident
         if incident is None or not self._message()[1].strip():
-            self.say("Nothing to save: the message is empty.", error=True)
+            self.outcome("Nothing to save: the message is empty.", error=True)
             return
         configured = self.warroom.config.get("comms.folder")
         default = Path(platformdirs.user_data_dir(APP_NAME)) / "messages"
@@ -221,9 +221,9 @@ class CommunicateScreen(GuidedScreen):
         try:
             path = await asyncio.to_thread(comms.save, text, folder, incident, update_kind, audience)
         except OSError as error:
-            self.say(f"Not saved: {error}", error=True)
+            self.outcome(f"Not saved: {error}", error=True)
             return
-        self.say(f"Saved to {path}")
+        self.outcome(f"Saved to {path}")
         self._journal_draft(f"saved to {path}")
 
     def _journal_draft(self, channel: str) -> None:
@@ -240,7 +240,7 @@ class CommunicateScreen(GuidedScreen):
             await self.warroom.record(kinds.COMMS_DRAFTED, body, incident=incident_id)
         except JournalError as error:
             channel = str(body["channel"])
-            self.say(f"{channel[:1].upper()}{channel[1:]}, but not journaled: {error}", error=True)
+            self.outcome(f"{channel[:1].upper()}{channel[1:]}, but not journaled: {error}", error=True)
 
     def _placeholders_left(self, subject: str, text: str) -> list[str]:
         if self.prepared is None:
@@ -253,12 +253,12 @@ class CommunicateScreen(GuidedScreen):
         try:
             comms.check_message(self.audience, self.update_kind, subject, text)
         except ValueError as error:
-            self.say(f"Not sent: {error}.", error=True)
+            self.outcome(f"Not sent: {error}.", error=True)
             return None
         left = self._placeholders_left(subject, text)
         if left:
-            self.say(f"Not sent: fill {', '.join(left)} first (the first is selected: type to replace it).",
-                     error=True)
+            self.outcome(f"Not sent: fill {', '.join(left)} first (the first is selected: type to replace it).",
+                         error=True)
             self._select(text, left[0])
             return None
         return subject, text
@@ -281,9 +281,9 @@ class CommunicateScreen(GuidedScreen):
         if checked is None:
             return
         if not prepared.channels:
-            self.say(f"No channel is configured for {self.audience}: {labelled(self.app, 'communicate.copy')} or "
-                     f"{labelled(self.app, 'communicate.save')} it and send it yourself, then "
-                     f"{labelled(self.app, 'communicate.sent')}.", error=True)
+            self.outcome(f"No channel is configured for {self.audience}: {labelled(self.app, 'communicate.copy')} or "
+                         f"{labelled(self.app, 'communicate.save')} it and send it yourself, then "
+                         f"{labelled(self.app, 'communicate.sent')}.", error=True)
             return
         subject, text = checked
         audience, kind = self.audience, self.update_kind
@@ -297,7 +297,7 @@ class CommunicateScreen(GuidedScreen):
                 self.run_worker(self._send(prepared, kind, audience, subject, text), group="sent",
                                 exit_on_error=False)
             elif not send:
-                self.say("Not sent.")
+                self.outcome("Not sent.")
 
         self.say("")
         self.app.push_screen(confirm, answered)
@@ -310,7 +310,7 @@ class CommunicateScreen(GuidedScreen):
                                       now=self.clock())
             result = await notify.send(self.warroom, message, gateway=self.warroom.gateway)
         except Exception as error:      # nothing left: the request could not be journaled
-            self.say(f"Not sent: {clean(str(error), 300)}", error=True)
+            self.outcome(f"Not sent: {clean(str(error), 300)}", error=True)
             return
         finally:
             self.recording = False
@@ -329,15 +329,15 @@ class CommunicateScreen(GuidedScreen):
         delivered = [r.channel for r in result.receipts if r.ok]
         box.set_class(bool(result.failed), "failed")
         if result.journal_error:
-            self.say(f"Delivered as shown, but not journaled: {result.journal_error}", error=True)
+            self.outcome(f"Delivered as shown, but not journaled: {result.journal_error}", error=True)
         elif not delivered:
-            self.say("Not delivered: no channel took it; the countdown does not restart.", error=True)
+            self.outcome("Not delivered: no channel took it; the countdown does not restart.", error=True)
         elif result.failed:
-            self.say(f"Sent via {', '.join(delivered)}; {', '.join(r.channel for r in result.failed)} FAILED. "
-                     "The countdown restarts.", error=True)
+            self.outcome(f"Sent via {', '.join(delivered)}; {', '.join(r.channel for r in result.failed)} FAILED. "
+                         "The countdown restarts.", error=True)
         else:
-            self.say(f"Sent to {comms.AUDIENCES[self.audience].lower()} via {', '.join(delivered)}; the countdown "
-                     "restarts.")
+            self.outcome(f"Sent to {comms.AUDIENCES[self.audience].lower()} via {', '.join(delivered)}; the countdown "
+                         "restarts.")
 
     def action_mark_sent(self) -> None:
         """Record a message delivered by hand (copied or saved, then sent from elsewhere)."""
@@ -352,7 +352,7 @@ class CommunicateScreen(GuidedScreen):
             body = comms.sent_body(self.audience, self.update_kind, comms.with_incident_id(subject, incident.id),
                                    text)
         except ValueError as error:
-            self.say(str(error), error=True)
+            self.outcome(str(error), error=True)
             return
         self.recording = True
         self.run_worker(self._sent(incident.id, body), group="sent", exit_on_error=False)
@@ -361,10 +361,10 @@ class CommunicateScreen(GuidedScreen):
         try:
             await self.warroom.record(kinds.COMMS_SENT, body, incident=incident_id)
         except Exception as error:
-            self.say(f"Not recorded: {error}", error=True)
+            self.outcome(f"Not recorded: {error}", error=True)
             return
         finally:
             self.recording = False
         self._tick()
-        self.say(f"Recorded as sent by hand to {comms.AUDIENCES[body['audience']].lower()}; the countdown "
-                 "restarts.")
+        self.outcome(f"Recorded as sent by hand to {comms.AUDIENCES[body['audience']].lower()}; the countdown "
+                     "restarts.")

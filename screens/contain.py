@@ -26,7 +26,7 @@ from ..console.subject import NOTHING, Subject
 from ..console.text import literal
 from ..widgets.actions import bindings, key_for, labelled
 from ..widgets.safe import safe_options
-from .guided import GuidedScreen, heading, plain
+from .guided import GuidedScreen, fold_url, heading, plain
 
 ACTIONS = {
     "block_sign_in": "Block sign-in (accountEnabled=false)",
@@ -62,7 +62,7 @@ def user_ips(warroom: WarRoom, upn: str) -> list[str]:
 
 
 class ContainScreen(GuidedScreen):
-    CSS_PATH = "contain.tcss"
+    CSS_PATH = ["guided.tcss", "contain.tcss"]
     BINDINGS = bindings("contain")
     ACTION_PLACES = ("contain", "guided")
 
@@ -84,7 +84,7 @@ class ContainScreen(GuidedScreen):
     def action_back(self) -> None:
         """Not while an action runs: leaving would cancel it after its request may have gone out."""
         if self.running:
-            self.say("An action is running: wait for its result before leaving this screen.", error=True)
+            self.outcome("An action is running: wait for its result before leaving this screen.", error=True)
             return
         super().action_back()
 
@@ -121,13 +121,13 @@ class ContainScreen(GuidedScreen):
             with Horizontal(classes="row"):
                 yield Label("Type the UPN to confirm", classes="field-label")
                 yield Input(placeholder="exactly as above", compact=True, id="contain-confirm")
-            with Horizontal(classes="buttons"):
-                yield Button(labelled(self.app, "contain.execute"), id="contain-execute", variant="error")
-                yield Button(labelled(self.app, "contain.reverse"), id="contain-reverse", disabled=True)
-                yield Button(labelled(self.app, "contain.mark_contained"), id="contain-contained")
-                yield Button(labelled(self.app, "guided.back"), id="contain-back")
-            yield Static("", id="message")
             yield Static("", id="contain-log")
+        yield Static("", id="message")
+        with Horizontal(classes="buttons"):
+            yield Button(labelled(self.app, "contain.execute"), id="contain-execute", variant="error", compact=True)
+            yield Button(labelled(self.app, "contain.reverse"), id="contain-reverse", disabled=True, compact=True)
+            yield Button(labelled(self.app, "contain.mark_contained"), id="contain-contained", compact=True)
+            yield Button(labelled(self.app, "guided.back"), id="contain-back", compact=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -182,9 +182,18 @@ class ContainScreen(GuidedScreen):
         request = containment.preview(plan, self.warroom.gateway)
         self.previewed = request if upn else None
         body = request["body"] or "(no body)"
-        # literal(): the request exactly, with any control or BiDi character shown as an escape, not obeyed.
-        preview.update(plain(f"{literal(request['method'])} {literal(request['url'])}\nBody: {literal(body)}"
-                             f"\nTo reverse: {plan.reversal}"))
+        # literal(): the request exactly, with any control or BiDi character shown as an escape, not obeyed; a long
+        # URL is broken between path segments, never mid-word.
+        line = fold_url(f"{literal(request['method'])} {literal(request['url'])}", self._preview_width())
+        preview.update(plain(f"{line}\nBody: {literal(body)}\nTo reverse: {plan.reversal}"))
+
+    def _preview_width(self) -> int:
+        """The preview's text width: the screen less the form's padding and the preview's border and padding."""
+        return max(20, (self.size.width or self.app.size.width) - 8)
+
+    def on_resize(self) -> None:
+        if self.is_mounted:
+            self._refresh_preview()
 
     @work(exclusive=True, group="lookup", exit_on_error=False)
     async def _look_up(self, upn: str) -> None:
@@ -219,30 +228,30 @@ class ContainScreen(GuidedScreen):
 
     def action_execute(self) -> None:
         if self.running:
-            self.say("An action is already running: wait for its result. Nothing else was sent.", error=True)
+            self.outcome("An action is already running: wait for its result. Nothing else was sent.", error=True)
             return
         action, upn = self.action, self.upn
         if not upn or "@" not in upn:
-            self.say("Give the user's UPN (name@domain) first.", error=True)
+            self.outcome("Give the user's UPN (name@domain) first.", error=True)
             return
         typed = self.query_one("#contain-confirm", Input).value
         if action not in READ_ONLY_ACTIONS and typed.strip().casefold() != upn.casefold():
-            self.say(f"Type the UPN exactly ({upn}) in the confirmation field. Nothing was sent.", error=True)
+            self.outcome(f"Type the UPN exactly ({upn}) in the confirmation field. Nothing was sent.", error=True)
             return
         plan = None
         if action not in READ_ONLY_ACTIONS:
             try:
                 plan = self._plan(action, upn)
             except ValueError as error:
-                self.say(str(error), error=True)
+                self.outcome(str(error), error=True)
                 if self.user_ids.get(upn.casefold(), "").startswith("!"):
                     del self.user_ids[upn.casefold()]     # the lookup failed: F2 tries it again
                     self._refresh_preview()
                 return
             if containment.preview(plan, self.warroom.gateway) != self.previewed:
                 self._refresh_preview()
-                self.say(f"The preview changed: check it and press {key_for(self.app, 'contain.execute')} again. "
-                         "Nothing was sent.", error=True)
+                self.outcome(f"The preview changed: check it and press {key_for(self.app, 'contain.execute')} again. "
+                             "Nothing was sent.", error=True)
                 return
         self._set_running(True)
         self.say(f"Running {ACTIONS[action].split(' (')[0].lower()} for {upn}…")
@@ -260,15 +269,15 @@ class ContainScreen(GuidedScreen):
             if action == "preserve_evidence":
                 lines = await containment.preserve_evidence(self.warroom, upn, incident=incident)
                 self._log(f"Evidence for {upn}:\n  " + "\n  ".join(lines))
-                self.say("Evidence preserved in the journal (SHA-256 per piece).")
+                self.outcome("Evidence preserved in the journal (SHA-256 per piece).")
             elif action == "enhanced_monitoring":
                 ips = user_ips(self.warroom, upn)
                 await containment.watch(self.warroom, upn, ips, incident=incident)
-                self.say(f"On the watch list: {', '.join([upn, *ips])}.")
+                self.outcome(f"On the watch list: {', '.join([upn, *ips])}.")
             elif plan is not None:
                 await self._run_graph_action(plan, typed, incident)
         except Exception as error:  # journal refused, no tenant: say it, keep the screen usable
-            self.say(f"Failed: {error}", error=True)
+            self.outcome(f"Failed: {error}", error=True)
         finally:
             self._set_running(False)
             self.query_one("#contain-confirm", Input).value = ""
@@ -278,16 +287,19 @@ class ContainScreen(GuidedScreen):
         dry_run = self.query_one("#contain-dry-run", Checkbox).value
         outcome = await containment.execute(self.warroom, plan, typed_upn=typed, incident=incident,
                                             dry_run=dry_run)
-        self.say(outcome.message, error=outcome.result in ("failed", "refused"))
         body = outcome.body
-        details = [f"{plan.title} {upn}: {outcome.result}"]
-        if body.get("request_id"):
-            details.append(f"  request id {body['request_id']}")
+        facts = []
+        if body.get("request_id") and str(body["request_id"]) not in outcome.message:
+            facts.append(f"request id {body['request_id']}")
         if body.get("before") is not None:
-            details.append(f"  before: accountEnabled={body['before'].get('accountEnabled')}")
+            facts.append(f"before: accountEnabled={body['before'].get('accountEnabled')}")
         if isinstance(body.get("after"), dict) and "accountEnabled" in body["after"]:
-            details.append(f"  after:  accountEnabled={body['after'].get('accountEnabled')}")
-        details.append(f"  to reverse: {plan.reversal}")
+            facts.append(f"after: accountEnabled={body['after'].get('accountEnabled')}")
+        # The outcome with its request id and before/after, where the eye is (the result line), and in the log.
+        self.outcome("\n".join([outcome.message, " · ".join(facts)] if facts else [outcome.message]),
+                     error=outcome.result in ("failed", "refused"))
+        details = [f"{plan.title} {upn}: {outcome.result}", *(f"  {fact}" for fact in facts),
+                   f"  to reverse: {plan.reversal}"]
         self._log("\n".join(details))
         if outcome.result == "ok" and plan.reversal_action:
             self.last_reversal = (plan.reversal_action, upn)
@@ -296,14 +308,14 @@ class ContainScreen(GuidedScreen):
     def action_offer_reversal(self) -> None:
         """Load the reversal into the form; it still needs the UPN typed and F2, like any action."""
         if self.last_reversal is None:
-            self.say("Nothing to reverse yet: only a successful block can be undone from here.")
+            self.outcome("Nothing to reverse yet: only a successful block can be undone from here.")
             return
         action, upn = self.last_reversal
         self.query_one("#contain-action", Select).value = action
         self.query_one("#contain-upn", Input).value = upn
         self.query_one("#contain-confirm", Input).focus()
-        self.say(f"Reversal ready: {ACTIONS[action]}. Type the UPN and press {key_for(self.app, 'contain.execute')} "
-                 "to send it.")
+        send = key_for(self.app, "contain.execute")
+        self.outcome(f"Reversal ready: {ACTIONS[action]}. Type the UPN and press {send} to send it.")
 
     def action_mark_contained(self) -> None:
         """The responder's call, not the tool's: the threat is contained (time to contain stops here)."""
@@ -311,7 +323,7 @@ class ContainScreen(GuidedScreen):
         if incident is None:
             return
         if incident.status == "contained":
-            self.say(f"{incident.id} is already marked contained.")
+            self.outcome(f"{incident.id} is already marked contained.")
             return
         self.run_worker(self._mark_contained(incident.id), group="status", exit_on_error=False)
 
@@ -320,9 +332,9 @@ class ContainScreen(GuidedScreen):
             await self.warroom.record(kinds.INCIDENT_STATUS, {"status": "contained", "text": "Threat contained"},
                                       incident=incident_id)
         except Exception as error:
-            self.say(f"Not recorded: {error}", error=True)
+            self.outcome(f"Not recorded: {error}", error=True)
             return
-        self.say(f"{incident_id} marked contained.")
+        self.outcome(f"{incident_id} marked contained.")
 
     def _log(self, text: str) -> None:
         self.log_lines.insert(0, text)

@@ -44,7 +44,7 @@ ROLE_HINTS = {
 class DeclareIncidentScreen(GuidedScreen):
     """Category, title, affected services and the people in each role; F2 declares."""
 
-    CSS_PATH = "declare.tcss"
+    CSS_PATH = ["guided.tcss", "declare.tcss"]
     AUTO_FOCUS = "#declare-title"  # the title is what a responder types first; the category is pre-chosen
     BINDINGS = bindings("declare")
     ACTION_PLACES = ("declare", "guided")
@@ -105,10 +105,10 @@ class DeclareIncidentScreen(GuidedScreen):
                         yield Label(safe_label(name), classes="field-label")
                         yield Input(value=default, placeholder=ROLE_HINTS[role], compact=True,
                                     id=f"role-{role}")
-            with Horizontal(classes="buttons"):
-                yield Button(labelled(self.app, "declare.submit"), id="declare-submit", variant="error")
-                yield Button(labelled(self.app, "guided.back"), id="declare-back")
-            yield Static("loading playbooks…", id="message")
+        yield Static("loading playbooks…", id="message")
+        with Horizontal(classes="buttons"):
+            yield Button(labelled(self.app, "declare.submit"), id="declare-submit", variant="error", compact=True)
+            yield Button(labelled(self.app, "guided.back"), id="declare-back", compact=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -144,7 +144,8 @@ class DeclareIncidentScreen(GuidedScreen):
             return
         if self.library is None:
             again = key_for(self.app, "declare.submit")
-            self.say(self.library_error or f"Playbooks are still loading: press {again} again in a moment.", error=True)
+            self.outcome(self.library_error or f"Playbooks are still loading: press {again} again in a moment.",
+                         error=True)
             return
         category = self.query_one("#declare-category", Select).value
         roles = {role: self.query_one(f"#role-{role}", Input).value for role in ROLE_NAMES}
@@ -158,7 +159,7 @@ class DeclareIncidentScreen(GuidedScreen):
         try:
             drafts = build(self.warroom.book.new_id(utc_now()))  # checks the input before anything is written
         except ValueError as error:
-            self.say(str(error), error=True)
+            self.outcome(str(error), error=True)
             return
         self.declaring = True
         self.query_one("#declare-submit", Button).disabled = True
@@ -172,7 +173,7 @@ class DeclareIncidentScreen(GuidedScreen):
         except Exception as error:  # the journal refused: say so, keep the form
             self.declaring = False
             self.query_one("#declare-submit", Button).disabled = False
-            self.say(f"Not declared: {error}", error=True)
+            self.outcome(f"Not declared: {error}", error=True)
             return
         self.app.notify(f"Declared {incident_id} with {tasks} tasks")
         self.dismiss(incident_id)

@@ -11,6 +11,7 @@ and returns to the dashboard with dismiss().
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -78,8 +79,33 @@ class GuidedScreen(Screen[Any]):
         line.update(plain(text, limit=2000))
         line.set_class(error, "error")
 
+    def outcome(self, text: str, *, error: bool = False) -> None:
+        """The outcome of an action (done, refused, failed): on the result line and in a notification, so every
+        F-key press visibly answers, even when the words are the same as last time."""
+        self.say(text, error=error)
+        first = text.strip().splitlines()[0] if text.strip() else ""
+        self.notify(first, title="Not done" if error else "Done", severity="error" if error else "information",
+                    timeout=6, markup=False)
+
     def action_back(self) -> None:
         self.dismiss(None)
+
+
+def fold_url(text: str, width: int) -> str:
+    """A long request line broken before a `/`, `?` or `&`, so it wraps between path segments, never mid-word."""
+    if width < 20 or all(len(line) <= width for line in text.splitlines()):
+        return text
+    out = []
+    for line in text.splitlines():
+        current = ""
+        for part in re.split(r"(?=[/?&])", line):
+            if current and len(current) + len(part) > width:
+                out.append(current)
+                current = "  " + part
+            else:
+                current += part
+        out.append(current)
+    return "\n".join(out)
 
 
 def heading(verb: str, incident: Incident | None) -> Text:

@@ -59,15 +59,18 @@ def guided_app(tmp_path: Path):
         asyncio.run(warroom.close())
 
 
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
 @pytest.mark.parametrize("step, context", [
     ("declare", {"incident": False}),
     ("assess", {}),
     ("contain", {"upn": "megan.bowen@contoso.onmicrosoft.com"}),
     ("communicate", {}),
+    ("review", {}),
     ("close", {}),
 ])
-def test_guided_screen(snap_compare, guided_app, step, context):
-    assert snap_compare(guided_app(step, **context), terminal_size=SIZE, run_before=settle)
+def test_guided_screen(snap_compare, guided_app, step, context, size):
+    """Every guided screen at 80x24 and 160x48: the buttons and the result line below the form stay in view."""
+    assert snap_compare(guided_app(step, **context), terminal_size=size, run_before=settle)
 
 
 def test_hostile_title_and_upn_are_shown_literally(snap_compare, guided_app):

@@ -139,6 +139,29 @@ def test_at_80x24_typing_never_quits_and_q_asks_with_an_incident_open(tmux: Tmux
     assert (tmp_path / "exit").read_text().strip() == "EXIT=0"
 
 
+def test_at_80x24_block_sign_in_shows_its_result_without_scrolling(tmux: Tmux, tmp_path: Path) -> None:
+    """Declare, then B on Megan's alert, type her UPN, F2: the outcome with its request id and before/after is on
+    the 80x24 screen (the result line above the buttons), and the buttons are whole."""
+    megan = "megan.bowen@contoso.onmicrosoft.com"
+    tmux.start(demo_command(tmp_path, tmp_path / "journal.db"), size=(80, 24))
+    tmux.wait_for("Anonymous IP")
+    tmux.keys("d")
+    tmux.wait_for("Declare an incident")
+    tmux.keys("F2")
+    tmux.wait_for("Declared INC-")
+    tmux.keys("/")
+    tmux.keys("Anonymous", literal=True)
+    tmux.keys("Enter")
+    tmux.wait_for("⏎ Details")
+    tmux.keys("B")
+    screen = tmux.wait_for("Type the UPN")
+    assert "Back (Esc)" in screen and "Run action (F2)" in screen
+    tmux.keys(megan, literal=True)
+    tmux.keys("F2")
+    screen = tmux.wait_for("request id")
+    assert "before: accountEnabled=True" in screen and "after: accountEnabled=False" in screen
+
+
 def test_closing_the_terminal_ends_the_console(tmux: Tmux, tmp_path: Path) -> None:
     """A closed PuTTY window must not leave a process spinning: SIGHUP exits."""
     tmux.start(demo_command(tmp_path, tmp_path / "journal.db", exec_=True))
