@@ -123,8 +123,11 @@ def test_at_80x24_typing_never_quits_and_q_asks_with_an_incident_open(tmux: Tmux
     tmux.keys("F2")
     tmux.wait_for("Declared INC-")
     tmux.keys("q")
-    screen = tmux.wait_for("Quit warroom?")
-    assert "INC-" in screen and "still open" in screen.replace("\n", " ")
+    tmux.wait_for("Quit warroom?")
+    deadline = time.monotonic() + 10                    # the dialog may be caught half painted: wait for all of it
+    while "still open" not in (screen := tmux.screen().replace("\n", " ")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert "INC-" in screen and "still open" in screen
     tmux.keys("n")
     deadline = time.monotonic() + 10
     while "Quit warroom?" in tmux.screen() and time.monotonic() < deadline:
