@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
 from ..journal import Draft, Journal, JournalError, kinds
 from ..journal.errors import JournalFull, JournalLocked, JournalReadOnly, SecretRefused
@@ -31,7 +31,6 @@ from .errors import GraphDenied, GraphError, GraphThrottled, GraphUnavailable, P
 from .freshness import Freshness, SourceHealth
 from .models import (
     Alert,
-    DirectoryAudit,
     RiskyUser,
     SecurityIncident,
     ServiceHealth,
@@ -39,7 +38,7 @@ from .models import (
     ServiceMessage,
     SignIn,
 )
-from .sources import DIRECTORY_AUDITS, SIGN_INS, SOURCES, Source
+from .sources import SIGN_INS, SOURCES, Source
 
 DEFAULT_INTERVALS = {"health": 60.0, "issues": 60.0, "messages": 900.0, "alerts": 30.0, "incidents": 60.0,
                      "risky_users": 120.0, "watched_alerts": 10.0}
@@ -95,15 +94,6 @@ class LiveState:
 
     def bump(self) -> None:
         self.version += 1
-
-
-class UserActivity(NamedTuple):
-    """One user's recent sign-ins and directory changes, for the "what did this account do" pane."""
-
-    upn: str
-    sign_ins: list[SignIn]
-    audits: list[DirectoryAudit]
-    errors: dict[str, str]      # "sign_ins" -> "403 AuditLog.Read.All"
 
 
 def poll_intervals(config: Any) -> dict[str, float]:
@@ -492,32 +482,6 @@ class TenantWatcher:
         sign_ins.sort(key=lambda s: s.created.timestamp() if s.created else 0.0, reverse=True)
         return sign_ins
 
-    # -- on demand ------------------------------------------------------------------------------
-
-    async def user_activity(self, upn: str, *, limit: int = 50) -> UserActivity:
-        """A user's latest sign-ins and directory audits (as actor and as target); errors per part."""
-        quoted = upn.replace("'", "''")
-        sign_ins: list[SignIn] = []
-        audits: dict[str, DirectoryAudit] = {}
-        errors: dict[str, str] = {}
-        try:
-            sign_ins = await self.sign_ins_of(upn, limit=limit)
-        except (GraphError, SignInRequired) as error:
-            errors["sign_ins"] = getattr(error, "reason", str(error))
-        for label, expression in (
-            ("initiated", f"initiatedBy/user/userPrincipalName eq '{quoted}'"),
-            ("targeted", f"targetResources/any(t: t/userPrincipalName eq '{quoted}')"),
-        ):
-            try:
-                rows = await self.gateway.get_all(DIRECTORY_AUDITS, {"$filter": expression, "$top": str(limit)},
-                                                  limit=limit)
-                for row in rows:
-                    audits.setdefault(str(row.get("id")), DirectoryAudit.from_graph(row))
-            except (GraphError, SignInRequired) as error:
-                errors[f"audits_{label}"] = getattr(error, "reason", str(error))
-        newest = sorted(audits.values(), key=lambda a: a.at.timestamp() if a.at else 0.0, reverse=True)
-        return UserActivity(upn, sign_ins, newest[:limit], errors)
-
 
 async def restore_last_known(journal: Journal, *, simulated: bool = False) -> LiveState:
     """The last observed state of every source, from the journal alone: the console starts offline.
@@ -577,7 +541,6 @@ __all__ = [
     "ServiceIssue",
     "ServiceMessage",
     "TenantWatcher",
-    "UserActivity",
     "digest_of",
     "poll_intervals",
     "restore_last_known",

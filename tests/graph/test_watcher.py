@@ -217,29 +217,6 @@ async def test_the_china_cloud_has_no_security_sources_and_says_so(simulated_ten
     assert "china" in state.freshness["alerts"].last_error
 
 
-async def test_user_activity_gathers_sign_ins_and_audits_as_actor_and_target(simulated_tenant):
-    upn = "o'brien@contoso.com"
-    add_objects(simulated_tenant, "signIns", [{"userPrincipalName": upn, "ipAddress": "203.0.113.9",
-                                               "errorCode": 50126},
-                                              {"userPrincipalName": "someone@contoso.com"}])
-    add_objects(simulated_tenant, "directoryAudits", [
-        {"initiatedByUpn": upn, "targetUpn": "x@contoso.com", "activityDisplayName": "Add inbox rule"},
-        {"initiatedByUpn": "admin@contoso.com", "targetUpn": upn, "activityDisplayName": "Reset password"},
-    ])
-    async with await gateway_for(simulated_tenant) as gateway:
-        activity = await TenantWatcher(gateway, None, LiveState()).user_activity(upn)
-    assert activity.errors == {}
-    assert [(s.upn, s.ip, s.succeeded) for s in activity.sign_ins] == [(upn, "203.0.113.9", False)]
-    assert sorted(a.activity for a in activity.audits) == ["Add inbox rule", "Reset password"]
-
-
-async def test_user_activity_reports_a_denied_part_and_keeps_the_rest(make_tenant):
-    tenant = make_tenant(faults=[Fault("forbidden", "auditLogs/signIns")])
-    async with await gateway_for(tenant) as gateway:
-        activity = await TenantWatcher(gateway, None, LiveState()).user_activity("adele.vance@contoso.com")
-    assert activity.errors == {"sign_ins": "403 AuditLog.Read.All"}
-
-
 async def test_a_failing_on_change_callback_does_not_stop_polling(simulated_tenant):
     def broken(sources: set[str]) -> None:
         raise RuntimeError("UI bug")
