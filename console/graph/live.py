@@ -111,6 +111,12 @@ def watch_set(items: Iterable[Any] | None) -> frozenset[str]:
     return frozenset(str(item).strip().lower() for item in items or () if item is not None and str(item).strip())
 
 
+def _backoff(failures: int) -> float:
+    """Seconds to wait after the n-th failure in a row: doubling up to a cap, jittered by ±25 % so that
+    pollers failing together do not retry together."""
+    return min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2 ** (failures - 1)) * (0.75 + random.random() * 0.5)
+
+
 def _key(data: dict[str, Any]) -> str:
     return str(data.get("id", ""))
 
@@ -368,7 +374,7 @@ class TenantWatcher:
         failures = self._failures.get(name, 0) + 1
         self._failures[name] = failures
         interval = self.intervals.get(name, 60.0)
-        backoff = min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2 ** (failures - 1)) * (0.75 + random.random() * 0.5)
+        backoff = _backoff(failures)
         health, permission = SourceHealth.STALE, None
         if isinstance(error, GraphThrottled):
             health = SourceHealth.THROTTLED
@@ -465,7 +471,7 @@ class TenantWatcher:
     def _sign_ins_failed(self, error: BaseException, interval: float) -> float:
         failures = self._failures.get(WATCHED_SIGN_INS, 0) + 1
         self._failures[WATCHED_SIGN_INS] = failures
-        backoff = min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2 ** (failures - 1))
+        backoff = _backoff(failures)
         _log.warning("watched sign-ins: %s", getattr(error, "reason", None) or type(error).__name__)
         if isinstance(error, GraphThrottled):
             return error.retry_after if error.retry_after is not None else backoff
