@@ -1,7 +1,7 @@
 """warroom's headless core: journal, configuration, Graph access, simulated tenant, playbooks, reports.
 
-Nothing here imports Textual except `console.app`, the one place the UI is assembled; the CLI
-imports it lazily, so `warroom journal verify` or `warroom status` never load the UI stack.
+Nothing here imports Textual or the UI (screens/, widgets/); the console commands import the App
+(screens/app.py) lazily, so `warroom journal verify` or `warroom status` never load the UI stack.
 """
 
 from functools import cache

@@ -37,14 +37,14 @@ def apply_color(ctx: Context) -> None:
 
 def run_console(ctx: Context) -> int:
     apply_color(ctx)
-    from ..app import run_console as run
+    from ...screens.app import run_console as run  # lazy: only the console pays for Textual
 
     return run(ctx)
 
 
 def run_demo(ctx: Context) -> int:
     apply_color(ctx)
-    from ..app import run_demo as run
+    from ...screens.app import run_demo as run  # lazy: only the console pays for Textual
 
     return run(ctx)
 

@@ -45,7 +45,7 @@ def run(ctx: Context) -> int:
 
 
 async def _play_console(warroom: WarRoom) -> None:
-    from ..app import WarroomApp
+    from ...screens.app import WarroomApp  # lazy: only a played drill pays for Textual
     from ..graph.live import TenantWatcher, poll_intervals
 
     gateway, config = warroom.gateway, warroom.config

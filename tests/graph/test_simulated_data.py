@@ -7,10 +7,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from warroom.console.app import demo_config
 from warroom.console.config import default_demo_journal_path, load_config
 from warroom.console.graph.live import LiveState, TenantWatcher, restore_last_known
 from warroom.console.journal import Journal, kinds
+from warroom.console.startup import demo_config
 
 from ..journal.journal_tools import WARROOM
 from .helpers import gateway_for

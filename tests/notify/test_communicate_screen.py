@@ -144,7 +144,7 @@ async def test_without_a_channel_it_says_how_to_send_by_hand(tmp_path):
 
 
 async def test_a_failing_channel_is_named_on_the_status_bar_until_it_delivers_again(journal_path):
-    from warroom.console.app import WarroomApp
+    from warroom.screens.app import WarroomApp
     from warroom.widgets.status import StatusBar
 
     from ..ui.scenes import drawn, fixed_clock, live_state, open_warroom

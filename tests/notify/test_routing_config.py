@@ -58,9 +58,9 @@ def test_no_channels_is_fine(tmp_path):
 
 
 def test_the_demo_and_drills_keep_the_channels(tmp_path):
-    from warroom.console.app import _with_url
+    from warroom.console.startup import with_simulated_tenant
 
     config = load_config(write_config(tmp_path, '[channels.page]\nkind = "statuspage"\nfolder = "/tmp/x"\n'
                                                 '[audiences.users]\nchannels = ["page"]\n'), environ={})
-    for changed in (_with_url(config, "http://127.0.0.1:1"), config.with_journal(str(tmp_path / "j.db"))):
+    for changed in (with_simulated_tenant(config, "http://127.0.0.1:1"), config.with_journal(str(tmp_path / "j.db"))):
         assert [c.name for c in changed.routing.channels_for("users")] == ["page"]

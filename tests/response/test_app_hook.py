@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from warroom.console.app import WarroomApp
 from warroom.console.playbooks import PlaybookLibrary, declaration
 from warroom.console.subject import of_account
+from warroom.screens.app import WarroomApp
 from warroom.screens.assess import AssessScreen
 from warroom.screens.close import CloseScreen
 from warroom.screens.communicate import CommunicateScreen

@@ -6,8 +6,8 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from warroom.console.app import WarroomApp
 from warroom.console.journal.shared import SharedJournal
+from warroom.screens.app import WarroomApp
 from warroom.widgets.status import StatusBar
 from warroom.widgets.timeline import Timeline
 

@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from warroom.console.app import WarroomApp
 from warroom.console.config import load_config
 from warroom.console.graph.freshness import Freshness, SourceHealth
 from warroom.console.graph.live import LiveState
@@ -26,6 +25,7 @@ from warroom.console.graph.models import (
 from warroom.console.journal import Draft, kinds
 from warroom.console.session import WarRoom
 from warroom.console.timefmt import to_iso
+from warroom.screens.app import WarroomApp
 
 NOW = datetime(2026, 11, 24, 14, 30, 0, tzinfo=UTC)
 SOURCES = ("health", "issues", "messages", "alerts", "incidents", "risky_users")

@@ -10,8 +10,8 @@ from rich.console import Console
 from textual.widgets import Button
 from textual.widgets._footer import FooterKey
 from warroom.console.actions import ACTIONS
-from warroom.console.app import WarroomApp
 from warroom.screens.alert_detail import AlertDetailScreen
+from warroom.screens.app import WarroomApp
 from warroom.screens.assess import AssessScreen
 from warroom.screens.close import CloseScreen
 from warroom.screens.communicate import CommunicateScreen

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from warroom.console.app import WarroomApp, tenant_watcher
 from warroom.console.config import Config
 from warroom.console.graph.live import LiveState
+from warroom.console.startup import tenant_watcher
+from warroom.screens.app import WarroomApp
 from warroom.screens.dashboard import NOT_CONNECTED
 from warroom.widgets.status import StatusBar
 

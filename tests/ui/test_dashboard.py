@@ -11,9 +11,9 @@ import pytest
 from rich.console import Console
 from textual.widgets import Input
 from warroom.console.actions import in_place
-from warroom.console.app import WarroomApp
 from warroom.console.journal import Journal, kinds
 from warroom.screens.alert_detail import AlertDetailScreen
+from warroom.screens.app import WarroomApp
 from warroom.screens.dashboard import DashboardScreen
 from warroom.screens.help import HelpScreen, help_table
 from warroom.screens.issue_detail import IssueDetailScreen

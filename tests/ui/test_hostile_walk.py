@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import OptionList, Select, SelectionList
-from warroom.console.app import WarroomApp
 from warroom.console.config import load_config
 from warroom.console.graph.connect import connect
 from warroom.console.graph.live import LiveState, TenantWatcher
 from warroom.console.session import WarRoom
 from warroom.data import FOLDER
+from warroom.screens.app import WarroomApp
 from warroom.screens.dashboard import DashboardScreen
 from warroom.screens.review import ReviewApp
 from warroom.screens.review_entry import EntryScreen

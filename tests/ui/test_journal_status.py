@@ -6,9 +6,9 @@ import asyncio
 import sqlite3
 
 import pytest
-from warroom.console.app import WarroomApp
 from warroom.console.journal import JournalLocked
 from warroom.console.journal import store as journal_store
+from warroom.screens.app import WarroomApp
 from warroom.widgets.status import StatusBar
 
 from .scenes import fixed_clock, live_state, open_warroom

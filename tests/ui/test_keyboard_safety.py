@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import Checkbox, SelectionList, Static
-from warroom.console.app import WarroomApp
+from warroom.screens.app import WarroomApp
 from warroom.screens.dashboard import DashboardScreen
 from warroom.screens.guided import GuidedScreen
 from warroom.screens.quit import QuitScreen

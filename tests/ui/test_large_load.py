@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from warroom.console.app import WarroomApp
 from warroom.console.config import load_config
 from warroom.console.graph.connect import connect
 from warroom.console.graph.live import LiveState, TenantWatcher
 from warroom.console.session import WarRoom
 from warroom.console.sim import Fault
+from warroom.screens.app import WarroomApp
 from warroom.widgets.alerts import AlertTable
 from warroom.widgets.status import StatusBar
 

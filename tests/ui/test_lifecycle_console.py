@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from textual.widgets import Input, OptionList, Static
-from warroom.console.app import WarroomApp
 from warroom.console.cli import main
 from warroom.console.journal import kinds
+from warroom.screens.app import WarroomApp
 from warroom.screens.handoff import HandoffScreen
 from warroom.screens.issue_detail import IssueDetailScreen
 from warroom.screens.messages import MessageCenterScreen

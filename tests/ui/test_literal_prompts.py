@@ -11,12 +11,12 @@ import ast
 from pathlib import Path
 
 import pytest
-from warroom.console.app import WarroomApp
+from warroom.screens.app import WarroomApp
 from warroom.screens.review import ReviewApp
 from warroom.widgets.safe import LiteralNotifications, safe_label, safe_options
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = [*sorted((ROOT / "screens").glob("*.py")), *sorted((ROOT / "widgets").glob("*.py")), ROOT / "console/app.py"]
+SOURCES = [*sorted((ROOT / "screens").glob("*.py")), *sorted((ROOT / "widgets").glob("*.py"))]
 PROMPTED = {"Label", "Static", "Button", "Checkbox", "RadioButton", "Tab", "TabPane", "Collapsible", "Option",
             "Selection", "Select", "Link", "ListItem"}      # the first argument is the prompt
 LISTS = {"SelectionList", "OptionList"}                     # every positional argument holds one

@@ -8,8 +8,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from warroom.console.app import WarroomApp
 from warroom.console.journal import Draft, kinds
+from warroom.screens.app import WarroomApp
 from warroom.screens.task_detail import TaskDetailScreen
 from warroom.widgets.banner import IncidentBanner
 from warroom.widgets.status import StatusBar

@@ -11,8 +11,8 @@ import threading
 from pathlib import Path
 
 from warroom.console.actions import BY_ID
-from warroom.console.app import WarroomApp
 from warroom.console.graph.freshness import SourceHealth
+from warroom.screens.app import WarroomApp
 from warroom.screens.dashboard import NOT_CONNECTED, DashboardScreen
 from warroom.screens.sign_in import SignInScreen
 from warroom.widgets.status import StatusBar
@@ -63,7 +63,7 @@ async def test_ctrl_g_signs_in_then_reconnects_and_restarts_the_watcher(journal_
     FakeWatcher.started = []
     app = WarroomApp(warroom, clock=fixed_clock, follow_journal=False, connect=connect,
                      sign_in=stand_in(release))
-    monkeypatch.setattr("warroom.console.app.tenant_watcher", lambda room, on_change: FakeWatcher(room))
+    monkeypatch.setattr("warroom.screens.app.tenant_watcher", lambda room, on_change: FakeWatcher(room))
     try:
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()

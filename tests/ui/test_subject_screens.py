@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import Input
-from warroom.console.app import WarroomApp
 from warroom.console.graph.models import Alert
+from warroom.screens.app import WarroomApp
 from warroom.screens.contain import ContainScreen
 from warroom.widgets.alerts import AlertTable
 

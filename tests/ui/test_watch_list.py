@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from warroom.console import containment
-from warroom.console.app import WarroomApp
 from warroom.console.graph.live import WATCHED_SIGN_INS
 from warroom.console.graph.models import SignIn
+from warroom.screens.app import WarroomApp
 from warroom.widgets.alerts import AlertTable
 
 from .scenes import alert, fixed_clock, live_state, open_warroom

@@ -1,8 +1,9 @@
 """The one place the Textual App is assembled: the dashboard, the journal follower, the tenant watcher.
 
-Everything else in console/ stays headless. `run_console` and `run_demo` are what `warroom` and
-`warroom demo` call: they open the WarRoom, start the simulated tenant when there is no real one, restore
-the last known state from the journal, and let live data follow without blocking input.
+`run_console` and `run_demo` are what `warroom` and `warroom demo` call (console/commands/console_cmd.py
+imports them lazily): they open the WarRoom, start the simulated tenant when there is no real one, restore
+the last known state from the journal, and let live data follow without blocking input. What they decide
+before any UI (the demo journal, the scenario, connecting, watching) is headless, in console/startup.py.
 """
 
 from __future__ import annotations
@@ -15,56 +16,38 @@ import signal
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from textual import work
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 
-from .. import screens, widgets
-from ..data import FOLDER
-from ..screens.dashboard import NOT_CONNECTED, DashboardScreen
+from .. import widgets
+from ..console.config import Config
+from ..console.journal import JournalError, is_shared, kinds
+from ..console.journal.records import say_renumbered
+from ..console.session import WarRoom
+from ..console.startup import (
+    NO_TENANT,
+    Connect,
+    Watcher,
+    WatcherFactory,
+    check_scenario,
+    connect_graph,
+    demo_config,
+    start_tenant,
+    tenant_watcher,
+    with_simulated_tenant,
+)
+from ..console.subject import NOTHING, Subject
+from ..console.text import clean
+from ..console.timefmt import utc_now
 from ..widgets.actions import bindings, key_for, palette_entries
 from ..widgets.safe import LiteralNotifications
-from .config import Config, default_demo_journal_path
-from .journal import JournalError, is_shared, kinds
-from .journal.records import say_renumbered
-from .session import WarRoom
-from .subject import NOTHING, Subject
-from .text import clean
-from .timefmt import utc_now
+from .dashboard import NOT_CONNECTED, DashboardScreen
 
 THEMES = {"dark": "textual-dark", "light": "textual-light", "ansi": "ansi-dark"}
 FOLLOW_RETRY_S = 2.0
-
-
-class Watcher(Protocol):
-    async def run(self) -> None: ...
-
-
-# (warroom, on_change) -> something with `async run()` that polls until cancelled.
-WatcherFactory = Callable[[WarRoom, Callable[[set[str]], None]], Watcher]
-# config -> a gateway with the saved sign-in (graph.connect.connect, or a stand-in in tests).
-Connect = Callable[[Config], Awaitable[Any]]
-
-
-def tenant_watcher(room: WarRoom, on_change: Callable[[set[str]], None]) -> Watcher:
-    """The real watcher, on whatever gateway the WarRoom holds now (a sign-in replaces it)."""
-    from .graph.live import TenantWatcher, poll_intervals, watch_set
-
-    def watch_list() -> frozenset[str]:
-        """The open incident's watch list, read at each poll: a watch added mid-incident speeds alerts up."""
-        incident = room.incident
-        return watch_set(incident.details.get("watch_list") if incident else None)
-
-    return TenantWatcher(room.gateway, room.journal, room.live, intervals=poll_intervals(room.config),
-                         on_change=on_change, watch_list=watch_list, simulated=room.simulated)
-
-
-async def _connect(config: Config) -> Any:
-    from .graph.connect import connect
-
-    return await connect(config)
 
 
 class WarroomApp(LiteralNotifications, App[int]):
@@ -72,14 +55,14 @@ class WarroomApp(LiteralNotifications, App[int]):
 
     TITLE = "warroom"
     # Styles live next to what they style; the default screen is installed directly, so the App loads its sheet.
-    CSS_PATH = [Path(widgets.__file__).with_name("widgets.tcss"), Path(screens.__file__).with_name("dashboard.tcss")]
+    CSS_PATH = [Path(widgets.__file__).with_name("widgets.tcss"), Path(__file__).with_name("dashboard.tcss")]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = bindings("app")
 
     def __init__(self, warroom: WarRoom, *, watcher_factory: WatcherFactory | None = None,
                  clock: Callable[[], datetime] = utc_now, follow_journal: bool = True,
-                 restore: Callable[[], Awaitable[Any]] | None = None, connect: Connect = _connect,
+                 restore: Callable[[], Awaitable[Any]] | None = None, connect: Connect = connect_graph,
                  sign_in: Any = None, connect_at_start: bool = False) -> None:
         super().__init__()
         # Connect to Graph after the first frame (importing the SDK and azure-identity takes ~0.2 s), in the
@@ -230,7 +213,7 @@ class WarroomApp(LiteralNotifications, App[int]):
 
     async def action_quit(self) -> None:
         """Quit at once when no incident is open; otherwise ask, naming the incident (y quits, n stays)."""
-        from ..screens.quit import QuitScreen
+        from .quit import QuitScreen
 
         if isinstance(self.screen, QuitScreen):
             return
@@ -248,8 +231,8 @@ class WarroomApp(LiteralNotifications, App[int]):
     # -- sign-in inside the console (device code: the code and URL in a dialog) ------------------------------
 
     def sign_in_to_graph(self) -> None:
-        from ..screens.sign_in import SignInScreen
-        from .graph.connect import endpoint_for
+        from ..console.graph.connect import endpoint_for
+        from .sign_in import SignInScreen
 
         config = self.warroom.config
         kwargs = {"sign_in": self.sign_in} if self.sign_in is not None else {}
@@ -285,7 +268,7 @@ class WarroomApp(LiteralNotifications, App[int]):
 
     def open_guided(self, step: str, subject: Subject = NOTHING) -> None:
         """Guided response (declare, assess, contain, …) on what the responder selected: screens/guided.py."""
-        from ..screens import guided
+        from . import guided
 
         self.push_screen(guided.build(step, self.warroom, subject))
 
@@ -346,50 +329,6 @@ def run_demo(ctx: Any) -> int:
     return asyncio.run(_main(demo_config(ctx.config), scenario=scenario))
 
 
-def demo_config(config: Config) -> Config:
-    """The journal a demo writes to: the demo journal, never the configured one (the team's, or this responder's).
-
-    A journal file named on the command line for this run is used as given; a shared journal never is: the
-    simulator's observations, incidents and actions would become the team's record.
-    """
-    location = str(config.get("journal"))
-    if config.origins.get("journal") == "command line":
-        if is_shared(location):
-            raise ValueError("warroom demo plays a simulated tenant and never writes into a shared journal: "
-                             "give it a file (--journal demo.db), or leave --journal out for the demo journal")
-        return config
-    return Config({**config.values, "journal": default_demo_journal_path()},
-                  {**config.origins, "journal": "the demo journal (a demo never writes to the configured one)"},
-                  config.file, config.routing_resolved)
-
-
-NO_TENANT = "no tenant configured (graph.tenant_id): journal only"
-
-
-def _with_url(config: Config, url: str) -> Config:
-    return config.with_value("graph.url", url, "simulated tenant")
-
-
-def _check_scenario(name: str) -> None:
-    """An unknown scenario is a one-line error before anything starts (without importing the simulator)."""
-    if name.endswith(".toml") or "/" in name or Path(name).expanduser().exists():
-        if not Path(name).expanduser().is_file():
-            raise ValueError(f"{name}: no such scenario file")
-        return
-    folder = FOLDER / "scenarios"
-    if not (folder / f"{name}.toml").is_file():
-        known = sorted(f.name[:-5] for f in folder.iterdir() if f.name.endswith(".toml"))
-        raise ValueError(f"unknown scenario {name!r} (known: {', '.join(known)})")
-
-
-def _start_tenant(scenario: str) -> Any:
-    from .sim.server import SimulatedTenant
-
-    tenant = SimulatedTenant(scenario)
-    tenant.start()
-    return tenant
-
-
 async def _main(config: Config, *, scenario: str | None, tenant: bool = True) -> int:
     """Journal first (a bad path is a one-line error before anything starts), then the App; Graph after its first frame.
 
@@ -397,7 +336,7 @@ async def _main(config: Config, *, scenario: str | None, tenant: bool = True) ->
     simulator stay off the path to the first frame, like the SDK. Without a tenant the console is journal-only.
     """
     if scenario is not None:
-        _check_scenario(scenario)
+        check_scenario(scenario)
     # The modules imported so far live as long as the process: the collector need not walk them again (a full
     # collection over them otherwise lands on the path to the first frame, ~20 ms).
     gc.freeze()
@@ -408,9 +347,9 @@ async def _main(config: Config, *, scenario: str | None, tenant: bool = True) ->
 
     async def connect(current: Config) -> Any:
         if scenario is not None and not tenants:
-            tenants.append(await asyncio.to_thread(_start_tenant, scenario))
-            warroom.config = current = _with_url(current, tenants[0].base_url)
-        return await _connect(current)
+            tenants.append(await asyncio.to_thread(start_tenant, scenario))
+            warroom.config = current = with_simulated_tenant(current, tenants[0].base_url)
+        return await connect_graph(current)
 
     try:
         return await _run_app(warroom, scenario, connect, tenant=tenant)
@@ -431,7 +370,7 @@ async def _collect_once_drawn(app: WarroomApp) -> None:
 
 
 async def _run_app(warroom: WarRoom, scenario: str | None, connect: Connect, *, tenant: bool = True) -> int:
-    from .graph.live import LiveState, restore_last_known
+    from ..console.graph.live import LiveState, restore_last_known
 
     config = warroom.config
     warroom.live = LiveState()
