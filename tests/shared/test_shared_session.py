@@ -75,3 +75,36 @@ async def test_an_outage_mid_incident_loses_nothing_and_the_book_is_rebuilt(pg_s
     finally:
         await ic.close()
         await eng.close()
+
+
+async def test_an_action_seen_by_consoles_on_two_hosts_ticks_its_task_once(journal_url: str, tmp_path: Path) -> None:
+    """The shared journal claims each task.ticked under its append lock: both consoles settle at once, one tick."""
+    ic = await open_console(journal_url, tmp_path / "ic-host", "ic")
+    eng = await open_console(journal_url, tmp_path / "eng-host", "eng")
+    try:
+        incident_id = await ic.record_new_incident(lambda i: [
+            *declaration(i), Draft(kinds.TASK_ADDED, {"task_id": "T2", "text": "Block the account",
+                                                      "action": "block_sign_in"}, i)])
+        await follow_until(eng, lambda: incident_id in eng.book.incidents)
+        done = await eng.journal.append(kinds.ACTION, {"action": "block_sign_in", "target": "a@x", "result": "ok"},
+                                        incident=incident_id)
+        # Both fold the action before either ticks, then both try to tick T2 at the same moment.
+        for room in (ic, eng):
+            room._settling = True           # what a console in the middle of its own settling looks like
+            await room.catch_up()
+            await follow_until(room, lambda room=room: "T2" in room.book.incidents[incident_id].due_ticks)
+            room._settling = False
+        assert sum(await asyncio.gather(ic.settle_tasks(), eng.settle_tasks())) == 1
+        for room in (ic, eng):
+            await room.catch_up()
+            await follow_until(room, lambda room=room: room.book.incidents[incident_id].tasks["T2"].done)
+        ticks = [e for e in await eng.journal.entries(incident=incident_id) if e.kind == kinds.TASK_TICKED]
+        assert [t.body for t in ticks] == [{"task_id": "T2", "by": {"entry": done.seq, "kind": "action",
+                                                                    "what": "block_sign_in a@x succeeded"}}]
+        for room in (ic, eng):
+            task = room.book.incidents[incident_id].tasks["T2"]
+            assert task.ticked_by == {"entry": done.seq, "kind": "action", "what": "block_sign_in a@x succeeded"}
+        assert (await ic.journal.verify()).ok
+    finally:
+        await ic.close()
+        await eng.close()
