@@ -8,11 +8,14 @@ lines serve `warroom handoff` (printed inert with text.literal) and the console'
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .incidents import ROLE_NAMES, Incident
 from .journal import Entry, kinds
 from .lifecycle import open_tasks, proposals
+
+if TYPE_CHECKING:
+    from .session import WarRoom
 
 MAX_ITEMS = 40          # per list: a hand-off is one page, the journal has the rest
 
@@ -50,6 +53,9 @@ def handoff_sections(incident: Incident, entries: list[Entry], *, cadence: dict[
         f"Next stakeholder update due: {due_text}",
     ]
     roles = [f"{ROLE_NAMES.get(role, role)}: {person}" for role, person in incident.roles.items()]
+    handed = [f"{_at(e.occurred)} {ROLE_NAMES.get(str(e.body.get('role')), str(e.body.get('role')))}: "
+              f"{e.body.get('previous') or 'nobody'} → {e.body.get('person') or 'nobody'} (by {e.actor})"
+              for e in entries if e.kind == kinds.INCIDENT_ROLE and ("previous" in e.body or "handoff" in e.body)]
     milestones = [f"{'✓' if done else '·'} {name}" for name, done in incident.milestones()]
     tasks = []
     for task in open_tasks(incident):
@@ -90,6 +96,7 @@ def handoff_sections(incident: Incident, entries: list[Entry], *, cadence: dict[
     return [
         HandoffSection("Incident", head),
         HandoffSection("Roles", roles or ["none named"]),
+        HandoffSection("Hand-offs", _capped(handed, "hand-offs") or ["no role has changed hands"]),
         HandoffSection("Milestones", milestones or ["none in this playbook"]),
         HandoffSection(f"Open tasks ({len(tasks)})", _capped(tasks, "tasks") or ["none"]),
         HandoffSection("Decisions", _capped(decisions, "decisions") or ["none recorded"]),
@@ -98,6 +105,49 @@ def handoff_sections(incident: Incident, entries: list[Entry], *, cadence: dict[
         HandoffSection("Microsoft", microsoft or ["no Microsoft issue or support case linked"]),
         HandoffSection("The evidence suggests", suggested or ["nothing new"]),
     ]
+
+
+# What responders call the roles in a hurry.
+ROLE_WORDS = {"ic": "incident_commander", "comms": "communications_lead", "support": "microsoft_support_case",
+              "vendor": "external_vendor", "security": "security_team"}
+
+
+def role_named(word: str) -> str:
+    """The role a responder means: its id (`incident_commander`), the start of it (`communi`), one of its words
+    (`commander`, `scribe`) or a usual short name (`ic`, `comms`); ValueError naming the roles when none or several
+    fit."""
+    wanted = "_".join(word.strip().casefold().replace("-", " ").split())
+    if wanted in ROLE_NAMES:
+        return wanted
+    if wanted in ROLE_WORDS:
+        return ROLE_WORDS[wanted]
+    fits = [role for role in ROLE_NAMES if role.startswith(wanted) or wanted in role.split("_")] if wanted else []
+    if len(fits) == 1:
+        return fits[0]
+    known = ", ".join(ROLE_NAMES)
+    if not fits:
+        raise ValueError(f"no role {word.strip()!r}: {known}")
+    raise ValueError(f"{word.strip()!r} could be {' or '.join(fits)}: say which")
+
+
+async def hand_over(room: WarRoom, incident: Incident, role: str, person: str, *, cadence: dict[str, int],
+                    now: datetime) -> tuple[Entry, str]:
+    """A role changes hands: journaled (who had it, who takes it) with the page as it stood when it was given.
+
+    Returns the entry and the page; ValueError when the person already holds the role or none is named."""
+    from .playbooks import handoff
+
+    if not person.strip():
+        raise ValueError(f"say who takes over as {ROLE_NAMES.get(role, role)}")
+    if not incident.is_open:
+        raise ValueError(f"{incident.id} is closed")
+    change = handoff(incident, role, person)
+    if change is None:
+        raise ValueError(f"{person.strip()} already holds {ROLE_NAMES[role]}")
+    entries = await room.journal.entries(incident=incident.id)
+    page = handoff_text(handoff_sections(incident, entries, cadence=cadence, now=now, live=room.live))
+    entry = await room.record(kinds.INCIDENT_ROLE, {**change, "handoff": page}, incident=incident.id)
+    return entry, page
 
 
 def handoff_text(sections: list[HandoffSection]) -> str:

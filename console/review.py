@@ -371,6 +371,8 @@ def describe(entry: Entry) -> str:
             link = f" (entry #{by['entry']})" if by.get("entry") else ""
             return f"{get('task_id')} done: {by.get('what', '')}{link}"
         case kinds.INCIDENT_ROLE:
+            if body.get("previous"):       # handed over: from whom
+                return f"{get('role')}: {get('previous')} → {get('person') or 'nobody'}"
             return f"{get('role')} → {get('person') or 'nobody'}"
         case kinds.TASK_ADDED:
             return f"{get('task_id')} {get('text')}"

@@ -621,9 +621,54 @@ class DashboardScreen(Screen):
                 return
             sections = handoff_sections(incident, entries, cadence=cadence_minutes(self.warroom.config),
                                         now=self.now, live=self.warroom.live)
-            self.app.push_screen(HandoffScreen(incident.id, sections))
+
+            def closed(then: str | None) -> None:
+                if then == "hand_over":
+                    self._ask_hand_over(reopen=True)
+
+            self.app.push_screen(HandoffScreen(incident.id, sections), closed)
 
         self.run_worker(show(), group="handoff", exclusive=True, exit_on_error=False)
+
+    def action_hand_over(self) -> None:
+        self._ask_hand_over(reopen=False)
+
+    def _ask_hand_over(self, *, reopen: bool) -> None:
+        """Which role, then who takes it: journaled with the hand-off page as it stood (console/handoff.py)."""
+        from ..console.incidents import ROLE_NAMES
+        from .prompt import PromptScreen
+
+        incident = self.warroom.incident
+        if incident is None:
+            return
+
+        async def save(text: str | None) -> None:
+            from ..console.comms import cadence_minutes
+            from ..console.handoff import hand_over, role_named
+
+            if not text:
+                return
+            word, _, person = text.partition(" ")
+            try:
+                role = role_named(word)
+                await hand_over(self.warroom, incident, role, person, cadence=cadence_minutes(self.warroom.config),
+                                now=self.now)
+            except ValueError as error:
+                self.notify(str(error), title="Not handed over", severity="warning", markup=False)
+                return
+            except JournalError as error:
+                self.notify(str(error), title="Not written to the journal", severity="error", markup=False)
+                return
+            self.notify(f"{ROLE_NAMES[role]} of {incident.id} handed over to {person.strip()}", timeout=6,
+                        markup=False)
+            if reopen:
+                self.action_handoff()
+
+        holders = ", ".join(f"{role}: {person}" for role, person in incident.roles.items()) or "no roles named"
+        self.app.push_screen(PromptScreen(
+            f"Hand a role of {incident.id} over ({holders})", value="incident_commander ",
+            placeholder="role, then who takes it",
+            hint=f"roles: {', '.join(ROLE_NAMES)} · then the person · Enter to hand over"), save)
 
     # -- journal entries without leaving the screen -----------------------------------------------------
 

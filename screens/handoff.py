@@ -12,8 +12,11 @@ from ..widgets.actions import bindings, key_for
 from ..widgets.safe import clean, plain, safe_label
 
 
-class HandoffScreen(ModalScreen[None]):
-    """Every section as plain text (Graph and journal text rendered literally); Esc goes back."""
+class HandoffScreen(ModalScreen[str | None]):
+    """Every section as plain text (Graph and journal text rendered literally); Esc goes back.
+
+    Handing a role over from here dismisses with "hand_over": the dashboard asks who takes which role, journals
+    it and opens the page again, showing the hand-off."""
 
     BINDINGS = bindings("handoff")
     ACTION_PLACES = ("handoff",)
@@ -31,7 +34,8 @@ class HandoffScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="handoff") as box:
             box.border_title = safe_label(f"Hand-off: {self.incident_id}", 60)
-            box.border_subtitle = safe_label(f"{key_for(self.app, 'handoff.close')} back · warroom handoff prints it")
+            box.border_subtitle = safe_label(f"{key_for(self.app, 'handoff.hand_over')} hand a role over · "
+                                             f"{key_for(self.app, 'handoff.close')} back · warroom handoff prints it")
             for section in self.sections:
                 yield Static(safe_label(section.title, 80), classes="section")
                 yield Static(plain("\n".join(clean(line, 400) for line in section.lines), limit=None))
@@ -42,3 +46,6 @@ class HandoffScreen(ModalScreen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+    def action_hand_over(self) -> None:
+        self.dismiss("hand_over")

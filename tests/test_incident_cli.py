@@ -131,3 +131,34 @@ def test_the_support_case_is_tracked_and_handed_over(journal_path, capsys):
     assert main(["--journal", str(journal_path), "report", incident]) == 0
     report = capsys.readouterr().out
     assert "severity A" in report and "the fix is rolling out" in report
+
+
+def test_handoff_prints_everything_a_new_commander_needs(journal_path, capsys):
+    incident = _declare(journal_path, capsys, "--category", "security-incident", "--title", "Phish")
+
+    async def work() -> None:
+        async with await Journal.open(journal_path, actor="alex") as journal:
+            await journal.append_many([
+                Draft(kinds.INCIDENT_SEVERITY, {"severity": "SEV2", "reasoning": "one mailbox, no data taken"},
+                      incident),
+                Draft(kinds.TASK_UPDATED, {"task_id": "T1", "status": "blocked", "blockers": "no Defender access"},
+                      incident),
+                Draft(kinds.DECISION, {"text": "Keep the mailbox online", "reason": "legal hold"}, incident),
+                Draft(kinds.ACTION, {"action": "block_sign_in", "target": "megan@x", "result": "ok"}, incident),
+                Draft(kinds.ACTION, {"action": "revoke_sessions", "target": "megan@x", "result": "requested"},
+                      incident),
+            ])
+
+    asyncio.run(work())
+    assert main(["--journal", str(journal_path), "handoff", incident, "--to", "bob", "--role",
+                 "communications_lead"]) == 0
+    page = capsys.readouterr().out
+    for part in ("Status: declared since", "Severity: SEV2 — one mailbox, no data taken",
+                 "Incident commander: test-responder", "Communications lead: bob",
+                 "Communications lead: nobody → bob (by test-responder)", "Next stakeholder update due:",
+                 "T1 [blocked]", "BLOCKED: no Defender access", "Keep the mailbox online (because legal hold)",
+                 "block_sign_in megan@x (alex)", "revoke_sessions megan@x: sent", "OUTCOME UNKNOWN",
+                 "waits for", "· Threat contained", "Communications lead handed over to bob"):
+        assert part in page, part
+    [role] = [e for e in _entries(journal_path, kinds.INCIDENT_ROLE) if e.body.get("role") == "communications_lead"]
+    assert role.body["person"] == "bob" and "previous" not in role.body and "SEV2" in role.body["handoff"]

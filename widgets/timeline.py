@@ -76,7 +76,8 @@ def entry_line(entry: Entry) -> str:
     if entry.kind == kinds.INCIDENT_SEVERITY:
         return f"{body.get('severity', '?')} {body.get('reasoning', '')}".rstrip()
     if entry.kind == kinds.INCIDENT_ROLE:
-        return f"{body.get('role', '?')}: {body.get('person') or 'unassigned'}"
+        handed = f"{body['previous']} → " if body.get("previous") else ""
+        return f"{body.get('role', '?')}: {handed}{body.get('person') or 'unassigned'}"
     if entry.kind == kinds.SOURCE_STATUS:
         return f"{body.get('source', '?')} {body.get('state', '')} {body.get('reason', '')}".rstrip()
     if entry.kind == kinds.INCIDENT_STATUS:

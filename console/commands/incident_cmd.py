@@ -188,25 +188,21 @@ def run_handoff(ctx: Context) -> int:
 
 
 async def _handoff(ctx: Context) -> int:
+    """The page as it stands; with --to, the role changes hands first and the page shows the hand-off."""
     from ..comms import cadence_minutes
     from ..graph.live import restore_last_known
-    from ..handoff import handoff_sections, handoff_text
-    from ..journal import kinds
-    from ..playbooks import handoff
+    from ..handoff import hand_over, handoff_sections, handoff_text
 
     args = ctx.args
     room = await _session(ctx)
     try:
         incident = _incident(room, args.incident)
         room.live = await restore_last_known(room.journal)
-        entries = await room.journal.entries(incident=incident.id)
-        page = handoff_text(handoff_sections(incident, entries, cadence=cadence_minutes(ctx.config), now=utc_now(),
-                                             live=room.live))
+        cadence = cadence_minutes(ctx.config)
         if args.to:
-            change = handoff(incident, args.role, args.to)
-            if change is None:
-                raise ValueError(f"{args.to} already holds {ROLE_NAMES[args.role]}")
-            await room.record(kinds.INCIDENT_ROLE, {**change, "handoff": page}, incident=incident.id)
+            await hand_over(room, incident, args.role, args.to, cadence=cadence, now=utc_now())
+        entries = await room.journal.entries(incident=incident.id)
+        page = handoff_text(handoff_sections(incident, entries, cadence=cadence, now=utc_now(), live=room.live))
     finally:
         await room.close()
     for line in page.splitlines():
