@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.widgets import Input, Static
-from warroom.screens.app import WarroomApp
 from warroom.console.journal import kinds
+from warroom.screens.app import WarroomApp
 from warroom.screens.handoff import HandoffScreen
 from warroom.screens.prompt import PromptScreen
 
