@@ -210,7 +210,6 @@ class GraphGateway:
             client = GraphServiceClient(request_adapter=adapter)
         self.client = client
         self.adapter = client.request_adapter
-        self.requests_sent = 0
         self._paced: dict[str, asyncio.Lock] = {}      # rate-limited collection -> one request at a time
         self._answered: dict[str, float] = {}          # ... and when its last answer arrived (monotonic)
 
@@ -299,7 +298,6 @@ class GraphGateway:
 
         info.add_request_options([ResponseHandlerOption(_HandOverResponse()), NO_RETRY])
         info.headers.try_add("Prefer", "include-unknown-enum-members")
-        self.requests_sent += 1
         try:
             return await self.adapter.send_primitive_async(info, "bytes", {"XXX": ODataError})
         except SignInRequired:
