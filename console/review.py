@@ -13,7 +13,6 @@ import json
 import shutil
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -300,15 +299,6 @@ class ReviewJournal:
             return verify_file(self.path, connection=conn, check_index=check_index)
         finally:
             conn.close()
-
-
-@contextmanager
-def open_review(path: str | Path) -> Iterator[ReviewJournal]:
-    journal = ReviewJournal(path)
-    try:
-        yield journal
-    finally:
-        journal.close()
 
 
 def imported_by(entry: Entry, imports: list[Entry]) -> Entry | None:
