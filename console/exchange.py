@@ -174,11 +174,6 @@ def read_export(path: Path) -> ExportFile:
             stream.close()
 
 
-def read_records(path: Path) -> list[dict[str, Any]]:
-    """Just the records of an export (see read_export)."""
-    return read_export(path).records
-
-
 def _jsonl(lines: _BoundedLines, first: str, name: str) -> list[dict[str, Any]]:
     result = []
     for line in _chain(first, lines):

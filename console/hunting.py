@@ -186,10 +186,6 @@ class QueryLibrary:
             raise ValueError(f"no saved query {name!r} (known: {', '.join(sorted(self.queries))})")
         return self.queries[name]
 
-    def for_step(self, step: str) -> list[SavedQuery]:
-        """The saved queries a playbook step lists as useful (a task's `step`)."""
-        return [q for q in self.queries.values() if step in q.serves]
-
 
 # -- running ---------------------------------------------------------------------------------------------
 

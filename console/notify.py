@@ -33,14 +33,6 @@ class Prepared(NamedTuple):
     channels: list[Channel]
 
 
-class Placeholders(ValueError):
-    """The text still holds the template's [placeholders]; `names` lists each, in order."""
-
-    def __init__(self, names: list[str]) -> None:
-        super().__init__(f"the message still holds {len(names)} placeholder(s) to fill: {', '.join(names)}")
-        self.names = names
-
-
 def update_kind(name: str) -> str:
     """`report` and `lessons` are short for post-incident-report and lessons-learned."""
     kind = comms.KIND_ALIASES.get(name, name)
@@ -85,12 +77,6 @@ def outgoing(warroom: WarRoom, incident: Incident, prepared: Prepared, kind: str
         status="resolved" if resolved else incident.status, impact=prepared.context.get("impact", ""),
         message_id=new_message_id(warroom.config.routing, audience),
     )
-
-
-def refuse_placeholders(text: str, prepared: Prepared) -> None:
-    left = comms.unfilled(text, prepared.rendered.placeholders)
-    if left:
-        raise Placeholders(left)
 
 
 def retry_policy(config: Config) -> RetryPolicy:

@@ -364,11 +364,6 @@ def render(report: Report, fmt: str) -> str:
     return render_markdown(report) if fmt == "md" else render_html(report)
 
 
-def report_for(journal_path, incident_id: str, fmt: str, *, cadence: dict[str, int] | None = None) -> str:
-    """Open the journal read-only, verify it, and render one incident's report."""
-    return report_and_verdict(journal_path, incident_id, fmt, cadence=cadence)[0]
-
-
 def report_and_verdict(journal_path, incident_id: str, fmt: str, *,
                        cadence: dict[str, int] | None = None) -> tuple[str, VerifyResult]:
     """The report, and the chain's verdict for the caller to warn with (the report states it too)."""

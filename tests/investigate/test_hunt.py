@@ -36,7 +36,7 @@ def _hunt(tenant, journal_path, *args):
 def test_the_built_in_queries_load_and_name_the_playbook_steps_they_serve():
     library = QueryLibrary.load()
     assert {"sign-ins-from-ip", "phish-recipients", "url-clicks", "mailbox-rule-changes"} <= set(library.queries)
-    assert "sign-ins-from-ip" in {q.name for q in library.for_step("threat-hunting")}
+    assert "sign-ins-from-ip" in {q.name for q in library.queries.values() if "threat-hunting" in q.serves}
     for query in library.queries.values():
         kql = fill(query, {name: "x" for name in query.params})
         run_query(kql, [])          # every built-in query is KQL the simulated tenant can run

@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from warroom.console import notify
+from warroom.console import comms, notify
 from warroom.console.config import load_config
 from warroom.console.delivery import RetryPolicy
 from warroom.console.journal import kinds
@@ -219,19 +219,18 @@ async def test_the_draft_names_its_placeholders(tmp_path, http_receiver, placeho
         prepared = await notify.prepare(warroom, incident, placeholder_kind, "stakeholders")
     finally:
         await warroom.close()
-    with pytest.raises(notify.Placeholders) as refused:
-        notify.refuse_placeholders(prepared.rendered.text, prepared)
-    assert "[immediate steps]" in refused.value.names and "[precautions]" in refused.value.names
-    assert "[SEV2]" not in refused.value.names
+    left = comms.unfilled(prepared.rendered.text, prepared.rendered.placeholders)
+    assert "[immediate steps]" in left and "[precautions]" in left
+    assert "[SEV2]" not in left
     filled = prepared.rendered.text
-    for name in refused.value.names:
+    for name in left:
         filled = filled.replace(name, "done")
-    notify.refuse_placeholders(filled, prepared)
+    assert comms.unfilled(filled, prepared.rendered.placeholders) == []
 
 
 async def test_the_report_lists_each_message_with_its_real_channels_and_results(tmp_path, smtp_server,
                                                                                 http_receiver):
-    from warroom.console.report import report_for
+    from warroom.console.report import report_and_verdict
     from warroom.console.review import describe
 
     smtp_server.refuse_data = True
@@ -242,7 +241,8 @@ async def test_the_report_lists_each_message_with_its_real_channels_and_results(
         [sent] = await warroom.journal.entries(kinds=[kinds.COMMS_SENT])
     finally:
         await warroom.close()
-    report = report_for(tmp_path / "journal.db", INCIDENT, "md", cadence={"SEV2": 60}).replace("\\", "")
+    report, _ = report_and_verdict(tmp_path / "journal.db", INCIDENT, "md", cadence={"SEV2": 60})
+    report = report.replace("\\", "")
     assert "relay (smtp): FAILED: the server refused the message: 554 5.7.1 Message refused" in report
     assert "chat (webhook): delivered: HTTP 200 OK" in report and "page (statuspage): delivered" in report
     assert "it-leads@example.com, ciso@example.com" in report and "initial #1" in report

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from warroom.console.cli import main
-from warroom.console.exchange import ExportError, check_records, export, read_records
+from warroom.console.exchange import ExportError, check_records, export, read_export
 from warroom.console.journal import Draft, verify_file
 from warroom.console.review import ReviewJournal
 
@@ -50,7 +50,7 @@ def stored(path: Path) -> list[dict]:
 def test_round_trip_keeps_every_field_and_reverifies(host_a: Path, tmp_path: Path, fmt: str) -> None:
     file = tmp_path / f"export.{fmt}"
     file.write_text(dump(host_a, fmt), encoding="utf-8")
-    rows = read_records(file)
+    rows = read_export(file).records
     with ReviewJournal(host_a) as journal:
         assert {row.pop("journal") for row in rows} == {journal.journal_id}   # each record names its journal
     assert rows == stored(host_a)
@@ -61,7 +61,7 @@ def test_round_trip_keeps_every_field_and_reverifies(host_a: Path, tmp_path: Pat
 def test_incident_export_is_an_excerpt_that_still_verifies(host_a: Path, tmp_path: Path) -> None:
     file = tmp_path / "incident.jsonl"
     file.write_text(dump(host_a, "jsonl", INCIDENT), encoding="utf-8")
-    rows = read_records(file)
+    rows = read_export(file).records
     assert {row["incident"] for row in rows} == {INCIDENT}
     assert len(rows) == len(incident_drafts())
     assert check_records(rows).ok
@@ -133,7 +133,7 @@ def test_garbage_is_not_an_export(tmp_path: Path) -> None:
     file = tmp_path / "x.csv"
     file.write_text("name,value\na,1\n", encoding="utf-8")
     with pytest.raises(ExportError):
-        read_records(file)
+        read_export(file)
 
 
 def test_check_only_verifies_and_writes_nothing(host_a: Path, host_b: Path, tmp_path: Path, capsys) -> None:

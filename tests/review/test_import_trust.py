@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from warroom.console import exchange
 from warroom.console.cli import main
-from warroom.console.exchange import ExportError, read_export, read_records
+from warroom.console.exchange import ExportError, read_export
 from warroom.console.journal import Draft, verify_file
 
 from .review_tools import INCIDENT, at, digests, incident_drafts, write
@@ -118,7 +118,7 @@ def test_json_nested_just_past_the_bound_is_refused(tmp_path: Path) -> None:
     file = tmp_path / "deep.jsonl"
     file.write_text('{"body": ' + "[" * 200 + "]" * 200 + "}\n")
     with pytest.raises(ExportError, match="nested more than"):
-        read_records(file)
+        read_export(file)
 
 
 def test_import_of_dev_zero_stops_at_the_record_bound_in_bounded_memory(tmp_path: Path) -> None:
@@ -152,7 +152,7 @@ def test_any_bytes_are_an_export_or_one_clear_refusal(tmp_path: Path, data: byte
     file = tmp_path / "fuzz"
     file.write_bytes(data)
     try:
-        records = read_records(file)
+        records = read_export(file).records
     except ExportError as error:
         assert "\n" not in str(error)
     else:

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from warroom.console.cli import main
-from warroom.console.report import md, render_html, render_markdown, report_for
+from warroom.console.report import md, render_html, render_markdown, report_and_verdict
 
 from .review_tools import INCIDENT, digests, incident_drafts, write
 
@@ -30,7 +30,7 @@ def journal(tmp_path: Path) -> Path:
 
 
 def test_markdown_has_every_section_with_its_facts(journal: Path) -> None:
-    text = report_for(journal, INCIDENT, "md")
+    text, _ = report_and_verdict(journal, INCIDENT, "md")
     headings = re.findall(r"^## (.+)$", text, re.M)
     assert headings == list(SECTIONS)
     for fact in ("SEV1", "All users cannot send or receive mail", "block\\_sign\\_in", '\\{"accountEnabled": true\\}',
@@ -57,7 +57,7 @@ def test_markdown_has_every_section_with_its_facts(journal: Path) -> None:
 
 
 def test_all_three_timestamps_of_each_entry_are_in_the_timeline(journal: Path) -> None:
-    text = report_for(journal, INCIDENT, "html")
+    text, _ = report_and_verdict(journal, INCIDENT, "html")
     # the action entry: occurred +9 min, discovered +9.5 min, logged at the frozen clock (09:00)
     assert ("<td>2026-11-24 09:09:00.000 UTC</td><td>2026-11-24 09:09:30.000 UTC</td>"
             "<td>2026-11-24 09:00:00.000 UTC</td>") in text
@@ -75,7 +75,7 @@ class _Collector(HTMLParser):
 
 
 def test_html_escapes_hostile_text_and_loads_nothing(journal: Path) -> None:
-    page = report_for(journal, INCIDENT, "html")
+    page, _ = report_and_verdict(journal, INCIDENT, "html")
     collector = _Collector()
     collector.feed(page)
     assert "script" not in collector.tags and not collector.urls
@@ -87,7 +87,7 @@ def test_html_escapes_hostile_text_and_loads_nothing(journal: Path) -> None:
 
 
 def test_markdown_escapes_markup(journal: Path) -> None:
-    text = report_for(journal, INCIDENT, "md")
+    text, _ = report_and_verdict(journal, INCIDENT, "md")
     assert "<script>" not in text and "\x1b" not in text and "[bold]" not in text
     assert "&lt;script&gt;alert\\(1\\)&lt;/script&gt; \\[bold\\]x\\[/bold\\]" in text
     assert md("# not a heading | cell") == "\\# not a heading \\| cell"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from warroom.console.cli import main
-from warroom.console.exchange import check_records, read_records
+from warroom.console.exchange import check_records, read_export
 from warroom.console.journal import Draft, kinds, verify_file
 from warroom.console.report import esc, md
 from warroom.console.review import ReviewJournal, clean
@@ -70,7 +70,7 @@ def test_jsonl_export_to_stdout_is_inert_and_reads_back_the_same(hostile_journal
     assert out.isascii() and "\\u202e" in out and "\\u009b" in out
     file = tmp_path / "export.jsonl"
     file.write_text(out, encoding="utf-8")
-    rows = read_records(file)
+    rows = read_export(file).records
     check = check_records(rows)                     # entry 1 chains from the journal each record names
     for row in rows:
         del row["journal"]
@@ -100,7 +100,7 @@ def test_csv_export_to_a_terminal_shows_escapes(hostile_journal: Path, monkeypat
 def test_csv_export_to_a_file_is_exact_and_verifies(hostile_journal: Path, tmp_path: Path) -> None:
     file = tmp_path / "export.csv"
     assert main(["journal", "export", str(hostile_journal), "--format", "csv", "-o", str(file)]) == 0
-    rows = read_records(file)
+    rows = read_export(file).records
     assert check_records(rows).ok
     assert [{k: v for k, v in row.items() if k != "journal"} for row in rows] == stored(hostile_journal)
     body_cells = [line for line in file.read_text(encoding="utf-8").splitlines() if "seen " in line]
