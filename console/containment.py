@@ -29,7 +29,6 @@ ACTION_TITLES = {
     "confirm_compromised": "Confirm compromised",
     "enable_sign_in": "Re-enable sign-in (reversal)",
 }
-EXECUTABLE = tuple(ACTION_TITLES)
 
 
 @dataclass(frozen=True)

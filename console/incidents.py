@@ -17,7 +17,6 @@ SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 # Minutes between stakeholder updates by severity (seeds: regular updates; configurable as updates.sevN_minutes).
 DEFAULT_CADENCE_MINUTES = {"SEV1": 30, "SEV2": 60, "SEV3": 240, "SEV4": 1440}
 UNASSESSED_CADENCE_MINUTES = 30  # before assessment, the initial notification is due quickly
-TASK_STATES = ("open", "doing", "blocked", "done", "skipped")
 CATEGORIES = ("service-outage", "security-incident", "data-loss", "business-continuity")
 ROLE_NAMES = {
     "incident_commander": "Incident commander",

@@ -107,13 +107,6 @@ def parse_filter(text: str, *, base: Filter | None = None) -> Filter:
 
 
 @dataclass
-class Page:
-    entries: list[Entry]
-    has_before: bool
-    has_after: bool
-
-
-@dataclass
 class Knowledge:
     """What the observations said at a moment: the latest one per (source, key) at or before it."""
 

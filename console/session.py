@@ -21,9 +21,6 @@ if TYPE_CHECKING:  # the Graph side is optional: the console works without a ten
     from .graph.gateway import GraphGateway
     from .graph.live import LiveState
 
-MODES = ("LIVE", "DEMO", "READ-ONLY", "OFFLINE", "REVIEW", "DRILL")
-
-
 @dataclass
 class WarRoom:
     config: Config

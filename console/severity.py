@@ -59,7 +59,6 @@ DATA_LOSS_FACTORS: tuple[Factor, ...] = (
     CRITICALITY,
 )
 _BY_CATEGORY = {"security-incident": SECURITY_FACTORS, "data-loss": DATA_LOSS_FACTORS}
-FACTOR_KEYS = tuple(f.key for f in FACTORS)
 
 
 def factors_for(category: str) -> tuple[Factor, ...]:

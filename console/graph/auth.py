@@ -157,7 +157,6 @@ class Session:
     def __init__(self, inner: AsyncCredential, description: str) -> None:
         self.inner = inner
         self.description = description
-        self.tokens_requested = 0
         self._cached: dict[tuple[str, ...], AccessToken] = {}
         self._lock = asyncio.Lock()
 
@@ -167,7 +166,6 @@ class Session:
             cached = self._cached.get(key)
             if cached and not claims and cached.expires_on - REFRESH_MARGIN_S > time.time():
                 return cached
-            self.tokens_requested += 1
             try:
                 if claims:
                     kwargs["claims"] = claims

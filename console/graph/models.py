@@ -339,17 +339,3 @@ class DirectoryAudit(NamedTuple):
             activity=_str(data.get("activityDisplayName")), category=_str(data.get("category")),
             result=_enum(data.get("result"), AUDIT_RESULT), initiated_by=_str(who), targets=targets, raw=data,
         )
-
-
-class User(NamedTuple):
-    id: str
-    upn: str
-    display_name: str
-    account_enabled: bool | None
-    raw: Mapping[str, Any] = NO_DATA
-
-    @classmethod
-    def from_graph(cls, data: dict[str, Any]) -> Self:
-        enabled = data.get("accountEnabled")
-        return cls(_str(data.get("id")), _str(data.get("userPrincipalName")), _str(data.get("displayName")),
-                   None if enabled is None else bool(enabled), data)

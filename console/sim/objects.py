@@ -24,8 +24,6 @@ COLLECTIONS = (
     "riskDetections", "messageRules", "authenticationMethods", "servicePrincipals", "oauth2PermissionGrants",
     "deletedItems", "groups", "hunting",
 )
-# Objects that belong to one user (served under users/{id}/...): the owner's object id is kept in `_owner`.
-OWNED = ("messageRules", "authenticationMethods")
 RESOLVED_STATES = {"serviceRestored", "postIncidentReviewPublished", "resolved", "resolvedExternal", "falsePositive"}
 
 _RELATIVE = re.compile(r"^T\s*([+-])\s*(\d+(?:\.\d+)?)\s*([smhd]?)$")
