@@ -21,11 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
-
 from ..files import private_folder
 from ..timefmt import to_iso, utc_now
 from .base import Journal
+from .connection import SQLiteThread
 from .encoding import GENESIS, genesis_for
 from .errors import (
     JournalConflict,
@@ -190,9 +189,9 @@ def readonly_target(path: Path) -> ReadOnlyTarget:
 
 
 class SQLiteJournal(Journal):
-    """A journal in one SQLite file. Use `await Journal.open(path)`; all I/O runs on aiosqlite's thread."""
+    """A journal in one SQLite file. Use `await Journal.open(path)`; all I/O runs on the connection's thread."""
 
-    def __init__(self, path: Path, db: aiosqlite.Connection, *, readonly: bool, actor: str) -> None:
+    def __init__(self, path: Path, db: SQLiteThread, *, readonly: bool, actor: str) -> None:
         self.path = path
         self.readonly = readonly
         self.actor = actor
@@ -211,9 +210,7 @@ class SQLiteJournal(Journal):
         _check_file(path, create=create and not readonly)
         target = readonly_target(path) if readonly else None
         try:
-            db = await aiosqlite.connect(
-                target.uri if target else _sqlite_uri(path, False), uri=True, isolation_level=None
-            )
+            db = await SQLiteThread.connect(target.uri if target else _sqlite_uri(path, False))
         except sqlite3.Error as error:
             if target:
                 target.cleanup()
@@ -254,7 +251,7 @@ class SQLiteJournal(Journal):
         self.journal_id = await self._scalar("SELECT value FROM meta WHERE key = 'journal_id'") or ""
 
     async def _migrate(self) -> None:
-        await self._db._execute(migrate, self._db._conn)  # type: ignore[attr-defined]
+        await self._db.run(migrate)
 
     async def close(self) -> None:
         await self._db.close()
@@ -267,8 +264,7 @@ class SQLiteJournal(Journal):
 
     async def _scalar(self, sql: str, params: Iterable[Any] = ()) -> Any:
         try:
-            async with self._db.execute(sql, tuple(params)) as cursor:
-                row = await cursor.fetchone()
+            row = await self._db.fetchone(sql, params)
         except sqlite3.Error as error:
             raise _translate(error, self.path) from None
         return row[0] if row else None
@@ -283,8 +279,8 @@ class SQLiteJournal(Journal):
             return []
         async with self._write_lock:
             try:
-                # aiosqlite's own thread runs the whole transaction as one call (no await inside it).
-                entries = await self._db._execute(self._append_sync, prepared, guard)
+                # The connection's thread runs the whole transaction as one call (no await inside it).
+                entries = await self._db.run(self._append_sync, prepared, guard)
             except sqlite3.Error as error:
                 raise self._refused(_translate(error, self.path)) from None
         self.write_error, self.write_error_since = "", None
@@ -299,9 +295,9 @@ class SQLiteJournal(Journal):
             self.write_error_since = self.write_error_since or utc_now()
         return error
 
-    def _append_sync(self, prepared: list[Prepared], guard: Unclaimed | None = None) -> list[Entry]:
-        """Runs on aiosqlite's thread: the whole read-head, hash, insert, commit as one unit."""
-        conn: sqlite3.Connection = self._db._conn  # type: ignore[attr-defined]
+    def _append_sync(self, conn: sqlite3.Connection, prepared: list[Prepared],
+                     guard: Unclaimed | None = None) -> list[Entry]:
+        """Runs on the connection's thread: the whole read-head, hash, insert, commit as one unit."""
         conn.execute("BEGIN IMMEDIATE")
         try:
             if guard is not None and _claimed(conn, guard):
@@ -323,12 +319,11 @@ class SQLiteJournal(Journal):
             return 0
         async with self._write_lock:
             try:
-                return await self._db._execute(self._copy_sync, entries)
+                return await self._db.run(self._copy_sync, entries)
             except sqlite3.Error as error:
                 raise _translate(error, self.path) from None
 
-    def _copy_sync(self, entries: list[Entry]) -> int:
-        conn: sqlite3.Connection = self._db._conn  # type: ignore[attr-defined]
+    def _copy_sync(self, conn: sqlite3.Connection, entries: list[Entry]) -> int:
         conn.execute("BEGIN IMMEDIATE")
         try:
             row = conn.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
@@ -372,8 +367,7 @@ class SQLiteJournal(Journal):
 
     async def _rows(self, sql: str, params: Iterable[Any] = ()) -> list[Entry]:
         try:
-            async with self._db.execute(sql, tuple(params)) as cursor:
-                return [Entry.from_row(row) for row in await cursor.fetchall()]
+            return [Entry.from_row(row) for row in await self._db.fetchall(sql, params)]
         except sqlite3.Error as error:
             raise _translate(error, self.path) from None
 
@@ -408,10 +402,9 @@ class SQLiteJournal(Journal):
         for start in range(0, len(keys), 400):
             chunk = keys[start:start + 400]
             marks = ",".join("?" * len(chunk))
-            async with self._db.execute(f"SELECT hash FROM entries WHERE hash IN ({marks}) "
-                                        f"UNION SELECT origin FROM entries WHERE origin IN ({marks})",
-                                        chunk + chunk) as cursor:
-                known.update(row[0] for row in await cursor.fetchall())
+            rows = await self._db.fetchall(f"SELECT hash FROM entries WHERE hash IN ({marks}) "
+                                           f"UNION SELECT origin FROM entries WHERE origin IN ({marks})", chunk + chunk)
+            known.update(row[0] for row in rows)
         return known
 
     async def holding(self, keys: list[str]) -> dict[str, Entry]:
@@ -464,8 +457,7 @@ class SQLiteJournal(Journal):
 
     async def head(self) -> tuple[int, str]:
         try:
-            async with self._db.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1") as cursor:
-                row = await cursor.fetchone()
+            row = await self._db.fetchone("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1")
         except sqlite3.Error as error:
             raise _translate(error, self.path) from None
         return (row[0], row[1]) if row else (0, GENESIS)

@@ -164,7 +164,7 @@ async def test_a_read_only_folder_refuses_a_new_journal(tmp_path: Path) -> None:
 async def test_a_full_disk_loses_nothing_committed(journal_path: Path) -> None:
     await abuild(journal_path, 3)
     async with await Journal.open(journal_path) as journal:
-        pages = (await (await journal._db.execute("PRAGMA page_count")).fetchone())[0]
+        pages = (await journal._db.fetchone("PRAGMA page_count"))[0]
         await journal._db.execute(f"PRAGMA max_page_count = {pages}")
         with pytest.raises(JournalFull, match="disk is full") as caught:
             await journal.append("note", {"text": "x" * 200_000})
