@@ -20,7 +20,7 @@ from typing import Any
 from .incidents import INCIDENT_KINDS, Incident, IncidentBook
 from .journal import Entry, JournalCorrupt, JournalError, JournalTooNew, VerifyResult, kinds, verify_file
 from .journal.schema import LATEST_VERSION
-from .journal.store import _check_file, readonly_target
+from .journal.store import check_journal_file, readonly_target
 from .microsoft import describe_issue_entry
 from .text import clean as _clean
 
@@ -119,7 +119,7 @@ class ReviewJournal:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path).expanduser()
-        _check_file(self.path, create=False)
+        check_journal_file(self.path, create=False)
         self._snapshot: Path | None = None
         self._stamp: tuple[int, int, int] | None = None
         self._uri = self._choose_uri()

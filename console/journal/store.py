@@ -76,7 +76,7 @@ def _translate(error: sqlite3.Error, path: Path) -> JournalError:
     return JournalError(f"{path}: {text}")
 
 
-def _check_file(path: Path, *, create: bool) -> None:
+def check_journal_file(path: Path, *, create: bool) -> None:
     """Refuse what is not a journal before SQLite touches it, and create new journals private (0600 in 0700).
 
     An empty file is refused too: SQLite would silently make a new journal of it, keeping whatever mode and
@@ -207,7 +207,7 @@ class SQLiteJournal(Journal):
         cls, path: str | os.PathLike[str], *, actor: str = "unknown", readonly: bool = False, create: bool = True
     ) -> SQLiteJournal:
         path = Path(path).expanduser()  # noqa: ASYNC240 - no I/O: expands ~ from the environment
-        _check_file(path, create=create and not readonly)
+        check_journal_file(path, create=create and not readonly)
         target = readonly_target(path) if readonly else None
         try:
             db = await SQLiteThread.connect(target.uri if target else _sqlite_uri(path, False))
@@ -520,7 +520,7 @@ def verify_file(
     this one walks the chain: the check releases the GIL, so a million entries verify in seconds.
     """
     path = Path(path)
-    _check_file(path, create=False)
+    check_journal_file(path, create=False)
     target = readonly_target(path) if connection is None else None
     try:
         conn = connection or sqlite3.connect(target.uri, uri=True)  # type: ignore[union-attr]
