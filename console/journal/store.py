@@ -15,7 +15,7 @@ import shutil
 import sqlite3
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +55,25 @@ __all__ = ["Draft", "Entry", "JournalStats", "SQLiteJournal", "VerifyResult", "v
 BUSY_TIMEOUT_MS = 15_000  # read at each open: tests patch it to fail fast
 SQLITE_HEADER = b"SQLite format 3\x00"
 _COLUMNS = ", ".join(COLUMNS)
+_INSERT = f"INSERT INTO entries({_COLUMNS}) VALUES ({', '.join('?' * len(COLUMNS))})"
+
+
+@contextlib.contextmanager
+def _write_transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """SQLite's write lock first (BEGIN IMMEDIATE), so the head read inside cannot change before COMMIT;
+    anything raised (a refused claim, a full disk) rolls it all back."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        conn.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
+        raise
+
+
+def _head(conn: sqlite3.Connection) -> tuple[int, str] | None:
+    return conn.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
 
 
 def _translate(error: sqlite3.Error, path: Path) -> JournalError:
@@ -298,18 +317,12 @@ class SQLiteJournal(Journal):
     def _append_sync(self, conn: sqlite3.Connection, prepared: list[Prepared],
                      guard: Unclaimed | None = None) -> list[Entry]:
         """Runs on the connection's thread: the whole read-head, hash, insert, commit as one unit."""
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with _write_transaction(conn):
             if guard is not None and _claimed(conn, guard):
                 raise JournalConflict(guard.message)
-            row = conn.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
-            rows = seal(prepared, *(row or (0, genesis_for(self.journal_id))), utc_now())
-            conn.executemany(f"INSERT INTO entries({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
-            conn.execute("COMMIT")
-        except BaseException:
-            with contextlib.suppress(sqlite3.Error):
-                conn.execute("ROLLBACK")
-            raise
+            head = _head(conn) or (0, genesis_for(self.journal_id))
+            rows = seal(prepared, *head, utc_now())
+            conn.executemany(_INSERT, rows)
         return [Entry.from_row(row) for row in rows]
 
     async def append_copies(self, entries: list[Entry]) -> int:
@@ -324,18 +337,10 @@ class SQLiteJournal(Journal):
                 raise _translate(error, self.path) from None
 
     def _copy_sync(self, conn: sqlite3.Connection, entries: list[Entry]) -> int:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            row = conn.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
-            fresh = check_continues(entries, row or (0, genesis_for(self.journal_id)), str(self.path),
-                                    self.journal_id)
-            conn.executemany(f"INSERT INTO entries({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                             [entry.row() for entry in fresh])
-            conn.execute("COMMIT")
-        except BaseException:
-            with contextlib.suppress(sqlite3.Error):
-                conn.execute("ROLLBACK")
-            raise
+        with _write_transaction(conn):
+            head = _head(conn) or (0, genesis_for(self.journal_id))
+            fresh = check_continues(entries, head, str(self.path), self.journal_id)
+            conn.executemany(_INSERT, [entry.row() for entry in fresh])
         return len(fresh)
 
     async def adopt_identity(self, journal_id: str) -> None:
