@@ -63,6 +63,23 @@ _SELECT = f"SELECT {_COLUMNS} FROM {SCHEMA}.entries"
 _INSERT = f"INSERT INTO {SCHEMA}.entries({_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)"
 
 # MIGRATIONS[n] takes the shared journal from version n-1 to n. Never edit a released step: add the next one.
+# How both versions of check_chain end: the row must continue the chain and its hash must be right.
+_CHECK_ROW = """            IF NEW.seq IS DISTINCT FROM head_seq + 1 OR NEW.prev_hash IS DISTINCT FROM head_hash THEN
+                RAISE EXCEPTION 'entry % does not continue the chain (its head is entry %)', NEW.seq, head_seq;
+            END IF;
+            expected := encode(sha256(convert_to(
+                NEW.prev_hash || E'\n[' || NEW.seq || ',' || coalesce(to_json(NEW.incident)::text, 'null') || ','
+                || to_json(NEW.kind)::text || ',' || to_json(NEW.actor)::text || ','
+                || to_json(NEW.occurred_at)::text || ',' || to_json(NEW.discovered_at)::text || ','
+                || to_json(NEW.logged_at)::text || ',' || coalesce(to_json(NEW.origin)::text, 'null') || E']\n'
+                || NEW.body, 'UTF8')), 'hex');
+            IF NEW.hash IS DISTINCT FROM expected THEN
+                RAISE EXCEPTION 'entry % has a hash that does not match its content', NEW.seq;
+            END IF;
+            NEW.inserted_by := session_user;
+            RETURN NEW;
+        END $$
+"""
 MIGRATIONS: dict[int, list[str]] = {
     1: [
         f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}",
@@ -106,22 +123,7 @@ MIGRATIONS: dict[int, list[str]] = {
         BEGIN
             SELECT seq, hash INTO head_seq, head_hash FROM {SCHEMA}.entries ORDER BY seq DESC LIMIT 1;
             IF NOT FOUND THEN head_seq := 0; head_hash := repeat('0', 64); END IF;
-            IF NEW.seq IS DISTINCT FROM head_seq + 1 OR NEW.prev_hash IS DISTINCT FROM head_hash THEN
-                RAISE EXCEPTION 'entry % does not continue the chain (its head is entry %)', NEW.seq, head_seq;
-            END IF;
-            expected := encode(sha256(convert_to(
-                NEW.prev_hash || E'\n[' || NEW.seq || ',' || coalesce(to_json(NEW.incident)::text, 'null') || ','
-                || to_json(NEW.kind)::text || ',' || to_json(NEW.actor)::text || ','
-                || to_json(NEW.occurred_at)::text || ',' || to_json(NEW.discovered_at)::text || ','
-                || to_json(NEW.logged_at)::text || ',' || coalesce(to_json(NEW.origin)::text, 'null') || E']\n'
-                || NEW.body, 'UTF8')), 'hex');
-            IF NEW.hash IS DISTINCT FROM expected THEN
-                RAISE EXCEPTION 'entry % has a hash that does not match its content', NEW.seq;
-            END IF;
-            NEW.inserted_by := session_user;
-            RETURN NEW;
-        END $$
-        """,
+{_CHECK_ROW}        """,
         f"""
         CREATE TRIGGER entries_check_chain BEFORE INSERT ON {SCHEMA}.entries
         FOR EACH ROW EXECUTE FUNCTION {SCHEMA}.check_chain()
@@ -150,22 +152,7 @@ MIGRATIONS: dict[int, list[str]] = {
                   FROM {SCHEMA}.meta WHERE key = 'journal_id';
                 IF NEW.prev_hash IS NOT DISTINCT FROM bound THEN head_hash := bound; END IF;
             END IF;
-            IF NEW.seq IS DISTINCT FROM head_seq + 1 OR NEW.prev_hash IS DISTINCT FROM head_hash THEN
-                RAISE EXCEPTION 'entry % does not continue the chain (its head is entry %)', NEW.seq, head_seq;
-            END IF;
-            expected := encode(sha256(convert_to(
-                NEW.prev_hash || E'\n[' || NEW.seq || ',' || coalesce(to_json(NEW.incident)::text, 'null') || ','
-                || to_json(NEW.kind)::text || ',' || to_json(NEW.actor)::text || ','
-                || to_json(NEW.occurred_at)::text || ',' || to_json(NEW.discovered_at)::text || ','
-                || to_json(NEW.logged_at)::text || ',' || coalesce(to_json(NEW.origin)::text, 'null') || E']\n'
-                || NEW.body, 'UTF8')), 'hex');
-            IF NEW.hash IS DISTINCT FROM expected THEN
-                RAISE EXCEPTION 'entry % has a hash that does not match its content', NEW.seq;
-            END IF;
-            NEW.inserted_by := session_user;
-            RETURN NEW;
-        END $$
-        """,
+{_CHECK_ROW}        """,
     ],
 }
 TRIGGERS = ("entries_refuse_update", "entries_refuse_truncate", "entries_check_chain", "entries_announce")
@@ -373,10 +360,21 @@ class PostgresJournal(Journal):
         async with self._using() as conn:
             return await self._append(conn, prepared, guard, skip_known_origins)
 
-    async def _append(self, conn: asyncpg.Connection, prepared: list[Prepared], guard: Unclaimed | None,
-                      skip_known: bool) -> list[Entry]:
+    @contextlib.asynccontextmanager
+    async def _write_transaction(self, conn: asyncpg.Connection) -> AsyncIterator[None]:
+        """A transaction holding the append lock: writers queue here, so the head one reads stays the head."""
         async with conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock($1)", APPEND_LOCK)
+            yield
+
+    async def _head(self, conn: asyncpg.Connection) -> tuple[int, str]:
+        """The last (seq, hash), or where a first entry chains from."""
+        head = await conn.fetchrow(f"SELECT seq, hash FROM {SCHEMA}.entries ORDER BY seq DESC LIMIT 1")
+        return tuple(head) if head else (0, genesis_for(self.journal_id))
+
+    async def _append(self, conn: asyncpg.Connection, prepared: list[Prepared], guard: Unclaimed | None,
+                      skip_known: bool) -> list[Entry]:
+        async with self._write_transaction(conn):
             if skip_known:
                 # Already here under this origin (an earlier upload, or a claim whose answer was lost): done.
                 origins = [item[5] for item in prepared if item[5]]
@@ -391,8 +389,7 @@ class PostgresJournal(Journal):
                 guard.incident, guard.kind, guard.task_id, guard.field,
             ):
                 raise JournalConflict(guard.message)
-            head = await conn.fetchrow(f"SELECT seq, hash FROM {SCHEMA}.entries ORDER BY seq DESC LIMIT 1")
-            rows = seal(prepared, *(tuple(head) if head else (0, genesis_for(self.journal_id))), utc_now())
+            rows = seal(prepared, *await self._head(conn), utc_now())
             await conn.executemany(_INSERT, rows)
         return [Entry.from_row(row) for row in rows]
 
@@ -401,17 +398,13 @@ class PostgresJournal(Journal):
             raise JournalReadOnly(f"{self.location}: opened read-only; nothing was written")
         if not entries:
             return 0
-        async with self._using() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", APPEND_LOCK)
-            head = await conn.fetchrow(f"SELECT seq, hash FROM {SCHEMA}.entries ORDER BY seq DESC LIMIT 1")
-            fresh = check_continues(entries, tuple(head) if head else (0, genesis_for(self.journal_id)),
-                                    self.location, self.journal_id)
+        async with self._using() as conn, self._write_transaction(conn):
+            fresh = check_continues(entries, await self._head(conn), self.location, self.journal_id)
             await conn.executemany(_INSERT, [entry.row() for entry in fresh])
         return len(fresh)
 
     async def adopt_identity(self, journal_id: str) -> None:
-        async with self._using() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", APPEND_LOCK)
+        async with self._using() as conn, self._write_transaction(conn):
             if await conn.fetchval(f"SELECT count(*) FROM {SCHEMA}.entries"):
                 raise JournalError(f"{self.location}: already holds entries; a copy goes into an empty journal")
             await conn.execute(f"UPDATE {SCHEMA}.meta SET value = $1 WHERE key = 'journal_id'", journal_id)
