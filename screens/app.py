@@ -149,7 +149,7 @@ class WarroomApp(LiteralNotifications, App[int]):
             return False
         try:
             state = await restore()
-        except Exception as error:  # as in the worker it used to run in: the console stays up and says why
+        except Exception as error:  # a journal that cannot be read must not end the session: say why, go on
             self.notify(f"Last known state not read: {error}", title="Journal", severity="error", markup=False)
             return False
         if state is None:

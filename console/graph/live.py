@@ -42,7 +42,8 @@ from .sources import SIGN_INS, SOURCES, Source
 
 DEFAULT_INTERVALS = {"health": 60.0, "issues": 60.0, "messages": 900.0, "alerts": 30.0, "incidents": 60.0,
                      "risky_users": 120.0, "watched_alerts": 10.0}
-# While the incident has a watch list, these sources poll at the interval named here instead (issue 5).
+# While the incident has a watch list, these sources poll at the interval named here instead: a watched
+# account's next alert or sign-in shows up sooner.
 WATCHED_INTERVALS = {"alerts": "watched_alerts"}
 WATCHED_SIGN_INS = "watched_sign_ins"     # the on_change name for watched users' sign-ins
 DENIED_RETRY_S = 300.0          # a denied source is asked again this often (a permission may be granted)

@@ -17,7 +17,7 @@ from warroom.console.sim import Fault
 
 from .helpers import add_objects, alerts, gateway_for, requests_to
 
-# Old code followed a loop for 10,000 pages; a correct read is done in well under this.
+# A read that followed a paging loop would run on for 10,000 pages; a correct read is done in well under this.
 BOUND_S = 20.0
 
 
