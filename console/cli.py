@@ -21,7 +21,7 @@ from typing import Any
 
 from . import _installed_version
 from .config import Config, ConfigError, load_config
-from .journal import Journal, JournalError
+from .journal import Journal, JournalError, open_journal
 
 # Each module has `register(subparsers, common)`; order is the order of `warroom --help`.
 COMMAND_MODULES = [
@@ -58,7 +58,7 @@ class Context:
     copy_notice: str = ""     # set when a shared journal's local copy is read: how current it is
 
     async def open_journal(self, *, readonly: bool = False, create: bool = True) -> Journal:
-        return await Journal.open(self.config.journal_location, actor=self.config.responder, readonly=readonly,
+        return await open_journal(self.config.journal_location, actor=self.config.responder, readonly=readonly,
                                   create=create, spool_dir=self.config.get("shared.local_copy"))
 
     def journal_file(self, named: str | None = None) -> Path:

@@ -251,7 +251,7 @@ class Config:
 
     @property
     def journal_location(self) -> str | Path:
-        """What `Journal.open` takes: the file, or the shared journal's URL."""
+        """What `open_journal` takes: the file, or the shared journal's URL."""
         location = str(self.values["journal"])
         return location if is_shared(location) else Path(location).expanduser()
 

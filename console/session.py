@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .config import Config
 from .incidents import Incident, IncidentBook, incident_unclaimed, task_unclaimed
-from .journal import Draft, Entry, Journal, JournalConflict, JournalError, Unclaimed, kinds
+from .journal import Draft, Entry, Journal, JournalConflict, JournalError, Unclaimed, kinds, open_journal
 from .timefmt import utc_now
 
 if TYPE_CHECKING:  # the Graph side is optional: the console works without a tenant (out of band)
@@ -61,7 +61,7 @@ class WarRoom:
 
     @classmethod
     async def open(cls, config: Config, *, mode: str = "OFFLINE", readonly: bool = False) -> WarRoom:
-        journal = await Journal.open(config.journal_location, actor=config.responder, readonly=readonly,
+        journal = await open_journal(config.journal_location, actor=config.responder, readonly=readonly,
                                      spool_dir=config.get("shared.local_copy"))
         book = await IncidentBook.load(journal)
         return cls(config=config, journal=journal, book=book, mode=mode, _epoch=journal.epoch)

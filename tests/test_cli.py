@@ -16,7 +16,7 @@ import pytest
 from warroom.console import __version__
 from warroom.console.cli import build_parser, main
 from warroom.console.commands import config_cmd
-from warroom.console.journal import Entry, Journal
+from warroom.console.journal import Entry, open_journal
 from warroom.console.timefmt import from_iso
 
 WARROOM = Path(sys.executable).parent / "warroom"
@@ -24,7 +24,7 @@ WARROOM = Path(sys.executable).parent / "warroom"
 
 def _entries(path: Path) -> list[Entry]:
     async def read() -> list[Entry]:
-        async with await Journal.open(path, readonly=True) as journal:
+        async with await open_journal(path, readonly=True) as journal:
             return await journal.entries()
 
     return asyncio.run(read())

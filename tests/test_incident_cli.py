@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 from warroom.console.cli import main
-from warroom.console.journal import Draft, Entry, Journal, kinds
+from warroom.console.journal import Draft, Entry, kinds, open_journal
 
 
 def _entries(path: Path, kind: str | None = None) -> list[Entry]:
     async def read() -> list[Entry]:
-        async with await Journal.open(path, readonly=True) as journal:
+        async with await open_journal(path, readonly=True) as journal:
             return await journal.entries(kinds=[kind] if kind else None)
 
     return asyncio.run(read())
@@ -20,7 +20,7 @@ def _entries(path: Path, kind: str | None = None) -> list[Entry]:
 
 def _observe(path: Path, source: str, data: dict) -> None:
     async def write() -> None:
-        async with await Journal.open(path, actor="warroom") as journal:
+        async with await open_journal(path, actor="warroom") as journal:
             await journal.append_many([Draft(kinds.OBSERVATION, {"source": source, "key": data["id"], "digest": "d",
                                                                  "data": data})])
 

@@ -12,14 +12,14 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from warroom.console.commands.note import LINE_MAX, read_lines
-from warroom.console.journal import Journal
+from warroom.console.journal import open_journal
 
 WARROOM = Path(sys.executable).parent / "warroom"
 
 
 def _texts(path: Path) -> list[str]:
     async def read() -> list[str]:
-        async with await Journal.open(path, readonly=True) as journal:
+        async with await open_journal(path, readonly=True) as journal:
             return [entry.body["text"] for entry in await journal.entries()]
 
     return asyncio.run(read())

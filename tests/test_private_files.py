@@ -11,7 +11,7 @@ from warroom.console import comms
 from warroom.console.files import private_folder, private_output, write_new
 from warroom.console.graph.auth import save_record
 from warroom.console.incidents import Incident
-from warroom.console.journal import Journal
+from warroom.console.journal import open_journal
 
 
 def mode(path: Path) -> int:
@@ -35,7 +35,7 @@ def test_every_folder_level_warroom_creates_is_private(tmp_path: Path) -> None:
     path = tmp_path / "a" / "b" / "c" / "journal.db"
 
     async def create() -> None:
-        async with await Journal.open(path) as journal:
+        async with await open_journal(path) as journal:
             await journal.append("note", {"text": "x"})
 
     asyncio.run(create())

@@ -34,11 +34,11 @@ async def profile(base_url: str) -> None:
     from warroom.console.graph.clouds import resolve
     from warroom.console.graph.gateway import open_gateway
     from warroom.console.graph.live import FULL_SYNC_EVERY, LiveState, TenantWatcher
-    from warroom.console.journal import Journal, kinds
+    from warroom.console.journal import kinds, open_journal
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "bench.db"
-        journal = await Journal.open(path, actor="bench")
+        journal = await open_journal(path, actor="bench")
         gateway = await open_gateway(resolve("global", base_url), Session(StaticToken("x"), "bench"))
         state = LiveState()
         watcher = TenantWatcher(gateway, journal, state)

@@ -108,7 +108,7 @@ async def ingest(base_url: str, count: int) -> dict[str, float]:
     from warroom.console.graph.clouds import resolve
     from warroom.console.graph.gateway import open_gateway
     from warroom.console.graph.live import LiveState, TenantWatcher
-    from warroom.console.journal import Journal
+    from warroom.console.journal import open_journal
 
     # Baseline: bare httpx paging and json.loads, nothing else.
     t0 = time.perf_counter()
@@ -132,7 +132,7 @@ async def ingest(base_url: str, count: int) -> dict[str, float]:
             lag = max(lag, time.perf_counter() - before - 0.005)
 
     with tempfile.TemporaryDirectory() as folder:
-        journal = await Journal.open(Path(folder) / "bench.db", actor="bench")
+        journal = await open_journal(Path(folder) / "bench.db", actor="bench")
         gateway = await open_gateway(resolve("global", base_url), Session(StaticToken("x"), "bench"))
         state = LiveState()
         watcher = TenantWatcher(gateway, journal, state)

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from warroom.console.journal import Draft, Journal, verify_file
+from warroom.console.journal import Draft, open_journal, verify_file
 from warroom.console.journal.store import _verify_chain
 
 WORDS = (
@@ -66,7 +66,7 @@ def fsync_baseline(folder: Path, count: int) -> list[float]:
 
 async def append_latency(folder: Path, count: int) -> list[float]:
     samples = []
-    async with await Journal.open(folder / "single.db", actor="bench") as journal:
+    async with await open_journal(folder / "single.db", actor="bench") as journal:
         for n in range(count):
             start = time.perf_counter()
             await journal.append("note", draft(n).body)
@@ -77,7 +77,7 @@ async def append_latency(folder: Path, count: int) -> list[float]:
 async def journal_ingest(path: Path, count: int, batch: int) -> tuple[float, list[tuple]]:
     """Entries per second through append_many; also returns the stored rows for the raw baseline."""
     drafts = [draft(n) for n in range(count)]
-    async with await Journal.open(path, actor="bench") as journal:
+    async with await open_journal(path, actor="bench") as journal:
         start = time.perf_counter()
         for at in range(0, count, batch):
             await journal.append_many(drafts[at : at + batch])
@@ -90,7 +90,7 @@ async def journal_ingest(path: Path, count: int, batch: int) -> tuple[float, lis
 
 async def raw_ingest(path: Path, rows: list[tuple], batch: int) -> float:
     """The same rows into the same schema (indexes, triggers, FTS) with plain sqlite3: the floor."""
-    async with await Journal.open(path):
+    async with await open_journal(path):
         pass  # creates the schema
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA synchronous = FULL")
@@ -114,7 +114,7 @@ async def build_big(path: Path, count: int) -> None:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
     start = time.perf_counter()
-    async with await Journal.open(path, actor="bench") as journal:
+    async with await open_journal(path, actor="bench") as journal:
         for at in range(0, count, 20_000):
             await journal.append_many([draft(n) for n in range(at, min(count, at + 20_000))])
     print(f"  built {count:,} entries in {time.perf_counter() - start:.1f} s ({path.stat().st_size / 2**20:.0f} MiB)")
@@ -131,7 +131,7 @@ def timed(action: Callable[[], object], repeat: int = 1) -> float:
 
 async def search_times(path: Path, queries: list[str]) -> dict[str, tuple[float, int]]:
     results = {}
-    async with await Journal.open(path, readonly=True) as journal:
+    async with await open_journal(path, readonly=True) as journal:
         for query in queries:
             await journal.search(query)  # warm the page cache once, as a console that is open would be
             samples, found = [], 0

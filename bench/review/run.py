@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from warroom.console.journal import Draft, Journal, kinds
+from warroom.console.journal import Draft, kinds, open_journal
 from warroom.console.review import COLUMNS, Filter, ReviewJournal, fts_query
 
 CACHE = Path("/tmp/warroom-bench-review")
@@ -51,7 +51,7 @@ def drafts(start: int, count: int) -> list[Draft]:
 
 def build(path: Path, entries: int) -> None:
     async def go() -> None:
-        async with await Journal.open(path, actor="bench") as journal:
+        async with await open_journal(path, actor="bench") as journal:
             head, _ = await journal.head()
             batch = 20_000
             for start in range(head + 1, entries + 1, batch):

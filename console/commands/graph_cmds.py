@@ -294,12 +294,12 @@ async def gather_status(ctx: Context, budget: Any | None = None) -> tuple[Any, s
     from ..graph.live import LiveState, TenantWatcher, restore_last_known
     from ..graph.sources import SOURCES
     from ..graph.waiting import says_later
-    from ..journal import Journal, JournalError
+    from ..journal import JournalError, open_journal
 
     state = LiveState()
     if ctx.config.journal_path.exists():
         try:
-            async with await Journal.open(ctx.config.journal_path, readonly=True, create=False) as journal:
+            async with await open_journal(ctx.config.journal_path, readonly=True, create=False) as journal:
                 state = await restore_last_known(journal)
         except JournalError as error:
             print(f"warning: journal not read ({literal(error, 300)})", file=sys.stderr)

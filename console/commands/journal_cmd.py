@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from ..cli import Context, run_async
-from ..journal import Journal, JournalError, is_shared, verify_file
+from ..journal import Journal, JournalError, is_shared, open_journal, verify_file
 from ..text import literal
 
 
@@ -102,7 +102,7 @@ async def _open_direct(location: str | Path, *, readonly: bool = True, create: b
         from ..journal.postgres import PostgresJournal
 
         return await PostgresJournal.open(location, actor=actor, readonly=readonly, create=create)
-    return await Journal.open(location, actor=actor, readonly=readonly, create=create)
+    return await open_journal(location, actor=actor, readonly=readonly, create=create)
 
 
 def run_verify(ctx: Context) -> int:

@@ -14,6 +14,7 @@ from .errors import (
     JournalUnreachable,
     SecretRefused,
 )
+from .opener import open_journal
 from .records import Draft, Entry, JournalStats, Unclaimed, VerifyResult
 from .store import SQLiteJournal, verify_file
 
@@ -38,6 +39,7 @@ __all__ = [
     "VerifyResult",
     "canonical_json",
     "is_shared",
+    "open_journal",
     "sha256_text",
     "verify_file",
 ]

@@ -1,4 +1,4 @@
-"""The one storage interface every journal backend offers, and `Journal.open` choosing the backend.
+"""The one storage interface every journal backend offers (console/journal/opener.py picks the backend).
 
 A location is a file path (SQLite, the embedded default for one host) or a `postgresql://` URL (the
 shared journal several hosts write to at once). Callers hold a `Journal` and never ask which one it is.
@@ -23,7 +23,7 @@ def is_shared(location: str | os.PathLike[str]) -> bool:
 
 
 class Journal(ABC):
-    """An open journal: append-only, hash-chained, UTC-timestamped. `await Journal.open(location)`."""
+    """An open journal: append-only, hash-chained, UTC-timestamped. `await open_journal(location)`."""
 
     actor: str
     readonly: bool
@@ -40,20 +40,6 @@ class Journal(ABC):
     # read-only) and since when: the console says so as the journal's trouble, never as Graph's.
     write_error: str = ""
     write_error_since: datetime | None = None
-
-    @classmethod
-    async def open(cls, location: str | os.PathLike[str], *, actor: str = "unknown", readonly: bool = False,
-                   create: bool = True, **options: Any) -> Journal:
-        """The backend for this location: SQLiteJournal for a path, SharedJournal for a PostgreSQL URL."""
-        if cls is not Journal:
-            raise TypeError(f"{cls.__name__} must implement open()")
-        if is_shared(location):
-            from .shared import SharedJournal
-
-            return await SharedJournal.open(str(location), actor=actor, readonly=readonly, create=create, **options)
-        from .store import SQLiteJournal
-
-        return await SQLiteJournal.open(location, actor=actor, readonly=readonly, create=create)
 
     @property
     @abstractmethod

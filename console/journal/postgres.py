@@ -252,7 +252,7 @@ class PostgresJournal(Journal):
         self.can_append = True
 
     @classmethod
-    async def open(cls, url: str, *, actor: str = "unknown", readonly: bool = False,  # type: ignore[override]
+    async def open(cls, url: str, *, actor: str = "unknown", readonly: bool = False,
                    create: bool = True, **_: Any) -> PostgresJournal:
         conn = await connect(url)
         journal = cls(url, conn, actor=actor, readonly=readonly)

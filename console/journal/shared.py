@@ -224,7 +224,7 @@ class SharedJournal(Journal):
         self._closed = False
 
     @classmethod
-    async def open(cls, url: str, *, actor: str = "unknown", readonly: bool = False,  # type: ignore[override]
+    async def open(cls, url: str, *, actor: str = "unknown", readonly: bool = False,
                    spool_dir: str | os.PathLike[str] | None = None, **_: Any) -> SharedJournal:
         """Reach the database, or work from this host's copy and spool of the journal the URL named last time.
 

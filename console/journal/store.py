@@ -208,7 +208,7 @@ def readonly_target(path: Path) -> ReadOnlyTarget:
 
 
 class SQLiteJournal(Journal):
-    """A journal in one SQLite file. Use `await Journal.open(path)`; all I/O runs on the connection's thread."""
+    """A journal in one SQLite file. Use `await open_journal(path)`; all I/O runs on the connection's thread."""
 
     def __init__(self, path: Path, db: SQLiteThread, *, readonly: bool, actor: str) -> None:
         self.path = path

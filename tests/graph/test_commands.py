@@ -9,7 +9,7 @@ import sys
 
 from warroom.console.cli import main
 from warroom.console.graph.live import LiveState, TenantWatcher
-from warroom.console.journal import Journal
+from warroom.console.journal import open_journal
 from warroom.console.sim import Fault
 
 from .helpers import add_objects, gateway_for
@@ -57,7 +57,7 @@ def test_status_json_keeps_the_text_verbatim_but_escaped(make_tenant, journal_pa
 
 def test_status_offline_shows_the_last_known_state_from_the_journal(simulated_tenant, journal_path, capsys):
     async def console_was_watching() -> None:
-        async with await Journal.open(journal_path, actor="test") as journal:
+        async with await open_journal(journal_path, actor="test") as journal:
             async with await gateway_for(simulated_tenant) as gateway:
                 await TenantWatcher(gateway, journal, LiveState()).poll_once("health")
 

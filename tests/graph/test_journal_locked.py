@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 from warroom.console.graph.freshness import SourceHealth
 from warroom.console.graph.live import LiveState, TenantWatcher
-from warroom.console.journal import Journal, JournalLocked, kinds
+from warroom.console.journal import JournalLocked, kinds, open_journal
 from warroom.console.journal import store as journal_store
 
 from .helpers import gateway_for
@@ -16,7 +16,7 @@ from .helpers import gateway_for
 @pytest.fixture
 async def journal(journal_path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(journal_store, "BUSY_TIMEOUT_MS", 200)
-    journal = await Journal.open(journal_path, actor="test")
+    journal = await open_journal(journal_path, actor="test")
     yield journal
     await journal.close()
 

@@ -12,7 +12,7 @@ import pytest
 from warroom.console.graph.freshness import SourceHealth
 from warroom.console.graph.gateway import MAX_PAGES
 from warroom.console.graph.live import LiveState, TenantWatcher
-from warroom.console.journal import Journal, kinds
+from warroom.console.journal import kinds, open_journal
 from warroom.console.sim import Fault
 
 from .helpers import add_objects, alerts, gateway_for, requests_to
@@ -23,7 +23,7 @@ BOUND_S = 20.0
 
 @pytest.fixture
 async def journal(journal_path):
-    journal = await Journal.open(journal_path, actor="test")
+    journal = await open_journal(journal_path, actor="test")
     yield journal
     await journal.close()
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from warroom.console.config import default_demo_journal_path, load_config
 from warroom.console.graph.live import LiveState, TenantWatcher, restore_last_known
-from warroom.console.journal import Journal, kinds
+from warroom.console.journal import kinds, open_journal
 from warroom.console.startup import demo_config
 
 from ..journal.journal_tools import WARROOM
@@ -18,7 +18,7 @@ from .helpers import gateway_for
 
 async def test_a_simulators_observations_are_marked_and_a_live_console_ignores_them(simulated_tenant,
                                                                                    journal_path: Path) -> None:
-    async with await Journal.open(journal_path, actor="drill") as journal:
+    async with await open_journal(journal_path, actor="drill") as journal:
         async with await gateway_for(simulated_tenant) as gateway:
             watcher = TenantWatcher(gateway, journal, LiveState(), simulated=True)
             for name in watcher.sources:
@@ -32,7 +32,7 @@ async def test_a_simulators_observations_are_marked_and_a_live_console_ignores_t
 
 
 async def test_a_live_watchers_observations_are_not_marked(simulated_tenant, journal_path: Path) -> None:
-    async with await Journal.open(journal_path, actor="ic") as journal:
+    async with await open_journal(journal_path, actor="ic") as journal:
         async with await gateway_for(simulated_tenant) as gateway:
             await TenantWatcher(gateway, journal, LiveState()).poll_once("health")
         assert all("simulated" not in e.body for e in await journal.entries(kinds=[kinds.OBSERVATION]))

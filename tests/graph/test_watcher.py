@@ -8,7 +8,7 @@ import itertools
 import pytest
 from warroom.console.graph.freshness import SourceHealth
 from warroom.console.graph.live import LiveState, TenantWatcher, restore_last_known
-from warroom.console.journal import Journal, kinds
+from warroom.console.journal import kinds, open_journal
 from warroom.console.sim import Fault
 
 from .helpers import add_objects, alerts, gateway_for, requests_to, update_object
@@ -16,7 +16,7 @@ from .helpers import add_objects, alerts, gateway_for, requests_to, update_objec
 
 @pytest.fixture
 async def journal(journal_path):
-    journal = await Journal.open(journal_path, actor="test")
+    journal = await open_journal(journal_path, actor="test")
     yield journal
     await journal.close()
 

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from warroom.console.cli import main
 from warroom.console.hunting import HuntingError, QueryLibrary, SavedQuery, fill, parse_queries, quote_kql
-from warroom.console.journal import Journal, canonical_json, kinds
+from warroom.console.journal import canonical_json, kinds, open_journal
 from warroom.console.sim import Fault
 from warroom.console.sim.kql import parse_string, run_query, tokens
 
@@ -22,7 +22,7 @@ HOSTILE = "Row\x1b[2J\x1b]0;owned\x07 [bold red]x[/] \u202eevil\r\nfake line"
 
 def _entries(journal_path, kind):
     async def read():
-        async with await Journal.open(journal_path, readonly=True, create=False) as journal:
+        async with await open_journal(journal_path, readonly=True, create=False) as journal:
             return [e for e in await journal.entries() if e.kind == kind]
     return asyncio.run(read())
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from warroom.console.journal import Draft, Entry, Journal, sha256_text
+from warroom.console.journal import Draft, Entry, open_journal, sha256_text
 
 COLUMNS = (
     "seq", "incident", "kind", "actor", "occurred_at", "discovered_at", "logged_at", "origin", "body",
@@ -32,7 +32,7 @@ async def abuild(path: Path, count: int, *, incident: str | None = "INC-1", orig
         )
         for n in range(1, count + 1)
     ]
-    async with await Journal.open(path, actor="alex") as journal:
+    async with await open_journal(path, actor="alex") as journal:
         return await journal.append_many(drafts)
 
 

@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from warroom.console.journal import Journal, verify_file
+from warroom.console.journal import open_journal, verify_file
 
 from .journal_tools import WARROOM
 
@@ -21,10 +21,10 @@ pytestmark = pytest.mark.slow
 
 SINGLE_WRITER = """
 import asyncio, sys
-from warroom.console.journal import Journal
+from warroom.console.journal import Journal, open_journal
 
 async def main(path, name, count):
-    async with await Journal.open(path, actor=name) as journal:
+    async with await open_journal(path, actor=name) as journal:
         for n in range(count):
             entry = await journal.append("note", {"text": f"{name} {n}"})
             print(entry.seq, flush=True)
@@ -88,13 +88,13 @@ def _env(responder: str) -> dict[str, str]:
 
 
 async def _create(path: Path) -> None:
-    async with await Journal.open(path):
+    async with await open_journal(path):
         pass
 
 
 async def test_two_journal_objects_in_one_process(journal_path: Path) -> None:
-    first = await Journal.open(journal_path, actor="console-1")
-    second = await Journal.open(journal_path, actor="console-2")
+    first = await open_journal(journal_path, actor="console-1")
+    second = await open_journal(journal_path, actor="console-2")
     try:
         writes = [
             (first if n % 2 else second).append("note", {"text": f"note {n}"}) for n in range(300)

@@ -11,17 +11,17 @@ import time
 from pathlib import Path
 
 import pytest
-from warroom.console.journal import Journal, verify_file
+from warroom.console.journal import open_journal, verify_file
 
 pytestmark = pytest.mark.slow
 
 # Appends single entries and batches for ever, printing each seq only after its commit returned.
 WRITER = """
 import asyncio, random, sys
-from warroom.console.journal import Draft, Journal
+from warroom.console.journal import Draft, Journal, open_journal
 
 async def main(path):
-    journal = await Journal.open(path, actor="writer")
+    journal = await open_journal(path, actor="writer")
     rng = random.Random()
     while True:
         if rng.random() < 0.5:
@@ -79,7 +79,7 @@ def test_sigkill_at_random_moments_loses_nothing_committed(tmp_path: Path) -> No
     assert reported, "the writer never got to commit anything: the test proved nothing"
 
     async def append_after_crashes() -> int:
-        async with await Journal.open(path) as journal:
+        async with await open_journal(path) as journal:
             return (await journal.append("note", {"text": "still writable"})).seq
 
     seq = asyncio.run(append_after_crashes())

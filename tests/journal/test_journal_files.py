@@ -9,7 +9,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from warroom.console.journal import Journal, JournalCorrupt, verify_file
+from warroom.console.journal import JournalCorrupt, open_journal, verify_file
 from warroom.console.review import ReviewJournal
 
 from .journal_tools import WARROOM, build, warroom
@@ -20,7 +20,7 @@ def test_a_zero_byte_file_is_refused_not_made_a_new_journal(tmp_path: Path) -> N
     path.touch(mode=0o644)
     os.chmod(path, 0o644)
     with pytest.raises(JournalCorrupt, match="empty file"):
-        asyncio.run(Journal.open(path))
+        asyncio.run(open_journal(path))
     with pytest.raises(JournalCorrupt, match="empty file"):
         verify_file(path)
     with pytest.raises(JournalCorrupt, match="empty file"):

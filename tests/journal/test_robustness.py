@@ -13,13 +13,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from warroom.console.journal import (
-    Journal,
     JournalCorrupt,
     JournalFull,
     JournalLocked,
     JournalReadOnly,
     JournalTooNew,
     SecretRefused,
+    open_journal,
     verify_file,
 )
 from warroom.console.journal import store as journal_store
@@ -33,7 +33,7 @@ def _files(path: Path) -> dict[str, bytes]:
 
 
 async def _count(path: Path) -> int:
-    async with await Journal.open(path, readonly=True) as journal:
+    async with await open_journal(path, readonly=True) as journal:
         return (await journal.stats()).entries
 
 
@@ -49,7 +49,7 @@ async def test_a_file_that_is_not_a_journal_is_refused_untouched(tmp_path: Path,
     path = tmp_path / "journal.db"
     path.write_bytes(content)
     with pytest.raises(JournalCorrupt) as caught:
-        await Journal.open(path)
+        await open_journal(path)
     assert "\n" not in str(caught.value)
     assert str(path) in str(caught.value)
     with pytest.raises(JournalCorrupt):
@@ -75,19 +75,19 @@ async def test_another_applications_database_is_refused_untouched(tmp_path: Path
     conn.close()
     before = _files(path)
     with pytest.raises(JournalCorrupt, match="not a warroom journal"):
-        await Journal.open(path)
+        await open_journal(path)
     assert _files(path) == before
 
 
 async def test_a_folder_is_refused(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="is a folder"):
-        await Journal.open(tmp_path)
+        await open_journal(tmp_path)
 
 
 async def test_a_missing_journal_is_not_created_when_asked_not_to(tmp_path: Path) -> None:
     path = tmp_path / "nothing.db"
     with pytest.raises(Exception, match="no journal here"):
-        await Journal.open(path, create=False)
+        await open_journal(path, create=False)
     assert not path.exists()
 
 
@@ -98,10 +98,10 @@ async def test_a_journal_from_a_newer_warroom_is_refused_untouched(journal_path:
     conn.close()
     before = _files(journal_path)
     with pytest.raises(JournalTooNew, match="newer than this warroom") as caught:
-        await Journal.open(journal_path)
+        await open_journal(journal_path)
     assert "\n" not in str(caught.value)
     with pytest.raises(JournalTooNew):
-        await Journal.open(journal_path, readonly=True)
+        await open_journal(journal_path, readonly=True)
     with pytest.raises(JournalTooNew):
         verify_file(journal_path)
     result = warroom("note", "--journal", str(journal_path), "hello")
@@ -120,7 +120,7 @@ async def test_a_locked_journal_waits_then_says_who_holds_it(
     holder = sqlite3.connect(journal_path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     try:
-        async with await Journal.open(journal_path) as journal:
+        async with await open_journal(journal_path) as journal:
             with pytest.raises(JournalLocked, match="locked by another process") as caught:
                 await journal.append("note", {"text": "waiting on the lock"})
             assert "0.3 s" in str(caught.value)
@@ -134,7 +134,7 @@ async def test_a_locked_journal_waits_then_says_who_holds_it(
 
 async def test_a_read_only_journal_writes_nothing(journal_path: Path) -> None:
     await abuild(journal_path, 2)
-    async with await Journal.open(journal_path, readonly=True) as journal:
+    async with await open_journal(journal_path, readonly=True) as journal:
         with pytest.raises(JournalReadOnly, match="read-only"):
             await journal.append("note", {"text": "x"})
         assert len(await journal.entries()) == 2
@@ -143,7 +143,7 @@ async def test_a_read_only_journal_writes_nothing(journal_path: Path) -> None:
 async def test_a_read_only_medium_is_a_clear_error(journal_path: Path) -> None:
     """What SQLite reports on a read-only mount, simulated with query_only (root ignores file modes)."""
     await abuild(journal_path, 2)
-    async with await Journal.open(journal_path) as journal:
+    async with await open_journal(journal_path) as journal:
         await journal._db.execute("PRAGMA query_only = 1")
         with pytest.raises(JournalReadOnly, match="nothing was written"):
             await journal.append("note", {"text": "x"})
@@ -156,14 +156,14 @@ async def test_a_read_only_folder_refuses_a_new_journal(tmp_path: Path) -> None:
     folder.mkdir(mode=0o500)
     try:
         with pytest.raises(JournalReadOnly):
-            await Journal.open(folder / "journal.db")
+            await open_journal(folder / "journal.db")
     finally:
         folder.chmod(0o700)
 
 
 async def test_a_full_disk_loses_nothing_committed(journal_path: Path) -> None:
     await abuild(journal_path, 3)
-    async with await Journal.open(journal_path) as journal:
+    async with await open_journal(journal_path) as journal:
         pages = (await journal._db.fetchone("PRAGMA page_count"))[0]
         await journal._db.execute(f"PRAGMA max_page_count = {pages}")
         with pytest.raises(JournalFull, match="disk is full") as caught:
@@ -178,7 +178,7 @@ async def test_a_full_disk_loses_nothing_committed(journal_path: Path) -> None:
 
 async def test_new_journals_are_private(tmp_path: Path) -> None:
     path = tmp_path / "new" / "folder" / "journal.db"
-    async with await Journal.open(path) as journal:
+    async with await open_journal(path) as journal:
         await journal.append("note", {"text": "declared SEV1"})
         for name in ("journal.db", "journal.db-wal", "journal.db-shm"):
             file = path.parent / name
@@ -214,7 +214,7 @@ HARMLESS = {
 
 @pytest.mark.parametrize("body", SECRETS.values(), ids=SECRETS.keys())
 async def test_secret_shaped_fields_are_refused(journal_path: Path, body: dict) -> None:
-    async with await Journal.open(journal_path) as journal:
+    async with await open_journal(journal_path) as journal:
         with pytest.raises(SecretRefused, match="refused to journal body") as caught:
             await journal.append("note", body)
         assert "\n" not in str(caught.value)
@@ -223,7 +223,7 @@ async def test_secret_shaped_fields_are_refused(journal_path: Path, body: dict) 
 
 @pytest.mark.parametrize("body", HARMLESS.values(), ids=HARMLESS.keys())
 async def test_ordinary_text_passes_the_secret_guard(journal_path: Path, body: dict) -> None:
-    async with await Journal.open(journal_path) as journal:
+    async with await open_journal(journal_path) as journal:
         entry = await journal.append("note", body)
     assert entry.body == body
 
@@ -231,7 +231,7 @@ async def test_ordinary_text_passes_the_secret_guard(journal_path: Path, body: d
 async def test_a_refused_entry_in_a_batch_writes_none_of_it(journal_path: Path) -> None:
     from warroom.console.journal import Draft
 
-    async with await Journal.open(journal_path) as journal:
+    async with await open_journal(journal_path) as journal:
         with pytest.raises(SecretRefused, match=r"body\.nested\[1\]"):
             await journal.append_many(
                 [Draft("note", {"text": "fine"}), Draft("note", {"nested": ["ok", f"jwt {JWT}"]})]
@@ -250,7 +250,7 @@ def test_the_cli_refuses_a_secret_in_one_line(journal_path: Path) -> None:
 
 
 async def test_search_finds_body_words_incidents_and_actors(journal_path: Path) -> None:
-    async with await Journal.open(journal_path, actor="alex") as journal:
+    async with await open_journal(journal_path, actor="alex") as journal:
         await journal.append("note", {"text": "Inbox rule forwards to attacker"}, incident="INC-7")
         await journal.append("action", {"target": {"upn": "mallory@contoso.com"}, "result": "ok"})
         await journal.append("note", {"text": "Teams calls dropping in Europe"}, actor="sam")
@@ -267,7 +267,7 @@ async def test_search_finds_body_words_incidents_and_actors(journal_path: Path) 
 
 async def test_follow_sees_entries_another_process_writes(journal_path: Path) -> None:
     await abuild(journal_path, 2)
-    async with await Journal.open(journal_path) as journal:
+    async with await open_journal(journal_path) as journal:
         stream = journal.changes(interval=0.05)
         waiting = asyncio.ensure_future(anext(stream))
         await asyncio.sleep(0.2)
@@ -290,7 +290,7 @@ async def test_follow_sees_entries_another_process_writes(journal_path: Path) ->
 async def test_search_takes_fts_syntax_and_text_that_only_looks_like_it(
     journal_path: Path, query: str, expected: list[int]
 ) -> None:
-    async with await Journal.open(journal_path) as journal:
+    async with await open_journal(journal_path) as journal:
         await journal.append("note", {"text": "at 14:02 sign-ins failing"})
         await journal.append("note", {"text": "Teams (EU) unbalanced \"quote"})
         assert [e.seq for e in await journal.search(query)] == expected
@@ -362,7 +362,7 @@ def test_reading_a_closed_journal_creates_and_changes_nothing(tmp_path: Path) ->
     "key", ["accessToken", "refresh_token", "client_secret", "api_key", "X-Api-Key", "password", "privateKey"]
 )
 async def test_fields_named_for_a_secret_are_refused(journal_path: Path, key: str) -> None:
-    async with await Journal.open(journal_path) as journal:
+    async with await open_journal(journal_path) as journal:
         with pytest.raises(SecretRefused, match=key):
             await journal.append("note", {"details": {key: "value"}})
         assert (await journal.head())[0] == 0
@@ -373,6 +373,6 @@ async def test_fields_named_for_a_secret_are_refused(journal_path: Path, key: st
 )
 async def test_fields_that_only_describe_a_secret_are_kept(journal_path: Path, key: str) -> None:
     """Graph's sign-in and user records use these names; refusing them would lose evidence."""
-    async with await Journal.open(journal_path) as journal:
+    async with await open_journal(journal_path) as journal:
         entry = await journal.append("note", {"details": {key: "value"}})
         assert entry.body["details"][key] == "value"

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from warroom.console.journal import Journal, kinds
+from warroom.console.journal import kinds, open_journal
 
 from ..ui.test_tmux import WARROOM
 from ..ui.test_tmux import Tmux as BaseTmux
@@ -57,7 +57,7 @@ def test_a_typed_update_is_sent_from_the_console_and_the_result_shown(tmux, tmp_
     journal = tmp_path / "journal.db"
 
     async def declare() -> None:
-        async with await Journal.open(journal) as opened:
+        async with await open_journal(journal) as opened:
             await opened.append(kinds.INCIDENT_DECLARED, {"title": "Mail delayed", "category": "service-outage",
                                                           "services": ["Exchange Online"]}, incident="INC-20261205-01")
 

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from warroom.console.journal import Journal, kinds
+from warroom.console.journal import kinds, open_journal
 
 from .conftest import SMTP_PASSWORD, WEBHOOK_TOKEN, environ_for, routing_config, write_config
 
@@ -20,7 +20,7 @@ INCIDENT = "INC-20261204-01"
 
 def declare(journal: Path, **body) -> None:
     async def write() -> None:
-        async with await Journal.open(journal) as opened:
+        async with await open_journal(journal) as opened:
             await opened.append(kinds.INCIDENT_DECLARED, {"title": "Mail delayed", "category": "service-outage",
                                                           "services": ["Exchange Online"], **body},
                                 incident=INCIDENT)
@@ -31,7 +31,7 @@ def declare(journal: Path, **body) -> None:
 
 def entries(journal: Path):
     async def read():
-        async with await Journal.open(journal, readonly=True) as opened:
+        async with await open_journal(journal, readonly=True) as opened:
             return await opened.entries()
 
     return asyncio.run(read())

@@ -9,7 +9,7 @@ from warroom.console.cli import main
 from warroom.console.commands.drill_cmd import run_drill
 from warroom.console.config import load_config
 from warroom.console.graph.live import TenantWatcher
-from warroom.console.journal import Journal, kinds
+from warroom.console.journal import kinds, open_journal
 
 from .harness import GuidedTestApp
 from .pilot_steps import fill_placeholders, settle, type_into, writes
@@ -64,7 +64,7 @@ async def test_a_drill_is_journaled_and_scored(make_tenant, tmp_path: Path):
     assert next((r.method, r.body) for r in writes(tenant)) == ("PATCH", {"accountEnabled": False})
     assert "Eradication: 4 left by the attacker, 4 found, 1 removed" in report.text()
     assert "'Payroll'" in report.text() and "found, NOT removed" in report.text()
-    async with await Journal.open(config.journal_path, actor="t", readonly=True) as journal:
+    async with await open_journal(config.journal_path, actor="t", readonly=True) as journal:
         entries = await journal.entries()
     assert entries[0].kind == kinds.DRILL_STARTED and entries[0].body["scenario"] == "compromised-account"
     assert entries[-1].kind == kinds.DRILL_FINISHED and entries[-1].incident == report.incident

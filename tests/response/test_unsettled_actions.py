@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from warroom.console.incidents import IncidentBook
-from warroom.console.journal import Draft, Journal, kinds
+from warroom.console.journal import Draft, kinds, open_journal
 
 INC = "INC-20261125-01"
 ADELE, MEGAN = "adele@contoso.com", "Megan@Contoso.com"
@@ -19,7 +19,7 @@ def action(result: str, target: str = ADELE, name: str = "block_sign_in", **more
 
 
 async def test_only_an_answer_from_graph_settles_a_write(tmp_path: Path) -> None:
-    journal = await Journal.open(tmp_path / "journal.db", actor="ic")
+    journal = await open_journal(tmp_path / "journal.db", actor="ic")
     try:
         await journal.append_many([
             Draft(kinds.INCIDENT_DECLARED, {"title": "BEC"}, INC),

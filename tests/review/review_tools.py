@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from warroom.console.journal import Draft, Journal, kinds
+from warroom.console.journal import Draft, kinds, open_journal
 from warroom.console.journal import store as journal_store
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -83,7 +83,7 @@ def write(path: Path, drafts: list[Draft], *, now: datetime = T0, actor: str = "
     journal_store.uuid = _FixedIds(path)  # type: ignore[assignment]
     try:
         async def go() -> None:
-            async with await Journal.open(path, actor=actor) as journal:
+            async with await open_journal(path, actor=actor) as journal:
                 await journal.append_many(drafts)
 
         with ThreadPoolExecutor(1) as pool:  # callable from async tests too: its own loop, its own thread

@@ -17,6 +17,7 @@ from warroom.console.journal import (
     JournalReadOnly,
     SQLiteJournal,
     Unclaimed,
+    open_journal,
 )
 from warroom.console.journal.encoding import genesis_for
 from warroom.console.journal.postgres import PostgresJournal, init_shared, redact
@@ -27,7 +28,7 @@ from .pg import run_sql
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def journal(request: pytest.FixtureRequest, tmp_path: Path):
     if request.param == "sqlite":
-        opened = await Journal.open(tmp_path / "journal.db", actor="ic")
+        opened = await open_journal(tmp_path / "journal.db", actor="ic")
     else:
         opened = await PostgresJournal.open(request.getfixturevalue("pg_url"), actor="ic")
     yield opened
@@ -89,7 +90,7 @@ async def test_copies_must_continue_the_chain_exactly(journal: Journal, tmp_path
 
 async def test_follow_wakes_when_another_connection_appends(journal: Journal, tmp_path: Path) -> None:
     location = journal.url if isinstance(journal, PostgresJournal) else journal.path
-    opener = PostgresJournal.open if isinstance(journal, PostgresJournal) else Journal.open
+    opener = PostgresJournal.open if isinstance(journal, PostgresJournal) else open_journal
     stream = journal.changes()
     waiting = asyncio.ensure_future(anext(stream))
     await asyncio.sleep(0.3)

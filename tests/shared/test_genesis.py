@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from warroom.console.cli import main
-from warroom.console.journal import GENESIS, Draft, Entry, Journal, verify_file
+from warroom.console.journal import GENESIS, Draft, Entry, Journal, open_journal, verify_file
 from warroom.console.journal.encoding import genesis_for
 from warroom.console.journal.postgres import PostgresJournal
 from warroom.console.journal.records import prepare, seal
@@ -20,7 +20,7 @@ from .pg import run_sql
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def journal(request: pytest.FixtureRequest, tmp_path: Path):
     if request.param == "sqlite":
-        opened = await Journal.open(tmp_path / "journal.db", actor="ic")
+        opened = await open_journal(tmp_path / "journal.db", actor="ic")
     else:
         opened = await PostgresJournal.open(request.getfixturevalue("pg_url"), actor="ic")
     yield opened
@@ -62,7 +62,7 @@ async def test_an_older_journal_verifies_but_says_its_id_is_unproven(journal: Jo
 
 async def test_the_sqlite_cli_reports_the_changed_id(tmp_path: Path) -> None:
     path = tmp_path / "journal.db"
-    async with await Journal.open(path, actor="ic") as journal:
+    async with await open_journal(path, actor="ic") as journal:
         await journal.append("note", {"text": "one"})
         _change_id(journal, "another")
     assert not verify_file(path).ok
@@ -73,7 +73,7 @@ def test_a_copy_keeps_the_binding_between_backends(pg_url: str, tmp_path: Path) 
     source = tmp_path / "journal.db"
 
     async def write() -> str:
-        async with await Journal.open(source, actor="ic") as journal:
+        async with await open_journal(source, actor="ic") as journal:
             await journal.append_many([Draft("note", {"text": str(n)}) for n in range(3)])
             return journal.journal_id
 

@@ -11,7 +11,7 @@ import pytest
 from rich.console import Console
 from textual.widgets import Input
 from warroom.console.actions import in_place
-from warroom.console.journal import Journal, kinds
+from warroom.console.journal import kinds, open_journal
 from warroom.screens.alert_detail import AlertDetailScreen
 from warroom.screens.app import WarroomApp
 from warroom.screens.dashboard import DashboardScreen
@@ -192,7 +192,7 @@ async def test_add_task_claims_an_id_another_console_already_took(journal_path: 
     app = await make_app(journal_path)                     # not following: the book has not seen the other T4
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        other = await Journal.open(journal_path, actor="second-console")
+        other = await open_journal(journal_path, actor="second-console")
         await other.append(kinds.TASK_ADDED, {"task_id": "T4", "text": "from the other console"},
                            incident="INC-20261124-01")
         await other.close()
@@ -452,7 +452,7 @@ async def test_entries_from_another_process_appear(journal_path: Path) -> None:
     app = await make_app(journal_path, follow=True)
     async with app.run_test(size=SIZE) as pilot:
         await drawn(pilot)
-        other = await Journal.open(journal_path, actor="second-console")
+        other = await open_journal(journal_path, actor="second-console")
         await other.append(kinds.NOTE, {"text": "from the other shell"})
         await other.close()
         timeline = app.screen.query_one(Timeline)
