@@ -2,7 +2,8 @@
 
 from .faults import Fault
 from .scenario import Event, Scenario, ScenarioError, list_scenarios, load_scenario
-from .server import RequestRecord, SimulatedTenant
+from .server import SimulatedTenant
+from .wire import RequestRecord
 
 __all__ = [
     "Event", "Fault", "RequestRecord", "Scenario", "ScenarioError", "SimulatedTenant", "list_scenarios",

@@ -7,25 +7,22 @@ Segment names match case-insensitively, as Graph's do. Paths we do not serve ans
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .odata import compile_filter, order, select
-from .server import (
+from .state import NotFound, TenantState
+from .wire import (
     DEFAULT_PAGE,
     MAX_PAGE,
     MAX_PAGE_BY_COLLECTION,
     USER_DEFAULT_SELECT,
+    Answer,
     GraphError,
     RequestRecord,
-    _Answer,
-    _dump,
+    dump,
     next_link,
     offset_of,
 )
-from .state import NotFound, TenantState
-
-if TYPE_CHECKING:
-    from .server import SimulatedTenant
 
 # path prefix (lowercase segments) -> (collection, @odata.context name)
 LISTS = {
@@ -47,7 +44,7 @@ LISTS = {
 }
 
 
-def route(tenant: SimulatedTenant, state: TenantState, record: RequestRecord, relative: str) -> _Answer:
+def route(base_url: str, state: TenantState, record: RequestRecord, relative: str) -> Answer:
     segments = [s for s in relative.split("/") if s]
     lowered = tuple(s.lower() for s in segments)
     method = record.method
@@ -56,7 +53,7 @@ def route(tenant: SimulatedTenant, state: TenantState, record: RequestRecord, re
             continue
         rest, rest_lower = segments[len(prefix):], lowered[len(prefix):]
         try:
-            return _dispatch(tenant, state, record, method, collection, context, rest, rest_lower)
+            return _dispatch(base_url, state, record, method, collection, context, rest, rest_lower)
         except NotFound as missing:
             raise _not_found(collection, str(missing.args[0])) from None
     known = {key[: n + 1] for key in LISTS for n in range(len(key))}
@@ -77,35 +74,34 @@ def _method(method: str, *allowed: str) -> None:
         raise GraphError(405, f"The HTTP method '{method}' is not allowed for this resource.", "BadRequest")
 
 
-def _dispatch(tenant: SimulatedTenant, state: TenantState, record: RequestRecord, method: str, collection: str,
-              context: str, rest: list[str], rest_lower: tuple[str, ...]) -> _Answer:
+def _dispatch(base_url: str, state: TenantState, record: RequestRecord, method: str, collection: str,
+              context: str, rest: list[str], rest_lower: tuple[str, ...]) -> Answer:
     try:
-        return _dispatch_one(tenant, state, record, method, collection, context, rest, rest_lower)
+        return _dispatch_one(base_url, state, record, method, collection, context, rest, rest_lower)
     except ValueError as refused:     # the state refused the change, as Graph does: 400 with its reason
         raise GraphError(400, str(refused), "BadRequest") from None
 
 
-def _dispatch_one(tenant: SimulatedTenant, state: TenantState, record: RequestRecord, method: str,
-                  collection: str, context: str, rest: list[str], rest_lower: tuple[str, ...]) -> _Answer:
-    base = tenant.base_url
+def _dispatch_one(base_url: str, state: TenantState, record: RequestRecord, method: str,
+                  collection: str, context: str, rest: list[str], rest_lower: tuple[str, ...]) -> Answer:
     if collection == "hunting":
         _method(method, "POST")
         if rest:
             raise GraphError(400, f"Resource not found for the segment '{rest[0]}'.", "BadRequest")
-        return _hunt(tenant, state, record)
+        return _hunt(base_url, state, record)
     if not rest:
         _method(method, "GET")
-        return _list(tenant, state, record, collection, context)
+        return _list(base_url, state, record, collection, context)
     if collection == "deletedItems":
-        return _deleted_items(tenant, state, record, method, rest, rest_lower)
+        return _deleted_items(base_url, state, record, method, rest, rest_lower)
     if collection == "users" and len(rest) >= 2 and rest_lower[1] in ("mailfolders", "mailboxsettings",
                                                                        "authentication"):
-        return _user_part(tenant, state, record, method, rest, rest_lower)
+        return _user_part(base_url, state, record, method, rest, rest_lower)
     if collection == "riskyUsers" and len(rest) == 2 and rest_lower[1] == "history":
         _method(method, "GET")
         risky = state.find("riskyUsers", rest[0])
         items = [dict(h) for h in risky.get("_history", [])]
-        return _list(tenant, state, record, collection, f"identityProtection/riskyUsers('{risky['id']}')/history",
+        return _list(base_url, state, record, collection, f"identityProtection/riskyUsers('{risky['id']}')/history",
                      items=items)
     if collection == "incidents" and len(rest) == 2 and rest_lower[1] == "comments":
         _method(method, "POST")
@@ -116,18 +112,18 @@ def _dispatch_one(tenant: SimulatedTenant, state: TenantState, record: RequestRe
             raise GraphError(400, "The request body must hold @odata.type microsoft.graph.security.alertComment "
                              "and a non-empty comment.")
         comments = state.comment_incident(rest[0], text)
-        return _json(200, {"@odata.context": f"{base}/$metadata#Collection(microsoft.graph.security.alertComment)",
+        return _json(200, {"@odata.context": f"{base_url}/$metadata#Collection(microsoft.graph.security.alertComment)",
                            "value": comments})
     if collection == "oauth2PermissionGrants" and len(rest) == 1 and method == "DELETE":
         state.delete_grant(rest[0])
-        return _Answer(204)
+        return Answer(204)
     if collection == "riskyUsers" and rest_lower[0] in ("confirmcompromised", "dismiss") and len(rest) == 1:
         _method(method, "POST")
         ids = record.body.get("userIds") if isinstance(record.body, dict) else None
         if not isinstance(ids, list) or not ids:
             raise GraphError(400, "The request body must hold userIds: a non-empty list of user ids.")
         state.set_risk([str(i) for i in ids], compromised=rest_lower[0] == "confirmcompromised")
-        return _Answer(204)
+        return Answer(204)
     key = rest[0]
     if len(rest) == 1:
         if method == "GET":
@@ -135,22 +131,22 @@ def _dispatch_one(tenant: SimulatedTenant, state: TenantState, record: RequestRe
             fields = record.query.get("$select") or (USER_DEFAULT_SELECT if collection == "users" else "")
             item = select(item, fields) if fields else _public(item)
             item = _expand(state, collection, item, record.query.get("$expand", ""))
-            return _json(200, {"@odata.context": f"{base}/$metadata#{context}/$entity", **item})
+            return _json(200, {"@odata.context": f"{base_url}/$metadata#{context}/$entity", **item})
         if method == "PATCH" and collection in ("users", "alerts", "incidents"):
             changes = _body_object(record)
             if collection == "users":
                 state.patch_user(key, changes)
-                return _Answer(204)
+                return Answer(204)
             try:
                 item = state.patch_security(collection, key, changes)
             except ValueError as error:
                 raise GraphError(400, str(error)) from None
-            return _json(200, {"@odata.context": f"{base}/$metadata#{context}/$entity", **item})
+            return _json(200, {"@odata.context": f"{base_url}/$metadata#{context}/$entity", **item})
         _method(method, "GET")
     if len(rest) == 2 and collection == "users" and rest_lower[1] == "revokesigninsessions":
         _method(method, "POST")
         state.revoke_sessions(key)
-        return _json(200, {"@odata.context": f"{base}/$metadata#Edm.Boolean", "value": True})
+        return _json(200, {"@odata.context": f"{base_url}/$metadata#Edm.Boolean", "value": True})
     if len(rest) == 2 and collection == "users" and rest_lower[1] == "sendmail":
         _method(method, "POST")
         message = _body_object(record).get("message")
@@ -160,23 +156,23 @@ def _dispatch_one(tenant: SimulatedTenant, state: TenantState, record: RequestRe
             state.send_mail(key, message)
         except ValueError as error:
             raise GraphError(400, str(error), "ErrorInvalidRecipients") from None
-        return _Answer(202)
+        return Answer(202)
     if len(rest) == 2 and collection == "issues" and rest_lower[1] in ("incidentreport()", "incidentreport"):
         _method(method, "GET")
         issue = state.find("issues", key)
-        return _Answer(200, _report(issue).encode("utf-8"), "application/octet-stream")
+        return Answer(200, _report(issue).encode("utf-8"), "application/octet-stream")
     raise GraphError(400, f"Resource not found for the segment '{rest[-1]}'.", "BadRequest")
 
 
-def _user_part(tenant: SimulatedTenant, state: TenantState, record: RequestRecord, method: str, rest: list[str],
-               rest_lower: tuple[str, ...]) -> _Answer:
+def _user_part(base_url: str, state: TenantState, record: RequestRecord, method: str, rest: list[str],
+               rest_lower: tuple[str, ...]) -> Answer:
     """users/{id}/mailFolders/inbox/messageRules[/{id}], /mailboxSettings, /authentication/methods and
     /authentication/{type}Methods/{id}."""
-    base, user_key, tail = tenant.base_url, rest[0], rest_lower[1:]
+    user_key, tail = rest[0], rest_lower[1:]
     user = state.find("users", user_key)
     if tail == ("mailboxsettings",):
         _method(method, "GET")
-        return _json(200, {"@odata.context": f"{base}/$metadata#users('{user['id']}')/mailboxSettings",
+        return _json(200, {"@odata.context": f"{base_url}/$metadata#users('{user['id']}')/mailboxSettings",
                            **user.get("mailboxSettings", {})})
     if len(tail) == 2 and tail[0] == "mailfolders":
         _method(method, "GET")
@@ -187,7 +183,7 @@ def _user_part(tenant: SimulatedTenant, state: TenantState, record: RequestRecor
                 folder = {"id": folder_id(user["id"], name), "displayName": display, "parentFolderId": None,
                           "childFolderCount": 0, "unreadItemCount": 0, "totalItemCount": 0, "isHidden": False}
                 fields = record.query.get("$select")
-                return _json(200, {"@odata.context": f"{base}/$metadata#users('{user['id']}')/mailFolders/$entity",
+                return _json(200, {"@odata.context": f"{base_url}/$metadata#users('{user['id']}')/mailFolders/$entity",
                                    **(select(folder, fields) if fields else folder)})
         raise GraphError(404, "The specified object was not found in the store.", "ErrorItemNotFound")
     if tail[:3] == ("mailfolders", "inbox", "messagerules"):
@@ -195,54 +191,54 @@ def _user_part(tenant: SimulatedTenant, state: TenantState, record: RequestRecor
         if len(tail) == 3:
             if method == "POST":
                 rule = state.add_rule(user_key, _body_object(record))
-                return _json(201, {"@odata.context": f"{base}/$metadata#{context}/$entity", **_public(rule)})
+                return _json(201, {"@odata.context": f"{base_url}/$metadata#{context}/$entity", **_public(rule)})
             _method(method, "GET")
-            return _list(tenant, state, record, "messageRules", context,
+            return _list(base_url, state, record, "messageRules", context,
                          items=state.owned("messageRules", user_key))
         if len(tail) == 4:
             if method == "DELETE":
                 state.delete_rule(user_key, rest[4])
-                return _Answer(204)
+                return Answer(204)
             _method(method, "GET")
             rule = state.find_owned("messageRules", user_key, rest[4])
-            return _json(200, {"@odata.context": f"{base}/$metadata#{context}/$entity", **_public(rule)})
+            return _json(200, {"@odata.context": f"{base_url}/$metadata#{context}/$entity", **_public(rule)})
     if tail == ("authentication", "methods"):
         _method(method, "GET")
-        return _list(tenant, state, record, "authenticationMethods",
+        return _list(base_url, state, record, "authenticationMethods",
                      f"users('{user['id']}')/authentication/methods",
                      items=state.owned("authenticationMethods", user_key))
     if len(tail) == 3 and tail[0] == "authentication" and tail[1].endswith("methods"):
         if method == "DELETE":
             state.delete_auth_method(user_key, rest[2], rest[3])
-            return _Answer(204)
+            return Answer(204)
         _method(method, "GET")
         found = state.find_owned("authenticationMethods", user_key, rest[3])
-        return _json(200, {"@odata.context": f"{base}/$metadata#users('{user['id']}')/authentication/{rest[2]}"
+        return _json(200, {"@odata.context": f"{base_url}/$metadata#users('{user['id']}')/authentication/{rest[2]}"
                                              "/$entity", **_public(found)})
     raise GraphError(400, f"Resource not found for the segment '{rest[-1]}'.", "BadRequest")
 
 
-def _deleted_items(tenant: SimulatedTenant, state: TenantState, record: RequestRecord, method: str,
-                   rest: list[str], rest_lower: tuple[str, ...]) -> _Answer:
+def _deleted_items(base_url: str, state: TenantState, record: RequestRecord, method: str,
+                   rest: list[str], rest_lower: tuple[str, ...]) -> Answer:
     """directory/deletedItems/microsoft.graph.user|group (a cast: that type only) and {id}/restore."""
     if len(rest) == 1 and rest_lower[0] in ("microsoft.graph.user", "microsoft.graph.group"):
         _method(method, "GET")
         wanted = "#" + rest_lower[0]
         items = [i for i in state.items("deletedItems") if str(i.get("@odata.type", "")).lower() == wanted]
-        return _list(tenant, state, record, "deletedItems", f"directory/deletedItems/{rest[0]}", items=items)
+        return _list(base_url, state, record, "deletedItems", f"directory/deletedItems/{rest[0]}", items=items)
     if len(rest) == 2 and rest_lower[1] == "restore":
         _method(method, "POST")
         restored = state.restore_deleted(rest[0])
-        return _json(200, {"@odata.context": f"{tenant.base_url}/$metadata#directoryObjects/$entity",
+        return _json(200, {"@odata.context": f"{base_url}/$metadata#directoryObjects/$entity",
                            **_public(restored)})
     if len(rest) == 1:
         _method(method, "GET")
-        return _json(200, {"@odata.context": f"{tenant.base_url}/$metadata#directoryObjects/$entity",
+        return _json(200, {"@odata.context": f"{base_url}/$metadata#directoryObjects/$entity",
                            **_public(state.find("deletedItems", rest[0]))})
     raise GraphError(400, f"Resource not found for the segment '{rest[-1]}'.", "BadRequest")
 
 
-def _hunt(tenant: SimulatedTenant, state: TenantState, record: RequestRecord) -> _Answer:
+def _hunt(base_url: str, state: TenantState, record: RequestRecord) -> Answer:
     """POST security/runHuntingQuery {"Query": KQL}: the scenario's rows, filtered by the KQL the sim knows."""
     from .kql import KqlError, run_query
 
@@ -254,7 +250,7 @@ def _hunt(tenant: SimulatedTenant, state: TenantState, record: RequestRecord) ->
         schema, rows = run_query(query, state.items("hunting"))
     except KqlError as error:
         raise GraphError(400, f"Query could not be parsed: {error}", "BadRequest") from None
-    return _json(200, {"@odata.context": f"{tenant.base_url}/$metadata#microsoft.graph.security.huntingQueryResults",
+    return _json(200, {"@odata.context": f"{base_url}/$metadata#microsoft.graph.security.huntingQueryResults",
                        "schema": schema, "results": rows})
 
 
@@ -265,8 +261,8 @@ def _body_object(record: RequestRecord) -> dict[str, Any]:
     return record.body
 
 
-def _json(status: int, value: Any) -> _Answer:
-    return _Answer(status, _dump(value))
+def _json(status: int, value: Any) -> Answer:
+    return Answer(status, dump(value))
 
 
 def _public(item: dict[str, Any]) -> dict[str, Any]:
@@ -287,8 +283,8 @@ def _expand(state: TenantState, collection: str, item: dict[str, Any], expand: s
     return item
 
 
-def _list(tenant: SimulatedTenant, state: TenantState, record: RequestRecord, collection: str,
-          context: str, *, items: list[dict[str, Any]] | None = None) -> _Answer:
+def _list(base_url: str, state: TenantState, record: RequestRecord, collection: str,
+          context: str, *, items: list[dict[str, Any]] | None = None) -> Answer:
     query = {k.lower(): v for k, v in record.query.items()}
     items = state.items(collection) if items is None else items
     if query.get("$filter"):
@@ -309,11 +305,11 @@ def _list(tenant: SimulatedTenant, state: TenantState, record: RequestRecord, co
     page = [select(i, fields) if fields else _public(i) for i in page]
     if query.get("$expand"):
         page = [_expand(state, collection, i, query["$expand"]) for i in page]
-    body: dict[str, Any] = {"@odata.context": f"{tenant.base_url}/$metadata#{context}"}
+    body: dict[str, Any] = {"@odata.context": f"{base_url}/$metadata#{context}"}
     if query.get("$count", "").lower() == "true":
         body["@odata.count"] = len(items)
     if offset + top < len(items):
-        body["@odata.nextLink"] = next_link(tenant, record, offset + top)
+        body["@odata.nextLink"] = next_link(base_url, record, offset + top)
     body["value"] = page
     return _json(200, body)
 

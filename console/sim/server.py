@@ -8,7 +8,6 @@ lazily, under one lock, whenever a request arrives.
 
 from __future__ import annotations
 
-import base64
 import json
 import math
 import re
@@ -18,64 +17,32 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from ..timefmt import utc_now
 from .faults import Fault
 from .odata import QueryError
+from .routes import route
 from .scenario import Scenario, ScenarioError, load_scenario, parse_event
 from .state import TenantState
+from .wire import (
+    ERROR_CODES,
+    Answer,
+    GraphError,
+    RequestRecord,
+    dump,
+    next_link,
+    offset_of,
+    relative_path,
+    skiptoken,
+)
 
-JSON_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
-DEFAULT_PAGE, MAX_PAGE = 100, 1000
-MAX_PAGE_BY_COLLECTION = {"alerts": 2000, "incidents": 50, "riskyUsers": 500}
-# What `GET users/{id}` returns without $select, as Graph does (accountEnabled needs $select).
-USER_DEFAULT_SELECT = ("businessPhones,displayName,givenName,jobTitle,mail,mobilePhone,officeLocation,"
-                       "preferredLanguage,surname,userPrincipalName,id")
-_ERROR_CODES = {
-    400: "BadRequest", 401: "InvalidAuthenticationToken", 403: "Authorization_RequestDenied", 404: "NotFound",
-    405: "BadRequest", 429: "TooManyRequests", 500: "generalException", 502: "BadGateway",
-    503: "ServiceUnavailable", 504: "GatewayTimeout",
-}
 _HTML_502 = (b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway"
              b"</h1></center>\r\n<hr><center>Microsoft-Azure-Application-Gateway/v2</center>\r\n</body>\r\n</html>\r\n")
-
-
-@dataclass
-class RequestRecord:
-    """One request as the tenant saw it: what tests and `warroom sim` look at."""
-
-    at: float                   # time.monotonic()
-    at_utc: datetime
-    scenario_time: float
-    method: str
-    path: str                   # as sent, without the query, e.g. /v1.0/security/alerts_v2
-    query: dict[str, str]
-    headers: dict[str, str]
-    body: Any                   # parsed JSON, raw text when not JSON, None when empty
-    status: int = 0
-    fault: str | None = None    # the fault kind that shaped the answer, if any
-
-
-@dataclass
-class _Answer:
-    status: int
-    body: bytes = b""
-    content_type: str = JSON_TYPE
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0
-    fault: str | None = None
-
-
-class GraphError(Exception):
-    def __init__(self, status: int, message: str, code: str | None = None) -> None:
-        super().__init__(message)
-        self.status, self.message, self.code = status, message, code or _ERROR_CODES.get(status, "UnknownError")
 
 
 class SimulatedTenant:
@@ -213,13 +180,13 @@ class SimulatedTenant:
             self.faults.clear()
 
     # -- answering ----------------------------------------------------------------------------------------
-    def _answer(self, record: RequestRecord) -> _Answer:
+    def _answer(self, record: RequestRecord) -> Answer:
         """Everything but the socket: called by the handler thread, under the lock."""
         assert self.state is not None
         self.state.advance_to(self.elapsed())
         record.scenario_time = self.state.clock
         token = _bearer(record.headers)
-        relative = _relative_path(record.path)
+        relative = relative_path(record.path)
         try:
             if relative is None:
                 raise GraphError(400, f"Invalid version: {record.path.strip('/').split('/')[0]}", "BadRequest")
@@ -260,7 +227,7 @@ class SimulatedTenant:
                 self._last_seen[prefix] = now
         return False
 
-    def _fault_answer(self, fault: Fault, token: str, record: RequestRecord) -> _Answer | None:
+    def _fault_answer(self, fault: Fault, token: str, record: RequestRecord) -> Answer | None:
         kind = fault.kind
         if kind == "token-expired":
             if not fault.expired_tokens:
@@ -276,25 +243,25 @@ class SimulatedTenant:
             answer.fault = kind
             return answer
         fault.used += 1
-        answer: _Answer
+        answer: Answer
         if kind == "throttle":
             answer = self._error(429, "TooManyRequests", "Too many requests.", record)
             if fault.retry_after is not None:
                 answer.headers["Retry-After"] = _seconds(fault.retry_after)
         elif kind == "server-error":
             status = fault.status or 503
-            answer = self._error(status, _ERROR_CODES[status], "The service is temporarily unavailable.", record)
+            answer = self._error(status, ERROR_CODES[status], "The service is temporarily unavailable.", record)
             if fault.retry_after is not None:
                 answer.headers["Retry-After"] = _seconds(fault.retry_after)
         elif kind == "html-502":
-            answer = _Answer(502, _HTML_502, "text/html")
+            answer = Answer(502, _HTML_502, "text/html")
         elif kind == "disconnect":
-            answer = _Answer(0)
+            answer = Answer(0)
         elif kind == "forbidden":
             answer = self._error(403, "Authorization_RequestDenied",
                                  "Insufficient privileges to complete the operation.", record)
         else:  # slow, truncated-json, *-next-link: the normal answer, shaped afterwards
-            answer = _Answer(0)
+            answer = Answer(0)
         answer.delay, answer.fault = fault.delay, kind
         return answer
 
@@ -309,25 +276,23 @@ class SimulatedTenant:
         token = next((v for k, v in record.query.items() if k.lower() == "$skiptoken"), None)
         offset = offset_of(token) if token else 0
         if kind == "looping-next-link":
-            page["@odata.nextLink"] = next_link(self, record, offset)       # this very page, again
+            page["@odata.nextLink"] = next_link(self.base_url, record, offset)       # this very page, again
         elif kind == "escaping-next-link":
             page["@odata.nextLink"] = f"{self.base_url}/users?$skiptoken={skiptoken(offset)}"
         else:
-            page["@odata.nextLink"] = next_link(self, record, offset + max(1, len(page["value"])))
-        return _dump(page)
+            page["@odata.nextLink"] = next_link(self.base_url, record, offset + max(1, len(page["value"])))
+        return dump(page)
 
-    def _error(self, status: int, code: str, message: str, record: RequestRecord) -> _Answer:
+    def _error(self, status: int, code: str, message: str, record: RequestRecord) -> Answer:
         body = {"error": {"code": code, "message": message, "innerError": {
             "date": record.at_utc.strftime("%Y-%m-%dT%H:%M:%S"),
             "request-id": record.headers.get("request-id", ""),
             "client-request-id": record.headers.get("client-request-id", ""),
         }}}
-        return _Answer(status, _dump(body))
+        return Answer(status, dump(body))
 
-    def _route(self, record: RequestRecord, relative: str) -> _Answer:
-        from . import routes
-
-        return routes.route(self, self.state, record, relative)  # type: ignore[arg-type]
+    def _route(self, record: RequestRecord, relative: str) -> Answer:
+        return route(self.base_url, self.state, record, relative)  # type: ignore[arg-type]
 
 
 def _seconds(value: float) -> str:
@@ -341,21 +306,11 @@ def _copy_fault(fault: Fault) -> Fault:
                  fault.method, fault.start, fault.end)
 
 
-def _dump(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
 def _bearer(headers: dict[str, str]) -> str | None:
     value = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
     scheme, _, token = value.partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
-
-def _relative_path(path: str) -> str | None:
-    parts = [unquote(p) for p in path.split("/") if p]
-    if not parts or parts[0].lower() != "v1.0":
-        return None
-    return "/".join(parts[1:])
 
 
 _PERMISSIONS = [  # (method or "*", path pattern, permission Graph needs at least); first match wins
@@ -398,27 +353,6 @@ def _required_permission(method: str, relative: str, body: Any = None) -> str | 
         if (want_method in ("*", method)) and re.match(pattern, lowered):
             return permission
     return None
-
-
-def skiptoken(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"offset={offset}".encode()).decode().rstrip("=")
-
-
-def offset_of(token: str) -> int:
-    try:
-        text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-        key, _, value = text.partition("=")
-        if key != "offset":
-            raise ValueError
-        return int(value)
-    except ValueError:
-        raise QueryError(f"Invalid $skiptoken: {token!r}") from None
-
-
-def next_link(tenant: SimulatedTenant, record: RequestRecord, offset: int) -> str:
-    query = {k: v for k, v in record.query.items() if k.lower() != "$skiptoken"}
-    query["$skiptoken"] = skiptoken(offset)
-    return f"{tenant.base_url}/{_relative_path(record.path)}?{urlencode(query, safe='$,')}"
 
 
 class _Server(ThreadingHTTPServer):
