@@ -20,6 +20,7 @@ from typing import Any
 from ...data import FOLDER
 from .faults import Fault
 from .objects import COLLECTIONS, parse_offset
+from .state import NotFound, TenantState
 
 CATEGORIES = ("service-outage", "security-incident", "data-loss", "business-continuity")
 ACTIONS = ("add", "update", "generate")
@@ -255,8 +256,6 @@ def parse_event(table: dict[str, Any], line: int | None) -> Event:
 
 def _rehearse(scenario: Scenario, fail: Any) -> None:
     """Play the whole timeline once against a scratch state, so errors surface at load time."""
-    from .state import NotFound, TenantState
-
     state = TenantState(scenario, origin=datetime(2026, 1, 1, tzinfo=UTC), rehearsal=True)
     try:
         state.build_initial()

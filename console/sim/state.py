@@ -10,7 +10,7 @@ import heapq
 import random
 import re
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..timefmt import to_iso
 from .objects import (
@@ -24,7 +24,9 @@ from .objects import (
     touch_field,
     user_guid,
 )
-from .scenario import Event, Scenario
+
+if TYPE_CHECKING:  # a scenario is played here; scenario.py rehearses it on a TenantState when loading
+    from .scenario import Event, Scenario
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
