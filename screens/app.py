@@ -267,10 +267,10 @@ class WarroomApp(LiteralNotifications, App[int]):
     # -- hooks the screens call -----------------------------------------------------------------------
 
     def open_guided(self, step: str, subject: Subject = NOTHING) -> None:
-        """Guided response (declare, assess, contain, …) on what the responder selected: screens/guided.py."""
-        from . import guided
+        """Guided response (declare, assess, contain, …) on what the responder selected: screens/steps.py."""
+        from .steps import build
 
-        self.push_screen(guided.build(step, self.warroom, subject))
+        self.push_screen(build(step, self.warroom, subject))
 
     def link_to_incident(self, subject: Subject) -> None:
         self.run_worker(self._link(subject), group="link", exit_on_error=False)

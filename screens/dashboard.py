@@ -487,7 +487,7 @@ class DashboardScreen(Screen):
             return NOTHING
         return resolve(live, row.kind, row.id)
 
-    # -- guided response (screens/guided.py, through one hook on the App) ----------------------------
+    # -- guided response (screens/steps.py, through one hook on the App) -----------------------------
 
     def _guided(self, step: str) -> None:
         self.app.open_guided(step, self.subject())

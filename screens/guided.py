@@ -1,4 +1,4 @@
-"""Guided response: the one entry point the dashboard calls (`App.open_guided(step, subject)` → `build`).
+"""Guided response: what every step screen shares (screens/steps.py picks the screen for a step).
 
 Every line a guided screen shows is rendered as `rich.text.Text`, never as markup: titles, UPNs and error
 messages come from the tenant or the journal, and `console.text.clean` takes their escapes out first.
@@ -12,8 +12,6 @@ and returns to the dashboard with dismiss().
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from rich.text import Text
@@ -28,12 +26,7 @@ from ..console.text import clean
 from ..widgets.actions import action_for, applies, bindings
 from ..widgets.safe import plain
 
-__all__ = ["STEPS", "GuidedScreen", "build", "heading", "plain"]
-
-STEPS = ("declare", "assess", "contain", "block_sign_in", "revoke_sessions", "preserve_evidence",
-         "communicate", "review", "close", "investigate", "hunt", "defender")
-# No incident needed: a responder investigates, hunts or updates Defender before (or without) declaring one.
-WITHOUT_INCIDENT = ("declare", "investigate", "hunt", "defender")
+__all__ = ["GuidedScreen", "fold_url", "heading", "plain"]
 
 
 class GuidedScreen(Screen[Any]):
@@ -111,48 +104,3 @@ def fold_url(text: str, width: int) -> str:
 def heading(verb: str, incident: Incident | None) -> Text:
     """The heading, "Contain INC-…: <title>": the title is the alert's or a responder's text, so it is cleaned."""
     return Text(f"{verb} {incident.id}: {clean(incident.title)}" if incident else verb)
-
-
-def build(step: str, warroom: WarRoom, subject: Subject = NOTHING, *, incident_id: str | None = None,
-          clock: Callable[[], datetime] | None = None) -> Screen[Any]:
-    """The screen for one guided-response step; the App pushes it and gets control back on dismiss.
-
-    `clock` fixes the time for screens that show countdowns (tests, drills)."""
-    from .declare import DeclareScreen
-
-    if step not in STEPS:
-        raise ValueError(f"unknown guided step {step!r} (known: {', '.join(STEPS)})")
-    if step == "investigate":
-        from .investigate import InvestigateScreen
-
-        return InvestigateScreen(warroom, subject, incident_id=incident_id, clock=clock)
-    if step == "hunt":
-        from .hunt import HuntScreen
-
-        return HuntScreen(warroom, subject, incident_id=incident_id)
-    if step == "defender":
-        from .defender import DefenderScreen
-
-        return DefenderScreen(warroom, subject, incident_id=incident_id)
-    if step not in WITHOUT_INCIDENT and warroom.incident is None and not incident_id:
-        return DeclareScreen(warroom, subject, notice=f"No open incident to {step.replace('_', ' ')}: "
-                                                      "declare one first.")
-    if step == "declare":
-        return DeclareScreen(warroom, subject)
-    if step == "assess":
-        from .assess import AssessScreen
-
-        return AssessScreen(warroom, subject, incident_id=incident_id)
-    if step in ("contain", "block_sign_in", "revoke_sessions", "preserve_evidence"):
-        from .contain import ContainScreen
-
-        action = None if step == "contain" else step
-        return ContainScreen(warroom, subject, action=action, incident_id=incident_id)
-    timed = {"clock": clock} if clock is not None else {}
-    if step == "communicate":
-        from .communicate import CommunicateScreen
-
-        return CommunicateScreen(warroom, subject, incident_id=incident_id, **timed)
-    from .close import CloseScreen
-
-    return CloseScreen(warroom, subject, closing=step == "close", incident_id=incident_id, **timed)

@@ -10,7 +10,7 @@ from textual.app import App, ComposeResult
 from textual.widgets import Static
 from warroom.console.session import WarRoom
 from warroom.console.subject import NOTHING, Subject, of_account, resolve
-from warroom.screens.guided import build
+from warroom.screens.steps import build
 from warroom.widgets.safe import LiteralNotifications
 
 
