@@ -73,7 +73,7 @@ def _tenant(value: str) -> str | None:
 def _graph_url(value: str) -> str | None:
     if not is_plain(value) or len(value) > 2000:
         return "must be an http(s) URL"
-    from .graph.clouds import resolve
+    from .clouds import resolve
 
     try:
         resolve("global", value)

@@ -16,10 +16,10 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
+from ..console.clouds import Endpoint
 from ..console.config import Config
 from ..console.graph.auth import DevicePrompt
 from ..console.graph.auth import sign_in as device_code_sign_in
-from ..console.graph.clouds import Endpoint
 from ..console.text import clean
 from ..widgets.actions import bindings, key_for
 

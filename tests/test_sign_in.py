@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 
 from textual.app import App
 from textual.widgets import Static
+from warroom.console.clouds import resolve
 from warroom.console.config import load_config
-from warroom.console.graph.clouds import resolve
 from warroom.screens.sign_in import SignInScreen
 
 HOSTILE_CODE = "ABCD-1234\x1b]52;c;ZXZpbA==\x07[bold]"

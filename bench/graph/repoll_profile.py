@@ -30,8 +30,8 @@ tenant.stop()
 
 
 async def profile(base_url: str) -> None:
+    from warroom.console.clouds import resolve
     from warroom.console.graph.auth import Session, StaticToken
-    from warroom.console.graph.clouds import resolve
     from warroom.console.graph.gateway import open_gateway
     from warroom.console.graph.live import FULL_SYNC_EVERY, LiveState, TenantWatcher
     from warroom.console.journal import kinds, open_journal

@@ -104,8 +104,8 @@ def first_request(base_url: str, runs: int) -> dict[str, float]:
 
 async def ingest(base_url: str, count: int) -> dict[str, float]:
     import httpx
+    from warroom.console.clouds import resolve
     from warroom.console.graph.auth import Session, StaticToken
-    from warroom.console.graph.clouds import resolve
     from warroom.console.graph.gateway import open_gateway
     from warroom.console.graph.live import LiveState, TenantWatcher
     from warroom.console.journal import open_journal

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..cli import CliError, Context, run_async
-from ..graph.clouds import CLOUDS
+from ..clouds import CLOUDS
 from ..text import literal
 
 EXIT_OK, EXIT_PROBLEMS = 0, 1

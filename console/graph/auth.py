@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import platformdirs
 
+from ..clouds import Endpoint
 from ..config import APP_NAME, Config
-from .clouds import Endpoint
 from .errors import SignInRequired
 
 if TYPE_CHECKING:

@@ -7,9 +7,9 @@ import base64
 import json
 from typing import TYPE_CHECKING, Any
 
+from ..clouds import Endpoint, resolve
 from ..config import Config
 from .auth import DevicePrompt, build_credential
-from .clouds import Endpoint, resolve
 
 if TYPE_CHECKING:
     from .gateway import GraphGateway

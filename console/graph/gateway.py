@@ -29,9 +29,9 @@ from kiota_abstractions.request_information import RequestInformation
 from kiota_abstractions.response_handler import ResponseHandler
 from kiota_http.middleware.options import ResponseHandlerOption, RetryHandlerOption
 
+from ..clouds import Endpoint
 from ..timefmt import utc_now
 from .auth import Session, SignInRequired
-from .clouds import Endpoint
 from .errors import (
     GraphDenied,
     GraphError,

@@ -6,8 +6,8 @@ import time
 from typing import Any
 
 from azure.core.credentials import AccessToken
+from warroom.console.clouds import resolve
 from warroom.console.graph.auth import Session
-from warroom.console.graph.clouds import resolve
 from warroom.console.graph.gateway import GraphGateway, open_gateway
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from azure.core.credentials import AccessToken
 from azure.identity import CredentialUnavailableError
+from warroom.console.clouds import resolve
 from warroom.console.config import load_config
 from warroom.console.graph import auth
 from warroom.console.graph.auth import (
@@ -23,7 +24,6 @@ from warroom.console.graph.auth import (
     ThreadedCredential,
     build_credential,
 )
-from warroom.console.graph.clouds import resolve
 from warroom.console.graph.sources import permission_for
 from warroom.console.text import literal
 

@@ -204,8 +204,8 @@ async def test_a_secret_shaped_object_is_withheld_from_the_journal_but_shown(sim
 
 
 async def test_the_china_cloud_has_no_security_sources_and_says_so(simulated_tenant):
+    from warroom.console.clouds import resolve
     from warroom.console.graph.auth import Session, StaticToken
-    from warroom.console.graph.clouds import resolve
     from warroom.console.graph.gateway import open_gateway
 
     state = LiveState()
