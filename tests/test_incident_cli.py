@@ -137,7 +137,7 @@ def test_handoff_prints_everything_a_new_commander_needs(journal_path, capsys):
     incident = _declare(journal_path, capsys, "--category", "security-incident", "--title", "Phish")
 
     async def work() -> None:
-        async with await Journal.open(journal_path, actor="alex") as journal:
+        async with await open_journal(journal_path, actor="alex") as journal:
             await journal.append_many([
                 Draft(kinds.INCIDENT_SEVERITY, {"severity": "SEV2", "reasoning": "one mailbox, no data taken"},
                       incident),
