@@ -22,6 +22,7 @@ from .journal import Entry, JournalCorrupt, JournalError, JournalTooNew, VerifyR
 from .journal.schema import LATEST_VERSION
 from .journal.store import check_journal_file, readonly_target
 from .microsoft import describe_issue_entry
+from .observations import Observed, Replay, is_patch
 from .text import clean as _clean
 
 COLUMNS = "seq, incident, kind, actor, occurred_at, discovered_at, logged_at, origin, body, prev_hash, hash"
@@ -108,10 +109,17 @@ def parse_filter(text: str, *, base: Filter | None = None) -> Filter:
 
 @dataclass
 class Knowledge:
-    """What the observations said at a moment: the latest one per (source, key) at or before it."""
+    """What the observations said at a moment: the latest one per (source, key) at or before it.
+
+    `objects` holds each one's object as rebuilt by replaying the observations (`console/observations.py`),
+    in the same order; `chains` every entry those objects are rebuilt from (from each one's latest whole
+    observation on), in journal order: what an evidence bundle needs so that a reader can replay it too.
+    """
 
     at: str
     observations: list[Entry] = field(default_factory=list)
+    objects: list[Observed] = field(default_factory=list)
+    chains: list[Entry] = field(default_factory=list)
 
 
 class ReviewJournal:
@@ -269,17 +277,26 @@ class ReviewJournal:
 
     def knowledge_at(self, moment: str) -> Knowledge:
         """What did we know when: the latest Graph observation per (source, key) at or before `moment`."""
-        latest: dict[tuple[str, str], Entry] = {}
+        chains: dict[tuple[str, str], list[Entry]] = {}
+        replay = Replay()
+        # In journal order: a change is a patch against the observation before it.
         cursor = self.conn.execute(
-            f"SELECT {COLUMNS} FROM entries WHERE kind = ? AND occurred_at <= ? ORDER BY occurred_at, seq",
+            f"SELECT {COLUMNS} FROM entries WHERE kind = ? AND occurred_at <= ? ORDER BY seq",
             (kinds.OBSERVATION, moment),
         )
         while rows := cursor.fetchmany(5000):
             for row in rows:
                 entry = Entry.from_row(row)
                 body = entry.body
-                latest[(str(body.get("source", "")), str(body.get("key", "")))] = entry
-        return Knowledge(moment, [latest[key] for key in sorted(latest)])
+                key = (str(body.get("source", "")), str(body.get("key", "")))
+                replay.feed({**body, "source": key[0], "key": key[1]})
+                if is_patch(body):
+                    chains.setdefault(key, []).append(entry)
+                else:
+                    chains[key] = [entry]
+        ordered = sorted(chains)
+        return Knowledge(moment, [chains[key][-1] for key in ordered], [replay.objects[key] for key in ordered],
+                         sorted((entry for chain in chains.values() for entry in chain), key=lambda e: e.seq))
 
     def imports(self, limit: int = 10_000) -> list[Entry]:
         """The journal.imported entries, oldest first: which entries came from other journals (imported_by)."""
@@ -383,8 +400,9 @@ def describe(entry: Entry) -> str:
 
 
 def knowledge_window(journal: ReviewJournal, start: str, end: str, incident: str | None = None) -> list[Entry]:
-    """Observations bearing on a time window: what was known at its start, and every change up to its end."""
-    baseline = journal.knowledge_at(start).observations
+    """Observations bearing on a time window: what was known at its start (with the observations each object is
+    rebuilt from), and every change up to its end."""
+    baseline = journal.knowledge_at(start).chains
     during = journal._entries(
         f"SELECT {COLUMNS} FROM entries WHERE kind = ? AND ((occurred_at > ? AND occurred_at <= ?) OR incident = ?)"
         " ORDER BY seq",

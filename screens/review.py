@@ -254,9 +254,9 @@ class ReviewScreen(Screen):
             pane.update(Text("No Graph observations yet at this moment."))
             return
         text = Text()
-        for entry in message.knowledge.observations:
+        for entry, observed in zip(message.knowledge.observations, message.knowledge.objects, strict=True):
             body = entry.body
-            data = json.dumps(body.get("data"), ensure_ascii=False, sort_keys=True)
+            data = observed.missing or json.dumps(observed.data, ensure_ascii=False, sort_keys=True)
             text.append(f"{clean(body.get('source', ''))} {clean(body.get('key', ''))}", style="bold")
             text.append(f" (#{entry.seq}, {self._time(entry.occurred_at)})\n")
             text.append(f"  {clean(data)[:200]}\n")

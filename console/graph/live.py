@@ -6,7 +6,8 @@ with jitter; 401/403 mark the source denied with the permission named. Whatever 
 state stays on screen with its Freshness saying how old it is and why: Graph trouble never crashes.
 
 Only changes are journaled (a digest per source and key), in one transaction per page, so the journal
-can rebuild the last known state offline (`restore_last_known`).
+can rebuild the last known state offline (`restore_last_known`): an object whole the first time, then a merge
+patch of what changed (`console/observations.py`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any
 from ..journal import Draft, Journal, JournalError, kinds
 from ..journal.errors import JournalFull, JournalLocked, JournalReadOnly, SecretRefused
 from ..journal.guard import refuse_secrets
+from ..observations import Replay, gone_body, observation_body
 from ..timefmt import from_iso, to_iso, utc_now
 from .errors import GraphDenied, GraphError, GraphThrottled, GraphUnavailable, PagingCut, SignInRequired
 from .freshness import Freshness, SourceHealth
@@ -134,13 +136,15 @@ def _parse(source: Source, data: dict[str, Any]) -> Any | None:
 STORAGE_TROUBLE = (JournalLocked, JournalFull, JournalReadOnly)
 
 
-def _journal_safe(data: dict[str, Any]) -> dict[str, Any]:
-    """Graph data that looks like a secret (a JWT in a description…) is withheld, not journaled."""
+def _journal_safe(body: dict[str, Any]) -> dict[str, Any]:
+    """An observation whose object or change looks like a secret (a JWT in a description…) is journaled with the
+    object withheld: the whole object's place holds why, and a later change to it is journaled whole."""
     try:
-        refuse_secrets(data)
+        refuse_secrets(body)
     except SecretRefused as refused:
-        return {"id": data.get("id"), "withheld": str(refused)}
-    return data
+        kept = {name: body[name] for name in ("source", "key", "digest", "simulated") if name in body}
+        return {**kept, "data": {"id": body.get("key"), "withheld": str(refused)}}
+    return body
 
 
 class TenantWatcher:
@@ -301,6 +305,7 @@ class TenantWatcher:
                       seen: set[str]) -> bool:
         drafts: list[Draft] = []
         updates: dict[str, Any] = {}
+        pending: dict[str, tuple[dict[str, Any], str]] = {}
         now = utc_now()
         for data in items:
             key = _key(data)
@@ -309,7 +314,8 @@ class TenantWatcher:
             seen.add(key)
             self._advance_watermark(spec, data)
             digest = digest_of(data)
-            if self.state.digests.get((spec.name, key)) == digest and key in records:
+            if (self.state.digests.get((spec.name, key)) == digest and key in records) \
+                    or pending.get(key, (None, ""))[1] == digest:
                 continue
             record = _parse(spec, data)
             if record is not None:
@@ -318,14 +324,17 @@ class TenantWatcher:
                     old = records.get(key)
                     if old is not None and getattr(old, "status", None) != getattr(record, "status", None):
                         self.state.health_since[key] = now
-            drafts.append(Draft(kinds.OBSERVATION, {"source": spec.name, "key": key, "digest": digest,
-                                                    "data": data, **self.marks}, occurred_at=now))
+            # a key twice in one chunk: the second is journaled against the first
+            previous = pending.get(key) or self._previous(spec.name, key, records)
+            pending[key] = (data, digest)
+            body = observation_body(spec.name, key, digest, data, *previous)
+            drafts.append(Draft(kinds.OBSERVATION, {**body, **self.marks}, occurred_at=now))
         if drafts and self.journal is not None and not self.journal.readonly:
             try:
                 try:
                     await self.journal.append_many(drafts)
                 except SecretRefused:       # rare: redo the chunk with the secret-shaped objects withheld
-                    drafts = [replace(d, body={**d.body, "data": _journal_safe(d.body["data"])}) for d in drafts]
+                    drafts = [replace(d, body=_journal_safe(d.body)) for d in drafts]
                     await self.journal.append_many(drafts)
             except STORAGE_TROUBLE:
                 # The journal's trouble, not Graph's (the status bar says it as the journal's): Graph answered,
@@ -337,11 +346,20 @@ class TenantWatcher:
         records.update(updates)
         return bool(drafts)
 
+    def _previous(self, source: str, key: str, records: dict[str, Any]) -> tuple[Any, str | None]:
+        """The object last journaled for this key and its digest, when the record on hand is that object: what a
+        change is journaled against (a merge patch). Otherwise (None, None): the change is journaled whole."""
+        base = self.state.digests.get((source, key))
+        raw = getattr(records.get(key), "raw", None)
+        if base and raw and digest_of(raw) == base:
+            return raw, base
+        return None, None
+
     async def _forget(self, spec: Source, keys: list[str], records: dict[str, Any]) -> None:
         """Objects a full poll no longer returns: gone from the state, and the journal says so."""
         now = utc_now()
-        drafts = [Draft(kinds.OBSERVATION, {"source": spec.name, "key": key, "digest": "", "data": None,
-                                            **self.marks}, occurred_at=now) for key in keys]
+        drafts = [Draft(kinds.OBSERVATION, {**gone_body(spec.name, key), **self.marks}, occurred_at=now)
+                  for key in keys]
         if self.journal is not None and not self.journal.readonly:
             try:
                 await self.journal.append_many(drafts)
@@ -497,16 +515,21 @@ async def restore_last_known(journal: Journal, *, simulated: bool = False) -> Li
     a drill) journaled, and a simulated one ignores the real tenant's.
     """
     state = LiveState()
+    replay = Replay()
     latest: dict[tuple[str, str], tuple[dict[str, Any] | None, str, str]] = {}
     last_issue: dict[str, dict[str, Any]] = {}           # each issue's last data, even once Graph dropped it
     statuses: dict[str, tuple[Any, str]] = {}            # workload -> (status, since)
     async for entry in journal.iter_entries(kinds=[kinds.OBSERVATION]):
         body = entry.body
-        source, key, data = body.get("source"), body.get("key"), body.get("data")
+        source, key = body.get("source"), body.get("key")
         if (body.get("simulated") is True) != simulated:
             continue
         if source in SOURCES and isinstance(key, str):
-            latest[(source, key)] = (data, str(body.get("digest", "")), entry.occurred_at)
+            observed = replay.feed(body)
+            if observed is None:
+                continue
+            data = observed.data          # None: gone, or a change that could not be rebuilt (journaled again)
+            latest[(source, key)] = (data, observed.digest, entry.occurred_at)
             if source == "issues" and isinstance(data, dict) and "withheld" not in data:
                 last_issue[key] = data
             elif source == "health" and isinstance(data, dict):

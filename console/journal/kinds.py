@@ -58,7 +58,7 @@ COMMS_SENT = "comms.sent"          # the same fields, plus requested_seq, delive
                                    #  {audience, update_kind, text, channel?} only and count as sent.
 
 # What Graph said, deduplicated: only changes are journaled.
-OBSERVATION = "observation"        # {source, key, digest, data}
+OBSERVATION = "observation"        # {source, key, digest, data} or {source, key, digest, base, patch}: observations.py
 SOURCE_STATUS = "source.status"    # {source, state, reason?}: a source went stale or recovered
 
 # Post-incident and drills.

@@ -125,6 +125,12 @@ def check_journal_file(path: Path, *, create: bool) -> None:
         raise JournalError(f"{path}: cannot create the journal ({error.strerror})") from None
 
 
+# A Graph object's first observation is 2-5 KB: with SQLite's default 4 KiB pages each such entry takes a page of
+# its own (two do not fit), half of it empty; 16 KiB pages hold several (docs/benchmarks.md, journal growth).
+# Set when a journal is made; an older journal keeps the page size it was made with.
+PAGE_SIZE = 16384
+
+
 def _create(path: Path) -> None:
     """A whole new journal, made in a private file beside the path and linked into place in one step.
 
@@ -136,6 +142,7 @@ def _create(path: Path) -> None:
     try:
         conn = sqlite3.connect(temp, isolation_level=None)
         try:
+            conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
             migrate(conn)
         finally:
             conn.close()

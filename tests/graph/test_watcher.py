@@ -54,8 +54,12 @@ async def test_observations_are_journaled_once_per_change_and_polls_become_incre
         await watcher.poll_once("alerts")
     observed = await _observations(journal, "alerts")
     assert len(observed) == 31
-    assert observed[-1]["key"] == "da000007" and observed[-1]["data"]["status"] == "resolved"
+    first = next(o for o in observed if o["key"] == "da000007")
+    assert observed[-1]["key"] == "da000007" and observed[-1]["patch"]["status"] == "resolved"
+    assert observed[-1]["base"] == first["digest"] and "data" not in observed[-1]     # what changed, not it all
     assert state.alerts["da000007"].status == "resolved"
+    restored = await restore_last_known(journal)
+    assert restored.alerts == state.alerts and restored.digests == state.digests
     sent = requests_to(simulated_tenant, "/security/alerts_v2")
     assert "$filter" not in sent[0].query
     assert sent[1].query["$filter"].startswith("lastUpdateDateTime ge ")
