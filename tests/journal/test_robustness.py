@@ -296,14 +296,22 @@ async def test_search_takes_fts_syntax_and_text_that_only_looks_like_it(
         assert [e.seq for e in await journal.search(query)] == expected
 
 
+def _page_size(path: Path) -> int:
+    """The database's page size, from its header (offset 16, big-endian; 1 means 65536)."""
+    with path.open("rb") as handle:
+        handle.seek(16)
+        size = int.from_bytes(handle.read(2), "big")
+    return 65536 if size == 1 else size
+
+
 @pytest.mark.parametrize("full", [False, True], ids=["quick", "full"])
 def test_a_damaged_page_fails_verify_in_one_line(journal_path: Path, full: bool) -> None:
     """Disk damage rather than tampering: SQLite's own check (quick by default, --full for indexes) reports it."""
     asyncio.run(abuild(journal_path, 400))
-    size = journal_path.stat().st_size
+    size, page_size = journal_path.stat().st_size, _page_size(journal_path)
     with journal_path.open("r+b") as handle:
-        handle.seek(size // 2 // 4096 * 4096)
-        handle.write(b"\xde\xad\xbe\xef" * 1024)
+        handle.seek(size // 2 // page_size * page_size)
+        handle.write(b"\xde\xad\xbe\xef" * (page_size // 4))
     result = warroom("journal", "verify", str(journal_path), *(["--full"] if full else []))
     assert result.returncode == 1
     output = (result.stdout + result.stderr).strip()
@@ -328,9 +336,10 @@ def test_the_secret_prefilter_never_hides_a_match(text: str) -> None:
 def test_damaged_pages_never_show_a_traceback(journal_path: Path, page: int) -> None:
     """Whatever page is hit, every command answers in one line; verify never calls a damaged journal ok."""
     asyncio.run(abuild(journal_path, 400))
+    page_size = _page_size(journal_path)
     with journal_path.open("r+b") as handle:
-        handle.seek(4096 * page)
-        handle.write(b"\xde\xad\xbe\xef" * 1024)
+        handle.seek(page_size * page)
+        handle.write(b"\xde\xad\xbe\xef" * (page_size // 4))
     for command in (["journal", "verify"], ["journal", "stats"], ["note", "after the damage"]):
         result = warroom(*command, "--journal", str(journal_path))
         assert "Traceback" not in result.stderr, (command, result.stderr)
