@@ -13,7 +13,7 @@ import sys
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..cli import CliError, Context, run_async
 from ..clouds import CLOUDS
@@ -283,34 +283,31 @@ SECTION_SOURCES = {"services": "health", "alerts": "alerts", "incidents": "incid
 
 
 async def gather_status(ctx: Context, budget: Any | None = None) -> tuple[Any, str, set[str]]:
-    """Last known state from the journal (if any), then one poll of every source over it; a source Graph asks
-    to come back to (429, 5xx) is polled again after its Retry-After while `budget` (a WaitBudget) allows.
+    """One poll of every source; a source Graph asks to come back to (429, 5xx) is polled again after its
+    Retry-After while `budget` (a WaitBudget) allows. A source not read now (or not at all) gets the journal's
+    last known state, read only for such sources.
 
+    Memory stays bounded by what is reported, not by the tenant (`status_sources`).
     Returns the state, where Graph is (or why it was not asked) and the sources this cloud has (polled or not).
     """
     from ..graph.auth import SignInRequired
     from ..graph.connect import connect
     from ..graph.freshness import SourceHealth
-    from ..graph.live import LiveState, TenantWatcher, restore_last_known
+    from ..graph.live import LiveState, TenantWatcher
     from ..graph.sources import SOURCES
     from ..graph.waiting import says_later
-    from ..journal import JournalError, open_journal
 
+    specs = status_sources()
     state = LiveState()
-    if ctx.config.journal_path.exists():
-        try:
-            async with await open_journal(ctx.config.journal_path, readonly=True, create=False) as journal:
-                state = await restore_last_known(journal)
-        except JournalError as error:
-            print(f"warning: journal not read ({literal(error, 300)})", file=sys.stderr)
     try:
         gateway = await connect(ctx.config, cloud=ctx.args.cloud)
     except SignInRequired as error:
+        await _last_known(ctx, state, specs)
         for name, fresh in state.freshness.items():
             state.freshness[name] = fresh.with_error(SourceHealth.DENIED, "sign-in required", _now(), None)
         return state, f"not signed in: {error}", set(SOURCES)
     async with gateway:
-        watcher = TenantWatcher(gateway, None, state)
+        watcher = TenantWatcher(gateway, None, state, specs=specs)
         for name in watcher.sources:
             while True:
                 delay = await watcher.poll_once(name)
@@ -319,7 +316,68 @@ async def gather_status(ctx: Context, budget: Any | None = None) -> tuple[Any, s
                     break
                 if not budget.take(name, delay, state.freshness[name].last_error or "no answer"):
                     break                   # poll_once waits out the delay itself before asking again
-        return state, gateway.base_url, set(watcher.sources)
+    unread = {name: specs[name] for name in watcher.sources if state.freshness[name].health is not SourceHealth.FRESH}
+    if unread:
+        await _last_known(ctx, state, unread)
+    return state, gateway.base_url, set(watcher.sources)
+
+
+class AlertCount(NamedTuple):
+    """What `status` keeps of an alert: what it counts."""
+
+    severity: str
+    status: str
+    incident_id: str
+
+
+def _counted(data: dict[str, Any]) -> AlertCount:
+    from ..graph.models import Alert
+
+    alert = Alert.from_graph(data)
+    return AlertCount(alert.severity, alert.status, alert.incident_id)
+
+
+def _without_json(model: Any) -> Any:
+    from ..graph.models import NO_DATA
+
+    return lambda data: model(data)._replace(raw=NO_DATA)
+
+
+def status_sources() -> dict[str, Any]:
+    """The sources as `status` reads them: records without Graph's JSON, alerts as what is counted, incidents
+    without their alerts (one incident expanded with 50,000 alerts is a 90 MB answer; its alerts are counted
+    from the alerts source instead)."""
+    from types import MappingProxyType
+
+    from ..graph.sources import SOURCES
+
+    specs = {name: spec._replace(model=_without_json(spec.model)) for name, spec in SOURCES.items()}
+    specs["alerts"] = specs["alerts"]._replace(model=_counted)
+    specs["incidents"] = specs["incidents"]._replace(params=MappingProxyType({}))
+    return specs
+
+
+async def _last_known(ctx: Context, state: Any, specs: dict[str, Any]) -> None:
+    """The journal's last known state of these sources, under what was read now (a poll broken off midway)."""
+    from ..graph.live import restore_last_known
+    from ..journal import JournalError, open_journal
+
+    if not ctx.config.journal_path.exists():
+        return
+    try:
+        async with await open_journal(ctx.config.journal_path, readonly=True, create=False) as journal:
+            restored = await restore_last_known(journal, specs=specs)
+    except JournalError as error:
+        print(f"warning: journal not read ({literal(error, 300)})", file=sys.stderr)
+        return
+    for name in specs:
+        records = state.records(name)
+        merged = {**restored.records(name), **records}
+        records.clear()
+        records.update(merged)
+        last_success = restored.freshness[name].last_success
+        if state.freshness[name].last_success is None and last_success is not None:
+            state.freshness[name] = state.freshness[name]._replace(last_success=last_success)
 
 
 def _now() -> datetime:
@@ -370,8 +428,12 @@ def status_report(state: Any, polled: set[str] | None = None, now: datetime | No
         by_severity.setdefault(alert.severity, Counter())[alert.status] += 1
     alerts = {sev: dict(sorted(counts.items())) for sev, counts in
               sorted(by_severity.items(), key=lambda kv: (SEVERITY_ORDER.get(kv[0], 5), kv[0]))}
+    # An incident's alerts: those read (or last known) that name it; unknown when the alerts are.
+    unknown_alerts = sources.get("alerts", {}).get("state") in ("unknown", "not_available")
+    per_incident = Counter(getattr(alert, "incident_id", "") for alert in state.alerts.values())
     incidents = [
-        {"id": i.id, "severity": i.severity, "status": i.status, "name": i.display_name, "alerts": len(i.alert_ids)}
+        {"id": i.id, "severity": i.severity, "status": i.status, "name": i.display_name,
+         "alerts": None if unknown_alerts else per_incident[i.id]}
         for i in sorted(state.incidents.values(), key=lambda i: (SEVERITY_ORDER.get(i.severity, 5), i.id))
         if i.status.lower() not in ("resolved", "redirected")
     ]
@@ -460,8 +522,9 @@ def run_status(ctx: Context) -> int:
     incidents = report["active_incidents"]
     if _heading_line("Active incidents", str(len(incidents or [])), sources["incidents"]):
         for row in incidents or []:
+            count = "?" if row["alerts"] is None else row["alerts"]
             print(f"  {literal(row['id'], 20):<10} {literal(row['severity'], 20):<14} "
-                  f"{literal(row['status'], 20):<12} {literal(row['name'], 100)} ({row['alerts']} alerts)")
+                  f"{literal(row['status'], 20):<12} {literal(row['name'], 100)} ({count} alerts)")
 
     print()
     risky = report["risky_users"]

@@ -19,7 +19,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -161,8 +161,11 @@ class TenantWatcher:
         sources: Iterable[str] | None = None,
         watch_list: Callable[[], Iterable[str]] | None = None,
         simulated: bool = False,
+        specs: Mapping[str, Source] | None = None,
     ) -> None:
         self.gateway = gateway
+        # How each source is read and parsed: SOURCES, or a variant (`status` keeps counts, not Graph's JSON).
+        self.specs: Mapping[str, Source] = specs or SOURCES
         # A simulated tenant's observations (DEMO, DRILL) are marked: a live console never takes them for the
         # tenant's state (restore_last_known), wherever the journal is shared.
         self.marks: dict[str, Any] = {"simulated": True} if simulated else {}
@@ -210,7 +213,7 @@ class TenantWatcher:
 
     async def poll_once(self, source: str) -> float:
         """Poll one source now (after any Retry-After still running); returns seconds until the next poll."""
-        spec = SOURCES[source]
+        spec = self.specs[source]
         async with self._locks[source]:
             wait = self._not_before.get(source, 0.0) - time.monotonic()
             if wait > 0:
@@ -508,12 +511,15 @@ class TenantWatcher:
         return sign_ins
 
 
-async def restore_last_known(journal: Journal, *, simulated: bool = False) -> LiveState:
+async def restore_last_known(journal: Journal, *, simulated: bool = False,
+                             specs: Mapping[str, Source] | None = None) -> LiveState:
     """The last observed state of every source, from the journal alone: the console starts offline.
 
     Only observations of the same kind of tenant count: a live console ignores what a simulated tenant (a demo,
-    a drill) journaled, and a simulated one ignores the real tenant's.
+    a drill) journaled, and a simulated one ignores the real tenant's. `specs` restores only those sources, each
+    parsed with its spec's model (`status` keeps counts, not Graph's JSON).
     """
+    sources = specs or SOURCES
     state = LiveState()
     replay = Replay()
     latest: dict[tuple[str, str], tuple[dict[str, Any] | None, str, str]] = {}
@@ -524,7 +530,7 @@ async def restore_last_known(journal: Journal, *, simulated: bool = False) -> Li
         source, key = body.get("source"), body.get("key")
         if (body.get("simulated") is True) != simulated:
             continue
-        if source in SOURCES and isinstance(key, str):
+        if source in sources and isinstance(key, str):
             observed = replay.feed(body)
             if observed is None:
                 continue
@@ -540,14 +546,14 @@ async def restore_last_known(journal: Journal, *, simulated: bool = False) -> Li
         state.health_since[key] = from_iso(since)
     for key, data in last_issue.items():
         if latest.get(("issues", key), (None,))[0] is None:
-            record = _parse(SOURCES["issues"], data)
+            record = _parse(sources["issues"], data)
             if record is not None:
                 state.kept_issues[key] = record
     newest_at: dict[str, str] = {}
     for (source, key), (data, digest, at) in latest.items():
         if not isinstance(data, dict) or "withheld" in data:
             continue
-        record = _parse(SOURCES[source], data)
+        record = _parse(sources[source], data)
         if record is None:
             continue
         state.records(source)[key] = record

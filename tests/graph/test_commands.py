@@ -245,3 +245,25 @@ def test_status_without_a_session_says_how_to_sign_in_and_touches_no_network(mon
     out = capsys.readouterr().out
     assert "not signed in: run `warroom login`" in out
     assert "alerts denied: sign-in required" in out
+
+
+def test_status_counts_an_incidents_alerts_from_the_alerts_without_expanding_them(make_tenant, journal_path,
+                                                                                   capsys):
+    """An incident expanded with all its alerts can be one answer of many megabytes: status asks for incidents
+    alone and counts each one's alerts among the alerts it read; unknown when the alerts could not be read."""
+    from .helpers import alerts, requests_to
+
+    tenant = make_tenant()
+    add_objects(tenant, "incidents", [{"id": "88", "displayName": "Wave", "severity": "high", "status": "active"}])
+    add_objects(tenant, "alerts", alerts(7, incidentId="88") + alerts(2, prefix="db"))
+    argv = ["status", "--json", "--graph-url", tenant.base_url, "--journal", str(journal_path)]
+    assert main(argv) == 0
+    [wave] = [row for row in json.loads(capsys.readouterr().out)["active_incidents"] if row["id"] == "88"]
+    assert wave["alerts"] == 7
+    assert all("$expand" not in r.query for r in requests_to(tenant, "/security/incidents"))
+
+    denied = make_tenant(faults=[Fault("forbidden", "security/alerts_v2")])
+    add_objects(denied, "incidents", [{"id": "88", "displayName": "Wave", "severity": "high", "status": "active"}])
+    assert main([*argv[:3], denied.base_url, *argv[4:]]) == 3
+    [wave] = [row for row in json.loads(capsys.readouterr().out)["active_incidents"] if row["id"] == "88"]
+    assert wave["alerts"] is None
