@@ -316,6 +316,8 @@ class TenantWatcher:
                 continue
             seen.add(key)
             self._advance_watermark(spec, data)
+            if spec.reduce is not None:
+                data = spec.reduce(data)
             digest = digest_of(data)
             if (self.state.digests.get((spec.name, key)) == digest and key in records) \
                     or pending.get(key, (None, ""))[1] == digest:

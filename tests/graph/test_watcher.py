@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 from warroom.console.graph.freshness import SourceHealth
-from warroom.console.graph.live import LiveState, TenantWatcher, restore_last_known
+from warroom.console.graph.live import FULL_SYNC_EVERY, LiveState, TenantWatcher, restore_last_known
 from warroom.console.journal import kinds, open_journal
 from warroom.console.sim import Fault
 
@@ -229,3 +229,21 @@ async def test_a_failing_on_change_callback_does_not_stop_polling(simulated_tena
     async with await gateway_for(simulated_tenant) as gateway:
         await TenantWatcher(gateway, None, state, on_change=broken).poll_once("health")
     assert state.freshness["health"].health is SourceHealth.FRESH
+
+
+async def test_an_incidents_alerts_are_journaled_as_ids_and_an_alert_change_leaves_the_incident_alone(
+        simulated_tenant, journal):
+    add_objects(simulated_tenant, "incidents", [{"id": "88", "displayName": "Wave", "severity": "high"}])
+    add_objects(simulated_tenant, "alerts", alerts(3, incidentId="88", description="x" * 500))
+    state = LiveState()
+    async with await gateway_for(simulated_tenant) as gateway:
+        watcher = TenantWatcher(gateway, journal, state)
+        await watcher.poll_once("incidents")
+        [first] = [o for o in await _observations(journal, "incidents") if o["key"] == "88"]
+        assert first["data"]["alerts"] == [{"id": "da000000"}, {"id": "da000001"}, {"id": "da000002"}]
+        update_object(simulated_tenant, "alerts", "da000001", {"status": "resolved"})
+        watcher._polls["incidents"] = FULL_SYNC_EVERY          # a full re-read: the alert's change is in it
+        await watcher.poll_once("incidents")
+    assert [o["key"] for o in await _observations(journal, "incidents")].count("88") == 1
+    restored = await restore_last_known(journal)
+    assert restored.incidents["88"].alert_ids == ("da000000", "da000001", "da000002")
