@@ -107,6 +107,7 @@ class ReviewScreen(Screen):
         self.imports: list[Entry] = []
         self.generation = 0           # bumps on each new filter, so late pages of an old one are dropped
         self.input_mode = ""
+        self.started = False          # the first page was shown (the incident list and verify follow it)
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Verifying the hash chain…"), id="integrity")
@@ -129,6 +130,10 @@ class ReviewScreen(Screen):
         self.query_one("#timeline", ReviewTimeline).focus()
         self._show_scope()
         self.load("first")
+
+    def _after_first_page(self) -> None:
+        """The incident list and the chain check start once the first page is on screen: verifying a million
+        entries hashes in Python, and a thread doing it at the same time slows the first page by holding the GIL."""
         self.load_incidents()
         self.verify()
 
@@ -186,6 +191,9 @@ class ReviewScreen(Screen):
         if event.state == WorkerState.ERROR:
             self.notify(clean(f"{event.worker.name}: {event.worker.error}"), severity="error", timeout=8,
                         markup=False)
+            if not self.started:        # no first page: the chain is checked all the same
+                self.started = True
+                self._after_first_page()
 
     # -- results ------------------------------------------------------------------------------------
 
@@ -206,6 +214,9 @@ class ReviewScreen(Screen):
             timeline.show(message.entries, focus_seq=message.focus_seq)
             if not message.entries:
                 self._show_entry(None)
+        if not self.started:
+            self.started = True
+            self.call_after_refresh(self._after_first_page)
 
     @on(Verified)
     def _verified(self, message: Verified) -> None:
