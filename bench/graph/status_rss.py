@@ -60,9 +60,9 @@ def fill(journal: Path, base_url: str) -> None:
         from warroom.console.graph.clouds import resolve
         from warroom.console.graph.gateway import open_gateway
         from warroom.console.graph.live import LiveState, TenantWatcher
-        from warroom.console.journal import Journal
+        from warroom.console.journal import open_journal
 
-        async with await Journal.open(journal, actor="bench") as opened:
+        async with await open_journal(journal, actor="bench") as opened:
             gateway = await open_gateway(resolve("global", base_url), Session(StaticToken("bench"), "bench"))
             watcher = TenantWatcher(gateway, opened, LiveState())
             for name in watcher.sources:

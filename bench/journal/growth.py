@@ -29,7 +29,7 @@ from typing import Any
 
 import httpx
 from warroom.console.graph.live import digest_of
-from warroom.console.journal import Draft, Journal, kinds, store
+from warroom.console.journal import Draft, kinds, open_journal, store
 from warroom.console.observations import observation_body
 from warroom.console.sim import SimulatedTenant, load_scenario
 
@@ -65,7 +65,7 @@ def file_size(path: Path) -> int:
 
 async def journal(path: Path, batches: list[list[dict[str, Any]]]) -> float:
     """Append the bodies, a transaction per batch; returns the seconds it took."""
-    journal = await Journal.open(path, actor="bench")
+    journal = await open_journal(path, actor="bench")
     try:
         started = time.perf_counter()
         for batch in batches:

@@ -15,7 +15,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from warroom.console.graph.live import digest_of, restore_last_known
-from warroom.console.journal import Draft, Journal, kinds, verify_file
+from warroom.console.journal import Draft, kinds, open_journal, verify_file
 from warroom.console.journal.encoding import canonical_json
 from warroom.console.observations import Replay, gone_body, make_patch, merge_patch, observation_body
 from warroom.console.review import ReviewJournal, knowledge_window
@@ -105,7 +105,7 @@ def test_through_a_journal_the_chain_verifies_and_the_state_and_review_rebuild(t
     bodies, _ = _replayed(versions)
 
     async def write() -> Any:
-        journal = await Journal.open(path, actor="test")
+        journal = await open_journal(path, actor="test")
         try:
             await journal.append_many([Draft(kinds.OBSERVATION, body) for body in bodies])
             return await restore_last_known(journal)
