@@ -60,6 +60,7 @@ PLACE_NAMES = {
     "messages": "Message center",
     "help": "Keys (this screen)",
     "quit_dialog": "Quit question",
+    "task_dialog": "Task done question",
 }
 TOGETHER: dict[str, frozenset[str]] = {
     "dashboard": frozenset({"dashboard", "alerts", "health", "tasks", "list"}),
@@ -80,6 +81,7 @@ TOGETHER: dict[str, frozenset[str]] = {
     "detail": frozenset({"detail", "alert_detail"}),
     "alert_detail": frozenset({"detail", "alert_detail"}),
     "quit_dialog": frozenset({"quit_dialog"}),
+    "task_dialog": frozenset({"task_dialog"}),
 }
 # Places where letters are text: their actions take F-keys (or Esc, or a Ctrl chord) only.
 TYPING_PLACES = frozenset({"guided", "declare", "assess", "contain", "communicate", "close", "prompt",
@@ -184,7 +186,7 @@ ACTIONS: tuple[Action, ...] = (
        "open_issue", label="Open issue", footer=True, palette=False),
     _a("tasks.open", "enter", "Read the task", "The selected task in full: what to do, how to verify it, owner, "
        "blockers, live check, times", "screen.open_task", label="Read", footer=True, palette=False),
-    _a("tasks.toggle", "space", "Toggle task done", "Mark the selected task done, or open again",
+    _a("tasks.toggle", "x", "Mark task done", "Mark the selected task done, or open again (asks, naming the task)",
        "screen.toggle_task", label="Done/undo", footer=True, when=("incident",)),
     _a("tasks.add", "plus", "Add task", "Add a task to the open incident", "screen.add_task", label="Add task",
        footer=True, when=("incident",)),
@@ -266,9 +268,14 @@ ACTIONS: tuple[Action, ...] = (
        palette=False),
     _a("handoff.hand_over", "O", "Hand a role over", "Name the role and who takes it; the page shows the hand-off",
        "hand_over", label="Hand over", footer=True),
-    _a("quit_dialog.quit", "y,enter", "Quit", "Leave warroom with the incident open", "quit_now", label="Quit",
+    _a("quit_dialog.quit", "y,enter", "Quit", "Leave warroom with the incident open", "yes", label="Quit",
        palette=False),
-    _a("quit_dialog.stay", "n,escape", "Stay", "Back to where you were", "stay", label="Stay", palette=False),
+    _a("quit_dialog.stay", "n,escape", "Stay", "Back to where you were (so does any other character)", "no",
+       label="Stay", palette=False),
+    _a("task_dialog.mark", "y,enter", "Mark it", "Journal the task as done (or open again)", "yes", label="Mark it",
+       palette=False),
+    _a("task_dialog.leave", "n,escape", "Leave it", "Back to the tasks; nothing is written (so does any other "
+       "character)", "no", label="Leave it", palette=False),
     _a("help.close", "escape,q,question_mark", "Close", "Close this list", "dismiss", label="Close", palette=False),
 )
 BY_ID: dict[str, Action] = {action.id: action for action in ACTIONS}
@@ -391,7 +398,7 @@ def check_keymap(keymap: Mapping[str, object], where: Callable[[str], str] = lam
         if keys[action_id] == keys_of(action.key):
             continue            # its own default: nothing changes
         taken = quit_keys & set(keys[action_id])
-        if taken and action.place not in ("detail", "help", "quit_dialog"):
+        if taken and action.place not in ("detail", "help", "quit_dialog", "task_dialog"):
             raise refuse(action_id, f"[ui.keys] {action_id} = {value!r} takes the quit key "
                                     f"({shown(','.join(taken))}); choose another")
         for other in _together(action.place):

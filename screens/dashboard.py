@@ -754,10 +754,21 @@ class DashboardScreen(Screen):
             self.app.push_screen(TaskDetailScreen(task, incident, self.warroom.live, self.zone_stamp))
 
     async def action_toggle_task(self) -> None:
+        """Mark the selected task done (or open again) once the responder answers the question naming it."""
+        from .task_done import TaskDoneScreen
+
         incident_id, task = await self._selected_task()
-        if task is not None:
+        if task is None:
+            return
+
+        async def answered(mark: bool | None) -> None:
             status = "open" if task.done else "done"
-            await self._record(kinds.TASK_UPDATED, {"task_id": task.id, "status": status}, incident=incident_id)
+            if mark and await self._record(kinds.TASK_UPDATED, {"task_id": task.id, "status": status},
+                                           incident=incident_id):
+                self.notify(f"{task.id} {'open again' if task.done else 'done'}: {clean(task.text, 80)}", timeout=4,
+                            markup=False)
+
+        self.app.push_screen(TaskDoneScreen(task), answered)
 
     async def action_assign_task(self) -> None:
         from .prompt import PromptScreen

@@ -30,6 +30,7 @@ from warroom.screens.prompt import PromptScreen
 from warroom.screens.quit import QuitScreen
 from warroom.screens.send_confirm import SendConfirmScreen
 from warroom.screens.sign_in import SignInScreen
+from warroom.screens.task_done import TaskDoneScreen
 from warroom.widgets.actions import palette_entries
 from warroom.widgets.alerts import AlertTable
 from warroom.widgets.banner import IncidentBanner
@@ -53,7 +54,7 @@ HANDLERS = {
     "alert_detail": AlertDetailScreen, "sign_in": SignInScreen, "prompt": PromptScreen, "help": HelpScreen,
     "send_confirm": SendConfirmScreen,
     "handoff": HandoffScreen, "messages": MessageCenterScreen,
-    "quit_dialog": QuitScreen,
+    "quit_dialog": QuitScreen, "task_dialog": TaskDoneScreen,
     "investigate": InvestigateScreen, "hunt": HuntScreen, "defender": DefenderScreen,
 }
 REMAP = {"dashboard.declare": "D", "dashboard.note": "N", "dashboard.sign_in": "f9", "contain.execute": "f7",

@@ -163,7 +163,9 @@ async def test_decision_records_its_reason(journal_path: Path) -> None:
 async def test_task_keys_each_write_a_journal_entry(journal_path: Path) -> None:
     app = await make_app(journal_path)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("3", "home", "space")                     # T1 done
+        await pilot.press("3", "home", "x")                         # T1 done, once asked
+        await pilot.pause()
+        await pilot.press("y")
         await pilot.pause()
         await pilot.press("o", *["backspace"] * 20)                 # assign T1 to dana
         await type_text(pilot, "dana")

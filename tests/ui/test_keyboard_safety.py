@@ -10,6 +10,8 @@ from warroom.screens.app import WarroomApp
 from warroom.screens.dashboard import DashboardScreen
 from warroom.screens.guided import GuidedScreen
 from warroom.screens.quit import QuitScreen
+from warroom.screens.task_done import TaskDoneScreen
+from warroom.widgets.tasks import TaskList
 
 from .scenes import drawn, fixed_clock, live_state, open_warroom
 
@@ -44,13 +46,70 @@ async def test_q_with_an_incident_open_asks_naming_it(journal_path: Path, answer
             await pilot.press("q")
             await pilot.pause()
             assert isinstance(app.screen, QuitScreen) and app.return_code is None
-            assert "INC-20261124-01" in str(app.screen.query_one("#quit-incident", Static).render())
+            assert "INC-20261124-01" in str(app.screen.query_one("#quit-body", Static).render())
             await pilot.press(answer)
             await pilot.pause()
             if quits:
                 assert app.return_code == 0
             else:
                 assert app.screen is dashboard and app.return_code is None
+    finally:
+        await app.warroom.close()
+
+
+async def test_q_then_any_other_character_stays(journal_path: Path) -> None:
+    """The q of a word typed on the dashboard ("quickly") is a stray: the next letter answers no, never yes."""
+    app = await _app(journal_path, incident=True)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await drawn(pilot)
+            dashboard = app.screen
+            await pilot.press("q", "u")
+            await pilot.pause()
+            assert app.screen is dashboard and app.return_code is None
+    finally:
+        await app.warroom.close()
+
+
+async def _task_updates(app: WarroomApp) -> list[dict]:
+    return [e.body for e in await app.warroom.journal.entries(kinds=["task.updated"])]
+
+
+async def test_a_task_is_marked_done_only_when_the_question_naming_it_is_answered(journal_path: Path) -> None:
+    """Space (typed between words) does nothing on the Tasks pane; x asks, naming the task; any answer but y or
+    Enter leaves it; a done task asks to be opened again."""
+    app = await _app(journal_path, incident=True)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await drawn(pilot)
+            await pilot.press("3", "home")
+            await pilot.pause()
+            before = await _task_updates(app)
+            await pilot.press("space", "space", "space")
+            await _settle(pilot)
+            assert await _task_updates(app) == before and not app.warroom.incident.tasks["T1"].done
+            await pilot.press("x")
+            await pilot.pause()
+            assert isinstance(app.screen, TaskDoneScreen)
+            asked = str(app.screen.query_one("#task-done-body", Static).render())
+            assert "Confirm scope with Microsoft (EX226574)" in asked
+            assert "Mark T1 done?" in str(app.screen.query_one(".heading", Static).render())
+            await pilot.press("u")                  # a stray: the next letter of a word
+            await _settle(pilot)
+            assert isinstance(app.screen, DashboardScreen) and await _task_updates(app) == before
+            await pilot.press("x", "escape")
+            await _settle(pilot)
+            assert await _task_updates(app) == before
+            await pilot.press("x", "y")
+            await _settle(pilot)
+            assert await _task_updates(app) == [*before, {"task_id": "T1", "status": "done"}]
+            assert app.warroom.incident.tasks["T1"].done and app.screen.query_one(TaskList).has_focus
+            await pilot.press("x")
+            await pilot.pause()
+            assert "Open T1 again?" in str(app.screen.query_one(".heading", Static).render())
+            await pilot.press("enter")
+            await _settle(pilot)
+            assert not app.warroom.incident.tasks["T1"].done
     finally:
         await app.warroom.close()
 
