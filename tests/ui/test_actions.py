@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
+from textual.binding import Binding
 from textual.widgets import Button
 from textual.widgets._footer import FooterKey
-from warroom.console.actions import ACTIONS
+from warroom.console.actions import ACTIONS, LIST_KEYS, TOGETHER, keys_of
 from warroom.screens.alert_detail import AlertDetailScreen
 from warroom.screens.app import WarroomApp
 from warroom.screens.assess import AssessScreen
@@ -25,16 +26,20 @@ from warroom.screens.handoff import HandoffScreen
 from warroom.screens.help import HelpScreen, help_table
 from warroom.screens.hunt import HuntScreen
 from warroom.screens.investigate import InvestigateScreen
+from warroom.screens.issue_detail import IssueDetailScreen
 from warroom.screens.messages import MessageCenterScreen
 from warroom.screens.prompt import PromptScreen
 from warroom.screens.quit import QuitScreen
+from warroom.screens.review import ReviewApp, ReviewScreen
 from warroom.screens.send_confirm import SendConfirmScreen
 from warroom.screens.sign_in import SignInScreen
+from warroom.screens.task_detail import TaskDetailScreen
 from warroom.screens.task_done import TaskDoneScreen
 from warroom.widgets.actions import palette_entries
 from warroom.widgets.alerts import AlertTable
 from warroom.widgets.banner import IncidentBanner
 from warroom.widgets.health import HealthPane
+from warroom.widgets.review_timeline import ReviewTimeline
 from warroom.widgets.tasks import TaskList
 from warroom.widgets.timeline import Timeline
 
@@ -153,3 +158,70 @@ async def test_review_footer_offers_no_dead_f2(journal_path: Path, step: str, li
             assert ("Close the incident" in {e.title for e in palette_entries(app.screen)}) is live_f2
     finally:
         await app.warroom.close()
+
+
+# -- no two actions answer to one key where they work together ------------------------------------------------
+
+def _declared(cls: type) -> list[Binding]:
+    """The bindings a class and its warroom ancestors declare (Textual's own widgets' keys aside)."""
+    return [binding for klass in cls.__mro__ if klass.__module__.startswith("warroom.")
+            for binding in vars(klass).get("BINDINGS", ())]
+
+
+def _keys(binding: Binding) -> list[str]:
+    return [key.strip() for key in binding.key.split(",")]
+
+
+GUIDED = (DeclareIncidentScreen, AssessScreen, ContainScreen, CommunicateScreen, CloseScreen, InvestigateScreen,
+          HuntScreen, DefenderScreen)
+MODALS = (AlertDetailScreen, IssueDetailScreen, HelpScreen, QuitScreen, TaskDoneScreen, SendConfirmScreen,
+          SignInScreen, PromptScreen, HandoffScreen, MessageCenterScreen, TaskDetailScreen)
+# The focus chains a key travels: the focused node first, the App last.
+CHAINS = [*((pane, DashboardScreen, WarroomApp) for pane in (AlertTable, HealthPane, TaskList, Timeline)),
+          *((screen, WarroomApp) for screen in (*GUIDED, *MODALS)), (ReviewTimeline, ReviewScreen, ReviewApp)]
+# Nearer bindings that answer before a farther one on purpose, with why.
+SHADOWS = {
+    # A dialog or reading screen closes with q: the App's quit is one key further, on the dashboard.
+    ("detail.close", "app.quit"), ("help.close", "app.quit"), ("messages.close", "app.quit"),
+    ("handoff.close", "app.quit"),
+    # Enter and Esc leave the filter box only while it has focus (check_action): then no pane has focus.
+    ("alerts.open", "dashboard.leave_filter"), ("health.open_issue", "dashboard.leave_filter"),
+    ("tasks.open", "dashboard.leave_filter"),
+}
+
+
+@pytest.mark.parametrize("chain", CHAINS, ids=lambda chain: "-".join(c.__name__ for c in chain))
+def test_no_two_bindings_on_a_focus_chain_share_a_key(chain) -> None:
+    """Every key a responder presses reaches one action: within a node, and between the focused node, its screen
+    and the App (a nearer binding hides a farther one only where SHADOWS says so)."""
+    seen: dict[str, Binding] = {}
+    for node in chain:
+        here: dict[str, Binding] = {}
+        for binding in _declared(node):
+            for key in _keys(binding):
+                assert key not in here, f"{node.__name__}: {key!r} is {here[key].id} and {binding.id}"
+                here[key] = binding
+        for key, binding in here.items():
+            nearer = seen.get(key)
+            assert nearer is None or (nearer.id, binding.id) in SHADOWS, \
+                f"{key!r}: {nearer.id} ({nearer.action}) hides {binding.id} ({binding.action})"
+            seen.setdefault(key, binding)
+
+
+@pytest.mark.parametrize("place", sorted({action.place for action in ACTIONS}))
+def test_no_two_registered_actions_share_a_default_key_where_they_work(place: str) -> None:
+    """The registry's view: the actions live together with a place (TOGETHER, and the App's) answer to distinct
+    default keys, and a dashboard action never takes a key the lists move with."""
+    mine = [action for action in ACTIONS if action.place == place]
+    together = [action for action in ACTIONS if action.place in TOGETHER.get(place, {place}) | {"app"}]
+    pairs = {frozenset(pair) for pair in SHADOWS}
+    for action in mine:
+        for other in together:
+            if other.id == action.id or frozenset((action.id, other.id)) in pairs:
+                continue
+            if place in ("dashboard", "guided") and other.place not in (place, "app"):
+                continue        # the panes and the guided screens are never live together: each is checked apart
+            shared = set(keys_of(action.key)) & set(keys_of(other.key))
+            assert not shared, f"{action.id} and {other.id} both answer to {shared}"
+        if place in TOGETHER["dashboard"]:
+            assert not set(keys_of(action.key)) & set(LIST_KEYS), action.id
