@@ -14,6 +14,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from rich.console import Group
+from rich.table import Table
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Footer, Input, Label, Static
@@ -35,7 +37,8 @@ from .guided import GuidedScreen, heading, plain
 class CloseScreen(GuidedScreen):
     CSS_PATH = ["guided.tcss", "close.tcss"]
     BINDINGS = bindings("close")
-    AUTO_FOCUS = "#follow-text"         # the first field there when it opens (the checklist is read after)
+    # The first field there when it opens; the checklist's first field takes the focus once it is read.
+    AUTO_FOCUS = "#follow-text"
     ACTION_PLACES = ("close", "guided")
 
     def __init__(self, warroom: WarRoom, subject: Subject = NOTHING, *, closing: bool = True,
@@ -172,6 +175,7 @@ class CloseScreen(GuidedScreen):
         if self.checklist:
             form = self.query_one("#close-form", VerticalScroll)
             await form.mount_all(self._checklist_widgets(), before=self.query_one("#close-follow-heading"))
+            self._focus_first_answer()
         try:
             entries = await self.warroom.journal.entries(incident=incident.id)
         except JournalError as error:
@@ -189,16 +193,29 @@ class CloseScreen(GuidedScreen):
                 self.query_one(f"#review-{item.id}", Input).value = self.answers[item.id]
         self._show_follow_ups()
 
+    def _focus_first_answer(self) -> None:
+        """The checklist's first field once it is there, unless the responder has already moved or typed."""
+        follow = self.query_one("#follow-text", Input)
+        if self.focused is follow and not follow.value:
+            self.query_one(f"#review-{self.checklist[0].id}", Input).focus(scroll_visible=False)
+            self.query_one("#close-form", VerticalScroll).scroll_home(animate=False)
+
     def _show_metrics(self, entries: list[Entry]) -> None:
+        """Two columns, the values never wrapped: at 80 columns a metric's name wraps, "not reached" stays whole."""
         incident = self.incident
         assert incident is not None
-        lines = [f"{m.name:<66} {m.text()}" for m in response_metrics(incident, entries)]
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(ratio=1, overflow="fold")
+        grid.add_column(no_wrap=True)
+        for metric in response_metrics(incident, entries):
+            grid.add_row(plain(metric.name), plain(metric.text()))
+        lines = []
         for task in incident.tasks.values():
             state = check_state(task.check, incident, self.warroom.live)
             if state is not None:
                 lines.append(f"Live check {task.id} ({task.check.get('type', '').replace('_', ' ')}): {state}")
         lines.append(updates_on_time(incident, entries, cadence_minutes(self.warroom.config), self.clock()).text())
-        self.query_one("#close-metrics", Static).update(plain("\n".join(lines)))
+        self.query_one("#close-metrics", Static).update(Group(grid, plain("\n".join(lines))))
 
     @staticmethod
     def _follow_up_line(body: dict[str, Any]) -> str:

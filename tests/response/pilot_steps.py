@@ -16,8 +16,22 @@ async def settle(pilot: Pilot) -> None:
     the cursors stop blinking and stay shown, as a responder sees them when typing."""
     await pilot.pause()
     await pilot.app.workers.wait_for_complete()
+    await held_still(pilot)
     steady_cursors(pilot)
     await pilot.pause()
+
+
+async def held_still(pilot: Pilot) -> None:
+    """Until every widget's place, size and scroll hold still across a refresh: a part mounted by a worker (Declare's
+    services, the review checklist) is styled and laid out a refresh or two after it arrives, later under load."""
+    layout = None
+    for _ in range(50):
+        screen = pilot.app.screen
+        now = tuple((w.region, w.virtual_size, w.scroll_offset, w.has_focus) for w in (screen, *screen.walk_children()))
+        if now == layout:
+            return
+        layout = now
+        await pilot.pause()
 
 
 def steady_cursors(pilot: Pilot) -> None:
@@ -52,6 +66,12 @@ async def fill_placeholders(pilot: Pilot, words: str = "see the service desk pag
     area = pilot.app.screen.query_one("#communicate-text", TextArea)
     area.text = UNFILLED.sub(words, area.text)
     await pilot.pause()
+
+
+def shown(pilot: Pilot, selector: str) -> str:
+    """A widget's text as drawn (whatever it renders: text, a grid), one line per row, trailing blanks cut."""
+    widget = pilot.app.screen.query_one(selector)
+    return "\n".join(strip.text.rstrip() for strip in widget.render_lines(widget.region.reset_offset))
 
 
 def message(pilot: Pilot) -> str:

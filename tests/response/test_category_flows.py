@@ -9,7 +9,7 @@ from textual.widgets import SelectionList
 from warroom.console.journal import kinds
 
 from .harness import GuidedTestApp
-from .pilot_steps import bodies, choose, fill_placeholders, message, settle, type_into, writes
+from .pilot_steps import bodies, choose, fill_placeholders, message, settle, shown, type_into, writes
 
 CASES = {
     "service-outage": dict(
@@ -84,7 +84,7 @@ async def test_category_from_declaration_to_close(room, category):
     app = GuidedTestApp(warroom, "close")
     async with app.run_test(size=(120, 60)) as pilot:
         await settle(pilot)
-        metrics = str(app.screen.query_one("#close-metrics").render())
+        metrics = shown(pilot, "#close-metrics")
         if category == "service-outage":      # Exchange is still degraded in the scenario: not restored yet
             assert "(service restored): not met" in metrics
         await type_into(pilot, "#review-timeline", "complete")

@@ -10,7 +10,7 @@ import pytest
 from warroom.console.journal import kinds
 
 from .harness import GuidedTestApp
-from .pilot_steps import bodies, choose, fill_placeholders, message, settle, type_into, writes
+from .pilot_steps import bodies, choose, fill_placeholders, message, settle, shown, type_into, writes
 
 MEGAN = "megan.bowen@contoso.onmicrosoft.com"
 
@@ -146,7 +146,7 @@ async def test_security_incident_from_declaration_to_close(room):
         await type_into(pilot, "#follow-due", "2026-12-31")
         await pilot.press("f4")
         await settle(pilot)
-        assert "Time to contain" in str(app.screen.query_one("#close-metrics").render())
+        assert "Time to contain" in shown(pilot, "#close-metrics")
         await type_into(pilot, "#close-summary", "Account contained, no data taken")
         await pilot.press("f2")
         await settle(pilot)

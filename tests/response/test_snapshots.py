@@ -64,6 +64,9 @@ def guided_app(tmp_path: Path):
     ("assess", {}),
     ("contain", {"upn": "megan.bowen@contoso.onmicrosoft.com"}),
     ("communicate", {}),
+    ("declare", {}),
+    ("review", {}),
+    ("close", {}),
 ])
 def test_guided_screen(snap_compare, guided_app, step, context, size):
     """Every guided screen at 80x24 and 160x48: the buttons and the result line below the form stay in view."""
