@@ -33,6 +33,7 @@ def _options(values: tuple[str, ...]) -> list[tuple[Text, str]]:
 class DefenderScreen(GuidedScreen):
     CSS_PATH = "defender.tcss"
     BINDINGS = bindings("defender")
+    AUTO_FOCUS = "#defender-status"
     ACTION_PLACES = ("defender", "guided")
 
     def __init__(self, warroom: WarRoom, subject: Subject = NOTHING, *, incident_id: str | None = None) -> None:

@@ -157,10 +157,10 @@ class InvestigateScreen(GuidedScreen):
 
     def on_mount(self) -> None:
         self.query_one("#investigate-preview", Static).display = False     # until something is chosen
+        self.query_one("#investigate-upn", Input).focus()        # the list takes it once the account is read
         if self.upn:
             self.action_read()
         else:
-            self.query_one("#investigate-upn", Input).focus()
             self.say(f"Give the account's UPN and press {key_for(self.app, 'investigate.read')} to read it.")
 
     @property

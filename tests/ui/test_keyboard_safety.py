@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import Checkbox, SelectionList, Static
+from warroom.console.subject import NOTHING, resolve
 from warroom.screens.app import WarroomApp
 from warroom.screens.dashboard import DashboardScreen
-from warroom.screens.guided import GuidedScreen
+from warroom.screens.guided import STEPS, GuidedScreen
 from warroom.screens.quit import QuitScreen
 from warroom.screens.task_done import TaskDoneScreen
 from warroom.widgets.tasks import TaskList
@@ -17,7 +18,7 @@ from .scenes import drawn, fixed_clock, live_state, open_warroom
 
 SIZE = (120, 40)
 SENTENCE = "Required: quarantine q y n 4!"
-STEPS = ("declare", "assess", "contain", "block_sign_in", "preserve_evidence", "communicate", "review", "close")
+STRAY = "q yn4x"        # what acts elsewhere: quit, Space, the questions' answers, a pane, a task tick
 
 
 async def _app(journal: Path, *, incident: bool) -> WarroomApp:
@@ -32,8 +33,8 @@ async def _settle(pilot) -> None:
 
 
 async def _type(pilot, text: str) -> None:
-    for char in text:
-        await pilot.press("space" if char == " " else char)
+    """As a fast typist does: every key sent before the screen is waited on."""
+    await pilot.press(*("space" if char == " " else char for char in text))
 
 
 @pytest.mark.parametrize("answer, quits", [("n", False), ("escape", False), ("y", True), ("enter", True)])
@@ -126,25 +127,61 @@ async def test_q_without_an_incident_quits_at_once(journal_path: Path) -> None:
         await app.warroom.close()
 
 
-@pytest.mark.parametrize("step", STEPS)
-async def test_a_sentence_typed_on_a_guided_screen_never_quits_or_acts(journal_path: Path, step: str) -> None:
-    """Typed into every place focus can be (the first field, then each Tab stop), letters and Space are text or
-    nothing: no quit, no button pressed, no box ticked, nothing journaled."""
+# The first field each guided screen focuses, opened on an alert that names an account (on nothing: the UPN field):
+# the first one a responder types into (Declare's category and Contain's account are chosen from the subject).
+FIRST = {"declare": "declare-title", "assess": "factor-service_scope", "contain": "contain-confirm",
+         "block_sign_in": "contain-confirm", "revoke_sessions": "contain-confirm",
+         "preserve_evidence": "contain-confirm", "communicate": "communicate-kind", "review": "review-timeline",
+         "close": "review-timeline", "investigate": "investigate-upn", "hunt": "hunt-kql",
+         "defender": "defender-status"}
+ON_NOTHING = {"contain": "contain-upn", "block_sign_in": "contain-upn", "investigate": "investigate-upn",
+              "declare": "declare-title", "hunt": "hunt-kql"}
+
+
+def _in_view(app, widget) -> bool:
+    region = widget.region
+    return region.height > 0 and region.bottom <= app.size.height and region.right <= app.size.width
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+@pytest.mark.parametrize("step, subject", [*((step, "alert") for step in STEPS),
+                                           *((step, "nothing") for step in ON_NOTHING)])
+async def test_each_guided_screen_focuses_its_first_field_in_view(journal_path: Path, step: str, subject: str,
+                                                                   size) -> None:
     app = await _app(journal_path, incident=True)
     try:
-        async with app.run_test(size=SIZE) as pilot:
+        async with app.run_test(size=size) as pilot:
             await drawn(pilot)
-            app.open_guided(step)
+            app.open_guided(step, resolve(app.warroom.live, "alert", "da000001") if subject == "alert" else NOTHING)
+            await _settle(pilot)
+            focused = app.screen.focused
+            want = FIRST[step] if subject == "alert" else ON_NOTHING[step]
+            assert focused is not None and focused.id == want, focused
+            assert _in_view(app, focused)
+    finally:
+        await app.warroom.close()
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+@pytest.mark.parametrize("step", STEPS)
+async def test_a_sentence_typed_on_a_guided_screen_never_quits_or_acts(journal_path: Path, step: str, size) -> None:
+    """Typed into the first field, the next one and (Shift+Tab round the end) the last two, the buttons: letters,
+    digits and Space are text or nothing: no quit, no button pressed, no box ticked, nothing journaled."""
+    app = await _app(journal_path, incident=True)
+    try:
+        async with app.run_test(size=size) as pilot:
+            await drawn(pilot)
+            app.open_guided(step, resolve(app.warroom.live, "alert", "da000001"))
             await _settle(pilot)
             screen = app.screen
             assert isinstance(screen, GuidedScreen)
-            assert screen.focused is not None, "a guided screen opens with its first field focused"
             entries = (await app.warroom.journal.head())[0]
             ticks = {box.id: box.value for box in screen.query(Checkbox)}
             services = [sorted(s.selected) for s in screen.query(SelectionList)]
-            for _ in range(8):
-                await _type(pilot, SENTENCE)
-                await pilot.press("tab")
+            await _type(pilot, SENTENCE)
+            for moves in (("tab",), ("shift+tab", "shift+tab"), ("shift+tab",)):
+                await pilot.press(*moves)
+                await _type(pilot, STRAY)
             await _settle(pilot)
             assert app.return_code is None and app.screen is screen
             assert (await app.warroom.journal.head())[0] == entries
