@@ -23,6 +23,7 @@ from textual.app import App, SystemCommand
 from textual.screen import Screen
 
 from .. import widgets
+from ..console.actions import TYPING_PLACES
 from ..console.config import Config
 from ..console.journal import JournalError, is_shared, kinds
 from ..console.journal.records import say_renumbered
@@ -210,6 +211,12 @@ class WarroomApp(LiteralNotifications, App[int]):
         await self.warroom.settle_checks()
 
     # -- leaving: never one stray key with an incident open ---------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Quit is off where letters are text (guided screens): its key types there, so no footer offers it."""
+        if action == "quit" and TYPING_PLACES & set(getattr(self.screen, "ACTION_PLACES", ())):
+            return False
+        return True
 
     async def action_quit(self) -> None:
         """Quit at once when no incident is open; otherwise ask, naming the incident (y quits, n stays)."""

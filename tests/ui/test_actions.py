@@ -10,7 +10,8 @@ from rich.console import Console
 from textual.binding import Binding
 from textual.widgets import Button
 from textual.widgets._footer import FooterKey
-from warroom.console.actions import ACTIONS, LIST_KEYS, TOGETHER, keys_of
+from warroom.console.actions import ACTIONS, LIST_KEYS, TOGETHER, is_fkey_or_chord, keys_of
+from warroom.console.subject import resolve
 from warroom.screens.alert_detail import AlertDetailScreen
 from warroom.screens.app import WarroomApp
 from warroom.screens.assess import AssessScreen
@@ -21,7 +22,7 @@ from warroom.screens.dashboard import DashboardScreen
 from warroom.screens.declare import DeclareIncidentScreen
 from warroom.screens.defender import DefenderScreen
 from warroom.screens.detail import DetailScreen
-from warroom.screens.guided import GuidedScreen
+from warroom.screens.guided import STEPS, GuidedScreen
 from warroom.screens.handoff import HandoffScreen
 from warroom.screens.help import HelpScreen, help_table
 from warroom.screens.hunt import HuntScreen
@@ -225,3 +226,19 @@ def test_no_two_registered_actions_share_a_default_key_where_they_work(place: st
             assert not shared, f"{action.id} and {other.id} both answer to {shared}"
         if place in TOGETHER["dashboard"]:
             assert not set(keys_of(action.key)) & set(LIST_KEYS), action.id
+
+
+@pytest.mark.parametrize("step", STEPS)
+async def test_a_guided_screens_footer_names_no_letter(journal_path: Path, step: str) -> None:
+    """Letters are text on guided screens: the footer offers F-keys, Esc and chords only (never "q Quit")."""
+    app = await _app(journal_path, incident=True)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await drawn(pilot)
+            app.open_guided(step, resolve(app.warroom.live, "alert", "da000001"))
+            await settle(pilot)
+            shown = {key.key for key in app.screen.query(FooterKey)}
+            assert shown and all(is_fkey_or_chord(key) for key in shown), shown
+            assert "Quit" not in footer_keys(app)
+    finally:
+        await app.warroom.close()
