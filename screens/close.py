@@ -277,7 +277,8 @@ class CloseScreen(GuidedScreen):
             self.open_tasks_seen = still_open
             listed = "; ".join(f"{task.id} {clean(task.text, 40)}" for task in open_tasks(incident)[:8])
             listed += f"; and {len(still_open) - 8} more" if len(still_open) > 8 else ""
-            self.outcome(f"{len(still_open)} task(s) still open: {listed}. F2 again closes with them open "
+            again = key_for(self.app, "close.close")
+            self.outcome(f"{len(still_open)} task(s) still open: {listed}. {again} again closes with them open "
                          "(the report lists them as open).", error=True)
             return
         drafts = self._review_drafts() + close_drafts(incident, summary)

@@ -71,7 +71,8 @@ class SignInScreen(ModalScreen[str | None]):
             user = await self._sign_in(self.config, self.endpoint, self._prompt)
         except Exception as error:  # azure-identity raises many kinds; the responder needs the words
             self.query_one("#sign-in-message", Static).update(
-                Text(f"Sign-in failed: {clean(error, limit=300)}. Esc to close; `warroom login` works too.",
+                Text(f"Sign-in failed: {clean(error, limit=300)}. {key_for(self.app, 'sign_in.cancel')} to close; "
+                     "`warroom login` works too.",
                      style="bold")
             )
             return

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 from textual.binding import Binding
-from textual.widgets import Button
+from textual.widgets import Button, Input, Static
 from textual.widgets._footer import FooterKey
 from warroom.console.actions import ACTIONS, LIST_KEYS, TOGETHER, is_fkey_or_chord, keys_of
 from warroom.console.subject import resolve
@@ -240,5 +240,34 @@ async def test_a_guided_screens_footer_names_no_letter(journal_path: Path, step:
             shown = {key.key for key in app.screen.query(FooterKey)}
             assert shown and all(is_fkey_or_chord(key) for key in shown), shown
             assert "Quit" not in footer_keys(app)
+    finally:
+        await app.warroom.close()
+
+
+async def test_a_remapped_key_is_named_in_the_hints_guided_screens_and_dialogs_write(journal_path: Path) -> None:
+    """Close's "press it again" and the sign-in dialog's failure line name the key in force, not F2 and Esc."""
+    from warroom.console.graph.connect import endpoint_for
+
+    async def refused(*_args) -> str:
+        raise RuntimeError("AADSTS50076: MFA required")
+
+    app = await _app(journal_path, incident=True, keys={"close.close": "f7", "sign_in.cancel": "f11"})
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await drawn(pilot)
+            app.open_guided("close")
+            await settle(pilot)
+            app.screen.query_one("#close-summary", Input).value = "Mail flows again"
+            await pilot.press("f7")
+            await settle(pilot)
+            said = str(app.screen.query_one("#message", Static).render())
+            assert "still open" in said and "F7 again closes" in said, said
+            await pilot.press("escape")
+            await settle(pilot)
+            config = app.warroom.config
+            app.push_screen(SignInScreen(config, endpoint_for(config), sign_in=refused))
+            await settle(pilot)
+            said = str(app.screen.query_one("#sign-in-message", Static).render())
+            assert "MFA required" in said and "F11 to close" in said, said
     finally:
         await app.warroom.close()
