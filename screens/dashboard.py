@@ -826,8 +826,9 @@ class DashboardScreen(Screen):
         self.query_one(AlertTable).action_sort_next()
 
     async def action_focus_pane(self, pane: str) -> None:
+        """Focus moves now, not after the queue: a key typed right after `3` belongs to the Tasks pane."""
         await self.rest_mounted.wait()
-        self.query_one(f"#{pane}").focus()
+        self.set_focus(self.query_one(f"#{pane}"))
 
     def action_toggle_zone(self) -> None:
         self.use_local = not self.use_local

@@ -180,3 +180,23 @@ def test_closing_the_terminal_ends_the_console(tmux: Tmux, tmp_path: Path) -> No
         time.sleep(0.2)
     os.kill(pid, 9)
     raise AssertionError("warroom still running 20 s after its terminal closed")
+
+
+def test_at_80x24_a_pane_key_and_the_next_key_typed_together_act_on_that_pane(tmux: Tmux, tmp_path: Path) -> None:
+    """`3x` in one read (a fast typist, a slow link): x is the Tasks pane's, so the question naming T1 opens; any
+    other letter then leaves the task as it was."""
+    tmux.start(demo_command(tmp_path, tmp_path / "journal.db"), size=(80, 24))
+    tmux.wait_for("Anonymous IP")
+    tmux.keys("d")
+    tmux.wait_for("Declare an incident")
+    tmux.keys("F2")
+    tmux.wait_for("Declared INC-")
+    tmux.keys("2")
+    tmux.wait_for("⏎ Details")
+    tmux.keys("3x", literal=True)
+    tmux.wait_for("Mark T1 done?")
+    tmux.keys("u")
+    deadline = time.monotonic() + 10
+    while "Mark T1 done?" in tmux.screen() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert "Mark T1 done?" not in tmux.screen() and "(0/" in tmux.screen()
