@@ -200,3 +200,34 @@ def test_at_80x24_a_pane_key_and_the_next_key_typed_together_act_on_that_pane(tm
     while "Mark T1 done?" in tmux.screen() and time.monotonic() < deadline:
         time.sleep(0.2)
     assert "Mark T1 done?" not in tmux.screen() and "(0/" in tmux.screen()
+
+
+GUIDED_KEYS = (("a", "Assess INC-"), ("c", "Contain INC-"), ("B", "Block sign-in"), ("R", "Revoke sign-in"),
+               ("E", "Preserve evidence"), ("I", "Investigate"), ("h", "Hunt"), ("w", "Defender write-back"),
+               ("n", "Communicate INC-"), ("P", "Review INC-"), ("X", "Close INC-"))
+
+
+def test_at_80x24_a_sentence_typed_on_every_guided_screen_never_quits_or_acts(tmux: Tmux, tmp_path: Path) -> None:
+    """Each guided screen opened from the dashboard as a responder would; a sentence typed in its first field and
+    the next (letters, digits, Space, q, y, n) leaves the screen where it was; Esc goes back."""
+    tmux.start(demo_command(tmp_path, tmp_path / "journal.db") + f" ; echo EXIT=$? > {tmp_path / 'exit'}",
+               size=(80, 24))
+    tmux.wait_for("Anonymous IP")
+    tmux.keys("d")
+    tmux.wait_for("Declare an incident")
+    tmux.keys("F2")
+    tmux.wait_for("Declared INC-")
+    for key, heading in GUIDED_KEYS:
+        tmux.keys("2")
+        tmux.wait_for("⏎ Details")
+        tmux.keys(key)
+        tmux.wait_for(heading)
+        tmux.keys("Required: quarantine q y n 4 x!", literal=True)
+        tmux.keys("Tab")
+        tmux.keys("quit now y", literal=True)
+        time.sleep(0.5)                                 # nothing to wait for: nothing may happen
+        screen = tmux.screen()
+        assert heading in screen and "Quit warroom?" not in screen, (key, screen)
+        assert not (tmp_path / "exit").exists(), key
+        tmux.keys("Escape")
+        tmux.wait_for("⏎ Details")
