@@ -71,10 +71,11 @@ def describe_task(task: Task, incident: Incident | None, live: Any, stamp: Calla
 
 
 class TaskDetailScreen(ModalScreen[None]):
-    """Read a task; Escape or Enter closes (the dashboard's task keys act on the task when it is selected)."""
+    """Read a task; Escape, Enter or q closes, as on every reading card (the dashboard's task keys act on the task
+    when it is selected)."""
 
     CSS_PATH = "detail.tcss"
-    BINDINGS = [Binding("escape,enter", "close", "Close", id="task_detail.close")]
+    BINDINGS = [Binding("escape,enter,q", "close", "Close", id="task_detail.close")]
 
     def __init__(self, task: Task, incident: Incident | None, live: Any,
                  stamp: Callable[[datetime | None], str]) -> None:

@@ -184,7 +184,7 @@ CHAINS = [*((pane, DashboardScreen, WarroomApp) for pane in (AlertTable, HealthP
 SHADOWS = {
     # A dialog or reading screen closes with q: the App's quit is one key further, on the dashboard.
     ("detail.close", "app.quit"), ("help.close", "app.quit"), ("messages.close", "app.quit"),
-    ("handoff.close", "app.quit"),
+    ("handoff.close", "app.quit"), ("task_detail.close", "app.quit"),
     # Enter and Esc leave the filter box only while it has focus (check_action): then no pane has focus.
     ("alerts.open", "dashboard.leave_filter"), ("health.open_issue", "dashboard.leave_filter"),
     ("tasks.open", "dashboard.leave_filter"),

@@ -192,3 +192,48 @@ async def test_a_sentence_typed_on_a_guided_screen_never_quits_or_acts(journal_p
             assert isinstance(app.screen, DashboardScreen)
     finally:
         await app.warroom.close()
+
+
+@pytest.mark.parametrize("keys, after_q", [
+    ((), "asks"),                                       # the dashboard
+    (("question_mark",), "closes"),                     # the keys list: q closes it, as Esc does
+    (("2", "home", "enter"), "closes"),                 # an alert's details
+    (("1", "home", "enter"), "closes"),                 # a Microsoft issue's details
+    (("i",), "closes"),                                 # the message center
+    (("H",), "closes"),                                 # the hand-off page
+    (("3", "home", "enter"), "closes"),                 # a task in full: a reading card, like the details
+    (("3", "home", "x"), "closes"),                     # the task question: q is a stray, the task is left
+    (("colon",), "types"),                              # the note prompt: q is a letter of the note
+])
+async def test_q_with_an_incident_open_never_quits_from_any_screen(journal_path: Path, keys, after_q: str) -> None:
+    """From every screen the dashboard opens, q closes that screen, is text, or asks naming the incident: it
+    never ends the war room by itself."""
+    app = await _app(journal_path, incident=True)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await drawn(pilot)
+            if keys:
+                await pilot.press(*keys)
+                await _settle(pilot)
+                for _ in range(50):                     # the hand-off page is read from the journal in a worker
+                    if not isinstance(app.screen, DashboardScreen):
+                        break
+                    await pilot.pause(0.02)
+            opened = app.screen
+            assert keys == () or not isinstance(opened, DashboardScreen), keys
+            await pilot.press("q")
+            await _settle(pilot)
+            assert app.return_code is None
+            if after_q == "asks":
+                assert isinstance(app.screen, QuitScreen)
+                await pilot.press("n")
+                await _settle(pilot)
+                assert app.screen is opened
+            elif after_q == "closes":
+                assert isinstance(app.screen, DashboardScreen)
+            else:
+                assert app.screen is opened and opened.query_one("Input").value == "q"
+            assert (await _task_updates(app)) == [{"task_id": "T2", "status": "done"},
+                                                  {"task_id": "T3", "status": "blocked", "blockers": "no VPN to DC2"}]
+    finally:
+        await app.warroom.close()
