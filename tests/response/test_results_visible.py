@@ -9,7 +9,7 @@ from textual.widgets import Button, Static
 from warroom.console.playbooks import PlaybookLibrary, declaration
 
 from .harness import GuidedTestApp
-from .pilot_steps import message, settle, type_into
+from .pilot_steps import message, settle, shown, type_into
 
 MEGAN = "megan.bowen@contoso.onmicrosoft.com"
 SIZES = [(80, 24), (160, 48)]
@@ -115,3 +115,14 @@ async def test_the_revoke_url_breaks_between_path_segments_at_80_columns(room):
         text = "\n".join(lines)
         assert "revokeSignInSessions" in text and "/v1.0/users" in text, text
         assert all(len(line) <= preview.content_region.width for line in lines[1:-1])
+
+
+async def test_review_metrics_keep_each_value_whole_at_80_columns(offline_room):
+    """A metric's name may wrap; its value ("not reached", "5 min") is never broken across lines."""
+    await _incident(offline_room)
+    app = GuidedTestApp(offline_room, "review")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        lines = shown(pilot, "#close-metrics").splitlines()
+        assert any("not reached" in line for line in lines), lines
+        assert not any(line.strip() == "reached" or line.rstrip().endswith(" not") for line in lines), lines
