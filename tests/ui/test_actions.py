@@ -22,7 +22,7 @@ from warroom.screens.dashboard import DashboardScreen
 from warroom.screens.declare import DeclareIncidentScreen
 from warroom.screens.defender import DefenderScreen
 from warroom.screens.detail import DetailScreen
-from warroom.screens.guided import STEPS, GuidedScreen
+from warroom.screens.guided import GuidedScreen
 from warroom.screens.handoff import HandoffScreen
 from warroom.screens.help import HelpScreen, help_table
 from warroom.screens.hunt import HuntScreen
@@ -34,6 +34,7 @@ from warroom.screens.quit import QuitScreen
 from warroom.screens.review import ReviewApp, ReviewScreen
 from warroom.screens.send_confirm import SendConfirmScreen
 from warroom.screens.sign_in import SignInScreen
+from warroom.screens.steps import STEPS
 from warroom.screens.task_detail import TaskDetailScreen
 from warroom.screens.task_done import TaskDoneScreen
 from warroom.widgets.actions import palette_entries

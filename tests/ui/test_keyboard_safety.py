@@ -9,8 +9,9 @@ from textual.widgets import Checkbox, SelectionList, Static
 from warroom.console.subject import NOTHING, resolve
 from warroom.screens.app import WarroomApp
 from warroom.screens.dashboard import DashboardScreen
-from warroom.screens.guided import STEPS, GuidedScreen
+from warroom.screens.guided import GuidedScreen
 from warroom.screens.quit import QuitScreen
+from warroom.screens.steps import STEPS
 from warroom.screens.task_done import TaskDoneScreen
 from warroom.widgets.tasks import TaskList
 
