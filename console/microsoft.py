@@ -12,7 +12,7 @@ from typing import Any
 
 from .incidents import Incident
 from .journal import Draft, kinds
-from .lifecycle import issue_restored
+from .lifecycle import RESTORED_ISSUE_STATES, issue_restored
 
 REPORT_STATES = frozenset({"postIncidentReviewPublished"})
 MAX_REPORT_BYTES = 4 * 1024 * 1024      # a report larger than this is noted by its hash, not kept whole
@@ -45,6 +45,12 @@ def issue_changes(incident: Incident, live: Any) -> list[Draft]:
             body["last_post"] = posts[0].text[:LAST_POST_CHARS]
         drafts.append(Draft(kinds.MICROSOFT_ISSUE, body, incident.id))
     return drafts
+
+
+def announces_restoration(body: dict[str, Any]) -> bool:
+    """A microsoft.issue entry that is news of the service coming back: restored now and not before. A first
+    sighting counts: the console may first read the linked issue after Microsoft restored it."""
+    return bool(body.get("restored")) and str(body.get("previous") or "") not in RESTORED_ISSUE_STATES
 
 
 def reports_due(incident: Incident, live: Any) -> list[str]:

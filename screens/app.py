@@ -69,6 +69,8 @@ class WarroomApp(LiteralNotifications, App[int]):
         # Connect to Graph after the first frame (importing the SDK and azure-identity takes ~0.2 s), in the
         # tenant worker: the console is on screen and usable from the journal while that happens.
         self.connect_at_start = connect_at_start
+        self._polled_again = False          # a poll ended while the last one's work was still running
+        self._after_polls_running = False
         self.connect = connect              # after an in-console sign-in: a new gateway with the new session
         self.sign_in = sign_in              # None: azure-identity's device code (tests pass a stand-in)
         self.warroom = warroom
@@ -194,14 +196,29 @@ class WarroomApp(LiteralNotifications, App[int]):
         if self.dashboard is not None:
             self.dashboard.post_message(DashboardScreen.LiveChanged(set(sources)))
         if sources and self.warroom.incident is not None:
-            self.run_worker(self._after_poll(), group="settle", exclusive=True, exit_on_error=False)
+            self._polled_again = True
+            if not self._after_polls_running:
+                self._after_polls_running = True
+                self.run_worker(self._after_polls(), group="settle", exit_on_error=False)
+
+    async def _after_polls(self) -> None:
+        """One poll's work at a time, never cancelled by the next poll's news (what it journaled would then go
+        unannounced): polls that end meanwhile are handled by one more round."""
+        try:
+            while self._polled_again:
+                self._polled_again = False
+                await self._after_poll()
+        finally:
+            self._after_polls_running = False
 
     async def _after_poll(self) -> None:
         """What a poll changed for the incident: Microsoft's issue (announced when restored), its post-incident
         report, and the tasks whose live check is now met."""
+        from ..console.microsoft import announces_restoration
+
         for entry in await self.warroom.follow_microsoft():
             body = entry.body
-            if entry.kind == kinds.MICROSOFT_ISSUE and body.get("restored") and body.get("previous"):
+            if entry.kind == kinds.MICROSOFT_ISSUE and announces_restoration(body):
                 self.notify(f"Microsoft marked {clean(body.get('issue'), 20)} {clean(body.get('status'), 40)}: "
                             "move to monitoring and send the resolution notice?", title="Microsoft",
                             severity="warning", timeout=30, markup=False)
