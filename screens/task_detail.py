@@ -54,6 +54,12 @@ def describe_task(task: Task, incident: Incident | None, live: Any, stamp: Calla
     role = ROLE_NAMES.get(task.role or "", task.role or "")
     field("Owner", f"{task.owner or 'unassigned'}" + (f" (role: {role})" if role else ""))
     field("Blocked by", task.blockers or "nothing", limit=2000)
+    waiting = incident.waiting_on(task) if incident is not None else []
+    if waiting and not task.done:
+        field("Waits for", "; ".join(f"{other} {incident.tasks[other].text[:80]} ({incident.tasks[other].status})"
+                                     for other in waiting), limit=2000)
+    if task.milestone:
+        field("Milestone", task.milestone)
     if task.check:
         state = check_state(task.check, incident, live) if incident is not None else "unknown"
         what = CHECK_NAMES.get(str(task.check.get("type")), str(task.check.get("type", "?")))
@@ -67,6 +73,10 @@ def describe_task(task: Task, incident: Incident | None, live: Any, stamp: Calla
     field("Updated", stamp(task.updated_at))
     if task.done_at is not None:
         field("Done", stamp(task.done_at))
+    if task.ticked_by:
+        entry = task.ticked_by.get("entry")
+        field("Done by", str(task.ticked_by.get("what") or task.ticked_by.get("kind") or "?")
+              + (f" (entry #{entry})" if entry else ""))
     return text
 
 

@@ -30,6 +30,7 @@ class TaskList(DataTable):
         self.border_title = "Tasks"
         self._title = "Tasks"
         self.tasks: list[Task] = []
+        self.incident: Incident | None = None      # what a task waits for is the incident's to say
         self._shown: list[tuple[str, ...]] = []
 
     def on_mount(self) -> None:
@@ -43,12 +44,16 @@ class TaskList(DataTable):
         text = Text(clean(task.text, 200), style=muted if task.done else "")
         if task.blockers and not task.done:
             text.append(f" ⟂ {clean(task.blockers, 80)}", style=str(self.get_component_rich_style("tasks--bad")))
+        waiting = self.incident.waiting_on(task) if self.incident is not None and not task.done else []
+        if waiting:
+            text.append(f" ⧗ waits for {clean(', '.join(waiting), 60)}", style=muted)
         return (Text(clean(task.id, 6)), Text(f"{glyph} {word}", style=style),
                 Text(clean(task.owner, 30) if task.owner else "—", style="" if task.owner else muted), text)
 
     def show(self, incident: Incident | None) -> None:
         """Rebuild only when a task changed; keep the cursor on the same task."""
         tasks = list(incident.tasks.values()) if incident else []
+        self.incident = incident
         rendered = [tuple(c.plain + str(c.style) for c in self._cells(t)) for t in tasks]
         done = sum(1 for t in tasks if t.done)
         title = f"Tasks ({done}/{len(tasks)} done)" if tasks else "Tasks"

@@ -60,8 +60,10 @@ class Flow:
         await self.pilot.pause()
 
     async def poll(self) -> None:
-        """The watcher's round over every source; what changed reaches the App as it does between polls."""
-        for source in self.watcher.sources:
+        """The watcher's round over the sources the lifecycle follows; what changed reaches the App as it does
+        between polls. (Risky users are left out: a tenant without the licence answers 403, and a denied source
+        is asked again only minutes later.)"""
+        for source in ("health", "issues", "alerts", "incidents"):
             await self.watcher.poll_once(source)
         await self.settled()
 
@@ -288,3 +290,119 @@ async def test_polls_that_end_together_never_lose_the_restoration(console, monke
         await flow.settled()
         await flow.until(lambda: any("Microsoft marked EX1195342 serviceRestored" in n for n in flow.notes()),
                          "the restoration announced")
+
+
+MEGAN = "megan.bowen@contoso.onmicrosoft.com"
+
+
+async def contain(flow: Flow, key: str, action: str = "") -> Entry:
+    """B, R or c on the selected alert: the account it names typed to confirm, F2; the outcome journaled."""
+    await flow.pilot.press(key)
+    await flow.settled()
+    if action:
+        await choose(flow.pilot, "#contain-action", action)
+    await type_into(flow.pilot, "#contain-confirm", MEGAN, keys=True)
+    await flow.pilot.press("f2")
+    await flow.settled()
+    assert "done" in message(flow.pilot), message(flow.pilot)
+    await flow.pilot.press("escape")
+    await flow.on_dashboard()
+    done = (await flow.warroom.journal.entries(kinds=[kinds.ACTION]))[-1]
+    assert done.body["result"] == "ok" and done.actor == RESPONDER
+    return done
+
+
+async def resolve_in_defender(flow: Flow, alert_id: str) -> None:
+    """w on the selected alert: status resolved, the id typed, F2: one PATCH to Defender."""
+    await flow.pilot.press("w")
+    await flow.settled()
+    await choose(flow.pilot, "#defender-status", "resolved")
+    await type_into(flow.pilot, "#defender-confirm", alert_id)
+    await flow.pilot.press("f2")
+    await flow.settled()
+    patches = [r for r in flow.tenant.requests if r.method == "PATCH" and alert_id in r.path]
+    assert [r.body.get("status") for r in patches] == ["resolved"], message(flow.pilot)
+    await flow.pilot.press("escape")
+    await flow.on_dashboard()
+
+
+async def test_a_security_incident_contained_by_its_actions_and_resolved_in_defender(console):
+    async with console("compromised-account") as flow:
+        alert = next(a for a in flow.warroom.live.alerts.values() if MEGAN in a.users and a.status != "resolved")
+        await flow.declare("alerts", alert.id, "security-incident")
+        await flow.poll()               # the linked alert is seen unresolved: its live check can tick later
+        incident = flow.incident
+        await flow.status("investigating", "sign-in from an anonymous IP")
+        assert "A: " not in flow.banner()
+
+        # Each containment action ticks the task it serves, linked to its entry; the milestone follows.
+        block = await contain(flow, "B")
+        await flow.ticked_by("block-sign-in", block, f"block_sign_in {MEGAN} succeeded")
+        revoke = await contain(flow, "R")
+        await flow.ticked_by("revoke-sessions", revoke, f"revoke_sessions {MEGAN} succeeded")
+        assert ("Threat contained", True) in incident.milestones()
+        assert "A: contained?" not in flow.banner()         # confirming the compromise is containment too
+        confirm = await contain(flow, "c", "confirm_compromised")
+        await flow.ticked_by("confirm-compromised", confirm)
+
+        # Containment done: proposed, then confirmed by a key.
+        contained = await flow.accept("contained", "every containment task is done")
+        assert contained.body["previous"] == "investigating"
+        assert {f"{t.id} {t.action} done" for t in incident.tasks.values() if t.action in (
+            "block_sign_in", "revoke_sessions", "confirm_compromised")} == set(contained.body["proposed"]["evidence"])
+
+        # The linked alert resolved in Defender: monitoring proposed, the alerts-resolved check met.
+        await flow.pilot.press("2")
+        await resolve_in_defender(flow, alert.id)
+        await flow.poll()
+        await flow.ticked_by("alerts-resolved", what="live check met (alerts resolved)")
+        monitoring = await flow.accept("monitoring", "every linked alert is resolved")
+        assert monitoring.body["proposed"]["evidence"] == [f"alert {alert.id} resolved"]
+        resolved = await flow.status("resolved", "no attacker activity for a day")
+        still_open = await flow.close("Account contained, inbox rules removed")
+        await flow.check_closed(still_open, resolved, contained)
+
+
+async def test_data_loss_contained_when_its_alert_is_resolved(console):
+    async with console("sharepoint-mass-deletion") as flow:
+        alert_id = "ca1b2c3d4e5f60718293a4b5c6d7e8f90"
+        await flow.declare("alerts", alert_id, "data-loss", ["SharePoint Online"])
+        await flow.poll()
+        incident = flow.incident
+        assert [t for t in incident.tasks.values() if incident.waiting_on(t)], "restore waits for preserve"
+        await flow.status("investigating", "1,200 files deleted from the Finance site")
+        sent = await flow.notify("users")
+        await flow.ticked_by("first-notification", sent, "initial sent to users")
+        assert ("Users informed", True) in incident.milestones()
+        await flow.pilot.press("2")
+        await resolve_in_defender(flow, alert_id)
+        await flow.poll()
+        contained = await flow.accept("contained", "every linked alert is resolved")
+        assert contained.body["proposed"]["evidence"] == [f"alert {alert_id} resolved"]
+        await flow.status("monitoring", "restored from the recycle bin, owners checking")
+        resolved = await flow.status("resolved", "owners confirmed the files")
+        still_open = await flow.close("Files restored from the second-stage recycle bin")
+        await flow.check_closed(still_open, resolved, contained)
+
+
+async def test_business_continuity_through_microsofts_restoration(console):
+    async with console("entra-signin-outage", start_at=300) as flow:
+        await flow.declare("health", "MO1201566", "business-continuity", ["Microsoft Entra"])
+        await flow.poll()
+        incident = flow.incident
+        resumption = next(t for t in incident.tasks.values() if t.step == "resumption")
+        failover = next(t for t in incident.tasks.values() if t.step == "failover")
+        assert incident.waiting_on(resumption) == [failover.id]
+        await flow.status("investigating", "nobody can sign in")
+        briefing = await flow.notify("management")
+        await flow.ticked_by("management-briefing", briefing, "sent to management")
+        mitigated = await flow.status("mitigated", "break-glass accounts and cached sessions carry the day")
+        flow.tenant.advance(4 * 60)         # Microsoft restores sign-ins at T+8m
+        await flow.poll()
+        await flow.until(lambda: any("Microsoft marked MO1201566 serviceRestored" in n for n in flow.notes()),
+                         "the restoration announced")
+        await flow.ticked_by("resumption", what="live check met (service restored")
+        await flow.accept("monitoring", "Microsoft marked its issue restored")
+        resolved = await flow.status("resolved", "sign-ins normal for an hour")
+        still_open = await flow.close("Microsoft reverted the update; break-glass accounts reset")
+        await flow.check_closed(still_open, resolved, mitigated)
