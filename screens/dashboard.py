@@ -664,11 +664,12 @@ class DashboardScreen(Screen):
             if reopen:
                 self.action_handoff()
 
-        holders = ", ".join(f"{role}: {person}" for role, person in incident.roles.items()) or "no roles named"
+        holders = ", ".join(f"{ROLE_NAMES.get(role, role)} {person}" for role, person in incident.roles.items())
         self.app.push_screen(PromptScreen(
-            f"Hand a role of {incident.id} over ({holders})", value="incident_commander ",
+            f"Hand a role over · {incident.id}", value="incident_commander ",
             placeholder="role, then who takes it",
-            hint=f"roles: {', '.join(ROLE_NAMES)} · then the person · Enter to hand over"), save)
+            hint=f"now: {holders or 'no roles named'} · roles: {', '.join(ROLE_NAMES)} (or ic, comms) · then who "
+                 "takes it · Enter hands it over"), save)
 
     # -- journal entries without leaving the screen -----------------------------------------------------
 

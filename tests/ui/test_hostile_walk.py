@@ -11,18 +11,24 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.widgets import OptionList, Select, SelectionList
+from textual.widgets import Input, OptionList, Select, SelectionList, Static
 from warroom.console.config import load_config
 from warroom.console.graph.connect import connect
 from warroom.console.graph.live import LiveState, TenantWatcher
+from warroom.console.journal import kinds
 from warroom.console.session import WarRoom
 from warroom.data import FOLDER
 from warroom.screens.app import WarroomApp
 from warroom.screens.dashboard import DashboardScreen
+from warroom.screens.handoff import HandoffScreen
+from warroom.screens.issue_detail import IssueDetailScreen
+from warroom.screens.messages import MessageCenterScreen
+from warroom.screens.prompt import PromptScreen
 from warroom.screens.review import ReviewApp
 from warroom.screens.review_entry import EntryScreen
 from warroom.screens.task_detail import TaskDetailScreen
 from warroom.widgets.alerts import AlertTable
+from warroom.widgets.banner import IncidentBanner
 from warroom.widgets.health import HealthPane
 from warroom.widgets.tasks import TaskList
 
@@ -65,6 +71,78 @@ async def answers_escape(pilot, where: str) -> None:
     await pilot.pause()
     assert pilot.app.screen is not screen, f"{where} no longer answers keys"
     assert pilot.app.is_running
+
+
+async def until_screen(pilot, kind: type, where: str) -> None:
+    for _ in range(200):                # screens opened from a worker: a bounded wait on the condition
+        if isinstance(pilot.app.screen, kind):
+            return
+        await pilot.pause(0.02)
+    raise AssertionError(f"{where}: {kind.__name__} never opened")
+
+
+async def lifecycle_walk(app, pilot, room) -> None:
+    """The lifecycle's screens on hostile data: the hand-off page and a hand-over to a name made of markup, the
+    Message center and a message's text, the linked Microsoft issue, the status prompt, the proposal and its
+    acceptance, the close confirmation listing the open tasks (whose texts come from a hostile playbook)."""
+    incident = room.incident
+    hostile = room.live.issues["EX1666666"]
+    await room.record(kinds.INCIDENT_LINKED, {"type": "service_issue", "id": hostile.id, "title": hostile.title},
+                      incident=incident.id)
+    await pilot.press("H")
+    await until_screen(pilot, HandoffScreen, "H")
+    assert_inert(app, "hand-off page")
+    await pilot.press("O")
+    await until_screen(pilot, PromptScreen, "O on the hand-off page")
+    assert_inert(app, "hand-over question")
+    app.screen.query_one(Input).value = "comms [red]Mallory[/red]\x1b[2J"
+    await pilot.press("enter")
+    await until_screen(pilot, HandoffScreen, "the hand-off page again")
+    assert incident.roles["communications_lead"] == "[red]Mallory[/red]\x1b[2J"
+    assert "[red]Mallory[/red]" in " ".join(str(s.render()) for s in app.screen.query(Static))
+    assert_inert(app, "hand-off page after a hand-over")
+    await answers_escape(pilot, "hand-off page")
+    await pilot.press("i")
+    await until_screen(pilot, MessageCenterScreen, "i")
+    assert_inert(app, "message center")
+    await pilot.press("enter")
+    await pilot.pause()
+    assert_inert(app, "a message's text")
+    await answers_escape(pilot, "message center")
+    await pilot.press("M")
+    await until_screen(pilot, IssueDetailScreen, "M")
+    assert_inert(app, "the linked Microsoft issue")
+    await answers_escape(pilot, "the linked Microsoft issue")
+    await pilot.press("u")
+    await until_screen(pilot, PromptScreen, "u")
+    assert_inert(app, "status prompt")
+    await answers_escape(pilot, "status prompt")
+    room.live.issues[hostile.id] = hostile._replace(status="serviceRestored", is_resolved=True)
+    app.live_changed({"issues"})
+    banner = app.screen.query_one(IncidentBanner)
+    for _ in range(200):
+        if "A: monitoring?" in str(banner.render()):
+            break
+        await pilot.pause(0.02)
+    assert_inert(app, "the proposal in the banner")
+    await pilot.press("A")
+    for _ in range(200):
+        if incident.status == "monitoring":
+            break
+        await pilot.pause(0.02)
+    assert incident.status == "monitoring"
+    assert_inert(app, "the proposal accepted")
+    await pilot.press("X")
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    app.screen.query_one("#close-summary", Input).value = "Hostile data seen literally"
+    await pilot.press("f2")
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    assert "still open" in str(app.screen.query_one("#message").render()) and incident.is_open
+    assert_inert(app, "the close confirmation")
+    await answers_escape(pilot, "the close confirmation")
 
 
 @pytest.fixture
@@ -129,6 +207,8 @@ async def test_every_screen_shows_hostile_data_literally_and_answers_keys(hostil
             await pilot.pause()
             assert_inert(app, step)
             await answers_escape(pilot, step)
+
+        await lifecycle_walk(app, pilot, hostile_room)
 
         table = app.screen.query_one(AlertTable)
         table.focus()
