@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 import httpx
+import orjson
 from kiota_abstractions.method import Method
 from kiota_abstractions.request_information import RequestInformation
 from kiota_abstractions.response_handler import ResponseHandler
@@ -126,6 +127,10 @@ def _parse_body(response: httpx.Response) -> Any:
     if "html" in kind or content.lstrip()[:1] == b"<":
         raise GraphUnavailable(f"HTML page instead of JSON (HTTP {response.status_code})",
                                status=response.status_code, request_id=_request_id(response, None))
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError:
+        pass        # what orjson refuses and Python reads (NaN, integers past 64 bits, UTF-16): read as before
     try:
         return json.loads(content)
     except (ValueError, UnicodeDecodeError):

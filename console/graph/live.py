@@ -19,10 +19,12 @@ import json
 import logging
 import random
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
+
+import orjson
 
 from ..journal import Draft, Journal, JournalError, kinds
 from ..journal.errors import JournalFull, JournalLocked, JournalReadOnly, SecretRefused
@@ -55,12 +57,45 @@ FULL_SYNC_EVERY = 20            # every Nth poll of an incremental source re-rea
 _log = logging.getLogger(__name__)
 CHUNK = 100                     # objects per journal transaction and between yields: bounds the loop's lag
 PROGRESS_EVERY_S = 0.25         # a long read tells the UI how far it got at most this often
+T = TypeVar("T")
+
+
+async def read_ahead(pages: AsyncIterator[T]) -> AsyncIterator[T]:
+    """The same pages, the next one already requested while this one is ingested: Graph's answer time overlaps
+    our parsing and journaling instead of adding to it. An error (a PagingCut) comes in its place in the order."""
+    iterator = aiter(pages)
+    pending = asyncio.ensure_future(anext(iterator))
+    try:
+        while True:
+            try:
+                page = await pending
+            except StopAsyncIteration:
+                return
+            pending = asyncio.ensure_future(anext(iterator))
+            yield page
+    finally:
+        pending.cancel()
+        await asyncio.wait([pending])       # never raises the page's error: that is nobody's once reading stopped
+        if not pending.cancelled():
+            pending.exception()
+        aclose = getattr(iterator, "aclose", None)
+        if aclose is not None:
+            await aclose()
 
 
 def digest_of(data: Any) -> str:
-    """Stable across key order: what "this object changed" means."""
-    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+    """Stable across key order: what "this object changed" means.
+
+    orjson writes the same sorted compact UTF-8 as `json.dumps(sort_keys=True, ensure_ascii=False)` four times
+    faster (a full re-poll digests every object); what it cannot write (a non-string key, an integer past 64 bits, a
+    lone surrogate) goes through `json`. It writes NaN as null, and Graph's JSON cannot hold NaN.
+    """
+    try:
+        text = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+    except TypeError:           # orjson.JSONEncodeError is a TypeError
+        text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str).encode(
+            "utf-8", "surrogatepass")
+    return hashlib.sha256(text).hexdigest()[:32]
 
 
 @dataclass
@@ -269,7 +304,7 @@ class TenantWatcher:
         shown_at = 0.0
         pages = 0
         try:
-            async for page in self.gateway.pages(spec, params):
+            async for page in read_ahead(self.gateway.pages(spec, params)):
                 pages += 1
                 for start in range(0, len(page), CHUNK):
                     chunk = page[start:start + CHUNK]

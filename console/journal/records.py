@@ -182,8 +182,8 @@ def prepare(draft: Draft, default_actor: str) -> Prepared:
     if not isinstance(draft.body, dict):
         raise JournalError("an entry's body is a JSON object")
     try:
-        refuse_secrets(draft.body)
         body_text = canonical_json(draft.body)
+        refuse_secrets(draft.body, text=body_text)
     except RecursionError:
         raise JournalError("entry body is nested too deeply to journal") from None
     except (TypeError, ValueError) as error:

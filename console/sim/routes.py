@@ -286,12 +286,22 @@ def _expand(state: TenantState, collection: str, item: dict[str, Any], expand: s
 def _list(base_url: str, state: TenantState, record: RequestRecord, collection: str,
           context: str, *, items: list[dict[str, Any]] | None = None) -> Answer:
     query = {k.lower(): v for k, v in record.query.items()}
-    items = state.items(collection) if items is None else items
-    if query.get("$filter"):
-        predicate = compile_filter(query["$filter"])
-        items = [i for i in items if predicate(i)]
-    if query.get("$orderby"):
-        items = order(items, query["$orderby"])
+    cursor = (collection, query.get("$filter", ""), query.get("$orderby", ""))
+    of_state = items is None
+    cached = state.cursors.get(cursor) if query.get("$skiptoken") and of_state else None
+    if cached is not None:
+        items = cached
+    else:
+        items = state.items(collection) if items is None else items
+        if query.get("$filter"):
+            predicate = compile_filter(query["$filter"])
+            items = [i for i in items if predicate(i)]
+        if query.get("$orderby"):
+            items = order(items, query["$orderby"])
+        if of_state and (cursor[1] or cursor[2]):
+            if len(state.cursors) >= 16:
+                state.cursors.pop(next(iter(state.cursors)))
+            state.cursors[cursor] = items
     limit = MAX_PAGE_BY_COLLECTION.get(collection, MAX_PAGE)
     try:
         top = int(query.get("$top") or min(DEFAULT_PAGE, limit))

@@ -43,6 +43,9 @@ class TenantState:
         self.speed, self.start_at = speed, start_at
         self.rehearsal = rehearsal
         self.rng = random.Random(f"warroom-sim:{scenario.name}")
+        # A filtered or ordered collection read, kept for its nextLinks: each page is a slice of what the first page
+        # matched (a server-side cursor, as Graph's $skiptoken), not the whole collection filtered again per page.
+        self.cursors: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
         self.data: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in COLLECTIONS}
         self.clock = 0.0
         self.building: tuple[str, int] = ("", 0)

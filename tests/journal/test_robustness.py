@@ -385,3 +385,34 @@ async def test_fields_that_only_describe_a_secret_are_kept(journal_path: Path, k
     async with await open_journal(journal_path) as journal:
         entry = await journal.append("note", {"details": {key: "value"}})
         assert entry.body["details"][key] == "value"
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(
+        alphabet=st.sampled_from(list("eyJBbearERpasswordclientsecret_=-BEGIN PRIVATEKYtokenapi.aZ09 \n\"\\\x01é")),
+        max_size=40),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(
+        st.text(alphabet=st.sampled_from(list("apiKeyaccessTokenPasswordSecretSASsa_d-x\x01\"\\ ")), max_size=16)
+        | st.builds("".join, st.lists(st.sampled_from(["api", "Private", "ACCESS", "account", "shared", "signing",
+                                                       "Key", "KEY", "key", "_", "\x01", "\\", "\"", "x", "9"]),
+                                      max_size=5)),
+        children, max_size=4),
+    max_leaves=20)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_JSON_VALUES | st.sampled_from([{"accessToken": "x"}, {"api_key": 1}, {"b": ["Bearer " + "a" * 25]},
+                                       {"c": f"x {JWT} y"}, {"SAS": "y"}, {"d": "-----BEGIN RSA PRIVATE KEY-----"},
+                                       {"accountKey": "v"}, {"x": [{"signing\\key": 1}]}, {"SHARED\x01KEY": "k"}]))
+def test_the_text_prefilter_never_lets_a_secret_through(value):
+    """A value the field walk refuses always trips the one-pass check of its JSON text (so it is walked)."""
+    from warroom.console.journal.encoding import canonical_json
+    from warroom.console.journal.errors import SecretRefused
+    from warroom.console.journal.guard import _text_may_hold_a_secret, refuse_secrets
+
+    try:
+        refuse_secrets(value)
+    except SecretRefused:
+        assert _text_may_hold_a_secret(canonical_json(value))
+        with pytest.raises(SecretRefused):
+            refuse_secrets(value, text=canonical_json(value))

@@ -1,0 +1,67 @@
+"""The live ingest path's pieces: the change digest, and reading one page ahead while a page is ingested."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from warroom.console.graph.errors import PagingCut
+from warroom.console.graph.live import digest_of, read_ahead
+
+
+def test_a_digest_ignores_key_order_and_sees_every_value():
+    one = {"id": "a", "evidence": [{"ip": "1.2.3.4", "roles": []}], "title": "Phish é"}
+    same = {"title": "Phish é", "evidence": [{"roles": [], "ip": "1.2.3.4"}], "id": "a"}
+    assert digest_of(one) == digest_of(same)
+    assert digest_of(one) != digest_of({**one, "title": "Phish e"})
+    assert digest_of({"a": None}) != digest_of({"a": ""})
+
+
+@pytest.mark.parametrize("odd", [{"big": 2 ** 70}, {"lone": "\ud800"}, {1: "int key"}])
+def test_what_the_fast_encoder_refuses_still_has_a_digest(odd):
+    """Hostile JSON Python reads (huge integers, lone surrogates): digested, never an error that stops a poll."""
+    assert len(digest_of(odd)) == 32
+    assert digest_of(odd) == digest_of(dict(odd))
+
+
+async def _pages(log: list[str], count: int, fail_after: int | None = None):
+    try:
+        for number in range(1, count + 1):
+            log.append(f"request {number}")
+            await asyncio.sleep(0)
+            if fail_after is not None and number > fail_after:
+                raise PagingCut("cut", pages=fail_after)
+            yield [number]
+    finally:
+        log.append("closed")
+
+
+async def test_the_next_page_is_requested_while_this_one_is_ingested():
+    log: list[str] = []
+    seen = []
+    async for page in read_ahead(_pages(log, 3)):
+        await asyncio.sleep(0.01)          # ingesting: the next request is already out
+        seen.append(page[0])
+        log.append(f"ingested {page[0]}")
+    assert seen == [1, 2, 3]
+    assert log.index("request 2") < log.index("ingested 1")
+    assert log.count("closed") == 1
+
+
+async def test_an_error_comes_after_the_pages_before_it():
+    seen = []
+    with pytest.raises(PagingCut):
+        async for page in read_ahead(_pages([], 5, fail_after=2)):
+            seen.append(page[0])
+    assert seen == [1, 2]
+
+
+async def test_stopping_early_closes_the_pages_and_leaves_no_request_running():
+    log: list[str] = []
+    reader = read_ahead(_pages(log, 10))
+    async for page in reader:
+        if page[0] == 2:
+            break
+    await reader.aclose()
+    assert log[-1] == "closed" and "request 4" not in log
+    assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task()] == []
