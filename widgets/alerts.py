@@ -59,11 +59,13 @@ class AlertRow(NamedTuple):
     source: str
     created: float     # POSIX seconds; 0 when Graph sent no time
     haystack: str      # lower-case text the `/` filter searches
-    watch_keys: frozenset[str] = frozenset()   # lower-case UPNs and IPs, matched against the watch list
+    # Lower-case UPNs and IPs, matched against the watch list. A tuple, not a set: a row of strings and tuples is
+    # not tracked by the garbage collector, and 50,000 rows must not be walked by every full collection.
+    watch_keys: tuple[str, ...] = ()
 
     def watched_by(self, watch: frozenset[str]) -> list[str]:
         """The watch-list entries this row names (sorted): empty when nobody on it is involved."""
-        return sorted(self.watch_keys & watch)
+        return sorted(watch.intersection(self.watch_keys))
 
     @classmethod
     def from_alert(cls, alert: Alert) -> AlertRow:
@@ -74,7 +76,7 @@ class AlertRow(NamedTuple):
                    alert.created.timestamp() if alert.created else 0.0,
                    " ".join((title, clean(alert.severity, 24), status, source, clean(alert.id, 80),
                              *(clean(u, 120) for u in alert.users))).lower(),
-                   frozenset(str(v).strip().lower() for v in (*alert.users, *alert.ips) if v))
+                   tuple(dict.fromkeys(str(v).strip().lower() for v in (*alert.users, *alert.ips) if v)))
 
     @classmethod
     def from_incident(cls, incident: SecurityIncident) -> AlertRow:
@@ -97,7 +99,7 @@ class AlertRow(NamedTuple):
                    SEVERITY_ORDER.get(user.risk_level, 5), status, title, "Entra risky user",
                    user.last_updated.timestamp() if user.last_updated else 0.0,
                    " ".join((title, clean(user.risk_level, 24), status, "risky user", upn)).lower(),
-                   frozenset({user.upn.strip().lower()}) if user.upn else frozenset())
+                   (user.upn.strip().lower(),) if user.upn else ())
 
 
 RISK_STATES = {"atRisk": "at risk", "confirmedCompromised": "compromised", "remediated": "remediated",
@@ -192,7 +194,8 @@ class AlertTable(RowTable):
 
     @property
     def watched_count(self) -> int:
-        return sum(1 for r in self._all if r.watch_keys & self.watch) if self.watch else 0
+        watch = self.watch
+        return sum(1 for r in self._all if not watch.isdisjoint(r.watch_keys)) if watch else 0
 
     # -- data ---------------------------------------------------------------------------------------
 
@@ -315,7 +318,7 @@ class AlertTable(RowTable):
         self._ages.append(age)
         glyph, word, tone = label(ALERT_SEVERITY, row.severity)
         new = self.seen is not None and row.key not in self.seen
-        watched = bool(self.watch and row.watch_keys & self.watch)
+        watched = bool(self.watch) and not self.watch.isdisjoint(row.watch_keys)
         marker = Text(self.WATCHED_GLYPH, style=self.component_style("watched")) if watched else Text(
             "•" if new else " ", style=self.component_style("new"))
         title_style = self.component_style("incident") if row.kind == "incident" else Style()

@@ -65,3 +65,25 @@ async def test_stopping_early_closes_the_pages_and_leaves_no_request_running():
     await reader.aclose()
     assert log[-1] == "closed" and "request 4" not in log
     assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task()] == []
+
+
+def _graph_alert(**extra):
+    return {"id": "da1", "title": "Phish", "severity": "High", "status": "new", "category": "InitialAccess",
+            "createdDateTime": "2026-11-24T14:00:00Z", "assignedTo": "lee@contoso.com",
+            "classification": "truePositive",
+            "evidence": [{"@odata.type": "#microsoft.graph.security.userEvidence",
+                          "userAccount": {"userPrincipalName": "megan@contoso.com"}}, "not an object",
+                         {"ipAddress": "203.0.113.9", "note": "\u202eevil"}],
+            "comments": [{"comment": "x" * 5000}], **extra}
+
+
+def test_an_alert_row_holds_nothing_the_garbage_collector_walks():
+    import gc
+
+    from warroom.console.graph.models import Alert
+    from warroom.widgets.alerts import AlertRow
+
+    row = AlertRow.from_alert(Alert.from_graph(_graph_alert()))
+    gc.collect()
+    assert [type(part) for part in gc.get_referents(row) if gc.is_tracked(part) and part is not AlertRow] == []
+    assert row.watched_by(frozenset({"203.0.113.9", "nobody"})) == ["203.0.113.9"]

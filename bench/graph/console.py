@@ -1,0 +1,156 @@
+"""The real console in a pty against the bulk-alerts tenant: time until all alerts show, keystroke-to-screen while
+they load, RSS after the load and after re-polls. Baseline from the same run: the same keystrokes into the same
+console over 50 alerts, where nothing is loading.
+
+Run: `.venv/bin/python bench/graph/console.py [--alerts 50000] [--repolls 3]`. The tenant (`bulk-alerts`, which
+keeps adding alerts) runs in its own process; `warroom` in a 120x40 pty with its own journal and config
+(alerts polled every `--interval` seconds). A keystroke types one letter into the alert filter (`/` first) and
+counts until the filter's subtitle showing it comes back from the pty: Textual's own render and write included.
+Prints the load average before and after: the machine is shared, read the ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dashboard"))
+from run import WARROOM, read_until, rss_mib, spawn, stop
+
+TENANT_SCRIPT = r"""
+import sys
+from warroom.console.sim import SimulatedTenant, load_scenario
+tenant = SimulatedTenant(load_scenario("bulk-alerts"), start_at=3600 * float(sys.argv[1]) / 50000)
+url = tenant.start()
+print(url, len(tenant.state.data["alerts"]) + len(tenant.state.data["incidents"]), flush=True)
+sys.stdin.read()                                    # until the bench closes our stdin
+tenant.stop()
+"""
+TITLE = re.compile(rb"Alerts \((?:[\d,]+ of )?([\d,]+)\)")
+LETTERS = b"zxzxzxzx"          # never the final byte of an escape sequence, so a marker is the subtitle text
+
+
+class Screen:
+    """The pty's output as it arrives, with the largest alert count the pane's title has shown."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd, self.count, self.tail = fd, 0, b""
+
+    def read(self, marker: bytes | None, timeout: float) -> float | None:
+        """Seconds until `marker` arrives in new output (None: it did not within `timeout`)."""
+        start = time.perf_counter()
+        fresh = b""
+        while True:
+            left = max(0.0, timeout - (time.perf_counter() - start))
+            waited, chunk = read_until(self.fd, marker or b"\x00never", left)
+            fresh += chunk
+            for match in TITLE.finditer(self.tail[-64:] + chunk):
+                self.count = max(self.count, int(match.group(1).replace(b",", b"")))
+            self.tail = (self.tail + chunk)[-4096:]
+            if marker is not None and marker in fresh:
+                return time.perf_counter() - start
+            if waited is None or time.perf_counter() - start >= timeout:
+                return None
+
+
+def keystrokes(fd: int, screen: Screen, count: int, *, until_count: int | None = None,
+               gap: float = 0.15) -> list[float]:
+    """Type letters into the filter one at a time; each one's seconds until its subtitle shows (5 s: lost)."""
+    latencies: list[float] = []
+    typed = b""
+    while len(latencies) < count:
+        if until_count is not None and screen.count >= until_count and len(latencies) >= 5:
+            break
+        if len(typed) >= len(LETTERS):
+            os.write(fd, b"\x15")                           # ctrl+u: the filter is emptied (not counted)
+            screen.read(None, 0.3)
+            typed = b""
+        letter = LETTERS[len(typed):len(typed) + 1]
+        typed += letter
+        os.write(fd, letter)
+        took = screen.read(b"filter: " + typed, 5.0)
+        latencies.append(took if took is not None else 5.0)
+        screen.read(None, gap)
+    return latencies
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))] if ordered else float("nan")
+
+
+def console_run(alerts: int, interval: float, repolls: int, keys: int) -> dict[str, object]:
+    tenant = subprocess.Popen([sys.executable, "-c", TENANT_SCRIPT, str(alerts)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        base_url, _, held = tenant.stdout.readline().strip().partition(" ")
+        alerts = int(held)      # alerts and incidents the tenant holds at start (it adds more as it runs)
+        with tempfile.TemporaryDirectory() as tmp:
+            config = Path(tmp) / "config.toml"
+            config.write_text(f"[graph.poll]\nalerts = {round(interval)}\n", encoding="utf-8")
+            env = {"PATH": "/usr/bin:/bin", "HOME": tmp, "TERM": "xterm-256color", "LANG": "C.UTF-8",
+                   "WARROOM_CONFIG": str(config), "TEXTUAL_ANIMATIONS": "none"}
+            started = time.perf_counter()
+            pid, fd = spawn([str(WARROOM), "--graph-url", base_url, "--journal", str(Path(tmp) / "j.db")], env)
+            screen = Screen(fd)
+            try:
+                screen.read(b"Alerts", 30)
+                first_frame = time.perf_counter() - started
+                os.write(fd, b"/")
+                screen.read(b"filter alerts", 5)
+                typing = keystrokes(fd, screen, keys, until_count=alerts)
+                while screen.count < alerts and time.perf_counter() - started < 180:
+                    screen.read(None, 0.2)
+                shown = time.perf_counter() - started if screen.count >= alerts else float("nan")
+                screen.read(None, 2.0)
+                rss = [rss_mib(pid)]
+                for _ in range(repolls):
+                    screen.read(None, interval + 1.0)
+                    rss.append(rss_mib(pid))
+                after = keystrokes(fd, screen, 20)
+            finally:
+                stop(pid, fd)
+    finally:
+        tenant.stdin.close()
+        tenant.wait(timeout=30)
+    return {"first_frame": first_frame, "shown": shown, "count": screen.count, "held": alerts, "typing": typing,
+            "after": after, "rss": rss}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--alerts", type=int, default=50_000)
+    parser.add_argument("--interval", type=int, default=10, help="graph.poll.alerts, seconds")
+    parser.add_argument("--repolls", type=int, default=3)
+    parser.add_argument("--keys", type=int, default=60, help="keystrokes at most while the alerts load")
+    args = parser.parse_args()
+    print("load average before:", " ".join(f"{v:.2f}" for v in os.getloadavg()))
+    base = console_run(50, args.interval, 0, 30)
+    big = console_run(args.alerts, args.interval, args.repolls, args.keys)
+    print("load average after:", " ".join(f"{v:.2f}" for v in os.getloadavg()))
+    typing, idle = big["typing"], base["typing"]
+    lines = [
+        f"{big['held']:,} alerts and incidents all on screen {big['shown']:.1f} s after start "
+        f"(first frame {big['first_frame']:.2f} s; the title counted {big['count']:,})",
+        f"keystroke to screen while loading: p50 {percentile(typing, 0.5) * 1000:.0f} ms, p95 "
+        f"{percentile(typing, 0.95) * 1000:.0f} ms, max {max(typing) * 1000:.0f} ms ({len(typing)} keys) — baseline "
+        f"(50 alerts, idle): p50 {percentile(idle, 0.5) * 1000:.0f} ms, p95 {percentile(idle, 0.95) * 1000:.0f} ms",
+        f"keystroke to screen with {args.alerts:,} loaded, re-polling: p50 {percentile(big['after'], 0.5) * 1000:.0f}"
+        f" ms, p95 {percentile(big['after'], 0.95) * 1000:.0f} ms",
+        f"console RSS after the load {big['rss'][0]:.0f} MiB; after each of {args.repolls} re-polls: "
+        + ", ".join(f"{v:.0f}" for v in big["rss"][1:]) + f" MiB (50 alerts: {base['rss'][0]:.0f} MiB)",
+    ]
+    print("\n".join(lines))
+    print(json.dumps({"big": big, "base": base}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
