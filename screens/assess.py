@@ -123,8 +123,9 @@ class AssessScreen(GuidedScreen):
                                     id=f"role-{role}")
         yield Static("", id="message")
         with Horizontal(classes="buttons"):
-            yield Button(labelled(self.app, "assess.save"), id="assess-save", variant="primary", compact=True)
-            yield Button(labelled(self.app, "guided.back"), id="assess-back", compact=True)
+            yield Button(labelled(self.app, "assess.save"), id="assess-save",
+                         action="screen.save", variant="primary", compact=True)
+            yield Button(labelled(self.app, "guided.back"), id="assess-back", action="screen.back", compact=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -139,12 +140,6 @@ class AssessScreen(GuidedScreen):
         if select_id.startswith("factor-") and isinstance(event.value, int):
             self.factors[select_id.removeprefix("factor-")] = event.value
             self._show_result()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "assess-save":
-            self.action_save()
-        elif event.button.id == "assess-back":
-            self.action_back()
 
     def _values(self, prefix: str, keys: Any) -> dict[str, str]:
         return {key: self.query_one(f"#{prefix}-{key}", Input).value.strip() for key in keys}

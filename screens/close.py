@@ -86,10 +86,13 @@ class CloseScreen(GuidedScreen):
         yield Static("", id="message")
         with Horizontal(classes="buttons"):
             if self.closing:
-                yield Button(labelled(self.app, "close.close"), id="close-submit", variant="error", compact=True)
-            yield Button(labelled(self.app, "close.save"), id="close-save", variant="primary", compact=True)
-            yield Button(labelled(self.app, "close.follow_up"), id="close-add", compact=True)
-            yield Button(labelled(self.app, "guided.back"), id="close-back", compact=True)
+                yield Button(labelled(self.app, "close.close"), id="close-submit",
+                             action="screen.close_incident", variant="error", compact=True)
+            yield Button(labelled(self.app, "close.save"), id="close-save",
+                         action="screen.save_review", variant="primary", compact=True)
+            yield Button(labelled(self.app, "close.follow_up"), id="close-add",
+                         action="screen.add_follow_up", compact=True)
+            yield Button(labelled(self.app, "guided.back"), id="close-back", action="screen.back", compact=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -223,13 +226,6 @@ class CloseScreen(GuidedScreen):
 
     def _show_follow_ups(self) -> None:
         self.query_one("#close-follow-ups", Static).update(plain("\n".join(self.follow_ups) or "none yet"))
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        handlers = {"close-submit": self.action_close_incident, "close-save": self.action_save_review,
-                    "close-add": self.action_add_follow_up, "close-back": self.action_back}
-        handler = handlers.get(event.button.id or "")
-        if handler:
-            handler()
 
     def _review_drafts(self) -> list[Draft]:
         incident = self.incident

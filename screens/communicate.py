@@ -93,10 +93,13 @@ class CommunicateScreen(GuidedScreen):
             yield Static(id="communicate-result")
         yield Static("loading templates…", id="message")
         with Horizontal(classes="buttons"):
-            yield Button(labelled(self.app, "communicate.send"), id="communicate-send", variant="primary", compact=True)
-            yield Button(labelled(self.app, "communicate.copy"), id="communicate-copy", compact=True)
-            yield Button(labelled(self.app, "communicate.save"), id="communicate-save", compact=True)
-            yield Button(labelled(self.app, "guided.back"), id="communicate-back", compact=True)
+            yield Button(labelled(self.app, "communicate.send"), id="communicate-send",
+                         action="screen.send", variant="primary", compact=True)
+            yield Button(labelled(self.app, "communicate.copy"), id="communicate-copy",
+                         action="screen.copy", compact=True)
+            yield Button(labelled(self.app, "communicate.save"), id="communicate-save",
+                         action="screen.save", compact=True)
+            yield Button(labelled(self.app, "guided.back"), id="communicate-back", action="screen.back", compact=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -142,13 +145,6 @@ class CommunicateScreen(GuidedScreen):
     def on_select_changed(self, event: Select.Changed) -> None:
         if event.select.id in ("communicate-kind", "communicate-audience") and self.is_mounted:
             self.action_refill()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        handlers = {"communicate-send": self.action_send, "communicate-copy": self.action_copy,
-                    "communicate-save": self.action_save, "communicate-back": self.action_back}
-        handler = handlers.get(event.button.id or "")
-        if handler:
-            handler()
 
     def action_refill(self) -> None:
         """Fill subject and text from the template for this update kind and audience (replaces edits)."""

@@ -124,10 +124,13 @@ class ContainScreen(GuidedScreen):
             yield Static("", id="contain-log")
         yield Static("", id="message")
         with Horizontal(classes="buttons"):
-            yield Button(labelled(self.app, "contain.execute"), id="contain-execute", variant="error", compact=True)
-            yield Button(labelled(self.app, "contain.reverse"), id="contain-reverse", disabled=True, compact=True)
-            yield Button(labelled(self.app, "contain.mark_contained"), id="contain-contained", compact=True)
-            yield Button(labelled(self.app, "guided.back"), id="contain-back", compact=True)
+            yield Button(labelled(self.app, "contain.execute"), id="contain-execute",
+                         action="screen.execute", variant="error", compact=True)
+            yield Button(labelled(self.app, "contain.reverse"), id="contain-reverse",
+                         action="screen.offer_reversal", disabled=True, compact=True)
+            yield Button(labelled(self.app, "contain.mark_contained"), id="contain-contained",
+                         action="screen.mark_contained", compact=True)
+            yield Button(labelled(self.app, "guided.back"), id="contain-back", action="screen.back", compact=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -216,13 +219,6 @@ class ContainScreen(GuidedScreen):
     def on_select_changed(self, event: Select.Changed) -> None:
         if event.select.id == "contain-action":
             self._refresh_preview()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        handlers = {"contain-execute": self.action_execute, "contain-reverse": self.action_offer_reversal,
-                    "contain-contained": self.action_mark_contained, "contain-back": self.action_back}
-        handler = handlers.get(event.button.id or "")
-        if handler:
-            handler()
 
     # -- running --------------------------------------------------------------------------------------
 

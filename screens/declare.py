@@ -107,8 +107,9 @@ class DeclareIncidentScreen(GuidedScreen):
                                     id=f"role-{role}")
         yield Static("loading playbooks…", id="message")
         with Horizontal(classes="buttons"):
-            yield Button(labelled(self.app, "declare.submit"), id="declare-submit", variant="error", compact=True)
-            yield Button(labelled(self.app, "guided.back"), id="declare-back", compact=True)
+            yield Button(labelled(self.app, "declare.submit"), id="declare-submit",
+                         action="screen.declare", variant="error", compact=True)
+            yield Button(labelled(self.app, "guided.back"), id="declare-back", action="screen.back", compact=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -132,12 +133,6 @@ class DeclareIncidentScreen(GuidedScreen):
         self.say(skipped, error=bool(skipped))
         if skipped:
             self.notify(clean(skipped, 400), title="Playbooks", severity="warning", markup=False, timeout=15)
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "declare-submit":
-            self.action_declare()
-        elif event.button.id == "declare-back":
-            self.action_back()
 
     def action_declare(self) -> None:
         if self.declaring:

@@ -272,3 +272,24 @@ async def test_a_remapped_key_is_named_in_the_hints_guided_screens_and_dialogs_w
             assert "MFA required" in said and "F11 to close" in said, said
     finally:
         await app.warroom.close()
+
+
+@pytest.mark.parametrize("step", ["declare", "assess", "contain", "communicate", "close"])
+async def test_each_guided_button_runs_an_action_of_its_screen_and_back_leaves(journal_path: Path, step: str) -> None:
+    app = await _app(journal_path, incident=step != "declare")
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await drawn(pilot)
+            app.open_guided(step)
+            await settle(pilot)
+            screen = app.screen
+            buttons = list(screen.query(Button))
+            assert buttons
+            for button in buttons:
+                namespace, _, name = (button.action or "").partition(".")
+                assert namespace == "screen" and callable(getattr(screen, f"action_{name}", None)), button.id
+            await pilot.click(f"#{step}-back")
+            await settle(pilot)
+            assert isinstance(app.screen, DashboardScreen)
+    finally:
+        await app.warroom.close()
