@@ -167,10 +167,8 @@ class AssessScreen(GuidedScreen):
 
     async def _save(self, drafts: list[Draft]) -> None:
         try:
-            await self.warroom.record_many(drafts)
-        except Exception as error:
-            self.outcome(f"Not saved: {error}", error=True)
-            return
+            if await self.journaled(self.warroom.record_many(drafts), "Not saved") is None:
+                return
         finally:
             self.saving = False
         incident = self.incident

@@ -282,10 +282,7 @@ class CloseScreen(GuidedScreen):
         self.run_worker(self._close(drafts), group="close", exit_on_error=False)
 
     async def _record(self, drafts: list[Draft], done: str) -> None:
-        try:
-            await self.warroom.record_many(drafts)
-        except Exception as error:
-            self.outcome(f"Not saved: {error}", error=True)
+        if await self.journaled(self.warroom.record_many(drafts), "Not saved") is None:
             return
         for draft in drafts:      # shown as saved only once the journal has them
             if draft.kind == kinds.REVIEW:
@@ -297,11 +294,8 @@ class CloseScreen(GuidedScreen):
 
     async def _close(self, drafts: list[Draft]) -> None:
         incident_id = self.incident.id if self.incident else None
-        try:
-            await self.warroom.record_many(drafts)
-        except Exception as error:
+        if await self.journaled(self.warroom.record_many(drafts), "Not closed") is None:
             self.closing_now = False
-            self.outcome(f"Not closed: {error}", error=True)
             return
         self.app.notify(f"Closed {incident_id}")
         self.dismiss(incident_id)

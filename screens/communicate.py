@@ -355,10 +355,9 @@ class CommunicateScreen(GuidedScreen):
 
     async def _sent(self, incident_id: str, body: dict[str, Any]) -> None:
         try:
-            await self.warroom.record(kinds.COMMS_SENT, body, incident=incident_id)
-        except Exception as error:
-            self.outcome(f"Not recorded: {error}", error=True)
-            return
+            if await self.journaled(self.warroom.record(kinds.COMMS_SENT, body, incident=incident_id),
+                                    "Not recorded") is None:
+                return
         finally:
             self.recording = False
         self._tick()

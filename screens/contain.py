@@ -324,11 +324,9 @@ class ContainScreen(GuidedScreen):
         self.run_worker(self._mark_contained(incident.id), group="status", exit_on_error=False)
 
     async def _mark_contained(self, incident_id: str) -> None:
-        try:
-            await self.warroom.record(kinds.INCIDENT_STATUS, {"status": "contained", "text": "Threat contained"},
-                                      incident=incident_id)
-        except Exception as error:
-            self.outcome(f"Not recorded: {error}", error=True)
+        status = {"status": "contained", "text": "Threat contained"}
+        if await self.journaled(self.warroom.record(kinds.INCIDENT_STATUS, status, incident=incident_id),
+                                "Not recorded") is None:
             return
         self.outcome(f"{incident_id} marked contained.")
 

@@ -162,13 +162,11 @@ class DeclareIncidentScreen(GuidedScreen):
         self.run_worker(self._declare(build, tasks), group="declare", exit_on_error=False)
 
     async def _declare(self, build, tasks: int) -> None:
-        try:
-            # The id is claimed inside the write transaction: two consoles declaring at once get two ids.
-            incident_id = await self.warroom.record_new_incident(build)
-        except Exception as error:  # the journal refused: say so, keep the form
+        # The id is claimed inside the write transaction: two consoles declaring at once get two ids.
+        incident_id = await self.journaled(self.warroom.record_new_incident(build), "Not declared")
+        if incident_id is None:     # said; the form stays as typed
             self.declaring = False
             self.query_one("#declare-submit", Button).disabled = False
-            self.outcome(f"Not declared: {error}", error=True)
             return
         self.app.notify(f"Declared {incident_id} with {tasks} tasks")
         self.dismiss(incident_id)

@@ -12,7 +12,8 @@ and returns to the dashboard with dismiss().
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 from rich.text import Text
 from textual import events
@@ -27,6 +28,8 @@ from ..widgets.actions import action_for, applies, bindings
 from ..widgets.safe import plain
 
 __all__ = ["GuidedScreen", "fold_url", "heading", "plain"]
+
+T = TypeVar("T")
 
 
 class GuidedScreen(Screen[Any]):
@@ -79,6 +82,19 @@ class GuidedScreen(Screen[Any]):
         first = text.strip().splitlines()[0] if text.strip() else ""
         self.notify(first, title="Not done" if error else "Done", severity="error" if error else "information",
                     timeout=6, markup=False)
+
+    async def journaled(self, write: Awaitable[T], not_done: str) -> T | None:
+        """Await a journal write; when it fails, the outcome says "<not_done>: <why>" and None comes back.
+
+        One policy for every guided screen: whatever the write raises (the journal refused, the disk is full,
+        another console claimed it first) is said, never raised, so the session stays up and the responder
+        knows the entry is not in the journal.
+        """
+        try:
+            return await write
+        except Exception as error:
+            self.outcome(f"{not_done}: {error}", error=True)
+            return None
 
     def action_back(self) -> None:
         self.dismiss(None)
