@@ -14,9 +14,9 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from .graph.errors import GraphDenied, GraphError, GraphNotFound, GraphThrottled, SignInRequired
+from .graph.odata import user_path
 from .journal import Draft, canonical_json, kinds
 
 if TYPE_CHECKING:
@@ -46,10 +46,6 @@ class ActionPlan:
     @property
     def title(self) -> str:
         return ACTION_TITLES[self.action]
-
-
-def user_path(upn: str) -> str:
-    return f"users/{quote(upn.strip(), safe='@.-_')}"
 
 
 def plan_action(action: str, upn: str, user_id: str | None = None) -> ActionPlan:

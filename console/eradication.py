@@ -22,6 +22,7 @@ from urllib.parse import quote
 
 from .containment import dry_run_active
 from .graph.errors import GraphDenied, GraphError, GraphNotFound, GraphRejected, GraphThrottled, SignInRequired
+from .graph.odata import user_path
 from .journal import Draft, kinds
 
 if TYPE_CHECKING:
@@ -89,7 +90,7 @@ def _user(upn: str) -> str:
     upn = upn.strip()
     if not upn or "@" not in upn:
         raise ValueError("give the user's UPN (name@domain)")
-    return f"users/{quote(upn, safe='@.-_')}"
+    return user_path(upn)
 
 
 def _id(value: str, what: str) -> str:

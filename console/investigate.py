@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple, Protocol
 from urllib.parse import quote
 
+from .graph import odata
 from .graph.errors import GraphDenied, GraphError, GraphNotFound, GraphThrottled, SignInRequired
 from .timefmt import from_iso, to_iso, utc_now
 
@@ -126,14 +127,6 @@ class Investigation:
 _NOT_READ = SourceState("error", "", reason="not read")
 
 
-def _user_path(upn: str) -> str:
-    return f"users/{quote(upn.strip(), safe='@.-_')}"
-
-
-def _odata_quote(text: str) -> str:
-    return text.replace("'", "''")
-
-
 def _time(value: Any) -> datetime | None:
     try:
         return from_iso(str(value)) if value else None
@@ -217,8 +210,8 @@ async def investigate(gateway: Reader, upn: str, *, days: int = 7, now: datetime
     report = Investigation(upn, days, now)
     run = _Run(gateway, report)
     since = to_iso(now - timedelta(days=days))
-    quoted = _odata_quote(upn)
-    user_path = _user_path(upn)
+    quoted = odata.string_literal(upn)
+    user_path = odata.user_path(upn)
 
     await run.section("user", user_path, lambda: _read(lambda: gateway.get_json(user_path, {"$select": USER_SELECT})))
     user = report.sections.get("user")
@@ -228,14 +221,14 @@ async def investigate(gateway: Reader, upn: str, *, days: int = 7, now: datetime
 
     async def sign_ins() -> list[dict[str, Any]]:
         rows = await _read(lambda: gateway.get_all(
-            "auditLogs/signIns", {"$filter": f"userPrincipalName eq '{quoted}' and createdDateTime ge {since}",
+            "auditLogs/signIns", {"$filter": f"userPrincipalName eq {quoted} and createdDateTime ge {since}",
                                   "$top": "1000"}, limit=MAX_ITEMS))
         return mark_sign_ins(run.note("sign_ins", rows))
 
     async def audits() -> list[dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {}
-        for expression in (f"initiatedBy/user/userPrincipalName eq '{quoted}'",
-                           f"targetResources/any(t:t/userPrincipalName eq '{quoted}')"):
+        for expression in (f"initiatedBy/user/userPrincipalName eq {quoted}",
+                           f"targetResources/any(t:t/userPrincipalName eq {quoted})"):
             rows = await _read(lambda e=expression: gateway.get_all(
                 "auditLogs/directoryAudits", {"$filter": f"{e} and activityDateTime ge {since}", "$top": "1000"},
                 limit=MAX_ITEMS))
@@ -244,7 +237,7 @@ async def investigate(gateway: Reader, upn: str, *, days: int = 7, now: datetime
         return sorted(found.values(), key=lambda a: a["time"] or "", reverse=True)
 
     async def detections() -> list[dict[str, Any]]:
-        key = f"userId eq '{_odata_quote(user_id)}'" if user_id else f"userPrincipalName eq '{quoted}'"
+        key = f"userId eq {odata.string_literal(user_id)}" if user_id else f"userPrincipalName eq {quoted}"
         rows = await _read(lambda: gateway.get_all("identityProtection/riskDetections",
                                                    {"$filter": key, "$top": "500"}, limit=MAX_ITEMS))
         return sorted(run.note("risk_detections", rows), key=lambda d: str(d.get("activityDateTime") or ""),
@@ -446,7 +439,7 @@ async def _risky(gateway: Reader, user_id: str, run: _Run) -> dict[str, Any]:
 
 async def _grants(gateway: Reader, user_id: str, run: _Run) -> list[dict[str, Any]]:
     rows = run.note("oauth_grants", await _read(lambda: gateway.get_all(
-        "oauth2PermissionGrants", {"$filter": f"principalId eq '{_odata_quote(user_id)}'"}, limit=MAX_ITEMS)))
+        "oauth2PermissionGrants", {"$filter": f"principalId eq {odata.string_literal(user_id)}"}, limit=MAX_ITEMS)))
     names: dict[str, dict[str, Any]] = {}
     for sp_id in sorted({str(r.get(k)) for r in rows for k in ("clientId", "resourceId") if r.get(k)})[:100]:
         try:

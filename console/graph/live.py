@@ -42,6 +42,7 @@ from .models import (
     ServiceMessage,
     SignIn,
 )
+from .odata import string_literal
 from .sources import SIGN_INS, SOURCES, Source
 
 DEFAULT_INTERVALS = {"health": 60.0, "issues": 60.0, "messages": 900.0, "alerts": 30.0, "incidents": 60.0,
@@ -540,9 +541,8 @@ class TenantWatcher:
 
     async def sign_ins_of(self, upn: str, *, limit: int = 50) -> list[SignIn]:
         """A user's latest sign-ins, newest first (raises GraphError when Graph will not say)."""
-        quoted = upn.replace("'", "''")
         rows = await self.gateway.get_all(
-            SIGN_INS, {"$filter": f"userPrincipalName eq '{quoted}'", "$top": str(limit)}, limit=limit)
+            SIGN_INS, {"$filter": f"userPrincipalName eq {string_literal(upn)}", "$top": str(limit)}, limit=limit)
         sign_ins = [SignIn.from_graph(row) for row in rows]
         sign_ins.sort(key=lambda s: s.created.timestamp() if s.created else 0.0, reverse=True)
         return sign_ins
