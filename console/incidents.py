@@ -6,6 +6,7 @@ changes an incident, so the console, `warroom status`, the review screens and re
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
@@ -64,6 +65,11 @@ class StatusChange(NamedTuple):
     seq: int
 
 
+def watch_set(items: Iterable[Any] | None) -> frozenset[str]:
+    """A watch list (UPNs and IPs) as lower-case strings: how alerts are matched against it."""
+    return frozenset(str(item).strip().lower() for item in items or () if item is not None and str(item).strip())
+
+
 @dataclass
 class Incident:
     id: str
@@ -106,6 +112,11 @@ class Incident:
     @property
     def commander(self) -> str | None:
         return self.roles.get("incident_commander")
+
+    @property
+    def watched(self) -> frozenset[str]:
+        """The watch list (enhanced monitoring: UPNs and IPs), lower-cased, as alerts are matched against it."""
+        return watch_set(self.details.get("watch_list"))
 
     def cadence(self, minutes_by_severity: dict[str, int] | None = None) -> timedelta:
         table = {**DEFAULT_CADENCE_MINUTES, **(minutes_by_severity or {})}

@@ -30,12 +30,12 @@ Connect = Callable[[Config], Awaitable[Any]]
 
 def tenant_watcher(room: WarRoom, on_change: Callable[[set[str]], None]) -> Watcher:
     """The real watcher, on whatever gateway the WarRoom holds now (a sign-in replaces it)."""
-    from .graph.live import TenantWatcher, poll_intervals, watch_set
+    from .graph.live import TenantWatcher, poll_intervals
 
     def watch_list() -> frozenset[str]:
         """The open incident's watch list, read at each poll: a watch added mid-incident speeds alerts up."""
         incident = room.incident
-        return watch_set(incident.details.get("watch_list") if incident else None)
+        return incident.watched if incident else frozenset()
 
     return TenantWatcher(room.gateway, room.journal, room.live, intervals=poll_intervals(room.config),
                          on_change=on_change, watch_list=watch_list, simulated=room.simulated)

@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.widget import MountError
 
 from ..console.graph.freshness import SourceHealth
-from ..console.graph.live import WATCHED_SIGN_INS, watch_set
+from ..console.graph.live import WATCHED_SIGN_INS
 from ..console.journal import Draft, Entry, JournalError, is_shared, kinds
 from ..console.session import WarRoom
 from ..console.subject import NOTHING, Subject, of_issue, resolve
@@ -317,7 +317,7 @@ class DashboardScreen(Screen):
     def _watch(self) -> frozenset[str]:
         """The open incident's watch list (enhanced monitoring), as the alerts pane matches it."""
         incident = self.warroom.incident
-        return watch_set(incident.details.get("watch_list") if incident else None)
+        return incident.watched if incident else frozenset()
 
     def _show_banner(self) -> None:
         banner = self.query_one(IncidentBanner)

@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 
 import orjson
 
+from ..incidents import watch_set
 from ..journal import Draft, Journal, JournalError, kinds
 from ..journal.errors import JournalFull, JournalLocked, JournalReadOnly, SecretRefused
 from ..journal.guard import refuse_secrets
@@ -143,11 +144,6 @@ def poll_intervals(config: Any) -> dict[str, float]:
         if value:
             intervals[name] = float(value)
     return intervals
-
-
-def watch_set(items: Iterable[Any] | None) -> frozenset[str]:
-    """An incident's watch list (UPNs and IPs) as lower-case strings: how alerts are matched against it."""
-    return frozenset(str(item).strip().lower() for item in items or () if item is not None and str(item).strip())
 
 
 def _backoff(failures: int) -> float:
@@ -276,14 +272,8 @@ class TenantWatcher:
         """
         interval = self.intervals.get(source, 60.0)
         watched = WATCHED_INTERVALS.get(source)
-        if watched and self.watch_list is not None and self.intervals.get(watched):
-            try:
-                active = bool(watch_set(self.watch_list()))
-            except Exception:    # a failing callback must not stop the poller: poll at the usual pace
-                _log.exception("watch_list callback failed")
-                active = False
-            if active:
-                interval = min(interval, self.intervals[watched])
+        if watched and self.intervals.get(watched) and self._watched():
+            interval = min(interval, self.intervals[watched])
         return interval
 
     async def _poll(self, spec: Source) -> str | None:
@@ -487,6 +477,8 @@ class TenantWatcher:
     # -- enhanced monitoring: watched users' sign-ins --------------------------------------------
 
     def _watched(self) -> frozenset[str]:
+        """The watch list as alerts are matched against it; a failing callback is logged and watches no one,
+        so the pollers go on at their usual pace."""
         if self.watch_list is None:
             return frozenset()
         try:
