@@ -86,6 +86,7 @@ class ReviewScreen(Screen):
     """Incidents on the left, the timeline in the middle, the selected entry and what we knew then below."""
 
     CSS_PATH = "review.tcss"
+    COMPONENT_CLASSES = {"review--break", "review--untrusted"}   # in an entry: where the chain breaks, and after
     BINDINGS = [
         Binding("slash", "filter", "Filter/search", id="review.filter"),
         Binding("g", "goto", "Go to time", id="review.goto"),
@@ -319,9 +320,11 @@ class ReviewScreen(Screen):
                 text.append(f"⇲ first written in another journal as {entry.origin[:16]}…\n", style="bold")
         if self.verdict and not self.verdict.ok and self.verdict.bad_seq is not None:
             if entry.seq == self.verdict.bad_seq:
-                text.append(f"✗ the chain breaks here: {clean(self.verdict.reason)}\n", style="bold red")
+                text.append(f"✗ the chain breaks here: {clean(self.verdict.reason)}\n",
+                            style=self.get_component_rich_style("review--break", partial=True))
             elif entry.seq > self.verdict.bad_seq:
-                text.append("? after the break: cannot be trusted\n", style="red")
+                text.append("? after the break: cannot be trusted\n",
+                            style=self.get_component_rich_style("review--untrusted", partial=True))
         text.append("\n".join(body_lines(entry, limit=lines, width=width)))
         return text
 

@@ -40,6 +40,7 @@ class ReviewTimeline(DataTable):
         Binding("end", "last", "Last", id="review.last", show=False),
         Binding("enter", "select_cursor", "Read", id="review.read"),
     ]
+    COMPONENT_CLASSES = {"review-timeline--broken"}    # the break and what follows it (screens/review.tcss)
 
     class Edge(Message):
         """The cursor ran past the window: `direction` is "older" or "newer"."""
@@ -98,7 +99,8 @@ class ReviewTimeline(DataTable):
     def _row(self, entry: Entry) -> list[Text]:
         marker = Text(f"⇲{entry.seq}" if entry.origin else str(entry.seq))   # first written in another journal
         if self.broken_at is not None and entry.seq >= self.broken_at:
-            marker = Text(f"✗{entry.seq}" if entry.seq == self.broken_at else f"?{entry.seq}", style="bold red")
+            marker = Text(f"✗{entry.seq}" if entry.seq == self.broken_at else f"?{entry.seq}",
+                          style=self.get_component_rich_style("review-timeline--broken", partial=True))
         cells = {
             "seq": marker,
             "occurred": Text(self._time(entry.occurred_at)),
