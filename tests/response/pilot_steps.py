@@ -85,3 +85,17 @@ def bodies(entries: list[Entry], kind: str) -> list[dict[str, Any]]:
 def writes(tenant: Any) -> list[Any]:
     """Every request that could change the tenant."""
     return [r for r in tenant.requests if r.method in ("POST", "PATCH", "PUT", "DELETE")]
+
+
+MEGAN = "megan.bowen@contoso.onmicrosoft.com"
+
+
+async def declare_compromise(warroom: Any) -> Any:
+    """A security incident for Megan's account, declared from the built-in playbook; returns it."""
+    from warroom.console.playbooks import PlaybookLibrary, declaration
+    from warroom.console.timefmt import utc_now
+
+    drafts = declaration(warroom.book.new_id(utc_now()), title="Megan compromised", category="security-incident",
+                         services=[], roles={"incident_commander": "ann"}, library=PlaybookLibrary.load())
+    await warroom.record_many(drafts)
+    return warroom.incident

@@ -8,21 +8,11 @@ import threading
 
 from warroom.console import comms, metrics
 from warroom.console.journal import kinds
-from warroom.console.playbooks import PlaybookLibrary, declaration
+from warroom.console.playbooks import PlaybookLibrary
 from warroom.console.sim.faults import Fault
-from warroom.console.timefmt import utc_now
 
 from .harness import GuidedTestApp
-from .pilot_steps import bodies, choose, message, settle, type_into, writes
-
-MEGAN = "megan.bowen@contoso.onmicrosoft.com"
-
-
-async def _declare(warroom):
-    drafts = declaration(warroom.book.new_id(utc_now()), title="Megan compromised", category="security-incident",
-                         services=[], roles={"incident_commander": "ann"}, library=PlaybookLibrary.load())
-    await warroom.record_many(drafts)
-    return warroom.incident
+from .pilot_steps import MEGAN, bodies, choose, declare_compromise, message, settle, type_into, writes
 
 
 async def _until(condition, seconds: float = 5.0) -> None:
@@ -35,7 +25,7 @@ async def _until(condition, seconds: float = 5.0) -> None:
 
 async def test_f2_twice_during_a_slow_action_sends_once_and_journals_request_and_outcome(room):
     tenant, warroom = await room("compromised-account")
-    incident = await _declare(warroom)
+    incident = await declare_compromise(warroom)
     tenant.add_fault(Fault("slow", "users", method="PATCH", delay=1.0))
     app = GuidedTestApp(warroom, "contain", upn=MEGAN)
     async with app.run_test(size=(120, 60)) as pilot:
@@ -64,7 +54,7 @@ async def test_f2_twice_during_a_slow_action_sends_once_and_journals_request_and
 
 async def test_confirm_compromised_previews_the_real_body_and_sends_exactly_it(room):
     tenant, warroom = await room("compromised-account")
-    incident = await _declare(warroom)
+    incident = await declare_compromise(warroom)
     app = GuidedTestApp(warroom, "contain", upn=MEGAN)
     async with app.run_test(size=(120, 60)) as pilot:
         await settle(pilot)
@@ -90,7 +80,7 @@ async def test_confirm_compromised_previews_the_real_body_and_sends_exactly_it(r
 
 async def test_confirm_compromised_for_an_unknown_user_sends_nothing(room):
     tenant, warroom = await room("compromised-account")
-    await _declare(warroom)
+    await declare_compromise(warroom)
     ghost = "ghost@contoso.onmicrosoft.com"
     app = GuidedTestApp(warroom, "contain", upn=ghost)
     async with app.run_test(size=(120, 60)) as pilot:
@@ -107,7 +97,7 @@ async def test_confirm_compromised_for_an_unknown_user_sends_nothing(room):
 
 async def test_the_mode_line_names_settings_that_exist(room):
     _tenant, warroom = await room("compromised-account", **{"dry_run": True})
-    await _declare(warroom)
+    await declare_compromise(warroom)
     app = GuidedTestApp(warroom, "contain", upn=MEGAN)
     async with app.run_test(size=(120, 60)) as pilot:
         await settle(pilot)
@@ -117,7 +107,7 @@ async def test_the_mode_line_names_settings_that_exist(room):
 
 async def test_files_are_read_and_written_off_the_event_loop(offline_room, monkeypatch, tmp_path):
     """Playbooks, templates, the checklist and a saved message: each in a worker thread, not on the loop."""
-    await _declare(offline_room)
+    await declare_compromise(offline_room)
     on_loop: list[str] = []
 
     def watched(name, real):

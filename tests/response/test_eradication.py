@@ -9,20 +9,9 @@ import pytest
 from warroom.console import eradication as er
 from warroom.console.investigate import investigate
 from warroom.console.journal import kinds
-from warroom.console.playbooks import PlaybookLibrary, declaration
 from warroom.console.sim.faults import Fault
-from warroom.console.timefmt import utc_now
 
-from .pilot_steps import bodies, writes
-
-MEGAN = "megan.bowen@contoso.onmicrosoft.com"
-
-
-async def _declare(warroom):
-    drafts = declaration(warroom.book.new_id(utc_now()), title="Megan compromised", category="security-incident",
-                         services=[], roles={"incident_commander": "ann"}, library=PlaybookLibrary.load())
-    await warroom.record_many(drafts)
-    return warroom.incident
+from .pilot_steps import MEGAN, bodies, declare_compromise, writes
 
 
 async def _found(warroom):
@@ -63,7 +52,7 @@ async def _plans(warroom):
 
 async def test_deleting_a_rule_journals_its_definition_first_and_can_recreate_it(room):
     tenant, warroom = await room("compromised-account")
-    incident = await _declare(warroom)
+    incident = await declare_compromise(warroom)
     report = await _found(warroom)
     rule = _rule(report, "..")
     plan = er.plan_delete_rule(MEGAN, rule["definition"])
@@ -89,7 +78,7 @@ async def test_deleting_a_rule_journals_its_definition_first_and_can_recreate_it
 
 async def test_the_wrong_confirmation_sends_nothing_and_a_dry_run_only_journals(room):
     tenant, warroom = await room("compromised-account")
-    incident = await _declare(warroom)
+    incident = await declare_compromise(warroom)
     plan = (await _plans(warroom))["revoke_consent"]
     refused = await er.execute(warroom, plan, typed="megan", incident=incident.id)
     assert refused.result == "refused" and "Type megan.bowen" in refused.message
@@ -102,7 +91,7 @@ async def test_the_wrong_confirmation_sends_nothing_and_a_dry_run_only_journals(
 
 async def test_read_only_mode_only_previews(room):
     tenant, warroom = await room("compromised-account", **{"read_only": True})
-    incident = await _declare(warroom)
+    incident = await declare_compromise(warroom)
     plan = (await _plans(warroom))["delete_auth_method"]
     outcome = await er.execute(warroom, plan, typed=MEGAN, incident=incident.id)
     assert outcome.result == "dry-run" and writes(tenant) == []
@@ -110,7 +99,7 @@ async def test_read_only_mode_only_previews(room):
 
 async def test_the_default_method_is_refused_with_what_to_do(room):
     tenant, warroom = await room("compromised-account")
-    incident = await _declare(warroom)
+    incident = await declare_compromise(warroom)
     phone = next(m for m in (await _found(warroom)).sections["auth_methods"] if m["type"] == "phone")
     outcome = await er.execute(warroom, er.plan_delete_method(MEGAN, phone), typed=MEGAN, incident=incident.id)
     assert outcome.result == "failed" and "default sign-in method" in outcome.message
@@ -121,7 +110,7 @@ async def test_the_default_method_is_refused_with_what_to_do(room):
 
 async def test_a_password_reset_shows_the_password_once_and_never_records_it(room, tmp_path, capsys):
     tenant, warroom = await room("compromised-account")
-    incident = await _declare(warroom)
+    incident = await declare_compromise(warroom)
     plan = er.plan_reset_password(MEGAN)
     secret = plan.secret
     outcome = await er.execute(warroom, plan, typed=MEGAN, incident=incident.id)
@@ -148,7 +137,7 @@ async def test_a_password_reset_shows_the_password_once_and_never_records_it(roo
 
 async def test_revoke_consent_restore_and_defender_write_back(room):
     tenant, warroom = await room("compromised-account")
-    incident = await _declare(warroom)
+    incident = await declare_compromise(warroom)
     plans = await _plans(warroom)
     for action in ("revoke_consent", "restore_deleted", "update_incident", "comment_incident"):
         plan = plans[action]
@@ -188,7 +177,7 @@ ACTION_PATHS = {   # the request each action sends, for faults aimed at it alone
 @pytest.mark.parametrize("action", list(ACTION_PATHS))
 async def test_a_403_or_429_is_explained_journaled_and_never_retried(room, action, kind):
     tenant, warroom = await room("compromised-account")
-    incident = await _declare(warroom)
+    incident = await declare_compromise(warroom)
     plan = (await _plans(warroom))[action]
     method, prefix = ACTION_PATHS[action]
     tenant.add_fault(Fault(kind, prefix, method=method, retry_after=20 if kind == "throttle" else None))
@@ -214,7 +203,7 @@ async def test_closing_offers_to_resolve_the_linked_defender_alerts(room):
     from .pilot_steps import message, settle, type_into
 
     tenant, warroom = await room("compromised-account")
-    incident = await _declare(warroom)
+    incident = await declare_compromise(warroom)
     await warroom.record_many([Draft(kinds.INCIDENT_LINKED, {"type": "defender_incident", "id": "4217"},
                                      incident.id)])
     open_alerts = er.open_linked_alerts(warroom, incident.id)

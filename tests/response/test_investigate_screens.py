@@ -4,22 +4,12 @@ from __future__ import annotations
 
 from textual.widgets import DataTable, OptionList, Select
 from warroom.console.journal import kinds
-from warroom.console.playbooks import PlaybookLibrary, declaration
 from warroom.console.sim.faults import Fault
-from warroom.console.timefmt import utc_now
 
 from .harness import GuidedTestApp
-from .pilot_steps import bodies, message, settle, type_into, writes
+from .pilot_steps import MEGAN, bodies, declare_compromise, message, settle, type_into, writes
 
-MEGAN = "megan.bowen@contoso.onmicrosoft.com"
 HOSTILE = "Rule\x1b[2J\x1b]0;owned\x07 [bold red]x[/] \u202eevil"
-
-
-async def _declare(warroom):
-    drafts = declaration(warroom.book.new_id(utc_now()), title="Megan compromised", category="security-incident",
-                         services=[], roles={"incident_commander": "ann"}, library=PlaybookLibrary.load())
-    await warroom.record_many(drafts)
-    return warroom.incident
 
 
 async def _choose(pilot, text: str) -> None:
@@ -38,7 +28,7 @@ def _lines(pilot) -> list[str]:
 
 async def test_investigate_flags_and_removes_the_forwarding_rule(room):
     tenant, warroom = await room("compromised-account")
-    incident = await _declare(warroom)
+    incident = await declare_compromise(warroom)
     app = GuidedTestApp(warroom, "investigate", upn=MEGAN)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -70,7 +60,7 @@ async def test_investigate_flags_and_removes_the_forwarding_rule(room):
 
 async def test_a_password_reset_is_shown_once_on_screen_only(room):
     tenant, warroom = await room("compromised-account")
-    incident = await _declare(warroom)
+    incident = await declare_compromise(warroom)
     app = GuidedTestApp(warroom, "investigate", upn=MEGAN)
     async with app.run_test(size=(120, 50)) as pilot:
         await settle(pilot)
@@ -90,7 +80,7 @@ async def test_a_password_reset_is_shown_once_on_screen_only(room):
 
 async def test_a_403_during_a_removal_names_the_permission(room):
     tenant, warroom = await room("compromised-account")
-    await _declare(warroom)
+    await declare_compromise(warroom)
     tenant.add_fault(Fault("forbidden", "oauth2PermissionGrants", method="DELETE"))
     app = GuidedTestApp(warroom, "investigate", upn=MEGAN)
     async with app.run_test(size=(120, 50)) as pilot:
@@ -118,7 +108,7 @@ async def test_hostile_rule_and_app_names_render_literally(room):
 
 async def test_hunt_runs_a_saved_query_and_attaches_it(room):
     tenant, warroom = await room("compromised-account")
-    incident = await _declare(warroom)
+    incident = await declare_compromise(warroom)
     app = GuidedTestApp(warroom, "hunt")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -164,7 +154,7 @@ async def test_hunt_results_render_literally_and_a_429_is_explained(room):
 
 async def test_a_deleted_group_is_restored_by_typing_its_name(room):
     tenant, warroom = await room("compromised-account")
-    incident = await _declare(warroom)
+    incident = await declare_compromise(warroom)
     app = GuidedTestApp(warroom, "investigate", upn=MEGAN)
     async with app.run_test(size=(120, 50)) as pilot:
         await settle(pilot)
@@ -188,7 +178,7 @@ async def test_a_deleted_group_is_restored_by_typing_its_name(room):
 
 async def test_defender_write_back_updates_and_comments_an_incident(room):
     tenant, warroom = await room("compromised-account")
-    incident = await _declare(warroom)
+    incident = await declare_compromise(warroom)
     app = GuidedTestApp(warroom, "defender", defender_incident_id="4217")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)

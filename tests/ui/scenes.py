@@ -30,6 +30,7 @@ from warroom.screens.app import WarroomApp
 NOW = datetime(2026, 11, 24, 14, 30, 0, tzinfo=UTC)
 SOURCES = ("health", "issues", "messages", "alerts", "incidents", "risky_users")
 HOSTILE_TITLE = "[bold red]Injected[/] \x1b[31mred\x1b[0m \u202eevil.exe\u202c " + "A" * 10_000
+OPENED: list[WarroomApp] = []     # apps whose journals the close_opened fixture closes (conftest.py)
 
 
 def ago(**kw: float) -> datetime:

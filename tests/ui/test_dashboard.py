@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -25,29 +24,12 @@ from warroom.widgets.health import HealthPane
 from warroom.widgets.tasks import TaskList
 from warroom.widgets.timeline import Timeline
 
-from .scenes import alert, drawn, fixed_clock, live_state, open_warroom
+from .scenes import OPENED, alert, drawn, fixed_clock, live_state, open_warroom
 
 SIZE = (160, 48)
 
 
-@pytest.fixture(autouse=True)
-def _tz(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TZ", "Europe/Paris")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
-
-
-OPENED: list[WarroomApp] = []
-
-
-@pytest.fixture(autouse=True)
-async def _close_journals():
-    """Each test's journal connection closes in the test's own event loop (no thread left resolving later)."""
-    yield
-    while OPENED:
-        await OPENED.pop().warroom.close()
+pytestmark = pytest.mark.usefixtures("paris_time", "close_opened")
 
 
 async def make_app(journal: Path, *, kind: str | None = "degraded", incident: bool = True, follow: bool = False,

@@ -3,7 +3,6 @@ the newest one whatever happens to the layout, and the Tasks pane's End key."""
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from warroom.widgets.status import StatusBar
 from warroom.widgets.tasks import TaskList
 from warroom.widgets.timeline import Timeline, wrap_cells
 
-from .scenes import NOW, drawn, fixed_clock, live_state, open_warroom
+from .scenes import NOW, OPENED, drawn, fixed_clock, live_state, open_warroom
 
 INC = "INC-20261124-01"
 LONG_TITLE = "Exchange Online mail flow outage affecting every mailbox in the EMEA and APAC regions since 06:00"
@@ -25,23 +24,7 @@ RECOVERY = ("SharePoint Online recovery: Restore the deleted site collection fro
 NOTE = "Service desk reports forty tickets about outbound mail to partners; the queue keeps growing quickly"
 
 
-@pytest.fixture(autouse=True)
-def _tz(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TZ", "Europe/Paris")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
-
-
-OPENED: list[WarroomApp] = []
-
-
-@pytest.fixture(autouse=True)
-async def _close_journals():
-    yield
-    while OPENED:
-        await OPENED.pop().warroom.close()
+pytestmark = pytest.mark.usefixtures("paris_time", "close_opened")
 
 
 async def make_app(journal: Path, *, mode: str = "LIVE", drafts: list[Draft] = ()) -> WarroomApp:

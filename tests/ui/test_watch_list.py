@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -19,13 +18,7 @@ INCIDENT = "INC-20261124-01"
 WATCHED = "megan.bowen@contoso.com"
 
 
-@pytest.fixture(autouse=True)
-def _tz(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TZ", "Europe/Paris")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("paris_time")
 
 
 @pytest.fixture
