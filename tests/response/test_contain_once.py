@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import threading
 
@@ -11,16 +10,9 @@ from warroom.console.journal import kinds
 from warroom.console.playbooks import PlaybookLibrary
 from warroom.console.sim.faults import Fault
 
+from ..waiting import until
 from .harness import GuidedTestApp
 from .pilot_steps import MEGAN, bodies, choose, declare_compromise, message, settle, type_into, writes
-
-
-async def _until(condition, seconds: float = 5.0) -> None:
-    for _ in range(int(seconds / 0.02)):
-        if condition():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("timed out")
 
 
 async def test_f2_twice_during_a_slow_action_sends_once_and_journals_request_and_outcome(room):
@@ -32,7 +24,7 @@ async def test_f2_twice_during_a_slow_action_sends_once_and_journals_request_and
         await settle(pilot)
         await type_into(pilot, "#contain-confirm", MEGAN)
         await pilot.press("f2")
-        await _until(lambda: writes(tenant))            # the PATCH is on the wire, its answer 1 s away
+        await until(None, lambda: writes(tenant))            # the PATCH is on the wire, its answer 1 s away
         entries = await warroom.journal.entries(incident=incident.id)
         assert [a["result"] for a in bodies(entries, kinds.ACTION)] == ["requested"]   # journaled before sending
         await type_into(pilot, "#contain-confirm", MEGAN)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
@@ -12,15 +11,9 @@ from warroom.widgets.status import StatusBar
 from warroom.widgets.timeline import Timeline
 
 from ..ui.scenes import fixed_clock, open_warroom
+from ..waiting import until
 
 pytestmark = pytest.mark.slow
-
-
-async def until(pilot, check, within: float = 30.0) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not check():
-        assert asyncio.get_running_loop().time() < deadline, "the console never showed it"
-        await pilot.pause(0.1)
 
 
 def timeline_texts(app: WarroomApp) -> list[str]:

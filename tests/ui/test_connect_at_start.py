@@ -15,8 +15,8 @@ from warroom.screens.app import WarroomApp
 from warroom.screens.dashboard import NOT_CONNECTED
 from warroom.widgets.status import StatusBar
 
+from ..waiting import until
 from .scenes import open_warroom
-from .test_sign_in_console import wait_for
 
 SIZE = (160, 48)
 
@@ -30,7 +30,7 @@ async def test_a_failed_first_connection_leaves_the_console_up_and_offline(journ
     app = WarroomApp(warroom, watcher_factory=tenant_watcher, connect=refuse, connect_at_start=True,
                      follow_journal=False)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: warroom.mode == "OFFLINE")
+        await until(pilot, lambda: warroom.mode == "OFFLINE")
         await pilot.pause()
         assert warroom.mode == "OFFLINE"
         assert NOT_CONNECTED in warroom.tenant_label and "run warroom login" in warroom.tenant_label
@@ -47,7 +47,7 @@ async def test_the_first_connection_reaches_the_simulated_tenant_and_fills_the_p
     warroom.config = Config({**warroom.config.values, "graph.url": tenant.base_url}, warroom.config.origins, None)
     app = WarroomApp(warroom, watcher_factory=tenant_watcher, connect_at_start=True, follow_journal=False)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: bool(warroom.live.health), tries=200)
+        await until(pilot, lambda: bool(warroom.live.health))
         assert "Exchange Online" in {h.service for h in warroom.live.health.values()}
         assert any(r.path.endswith("/healthOverviews") for r in tenant.requests)
     if warroom.gateway is not None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
+from textual.command import CommandList
 from textual.widgets import Input
 from warroom.console.actions import in_place
 from warroom.console.journal import kinds, open_journal
@@ -24,9 +25,20 @@ from warroom.widgets.health import HealthPane
 from warroom.widgets.tasks import TaskList
 from warroom.widgets.timeline import Timeline
 
+from ..waiting import until
 from .scenes import OPENED, alert, drawn, fixed_clock, live_state, open_warroom
 
 SIZE = (160, 48)
+
+
+def _palette_highlights(app: WarroomApp, words: str) -> bool:
+    """The command palette's search has settled on a command with these words (Enter would run it)."""
+    lists = app.screen.query(CommandList)
+    if not lists:
+        return False
+    options = lists.first()
+    index = options.highlighted
+    return index is not None and words in str(options.get_option_at_index(index).prompt)
 
 
 pytestmark = pytest.mark.usefixtures("paris_time", "close_opened")
@@ -426,7 +438,7 @@ async def test_palette_runs_dashboard_commands(journal_path: Path) -> None:
             assert entry.title in titles
         await pilot.press("ctrl+p")
         await type_text(pilot, "Add note")
-        await pilot.pause(0.3)
+        await until(pilot, lambda: _palette_highlights(app, "Add note"), "the palette to offer Add note")
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, PromptScreen) and app.screen.title_text == "Note"
@@ -440,10 +452,8 @@ async def test_entries_from_another_process_appear(journal_path: Path) -> None:
         await other.append(kinds.NOTE, {"text": "from the other shell"})
         await other.close()
         timeline = app.screen.query_one(Timeline)
-        for _ in range(100):                         # bounded wait for the 0.5 s follower, not a timing assertion
-            if any(e.body.get("text") == "from the other shell" for e in timeline.entries):
-                break
-            await pilot.pause(0.05)
+        await until(pilot, lambda: any(e.body.get("text") == "from the other shell" for e in timeline.entries),
+                    "the entry from the other shell")
         assert timeline.entries[-1].actor == "second-console"
         assert len([e for e in timeline.entries if e.body.get("text") == "from the other shell"]) == 1
 
@@ -550,13 +560,13 @@ async def test_letters_typed_right_after_slash_or_colon_are_not_lost(journal_pat
     async with app.run_test(size=SIZE) as pilot:
         for key, char in [("slash", "/"), ("a", "a"), ("n", "n"), ("o", "o"), ("n", "n")]:
             app.post_message(events.Key(key, char))
-        await pilot.pause(0.2)
-        assert app.screen.query_one("#alert-filter", Input).value == "anon" and calls == []
+        await until(pilot, lambda: app.screen.query_one("#alert-filter", Input).value == "anon", "the filter box")
+        assert calls == []
         await pilot.press("escape")
         for key, char in [("colon", ":"), ("a", "a"), ("c", "c")]:
             app.post_message(events.Key(key, char))
-        await pilot.pause(0.2)
-        assert isinstance(app.screen, PromptScreen) and app.screen.query_one(Input).value == "ac"
+        await until(pilot, lambda: isinstance(app.screen, PromptScreen) and app.screen.query_one(Input).value == "ac",
+                    "the prompt")
         assert calls == []
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 
 import pytest
@@ -11,14 +10,8 @@ from warroom.console.journal import store as journal_store
 from warroom.screens.app import WarroomApp
 from warroom.widgets.status import StatusBar
 
+from ..waiting import until
 from .scenes import fixed_clock, live_state, open_warroom
-
-
-async def until(pilot, check, within: float = 30.0) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not check():
-        assert asyncio.get_running_loop().time() < deadline, "the console never showed it"
-        await pilot.pause(0.1)
 
 
 async def test_a_locked_journal_is_said_as_the_journals_trouble(journal_path, monkeypatch: pytest.MonkeyPatch) -> None:

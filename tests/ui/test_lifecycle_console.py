@@ -18,15 +18,8 @@ from warroom.screens.messages import MessageCenterScreen
 from warroom.screens.prompt import PromptScreen
 from warroom.widgets.banner import IncidentBanner
 
+from ..waiting import until
 from .scenes import drawn, fixed_clock, issue, live_state, messages, open_warroom
-
-
-async def until(pilot, condition, what: str) -> None:
-    for _ in range(200):                    # bounded wait for the journal follower, not a timing assertion
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"never happened: {what}")
 
 
 async def test_an_incident_declared_from_a_shell_appears_at_once(journal_path: Path) -> None:

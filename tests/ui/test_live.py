@@ -14,16 +14,9 @@ from warroom.widgets.alerts import AlertTable
 from warroom.widgets.health import HealthPane
 from warroom.widgets.status import StatusBar
 
+from ..waiting import until
+
 pytestmark = pytest.mark.slow
-
-
-async def wait_until(pilot, condition, rounds: int = 300) -> None:
-    """Bounded wait for the pollers (a deadline to fail by, not a speed assertion)."""
-    for _ in range(rounds):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("condition never became true")
 
 
 async def test_live_tenant_then_last_known_state_offline(make_tenant, journal_path: Path) -> None:
@@ -40,8 +33,8 @@ async def test_live_tenant_then_last_known_state_offline(make_tenant, journal_pa
     app = WarroomApp(warroom, watcher_factory=factory, restore=lambda: restore_last_known(warroom.journal))
     async with app.run_test(size=(160, 48)) as pilot:
         table = app.screen.query_one(AlertTable)
-        await wait_until(pilot, lambda: any(r.title.startswith("Anonymous IP") for r in table.rows))
-        await wait_until(pilot, lambda: len(app.screen.query_one(HealthPane).rows) >= 5)
+        await until(pilot, lambda: any(r.title.startswith("Anonymous IP") for r in table.rows))
+        await until(pilot, lambda: len(app.screen.query_one(HealthPane).rows) >= 5)
         assert not table.has_class("-stale")
         assert "alerts" in app.screen.query_one(StatusBar).render().plain
     await gateway.close()
@@ -52,7 +45,7 @@ async def test_live_tenant_then_last_known_state_offline(make_tenant, journal_pa
     app = WarroomApp(offline, restore=lambda: restore_last_known(offline.journal), follow_journal=False)
     async with app.run_test(size=(160, 48)) as pilot:
         table = app.screen.query_one(AlertTable)
-        await wait_until(pilot, lambda: any(r.title.startswith("Anonymous IP") for r in table.rows))
+        await until(pilot, lambda: any(r.title.startswith("Anonymous IP") for r in table.rows))
         assert table.has_class("-stale") and app.screen.query_one(HealthPane).has_class("-stale")
         assert "stale since" in app.screen.query_one(StatusBar).render().plain
     await offline.close()

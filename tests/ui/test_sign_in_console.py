@@ -18,6 +18,7 @@ from warroom.screens.sign_in import SignInScreen
 from warroom.widgets.status import StatusBar
 
 from ..test_sign_in import stand_in
+from ..waiting import until
 from .scenes import fixed_clock, live_state, open_warroom
 
 SIZE = (160, 48)
@@ -44,13 +45,6 @@ class FakeWatcher:
         await asyncio.Event().wait()
 
 
-async def wait_for(pilot, condition, tries: int = 100) -> None:
-    for _ in range(tries):                   # bounded wait for the sign-in thread, not a timing assertion
-        if condition():
-            return
-        await pilot.pause(0.05)
-
-
 async def test_ctrl_g_signs_in_then_reconnects_and_restarts_the_watcher(journal_path: Path, monkeypatch) -> None:
     warroom = await open_warroom(journal_path, live=live_state("healthy"), mode="OFFLINE")
     warroom.tenant_label += f"{NOT_CONNECTED}: SignInRequired: run warroom login"
@@ -73,16 +67,16 @@ async def test_ctrl_g_signs_in_then_reconnects_and_restarts_the_watcher(journal_
             await pilot.press("ctrl+g")
             screen = app.screen
             assert isinstance(screen, SignInScreen)
-            await wait_for(pilot, lambda: screen.code)
+            await until(pilot, lambda: screen.code)
             assert screen.code.startswith("ABCD-1234")
             release.set()
-            await wait_for(pilot, lambda: FakeWatcher.started)
+            await until(pilot, lambda: FakeWatcher.started)
             assert isinstance(app.screen, DashboardScreen)
             assert connected == [warroom.config] and warroom.gateway is gateway
             assert warroom.mode == "LIVE" and NOT_CONNECTED not in warroom.tenant_label
             assert FakeWatcher.started == [gateway]
             # notify() posts a message: under load the watcher may start before it is handled.
-            await wait_for(pilot, lambda: any(n.message == "Signed in as alice@contoso.onmicrosoft.com"
+            await until(pilot, lambda: any(n.message == "Signed in as alice@contoso.onmicrosoft.com"
                                               for n in app._notifications))
             assert any(n.message == "Signed in as alice@contoso.onmicrosoft.com" for n in app._notifications)
             await pilot.pause()
