@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from .graph.errors import GraphDenied, GraphError, GraphNotFound, GraphThrottled, SignInRequired
 from .graph.odata import user_path
 from .journal import Draft, canonical_json, kinds
+from .sending import send_once
 
 if TYPE_CHECKING:
     from .session import WarRoom
@@ -144,61 +145,33 @@ def dry_run_active(warroom: WarRoom) -> bool:
 
 async def execute(warroom: WarRoom, plan: ActionPlan, *, typed_upn: str, incident: str | None,
                   dry_run: bool = False) -> ActionOutcome:
-    """Run one action once, journaling before/after state, request id and result; never retries."""
+    """Run one action once, journaling before/after state, request id and result; never retries (sending.py)."""
     if typed_upn.strip().casefold() != plan.upn.casefold():
         return ActionOutcome("refused", f"Type the UPN exactly ({plan.upn}) to confirm. Nothing was sent.")
     dry_run = dry_run or dry_run_active(warroom) or not warroom.can_execute_actions
     gateway = warroom.gateway
     body: dict[str, Any] = {"action": plan.action, "target": plan.upn, "dry_run": dry_run,
                             "request": preview(plan, gateway), "reversal": plan.reversal}
-    before: dict[str, Any] | None = None
-    if gateway is not None:
-        try:
-            before = await read_user(gateway, plan.upn)
-        except (GraphError, SignInRequired) as error:
-            message = explain(error, plan)
-            body.update(result="failed", status=getattr(error, "status", None),
-                        request_id=getattr(error, "request_id", None), error=message, before=None)
-            entry = await warroom.record(kinds.ACTION, body, incident=incident)
-            return ActionOutcome("failed", message, entry.seq, body)
-        body["before"] = before
+
+    def refuse(before: dict[str, Any]) -> str | None:
         if plan.action == "confirm_compromised" and plan.body != {"userIds": [before.get("id")]}:
             # The previewed id is not this user's any more (the UPN now names another object): never send a
             # body the responder did not see.
-            message = (f"The object id of {plan.upn} is now {before.get('id')}, not the one previewed: "
-                       "nothing was sent. Check the preview and run it again.")
-            body.update(result="refused", error=message)
-            entry = await warroom.record(kinds.ACTION, body, incident=incident)
-            return ActionOutcome("refused", message, entry.seq, body)
-    if dry_run:
-        why = "dry run" if warroom.can_execute_actions else f"{warroom.mode} mode: actions are disabled"
-        body["result"] = "dry-run"
-        entry = await warroom.record(kinds.ACTION, body, incident=incident)
-        return ActionOutcome("dry-run", f"Not sent ({why}). The request was journaled as a preview.", entry.seq, body)
-    # Journaled before it goes out (a journal refusal stops it here): if the send is cancelled or the process
-    # dies, the journal still says a change may have been made.
-    requested = await warroom.record(kinds.ACTION, {**body, "result": "requested"}, incident=incident)
-    body["requested_seq"] = requested.seq      # the outcome names its request: how a restart knows it settled
-    try:
-        response = await gateway.send(plan.method, plan.path, plan.body)
-    except (GraphError, SignInRequired) as error:
-        message = explain(error, plan)
-        body.update(result="failed", status=getattr(error, "status", None),
-                    request_id=getattr(error, "request_id", None), error=message)
-        entry = await warroom.record(kinds.ACTION, body, incident=incident)
-        return ActionOutcome("failed", message, entry.seq, body)
-    body.update(result="ok", status=response.status, request_id=response.request_id)
-    try:
-        body["after"] = await read_user(gateway, plan.upn)
-    except (GraphError, SignInRequired) as error:
-        body["after"] = {"unreadable": explain(error, plan)}
-    drafts = [Draft(kinds.ACTION, body, incident)]
-    blocked = _blocked_users(warroom, incident, plan)
-    if blocked is not None:
-        drafts.append(Draft(kinds.INCIDENT_UPDATED, {"changes": {"blocked_users": blocked}}, incident))
-    entries = await warroom.record_many(drafts)
-    message = f"{plan.title}: done for {plan.upn} (HTTP {response.status}, request id {response.request_id})."
-    return ActionOutcome("ok", message, entries[0].seq, body)
+            return (f"The object id of {plan.upn} is now {before.get('id')}, not the one previewed: "
+                    "nothing was sent. Check the preview and run it again.")
+        return None
+
+    def blocked() -> list[Draft]:
+        users = _blocked_users(warroom, incident, plan)
+        return [] if users is None else [Draft(kinds.INCIDENT_UPDATED, {"changes": {"blocked_users": users}}, incident)]
+
+    sent = await send_once(
+        warroom, body, incident=incident, title=plan.title, target=plan.upn, dry_run=dry_run,
+        read_before=None if gateway is None else lambda: read_user(gateway, plan.upn),
+        send=lambda: gateway.send(plan.method, plan.path, plan.body),
+        read_after=lambda _response: read_user(gateway, plan.upn),
+        explain=lambda error: explain(error, plan), refuse=refuse, also=blocked)
+    return ActionOutcome(*sent)
 
 
 def _blocked_users(warroom: WarRoom, incident: str | None, plan: ActionPlan) -> list[str] | None:

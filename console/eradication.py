@@ -23,7 +23,7 @@ from urllib.parse import quote
 from .containment import dry_run_active
 from .graph.errors import GraphDenied, GraphError, GraphNotFound, GraphRejected, GraphThrottled, SignInRequired
 from .graph.odata import user_path
-from .journal import Draft, kinds
+from .sending import send_once
 
 if TYPE_CHECKING:
     from .session import WarRoom
@@ -326,43 +326,18 @@ async def execute(warroom: WarRoom, plan: EradicationPlan, *, typed: str, incide
     gateway = warroom.gateway
     body: dict[str, Any] = {"action": plan.action, "target": plan.target, "dry_run": dry_run,
                             "request": preview(plan, gateway), "reversal": plan.reversal}
-    if gateway is not None:
-        try:
-            body["before"] = await _read_state(gateway, plan)
-        except (GraphError, SignInRequired) as error:
-            message = explain(error, plan)
-            body.update(result="failed", status=getattr(error, "status", None),
-                        request_id=getattr(error, "request_id", None), error=message, before=None)
-            entry = await warroom.record(kinds.ACTION, body, incident=incident)
-            return EradicationOutcome("failed", message, entry.seq, body)
-    if dry_run:
-        why = "dry run" if warroom.can_execute_actions else f"{warroom.mode} mode: actions are disabled"
-        body["result"] = "dry-run"
-        entry = await warroom.record(kinds.ACTION, body, incident=incident)
-        return EradicationOutcome("dry-run", f"Not sent ({why}). The request was journaled as a preview.",
-                                  entry.seq, body)
-    requested = await warroom.record(kinds.ACTION, {**body, "result": "requested"}, incident=incident)
-    body["requested_seq"] = requested.seq
-    try:
-        response = await gateway.send(plan.method, plan.path, plan.body)
-    except (GraphError, SignInRequired) as error:
-        message = explain(error, plan)
-        body.update(result="failed", status=getattr(error, "status", None),
-                    request_id=getattr(error, "request_id", None), error=message)
-        entry = await warroom.record(kinds.ACTION, body, incident=incident)
-        return EradicationOutcome("failed", message, entry.seq, body)
-    body.update(result="ok", status=response.status, request_id=response.request_id)
-    if plan.reversal_plan is not None:
-        body["reversal_plan"] = plan.reversal_plan
-    if plan.method == "DELETE":
-        body["after"] = {"deleted": True}
-    elif plan.action == "restore_deleted" and isinstance(response.json, dict):
-        body["after"] = {k: v for k, v in response.json.items() if not k.startswith("@odata")}
-    else:
-        try:
-            body["after"] = await _read_state(gateway, plan)
-        except (GraphError, SignInRequired) as error:
-            body["after"] = {"unreadable": explain(error, plan)}
-    entries = await warroom.record_many([Draft(kinds.ACTION, body, incident)])    # its task ticks itself
-    message = f"{plan.title}: done for {plan.target} (HTTP {response.status}, request id {response.request_id})."
-    return EradicationOutcome("ok", message, entries[0].seq, body, secret=plan.secret)
+
+    async def after(response: Any) -> dict[str, Any] | None:
+        if plan.method == "DELETE":
+            return {"deleted": True}
+        if plan.action == "restore_deleted" and isinstance(response.json, dict):
+            return {k: v for k, v in response.json.items() if not k.startswith("@odata")}
+        return await _read_state(gateway, plan)
+
+    sent = await send_once(     # its task ticks itself
+        warroom, body, incident=incident, title=plan.title, target=plan.target, dry_run=dry_run,
+        read_before=None if gateway is None else lambda: _read_state(gateway, plan),
+        send=lambda: gateway.send(plan.method, plan.path, plan.body), read_after=after,
+        explain=lambda error: explain(error, plan),
+        on_ok={"reversal_plan": plan.reversal_plan} if plan.reversal_plan is not None else None)
+    return EradicationOutcome(*sent, secret=plan.secret if sent.result == "ok" else None)
