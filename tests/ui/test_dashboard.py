@@ -31,6 +31,12 @@ from .scenes import OPENED, alert, drawn, fixed_clock, live_state, open_warroom
 SIZE = (160, 48)
 
 
+def _filter_text(app: WarroomApp) -> str | None:
+    """The alert filter's text, once the dashboard is up (None before)."""
+    boxes = app.screen.query("#alert-filter") if app.screen_stack else []
+    return boxes.first(Input).value if boxes else None
+
+
 def _palette_highlights(app: WarroomApp, words: str) -> bool:
     """The command palette's search has settled on a command with these words (Enter would run it)."""
     lists = app.screen.query(CommandList)
@@ -336,13 +342,15 @@ async def test_notifications_that_show_graph_data_are_never_markup(journal_path:
         table = app.screen.query_one(AlertTable)
         table.action_jump([r.id for r in table.rows].index("da000001"))
         await pilot.press("enter")
-        await pilot.pause()
+        await until(pilot, lambda: isinstance(app.screen, AlertDetailScreen), "the alert's detail")
         await pilot.press("y", "escape")
+        await until(pilot, lambda: isinstance(app.screen, DashboardScreen), "the dashboard again")
         health = app.screen.query_one(HealthPane)
         health.focus()
         health.cursor = [r.id for r in health.rows].index("Hostile")
         health.action_open_issue()
-        await pilot.pause()
+        await until(pilot, lambda: any("no open Microsoft issue" in n.message for n in app._notifications),
+                    "the no-issue notification")
         shown = {n.message: n.markup for n in app._notifications}
         link = next(m for m in shown if m.startswith("Copied the portal link"))
         evil = next(m for m in shown if "no open Microsoft issue" in m)
@@ -560,7 +568,7 @@ async def test_letters_typed_right_after_slash_or_colon_are_not_lost(journal_pat
     async with app.run_test(size=SIZE) as pilot:
         for key, char in [("slash", "/"), ("a", "a"), ("n", "n"), ("o", "o"), ("n", "n")]:
             app.post_message(events.Key(key, char))
-        await until(pilot, lambda: app.screen.query_one("#alert-filter", Input).value == "anon", "the filter box")
+        await until(pilot, lambda: _filter_text(app) == "anon", "the filter box")
         assert calls == []
         await pilot.press("escape")
         for key, char in [("colon", ":"), ("a", "a"), ("c", "c")]:
