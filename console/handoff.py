@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from .incidents import ROLE_NAMES, Incident
 from .journal import Entry, kinds
 from .lifecycle import open_tasks, proposals
+from .recovery import case_line
 
 if TYPE_CHECKING:
     from .session import WarRoom
@@ -85,13 +86,7 @@ def handoff_sections(incident: Incident, entries: list[Entry], *, cadence: dict[
             microsoft.append(f"{link.get('id')}: {link.get('title') or (issue.title if issue else '')} — {state}")
     case = incident.support_case()
     if case:
-        line = f"Support case {case.get('id')}"
-        line += f", severity {case['severity']}" if case.get("severity") else ""
-        line += f", opened {case['opened']}" if case.get("opened") else ""
-        contact = case.get("last_contact")
-        if isinstance(contact, dict):
-            line += f"; last contact {contact.get('at', '')}: {contact.get('text', '')}"
-        microsoft.append(line)
+        microsoft.append(case_line(case))
     suggested = [f"→ {p.status or p.notice}: {p.why} ({'; '.join(p.evidence)})" for p in proposals(incident, live)]
     return [
         HandoffSection("Incident", head),

@@ -55,6 +55,26 @@ class Task:
         return self.status in ("done", "skipped")
 
 
+class RecoveryRecord(NamedTuple):
+    """One `recovery` entry as the Recovery screen shows it: what was seen, by whom, when."""
+
+    result: str             # verified | not met | unknown
+    text: str
+    by: str                 # hand | check
+    actor: str
+    at: datetime
+    seq: int
+    check: dict[str, Any] | None = None
+
+
+@dataclass
+class RecoveryState:
+    """A recovery option's record on one incident: the first verification stands; the last entry is news."""
+
+    verified: RecoveryRecord | None = None
+    last: RecoveryRecord | None = None
+
+
 class StatusChange(NamedTuple):
     """One move on the lifecycle: when, to what, by whom and why (the incident.status entry's number)."""
 
@@ -104,6 +124,8 @@ class Incident:
     microsoft: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Microsoft's post-incident reports kept: issue id -> {sha256, size, seq}.
     microsoft_reports: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Recovery options as the Recovery screen last recorded them: (service, option) -> RecoveryRecord.
+    recovery: dict[tuple[str, str], RecoveryState] = field(default_factory=dict)
 
     @property
     def is_open(self) -> bool:
@@ -360,6 +382,17 @@ def _task_ticked(incident: Incident, body: dict[str, Any], at: datetime, entry: 
     task.ticked_by = dict(body.get("by") or {})
 
 
+def _recovery(incident: Incident, body: dict[str, Any], at: datetime, entry: Entry) -> None:
+    key = (str(body.get("service", "")), str(body.get("option", "")))
+    check = body.get("check") if isinstance(body.get("check"), dict) else None
+    record = RecoveryRecord(str(body.get("result", "")), str(body.get("text", "")), str(body.get("by", "hand")),
+                            entry.actor, at, entry.seq, check)
+    state = incident.recovery.setdefault(key, RecoveryState())
+    state.last = record
+    if record.result == "verified" and state.verified is None:
+        state.verified = record
+
+
 def serves(task: Task, entry: Entry) -> bool:
     """Whether an entry did what a task asks: the entry names the task, or matches the step's `done_by`.
 
@@ -368,6 +401,8 @@ def serves(task: Task, entry: Entry) -> bool:
     """
     body = entry.body
     if entry.kind == kinds.ACTION and body.get("result") != "ok":
+        return False
+    if entry.kind == kinds.RECOVERY and body.get("result") != "verified":
         return False
     named = body.get("task_id")
     if named is not None:
@@ -384,6 +419,9 @@ def describe_cause(entry: Entry) -> str:
         return f"{body.get('action')} {body.get('target', '')}".strip() + " succeeded"
     if entry.kind == kinds.COMMS_SENT:
         return f"{body.get('update_kind') or 'update'} sent to {body.get('audience') or 'stakeholders'}"
+    if entry.kind == kinds.RECOVERY:
+        how = "live check" if body.get("by") == "check" else "verified by hand"
+        return f"{body.get('service', '')} recovery {body.get('option', '')} ({how}): {body.get('text', '')}"
     return str(body.get("text") or body.get("what") or entry.kind)
 
 
@@ -445,7 +483,8 @@ _HANDLERS = {
     kinds.TASK_TICKED: _task_ticked,
     kinds.MICROSOFT_ISSUE: _microsoft_issue,
     kinds.MICROSOFT_REPORT: _microsoft_report,
+    kinds.RECOVERY: _recovery,
 }
 # Entries that can do a task (lifecycle: a containment action, a sent update, captured evidence).
-TICKING_KINDS = (kinds.ACTION, kinds.COMMS_SENT, kinds.EVIDENCE)
+TICKING_KINDS = (kinds.ACTION, kinds.COMMS_SENT, kinds.EVIDENCE, kinds.RECOVERY)
 INCIDENT_KINDS = (kinds.INCIDENT_DECLARED, *_HANDLERS, kinds.EVIDENCE)

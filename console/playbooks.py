@@ -26,12 +26,14 @@ ACTIONS = ("block_sign_in", "revoke_sessions", "confirm_compromised", "preserve_
            "update_alert", "update_incident", "comment_incident")
 # Live checks: whether a step is done can be read from the tenant.
 CHECK_TYPES = ("service_restored", "user_blocked", "alerts_resolved")
+# Live checks a recovery option may name: run through Graph from the Recovery screen (console/recovery.py).
+RECOVERY_CHECKS = ("service_restored", "deleted_restored", "sign_ins_succeeding")
 
 _PLAYBOOK_KEYS = {"id", "kind", "category", "title", "summary", "covers", "service", "aliases"}
 _STEP_KEYS = {"id", "phase", "text", "role", "check", "action", "categories", "after", "milestone", "done_by"}
 # What a step's `done_by` may name: the entries that can do a task (console/incidents.TICKING_KINDS).
 DONE_BY_KINDS = (kinds.ACTION, kinds.COMMS_SENT, kinds.EVIDENCE)
-_RECOVERY_KEYS = {"id", "text", "verify", "categories", "role"}
+_RECOVERY_KEYS = {"id", "text", "verify", "categories", "role", "check", "needs"}
 
 
 class PlaybookError(DataFileError):
@@ -57,13 +59,19 @@ class Step:
 
 @dataclass(frozen=True)
 class RecoveryOption:
-    """One way to get service or data back, with how to verify it worked."""
+    """One way to get service or data back, with how to verify it worked.
+
+    `check` is a live check Graph can answer ({type: one of RECOVERY_CHECKS, …}); `needs` names the services the
+    option depends on: while one of them is down the option is not offered (no Outlook on the web while
+    Entra sign-ins fail)."""
 
     id: str
     text: str
     verify: str
     role: str = "service_owner"
     categories: tuple[str, ...] = ()
+    check: dict[str, Any] | None = None
+    needs: tuple[str, ...] = ()
 
     def applies_to(self, category: str) -> bool:
         return not self.categories or category in self.categories
@@ -190,9 +198,19 @@ def _parse_recovery(table: dict[str, Any], where: str) -> RecoveryOption:
     role = table.get("role", "service_owner")
     if role not in ROLE_NAMES:
         raise _Invalid(f"{where}: unknown role {role!r}", "role")
+    check = table.get("check")
+    if check is not None:
+        if not isinstance(check, dict) or check.get("type") not in RECOVERY_CHECKS:
+            raise _Invalid(f"{where}: check must be a table with type one of {', '.join(RECOVERY_CHECKS)}", "check")
+        if not all(isinstance(v, str | int) and not isinstance(v, bool) for v in check.values()):
+            raise _Invalid(f"{where}: check values must be strings or whole numbers", "check")
+    needs = _strings(table.get("needs", []), f"{where}: needs (the services it depends on)", "needs")
+    if any(not name.strip() for name in needs):
+        raise _Invalid(f"{where}: needs must name services, not empty strings", "needs")
     return RecoveryOption(
         id=_text(table, "id", where), text=_text(table, "text", where), verify=_text(table, "verify", where),
-        role=role, categories=_categories(table, where),
+        role=role, categories=_categories(table, where), check=dict(check) if check else None,
+        needs=tuple(name.strip() for name in needs),
     )
 
 

@@ -160,19 +160,12 @@ def run_case(ctx: Context) -> int:
 
 async def _case(ctx: Context) -> int:
     from ..journal import kinds
-    from ..timefmt import parse_when, to_iso
+    from ..recovery import support_case_body
 
     args = ctx.args
-    number = args.number.strip()
-    if not number:
-        raise ValueError("give the case number")
-    body: dict[str, Any] = {"type": "support_case", "id": number, "title": "Microsoft support case"}
-    if args.severity:
-        body["severity"] = args.severity
-    if args.opened:
-        body["opened"] = to_iso(parse_when(args.opened))
-    if args.contact:
-        body["last_contact"] = {"at": to_iso(utc_now()), "text": args.contact.strip()}
+    body = support_case_body(args.number, severity=args.severity or "", opened=args.opened or "",
+                             contact=args.contact or "", now=utc_now())
+    number = body["id"]
     room = await _session(ctx)
     try:
         incident = _incident(room, args.incident)

@@ -97,6 +97,7 @@ _WRITE_PERMISSIONS: list[tuple[str, re.Pattern[str], str]] = [
     ("GET", re.compile(r"^/auditLogs/signIns"), "AuditLog.Read.All"),
     ("GET", re.compile(r"^/auditLogs/directoryAudits"), "AuditLog.Read.All"),
     ("GET", re.compile(r"^/users"), "User.Read.All"),
+    ("GET", re.compile(r"^/groups"), "GroupMember.Read.All"),
     ("GET", re.compile(r"^/me$"), "User.Read"),
     ("GET", re.compile(r"^/organization"), "Organization.Read.All"),
 ]

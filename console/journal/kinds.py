@@ -36,6 +36,10 @@ ACTION = "action"                  # {action, target, request{method, url, body}
                                    #  sent; the outcome (ok|failed) follows as a second entry,
                                    #  with requested_seq
 EVIDENCE = "evidence"              # {what, target, sha256, content}
+RECOVERY = "recovery"              # {service, option, text, result: verified|not met|unknown, by: hand|check,
+                                   #  task_id?, check{type, detail, since?, request_ids[]}?}: a recovery option
+                                   #  verified by a responder (their words) or a live check run from the Recovery
+                                   #  screen; "verified" does the option's task
 HUNT = "hunt"                      # {query, saved?, params?, rows, sha256, request_id?} or {query, error}: one
                                    #  advanced-hunting run (who and when are the entry's actor and time)
 EVIDENCE_EXPORTED = "evidence.exported"  # {file, bundle_sha256, manifest_sha256, entries, head_seq, head}
