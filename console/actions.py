@@ -52,6 +52,8 @@ PLACE_NAMES = {
     "investigate": "Investigate",
     "hunt": "Hunt",
     "defender": "Defender write-back",
+    "recovery": "Recovery",
+    "support_case": "Microsoft support case",
     "detail": "Alert and issue details",
     "alert_detail": "Alert details",
     "sign_in": "Sign-in dialog",
@@ -68,7 +70,7 @@ TOGETHER: dict[str, frozenset[str]] = {
     "health": frozenset({"dashboard", "health", "list"}),
     "tasks": frozenset({"dashboard", "tasks"}),
     "guided": frozenset({"guided", "declare", "assess", "contain", "communicate", "close", "investigate", "hunt",
-                        "defender"}),
+                        "defender", "recovery", "support_case"}),
     "declare": frozenset({"guided", "declare"}),
     "assess": frozenset({"guided", "assess"}),
     "contain": frozenset({"guided", "contain"}),
@@ -78,6 +80,8 @@ TOGETHER: dict[str, frozenset[str]] = {
     "investigate": frozenset({"guided", "investigate"}),
     "hunt": frozenset({"guided", "hunt"}),
     "defender": frozenset({"guided", "defender"}),
+    "recovery": frozenset({"guided", "recovery"}),
+    "support_case": frozenset({"guided", "support_case"}),
     "detail": frozenset({"detail", "alert_detail"}),
     "alert_detail": frozenset({"detail", "alert_detail"}),
     "quit_dialog": frozenset({"quit_dialog"}),
@@ -85,7 +89,7 @@ TOGETHER: dict[str, frozenset[str]] = {
 }
 # Places where letters are text: their actions take F-keys (or Esc, or a Ctrl chord) only.
 TYPING_PLACES = frozenset({"guided", "declare", "assess", "contain", "communicate", "close", "prompt",
-                           "send_confirm", "investigate", "hunt", "defender"})
+                           "send_confirm", "investigate", "hunt", "defender", "recovery", "support_case"})
 # Keys the lists answer to (cursor movement; not remappable): a remap on the dashboard must not take them.
 LIST_KEYS = ("up", "k", "down", "j", "pageup", "pagedown", "home", "end")
 QUIT = "app.quit"
@@ -129,6 +133,12 @@ ACTIONS: tuple[Action, ...] = (
        "defender", label="Defender", when=("defender_selection",)),
     _a("dashboard.communicate", "n", "Draft notification", "Write the next stakeholder update", "communicate",
        label="Notify", footer=True, when=("incident",)),
+    _a("dashboard.recovery", "r", "Recovery",
+       "The affected services' recovery options as a checklist: verify each, run its live check, the support case",
+       "recovery", label="Recovery", when=("incident",)),
+    _a("dashboard.support_case", "K", "Microsoft support case",
+       "Record or update the incident's Microsoft support case: number, severity, opened, last contact",
+       "support_case", label="Support case", when=("incident",)),
     _a("dashboard.review", "P", "Post-incident review", "Review the incident: metrics, checklist, lessons",
        "review", label="Review", when=("incident",)),
     _a("dashboard.close", "X", "Close incident", "Close the open incident with a summary", "close",
@@ -219,6 +229,17 @@ ACTIONS: tuple[Action, ...] = (
        "update", label="Update", footer=True),
     _a("defender.comment", "f3", "Comment in Defender", "POST the comment to the Defender incident", "comment",
        label="Comment", footer=True, when=("defender_incident",)),
+    _a("recovery.verify", "f2", "Mark the option verified",
+       "Journal what you saw (typed below the list) as its verification; its task is done", "verify",
+       label="Verified", footer=True),
+    _a("recovery.check", "f3", "Run the live check", "Read the tenant now (service health, deleted objects, "
+       "sign-ins); journaled, and a met check does the task", "check", label="Live check", footer=True),
+    _a("recovery.case", "f4", "Microsoft support case", "Record or update the support case", "case", label="Case",
+       footer=True),
+    _a("recovery.next_service", "f5", "Next affected service", "Show the next service's recovery options",
+       "next_service", label="Next service", footer=True),
+    _a("support_case.save", "f2", "Save the support case", "Journal the case number, severity, opened, last contact",
+       "save", label="Save", footer=True),
     _a("hunt.run", "f2", "Run the hunting query", "Send the query once; the run is journaled", "run", label="Run",
        footer=True),
     _a("hunt.attach", "f3", "Attach the result as evidence", "Journal the last result with its SHA-256",

@@ -168,7 +168,7 @@ def restoration(incident: Incident, service: str, live: Any, library: PlaybookLi
         record = state.verified
         if name.casefold() in names and record and (record.check or {}).get("type") == "service_restored":
             return record.at, f"{name} verified restored"
-    return incident.declared_at, "the declaration (no restoration recorded yet)"
+    return incident.declared_at, "the declaration; no restoration recorded yet"
 
 
 def known_objects(entries: Iterable[Entry]) -> list[dict[str, str]]:
@@ -262,7 +262,7 @@ async def check_sign_ins(reader: Reader, since: datetime, why: str, *, app: str 
     what = f"{app} sign-ins" if app else "sign-ins"
     stamp = f"{since:%H:%M} UTC ({why})"
     if not items:
-        return CheckResult("unknown", f"no {what} since {stamp} yet", since)
+        return CheckResult("unknown", f"no {what} yet since {stamp}", since)
     items.sort(key=lambda i: str(i.get("createdDateTime", "")), reverse=True)
     newest = items[:SIGN_INS_JUDGED]
     codes = [((i.get("status") or {}).get("errorCode") if isinstance(i.get("status"), dict) else None)
@@ -350,14 +350,22 @@ def support_case_body(number: str, *, severity: str = "", opened: str = "", cont
     return body
 
 
+def _when(value: object) -> str:
+    """A recorded time as a person reads it (2026-11-24 14:12 UTC); what is not a time, as it was written."""
+    try:
+        return f"{from_iso(str(value)):%Y-%m-%d %H:%M} UTC"
+    except (ValueError, TypeError, OverflowError):
+        return str(value)
+
+
 def case_line(case: dict[str, Any] | None) -> str:
     """One line for the hand-off page and the Recovery screen."""
     if not case:
         return "No Microsoft support case recorded"
     line = f"Support case {case.get('id')}"
     line += f", severity {case['severity']}" if case.get("severity") else ""
-    line += f", opened {case['opened']}" if case.get("opened") else ""
+    line += f", opened {_when(case['opened'])}" if case.get("opened") else ""
     contact = case.get("last_contact")
     if isinstance(contact, dict):
-        line += f"; last contact {contact.get('at', '')}: {contact.get('text', '')}"
+        line += f"; last contact {_when(contact.get('at', ''))}: {contact.get('text', '')}"
     return line

@@ -522,6 +522,12 @@ class DashboardScreen(Screen):
     def action_communicate(self) -> None:
         self._guided("communicate")
 
+    def action_recovery(self) -> None:
+        self._guided("recovery")
+
+    def action_support_case(self) -> None:
+        self._guided("support_case")
+
     def action_review(self) -> None:
         self._guided("review")
 

@@ -17,7 +17,7 @@ from ..console.subject import NOTHING, Subject
 from .declare import DeclareScreen
 
 STEPS = ("declare", "assess", "contain", "block_sign_in", "revoke_sessions", "preserve_evidence",
-         "communicate", "review", "close", "investigate", "hunt", "defender")
+         "communicate", "review", "close", "investigate", "hunt", "defender", "recovery", "support_case")
 # No incident needed: a responder investigates, hunts or updates Defender before (or without) declaring one.
 WITHOUT_INCIDENT = ("declare", "investigate", "hunt", "defender")
 
@@ -46,6 +46,14 @@ def build(step: str, warroom: WarRoom, subject: Subject = NOTHING, *, incident_i
                                                       "declare one first.")
     if step == "declare":
         return DeclareScreen(warroom, subject)
+    if step == "recovery":
+        from .recovery import RecoveryScreen
+
+        return RecoveryScreen(warroom, subject, incident_id=incident_id, clock=clock)
+    if step == "support_case":
+        from .support_case import SupportCaseScreen
+
+        return SupportCaseScreen(warroom, subject, incident_id=incident_id, clock=clock)
     if step == "assess":
         from .assess import AssessScreen
 

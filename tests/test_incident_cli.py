@@ -126,7 +126,7 @@ def test_the_support_case_is_tracked_and_handed_over(journal_path, capsys):
     assert links[0]["severity"] == "A" and links[1]["last_contact"]["text"].startswith("Engineer says")
     assert main(["--journal", str(journal_path), "handoff", incident]) == 0
     page = capsys.readouterr().out
-    assert "Support case 2512050040001234, severity A, opened 2026-12-05T00:40:00.000Z; last contact" in page
+    assert "Support case 2512050040001234, severity A, opened 2026-12-05 00:40 UTC; last contact" in page
     assert "the fix is rolling out" in page
     assert main(["--journal", str(journal_path), "report", incident]) == 0
     report = capsys.readouterr().out

@@ -102,7 +102,7 @@ async def test_sign_ins_count_from_the_restoration(room, library):
     result = await recovery.run_check(warroom.gateway, signs, incident, library=library, live=warroom.live,
                                       entries=[], now=utc_now())
     assert result.state == "unknown"        # nothing restored yet: counted from the declaration, nothing since
-    assert "the declaration (no restoration recorded yet)" in result.detail
+    assert "(the declaration; no restoration recorded yet)" in result.detail
     tenant.advance(11 * 60)                 # restored at T+8m; successes arrive from then on
     from warroom.console.graph.live import TenantWatcher
 

@@ -31,10 +31,12 @@ from warroom.screens.issue_detail import IssueDetailScreen
 from warroom.screens.messages import MessageCenterScreen
 from warroom.screens.prompt import PromptScreen
 from warroom.screens.quit import QuitScreen
+from warroom.screens.recovery import RecoveryScreen
 from warroom.screens.review import ReviewApp, ReviewScreen
 from warroom.screens.send_confirm import SendConfirmScreen
 from warroom.screens.sign_in import SignInScreen
 from warroom.screens.steps import STEPS
+from warroom.screens.support_case import SupportCaseScreen
 from warroom.screens.task_detail import TaskDetailScreen
 from warroom.screens.task_done import TaskDoneScreen
 from warroom.widgets.actions import palette_entries
@@ -63,6 +65,7 @@ HANDLERS = {
     "handoff": HandoffScreen, "messages": MessageCenterScreen,
     "quit_dialog": QuitScreen, "task_dialog": TaskDoneScreen,
     "investigate": InvestigateScreen, "hunt": HuntScreen, "defender": DefenderScreen,
+    "recovery": RecoveryScreen, "support_case": SupportCaseScreen,
 }
 REMAP = {"dashboard.declare": "D", "dashboard.note": "N", "dashboard.sign_in": "f9", "contain.execute": "f7",
          "guided.back": "f10", "dashboard.block_sign_in": "ctrl+b"}

@@ -200,7 +200,7 @@ async def test_every_screen_shows_hostile_data_literally_and_answers_keys(hostil
                 assert_inert(app, f"task {task.id}")
                 await answers_escape(pilot, f"task {task.id}")
 
-        for step in ("assess", "contain", "communicate", "review", "close"):
+        for step in ("assess", "contain", "communicate", "review", "close", "recovery", "support_case"):
             app.open_guided(step)
             await pilot.pause()
             await app.workers.wait_for_complete()
