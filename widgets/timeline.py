@@ -32,7 +32,7 @@ KIND_TONES = {
     kinds.DECISION: "decision", kinds.INCIDENT_DECLARED: "incident", kinds.INCIDENT_CLOSED: "incident",
     kinds.INCIDENT_SEVERITY: "incident", kinds.INCIDENT_STATUS: "incident", kinds.ACTION: "action",
     kinds.COMMS_SENT: "comms", kinds.SOURCE_STATUS: "muted", kinds.TASK_TICKED: "action",
-    kinds.MICROSOFT_ISSUE: "incident", kinds.MICROSOFT_REPORT: "incident",
+    kinds.MICROSOFT_ISSUE: "incident", kinds.MICROSOFT_REPORT: "incident", kinds.RECOVERY: "action",
 }
 MAX_KEPT = 5000
 MAX_LINES = 40          # one entry's text at most; the review shows a whole entry
@@ -93,6 +93,9 @@ def entry_line(entry: Entry) -> str:
         return f"{body.get('task_id', '?')} done: {by.get('what', '')}{link}"
     if entry.kind == kinds.ACTION:
         return f"{body.get('action', '?')} {body.get('target', '')} → {body.get('result', '?')}"
+    if entry.kind == kinds.RECOVERY:
+        return f"{body.get('service', '?')} recovery {body.get('option', '?')} → {body.get('result', '?')}: " \
+               f"{body.get('text', '')}"
     return entry.text
 
 

@@ -16,6 +16,7 @@ from warroom.console.journal import kinds
 from warroom.console.playbooks import PlaybookError, PlaybookLibrary, declaration, parse_playbook
 from warroom.console.sim.faults import Fault
 from warroom.console.timefmt import utc_now
+from warroom.widgets.timeline import entry_line
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +66,7 @@ async def test_verifying_by_hand_is_journaled_with_the_words_and_does_the_task(o
         recovery.verified_body(queued, "   ")
     entry = await offline_room.record(kinds.RECOVERY, recovery.verified_body(queued, "trace shows 412 delivered"),
                                       incident=incident.id)
+    assert entry_line(entry) == "Exchange Online recovery queued-mail → verified: trace shows 412 delivered"
     task = incident.tasks[queued.task.id]
     assert task.done and task.ticked_by["entry"] == entry.seq
     assert "trace shows 412 delivered" in task.ticked_by["what"]
