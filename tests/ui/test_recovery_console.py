@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.widgets import Static
-from warroom.console.app import WarroomApp
 from warroom.console.playbooks import PlaybookLibrary, declaration
+from warroom.screens.app import WarroomApp
 from warroom.screens.dashboard import DashboardScreen
 from warroom.screens.recovery import RecoveryScreen
 from warroom.screens.support_case import SupportCaseScreen
