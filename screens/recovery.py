@@ -51,6 +51,7 @@ class RecoveryScreen(GuidedScreen):
         self.service_index = 0
         self.items: list[recovery.Offer] = []
         self.lines: list[str] = []
+        self.shown: dict[str, str] = {}         # selector -> the words last painted there
         self.running = False
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -133,11 +134,17 @@ class RecoveryScreen(GuidedScreen):
         where = f"{self.service_index + 1} of {len(self.services)}" if self.services else "none"
         health = recovery.health_line(self.service, live, self.library) if self.service else ""
         nxt = f" · {key_for(self.app, 'recovery.next_service')} next" if len(self.services) > 1 else ""
-        self.query_one("#recovery-service", Static).update(plain(f"Service {where}: {health}{nxt}"))
+        self._put("#recovery-service", f"Service {where}: {health}{nxt}")
         case = recovery.case_line(incident.support_case())
-        self.query_one("#recovery-case", Static).update(plain(
-            f"{case} · {key_for(self.app, 'recovery.case')} to record or update", limit=400))
+        self._put("#recovery-case", f"{case} · {key_for(self.app, 'recovery.case')} to record or update")
         self._show_detail()
+
+    def _put(self, selector: str, text: str) -> None:
+        """Repaint a line only when its words change: the periodic look must not redraw an idle screen over SSH."""
+        text = clean(text, 2000, keep_newlines=True)
+        if self.shown.get(selector) != text:
+            self.shown[selector] = text
+            self.query_one(selector, Static).update(plain(text))
 
     def _line(self, item: recovery.Offer) -> str:
         task = f"{item.task.id} " if item.task else ""
@@ -153,9 +160,8 @@ class RecoveryScreen(GuidedScreen):
 
     def _show_detail(self) -> None:
         item = self._selected()
-        detail = self.query_one("#recovery-detail", Static)
         if item is None:
-            detail.update("")
+            self._put("#recovery-detail", "")
             return
         lines = [f"Verify: {item.option.verify}"]
         if item.blocked:
@@ -175,7 +181,7 @@ class RecoveryScreen(GuidedScreen):
                          f"{last.text}")
         if item.task and item.task.done and not (state and state.verified):
             lines.append(f"Its task {item.task.id} is done.")
-        detail.update(plain("\n".join(clean(line, 400) for line in lines)))
+        self._put("#recovery-detail", "\n".join(clean(line, 400) for line in lines))
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         self._show_detail()
