@@ -134,7 +134,7 @@ FIRST = {"declare": "declare-title", "assess": "factor-service_scope", "contain"
          "block_sign_in": "contain-confirm", "revoke_sessions": "contain-confirm",
          "preserve_evidence": "contain-confirm", "communicate": "communicate-kind", "review": "review-timeline",
          "close": "review-timeline", "investigate": "investigate-upn", "hunt": "hunt-kql",
-         "defender": "defender-status"}
+         "defender": "defender-status", "recovery": "recovery-options", "support_case": "case-number"}
 ON_NOTHING = {"contain": "contain-upn", "block_sign_in": "contain-upn", "investigate": "investigate-upn",
               "declare": "declare-title", "hunt": "hunt-kql"}
 
