@@ -15,16 +15,18 @@ import shutil
 import sqlite3
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+import aiosqlite
 
 from ..files import private_folder
 from ..timefmt import to_iso, utc_now
 from .base import Journal
-from .connection import SQLiteThread
 from .encoding import GENESIS, genesis_for
 from .errors import (
     JournalConflict,
@@ -55,25 +57,25 @@ __all__ = ["Draft", "Entry", "JournalStats", "SQLiteJournal", "VerifyResult", "v
 BUSY_TIMEOUT_MS = 15_000  # read at each open: tests patch it to fail fast
 SQLITE_HEADER = b"SQLite format 3\x00"
 _COLUMNS = ", ".join(COLUMNS)
+_HEAD = "SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1"
 _INSERT = f"INSERT INTO entries({_COLUMNS}) VALUES ({', '.join('?' * len(COLUMNS))})"
 
 
-@contextlib.contextmanager
-def _write_transaction(conn: sqlite3.Connection) -> Iterator[None]:
-    """SQLite's write lock first (BEGIN IMMEDIATE), so the head read inside cannot change before COMMIT;
-    anything raised (a refused claim, a full disk) rolls it all back."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-        conn.execute("COMMIT")
-    except BaseException:
-        with contextlib.suppress(sqlite3.Error):
-            conn.execute("ROLLBACK")
-        raise
+T = TypeVar("T")
 
 
-def _head(conn: sqlite3.Connection) -> tuple[int, str] | None:
-    return conn.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
+async def _one(db: aiosqlite.Connection, sql: str, params: Iterable[Any] = ()) -> Any:
+    async with db.execute(sql, tuple(params)) as cursor:
+        return await cursor.fetchone()
+
+
+async def _all(db: aiosqlite.Connection, sql: str, params: Iterable[Any] = ()) -> list[Any]:
+    async with db.execute(sql, tuple(params)) as cursor:
+        return list(await cursor.fetchall())
+
+
+async def _head(db: aiosqlite.Connection) -> tuple[int, str] | None:
+    return await _one(db, _HEAD)
 
 
 def _translate(error: sqlite3.Error, path: Path) -> JournalError:
@@ -177,6 +179,15 @@ def migrate(conn: sqlite3.Connection) -> None:
         raise
 
 
+def _migrate_file(uri: str) -> None:
+    conn = sqlite3.connect(uri, uri=True, isolation_level=None)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        migrate(conn)
+    finally:
+        conn.close()
+
+
 def _sqlite_uri(path: Path, readonly: bool, **params: str) -> str:
     quoted = str(path.resolve()).replace("?", "%3f").replace("#", "%23")
     extra = "".join(f"&{key}={value}" for key, value in params.items())
@@ -215,14 +226,18 @@ def readonly_target(path: Path) -> ReadOnlyTarget:
 
 
 class SQLiteJournal(Journal):
-    """A journal in one SQLite file. Use `await open_journal(path)`; all I/O runs on the connection's thread."""
+    """A journal in one SQLite file. Use `await open_journal(path)`; all I/O runs on aiosqlite's thread.
 
-    def __init__(self, path: Path, db: SQLiteThread, *, readonly: bool, actor: str) -> None:
+    Every use of the connection holds `_turn`, so a read never runs between a write's BEGIN and COMMIT
+    (it would see rows that a failed COMMIT takes back) and two writes never interleave.
+    """
+
+    def __init__(self, path: Path, db: aiosqlite.Connection, *, readonly: bool, actor: str) -> None:
         self.path = path
         self.readonly = readonly
         self.actor = actor
         self._db = db
-        self._write_lock = asyncio.Lock()
+        self._turn = asyncio.Lock()
         self._readonly_target: ReadOnlyTarget | None = None
         self.journal_id = ""
 
@@ -236,7 +251,8 @@ class SQLiteJournal(Journal):
         check_journal_file(path, create=create and not readonly)
         target = readonly_target(path) if readonly else None
         try:
-            db = await SQLiteThread.connect(target.uri if target else _sqlite_uri(path, False))
+            db = await aiosqlite.connect(target.uri if target else _sqlite_uri(path, False), uri=True,
+                                         isolation_level=None)
         except sqlite3.Error as error:
             if target:
                 target.cleanup()
@@ -277,7 +293,8 @@ class SQLiteJournal(Journal):
         self.journal_id = await self._scalar("SELECT value FROM meta WHERE key = 'journal_id'") or ""
 
     async def _migrate(self) -> None:
-        await self._db.run(migrate)
+        """The one migration, on a short connection of its own in a thread (`migrate` is shared with `_create`)."""
+        await asyncio.to_thread(_migrate_file, _sqlite_uri(self.path, False))
 
     async def close(self) -> None:
         await self._db.close()
@@ -289,11 +306,34 @@ class SQLiteJournal(Journal):
         return str(self.path)
 
     async def _scalar(self, sql: str, params: Iterable[Any] = ()) -> Any:
+        row = await self._read(_one, sql, params)
+        return row[0] if row else None
+
+    async def _read(self, how: Callable[[aiosqlite.Connection, str, Iterable[Any]], Awaitable[T]], sql: str,
+                    params: Iterable[Any] = ()) -> T:
+        """One read in its turn, with SQLite's errors said as the journal's."""
         try:
-            row = await self._db.fetchone(sql, params)
+            async with self._turn:
+                return await how(self._db, sql, params)
         except sqlite3.Error as error:
             raise _translate(error, self.path) from None
-        return row[0] if row else None
+
+    async def _write(self, body: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
+        """`body` inside BEGIN IMMEDIATE … COMMIT (SQLite's write lock first, so a head read inside cannot
+        change before COMMIT; anything raised rolls it all back). Shielded: a caller cancelled half way
+        (a closing screen) never leaves the transaction open; it finishes or rolls back on its own."""
+        async def transaction() -> T:
+            async with self._turn:
+                await self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    result = await body(self._db)
+                    await self._db.execute("COMMIT")
+                except BaseException:
+                    with contextlib.suppress(sqlite3.Error):
+                        await self._db.execute("ROLLBACK")
+                    raise
+                return result
+        return await asyncio.shield(asyncio.ensure_future(transaction()))
 
     # -- writing --------------------------------------------------------------------------------
 
@@ -303,12 +343,10 @@ class SQLiteJournal(Journal):
         prepared = [prepare(draft, self.actor) for draft in drafts]
         if not prepared:
             return []
-        async with self._write_lock:
-            try:
-                # The connection's thread runs the whole transaction as one call (no await inside it).
-                entries = await self._db.run(self._append_sync, prepared, guard)
-            except sqlite3.Error as error:
-                raise self._refused(_translate(error, self.path)) from None
+        try:
+            entries = await self._write(partial(self._append, prepared, guard))
+        except sqlite3.Error as error:
+            raise self._refused(_translate(error, self.path)) from None
         self.write_error, self.write_error_since = "", None
         return entries
 
@@ -321,15 +359,14 @@ class SQLiteJournal(Journal):
             self.write_error_since = self.write_error_since or utc_now()
         return error
 
-    def _append_sync(self, conn: sqlite3.Connection, prepared: list[Prepared],
-                     guard: Unclaimed | None = None) -> list[Entry]:
-        """Runs on the connection's thread: the whole read-head, hash, insert, commit as one unit."""
-        with _write_transaction(conn):
-            if guard is not None and _claimed(conn, guard):
-                raise JournalConflict(guard.message)
-            head = _head(conn) or (0, genesis_for(self.journal_id))
-            rows = seal(prepared, *head, utc_now())
-            conn.executemany(_INSERT, rows)
+    async def _append(self, prepared: list[Prepared], guard: Unclaimed | None,
+                      db: aiosqlite.Connection) -> list[Entry]:
+        """Inside the write transaction: the claim check, head read, hash and insert as one unit."""
+        if guard is not None and await _claimed(db, guard):
+            raise JournalConflict(guard.message)
+        head = await _head(db) or (0, genesis_for(self.journal_id))
+        rows = seal(prepared, *head, utc_now())
+        await db.executemany(_INSERT, rows)
         return [Entry.from_row(row) for row in rows]
 
     async def append_copies(self, entries: list[Entry]) -> int:
@@ -337,17 +374,15 @@ class SQLiteJournal(Journal):
             raise JournalReadOnly(f"{self.path}: opened read-only; nothing was written")
         if not entries:
             return 0
-        async with self._write_lock:
-            try:
-                return await self._db.run(self._copy_sync, entries)
-            except sqlite3.Error as error:
-                raise _translate(error, self.path) from None
+        try:
+            return await self._write(partial(self._copy, entries))
+        except sqlite3.Error as error:
+            raise _translate(error, self.path) from None
 
-    def _copy_sync(self, conn: sqlite3.Connection, entries: list[Entry]) -> int:
-        with _write_transaction(conn):
-            head = _head(conn) or (0, genesis_for(self.journal_id))
-            fresh = check_continues(entries, head, str(self.path), self.journal_id)
-            conn.executemany(_INSERT, [entry.row() for entry in fresh])
+    async def _copy(self, entries: list[Entry], db: aiosqlite.Connection) -> int:
+        head = await _head(db) or (0, genesis_for(self.journal_id))
+        fresh = check_continues(entries, head, str(self.path), self.journal_id)
+        await db.executemany(_INSERT, [entry.row() for entry in fresh])
         return len(fresh)
 
     async def adopt_identity(self, journal_id: str) -> None:
@@ -361,27 +396,18 @@ class SQLiteJournal(Journal):
 
     async def raise_mark(self, key: str, value: int) -> None:
         """Set a numeric mark in meta only upward: two processes moving it at once never move it back."""
-        try:
-            await self._db.execute(
-                "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value "
-                "WHERE CAST(meta.value AS INTEGER) < CAST(excluded.value AS INTEGER)", (key, str(value)))
-        except sqlite3.Error as error:
-            raise _translate(error, self.path) from None
+        await self._read(_all, "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET "
+                         "value = excluded.value WHERE CAST(meta.value AS INTEGER) < CAST(excluded.value AS INTEGER)",
+                         (key, str(value)))
 
     async def set_meta(self, key: str, value: str) -> None:
         """Bookkeeping beside the chain (a spool's upload mark); entries themselves stay append-only."""
-        try:
-            await self._db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
-        except sqlite3.Error as error:
-            raise _translate(error, self.path) from None
+        await self._read(_all, "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
 
     # -- reading --------------------------------------------------------------------------------
 
     async def _rows(self, sql: str, params: Iterable[Any] = ()) -> list[Entry]:
-        try:
-            return [Entry.from_row(row) for row in await self._db.fetchall(sql, params)]
-        except sqlite3.Error as error:
-            raise _translate(error, self.path) from None
+        return [Entry.from_row(row) for row in await self._read(_all, sql, params)]
 
     async def entries(
         self,
@@ -414,8 +440,8 @@ class SQLiteJournal(Journal):
         for start in range(0, len(keys), 400):
             chunk = keys[start:start + 400]
             marks = ",".join("?" * len(chunk))
-            rows = await self._db.fetchall(f"SELECT hash FROM entries WHERE hash IN ({marks}) "
-                                           f"UNION SELECT origin FROM entries WHERE origin IN ({marks})", chunk + chunk)
+            rows = await self._read(_all, f"SELECT hash FROM entries WHERE hash IN ({marks}) "
+                                    f"UNION SELECT origin FROM entries WHERE origin IN ({marks})", chunk + chunk)
             known.update(row[0] for row in rows)
         return known
 
@@ -468,10 +494,7 @@ class SQLiteJournal(Journal):
         return await self._rows(sql, [words, limit])
 
     async def head(self) -> tuple[int, str]:
-        try:
-            row = await self._db.fetchone("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1")
-        except sqlite3.Error as error:
-            raise _translate(error, self.path) from None
+        row = await self._read(_one, _HEAD)
         return (row[0], row[1]) if row else (0, GENESIS)
 
     async def data_version(self) -> int:
@@ -631,10 +654,10 @@ def _verify_chain(conn: sqlite3.Connection, expect_head: str | None) -> VerifyRe
     return check.result()
 
 
-def _claimed(conn: sqlite3.Connection, guard: Unclaimed) -> bool:
+async def _claimed(db: aiosqlite.Connection, guard: Unclaimed) -> bool:
     sql = "SELECT 1 FROM entries WHERE incident = ? AND kind = ?"
     params: list[Any] = [guard.incident, guard.kind]
     if guard.task_id is not None:
         sql += " AND json_extract(body, ?) = ?"
         params += [f"$.{guard.field}", guard.task_id]
-    return conn.execute(sql + " LIMIT 1", params).fetchone() is not None
+    return await _one(db, sql + " LIMIT 1", params) is not None

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from warroom.console.journal import (
+    Draft,
     JournalCorrupt,
     JournalFull,
     JournalLocked,
@@ -164,7 +165,7 @@ async def test_a_read_only_folder_refuses_a_new_journal(tmp_path: Path) -> None:
 async def test_a_full_disk_loses_nothing_committed(journal_path: Path) -> None:
     await abuild(journal_path, 3)
     async with await open_journal(journal_path) as journal:
-        pages = (await journal._db.fetchone("PRAGMA page_count"))[0]
+        pages = (await (await journal._db.execute("PRAGMA page_count")).fetchone())[0]
         await journal._db.execute(f"PRAGMA max_page_count = {pages}")
         with pytest.raises(JournalFull, match="disk is full") as caught:
             await journal.append("note", {"text": "x" * 200_000})
@@ -416,3 +417,22 @@ def test_the_text_prefilter_never_lets_a_secret_through(value):
         assert _text_may_hold_a_secret(canonical_json(value))
         with pytest.raises(SecretRefused):
             refuse_secrets(value, text=canonical_json(value))
+
+
+async def test_a_cancelled_append_never_leaves_the_write_open(journal_path: Path) -> None:
+    """A screen closing mid-write cancels its append: the write finishes or rolls back, never stays open."""
+    async with await open_journal(journal_path) as journal:
+        drafts = [Draft("note", {"text": f"line {n} " + "x" * 200}) for n in range(3000)]
+        writing = asyncio.create_task(journal.append_many(drafts))
+        for _ in range(2000):
+            if journal._db.in_transaction:
+                break
+            await asyncio.sleep(0.001)
+        assert journal._db.in_transaction, "the append never started its transaction"
+        writing.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await writing
+        after = await journal.append("note", {"text": "after the cancel"})
+        assert not journal._db.in_transaction
+        assert after.seq in (1, len(drafts) + 1)
+    assert (await asyncio.to_thread(verify_file, journal_path)).ok
