@@ -21,6 +21,7 @@ from .journal import Draft, canonical_json, kinds
 from .sending import send_once
 
 if TYPE_CHECKING:
+    from .graph.gateway import GraphGateway
     from .session import WarRoom
 
 USER_FIELDS = "id,userPrincipalName,displayName,accountEnabled"
@@ -76,7 +77,7 @@ def plan_action(action: str, upn: str, user_id: str | None = None) -> ActionPlan
     raise ValueError(f"unknown action {action!r}")
 
 
-def preview(plan: ActionPlan, gateway: Any | None) -> dict[str, Any]:
+def preview(plan: ActionPlan, gateway: GraphGateway | None) -> dict[str, Any]:
     """The exact request as {method, url, body}: from the gateway when connected, else relative."""
     if gateway is not None:
         return gateway.describe_request(plan.method, plan.path, plan.body).as_dict()
@@ -126,15 +127,15 @@ def explain_graph(error: Exception, doing: str) -> str:
     return f"Failed {doing} ({error}); not retried."
 
 
-async def lookup_user_id(gateway: Any, upn: str) -> str:
+async def lookup_user_id(gateway: GraphGateway, upn: str) -> str:
     """The user's object id (GET users/{upn}?$select=id,...), for a request body that needs it."""
     user = await read_user(gateway, upn)
     if not user.get("id"):
-        raise GraphNotFound(404, f"no object id for {upn}")
+        raise GraphNotFound(f"no object id for {upn}", status=404)
     return str(user["id"])
 
 
-async def read_user(gateway: Any, upn: str) -> dict[str, Any]:
+async def read_user(gateway: GraphGateway, upn: str) -> dict[str, Any]:
     data = await gateway.get_json(user_path(upn), {"$select": USER_FIELDS})
     return {k: data.get(k) for k in USER_FIELDS.split(",")} if isinstance(data, dict) else {}
 
@@ -252,8 +253,8 @@ async def preserve_evidence(warroom: WarRoom, upn: str, *, incident: str | None,
         drafts.append(Draft(kinds.EVIDENCE, body, incident))
         count = f"{len(data)} item(s)" if isinstance(data, list) else "1 object"
         lines.append(f"{what}: {count}, sha256 {sha[:16]}…" + (f" (partial: {cut})" if cut else ""))
-    alerts = [dict(a.raw) for a in (getattr(warroom.live, "alerts", None) or {}).values()
-              if upn.casefold() in (u.casefold() for u in getattr(a, "users", ()))]
+    alerts = [dict(a.raw) for a in (warroom.live.alerts.values() if warroom.live else ())
+              if upn.casefold() in (u.casefold() for u in a.users)]
     text, sha = digest(alerts)
     drafts.append(Draft(kinds.EVIDENCE, {"what": "related alerts", "target": upn, "sha256": sha, "content": text,
                                          "source": "live alerts with evidence naming the user"}, incident))

@@ -29,6 +29,7 @@ from .journal import kinds
 from .timefmt import to_iso, utc_now
 
 if TYPE_CHECKING:
+    from .graph.gateway import GraphResponse
     from .journal import Entry
     from .statuspage import PageUpdate
 
@@ -101,7 +102,7 @@ class Failed(Exception):
 class MailGateway(Protocol):
     """What the graph channel needs of console.graph.gateway.GraphGateway."""
 
-    async def send(self, method: str, path: str, body: Any | None = None) -> Any: ...
+    async def send(self, method: str, path: str, body: Any | None = None) -> GraphResponse: ...
 
 
 class _Redacting(logging.Filter):
@@ -191,10 +192,10 @@ def _smtp_transaction(channel: SmtpChannel, outgoing: Outgoing) -> dict[str, Any
     except smtplib.SMTPAuthenticationError as error:
         raise Failed(f"authentication refused: {_smtp_reply(error.smtp_code, error.smtp_error)}") from None
     except smtplib.SMTPResponseException as error:
-        reply = _smtp_reply(error.smtp_code, error.smtp_error)
+        said = _smtp_reply(error.smtp_code, error.smtp_error)
         if 400 <= error.smtp_code < 500 and not data_sent:
-            raise Transient(f"the server said {reply}") from None
-        raise Failed(f"the server said {reply}") from None
+            raise Transient(f"the server said {said}") from None
+        raise Failed(f"the server said {said}") from None
     except smtplib.SMTPNotSupportedError as error:
         raise Failed(f"{channel.host}: {error}") from None
     except ssl.SSLError as error:
@@ -296,8 +297,7 @@ async def _send_graph(channel: GraphChannel, outgoing: Outgoing, gateway: MailGa
     except GraphError as error:
         raise Failed(f"Graph refused: {error.reason}"
                      + (f" (request id {error.request_id})" if error.request_id else "")) from None
-    request_id = getattr(answer, "request_id", None)
-    status = getattr(answer, "status", None)
+    request_id, status = answer.request_id, answer.status
     return {"status": status, "request_id": request_id,
             "detail": f"HTTP {status} from Graph (request id {request_id or 'not given'})"}
 

@@ -26,6 +26,7 @@ from .graph.odata import user_path
 from .sending import send_once
 
 if TYPE_CHECKING:
+    from .graph.gateway import GraphGateway
     from .session import WarRoom
 
 TITLES = {
@@ -263,7 +264,7 @@ def plan_reversal(reversal: dict[str, Any]) -> EradicationPlan:
     raise ValueError(f"no reversal for {action!r}")
 
 
-def preview(plan: EradicationPlan, gateway: Any | None) -> dict[str, Any]:
+def preview(plan: EradicationPlan, gateway: GraphGateway | None) -> dict[str, Any]:
     """The exact request as {method, url, body}, with a password withheld (it is shown once, elsewhere)."""
     body = plan.shown_body()
     if gateway is not None:
@@ -306,7 +307,7 @@ def explain(error: Exception, plan: EradicationPlan) -> str:
     return f"Failed ({type(error).__name__}: {error}); the request was not retried."
 
 
-async def _read_state(gateway: Any, plan: EradicationPlan) -> dict[str, Any] | None:
+async def _read_state(gateway: GraphGateway, plan: EradicationPlan) -> dict[str, Any] | None:
     if plan.state_path is None:
         return None
     path, _, query = plan.state_path.partition("?")

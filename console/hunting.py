@@ -16,12 +16,15 @@ import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from ..data import FOLDER
 from .datafiles import DataFileError
-from .graph.errors import GraphError, SignInRequired
-from .journal import Draft, canonical_json, kinds
+from .graph.errors import GraphError, SignInRequired, failure_fields
+from .journal import Draft, Entry, canonical_json, kinds
+
+if TYPE_CHECKING:
+    from .graph.gateway import GraphResponse
 
 HUNT_PATH = "security/runHuntingQuery"
 MAX_QUERY = 30_000                  # characters of KQL we send (Defender's own limit is higher)
@@ -61,11 +64,15 @@ class HuntResult(NamedTuple):
 
 
 class Sender(Protocol):
-    async def send(self, method: str, path: str, body: Any | None = None) -> Any: ...
+    """The part of the gateway a hunt needs (GraphGateway)."""
+
+    async def send(self, method: str, path: str, body: Any | None = None) -> GraphResponse: ...
 
 
 class Recorder(Protocol):
-    async def append_many(self, drafts: Iterable[Draft], **kwargs: Any) -> Any: ...
+    """Where a hunt is journaled: the Journal itself, or the WarRoom (which also folds it into the book)."""
+
+    async def append_many(self, drafts: Iterable[Draft]) -> list[Entry]: ...
 
 
 def quote_kql(value: str) -> str:
@@ -214,8 +221,8 @@ def hunt_body(kql: str, result: HuntResult | None, *, saved: str | None = None,
     if result is not None:
         body.update(rows=len(result.results), sha256=result.sha256, request_id=result.request_id)
     if error is not None:
-        body.update(error=getattr(error, "reason", None) or str(error), status=getattr(error, "status", None),
-                    request_id=getattr(error, "request_id", None))
+        reason = error.reason if isinstance(error, GraphError) else str(error)
+        body.update(error=reason or str(error), **failure_fields(error))
     return body
 
 

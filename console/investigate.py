@@ -14,14 +14,20 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 from urllib.parse import quote
 
 from .graph import odata
 from .graph.errors import GraphDenied, GraphError, GraphNotFound, GraphThrottled, SignInRequired
 from .timefmt import from_iso, to_iso, utc_now
+
+if TYPE_CHECKING:
+    from .graph.gateway import Collected, RequestPreview
+
+_T = TypeVar("_T")
 
 SECTIONS = ("user", "risky_user", "risk_detections", "sign_ins", "directory_audits", "inbox_rules",
             "mailbox_settings", "auth_methods", "oauth_grants")
@@ -54,9 +60,9 @@ class Reader(Protocol):
 
     async def get_json(self, path: str, params: dict[str, str] | None = None) -> Any: ...
 
-    async def get_all(self, path: str, params: dict[str, str] | None = None, *, limit: int = 1000) -> list[dict]: ...
+    async def get_all(self, path: str, params: dict[str, str] | None = None, *, limit: int = 1000) -> Collected: ...
 
-    def describe_request(self, method: str, path: str, body: Any | None = None) -> Any: ...
+    def describe_request(self, method: str, path: str, body: Any | None = None) -> RequestPreview: ...
 
 
 class SourceState(NamedTuple):
@@ -156,7 +162,7 @@ def source_state(error: Exception, request: str) -> SourceState:
     return SourceState("error", request, reason=f"{type(error).__name__}: {error}")
 
 
-async def _read(call: Any) -> Any:
+async def _read(call: Callable[[], Awaitable[_T]]) -> _T:
     """One read; a 429 waits for Retry-After (at most MAX_WAIT_S, 1 s when unsaid) and asks exactly once more."""
     try:
         return await call()
@@ -177,7 +183,7 @@ class _Run:
     def url(self, path: str) -> str:
         return str(self.gateway.describe_request("GET", path).url)
 
-    async def section(self, name: str, path: str, work: Any) -> None:
+    async def section(self, name: str, path: str, work: Callable[[], Awaitable[Any]]) -> None:
         """Run one section's reads; its state is fresh unless `work` raised."""
         try:
             self.report.sections[name] = await work()
@@ -186,11 +192,10 @@ class _Run:
             self.report.sections[name] = None
             self.report.sources[name] = source_state(error, self.url(path))
 
-    def note(self, name: str, rows: Any) -> Any:
+    def note(self, name: str, rows: Collected) -> Collected:
         """Remember when a collection's paging broke off (the gateway says why in `cut`)."""
-        cut = getattr(rows, "cut", None)
-        if cut:
-            self.cuts[name] = str(cut)
+        if rows.cut:
+            self.cuts[name] = rows.cut
         return rows
 
     def no_id(self, name: str, path: str) -> None:

@@ -102,3 +102,17 @@ async def test_read_only_and_dry_run_settings_disable_execution(room, settings):
     assert "Not sent" in text
     assert writes(tenant) == []
     assert [a["result"] for a in await _actions(warroom, incident)] == ["dry-run"]
+
+
+async def test_a_user_read_without_an_object_id_is_not_found(room):
+    """Graph answering a user without its id: a typed GraphNotFound the Contain screen explains, not a TypeError."""
+    from warroom.console import containment
+    from warroom.console.graph.errors import GraphNotFound
+
+    from ..graph.helpers import update_object
+
+    tenant, warroom = await room("compromised-account")
+    update_object(tenant, "users", MEGAN, {"id": None})
+    with pytest.raises(GraphNotFound, match=f"no object id for {MEGAN}") as raised:
+        await containment.lookup_user_id(warroom.gateway, MEGAN)
+    assert raised.value.status == 404
