@@ -27,6 +27,8 @@ from .journal import kinds
 from .timefmt import display_zone, from_iso, utc_now
 
 if TYPE_CHECKING:
+    from .graph.live import LiveState
+    from .graph.models import ServiceIssue
     from .session import WarRoom
 
 # `warroom notify --kind` takes these short names too.
@@ -193,19 +195,19 @@ def root_cause(text: str) -> str | None:
     return quote(found[1], 500) if found and found[1].strip() else None
 
 
-def _linked_issues(incident: Incident, live: Any) -> list[Any]:
-    issues = getattr(live, "issues", None) or {}
-    return [issues[link.get("id")] for link in incident.links
-            if link.get("type") == "service_issue" and link.get("id") in issues]
+def _linked_issues(incident: Incident, live: LiveState | None) -> list[ServiceIssue]:
+    issues = live.issues if live else {}
+    return [issues[str(link.get("id"))] for link in incident.links
+            if link.get("type") == "service_issue" and str(link.get("id")) in issues]
 
 
-def microsoft_latest(incident: Incident, live: Any) -> str:
+def microsoft_latest(incident: Incident, live: LiveState | None) -> str:
     """Microsoft's newest post on a linked service issue: "is it us or Microsoft?" answered in one line."""
-    issues = getattr(live, "issues", None) or {}
+    issues = live.issues if live else {}
     for link in reversed(incident.links):
         if link.get("type") != "service_issue":
             continue
-        issue = issues.get(link.get("id"))
+        issue = issues.get(str(link.get("id")))
         if issue is None:
             return f"{link.get('id')}: {link.get('title') or 'linked Microsoft service issue'}"
         posts = issue.posts_newest_first()
@@ -214,7 +216,7 @@ def microsoft_latest(incident: Incident, live: Any) -> str:
     return "no Microsoft service issue linked (investigating as our own)"
 
 
-def microsoft_root_cause(incident: Incident, live: Any) -> str | None:
+def microsoft_root_cause(incident: Incident, live: LiveState | None) -> str | None:
     for issue in reversed(_linked_issues(incident, live)):
         for post in issue.posts_newest_first():
             found = root_cause(post.text)
@@ -223,7 +225,7 @@ def microsoft_root_cause(incident: Incident, live: Any) -> str | None:
     return None
 
 
-def impact_start(incident: Incident, live: Any) -> datetime:
+def impact_start(incident: Incident, live: LiveState | None) -> datetime:
     """When impact began: the earliest of the linked Microsoft issue's start, the first related alert, the
     declared occurrence time."""
     moments = [incident.declared_at]
@@ -234,9 +236,9 @@ def impact_start(incident: Incident, live: Any) -> datetime:
         except ValueError:
             pass
     moments += [issue.started for issue in _linked_issues(incident, live) if issue.started]
-    alerts = getattr(live, "alerts", None) or {}
+    alerts = live.alerts if live else {}
     for link in incident.links:
-        alert = alerts.get(link.get("id")) if link.get("type") == "alert" else None
+        alert = alerts.get(str(link.get("id"))) if link.get("type") == "alert" else None
         if alert is not None and alert.created:
             moments.append(alert.created)
     return min(moments)

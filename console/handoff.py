@@ -15,7 +15,8 @@ from .journal import Entry, kinds
 from .lifecycle import open_tasks, proposals
 from .recovery import case_line
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the live picture is optional: the console works without a tenant
+    from .graph.live import LiveState
     from .session import WarRoom
 
 MAX_ITEMS = 40          # per list: a hand-off is one page, the journal has the rest
@@ -37,7 +38,7 @@ def _capped(lines: list[str], what: str) -> list[str]:
 
 
 def handoff_sections(incident: Incident, entries: list[Entry], *, cadence: dict[str, int], now: datetime,
-                     live: Any = None) -> list[HandoffSection]:
+                     live: LiveState | None = None) -> list[HandoffSection]:
     """The page as sections of plain lines (not yet sanitised: the caller renders them for its medium)."""
     last = incident.history[-1] if incident.history else None
     status = f"{incident.status} since {_at(last.at if last else incident.declared_at)}"
@@ -81,7 +82,7 @@ def handoff_sections(incident: Incident, entries: list[Entry], *, cadence: dict[
     microsoft = []
     for link in incident.links:
         if link.get("type") == "service_issue":
-            issue = live.issue(str(link.get("id"))) if live is not None and hasattr(live, "issue") else None
+            issue = live.issue(str(link.get("id"))) if live is not None else None
             state = f"{issue.status}, last changed {_at(issue.last_modified)}" if issue else "no state known"
             microsoft.append(f"{link.get('id')}: {link.get('title') or (issue.title if issue else '')} — {state}")
     case = incident.support_case()

@@ -10,10 +10,14 @@ tenant's own evidence (Microsoft restored its issue, every linked alert resolved
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .incidents import Incident, Task
 from .journal import Draft, kinds
+
+if TYPE_CHECKING:  # the live picture is optional: the console works without a tenant
+    from .graph.live import LiveState
+    from .graph.models import ServiceIssue
 
 STATUSES = ("declared", "investigating", "contained", "mitigated", "monitoring", "resolved", "closed")
 STATUS_MEANINGS = {
@@ -109,18 +113,11 @@ def _linked(incident: Incident, kind: str) -> list[str]:
     return [str(link.get("id")) for link in incident.links if link.get("type") == kind and link.get("id")]
 
 
-def _issue(live: Any, issue_id: str) -> Any:
-    """A Microsoft issue as Graph lists it, or as last seen once Graph stopped listing it."""
-    if hasattr(live, "issue"):
-        return live.issue(issue_id)
-    return (getattr(live, "issues", None) or {}).get(issue_id)
+def issue_restored(issue: ServiceIssue) -> bool:
+    return issue.is_resolved or issue.status in RESTORED_ISSUE_STATES
 
 
-def issue_restored(issue: Any) -> bool:
-    return bool(getattr(issue, "is_resolved", False)) or str(getattr(issue, "status", "")) in RESTORED_ISSUE_STATES
-
-
-def proposals(incident: Incident, live: Any) -> list[Proposal]:
+def proposals(incident: Incident, live: LiveState | None) -> list[Proposal]:
     """Status changes the tenant's evidence supports now, later statuses first; only forward moves."""
     if not incident.is_open:
         return []
@@ -131,14 +128,14 @@ def proposals(incident: Incident, live: Any) -> list[Proposal]:
     def ahead(status: str) -> bool:
         return status in steps and steps.index(status) > here
 
-    known = [_issue(live, i) for i in _linked(incident, "service_issue")]
+    known = [live.issue(i) if live else None for i in _linked(incident, "service_issue")]
     restored = [issue for issue in known if issue is not None and issue_restored(issue)]
     if restored and ahead("monitoring"):
         found.append(Proposal("monitoring", "Microsoft marked its issue restored",
                               tuple(f"{i.id} {i.status}" for i in restored), notice="resolution"))
-    alerts = getattr(live, "alerts", None) or {}
+    alerts = live.alerts if live else {}
     linked_alerts = [alerts[a] for a in _linked(incident, "alert") if a in alerts]
-    if linked_alerts and all(getattr(a, "status", "") == "resolved" for a in linked_alerts):
+    if linked_alerts and all(a.status == "resolved" for a in linked_alerts):
         status = "monitoring" if incident.status == HOLDING_STATUS.get(incident.category) else \
             HOLDING_STATUS.get(incident.category, "mitigated")
         if ahead(status):

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .incidents import Incident
 from .journal import Draft, kinds
 from .lifecycle import RESTORED_ISSUE_STATES, issue_restored
+
+if TYPE_CHECKING:  # the live picture is optional: the console works without a tenant
+    from .graph.live import LiveState
 
 REPORT_STATES = frozenset({"postIncidentReviewPublished"})
 MAX_REPORT_BYTES = 4 * 1024 * 1024      # a report larger than this is noted by its hash, not kept whole
@@ -24,19 +27,19 @@ def linked_issues(incident: Incident) -> list[str]:
                               if link.get("type") == "service_issue" and link.get("id")))
 
 
-def issue_changes(incident: Incident, live: Any) -> list[Draft]:
+def issue_changes(incident: Incident, live: LiveState | None) -> list[Draft]:
     """A microsoft.issue draft for each linked issue whose status differs from the one the timeline last said."""
     if not incident.is_open or live is None:
         return []
     drafts = []
     for issue_id in linked_issues(incident):
-        issue = live.issue(issue_id) if hasattr(live, "issue") else (getattr(live, "issues", {}) or {}).get(issue_id)
+        issue = live.issue(issue_id)
         if issue is None:
             continue
         known = incident.microsoft.get(issue_id, {})
         if known.get("status") == issue.status:
             continue
-        posts = issue.posts_newest_first() if hasattr(issue, "posts_newest_first") else list(issue.posts)
+        posts = issue.posts_newest_first()
         body: dict[str, Any] = {"issue": issue_id, "claim": f"{issue_id}:{issue.status}", "status": issue.status,
                                 "title": issue.title, "service": issue.service, "restored": issue_restored(issue)}
         if known.get("status"):
@@ -53,11 +56,11 @@ def announces_restoration(body: dict[str, Any]) -> bool:
     return bool(body.get("restored")) and str(body.get("previous") or "") not in RESTORED_ISSUE_STATES
 
 
-def reports_due(incident: Incident, live: Any) -> list[str]:
+def reports_due(incident: Incident, live: LiveState | None) -> list[str]:
     """Linked issues whose post-incident report Microsoft has published and the incident does not keep yet."""
     due = []
     for issue_id in linked_issues(incident):
-        issue = live.issue(issue_id) if live is not None and hasattr(live, "issue") else None
+        issue = live.issue(issue_id) if live is not None else None
         if issue is None or issue_id in incident.microsoft_reports:
             continue
         published = issue.status in REPORT_STATES or any(

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..data import FOLDER
 from .datafiles import DataFileError, load_each, toml_files
 from .incidents import CATEGORIES, ROLE_NAMES, Incident
 from .journal import Draft, kinds
+
+if TYPE_CHECKING:  # the live picture is optional: without a tenant a live check is "unknown"
+    from .graph.live import LiveState
 
 KINDS = ("category", "service")
 # What a step may ask the console to do for the responder (the Contain screen runs them).
@@ -125,6 +128,9 @@ class _Locator:
             if re.match(rf"^\s*{re.escape(key)}\s*=", line):
                 return number
         return start
+
+
+_Item = TypeVar("_Item", "Step", "RecoveryOption")
 
 
 class _Invalid(ValueError):
@@ -248,8 +254,10 @@ def parse_playbook(text: str, source: str) -> Playbook:
     if kind == "service" and not (isinstance(head.get("service"), str) and head["service"].strip()):
         raise fail("playbook", None, "service", "a service playbook needs service = \"<name as Microsoft shows it>\"")
 
-    steps, recovery, seen = [], [], set()
-    for name, parse, out in (("steps", _parse_step, steps), ("recovery", _parse_recovery, recovery)):
+    seen: set[str] = set()
+
+    def read(name: str, parse: Callable[[dict[str, Any], str], _Item]) -> list[_Item]:
+        out: list[_Item] = []
         items = data.get(name, [])
         if not isinstance(items, list):
             raise fail(name, None, None, f"{name} must be an array of tables: [[{name}]]")
@@ -265,6 +273,9 @@ def parse_playbook(text: str, source: str) -> Playbook:
                 raise fail(name, index, "id", f"{label}: duplicate id {item.id!r}")
             seen.add(item.id)
             out.append(item)
+        return out
+
+    steps, recovery = read("steps", _parse_step), read("recovery", _parse_recovery)
     _check_dependencies(steps, fail)
     extra = set(data) - {"playbook", "steps", "recovery"}
     if extra:
@@ -400,7 +411,7 @@ class PlaybookLibrary:
 # -- live checks ----------------------------------------------------------------------------------------
 
 
-def check_state(check: dict[str, Any] | None, incident: Incident, live: Any) -> str | None:
+def check_state(check: dict[str, Any] | None, incident: Incident, live: LiveState | None) -> str | None:
     """'met', 'not met' or 'unknown' for a step's live check against the tenant; None when it has none."""
     if not check:
         return None
@@ -409,17 +420,16 @@ def check_state(check: dict[str, Any] | None, incident: Incident, live: Any) -> 
     kind = check.get("type")
     if kind == "service_restored":
         wanted = {s.casefold() for s in ([check["service"]] if check.get("service") else incident.services)}
-        states = [h for h in (getattr(live, "health", {}) or {}).values()
-                  if str(getattr(h, "service", "")).casefold() in wanted]
+        states = [h for h in live.health.values() if h.service.casefold() in wanted]
         if not states:
             return "unknown"
-        return "met" if all(getattr(h, "operational", False) for h in states) else "not met"
+        return "met" if all(h.operational for h in states) else "not met"
     if kind == "alerts_resolved":
         linked = {link.get("id") for link in incident.links if link.get("type") == "alert"}
-        alerts = [a for key, a in (getattr(live, "alerts", {}) or {}).items() if key in linked]
+        alerts = [a for key, a in live.alerts.items() if key in linked]
         if not alerts:
             return "unknown"
-        return "met" if all(getattr(a, "status", "") == "resolved" for a in alerts) else "not met"
+        return "met" if all(a.status == "resolved" for a in alerts) else "not met"
     if kind == "user_blocked":
         blocked = incident.details.get("blocked_users")
         return "met" if blocked else "not met"

@@ -170,8 +170,8 @@ class WarRoom:
             return 0
         written = 0
         for incident in self.book.open_incidents():
-            issues = getattr(self.live, "issues", {}) or {}
-            restored = {str(issues[link["id"]].service).casefold() for link in incident.links
+            issues = self.live.issues
+            restored = {issues[link["id"]].service.casefold() for link in incident.links
                         if link.get("type") == "service_issue" and link.get("id") in issues
                         and issue_restored(issues[link["id"]])}
             for task in list(incident.tasks.values()):

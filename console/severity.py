@@ -9,9 +9,15 @@ worst keeps the incident at SEV2 or above. The reasoning is journaled with the r
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .incidents import SEVERITIES, Incident
+
+if TYPE_CHECKING:  # the live picture is optional: without a tenant, nothing is suggested from it
+    from .graph.live import LiveState
+    from .graph.models import Alert, RiskyUser, ServiceIssue
+
+AT_RISK = ("atRisk", "confirmedCompromised")
 
 
 @dataclass(frozen=True)
@@ -116,28 +122,31 @@ def validate_override(severity: str, reason: str) -> None:
 # -- what the tenant already tells us ---------------------------------------------------------------------
 
 
-def _values(live: Any, name: str) -> list[Any]:
-    return list((getattr(live, name, None) or {}).values()) if live is not None else []
-
-
-def open_issues(live: Any, services: list[str] | None = None) -> list[Any]:
+def open_issues(live: LiveState | None, services: list[str] | None = None) -> list[ServiceIssue]:
     """Microsoft's open service issues, optionally for some services only."""
     wanted = {s.casefold() for s in services or []}
-    return [i for i in _values(live, "issues")
-            if not getattr(i, "is_resolved", False) and (not wanted or i.service.casefold() in wanted)]
+    return [i for i in (live.issues.values() if live else ())
+            if not i.is_resolved and (not wanted or i.service.casefold() in wanted)]
 
 
-def suggest_factors(incident: Incident, live: Any) -> dict[str, int]:
+def open_alerts(live: LiveState | None) -> list[Alert]:
+    return [a for a in (live.alerts.values() if live else ()) if a.status != "resolved"]
+
+
+def users_at_risk(live: LiveState | None) -> list[RiskyUser]:
+    return [u for u in (live.risky_users.values() if live else ()) if u.risk_state in AT_RISK]
+
+
+def suggest_factors(incident: Incident, live: LiveState | None) -> dict[str, int]:
     """A starting point from live data, for the incident's category; the responder changes what they know better."""
     if incident.category == "security-incident":
         return _suggest_security(incident, live)
     if incident.category == "data-loss":
         return {"data_volume": 2, "recoverability": 2, "time_window": 2, "business_criticality": 2}
     issues = open_issues(live, incident.services)
-    down = {i.service for i in issues if getattr(i, "classification", "") == "incident"}
+    down = {i.service for i in issues if i.classification == "incident"}
     scope = 4 if len(down) > 1 else 3 if down else 2 if issues or incident.services else 1
-    alerts = [a for a in _values(live, "alerts") if getattr(a, "status", "") != "resolved"]
-    high = [a for a in alerts if getattr(a, "severity", "") == "high"]
+    high = [a for a in open_alerts(live) if a.severity == "high"]
     users = 3 if down else 2 if issues else 1
     if incident.category == "security-incident":
         users = max(users, 2 if high else 1)
@@ -147,14 +156,11 @@ def suggest_factors(incident: Incident, live: Any) -> dict[str, int]:
             "recovery_complexity": complexity}
 
 
-def _suggest_security(incident: Incident, live: Any) -> dict[str, int]:
-    alerts = [a for a in _values(live, "alerts") if getattr(a, "status", "") != "resolved"]
-    risky = [u for u in _values(live, "risky_users")
-             if getattr(u, "risk_state", "") in ("atRisk", "confirmedCompromised")]
-    accounts = {u.casefold() for a in alerts for u in getattr(a, "users", ())} | {
-        str(getattr(u, "upn", "")).casefold() for u in risky}
+def _suggest_security(incident: Incident, live: LiveState | None) -> dict[str, int]:
+    alerts = open_alerts(live)
+    accounts = {u.casefold() for a in alerts for u in a.users} | {u.upn.casefold() for u in users_at_risk(live)}
     accounts.discard("")
-    high = [a for a in alerts if getattr(a, "severity", "") == "high"]
+    high = [a for a in alerts if a.severity == "high"]
     return {"accounts_exposed": 3 if len(accounts) > 1 else 2 if accounts else 1,
             "data_exposed": 2,
             "attacker_activity": 3 if high else 2 if alerts else 1,
@@ -176,15 +182,14 @@ RESOURCE_FIELDS = {
 }
 
 
-def impact_draft(incident: Incident, live: Any) -> dict[str, str]:
+def impact_draft(incident: Incident, live: LiveState | None) -> dict[str, str]:
     """The impact analysis pre-filled from open Microsoft issues, alerts and risky users; editable."""
     saved = incident.details.get("impact") or {}
     issues = open_issues(live, incident.services)
     services = list(dict.fromkeys([*incident.services, *(i.service for i in issues)]))
     user_lines = [f"{i.id}: {i.impact or i.title}" for i in issues]
-    alerts = [a for a in _values(live, "alerts") if getattr(a, "status", "") != "resolved"]
-    risky = [u for u in _values(live, "risky_users")
-             if getattr(u, "risk_state", "") in ("atRisk", "confirmedCompromised")]
+    alerts = open_alerts(live)
+    risky = users_at_risk(live)
     exposure = []
     if alerts:
         exposure.append(f"{len(alerts)} open alert(s): " + "; ".join(a.title for a in alerts[:3]))

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from warroom.console.config import load_config
+from warroom.console.graph.live import LiveState
 from warroom.console.graph.models import Alert, ServiceHealth, ServiceIssue
 from warroom.console.journal import kinds
 from warroom.console.lifecycle import close_drafts, path, proposals, status_body
@@ -111,8 +111,7 @@ async def test_a_live_check_ticks_only_after_it_was_seen_unmet(journal_path, lib
         incident_id = await declare(room, library, "service-outage", ["Exchange Online"])
         incident = room.book.incidents[incident_id]
         verify = next(t for t in incident.tasks.values() if t.step == "verify-restored")
-        room.live = SimpleNamespace(health={"Exchange": ServiceHealth("Exchange", "Exchange Online",
-                                                                      "serviceOperational")}, issues={}, alerts={})
+        room.live = LiveState(health={"Exchange": ServiceHealth("Exchange", "Exchange Online", "serviceOperational")})
         assert await room.settle_checks() == 0 and not verify.done       # healthy from the start proves nothing
         room.live.health["Exchange"] = ServiceHealth("Exchange", "Exchange Online", "serviceDegradation")
         assert await room.settle_checks() == 0
@@ -138,7 +137,7 @@ async def test_the_evidence_proposes_and_never_applies(journal_path, library):
         incident_id = await declare(room, library, "service-outage", ["Exchange Online"],
                                     source={"type": "service_issue", "id": "EX1", "title": "Mail delayed"})
         incident = room.book.incidents[incident_id]
-        live = SimpleNamespace(issues={"EX1": issue("serviceDegradation", False)}, alerts={})
+        live = LiveState(issues={"EX1": issue("serviceDegradation", False)})
         assert proposals(incident, live) == []
         live.issues["EX1"] = issue("serviceRestored", True)
         [proposal] = proposals(incident, live)
@@ -151,8 +150,8 @@ async def test_the_evidence_proposes_and_never_applies(journal_path, library):
         security = await declare(room, library, "security-incident", [],
                                  source={"type": "alert", "id": "da1", "title": "Phish"})
         incident = room.book.incidents[security]
-        assert proposals(incident, SimpleNamespace(issues={}, alerts={"da1": alert("da1", "new")})) == []
-        [proposal] = proposals(incident, SimpleNamespace(issues={}, alerts={"da1": alert("da1", "resolved")}))
+        assert proposals(incident, LiveState(alerts={"da1": alert("da1", "new")})) == []
+        [proposal] = proposals(incident, LiveState(alerts={"da1": alert("da1", "resolved")}))
         assert proposal.status == "contained" and proposal.why == "every linked alert is resolved"
     finally:
         await room.close()
