@@ -14,7 +14,7 @@ import difflib
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 
 class Action(NamedTuple):
@@ -95,7 +95,7 @@ LIST_KEYS = ("up", "k", "down", "j", "pageup", "pagedown", "home", "end")
 QUIT = "app.quit"
 
 
-def _a(id: str, key: str, title: str, help: str, run: str, **kw) -> Action:
+def _a(id: str, key: str, title: str, help: str, run: str, **kw: Any) -> Action:
     return Action(id, key, title, help, id.split(".", 1)[0], run, **kw)
 
 

@@ -9,7 +9,7 @@ log line cannot carry one. Everything is checked when the configuration loads, w
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -252,7 +252,9 @@ def _statuspage(name: str, table: Mapping[str, Any], where: str, environ: Mappin
                              _text(table, "title", where, required=False) or "Service status")
 
 
-_BUILDERS = {"smtp": _smtp, "webhook": _webhook, "graph": _graph, "statuspage": _statuspage}
+# kind -> builder(name, table, where, environment)
+_BUILDERS: dict[str, Callable[[str, Mapping[str, Any], str, Mapping[str, str]], Channel]] = {
+    "smtp": _smtp, "webhook": _webhook, "graph": _graph, "statuspage": _statuspage}
 
 
 def build_routing(channels: Mapping[str, Any], audiences: Mapping[str, Any],

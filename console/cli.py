@@ -17,11 +17,13 @@ import sys
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from . import _installed_version
 from .config import Config, ConfigError, load_config
 from .journal import Journal, JournalError, open_journal
+
+_T = TypeVar("_T")
 
 # Each module has `register(subparsers, common)`; order is the order of `warroom --help`.
 COMMAND_MODULES = [
@@ -77,7 +79,7 @@ class Context:
         return copy.path
 
 
-def run_async(coro: Coroutine[Any, Any, int]) -> int:
+def run_async(coro: Coroutine[Any, Any, _T]) -> _T:
     return asyncio.run(coro)
 
 

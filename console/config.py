@@ -417,9 +417,9 @@ def load_config(
     values["responder"], values["journal"] = _default_responder(), default_journal_path()
 
     named = path or environ.get("WARROOM_CONFIG")
-    file = Path(named).expanduser() if named else default_config_path()
+    file: Path | None = Path(named).expanduser() if named else default_config_path()
     text = ""
-    if file.exists():
+    if file is not None and file.exists():
         text, read = _read(file)
         for key, value in read.items():
             values[key], origins[key] = value, f"file {file}"
@@ -438,6 +438,6 @@ def load_config(
             continue
         values[key] = _coerce(key, value, SETTINGS[key], f"flag for {key}")
         if key == "ui.keys" and value:
-            values[key] = _keymap(value, lambda _id, key=key: f"flag for {key}")
+            values[key] = _keymap(value, lambda _id: "flag for ui.keys")
         origins[key] = "command line"
     return Config(values, origins, file, _routing(values, text, file, environ))

@@ -189,7 +189,7 @@ def _check_contents(contents: dict[str, bytes]) -> tuple[list[str], dict[str, An
     if not isinstance(custody, dict):
         custody, problems = {}, ["custody.json: not a custody record"]
     entries = _json_lines(contents.get("entries.jsonl", b""), "entries.jsonl")
-    journal = custody.get("journal") if isinstance(custody.get("journal"), dict) else {}
+    journal = given if isinstance(given := custody.get("journal"), dict) else {}
     journal_ids = [journal["id"]] if isinstance(journal.get("id"), str) else []
     by_seq: dict[Any, dict[str, Any]] = {}
     for name in ("entries.jsonl", "observations.jsonl"):
@@ -211,7 +211,7 @@ def _check_contents(contents: dict[str, bytes]) -> tuple[list[str], dict[str, An
     head_seq, head = journal.get("head_seq"), journal.get("head")
     if head_seq in by_seq and by_seq[head_seq].get("hash") != head:
         problems.append(f"custody.json: the head it records (entry {head_seq}) is not that entry's hash in the bundle")
-    counted = custody.get("contents") if isinstance(custody.get("contents"), dict) else {}
+    counted = given if isinstance(given := custody.get("contents"), dict) else {}
     if counted and counted.get("entries") != len(entries):
         problems.append(f"custody.json: says {counted.get('entries')} entries, entries.jsonl holds {len(entries)}")
     return problems, custody

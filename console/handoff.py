@@ -8,7 +8,7 @@ lines serve `warroom handoff` (printed inert with text.literal) and the console'
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from .incidents import ROLE_NAMES, Incident
 from .journal import Entry, kinds

@@ -12,9 +12,10 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from . import __version__
@@ -36,10 +37,16 @@ class Table:
     rows: list[list[str]]
 
 
+# A paragraph, a list of label/value pairs, or a table.
+Block = str | list[tuple[str, str]] | Table
+
+
 @dataclass
 class Section:
+    """A heading and what goes under it: paragraphs, label/value pairs and tables."""
+
     title: str
-    blocks: list[str | list[tuple[str, str]] | Table | tuple[str, ...]] = field(default_factory=list)
+    blocks: list[Block] = field(default_factory=list)
     empty: str = "Nothing recorded."
 
 
@@ -83,25 +90,26 @@ def build(incident: Incident, entries: list[Entry], *, journal_id: str = "", hea
     metrics = response_metrics(incident, entries)
     updates = updates_on_time(incident, entries, cadence, now=incident.closed_at)
     roles = [(role.replace("_", " ").capitalize(), person) for role, person in sorted(incident.roles.items())]
-    summary = Section("Summary", [[
+    facts: list[tuple[str, str]] = [
         ("Incident", incident.id), ("Title", incident.title), ("Category", incident.category or "—"),
         ("Services", ", ".join(map(str, incident.services)) or "—"),
         ("Declared", f"{_at(incident.declared_at)} by {incident.declared_by}"),
         ("Closed", _at(incident.closed_at)), ("Status", incident.status),
         ("Source", _json(incident.source) if incident.source else "—"), *roles,
-    ]])
+    ]
     # Impact assessment, resources and estimates (incident.updated) and linked alerts, issues and cases.
-    summary.blocks[0] += [(key.replace("_", " ").capitalize(), value if isinstance(value, str) else _json(value))
+    facts += [(key.replace("_", " ").capitalize(), value if isinstance(value, str) else _json(value))
                           for key, value in incident.details.items()]
-    summary.blocks[0] += [(f"Linked {link.get('type', 'item')}", f"{link.get('id', '')} {link.get('title', '')}")
+    facts += [(f"Linked {link.get('type', 'item')}", f"{link.get('id', '')} {link.get('title', '')}")
                           for link in incident.links if link.get("type") != "support_case"]
     case = incident.support_case()
     if case:
-        contact = case.get("last_contact") if isinstance(case.get("last_contact"), dict) else {}
-        summary.blocks[0].append(("Linked support_case", " ".join(str(part) for part in (
+        contact = given if isinstance(given := case.get("last_contact"), dict) else {}
+        facts.append(("Linked support_case", " ".join(str(part) for part in (
             case.get("id", ""), case.get("title", ""), f"severity {case['severity']}" if case.get("severity") else "",
             f"opened {case['opened']}" if case.get("opened") else "",
             f"last contact {contact.get('at')}: {contact.get('text')}" if contact else "") if part)))
+    summary = Section("Summary", [facts])
     if incident.summary:
         summary.blocks.append(incident.summary)
     if incident.history:
@@ -256,7 +264,7 @@ def checklist_answers(answers: list[Entry]) -> list[tuple[str, str]]:
     return rows
 
 
-def _by_kind(entries: list[Entry]):
+def _by_kind(entries: list[Entry]) -> Callable[[str], list[Entry]]:
     groups: dict[str, list[Entry]] = {}
     for entry in entries:
         groups.setdefault(entry.kind, []).append(entry)
@@ -364,7 +372,7 @@ def render(report: Report, fmt: str) -> str:
     return render_markdown(report) if fmt == "md" else render_html(report)
 
 
-def report_and_verdict(journal_path, incident_id: str, fmt: str, *,
+def report_and_verdict(journal_path: str | Path, incident_id: str, fmt: str, *,
                        cadence: dict[str, int] | None = None) -> tuple[str, VerifyResult]:
     """The report, and the chain's verdict for the caller to warn with (the report states it too)."""
     from .review import ReviewJournal

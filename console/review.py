@@ -367,7 +367,7 @@ def describe(entry: Entry) -> str:
         case kinds.MICROSOFT_REPORT:
             return f"Microsoft's post-incident report for {get('issue')} kept (sha256 {get('sha256')[:16]}…)"
         case kinds.TASK_TICKED:
-            by = body.get("by") if isinstance(body.get("by"), dict) else {}
+            by = given if isinstance(given := body.get("by"), dict) else {}
             link = f" (entry #{by['entry']})" if by.get("entry") else ""
             return f"{get('task_id')} done: {by.get('what', '')}{link}"
         case kinds.INCIDENT_ROLE:
@@ -390,7 +390,7 @@ def describe(entry: Entry) -> str:
         case kinds.FOLLOW_UP:
             return f"{get('text')} (owner {get('owner') or '—'}, due {get('due') or '—'})"
         case kinds.INCIDENT_UPDATED:
-            changes = body.get("changes") if isinstance(body.get("changes"), dict) else {}
+            changes = given if isinstance(given := body.get("changes"), dict) else {}
             return "; ".join(f"{key}: {value}" for key, value in changes.items()) or entry.kind
         case kinds.INCIDENT_LINKED:
             return f"{get('type')} {get('id')}" + (f": {get('title')}" if body.get("title") else "")

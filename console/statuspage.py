@@ -79,7 +79,7 @@ def page_data(title: str, updates: list[PageUpdate], now: datetime) -> dict[str,
     by_incident: dict[str, list[PageUpdate]] = {}
     for update in updates:
         by_incident.setdefault(update.incident, []).append(update)
-    incidents = []
+    incidents: list[dict[str, Any]] = []
     for incident, history in by_incident.items():
         history = sorted(history, key=lambda u: u.at)[-MAX_HISTORY:]
         last = history[-1]

@@ -13,11 +13,17 @@ import sys
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..cli import CliError, Context, run_async
 from ..clouds import CLOUDS
 from ..text import literal
+
+if TYPE_CHECKING:
+    from ..graph.gateway import GraphGateway
+    from ..graph.live import LiveState
+    from ..graph.sources import Source
+    from ..graph.waiting import WaitBudget
 
 EXIT_OK, EXIT_PROBLEMS = 0, 1
 
@@ -172,7 +178,7 @@ def run_whoami(ctx: Context) -> int:
 
 # -- preflight -----------------------------------------------------------------------------------
 
-async def preflight_checks(gateway: Any, budget: Any | None = None) -> list[dict[str, str]]:
+async def preflight_checks(gateway: GraphGateway, budget: WaitBudget | None = None) -> list[dict[str, str]]:
     """Each source asked once ($top=1): verdict works / missing permission / licence or role / unreachable.
 
     A 429 or 5xx is asked again after Graph's Retry-After while `budget` (a WaitBudget) allows; the row says so.
@@ -182,7 +188,7 @@ async def preflight_checks(gateway: Any, budget: Any | None = None) -> list[dict
     from ..graph.sources import DIRECTORY_AUDITS, SIGN_INS, SOURCES
     from ..graph.waiting import says_later, why_later
 
-    async def ask(name: str, target: Any) -> list[str]:
+    async def ask(name: str, target: str | Source) -> list[str]:
         """One request for the source; retried while Graph says "later" and the budget allows. Returns the waits."""
         waits: list[str] = []
         for attempt in range(1, 100):
@@ -196,9 +202,9 @@ async def preflight_checks(gateway: Any, budget: Any | None = None) -> list[dict
             except GraphError as error:
                 if budget is None or not says_later(error):
                     raise
-                delay = getattr(error, "retry_after", None)
+                delay = error.retry_after
                 if delay is None:
-                    minimum = getattr(target, "min_interval", 0.0) or 1.0
+                    minimum = (0.0 if isinstance(target, str) else target.min_interval) or 1.0
                     delay = budget.fallback(attempt, minimum)
                 reason = why_later(error)
                 if not budget.take(name, delay, reason):
@@ -207,7 +213,7 @@ async def preflight_checks(gateway: Any, budget: Any | None = None) -> list[dict
                 await asyncio.sleep(delay)
         return waits
 
-    checks: list[tuple[str, str, Any]] = [(name, s.permission, s) for name, s in SOURCES.items()]
+    checks: list[tuple[str, str, str | Source]] = [(name, s.permission, s) for name, s in SOURCES.items()]
     checks += [("sign_ins", "AuditLog.Read.All", SIGN_INS), ("directory_audits", "AuditLog.Read.All",
                                                                  DIRECTORY_AUDITS)]
     rows = []
@@ -282,7 +288,7 @@ EXIT_UNREAD = 3     # a source could not be read now: what `status` shows is unk
 SECTION_SOURCES = {"services": "health", "alerts": "alerts", "incidents": "incidents", "risky_users": "risky_users"}
 
 
-async def gather_status(ctx: Context, budget: Any | None = None) -> tuple[Any, str, set[str]]:
+async def gather_status(ctx: Context, budget: WaitBudget | None = None) -> tuple[LiveState, str, set[str]]:
     """One poll of every source; a source Graph asks to come back to (429, 5xx) is polled again after its
     Retry-After while `budget` (a WaitBudget) allows. A source not read now (or not at all) gets the journal's
     last known state, read only for such sources.
@@ -311,8 +317,8 @@ async def gather_status(ctx: Context, budget: Any | None = None) -> tuple[Any, s
         for name in watcher.sources:
             while True:
                 delay = await watcher.poll_once(name)
-                error = watcher.last_error.get(name)
-                if budget is None or not says_later(error):
+                failure = watcher.last_error.get(name)
+                if budget is None or not says_later(failure):
                     break
                 if not budget.take(name, delay, state.freshness[name].last_error or "no answer"):
                     break                   # poll_once waits out the delay itself before asking again
@@ -386,7 +392,7 @@ def _now() -> datetime:
     return utc_now()
 
 
-def source_states(state: Any, polled: set[str], now: datetime) -> dict[str, dict[str, Any]]:
+def source_states(state: LiveState, polled: set[str], now: datetime) -> dict[str, dict[str, Any]]:
     """Per source: `fresh` (read now), `partial` (read now, but Graph's paging broke off: only what it reached),
     `last_known` (not read now; the journal's state, with its age),
     `unknown` (never read: nothing to show) or `not_available` (this cloud has no such API)."""
@@ -413,7 +419,7 @@ def source_states(state: Any, polled: set[str], now: datetime) -> dict[str, dict
     return states
 
 
-def status_report(state: Any, polled: set[str] | None = None, now: datetime | None = None) -> dict[str, Any]:
+def status_report(state: LiveState, polled: set[str] | None = None, now: datetime | None = None) -> dict[str, Any]:
     """What `status` prints, as data (also its --json). A section whose source was never read is null: unknown."""
     from ..graph.models import SEVERITY_ORDER
     from ..graph.sources import SOURCES

@@ -8,13 +8,16 @@ shows the change within a second. Output is one line a script can use (`declare`
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..cli import Context, run_async
 from ..incidents import CATEGORIES, ROLE_NAMES, Incident
 from ..lifecycle import STATUSES, close_drafts, open_tasks, status_body
 from ..text import literal
 from ..timefmt import utc_now
+
+if TYPE_CHECKING:
+    from ..session import WarRoom
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -66,13 +69,13 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     handoff.set_defaults(handler=run_handoff)
 
 
-async def _session(ctx: Context) -> Any:
+async def _session(ctx: Context) -> WarRoom:
     from ..session import WarRoom
 
     return await WarRoom.open(ctx.config)
 
 
-def _incident(room: Any, incident_id: str) -> Incident:
+def _incident(room: WarRoom, incident_id: str) -> Incident:
     incident = room.book.incidents.get(incident_id)
     if incident is None:
         known = ", ".join(i.id for i in room.book.open_incidents()) or "none open"
@@ -93,7 +96,8 @@ async def _declare(ctx: Context) -> int:
     library = PlaybookLibrary.load(ctx.config.get("playbooks.folder"))
     room = await _session(ctx)
     try:
-        source, named = None, ()
+        source: dict[str, Any] | None = None
+        named: tuple[str, ...] = ()
         if args.from_alert or args.from_issue:
             live = await restore_last_known(room.journal)    # the last known state names its title and time
             subject = resolve(live, "alert", args.from_alert) if args.from_alert else \

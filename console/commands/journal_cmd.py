@@ -96,7 +96,8 @@ def _location(ctx: Context) -> str | Path:
     return ctx.config.journal_location
 
 
-async def _open_direct(location: str | Path, *, readonly: bool = True, create: bool = False, actor: str = "unknown"):
+async def _open_direct(location: str | Path, *, readonly: bool = True, create: bool = False,
+                       actor: str = "unknown") -> Journal:
     """The backend itself (no spool, no local copy): what verify, stats and copy must look at."""
     if isinstance(location, str) and is_shared(location):
         from ..journal.postgres import PostgresJournal

@@ -8,6 +8,7 @@ import io
 import sys
 import threading
 from collections.abc import Iterator
+from datetime import datetime
 from typing import BinaryIO, NamedTuple
 
 from ..cli import Context, run_async
@@ -52,7 +53,7 @@ def run(ctx: Context) -> int:
     return run_async(_stream(ctx, occurred) if args.stdin else _single(ctx, " ".join(args.text), occurred))
 
 
-async def _single(ctx: Context, text: str, occurred) -> int:
+async def _single(ctx: Context, text: str, occurred: datetime | None) -> int:
     if not text.strip():
         raise ValueError("the note is empty")
     try:
@@ -119,7 +120,7 @@ def _read_lines(loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[InputLine 
         loop.call_soon_threadsafe(queue.put_nowait, None)      # whatever happens, the batch in hand is committed
 
 
-async def _stream(ctx: Context, occurred) -> int:
+async def _stream(ctx: Context, occurred: datetime | None) -> int:
     """Commit lines as they come: a full batch at once, a partial one when the stream pauses or the batch's first
     line has waited BATCH_AGE_S, so a slow steady stream is acknowledged within a second."""
     loop = asyncio.get_running_loop()
@@ -169,7 +170,7 @@ def _refused(line: str, number: int) -> bool:
     return False
 
 
-async def _commit(journal: Journal, ctx: Context, lines: list[str], occurred) -> list[int]:
+async def _commit(journal: Journal, ctx: Context, lines: list[str], occurred: datetime | None) -> list[int]:
     if not lines:
         return []
     drafts = [Draft(ctx.args.kind, {"text": line}, ctx.args.incident, None, occurred) for line in lines]

@@ -9,9 +9,13 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
+from typing import TYPE_CHECKING
 
 from ..cli import Context
 from ..text import literal
+
+if TYPE_CHECKING:
+    from ..sim.server import RequestRecord, SimulatedTenant
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -55,7 +59,7 @@ def run(ctx: Context) -> int:
     scenario = load_scenario(args.scenario)
     faults = [Fault.parse(spec) for spec in args.fault]
 
-    def show(record) -> None:
+    def show(record: RequestRecord) -> None:
         query = "&".join(f"{k}={v}" for k, v in record.query.items())
         fault = f"  [{record.fault}]" if record.fault else ""
         line = f"T+{record.scenario_time:7.1f}s {record.status} {record.method} {record.path}"
@@ -74,7 +78,7 @@ def run(ctx: Context) -> int:
     return 0
 
 
-def _follow_timeline(tenant, quiet: bool) -> None:
+def _follow_timeline(tenant: SimulatedTenant, quiet: bool) -> None:
     """Print each timeline step as scenario time reaches it (once a second is plenty for a person)."""
     steps_shown = errors_shown = 0
     stop = threading.Event()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from enum import Enum
 from typing import NamedTuple
 
@@ -40,7 +40,7 @@ class Freshness(NamedTuple):
         return self._replace(health=health, last_error=reason, last_error_at=now, next_attempt=next_attempt,
                        missing_permission=missing_permission, loading=None)
 
-    def describe(self, now: datetime, *, tz=None) -> str:
+    def describe(self, now: datetime, *, tz: tzinfo | None = None) -> str:
         """`alerts 12 s`, `alerts 12 s (partial: first 200 pages only)`, `health stale since 14:02 (429, retry in
         30 s)`, `risky_users denied: 403 …`, `alerts loading 12,000…` while pages arrive."""
         name = self.source.replace("_", " ")

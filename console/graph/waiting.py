@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import NamedTuple, TypeGuard
 
 from .errors import GraphThrottled, GraphUnavailable
 
@@ -32,7 +32,7 @@ class Waited(NamedTuple):
         return {"source": self.source, "seconds": self.seconds, "reason": self.reason, "waited": self.done}
 
 
-def says_later(error: BaseException | None) -> bool:
+def says_later(error: BaseException | None) -> TypeGuard[GraphThrottled | GraphUnavailable]:
     """An answer that asks us to come back: 429, or a 5xx/408 from Graph or a gateway in front of it."""
     if isinstance(error, GraphThrottled):
         return True

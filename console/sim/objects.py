@@ -161,7 +161,7 @@ def _evidence(raw: dict[str, Any], m: Moment) -> dict[str, Any]:
 
 def _alert(raw: dict[str, Any], m: Moment) -> dict[str, Any]:
     alert_id = raw.get("id") or f"da{m.digits(18)}_{m.digits(10)}"
-    alert = {
+    alert: dict[str, Any] = {
         "@odata.type": "#microsoft.graph.security.alert",
         "id": alert_id, "providerAlertId": alert_id.removeprefix("da"), "incidentId": None, "status": "new",
         "severity": "medium", "classification": None, "determination": None,
@@ -182,7 +182,7 @@ def _alert(raw: dict[str, Any], m: Moment) -> dict[str, Any]:
 
 
 def _incident(raw: dict[str, Any], m: Moment) -> dict[str, Any]:
-    incident = {
+    incident: dict[str, Any] = {
         "id": str(raw["id"]), "tenantId": m.tenant_id, "displayName": "", "status": "active",
         "severity": "medium", "assignedTo": None, "classification": "unknown", "determination": "unknown",
         "createdDateTime": m.iso(), "lastUpdateDateTime": m.iso(), "redirectIncidentId": None,
@@ -323,8 +323,9 @@ def _auth_method(raw: dict[str, Any], m: Moment) -> dict[str, Any]:
 
 
 def _service_principal(raw: dict[str, Any], m: Moment) -> dict[str, Any]:
-    sp = {"id": m.guid(), "appId": m.guid(), "displayName": "", "publisherName": None, "verifiedPublisher": {
-        "displayName": None, "verifiedPublisherId": None, "addedDateTime": None},
+    sp: dict[str, Any] = {
+        "id": m.guid(), "appId": m.guid(), "displayName": "", "publisherName": None,
+        "verifiedPublisher": {"displayName": None, "verifiedPublisherId": None, "addedDateTime": None},
         "servicePrincipalType": "Application", "accountEnabled": True, "appOwnerOrganizationId": m.guid(),
         "homepage": None, "replyUrls": [], "tags": []}
     sp.update(raw)
@@ -400,7 +401,7 @@ def _audit(raw: dict[str, Any], m: Moment) -> dict[str, Any]:
     raw = dict(raw)
     by = raw.pop("initiatedByUpn", None)
     target = raw.pop("targetUpn", None)
-    audit = {
+    audit: dict[str, Any] = {
         "id": f"Directory_{m.guid()}", "category": "UserManagement", "correlationId": m.guid(), "result": "success",
         "resultReason": "", "activityDisplayName": "", "activityDateTime": m.iso(), "loggedByService": "Core Directory",
         "operationType": "Update", "initiatedBy": {"app": None, "user": None}, "targetResources": [],
