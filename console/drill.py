@@ -193,7 +193,7 @@ def _checks(expected: dict[str, Any], mine: list[Entry], incident: Incident | No
     if expected.get("eradicate"):
         steps = [str(s) for s in expected["eradicate"]]
         tasks = [t for t in (incident.tasks.values() if incident else []) if t.step in steps]
-        done = [t.step for t in tasks if t.done]
+        done = [t.step for t in tasks if t.done and t.step]
         missing = [s for s in steps if s not in done]
         checks.append(DrillCheck("eradication", "Eradication steps done", not missing,
                                  f"done: {', '.join(done) or 'none'}" + (f"; not done: {', '.join(missing)}"

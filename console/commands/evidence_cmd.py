@@ -36,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
 
 def run_export(ctx: Context) -> int:
     from ..evidence import export_bundle, exported_body
-    from ..journal import JournalReadOnly, kinds
+    from ..journal import Entry, JournalReadOnly, kinds
 
     out = Path(ctx.args.output).expanduser()
     result = export_bundle(ctx.journal_file(), ctx.args.incident, out, exported_by=ctx.config.responder)
@@ -46,7 +46,7 @@ def run_export(ctx: Context) -> int:
         print("not journaled (read-only)")
         return 0
 
-    async def journal_it():
+    async def journal_it() -> Entry:
         async with await ctx.open_journal(create=False) as journal:
             return await journal.append(kinds.EVIDENCE_EXPORTED, exported_body(result, ctx.args.incident),
                                         incident=ctx.args.incident)

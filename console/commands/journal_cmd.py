@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from ..cli import Context, run_async
-from ..journal import Journal, JournalError, is_shared, open_journal, verify_file
+from ..journal import Journal, JournalError, JournalStats, VerifyResult, is_shared, open_journal, verify_file
 from ..text import literal
 
 
@@ -113,7 +113,7 @@ def run_verify(ctx: Context) -> int:
     if ctx.args.head:
         ctx.args.head = normalize_head(ctx.args.head)
     if isinstance(location, str):
-        async def verify_shared():
+        async def verify_shared() -> VerifyResult:
             async with await _open_direct(location) as journal:
                 return await journal.verify(expect_head=ctx.args.head)
 
@@ -131,7 +131,7 @@ def run_verify(ctx: Context) -> int:
 
 
 def run_stats(ctx: Context) -> int:
-    async def collect():
+    async def collect() -> JournalStats:
         async with await _open_direct(_location(ctx)) as journal:
             return await journal.stats()
 
@@ -159,7 +159,7 @@ def run_export(ctx: Context) -> int:
 
 
 def run_import(ctx: Context) -> int:
-    from ..exchange import check_records, merge, read_export
+    from ..exchange import ImportResult, check_records, merge, read_export
 
     source = read_export(Path(ctx.args.file).expanduser())
     rows = source.records
@@ -174,7 +174,7 @@ def run_import(ctx: Context) -> int:
               "from: compare that hash with a head recorded at the source (`journal verify` there)")
         return 0
 
-    async def go():
+    async def go() -> ImportResult:
         async with await ctx.open_journal() as journal:
             return await merge(journal, rows, source)
 
@@ -195,7 +195,7 @@ def run_copy(ctx: Context) -> int:
     if str(source) == str(destination):
         raise JournalError("source and destination are the same journal")
 
-    async def copy():
+    async def copy() -> tuple[int, VerifyResult, str]:
         async with await _open_direct(source) as src, await _open_direct(
                 destination, readonly=False, create=True, actor=ctx.config.responder) as dst:
             if (await dst.head())[0] == 0:

@@ -88,7 +88,7 @@ def _follow_timeline(tenant: SimulatedTenant, quiet: bool) -> None:
             for at, what in happened[steps_shown:]:
                 print(literal(f"T+{at:7.1f}s ---- {what}"), flush=True)
         steps_shown = len(happened)
-        errors = list(tenant.state.errors)
+        errors = list(tenant.state.errors) if tenant.state else []
         for error in errors[errors_shown:]:
             print(literal(f"scenario error: {error}"), file=sys.stderr, flush=True)
         errors_shown = len(errors)

@@ -17,10 +17,10 @@ import json
 import re
 import time
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote, unquote, urlsplit
 
 import httpx
@@ -157,7 +157,7 @@ def classify(response: httpx.Response, method: str, path: str) -> GraphError:
             return unreadable
     code, message = _graph_error(body)
     request_id = _request_id(response, body)
-    common = {"status": status, "request_id": request_id, "code": code, "message": message}
+    common: dict[str, Any] = {"status": status, "request_id": request_id, "code": code, "message": message}
     retry_after = retry_after_seconds(response.headers.get("retry-after"))
     if status == 429:
         return GraphThrottled("429", retry_after=retry_after, **common)
@@ -202,7 +202,8 @@ class GraphGateway:
         if client is None:
             # Allowed hosts = exactly the host we call: a host missing here gets no Authorization header.
             auth = AzureIdentityAuthenticationProvider(
-                session, None, scopes=endpoint.scopes, allowed_hosts=endpoint.allowed_hosts
+                session,  # type: ignore[arg-type]  # an async credential: get_token and close are all it uses
+                None, scopes=endpoint.scopes, allowed_hosts=endpoint.allowed_hosts
             )
             http = httpx.AsyncClient(
                 base_url=endpoint.base_url,
@@ -304,7 +305,8 @@ class GraphGateway:
         info.add_request_options([ResponseHandlerOption(_HandOverResponse()), NO_RETRY])
         info.headers.try_add("Prefer", "include-unknown-enum-members")
         try:
-            return await self.adapter.send_primitive_async(info, "bytes", {"XXX": ODataError})
+            # _HandOverResponse makes the SDK return the HTTP response itself, untouched
+            return cast(httpx.Response, await self.adapter.send_primitive_async(info, "bytes", {"XXX": ODataError}))
         except SignInRequired:
             raise
         except httpx.TimeoutException:
@@ -352,7 +354,7 @@ class GraphGateway:
 
     async def _follow(self, info: RequestInformation, path: str, *,
                       pace: Callable[[], Awaitable[None]] | None = None,
-                      max_pages: int = MAX_PAGES) -> AsyncIterator[list[dict[str, Any]]]:
+                      max_pages: int = MAX_PAGES) -> AsyncGenerator[list[dict[str, Any]], None]:
         """The one paging loop: every collection read, polled or on demand, follows nextLinks here.
 
         It ends at the last page, or with PagingCut when a link repeats, leaves the collection, or a page

@@ -286,7 +286,7 @@ class TenantWatcher:
         self._polls[spec.name] = count + 1
         watermark = self._watermark.get(spec.name)
         incremental = bool(spec.changed_field and watermark and count % FULL_SYNC_EVERY != 0)
-        params = {"$filter": f"{spec.changed_field} ge {to_iso(watermark)}"} if incremental else {}
+        params = {"$filter": f"{spec.changed_field} ge {to_iso(watermark)}"} if incremental and watermark else {}
         records = self.state.records(spec.name)
         seen: set[str] = set()
         changed = False
@@ -316,8 +316,8 @@ class TenantWatcher:
             if gone:
                 await self._forget(spec, gone, records)
                 changed = True
-        if self._pending_watermark.get(spec.name) is not None and partial is None:
-            self._watermark[spec.name] = self._pending_watermark[spec.name]   # only after a complete poll
+        if (pending := self._pending_watermark.get(spec.name)) is not None and partial is None:
+            self._watermark[spec.name] = pending   # only after a complete poll
         if changed:
             self.state.bump()
         return partial

@@ -10,7 +10,7 @@ import os
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Self
 
 from .records import Draft, Entry, JournalStats, Renumbered, Unclaimed, VerifyResult
 
@@ -46,7 +46,7 @@ class Journal(ABC):
     def location(self) -> str:
         """Where the journal lives, fit to show: a path, or a URL without its password."""
 
-    async def __aenter__(self) -> Journal:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -105,14 +105,14 @@ class Journal(ABC):
 
     async def known(self, keys: list[str]) -> set[str]:
         """Which of these hashes this journal holds, as its own entries or as imported ones (their origin)."""
-        wanted, found = set(keys), set()
+        wanted, found = set(keys), set[str]()
         async for entry in self.iter_entries():
             found.update(key for key in (entry.hash, entry.origin) if key in wanted)
         return found
 
     async def holding(self, keys: list[str]) -> dict[str, Entry]:
         """For each of these hashes this journal holds, the entry holding it (as its own hash or its origin)."""
-        wanted, found = set(keys), {}
+        wanted, found = set(keys), dict[str, Entry]()
         async for entry in self.iter_entries():
             for key in (entry.hash, entry.origin):
                 if key in wanted:

@@ -417,7 +417,7 @@ class PostgresJournal(Journal):
 
     async def entries(self, *, after: int = 0, limit: int | None = None, incident: str | None = None,
                       kinds: Iterable[str] | None = None) -> list[Entry]:
-        where, params = ["seq > $1"], [after]
+        where, params = ["seq > $1"], list[Any]([after])
         if incident is not None:
             params.append(incident)
             where.append(f"incident = ${len(params)}")

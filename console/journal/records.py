@@ -156,8 +156,16 @@ class JournalStats:
     schema_version: int
 
 
-# A prepared draft: (incident, kind, actor, occurred_at, discovered_at, origin, body_text).
-Prepared = tuple[str | None, str, str, datetime | None, datetime | None, str | None, str]
+class Prepared(NamedTuple):
+    """A draft checked and encoded (its body canonical JSON), ready to be numbered and chained under the lock."""
+
+    incident: str | None
+    kind: str
+    actor: str
+    occurred_at: datetime | None
+    discovered_at: datetime | None
+    origin: str | None
+    body_text: str
 
 
 def prepare(draft: Draft, default_actor: str) -> Prepared:
@@ -188,14 +196,13 @@ def prepare(draft: Draft, default_actor: str) -> Prepared:
         raise JournalError("entry body is nested too deeply to journal") from None
     except (TypeError, ValueError) as error:
         raise JournalError(f"entry body is not plain JSON: {error}") from None
-    return (draft.incident, draft.kind, actor, draft.occurred_at, draft.discovered_at,
-            draft.origin, body_text)
+    return Prepared(draft.incident, draft.kind, actor, draft.occurred_at, draft.discovered_at, draft.origin, body_text)
 
 
 def seal(prepared: Iterable[Prepared], seq: int, prev: str, now: datetime) -> list[tuple[Any, ...]]:
     """Number and chain prepared drafts after the head (seq, prev), all logged at `now`: rows in COLUMNS order."""
     logged = to_iso(now)
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     for incident, kind, actor, occurred, discovered, origin, body_text in prepared:
         seq += 1
         occurred_at = to_iso(occurred or now)
@@ -331,7 +338,8 @@ class ChainCheck:
         if not self.head_found:
             return VerifyResult(
                 False, self.count, self.prev, self.count + 1,
-                f"the recorded head {self.expect_head[:16]}… is not in the chain (head is now {self.prev[:16]}…): "
+                f"the recorded head {(self.expect_head or '')[:16]}… is not in the chain "
+                f"(head is now {self.prev[:16]}…): "
                 "entries were removed from the end or the journal was replaced", tuple(self.warnings))
         if self.missing:
             return VerifyResult(

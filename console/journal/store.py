@@ -244,7 +244,7 @@ class SQLiteJournal(Journal):
     # -- opening and closing -------------------------------------------------------------------
 
     @classmethod
-    async def open(
+    async def open(  # type: ignore[override]  # the base's open picks a backend; this one opens a file
         cls, path: str | os.PathLike[str], *, actor: str = "unknown", readonly: bool = False, create: bool = True
     ) -> SQLiteJournal:
         path = Path(path).expanduser()  # noqa: ASYNC240 - no I/O: expands ~ from the environment
@@ -418,7 +418,7 @@ class SQLiteJournal(Journal):
         kinds: Iterable[str] | None = None,
     ) -> list[Entry]:
         """Entries in journal order after seq `after`, optionally for one incident or some kinds."""
-        where, params = ["seq > ?"], [after]
+        where, params = ["seq > ?"], list[Any]([after])
         if incident is not None:
             where.append("incident = ?")
             params.append(incident)

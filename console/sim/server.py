@@ -197,19 +197,19 @@ class SimulatedTenant:
                 answer.fault = "rate-limit"
                 return answer
             fault = next((f for f in self.faults if f.matches(record.method, relative, record.scenario_time)), None)
-            answer = self._fault_answer(fault, token, record) if fault else None
-            if answer is not None and (answer.status or answer.fault == "disconnect"):
-                return answer
+            faulty = self._fault_answer(fault, token, record) if fault else None
+            if faulty is not None and (faulty.status or faulty.fault == "disconnect"):
+                return faulty
             missing = _required_permission(record.method, relative, record.body)
             if missing and missing in self.scenario.permissions_missing:
                 raise GraphError(403, "Insufficient privileges to complete the operation.")
             normal = self._route(record, relative)
-            if answer is not None:  # slow, truncated or a broken nextLink: shape the normal answer
-                normal.delay, normal.fault = answer.delay, answer.fault
-                if answer.fault == "truncated-json" and normal.body:
+            if faulty is not None:  # slow, truncated or a broken nextLink: shape the normal answer
+                normal.delay, normal.fault = faulty.delay, faulty.fault
+                if faulty.fault == "truncated-json" and normal.body:
                     normal.body = normal.body[: max(1, len(normal.body) // 2)]
-                elif answer.fault and answer.fault.endswith("-next-link") and normal.status == 200:
-                    normal.body = self._broken_next_link(answer.fault, normal.body, record, relative)
+                elif faulty.fault and faulty.fault.endswith("-next-link") and normal.status == 200:
+                    normal.body = self._broken_next_link(faulty.fault, normal.body, record, relative)
             return normal
         except GraphError as error:
             return self._error(error.status, error.code, error.message, record)
@@ -243,7 +243,6 @@ class SimulatedTenant:
             answer.fault = kind
             return answer
         fault.used += 1
-        answer: Answer
         if kind == "throttle":
             answer = self._error(429, "TooManyRequests", "Too many requests.", record)
             if fault.retry_after is not None:
@@ -378,7 +377,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _read_body(self) -> bytes:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            chunks = []
+            chunks: list[bytes] = []
             while True:
                 size = int(self.rfile.readline().strip().split(b";")[0] or b"0", 16)
                 if size == 0:
