@@ -8,12 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ..data import FOLDER
 from .config import Config, default_demo_journal_path
 from .journal import is_shared
 from .session import WarRoom
+
+if TYPE_CHECKING:
+    from .graph.gateway import GraphGateway
+    from .sim.server import SimulatedTenant
 
 NO_TENANT = "no tenant configured (graph.tenant_id): journal only"
 
@@ -25,23 +29,26 @@ class Watcher(Protocol):
 # (warroom, on_change) -> something with `async run()` that polls until cancelled.
 WatcherFactory = Callable[[WarRoom, Callable[[set[str]], None]], Watcher]
 # config -> a gateway with the saved sign-in (graph.connect.connect, or a stand-in in tests).
-Connect = Callable[[Config], Awaitable[Any]]
+Connect = Callable[[Config], Awaitable[GraphGateway]]
+DEFAULT_SCENARIO = "exchange-outage"    # what `warroom demo` plays unless told otherwise
 
 
 def tenant_watcher(room: WarRoom, on_change: Callable[[set[str]], None]) -> Watcher:
     """The real watcher, on whatever gateway the WarRoom holds now (a sign-in replaces it)."""
-    from .graph.live import TenantWatcher, poll_intervals
+    from .graph.live import LiveState, TenantWatcher, poll_intervals
 
     def watch_list() -> frozenset[str]:
         """The open incident's watch list, read at each poll: a watch added mid-incident speeds alerts up."""
         incident = room.incident
         return incident.watched if incident else frozenset()
 
+    if room.live is None:
+        room.live = LiveState()     # what the watcher fills is what the dashboard shows
     return TenantWatcher(room.gateway, room.journal, room.live, intervals=poll_intervals(room.config),
                          on_change=on_change, watch_list=watch_list, simulated=room.simulated)
 
 
-async def connect_graph(config: Config) -> Any:
+async def connect_graph(config: Config) -> GraphGateway:
     """A gateway on the saved sign-in; the SDK is imported here, never on the way to the first frame."""
     from .graph.connect import connect
 
@@ -82,7 +89,7 @@ def check_scenario(name: str) -> None:
         raise ValueError(f"unknown scenario {name!r} (known: {', '.join(known)})")
 
 
-def start_tenant(scenario: str) -> Any:
+def start_tenant(scenario: str) -> SimulatedTenant:
     """The simulated tenant playing `scenario`, listening on 127.0.0.1 (blocking: run it in a thread)."""
     from .sim.server import SimulatedTenant
 

@@ -16,7 +16,7 @@ import signal
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -25,10 +25,12 @@ from textual.screen import Screen
 from .. import widgets
 from ..console.actions import TYPING_PLACES
 from ..console.config import Config
+from ..console.graph.auth import SignInFlow
 from ..console.journal import JournalError, is_shared, kinds
 from ..console.journal.records import say_renumbered
 from ..console.session import WarRoom
 from ..console.startup import (
+    DEFAULT_SCENARIO,
     NO_TENANT,
     Connect,
     Watcher,
@@ -47,6 +49,12 @@ from ..widgets.actions import bindings, key_for, palette_entries
 from ..widgets.safe import LiteralNotifications
 from .dashboard import NOT_CONNECTED, DashboardScreen
 
+if TYPE_CHECKING:
+    from ..console.cli import Context
+    from ..console.graph.gateway import GraphGateway
+    from ..console.graph.live import LiveState
+    from ..console.sim.server import SimulatedTenant
+
 THEMES = {"dark": "textual-dark", "light": "textual-light", "ansi": "ansi-dark"}
 FOLLOW_RETRY_S = 2.0
 
@@ -63,8 +71,8 @@ class WarroomApp(LiteralNotifications, App[int]):
 
     def __init__(self, warroom: WarRoom, *, watcher_factory: WatcherFactory | None = None,
                  clock: Callable[[], datetime] = utc_now, follow_journal: bool = True,
-                 restore: Callable[[], Awaitable[Any]] | None = None, connect: Connect = connect_graph,
-                 sign_in: Any = None, connect_at_start: bool = False) -> None:
+                 restore: Callable[[], Awaitable[LiveState | None]] | None = None, connect: Connect = connect_graph,
+                 sign_in: SignInFlow | None = None, connect_at_start: bool = False) -> None:
         super().__init__()
         # Connect to Graph after the first frame (importing the SDK and azure-identity takes ~0.2 s), in the
         # tenant worker: the console is on screen and usable from the journal while that happens.
@@ -327,16 +335,16 @@ class WarroomApp(LiteralNotifications, App[int]):
             yield SystemCommand(entry.title, entry.help, _runner(screen, entry.action.place, entry.action.run))
 
 
-def _runner(screen: Screen, place: str, action: str) -> Callable[[], Any]:
+def _runner(screen: Screen, place: str, action: str) -> Callable[[], Awaitable[None]]:
     async def run() -> None:
-        node = screen.action_node(place) if hasattr(screen, "action_node") else screen
+        node = screen.action_node(place) if isinstance(screen, DashboardScreen) else screen
         await node.run_action(action)
     return run
 
 
 # -- entry points for `warroom` and `warroom demo` ------------------------------------------------------------
 
-def run_console(ctx: Any) -> int:
+def run_console(ctx: Context) -> int:
     """`warroom`: a configured tenant runs LIVE. With none, a shared journal opens journal-only (OFFLINE): the
     team's record never receives the simulator's data; otherwise the simulated tenant runs in DEMO mode."""
     config: Config = ctx.config
@@ -344,13 +352,16 @@ def run_console(ctx: Any) -> int:
         return asyncio.run(_main(config, scenario=None))
     if is_shared(str(config.get("journal"))):
         return asyncio.run(_main(config, scenario=None, tenant=False))
-    return run_demo(ctx)
+    return _demo(ctx.config, DEFAULT_SCENARIO)
 
 
-def run_demo(ctx: Any) -> int:
+def run_demo(ctx: Context) -> int:
     """`warroom demo [--scenario NAME]`: always the simulated tenant, clearly marked DEMO, on a journal of its own."""
-    scenario = getattr(ctx.args, "scenario", None) or "exchange-outage"
-    return asyncio.run(_main(demo_config(ctx.config), scenario=scenario))
+    return _demo(ctx.config, ctx.args.scenario or DEFAULT_SCENARIO)
+
+
+def _demo(config: Config, scenario: str) -> int:
+    return asyncio.run(_main(demo_config(config), scenario=scenario))
 
 
 async def _main(config: Config, *, scenario: str | None, tenant: bool = True) -> int:
@@ -367,9 +378,9 @@ async def _main(config: Config, *, scenario: str | None, tenant: bool = True) ->
     readonly = bool(config.get("read_only"))
     mode = "DEMO" if scenario else "OFFLINE" if not tenant else "READ-ONLY" if readonly else "LIVE"
     warroom = await WarRoom.open(config, mode=mode)
-    tenants: list[Any] = []
+    tenants: list[SimulatedTenant] = []
 
-    async def connect(current: Config) -> Any:
+    async def connect(current: Config) -> GraphGateway:
         if scenario is not None and not tenants:
             tenants.append(await asyncio.to_thread(start_tenant, scenario))
             warroom.config = current = with_simulated_tenant(current, tenants[0].base_url)
@@ -382,8 +393,8 @@ async def _main(config: Config, *, scenario: str | None, tenant: bool = True) ->
             with contextlib.suppress(Exception):
                 await warroom.gateway.close()
         await warroom.close()
-        for tenant in tenants:
-            await asyncio.to_thread(tenant.stop)
+        for simulated in tenants:
+            await asyncio.to_thread(simulated.stop)
 
 
 async def _collect_once_drawn(app: WarroomApp) -> None:

@@ -16,7 +16,7 @@ from textual.containers import Container, Vertical
 from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
-from textual.widget import MountError
+from textual.widget import MountError, Widget
 
 from ..console.graph.freshness import SourceHealth
 from ..console.graph.live import WATCHED_SIGN_INS
@@ -142,7 +142,7 @@ class DashboardScreen(Screen):
         return [str(link["id"]) for link in (incident.links if incident else [])
                 if link.get("type") == "service_issue" and link.get("id")]
 
-    def action_node(self, place: str) -> Any:
+    def action_node(self, place: str) -> Widget | Screen:
         """Where a place's actions run from the palette: the pane that owns them, or the screen."""
         selector = self.PANES.get(place)
         if selector is None:

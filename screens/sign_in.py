@@ -7,7 +7,6 @@ prompt from that thread; the prompt hands the code to the screen with `call_from
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from rich.text import Text
@@ -18,12 +17,10 @@ from textual.widgets import Footer, Static
 
 from ..console.clouds import Endpoint
 from ..console.config import Config
-from ..console.graph.auth import DevicePrompt
+from ..console.graph.auth import SignInFlow
 from ..console.graph.auth import sign_in as device_code_sign_in
 from ..console.text import clean
 from ..widgets.actions import bindings, key_for
-
-SignIn = Callable[[Config, Endpoint, DevicePrompt], Awaitable[str]]
 
 
 class SignInScreen(ModalScreen[str | None]):
@@ -32,7 +29,7 @@ class SignInScreen(ModalScreen[str | None]):
     CSS_PATH = "sign_in.tcss"
     BINDINGS = bindings("sign_in")
 
-    def __init__(self, config: Config, endpoint: Endpoint, *, sign_in: SignIn = device_code_sign_in) -> None:
+    def __init__(self, config: Config, endpoint: Endpoint, *, sign_in: SignInFlow = device_code_sign_in) -> None:
         super().__init__()
         self.config = config
         self.endpoint = endpoint

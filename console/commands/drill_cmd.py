@@ -50,7 +50,8 @@ async def _play_console(warroom: WarRoom) -> None:
 
     gateway, config = warroom.gateway, warroom.config
 
-    def factory(room: WarRoom, on_change: Callable[[set[str]], None]) -> Any:
+    def factory(room: WarRoom, on_change: Callable[[set[str]], None]) -> TenantWatcher:
+        assert room.live is not None    # the drill set it before the console opens
         return TenantWatcher(gateway, room.journal, room.live, intervals=poll_intervals(config), on_change=on_change,
                              simulated=True)
 

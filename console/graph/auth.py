@@ -13,7 +13,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -35,6 +35,8 @@ CHAIN_RETRY_S = 60                                # after the whole auto chain f
 
 # (verification_uri, user_code, expires_on): the CLI prints it, the UI shows it in a dialog.
 DevicePrompt = Callable[[str, str, datetime], None]
+# (config, endpoint, prompt) -> the user signed in: `sign_in` below, or a stand-in in tests.
+SignInFlow = Callable[[Config, Endpoint, DevicePrompt], Awaitable[str]]
 
 
 def _client_authentication_error() -> type[Exception]:
