@@ -22,7 +22,7 @@ from . import __version__
 from .incidents import DEFAULT_CADENCE_MINUTES, Incident, IncidentBook
 from .journal import Entry, VerifyResult, kinds
 from .metrics import Metric, load_checklist, response_metrics, updates_on_time
-from .review import clean, describe, imported_by
+from .review import clean, describe_entry, imported_by
 from .timefmt import to_iso, utc_now
 
 FORMATS = ("md", "html")
@@ -134,7 +134,7 @@ def build(incident: Incident, entries: list[Entry], *, journal_id: str = "", hea
     timeline = Section("Timeline", [Table(
         ["#", "Occurred", "Discovered", "Logged", "Actor", "Kind", "What"],
         [[str(e.seq), _when(e.occurred_at), _when(e.discovered_at), _when(e.logged_at), e.actor, e.kind,
-          marks(e) + describe(e)] for e in entries],
+          marks(e) + describe_entry(e)] for e in entries],
     )] if entries else [])
 
     decisions = Section("Decisions", [Table(

@@ -339,7 +339,7 @@ def body_lines(entry: Entry, *, limit: int = 200, width: int = 400) -> list[str]
     return shown
 
 
-def describe(entry: Entry) -> str:
+def describe_entry(entry: Entry) -> str:
     """One line saying what an entry is about (raw, not yet cleaned: callers escape for their medium)."""
     body = entry.body
     get = lambda key: str(body.get(key, "") or "")  # noqa: E731

@@ -206,7 +206,7 @@ def resolve(live: LiveState | None, kind: str, id: str) -> Subject:
     return NOTHING
 
 
-def describe(subject: Subject) -> str:
+def describe_subject(subject: Subject) -> str:
     """One cleaned line (for a Static as plain text, never markup) saying what a declaration starts from."""
     if subject.kind == "nothing":
         return "Declaring from nothing: no alert, Defender incident, risky user or Microsoft issue selected."

@@ -15,7 +15,7 @@ from ..console.subject import Subject
 from ..console.text import clean
 from ..widgets.actions import bindings, key_for
 from ..widgets.labels import ALERT_SEVERITY, label
-from .detail import DetailScreen
+from .detail import DetailScreen, Stamp
 
 EVIDENCE_FIELDS = ("userAccount.userPrincipalName", "ipAddress", "url", "fileDetails.fileName", "deviceDnsName",
                    "networkMessageId", "subject", "senderFromAddress", "mailboxPrimaryAddress", "displayName",
@@ -48,7 +48,8 @@ def portal_line(url: str) -> str:
     return link.url or (f"not offered: {link.refused}" if url else "")
 
 
-def describe(item: Alert | SecurityIncident | RiskyUser, zone_stamp, *, keys: tuple[str, str] = ("B", "R")) -> Text:
+def describe_security_item(item: Alert | SecurityIncident | RiskyUser, zone_stamp: Stamp, *,
+                           keys: tuple[str, str] = ("B", "R")) -> Text:
     """Everything about the alert as literal text (the strings are the tenant's, not ours)."""
     text = Text()
 
@@ -105,7 +106,7 @@ class AlertDetailScreen(DetailScreen):
     BINDINGS = bindings("alert_detail")
     ACTION_PLACES = ("alert_detail", "detail")
 
-    def __init__(self, item: Alert | SecurityIncident | RiskyUser, *, zone_stamp, subject: Subject) -> None:
+    def __init__(self, item: Alert | SecurityIncident | RiskyUser, *, zone_stamp: Stamp, subject: Subject) -> None:
         super().__init__(zone_stamp=zone_stamp, subject=subject)
         self.item = item
 
@@ -117,7 +118,7 @@ class AlertDetailScreen(DetailScreen):
             box.border_title = Text(clean(title, 100))  # the tenant's words, not markup
             box.border_subtitle = self.keys_line("alert_detail.copy", "detail.declare", "detail.link", "detail.close")
             keys = key_for(self.app, "dashboard.block_sign_in"), key_for(self.app, "dashboard.revoke_sessions")
-            yield Static(describe(self.item, self.zone_stamp, keys=keys), id="alert-detail-body")
+            yield Static(describe_security_item(self.item, self.zone_stamp, keys=keys), id="alert-detail-body")
         yield Footer()
 
     def action_copy_link(self) -> None:

@@ -23,7 +23,7 @@ from ..console.datafiles import summary
 from ..console.incidents import CATEGORIES, ROLE_NAMES
 from ..console.playbooks import PlaybookLibrary, declaration
 from ..console.session import WarRoom
-from ..console.subject import NOTHING, Subject, describe
+from ..console.subject import NOTHING, Subject, describe_subject
 from ..console.text import clean
 from ..console.timefmt import utc_now
 from ..widgets.actions import bindings, key_for, labelled
@@ -83,7 +83,7 @@ class DeclareIncidentScreen(GuidedScreen):
             yield Static("Declare an incident", classes="heading")
             if self.notice:
                 yield Static(plain(self.notice), classes="notice")
-            yield Static(plain(describe(self.subject)), id="declare-source")
+            yield Static(plain(describe_subject(self.subject)), id="declare-source")
             with Horizontal(classes="row"):
                 yield Label("Category", classes="field-label")
                 yield Select(safe_options((CATEGORY_NAMES[c], c) for c in CATEGORIES), value=self._default_category(),

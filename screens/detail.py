@@ -6,12 +6,16 @@ incident; the dashboard passes what is shown as the typed subject for both.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from datetime import datetime
 
 from textual.screen import ModalScreen
 
 from ..console.subject import Subject
 from ..widgets.actions import bindings, key_for
+
+# A moment as the responder reads it (their display zone), "—" when there is none.
+Stamp = Callable[[datetime | None], str]
 
 
 class DetailScreen(ModalScreen[None]):
@@ -19,7 +23,7 @@ class DetailScreen(ModalScreen[None]):
     BINDINGS = bindings("detail")
     ACTION_PLACES: tuple[str, ...] = ("detail",)
 
-    def __init__(self, *, zone_stamp: Any, subject: Subject) -> None:
+    def __init__(self, *, zone_stamp: Stamp, subject: Subject) -> None:
         super().__init__()
         self.zone_stamp, self.subject = zone_stamp, subject
 

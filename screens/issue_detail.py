@@ -11,10 +11,10 @@ from ..console.graph.models import ServiceIssue
 from ..console.subject import Subject
 from ..console.text import clean
 from ..widgets.labels import SERVICE_STATUS, label
-from .detail import DetailScreen
+from .detail import DetailScreen, Stamp
 
 
-def describe(issue: ServiceIssue, zone_stamp) -> Text:
+def describe_issue(issue: ServiceIssue, zone_stamp: Stamp) -> Text:
     text = Text()
 
     def field(name: str, value: object) -> None:
@@ -43,7 +43,7 @@ def describe(issue: ServiceIssue, zone_stamp) -> Text:
 class IssueDetailScreen(DetailScreen):
     """A Microsoft service issue with its posts, newest first: "is it us or Microsoft?"."""
 
-    def __init__(self, issue: ServiceIssue, *, zone_stamp, subject: Subject) -> None:
+    def __init__(self, issue: ServiceIssue, *, zone_stamp: Stamp, subject: Subject) -> None:
         super().__init__(zone_stamp=zone_stamp, subject=subject)
         self.issue = issue
 
@@ -51,6 +51,6 @@ class IssueDetailScreen(DetailScreen):
         with VerticalScroll() as box:
             box.border_title = Text(f"{clean(self.issue.id, 20)} · {clean(self.issue.title, 100)}")
             box.border_subtitle = self.keys_line("detail.declare", "detail.link", "detail.close")
-            yield Static(describe(self.issue, self.zone_stamp), id="issue-detail-body")
+            yield Static(describe_issue(self.issue, self.zone_stamp), id="issue-detail-body")
         yield Footer()
 

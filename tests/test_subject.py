@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from warroom.console.graph.live import LiveState
 from warroom.console.graph.models import Alert, RiskyUser, SecurityIncident, ServiceIssue
-from warroom.console.subject import NOTHING, describe, is_upn, of_account, resolve
+from warroom.console.subject import NOTHING, describe_subject, is_upn, of_account, resolve
 
 SYSTEM = {"@odata.type": "#microsoft.graph.security.userEvidence",
           "userAccount": {"accountName": "SYSTEM", "domainName": "NT AUTHORITY", "userSid": "S-1-5-18"}}
@@ -63,7 +63,7 @@ def test_a_defender_incident_about_a_sharepoint_site() -> None:
 def test_a_risky_user_names_itself() -> None:
     subject = resolve(_live(), "risky_user", "u-adele")
     assert subject.accounts == ("adele@contoso.com",) and subject.category == "security-incident"
-    assert "adele@contoso.com" in describe(subject) and "nothing" not in describe(subject)
+    assert "adele@contoso.com" in describe_subject(subject) and "nothing" not in describe_subject(subject)
     assert subject.source()["type"] == "risky_user"
 
 

@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
 from warroom.console.journal import Entry
-from warroom.console.review import clean, describe
+from warroom.console.review import clean, describe_entry
 from warroom.console.timefmt import from_iso
 
 WINDOW = 200  # rows held at most; scrolling past an edge swaps half of them
@@ -108,7 +108,7 @@ class ReviewTimeline(DataTable):
             "logged": Text(offset(entry.occurred_at, entry.logged_at)),
             "actor": Text(clean(entry.actor)),
             "kind": Text(clean(entry.kind)),
-            "what": Text(clean(describe(entry))[:300], overflow="ellipsis", no_wrap=True),
+            "what": Text(clean(describe_entry(entry))[:300], overflow="ellipsis", no_wrap=True),
         }
         return [cells[str(key.value)] for key in self.columns]
 

@@ -231,7 +231,7 @@ async def test_the_draft_names_its_placeholders(tmp_path, http_receiver, placeho
 async def test_the_report_lists_each_message_with_its_real_channels_and_results(tmp_path, smtp_server,
                                                                                 http_receiver):
     from warroom.console.report import report_and_verdict
-    from warroom.console.review import describe
+    from warroom.console.review import describe_entry
 
     smtp_server.refuse_data = True
     warroom = await open_room(tmp_path, routing_config(tmp_path, smtp_server, http_receiver),
@@ -246,7 +246,7 @@ async def test_the_report_lists_each_message_with_its_real_channels_and_results(
     assert "relay (smtp): FAILED: the server refused the message: 554 5.7.1 Message refused" in report
     assert "chat (webhook): delivered: HTTP 200 OK" in report and "page (statuspage): delivered" in report
     assert "it-leads@example.com, ciso@example.com" in report and "initial #1" in report
-    assert describe(sent).startswith("to stakeholders (initial #1), delivered via chat, page; FAILED via relay")
+    assert describe_entry(sent).startswith("to stakeholders (initial #1), delivered via chat, page; FAILED via relay")
 
 
 def _starttls_config(server, ca_file: Path | None) -> str:
