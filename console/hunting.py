@@ -70,7 +70,7 @@ class Sender(Protocol):
 
 
 class Recorder(Protocol):
-    """Where a hunt is journaled: the Journal itself, or the WarRoom (which also folds it into the book)."""
+    """Where a hunt is journaled (the Journal)."""
 
     async def append_many(self, drafts: Iterable[Draft]) -> list[Entry]: ...
 

@@ -29,7 +29,7 @@ class Watcher(Protocol):
 # (warroom, on_change) -> something with `async run()` that polls until cancelled.
 WatcherFactory = Callable[[WarRoom, Callable[[set[str]], None]], Watcher]
 # config -> a gateway with the saved sign-in (graph.connect.connect, or a stand-in in tests).
-Connect = Callable[[Config], Awaitable[GraphGateway]]
+Connect = Callable[[Config], Awaitable["GraphGateway"]]
 DEFAULT_SCENARIO = "exchange-outage"    # what `warroom demo` plays unless told otherwise
 
 
@@ -42,6 +42,8 @@ def tenant_watcher(room: WarRoom, on_change: Callable[[set[str]], None]) -> Watc
         incident = room.incident
         return incident.watched if incident else frozenset()
 
+    if room.gateway is None:
+        raise RuntimeError("no Graph connection to watch: connect first")
     if room.live is None:
         room.live = LiveState()     # what the watcher fills is what the dashboard shows
     return TenantWatcher(room.gateway, room.journal, room.live, intervals=poll_intervals(room.config),

@@ -25,7 +25,6 @@ from textual.screen import Screen
 from .. import widgets
 from ..console.actions import TYPING_PLACES
 from ..console.config import Config
-from ..console.graph.auth import SignInFlow
 from ..console.journal import JournalError, is_shared, kinds
 from ..console.journal.records import say_renumbered
 from ..console.session import WarRoom
@@ -51,6 +50,7 @@ from .dashboard import NOT_CONNECTED, DashboardScreen
 
 if TYPE_CHECKING:
     from ..console.cli import Context
+    from ..console.graph.auth import SignInFlow
     from ..console.graph.gateway import GraphGateway
     from ..console.graph.live import LiveState
     from ..console.sim.server import SimulatedTenant

@@ -51,7 +51,7 @@ async def _play_console(warroom: WarRoom) -> None:
     gateway, config = warroom.gateway, warroom.config
 
     def factory(room: WarRoom, on_change: Callable[[set[str]], None]) -> TenantWatcher:
-        assert room.live is not None    # the drill set it before the console opens
+        assert gateway is not None and room.live is not None    # the drill connected and set both before the console
         return TenantWatcher(gateway, room.journal, room.live, intervals=poll_intervals(config), on_change=on_change,
                              simulated=True)
 

@@ -22,7 +22,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 
@@ -45,6 +45,10 @@ from .models import (
 )
 from .odata import string_literal
 from .sources import SIGN_INS, SOURCES, Source
+
+if TYPE_CHECKING:
+    from ..config import Config
+    from .gateway import GraphGateway
 
 DEFAULT_INTERVALS = {"health": 60.0, "issues": 60.0, "messages": 900.0, "alerts": 30.0, "incidents": 60.0,
                      "risky_users": 120.0, "watched_alerts": 10.0}
@@ -136,7 +140,7 @@ class LiveState:
         self.version += 1
 
 
-def poll_intervals(config: Any) -> dict[str, float]:
+def poll_intervals(config: Config) -> dict[str, float]:
     """graph.poll.<source> from the configuration, seconds."""
     intervals = dict(DEFAULT_INTERVALS)
     for name in intervals:
@@ -184,7 +188,7 @@ class TenantWatcher:
 
     def __init__(
         self,
-        gateway: Any,
+        gateway: GraphGateway,
         journal: Journal | None,
         state: LiveState,
         *,
@@ -207,8 +211,8 @@ class TenantWatcher:
         self.on_change = on_change
         self.watch_list = watch_list         # the open incident's watch list, asked after every poll
         self.sources = [name for name in (sources or SOURCES) if name in SOURCES]
-        cloud = getattr(getattr(gateway, "endpoint", None), "cloud", None)
-        if cloud is not None and not cloud.has_security:
+        cloud = gateway.endpoint.cloud
+        if not cloud.has_security:
             self.sources = [name for name in self.sources if not SOURCES[name].security]
             for name in SOURCES:
                 if SOURCES[name].security:
