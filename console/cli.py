@@ -35,7 +35,7 @@ COMMAND_MODULES = [
 COMMANDS = {
     "demo": "console_cmd", "note": "note", "journal": "journal_cmd", "config": "config_cmd",
     "login": "graph_cmds", "logout": "graph_cmds", "whoami": "graph_cmds", "preflight": "graph_cmds",
-    "status": "graph_cmds", "sim": "sim_cmd", "review": "review_cmd", "report": "report_cmd",
+    "status": "graph_cmds", "sim": "sim_cmd", "browse": "review_cmd", "review": "review_cmd", "report": "report_cmd",
     "evidence": "evidence_cmd", "drill": "drill_cmd", "notify": "notify_cmd",
     "declare": "incident_cmd", "incident": "incident_cmd", "handoff": "incident_cmd",
     "investigate": "investigate_cmd", "hunt": "hunt_cmd",
@@ -64,7 +64,7 @@ class Context:
                                   create=create, spool_dir=self.config.get("shared.local_copy"))
 
     def journal_file(self, named: str | None = None) -> Path:
-        """The journal file review, report and export read: the one named (or configured), or for a shared
+        """The journal file the browser, report and export read: the one named (or configured), or for a shared
         journal this host's copy of it, brought up to date when the database answers; stderr says which and
         how current it is."""
         location = (self.config.with_journal(named) if named else self.config).journal_location

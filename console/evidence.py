@@ -31,7 +31,7 @@ from .exchange import check_records
 from .files import private_output
 from .journal import Entry, kinds
 from .journal.encoding import bounded_json
-from .review import ReviewJournal, knowledge_window
+from .journal_reader import JournalReader, knowledge_window
 from .timefmt import shift, to_iso, utc_now
 
 FORMAT = "warroom-evidence/1"
@@ -70,7 +70,7 @@ class ExportResult:
     head: tuple[int, str]
 
 
-def collect(journal: ReviewJournal, incident: str, *, exported_by: str) -> dict[str, bytes]:
+def collect(journal: JournalReader, incident: str, *, exported_by: str) -> dict[str, bytes]:
     """The bundle's files, in memory: entries, observations in the incident's window, evidence, custody."""
     entries = list(journal.incident_entries(incident))
     if not entries:
@@ -122,7 +122,7 @@ def write_bundle(files: dict[str, bytes], out: Path) -> tuple[str, str]:
 
 
 def export_bundle(journal_path: Path, incident: str, out: Path, *, exported_by: str) -> ExportResult:
-    with ReviewJournal(journal_path) as journal:
+    with JournalReader(journal_path) as journal:
         files = collect(journal, incident, exported_by=exported_by)
         head = journal.head()
     bundle_sha, manifest_sha = write_bundle(files, out)
@@ -270,9 +270,9 @@ def verify_bundle(path: Path) -> BundleCheck:
 
 def find_export(journal_path: Path, bundle_sha256: str) -> Entry | None:
     """The evidence.exported entry that recorded this exact bundle, if this journal holds one."""
-    from .review import Filter
+    from .journal_reader import Filter
 
-    with ReviewJournal(journal_path) as journal:
+    with JournalReader(journal_path) as journal:
         after = 0
         while page := journal.after(Filter(kinds=(kinds.EVIDENCE_EXPORTED,)), after, 500):
             for entry in page:

@@ -38,7 +38,7 @@ from typing import IO, Any
 from .files import private_output
 from .journal import GENESIS, Draft, Entry, Journal, JournalError, VerifyResult, canonical_json, kinds
 from .journal.encoding import bounded_json, canonical_entry, chain_hash, genesis_for
-from .review import ReviewJournal
+from .journal_reader import JournalReader
 from .text import literal
 from .timefmt import from_iso, in_range
 
@@ -56,7 +56,7 @@ class ExportError(JournalError):
     """An export file that cannot be read, or whose records do not verify."""
 
 
-def records(journal: ReviewJournal, incident: str | None = None) -> Iterator[dict[str, Any]]:
+def records(journal: JournalReader, incident: str | None = None) -> Iterator[dict[str, Any]]:
     entries = journal.incident_entries(incident) if incident else journal.all_entries()
     for entry in entries:
         yield {**entry.to_record(), SOURCE_FIELD: journal.journal_id}
@@ -93,7 +93,7 @@ def write_csv(rows: Iterable[dict[str, Any]], out: IO[str], *, terminal: bool = 
     return count
 
 
-def export(journal: ReviewJournal, fmt: str, out: IO[str], *, incident: str | None = None,
+def export(journal: JournalReader, fmt: str, out: IO[str], *, incident: str | None = None,
            terminal: bool = False) -> int:
     if fmt not in FORMATS:
         raise ExportError(f"unknown export format {fmt!r} (use {' or '.join(FORMATS)})")
@@ -371,7 +371,7 @@ def export_to(journal_path: Path, fmt: str, output: str | None, *,
     The chain is verified too: the export is written either way (a broken journal is itself evidence), and
     the verdict returned for the caller to warn with.
     """
-    with ReviewJournal(journal_path) as journal:
+    with JournalReader(journal_path) as journal:
         verdict = journal.verify()
         if output in (None, "-"):
             count = export(journal, fmt, sys.stdout, incident=incident, terminal=_is_terminal(sys.stdout))

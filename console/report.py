@@ -21,8 +21,8 @@ from typing import Any
 from . import __version__
 from .incidents import DEFAULT_CADENCE_MINUTES, Incident, IncidentBook
 from .journal import Entry, VerifyResult, kinds
+from .journal_reader import clean, describe_entry, imported_by
 from .metrics import Metric, load_checklist, response_metrics, updates_on_time
-from .review import clean, describe_entry, imported_by
 from .timefmt import to_iso, utc_now
 
 FORMATS = ("md", "html")
@@ -375,9 +375,9 @@ def render(report: Report, fmt: str) -> str:
 def report_and_verdict(journal_path: str | Path, incident_id: str, fmt: str, *,
                        cadence: dict[str, int] | None = None) -> tuple[str, VerifyResult]:
     """The report, and the chain's verdict for the caller to warn with (the report states it too)."""
-    from .review import ReviewJournal
+    from .journal_reader import JournalReader
 
-    with ReviewJournal(journal_path) as journal:
+    with JournalReader(journal_path) as journal:
         entries = list(journal.incident_entries(incident_id))
         incident = incident_from(entries, incident_id)
         if incident is None:

@@ -1,6 +1,6 @@
-"""`warroom review`: a read-only journal browser for the post-incident review and for investigators.
+"""`warroom browse`: the journal browser, read-only, for the post-incident review and for investigators.
 
-The journal is opened by `ReviewJournal`, which cannot write or create a byte. Every query runs in a
+The journal is opened by `JournalReader`, which cannot write or create a byte. Every query runs in a
 thread worker and posts its result back; the table holds one window of entries, paged by seq. The
 chain is verified in the background on open and the verdict shown at the top; if it breaks, the
 entry where it breaks is marked and `b` jumps there.
@@ -26,18 +26,18 @@ from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 from warroom.console.incidents import Incident
 from warroom.console.journal import Entry, JournalError, VerifyResult
-from warroom.console.review import (
+from warroom.console.journal_reader import (
     PAGE_SIZE,
     Filter,
+    JournalReader,
     Knowledge,
-    ReviewJournal,
     body_lines,
     clean,
     imported_by,
     parse_filter,
 )
 from warroom.console.timefmt import display_zone, parse_when, to_iso
-from warroom.widgets.review_timeline import WINDOW, ReviewTimeline
+from warroom.widgets.review_timeline import WINDOW, BrowserTimeline
 from warroom.widgets.safe import LiteralNotifications, safe_label
 
 from .review_entry import BODY_LINES, BODY_WIDTH, EntryScreen
@@ -82,7 +82,7 @@ def incident_label(incident: Incident) -> Text:
     return label
 
 
-class ReviewScreen(Screen):
+class JournalBrowserScreen(Screen):
     """Incidents on the left, the timeline in the middle, the selected entry and what we knew then below."""
 
     CSS_PATH = "review.tcss"
@@ -99,7 +99,7 @@ class ReviewScreen(Screen):
         Binding("q", "close", "Close", id="review.close"),
     ]
 
-    def __init__(self, journal: ReviewJournal, *, incident: str | None = None, zone: tzinfo = UTC) -> None:
+    def __init__(self, journal: JournalReader, *, incident: str | None = None, zone: tzinfo = UTC) -> None:
         super().__init__()
         self.journal = journal
         self.zone = zone
@@ -116,7 +116,7 @@ class ReviewScreen(Screen):
             yield OptionList(id="incidents")
             with Vertical(id="main"):
                 yield Static(id="scope")
-                yield ReviewTimeline(zone=self.zone, id="timeline")
+                yield BrowserTimeline(zone=self.zone, id="timeline")
         with Horizontal(id="details"):
             yield Static(id="entry")
             yield Static(id="knowledge")
@@ -128,7 +128,7 @@ class ReviewScreen(Screen):
         self.query_one("#entry", Static).border_title = "Entry"
         self.query_one("#knowledge", Static).border_title = "What we knew then"
         self.query_one("#query", Input).display = False
-        self.query_one("#timeline", ReviewTimeline).focus()
+        self.query_one("#timeline", BrowserTimeline).focus()
         self._show_scope()
         self.load("first")
 
@@ -202,7 +202,7 @@ class ReviewScreen(Screen):
     def _loaded(self, message: Loaded) -> None:
         if message.generation != self.generation:
             return
-        timeline = self.query_one("#timeline", ReviewTimeline)
+        timeline = self.query_one("#timeline", BrowserTimeline)
         if message.mode == "newer":
             if not message.entries:
                 self.notify("End of the timeline", timeout=2)
@@ -239,7 +239,7 @@ class ReviewScreen(Screen):
             banner.update(Text(f"✗ Chain BROKEN at {where}: {clean(result.reason)}. "
                                f"{result.entries} entries verified before it. Press b to go there."))
             banner.add_class("broken")
-        timeline = self.query_one("#timeline", ReviewTimeline)
+        timeline = self.query_one("#timeline", BrowserTimeline)
         timeline.broken_at = None if result.ok else result.bad_seq
         if not result.ok and timeline.window:
             timeline.show(timeline.window, focus_seq=timeline.selected.seq if timeline.selected else None)
@@ -257,7 +257,7 @@ class ReviewScreen(Screen):
 
     @on(KnowledgeLoaded)
     def _knowledge(self, message: KnowledgeLoaded) -> None:
-        selected = self.query_one("#timeline", ReviewTimeline).selected
+        selected = self.query_one("#timeline", BrowserTimeline).selected
         if selected is None or selected.seq != message.seq:
             return
         pane = self.query_one("#knowledge", Static)
@@ -276,9 +276,9 @@ class ReviewScreen(Screen):
 
     # -- the selected entry -------------------------------------------------------------------------
 
-    @on(ReviewTimeline.RowHighlighted, "#timeline")
+    @on(BrowserTimeline.RowHighlighted, "#timeline")
     def _highlighted(self) -> None:
-        entry = self.query_one("#timeline", ReviewTimeline).selected
+        entry = self.query_one("#timeline", BrowserTimeline).selected
         self._show_entry(entry)
         if entry is not None:
             self.load_knowledge(entry)
@@ -292,10 +292,10 @@ class ReviewScreen(Screen):
         pane = self.query_one("#entry", Static)
         pane.update(self._entry_text(entry) if entry is not None else Text("No entries match."))
 
-    @on(ReviewTimeline.RowSelected, "#timeline")
+    @on(BrowserTimeline.RowSelected, "#timeline")
     def _read_entry(self) -> None:
         """Enter: the whole entry, scrollable (the pane below the timeline shows its first lines)."""
-        entry = self.query_one("#timeline", ReviewTimeline).selected
+        entry = self.query_one("#timeline", BrowserTimeline).selected
         if entry is not None:
             self.app.push_screen(EntryScreen(f"Entry #{entry.seq}",
                                              self._entry_text(entry, lines=BODY_LINES, width=BODY_WIDTH)))
@@ -350,12 +350,12 @@ class ReviewScreen(Screen):
         self._refilter(Filter(base.kinds, base.actor, incident, base.since, base.until, base.text))
         self.action_focus_timeline()
 
-    @on(ReviewTimeline.Edge)
-    def _edge(self, message: ReviewTimeline.Edge) -> None:
+    @on(BrowserTimeline.Edge)
+    def _edge(self, message: BrowserTimeline.Edge) -> None:
         self.load(message.direction, message.seq)
 
-    @on(ReviewTimeline.Jump)
-    def _jump(self, message: ReviewTimeline.Jump) -> None:
+    @on(BrowserTimeline.Jump)
+    def _jump(self, message: BrowserTimeline.Jump) -> None:
         self.load(message.where)
 
     def _ask(self, mode: str, placeholder: str, value: str = "") -> None:
@@ -388,7 +388,7 @@ class ReviewScreen(Screen):
 
     def action_focus_timeline(self) -> None:
         self.remove_class("picking")
-        self.query_one("#timeline", ReviewTimeline).focus()
+        self.query_one("#timeline", BrowserTimeline).focus()
 
     def action_all_entries(self) -> None:
         self._refilter(Filter())
@@ -406,8 +406,8 @@ class ReviewScreen(Screen):
             self._refilter(Filter(), "at", seq=self.verdict.bad_seq)
 
     def action_close(self) -> None:
-        """Back to whatever pushed the review (the dashboard), or out of `warroom review`."""
-        if isinstance(self.app, ReviewApp):
+        """Back to whatever pushed the review (the dashboard), or out of `warroom browse`."""
+        if isinstance(self.app, JournalBrowserApp):
             self.app.exit()
         else:
             self.app.pop_screen()
@@ -433,10 +433,10 @@ class ReviewScreen(Screen):
             self.notify(clean(error), severity="error", markup=False)
 
 
-class ReviewApp(LiteralNotifications, App):
-    """Hosts the review screen; `warroom review` runs this, the dashboard may push ReviewScreen itself."""
+class JournalBrowserApp(LiteralNotifications, App):
+    """Hosts the journal browser; `warroom browse` runs this, the dashboard may push JournalBrowserScreen itself."""
 
-    TITLE = "warroom review"
+    TITLE = "warroom browse"
 
     def __init__(self, path: str | Path, *, incident: str | None = None, timezone: str = "UTC",
                  source: str = "") -> None:
@@ -449,11 +449,11 @@ class ReviewApp(LiteralNotifications, App):
         self.source = source
         self.incident = incident
         self.zone = display_zone(timezone)
-        self.journal = ReviewJournal(self.path)
+        self.journal = JournalReader(self.path)
 
     def on_mount(self) -> None:
         self.sub_title = f"{self.path.name} (read-only)" + (f" · {self.source}" if self.source else "")
-        self.push_screen(ReviewScreen(self.journal, incident=self.incident, zone=self.zone))
+        self.push_screen(JournalBrowserScreen(self.journal, incident=self.incident, zone=self.zone))
 
     def on_unmount(self) -> None:
         self.journal.close()

@@ -194,13 +194,17 @@ def test_a_mistyped_command_still_lists_every_command(capsys: pytest.CaptureFixt
     assert "invalid choice: 'jornal'" in error and "'journal'" in error and "'drill'" in error
 
 
+ALIASES = {"review": "browse"}
+
+
 @pytest.mark.parametrize("command", _commands(build_parser()), ids=lambda c: " ".join(c) or "warroom")
 def test_help_works_on_every_command(command: tuple[str, ...], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         main([*command, "--help"])
     assert exited.value.code == 0
     out = capsys.readouterr().out
-    assert out.startswith("usage: warroom" + "".join(f" {part}" for part in command))
+    named = [ALIASES.get(part, part) for part in command]     # an alias's help names the command it stands for
+    assert out.startswith("usage: warroom" + "".join(f" {part}" for part in named))
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
@@ -243,3 +247,12 @@ def test_an_unexpected_multiline_error_is_still_one_line(
     assert capsys.readouterr().err == (
         "warroom: *** in database main *** Page 3: btreeInitPage() returns error code 11\n"
     )
+
+
+def test_the_journal_browser_is_browse_and_review_still_opens_it() -> None:
+    """`warroom browse` is the journal browser; `review` stays another name for it (the post-incident review is P)."""
+    from warroom.console.commands import review_cmd
+
+    for name in ("browse", "review"):
+        args = build_parser([name]).parse_args([name, "journal.db", "--incident", "INC-1"])
+        assert args.handler is review_cmd.run and (args.path, args.incident) == ("journal.db", "INC-1")

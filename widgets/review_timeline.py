@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
 from warroom.console.journal import Entry
-from warroom.console.review import clean, describe_entry
+from warroom.console.journal_reader import clean, describe_entry
 from warroom.console.timefmt import from_iso
 
 WINDOW = 200  # rows held at most; scrolling past an edge swaps half of them
@@ -32,7 +32,7 @@ def offset(base: str, other: str) -> str:
     return f"{sign}{size}s"
 
 
-class ReviewTimeline(DataTable):
+class BrowserTimeline(DataTable):
     """Entries: seq, when it happened, discovered and logged (as offsets), actor, kind, what."""
 
     BINDINGS = [

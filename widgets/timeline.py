@@ -59,7 +59,7 @@ def wrap_cells(text: str, first: int, rest: int, limit: int = MAX_LINES) -> list
         current = word
     lines.append(current)
     if len(lines) > limit:
-        lines = [*lines[: limit - 1], "… (the whole entry is in warroom review)"]
+        lines = [*lines[: limit - 1], "… (the whole entry is in warroom browse)"]
     return lines
 
 

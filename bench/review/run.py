@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from warroom.console.journal import Draft, kinds, open_journal
-from warroom.console.review import COLUMNS, Filter, ReviewJournal, fts_query
+from warroom.console.journal_reader import COLUMNS, Filter, JournalReader, fts_query
 
 CACHE = Path("/tmp/warroom-bench-review")
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -76,7 +76,7 @@ def raw(path: Path) -> sqlite3.Connection:
 
 
 def open_first_page(path: Path) -> list:
-    with ReviewJournal(path) as review:
+    with JournalReader(path) as review:
         return review.after(Filter(), 0, WINDOW_DEFAULT)
 
 
@@ -91,15 +91,15 @@ def scroll(fetch: Callable[[int], list]) -> Callable[[], None]:
 
 
 def app_first_page_ms(path: Path) -> float:
-    """From creating ReviewApp to the first page in the table, headless."""
-    from warroom.screens.review import ReviewApp
-    from warroom.widgets.review_timeline import ReviewTimeline
+    """From creating JournalBrowserApp to the first page in the table, headless."""
+    from warroom.screens.review import JournalBrowserApp
+    from warroom.widgets.review_timeline import BrowserTimeline
 
     async def go() -> float:
         started = time.perf_counter()
-        app = ReviewApp(path)
+        app = JournalBrowserApp(path)
         async with app.run_test(size=(120, 40)) as pilot:
-            while not app.screen.query(ReviewTimeline) or not app.screen.query_one(ReviewTimeline).window:
+            while not app.screen.query(BrowserTimeline) or not app.screen.query_one(BrowserTimeline).window:
                 await pilot.pause(0.005)
             elapsed = (time.perf_counter() - started) * 1000
             await pilot.press("q")
@@ -115,12 +115,12 @@ def main() -> int:
     args = parser.parse_args()
     CACHE.mkdir(exist_ok=True)
     path = CACHE / f"journal-{args.entries}.db"
-    if not path.exists() or ReviewJournal(path).head()[0] < args.entries:
+    if not path.exists() or JournalReader(path).head()[0] < args.entries:
         print(f"building {path} (once; cached)", file=sys.stderr)
         build(path, args.entries)
 
     page = 100
-    review = ReviewJournal(path)
+    review = JournalReader(path)
     conn = raw(path)
     everything = Filter()
     word = "exfiltrator"

@@ -1,4 +1,7 @@
-"""`warroom review [JOURNAL]`: browse a journal read-only, full screen (Textual is imported only here)."""
+"""`warroom browse [JOURNAL]`: the journal browser, read-only and full screen (Textual is imported only here).
+
+`review` is kept as another name for it; the post-incident review is the console's `P`, not this.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,8 @@ from ..cli import Context
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     parser = subparsers.add_parser(
-        "review", parents=[common], help="browse a journal read-only: timeline, search, what we knew when",
+        "browse", aliases=["review"], parents=[common],
+        help="browse a journal read-only: timeline, search, what we knew when",
         description="Opens the journal so that no byte of it (or its -wal/-shm files) can change.",
     )
     parser.add_argument("path", nargs="?", metavar="JOURNAL",
@@ -19,10 +23,10 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
 
 
 def run(ctx: Context) -> int:
-    from ...screens.review import ReviewApp  # lazy: only this command pays for Textual
+    from ...screens.review import JournalBrowserApp  # lazy: only this command pays for Textual
 
     path = ctx.journal_file(ctx.args.path)
-    app = ReviewApp(path, incident=ctx.args.incident, timezone=ctx.config.get("timezone", "UTC"),
+    app = JournalBrowserApp(path, incident=ctx.args.incident, timezone=ctx.config.get("timezone", "UTC"),
                     source=f"this host's copy, {ctx.copy_notice}" if ctx.copy_notice else "")
     app.run()
     return app.return_code or 0

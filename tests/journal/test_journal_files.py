@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from warroom.console.journal import JournalCorrupt, open_journal, verify_file
-from warroom.console.review import ReviewJournal
+from warroom.console.journal_reader import JournalReader
 
 from .journal_tools import WARROOM, build, warroom
 
@@ -24,7 +24,7 @@ def test_a_zero_byte_file_is_refused_not_made_a_new_journal(tmp_path: Path) -> N
     with pytest.raises(JournalCorrupt, match="empty file"):
         verify_file(path)
     with pytest.raises(JournalCorrupt, match="empty file"):
-        ReviewJournal(path)
+        JournalReader(path)
     result = warroom("note", "--journal", str(path), "declared SEV1")
     assert result.returncode == 1 and "empty file" in result.stderr and result.stderr.count("\n") == 1
     assert path.stat().st_size == 0 and sorted(p.name for p in tmp_path.iterdir()) == ["home", "journal.db"]

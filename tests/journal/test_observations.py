@@ -19,7 +19,7 @@ from warroom.console.graph.live import digest_of, restore_last_known
 from warroom.console.journal import Draft, kinds, open_journal, verify_file
 from warroom.console.journal.encoding import canonical_json
 from warroom.console.observations import Replay, gone_body, make_patch, merge_patch, observation_body
-from warroom.console.review import ReviewJournal, knowledge_window
+from warroom.console.journal_reader import JournalReader, knowledge_window
 
 SCALARS = st.none() | st.booleans() | st.integers(-2**53, 2**53) | st.floats(allow_nan=False, allow_infinity=False) \
     | st.text(max_size=8)
@@ -121,7 +121,7 @@ def test_through_a_journal_the_chain_verifies_and_the_state_and_review_rebuild(t
     else:
         assert canonical_json(dict(state.alerts["A1"].raw)) == canonical_json(versions[-1])
         assert state.digests[("alerts", "A1")] == digest_of(versions[-1])
-    with ReviewJournal(path) as reader:
+    with JournalReader(path) as reader:
         knowledge = reader.knowledge_at("2099-01-01T00:00:00.000Z")
         assert [canonical_json(o.data) for o in knowledge.objects] == [canonical_json(versions[-1])]
         # everything the last object is rebuilt from, from its last whole observation on

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from warroom.console.journal import verify_file
-from warroom.console.review import Filter, ReviewJournal
+from warroom.console.journal_reader import Filter, JournalReader
 
 from .journal_tools import build, tamper, warroom
 
@@ -55,7 +55,7 @@ def test_verify_full_catches_a_full_text_index_that_lies(journal_path: Path) -> 
     conn = sqlite3.connect(journal_path, isolation_level=None)
     conn.execute("INSERT INTO entries_fts(rowid, text) VALUES (2, 'mimikatz ran on the domain controller')")
     conn.close()
-    with ReviewJournal(journal_path) as review:
+    with JournalReader(journal_path) as review:
         assert [entry.seq for entry in review.after(Filter(text="mimikatz"))] == [2]     # what a reviewer would see
         assert not review.verify(check_index=True).ok
     assert verify_file(journal_path).ok                # the chain itself is intact

@@ -230,8 +230,8 @@ async def test_the_draft_names_its_placeholders(tmp_path, http_receiver, placeho
 
 async def test_the_report_lists_each_message_with_its_real_channels_and_results(tmp_path, smtp_server,
                                                                                 http_receiver):
+    from warroom.console.journal_reader import describe_entry
     from warroom.console.report import report_and_verdict
-    from warroom.console.review import describe_entry
 
     smtp_server.refuse_data = True
     warroom = await open_room(tmp_path, routing_config(tmp_path, smtp_server, http_receiver),

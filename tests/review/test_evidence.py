@@ -10,7 +10,7 @@ import pytest
 from warroom.console.cli import main
 from warroom.console.evidence import verify_bundle
 from warroom.console.journal import Draft, kinds, verify_file
-from warroom.console.review import ReviewJournal
+from warroom.console.journal_reader import JournalReader
 
 from .review_tools import INCIDENT, at, digests, incident_drafts, write
 
@@ -56,7 +56,7 @@ def test_bundle_contents_and_custody(bundle: Path, journal: Path) -> None:
     assert {"manifest.json", "custody.json", "entries.jsonl", "observations.jsonl"} <= names
     assert any(name.startswith("evidence/") and name.endswith("-inbox-rules.json") for name in names)
     assert {o["body"]["key"] for o in observations} == {"A1", "EX123"}
-    with ReviewJournal(journal) as reader:
+    with JournalReader(journal) as reader:
         exported = [e for e in reader.all_entries() if e.kind == kinds.EVIDENCE_EXPORTED]
         head_before_export = exported[0].seq - 1
         assert custody["journal"]["id"] == reader.journal_id

@@ -11,7 +11,7 @@ import pytest
 from warroom.console.cli import main
 from warroom.console.exchange import ExportError, check_records, export, read_export
 from warroom.console.journal import Draft, verify_file
-from warroom.console.review import ReviewJournal
+from warroom.console.journal_reader import JournalReader
 
 from .review_tools import INCIDENT, at, digests, incident_drafts, write
 
@@ -36,13 +36,13 @@ def host_b(tmp_path: Path) -> Path:
 
 def dump(path: Path, fmt: str, incident: str | None = None) -> str:
     out = io.StringIO()
-    with ReviewJournal(path) as journal:
+    with JournalReader(path) as journal:
         export(journal, fmt, out, incident=incident)
     return out.getvalue()
 
 
 def stored(path: Path) -> list[dict]:
-    with ReviewJournal(path) as journal:
+    with JournalReader(path) as journal:
         return [entry.to_record() for entry in journal.all_entries()]
 
 
@@ -51,7 +51,7 @@ def test_round_trip_keeps_every_field_and_reverifies(host_a: Path, tmp_path: Pat
     file = tmp_path / f"export.{fmt}"
     file.write_text(dump(host_a, fmt), encoding="utf-8")
     rows = read_export(file).records
-    with ReviewJournal(host_a) as journal:
+    with JournalReader(host_a) as journal:
         assert {row.pop("journal") for row in rows} == {journal.journal_id}   # each record names its journal
     assert rows == stored(host_a)
     check = check_records(rows, [journal.journal_id])
@@ -89,7 +89,7 @@ def test_merge_two_hosts_without_duplicates(host_a: Path, host_b: Path, tmp_path
     assert record["kind"] == "journal.imported" and record["actor"] == "test-responder"
     assert record["body"]["sha256"] == hashlib.sha256(a_export.read_bytes()).hexdigest()
     assert (record["body"]["added"], record["body"]["already_here"]) == (len(a_before), 0)
-    assert record["body"]["source_journals"] == [ReviewJournal(host_a).journal_id]
+    assert record["body"]["source_journals"] == [JournalReader(host_a).journal_id]
     for theirs, ours in zip(a_before, imported, strict=True):
         assert ours["origin"] == theirs["hash"]
         for name in ("incident", "kind", "actor", "occurred_at", "discovered_at", "body"):

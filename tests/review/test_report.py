@@ -109,10 +109,10 @@ def test_unknown_incident_names_the_known_ones(journal: Path, capsys) -> None:
 
 
 def test_renderers_agree_on_sections(journal: Path) -> None:
+    from warroom.console.journal_reader import JournalReader
     from warroom.console.report import build, incident_from
-    from warroom.console.review import ReviewJournal
 
-    with ReviewJournal(journal) as reader:
+    with JournalReader(journal) as reader:
         entries = list(reader.incident_entries(INCIDENT))
     report = build(incident_from(entries, INCIDENT), entries)
     html_page, markdown = render_html(report), render_markdown(report)
@@ -132,7 +132,7 @@ def _shown(rendered: str) -> str:
 def test_markdown_escaping_shows_text_literally(text: str) -> None:
     """Whatever a title holds, a Markdown renderer shows exactly its (cleaned) characters, in prose or a table."""
     from markdown_it import MarkdownIt
-    from warroom.console.review import clean
+    from warroom.console.journal_reader import clean
 
     expected = re.sub(r" +", " ", clean(text).strip())
     renderer = MarkdownIt("commonmark").enable("table")

@@ -11,9 +11,9 @@ import pytest
 from textual.binding import Binding
 from textual.widgets import DataTable, Input, OptionList, Static
 from warroom.console.journal import Draft, kinds
-from warroom.console.review import Filter, ReviewJournal
-from warroom.screens.review import ReviewApp, ReviewScreen
-from warroom.widgets.review_timeline import WINDOW, ReviewTimeline
+from warroom.console.journal_reader import Filter, JournalReader
+from warroom.screens.review import JournalBrowserApp, JournalBrowserScreen
+from warroom.widgets.review_timeline import WINDOW, BrowserTimeline
 
 from .review_tools import HOSTILE, INCIDENT, at, digests, incident_drafts, write
 
@@ -52,13 +52,13 @@ async def settle(pilot) -> None:
     await pilot.pause()
 
 
-def timeline(app: ReviewApp) -> ReviewTimeline:
-    return app.screen.query_one("#timeline", ReviewTimeline)
+def timeline(app: JournalBrowserApp) -> BrowserTimeline:
+    return app.screen.query_one("#timeline", BrowserTimeline)
 
 
 def bound_keys() -> list[str]:
     keys: set[str] = set()
-    for cls in (ReviewApp, ReviewScreen, ReviewTimeline, DataTable, OptionList):
+    for cls in (JournalBrowserApp, JournalBrowserScreen, BrowserTimeline, DataTable, OptionList):
         for klass in cls.__mro__:
             for binding in klass.__dict__.get("BINDINGS", []):
                 key = binding.key if isinstance(binding, Binding) else binding[0]
@@ -68,7 +68,7 @@ def bound_keys() -> list[str]:
 
 def test_the_connection_cannot_write(journal: Path) -> None:
     before, listing = digests(journal), files_in(journal.parent)
-    with ReviewJournal(journal) as reader:
+    with JournalReader(journal) as reader:
         with pytest.raises(sqlite3.OperationalError):
             reader.conn.execute("INSERT INTO meta(key, value) VALUES ('x', 'y')")
         assert reader.after(Filter(), 0, 5)
@@ -87,7 +87,7 @@ async def test_pressing_every_key_changes_no_byte(journal: Path, live_writer: bo
         before, listing = digests(journal), files_in(journal.parent)
         keys = bound_keys()
         assert {"slash", "g", "b", "v", "home", "end", "q"} <= set(keys)
-        app = ReviewApp(journal)
+        app = JournalBrowserApp(journal)
         async with app.run_test(size=(100, 30)) as pilot:
             await settle(pilot)
             for number, key in enumerate(k for k in keys if k not in ("q", "ctrl+q", "ctrl+c")):
@@ -107,7 +107,7 @@ async def test_pressing_every_key_changes_no_byte(journal: Path, live_writer: bo
 
 async def test_filter_search_and_incident(journal: Path) -> None:
     write(journal, [Draft(kinds.NOTE, {"text": "lunch order"}, None, "sam", at(5))])
-    app = ReviewApp(journal)
+    app = JournalBrowserApp(journal)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         assert len(timeline(app).window) == 22
@@ -126,7 +126,7 @@ async def test_filter_search_and_incident(journal: Path) -> None:
 
 
 async def test_goto_a_time_and_what_we_knew_then(journal: Path) -> None:
-    app = ReviewApp(journal)
+    app = JournalBrowserApp(journal)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await pilot.press("g", *"2026-11-24T09:08Z", "enter")
@@ -141,7 +141,7 @@ async def test_goto_a_time_and_what_we_knew_then(journal: Path) -> None:
 
 
 async def test_hostile_text_is_shown_literally(journal: Path) -> None:
-    app = ReviewApp(journal)
+    app = JournalBrowserApp(journal)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await pilot.press("g", *"2026-11-24T09:55Z", "enter")
@@ -156,7 +156,7 @@ async def test_a_broken_chain_is_shown_where_it_breaks(journal: Path) -> None:
     conn.execute("DROP TRIGGER entries_refuse_update")
     conn.execute("UPDATE entries SET body = replace(body, 'block_sign_in', 'no_action') WHERE seq = 8")
     conn.close()
-    app = ReviewApp(journal)
+    app = JournalBrowserApp(journal)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         banner = str(app.screen.query_one("#integrity", Static).render())
@@ -170,7 +170,7 @@ async def test_a_broken_chain_is_shown_where_it_breaks(journal: Path) -> None:
 async def test_scrolling_pages_in_sql_and_keeps_a_window(tmp_path: Path) -> None:
     path = tmp_path / "big.db"
     write(path, [Draft(kinds.NOTE, {"text": f"note {n}"}, None, "alex", at(n)) for n in range(1, 1001)])
-    app = ReviewApp(path)
+    app = JournalBrowserApp(path)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         assert len(timeline(app).window) == WINDOW

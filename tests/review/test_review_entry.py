@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from warroom.console.journal import Draft, kinds
-from warroom.screens.review import ReviewApp
+from warroom.screens.review import JournalBrowserApp
 from warroom.screens.review_entry import EntryScreen
 
 from .review_tools import INCIDENT, at, incident_drafts, write
@@ -31,7 +31,7 @@ async def settle(pilot) -> None:
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)])
 async def test_enter_shows_the_whole_entry_and_it_scrolls(journal: Path, size) -> None:
-    app = ReviewApp(journal)
+    app = JournalBrowserApp(journal)
     async with app.run_test(size=size) as pilot:
         await settle(pilot)
         await pilot.press("end")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from warroom.console.journal import JournalError
-from warroom.console.review import Filter, ReviewJournal, parse_filter
+from warroom.console.journal_reader import Filter, JournalReader, parse_filter
 
 from .review_tools import INCIDENT, digests, incident_drafts, write
 
@@ -21,7 +21,7 @@ def journal(tmp_path: Path) -> Path:
 
 
 def test_time_range_actor_and_kind_filters(journal: Path) -> None:
-    with ReviewJournal(journal) as reader:
+    with JournalReader(journal) as reader:
         flt = parse_filter("since:2026-11-24T09:05Z until:2026-11-24T09:21Z actor:sam")
         assert [e.seq for e in reader.after(flt)] == [8, 9]
         flt = parse_filter("kind:comms.sent,decision")
@@ -33,7 +33,7 @@ def test_time_range_actor_and_kind_filters(journal: Path) -> None:
 
 
 def test_keyset_pages_meet_without_gaps_or_repeats(journal: Path) -> None:
-    with ReviewJournal(journal) as reader:
+    with JournalReader(journal) as reader:
         seen, after = [], 0
         while page := reader.after(Filter(), after, 4):
             seen += [e.seq for e in page]
@@ -46,7 +46,7 @@ def test_keyset_pages_meet_without_gaps_or_repeats(journal: Path) -> None:
 
 
 def test_what_we_knew_when(journal: Path) -> None:
-    with ReviewJournal(journal) as reader:
+    with JournalReader(journal) as reader:
         assert reader.knowledge_at("2026-11-24T09:05:59.000Z").observations == []
         early = reader.knowledge_at("2026-11-24T09:06:00.000Z").observations
         assert [e.body["data"]["status"] for e in early] == ["investigating"]
@@ -65,7 +65,7 @@ def test_a_wal_without_its_shm_is_read_from_a_private_copy(journal: Path, tmp_pa
     shutil.copy(f"{journal}-wal", copy / "journal.db-wal")
     live.close()
     before = digests(copy / "journal.db")
-    with ReviewJournal(copy / "journal.db") as reader:
+    with JournalReader(copy / "journal.db") as reader:
         snapshot = reader._snapshot
         assert reader.conn.execute("SELECT value FROM meta WHERE key = 'only'").fetchone() == ("in the wal",)
         assert reader.verify().ok
@@ -76,11 +76,11 @@ def test_a_wal_without_its_shm_is_read_from_a_private_copy(journal: Path, tmp_pa
 
 def test_not_a_journal(tmp_path: Path) -> None:
     with pytest.raises(JournalError):
-        ReviewJournal(tmp_path / "missing.db")
+        JournalReader(tmp_path / "missing.db")
     other = tmp_path / "other.db"
     sqlite3.connect(other).execute("CREATE TABLE t(x)").connection.commit()
     with pytest.raises(JournalError):
-        ReviewJournal(other)
+        JournalReader(other)
 
 
 def test_the_command_says_why_it_cannot_open(tmp_path: Path, capsys) -> None:
@@ -92,7 +92,7 @@ def test_the_command_says_why_it_cannot_open(tmp_path: Path, capsys) -> None:
 
 
 def test_incidents_are_folded_from_incident_entries(journal: Path) -> None:
-    with ReviewJournal(journal) as reader:
+    with JournalReader(journal) as reader:
         [incident] = reader.incidents()
     assert incident.id == INCIDENT and incident.severity == "SEV1" and not incident.is_open
 
@@ -103,7 +103,7 @@ def test_a_writer_that_turns_up_later_is_seen(journal: Path) -> None:
 
     from .review_tools import at
 
-    with ReviewJournal(journal) as reader:
+    with JournalReader(journal) as reader:
         assert reader.head()[0] == 21
         write(journal, [Draft("note", {"text": "written while a reviewer watched"}, INCIDENT, "sam", at(70))])
         assert [e.body.get("text") for e in reader.after(Filter(), 21)] == ["written while a reviewer watched"]

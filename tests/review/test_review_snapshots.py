@@ -6,7 +6,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from warroom.screens.review import ReviewApp
+from warroom.screens.review import JournalBrowserApp
 
 from .review_tools import incident_drafts, write
 
@@ -25,7 +25,7 @@ async def _settle(pilot) -> None:
 
 
 def test_review_opens_at_80x24(snap_compare, journal: Path) -> None:
-    assert snap_compare(ReviewApp(journal), terminal_size=(80, 24), run_before=_settle)
+    assert snap_compare(JournalBrowserApp(journal), terminal_size=(80, 24), run_before=_settle)
 
 
 def test_incident_at_containment_120x40(snap_compare, journal: Path) -> None:
@@ -36,7 +36,7 @@ def test_incident_at_containment_120x40(snap_compare, journal: Path) -> None:
         await pilot.press("g", *"2026-11-24T09:21Z", "enter")
         await _settle(pilot)
 
-    assert snap_compare(ReviewApp(journal), terminal_size=(120, 40), run_before=run_before)
+    assert snap_compare(JournalBrowserApp(journal), terminal_size=(120, 40), run_before=run_before)
 
 
 def test_broken_chain_120x40(snap_compare, journal: Path) -> None:
@@ -50,4 +50,4 @@ def test_broken_chain_120x40(snap_compare, journal: Path) -> None:
         await pilot.press("b")
         await _settle(pilot)
 
-    assert snap_compare(ReviewApp(journal), terminal_size=(120, 40), run_before=run_before)
+    assert snap_compare(JournalBrowserApp(journal), terminal_size=(120, 40), run_before=run_before)

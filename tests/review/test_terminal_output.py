@@ -17,8 +17,8 @@ import pytest
 from warroom.console.cli import main
 from warroom.console.exchange import check_records, read_export
 from warroom.console.journal import Draft, kinds, verify_file
+from warroom.console.journal_reader import JournalReader, clean
 from warroom.console.report import esc, md
-from warroom.console.review import ReviewJournal, clean
 
 from .review_tools import INCIDENT, at, incident_drafts, write
 
@@ -48,7 +48,7 @@ def hostile_journal(tmp_path: Path) -> Path:
 
 
 def stored(path: Path) -> list[dict]:
-    with ReviewJournal(path) as journal:
+    with JournalReader(path) as journal:
         return [entry.to_record() for entry in journal.all_entries()]
 
 
@@ -83,7 +83,7 @@ def test_jsonl_export_imports_into_another_journal(hostile_journal: Path, tmp_pa
     assert main(["journal", "export", str(hostile_journal), "-o", str(file)]) == 0
     assert main(["--journal", str(other), "journal", "import", str(file)]) == 0
     assert verify_file(other).ok
-    with ReviewJournal(other) as journal:
+    with JournalReader(other) as journal:
         actors = {entry.actor for entry in journal.all_entries()}
     assert f"eve{PAYLOAD}" in actors
 

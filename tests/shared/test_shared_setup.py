@@ -246,12 +246,12 @@ def test_export_and_report_say_they_read_this_hosts_copy_and_how_old_it_is(pg_se
 
 async def test_review_says_in_its_title_what_it_reads(tmp_path: Path) -> None:
     from warroom.console.journal import SQLiteJournal
-    from warroom.screens.review import ReviewApp
+    from warroom.screens.review import JournalBrowserApp
 
     path = tmp_path / "copy.db"
     async with await SQLiteJournal.open(path, actor="ic") as journal:
         await journal.append("note", {"text": "x"})
-    app = ReviewApp(path, source="this host's copy, up to date as of 2026-12-05 01:02 UTC (3 min ago)")
+    app = JournalBrowserApp(path, source="this host's copy, up to date as of 2026-12-05 01:02 UTC (3 min ago)")
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.pause()
         assert "this host's copy, up to date as of 2026-12-05 01:02 UTC" in app.sub_title

@@ -32,7 +32,7 @@ from warroom.screens.messages import MessageCenterScreen
 from warroom.screens.prompt import PromptScreen
 from warroom.screens.quit import QuitScreen
 from warroom.screens.recovery import RecoveryScreen
-from warroom.screens.review import ReviewApp, ReviewScreen
+from warroom.screens.review import JournalBrowserApp, JournalBrowserScreen
 from warroom.screens.send_confirm import SendConfirmScreen
 from warroom.screens.sign_in import SignInScreen
 from warroom.screens.steps import STEPS
@@ -43,7 +43,7 @@ from warroom.widgets.actions import palette_entries
 from warroom.widgets.alerts import AlertTable
 from warroom.widgets.banner import IncidentBanner
 from warroom.widgets.health import HealthPane
-from warroom.widgets.review_timeline import ReviewTimeline
+from warroom.widgets.review_timeline import BrowserTimeline
 from warroom.widgets.tasks import TaskList
 from warroom.widgets.timeline import Timeline
 
@@ -183,7 +183,7 @@ MODALS = (AlertDetailScreen, IssueDetailScreen, HelpScreen, QuitScreen, TaskDone
           SignInScreen, PromptScreen, HandoffScreen, MessageCenterScreen, TaskDetailScreen)
 # The focus chains a key travels: the focused node first, the App last.
 CHAINS = [*((pane, DashboardScreen, WarroomApp) for pane in (AlertTable, HealthPane, TaskList, Timeline)),
-          *((screen, WarroomApp) for screen in (*GUIDED, *MODALS)), (ReviewTimeline, ReviewScreen, ReviewApp)]
+          *((screen, WarroomApp) for screen in (*GUIDED, *MODALS)), (BrowserTimeline, JournalBrowserScreen, JournalBrowserApp)]
 # Nearer bindings that answer before a farther one on purpose, with why.
 SHADOWS = {
     # A dialog or reading screen closes with q: the App's quit is one key further, on the dashboard.

@@ -24,7 +24,7 @@ from warroom.screens.handoff import HandoffScreen
 from warroom.screens.issue_detail import IssueDetailScreen
 from warroom.screens.messages import MessageCenterScreen
 from warroom.screens.prompt import PromptScreen
-from warroom.screens.review import ReviewApp
+from warroom.screens.review import JournalBrowserApp
 from warroom.screens.review_entry import EntryScreen
 from warroom.screens.task_detail import TaskDetailScreen
 from warroom.widgets.alerts import AlertTable
@@ -243,7 +243,7 @@ async def test_every_screen_shows_hostile_data_literally_and_answers_keys(hostil
             await answers_escape(pilot, key)
         assert_inert(app, "dashboard at the end")
 
-    review = ReviewApp(hostile_room.config.get("journal"))
+    review = JournalBrowserApp(hostile_room.config.get("journal"))
     async with review.run_test(size=size) as pilot:
         await pilot.pause()
         await review.workers.wait_for_complete()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from warroom.screens.app import WarroomApp
-from warroom.screens.review import ReviewApp
+from warroom.screens.review import JournalBrowserApp
 from warroom.widgets.safe import LiteralNotifications, safe_label, safe_options
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,7 +97,7 @@ def test_labels_are_literal_and_clean() -> None:
     assert [p.plain for p, _ in safe_options([("[b]x[/b]\x1b[2J", 1)])] == ["[b]x[/b]"]
 
 
-@pytest.mark.parametrize("app_class", [WarroomApp, ReviewApp])
+@pytest.mark.parametrize("app_class", [WarroomApp, JournalBrowserApp])
 def test_every_app_shows_notifications_literally(app_class) -> None:
     assert issubclass(app_class, LiteralNotifications)
 

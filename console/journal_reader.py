@@ -1,6 +1,6 @@
 """Offline review of a journal: read-only by construction, paged in SQL, never all rows in memory.
 
-`ReviewJournal` opens the file so that SQLite can neither write nor create anything next to it:
+`JournalReader` opens the file so that SQLite can neither write nor create anything next to it:
 a cleanly closed journal (no -wal file) is opened `immutable`, a journal with a WAL is opened with
 `readonly_shm` so even the shared-memory index is only read, and a WAL without its -shm (a crash, a
 copied pair) is copied into a private snapshot folder first. Every query pages by `seq` (keyset), so
@@ -122,7 +122,7 @@ class Knowledge:
     chains: list[Entry] = field(default_factory=list)
 
 
-class ReviewJournal:
+class JournalReader:
     """A journal opened for reading only. Thread-safe by giving each thread its own connection."""
 
     def __init__(self, path: str | Path) -> None:
@@ -179,9 +179,9 @@ class ReviewJournal:
                 self._conn = self.connect()
         return self._conn
 
-    def reader(self) -> ReviewJournal:
+    def reader(self) -> JournalReader:
         """A sibling on its own connection, for a worker that runs while another is paging."""
-        sibling = object.__new__(ReviewJournal)
+        sibling = object.__new__(JournalReader)
         sibling.path, sibling._snapshot, sibling._uri, sibling._stamp = self.path, None, self._uri, self._stamp
         sibling._conn, sibling.journal_id = self.connect(), self.journal_id
         return sibling
@@ -191,7 +191,7 @@ class ReviewJournal:
         if self._snapshot:
             shutil.rmtree(self._snapshot, ignore_errors=True)
 
-    def __enter__(self) -> ReviewJournal:
+    def __enter__(self) -> JournalReader:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -399,7 +399,7 @@ def describe_entry(entry: Entry) -> str:
     return entry.text
 
 
-def knowledge_window(journal: ReviewJournal, start: str, end: str, incident: str | None = None) -> list[Entry]:
+def knowledge_window(journal: JournalReader, start: str, end: str, incident: str | None = None) -> list[Entry]:
     """Observations bearing on a time window: what was known at its start (with the observations each object is
     rebuilt from), and every change up to its end."""
     baseline = journal.knowledge_at(start).chains
