@@ -244,7 +244,7 @@ class SQLiteJournal(Journal):
     # -- opening and closing -------------------------------------------------------------------
 
     @classmethod
-    async def open(  # type: ignore[override]  # the base's open picks a backend; this one opens a file
+    async def open(
         cls, path: str | os.PathLike[str], *, actor: str = "unknown", readonly: bool = False, create: bool = True
     ) -> SQLiteJournal:
         path = Path(path).expanduser()  # noqa: ASYNC240 - no I/O: expands ~ from the environment
