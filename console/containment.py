@@ -169,8 +169,9 @@ async def execute(warroom: WarRoom, plan: ActionPlan, *, typed_upn: str, inciden
     sent = await send_once(
         warroom, body, incident=incident, title=plan.title, target=plan.upn, dry_run=dry_run,
         read_before=None if gateway is None else lambda: read_user(gateway, plan.upn),
-        send=lambda: gateway.send(plan.method, plan.path, plan.body),
-        read_after=lambda _response: read_user(gateway, plan.upn),
+        # send_once sends and reads after only with a gateway (a dry run otherwise)
+        send=lambda: gateway.send(plan.method, plan.path, plan.body),  # type: ignore[union-attr]
+        read_after=lambda _response: read_user(gateway, plan.upn),  # type: ignore[arg-type]
         explain=lambda error: explain(error, plan), refuse=refuse, also=blocked)
     return ActionOutcome(*sent)
 

@@ -333,12 +333,13 @@ async def execute(warroom: WarRoom, plan: EradicationPlan, *, typed: str, incide
             return {"deleted": True}
         if plan.action == "restore_deleted" and isinstance(response.json, dict):
             return {k: v for k, v in response.json.items() if not k.startswith("@odata")}
-        return await _read_state(gateway, plan)
+        return await _read_state(gateway, plan)  # type: ignore[arg-type]  # only after a send: a gateway
 
     sent = await send_once(     # its task ticks itself
         warroom, body, incident=incident, title=plan.title, target=plan.target, dry_run=dry_run,
         read_before=None if gateway is None else lambda: _read_state(gateway, plan),
-        send=lambda: gateway.send(plan.method, plan.path, plan.body), read_after=after,
+        send=lambda: gateway.send(plan.method, plan.path, plan.body),  # type: ignore[union-attr]  # with a gateway
+        read_after=after,
         explain=lambda error: explain(error, plan),
         on_ok={"reversal_plan": plan.reversal_plan} if plan.reversal_plan is not None else None)
     return EradicationOutcome(*sent, secret=plan.secret if sent.result == "ok" else None)

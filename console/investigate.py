@@ -17,6 +17,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 from urllib.parse import quote
 
@@ -234,9 +235,9 @@ async def investigate(gateway: Reader, upn: str, *, days: int = 7, now: datetime
         found: dict[str, dict[str, Any]] = {}
         for expression in (f"initiatedBy/user/userPrincipalName eq {quoted}",
                            f"targetResources/any(t:t/userPrincipalName eq {quoted})"):
-            rows = await _read(lambda e=expression: gateway.get_all(
-                "auditLogs/directoryAudits", {"$filter": f"{e} and activityDateTime ge {since}", "$top": "1000"},
-                limit=MAX_ITEMS))
+            rows = await _read(partial(
+                gateway.get_all, "auditLogs/directoryAudits",
+                {"$filter": f"{expression} and activityDateTime ge {since}", "$top": "1000"}, limit=MAX_ITEMS))
             for row in run.note("directory_audits", rows):
                 found.setdefault(str(row.get("id")), audit_row(row))
         return sorted(found.values(), key=lambda a: a["time"] or "", reverse=True)

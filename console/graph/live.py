@@ -178,7 +178,7 @@ def _journal_safe(body: dict[str, Any]) -> dict[str, Any]:
     try:
         refuse_secrets(body)
     except SecretRefused as refused:
-        kept = {name: body[name] for name in ("source", "key", "digest", "simulated") if name in body}
+        kept: dict[str, Any] = {name: body[name] for name in ("source", "key", "digest", "simulated") if name in body}
         return {**kept, "data": {"id": body.get("key"), "withheld": str(refused)}}
     return body
 
@@ -563,7 +563,7 @@ async def restore_last_known(journal: Journal, *, simulated: bool = False,
         source, key = body.get("source"), body.get("key")
         if (body.get("simulated") is True) != simulated:
             continue
-        if source in sources and isinstance(key, str):
+        if isinstance(source, str) and source in sources and isinstance(key, str):
             observed = replay.feed(body)
             if observed is None:
                 continue

@@ -18,8 +18,8 @@ from warroom.console.graph import live
 from warroom.console.graph.live import digest_of, restore_last_known
 from warroom.console.journal import Draft, kinds, open_journal, verify_file
 from warroom.console.journal.encoding import canonical_json
-from warroom.console.observations import Replay, gone_body, make_patch, merge_patch, observation_body
 from warroom.console.journal_reader import JournalReader, knowledge_window
+from warroom.console.observations import Replay, gone_body, make_patch, merge_patch, observation_body
 
 SCALARS = st.none() | st.booleans() | st.integers(-2**53, 2**53) | st.floats(allow_nan=False, allow_infinity=False) \
     | st.text(max_size=8)

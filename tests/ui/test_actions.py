@@ -183,7 +183,8 @@ MODALS = (AlertDetailScreen, IssueDetailScreen, HelpScreen, QuitScreen, TaskDone
           SignInScreen, PromptScreen, HandoffScreen, MessageCenterScreen, TaskDetailScreen)
 # The focus chains a key travels: the focused node first, the App last.
 CHAINS = [*((pane, DashboardScreen, WarroomApp) for pane in (AlertTable, HealthPane, TaskList, Timeline)),
-          *((screen, WarroomApp) for screen in (*GUIDED, *MODALS)), (BrowserTimeline, JournalBrowserScreen, JournalBrowserApp)]
+          *((screen, WarroomApp) for screen in (*GUIDED, *MODALS)),
+          (BrowserTimeline, JournalBrowserScreen, JournalBrowserApp)]
 # Nearer bindings that answer before a farther one on purpose, with why.
 SHADOWS = {
     # A dialog or reading screen closes with q: the App's quit is one key further, on the dashboard.
