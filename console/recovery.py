@@ -180,7 +180,7 @@ def known_objects(entries: Iterable[Entry]) -> list[dict[str, str]]:
             url = str((body.get("request") or {}).get("url", ""))
             match = re.search(r"deletedItems/([^/?]+)/restore", url)
             if match:
-                before = body.get("before") if isinstance(body.get("before"), dict) else {}
+                before = given if isinstance(given := body.get("before"), dict) else {}
                 typed = str(before.get("@odata.type", "")).lower()
                 kind = "group" if "group" in typed else "user" if "user" in typed or "@" in str(
                     body.get("target", "")) else "group"
