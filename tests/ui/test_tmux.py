@@ -227,7 +227,9 @@ def test_at_80x24_a_sentence_typed_on_every_guided_screen_never_quits_or_acts(tm
         tmux.keys("quit now y", literal=True)
         time.sleep(0.5)                                 # nothing to wait for: nothing may happen
         screen = tmux.screen()
-        assert heading in screen and "Quit warroom?" not in screen, (key, screen)
+        # A long form (Review) scrolls its focused second field into view and its heading out: the buttons
+        # below the form stay in view, so either says the screen is still there.
+        assert (heading in screen or "Back (Esc)" in screen) and "Quit warroom?" not in screen, (key, screen)
         assert not (tmp_path / "exit").exists(), key
         tmux.keys("Escape")
         tmux.wait_for("⏎ Details")
