@@ -191,26 +191,26 @@ def _security_changes(kind: str, changes: dict[str, Any]) -> dict[str, Any]:
 
 
 def plan_update_alert(alert_id: str, changes: dict[str, Any], before: dict[str, Any] | None = None) -> EradicationPlan:
-    path = f"security/alerts_v2/{_id(alert_id, 'alert')}"
-    body = _security_changes("alert", changes)
-    back = {k: (before or {}).get(k) for k in body} if before else None
-    return EradicationPlan("update_alert", alert_id, alert_id, "PATCH", path, body, path,
-                           "SecurityAlert.ReadWrite.All",
-                           "Set the previous values again (offered after success)." if back
-                           else "Set the previous values again (see 'before').",
-                           {"action": "update_alert", "id": alert_id, "changes": back} if back else None)
+    return _plan_security_update("alert", f"security/alerts_v2/{_id(alert_id, 'alert')}",
+                                 "SecurityAlert.ReadWrite.All", alert_id, changes, before)
 
 
 def plan_update_incident(incident_id: str, changes: dict[str, Any],
                          before: dict[str, Any] | None = None) -> EradicationPlan:
-    path = f"security/incidents/{_id(incident_id, 'incident')}"
-    body = _security_changes("incident", changes)
-    back = {k: (before or {}).get(k) for k in body} if before else None
-    return EradicationPlan("update_incident", incident_id, incident_id, "PATCH", path, body, path,
-                           "SecurityIncident.ReadWrite.All",
+    return _plan_security_update("incident", f"security/incidents/{_id(incident_id, 'incident')}",
+                                 "SecurityIncident.ReadWrite.All", incident_id, changes, before)
+
+
+def _plan_security_update(kind: str, path: str, permission: str, item_id: str, changes: dict[str, Any],
+                          before: dict[str, Any] | None) -> EradicationPlan:
+    """A PATCH of a Defender alert or incident; with `before`, undo sets the previous values again."""
+    action = f"update_{kind}"
+    body = _security_changes(kind, changes)
+    back = {k: before.get(k) for k in body} if before else None
+    return EradicationPlan(action, item_id, item_id, "PATCH", path, body, path, permission,
                            "Set the previous values again (offered after success)." if back
                            else "Set the previous values again (see 'before').",
-                           {"action": "update_incident", "id": incident_id, "changes": back} if back else None)
+                           {"action": action, "id": item_id, "changes": back} if back else None)
 
 
 def plan_comment(incident_id: str, text: str) -> EradicationPlan:
