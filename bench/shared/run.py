@@ -10,7 +10,7 @@
 - live delivery, one host's `append` call to another host reading the entry, p50/p99, against a raw
   LISTEN/NOTIFY round trip between two processes (and PostgresJournal to PostgresJournal in between).
 
-Starts its own PostgreSQL with tests/shared/pg.py (initdb binaries needed), fsync on, and removes it at the end.
+Starts its own PostgreSQL with tests/shared_journal/pg.py (initdb binaries needed), fsync on, and removes it at the end.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import asyncpg
 from warroom.console.journal.postgres import APPEND_LOCK, PostgresJournal
 from warroom.console.journal.shared import SharedJournal
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # tests.shared.pg: a bench-only dependency
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # tests.shared_journal.pg: a bench-only dependency
 
 SPAWN = multiprocessing.get_context("spawn")
 RAW_TABLE = """
@@ -332,7 +332,7 @@ def main() -> None:
     args = parser.parse_args()
     writer_counts = [int(n) for n in args.writers.split(",")]
 
-    from tests.shared.pg import PostgresServer
+    from tests.shared_journal.pg import PostgresServer
 
     began = time.perf_counter()
     with PostgresServer(name="warroom-bench") as server, tempfile.TemporaryDirectory(prefix="warroom-bench-") as tmp:

@@ -14,8 +14,8 @@ from warroom.console.graph.connect import connect
 from warroom.console.session import WarRoom
 from warroom.console.subject import NOTHING, Subject, of_account
 
-from .harness import GuidedTestApp
-from .pilot_steps import settle, type_into
+from ..response.harness import GuidedTestApp
+from ..response.pilot_steps import settle, type_into
 
 MEGAN = "megan.bowen@contoso.onmicrosoft.com"
 ORIGIN = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)

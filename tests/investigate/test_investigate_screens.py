@@ -6,8 +6,8 @@ from textual.widgets import DataTable, OptionList, Select
 from warroom.console.journal import kinds
 from warroom.console.sim.faults import Fault
 
-from .harness import GuidedTestApp
-from .pilot_steps import MEGAN, bodies, declare_compromise, message, settle, type_into, writes
+from ..response.harness import GuidedTestApp
+from ..response.pilot_steps import MEGAN, bodies, declare_compromise, message, settle, type_into, writes
 
 HOSTILE = "Rule\x1b[2J\x1b]0;owned\x07 [bold red]x[/] \u202eevil"
 

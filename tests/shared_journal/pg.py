@@ -39,7 +39,7 @@ BINARIES = ("initdb", "pg_ctl", "postgres")
 
 # Appended to postgresql.conf after initdb; the port is given on pg_ctl's command line at each start.
 SETTINGS = """
-# ---- tests/shared/pg.py ----
+# ---- tests/shared_journal/pg.py ----
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '{socket_dir}'
 max_connections = 100
@@ -51,7 +51,7 @@ log_connections = off
 """
 
 HBA = """\
-# tests/shared/pg.py: trust, and only from the private socket and 127.0.0.1
+# tests/shared_journal/pg.py: trust, and only from the private socket and 127.0.0.1
 local all all trust
 host  all all 127.0.0.1/32 trust
 """
