@@ -8,6 +8,8 @@ entry where it breaks is marked and `b` jumps there.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import time
 from dataclasses import dataclass
@@ -21,7 +23,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Input, OptionList, Static
+from textual.widget import MountError
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 from warroom.console.incidents import Incident
@@ -43,6 +46,7 @@ from warroom.widgets.safe import LiteralNotifications, safe_label
 from .review_entry import BODY_LINES, BODY_WIDTH, EntryScreen
 
 ALL = "__all__"
+NARROW_BELOW = 130      # columns: narrower, the incident list gives its room to the timeline until `i` asks for it
 
 
 @dataclass
@@ -111,6 +115,7 @@ class JournalBrowserScreen(Screen):
         self.started = False          # the first page was shown (the incident list and verify follow it)
 
     def compose(self) -> ComposeResult:
+        self.set_class(self.app.size.width < NARROW_BELOW, "narrow", update=False)    # styled once, not twice
         yield Static(Text("Verifying the hash chain…"), id="integrity")
         with Horizontal(id="body"):
             yield OptionList(id="incidents")
@@ -121,7 +126,6 @@ class JournalBrowserScreen(Screen):
             yield Static(id="entry")
             yield Static(id="knowledge")
         yield Input(id="query")
-        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#incidents", OptionList).border_title = "Incidents"
@@ -132,11 +136,21 @@ class JournalBrowserScreen(Screen):
         self._show_scope()
         self.load("first")
 
-    def _after_first_page(self) -> None:
-        """The incident list and the chain check start once the first page is on screen: verifying a million
-        entries hashes in Python, and a thread doing it at the same time slows the first page by holding the GIL."""
+    async def _after_first_page(self) -> None:
+        """The footer, the incident list and the chain check come once the first page is on screen: verifying a
+        million entries hashes in Python, and a thread doing it at the same time slows the first page by holding
+        the GIL; the footer's keys are a dozen widgets styled again each time the bindings change. `warroom browse`
+        starts with the garbage collector off (console/launch.py): it walked every object startup made, ~20 ms."""
+        if not gc.isenabled():
+            gc.freeze()     # what startup built lives as long as the browser: never walk it again
+            gc.enable()
         self.load_incidents()
         self.verify()
+        from textual.widgets import Footer
+
+        with contextlib.suppress(MountError):     # `q` pressed in the first instant: the screen is going away
+            await self.mount(Footer())
+        self.refresh_bindings()     # the footer lists the keys when the bindings are next published
 
     # -- workers: every query off the event loop -----------------------------------------------------
 
@@ -194,7 +208,7 @@ class JournalBrowserScreen(Screen):
                         markup=False)
             if not self.started:        # no first page: the chain is checked all the same
                 self.started = True
-                self._after_first_page()
+                self.call_after_refresh(self._after_first_page)
 
     # -- results ------------------------------------------------------------------------------------
 
@@ -276,7 +290,7 @@ class JournalBrowserScreen(Screen):
 
     # -- the selected entry -------------------------------------------------------------------------
 
-    @on(BrowserTimeline.RowHighlighted, "#timeline")
+    @on(BrowserTimeline.Highlighted)
     def _highlighted(self) -> None:
         entry = self.query_one("#timeline", BrowserTimeline).selected
         self._show_entry(entry)
@@ -292,7 +306,7 @@ class JournalBrowserScreen(Screen):
         pane = self.query_one("#entry", Static)
         pane.update(self._entry_text(entry) if entry is not None else Text("No entries match."))
 
-    @on(BrowserTimeline.RowSelected, "#timeline")
+    @on(BrowserTimeline.Read)
     def _read_entry(self) -> None:
         """Enter: the whole entry, scrollable (the pane below the timeline shows its first lines)."""
         entry = self.query_one("#timeline", BrowserTimeline).selected
@@ -380,7 +394,7 @@ class JournalBrowserScreen(Screen):
 
     def on_resize(self) -> None:
         """Below 130 columns the incident list gives its room to the timeline's text until `i` asks for it."""
-        self.set_class(self.size.width < 130, "narrow")
+        self.set_class(self.size.width < NARROW_BELOW, "narrow")
 
     def action_focus_incidents(self) -> None:
         self.add_class("picking")

@@ -1,21 +1,24 @@
-"""The review timeline: a DataTable that only ever holds a window of entries and asks for more at its edges.
+"""The journal browser's timeline: a RowTable that only ever holds a window of entries and asks for more at its edges.
 
-The screen fetches pages by seq in a worker and calls `show()`; the table never touches the journal.
-Every cell is a `rich.text.Text` built from cleaned strings, so a title like `[bold]` or an escape
-sequence is shown as characters, never interpreted.
+The screen fetches pages by seq in a worker and calls `show()`; the table never touches the journal. A Line-API
+table: only the lines on screen are rendered, so a window of 200 entries costs what 30 visible lines cost. Every
+cell is a `rich.text.Text` built from cleaned strings, so a title like `[bold]` or an escape sequence is shown as
+characters, never interpreted.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, tzinfo
 
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import DataTable
 from warroom.console.journal import Entry
 from warroom.console.journal_reader import clean, describe_entry
 from warroom.console.timefmt import from_iso
+
+from .row_table import Column, RowTable
 
 WINDOW = 200  # rows held at most; scrolling past an edge swaps half of them
 
@@ -32,15 +35,31 @@ def offset(base: str, other: str) -> str:
     return f"{sign}{size}s"
 
 
-class BrowserTimeline(DataTable):
-    """Entries: seq, when it happened, discovered and logged (as offsets), actor, kind, what."""
+# Below 90 columns the occurred time drops its date and the discovered/logged offsets go: the entry pane below
+# shows all three timestamps of the selected entry in full. `What` (width 0) takes the rest.
+COMPACT = (Column("seq", "#", 7), Column("occurred", "Occurred", 8), Column("actor", "Actor", 8),
+           Column("kind", "Kind", 14), Column("what", "What", 0))
+WIDE = (Column("seq", "#", 7), Column("occurred", "Occurred", 14), Column("discovered", "Disc.", 5),
+        Column("logged", "Logged", 6), Column("actor", "Actor", 10), Column("kind", "Kind", 17),
+        Column("what", "What", 0))
+COMPACT_BELOW = 90
 
-    BINDINGS = [
-        Binding("home", "first", "First", id="review.first", show=False),
-        Binding("end", "last", "Last", id="review.last", show=False),
-        Binding("enter", "select_cursor", "Read", id="review.read"),
-    ]
-    COMPONENT_CLASSES = {"review-timeline--broken"}    # the break and what follows it (screens/review.tcss)
+
+class BrowserTimeline(RowTable):
+    """Entries: seq, when it happened, discovered and logged (as offsets), actor, kind, what.
+
+    Up, down and the page keys move within the window and ask for the next page past its edges; Home and End ask
+    for the first and the last page of the current filter.
+    """
+
+    BINDINGS = [Binding("enter", "read", "Read", id="review.read")]
+    # The break and what follows it, a stripe on every other line (screens/review.tcss).
+    COMPONENT_CLASSES = {"review-timeline--header", "review-timeline--cursor", "review-timeline--muted",
+                         "review-timeline--broken", "review-timeline--stripe"}
+    PREFIX = "review-timeline"
+    OPEN_ACTION = "read"
+    COLUMNS = WIDE
+    EMPTY = "No entries match."
 
     class Edge(Message):
         """The cursor ran past the window: `direction` is "older" or "newer"."""
@@ -57,73 +76,57 @@ class BrowserTimeline(DataTable):
             super().__init__()
             self.where = where
 
+    class Highlighted(Message):
+        """The cursor is on another entry, or a new window put it on one."""
+
+    class Read(Message):
+        """Enter (or a double click): read the selected entry whole."""
+
     def __init__(self, *, zone: tzinfo = UTC, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        super().__init__(id=id)
         self.zone = zone
-        self.window: list[Entry] = []
         self.broken_at: int | None = None
 
-    def on_mount(self) -> None:
-        self._layout(self.size.width)
+    @property
+    def window(self) -> list[Entry]:
+        """The entries held, oldest first (at most WINDOW)."""
+        return self.rows
 
-    def on_resize(self) -> None:
-        if self._layout(self.size.width):
-            self.show(self.window, focus_seq=self.selected.seq if self.selected else None)
+    def columns(self) -> tuple[Column, ...]:
+        return COMPACT if self.size.width < COMPACT_BELOW else WIDE
 
-    def _layout(self, width: int) -> bool:
-        """Fixed columns, and `What` takes the rest: the line a reviewer reads must stay on screen.
+    def line_width(self) -> int:
+        """Beside the scrollbar (where the window sits in what was fetched), not under it."""
+        return self.scrollable_content_region.width
 
-        Below 90 columns the occurred time drops its date and the discovered/logged offsets go: the entry
-        pane below shows all three timestamps of the selected entry in full.
-        """
-        compact = width < 90
-        if compact:
-            fixed = [("#", "seq", 7), ("Occurred", "occurred", 8), ("Actor", "actor", 8), ("Kind", "kind", 14)]
-        else:
-            fixed = [("#", "seq", 7), ("Occurred", "occurred", 14), ("Disc.", "discovered", 5),
-                     ("Logged", "logged", 6), ("Actor", "actor", 10), ("Kind", "kind", 17)]
-        what = max(24, width - sum(w + 2 for _, _, w in fixed) - 2 - 2)  # cell padding, then the scrollbar
-        shape = (compact, what)
-        if shape == getattr(self, "_shape", None):
-            return False
-        self._shape, self._time_format = shape, "%H:%M:%S" if compact else "%m-%d %H:%M:%S"
-        self.clear(columns=True)
-        for label, key, column_width in [*fixed, ("What", "what", what)]:
-            self.add_column(label, key=key, width=column_width)
-        return True
-
-    def _time(self, text: str) -> str:
+    def _time(self, text: str, compact: bool) -> str:
         moment: datetime = from_iso(text).astimezone(self.zone)
-        return moment.strftime(self._time_format)
+        return moment.strftime("%H:%M:%S" if compact else "%m-%d %H:%M:%S")
 
-    def _row(self, entry: Entry) -> list[Text]:
+    def row_cells(self, entry: Entry) -> list[Text]:
+        compact = self.columns() is COMPACT
         marker = Text(f"⇲{entry.seq}" if entry.origin else str(entry.seq))   # first written in another journal
         if self.broken_at is not None and entry.seq >= self.broken_at:
             marker = Text(f"✗{entry.seq}" if entry.seq == self.broken_at else f"?{entry.seq}",
-                          style=self.get_component_rich_style("review-timeline--broken", partial=True))
-        cells = {
-            "seq": marker,
-            "occurred": Text(self._time(entry.occurred_at)),
-            "discovered": Text(offset(entry.occurred_at, entry.discovered_at)),
-            "logged": Text(offset(entry.occurred_at, entry.logged_at)),
-            "actor": Text(clean(entry.actor)),
-            "kind": Text(clean(entry.kind)),
-            "what": Text(clean(describe_entry(entry))[:300], overflow="ellipsis", no_wrap=True),
-        }
-        return [cells[str(key.value)] for key in self.columns]
+                          style=self.component_style("broken"))
+        cells = [marker, Text(self._time(entry.occurred_at, compact))]
+        if not compact:
+            cells += [Text(offset(entry.occurred_at, entry.discovered_at)),
+                      Text(offset(entry.occurred_at, entry.logged_at))]
+        return [*cells, Text(clean(entry.actor)), Text(clean(entry.kind)), Text(clean(describe_entry(entry))[:300])]
+
+    def row_style(self, index: int) -> Style | None:
+        return self.component_style("stripe") if index % 2 else None
 
     def show(self, entries: list[Entry], *, focus_seq: int | None = None) -> None:
         """Replace the window; put the cursor on `focus_seq` (or the nearest entry after it)."""
-        self.window = entries[:WINDOW] if len(entries) > WINDOW else entries
-        self.clear()
-        for entry in self.window:
-            self.add_row(*self._row(entry), key=str(entry.seq))
-        if not self.window:
-            return
+        window = entries[:WINDOW] if len(entries) > WINDOW else entries
         row = 0
-        if focus_seq is not None:
-            row = next((i for i, e in enumerate(self.window) if e.seq >= focus_seq), len(self.window) - 1)
-        self.move_cursor(row=row, animate=False, scroll=True)
+        if window and focus_seq is not None:
+            row = next((i for i, e in enumerate(window) if e.seq >= focus_seq), len(window) - 1)
+        self.set_reactive(BrowserTimeline.cursor, row)     # one Highlighted below, not one per change
+        self.show_rows(window)
+        self.post_message(self.Highlighted())
 
     def newer(self, entries: list[Entry]) -> None:
         """Scrolled down past the end: keep the later half of the window, add the new page after it."""
@@ -135,38 +138,22 @@ class BrowserTimeline(DataTable):
         if entries:
             self.show([*entries, *self.window[: max(0, WINDOW - len(entries))]], focus_seq=entries[-1].seq)
 
-    @property
-    def selected(self) -> Entry | None:
-        if not self.window or not 0 <= self.cursor_row < len(self.window):
-            return None
-        return self.window[self.cursor_row]
+    def watch_cursor(self) -> None:
+        super().watch_cursor()
+        self.post_message(self.Highlighted())
 
-    def action_cursor_down(self) -> None:
-        if self.window and self.cursor_row >= len(self.window) - 1:
-            self.post_message(self.Edge("newer", self.window[-1].seq))
+    def action_cursor(self, delta: int) -> None:
+        """Past the window's edge, the next page (older or newer) is asked for instead."""
+        if self.rows and delta > 0 and self.cursor >= len(self.rows) - 1:
+            self.post_message(self.Edge("newer", self.rows[-1].seq))
+        elif self.rows and delta < 0 and self.cursor <= 0:
+            self.post_message(self.Edge("older", self.rows[0].seq))
         else:
-            super().action_cursor_down()
+            super().action_cursor(delta)
 
-    def action_cursor_up(self) -> None:
-        if self.window and self.cursor_row <= 0:
-            self.post_message(self.Edge("older", self.window[0].seq))
-        else:
-            super().action_cursor_up()
+    def action_jump(self, index: int) -> None:
+        self.post_message(self.Jump("first" if index == 0 else "last"))
 
-    def action_page_down(self) -> None:
-        if self.window and self.cursor_row >= len(self.window) - 1:
-            self.post_message(self.Edge("newer", self.window[-1].seq))
-        else:
-            super().action_page_down()
-
-    def action_page_up(self) -> None:
-        if self.window and self.cursor_row <= 0:
-            self.post_message(self.Edge("older", self.window[0].seq))
-        else:
-            super().action_page_up()
-
-    def action_first(self) -> None:
-        self.post_message(self.Jump("first"))
-
-    def action_last(self) -> None:
-        self.post_message(self.Jump("last"))
+    def action_read(self) -> None:
+        if self.selected is not None:
+            self.post_message(self.Read())

@@ -61,7 +61,15 @@ class RowTable(ScrollView, can_focus=True):
         raise NotImplementedError
 
     def header_cells(self) -> list[Text]:
-        return [Text(c.heading) for c in self.COLUMNS]
+        return [Text(c.heading) for c in self.columns()]
+
+    def columns(self) -> tuple[Column, ...]:
+        """The columns as laid out now: `COLUMNS`, unless a subclass picks them by width."""
+        return self.COLUMNS
+
+    def row_style(self, index: int) -> Style | None:
+        """A style for a whole line besides the cursor's (zebra stripes), or None."""
+        return None
 
     def empty_message(self) -> str:
         return self.EMPTY
@@ -152,12 +160,13 @@ class RowTable(ScrollView, can_focus=True):
         return style
 
     def column_widths(self, width: int) -> list[int]:
-        fixed = sum(c.width for c in self.COLUMNS) + len(self.COLUMNS) - 1
-        return [c.width or max(8, width - fixed) for c in self.COLUMNS]
+        columns = self.columns()
+        fixed = sum(c.width for c in columns) + len(columns) - 1
+        return [c.width or max(8, width - fixed) for c in columns]
 
     def _line(self, cells: list[Text], widths: list[int], base: Style) -> Strip:
         line = Text(no_wrap=True, end="")
-        for index, (cell, width, column) in enumerate(zip(cells, widths, self.COLUMNS, strict=True)):
+        for index, (cell, width, column) in enumerate(zip(cells, widths, self.columns(), strict=True)):
             if index:
                 line.append(" ")
             cell.truncate(width, overflow="ellipsis")
@@ -170,8 +179,12 @@ class RowTable(ScrollView, can_focus=True):
         segments = [Segment(s.text, base + s.style if s.style else base) for s in line.render(self.app.console)]
         return Strip(segments)
 
+    def line_width(self) -> int:
+        """How wide a line is drawn: the widget's width (a pane that shows its scrollbar leaves room for it)."""
+        return self.size.width
+
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        width = self.line_width()
         widths = self.column_widths(width)
         base = self._base_style()
         if y == 0:
@@ -186,5 +199,6 @@ class RowTable(ScrollView, can_focus=True):
         if index == self.cursor:
             style = base + (self.component_style("cursor") if self.has_focus else Style(underline=True))
         else:
-            style = base
+            extra = self.row_style(index)
+            style = base if extra is None else base + extra
         return self._line(self.row_cells(self.rows[index]), widths, style).crop_extend(0, width, style)

@@ -30,3 +30,7 @@ def run(ctx: Context) -> int:
                     source=f"this host's copy, {ctx.copy_notice}" if ctx.copy_notice else "")
     app.run()
     return app.return_code or 0
+
+
+# The browser switches the garbage collector back on itself, once its first page is drawn (console/launch.py).
+run.draws_first_frame = True  # type: ignore[attr-defined]

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 from textual.binding import Binding
-from textual.widgets import DataTable, Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 from warroom.console.journal import Draft, kinds
 from warroom.console.journal_reader import Filter, JournalReader
 from warroom.screens.review import JournalBrowserApp, JournalBrowserScreen
 from warroom.widgets.review_timeline import WINDOW, BrowserTimeline
+from warroom.widgets.row_table import RowTable
 
 from .review_tools import HOSTILE, INCIDENT, at, digests, incident_drafts, write
 
@@ -58,7 +59,7 @@ def timeline(app: JournalBrowserApp) -> BrowserTimeline:
 
 def bound_keys() -> list[str]:
     keys: set[str] = set()
-    for cls in (JournalBrowserApp, JournalBrowserScreen, BrowserTimeline, DataTable, OptionList):
+    for cls in (JournalBrowserApp, JournalBrowserScreen, BrowserTimeline, RowTable, OptionList):
         for klass in cls.__mro__:
             for binding in klass.__dict__.get("BINDINGS", []):
                 key = binding.key if isinstance(binding, Binding) else binding[0]
