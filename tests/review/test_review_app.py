@@ -192,3 +192,40 @@ async def test_scrolling_pages_in_sql_and_keeps_a_window(tmp_path: Path) -> None
         await pilot.press("home", "up")
         await settle(pilot)
         assert timeline(app).selected.seq == 1
+
+
+def timeline_text(app: JournalBrowserApp) -> list[str]:
+    """The timeline as drawn: its header and the lines on screen."""
+    table = timeline(app)
+    return [table.render_line(y).text for y in range(table.size.height)]
+
+
+async def test_the_timeline_draws_imports_hostile_text_and_its_columns_by_width(journal: Path) -> None:
+    write(journal, [Draft(kinds.NOTE, {"text": HOSTILE}, INCIDENT, "sam", at(70), origin="f" * 64)])
+    app = JournalBrowserApp(journal)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("end")
+        await settle(pilot)
+        lines = timeline_text(app)
+        assert lines[0].split()[:4] == ["#", "Occurred", "Disc.", "Logged"]
+        imported = next(line for line in lines if line.startswith("⇲22 "))
+        assert "<script>alert(1)</script> [bold]x[/bold]" in imported and "\x1b" not in imported
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        assert timeline_text(app)[0].split()[:4] == ["#", "Occurred", "Actor", "Kind"]   # offsets go below 90
+
+
+async def test_a_click_selects_an_entry_and_a_double_click_reads_it(journal: Path) -> None:
+    from warroom.screens.review_entry import EntryScreen
+
+    app = JournalBrowserApp(journal)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.click("#timeline", offset=(10, 3))       # the header, then entries 1, 2, 3
+        await settle(pilot)
+        assert timeline(app).selected.seq == 3
+        assert str(app.screen.query_one("#entry", Static).render()).startswith("#3 ")
+        await pilot.double_click("#timeline", offset=(10, 4))
+        await settle(pilot)
+        assert isinstance(app.screen, EntryScreen)
