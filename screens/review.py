@@ -125,13 +125,11 @@ class JournalBrowserScreen(Screen):
         with Horizontal(id="details"):
             yield Static(id="entry")
             yield Static(id="knowledge")
-        yield Input(id="query")
 
     def on_mount(self) -> None:
         self.query_one("#incidents", OptionList).border_title = "Incidents"
         self.query_one("#entry", Static).border_title = "Entry"
         self.query_one("#knowledge", Static).border_title = "What we knew then"
-        self.query_one("#query", Input).display = False
         self.query_one("#timeline", BrowserTimeline).focus()
         self._show_scope()
         self.load("first")
@@ -372,19 +370,27 @@ class JournalBrowserScreen(Screen):
     def _jump(self, message: BrowserTimeline.Jump) -> None:
         self.load(message.where)
 
-    def _ask(self, mode: str, placeholder: str, value: str = "") -> None:
+    def _field(self) -> Input | None:
+        """The search/time box, once it has been asked for (it is not part of the first page)."""
+        fields = self.query("#query").results(Input)
+        return next(fields, None)
+
+    async def _ask(self, mode: str, placeholder: str, value: str = "") -> None:
         self.input_mode = mode
-        field = self.query_one("#query", Input)
+        field = self._field()
+        if field is None:
+            field = Input(id="query")
+            await self.mount(field)
         field.placeholder, field.value, field.display = placeholder, value, True
         field.focus()
 
-    def action_filter(self) -> None:
-        self._ask("filter", "words to search, kind:action actor:sam incident:INC-… since:-2h until:…",
+    async def action_filter(self) -> None:
+        await self._ask("filter", "words to search, kind:action actor:sam incident:INC-… since:-2h until:…",
                   self.filter.describe() if not self.filter.incident else
                   self.filter.describe().replace(f"incident:{self.filter.incident}", "").strip())
 
-    def action_goto(self) -> None:
-        self._ask("goto", "a time: 2026-11-24T14:02Z, -90m, now")
+    async def action_goto(self) -> None:
+        await self._ask("goto", "a time: 2026-11-24T14:02Z, -90m, now")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """`b` is live only when the chain is broken (shown dimmed otherwise)."""
@@ -408,8 +414,8 @@ class JournalBrowserScreen(Screen):
         self._refilter(Filter())
 
     def action_clear(self) -> None:
-        field = self.query_one("#query", Input)
-        if field.display:
+        field = self._field()
+        if field is not None and field.display:
             field.display = False
             self.action_focus_timeline()
         elif self.filter.describe():
@@ -434,8 +440,7 @@ class JournalBrowserScreen(Screen):
 
     @on(Input.Submitted, "#query")
     def _submitted(self, event: Input.Submitted) -> None:
-        field = self.query_one("#query", Input)
-        field.display = False
+        event.input.display = False
         self.action_focus_timeline()
         try:
             if self.input_mode == "goto":
