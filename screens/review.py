@@ -456,6 +456,9 @@ class JournalBrowserApp(LiteralNotifications, App):
     """Hosts the journal browser; `warroom browse` runs this, the dashboard may push JournalBrowserScreen itself."""
 
     TITLE = "warroom browse"
+    # The screen's styles, read with the App's own: a screen that brings a stylesheet the App has not read makes
+    # Textual parse every stylesheet again and restyle the whole app before the screen's first frame.
+    CSS_PATH = Path(__file__).with_name("review.tcss")
 
     def __init__(self, path: str | Path, *, incident: str | None = None, timezone: str = "UTC",
                  source: str = "") -> None:
