@@ -138,7 +138,7 @@ class JournalBrowserScreen(Screen):
         """The footer, the incident list and the chain check come once the first page is on screen: verifying a
         million entries hashes in Python, and a thread doing it at the same time slows the first page by holding
         the GIL; the footer's keys are a dozen widgets styled again each time the bindings change. `warroom browse`
-        starts with the garbage collector off (console/launch.py): it walked every object startup made, ~20 ms."""
+        starts with the garbage collector off (console/launch.py): it would walk every object startup made."""
         if not gc.isenabled():
             gc.freeze()     # what startup built lives as long as the browser: never walk it again
             gc.enable()

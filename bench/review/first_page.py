@@ -56,6 +56,7 @@ def main() -> int:
         review_bench.build(path, args.entries)
     env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40", "WARROOM_CONFIG": "",
            "TEXTUAL_ANIMATIONS": "none"}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)    # the warm-up round byte-compiles, as an installed copy is
     bare = [sys.executable, "-c", dashboard.BARE]
     review = [str(dashboard.WARROOM), "review", str(path)]
     print("load average before:", " ".join(f"{value:.2f}" for value in os.getloadavg()))
