@@ -17,6 +17,10 @@ from .incidents import Incident, IncidentBook, incident_unclaimed, task_unclaime
 from .journal import Draft, Entry, Journal, JournalConflict, JournalError, Unclaimed, kinds, open_journal
 from .timefmt import utc_now
 
+# Entries a catch-up passes over: the watcher's record of what Graph said, which the book never folds.
+UNTOLD = frozenset({kinds.OBSERVATION})
+CATCH_UP_BATCH = 2000
+
 if TYPE_CHECKING:  # the Graph side is optional: the console works without a tenant (out of band)
     from .graph.gateway import GraphGateway
     from .graph.live import LiveState
@@ -121,18 +125,29 @@ class WarRoom:
         """Fold every entry after the book's last one (ours or another process's) in order, and tell listeners.
 
         Called after each of our appends and whenever the journal's data_version changes, so entries from
-        a second console or `warroom note` appear within a second, with no gap and none applied twice.
+        a second console or `warroom note` appear within a second, with no gap and none applied twice. Graph
+        observations are passed over unread (`UNTOLD`): the book folds none and no screen shows them, and a large
+        first poll journals tens of thousands. Read in batches of `CATCH_UP_BATCH`, so a long absence is bounded too.
         """
         async with self._catching_up:  # our append and the follower may both call this at once
-            fresh = await self.journal.entries(after=self.book.last_seq)
-            if self.journal.epoch != self._epoch:   # numbers shown before no longer hold: fold everything again
-                self._epoch = self.journal.epoch
-                self.book = await IncidentBook.load(self.journal)
-                for rebuilt in list(self.rebuild_listeners):
-                    rebuilt()
-                return []
-            for entry in fresh:
-                self.book.apply(entry)
+            # The head first: everything up to it is committed, so the entries read next hold every entry up to it
+            # that is not passed over, and the book may count the passed-over ones as folded.
+            head, _ = await self.journal.head()
+            fresh: list[Entry] = []
+            while True:
+                batch = await self.journal.entries(after=self.book.last_seq, limit=CATCH_UP_BATCH, skip_kinds=UNTOLD)
+                if self.journal.epoch != self._epoch:   # numbers shown before no longer hold: fold everything again
+                    self._epoch = self.journal.epoch
+                    self.book = await IncidentBook.load(self.journal)
+                    for rebuilt in list(self.rebuild_listeners):
+                        rebuilt()
+                    return []
+                for entry in batch:
+                    self.book.apply(entry)
+                fresh += batch
+                if len(batch) < CATCH_UP_BATCH:
+                    break
+            self.book.last_seq = max(self.book.last_seq, head)
         if fresh:
             for listener in list(self.listeners):
                 listener(fresh)

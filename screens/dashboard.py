@@ -417,7 +417,8 @@ class DashboardScreen(Screen):
         hint = self._sign_in_hint(freshness)
         self.query_one(StatusBar).show(
             mode=self.warroom.mode, tenant=self.warroom.tenant_label, freshness=freshness,
-            journal=self._journal_label(), entries=self.entry_count, now=self.now,
+            # The session's book has counted every entry up to the head, observations included (never told).
+            journal=self._journal_label(), entries=max(self.entry_count, self.warroom.book.last_seq), now=self.now,
             zone=self.zone or UTC, hint=hint,   # zone None would mean the host's zone
             channels=self.warroom.book.channel_trouble.values())
 

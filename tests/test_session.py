@@ -43,6 +43,35 @@ async def test_overlapping_catch_ups_fold_each_entry_once(journal_path: Path) ->
         await other.close()
 
 
+async def test_a_catch_up_passes_over_graph_observations_and_tells_the_rest_in_order(journal_path: Path,
+                                                                                     monkeypatch) -> None:
+    """A first poll of a large tenant journals thousands of observations: the console reads back only what the
+    book folds or a screen shows, in batches, and still counts every entry as read."""
+    from warroom.console import session
+
+    monkeypatch.setattr(session, "CATCH_UP_BATCH", 3)
+    console, watcher = await open_session(journal_path), await open_session(journal_path)
+    try:
+        incident_id = await console.record_new_incident(declaration)
+        told: list[tuple[int, str]] = []
+        console.listeners.append(lambda entries: told.extend((e.seq, e.kind) for e in entries))
+        observations = [Draft(kinds.OBSERVATION, {"source": "alerts", "key": f"da{n}", "digest": "d", "data": {}})
+                        for n in range(500)]
+        await watcher.journal.append_many(observations[:250])
+        notes = [Draft(kinds.NOTE, {"text": f"note {n}"}, incident_id) for n in range(7)]
+        await watcher.journal.append_many([*notes[:4], *observations[250:], *notes[4:]])
+        await console.catch_up()
+        head, _ = await console.journal.head()
+        assert [kind for _, kind in told] == [kinds.NOTE] * 7
+        assert [seq for seq, _ in told] == sorted(seq for seq, _ in told)
+        assert console.book.last_seq == head
+        await console.catch_up()
+        assert len(told) == 7          # nothing twice
+    finally:
+        await console.close()
+        await watcher.close()
+
+
 async def test_two_consoles_declaring_at_once_get_different_ids(journal_path: Path) -> None:
     first, second = await open_session(journal_path), await open_session(journal_path)
     try:

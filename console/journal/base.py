@@ -87,8 +87,9 @@ class Journal(ABC):
 
     @abstractmethod
     async def entries(self, *, after: int = 0, limit: int | None = None, incident: str | None = None,
-                      kinds: Iterable[str] | None = None) -> list[Entry]:
-        """Entries in journal order after seq `after`, optionally for one incident or some kinds."""
+                      kinds: Iterable[str] | None = None, skip_kinds: Iterable[str] | None = None) -> list[Entry]:
+        """Entries in journal order after seq `after`, optionally for one incident or some kinds, or without some
+        kinds (`skip_kinds`: a console catching up leaves out the thousands of Graph observations a poll writes)."""
 
     async def iter_entries(self, *, after: int = 0, batch: int = 5000, **filters: Any) -> AsyncIterator[Entry]:
         while True:

@@ -416,7 +416,7 @@ class PostgresJournal(Journal):
         return [Entry.from_row(row) for row in await self._call("fetch", sql, *params)]
 
     async def entries(self, *, after: int = 0, limit: int | None = None, incident: str | None = None,
-                      kinds: Iterable[str] | None = None) -> list[Entry]:
+                      kinds: Iterable[str] | None = None, skip_kinds: Iterable[str] | None = None) -> list[Entry]:
         where, params = ["seq > $1"], list[Any]([after])
         if incident is not None:
             params.append(incident)
@@ -425,6 +425,10 @@ class PostgresJournal(Journal):
         if kinds:
             params.append(kinds)
             where.append(f"kind = ANY(${len(params)}::text[])")
+        skipped = list(skip_kinds or [])
+        if skipped:
+            params.append(skipped)
+            where.append(f"kind <> ALL(${len(params)}::text[])")
         sql = f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY seq"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"

@@ -552,12 +552,12 @@ class SharedJournal(Journal):
     # -- reading: the mirror, then this host's entries not shared yet --------------------------------------
 
     async def entries(self, *, after: int = 0, limit: int | None = None, incident: str | None = None,
-                      kinds: Iterable[str] | None = None) -> list[Entry]:
-        kinds = list(kinds or [])
-        rows = await self.mirror.entries(after=after, limit=limit, incident=incident, kinds=kinds)
+                      kinds: Iterable[str] | None = None, skip_kinds: Iterable[str] | None = None) -> list[Entry]:
+        kinds, skipped = list(kinds or []), list(skip_kinds or [])
+        rows = await self.mirror.entries(after=after, limit=limit, incident=incident, kinds=kinds, skip_kinds=skipped)
         if self._showing_provisional and (limit is None or len(rows) < limit):
             extra = [e for e in await self._provisional() if e.seq > after and (incident is None or
-                     e.incident == incident) and (not kinds or e.kind in kinds)]
+                     e.incident == incident) and (not kinds or e.kind in kinds) and e.kind not in skipped]
             rows += extra if limit is None else extra[: limit - len(rows)]
         return rows
 

@@ -416,8 +416,9 @@ class SQLiteJournal(Journal):
         limit: int | None = None,
         incident: str | None = None,
         kinds: Iterable[str] | None = None,
+        skip_kinds: Iterable[str] | None = None,
     ) -> list[Entry]:
-        """Entries in journal order after seq `after`, optionally for one incident or some kinds."""
+        """Entries in journal order after seq `after`, optionally for one incident or some kinds (or without some)."""
         where, params = ["seq > ?"], list[Any]([after])
         if incident is not None:
             where.append("incident = ?")
@@ -426,6 +427,10 @@ class SQLiteJournal(Journal):
         if kinds:
             where.append(f"kind IN ({','.join('?' * len(kinds))})")
             params.extend(kinds)
+        skipped = list(skip_kinds or [])
+        if skipped:
+            where.append(f"kind NOT IN ({','.join('?' * len(skipped))})")
+            params.extend(skipped)
         sql = f"SELECT {_COLUMNS} FROM entries WHERE {' AND '.join(where)} ORDER BY seq"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
