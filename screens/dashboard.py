@@ -197,7 +197,7 @@ class DashboardScreen(Screen):
             early, self.early_entries = self.early_entries, []
             timeline.add_entries(sorted([*backlog, *early], key=lambda e: e.seq))
             self.rate, self.tasks, self.timeline = rate, tasks, timeline
-            rate.show(alerts.all_rows, self.now)
+            rate.show(alerts.minute_counts, self.now)
             self.refresh_incident()
             if self.focused is not None:    # at 80x24 the panes above it pushed the focused pane out of view
                 self.call_after_refresh(self.focused.scroll_visible, animate=False, top=True)
@@ -357,10 +357,10 @@ class DashboardScreen(Screen):
             table.set_watch(self._watch())
             first = freshness.get("alerts")         # its first read may arrive over many pages: one baseline
             loading = first is not None and first.last_success is None and first.health is SourceHealth.WAITING
-            arrived = table.set_rows(self.row_cache.rows(live.alerts, live.incidents, live.risky_users), self.now,
-                                     loading=loading)
+            arrived = table.apply(self.row_cache.changes(live.alerts, live.incidents, live.risky_users), self.now,
+                                  loading=loading)
             if self.rate is not None:
-                self.rate.show(table.all_rows, self.now)
+                self.rate.show(table.minute_counts, self.now)
             self._announce(arrived)
         if WATCHED_SIGN_INS in sources:
             self._announce_sign_ins(live.watched_sign_ins)
@@ -468,7 +468,7 @@ class DashboardScreen(Screen):
         self.query_one(AlertTable).tick(now)
         if now.second == 0 and self.warroom.live:
             if self.rate is not None:
-                self.rate.show(self.query_one(AlertTable).all_rows, now)
+                self.rate.show(self.query_one(AlertTable).minute_counts, now)
             self.query_one(HealthPane).show(self.warroom.live.health, self.warroom.live.issues, now,
                                             self.warroom.live.health_since)
 

@@ -6,9 +6,11 @@ screen are ever rendered.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import NamedTuple
+from sys import intern
+from typing import Any, NamedTuple
 
 from rich.style import Style
 from rich.text import Text
@@ -17,11 +19,12 @@ from textual.reactive import reactive
 from textual.strip import Strip
 
 from ..console.graph.models import SEVERITY_ORDER, Alert, RiskyUser, SecurityIncident
+from ..console.graph.tracked import Tracked
 from ..console.text import clean
 from ..console.timefmt import ago
 from .actions import bindings
 from .labels import ALERT_SEVERITY, label
-from .row_table import Column, RowTable
+from .row_table import Column, OrderedRows, RowTable
 
 STATUS_WORDS = {"new": "new", "inProgress": "in progress", "resolved": "resolved", "active": "active",
                 "redirected": "redirected", "awaitingAction": "awaiting"}
@@ -60,7 +63,8 @@ class AlertRow(NamedTuple):
     created: float     # POSIX seconds; 0 when Graph sent no time
     haystack: str      # lower-case text the `/` filter searches
     # Lower-case UPNs and IPs, matched against the watch list. A tuple, not a set: a row of strings and tuples is
-    # not tracked by the garbage collector, and 50,000 rows must not be walked by every full collection.
+    # not tracked by the garbage collector, and 50,000 rows must not be walked by every full collection. Interned:
+    # the same few accounts appear in thousands of alerts.
     watch_keys: tuple[str, ...] = ()
 
     def watched_by(self, watch: frozenset[str]) -> list[str]:
@@ -70,13 +74,13 @@ class AlertRow(NamedTuple):
     @classmethod
     def from_alert(cls, alert: Alert) -> AlertRow:
         title = clean(alert.title)
-        source = SOURCE_WORDS.get(alert.service_source) or clean(alert.service_source, 18) or "Defender"
+        source = SOURCE_WORDS.get(alert.service_source) or intern(clean(alert.service_source, 18)) or "Defender"
         status = STATUS_WORDS.get(alert.status) or clean(alert.status, 12)
         return cls(f"alert:{alert.id}", "alert", alert.id, alert.severity, alert.severity_rank, status, title, source,
                    alert.created.timestamp() if alert.created else 0.0,
                    " ".join((title, clean(alert.severity, 24), status, source, clean(alert.id, 80),
                              *(clean(u, 120) for u in alert.users))).lower(),
-                   tuple(dict.fromkeys(str(v).strip().lower() for v in (*alert.users, *alert.ips) if v)))
+                   tuple(dict.fromkeys(intern(str(v).strip().lower()) for v in (*alert.users, *alert.ips) if v)))
 
     @classmethod
     def from_incident(cls, incident: SecurityIncident) -> AlertRow:
@@ -99,7 +103,7 @@ class AlertRow(NamedTuple):
                    SEVERITY_ORDER.get(user.risk_level, 5), status, title, "Entra risky user",
                    user.last_updated.timestamp() if user.last_updated else 0.0,
                    " ".join((title, clean(user.risk_level, 24), status, "risky user", upn)).lower(),
-                   (user.upn.strip().lower(),) if user.upn else ())
+                   (intern(user.upn.strip().lower()),) if user.upn else ())
 
 
 RISK_STATES = {"atRisk": "at risk", "confirmedCompromised": "compromised", "remediated": "remediated",
@@ -107,37 +111,94 @@ RISK_STATES = {"atRisk": "at risk", "confirmedCompromised": "compromised", "reme
 QUIET_RISK = frozenset({"none", "hidden", ""})
 
 
+class RowChanges(NamedTuple):
+    """What a refresh changed in the alerts pane: rows new or rebuilt, and the keys of rows that went away."""
+
+    rows: list[AlertRow]
+    gone: list[str]
+
+
 class RowCache:
     """Rows by record identity: the watcher keeps unchanged records as the same objects, so a poll that
-    changed 3 of 50,000 alerts cleans 3 titles, not 50,000 (0.4 s on the event loop otherwise)."""
+    changed 3 of 50,000 alerts cleans 3 titles, not 50,000 (0.4 s on the event loop otherwise).
+
+    Records in a `Tracked` dict (the live state's) say which keys changed, so only those are looked at; any other
+    mapping (a test's, a new state's first look) is compared record by record.
+    """
+
+    SOURCES = (("incident", AlertRow.from_incident), ("alert", AlertRow.from_alert),
+               ("risky_user", AlertRow.from_risky_user))
 
     def __init__(self) -> None:
-        self._rows: dict[tuple[str, str], tuple[object, AlertRow]] = {}
+        self._rows: dict[str, dict[str, tuple[object, AlertRow]]] = {kind: {} for kind, _ in self.SOURCES}
+        self._seen: dict[str, Mapping[str, object]] = {}    # the mapping each kind was last read from
 
-    def rows(self, alerts: Mapping[str, Alert], incidents: Mapping[str, SecurityIncident],
-             risky_users: Mapping[str, RiskyUser]) -> list[AlertRow]:
-        kept: dict[tuple[str, str], tuple[object, AlertRow]] = {}
-        out: list[AlertRow] = []
-        sources = (("incident", incidents, AlertRow.from_incident), ("alert", alerts, AlertRow.from_alert),
-                   ("risky_user", risky_users, AlertRow.from_risky_user))
-        for kind, records, make in sources:
-            for key, record in records.items():
-                if kind == "risky_user" and record.risk_level in QUIET_RISK:
+    def changes(self, alerts: Mapping[str, Alert], incidents: Mapping[str, SecurityIncident],
+                risky_users: Mapping[str, RiskyUser]) -> RowChanges:
+        rows: list[AlertRow] = []
+        gone: list[str] = []
+        by_kind: dict[str, Mapping[str, Any]] = {"incident": incidents, "alert": alerts, "risky_user": risky_users}
+        for kind, make in self.SOURCES:
+            records, cached = by_kind[kind], self._rows[kind]
+            told = records.take_changed() if isinstance(records, Tracked) else None
+            known = self._seen.get(kind) is records
+            self._seen[kind] = records
+            keys: Iterable[str] = told if told is not None and known else [
+                *records, *(key for key in cached if key not in records)]
+            for key in keys:
+                record = records.get(key)
+                if kind == "risky_user" and record is not None and record.risk_level in QUIET_RISK:
+                    record = None
+                held = cached.get(key)
+                if record is None:
+                    if held is not None:
+                        del cached[key]
+                        gone.append(held[1].key)
                     continue
-                cached = self._rows.get((kind, key))
-                row = cached[1] if cached is not None and cached[0] is record else make(record)
-                kept[(kind, key)] = (record, row)
-                out.append(row)
-        self._rows = kept
-        return out
+                if held is not None and held[0] is record:
+                    continue
+                row = make(record)
+                cached[key] = (record, row)
+                rows.append(row)
+        return RowChanges(rows, gone)
 
 
-def _sort_key(column: str):
+KIND_ORDER = {"incident": 0, "alert": 1, "risky_user": 2}
+
+
+def _sort_key(column: str) -> Callable[[AlertRow], tuple[Any, ...]]:
+    """Each column's order; ties end on the row's kind and key, so every row has a place of its own."""
     if column == "severity":
-        return lambda r: (r.rank, -r.created)
+        return lambda r: (r.rank, -r.created, KIND_ORDER.get(r.kind, 3), r.key)
     if column == "age":
-        return lambda r: -r.created
-    return lambda r: (getattr(r, column).lower(), r.rank, -r.created)
+        return lambda r: (-r.created, KIND_ORDER.get(r.kind, 3), r.key)
+    return lambda r: (getattr(r, column).lower(), r.rank, -r.created, KIND_ORDER.get(r.kind, 3), r.key)
+
+
+SORT_KEYS = {column: _sort_key(column) for column in SORTABLE}
+
+
+class WordFilter(NamedTuple):
+    """The `/` filter: every word must be in the row's lower-case text."""
+
+    words: tuple[str, ...]
+
+    def __call__(self, row: AlertRow) -> bool:
+        haystack = row.haystack
+        return all(word in haystack for word in self.words)
+
+    def select(self, rows: Iterable[AlertRow]) -> list[AlertRow]:
+        """The rows that match, in their order: one plain pass per word (a keystroke over 50,000 rows)."""
+        chosen = list(rows)
+        for word in self.words:
+            chosen = [row for row in chosen if word in row.haystack]
+        return chosen
+
+
+def matcher(text: str) -> WordFilter | None:
+    """The filter for what was typed (None: no words, every row)."""
+    words = tuple(text.lower().split())
+    return WordFilter(words) if words else None
 
 
 def alert_age(seconds: float) -> str:
@@ -177,10 +238,16 @@ class AlertTable(RowTable):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.border_title = "Alerts"
-        self._all: list[AlertRow] = []
-        self._sorted: list[AlertRow] = []
-        self.seen: set[str] | None = None        # None until the first load: what was there at start counts as seen
+        self._by_key: dict[str, AlertRow] = {}
+        self._ordered: OrderedRows[AlertRow] = OrderedRows(SORT_KEYS["severity"])
+        self._filtered_by = ""                   # the filter text the shown rows were chosen by
+        self._loaded = False                     # the first load is in: what arrives later is new
         self._first_load = False                 # the first load is still arriving page by page
+        self.fresh: set[str] = set()             # keys that arrived after the first load, not looked at yet
+        self._watched: set[str] = set()          # keys of rows naming someone on the watch list
+        # Alerts per (severity, minute since the epoch of their creation): the rate chart's counts, kept as rows
+        # come and go instead of counted over every row.
+        self.minute_counts: Counter[tuple[str, int]] = Counter()
         self.now = 0.0
         self._ages: list[str] = []
         self.watch: frozenset[str] = frozenset()   # the incident's watch list, lower-case
@@ -189,61 +256,91 @@ class AlertTable(RowTable):
         """The incident's watch list changed: repaint so matching rows gain or lose their marker."""
         if watch != self.watch:
             self.watch = watch
+            self._watched = {key for key, row in self._by_key.items() if not watch.isdisjoint(row.watch_keys)}
             self._update_title()
             self.refresh()
 
     @property
     def watched_count(self) -> int:
-        watch = self.watch
-        return sum(1 for r in self._all if not watch.isdisjoint(r.watch_keys)) if watch else 0
+        return len(self._watched)
 
     # -- data ---------------------------------------------------------------------------------------
 
     def set_rows(self, rows: Iterable[AlertRow], now: datetime, *, loading: bool = False) -> list[AlertRow]:
-        """Replace the data (after a poll, or a page of a long first read); returns rows not seen before.
-
-        A poll that changed nothing (the same rows, in the same order) repaints nothing: an idle console over
-        SSH writes nothing. Ages move with `tick`. The first load is the baseline, however many pages it
-        arrives in (`loading` while more are coming): none of its rows count as new.
-        """
+        """Show exactly these rows; returns those not seen before (see `apply`)."""
         rows = list(rows)
+        keys = {row.key for row in rows}
+        return self.apply(RowChanges([r for r in rows if self._by_key.get(r.key) != r],
+                                     [key for key in self._by_key if key not in keys]), now, loading=loading)
+
+    def apply(self, changes: RowChanges, now: datetime, *, loading: bool = False) -> list[AlertRow]:
+        """Rows new or changed, and rows gone (after a poll, or a page of a long first read); returns the rows
+        that arrived (or changed) since the responder last looked.
+
+        Only the changed rows move: the order and the filter are kept, not redone. A poll that changed nothing
+        repaints nothing (an idle console over SSH writes nothing); ages move with `tick`. The first load is the
+        baseline, however many pages it arrives in (`loading` while more are coming): none of its rows count as new.
+        """
         self.now = now.timestamp()
-        if self.seen is not None and rows == self._all and not self._first_load:
+        first = not self._loaded or self._first_load
+        self._loaded, self._first_load = True, first and loading
+        if not changes.rows and not changes.gone:
             return []
-        self._all = rows
-        if self.seen is None or self._first_load:
-            self.seen = (self.seen or set()) | {r.key for r in self._all}
-            self._first_load = loading
-            arrived: list[AlertRow] = []
-        else:
-            arrived = [r for r in self._all if r.key not in self.seen]
-        self._resort()
+        removed: list[AlertRow] = []
+        for key in changes.gone:
+            old = self._by_key.pop(key, None)
+            if old is not None:
+                removed.append(old)
+                self._count(old, -1)
+                self.fresh.discard(key)
+                self._watched.discard(key)
+        arrived: list[AlertRow] = []
+        watch = self.watch
+        for row in changes.rows:
+            old = self._by_key.get(row.key)
+            if old is not None:
+                removed.append(old)
+                self._count(old, -1)
+            self._by_key[row.key] = row
+            self._count(row, 1)
+            if not first and (old is None or row.key in self.fresh):
+                self.fresh.add(row.key)
+                arrived.append(row)
+            if watch and not watch.isdisjoint(row.watch_keys):
+                self._watched.add(row.key)
+            else:
+                self._watched.discard(row.key)
+        keep = self.selected.key if self.selected else None
+        self._ordered.change(changes.rows, removed)
+        self.show_rows(self._ordered, keep)
+        self._update_title()
         return arrived
 
+    def _count(self, row: AlertRow, step: int) -> None:
+        if row.kind != "alert" or not row.created:
+            return
+        minute = (row.severity, int(row.created // 60))
+        left = self.minute_counts[minute] + step
+        if left:
+            self.minute_counts[minute] = left
+        else:
+            del self.minute_counts[minute]
+
     @property
-    def all_rows(self) -> list[AlertRow]:
-        """Every row, before the filter (the rate chart counts these)."""
-        return self._all
+    def all_rows(self) -> Sequence[AlertRow]:
+        """Every row, before the filter."""
+        return self._ordered.every
 
     @property
     def new_count(self) -> int:
-        return sum(1 for r in self._all if self.seen is not None and r.key not in self.seen)
+        return len(self.fresh)
 
-    def _resort(self) -> None:
-        keep = self.selected.key if self.selected else None
-        self._sorted = sorted(self._all, key=_sort_key(self.sort_column), reverse=self.sort_reverse)
-        self._refilter(keep)
-
-    def _refilter(self, keep: str | None = None) -> None:
-        words = self.filter_text.lower().split()
-        rows = self._sorted
-        for word in words:
-            rows = [r for r in rows if word in r.haystack]
-        self.show_rows(rows, keep)
-        self._update_title()
+    def index_of(self, key: Any) -> int | None:
+        row = self._by_key.get(key)
+        return self._ordered.position(row) if row is not None and self.rows is self._ordered else super().index_of(key)
 
     def _update_title(self) -> None:
-        shown, total = len(self.rows), len(self._all)
+        shown, total = len(self.rows), len(self._by_key)
         count = f"{shown:,} of {total:,}" if self.filter_text else f"{total:,}"
         fresh = self.new_count
         arrow = "▲" if self.sort_reverse else "▼"
@@ -253,14 +350,26 @@ class AlertTable(RowTable):
         wanted = f" · filter: {clean(self.filter_text, 40)}" if self.filter_text else ""
         self.border_subtitle = Text(f"sort: {self.sort_column} {arrow}{wanted}")  # Text: typed filters are not markup
 
-    def watch_filter_text(self) -> None:
-        self._refilter(self.selected.key if self.selected else None)
+    def watch_filter_text(self, text: str) -> None:
+        """A keystroke in the filter: the one time every row is matched (only the rows shown when it narrows)."""
+        keep = self.selected.key if self.selected else None
+        before, self._filtered_by = self._filtered_by, text.lower()
+        narrower = bool(before.split()) and self._filtered_by.startswith(before)
+        self._ordered.set_filter(matcher(text), narrower=narrower)
+        self.show_rows(self._ordered, keep)
+        self._update_title()
 
     def watch_sort_column(self) -> None:
         self._resort()
 
     def watch_sort_reverse(self) -> None:
         self._resort()
+
+    def _resort(self) -> None:
+        keep = self.selected.key if self.selected else None
+        self._ordered.set_key(SORT_KEYS[self.sort_column], reverse=self.sort_reverse)
+        self.show_rows(self._ordered, keep)
+        self._update_title()
 
     def tick(self, now: datetime) -> None:
         """Called once a second: repaint only if an age on screen would read differently."""
@@ -270,9 +379,10 @@ class AlertTable(RowTable):
             self.refresh()
 
     def mark_seen(self) -> None:
-        self.seen = {r.key for r in self._all}
-        self._update_title()
-        self.refresh()
+        if self.fresh:
+            self.fresh.clear()
+            self._update_title()
+            self.refresh()
 
     # -- actions ------------------------------------------------------------------------------------
 
@@ -317,7 +427,7 @@ class AlertTable(RowTable):
         age = self._age(row)
         self._ages.append(age)
         glyph, word, tone = label(ALERT_SEVERITY, row.severity)
-        new = self.seen is not None and row.key not in self.seen
+        new = row.key in self.fresh
         watched = bool(self.watch) and not self.watch.isdisjoint(row.watch_keys)
         marker = Text(self.WATCHED_GLYPH, style=self.component_style("watched")) if watched else Text(
             "•" if new else " ", style=self.component_style("new"))

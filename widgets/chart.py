@@ -5,13 +5,11 @@ A burst of high-severity alerts five minutes ago is the first thing to see; exac
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Mapping
 from datetime import datetime
 
 from rich.text import Text
 from textual.widget import Widget
-
-from .alerts import AlertRow
 
 BARS = " ▁▂▃▄▅▆▇█"
 ROWS = (("high", "High", "bad"), ("medium", "Medium", "warn"), ("low", "Low", "info"),
@@ -19,16 +17,18 @@ ROWS = (("high", "High", "bad"), ("medium", "Medium", "warn"), ("low", "Low", "i
 MINUTES = 60
 
 
-def per_minute(rows: Iterable[AlertRow], now: float, minutes: int = MINUTES) -> dict[str, list[int]]:
-    """Counts per severity per minute, oldest first; the last bucket is the current minute."""
-    counts = {key: [0] * minutes for key, _, _ in ROWS}
-    for row in rows:
-        if row.kind != "alert" or not row.created:
-            continue
-        age = int((now - row.created) // 60)
+def per_minute(counts: Mapping[tuple[str, int], int], now: float, minutes: int = MINUTES) -> dict[str, list[int]]:
+    """Counts per severity per minute, oldest first; the last bucket is the current minute.
+
+    `counts` holds alerts per (severity, minute since the epoch): the alerts pane keeps them as rows come and go,
+    so the chart reads 240 numbers instead of walking 50,000 rows."""
+    out = {key: [0] * minutes for key, _, _ in ROWS}
+    current = int(now // 60)
+    for (severity, minute), count in counts.items():
+        age = current - minute
         if 0 <= age < minutes:
-            counts.get(row.severity, counts["informational"])[minutes - 1 - age] += 1
-    return counts
+            out.get(severity, out["informational"])[minutes - 1 - age] += count
+    return out
 
 
 def buckets(values: list[int], width: int) -> tuple[list[int], int]:
@@ -58,11 +58,11 @@ class AlertRate(Widget):
         self.counts: dict[str, list[int]] = {key: [0] * MINUTES for key, _, _ in ROWS}
         self._key: tuple = ()
 
-    def show(self, rows: Iterable[AlertRow], now: datetime) -> None:
-        counts = per_minute(rows, now.timestamp())
-        key = tuple(tuple(v) for v in counts.values())
+    def show(self, counts: Mapping[tuple[str, int], int], now: datetime) -> None:
+        minutes = per_minute(counts, now.timestamp())
+        key = tuple(tuple(v) for v in minutes.values())
         if key != self._key:
-            self.counts, self._key = counts, key
+            self.counts, self._key = minutes, key
             self.refresh()
 
     def render(self) -> Text:

@@ -7,11 +7,14 @@ costliest widget of the first frame. Here a row is a plain record, and only the 
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, NamedTuple
+from bisect import bisect_left, insort
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, ClassVar, Generic, NamedTuple, Protocol, TypeVar, overload
 
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from sortedcontainers import SortedKeyList
 from textual import events
 from textual.binding import Binding
 from textual.geometry import Region, Size
@@ -25,6 +28,125 @@ class Column(NamedTuple):
     heading: str
     width: int              # 0: the flexible column, which takes what the others leave
     justify: str = "left"   # "left" | "right"
+
+
+R = TypeVar("R")
+
+
+class RowFilter(Protocol[R]):
+    """Which rows a filter lets through: one row at a time as rows change, or all at once as its text changes."""
+
+    def __call__(self, row: R, /) -> bool: ...
+
+    def select(self, rows: Iterable[R], /) -> list[R]: ...
+
+
+REFILTER_AT = 64        # more changed rows than this in a filtered view: filter the whole order again (one pass)
+
+
+class OrderedRows(Sequence[R], Generic[R]):
+    """Rows in order by `key` (unique per row), kept in order as rows change, with an optional filter.
+
+    A poll that changed 100 of 50,000 alerts moves those 100 rows (O(log n) each) instead of sorting and filtering
+    all of them again; the filter runs over every row only when its text changes. A Line-API table reads rows by
+    position, so this is a Sequence; `reverse` shows the order backwards without sorting again.
+    """
+
+    def __init__(self, key: Callable[[R], Any], rows: Iterable[R] = (), *, reverse: bool = False) -> None:
+        self._key = key
+        self.reverse = reverse
+        self._all: SortedKeyList = SortedKeyList(rows, key=key)
+        self._matches: RowFilter[R] | None = None
+        self._shown: list[R] | None = None      # the rows the filter lets through, in order (None: all of them)
+
+    @property
+    def _seq(self) -> Sequence[R]:
+        return self._all if self._shown is None else self._shown
+
+    def __len__(self) -> int:
+        return len(self._seq)
+
+    @overload
+    def __getitem__(self, index: int) -> R: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[R]: ...
+
+    def __getitem__(self, index: int | slice) -> R | list[R]:
+        seq, size = self._seq, len(self._seq)
+        if isinstance(index, slice):
+            start, stop, step = index.indices(size)
+            if step != 1:
+                return [self[i] for i in range(start, stop, step)]
+            if stop <= start:
+                return []
+            if not self.reverse:
+                return list(seq[start:stop])
+            return list(seq[size - stop:size - start])[::-1]
+        if index < 0:
+            index += size
+        if not 0 <= index < size:
+            raise IndexError(index)
+        return seq[size - 1 - index] if self.reverse else seq[index]
+
+    def __iter__(self) -> Iterator[R]:
+        return reversed(self._seq) if self.reverse else iter(self._seq)
+
+    @property
+    def every(self) -> Sequence[R]:
+        """All rows, the filter aside, in key order."""
+        return self._all
+
+    def position(self, row: R) -> int | None:
+        """Where `row` is shown (None: it is not)."""
+        if self._shown is None:
+            try:
+                index = self._all.index(row)
+            except ValueError:
+                return None
+        else:
+            index = bisect_left(self._shown, self._key(row), key=self._key)
+            if index >= len(self._shown) or self._shown[index] != row:
+                return None
+        return len(self._seq) - 1 - index if self.reverse else index
+
+    def change(self, added: Iterable[R], removed: Iterable[R]) -> None:
+        """`removed` (the rows as they were) leave, `added` take their places in the order."""
+        added, removed = list(added), list(removed)
+        for row in removed:
+            self._all.discard(row)
+        self._all.update(added)
+        shown, matches = self._shown, self._matches
+        if shown is None or matches is None:
+            return
+        if len(added) + len(removed) > REFILTER_AT:
+            self._shown = matches.select(self._all)
+            return
+        key = self._key
+        for row in removed:
+            index = bisect_left(shown, key(row), key=key)
+            if index < len(shown) and shown[index] == row:
+                del shown[index]
+        for row in added:
+            if matches(row):
+                insort(shown, row, key=key)
+
+    def set_filter(self, matches: RowFilter[R] | None, *, narrower: bool = False) -> None:
+        """Show only the rows `matches` lets through (None: all). `narrower`: it lets through no row the filter
+        before it refused, so only the rows shown now are tried."""
+        self._matches = matches
+        if matches is None:
+            self._shown = None
+            return
+        self._shown = matches.select(self._shown if narrower and self._shown is not None else self._all)
+
+    def set_key(self, key: Callable[[R], Any], *, reverse: bool) -> None:
+        """Another order: everything is sorted once."""
+        if key is not self._key:
+            self._key = key
+            self._all = SortedKeyList(self._all, key=key)
+            self.set_filter(self._matches)
+        self.reverse = reverse
 
 
 class RowTable(ScrollView, can_focus=True):
@@ -51,7 +173,7 @@ class RowTable(ScrollView, can_focus=True):
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
-        self.rows: list[Any] = []        # what is shown, in order
+        self.rows: Sequence[Any] = []    # what is shown, in order
         self._paint_styles: dict[str, Style] | None = None    # during one paint: styles every line shares
 
     # -- what subclasses provide ----------------------------------------------------------------------
@@ -76,14 +198,18 @@ class RowTable(ScrollView, can_focus=True):
 
     # -- rows and cursor ---------------------------------------------------------------------------------
 
-    def show_rows(self, rows: list[Any], keep: Any = None) -> None:
+    def show_rows(self, rows: Sequence[Any], keep: Any = None) -> None:
         """Replace what is shown; the cursor stays on the row whose `key` is `keep`, else where it was."""
         self.rows = rows
         self.virtual_size = Size(self.size.width, len(rows) + 1)
-        index = next((i for i, r in enumerate(rows) if r.key == keep), None) if keep is not None else None
+        index = self.index_of(keep) if keep is not None else None
         self.cursor = min(index if index is not None else self.cursor, max(0, len(rows) - 1))
         self._scroll_to_cursor()
         self.refresh()
+
+    def index_of(self, key: Any) -> int | None:
+        """Where the row whose `key` is `key` is shown (None: it is not)."""
+        return next((i for i, r in enumerate(self.rows) if r.key == key), None)
 
     @property
     def selected(self) -> Any:
@@ -120,6 +246,8 @@ class RowTable(ScrollView, can_focus=True):
         self._scroll_to_cursor()
 
     def _scroll_to_cursor(self) -> None:
+        if not self.is_mounted:     # nothing to scroll yet: the first resize brings the cursor into view
+            return
         visible = max(1, self.size.height - 1)
         top = int(self.scroll_offset.y)
         if self.cursor < top:
@@ -129,7 +257,7 @@ class RowTable(ScrollView, can_focus=True):
 
     def visible_rows(self) -> list[Any]:
         top = int(self.scroll_offset.y)
-        return self.rows[top: top + max(0, self.size.height - 1)]
+        return list(self.rows[top: top + max(0, self.size.height - 1)])
 
     # -- rendering -------------------------------------------------------------------------------------
 

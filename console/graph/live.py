@@ -45,6 +45,7 @@ from .models import (
 )
 from .odata import string_literal
 from .sources import SIGN_INS, SOURCES, Source
+from .tracked import Tracked
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -111,9 +112,10 @@ class LiveState:
     health: dict[str, ServiceHealth] = field(default_factory=dict)
     issues: dict[str, ServiceIssue] = field(default_factory=dict)
     messages: dict[str, ServiceMessage] = field(default_factory=dict)
-    alerts: dict[str, Alert] = field(default_factory=dict)
-    incidents: dict[str, SecurityIncident] = field(default_factory=dict)
-    risky_users: dict[str, RiskyUser] = field(default_factory=dict)
+    # Tracked: the alerts pane redoes only the rows of the records a poll wrote or removed.
+    alerts: dict[str, Alert] = field(default_factory=Tracked)
+    incidents: dict[str, SecurityIncident] = field(default_factory=Tracked)
+    risky_users: dict[str, RiskyUser] = field(default_factory=Tracked)
     freshness: dict[str, Freshness] = field(default_factory=dict)
     # Recent sign-ins of the users on the incident's watch list (upn -> newest first); not journaled.
     watched_sign_ins: dict[str, list[SignIn]] = field(default_factory=dict)

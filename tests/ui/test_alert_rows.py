@@ -1,0 +1,113 @@
+"""The alerts pane moves only the rows a poll changed: what it shows must always be what a full rebuild shows."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from warroom.console.graph.models import Alert
+from warroom.console.graph.tracked import Tracked
+from warroom.console.timefmt import to_iso
+from warroom.widgets.alerts import SORT_KEYS, SORTABLE, AlertRow, AlertTable, RowCache, matcher
+
+from ..waiting import until
+from .scenes import NOW, alert, build_app_async
+
+WORDS = ("mail", "rule", "sign", "in", "ma", "ru")
+SEVERITIES = ("high", "medium", "low", "informational", "unknown")
+
+
+def graph_alert(n: int, severity: str, minutes: int, words: tuple[str, ...]) -> Alert:
+    return Alert.from_graph({"id": f"a{n}", "title": " ".join(words) or "untitled", "severity": severity,
+                             "status": "new", "createdDateTime": to_iso(NOW - timedelta(minutes=minutes)),
+                             "evidence": [{"@odata.type": "#microsoft.graph.security.userEvidence",
+                                           "userAccount": {"userPrincipalName": f"user{n % 3}@contoso.com"}}]})
+
+
+put = st.tuples(st.just("put"), st.integers(0, 15), st.sampled_from(SEVERITIES), st.integers(0, 90),
+                st.lists(st.sampled_from(WORDS), max_size=3).map(tuple))
+drop = st.tuples(st.just("drop"), st.integers(0, 15))
+poll = st.tuples(st.just("poll"))
+typed = st.tuples(st.just("filter"), st.lists(st.sampled_from(WORDS), max_size=2).map(" ".join),
+                  st.booleans())
+order = st.tuples(st.just("sort"), st.sampled_from(SORTABLE), st.booleans())
+seen = st.tuples(st.just("seen"))
+watch = st.tuples(st.just("watch"), st.frozensets(st.sampled_from(["user0@contoso.com", "user1@contoso.com"])))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(put, drop, poll, typed, order, seen, watch), max_size=40))
+def test_rows_kept_in_place_equal_a_full_rebuild(steps: list[tuple]) -> None:
+    alerts: Tracked[Alert] = Tracked()
+    cache, table = RowCache(), AlertTable()
+    table.apply(cache.changes(alerts, {}, {}), NOW)
+    baseline: set[str] = set()          # what was there at the first look, and what the responder has looked at
+    for step in steps:
+        if step[0] == "put":
+            _, n, severity, minutes, words = step
+            alerts[f"a{n}"] = graph_alert(n, severity, minutes, words)
+        elif step[0] == "drop":
+            alerts.pop(f"a{step[1]}", None)
+        elif step[0] == "poll":
+            table.apply(cache.changes(alerts, {}, {}), NOW)
+        elif step[0] == "filter":
+            _, text, extend = step
+            table.filter_text = (table.filter_text + text) if extend else text
+        elif step[0] == "sort":
+            table.sort_column, table.sort_reverse = step[1], step[2]
+        elif step[0] == "seen":
+            table.mark_seen()
+            baseline = set(table._by_key)
+        else:
+            table.set_watch(step[1])
+    table.apply(cache.changes(alerts, {}, {}), NOW)
+
+    rows = [AlertRow.from_alert(a) for a in alerts.values()]
+    matches = matcher(table.filter_text)
+    expected = [r for r in sorted(rows, key=SORT_KEYS[table.sort_column], reverse=table.sort_reverse)
+                if matches is None or matches(r)]
+    assert list(table.rows) == expected
+    assert [table.rows[i] for i in range(len(expected))] == expected == table.rows[:]
+    assert all(table.index_of(r.key) == i for i, r in enumerate(expected))
+    assert sorted(table.all_rows, key=lambda r: r.key) == sorted(rows, key=lambda r: r.key)
+    assert table.watched_count == sum(1 for r in rows if r.watched_by(table.watch))
+    assert table.fresh <= {r.key for r in rows} and not (table.fresh & baseline)
+    assert table.minute_counts == Counter((r.severity, int(r.created // 60)) for r in rows)
+    shown = f"{len(expected):,} of {len(rows):,}" if table.filter_text else f"{len(rows):,}"
+    assert str(table.border_title).startswith(f"Alerts ({shown})")
+
+
+async def test_a_changed_alert_moves_to_its_place_under_the_filter_and_a_new_one_is_marked(journal_path: Path) -> None:
+    app = await build_app_async(journal_path)
+    live = app.warroom.live
+    live.alerts = Tracked(live.alerts)          # as the watcher's state holds them
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            for n in range(1000, 1300):
+                live.alerts[f"da{n:06d}"] = alert(n, ("high", "medium", "low")[n % 3], n,
+                                                  f"{'Zebra' if n % 2 else 'Lion'} rule {n}")
+            app.live_changed({"alerts"})
+            table = app.screen.query_one(AlertTable)
+            await until(pilot, lambda: len(table.all_rows) >= 300, "300 alerts in the pane")
+            await pilot.press("slash", "z", "e", "b", "r", "a")
+            await until(pilot, lambda: table.filter_text == "zebra", "the filter")
+            assert len(table.rows) == 150 and all(r.title.startswith("Zebra") for r in table.rows)
+            # A low alert under the filter becomes high; another leaves the filter; a new one arrives under it.
+            low = next(r for r in table.rows if r.severity == "low")
+            number = int(low.id[2:])
+            live.alerts[low.id] = alert(number, "high", 0.5, f"Zebra rule {number} now high")
+            live.alerts["da001011"] = alert(1011, "high", 10, "Renamed")
+            live.alerts["da009999"] = alert(9999, "medium", 1, "Zebra arrived")
+            app.live_changed({"alerts"})
+            await until(pilot, lambda: any(r.id == "da009999" for r in table.rows), "the arrival under the filter")
+            rows = list(table.rows)
+            assert rows[0].id == low.id and rows[0].title.endswith("now high")
+            assert "da001011" not in [r.id for r in rows] and len(rows) == 150
+            assert rows == sorted(rows, key=SORT_KEYS["severity"])
+            assert table.new_count == 1 and "1 new" in str(table.border_title)
+            assert str(table.border_title).startswith(f"Alerts (150 of {len(table.all_rows)})")
+    finally:
+        await app.warroom.close()
