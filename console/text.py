@@ -36,6 +36,8 @@ TITLE_LIMIT = 160
 def clean(value: object, limit: int | None = TITLE_LIMIT, *, keep_newlines: bool = False) -> str:
     """For the screen: strip escapes, controls and BiDi/zero-width characters; one line unless asked."""
     text = "" if value is None else str(value)
+    if _UNSAFE.search(text) is None:    # nothing to strip (most text): one scan instead of four substitutions
+        return text if limit is None or len(text) <= limit else text[: max(0, limit - 1)] + "…"
     text = _ESCAPES.sub("", text)
     if keep_newlines:
         text = text.replace("\r\n", "\n")

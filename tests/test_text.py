@@ -30,6 +30,23 @@ def test_clean_leaves_no_control_or_format_character(text: str) -> None:
     assert dangerous(clean(text, limit=None, keep_newlines=True), allowed="\n") == []
 
 
+@given(st.one_of(hostile_text, st.text(max_size=200)), st.sampled_from([None, 0, 1, 5, 160]), st.booleans())
+def test_clean_of_text_with_nothing_to_strip_is_the_text_cut(text: str, limit: int | None, newlines: bool) -> None:
+    """Most titles hold nothing to strip: clean() returns them after one scan, exactly as the substitutions would."""
+    from warroom.console import text as module
+
+    stripped = module._ESCAPES.sub("", text)
+    if newlines:
+        stripped = "\n".join(module._CONTROLS.sub("", line.replace("\t", " "))
+                             for line in stripped.replace("\r\n", "\n").split("\n"))
+    else:
+        stripped = module._CONTROLS.sub("", module._SPACES.sub(" ", stripped))
+    stripped = module._FORMAT.sub("", stripped)
+    if limit is not None and len(stripped) > limit:
+        stripped = stripped[: max(0, limit - 1)] + "…"
+    assert clean(text, limit, keep_newlines=newlines) == stripped
+
+
 @given(hostile_text)
 def test_literal_shows_every_dangerous_character_as_a_visible_escape(text: str) -> None:
     shown = literal(text)
