@@ -17,7 +17,7 @@ from .wire import (
     MAX_PAGE_BY_COLLECTION,
     USER_DEFAULT_SELECT,
     Answer,
-    GraphError,
+    ErrorAnswer,
     RequestRecord,
     dump,
     next_link,
@@ -59,19 +59,19 @@ def route(base_url: str, state: TenantState, record: RequestRecord, relative: st
     known = {key[: n + 1] for key in LISTS for n in range(len(key))}
     depth = next((n for n in range(len(lowered)) if lowered[: n + 1] not in known), 0)
     first_unknown = segments[depth] if segments else ""
-    raise GraphError(400, f"Resource not found for the segment '{first_unknown}'.", "BadRequest")
+    raise ErrorAnswer(400, f"Resource not found for the segment '{first_unknown}'.", "BadRequest")
 
 
-def _not_found(collection: str, key: str) -> GraphError:
+def _not_found(collection: str, key: str) -> ErrorAnswer:
     if collection in ("users", "riskyUsers"):
-        return GraphError(404, f"Resource '{key}' does not exist or one of its queried reference-property objects "
+        return ErrorAnswer(404, f"Resource '{key}' does not exist or one of its queried reference-property objects "
                           "are not present.", "Request_ResourceNotFound")
-    return GraphError(404, f"The requested resource '{key}' was not found.", "NotFound")
+    return ErrorAnswer(404, f"The requested resource '{key}' was not found.", "NotFound")
 
 
 def _method(method: str, *allowed: str) -> None:
     if method not in allowed:
-        raise GraphError(405, f"The HTTP method '{method}' is not allowed for this resource.", "BadRequest")
+        raise ErrorAnswer(405, f"The HTTP method '{method}' is not allowed for this resource.", "BadRequest")
 
 
 def _dispatch(base_url: str, state: TenantState, record: RequestRecord, method: str, collection: str,
@@ -79,7 +79,7 @@ def _dispatch(base_url: str, state: TenantState, record: RequestRecord, method: 
     try:
         return _dispatch_one(base_url, state, record, method, collection, context, rest, rest_lower)
     except ValueError as refused:     # the state refused the change, as Graph does: 400 with its reason
-        raise GraphError(400, str(refused), "BadRequest") from None
+        raise ErrorAnswer(400, str(refused), "BadRequest") from None
 
 
 def _dispatch_one(base_url: str, state: TenantState, record: RequestRecord, method: str,
@@ -87,7 +87,7 @@ def _dispatch_one(base_url: str, state: TenantState, record: RequestRecord, meth
     if collection == "hunting":
         _method(method, "POST")
         if rest:
-            raise GraphError(400, f"Resource not found for the segment '{rest[0]}'.", "BadRequest")
+            raise ErrorAnswer(400, f"Resource not found for the segment '{rest[0]}'.", "BadRequest")
         return _hunt(base_url, state, record)
     if not rest:
         _method(method, "GET")
@@ -109,7 +109,7 @@ def _dispatch_one(base_url: str, state: TenantState, record: RequestRecord, meth
         text = body.get("comment")
         if body.get("@odata.type") != "microsoft.graph.security.alertComment" or not isinstance(text, str) \
                 or not text.strip():
-            raise GraphError(400, "The request body must hold @odata.type microsoft.graph.security.alertComment "
+            raise ErrorAnswer(400, "The request body must hold @odata.type microsoft.graph.security.alertComment "
                              "and a non-empty comment.")
         comments = state.comment_incident(rest[0], text)
         return _json(200, {"@odata.context": f"{base_url}/$metadata#Collection(microsoft.graph.security.alertComment)",
@@ -121,7 +121,7 @@ def _dispatch_one(base_url: str, state: TenantState, record: RequestRecord, meth
         _method(method, "POST")
         ids = record.body.get("userIds") if isinstance(record.body, dict) else None
         if not isinstance(ids, list) or not ids:
-            raise GraphError(400, "The request body must hold userIds: a non-empty list of user ids.")
+            raise ErrorAnswer(400, "The request body must hold userIds: a non-empty list of user ids.")
         state.set_risk([str(i) for i in ids], compromised=rest_lower[0] == "confirmcompromised")
         return Answer(204)
     key = rest[0]
@@ -140,7 +140,7 @@ def _dispatch_one(base_url: str, state: TenantState, record: RequestRecord, meth
             try:
                 item = state.patch_security(collection, key, changes)
             except ValueError as error:
-                raise GraphError(400, str(error)) from None
+                raise ErrorAnswer(400, str(error)) from None
             return _json(200, {"@odata.context": f"{base_url}/$metadata#{context}/$entity", **item})
         _method(method, "GET")
     if len(rest) == 2 and collection == "users" and rest_lower[1] == "revokesigninsessions":
@@ -151,17 +151,17 @@ def _dispatch_one(base_url: str, state: TenantState, record: RequestRecord, meth
         _method(method, "POST")
         message = _body_object(record).get("message")
         if not isinstance(message, dict):
-            raise GraphError(400, "Empty Payload. JSON content expected.", "ErrorInvalidRequest")
+            raise ErrorAnswer(400, "Empty Payload. JSON content expected.", "ErrorInvalidRequest")
         try:
             state.send_mail(key, message)
         except ValueError as error:
-            raise GraphError(400, str(error), "ErrorInvalidRecipients") from None
+            raise ErrorAnswer(400, str(error), "ErrorInvalidRecipients") from None
         return Answer(202)
     if len(rest) == 2 and collection == "issues" and rest_lower[1] in ("incidentreport()", "incidentreport"):
         _method(method, "GET")
         issue = state.find("issues", key)
         return Answer(200, _report(issue).encode("utf-8"), "application/octet-stream")
-    raise GraphError(400, f"Resource not found for the segment '{rest[-1]}'.", "BadRequest")
+    raise ErrorAnswer(400, f"Resource not found for the segment '{rest[-1]}'.", "BadRequest")
 
 
 def _user_part(base_url: str, state: TenantState, record: RequestRecord, method: str, rest: list[str],
@@ -185,7 +185,7 @@ def _user_part(base_url: str, state: TenantState, record: RequestRecord, method:
                 fields = record.query.get("$select")
                 return _json(200, {"@odata.context": f"{base_url}/$metadata#users('{user['id']}')/mailFolders/$entity",
                                    **(select(folder, fields) if fields else folder)})
-        raise GraphError(404, "The specified object was not found in the store.", "ErrorItemNotFound")
+        raise ErrorAnswer(404, "The specified object was not found in the store.", "ErrorItemNotFound")
     if tail[:3] == ("mailfolders", "inbox", "messagerules"):
         context = f"users('{user['id']}')/mailFolders('inbox')/messageRules"
         if len(tail) == 3:
@@ -215,7 +215,7 @@ def _user_part(base_url: str, state: TenantState, record: RequestRecord, method:
         found = state.find_owned("authenticationMethods", user_key, rest[3])
         return _json(200, {"@odata.context": f"{base_url}/$metadata#users('{user['id']}')/authentication/{rest[2]}"
                                              "/$entity", **_public(found)})
-    raise GraphError(400, f"Resource not found for the segment '{rest[-1]}'.", "BadRequest")
+    raise ErrorAnswer(400, f"Resource not found for the segment '{rest[-1]}'.", "BadRequest")
 
 
 def _deleted_items(base_url: str, state: TenantState, record: RequestRecord, method: str,
@@ -235,7 +235,7 @@ def _deleted_items(base_url: str, state: TenantState, record: RequestRecord, met
         _method(method, "GET")
         return _json(200, {"@odata.context": f"{base_url}/$metadata#directoryObjects/$entity",
                            **_public(state.find("deletedItems", rest[0]))})
-    raise GraphError(400, f"Resource not found for the segment '{rest[-1]}'.", "BadRequest")
+    raise ErrorAnswer(400, f"Resource not found for the segment '{rest[-1]}'.", "BadRequest")
 
 
 def _hunt(base_url: str, state: TenantState, record: RequestRecord) -> Answer:
@@ -245,18 +245,18 @@ def _hunt(base_url: str, state: TenantState, record: RequestRecord) -> Answer:
     body = _body_object(record)
     query = body.get("Query", body.get("query"))
     if not isinstance(query, str) or not query.strip():
-        raise GraphError(400, "The request body must hold Query: the KQL text.")
+        raise ErrorAnswer(400, "The request body must hold Query: the KQL text.")
     try:
         schema, rows = run_query(query, state.items("hunting"))
     except KqlError as error:
-        raise GraphError(400, f"Query could not be parsed: {error}", "BadRequest") from None
+        raise ErrorAnswer(400, f"Query could not be parsed: {error}", "BadRequest") from None
     return _json(200, {"@odata.context": f"{base_url}/$metadata#microsoft.graph.security.huntingQueryResults",
                        "schema": schema, "results": rows})
 
 
 def _body_object(record: RequestRecord) -> dict[str, Any]:
     if not isinstance(record.body, dict):
-        raise GraphError(400, "Unable to read JSON request payload. Please ensure Content-Type header is set "
+        raise ErrorAnswer(400, "Unable to read JSON request payload. Please ensure Content-Type header is set "
                          "and payload is of valid JSON format.")
     return record.body
 
@@ -278,7 +278,7 @@ def _expand(state: TenantState, collection: str, item: dict[str, Any], expand: s
     if collection == "incidents" and "alerts" in wanted:
         return {**item, "alerts": [a for a in state.items("alerts") if a.get("incidentId") == item.get("id")]}
     if wanted and collection not in ("services", "incidents"):
-        raise GraphError(400, f"Parsing OData Select and Expand failed: Could not find a property named "
+        raise ErrorAnswer(400, f"Parsing OData Select and Expand failed: Could not find a property named "
                          f"'{expand}' on type '{collection}'.")
     return item
 
@@ -306,9 +306,9 @@ def _list(base_url: str, state: TenantState, record: RequestRecord, collection: 
     try:
         top = int(query.get("$top") or min(DEFAULT_PAGE, limit))
     except ValueError:
-        raise GraphError(400, f"Invalid value for $top: {query['$top']!r}.") from None
+        raise ErrorAnswer(400, f"Invalid value for $top: {query['$top']!r}.") from None
     if top < 1 or top > limit:
-        raise GraphError(400, f"Invalid page size specified: '{top}'. Must be between 1 and {limit} inclusive.")
+        raise ErrorAnswer(400, f"Invalid page size specified: '{top}'. Must be between 1 and {limit} inclusive.")
     offset = offset_of(query["$skiptoken"]) if query.get("$skiptoken") else 0
     page = items[offset: offset + top]
     fields = query.get("$select") or (USER_DEFAULT_SELECT if collection == "users" else "")

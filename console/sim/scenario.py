@@ -65,7 +65,6 @@ class Scenario:
     source: str
     rate_limits: dict[str, float] = field(default_factory=dict)   # path prefix -> min wall seconds apart
     drill: dict[str, Any] = field(default_factory=dict)           # what a good response does (console/drill.py)
-    text_lines: dict[tuple[str, int], int] = field(default_factory=dict, repr=False)
 
     @property
     def duration(self) -> float:
@@ -186,7 +185,7 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
         name=meta["name"], title=meta["title"], category=meta["category"], description=meta["description"],
         tenant=tenant, tenant_id=str(meta.get("tenant_id") or _tenant_guid(tenant)),
         operator=str(meta.get("operator") or f"admin@{tenant}"), initial=initial, events=events,
-        faults=faults, permissions_missing=missing, source=source, text_lines=lines,
+        faults=faults, permissions_missing=missing, source=source,
         rate_limits={k.strip("/"): float(v) for k, v in limits.items()}, drill=dict(drill),
     )
     _rehearse(scenario, fail)

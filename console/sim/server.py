@@ -32,7 +32,7 @@ from .state import TenantState
 from .wire import (
     ERROR_CODES,
     Answer,
-    GraphError,
+    ErrorAnswer,
     RequestRecord,
     dump,
     next_link,
@@ -189,9 +189,9 @@ class SimulatedTenant:
         relative = relative_path(record.path)
         try:
             if relative is None:
-                raise GraphError(400, f"Invalid version: {record.path.strip('/').split('/')[0]}", "BadRequest")
+                raise ErrorAnswer(400, f"Invalid version: {record.path.strip('/').split('/')[0]}", "BadRequest")
             if token is None:
-                raise GraphError(401, "Access token is empty.")
+                raise ErrorAnswer(401, "Access token is empty.")
             if self._over_rate_limit(relative, record.at):
                 answer = self._error(429, "TooManyRequests", "Too many requests.", record)
                 answer.fault = "rate-limit"
@@ -202,7 +202,7 @@ class SimulatedTenant:
                 return faulty
             missing = _required_permission(record.method, relative, record.body)
             if missing and missing in self.scenario.permissions_missing:
-                raise GraphError(403, "Insufficient privileges to complete the operation.")
+                raise ErrorAnswer(403, "Insufficient privileges to complete the operation.")
             normal = self._route(record, relative)
             if faulty is not None:  # slow, truncated or a broken nextLink: shape the normal answer
                 normal.delay, normal.fault = faulty.delay, faulty.fault
@@ -211,7 +211,7 @@ class SimulatedTenant:
                 elif faulty.fault and faulty.fault.endswith("-next-link") and normal.status == 200:
                     normal.body = self._broken_next_link(faulty.fault, normal.body, record, relative)
             return normal
-        except GraphError as error:
+        except ErrorAnswer as error:
             return self._error(error.status, error.code, error.message, record)
         except QueryError as error:
             return self._error(400, "BadRequest", str(error), record)

@@ -56,8 +56,9 @@ class Answer:
     fault: str | None = None
 
 
-class GraphError(Exception):
-    """Answered as Graph's JSON error body with this status and code."""
+class ErrorAnswer(Exception):
+    """An error answer: a route raises it, the server writes it as Graph's JSON error body with this status and
+    code (what the console makes of that answer is the gateway's GraphError)."""
 
     def __init__(self, status: int, message: str, code: str | None = None) -> None:
         super().__init__(message)
