@@ -19,20 +19,16 @@ from typing import Any
 
 from .incidents import INCIDENT_KINDS, Incident, IncidentBook
 from .journal import Entry, JournalCorrupt, JournalError, JournalTooNew, VerifyResult, kinds, verify_file
+from .journal.records import COLUMNS
 from .journal.schema import LATEST_VERSION
 from .journal.store import check_journal_file, readonly_target
 from .microsoft import describe_issue_entry
 from .observations import Observed, Replay, is_patch
-from .text import clean as _clean
+from .text import clean_uncut
 
-COLUMNS = "seq, incident, kind, actor, occurred_at, discovered_at, logged_at, origin, body, prev_hash, hash"
-_QUALIFIED = ", ".join(f"entries.{name.strip()}" for name in COLUMNS.split(","))
+_COLUMNS = ", ".join(COLUMNS)
+_QUALIFIED = ", ".join(f"entries.{name}" for name in COLUMNS)
 PAGE_SIZE = 100
-
-
-def clean(value: object, *, one_line: bool = True) -> str:
-    """Journal text for the review screen and reports: `text.clean` without its length cut (callers cut)."""
-    return _clean(value, limit=None, keep_newlines=not one_line)
 
 
 @dataclass
@@ -215,7 +211,7 @@ class JournalReader:
             )
         where = " AND ".join([*extra, *clauses]) or "1"
         return self._entries(
-            f"SELECT {COLUMNS} FROM entries WHERE {where} ORDER BY seq {order} LIMIT {int(limit)}",
+            f"SELECT {_COLUMNS} FROM entries WHERE {where} ORDER BY seq {order} LIMIT {int(limit)}",
             [*params, *filter_params],
         )
 
@@ -234,7 +230,7 @@ class JournalReader:
         return self.before(flt, seq, half) + self.after(flt, seq - 1, limit - half)
 
     def entry(self, seq: int) -> Entry | None:
-        rows = self._entries(f"SELECT {COLUMNS} FROM entries WHERE seq = ?", [seq])
+        rows = self._entries(f"SELECT {_COLUMNS} FROM entries WHERE seq = ?", [seq])
         return rows[0] if rows else None
 
     def seq_at(self, moment: str) -> int | None:
@@ -255,7 +251,7 @@ class JournalReader:
         book = IncidentBook()
         marks = ",".join("?" * len(INCIDENT_KINDS))
         cursor = self.conn.execute(
-            f"SELECT {COLUMNS} FROM entries WHERE kind IN ({marks}) ORDER BY seq", INCIDENT_KINDS
+            f"SELECT {_COLUMNS} FROM entries WHERE kind IN ({marks}) ORDER BY seq", INCIDENT_KINDS
         )
         while rows := cursor.fetchmany(5000):
             for row in rows:
@@ -281,7 +277,7 @@ class JournalReader:
         replay = Replay()
         # In journal order: a change is a patch against the observation before it.
         cursor = self.conn.execute(
-            f"SELECT {COLUMNS} FROM entries WHERE kind = ? AND occurred_at <= ? ORDER BY seq",
+            f"SELECT {_COLUMNS} FROM entries WHERE kind = ? AND occurred_at <= ? ORDER BY seq",
             (kinds.OBSERVATION, moment),
         )
         while rows := cursor.fetchmany(5000):
@@ -333,7 +329,7 @@ def body_lines(entry: Entry, *, limit: int = 200, width: int = 400) -> list[str]
     except ValueError:
         text = entry.body_text
     lines = text.splitlines()
-    shown = [clean(line[:width], one_line=True) for line in lines[:limit]]
+    shown = [clean_uncut(line[:width]) for line in lines[:limit]]
     if len(lines) > limit:
         shown.append(f"… {len(lines) - limit} more lines (warroom journal export has them all)")
     return shown
@@ -404,7 +400,7 @@ def knowledge_window(journal: JournalReader, start: str, end: str, incident: str
     rebuilt from), and every change up to its end."""
     baseline = journal.knowledge_at(start).chains
     during = journal._entries(
-        f"SELECT {COLUMNS} FROM entries WHERE kind = ? AND ((occurred_at > ? AND occurred_at <= ?) OR incident = ?)"
+        f"SELECT {_COLUMNS} FROM entries WHERE kind = ? AND ((occurred_at > ? AND occurred_at <= ?) OR incident = ?)"
         " ORDER BY seq",
         [kinds.OBSERVATION, start, end, incident],
     )

@@ -21,8 +21,9 @@ from typing import Any
 from . import __version__
 from .incidents import DEFAULT_CADENCE_MINUTES, Incident, IncidentBook
 from .journal import Entry, VerifyResult, kinds
-from .journal_reader import clean, describe_entry, imported_by
+from .journal_reader import describe_entry, imported_by
 from .metrics import Metric, load_checklist, response_metrics, updates_on_time
+from .text import clean_uncut
 from .timefmt import to_iso, utc_now
 
 FORMATS = ("md", "html")
@@ -289,7 +290,7 @@ def md(text: object) -> str:
 
     Leading spaces go (four would start a code block); a leading list or heading marker is backslashed.
     """
-    value = clean(text, one_line=True).lstrip()
+    value = clean_uncut(text).lstrip()
     value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     value = _MD_SPECIAL.sub(r"\\\1", value)
     return _MD_LINE_START.sub(lambda m: "\\" + m[1] if m[1] else m[2] + "\\" + m[3], value)
@@ -332,7 +333,7 @@ dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}.empty{color:#666;font-sty
 
 
 def esc(text: object) -> str:
-    return html.escape(clean(text, one_line=True), quote=True)
+    return html.escape(clean_uncut(text), quote=True)
 
 
 def render_html(report: Report) -> str:

@@ -51,6 +51,11 @@ def clean(value: object, limit: int | None = TITLE_LIMIT, *, keep_newlines: bool
     return text
 
 
+def clean_uncut(value: object, *, keep_newlines: bool = False) -> str:
+    """`clean` with no length cut: for the journal browser and reports, which cut to their own column."""
+    return clean(value, None, keep_newlines=keep_newlines)
+
+
 def _escape(match: re.Match[str]) -> str:
     code = ord(match.group())
     if code < 0x100:

@@ -35,10 +35,10 @@ from warroom.console.journal_reader import (
     JournalReader,
     Knowledge,
     body_lines,
-    clean,
     imported_by,
     parse_filter,
 )
+from warroom.console.text import clean_uncut
 from warroom.console.timefmt import display_zone, parse_when, to_iso
 from warroom.widgets.review_timeline import WINDOW, BrowserTimeline
 from warroom.widgets.safe import LiteralNotifications, safe_label
@@ -80,9 +80,9 @@ class KnowledgeLoaded(Message):
 def incident_label(incident: Incident) -> Text:
     """An incident in the list: id, severity and state, then its title (the responder's or the tenant's words)."""
     label = Text()
-    label.append(clean(incident.id), style="bold")
-    label.append(f" {clean(incident.severity or '—')} {'open' if incident.is_open else 'closed'}\n")
-    label.append(clean(incident.title)[:80])
+    label.append(clean_uncut(incident.id), style="bold")
+    label.append(f" {clean_uncut(incident.severity or '—')} {'open' if incident.is_open else 'closed'}\n")
+    label.append(clean_uncut(incident.title)[:80])
     return label
 
 
@@ -202,7 +202,7 @@ class JournalBrowserScreen(Screen):
         from textual.worker import WorkerState
 
         if event.state == WorkerState.ERROR:
-            self.notify(clean(f"{event.worker.name}: {event.worker.error}"), severity="error", timeout=8,
+            self.notify(clean_uncut(f"{event.worker.name}: {event.worker.error}"), severity="error", timeout=8,
                         markup=False)
             if not self.started:        # no first page: the chain is checked all the same
                 self.started = True
@@ -239,16 +239,16 @@ class JournalBrowserScreen(Screen):
         self.verdict = result
         self.refresh_bindings()
         if result is None:
-            banner.update(Text(f"✗ Cannot verify: {clean(message.error)}"))
+            banner.update(Text(f"✗ Cannot verify: {clean_uncut(message.error)}"))
             banner.add_class("broken")
             return
-        warnings = f" ({len(result.warnings)} warning(s): {clean(result.warnings[0])})" if result.warnings else ""
+        warnings = f" ({len(result.warnings)} warning(s): {clean_uncut(result.warnings[0])})" if result.warnings else ""
         if result.ok:
             banner.update(Text(f"✓ Chain intact: {result.entries} entries, head {result.head[:16]}…{warnings}"))
             banner.add_class("ok")
         else:
             where = f"entry {result.bad_seq}" if result.bad_seq is not None else "the journal"
-            banner.update(Text(f"✗ Chain BROKEN at {where}: {clean(result.reason)}. "
+            banner.update(Text(f"✗ Chain BROKEN at {where}: {clean_uncut(result.reason)}. "
                                f"{result.entries} entries verified before it. Press b to go there."))
             banner.add_class("broken")
         timeline = self.query_one("#timeline", BrowserTimeline)
@@ -281,9 +281,9 @@ class JournalBrowserScreen(Screen):
         for entry, observed in zip(message.knowledge.observations, message.knowledge.objects, strict=True):
             body = entry.body
             data = observed.missing or json.dumps(observed.data, ensure_ascii=False, sort_keys=True)
-            text.append(f"{clean(body.get('source', ''))} {clean(body.get('key', ''))}", style="bold")
+            text.append(f"{clean_uncut(body.get('source', ''))} {clean_uncut(body.get('key', ''))}", style="bold")
             text.append(f" (#{entry.seq}, {self._time(entry.occurred_at)})\n")
-            text.append(f"  {clean(data)[:200]}\n")
+            text.append(f"  {clean_uncut(data)[:200]}\n")
         pane.update(text)
 
     # -- the selected entry -------------------------------------------------------------------------
@@ -315,24 +315,26 @@ class JournalBrowserScreen(Screen):
     def _entry_text(self, entry: Entry, *, lines: int = 200, width: int = 400) -> Text:
         """Who, the three timestamps, where it came from, what the chain says, then its body as JSON lines."""
         text = Text()
-        text.append(f"#{entry.seq} {clean(entry.kind)}", style="bold")
-        text.append(f" by {clean(entry.actor)}")
+        text.append(f"#{entry.seq} {clean_uncut(entry.kind)}", style="bold")
+        text.append(f" by {clean_uncut(entry.actor)}")
         if entry.incident:
-            text.append(f" · {clean(entry.incident)}")
+            text.append(f" · {clean_uncut(entry.incident)}")
         text.append(f"\noccurred   {self._time(entry.occurred_at)}\n")
         text.append(f"discovered {self._time(entry.discovered_at)}\n")
         text.append(f"logged     {self._time(entry.logged_at)}\n")
         if entry.origin:
             by = imported_by(entry, self.imports)
             if by is not None:
-                text.append(f"⇲ imported by entry {by.seq} ({clean(by.actor)}, file {clean(by.body.get('file'))}, "
-                            f"sha256 {clean(by.body.get('sha256'))[:16]}…), first written as {entry.origin[:16]}…\n",
+                text.append(f"⇲ imported by entry {by.seq} ({clean_uncut(by.actor)}, "
+                            f"file {clean_uncut(by.body.get('file'))}, "
+                            f"sha256 {clean_uncut(by.body.get('sha256'))[:16]}…), "
+                            f"first written as {entry.origin[:16]}…\n",
                             style="bold")
             else:
                 text.append(f"⇲ first written in another journal as {entry.origin[:16]}…\n", style="bold")
         if self.verdict and not self.verdict.ok and self.verdict.bad_seq is not None:
             if entry.seq == self.verdict.bad_seq:
-                text.append(f"✗ the chain breaks here: {clean(self.verdict.reason)}\n",
+                text.append(f"✗ the chain breaks here: {clean_uncut(self.verdict.reason)}\n",
                             style=self.get_component_rich_style("review--break", partial=True))
             elif entry.seq > self.verdict.bad_seq:
                 text.append("? after the break: cannot be trusted\n",
@@ -344,7 +346,8 @@ class JournalBrowserScreen(Screen):
         described = self.filter.describe()
         scope = Text()
         scope.append(f"{self.filter.incident or 'All entries'}", style="bold")
-        scope.append(f"   filter: {clean(described)}" if described else "   / to filter or search, g to go to a time")
+        scope.append(f"   filter: {clean_uncut(described)}" if described
+                     else "   / to filter or search, g to go to a time")
         self.query_one("#scope", Static).update(scope)
 
     # -- actions ------------------------------------------------------------------------------------
@@ -449,7 +452,7 @@ class JournalBrowserScreen(Screen):
             else:
                 self._refilter(parse_filter(event.value, base=self.filter))
         except ValueError as error:
-            self.notify(clean(error), severity="error", markup=False)
+            self.notify(clean_uncut(error), severity="error", markup=False)
 
 
 class JournalBrowserApp(LiteralNotifications, App):

@@ -15,7 +15,8 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
 from warroom.console.journal import Entry
-from warroom.console.journal_reader import clean, describe_entry
+from warroom.console.journal_reader import describe_entry
+from warroom.console.text import clean_uncut
 from warroom.console.timefmt import from_iso
 
 from .row_table import Column, RowTable
@@ -113,7 +114,8 @@ class BrowserTimeline(RowTable):
         if not compact:
             cells += [Text(offset(entry.occurred_at, entry.discovered_at)),
                       Text(offset(entry.occurred_at, entry.logged_at))]
-        return [*cells, Text(clean(entry.actor)), Text(clean(entry.kind)), Text(clean(describe_entry(entry))[:300])]
+        return [*cells, Text(clean_uncut(entry.actor)), Text(clean_uncut(entry.kind)),
+                Text(clean_uncut(describe_entry(entry))[:300])]
 
     def row_style(self, index: int) -> Style | None:
         return self.component_style("stripe") if index % 2 else None

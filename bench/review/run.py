@@ -19,7 +19,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from warroom.console.journal import Draft, kinds, open_journal
-from warroom.console.journal_reader import COLUMNS, Filter, JournalReader, fts_query
+from warroom.console.journal.records import COLUMNS
+from warroom.console.journal_reader import Filter, JournalReader, fts_query
 
 CACHE = Path("/tmp/warroom-bench-review")
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -124,8 +125,8 @@ def main() -> int:
     conn = raw(path)
     everything = Filter()
     word = "exfiltrator"
-    plain = f"SELECT {COLUMNS} FROM entries"
-    fts = (f"SELECT {COLUMNS.replace('seq', 'entries.seq')} FROM entries_fts JOIN entries ON entries.seq = "
+    plain = f"SELECT {', '.join(COLUMNS)} FROM entries"
+    fts = (f"SELECT {', '.join(COLUMNS).replace('seq', 'entries.seq')} FROM entries_fts JOIN entries ON entries.seq = "
            "entries_fts.rowid WHERE entries_fts MATCH ?")
     cases: list[tuple[str, Callable[[], object], Callable[[], object]]] = [
         ("open + first page (200)",

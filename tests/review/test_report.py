@@ -132,9 +132,9 @@ def _shown(rendered: str) -> str:
 def test_markdown_escaping_shows_text_literally(text: str) -> None:
     """Whatever a title holds, a Markdown renderer shows exactly its (cleaned) characters, in prose or a table."""
     from markdown_it import MarkdownIt
-    from warroom.console.journal_reader import clean
+    from warroom.console.text import clean_uncut
 
-    expected = re.sub(r" +", " ", clean(text).strip())
+    expected = re.sub(r" +", " ", clean_uncut(text).strip())
     renderer = MarkdownIt("commonmark").enable("table")
     assert re.sub(r" +", " ", _shown(renderer.render(md(text)))) == expected
     table = renderer.render(f"| h |\n|---|\n| {md(text)} |\n")

@@ -17,8 +17,9 @@ import pytest
 from warroom.console.cli import main
 from warroom.console.exchange import check_records, read_export
 from warroom.console.journal import Draft, kinds, verify_file
-from warroom.console.journal_reader import JournalReader, clean
+from warroom.console.journal_reader import JournalReader
 from warroom.console.report import esc, md
+from warroom.console.text import clean_uncut
 
 from .review_tools import INCIDENT, at, incident_drafts, write
 
@@ -156,17 +157,17 @@ def test_report_to_stdout_is_inert(hostile_journal: Path, fmt: str, capsys: pyte
 
 def test_markdown_and_html_escaping_drop_controls_and_format_characters() -> None:
     for hostile in (*HOSTILES, "\u200b", "\u061c", "\ufeff", "\u2066", "\u200e", "\x00", "\x7f"):
-        for shown in (md(f"a{hostile}b"), esc(f"a{hostile}b"), clean(f"a{hostile}b"),
-                      clean(f"a{hostile}b", one_line=False)):
+        for shown in (md(f"a{hostile}b"), esc(f"a{hostile}b"), clean_uncut(f"a{hostile}b"),
+                      clean_uncut(f"a{hostile}b", keep_newlines=True)):
             assert_inert(shown)
             assert "\ufeff" not in shown and "\u061c" not in shown
     assert md("[bold red]x[/]") == "\\[bold red\\]x\\[/\\]"
 
 
-def test_review_clean_keeps_lines_only_when_asked() -> None:
-    assert clean("a\nb\tc\u200fd") == "a b cd"
-    assert clean("a\r\nb\tc\u200fd", one_line=False) == "a\nb cd"
-    assert clean("x" * 500) == "x" * 500           # no length cut: callers cut to their column
+def test_clean_uncut_keeps_lines_only_when_asked() -> None:
+    assert clean_uncut("a\nb\tc\u200fd") == "a b cd"
+    assert clean_uncut("a\r\nb\tc\u200fd", keep_newlines=True) == "a\nb cd"
+    assert clean_uncut("x" * 500) == "x" * 500           # no length cut: callers cut to their column
 
 
 def test_cli_errors_show_data_inertly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
