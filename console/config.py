@@ -347,11 +347,6 @@ def _shown(value: Any) -> str:
     return literal(repr(value), 80)
 
 
-def read_file(path: Path) -> dict[str, Any]:
-    """Parse and validate one config file; errors name the file, line and key."""
-    return _read(path)[1]
-
-
 def _read(path: Path) -> tuple[str, dict[str, Any]]:
     try:
         text = path.read_text(encoding="utf-8")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from warroom.console.cli import main
-from warroom.console.config import SETTINGS, ConfigError, load_config, read_file
+from warroom.console.config import SETTINGS, ConfigError, load_config
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -61,7 +61,7 @@ def test_a_missing_named_file_is_an_error(tmp_path: Path) -> None:
 def test_invalid_toml_names_the_file_and_line(tmp_path: Path) -> None:
     file = _write(tmp_path, 'responder = "sam"\ntimezone = UTC\n')
     with pytest.raises(ConfigError) as caught:
-        read_file(file)
+        load_config(file, environ={})
     message = str(caught.value)
     assert str(file) in message and "invalid TOML" in message and "line 2" in message
     assert "\n" not in message
@@ -70,20 +70,20 @@ def test_invalid_toml_names_the_file_and_line(tmp_path: Path) -> None:
 def test_an_unknown_key_names_file_line_and_key(tmp_path: Path) -> None:
     file = _write(tmp_path, '[graph]\ncloud = "global"\n\n[ui]\ncloud = "usgov"\n')
     with pytest.raises(ConfigError) as caught:
-        read_file(file)
+        load_config(file, environ={})
     assert str(caught.value) == f"{file}, line 5: unknown key 'ui.cloud'"
 
 
 def test_an_unknown_top_level_key(tmp_path: Path) -> None:
     file = _write(tmp_path, 'responder = "sam"\nresponsder = "sam"\n')
     with pytest.raises(ConfigError, match=r"line 2: unknown key 'responsder'"):
-        read_file(file)
+        load_config(file, environ={})
 
 
 def test_an_empty_unknown_table_is_reported(tmp_path: Path) -> None:
     file = _write(tmp_path, 'responder = "sam"\n[grpah]\n')
     with pytest.raises(ConfigError, match=r"line 2: unknown key 'grpah'"):
-        read_file(file)
+        load_config(file, environ={})
 
 
 @pytest.mark.parametrize(
@@ -97,7 +97,7 @@ def test_an_empty_unknown_table_is_reported(tmp_path: Path) -> None:
 )
 def test_wrong_types_name_the_line(tmp_path: Path, text: str, expected: str) -> None:
     with pytest.raises(ConfigError, match=expected):
-        read_file(_write(tmp_path, text))
+        load_config(_write(tmp_path, text), environ={})
 
 
 def test_booleans_from_the_environment(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from warroom.console.cli import main
-from warroom.console.config import SETTINGS, ConfigError, load_config, read_file
+from warroom.console.config import SETTINGS, ConfigError, load_config
 from warroom.console.timefmt import display_zone, utc_now
 
 
@@ -48,7 +48,7 @@ def _write(tmp_path: Path, text: str) -> Path:
 def test_values_the_console_cannot_use_name_file_line_and_key(tmp_path: Path, text: str, expected: str) -> None:
     file = _write(tmp_path, text)
     with pytest.raises(ConfigError, match=expected) as caught:
-        read_file(file)
+        load_config(file, environ={})
     message = str(caught.value)
     assert message.startswith(f"{file}, line ") and "\n" not in message and "\x1b" not in message
     assert "\x00" not in message and "\u202e" not in message
@@ -67,7 +67,7 @@ def test_values_the_console_cannot_use_name_file_line_and_key(tmp_path: Path, te
     ],
 )
 def test_usual_values_still_load(tmp_path: Path, text: str) -> None:
-    read_file(_write(tmp_path, text))
+    load_config(_write(tmp_path, text), environ={})
 
 
 def test_the_environment_is_checked_the_same_way() -> None:

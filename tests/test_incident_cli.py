@@ -162,3 +162,12 @@ def test_handoff_prints_everything_a_new_commander_needs(journal_path, capsys):
         assert part in page, part
     [role] = [e for e in _entries(journal_path, kinds.INCIDENT_ROLE) if e.body.get("role") == "communications_lead"]
     assert role.body["person"] == "bob" and "previous" not in role.body and "SEV2" in role.body["handoff"]
+
+
+def test_status_help_says_what_each_status_means(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["incident", "status", "--help"])
+    assert done.value.code == 0
+    shown = capsys.readouterr().out
+    assert "contained     the threat or the loss can spread no further" in shown
+    assert "closed" not in shown.split("statuses:")[1]      # closing is `warroom incident close`

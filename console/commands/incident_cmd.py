@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..cli import Context, run_async
 from ..incidents import CATEGORIES, ROLE_NAMES, Incident
-from ..lifecycle import STATUSES, close_drafts, open_tasks, status_body
+from ..lifecycle import STATUS_MEANINGS, STATUSES, close_drafts, open_tasks, status_body
 from ..text import literal
 from ..timefmt import utc_now
 
@@ -38,7 +38,10 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     incident = subparsers.add_parser("incident", parents=[common], help="change an incident's status or close it")
     actions = incident.add_subparsers(dest="incident_command", metavar="ACTION", required=True)
     status = actions.add_parser("status", parents=[common], help="move an incident along its lifecycle",
-                                description=f"Statuses: {', '.join(STATUSES[:-1])}.")
+                                description="Move an incident along its lifecycle; going back needs --text.",
+                                epilog="statuses:\n" + "\n".join(f"  {name:<14}{STATUS_MEANINGS[name]}"
+                                                                  for name in STATUSES[:-1]),
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     status.add_argument("incident", metavar="INCIDENT")
     status.add_argument("status", metavar="STATUS", choices=STATUSES[:-1])
     status.add_argument("--text", default="", help="why (required when going back)")
