@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from .graph.errors import GraphDenied, GraphError, GraphNotFound, GraphThrottled, SignInRequired
 from .graph.odata import user_path
 from .journal import Draft, canonical_json, kinds
-from .sending import send_once
+from .sending import Wire, send_once
 
 if TYPE_CHECKING:
     from .graph.gateway import GraphGateway
@@ -144,6 +144,13 @@ def dry_run_active(warroom: WarRoom) -> bool:
     return bool(warroom.config.get("dry_run"))
 
 
+def _wire(gateway: GraphGateway, plan: ActionPlan) -> Wire:
+    """The user as it reads, the action's request, and the user again after it."""
+    return Wire(read=lambda: read_user(gateway, plan.upn),
+                send=lambda: gateway.send(plan.method, plan.path, plan.body),
+                read_after=lambda _response: read_user(gateway, plan.upn))
+
+
 async def execute(warroom: WarRoom, plan: ActionPlan, *, typed_upn: str, incident: str | None,
                   dry_run: bool = False) -> ActionOutcome:
     """Run one action once, journaling before/after state, request id and result; never retries (sending.py)."""
@@ -168,10 +175,7 @@ async def execute(warroom: WarRoom, plan: ActionPlan, *, typed_upn: str, inciden
 
     sent = await send_once(
         warroom, body, incident=incident, title=plan.title, target=plan.upn, dry_run=dry_run,
-        read_before=None if gateway is None else lambda: read_user(gateway, plan.upn),
-        # send_once sends and reads after only with a gateway (a dry run otherwise)
-        send=lambda: gateway.send(plan.method, plan.path, plan.body),  # type: ignore[union-attr]
-        read_after=lambda _response: read_user(gateway, plan.upn),  # type: ignore[arg-type]
+        wire=None if gateway is None else _wire(gateway, plan),
         explain=lambda error: explain(error, plan), refuse=refuse, also=blocked)
     return ActionOutcome(*sent)
 

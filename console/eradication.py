@@ -23,10 +23,10 @@ from urllib.parse import quote
 from .containment import dry_run_active
 from .graph.errors import GraphDenied, GraphError, GraphNotFound, GraphRejected, GraphThrottled, SignInRequired
 from .graph.odata import user_path
-from .sending import send_once
+from .sending import Wire, send_once
 
 if TYPE_CHECKING:
-    from .graph.gateway import GraphGateway
+    from .graph.gateway import GraphGateway, GraphResponse
     from .session import WarRoom
 
 TITLES = {
@@ -318,6 +318,21 @@ async def _read_state(gateway: GraphGateway, plan: EradicationPlan) -> dict[str,
     return {k: v for k, v in data.items() if not k.startswith("@odata.context") and k != "password"}
 
 
+def _wire(gateway: GraphGateway, plan: EradicationPlan) -> Wire:
+    """The object as it reads, the plan's request, and after it: gone (a DELETE), as restored (the answer says),
+    or read again."""
+
+    async def after(response: GraphResponse) -> dict[str, Any] | None:
+        if plan.method == "DELETE":
+            return {"deleted": True}
+        if plan.action == "restore_deleted" and isinstance(response.json, dict):
+            return {k: v for k, v in response.json.items() if not k.startswith("@odata")}
+        return await _read_state(gateway, plan)
+
+    return Wire(read=lambda: _read_state(gateway, plan),
+                send=lambda: gateway.send(plan.method, plan.path, plan.body), read_after=after)
+
+
 async def execute(warroom: WarRoom, plan: EradicationPlan, *, typed: str, incident: str | None,
                   dry_run: bool = False) -> EradicationOutcome:
     """Run one eradication action once: before, requested, send, outcome with after and request id."""
@@ -327,19 +342,9 @@ async def execute(warroom: WarRoom, plan: EradicationPlan, *, typed: str, incide
     gateway = warroom.gateway
     body: dict[str, Any] = {"action": plan.action, "target": plan.target, "dry_run": dry_run,
                             "request": preview(plan, gateway), "reversal": plan.reversal}
-
-    async def after(response: Any) -> dict[str, Any] | None:
-        if plan.method == "DELETE":
-            return {"deleted": True}
-        if plan.action == "restore_deleted" and isinstance(response.json, dict):
-            return {k: v for k, v in response.json.items() if not k.startswith("@odata")}
-        return await _read_state(gateway, plan)  # type: ignore[arg-type]  # only after a send: a gateway
-
     sent = await send_once(     # its task ticks itself
         warroom, body, incident=incident, title=plan.title, target=plan.target, dry_run=dry_run,
-        read_before=None if gateway is None else lambda: _read_state(gateway, plan),
-        send=lambda: gateway.send(plan.method, plan.path, plan.body),  # type: ignore[union-attr]  # with a gateway
-        read_after=after,
+        wire=None if gateway is None else _wire(gateway, plan),
         explain=lambda error: explain(error, plan),
         on_ok={"reversal_plan": plan.reversal_plan} if plan.reversal_plan is not None else None)
     return EradicationOutcome(*sent, secret=plan.secret if sent.result == "ok" else None)

@@ -16,9 +16,17 @@ from .graph.errors import GraphError, SignInRequired
 from .journal import Draft, kinds
 
 if TYPE_CHECKING:
+    from .graph.gateway import GraphResponse
     from .session import WarRoom
 
-Read = Callable[[], Awaitable[Any]]
+
+class Wire(NamedTuple):
+    """The tenant's side of one write, bound to a gateway: read the object, send the request once, read it after.
+    No wire (no tenant to talk to) makes the action a dry run."""
+
+    read: Callable[[], Awaitable[Any]]
+    send: Callable[[], Awaitable[GraphResponse]]
+    read_after: Callable[[GraphResponse], Awaitable[Any]]
 
 
 class Sent(NamedTuple):
@@ -31,44 +39,45 @@ class Sent(NamedTuple):
 
 
 async def send_once(warroom: WarRoom, body: dict[str, Any], *, incident: str | None, title: str, target: str,
-                    dry_run: bool, read_before: Read | None, send: Callable[[], Awaitable[Any]],
-                    read_after: Callable[[Any], Awaitable[Any]], explain: Callable[[Exception], str],
+                    dry_run: bool, wire: Wire | None, explain: Callable[[Exception], str],
                     refuse: Callable[[Any], str | None] | None = None, on_ok: dict[str, Any] | None = None,
                     also: Callable[[], list[Draft]] | None = None) -> Sent:
-    """Run `send` at most once around `body` (action, target, dry_run, request, reversal), journaling each step.
+    """Send `wire`'s request at most once around `body` (action, target, dry_run, request, reversal), journaling
+    each step.
 
-    `read_before` is None when there is no tenant to read; `refuse` may stop the action after the read with a
-    reason (journaled as refused); `on_ok` adds fields to a success, `also` adds drafts to its transaction.
+    `refuse` may stop the action after the read with a reason (journaled as refused); `on_ok` adds fields to a
+    success, `also` adds drafts to its transaction.
     """
     async def record(result: str, message: str, **fields: Any) -> Sent:
         body.update(result=result, **fields)
         entry = await warroom.record(kinds.ACTION, body, incident=incident)
         return Sent(result, message, entry.seq, body)
 
-    if read_before is not None:
+    async def failed(error: GraphError | SignInRequired, **fields: Any) -> Sent:
+        message = explain(error)
+        status, request_id = (error.status, error.request_id) if isinstance(error, GraphError) else (None, None)
+        return await record("failed", message, status=status, request_id=request_id, error=message, **fields)
+
+    if wire is not None:
         try:
-            body["before"] = await read_before()
+            body["before"] = await wire.read()
         except (GraphError, SignInRequired) as error:
-            message = explain(error)
-            return await record("failed", message, status=getattr(error, "status", None),
-                                request_id=getattr(error, "request_id", None), error=message, before=None)
+            return await failed(error, before=None)
         refused = refuse(body["before"]) if refuse is not None else None
         if refused:
             return await record("refused", refused, error=refused)
-    if dry_run:
+    if dry_run or wire is None:
         why = "dry run" if warroom.can_execute_actions else f"{warroom.mode} mode: actions are disabled"
         return await record("dry-run", f"Not sent ({why}). The request was journaled as a preview.")
     requested = await warroom.record(kinds.ACTION, {**body, "result": "requested"}, incident=incident)
     body["requested_seq"] = requested.seq      # the outcome names its request: how a restart knows it settled
     try:
-        response = await send()
+        response = await wire.send()
     except (GraphError, SignInRequired) as error:
-        message = explain(error)
-        return await record("failed", message, status=getattr(error, "status", None),
-                            request_id=getattr(error, "request_id", None), error=message)
+        return await failed(error)
     body.update(result="ok", status=response.status, request_id=response.request_id, **(on_ok or {}))
     try:
-        body["after"] = await read_after(response)
+        body["after"] = await wire.read_after(response)
     except (GraphError, SignInRequired) as error:
         body["after"] = {"unreadable": explain(error)}
     entries = await warroom.record_many([Draft(kinds.ACTION, body, incident), *(also() if also else [])])
