@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import json
 import logging
 import random
 import time
@@ -23,8 +22,6 @@ from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
-
-import orjson
 
 from ..incidents import watch_set
 from ..journal import Draft, Journal, JournalError, kinds
@@ -42,6 +39,8 @@ from .models import (
     ServiceIssue,
     ServiceMessage,
     SignIn,
+    compact_json,
+    parse_json,
 )
 from .odata import string_literal
 from .sources import SIGN_INS, SOURCES, Source
@@ -91,17 +90,12 @@ async def read_ahead(pages: AsyncIterator[T]) -> AsyncIterator[T]:
 
 
 def digest_of(data: Any) -> str:
-    """Stable across key order: what "this object changed" means.
+    """Stable across key order: what "this object changed" means (the SHA-256 of `compact_json`)."""
+    return digest_of_json(compact_json(data))
 
-    orjson writes the same sorted compact UTF-8 as `json.dumps(sort_keys=True, ensure_ascii=False)` four times
-    faster (a full re-poll digests every object); what it cannot write (a non-string key, an integer past 64 bits, a
-    lone surrogate) goes through `json`. It writes NaN as null, and Graph's JSON cannot hold NaN.
-    """
-    try:
-        text = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
-    except TypeError:           # orjson.JSONEncodeError is a TypeError
-        text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str).encode(
-            "utf-8", "surrogatepass")
+
+def digest_of_json(text: bytes) -> str:
+    """The digest of an object whose `compact_json` is at hand."""
     return hashlib.sha256(text).hexdigest()[:32]
 
 
@@ -162,9 +156,13 @@ def _key(data: dict[str, Any]) -> str:
     return str(data.get("id", ""))
 
 
-def _parse(source: Source, data: dict[str, Any]) -> Any | None:
-    """A record, or None when hostile or malformed data cannot be read (it is still journaled raw)."""
+def _parse(source: Source, data: dict[str, Any], text: bytes | None = None) -> Any | None:
+    """A record, or None when hostile or malformed data cannot be read (it is still journaled raw).
+
+    `text`, the data's `compact_json` when the caller has it, is handed to an alert, which keeps it."""
     try:
+        if text is not None and source.model == Alert.from_graph:
+            return Alert.from_graph(data, text)
         return source.model(data)
     except Exception:
         return None
@@ -350,11 +348,12 @@ class TenantWatcher:
             self._advance_watermark(spec, data)
             if spec.reduce is not None:
                 data = spec.reduce(data)
-            digest = digest_of(data)
+            text = compact_json(data)
+            digest = digest_of_json(text)
             if (self.state.digests.get((spec.name, key)) == digest and key in records) \
                     or pending.get(key, (None, ""))[1] == digest:
                 continue
-            record = _parse(spec, data)
+            record = _parse(spec, data, text)
             if record is not None:
                 updates[key] = record
                 if spec.name == "health":
@@ -387,8 +386,14 @@ class TenantWatcher:
         """The object last journaled for this key and its digest, when the record on hand is that object: what a
         change is journaled against (a merge patch). Otherwise (None, None): the change is journaled whole."""
         base = self.state.digests.get((source, key))
-        raw = getattr(records.get(key), "raw", None)
-        if base and raw and digest_of(raw) == base:
+        record = records.get(key)
+        if not base or record is None:
+            return None, None
+        text = getattr(record, "graph_json", None)
+        if isinstance(text, bytes):             # an alert keeps its object as bytes: parsed only for a change
+            return (parse_json(text), base) if digest_of_json(text) == base else (None, None)
+        raw = getattr(record, "raw", None)
+        if raw and digest_of(raw) == base:
             return raw, base
         return None, None
 
@@ -613,6 +618,7 @@ __all__ = [
     "ServiceMessage",
     "TenantWatcher",
     "digest_of",
+    "digest_of_json",
     "poll_intervals",
     "restore_last_known",
     "watch_set",

@@ -5,8 +5,18 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from warroom.console.graph.errors import PagingCut
 from warroom.console.graph.live import digest_of, read_ahead
+from warroom.console.journal.encoding import canonical_json
+
+SCALARS = st.none() | st.booleans() | st.integers(-2**53, 2**53) | st.floats(allow_nan=False, allow_infinity=False) \
+    | st.text(max_size=8)
+NAMES = st.sampled_from(["id", "status", "severity", "title", "evidence", "assignedTo", "lastUpdateDateTime", "a"])
+VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(NAMES, inner, max_size=4),
+                      max_leaves=12)
+OBJECTS = st.dictionaries(NAMES, VALUES, max_size=8)
 
 
 def test_a_digest_ignores_key_order_and_sees_every_value():
@@ -87,3 +97,61 @@ def test_an_alert_row_holds_nothing_the_garbage_collector_walks():
     gc.collect()
     assert [type(part) for part in gc.get_referents(row) if gc.is_tracked(part) and part is not AlertRow] == []
     assert row.watched_by(frozenset({"203.0.113.9", "nobody"})) == ["203.0.113.9"]
+
+
+def test_an_alert_keeps_graph_s_object_as_bytes_the_garbage_collector_does_not_walk():
+    import gc
+
+    from warroom.console.graph.models import Alert
+
+    data = _graph_alert()
+    alert = Alert.from_graph(data)
+    gc.collect()
+    assert [part for part in alert if gc.is_tracked(part)] == []
+    assert alert.raw == data and alert.raw is not alert.raw          # parsed anew: a caller's change changes nothing
+    assert alert.evidence == tuple(item for item in data["evidence"] if isinstance(item, dict))
+    assert alert.users == ("megan@contoso.com",) and alert.ips == ("203.0.113.9",)
+    assert Alert.from_graph({**data, "evidence": "not a list"}).evidence == ()
+    assert alert == Alert.from_graph(dict(reversed(data.items())))      # equal when Graph said the same
+
+
+@settings(max_examples=150, deadline=None)
+@given(OBJECTS, OBJECTS)
+def test_a_change_is_journaled_against_the_slim_alert_as_against_graph_s_object(old, new):
+    """The watcher keeps an alert as bytes, not Graph's dicts: the merge patch it journals for a change is the one
+    the object itself gives (replay rebuilds the new version from it exactly)."""
+    from warroom.console.graph.live import LiveState, TenantWatcher, _parse
+    from warroom.console.graph.sources import SOURCES
+    from warroom.console.observations import Replay, observation_body
+
+    old, new = {**old, "id": "A1"}, {**new, "id": "A1"}
+    record = _parse(SOURCES["alerts"], old)
+    assume(record is not None)
+    state = LiveState()
+    state.digests[("alerts", "A1")] = digest_of(old)
+    watcher = TenantWatcher.__new__(TenantWatcher)      # only its state is used: no gateway, no journal
+    watcher.state = state
+    previous = watcher._previous("alerts", "A1", {"A1": record})
+    assert canonical_json(previous[0]) == canonical_json(old) and previous[1] == digest_of(old)
+    body = observation_body("alerts", "A1", digest_of(new), new, *previous)
+    assert body == observation_body("alerts", "A1", digest_of(new), new, old, digest_of(old))
+    replay = Replay()
+    replay.feed(observation_body("alerts", "A1", digest_of(old), old))
+    assert canonical_json(replay.feed(body).data) == canonical_json(new)
+    state.digests[("alerts", "A1")] = "another version"
+    assert watcher._previous("alerts", "A1", {"A1": record}) == (None, None)    # journaled whole, never guessed
+
+
+def test_an_alert_s_bytes_take_the_size_of_its_text():
+    import tracemalloc
+
+    from warroom.console.graph.models import Alert
+
+    data = _graph_alert()
+    tracemalloc.start()
+    try:
+        alerts = [Alert.from_graph(data) for _ in range(50)]
+        kept = tracemalloc.get_traced_memory()[0] / len(alerts)
+    finally:
+        tracemalloc.stop()
+    assert kept < 2 * len(alerts[0].graph_json) + 2000
