@@ -59,6 +59,11 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 _COLUMNS = ", ".join(COLUMNS)
 _HEAD = "SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1"
 _INSERT = f"INSERT INTO entries({_COLUMNS}) VALUES ({', '.join('?' * len(COLUMNS))})"
+# What the full-text index holds for an entry, as an expression over `entries`: its kind, actor, incident and every
+# string in its body (schema version 1 had a trigger index it; the writer does now, see `_index`).
+INDEX_TEXT = ("entries.kind || ' ' || entries.actor || ' ' || coalesce(entries.incident, '') || ' ' || "
+              "coalesce((SELECT group_concat(value, ' ') FROM json_tree(entries.body) WHERE type = 'text'), '')")
+_INDEX = f"INSERT INTO entries_fts(rowid, text) SELECT seq, {INDEX_TEXT} FROM entries WHERE seq > ?"
 
 
 T = TypeVar("T")
@@ -76,6 +81,11 @@ async def _all(db: aiosqlite.Connection, sql: str, params: Iterable[Any] = ()) -
 
 async def _head(db: aiosqlite.Connection) -> tuple[int, str] | None:
     return await _one(db, _HEAD)
+
+
+async def _index(db: aiosqlite.Connection, after: int) -> None:
+    """Index the entries this transaction added (those after seq `after`) for search, in one statement."""
+    await db.execute(_INDEX, (after,))
 
 
 def _translate(error: sqlite3.Error, path: Path) -> JournalError:
@@ -367,6 +377,7 @@ class SQLiteJournal(Journal):
         head = await _head(db) or (0, genesis_for(self.journal_id))
         rows = seal(prepared, *head, utc_now())
         await db.executemany(_INSERT, rows)
+        await _index(db, head[0])
         return [Entry.from_row(row) for row in rows]
 
     async def append_copies(self, entries: list[Entry]) -> int:
@@ -383,6 +394,7 @@ class SQLiteJournal(Journal):
         head = await _head(db) or (0, genesis_for(self.journal_id))
         fresh = check_continues(entries, head, str(self.path), self.journal_id)
         await db.executemany(_INSERT, [entry.row() for entry in fresh])
+        await _index(db, head[0])
         return len(fresh)
 
     async def adopt_identity(self, journal_id: str) -> None:
@@ -603,11 +615,6 @@ def verify_file(
             conn.close()
         if target:
             target.cleanup()
-
-
-# What the schema's trigger indexes for an entry (schema.py, entries_index), as an expression over `entries`.
-INDEX_TEXT = ("entries.kind || ' ' || entries.actor || ' ' || coalesce(entries.incident, '') || ' ' || "
-              "coalesce((SELECT group_concat(value, ' ') FROM json_tree(entries.body) WHERE type = 'text'), '')")
 
 
 def index_check(conn: sqlite3.Connection) -> str:
