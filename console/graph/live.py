@@ -61,7 +61,7 @@ BACKOFF_BASE_S = 2.0
 BACKOFF_MAX_S = 300.0
 FULL_SYNC_EVERY = 20            # every Nth poll of an incremental source re-reads everything (drops deletions)
 _log = logging.getLogger(__name__)
-CHUNK = 100                     # objects per journal transaction and between yields: bounds the loop's lag
+CHUNK = 100                     # objects compared between yields: bounds the loop's lag (a page is one transaction)
 PROGRESS_EVERY_S = 0.25         # a long read tells the UI how far it got at most this often
 T = TypeVar("T")
 
@@ -183,6 +183,15 @@ def _journal_safe(body: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
+@dataclass
+class Batch:
+    """One page's changes: the observations to journal, the records to show, each key's (data, digest)."""
+
+    drafts: list[Draft] = field(default_factory=list)
+    updates: dict[str, Any] = field(default_factory=dict)
+    pending: dict[str, tuple[dict[str, Any], str]] = field(default_factory=dict)
+
+
 class TenantWatcher:
     """Polls every source on its own schedule into a LiveState, journaling changes."""
 
@@ -225,6 +234,8 @@ class TenantWatcher:
         self._polls: dict[str, int] = {}
         self._locks = {name: asyncio.Lock() for name in SOURCES}
         self._reported: dict[str, str] = {}          # last source.status journaled per source
+        # (source, key) -> (data, digest) of an observation in a batch being written: what a later one is against
+        self._writing: dict[tuple[str, str], tuple[dict[str, Any], str]] = {}
         self.last_error: dict[str, BaseException] = {}   # why a source's last poll failed (absent: it worked)
 
     # -- running --------------------------------------------------------------------------------
@@ -298,21 +309,42 @@ class TenantWatcher:
         partial: str | None = None
         shown_at = 0.0
         pages = 0
+        # A page's changes are journaled in one transaction, written while the next page is read and compared:
+        # the journal's thread and the event loop work at once. The loop's own work goes in slices of CHUNK.
+        writing: asyncio.Task[bool] | None = None
         try:
             async for page in read_ahead(self.gateway.pages(spec, params)):
                 pages += 1
+                batch = Batch()
                 for start in range(0, len(page), CHUNK):
-                    chunk = page[start:start + CHUNK]
-                    changed |= await self._ingest(spec, chunk, records, seen)
+                    self._changes(spec, page[start:start + CHUNK], records, seen, batch)
                     await asyncio.sleep(0)
+                if writing is not None:
+                    changed |= await writing
+                    writing = None
+                records.update(batch.updates)
+                if batch.drafts:
+                    for key, value in batch.pending.items():
+                        self._writing[(spec.name, key)] = value
+                    writing = asyncio.ensure_future(self._commit(spec, batch))
                 if (pages > 1 or (spec.page_size and len(page) >= spec.page_size)) \
                         and time.monotonic() - shown_at >= PROGRESS_EVERY_S:
                     shown_at = time.monotonic()
                     self._progress(spec.name, len(seen))
+            if writing is not None:
+                changed |= await writing
+                writing = None
         except PagingCut as cut:
             partial = cut.reason
             _log.warning("%s: paging cut short: %s", spec.name, cut.reason)
+            if writing is not None:
+                changed |= await writing
+                writing = None
         finally:
+            if writing is not None:             # the read failed or was cancelled: the write still finishes
+                await asyncio.wait([writing])
+                if not writing.cancelled() and writing.exception() is None:
+                    changed |= writing.result()
             if self.state.freshness[spec.name].loading is not None:
                 self.state.freshness[spec.name] = self.state.freshness[spec.name]._replace(loading=None)
         if not incremental and partial is None:
@@ -334,12 +366,13 @@ class TenantWatcher:
         self.state.freshness[source] = self.state.freshness[source]._replace(loading=count)
         self._notify({source})
 
-    async def _ingest(self, spec: Source, items: list[dict[str, Any]], records: dict[str, Any],
-                      seen: set[str]) -> bool:
-        drafts: list[Draft] = []
-        updates: dict[str, Any] = {}
-        pending: dict[str, tuple[dict[str, Any], str]] = {}
+    def _changes(self, spec: Source, items: list[dict[str, Any]], records: dict[str, Any], seen: set[str],
+                 batch: Batch) -> None:
+        """What changed in these objects, into `batch`: a record and an observation draft for each object whose
+        digest is not the one journaled (or about to be, by a batch still being written: `_writing`)."""
         now = utc_now()
+        digests, writing, drafts, updates, pending = (self.state.digests, self._writing, batch.drafts, batch.updates,
+                                                      batch.pending)
         for data in items:
             key = _key(data)
             if not key:
@@ -350,8 +383,10 @@ class TenantWatcher:
                 data = spec.reduce(data)
             text = compact_json(data)
             digest = digest_of_json(text)
-            if (self.state.digests.get((spec.name, key)) == digest and key in records) \
-                    or pending.get(key, (None, ""))[1] == digest:
+            # a key twice in one read: the second is journaled against the first, never against an older version
+            earlier = pending.get(key) or writing.get((spec.name, key))
+            if (earlier is None and digests.get((spec.name, key)) == digest and key in records) \
+                    or (earlier is not None and earlier[1] == digest):
                 continue
             record = _parse(spec, data, text)
             if record is not None:
@@ -360,27 +395,34 @@ class TenantWatcher:
                     old = records.get(key)
                     if old is not None and getattr(old, "status", None) != getattr(record, "status", None):
                         self.state.health_since[key] = now
-            # a key twice in one chunk: the second is journaled against the first
-            previous = pending.get(key) or self._previous(spec.name, key, records)
+            previous = earlier or self._previous(spec.name, key, records)
             pending[key] = (data, digest)
             body = observation_body(spec.name, key, digest, data, *previous)
             drafts.append(Draft(kinds.OBSERVATION, {**body, **self.marks}, occurred_at=now))
-        if drafts and self.journal is not None and not self.journal.readonly:
-            try:
+
+    async def _commit(self, spec: Source, batch: Batch) -> bool:
+        """Journal a batch's drafts in one transaction, then take their digests into the state (its records are
+        shown already: Graph answered)."""
+        drafts = batch.drafts
+        try:
+            if drafts and self.journal is not None and not self.journal.readonly:
                 try:
-                    await self.journal.append_many(drafts)
-                except SecretRefused:       # rare: redo the chunk with the secret-shaped objects withheld
-                    drafts = [replace(d, body=_journal_safe(d.body)) for d in drafts]
-                    await self.journal.append_many(drafts)
-            except STORAGE_TROUBLE:
-                # The journal's trouble, not Graph's (the status bar says it as the journal's): Graph answered,
-                # so the data is shown; without its digests it is journaled at the next poll.
-                records.update(updates)
-                return bool(drafts)
-        for draft in drafts:
-            self.state.digests[(spec.name, draft.body["key"])] = draft.body["digest"]
-        records.update(updates)
-        return bool(drafts)
+                    try:
+                        await self.journal.append_many(drafts)
+                    except SecretRefused:       # rare: redo the batch with the secret-shaped objects withheld
+                        drafts = [replace(d, body=_journal_safe(d.body)) for d in drafts]
+                        await self.journal.append_many(drafts)
+                except STORAGE_TROUBLE:
+                    # The journal's trouble, not Graph's (the status bar says it as the journal's): without their
+                    # digests the objects are journaled at the next poll.
+                    return bool(drafts)
+            for draft in drafts:
+                self.state.digests[(spec.name, draft.body["key"])] = draft.body["digest"]
+            return bool(drafts)
+        finally:
+            for key in batch.pending:
+                if self._writing.get((spec.name, key)) is batch.pending[key]:
+                    del self._writing[(spec.name, key)]
 
     def _previous(self, source: str, key: str, records: dict[str, Any]) -> tuple[Any, str | None]:
         """The object last journaled for this key and its digest, when the record on hand is that object: what a

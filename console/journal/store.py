@@ -54,6 +54,7 @@ from .schema import LATEST_VERSION, MIGRATIONS
 
 __all__ = ["Draft", "Entry", "JournalStats", "SQLiteJournal", "VerifyResult", "verify_file"]
 
+SLICE = 100      # entries prepared or sealed between the event loop's turns (a transaction may hold many)
 BUSY_TIMEOUT_MS = 15_000  # read at each open: tests patch it to fail fast
 SQLITE_HEADER = b"SQLite format 3\x00"
 _COLUMNS = ", ".join(COLUMNS)
@@ -350,7 +351,12 @@ class SQLiteJournal(Journal):
     async def append_many(self, drafts: Iterable[Draft], *, guard: Unclaimed | None = None) -> list[Entry]:
         if self.readonly:
             raise JournalReadOnly(f"{self.path}: opened read-only; nothing was written")
-        prepared = [prepare(draft, self.actor) for draft in drafts]
+        drafts = list(drafts)
+        prepared: list[Prepared] = []
+        for start in range(0, len(drafts), SLICE):     # a page of observations: the loop goes on between slices
+            if start:
+                await asyncio.sleep(0)
+            prepared += [prepare(draft, self.actor) for draft in drafts[start:start + SLICE]]
         if not prepared:
             return []
         try:
@@ -375,10 +381,16 @@ class SQLiteJournal(Journal):
         if guard is not None and await _claimed(db, guard):
             raise JournalConflict(guard.message)
         head = await _head(db) or (0, genesis_for(self.journal_id))
-        rows = seal(prepared, *head, utc_now())
-        await db.executemany(_INSERT, rows)
+        seq, prev = head
+        now = utc_now()
+        entries: list[Entry] = []
+        for start in range(0, len(prepared), SLICE):
+            rows = seal(prepared[start:start + SLICE], seq, prev, now)
+            await db.executemany(_INSERT, rows)
+            seq, prev = rows[-1][0], rows[-1][-1]
+            entries += [Entry.from_row(row) for row in rows]
         await _index(db, head[0])
-        return [Entry.from_row(row) for row in rows]
+        return entries
 
     async def append_copies(self, entries: list[Entry]) -> int:
         if self.readonly:

@@ -155,3 +155,42 @@ def test_an_alert_s_bytes_take_the_size_of_its_text():
     finally:
         tracemalloc.stop()
     assert kept < 2 * len(alerts[0].graph_json) + 2000
+
+
+class _Pages:
+    """Graph's side of a read, page by page as given: an object may come again on a later page (Graph's paging is
+    not a snapshot), while the page before it is still being journaled."""
+
+    def __init__(self, pages):
+        from warroom.console.clouds import resolve
+
+        self.endpoint = resolve("global", "http://127.0.0.1:9")
+        self._pages = pages
+
+    async def pages(self, spec, params=None):
+        for page in self._pages:
+            await asyncio.sleep(0)
+            yield [dict(item) for item in page]
+
+
+async def test_an_object_on_two_pages_is_journaled_once_per_version_against_the_one_before(tmp_path):
+    from warroom.console.graph.live import LiveState, TenantWatcher, restore_last_known
+    from warroom.console.journal import kinds, open_journal
+    from warroom.console.observations import Replay
+
+    first = {"id": "da1", "title": "Phish", "status": "new", "description": "x" * 300}
+    second = {**first, "status": "inProgress"}
+    other = [{"id": f"db{n}", "title": f"Other {n}"} for n in range(150)]
+    pages = [[first, *other], [first], [second], [second, {"id": "dc1", "title": "Last"}]]
+    async with await open_journal(tmp_path / "j.db", actor="test") as journal:
+        state = LiveState()
+        await TenantWatcher(_Pages(pages), journal, state).poll_once("alerts")
+        bodies = [entry.body for entry in await journal.entries(kinds=[kinds.OBSERVATION])]
+        restored = await restore_last_known(journal)
+    mine = [body for body in bodies if body["key"] == "da1"]
+    assert len(bodies) == 1 + 150 + 1 + 1 and len(mine) == 2
+    assert mine[1]["patch"] == {"status": "inProgress"} and mine[1]["base"] == digest_of(first)
+    replay = Replay()
+    assert [replay.feed(body).data for body in mine][-1] == second
+    assert state.alerts["da1"].raw == second == restored.alerts["da1"].raw
+    assert state.digests == restored.digests and len(state.alerts) == 152
