@@ -128,14 +128,29 @@ async def ingest(base_url: str, count: int, tenant: subprocess.Popen | None = No
     bare = seen / (time.perf_counter() - t0)
 
     lag = 0.0
-    stop = False
+    cpu_lag = 0.0           # the loop thread's own CPU time between two turns of the probe: what our code held
+    stop = False            # the loop for, whatever else the machine runs (wall lag includes waiting for a core)
 
     async def probe() -> None:
-        nonlocal lag
+        nonlocal lag, cpu_lag
         while not stop:
-            before = time.perf_counter()
+            before, before_cpu = time.perf_counter(), time.thread_time()
             await asyncio.sleep(0.005)
             lag = max(lag, time.perf_counter() - before - 0.005)
+            cpu_lag = max(cpu_lag, time.thread_time() - before_cpu)
+
+    collections: list[float] = []       # seconds of each generation-2 collection (the pauses that grow with the heap)
+    started_gc = [0.0]
+
+    def gc_timer(phase: str, info: dict) -> None:
+        if info.get("generation") == 2:
+            if phase == "start":
+                started_gc[0] = time.perf_counter()
+            else:
+                collections.append(time.perf_counter() - started_gc[0])
+
+    import gc
+    gc.callbacks.append(gc_timer)
 
     with tempfile.TemporaryDirectory() as folder:
         journal = await open_journal(Path(folder) / "bench.db", actor="bench")
@@ -147,6 +162,8 @@ async def ingest(base_url: str, count: int, tenant: subprocess.Popen | None = No
         await watcher.poll_once("alerts")
         elapsed = time.perf_counter() - t1
         ingest_lag, lag = lag, 0.0
+        ingest_cpu_lag, cpu_lag = cpu_lag, 0.0
+        ingest_gc, collections[:] = list(collections), []
         rss_ingest = rss_mb()
         head = (await journal.head())[0]
         t2 = time.perf_counter()
@@ -171,13 +188,16 @@ async def ingest(base_url: str, count: int, tenant: subprocess.Popen | None = No
         rss_after = rss_mb()
         stop = True
         await task
+        gc.callbacks.remove(gc_timer)
         assert len(state.alerts) == count, (len(state.alerts), state.freshness["alerts"])
         journal_mb = (Path(folder) / "bench.db").stat().st_size / 1e6
         await gateway.close()
         await journal.close()
     return {"ours": count / elapsed, "bare": bare, "seconds": elapsed, "unchanged_seconds": second,
             "full_seconds": full, "unchanged_entries": unchanged_entries, "full_entries": full_entries,
-            "changed_entries": changed_entries, "ingest_lag": ingest_lag, "lag": lag, "rss": rss_ingest,
+            "changed_entries": changed_entries, "ingest_lag": ingest_lag, "lag": lag,
+            "ingest_cpu_lag": ingest_cpu_lag, "cpu_lag": cpu_lag, "ingest_gc": ingest_gc,
+            "repoll_gc": list(collections), "rss": rss_ingest,
             "rss_after": rss_after, "journal_mb": journal_mb, "bare_seconds": count / bare}
 
 
@@ -216,6 +236,12 @@ def main() -> int:
         f"{figures['unchanged_entries']} and {figures['full_entries']}; 100 changed: {figures['changed_entries']}",
         f"max event-loop lag: {figures['ingest_lag'] * 1000:.1f} ms during ingest, {figures['lag'] * 1000:.1f} ms "
         f"during the re-polls",
+        f"max loop-thread CPU between two turns of the loop (not counting waiting for a core): "
+        f"{figures['ingest_cpu_lag'] * 1000:.1f} ms during ingest, {figures['cpu_lag'] * 1000:.1f} ms during the "
+        f"re-polls",
+        f"generation-2 collections: {len(figures['ingest_gc'])} during ingest (longest "
+        f"{max(figures['ingest_gc'], default=0) * 1000:.1f} ms), {len(figures['repoll_gc'])} during the re-polls "
+        f"(longest {max(figures['repoll_gc'], default=0) * 1000:.1f} ms)",
         f"RSS after ingest: {figures['rss']:.0f} MB (before: {rss_before:.0f} MB), after 3 re-polls "
         f"{figures['rss_after']:.0f} MB; journal {figures['journal_mb']:.0f} MB",
     ]
