@@ -89,7 +89,10 @@ async def journal_ingest(path: Path, count: int, batch: int) -> tuple[float, lis
 
 
 async def raw_ingest(path: Path, rows: list[tuple], batch: int) -> float:
-    """The same rows into the same schema (indexes, triggers, FTS) with plain sqlite3: the floor."""
+    """The same rows into the same schema (indexes, the full-text index by the same statement) with plain sqlite3:
+    the floor."""
+    from warroom.console.journal.store import _INDEX
+
     async with await open_journal(path):
         pass  # creates the schema
     conn = sqlite3.connect(path, isolation_level=None)
@@ -98,6 +101,7 @@ async def raw_ingest(path: Path, rows: list[tuple], batch: int) -> float:
     for at in range(0, len(rows), batch):
         conn.execute("BEGIN IMMEDIATE")
         conn.executemany("INSERT INTO entries VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows[at : at + batch])
+        conn.execute(_INDEX, (rows[at][0] - 1,))
         conn.execute("COMMIT")
     elapsed = time.perf_counter() - start
     conn.close()
