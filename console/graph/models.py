@@ -14,6 +14,7 @@ collector walked.
 
 import json
 import re
+import sys
 from collections.abc import Mapping
 from datetime import datetime
 from types import MappingProxyType
@@ -75,6 +76,11 @@ def _time(value: Any) -> datetime | None:
         return from_iso(str(value))
     except ValueError:
         return None
+
+
+def _shared(value: Any) -> str:
+    """A value thousands of alerts repeat (a category, a product), kept once however many alerts name it."""
+    return sys.intern(_str(value))
 
 
 def _objects(value: Any) -> tuple[dict[str, Any], ...]:
@@ -268,9 +274,9 @@ class Alert(NamedTuple):
         return cls(
             id=_str(data.get("id")), title=_str(data.get("title")), description=_str(data.get("description")),
             severity=_enum(data.get("severity"), ALERT_SEVERITY) or "unknown",
-            status=_enum(data.get("status"), ALERT_STATUS) or "unknown", category=_str(data.get("category")),
-            service_source=_str(data.get("serviceSource")),
-            detection_source=_str(data.get("detectionSource")), incident_id=_str(data.get("incidentId")),
+            status=_enum(data.get("status"), ALERT_STATUS) or "unknown", category=_shared(data.get("category")),
+            service_source=_shared(data.get("serviceSource")),
+            detection_source=_shared(data.get("detectionSource")), incident_id=_str(data.get("incidentId")),
             created=_time(data.get("createdDateTime")), last_updated=_time(data.get("lastUpdateDateTime")),
             web_url=_str(data.get("alertWebUrl")), mitre_techniques=tuple(map(str, data.get("mitreTechniques") or ())),
             users=tuple(users), ips=tuple(ips),
