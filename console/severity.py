@@ -138,7 +138,10 @@ def users_at_risk(live: LiveState | None) -> list[RiskyUser]:
 
 
 def suggest_factors(incident: Incident, live: LiveState | None) -> dict[str, int]:
-    """A starting point from live data, for the incident's category; the responder changes what they know better."""
+    """A starting point from live data, for the incident's category; the responder changes what they know better.
+
+    Security incidents and data losses are rated on their own factors; what follows the two returns rates the
+    outage factors (service outages and business continuity)."""
     if incident.category == "security-incident":
         return _suggest_security(incident, live)
     if incident.category == "data-loss":
@@ -146,12 +149,9 @@ def suggest_factors(incident: Incident, live: LiveState | None) -> dict[str, int
     issues = open_issues(live, incident.services)
     down = {i.service for i in issues if i.classification == "incident"}
     scope = 4 if len(down) > 1 else 3 if down else 2 if issues or incident.services else 1
-    high = [a for a in open_alerts(live) if a.severity == "high"]
     users = 3 if down else 2 if issues else 1
-    if incident.category == "security-incident":
-        users = max(users, 2 if high else 1)
-    criticality = 3 if incident.category in ("business-continuity", "security-incident") or down else 2
-    complexity = 4 if down else 3 if incident.category in ("data-loss", "security-incident") else 2
+    criticality = 3 if incident.category == "business-continuity" or down else 2
+    complexity = 4 if down else 2
     return {"service_scope": scope, "user_impact": users, "business_criticality": criticality,
             "recovery_complexity": complexity}
 

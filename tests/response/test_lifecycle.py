@@ -3,19 +3,20 @@ two consoles), live checks, proposals from the tenant's evidence, metrics that n
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from warroom.console.config import load_config
 from warroom.console.graph.live import LiveState
 from warroom.console.graph.models import Alert, ServiceHealth, ServiceIssue
+from warroom.console.incidents import Incident
 from warroom.console.journal import kinds
 from warroom.console.lifecycle import close_drafts, path, proposals, status_body
 from warroom.console.metrics import response_metrics
 from warroom.console.playbooks import PlaybookError, PlaybookLibrary, declaration, parse_playbook
 from warroom.console.session import WarRoom
-from warroom.console.severity import assess, factors_for
+from warroom.console.severity import assess, factors_for, suggest_factors
 
 
 @pytest.fixture(scope="module")
@@ -238,3 +239,30 @@ def test_severity_factors_fit_the_category():
     with pytest.raises(ValueError, match="Accounts exposed"):
         assess({"service_scope": 1, "user_impact": 1, "business_criticality": 1, "recovery_complexity": 1},
                "security-incident")
+
+
+def _rated(category: str, live: LiveState | None) -> dict[str, int]:
+    incident = Incident("INC-1", "Test", category, datetime(2026, 12, 5, tzinfo=UTC), "alex",
+                        services=["Exchange Online"])
+    return suggest_factors(incident, live)
+
+
+@pytest.mark.parametrize("category", ["service-outage", "security-incident", "data-loss", "business-continuity"])
+def test_the_suggested_factors_are_the_categorys_own(category: str) -> None:
+    """Assess opens on the suggestion: it rates exactly the factors the category is assessed on, each 1 to 4."""
+    suggested = _rated(category, LiveState(issues={"EX1": issue("serviceDegradation", False)},
+                                           alerts={"da1": alert("da1", "new")}))
+    assert list(suggested) == [f.key for f in factors_for(category)]
+    assert set(suggested.values()) <= {1, 2, 3, 4}
+    assess(suggested, category)
+
+
+def test_security_suggestions_weigh_the_attacker_and_outages_what_is_down() -> None:
+    quiet = _rated("security-incident", LiveState())
+    assert (quiet["accounts_exposed"], quiet["attacker_activity"]) == (1, 1)
+    named = alert("da1", "new")._replace(users=("adele@contoso.com", "megan@contoso.com"))
+    busy = _rated("security-incident", LiveState(alerts={"da1": named}))
+    assert (busy["accounts_exposed"], busy["attacker_activity"]) == (3, 3)
+    outage = _rated("service-outage", LiveState(issues={"EX1": issue("serviceDegradation", False)}))
+    assert outage == {"service_scope": 3, "user_impact": 3, "business_criticality": 3, "recovery_complexity": 4}
+    assert _rated("business-continuity", None)["business_criticality"] == 3
