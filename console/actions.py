@@ -63,6 +63,7 @@ PLACE_NAMES = {
     "help": "Keys (this screen)",
     "quit_dialog": "Quit question",
     "task_dialog": "Task done question",
+    "status_dialog": "Proposed status question",
 }
 TOGETHER: dict[str, frozenset[str]] = {
     "dashboard": frozenset({"dashboard", "alerts", "health", "tasks", "list"}),
@@ -86,6 +87,7 @@ TOGETHER: dict[str, frozenset[str]] = {
     "alert_detail": frozenset({"detail", "alert_detail"}),
     "quit_dialog": frozenset({"quit_dialog"}),
     "task_dialog": frozenset({"task_dialog"}),
+    "status_dialog": frozenset({"status_dialog"}),
 }
 # Places where letters are text: their actions take F-keys (or Esc, or a Ctrl chord) only.
 TYPING_PLACES = frozenset({"guided", "declare", "assess", "contain", "communicate", "close", "prompt",
@@ -146,7 +148,8 @@ ACTIONS: tuple[Action, ...] = (
     _a("dashboard.status", "u", "Set incident status", "Move the incident along its lifecycle, saying why",
        "set_status", label="Status", when=("incident",)),
     _a("dashboard.accept_proposal", "A", "Accept the proposed status",
-       "The evidence proposes a status (Microsoft restored its issue, alerts resolved): make it so", "accept_proposal",
+       "The evidence proposes a status (Microsoft restored its issue, alerts resolved): asks, naming both statuses",
+       "accept_proposal",
        label="Accept proposal", when=("proposal",)),
     _a("dashboard.microsoft_issue", "M", "Open the linked Microsoft issue",
        "Microsoft's posts on the incident's issue, newest first, restored or not", "open_linked_issue",
@@ -297,6 +300,10 @@ ACTIONS: tuple[Action, ...] = (
        palette=False),
     _a("task_dialog.leave", "n,escape", "Leave it", "Back to the tasks; nothing is written (so does any other "
        "character)", "no", label="Leave it", palette=False),
+    _a("status_dialog.accept", "y,enter", "Accept", "Journal the proposed status, with what it rests on", "yes",
+       label="Accept", palette=False),
+    _a("status_dialog.leave", "n,escape", "Leave it", "Back to the dashboard; the status stays (so does any other "
+       "character)", "no", label="Leave it", palette=False),
     _a("help.close", "escape,q,question_mark", "Close", "Close this list", "dismiss", label="Close", palette=False),
 )
 BY_ID: dict[str, Action] = {action.id: action for action in ACTIONS}
@@ -419,7 +426,7 @@ def check_keymap(keymap: Mapping[str, object], where: Callable[[str], str] = lam
         if keys[action_id] == keys_of(action.key):
             continue            # its own default: nothing changes
         taken = quit_keys & set(keys[action_id])
-        if taken and action.place not in ("detail", "help", "quit_dialog", "task_dialog"):
+        if taken and action.place not in ("detail", "help", "quit_dialog", "task_dialog", "status_dialog"):
             raise refuse(action_id, f"[ui.keys] {action_id} = {value!r} takes the quit key "
                                     f"({shown(','.join(taken))}); choose another")
         for other in _together(action.place):

@@ -573,14 +573,22 @@ class DashboardScreen(Screen):
             placeholder="status, then why", hint=f"{' → '.join(steps)} · then why · closing: {close}"), save)
 
     def action_accept_proposal(self) -> None:
+        """The proposed status once the responder answers the question naming the incident and both statuses."""
         from ..console.lifecycle import status_body
+        from .status_proposal import StatusProposalScreen
 
         incident, proposal = self.warroom.incident, self._proposal()
         if incident is None or proposal is None:
             self.notify("Nothing proposed now", timeout=3)
             return
 
-        async def accept() -> None:
+        async def answered(accept: bool | None) -> None:
+            if not accept:
+                return
+            if self._proposal() != proposal:        # another console moved the incident meanwhile
+                self.notify(f"{incident.id} is {incident.status} now: nothing written", title="Proposal gone",
+                            severity="warning", timeout=6, markup=False)
+                return
             body = status_body(incident, proposal.status, proposal.why, proposal=proposal)
             if await self._record(kinds.INCIDENT_STATUS, body, incident=incident.id):
                 notice = (f"; now send the {proposal.notice} notice: "
@@ -588,7 +596,7 @@ class DashboardScreen(Screen):
                 self.notify(f"{incident.id} is {proposal.status}{notice}", timeout=8, markup=False)
                 self._show_banner()
 
-        self.run_worker(accept(), group="status", exit_on_error=False)
+        self.app.push_screen(StatusProposalScreen(incident, proposal), answered)
 
     def action_open_linked_issue(self) -> None:
         """The incident's Microsoft issue, restored or not, as Graph last said it (or the journal, offline)."""

@@ -20,6 +20,7 @@ from warroom.console.report import build, render_markdown
 from warroom.screens.app import WarroomApp
 from warroom.screens.dashboard import DashboardScreen
 from warroom.screens.prompt import PromptScreen
+from warroom.screens.status_proposal import StatusProposalScreen
 from warroom.widgets.alerts import AlertTable
 from warroom.widgets.banner import IncidentBanner
 from warroom.widgets.health import HealthPane
@@ -96,6 +97,9 @@ class Flow:
         await self.until(lambda: f"A: {status}?" in self.banner(), f"the banner proposes {status}")
         assert why in self.banner()
         await self.pilot.press("A")
+        await self.until(lambda: isinstance(self.app.screen, StatusProposalScreen), "A asks")
+        assert f"{self.incident.status} → {status}" in str(self.app.screen.query_one("#status-proposal-body").render())
+        await self.pilot.press("y")
         await self.until(lambda: self.incident.status == status, f"{status} accepted")
         entry = (await self.warroom.journal.entries(kinds=[kinds.INCIDENT_STATUS]))[-1]
         assert entry.actor == RESPONDER and entry.body["status"] == status

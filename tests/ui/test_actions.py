@@ -35,6 +35,7 @@ from warroom.screens.recovery import RecoveryScreen
 from warroom.screens.review import JournalBrowserApp, JournalBrowserScreen
 from warroom.screens.send_confirm import SendConfirmScreen
 from warroom.screens.sign_in import SignInScreen
+from warroom.screens.status_proposal import StatusProposalScreen
 from warroom.screens.steps import STEPS
 from warroom.screens.support_case import SupportCaseScreen
 from warroom.screens.task_detail import TaskDetailScreen
@@ -63,7 +64,7 @@ HANDLERS = {
     "alert_detail": AlertDetailScreen, "sign_in": SignInScreen, "prompt": PromptScreen, "help": HelpScreen,
     "send_confirm": SendConfirmScreen,
     "handoff": HandoffScreen, "messages": MessageCenterScreen,
-    "quit_dialog": QuitScreen, "task_dialog": TaskDoneScreen,
+    "quit_dialog": QuitScreen, "task_dialog": TaskDoneScreen, "status_dialog": StatusProposalScreen,
     "investigate": InvestigateScreen, "hunt": HuntScreen, "defender": DefenderScreen,
     "recovery": RecoveryScreen, "support_case": SupportCaseScreen,
 }
@@ -179,8 +180,8 @@ def _keys(binding: Binding) -> list[str]:
 
 GUIDED = (DeclareIncidentScreen, AssessScreen, ContainScreen, CommunicateScreen, CloseScreen, InvestigateScreen,
           HuntScreen, DefenderScreen)
-MODALS = (AlertDetailScreen, IssueDetailScreen, HelpScreen, QuitScreen, TaskDoneScreen, SendConfirmScreen,
-          SignInScreen, PromptScreen, HandoffScreen, MessageCenterScreen, TaskDetailScreen)
+MODALS = (AlertDetailScreen, IssueDetailScreen, HelpScreen, QuitScreen, TaskDoneScreen, StatusProposalScreen,
+          SendConfirmScreen, SignInScreen, PromptScreen, HandoffScreen, MessageCenterScreen, TaskDetailScreen)
 # The focus chains a key travels: the focused node first, the App last.
 CHAINS = [*((pane, DashboardScreen, WarroomApp) for pane in (AlertTable, HealthPane, TaskList, Timeline)),
           *((screen, WarroomApp) for screen in (*GUIDED, *MODALS)),

@@ -26,6 +26,7 @@ from warroom.screens.messages import MessageCenterScreen
 from warroom.screens.prompt import PromptScreen
 from warroom.screens.review import JournalBrowserApp
 from warroom.screens.review_entry import EntryScreen
+from warroom.screens.status_proposal import StatusProposalScreen
 from warroom.screens.task_detail import TaskDetailScreen
 from warroom.widgets.alerts import AlertTable
 from warroom.widgets.banner import IncidentBanner
@@ -126,6 +127,9 @@ async def lifecycle_walk(app, pilot, room) -> None:
         await pilot.pause(0.02)
     assert_inert(app, "the proposal in the banner")
     await pilot.press("A")
+    await until_screen(pilot, StatusProposalScreen, "A")
+    assert_inert(app, "the proposal question")
+    await pilot.press("y")
     for _ in range(200):
         if incident.status == "monitoring":
             break

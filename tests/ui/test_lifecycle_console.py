@@ -8,6 +8,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.widgets import Input, OptionList, Static
 from warroom.console.cli import main
 from warroom.console.journal import kinds
@@ -16,6 +17,7 @@ from warroom.screens.handoff import HandoffScreen
 from warroom.screens.issue_detail import IssueDetailScreen
 from warroom.screens.messages import MessageCenterScreen
 from warroom.screens.prompt import PromptScreen
+from warroom.screens.status_proposal import StatusProposalScreen
 from warroom.widgets.banner import IncidentBanner
 
 from ..waiting import until
@@ -79,6 +81,8 @@ async def test_status_by_key_proposal_by_key_the_linked_issue_and_the_handoff(jo
             app.live_changed({"issues"})
             await until(pilot, lambda: "A: monitoring?" in str(banner.render()), "the banner proposes it")
             await pilot.press("A")
+            await until(pilot, lambda: isinstance(app.screen, StatusProposalScreen), "A asks")
+            await pilot.press("y")
             await until(pilot, lambda: incident.status == "monitoring", "the proposal accepted")
             entry = (await warroom.journal.entries(kinds=[kinds.INCIDENT_STATUS]))[-1]
             assert entry.body["proposed"]["why"] == "Microsoft marked its issue restored"
@@ -95,6 +99,58 @@ async def test_status_by_key_proposal_by_key_the_linked_issue_and_the_handoff(jo
             await pilot.press("escape")
             await pilot.pause()
             assert not isinstance(app.screen, HandoffScreen)
+    finally:
+        await warroom.close()
+
+
+async def _restored(pilot, app: WarroomApp, warroom) -> None:
+    """Microsoft restores the linked issue: the banner proposes monitoring."""
+    restored = issue(status="serviceRestored")._replace(is_resolved=True)
+    warroom.live.issues["EX226574"] = restored
+    app.live_changed({"issues"})
+    banner = app.screen.query_one(IncidentBanner)
+    await until(pilot, lambda: "A: monitoring?" in str(banner.render()), "the banner proposes monitoring")
+
+
+async def _statuses(warroom) -> list[dict]:
+    return [e.body for e in await warroom.journal.entries(kinds=[kinds.INCIDENT_STATUS])]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_a_proposal_is_accepted_only_when_the_question_naming_it_is_answered(journal_path: Path,
+                                                                                   size) -> None:
+    """A stray "As…" typed on the dashboard never changes the status: A asks, naming the incident, its status and
+    the one proposed, with why; any other key is no; y (or Enter) accepts."""
+    app, warroom = await _linked_app(journal_path)
+    incident = warroom.incident
+    try:
+        async with app.run_test(size=size) as pilot:
+            await drawn(pilot)
+            await _restored(pilot, app, warroom)
+            dashboard, before = app.screen, await _statuses(warroom)
+            await pilot.press("A", "s", "k")                  # "Ask…" typed where no prompt was open
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            assert incident.status == "investigating" and await _statuses(warroom) == before
+            await pilot.press("A")
+            await until(pilot, lambda: isinstance(app.screen, StatusProposalScreen), "A asks")
+            question = app.screen
+            heading = str(question.query_one(".heading", Static).render())
+            body = str(question.query_one("#status-proposal-body", Static).render())
+            assert f"Move {incident.id} to monitoring?" in heading
+            assert "Exchange Online mail flow outage" in body
+            assert "investigating → monitoring" in body and "Microsoft marked its issue restored" in body
+            assert question.query_one("#status-proposal-yes").region.bottom <= size[1]
+            await pilot.press("escape")
+            await until(pilot, lambda: app.screen is dashboard, "Esc answers no")
+            await pilot.press("A", "n")
+            await until(pilot, lambda: app.screen is dashboard, "n answers no")
+            assert incident.status == "investigating" and await _statuses(warroom) == before
+            await pilot.press("A", "enter")
+            await until(pilot, lambda: incident.status == "monitoring", "Enter accepts")
+            assert app.screen is dashboard
+            [accepted] = (await _statuses(warroom))[len(before):]
+            assert accepted["status"] == "monitoring" and accepted["proposed"]["why"]
     finally:
         await warroom.close()
 
