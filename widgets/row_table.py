@@ -201,7 +201,7 @@ class RowTable(ScrollView, can_focus=True):
     def show_rows(self, rows: Sequence[Any], keep: Any = None) -> None:
         """Replace what is shown; the cursor stays on the row whose `key` is `keep`, else where it was."""
         self.rows = rows
-        self.virtual_size = Size(self.size.width, len(rows) + 1)
+        self.virtual_size = Size(self.line_width(), len(rows) + 1)
         index = self.index_of(keep) if keep is not None else None
         self.cursor = min(index if index is not None else self.cursor, max(0, len(rows) - 1))
         self._scroll_to_cursor()
@@ -242,7 +242,7 @@ class RowTable(ScrollView, can_focus=True):
                 await self.run_action(self.OPEN_ACTION)
 
     def on_resize(self) -> None:
-        self.virtual_size = Size(self.size.width, len(self.rows) + 1)
+        self.virtual_size = Size(self.line_width(), len(self.rows) + 1)
         self._scroll_to_cursor()
 
     def _scroll_to_cursor(self) -> None:
@@ -308,8 +308,9 @@ class RowTable(ScrollView, can_focus=True):
         return Strip(segments)
 
     def line_width(self) -> int:
-        """How wide a line is drawn: the widget's width (a pane that shows its scrollbar leaves room for it)."""
-        return self.size.width
+        """How wide a line is drawn: the pane's inside less its vertical scrollbar, when one shows (a line drawn
+        under the scrollbar loses its last columns: the alerts' Age)."""
+        return self.scrollable_content_region.width
 
     def render_line(self, y: int) -> Strip:
         width = self.line_width()

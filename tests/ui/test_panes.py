@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import pytest
 from warroom.console.graph.models import ServiceHealth
+from warroom.widgets.alerts import AlertTable
 from warroom.widgets.chart import MINUTES, AlertRate, buckets
 from warroom.widgets.health import HealthPane
 
-from .scenes import build_app_async
+from .scenes import alert, build_app_async, drawn
 
 
 def test_buckets_keep_the_whole_hour_and_now_exact() -> None:
@@ -146,5 +149,36 @@ async def test_a_poll_or_journal_write_that_changes_nothing_on_screen_repaints_n
             await pilot.pause()
             assert app.warroom.book.last_seq > seq == timeline.last_seq   # passed over, and not shown
             assert calls == []
+    finally:
+        await app.warroom.close()
+
+
+def _screen_lines(app) -> list[str]:
+    """The screen as a person reads it: what the compositor draws, scrollbars and all."""
+    return ["".join(segment.text for segment in strip) for strip in app.screen._compositor.render_strips()]
+
+
+def _pane_lines(app, pane) -> list[str]:
+    """The lines inside a pane's border, as drawn (its scrollbar included)."""
+    region = pane.content_region
+    return [line[region.x: region.right] for line in _screen_lines(app)[region.y: region.bottom]]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_with_its_scrollbar_showing_the_alerts_pane_shows_each_age_whole(journal_path: Path, size) -> None:
+    """Many alerts give the pane a vertical scrollbar: the columns fit beside it, the Age column whole."""
+    app = await build_app_async(journal_path, incident=True)
+    app.warroom.live.alerts = {a.id: a for a in (alert(n, "medium", 10 + n, f"Alert {n}") for n in range(60))}
+    try:
+        async with app.run_test(size=size) as pilot:
+            await drawn(pilot)
+            table = app.screen.query_one(AlertTable)
+            await pilot.press("2")
+            await pilot.pause()
+            assert table.show_vertical_scrollbar and not table.show_horizontal_scrollbar
+            lines = _pane_lines(app, table)
+            assert lines[0].rstrip().endswith("Age"), lines[0]
+            ages = [line for line in lines[1:] if "Alert " in line]
+            assert ages and all(re.search(r" \d+ min$", line.rstrip(" ▁▂▃▄▅▆▇█▉▊▋▌▍▎▏")) for line in ages), ages
     finally:
         await app.warroom.close()
