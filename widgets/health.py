@@ -18,9 +18,11 @@ from .labels import SERVICE_STATUS, label, service_name
 from .row_table import Column, RowTable
 
 # 46 columns, the left column of the two-column layout at 120 wide (its scrollbar is hidden: the cursor scrolls
-# it). Microsoft issue ids are up to 9 long (EX1195322): they are never cut; workload names may be.
+# it). Microsoft issue ids are up to 9 long (EX1195322): they are never cut; workload names may be. Wider panes
+# (160 columns, or 80 where the panes stack) give the status, workload and issue columns what their words need.
 COLUMNS = (Column("status", " Status", 14), Column("service", "Workload", 15), Column("issues", "Issues", 9),
            Column("changed", "Since", 5, "right"))
+GROWS = (0, 1, 2)        # the columns that take room beyond COLUMNS' widths, in this order
 
 
 def short_age(seconds: float) -> str:
@@ -80,6 +82,7 @@ class HealthPane(RowTable):
         self.now: datetime | None = None
         self._first_seen: dict[str, tuple[str, datetime | None]] = {}
         self._painted: list[tuple[str, ...]] = []
+        self._wanted = [c.width for c in COLUMNS]      # what the longest cell of each column needs
 
     def show(self, health: Mapping[str, ServiceHealth], issues: Mapping[str, ServiceIssue], now: datetime,
              since: Mapping[str, datetime] | None = None) -> None:
@@ -95,7 +98,18 @@ class HealthPane(RowTable):
         painted = [tuple(cell.plain for cell in self.row_cells(row)) for row in rows]
         if rows != self.rows or painted != self._painted:
             self._painted = painted
+            self._wanted = [max([c.width, *(len(line[i]) for line in painted)]) for i, c in enumerate(COLUMNS)]
             self.show_rows(rows, self.selected.id if self.selected else None)
+
+    def column_widths(self, width: int) -> list[int]:
+        """Each column as wide as its longest cell needs, while the pane has room; else COLUMNS' widths."""
+        widths = [c.width for c in COLUMNS]
+        room = width - sum(widths) - len(widths) + 1
+        for index in GROWS:
+            grow = min(room, max(0, self._wanted[index] - widths[index]))
+            widths[index] += grow
+            room -= grow
+        return widths
 
     @property
     def selected_row(self) -> HealthRow | None:

@@ -182,3 +182,28 @@ async def test_with_its_scrollbar_showing_the_alerts_pane_shows_each_age_whole(j
             assert ages and all(re.search(r" \d+ min$", line.rstrip(" ▁▂▃▄▅▆▇█▉▊▋▌▍▎▏")) for line in ages), ages
     finally:
         await app.warroom.close()
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_the_health_pane_shows_whole_workload_names_where_there_is_room(journal_path: Path, size) -> None:
+    """At 160 columns (and 80, where the pane spans the screen) a long workload name is not cut to 15."""
+    app = await build_app_async(journal_path, incident=True)
+    for id_, service in (("M365Suite", "Microsoft 365 suite"), ("Apps", "Microsoft 365 Apps"),
+                         ("OneDriveForBusiness", "OneDrive for Business")):
+        app.warroom.live.health[id_] = ServiceHealth.from_graph(
+            {"id": id_, "service": service, "status": "serviceOperational", "issues": []})
+    try:
+        async with app.run_test(size=size) as pilot:
+            await drawn(pilot)
+            health = app.screen.query_one(HealthPane)
+            await pilot.press("1")
+            await pilot.pause()
+            text = "\n".join(_pane_lines(app, health))
+            await pilot.press("end")                    # at 80x24 the pane is a few rows high
+            await pilot.pause()
+            text += "\n".join(_pane_lines(app, health))
+            for name in ("Microsoft 365 suite", "Microsoft 365 Apps", "OneDrive for Business", "Investigating"):
+                assert name in text, text
+            assert " EX226574 " in text and "Since" in text
+    finally:
+        await app.warroom.close()
