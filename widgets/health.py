@@ -22,7 +22,7 @@ from .row_table import Column, RowTable
 # (160 columns, or 80 where the panes stack) give the status, workload and issue columns what their words need.
 COLUMNS = (Column("status", " Status", 14), Column("service", "Workload", 15), Column("issues", "Issues", 9),
            Column("changed", "Since", 5, "right"))
-GROWS = (0, 1, 2)        # the columns that take room beyond COLUMNS' widths, in this order
+GROWS = (0, 2, 1)        # the columns that take room beyond COLUMNS' widths, in this order: issue ids first
 
 
 def short_age(seconds: float) -> str:

@@ -192,6 +192,7 @@ async def test_the_health_pane_shows_whole_workload_names_where_there_is_room(jo
                          ("OneDriveForBusiness", "OneDrive for Business")):
         app.warroom.live.health[id_] = ServiceHealth.from_graph(
             {"id": id_, "service": service, "status": "serviceOperational", "issues": []})
+
     try:
         async with app.run_test(size=size) as pilot:
             await drawn(pilot)
@@ -205,5 +206,24 @@ async def test_the_health_pane_shows_whole_workload_names_where_there_is_room(jo
             for name in ("Microsoft 365 suite", "Microsoft 365 Apps", "OneDrive for Business", "Investigating"):
                 assert name in text, text
             assert " EX226574 " in text and "Since" in text
+    finally:
+        await app.warroom.close()
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_microsoft_issue_ids_take_room_before_a_long_workload_name(journal_path: Path, size) -> None:
+    app = await build_app_async(journal_path, incident=True)
+    app.warroom.live.health = {"Intune": ServiceHealth.from_graph(
+        {"id": "Intune", "service": "Microsoft Intune, device management and enrolment for every platform",
+         "status": "serviceDegradation", "issues": [{"id": "IT1195322", "isResolved": False},
+                                                    {"id": "IT1195323", "isResolved": False}]})}
+    try:
+        async with app.run_test(size=size) as pilot:
+            await drawn(pilot)
+            health = app.screen.query_one(HealthPane)
+            await pilot.press("1")
+            await pilot.pause()
+            text = "\n".join(_pane_lines(app, health))
+            assert " IT1195322, IT1195323 " in text and "Intune, device" in text, text
     finally:
         await app.warroom.close()
