@@ -190,6 +190,8 @@ def _checks(expected: dict[str, Any], mine: list[Entry], incident: Incident | No
         checks.append(DrillCheck("resolution_notice", "Resolution notice sent", bool(sent),
                                  f"sent to {', '.join(str(e.body.get('audience')) for e in sent)}" if sent
                                  else "no resolution update was sent"))
+    if expected.get("verify_recovery"):
+        checks.append(_recovery_check([str(s) for s in expected["verify_recovery"]], mine))
     if expected.get("eradicate"):
         steps = [str(s) for s in expected["eradicate"]]
         tasks = [t for t in (incident.tasks.values() if incident else []) if t.step in steps]
@@ -199,6 +201,24 @@ def _checks(expected: dict[str, Any], mine: list[Entry], incident: Incident | No
                                  f"done: {', '.join(done) or 'none'}" + (f"; not done: {', '.join(missing)}"
                                                                          if missing else "")))
     return tuple(checks)
+
+
+def _recovery_check(services: list[str], mine: list[Entry]) -> DrillCheck:
+    """Each named service's recovery verified (by hand or by a live check met), not only assumed."""
+    runs = [e for e in mine if e.kind == kinds.RECOVERY]
+    said: list[str] = []
+    missing: list[str] = []
+    for service in services:
+        about = [e for e in runs if str(e.body.get("service", "")).casefold() == service.casefold()]
+        verified = next((e for e in about if e.body.get("result") == "verified"), None)
+        if verified is not None:
+            how = "by a live check" if verified.body.get("by") == "check" else "by hand"
+            said.append(f"{service} verified {how} ({verified.body.get('option', '')}, entry {verified.seq})")
+        else:
+            missing.append(service)
+            said.append(f"{service} NOT verified" + (f" (last check: {about[-1].body.get('result', '')})"
+                                                     if about else ""))
+    return DrillCheck("recovery_verified", "Recovery verified", not missing, "; ".join(said))
 
 
 def score(scenario: str, entries: list[Entry], config: Config, expected: dict[str, Any] | None = None,

@@ -153,6 +153,15 @@ def build(incident: Incident, entries: list[Entry], *, journal_id: str = "", hea
          for e in of(kinds.ACTION)],
     )] if of(kinds.ACTION) else [])
 
+    recovery = Section("Recovery verifications", [Table(
+        ["Occurred", "By", "Service", "Option", "How", "Result", "What was seen", "Task", "Entry"],
+        [[_when(e.occurred_at), e.actor, str(e.body.get("service", "")), str(e.body.get("option", "")),
+          RECOVERY_HOW.get(str(e.body.get("by", "")), str(e.body.get("by", "")) or "—"),
+          str(e.body.get("result", "")), _recovery_seen(e.body), str(e.body.get("task_id") or "—"), str(e.seq)]
+         for e in of(kinds.RECOVERY)],
+    )] if of(kinds.RECOVERY) else [], empty="No recovery option was verified: the Recovery screen (r) journals a "
+                                            "verification in the responder's words (F2) or a live check (F3).")
+
     comms = Section("Communications sent", [Table(
         ["Sent", "By", "Audience", "Update", "Recipients", "Channels and results", "Message"],
         [[_when(e.occurred_at), e.actor, str(e.body.get("audience", "")), _update(e.body),
@@ -208,8 +217,8 @@ def build(incident: Incident, entries: list[Entry], *, journal_id: str = "", hea
         ("Verification", verification), ("Entries in this report", str(len(entries))),
         ("Imported from other journals", _imported_text(came_in)),
     ]])
-    sections = [summary, severity, timeline, decisions, actions, comms, microsoft, metrics_section, tasks, review,
-                follow_ups, integrity]
+    sections = [summary, severity, timeline, decisions, actions, recovery, comms, microsoft, metrics_section, tasks,
+                review, follow_ups, integrity]
     if chain_ok is False:
         where = f"at entry {broken_at}" if broken_at is not None else "(the journal itself)"
         reason = verdict.reason if verdict is not None else "the chain did not verify"
@@ -225,6 +234,19 @@ def _imported_text(came_in: dict[int, int]) -> str:
     records = ", ".join(map(str, sorted(set(came_in.values()))))
     return (f"{len(came_in)} entries (imported by entries {records}): their content is as the imported file had "
             "it; which journal that file came from is its own claim")
+
+
+RECOVERY_HOW = {"hand": "by hand", "check": "live check"}
+
+
+def _recovery_seen(body: dict[str, Any]) -> str:
+    """What the verification rests on: the responder's words, or what Graph said (and since when)."""
+    given = body.get("check")
+    check: dict[str, Any] = given if isinstance(given, dict) else {}
+    seen = str(body.get("text", "")) or "—"
+    if check.get("since"):
+        seen += f" (since {_when(str(check['since']))})"
+    return seen
 
 
 def _update(body: dict[str, Any]) -> str:

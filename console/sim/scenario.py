@@ -175,11 +175,12 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     if not isinstance(limits, dict) or not all(isinstance(v, int | float) and v > 0 for v in limits.values()):
         raise fail("rate_limits must map path prefixes to seconds, like { \"identityProtection/riskyUsers\" = 1 }")
     drill = data.get("drill", {})
-    kinds_of = {"contain": list, "restored_issue": str, "eradicate": list, "resolution_notice": bool}
+    kinds_of = {"contain": list, "restored_issue": str, "eradicate": list, "resolution_notice": bool,
+                "verify_recovery": list}
     if not isinstance(drill, dict) or any(k not in kinds_of or not isinstance(v, kinds_of[k])
                                           for k, v in drill.items()):
         raise fail("[drill] takes contain = [UPNs], restored_issue = \"ID\", eradicate = [playbook step ids], "
-                   "resolution_notice = true|false", "drill")
+                   "resolution_notice = true|false, verify_recovery = [services]", "drill")
     tenant = meta["tenant"].strip()
     scenario = Scenario(
         name=meta["name"], title=meta["title"], category=meta["category"], description=meta["description"],

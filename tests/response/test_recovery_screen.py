@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import pytest
 from textual.widgets import OptionList, Static
+from warroom.console.drill import score
 from warroom.console.journal import kinds
 from warroom.console.playbooks import PlaybookLibrary, declaration
+from warroom.console.report import build, render_markdown
 from warroom.console.sim.faults import Fault
 from warroom.screens.recovery import RecoveryScreen
 from warroom.screens.support_case import SupportCaseScreen
@@ -25,6 +27,12 @@ async def _declare(warroom, category: str, services: list[str]) -> str:
     return await warroom.record_new_incident(lambda incident_id: declaration(
         incident_id, title="Sign-ins failing", category=category, services=services,
         roles={"incident_commander": "ann"}, library=PlaybookLibrary.load()))
+
+
+def _recovery_check(warroom, entries):
+    """The drill's "Recovery verified" check, as the scenario's [drill] table asks it (verify_recovery)."""
+    report = score("entra-signin-outage", entries, warroom.config)
+    return next(c for c in report.checks if c.key == "recovery_verified")
 
 
 def _text(app, selector: str) -> str:
@@ -66,6 +74,13 @@ async def test_verify_by_hand_and_blocked_options(room, size):
     assert [(b["option"], b["result"], b["by"]) for b in done] == [("queued-mail", "verified", "hand")]
     ticked = bodies(entries, kinds.TASK_TICKED)
     assert [t["task_id"] for t in ticked] == [done[0]["task_id"]]
+    # The report lists the verification; the drill (which asks for Microsoft Entra) does not count it.
+    report = render_markdown(build(warroom.book.incidents[incident_id], entries))
+    section = report[report.index("## Recovery verifications"):report.index("## Communications sent")]
+    assert ("| Exchange Online | queued-mail | by hand | verified | message trace: 412 queued messages "
+            f"delivered | {done[0]['task_id']} |") in section, section
+    check = _recovery_check(warroom, entries)
+    assert not check.done and check.detail == "Microsoft Entra NOT verified"
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -93,6 +108,14 @@ async def test_live_check_not_met_then_met_ticks_the_task(room, size):
     entries = await warroom.journal.entries(incident=incident_id)
     assert [b["result"] for b in bodies(entries, kinds.RECOVERY)] == ["not met", "verified"]
     assert len(bodies(entries, kinds.TASK_TICKED)) == 1
+    # Both checks are in the report, the met one with the moment Graph said it was back; the drill counts it.
+    report = render_markdown(build(warroom.book.incidents[incident_id], entries))
+    section = report[report.index("## Recovery verifications"):report.index("## Communications sent")]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and "Microsoft Entra" in line]
+    assert [row.split(" | ")[4:6] for row in rows] == [["live check", "not met"], ["live check", "verified"]], rows
+    assert "serviceOperational" in rows[1]
+    check = _recovery_check(warroom, entries)
+    assert check.done and check.detail.startswith("Microsoft Entra verified by a live check (service-back, entry ")
 
 
 @pytest.mark.parametrize("size", SIZES)

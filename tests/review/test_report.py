@@ -15,7 +15,8 @@ from warroom.console.report import md, render_html, render_markdown, report_and_
 
 from .review_tools import INCIDENT, digests, incident_drafts, write
 
-SECTIONS = ("Summary", "Severity", "Timeline", "Decisions", "Containment actions", "Communications sent",
+SECTIONS = ("Summary", "Severity", "Timeline", "Decisions", "Containment actions", "Recovery verifications",
+            "Communications sent",
             "Microsoft's post-incident report",
             "Response metrics", "Tasks", "Review checklist and lessons learned", "Follow-up actions",
             "Journal integrity")
@@ -33,6 +34,7 @@ def test_markdown_has_every_section_with_its_facts(journal: Path) -> None:
     text, _ = report_and_verdict(journal, INCIDENT, "md")
     headings = re.findall(r"^## (.+)$", text, re.M)
     assert headings == list(SECTIONS)
+    assert "_No recovery option was verified: the Recovery screen" in text
     for fact in ("SEV1", "All users cannot send or receive mail", "block\\_sign\\_in", '\\{"accountEnabled": true\\}',
                  '\\{"accountEnabled": false\\}', "Mail flowing again", "Alert on outbound spikes",
                  "Add outbound spam alert", "the whole chain verified", "2026-11-24 09:00:30.000 UTC",
