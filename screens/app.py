@@ -64,7 +64,8 @@ class WarroomApp(LiteralNotifications, App[int]):
 
     TITLE = "warroom"
     # Styles live next to what they style; the default screen is installed directly, so the App loads its sheet.
-    CSS_PATH = [Path(widgets.__file__).with_name("widgets.tcss"), Path(__file__).with_name("dashboard.tcss")]
+    CSS_PATH = [Path(widgets.__file__).with_name("widgets.tcss"), Path(__file__).with_name("dashboard.tcss"),
+                Path(__file__).with_name("notices.tcss")]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = bindings("app")

@@ -25,15 +25,16 @@ from ..console.session import WarRoom
 from ..console.subject import NOTHING, Subject
 from ..console.text import clean
 from ..widgets.actions import action_for, applies, bindings
-from ..widgets.safe import plain
+from ..widgets.safe import OneLineNotices, plain
 
 __all__ = ["GuidedScreen", "fold_url", "heading", "plain"]
 
 T = TypeVar("T")
 
 
-class GuidedScreen(Screen[Any]):
-    """What every guided step shares: the session, the incident it works on, Escape back, a message line."""
+class GuidedScreen(OneLineNotices, Screen[Any]):
+    """What every guided step shares: the session, the incident it works on, Escape back, a message line, and
+    notifications on one line over the footer's right half, where they cover no field, heading, result or button."""
 
     BINDINGS = bindings("guided")
     ACTION_PLACES: tuple[str, ...] = ("guided",)

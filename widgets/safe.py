@@ -17,7 +17,8 @@ from rich.text import Text
 
 from ..console.text import TITLE_LIMIT, clean
 
-__all__ = ["TITLE_LIMIT", "LiteralNotifications", "clean", "plain", "safe_label", "safe_options", "safe_text"]
+__all__ = ["TITLE_LIMIT", "LiteralNotifications", "OneLineNotices", "clean", "plain", "safe_label", "safe_options",
+           "safe_text"]
 
 V = TypeVar("V")
 NOTIFY_LIMIT = 2000
@@ -43,10 +44,18 @@ def safe_options(pairs: Iterable[tuple[object, V]], limit: int | None = TITLE_LI
     return [(safe_label(prompt, limit), value) for prompt, value in pairs]
 
 
+class OneLineNotices:
+    """Mixed into a Screen whose form must stay whole (the guided screens): its notifications are one line over its
+    footer (screens/notices.tcss places them), so a notification's title leads that line instead of standing above."""
+
+
 class LiteralNotifications:
     """Mixed into an App: every toast is cleaned and literal, whoever calls `notify()` and whatever it quotes."""
 
     def notify(self, message: str, *, title: str = "", severity: str = "information",  # type: ignore[override]
                timeout: float | None = None, markup: bool = True) -> None:
-        super().notify(clean(message, NOTIFY_LIMIT, keep_newlines=True), title=clean(title, 80),  # type: ignore[misc]
-                       severity=severity, timeout=timeout, markup=False)
+        message, title = clean(message, NOTIFY_LIMIT, keep_newlines=True), clean(title, 80)
+        stack = self.screen_stack  # type: ignore[attr-defined]
+        if stack and isinstance(stack[-1], OneLineNotices):
+            message, title = " ".join(f"{title}: {message}".split() if title else message.split()), ""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)  # type: ignore[misc]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from textual.app import App, ComposeResult
 from textual.widgets import Static
+from warroom import screens
 from warroom.console.session import WarRoom
 from warroom.console.subject import NOTHING, Subject, of_account, resolve
 from warroom.screens.steps import build
@@ -27,7 +29,10 @@ def subject_for(warroom: WarRoom, *, alert_id: str = "", defender_incident_id: s
 class GuidedTestApp(LiteralNotifications, App[None]):
     """Pushes `build(step, warroom, subject)` on mount; remembers what the screen dismissed with.
 
-    The subject is given, or resolved from ids as the dashboard would (`alert_id=…`, `upn=…`)."""
+    The subject is given, or resolved from ids as the dashboard would (`alert_id=…`, `upn=…`). Notifications look
+    as in the console (screens/notices.tcss)."""
+
+    CSS_PATH = [Path(screens.__file__).with_name("notices.tcss")]
 
     def __init__(self, warroom: WarRoom, step: str, subject: Subject | None = None, *,
                  clock: Callable[[], datetime] | None = None, **ids: Any) -> None:
