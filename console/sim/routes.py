@@ -270,13 +270,35 @@ def _public(item: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in item.items() if not k.startswith("_")} if any(k.startswith("_") for k in item) else item
 
 
+def _expansions(expand: str) -> dict[str, str]:
+    """`alerts($select=id,title),issues` -> {"alerts": "id,title", "issues": ""}: each navigation property, lower
+    case, with the `$select` nested in its parentheses (what Graph honours there; other nested options are ignored)."""
+    wanted: dict[str, str] = {}
+    depth, start = 0, 0
+    for index, char in enumerate(expand + ","):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            part = expand[start:index].strip()
+            start = index + 1
+            name, _, options = part.partition("(")
+            fields = ""
+            for option in options.rstrip(")").split(";"):
+                key, _, value = option.partition("=")
+                if key.strip().lower() == "$select":
+                    fields = value
+            if name.strip():
+                wanted[name.strip().lower()] = fields
+    return wanted
+
+
 def _expand(state: TenantState, collection: str, item: dict[str, Any], expand: str) -> dict[str, Any]:
-    wanted = {e.strip().lower() for e in expand.split(",") if e.strip()}
+    wanted = _expansions(expand)
     if collection == "services" and "issues" in wanted:
         issues = [_public(i) for i in state.items("issues") if i.get("service") == item.get("service")]
-        return {**item, "issues": issues}
+        return {**item, "issues": [select(i, wanted["issues"]) for i in issues] if wanted["issues"] else issues}
     if collection == "incidents" and "alerts" in wanted:
-        return {**item, "alerts": [a for a in state.items("alerts") if a.get("incidentId") == item.get("id")]}
+        alerts = [a for a in state.items("alerts") if a.get("incidentId") == item.get("id")]
+        return {**item, "alerts": [select(a, wanted["alerts"]) for a in alerts] if wanted["alerts"] else alerts}
     if wanted and collection not in ("services", "incidents"):
         raise ErrorAnswer(400, f"Parsing OData Select and Expand failed: Could not find a property named "
                          f"'{expand}' on type '{collection}'.")

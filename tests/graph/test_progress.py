@@ -35,3 +35,19 @@ async def test_a_one_page_poll_reports_no_progress(simulated_tenant):
                                 on_change=lambda _: seen.append(state.freshness["alerts"].loading))
         await watcher.poll_once("alerts")
     assert seen == [None]
+
+
+async def test_the_incidents_poll_reads_each_incidents_alerts_as_ids(simulated_tenant):
+    """An incident of 50,000 alerts expanded whole is a 90 MB answer at every poll; each alert is read on its own, so
+    the incident asks for its alerts' ids alone and still knows them all."""
+    from .helpers import requests_to
+
+    add_objects(simulated_tenant, "incidents", [{"id": "88", "displayName": "Wave", "severity": "high",
+                                                 "status": "active"}])
+    add_objects(simulated_tenant, "alerts", alerts(7, incidentId="88"))
+    state = LiveState()
+    async with await gateway_for(simulated_tenant) as gateway:
+        await TenantWatcher(gateway, None, state).poll_once("incidents")
+    assert {r.query.get("$expand") for r in requests_to(simulated_tenant, "/security/incidents")} == {
+        "alerts($select=id)"}
+    assert sorted(state.incidents["88"].alert_ids) == [f"da{n:06d}" for n in range(7)]

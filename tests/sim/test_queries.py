@@ -77,6 +77,10 @@ def test_incidents_expand_alerts_and_count(g):
     assert body["@odata.count"] == 2
     incident = next(i for i in body["value"] if i["id"] == "4217")
     assert {a["incidentId"] for a in incident["alerts"]} == {"4217"} and len(incident["alerts"]) == 4
+    # A $select nested in the $expand (what the watcher asks for): each alert as its id alone.
+    body = g.get("security/incidents", params={"$expand": "alerts($select=id)"}).json()
+    incident = next(i for i in body["value"] if i["id"] == "4217")
+    assert [{k for k in a if not k.startswith("@odata.")} for a in incident["alerts"]] == [{"id"}] * 4
 
 
 def test_users_need_select_for_account_enabled(g):
