@@ -33,6 +33,8 @@ from warroom.widgets.banner import IncidentBanner
 from warroom.widgets.health import HealthPane
 from warroom.widgets.tasks import TaskList
 
+from ..waiting import until
+
 pytestmark = pytest.mark.slow
 
 PLAYBOOKS = Path(FOLDER) / "scenarios" / "hostile-playbooks"
@@ -100,7 +102,9 @@ async def lifecycle_walk(app, pilot, room) -> None:
     await pilot.press("enter")
     await until_screen(pilot, HandoffScreen, "the hand-off page again")
     assert incident.roles["communications_lead"] == "[red]Mallory[/red]\x1b[2J"
-    assert "[red]Mallory[/red]" in " ".join(str(s.render()) for s in app.screen.query(Static))
+    # The page opens from a worker: its text is there once the screen has composed it.
+    await until(pilot, lambda: "[red]Mallory[/red]" in " ".join(str(s.render()) for s in app.screen.query(Static)),
+                "the hand-over on the hand-off page")
     assert_inert(app, "hand-off page after a hand-over")
     await answers_escape(pilot, "hand-off page")
     await pilot.press("i")
