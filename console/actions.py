@@ -42,6 +42,7 @@ PLACE_NAMES = {
     "alerts": "Alerts pane",
     "health": "Service health pane",
     "tasks": "Tasks pane",
+    "list": "Moving in a list",
     "guided": "Guided screens",
     "declare": "Declare",
     "assess": "Assess",
@@ -69,7 +70,8 @@ TOGETHER: dict[str, frozenset[str]] = {
     "dashboard": frozenset({"dashboard", "alerts", "health", "tasks", "list"}),
     "alerts": frozenset({"dashboard", "alerts", "list"}),
     "health": frozenset({"dashboard", "health", "list"}),
-    "tasks": frozenset({"dashboard", "tasks"}),
+    "tasks": frozenset({"dashboard", "tasks", "list"}),
+    "list": frozenset({"dashboard", "alerts", "health", "tasks", "list"}),
     "guided": frozenset({"guided", "declare", "assess", "contain", "communicate", "close", "investigate", "hunt",
                         "defender", "recovery", "support_case"}),
     "declare": frozenset({"guided", "declare"}),
@@ -92,8 +94,6 @@ TOGETHER: dict[str, frozenset[str]] = {
 # Places where letters are text: their actions take F-keys (or Esc, or a Ctrl chord) only.
 TYPING_PLACES = frozenset({"guided", "declare", "assess", "contain", "communicate", "close", "prompt",
                            "send_confirm", "investigate", "hunt", "defender", "recovery", "support_case"})
-# Keys the lists answer to (cursor movement; not remappable): a remap on the dashboard must not take them.
-LIST_KEYS = ("up", "k", "down", "j", "pageup", "pagedown", "home", "end")
 QUIT = "app.quit"
 
 
@@ -207,6 +207,14 @@ ACTIONS: tuple[Action, ...] = (
        footer=True, when=("incident",)),
     _a("tasks.block", "b", "Mark task blocked", "Say what blocks the selected task", "screen.block_task",
        label="Blocked", footer=True, when=("incident",)),
+    # -- moving in a list: the alerts, service health and tasks panes move a row cursor, the timeline scrolls ---
+    _a("list.up", "up,k", "Up", "The row above (the timeline: a line up)", "cursor(-1)", palette=False),
+    _a("list.down", "down,j", "Down", "The row below (the timeline: a line down)", "cursor(1)", palette=False),
+    _a("list.page_up", "pageup", "Page up", "A screenful up", "page(-1)", palette=False),
+    _a("list.page_down", "pagedown", "Page down", "A screenful down", "page(1)", palette=False),
+    _a("list.first", "home", "First", "The first row (the timeline: the oldest entry)", "jump(0)", palette=False),
+    _a("list.last", "end", "Last", "The last row (the timeline: the newest, followed again)", "jump(-1)",
+       palette=False),
     # -- guided screens: F-keys only, so typing never acts -----------------------------------------------
     _a("guided.back", "escape", "Back", "Back to the dashboard", "back", label="Back", footer=True, palette=False),
     _a("declare.submit", "f2", "Declare the incident", "Journal the declaration, its roles and the playbook's tasks",
@@ -436,9 +444,6 @@ def check_keymap(keymap: Mapping[str, object], where: Callable[[str], str] = lam
             if clash:
                 raise refuse(action_id, f"[ui.keys] {action_id} = {value!r} collides with {other.id} "
                                         f"({other.title}, {shown(','.join(sorted(clash)))})")
-        if action.place in TOGETHER.get("dashboard", ()) and set(keys[action_id]) & set(LIST_KEYS):
-            raise refuse(action_id, f"[ui.keys] {action_id} = {value!r} is a key the lists move with "
-                                    f"({shown(','.join(sorted(set(keys[action_id]) & set(LIST_KEYS))))})")
     return remaps
 
 

@@ -8,22 +8,12 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from ..console.actions import shown
 from ..widgets.actions import bindings, help_rows, key_for, place_name
 from ..widgets.safe import safe_label
-
-LIST_PLACE = "list"     # the lists' cursor keys: fixed, not actions of their own
-
-
-def _list_rows() -> list[tuple[str, str, str]]:
-    from ..widgets.row_table import RowTable
-
-    return [(shown(b.key), b.description, "") for b in RowTable.BINDINGS if isinstance(b, Binding)]
 
 
 def help_table(app: Any, places: Iterable[str]) -> Table:
@@ -33,12 +23,8 @@ def help_table(app: Any, places: Iterable[str]) -> Table:
     table.add_column(min_width=22)
     table.add_column(style="dim")
     for place in places:
-        if place == LIST_PLACE:
-            title, rows = "Moving in a list", _list_rows()
-        else:
-            title, rows = place_name(place), [tuple(row) for row in help_rows(app, place)]
-        table.add_row(Text(title, style="underline"), "", "")
-        for keys, what, why in rows:
+        table.add_row(Text(place_name(place), style="underline"), "", "")
+        for keys, what, why in help_rows(app, place):
             table.add_row(Text(keys), Text(what), Text(why))
         table.add_row("", "", "")
     return table

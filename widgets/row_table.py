@@ -16,11 +16,12 @@ from rich.style import Style
 from rich.text import Text
 from sortedcontainers import SortedKeyList
 from textual import events
-from textual.binding import Binding
 from textual.geometry import Region, Size
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+
+from .actions import bindings
 
 
 class Column(NamedTuple):
@@ -156,14 +157,7 @@ class RowTable(ScrollView, can_focus=True):
     header and cursor styles are `<PREFIX>--header` and `<PREFIX>--cursor`).
     """
 
-    BINDINGS = [
-        Binding("up,k", "cursor(-1)", "Up", show=False),
-        Binding("down,j", "cursor(1)", "Down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home", "jump(0)", "First", show=False),
-        Binding("end", "jump(-1)", "Last", show=False),
-    ]
+    BINDINGS = bindings("list")
     PREFIX: ClassVar[str] = "row-table"
     OPEN_ACTION: ClassVar[str] = ""     # what Enter does on a row: a double click does the same
     COLUMNS: ClassVar[tuple[Column, ...]] = ()

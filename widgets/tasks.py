@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.binding import Binding
 from textual.widgets import DataTable
 
 from ..console.incidents import Incident, Task
@@ -19,10 +18,9 @@ COLUMNS = (("id", "#", 3), ("status", "Status", 9), ("owner", "Owner", 9), ("tex
 class TaskList(DataTable):
     """Bindings live here so the footer shows them when the pane has focus; the screen journals the change."""
 
-    # Home and End move the cursor as in the other lists; DataTable's own End scrolls sideways, past the text,
-    # and blanks the pane.
-    BINDINGS = [*bindings("tasks"), Binding("home", "first_task", "First", show=False),
-                Binding("end", "last_task", "Last", show=False)]
+    # The list keys move the cursor as in the other lists (DataTable's own End scrolls sideways, past the text,
+    # and blanks the pane).
+    BINDINGS = [*bindings("tasks"), *bindings("list")]
     COMPONENT_CLASSES = {"tasks--ok", "tasks--warn", "tasks--bad", "tasks--muted", "tasks--info"}
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -71,13 +69,15 @@ class TaskList(DataTable):
             index = next((i for i, t in enumerate(tasks) if t.id == selected), 0)
             self.move_cursor(row=index)
 
-    def action_first_task(self) -> None:
-        self.scroll_x = 0
-        self.move_cursor(row=0)
+    def action_cursor(self, delta: int) -> None:
+        self.move_cursor(row=max(0, self.cursor_row + delta))       # DataTable keeps it on the last row
 
-    def action_last_task(self) -> None:
+    def action_page(self, direction: int) -> None:
+        self.action_cursor(direction * max(1, self.scrollable_content_region.height - 1))
+
+    def action_jump(self, index: int) -> None:
         self.scroll_x = 0
-        self.move_cursor(row=max(0, len(self.tasks) - 1))
+        self.move_cursor(row=index % len(self.tasks) if self.tasks else 0)
 
     @property
     def selected(self) -> Task | None:

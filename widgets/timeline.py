@@ -16,7 +16,6 @@ from rich.cells import cell_len, chop_cells
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual.binding import Binding
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -24,6 +23,7 @@ from textual.strip import Strip
 from ..console.journal import Entry, kinds
 from ..console.microsoft import describe_issue_entry
 from ..console.text import clean
+from .actions import bindings
 from .safe import safe_label
 
 # Graph observations are journaled for the record but would drown the human entries.
@@ -102,14 +102,7 @@ def entry_line(entry: Entry) -> str:
 class Timeline(ScrollView, can_focus=True):
     """Journal entries, oldest at the top, newest at the bottom (and followed)."""
 
-    BINDINGS = [
-        Binding("up,k", "scroll_up", "Up", show=False),
-        Binding("down,j", "scroll_down", "Down", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("home", "scroll_home", "Oldest", show=False),
-        Binding("end", "scroll_end", "Newest", show=False),
-    ]
+    BINDINGS = bindings("list")
     COMPONENT_CLASSES = {"timeline--time", "timeline--actor", "timeline--kind", "timeline--decision",
                          "timeline--incident", "timeline--action", "timeline--comms", "timeline--muted"}
 
@@ -232,6 +225,26 @@ class Timeline(ScrollView, can_focus=True):
     def action_scroll_end(self) -> None:
         self.following = True
         super().action_scroll_end()
+
+    # The list keys (console/actions.py "list"): the timeline has no row cursor, so they scroll.
+
+    def action_cursor(self, delta: int) -> None:
+        if delta < 0:
+            self.action_scroll_up()
+        else:
+            self.action_scroll_down()
+
+    def action_page(self, direction: int) -> None:
+        if direction < 0:
+            self.action_page_up()
+        else:
+            self.action_page_down()
+
+    def action_jump(self, index: int) -> None:
+        if index == 0:
+            self.action_scroll_home()
+        else:
+            self.action_scroll_end()
 
     def on_mouse_scroll_up(self) -> None:
         self._unfollow()

@@ -10,7 +10,7 @@ from rich.console import Console
 from textual.binding import Binding
 from textual.widgets import Button, Input, Static
 from textual.widgets._footer import FooterKey
-from warroom.console.actions import ACTIONS, LIST_KEYS, TOGETHER, is_fkey_or_chord, keys_of
+from warroom.console.actions import ACTIONS, TOGETHER, in_place, is_fkey_or_chord, keys_of
 from warroom.console.subject import resolve
 from warroom.screens.alert_detail import AlertDetailScreen
 from warroom.screens.app import WarroomApp
@@ -45,6 +45,7 @@ from warroom.widgets.alerts import AlertTable
 from warroom.widgets.banner import IncidentBanner
 from warroom.widgets.health import HealthPane
 from warroom.widgets.review_timeline import BrowserTimeline
+from warroom.widgets.row_table import RowTable
 from warroom.widgets.tasks import TaskList
 from warroom.widgets.timeline import Timeline
 
@@ -66,7 +67,7 @@ HANDLERS = {
     "handoff": HandoffScreen, "messages": MessageCenterScreen,
     "quit_dialog": QuitScreen, "task_dialog": TaskDoneScreen, "status_dialog": StatusProposalScreen,
     "investigate": InvestigateScreen, "hunt": HuntScreen, "defender": DefenderScreen,
-    "recovery": RecoveryScreen, "support_case": SupportCaseScreen,
+    "recovery": RecoveryScreen, "support_case": SupportCaseScreen, "list": RowTable,
 }
 REMAP = {"dashboard.declare": "D", "dashboard.note": "N", "dashboard.sign_in": "f9", "contain.execute": "f7",
          "guided.back": "f10", "dashboard.block_sign_in": "ctrl+b"}
@@ -77,6 +78,32 @@ def test_every_action_has_a_handler_where_it_is_bound() -> None:
         owner = DashboardScreen if action.run.startswith("screen.") else HANDLERS[action.place]
         name = action.run.removeprefix("screen.").split("(")[0]
         assert callable(getattr(owner, f"action_{name}", None)), action.id
+
+
+@pytest.mark.parametrize("widget", [RowTable, Timeline, TaskList])
+def test_every_list_moves_with_the_list_keys(widget: type) -> None:
+    """The panes bind the "list" actions by id (so `[ui.keys]` remaps them) and each answers to every one."""
+    ids = {binding.id for binding in widget.BINDINGS if isinstance(binding, Binding)}
+    for action in in_place("list"):
+        assert action.id in ids, (widget.__name__, action.id)
+        assert callable(getattr(widget, f"action_{action.run.split('(')[0]}", None)), (widget.__name__, action.id)
+
+
+async def test_remapped_list_keys_move_the_alerts(journal_path: Path) -> None:
+    app = await _app(journal_path, incident=False, keys={"list.last": "G", "list.first": "g"})
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await drawn(pilot)
+            alerts = app.screen.query_one(AlertTable)
+            alerts.focus()
+            await pilot.press("G")
+            assert len(alerts.rows) > 1 and alerts.cursor == len(alerts.rows) - 1
+            await pilot.press("g")
+            assert alerts.cursor == 0
+            await pilot.press("end")            # the default key answers no more
+            assert alerts.cursor == 0
+    finally:
+        await app.warroom.close()
 
 
 async def _app(journal: Path, *, incident: bool, keys: dict[str, str] | None = None) -> WarroomApp:
@@ -218,7 +245,7 @@ def test_no_two_bindings_on_a_focus_chain_share_a_key(chain) -> None:
 @pytest.mark.parametrize("place", sorted({action.place for action in ACTIONS}))
 def test_no_two_registered_actions_share_a_default_key_where_they_work(place: str) -> None:
     """The registry's view: the actions live together with a place (TOGETHER, and the App's) answer to distinct
-    default keys, and a dashboard action never takes a key the lists move with."""
+    default keys (a dashboard action never takes a key the lists move with: "list" lives with the dashboard)."""
     mine = [action for action in ACTIONS if action.place == place]
     together = [action for action in ACTIONS if action.place in TOGETHER.get(place, {place}) | {"app"}]
     pairs = {frozenset(pair) for pair in SHADOWS}
@@ -230,8 +257,6 @@ def test_no_two_registered_actions_share_a_default_key_where_they_work(place: st
                 continue        # the panes and the guided screens are never live together: each is checked apart
             shared = set(keys_of(action.key)) & set(keys_of(other.key))
             assert not shared, f"{action.id} and {other.id} both answer to {shared}"
-        if place in TOGETHER["dashboard"]:
-            assert not set(keys_of(action.key)) & set(LIST_KEYS), action.id
 
 
 @pytest.mark.parametrize("step", STEPS)
@@ -296,5 +321,27 @@ async def test_each_guided_button_runs_an_action_of_its_screen_and_back_leaves(j
             await pilot.click(f"#{step}-back")
             await settle(pilot)
             assert isinstance(app.screen, DashboardScreen)
+    finally:
+        await app.warroom.close()
+
+
+async def test_the_tasks_pane_moves_with_the_list_keys(journal_path: Path) -> None:
+    app = await _app(journal_path, incident=True)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await drawn(pilot)
+            tasks = app.screen.query_one(TaskList)
+            tasks.focus()
+            assert len(tasks.tasks) > 2
+            await pilot.press("j", "down")
+            assert tasks.cursor_row == 2
+            await pilot.press("k")
+            assert tasks.cursor_row == 1
+            await pilot.press("end")
+            assert tasks.cursor_row == len(tasks.tasks) - 1
+            await pilot.press("j")
+            assert tasks.cursor_row == len(tasks.tasks) - 1
+            await pilot.press("pageup", "home")
+            assert tasks.cursor_row == 0
     finally:
         await app.warroom.close()
