@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import work
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.screen import Screen
 
 from .. import widgets
@@ -59,7 +59,7 @@ THEMES = {"dark": "textual-dark", "light": "textual-light", "ansi": "ansi-dark"}
 FOLLOW_RETRY_S = 2.0
 
 
-class WarroomApp(LiteralNotifications, App[int]):
+class WarroomApp(LiteralNotifications[int]):
     """Routes messages between the headless WarRoom and the screens; owns the background tasks."""
 
     TITLE = "warroom"

@@ -402,7 +402,7 @@ class DashboardScreen(Screen):
         """A new alert naming a watched user or IP: one notification per alert, whatever its severity."""
         table = self.query_one(AlertTable)
         for row in arrived:
-            names = row.watched_by(table.watch)
+            names = row.watched_by(table.watching)
             if not names or row.key in self.watch_told:
                 continue
             self.watch_told.add(row.key)

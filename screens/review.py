@@ -18,7 +18,7 @@ from pathlib import Path
 
 from rich.text import Text
 from textual import on, work
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
@@ -455,7 +455,7 @@ class JournalBrowserScreen(Screen):
             self.notify(clean_uncut(error), severity="error", markup=False)
 
 
-class JournalBrowserApp(LiteralNotifications, App):
+class JournalBrowserApp(LiteralNotifications[None]):
     """Hosts the journal browser; `warroom browse` runs this, the dashboard may push JournalBrowserScreen itself."""
 
     TITLE = "warroom browse"

@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 from ..console.actions import BY_ID, PLACE_NAMES, Action, in_place, shown
 
 
-def bindings(place: str) -> list[Binding]:
+def bindings(place: str) -> list[BindingType]:
     """The Textual bindings of one place, each with its action's id so the keymap reaches it."""
     return [Binding(action.key, action.run, action.label or action.title, show=action.footer, id=action.id,
                     priority=action.priority, tooltip=action.help) for action in in_place(place)]

@@ -250,12 +250,12 @@ class AlertTable(RowTable):
         self.minute_counts: Counter[tuple[str, int]] = Counter()
         self.now = 0.0
         self._ages: list[str] = []
-        self.watch: frozenset[str] = frozenset()   # the incident's watch list, lower-case
+        self.watching: frozenset[str] = frozenset()     # the incident's watch list, lower-case
 
     def set_watch(self, watch: frozenset[str]) -> None:
         """The incident's watch list changed: repaint so matching rows gain or lose their marker."""
-        if watch != self.watch:
-            self.watch = watch
+        if watch != self.watching:
+            self.watching = watch
             self._watched = {key for key, row in self._by_key.items() if not watch.isdisjoint(row.watch_keys)}
             self._update_title()
             self.refresh()
@@ -295,7 +295,7 @@ class AlertTable(RowTable):
                 self.fresh.discard(key)
                 self._watched.discard(key)
         arrived: list[AlertRow] = []
-        watch = self.watch
+        watch = self.watching
         for row in changes.rows:
             old = self._by_key.get(row.key)
             if old is not None:
@@ -428,7 +428,7 @@ class AlertTable(RowTable):
         self._ages.append(age)
         glyph, word, tone = label(ALERT_SEVERITY, row.severity)
         new = row.key in self.fresh
-        watched = bool(self.watch) and not self.watch.isdisjoint(row.watch_keys)
+        watched = bool(self.watching) and not self.watching.isdisjoint(row.watch_keys)
         marker = Text(self.WATCHED_GLYPH, style=self.component_style("watched")) if watched else Text(
             "•" if new else " ", style=self.component_style("new"))
         title_style = self.component_style("incident") if row.kind == "incident" else Style()

@@ -8,6 +8,7 @@ characters, never interpreted.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, tzinfo
 
 from rich.style import Style
@@ -89,7 +90,7 @@ class BrowserTimeline(RowTable):
         self.broken_at: int | None = None
 
     @property
-    def window(self) -> list[Entry]:
+    def window(self) -> Sequence[Entry]:
         """The entries held, oldest first (at most WINDOW)."""
         return self.rows
 
@@ -120,7 +121,7 @@ class BrowserTimeline(RowTable):
     def row_style(self, index: int) -> Style | None:
         return self.component_style("stripe") if index % 2 else None
 
-    def show(self, entries: list[Entry], *, focus_seq: int | None = None) -> None:
+    def show(self, entries: Sequence[Entry], *, focus_seq: int | None = None) -> None:
         """Replace the window; put the cursor on `focus_seq` (or the nearest entry after it)."""
         window = entries[:WINDOW] if len(entries) > WINDOW else entries
         row = 0

@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from typing import TypeVar
 
 from rich.text import Text
+from textual.app import App
+from textual.notifications import SeverityLevel
 
 from ..console.text import TITLE_LIMIT, clean
 
@@ -21,6 +23,7 @@ __all__ = ["TITLE_LIMIT", "LiteralNotifications", "OneLineNotices", "clean", "pl
            "safe_text"]
 
 V = TypeVar("V")
+Result = TypeVar("Result")
 NOTIFY_LIMIT = 2000
 
 
@@ -49,13 +52,13 @@ class OneLineNotices:
     footer (screens/notices.tcss places them), so a notification's title leads that line instead of standing above."""
 
 
-class LiteralNotifications:
-    """Mixed into an App: every toast is cleaned and literal, whoever calls `notify()` and whatever it quotes."""
+class LiteralNotifications(App[Result]):
+    """An App whose every toast is cleaned and literal, whoever calls `notify()` and whatever it quotes."""
 
-    def notify(self, message: str, *, title: str = "", severity: str = "information",  # type: ignore[override]
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = True) -> None:
         message, title = clean(message, NOTIFY_LIMIT, keep_newlines=True), clean(title, 80)
-        stack = self.screen_stack  # type: ignore[attr-defined]
+        stack = self.screen_stack
         if stack and isinstance(stack[-1], OneLineNotices):
             message, title = " ".join(f"{title}: {message}".split() if title else message.split()), ""
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)  # type: ignore[misc]
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)

@@ -12,7 +12,7 @@ from datetime import datetime, tzinfo
 
 from rich.segment import Segment
 from rich.text import Text
-from textual.geometry import Region
+from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -107,7 +107,7 @@ class StatusBar(Widget):
         self._lines = self._wrap(max(1, self.size.width))
         self.refresh(layout=True)
 
-    def get_content_height(self, container, viewport, width: int) -> int:
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return max(1, len(self._wrap(max(1, width))))
 
     def render_line(self, y: int) -> Strip:

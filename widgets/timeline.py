@@ -88,7 +88,8 @@ def entry_line(entry: Entry) -> str:
     if entry.kind == kinds.MICROSOFT_REPORT:
         return f"Microsoft's post-incident report for {body.get('issue', '?')} kept, sha256 {body.get('sha256', '')}"
     if entry.kind == kinds.TASK_TICKED:
-        by = body.get("by") if isinstance(body.get("by"), dict) else {}
+        by = body.get("by")
+        by = by if isinstance(by, dict) else {}
         link = f" (#{by['entry']})" if by.get("entry") else ""
         return f"{body.get('task_id', '?')} done: {by.get('what', '')}{link}"
     if entry.kind == kinds.ACTION:

@@ -45,7 +45,7 @@ async def test_new_alert_naming_a_watched_user_is_marked_and_announced(app: Warr
         assert "◉" not in line_of(table, "alert:da000001")
         await containment.watch(app.warroom, WATCHED, ["198.51.100.9"], incident=INCIDENT, reason="BEC")
         await pilot.pause()
-        assert table.watch == {WATCHED, "198.51.100.9"}
+        assert table.watching == {WATCHED, "198.51.100.9"}
         assert "◉" not in line_of(table, "alert:da000001")        # adele's alerts: nobody watched is named
 
         app.warroom.live.alerts["da000077"] = alert(77, "low", 0, "Forwarding rule to [red]gmail[/red]\x1b[2J",
