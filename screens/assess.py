@@ -75,8 +75,11 @@ class AssessScreen(GuidedScreen):
         assert incident is not None  # build() only opens Assess with an incident
         saved = incident.details.get("severity_factors")
         keys = {f.key for f in factors_for(incident.category)}
-        fits = isinstance(saved, dict) and keys <= set(saved)      # saved before a change of category: ask again
-        self.factors: dict[str, int] = dict(saved) if fits else suggest_factors(incident, warroom.live)
+        self.factors: dict[str, int]
+        if isinstance(saved, dict) and keys <= set(saved):
+            self.factors = dict(saved)
+        else:       # none saved, or saved before a change of category: ask again
+            self.factors = suggest_factors(incident, warroom.live)
         self.saving = False
 
     def compose(self) -> ComposeResult:

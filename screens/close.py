@@ -215,7 +215,7 @@ class CloseScreen(GuidedScreen):
         lines = []
         for task in incident.tasks.values():
             state = check_state(task.check, incident, self.warroom.live)
-            if state is not None:
+            if state is not None and task.check is not None:
                 lines.append(f"Live check {task.id} ({task.check.get('type', '').replace('_', ' ')}): {state}")
         lines.append(updates_on_time(incident, entries, cadence_minutes(self.warroom.config), self.clock()).text())
         self.query_one("#close-metrics", Static).update(Group(grid, plain("\n".join(lines))))

@@ -24,6 +24,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Footer, Input, Label, Select, Static, TextArea
+from textual.widgets.text_area import Document
 from textual.widgets.text_area import Selection as TextRange
 
 from ..console import comms, notify
@@ -263,7 +264,7 @@ class CommunicateScreen(GuidedScreen):
         """Put the author on the first placeholder, selected, so typing replaces it."""
         area = self.query_one("#communicate-text", TextArea)
         index = text.find(placeholder)
-        if index >= 0:
+        if index >= 0 and isinstance(area.document, Document):     # the plain TextArea's document
             locate = area.document.get_location_from_index
             area.selection = TextRange(locate(index), locate(index + len(placeholder)))
         area.focus()

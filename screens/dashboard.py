@@ -30,11 +30,14 @@ from ..widgets.alerts import AlertRow, AlertTable, RowCache
 from ..widgets.banner import IncidentBanner
 from ..widgets.health import HealthPane
 from ..widgets.status import StatusBar, needs_sign_in
+from .console_app import console_app
 
 if TYPE_CHECKING:     # mounted right after the first frame (see `_mount_the_rest`), imported then
     from textual.widget import AwaitMount
     from textual.widgets import Input
 
+    from ..console.graph.models import Alert, RiskyUser, SecurityIncident
+    from ..console.incidents import Task
     from ..widgets.chart import AlertRate
     from ..widgets.tasks import TaskList
     from ..widgets.timeline import Timeline
@@ -185,8 +188,8 @@ class DashboardScreen(Screen):
             timeline.note_key = key_for(self.app, "dashboard.note")
             try:
                 health, alerts = self.query_one(HealthPane), self.query_one(AlertTable)
-                await health.parent.mount(rate, tasks, after=health)
-                await alerts.parent.mount(timeline, after=alerts)
+                await self.query_one("#left", Vertical).mount(rate, tasks, after=health)
+                await self.query_one("#right", Vertical).mount(timeline, after=alerts)
                 await self._ensure_filter_box()
                 await self.mount(Footer())
                 self.refresh_bindings()     # the footer lists the keys when the bindings are next published
@@ -210,7 +213,7 @@ class DashboardScreen(Screen):
         it may have moved it after the first scroll, depending on timing), then the dashboard counts as drawn."""
         if self.focused is not None and self.is_current:
             self.focused.scroll_visible(animate=False, top=True, immediate=True)
-        self.call_after_refresh(self.app.panes_drawn.set)
+        self.call_after_refresh(console_app(self.app).panes_drawn.set)
         self._warn_unsettled()
 
     def _warn_unsettled(self) -> None:
@@ -234,14 +237,14 @@ class DashboardScreen(Screen):
             self.filter_box = Input(placeholder="filter alerts: words match title, severity, status, source, user",
                                     id="alert-filter")
             alerts = self.query_one(AlertTable)
-            self._filter_mounted = alerts.parent.mount(self.filter_box, before=alerts)
-        if not self.filter_box.is_mounted:
+            self._filter_mounted = self.query_one("#right", Vertical).mount(self.filter_box, before=alerts)
+        if not self.filter_box.is_mounted and self._filter_mounted is not None:
             await self._filter_mounted
         return self.filter_box
 
     @property
     def now(self) -> datetime:
-        return self.app.clock()
+        return console_app(self.app).clock()
 
     @property
     def zone(self) -> tzinfo | None:
@@ -491,7 +494,7 @@ class DashboardScreen(Screen):
     # -- guided response (screens/steps.py, through one hook on the App) -----------------------------
 
     def _guided(self, step: str) -> None:
-        self.app.open_guided(step, self.subject())
+        console_app(self.app).open_guided(step, self.subject())
 
     def action_declare(self) -> None:
         self._guided("declare")
@@ -536,10 +539,10 @@ class DashboardScreen(Screen):
         self._guided("close")
 
     def action_sign_in(self) -> None:
-        self.app.sign_in_to_graph()
+        console_app(self.app).sign_in_to_graph()
 
     def action_link(self) -> None:
-        self.app.link_to_incident(self.subject())
+        console_app(self.app).link_to_incident(self.subject())
 
     # -- the lifecycle ----------------------------------------------------------------------------------
 
@@ -752,7 +755,7 @@ class DashboardScreen(Screen):
 
         self.app.push_screen(PromptScreen("Add task", placeholder="what needs doing"), save)
 
-    async def _selected_task(self):
+    async def _selected_task(self) -> tuple[str | None, Task | None]:
         await self.rest_mounted.wait()
         incident_id = self._need_incident()
         task = self.tasks.selected if self.tasks is not None else None
@@ -765,7 +768,7 @@ class DashboardScreen(Screen):
         from .task_detail import TaskDetailScreen
 
         incident_id, task = await self._selected_task()
-        if task is not None:
+        if incident_id is not None and task is not None:
             incident = self.warroom.book.incidents.get(incident_id)
             self.app.push_screen(TaskDetailScreen(task, incident, self.warroom.live, self.zone_stamp))
 
@@ -877,8 +880,9 @@ class DashboardScreen(Screen):
         if live is None:
             return
         row = message.row
-        source = {"alert": live.alerts, "incident": live.incidents, "risky_user": live.risky_users}[row.kind]
-        item = source.get(row.id)
+        item: Alert | SecurityIncident | RiskyUser | None = (
+            live.alerts.get(row.id) if row.kind == "alert" else live.incidents.get(row.id) if row.kind == "incident"
+            else live.risky_users.get(row.id))
         if item is None:
             return
         subject = resolve(live, row.kind, row.id)

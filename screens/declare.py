@@ -11,6 +11,7 @@ playbook library is read in a worker (files), so the screen opens at once with "
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from textual import work
 from textual.app import ComposeResult
@@ -21,6 +22,7 @@ from textual.widgets.selection_list import Selection
 from ..console.comms import CATEGORY_NAMES
 from ..console.datafiles import summary
 from ..console.incidents import CATEGORIES, ROLE_NAMES
+from ..console.journal import Draft
 from ..console.playbooks import PlaybookLibrary, declaration
 from ..console.session import WarRoom
 from ..console.subject import NOTHING, Subject, describe_subject
@@ -125,7 +127,7 @@ class DeclareIncidentScreen(GuidedScreen):
             self.say(self.library_error, error=True)
             return
         services = self.query_one("#declare-services", SelectionList)
-        chosen, present = self._preselected(), {str(o.value) for o in services.options}
+        chosen, present = self._preselected(), {str(o.value) for o in services.options if isinstance(o, Selection)}
         services.add_options(self._service_options([n for n in self._services() if n not in present], chosen))
         if services.highlighted is None and services.option_count:
             services.highlighted = 0    # as if composed with them: the cursor on the first service
@@ -137,7 +139,8 @@ class DeclareIncidentScreen(GuidedScreen):
     def action_declare(self) -> None:
         if self.declaring:
             return
-        if self.library is None:
+        library = self.library
+        if library is None:
             again = key_for(self.app, "declare.submit")
             self.outcome(self.library_error or f"Playbooks are still loading: press {again} again in a moment.",
                          error=True)
@@ -147,9 +150,9 @@ class DeclareIncidentScreen(GuidedScreen):
         services = list(self.query_one("#declare-services", SelectionList).selected)
         title = self.query_one("#declare-title", Input).value
 
-        def build(incident_id: str) -> list:
+        def build(incident_id: str) -> list[Draft]:
             return declaration(incident_id, title=title, category=str(category), services=services, roles=roles,
-                               library=self.library, source=self.source)
+                               library=library, source=self.source)
 
         try:
             drafts = build(self.warroom.book.new_id(utc_now()))  # checks the input before anything is written
@@ -161,7 +164,7 @@ class DeclareIncidentScreen(GuidedScreen):
         tasks = sum(d.kind == "task.added" for d in drafts)
         self.run_worker(self._declare(build, tasks), group="declare", exit_on_error=False)
 
-    async def _declare(self, build, tasks: int) -> None:
+    async def _declare(self, build: Callable[[str], list[Draft]], tasks: int) -> None:
         # The id is claimed inside the write transaction: two consoles declaring at once get two ids.
         incident_id = await self.journaled(self.warroom.record_new_incident(build), "Not declared")
         if incident_id is None:     # said; the form stays as typed

@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 
 from ..console.subject import Subject
 from ..widgets.actions import bindings, key_for
+from .console_app import console_app
 
 # A moment as the responder reads it (their display zone), "—" when there is none.
 Stamp = Callable[[datetime | None], str]
@@ -38,8 +39,8 @@ class DetailScreen(ModalScreen[None]):
 
     def action_declare(self) -> None:
         self.dismiss(None)
-        self.app.open_guided("declare", self.subject)
+        console_app(self.app).open_guided("declare", self.subject)
 
     def action_link(self) -> None:
         self.dismiss(None)
-        self.app.link_to_incident(self.subject)
+        console_app(self.app).link_to_incident(self.subject)

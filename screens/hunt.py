@@ -7,6 +7,8 @@ The attach key adds the last result to the open incident as evidence, with its S
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -22,6 +24,9 @@ from ..console.text import clean
 from ..widgets.actions import bindings, key_for
 from ..widgets.safe import safe_options
 from .guided import GuidedScreen, heading, plain
+
+if TYPE_CHECKING:
+    from ..console.graph.gateway import GraphGateway
 
 AD_HOC = "(type KQL)"
 MAX_ROWS_SHOWN = 2000
@@ -124,7 +129,8 @@ class HuntScreen(GuidedScreen):
         if self.running:
             self.say("A query is running: wait for its result.", error=True)
             return
-        if self.warroom.gateway is None:
+        gateway = self.warroom.gateway
+        if gateway is None:
             self.say("Not connected to a tenant: nothing can be run.", error=True)
             return
         saved = self.saved
@@ -139,12 +145,12 @@ class HuntScreen(GuidedScreen):
         self.running = True
         self.refresh_bindings()
         self.say("Running the query…")
-        self.run_worker(self._run_query(kql, saved, values), group="hunt-run", exit_on_error=False)
+        self.run_worker(self._run_query(gateway, kql, saved, values), group="hunt-run", exit_on_error=False)
 
-    async def _run_query(self, kql: str, saved: str | None, values: dict[str, str]) -> None:
+    async def _run_query(self, gateway: GraphGateway, kql: str, saved: str | None, values: dict[str, str]) -> None:
         incident = self.incident.id if self.incident else None
         try:
-            result, entries = await hunt(self.warroom.gateway, self.warroom.journal, kql, saved=saved,
+            result, entries = await hunt(gateway, self.warroom.journal, kql, saved=saved,
                                          params=values or None, incident=incident)
             await self.warroom.catch_up()
         except (GraphError, SignInRequired) as error:

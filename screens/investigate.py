@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -27,6 +27,9 @@ from ..console.subject import NOTHING, Subject
 from ..console.text import clean, literal
 from ..widgets.actions import bindings, key_for
 from .guided import GuidedScreen, heading, plain
+
+if TYPE_CHECKING:
+    from ..console.graph.gateway import GraphGateway
 
 
 class Removal(NamedTuple):
@@ -174,15 +177,16 @@ class InvestigateScreen(GuidedScreen):
         if "@" not in upn:
             self.say("Give the account's UPN (name@domain) first.", error=True)
             return
-        if self.warroom.gateway is None:
+        gateway = self.warroom.gateway
+        if gateway is None:
             self.say("Not connected to a tenant: nothing can be read.", error=True)
             return
         self.say(f"Reading {upn}: user, risk, sign-ins, audits, inbox rules, mailbox, methods, consents…")
-        self.run_worker(self._read(upn), group="investigate-read", exclusive=True, exit_on_error=False)
+        self.run_worker(self._read(gateway, upn), group="investigate-read", exclusive=True, exit_on_error=False)
 
-    async def _read(self, upn: str, done: str = "") -> None:
+    async def _read(self, gateway: GraphGateway, upn: str, done: str = "") -> None:
         try:
-            report = await investigate(self.warroom.gateway, upn, now=self.clock() if self.clock else None)
+            report = await investigate(gateway, upn, now=self.clock() if self.clock else None)
         except Exception as error:
             self.say(f"Not read: {error}", error=True)
             return
@@ -275,18 +279,20 @@ class InvestigateScreen(GuidedScreen):
                                 f"{outcome.secret}\nGive it out of band; it must be changed at the next sign-in."))
         if plan.reversal_plan is not None:
             self.last_reversal = plan.reversal_plan
-        if self.warroom.gateway is not None and plan.method == "DELETE":
-            self.run_worker(self._read(self.upn, f"{outcome.message} Read again: "), group="investigate-read",
+        gateway = self.warroom.gateway
+        if gateway is not None and plan.method == "DELETE":
+            self.run_worker(self._read(gateway, self.upn, f"{outcome.message} Read again: "), group="investigate-read",
                             exclusive=True, exit_on_error=False)
 
     def action_deleted(self) -> None:
-        if self.warroom.gateway is None:
+        gateway = self.warroom.gateway
+        if gateway is None:
             self.say("Not connected to a tenant: nothing can be read.", error=True)
             return
         self.say("Reading deleted users and groups…")
-        self.run_worker(self._deleted(), group="investigate-deleted", exclusive=True, exit_on_error=False)
+        self.run_worker(self._deleted(gateway), group="investigate-deleted", exclusive=True, exit_on_error=False)
 
-    async def _deleted(self) -> None:
+    async def _deleted(self, gateway: GraphGateway) -> None:
         """Deleted users and groups join the list: choosing one previews its restore, confirmed by its name."""
         from ..console.containment import explain_graph
         from ..console.graph.errors import GraphError, SignInRequired
@@ -294,8 +300,7 @@ class InvestigateScreen(GuidedScreen):
         found: list[Removal] = []
         for kind in ("user", "group"):
             try:
-                items = await self.warroom.gateway.get_all(f"directory/deletedItems/microsoft.graph.{kind}",
-                                                           limit=200)
+                items = await gateway.get_all(f"directory/deletedItems/microsoft.graph.{kind}", limit=200)
             except (GraphError, SignInRequired) as error:
                 self.say(explain_graph(error, f"reading deleted {kind}s"), error=True)
                 return

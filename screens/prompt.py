@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen
@@ -38,7 +39,7 @@ class PromptScreen(ModalScreen[str | None]):
         box = self.query_one(Input)
         box.cursor_position = len(box.value)
 
-    def on_key(self, event) -> None:
+    def on_key(self, event: events.Key) -> None:
         """Letters typed before the box took focus (a fast typist, a paste) still land in it."""
         box = self.query_one(Input)
         if not box.has_focus and event.is_printable and event.character:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -29,6 +30,9 @@ from ..console.text import clean
 from ..console.timefmt import utc_now
 from ..widgets.actions import bindings, key_for, labelled
 from .guided import GuidedScreen, heading, plain
+
+if TYPE_CHECKING:
+    from ..console.graph.gateway import GraphGateway
 
 REFRESH_SECONDS = 5.0       # health and other consoles' ticks change what is offered: looked at this often
 
@@ -250,7 +254,8 @@ class RecoveryScreen(GuidedScreen):
             self.outcome(f"No live check for this option: type what you saw and press "
                          f"{key_for(self.app, 'recovery.verify')}.", error=True)
             return
-        if self.warroom.gateway is None:
+        gateway = self.warroom.gateway
+        if gateway is None:
             self.outcome("Not connected to a tenant: no live check can run. Verify by hand.", error=True)
             return
         if self.running:
@@ -260,13 +265,13 @@ class RecoveryScreen(GuidedScreen):
         self.refresh_bindings()
         self.say(f"Reading the tenant for {item.option.text}…")
         text = self.query_one("#recovery-text", Input).value
-        self.run_worker(self._check(item, incident.id, text), group="recovery-check", exit_on_error=False)
+        self.run_worker(self._check(gateway, item, incident.id, text), group="recovery-check", exit_on_error=False)
 
-    async def _check(self, item: recovery.Offer, incident_id: str, text: str) -> None:
+    async def _check(self, gateway: GraphGateway, item: recovery.Offer, incident_id: str, text: str) -> None:
         try:
             incident = self.warroom.book.incidents[incident_id]
             entries = await self.warroom.journal.entries(incident=incident_id)
-            result = await recovery.run_check(self.warroom.gateway, item, incident, library=self.library,
+            result = await recovery.run_check(gateway, item, incident, library=self.library,
                                               live=self.warroom.live, entries=entries, now=self.clock())
         except (GraphError, SignInRequired) as error:
             self.outcome(explain_graph(error, "running the live check") + " Nothing was journaled.", error=True)

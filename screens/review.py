@@ -26,7 +26,7 @@ from textual.screen import Screen
 from textual.widget import MountError
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
-from textual.worker import get_current_worker
+from textual.worker import Worker, get_current_worker
 from warroom.console.incidents import Incident
 from warroom.console.journal import Entry, JournalError, VerifyResult
 from warroom.console.journal_reader import (
@@ -197,7 +197,7 @@ class JournalBrowserScreen(Screen):
         finally:
             reader.close()
 
-    def on_worker_state_changed(self, event) -> None:
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A query that failed (a journal that changed under us, a bad search) says so instead of vanishing."""
         from textual.worker import WorkerState
 

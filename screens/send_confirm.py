@@ -6,6 +6,7 @@ Every line is plain text (recipients and the subject are a responder's or the te
 
 from __future__ import annotations
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen
@@ -37,7 +38,7 @@ class SendConfirmScreen(ModalScreen[bool]):
                          id="send-confirm-keys")
         yield Footer()
 
-    def on_key(self, event) -> None:
+    def on_key(self, event: events.Key) -> None:
         """Letters, digits and Space do nothing here: only F2 sends."""
         if event.is_printable:
             event.stop()

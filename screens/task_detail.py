@@ -54,8 +54,8 @@ def describe_task(task: Task, incident: Incident | None, live: Any, stamp: Calla
     role = ROLE_NAMES.get(task.role or "", task.role or "")
     field("Owner", f"{task.owner or 'unassigned'}" + (f" (role: {role})" if role else ""))
     field("Blocked by", task.blockers or "nothing", limit=2000)
-    waiting = incident.waiting_on(task) if incident is not None else []
-    if waiting and not task.done:
+    waiting = incident.waiting_on(task) if incident is not None and not task.done else []
+    if incident is not None and waiting:
         field("Waits for", "; ".join(f"{other} {incident.tasks[other].text[:80]} ({incident.tasks[other].status})"
                                      for other in waiting), limit=2000)
     if task.milestone:
