@@ -65,6 +65,7 @@ PLACE_NAMES = {
     "quit_dialog": "Quit question",
     "task_dialog": "Task done question",
     "status_dialog": "Proposed status question",
+    "task_detail": "Task details",
 }
 TOGETHER: dict[str, frozenset[str]] = {
     "dashboard": frozenset({"dashboard", "alerts", "health", "tasks", "list"}),
@@ -90,6 +91,7 @@ TOGETHER: dict[str, frozenset[str]] = {
     "quit_dialog": frozenset({"quit_dialog"}),
     "task_dialog": frozenset({"task_dialog"}),
     "status_dialog": frozenset({"status_dialog"}),
+    "task_detail": frozenset({"task_detail"}),
 }
 # Places where letters are text: their actions take F-keys (or Esc, or a Ctrl chord) only.
 TYPING_PLACES = frozenset({"guided", "declare", "assess", "contain", "communicate", "close", "prompt",
@@ -312,6 +314,8 @@ ACTIONS: tuple[Action, ...] = (
        label="Accept", palette=False),
     _a("status_dialog.leave", "n,escape", "Leave it", "Back to the dashboard; the status stays (so does any other "
        "character)", "no", label="Leave it", palette=False),
+    _a("task_detail.close", "escape,enter,q", "Close", "Back to the tasks", "close", label="Close", footer=True,
+       palette=False),
     _a("help.close", "escape,q,question_mark", "Close", "Close this list", "dismiss", label="Close", palette=False),
 )
 BY_ID: dict[str, Action] = {action.id: action for action in ACTIONS}
@@ -434,7 +438,8 @@ def check_keymap(keymap: Mapping[str, object], where: Callable[[str], str] = lam
         if keys[action_id] == keys_of(action.key):
             continue            # its own default: nothing changes
         taken = quit_keys & set(keys[action_id])
-        if taken and action.place not in ("detail", "help", "quit_dialog", "task_dialog", "status_dialog"):
+        if taken and action.place not in ("detail", "help", "quit_dialog", "task_dialog", "status_dialog",
+                                          "task_detail"):
             raise refuse(action_id, f"[ui.keys] {action_id} = {value!r} takes the quit key "
                                     f"({shown(','.join(taken))}); choose another")
         for other in _together(action.place):

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
@@ -22,8 +21,12 @@ from textual.widgets import Footer, Static
 from ..console.incidents import ROLE_NAMES, Incident, Task
 from ..console.playbooks import check_state
 from ..console.text import clean
+from ..widgets.actions import bindings, key_for
 from ..widgets.labels import TASK_STATUS, label
 from ..widgets.safe import safe_label
+
+if TYPE_CHECKING:
+    from ..console.graph.live import LiveState
 
 CHECK_NAMES = {"service_restored": "service restored", "alerts_resolved": "linked alerts resolved",
                "user_blocked": "user blocked"}
@@ -36,7 +39,8 @@ def split_verify(text: str) -> tuple[str, str]:
     return (head, verify) if found else (text, "")
 
 
-def describe_task(task: Task, incident: Incident | None, live: Any, stamp: Callable[[datetime | None], str]) -> Text:
+def describe_task(task: Task, incident: Incident | None, live: LiveState | None,
+                  stamp: Callable[[datetime | None], str]) -> Text:
     """Every field of the task as literal text, the long ones wrapped by the card."""
     text = Text()
 
@@ -85,9 +89,9 @@ class TaskDetailScreen(ModalScreen[None]):
     when it is selected)."""
 
     CSS_PATH = "detail.tcss"
-    BINDINGS = [Binding("escape,enter,q", "close", "Close", id="task_detail.close")]
+    BINDINGS = bindings("task_detail")
 
-    def __init__(self, task: Task, incident: Incident | None, live: Any,
+    def __init__(self, task: Task, incident: Incident | None, live: LiveState | None,
                  stamp: Callable[[datetime | None], str]) -> None:
         super().__init__()
         self.task_shown, self.incident, self.live, self.stamp = task, incident, live, stamp
@@ -96,7 +100,7 @@ class TaskDetailScreen(ModalScreen[None]):
         task = self.task_shown
         with VerticalScroll() as box:
             box.border_title = safe_label(f"Task {task.id}" + (f" · {self.incident.id}" if self.incident else ""))
-            box.border_subtitle = "Esc close"
+            box.border_subtitle = f"{key_for(self.app, 'task_detail.close')} close"
             yield Static(describe_task(task, self.incident, self.live, self.stamp), id="task-detail-body")
         yield Footer()
 

@@ -66,6 +66,7 @@ HANDLERS = {
     "send_confirm": SendConfirmScreen,
     "handoff": HandoffScreen, "messages": MessageCenterScreen,
     "quit_dialog": QuitScreen, "task_dialog": TaskDoneScreen, "status_dialog": StatusProposalScreen,
+    "task_detail": TaskDetailScreen,
     "investigate": InvestigateScreen, "hunt": HuntScreen, "defender": DefenderScreen,
     "recovery": RecoveryScreen, "support_case": SupportCaseScreen, "list": RowTable,
 }
@@ -343,5 +344,25 @@ async def test_the_tasks_pane_moves_with_the_list_keys(journal_path: Path) -> No
             assert tasks.cursor_row == len(tasks.tasks) - 1
             await pilot.press("pageup", "home")
             assert tasks.cursor_row == 0
+    finally:
+        await app.warroom.close()
+
+
+async def test_the_task_card_closes_with_its_remapped_key_and_says_so(journal_path: Path) -> None:
+    app = await _app(journal_path, incident=True, keys={"task_detail.close": "f9"})
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await drawn(pilot)
+            app.screen.query_one(TaskList).focus()
+            await pilot.press("enter")
+            await settle(pilot)
+            assert isinstance(app.screen, TaskDetailScreen)
+            assert str(app.screen.query_one("VerticalScroll").border_subtitle) == "F9 close"
+            await pilot.press("escape")         # the default key answers no more
+            await settle(pilot)
+            assert isinstance(app.screen, TaskDetailScreen)
+            await pilot.press("f9")
+            await settle(pilot)
+            assert isinstance(app.screen, DashboardScreen)
     finally:
         await app.warroom.close()
