@@ -8,6 +8,7 @@ shown cleaned and as plain text, never as markup.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from textual.app import ComposeResult
@@ -144,7 +145,7 @@ class AssessScreen(GuidedScreen):
             self.factors[select_id.removeprefix("factor-")] = event.value
             self._show_result()
 
-    def _values(self, prefix: str, keys: Any) -> dict[str, str]:
+    def _values(self, prefix: str, keys: Iterable[str]) -> dict[str, str]:
         return {key: self.query_one(f"#{prefix}-{key}", Input).value.strip() for key in keys}
 
     def action_save(self) -> None:

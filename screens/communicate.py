@@ -31,6 +31,7 @@ from ..console import comms, notify
 from ..console.config import APP_NAME
 from ..console.datafiles import summary
 from ..console.delivery import Journaled
+from ..console.incidents import Incident
 from ..console.journal import JournalError, kinds
 from ..console.session import WarRoom
 from ..console.subject import NOTHING, Subject
@@ -213,7 +214,7 @@ class CommunicateScreen(GuidedScreen):
         self.run_worker(self._save(self._full_text(), folder, incident, self.update_kind, self.audience),
                         group="save", exit_on_error=False)
 
-    async def _save(self, text: str, folder: Path, incident: Any, update_kind: str, audience: str) -> None:
+    async def _save(self, text: str, folder: Path, incident: Incident, update_kind: str, audience: str) -> None:
         """Write the file in a thread (a slow or network folder must not freeze the console), then journal it."""
         try:
             path = await asyncio.to_thread(comms.save, text, folder, incident, update_kind, audience)

@@ -38,6 +38,7 @@ if TYPE_CHECKING:     # mounted right after the first frame (see `_mount_the_res
 
     from ..console.graph.models import Alert, RiskyUser, SecurityIncident
     from ..console.incidents import Task
+    from ..console.lifecycle import Proposal
     from ..widgets.chart import AlertRate
     from ..widgets.tasks import TaskList
     from ..widgets.timeline import Timeline
@@ -130,7 +131,7 @@ class DashboardScreen(Screen):
             return self.subject().kind in ("alert", "defender_incident")
         return True
 
-    def _proposal(self) -> Any:
+    def _proposal(self) -> Proposal | None:
         """The status change the tenant's evidence supports now (never applied without the responder's key)."""
         incident = self.warroom.incident
         if incident is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from rich.text import Text
@@ -38,7 +39,7 @@ class Removal(NamedTuple):
     key: str
     line: str
     flagged: bool
-    plan: Any       # () -> EradicationPlan: built when chosen (a password is generated only then)
+    plan: Callable[[], er.EradicationPlan]     # built when chosen (a password is generated only then)
 
 
 def removals(report: Investigation) -> list[Removal]:
@@ -48,7 +49,7 @@ def removals(report: Investigation) -> list[Removal]:
     for rule in (report.sections.get("inbox_rules") or {}).get("rules", []):
         why = "; ".join(rule["reasons"]) or "no suspicious action"
         found.append(Removal(f"rule:{rule['id']}", f"inbox rule {clean(rule['name'], 40)!r}: {clean(why, 120)}",
-                             rule["suspicious"], lambda r=rule: er.plan_delete_rule(upn, r["definition"])))
+                             rule["suspicious"], partial(er.plan_delete_rule, upn, rule["definition"])))
     for method in report.sections.get("auth_methods") or []:
         if not method["deletable"]:
             continue
@@ -56,12 +57,12 @@ def removals(report: Investigation) -> list[Removal]:
         mark = ", after the first suspicious sign-in" if method.get("after_suspicious_sign_in") else ""
         found.append(Removal(f"method:{method['id']}",
                              f"{method['type']} {clean(method.get('display_name') or '', 40)}: {when}{mark}",
-                             bool(mark), lambda m=method: er.plan_delete_method(upn, m)))
+                             bool(mark), partial(er.plan_delete_method, upn, method)))
     for grant in report.sections.get("oauth_grants") or []:
         risky = " ".join(grant["high_risk_scopes"])
         found.append(Removal(f"grant:{grant['id']}",
                              f"consent to {clean(grant['app'], 40)!r}: {clean(' '.join(grant['scopes']), 80)}",
-                             bool(risky), lambda g=grant: er.plan_revoke_consent(upn, g)))
+                             bool(risky), partial(er.plan_revoke_consent, upn, grant)))
     found.sort(key=lambda r: not r.flagged)
     found.append(Removal("password", "reset the password (force a change at the next sign-in)", False,
                          lambda: er.plan_reset_password(upn)))
@@ -308,7 +309,7 @@ class InvestigateScreen(GuidedScreen):
                 name = item.get("userPrincipalName") or item.get("displayName") or item.get("id")
                 line = f"restore deleted {kind} {clean(name, 60)!r} (deleted {item.get('deletedDateTime')})"
                 found.append(Removal(f"deleted:{item.get('id')}", line, False,
-                                     lambda i=item: er.plan_restore(i)))
+                                     partial(er.plan_restore, item)))
         self.items = [i for i in self.items if not i.key.startswith("deleted:")] + found
         options = self.query_one("#investigate-items", OptionList)
         options.add_options(Option(Text("  " + item.line), id=item.key) for item in found

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.widget import Widget
@@ -11,6 +11,9 @@ from textual.widget import Widget
 from ..console.incidents import Incident
 from ..console.text import clean
 from .labels import INCIDENT_SEVERITY, label
+
+if TYPE_CHECKING:
+    from ..console.lifecycle import Proposal
 
 MODE_NOTES = {
     "DEMO": "DEMO · simulated tenant",
@@ -49,7 +52,8 @@ class IncidentBanner(Widget):
         return str(self.get_component_rich_style(f"banner--{tone}"))
 
     def show(self, incident: Incident | None, now: datetime, *, mode: str = "LIVE",
-             cadence: dict[str, int] | None = None, others: int = 0, proposal: Any = None) -> None:
+             cadence: dict[str, int] | None = None, others: int = 0,
+             proposal: Proposal | None = None) -> None:
         """Re-render from state; repaints only when the words changed (clocks tick once a second at most)."""
         text = self.describe(incident, now, mode=mode, cadence=cadence)
         if others:
