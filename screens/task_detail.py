@@ -100,7 +100,7 @@ class TaskDetailScreen(ModalScreen[None]):
         task = self.task_shown
         with VerticalScroll() as box:
             box.border_title = safe_label(f"Task {task.id}" + (f" · {self.incident.id}" if self.incident else ""))
-            box.border_subtitle = f"{key_for(self.app, 'task_detail.close')} close"
+            box.border_subtitle = safe_label(f"{key_for(self.app, 'task_detail.close')} close")
             yield Static(describe_task(task, self.incident, self.live, self.stamp), id="task-detail-body")
         yield Footer()
 

@@ -73,7 +73,7 @@ def test_rows_kept_in_place_equal_a_full_rebuild(steps: list[tuple]) -> None:
     assert [table.rows[i] for i in range(len(expected))] == expected == table.rows[:]
     assert all(table.index_of(r.key) == i for i, r in enumerate(expected))
     assert sorted(table.all_rows, key=lambda r: r.key) == sorted(rows, key=lambda r: r.key)
-    assert table.watched_count == sum(1 for r in rows if r.watched_by(table.watch))
+    assert table.watched_count == sum(1 for r in rows if r.watched_by(table.watching))
     assert table.fresh <= {r.key for r in rows} and not (table.fresh & baseline)
     assert table.minute_counts == Counter((r.severity, int(r.created // 60)) for r in rows)
     shown = f"{len(expected):,} of {len(rows):,}" if table.filter_text else f"{len(rows):,}"
