@@ -41,3 +41,19 @@ def until_sync(check: Callable[[], Any], *, within: float = WITHIN_S, every: flo
             return value
         assert time.monotonic() < deadline, f"waited {within:g} s for {what}"
         time.sleep(every)
+
+
+async def held_still(pilot: Any, *, refreshes: int = 50) -> None:
+    """Until every widget's place, size, scroll and focus hold still across a refresh (at most `refreshes` of them).
+
+    A part mounted late (by a worker, or right after the first frame) is styled and laid out a refresh or two after
+    it arrives, later under load; a scrollbar shows the total height only once the last part is in."""
+    layout = None
+    for _ in range(refreshes):
+        screen = pilot.app.screen
+        now = tuple((w.region, w.virtual_size, w.scroll_x, w.scroll_y, w.has_focus)
+                    for w in (screen, *screen.walk_children()))
+        if now == layout:
+            return
+        layout = now
+        await pilot.pause()

@@ -8,6 +8,8 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Select
 from warroom.console.journal import Entry
 
+from ..waiting import held_still
+
 
 async def settle(pilot: Pilot) -> None:
     """Let workers (journal writes, Graph requests) finish and the screen repaint, every text cursor shown.
@@ -19,19 +21,6 @@ async def settle(pilot: Pilot) -> None:
     await held_still(pilot)
     steady_cursors(pilot)
     await pilot.pause()
-
-
-async def held_still(pilot: Pilot) -> None:
-    """Until every widget's place, size and scroll hold still across a refresh: a part mounted by a worker (Declare's
-    services, the review checklist) is styled and laid out a refresh or two after it arrives, later under load."""
-    layout = None
-    for _ in range(50):
-        screen = pilot.app.screen
-        now = tuple((w.region, w.virtual_size, w.scroll_offset, w.has_focus) for w in (screen, *screen.walk_children()))
-        if now == layout:
-            return
-        layout = now
-        await pilot.pause()
 
 
 def steady_cursors(pilot: Pilot) -> None:

@@ -7,6 +7,8 @@ data (what Graph would have said) and the clock are fixed.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,8 @@ from warroom.console.journal import Draft, kinds
 from warroom.console.session import WarRoom
 from warroom.console.timefmt import to_iso
 from warroom.screens.app import WarroomApp
+
+from ..waiting import held_still
 
 NOW = datetime(2026, 11, 24, 14, 30, 0, tzinfo=UTC)
 SOURCES = ("health", "issues", "messages", "alerts", "incidents", "risky_users")
@@ -197,10 +201,31 @@ def build_app(journal: Path, *, kind: str | None = "degraded", incident: bool = 
     return WarroomApp(warroom, clock=fixed_clock, follow_journal=follow)
 
 
-async def build_app_async(journal: Path, *, kind: str | None = "degraded", incident: bool = False) -> WarroomApp:
-    """For benchmarks and tests that already run in an event loop."""
-    warroom = await open_warroom(journal, live=live_state(kind) if kind else None, incident=incident)
+async def build_app_async(journal: Path, *, kind: str | None = "degraded", incident: bool = False,
+                          keys: dict[str, str] | None = None) -> WarroomApp:
+    """For benchmarks and tests that already run in an event loop; `keys` as `[ui.keys]` would remap them."""
+    warroom = await open_warroom(journal, live=live_state(kind) if kind else None, incident=incident,
+                                 extra={"ui.keys": keys} if keys else None)
     return WarroomApp(warroom, clock=fixed_clock, follow_journal=False)
+
+
+@asynccontextmanager
+async def on_screen(app: WarroomApp, size: tuple[int, int]) -> AsyncIterator[Any]:
+    """The app running at `size`, its dashboard drawn: the Pilot. Its journal is closed afterwards, whatever the test
+    did, in the test's own event loop (no thread is left resolving a future of a loop that is gone)."""
+    try:
+        async with app.run_test(size=size) as pilot:
+            await drawn(pilot)
+            yield pilot
+    finally:
+        await app.warroom.close()
+
+
+async def settle(pilot: Any) -> None:
+    """Let the workers a key started (journal writes, Graph reads) finish, and the screen catch up."""
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
 
 
 async def drawn(pilot: Any) -> None:
@@ -211,14 +236,7 @@ async def drawn(pilot: Any) -> None:
     """
     await pilot.app.panes_drawn.wait()
     await pilot.wait_for_scheduled_animations()
-    layout = None
-    for _ in range(50):
-        screen = pilot.app.screen
-        now = tuple((w.region, w.virtual_size, w.scroll_x, w.scroll_y) for w in (screen, *screen.walk_children()))
-        if now == layout:
-            break
-        layout = now
-        await pilot.pause()
+    await held_still(pilot)
     # Scrollbars are repainted apart from their content: under load one could still show the thumb of an earlier
     # layout. One full repaint of the settled screen makes what the snapshot sees depend on the state alone.
     screen = pilot.app.screen

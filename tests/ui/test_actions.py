@@ -49,15 +49,9 @@ from warroom.widgets.row_table import RowTable
 from warroom.widgets.tasks import TaskList
 from warroom.widgets.timeline import Timeline
 
-from .scenes import drawn, fixed_clock, live_state, open_warroom
+from .scenes import build_app_async, on_screen, settle
 
 SIZE = (160, 48)
-
-
-async def settle(pilot) -> None:
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 HANDLERS = {
     "app": WarroomApp, "dashboard": DashboardScreen, "alerts": AlertTable, "health": HealthPane,
     "tasks": TaskList, "guided": GuidedScreen, "declare": DeclareIncidentScreen, "assess": AssessScreen,
@@ -91,26 +85,16 @@ def test_every_list_moves_with_the_list_keys(widget: type) -> None:
 
 
 async def test_remapped_list_keys_move_the_alerts(journal_path: Path) -> None:
-    app = await _app(journal_path, incident=False, keys={"list.last": "G", "list.first": "g"})
-    try:
-        async with app.run_test(size=SIZE) as pilot:
-            await drawn(pilot)
-            alerts = app.screen.query_one(AlertTable)
-            alerts.focus()
-            await pilot.press("G")
-            assert len(alerts.rows) > 1 and alerts.cursor == len(alerts.rows) - 1
-            await pilot.press("g")
-            assert alerts.cursor == 0
-            await pilot.press("end")            # the default key answers no more
-            assert alerts.cursor == 0
-    finally:
-        await app.warroom.close()
-
-
-async def _app(journal: Path, *, incident: bool, keys: dict[str, str] | None = None) -> WarroomApp:
-    warroom = await open_warroom(journal, live=live_state("degraded"), incident=incident,
-                                 extra={"ui.keys": keys or {}})
-    return WarroomApp(warroom, clock=fixed_clock, follow_journal=False)
+    app = await build_app_async(journal_path, incident=False, keys={"list.last": "G", "list.first": "g"})
+    async with on_screen(app, SIZE) as pilot:
+        alerts = app.screen.query_one(AlertTable)
+        alerts.focus()
+        await pilot.press("G")
+        assert len(alerts.rows) > 1 and alerts.cursor == len(alerts.rows) - 1
+        await pilot.press("g")
+        assert alerts.cursor == 0
+        await pilot.press("end")            # the default key answers no more
+        assert alerts.cursor == 0
 
 
 def footer_keys(app) -> dict[str, str]:
@@ -118,80 +102,60 @@ def footer_keys(app) -> dict[str, str]:
 
 
 async def test_a_remap_is_named_in_footer_palette_help_banner_hints_and_buttons(journal_path: Path) -> None:
-    app = await _app(journal_path, incident=False, keys=REMAP)
-    try:
-        async with app.run_test(size=SIZE) as pilot:
-            await drawn(pilot)
-            assert footer_keys(app)["Declare"] == "D" and footer_keys(app)["Note"] == "N"
-            palette = {e.title: e.help for e in palette_entries(app.screen)}
-            assert palette["Declare incident"].endswith("(D)") and palette["Add note"].endswith("(N)")
-            assert palette["Sign in to Microsoft Graph"].endswith("(F9)")
-            assert "Press D to declare" in app.screen.query_one(IncidentBanner).render().plain
-            assert "press N to add a note" in app.screen.query_one(Timeline).render_line(0).text
-            await pilot.press("3", "plus")          # no incident yet: the hint names the declare key in force
-            await pilot.pause()
-            assert any("press D to declare" in n.message for n in app._notifications)
-            await pilot.press("question_mark")
-            console = Console(width=140, record=True, file=io.StringIO())
-            console.print(help_table(app, app.screen.places))
-            lines = [line.split() for line in console.export_text().splitlines()]
-            assert ["D", "Declare", "incident"] in [line[:3] for line in lines]
-            assert any(line[:3] == ["ctrl+b", "Block", "sign-in"] for line in lines)
-    finally:
-        await app.warroom.close()
+    app = await build_app_async(journal_path, incident=False, keys=REMAP)
+    async with on_screen(app, SIZE) as pilot:
+        assert footer_keys(app)["Declare"] == "D" and footer_keys(app)["Note"] == "N"
+        palette = {e.title: e.help for e in palette_entries(app.screen)}
+        assert palette["Declare incident"].endswith("(D)") and palette["Add note"].endswith("(N)")
+        assert palette["Sign in to Microsoft Graph"].endswith("(F9)")
+        assert "Press D to declare" in app.screen.query_one(IncidentBanner).render().plain
+        assert "press N to add a note" in app.screen.query_one(Timeline).render_line(0).text
+        await pilot.press("3", "plus")          # no incident yet: the hint names the declare key in force
+        await pilot.pause()
+        assert any("press D to declare" in n.message for n in app._notifications)
+        await pilot.press("question_mark")
+        console = Console(width=140, record=True, file=io.StringIO())
+        console.print(help_table(app, app.screen.places))
+        lines = [line.split() for line in console.export_text().splitlines()]
+        assert ["D", "Declare", "incident"] in [line[:3] for line in lines]
+        assert any(line[:3] == ["ctrl+b", "Block", "sign-in"] for line in lines)
 
 
 async def test_a_remapped_guided_key_is_on_its_button_and_footer(journal_path: Path) -> None:
-    app = await _app(journal_path, incident=True, keys=REMAP)
-    try:
-        async with app.run_test(size=SIZE) as pilot:
-            await drawn(pilot)
-            app.open_guided("contain")
-            await settle(pilot)
-            assert str(app.screen.query_one("#contain-execute", Button).label) == "Run action (F7)"
-            assert str(app.screen.query_one("#contain-back", Button).label) == "Back (F10)"
-            assert footer_keys(app)["Run action"] == "f7"
-            await pilot.press("f10")
-            await settle(pilot)
-            assert isinstance(app.screen, DashboardScreen)
-    finally:
-        await app.warroom.close()
+    app = await build_app_async(journal_path, incident=True, keys=REMAP)
+    async with on_screen(app, SIZE) as pilot:
+        app.open_guided("contain")
+        await settle(pilot)
+        assert str(app.screen.query_one("#contain-execute", Button).label) == "Run action (F7)"
+        assert str(app.screen.query_one("#contain-back", Button).label) == "Back (F10)"
+        assert footer_keys(app)["Run action"] == "f7"
+        await pilot.press("f10")
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)
 
 
 async def test_the_palette_offers_only_what_applies(journal_path: Path) -> None:
-    app = await _app(journal_path, incident=False)
-    try:
-        async with app.run_test(size=SIZE) as pilot:
-            await drawn(pilot)
-            titles = {e.title for e in palette_entries(app.screen)}
-            assert "Declare incident" in titles
-            assert not titles & {"Assess severity", "Close incident", "Draft notification", "Add task"}
-    finally:
-        await app.warroom.close()
-    app = await _app(journal_path, incident=True)
-    try:
-        async with app.run_test(size=SIZE) as pilot:
-            await drawn(pilot)
-            titles = {e.title for e in palette_entries(app.screen)}
-            assert {"Assess severity", "Close incident", "Draft notification", "Add task"} <= titles
-    finally:
-        await app.warroom.close()
+    app = await build_app_async(journal_path, incident=False)
+    async with on_screen(app, SIZE):
+        titles = {e.title for e in palette_entries(app.screen)}
+        assert "Declare incident" in titles
+        assert not titles & {"Assess severity", "Close incident", "Draft notification", "Add task"}
+    app = await build_app_async(journal_path, incident=True)
+    async with on_screen(app, SIZE):
+        titles = {e.title for e in palette_entries(app.screen)}
+        assert {"Assess severity", "Close incident", "Draft notification", "Add task"} <= titles
 
 
 @pytest.mark.parametrize("step, live_f2", [("review", False), ("close", True)])
 async def test_review_footer_offers_no_dead_f2(journal_path: Path, step: str, live_f2: bool) -> None:
     """On the review step F2 closes nothing: it is neither in the footer nor in the palette."""
-    app = await _app(journal_path, incident=True)
-    try:
-        async with app.run_test(size=SIZE) as pilot:
-            await drawn(pilot)
-            app.open_guided(step)
-            await settle(pilot)
-            assert ("f2" in app.screen.active_bindings) is live_f2
-            assert ("Close incident" in footer_keys(app)) is live_f2
-            assert ("Close the incident" in {e.title for e in palette_entries(app.screen)}) is live_f2
-    finally:
-        await app.warroom.close()
+    app = await build_app_async(journal_path, incident=True)
+    async with on_screen(app, SIZE) as pilot:
+        app.open_guided(step)
+        await settle(pilot)
+        assert ("f2" in app.screen.active_bindings) is live_f2
+        assert ("Close incident" in footer_keys(app)) is live_f2
+        assert ("Close the incident" in {e.title for e in palette_entries(app.screen)}) is live_f2
 
 
 # -- no two actions answer to one key where they work together ------------------------------------------------
@@ -263,17 +227,13 @@ def test_no_two_registered_actions_share_a_default_key_where_they_work(place: st
 @pytest.mark.parametrize("step", STEPS)
 async def test_a_guided_screens_footer_names_no_letter(journal_path: Path, step: str) -> None:
     """Letters are text on guided screens: the footer offers F-keys, Esc and chords only (never "q Quit")."""
-    app = await _app(journal_path, incident=True)
-    try:
-        async with app.run_test(size=SIZE) as pilot:
-            await drawn(pilot)
-            app.open_guided(step, resolve(app.warroom.live, "alert", "da000001"))
-            await settle(pilot)
-            shown = {key.key for key in app.screen.query(FooterKey)}
-            assert shown and all(is_fkey_or_chord(key) for key in shown), shown
-            assert "Quit" not in footer_keys(app)
-    finally:
-        await app.warroom.close()
+    app = await build_app_async(journal_path, incident=True)
+    async with on_screen(app, SIZE) as pilot:
+        app.open_guided(step, resolve(app.warroom.live, "alert", "da000001"))
+        await settle(pilot)
+        shown = {key.key for key in app.screen.query(FooterKey)}
+        assert shown and all(is_fkey_or_chord(key) for key in shown), shown
+        assert "Quit" not in footer_keys(app)
 
 
 async def test_a_remapped_key_is_named_in_the_hints_guided_screens_and_dialogs_write(journal_path: Path) -> None:
@@ -283,86 +243,70 @@ async def test_a_remapped_key_is_named_in_the_hints_guided_screens_and_dialogs_w
     async def refused(*_args) -> str:
         raise RuntimeError("AADSTS50076: MFA required")
 
-    app = await _app(journal_path, incident=True, keys={"close.close": "f7", "sign_in.cancel": "f11"})
-    try:
-        async with app.run_test(size=SIZE) as pilot:
-            await drawn(pilot)
-            app.open_guided("close")
-            await settle(pilot)
-            app.screen.query_one("#close-summary", Input).value = "Mail flows again"
-            await pilot.press("f7")
-            await settle(pilot)
-            said = str(app.screen.query_one("#message", Static).render())
-            assert "still open" in said and "F7 again closes" in said, said
-            await pilot.press("escape")
-            await settle(pilot)
-            config = app.warroom.config
-            app.push_screen(SignInScreen(config, endpoint_for(config), sign_in=refused))
-            await settle(pilot)
-            said = str(app.screen.query_one("#sign-in-message", Static).render())
-            assert "MFA required" in said and "F11 to close" in said, said
-    finally:
-        await app.warroom.close()
+    app = await build_app_async(journal_path, incident=True, keys={"close.close": "f7", "sign_in.cancel": "f11"})
+    async with on_screen(app, SIZE) as pilot:
+        app.open_guided("close")
+        await settle(pilot)
+        app.screen.query_one("#close-summary", Input).value = "Mail flows again"
+        await pilot.press("f7")
+        await settle(pilot)
+        said = str(app.screen.query_one("#message", Static).render())
+        assert "still open" in said and "F7 again closes" in said, said
+        await pilot.press("escape")
+        await settle(pilot)
+        config = app.warroom.config
+        app.push_screen(SignInScreen(config, endpoint_for(config), sign_in=refused))
+        await settle(pilot)
+        said = str(app.screen.query_one("#sign-in-message", Static).render())
+        assert "MFA required" in said and "F11 to close" in said, said
 
 
 @pytest.mark.parametrize("step", ["declare", "assess", "contain", "communicate", "close"])
 async def test_each_guided_button_runs_an_action_of_its_screen_and_back_leaves(journal_path: Path, step: str) -> None:
-    app = await _app(journal_path, incident=step != "declare")
-    try:
-        async with app.run_test(size=SIZE) as pilot:
-            await drawn(pilot)
-            app.open_guided(step)
-            await settle(pilot)
-            screen = app.screen
-            buttons = list(screen.query(Button))
-            assert buttons
-            for button in buttons:
-                namespace, _, name = (button.action or "").partition(".")
-                assert namespace == "screen" and callable(getattr(screen, f"action_{name}", None)), button.id
-            await pilot.click(f"#{step}-back")
-            await settle(pilot)
-            assert isinstance(app.screen, DashboardScreen)
-    finally:
-        await app.warroom.close()
+    app = await build_app_async(journal_path, incident=step != "declare")
+    async with on_screen(app, SIZE) as pilot:
+        app.open_guided(step)
+        await settle(pilot)
+        screen = app.screen
+        buttons = list(screen.query(Button))
+        assert buttons
+        for button in buttons:
+            namespace, _, name = (button.action or "").partition(".")
+            assert namespace == "screen" and callable(getattr(screen, f"action_{name}", None)), button.id
+        await pilot.click(f"#{step}-back")
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)
 
 
 async def test_the_tasks_pane_moves_with_the_list_keys(journal_path: Path) -> None:
-    app = await _app(journal_path, incident=True)
-    try:
-        async with app.run_test(size=SIZE) as pilot:
-            await drawn(pilot)
-            tasks = app.screen.query_one(TaskList)
-            tasks.focus()
-            assert len(tasks.tasks) > 2
-            await pilot.press("j", "down")
-            assert tasks.cursor_row == 2
-            await pilot.press("k")
-            assert tasks.cursor_row == 1
-            await pilot.press("end")
-            assert tasks.cursor_row == len(tasks.tasks) - 1
-            await pilot.press("j")
-            assert tasks.cursor_row == len(tasks.tasks) - 1
-            await pilot.press("pageup", "home")
-            assert tasks.cursor_row == 0
-    finally:
-        await app.warroom.close()
+    app = await build_app_async(journal_path, incident=True)
+    async with on_screen(app, SIZE) as pilot:
+        tasks = app.screen.query_one(TaskList)
+        tasks.focus()
+        assert len(tasks.tasks) > 2
+        await pilot.press("j", "down")
+        assert tasks.cursor_row == 2
+        await pilot.press("k")
+        assert tasks.cursor_row == 1
+        await pilot.press("end")
+        assert tasks.cursor_row == len(tasks.tasks) - 1
+        await pilot.press("j")
+        assert tasks.cursor_row == len(tasks.tasks) - 1
+        await pilot.press("pageup", "home")
+        assert tasks.cursor_row == 0
 
 
 async def test_the_task_card_closes_with_its_remapped_key_and_says_so(journal_path: Path) -> None:
-    app = await _app(journal_path, incident=True, keys={"task_detail.close": "f9"})
-    try:
-        async with app.run_test(size=SIZE) as pilot:
-            await drawn(pilot)
-            app.screen.query_one(TaskList).focus()
-            await pilot.press("enter")
-            await settle(pilot)
-            assert isinstance(app.screen, TaskDetailScreen)
-            assert str(app.screen.query_one("VerticalScroll").border_subtitle) == "F9 close"
-            await pilot.press("escape")         # the default key answers no more
-            await settle(pilot)
-            assert isinstance(app.screen, TaskDetailScreen)
-            await pilot.press("f9")
-            await settle(pilot)
-            assert isinstance(app.screen, DashboardScreen)
-    finally:
-        await app.warroom.close()
+    app = await build_app_async(journal_path, incident=True, keys={"task_detail.close": "f9"})
+    async with on_screen(app, SIZE) as pilot:
+        app.screen.query_one(TaskList).focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, TaskDetailScreen)
+        assert str(app.screen.query_one("VerticalScroll").border_subtitle) == "F9 close"
+        await pilot.press("escape")         # the default key answers no more
+        await settle(pilot)
+        assert isinstance(app.screen, TaskDetailScreen)
+        await pilot.press("f9")
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)

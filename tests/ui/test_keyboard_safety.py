@@ -15,22 +15,12 @@ from warroom.screens.steps import STEPS
 from warroom.screens.task_done import TaskDoneScreen
 from warroom.widgets.tasks import TaskList
 
-from .scenes import drawn, fixed_clock, live_state, open_warroom
+from ..waiting import until
+from .scenes import build_app_async, on_screen, settle
 
 SIZE = (120, 40)
 SENTENCE = "Required: quarantine q y n 4!"
 STRAY = "q yn4x"        # what acts elsewhere: quit, Space, the questions' answers, a pane, a task tick
-
-
-async def _app(journal: Path, *, incident: bool) -> WarroomApp:
-    warroom = await open_warroom(journal, live=live_state("degraded"), incident=incident)
-    return WarroomApp(warroom, clock=fixed_clock, follow_journal=False)
-
-
-async def _settle(pilot) -> None:
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 async def _type(pilot, text: str) -> None:
@@ -40,37 +30,29 @@ async def _type(pilot, text: str) -> None:
 
 @pytest.mark.parametrize("answer, quits", [("n", False), ("escape", False), ("y", True), ("enter", True)])
 async def test_q_with_an_incident_open_asks_naming_it(journal_path: Path, answer: str, quits: bool) -> None:
-    app = await _app(journal_path, incident=True)
-    try:
-        async with app.run_test(size=SIZE) as pilot:
-            await drawn(pilot)
-            dashboard = app.screen
-            await pilot.press("q")
-            await pilot.pause()
-            assert isinstance(app.screen, QuitScreen) and app.return_code is None
-            assert "INC-20261124-01" in str(app.screen.query_one("#quit-body", Static).render())
-            await pilot.press(answer)
-            await pilot.pause()
-            if quits:
-                assert app.return_code == 0
-            else:
-                assert app.screen is dashboard and app.return_code is None
-    finally:
-        await app.warroom.close()
+    app = await build_app_async(journal_path, incident=True)
+    async with on_screen(app, SIZE) as pilot:
+        dashboard = app.screen
+        await pilot.press("q")
+        await pilot.pause()
+        assert isinstance(app.screen, QuitScreen) and app.return_code is None
+        assert "INC-20261124-01" in str(app.screen.query_one("#quit-body", Static).render())
+        await pilot.press(answer)
+        await pilot.pause()
+        if quits:
+            assert app.return_code == 0
+        else:
+            assert app.screen is dashboard and app.return_code is None
 
 
 async def test_q_then_any_other_character_stays(journal_path: Path) -> None:
     """The q of a word typed on the dashboard ("quickly") is a stray: the next letter answers no, never yes."""
-    app = await _app(journal_path, incident=True)
-    try:
-        async with app.run_test(size=SIZE) as pilot:
-            await drawn(pilot)
-            dashboard = app.screen
-            await pilot.press("q", "u")
-            await pilot.pause()
-            assert app.screen is dashboard and app.return_code is None
-    finally:
-        await app.warroom.close()
+    app = await build_app_async(journal_path, incident=True)
+    async with on_screen(app, SIZE) as pilot:
+        dashboard = app.screen
+        await pilot.press("q", "u")
+        await pilot.pause()
+        assert app.screen is dashboard and app.return_code is None
 
 
 async def _task_updates(app: WarroomApp) -> list[dict]:
@@ -80,52 +62,44 @@ async def _task_updates(app: WarroomApp) -> list[dict]:
 async def test_a_task_is_marked_done_only_when_the_question_naming_it_is_answered(journal_path: Path) -> None:
     """Space (typed between words) does nothing on the Tasks pane; x asks, naming the task; any answer but y or
     Enter leaves it; a done task asks to be opened again."""
-    app = await _app(journal_path, incident=True)
-    try:
-        async with app.run_test(size=SIZE) as pilot:
-            await drawn(pilot)
-            await pilot.press("3", "home")
-            await pilot.pause()
-            before = await _task_updates(app)
-            await pilot.press("space", "space", "space")
-            await _settle(pilot)
-            assert await _task_updates(app) == before and not app.warroom.incident.tasks["T1"].done
-            await pilot.press("x")
-            await pilot.pause()
-            assert isinstance(app.screen, TaskDoneScreen)
-            asked = str(app.screen.query_one("#task-done-body", Static).render())
-            assert "Confirm scope with Microsoft (EX226574)" in asked
-            assert "Mark T1 done?" in str(app.screen.query_one(".heading", Static).render())
-            await pilot.press("u")                  # a stray: the next letter of a word
-            await _settle(pilot)
-            assert isinstance(app.screen, DashboardScreen) and await _task_updates(app) == before
-            await pilot.press("x", "escape")
-            await _settle(pilot)
-            assert await _task_updates(app) == before
-            await pilot.press("x", "y")
-            await _settle(pilot)
-            assert await _task_updates(app) == [*before, {"task_id": "T1", "status": "done"}]
-            assert app.warroom.incident.tasks["T1"].done and app.screen.query_one(TaskList).has_focus
-            await pilot.press("x")
-            await pilot.pause()
-            assert "Open T1 again?" in str(app.screen.query_one(".heading", Static).render())
-            await pilot.press("enter")
-            await _settle(pilot)
-            assert not app.warroom.incident.tasks["T1"].done
-    finally:
-        await app.warroom.close()
+    app = await build_app_async(journal_path, incident=True)
+    async with on_screen(app, SIZE) as pilot:
+        await pilot.press("3", "home")
+        await pilot.pause()
+        before = await _task_updates(app)
+        await pilot.press("space", "space", "space")
+        await settle(pilot)
+        assert await _task_updates(app) == before and not app.warroom.incident.tasks["T1"].done
+        await pilot.press("x")
+        await pilot.pause()
+        assert isinstance(app.screen, TaskDoneScreen)
+        asked = str(app.screen.query_one("#task-done-body", Static).render())
+        assert "Confirm scope with Microsoft (EX226574)" in asked
+        assert "Mark T1 done?" in str(app.screen.query_one(".heading", Static).render())
+        await pilot.press("u")                  # a stray: the next letter of a word
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen) and await _task_updates(app) == before
+        await pilot.press("x", "escape")
+        await settle(pilot)
+        assert await _task_updates(app) == before
+        await pilot.press("x", "y")
+        await settle(pilot)
+        assert await _task_updates(app) == [*before, {"task_id": "T1", "status": "done"}]
+        assert app.warroom.incident.tasks["T1"].done and app.screen.query_one(TaskList).has_focus
+        await pilot.press("x")
+        await pilot.pause()
+        assert "Open T1 again?" in str(app.screen.query_one(".heading", Static).render())
+        await pilot.press("enter")
+        await settle(pilot)
+        assert not app.warroom.incident.tasks["T1"].done
 
 
 async def test_q_without_an_incident_quits_at_once(journal_path: Path) -> None:
-    app = await _app(journal_path, incident=False)
-    try:
-        async with app.run_test(size=SIZE) as pilot:
-            await drawn(pilot)
-            await pilot.press("q")
-            await pilot.pause()
-            assert app.return_code == 0
-    finally:
-        await app.warroom.close()
+    app = await build_app_async(journal_path, incident=False)
+    async with on_screen(app, SIZE) as pilot:
+        await pilot.press("q")
+        await pilot.pause()
+        assert app.return_code == 0
 
 
 # The first field each guided screen focuses, opened on an alert that names an account (on nothing: the UPN field):
@@ -149,18 +123,14 @@ def _in_view(app, widget) -> bool:
                                            *((step, "nothing") for step in ON_NOTHING)])
 async def test_each_guided_screen_focuses_its_first_field_in_view(journal_path: Path, step: str, subject: str,
                                                                    size) -> None:
-    app = await _app(journal_path, incident=True)
-    try:
-        async with app.run_test(size=size) as pilot:
-            await drawn(pilot)
-            app.open_guided(step, resolve(app.warroom.live, "alert", "da000001") if subject == "alert" else NOTHING)
-            await _settle(pilot)
-            focused = app.screen.focused
-            want = FIRST[step] if subject == "alert" else ON_NOTHING[step]
-            assert focused is not None and focused.id == want, focused
-            assert _in_view(app, focused)
-    finally:
-        await app.warroom.close()
+    app = await build_app_async(journal_path, incident=True)
+    async with on_screen(app, size) as pilot:
+        app.open_guided(step, resolve(app.warroom.live, "alert", "da000001") if subject == "alert" else NOTHING)
+        await settle(pilot)
+        focused = app.screen.focused
+        want = FIRST[step] if subject == "alert" else ON_NOTHING[step]
+        assert focused is not None and focused.id == want, focused
+        assert _in_view(app, focused)
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
@@ -168,31 +138,27 @@ async def test_each_guided_screen_focuses_its_first_field_in_view(journal_path: 
 async def test_a_sentence_typed_on_a_guided_screen_never_quits_or_acts(journal_path: Path, step: str, size) -> None:
     """Typed into the first field, the next one and (Shift+Tab round the end) the last two, the buttons: letters,
     digits and Space are text or nothing: no quit, no button pressed, no box ticked, nothing journaled."""
-    app = await _app(journal_path, incident=True)
-    try:
-        async with app.run_test(size=size) as pilot:
-            await drawn(pilot)
-            app.open_guided(step, resolve(app.warroom.live, "alert", "da000001"))
-            await _settle(pilot)
-            screen = app.screen
-            assert isinstance(screen, GuidedScreen)
-            entries = (await app.warroom.journal.head())[0]
-            ticks = {box.id: box.value for box in screen.query(Checkbox)}
-            services = [sorted(s.selected) for s in screen.query(SelectionList)]
-            await _type(pilot, SENTENCE)
-            for moves in (("tab",), ("shift+tab", "shift+tab"), ("shift+tab",)):
-                await pilot.press(*moves)
-                await _type(pilot, STRAY)
-            await _settle(pilot)
-            assert app.return_code is None and app.screen is screen
-            assert (await app.warroom.journal.head())[0] == entries
-            assert {box.id: box.value for box in screen.query(Checkbox)} == ticks
-            assert [sorted(s.selected) for s in screen.query(SelectionList)] == services
-            await pilot.press("escape")
-            await _settle(pilot)
-            assert isinstance(app.screen, DashboardScreen)
-    finally:
-        await app.warroom.close()
+    app = await build_app_async(journal_path, incident=True)
+    async with on_screen(app, size) as pilot:
+        app.open_guided(step, resolve(app.warroom.live, "alert", "da000001"))
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, GuidedScreen)
+        entries = (await app.warroom.journal.head())[0]
+        ticks = {box.id: box.value for box in screen.query(Checkbox)}
+        services = [sorted(s.selected) for s in screen.query(SelectionList)]
+        await _type(pilot, SENTENCE)
+        for moves in (("tab",), ("shift+tab", "shift+tab"), ("shift+tab",)):
+            await pilot.press(*moves)
+            await _type(pilot, STRAY)
+        await settle(pilot)
+        assert app.return_code is None and app.screen is screen
+        assert (await app.warroom.journal.head())[0] == entries
+        assert {box.id: box.value for box in screen.query(Checkbox)} == ticks
+        assert [sorted(s.selected) for s in screen.query(SelectionList)] == services
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)
 
 
 @pytest.mark.parametrize("keys, after_q", [
@@ -209,32 +175,26 @@ async def test_a_sentence_typed_on_a_guided_screen_never_quits_or_acts(journal_p
 async def test_q_with_an_incident_open_never_quits_from_any_screen(journal_path: Path, keys, after_q: str) -> None:
     """From every screen the dashboard opens, q closes that screen, is text, or asks naming the incident: it
     never ends the war room by itself."""
-    app = await _app(journal_path, incident=True)
-    try:
-        async with app.run_test(size=SIZE) as pilot:
-            await drawn(pilot)
-            if keys:
-                await pilot.press(*keys)
-                await _settle(pilot)
-                for _ in range(50):                     # the hand-off page is read from the journal in a worker
-                    if not isinstance(app.screen, DashboardScreen):
-                        break
-                    await pilot.pause(0.02)
-            opened = app.screen
-            assert keys == () or not isinstance(opened, DashboardScreen), keys
-            await pilot.press("q")
-            await _settle(pilot)
-            assert app.return_code is None
-            if after_q == "asks":
-                assert isinstance(app.screen, QuitScreen)
-                await pilot.press("n")
-                await _settle(pilot)
-                assert app.screen is opened
-            elif after_q == "closes":
-                assert isinstance(app.screen, DashboardScreen)
-            else:
-                assert app.screen is opened and opened.query_one("Input").value == "q"
-            assert (await _task_updates(app)) == [{"task_id": "T2", "status": "done"},
-                                                  {"task_id": "T3", "status": "blocked", "blockers": "no VPN to DC2"}]
-    finally:
-        await app.warroom.close()
+    app = await build_app_async(journal_path, incident=True)
+    async with on_screen(app, SIZE) as pilot:
+        if keys:
+            await pilot.press(*keys)
+            await settle(pilot)
+            # the hand-off page is read from the journal in a worker
+            await until(pilot, lambda: not isinstance(app.screen, DashboardScreen), f"a screen opened by {keys}")
+        opened = app.screen
+        assert keys == () or not isinstance(opened, DashboardScreen), keys
+        await pilot.press("q")
+        await settle(pilot)
+        assert app.return_code is None
+        if after_q == "asks":
+            assert isinstance(app.screen, QuitScreen)
+            await pilot.press("n")
+            await settle(pilot)
+            assert app.screen is opened
+        elif after_q == "closes":
+            assert isinstance(app.screen, DashboardScreen)
+        else:
+            assert app.screen is opened and opened.query_one("Input").value == "q"
+        assert (await _task_updates(app)) == [{"task_id": "T2", "status": "done"},
+                                              {"task_id": "T3", "status": "blocked", "blockers": "no VPN to DC2"}]
