@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
+from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Input, Select
 from warroom.console.journal import Entry
@@ -26,6 +29,27 @@ async def settle(pilot: Pilot) -> None:
 def steady_cursors(pilot: Pilot) -> None:
     for field in pilot.app.screen.query("Input, TextArea"):
         field.cursor_blink = False  # type: ignore[attr-defined]
+
+
+@asynccontextmanager
+async def opened(app: App[Any], size: tuple[int, int]) -> AsyncIterator[Pilot]:
+    """The app running at `size`, its guided screen settled (what it reads on opening, read): the Pilot."""
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        yield pilot
+
+
+async def press_and_settle(pilot: Pilot, key: str = "f2") -> str:
+    """Press `key` (F2 runs a guided screen's action) and let what it started finish: what the screen says then."""
+    await pilot.press(key)
+    await settle(pilot)
+    return message(pilot)
+
+
+async def confirm_with(pilot: Pilot, selector: str, typed: str, key: str = "f2") -> str:
+    """Type the confirmation into `selector`, press `key`, let it finish: what the screen says then."""
+    await type_into(pilot, selector, typed)
+    return await press_and_settle(pilot, key)
 
 
 async def type_into(pilot: Pilot, selector: str, text: str, *, keys: bool = False) -> None:
@@ -88,3 +112,14 @@ async def declare_compromise(warroom: Any) -> Any:
                          services=[], roles={"incident_commander": "ann"}, library=PlaybookLibrary.load())
     await warroom.record_many(drafts)
     return warroom.incident
+
+
+async def compromised(room: Any, step: str, *, settings: dict[str, Any] | None = None,
+                      **ids: Any) -> tuple[Any, Any, Any, Any]:
+    """(tenant, warroom, incident, app) on the compromised-account tenant: Megan's incident declared, and an app that
+    opens `step` on her account (or on the object `ids` name, as GuidedTestApp takes them)."""
+    from .harness import GuidedTestApp
+
+    tenant, warroom = await room("compromised-account", **(settings or {}))
+    incident = await declare_compromise(warroom)
+    return tenant, warroom, incident, GuidedTestApp(warroom, step, **(ids or {"upn": MEGAN}))

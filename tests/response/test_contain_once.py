@@ -12,16 +12,25 @@ from warroom.console.sim.faults import Fault
 
 from ..waiting import until
 from .harness import GuidedTestApp
-from .pilot_steps import MEGAN, bodies, choose, declare_compromise, message, settle, type_into, writes
+from .pilot_steps import (
+    MEGAN,
+    bodies,
+    choose,
+    compromised,
+    confirm_with,
+    declare_compromise,
+    message,
+    opened,
+    settle,
+    type_into,
+    writes,
+)
 
 
 async def test_f2_twice_during_a_slow_action_sends_once_and_journals_request_and_outcome(room):
-    tenant, warroom = await room("compromised-account")
-    incident = await declare_compromise(warroom)
+    tenant, warroom, incident, app = await compromised(room, "contain")
     tenant.add_fault(Fault("slow", "users", method="PATCH", delay=1.0))
-    app = GuidedTestApp(warroom, "contain", upn=MEGAN)
-    async with app.run_test(size=(120, 60)) as pilot:
-        await settle(pilot)
+    async with opened(app, (120, 60)) as pilot:
         await type_into(pilot, "#contain-confirm", MEGAN)
         await pilot.press("f2")
         await until(None, lambda: writes(tenant))            # the PATCH is on the wire, its answer 1 s away
@@ -45,11 +54,8 @@ async def test_f2_twice_during_a_slow_action_sends_once_and_journals_request_and
 
 
 async def test_confirm_compromised_previews_the_real_body_and_sends_exactly_it(room):
-    tenant, warroom = await room("compromised-account")
-    incident = await declare_compromise(warroom)
-    app = GuidedTestApp(warroom, "contain", upn=MEGAN)
-    async with app.run_test(size=(120, 60)) as pilot:
-        await settle(pilot)
+    tenant, warroom, incident, app = await compromised(room, "contain")
+    async with opened(app, (120, 60)) as pilot:
         await choose(pilot, "#contain-action", "confirm_compromised")
         await settle(pilot)
         assert not writes(tenant)                        # looking the id up is a GET
@@ -58,10 +64,7 @@ async def test_confirm_compromised_previews_the_real_body_and_sends_exactly_it(r
         [shown] = [line.removeprefix("Body: ") for line in preview.splitlines() if line.startswith("Body: ")]
         user_id = tenant.requests[-1]
         assert user_id.method == "GET" and user_id.path == f"/v1.0/users/{MEGAN}" and "id" in user_id.query["$select"]
-        await type_into(pilot, "#contain-confirm", MEGAN)
-        await pilot.press("f2")
-        await settle(pilot)
-        assert "done" in message(pilot)
+        assert "done" in await confirm_with(pilot, "#contain-confirm", MEGAN)
     [post] = writes(tenant)
     assert post.path == "/v1.0/identityProtection/riskyUsers/confirmCompromised"
     assert json.dumps(post.body, ensure_ascii=False, separators=(",", ":")) == shown
@@ -71,28 +74,19 @@ async def test_confirm_compromised_previews_the_real_body_and_sends_exactly_it(r
 
 
 async def test_confirm_compromised_for_an_unknown_user_sends_nothing(room):
-    tenant, warroom = await room("compromised-account")
-    await declare_compromise(warroom)
     ghost = "ghost@contoso.onmicrosoft.com"
-    app = GuidedTestApp(warroom, "contain", upn=ghost)
-    async with app.run_test(size=(120, 60)) as pilot:
-        await settle(pilot)
+    tenant, _warroom, _incident, app = await compromised(room, "contain", upn=ghost)
+    async with opened(app, (120, 60)) as pilot:
         await choose(pilot, "#contain-action", "confirm_compromised")
         await settle(pilot)
         assert "was not found (404)" in str(app.screen.query_one("#contain-preview").render())
-        await type_into(pilot, "#contain-confirm", ghost)
-        await pilot.press("f2")
-        await settle(pilot)
-        assert "needs the user's object id" in message(pilot)
+        assert "needs the user's object id" in await confirm_with(pilot, "#contain-confirm", ghost)
     assert writes(tenant) == []
 
 
 async def test_the_mode_line_names_settings_that_exist(room):
-    _tenant, warroom = await room("compromised-account", **{"dry_run": True})
-    await declare_compromise(warroom)
-    app = GuidedTestApp(warroom, "contain", upn=MEGAN)
-    async with app.run_test(size=(120, 60)) as pilot:
-        await settle(pilot)
+    _tenant, _warroom, _incident, app = await compromised(room, "contain", settings={"dry_run": True})
+    async with opened(app, (120, 60)):
         line = str(app.screen.query_one("#contain-mode").render())
     assert "--dry-run" not in line and "dry_run" in line and "WARROOM_DRY_RUN" in line
 
@@ -116,8 +110,7 @@ async def test_files_are_read_and_written_off_the_event_loop(offline_room, monke
     offline_room.config.values["comms.folder"] = str(tmp_path / "messages")
     for step in ("declare", "communicate", "close"):
         app = GuidedTestApp(offline_room, step)
-        async with app.run_test(size=(120, 60)) as pilot:
-            await settle(pilot)
+        async with opened(app, (120, 60)) as pilot:
             if step == "communicate":
                 await pilot.press("f4")
                 await settle(pilot)

@@ -6,6 +6,7 @@ journaled with who and what, and a met check ticking its task."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from warroom.console import eradication as er
@@ -14,6 +15,7 @@ from warroom.console.graph.errors import GraphDenied, GraphThrottled
 from warroom.console.incidents import Incident
 from warroom.console.journal import kinds
 from warroom.console.playbooks import PlaybookError, PlaybookLibrary, declaration, parse_playbook
+from warroom.console.session import WarRoom
 from warroom.console.sim.faults import Fault
 from warroom.console.timefmt import utc_now
 from warroom.widgets.timeline import entry_line
@@ -33,6 +35,22 @@ async def declare(room, library, category: str, services: list[str], source: dic
 
 def offer(incident: Incident, library: PlaybookLibrary, service: str, option: str, live) -> recovery.Offer:
     return next(o for o in recovery.offers(incident, library, service, live) if o.option.id == option)
+
+
+async def offered(room, library, scenario: str, category: str, service: str, option: str, *,
+                  source: dict | None = None, **room_options) -> tuple[Any, WarRoom, Incident, recovery.Offer]:
+    """(tenant, warroom, incident, offer): an incident declared on one service of a simulated tenant, and one of the
+    recovery options it offers there."""
+    tenant, warroom = await room(scenario, **room_options)
+    incident = await declare(warroom, library, category, [service], source)
+    return tenant, warroom, incident, offer(incident, library, service, option, warroom.live)
+
+
+async def check(warroom: WarRoom, option: recovery.Offer, incident: Incident, library: PlaybookLibrary,
+                entries: list | None = None) -> recovery.CheckResult:
+    """The option's live check now, through the real gateway."""
+    return await recovery.run_check(warroom.gateway, option, incident, library=library, live=warroom.live,
+                                    entries=entries or [], now=utc_now())
 
 
 async def test_options_that_need_a_service_that_is_down_are_not_offered_and_say_why(room, library):
@@ -76,17 +94,14 @@ async def test_verifying_by_hand_is_journaled_with_the_words_and_does_the_task(o
 
 
 async def test_service_check_reads_health_now_and_a_met_check_ticks_its_task(room, library):
-    tenant, warroom = await room("entra-signin-outage")
-    incident = await declare(warroom, library, "business-continuity", ["Microsoft Entra"])
-    back = offer(incident, library, "Microsoft Entra", "service-back", warroom.live)
-    result = await recovery.run_check(warroom.gateway, back, incident, library=library, live=warroom.live,
-                                      entries=[], now=utc_now())
+    tenant, warroom, incident, back = await offered(room, library, "entra-signin-outage", "business-continuity",
+                                                    "Microsoft Entra", "service-back")
+    result = await check(warroom, back, incident, library)
     assert result.state == "not met" and result.detail == "Microsoft Entra: serviceDegradation"
     await warroom.record(kinds.RECOVERY, recovery.check_body(back, result), incident=incident.id)
     assert not incident.tasks[back.task.id].done
     tenant.advance(9 * 60)          # T+8m: Microsoft restores Entra
-    result = await recovery.run_check(warroom.gateway, back, incident, library=library, live=warroom.live,
-                                      entries=[], now=utc_now())
+    result = await check(warroom, back, incident, library)
     assert result.state == "met" and result.detail == "Microsoft Entra: serviceOperational"
     entry = await warroom.record(kinds.RECOVERY, recovery.check_body(back, result), incident=incident.id)
     task = incident.tasks[back.task.id]
@@ -97,12 +112,10 @@ async def test_service_check_reads_health_now_and_a_met_check_ticks_its_task(roo
 
 
 async def test_sign_ins_count_from_the_restoration(room, library):
-    tenant, warroom = await room("entra-signin-outage")
-    incident = await declare(warroom, library, "business-continuity", ["Microsoft Entra"],
-                             source={"type": "service_issue", "id": "MO1201566"})
-    signs = offer(incident, library, "Microsoft Entra", "sign-ins-back", warroom.live)
-    result = await recovery.run_check(warroom.gateway, signs, incident, library=library, live=warroom.live,
-                                      entries=[], now=utc_now())
+    tenant, warroom, incident, signs = await offered(room, library, "entra-signin-outage", "business-continuity",
+                                                     "Microsoft Entra", "sign-ins-back",
+                                                     source={"type": "service_issue", "id": "MO1201566"})
+    result = await check(warroom, signs, incident, library)
     assert result.state == "unknown"        # nothing restored yet: counted from the declaration, nothing since
     assert "(the declaration; no restoration recorded yet)" in result.detail
     tenant.advance(11 * 60)                 # restored at T+8m; successes arrive from then on
@@ -110,8 +123,7 @@ async def test_sign_ins_count_from_the_restoration(room, library):
 
     watcher = TenantWatcher(warroom.gateway, None, warroom.live)
     await watcher.poll_once("issues")
-    result = await recovery.run_check(warroom.gateway, signs, incident, library=library, live=warroom.live,
-                                      entries=[], now=utc_now())
+    result = await check(warroom, signs, incident, library)
     assert result.state == "met", result.detail
     assert "Microsoft marked MO1201566 restored" in result.detail
     assert result.detail.startswith("20 of the newest 20 sign-ins since ")
@@ -126,11 +138,9 @@ async def test_sign_ins_still_failing_are_not_met(room, library):
 
 
 async def test_deleted_objects_seen_then_restored(room, library):
-    _tenant, warroom = await room("sharepoint-mass-deletion")
-    incident = await declare(warroom, library, "data-loss", ["SharePoint Online"])
-    group = offer(incident, library, "SharePoint Online", "deleted-group", warroom.live)
-    result = await recovery.run_check(warroom.gateway, group, incident, library=library, live=warroom.live,
-                                      entries=[], now=utc_now())
+    _tenant, warroom, incident, group = await offered(room, library, "sharepoint-mass-deletion", "data-loss",
+                                                      "SharePoint Online", "deleted-group")
+    result = await check(warroom, group, incident, library)
     assert result.state == "not met" and result.detail == "1 not back: Finance (group)"
     await warroom.record(kinds.RECOVERY, recovery.check_body(group, result), incident=incident.id)
     deleted = await warroom.gateway.get_all("directory/deletedItems/microsoft.graph.group")
@@ -139,29 +149,25 @@ async def test_deleted_objects_seen_then_restored(room, library):
     entries = await warroom.journal.entries(incident=incident.id)
     assert recovery.known_objects(entries) == [{"id": "b7a4f2c1-9e8d-4c3b-a2f1-0e9d8c7b6a51", "kind": "group",
                                                 "name": "Finance"}]
-    result = await recovery.run_check(warroom.gateway, group, incident, library=library, live=warroom.live,
-                                      entries=entries, now=utc_now())
+    result = await check(warroom, group, incident, library, entries)
     assert result.state == "met" and result.detail == "back: Finance (group)"
 
 
 async def test_nothing_deleted_is_nothing_to_verify(room, library):
-    _tenant, warroom = await room("exchange-outage")
-    incident = await declare(warroom, library, "data-loss", ["Microsoft Entra"])
-    deleted = offer(incident, library, "Microsoft Entra", "restore-deleted-user", warroom.live)
-    result = await recovery.run_check(warroom.gateway, deleted, incident, library=library, live=warroom.live,
-                                      entries=[], now=utc_now())
+    _tenant, warroom, incident, deleted = await offered(room, library, "exchange-outage", "data-loss",
+                                                        "Microsoft Entra", "restore-deleted-user")
+    result = await check(warroom, deleted, incident, library)
     assert result.state == "unknown" and result.detail.endswith("nothing restored: nothing to verify")
 
 
 @pytest.mark.parametrize("fault, error", [(Fault("throttle", "auditLogs/signIns", retry_after=30), GraphThrottled),
                                           (Fault("forbidden", "auditLogs/signIns"), GraphDenied)])
 async def test_graph_trouble_is_raised_for_the_screen_to_say(room, library, fault, error):
-    _tenant, warroom = await room("entra-signin-outage", tenant_options={"faults": [fault]})
-    incident = await declare(warroom, library, "business-continuity", ["Microsoft Entra"])
-    signs = offer(incident, library, "Microsoft Entra", "sign-ins-back", warroom.live)
+    _tenant, warroom, incident, signs = await offered(room, library, "entra-signin-outage", "business-continuity",
+                                                      "Microsoft Entra", "sign-ins-back",
+                                                      tenant_options={"faults": [fault]})
     with pytest.raises(error):
-        await recovery.run_check(warroom.gateway, signs, incident, library=library, live=warroom.live, entries=[],
-                                 now=utc_now())
+        await check(warroom, signs, incident, library)
 
 
 def test_playbook_checks_and_needs_are_validated():

@@ -4,6 +4,7 @@
 `pg_url`: the superuser URL of a new, empty database, dropped after the test.
 `journal_url`: `pg_url` with a shared journal set up in it (`warroom journal init`, as its owner would).
 `tcp_cut`: a `TcpCut` in front of `pg_server`; `tcp_cut.route(pg_url)` goes through it.
+`journal`: an open journal on each backend in turn (the test runs twice: SQLite, then PostgreSQL at `pg_url`).
 
 Without the server binaries the tests are skipped on a developer's machine, but fail in CI (`CI` set): CI must
 never pass by skipping them. `bash .ci/setup` installs them.
@@ -14,11 +15,13 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import NamedTuple
 
 import pytest
-from warroom.console.journal.postgres import init_shared
+from warroom.console.journal import Journal, open_journal
+from warroom.console.journal.postgres import PostgresJournal, init_shared
 
 from .pg import Certificates, PostgresServer, TcpCut, _run_coroutine, find_bindir, make_certificates
 
@@ -79,6 +82,17 @@ def pg_tls(pg_server: PostgresServer, worker_id: str, tmp_path_factory: pytest.T
 def journal_url(pg_url: str) -> str:
     _run_coroutine(init_shared(pg_url))
     return pg_url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def journal(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Journal]:
+    opened: Journal
+    if request.param == "sqlite":
+        opened = await open_journal(tmp_path / "journal.db", actor="ic")
+    else:
+        opened = await PostgresJournal.open(request.getfixturevalue("pg_url"), actor="ic")
+    yield opened
+    await opened.close()
 
 
 @pytest.fixture

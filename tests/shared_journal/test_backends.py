@@ -25,16 +25,6 @@ from warroom.console.journal.postgres import PostgresJournal, init_shared, redac
 from .pg import run_sql
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def journal(request: pytest.FixtureRequest, tmp_path: Path):
-    if request.param == "sqlite":
-        opened = await open_journal(tmp_path / "journal.db", actor="ic")
-    else:
-        opened = await PostgresJournal.open(request.getfixturevalue("pg_url"), actor="ic")
-    yield opened
-    await opened.close()
-
-
 async def test_the_same_drafts_make_the_same_chain_in_either_backend(journal: Journal) -> None:
     first = await journal.append("note", {"text": "Exchange down [b]EU[/b]", "z": 1, "a": [1, 2]}, incident="INC-1")
     more = await journal.append_many([Draft("decision", {"text": "fail over"}, "INC-1"),

@@ -7,7 +7,6 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
 from warroom.console.cli import main
 from warroom.console.journal import GENESIS, Draft, Entry, Journal, open_journal, verify_file
 from warroom.console.journal.encoding import genesis_for
@@ -15,16 +14,6 @@ from warroom.console.journal.postgres import PostgresJournal
 from warroom.console.journal.records import prepare, seal
 
 from .pg import run_sql
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def journal(request: pytest.FixtureRequest, tmp_path: Path):
-    if request.param == "sqlite":
-        opened = await open_journal(tmp_path / "journal.db", actor="ic")
-    else:
-        opened = await PostgresJournal.open(request.getfixturevalue("pg_url"), actor="ic")
-    yield opened
-    await opened.close()
 
 
 def _change_id(journal: Journal, new_id: str) -> None:
