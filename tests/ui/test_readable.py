@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
+from textual.widget import Widget
 from warroom.console.journal import Draft, kinds
 from warroom.screens.app import WarroomApp
 from warroom.screens.task_detail import TaskDetailScreen
@@ -15,25 +17,30 @@ from warroom.widgets.status import StatusBar
 from warroom.widgets.tasks import TaskList
 from warroom.widgets.timeline import Timeline, wrap_cells
 
-from .scenes import NOW, OPENED, drawn, fixed_clock, live_state, open_warroom
+from .scenes import NOW, fixed_clock, live_state, on_screen, open_warroom
 
 INC = "INC-20261124-01"
 LONG_TITLE = "Exchange Online mail flow outage affecting every mailbox in the EMEA and APAC regions since 06:00"
 RECOVERY = ("SharePoint Online recovery: Restore the deleted site collection from the recycle bin within 93 days. "
             "Verify: the site opens for a member and its document libraries list the expected files")
 NOTE = "Service desk reports forty tickets about outbound mail to partners; the queue keeps growing quickly"
+W = TypeVar("W", bound=Widget)
 
-
-pytestmark = pytest.mark.usefixtures("paris_time", "close_opened")
+pytestmark = pytest.mark.usefixtures("paris_time")
 
 
 async def make_app(journal: Path, *, mode: str = "LIVE", drafts: list[Draft] = ()) -> WarroomApp:
     warroom = await open_warroom(journal, live=live_state("degraded"), incident=True, mode=mode)
     if drafts:
         await warroom.record_many(list(drafts))
-    app = WarroomApp(warroom, clock=fixed_clock, follow_journal=False)
-    OPENED.append(app)
-    return app
+    return WarroomApp(warroom, clock=fixed_clock, follow_journal=False)
+
+
+async def focus_pane(pilot, key: str, pane: type[W]) -> W:
+    """Press the pane's number key: the pane, focused."""
+    await pilot.press(key)
+    await pilot.pause()
+    return pilot.app.screen.query_one(pane)
 
 
 def banner_lines(app: WarroomApp) -> list[str]:
@@ -61,8 +68,7 @@ async def test_the_banner_shows_severity_and_status_first_and_cuts_the_title(jou
     title = Draft(kinds.INCIDENT_STATUS, {"status": "mitigating"}, INC, "alice", NOW - timedelta(minutes=1))
     app = await make_app(journal_path, mode=mode, drafts=[title])
     app.warroom.book.incidents[INC].title = LONG_TITLE
-    async with app.run_test(size=(width, 30)) as pilot:
-        await drawn(pilot)
+    async with on_screen(app, (width, 30)):
         first = banner_lines(app)[0]
         assert INC in first and "SEV2" in first and "mitigating" in first, first
         assert first.index("SEV2") < first.index("mitigating") < first.index("Exchange")
@@ -82,11 +88,8 @@ async def test_enter_on_a_task_shows_all_of_it(journal_path: Path, size) -> None
                                          "blockers": "waiting for the site owner to confirm which version"},
                     INC, "carol", NOW - timedelta(minutes=2))]
     app = await make_app(journal_path, drafts=drafts)
-    async with app.run_test(size=size) as pilot:
-        await drawn(pilot)
-        tasks = app.screen.query_one(TaskList)
-        await pilot.press("3")
-        await pilot.pause()
+    async with on_screen(app, size) as pilot:
+        tasks = await focus_pane(pilot, "3", TaskList)
         tasks.move_cursor(row=[t.id for t in tasks.tasks].index("T4"))
         await pilot.press("enter")
         await pilot.pause()
@@ -109,11 +112,8 @@ async def test_end_in_the_tasks_pane_keeps_the_tasks_on_screen(journal_path: Pat
     drafts = [Draft(kinds.TASK_ADDED, {"task_id": f"T{n}", "text": f"Recovery step number {n}"}, INC, "alice",
                     NOW - timedelta(minutes=30 - n)) for n in range(4, 16)]
     app = await make_app(journal_path, drafts=drafts)
-    async with app.run_test(size=size) as pilot:
-        await drawn(pilot)
-        tasks = app.screen.query_one(TaskList)
-        await pilot.press("3")
-        await pilot.pause()
+    async with on_screen(app, size) as pilot:
+        tasks = await focus_pane(pilot, "3", TaskList)
         await pilot.press("end")
         await pilot.pause()
         assert tasks.cursor_row == len(tasks.tasks) - 1
@@ -136,19 +136,15 @@ def test_wrap_cells_keeps_every_word_and_cuts_long_ones() -> None:
 async def test_a_long_note_is_readable_at_every_width(journal_path: Path, size) -> None:
     drafts = [Draft(kinds.NOTE, {"text": NOTE}, INC, "bob", NOW - timedelta(minutes=1))]
     app = await make_app(journal_path, drafts=drafts)
-    async with app.run_test(size=size) as pilot:
-        await drawn(pilot)
-        timeline = app.screen.query_one(Timeline)
-        await pilot.press("4")
-        await pilot.pause()
+    async with on_screen(app, size) as pilot:
+        timeline = await focus_pane(pilot, "4", Timeline)
         shown = " ".join(timeline_text(timeline).split())
         assert NOTE in shown, shown
 
 
 async def test_the_timeline_follows_the_newest_entry_through_layout_changes(journal_path: Path) -> None:
     app = await make_app(journal_path)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await drawn(pilot)
+    async with on_screen(app, (120, 40)) as pilot:
         timeline = app.screen.query_one(Timeline)
         room = app.warroom
 
