@@ -16,6 +16,8 @@ from warroom.console.clouds import resolve
 from warroom.console.config import load_config
 from warroom.screens.sign_in import SignInScreen
 
+from .waiting import until
+
 HOSTILE_CODE = "ABCD-1234\x1b]52;c;ZXZpbA==\x07[bold]"
 
 
@@ -52,20 +54,14 @@ async def test_the_code_is_shown_copied_and_the_user_returned() -> None:
     screen = SignInScreen(load_config(), resolve("global", None), sign_in=stand_in(release))
     app = Host(screen)
     async with app.run_test() as pilot:
-        for _ in range(50):
-            await pilot.pause(0.05)
-            if screen.code:
-                break
+        await until(pilot, lambda: rendered(app, "#sign-in-code"), "the code on screen")
         shown = rendered(app, "#sign-in-code")
         assert shown.startswith("ABCD-1234") and "\x1b" not in shown and "[bold]" in shown
         assert "microsoft.com/devicelogin" in rendered(app, "#sign-in-steps")
         await pilot.press("y")
         assert app.clipboard == screen.code
         release.set()
-        for _ in range(50):
-            await pilot.pause(0.05)
-            if app.result is not False:
-                break
+        await until(pilot, lambda: app.result is not False, "the screen's answer")
     assert app.result == "alice@contoso.onmicrosoft.com"
 
 
@@ -75,10 +71,7 @@ async def test_a_failed_sign_in_says_why_and_esc_closes() -> None:
     screen = SignInScreen(load_config(), resolve("global", None), sign_in=stand_in(release, fail=True))
     app = Host(screen)
     async with app.run_test() as pilot:
-        for _ in range(50):
-            await pilot.pause(0.05)
-            if "failed" in rendered(app, "#sign-in-message"):
-                break
+        await until(pilot, lambda: "failed" in rendered(app, "#sign-in-message"), "the failure on screen")
         assert "AADSTS70016" in rendered(app, "#sign-in-message")
         await pilot.press("escape")
         await pilot.pause()

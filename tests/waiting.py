@@ -7,21 +7,25 @@ painting); `until_sync` does the same for a test that drives another process or 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 WITHIN_S = 30.0     # generous: a loaded CI machine is slow, a passing test never waits this long
 
 
-async def until(pilot: Any, check: Callable[[], Any], what: str = "the condition", *, within: float = WITHIN_S,
-                every: float = 0.02) -> Any:
+async def until(pilot: Any, check: Callable[[], Any | Awaitable[Any]], what: str = "the condition", *,
+                within: float = WITHIN_S, every: float = 0.02) -> Any:
     """Return the check's first true value; fail the test, naming `what`, when `within` seconds pass first.
 
-    With a Pilot (`pilot` not None) the app keeps processing messages and painting while it waits."""
+    With a Pilot (`pilot` not None) the app keeps processing messages and painting while it waits. The check may be
+    a coroutine function (one that reads a journal): each of its answers is awaited."""
     deadline = asyncio.get_running_loop().time() + within
     while True:
         value = check()
+        if inspect.isawaitable(value):
+            value = await value
         if value:
             return value
         assert asyncio.get_running_loop().time() < deadline, f"waited {within:g} s for {what}"

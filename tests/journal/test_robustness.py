@@ -25,6 +25,7 @@ from warroom.console.journal import (
 )
 from warroom.console.journal import store as journal_store
 
+from ..waiting import until
 from .journal_tools import WARROOM, abuild, build, warroom
 
 
@@ -271,7 +272,7 @@ async def test_follow_sees_entries_another_process_writes(journal_path: Path) ->
     async with await open_journal(journal_path) as journal:
         stream = journal.changes(interval=0.05)
         waiting = asyncio.ensure_future(anext(stream))
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(0.2)            # time passes with nothing written: nothing may arrive
         assert not waiting.done()
         writer = await asyncio.create_subprocess_exec(
             str(WARROOM), "note", "--journal", str(journal_path),
@@ -424,11 +425,7 @@ async def test_a_cancelled_append_never_leaves_the_write_open(journal_path: Path
     async with await open_journal(journal_path) as journal:
         drafts = [Draft("note", {"text": f"line {n} " + "x" * 200}) for n in range(3000)]
         writing = asyncio.create_task(journal.append_many(drafts))
-        for _ in range(2000):
-            if journal._db.in_transaction:
-                break
-            await asyncio.sleep(0.001)
-        assert journal._db.in_transaction, "the append never started its transaction"
+        await until(None, lambda: journal._db.in_transaction, "the append to start its transaction", every=0.001)
         writing.cancel()
         with pytest.raises(asyncio.CancelledError):
             await writing

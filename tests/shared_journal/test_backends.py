@@ -83,7 +83,7 @@ async def test_follow_wakes_when_another_connection_appends(journal: Journal, tm
     opener = PostgresJournal.open if isinstance(journal, PostgresJournal) else open_journal
     stream = journal.changes()
     waiting = asyncio.ensure_future(anext(stream))
-    await asyncio.sleep(0.3)
+    await asyncio.sleep(0.3)            # time passes with nothing written: nothing may arrive
     assert not waiting.done()
     async with await opener(location, actor="analyst") as other:
         await other.append("note", {"text": "from another host"})

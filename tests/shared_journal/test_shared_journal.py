@@ -20,21 +20,10 @@ from warroom.console.journal.shared import SharedJournal, local_copy, url_folder
 from warroom.console.timefmt import from_iso, utc_now
 
 from ..journal.journal_tools import WARROOM
+from ..waiting import until
 from .pg import run_sql
 
 pytestmark = pytest.mark.slow
-
-
-async def eventually(check, within: float = 20.0, every: float = 0.05):
-    """Wait for an async condition; generous, because this is about correctness, not speed (bench/shared)."""
-    deadline = asyncio.get_running_loop().time() + within
-    while True:
-        value = await check()
-        if value:
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"not within {within} s: {check.__name__}")
-        await asyncio.sleep(every)
 
 
 async def shared_rows(url: str) -> list:
@@ -81,7 +70,7 @@ async def test_typed_during_a_database_restart_is_shared_once_in_order(pg_server
         async def uploaded():
             return journal.pending == 0 and journal.unreachable_since is None
 
-        await eventually(uploaded)
+        await until(None, uploaded, "the spooled entries uploaded")
         await stream.aclose()
         assert journal.epoch != epoch        # readers rebuild: the numbering they were shown may have changed
     rows = await shared_rows(journal_url)
@@ -124,7 +113,7 @@ async def test_a_network_cut_spools_and_heals_exactly_once(tcp_cut, journal_url:
 
         stream = journal.changes()
         await asyncio.wait_for(anext(stream), timeout=30)
-        await eventually(healed)
+        await until(None, healed, "the journal healed")
         await stream.aclose()
     assert [e.text for e in await shared_rows(journal_url)] == ["one", "two", "three"]
 
@@ -283,7 +272,11 @@ async def test_a_long_backlog_is_not_an_outage(journal_url: str, tmp_path: Path,
                 await bulk.append_many([Draft("observation", {"n": n}) for n in range(start, start + 10_000)])
         stream = comms.changes()
         following = asyncio.ensure_future(anext(stream))
-        await asyncio.sleep(0.2)                              # the pull is under way
+
+        async def pulling() -> bool:
+            return (await comms.mirror.head())[0] > 0        # a first batch of the backlog is in
+
+        await until(None, pulling, "the pull under way", every=0.005)
         note = await comms.append("note", {"text": "typed while the backlog arrives"})
         await asyncio.wait_for(following, timeout=60)
         await stream.aclose()

@@ -11,15 +11,8 @@ from warroom.screens.app import WarroomApp
 from warroom.screens.handoff import HandoffScreen
 from warroom.screens.prompt import PromptScreen
 
+from ..waiting import until
 from .scenes import drawn, fixed_clock, live_state, open_warroom
-
-
-async def until(pilot, condition, what: str) -> None:
-    for _ in range(200):                    # bounded wait for a worker, not a timing assertion
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"never happened: {what}")
 
 
 def page_text(app) -> str:

@@ -77,11 +77,8 @@ async def answers_escape(pilot, where: str) -> None:
 
 
 async def until_screen(pilot, kind: type, where: str) -> None:
-    for _ in range(200):                # screens opened from a worker: a bounded wait on the condition
-        if isinstance(pilot.app.screen, kind):
-            return
-        await pilot.pause(0.02)
-    raise AssertionError(f"{where}: {kind.__name__} never opened")
+    """Screens opened from a worker."""
+    await until(pilot, lambda: isinstance(pilot.app.screen, kind), f"{where}: {kind.__name__} to open")
 
 
 async def lifecycle_walk(app, pilot, room) -> None:
@@ -125,20 +122,13 @@ async def lifecycle_walk(app, pilot, room) -> None:
     room.live.issues[hostile.id] = hostile._replace(status="serviceRestored", is_resolved=True)
     app.live_changed({"issues"})
     banner = app.screen.query_one(IncidentBanner)
-    for _ in range(200):
-        if "A: monitoring?" in str(banner.render()):
-            break
-        await pilot.pause(0.02)
+    await until(pilot, lambda: "A: monitoring?" in str(banner.render()), "the proposal in the banner")
     assert_inert(app, "the proposal in the banner")
     await pilot.press("A")
     await until_screen(pilot, StatusProposalScreen, "A")
     assert_inert(app, "the proposal question")
     await pilot.press("y")
-    for _ in range(200):
-        if incident.status == "monitoring":
-            break
-        await pilot.pause(0.02)
-    assert incident.status == "monitoring"
+    await until(pilot, lambda: incident.status == "monitoring", "the status accepted")
     assert_inert(app, "the proposal accepted")
     await pilot.press("X")
     await pilot.pause()

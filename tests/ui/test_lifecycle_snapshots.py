@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from warroom.console.journal import kinds
 
+from ..waiting import until
 from .scenes import ago, build_app, drawn, issue
 
 SIZES = pytest.mark.parametrize("size", [(160, 48), (80, 24)], ids=["160x48", "80x24"])
@@ -51,11 +52,8 @@ async def settle(pilot) -> None:
 
 
 async def until_screen(pilot, name: str) -> None:
-    for _ in range(200):            # the screen opens from a worker: bounded wait on the condition
-        if type(pilot.app.screen).__name__ == name:
-            return
-        await pilot.pause(0.02)
-    raise AssertionError(f"{name} never opened")
+    """The screen opens from a worker."""
+    await until(pilot, lambda: type(pilot.app.screen).__name__ == name, f"{name} to open")
 
 
 @SIZES

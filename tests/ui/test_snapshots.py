@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from ..waiting import until
 from .scenes import build_app, drawn, messages
 
 WIDE, NARROW = (160, 48), (80, 24)
@@ -106,10 +107,8 @@ def test_handoff_page(snap_compare, app_for, size) -> None:
     async def open_handoff(pilot) -> None:
         await drawn(pilot)
         await pilot.press("H")
-        for _ in range(100):            # the page is read from the journal in a worker
-            if type(pilot.app.screen).__name__ == "HandoffScreen":
-                break
-            await pilot.pause(0.02)
+        # the page is read from the journal in a worker
+        await until(pilot, lambda: type(pilot.app.screen).__name__ == "HandoffScreen", "the hand-off page")
         await settle(pilot)
 
     assert snap_compare(app_for(incident=True), terminal_size=size, run_before=open_handoff)

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from ..waiting import until_sync
+
 pytestmark = [pytest.mark.slow, pytest.mark.tmux,
               pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")]
 
@@ -68,6 +70,12 @@ def demo_command(tmp: Path, journal: Path, *, exec_: bool = False) -> str:
             f"WARROOM_RESPONDER=tmux-tester {WARROOM} demo --journal {journal} --scenario compromised-account")
 
 
+def exited(tmp_path: Path) -> str:
+    """What the shell wrote once warroom ended (`EXIT=0`), waited for."""
+    status = tmp_path / "exit"
+    return until_sync(lambda: status.exists() and status.read_text().strip(), what="warroom to exit")
+
+
 def test_demo_filter_open_alert_add_note(tmux: Tmux, tmp_path: Path) -> None:
     journal = tmp_path / "journal.db"
     tmux.start(demo_command(tmp_path, journal) + f" ; echo EXIT=$? > {tmp_path / 'exit'}")
@@ -94,10 +102,7 @@ def test_demo_filter_open_alert_add_note(tmux: Tmux, tmp_path: Path) -> None:
     tmux.wait_for("note typed in tmux")                 # in the timeline
     tmux.keys("q")
 
-    deadline = time.monotonic() + 20
-    while not (tmp_path / "exit").exists() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert (tmp_path / "exit").read_text().strip() == "EXIT=0"
+    assert exited(tmp_path) == "EXIT=0"
     with sqlite3.connect(f"file:{journal}?mode=ro", uri=True) as conn:
         rows = conn.execute("SELECT actor, body FROM entries WHERE kind = 'note'").fetchall()
     assert rows == [("tmux-tester", '{"text":"note typed in tmux"}')]
@@ -124,22 +129,19 @@ def test_at_80x24_typing_never_quits_and_q_asks_with_an_incident_open(tmux: Tmux
     tmux.wait_for("Declared INC-")
     tmux.keys("q")
     tmux.wait_for("Quit warroom?")
-    deadline = time.monotonic() + 10                    # the dialog may be caught half painted: wait for all of it
-    while "still open" not in (screen := tmux.screen().replace("\n", " ")) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert "INC-" in screen and "still open" in screen
+
+    def whole_dialog() -> str:          # the dialog may be caught half painted: wait for all of it
+        screen = tmux.screen().replace("\n", " ")
+        return screen if "still open" in screen else ""
+
+    assert "INC-" in until_sync(whole_dialog, what="the whole quit dialog")
     tmux.keys("n")
-    deadline = time.monotonic() + 10
-    while "Quit warroom?" in tmux.screen() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert "Quit warroom?" not in tmux.screen() and not (tmp_path / "exit").exists()
+    until_sync(lambda: "Quit warroom?" not in tmux.screen(), what="the quit dialog closed")
+    assert not (tmp_path / "exit").exists()
     tmux.keys("q")
     tmux.wait_for("Quit warroom?")
     tmux.keys("y")
-    deadline = time.monotonic() + 20
-    while not (tmp_path / "exit").exists() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert (tmp_path / "exit").read_text().strip() == "EXIT=0"
+    assert exited(tmp_path) == "EXIT=0"
 
 
 def test_at_80x24_block_sign_in_shows_its_result_without_scrolling(tmux: Tmux, tmp_path: Path) -> None:
@@ -171,15 +173,19 @@ def test_closing_the_terminal_ends_the_console(tmux: Tmux, tmp_path: Path) -> No
     tmux.wait_for("Service health")
     pid = int(tmux.run("list-panes", "-t", "t", "-F", "#{pane_pid}").strip())
     tmux.kill()
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
+
+    def gone() -> bool:
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
-            return
-        time.sleep(0.2)
-    os.kill(pid, 9)
-    raise AssertionError("warroom still running 20 s after its terminal closed")
+            return True
+        return False
+
+    try:
+        until_sync(gone, within=20, what="warroom to end after its terminal closed")
+    finally:
+        if not gone():
+            os.kill(pid, 9)
 
 
 def test_at_80x24_a_pane_key_and_the_next_key_typed_together_act_on_that_pane(tmux: Tmux, tmp_path: Path) -> None:
@@ -196,10 +202,8 @@ def test_at_80x24_a_pane_key_and_the_next_key_typed_together_act_on_that_pane(tm
     tmux.keys("3x", literal=True)
     tmux.wait_for("Mark T1 done?")
     tmux.keys("u")
-    deadline = time.monotonic() + 10
-    while "Mark T1 done?" in tmux.screen() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert "Mark T1 done?" not in tmux.screen() and "(0/" in tmux.screen()
+    until_sync(lambda: "Mark T1 done?" not in tmux.screen(), what="the task question closed")
+    assert "(0/" in tmux.screen()
 
 
 GUIDED_KEYS = (("a", "Assess INC-"), ("c", "Contain INC-"), ("B", "Contain INC-"), ("R", "Contain INC-"),
