@@ -8,7 +8,7 @@ from warroom.console.playbooks import PlaybookLibrary, declaration
 from warroom.screens.declare import DeclareIncidentScreen
 
 from .harness import GuidedTestApp
-from .pilot_steps import choose, message, settle, type_into
+from .pilot_steps import choose, opened, press_and_settle, type_into
 
 
 async def _declared(warroom):
@@ -20,23 +20,17 @@ async def _declared(warroom):
 
 async def test_declare_refuses_an_empty_title_or_commander(offline_room):
     app = GuidedTestApp(offline_room, "declare")
-    async with app.run_test(size=(120, 60)) as pilot:
-        await settle(pilot)
-        await pilot.press("f2")
-        await settle(pilot)
-        assert message(pilot) == "give the incident a title"
+    async with opened(app, (120, 60)) as pilot:
+        assert await press_and_settle(pilot) == "give the incident a title"
         await type_into(pilot, "#declare-title", "Mail down")
         await type_into(pilot, "#role-incident_commander", " ")
-        await pilot.press("f2")
-        await settle(pilot)
-        assert message(pilot) == "name the incident commander"
+        assert await press_and_settle(pilot) == "name the incident commander"
     assert app.results == [] and (await offline_room.journal.head())[0] == 0
 
 
 async def test_steps_without_an_incident_open_declare_with_a_notice(offline_room):
     app = GuidedTestApp(offline_room, "contain", upn="x@y.z")
-    async with app.run_test(size=(120, 60)) as pilot:
-        await settle(pilot)
+    async with opened(app, (120, 60)):
         assert isinstance(app.screen, DeclareIncidentScreen)
         assert "No open incident to contain" in str(app.screen.query_one(".notice").render())
 
@@ -44,15 +38,11 @@ async def test_steps_without_an_incident_open_declare_with_a_notice(offline_room
 async def test_an_override_without_a_reason_is_refused(offline_room):
     head = await _declared(offline_room)
     app = GuidedTestApp(offline_room, "assess")
-    async with app.run_test(size=(120, 60)) as pilot:
-        await settle(pilot)
+    async with opened(app, (120, 60)) as pilot:
         await choose(pilot, "#assess-override", "SEV1")
-        await pilot.press("f2")
-        await settle(pilot)
-        assert message(pilot) == "say why you override the computed severity"
+        assert await press_and_settle(pilot) == "say why you override the computed severity"
         await type_into(pilot, "#assess-override-reason", "CEO cannot send mail")
-        await pilot.press("f2")
-        await settle(pilot)
+        await press_and_settle(pilot)
     assert (await offline_room.journal.head())[0] > head
     assert offline_room.incident.severity == "SEV1"
     assert "override: CEO cannot send mail" in offline_room.incident.severity_reasoning
@@ -61,11 +51,9 @@ async def test_an_override_without_a_reason_is_refused(offline_room):
 async def test_a_role_hand_off_is_journaled_with_the_previous_holder(offline_room):
     await _declared(offline_room)
     app = GuidedTestApp(offline_room, "assess")
-    async with app.run_test(size=(120, 60)) as pilot:
-        await settle(pilot)
+    async with opened(app, (120, 60)) as pilot:
         await type_into(pilot, "#role-incident_commander", "bob")
-        await pilot.press("f2")
-        await settle(pilot)
+        await press_and_settle(pilot)
     roles = [e.body for e in await offline_room.journal.entries(kinds=[kinds.INCIDENT_ROLE])]
     assert roles[-1] == {"role": "incident_commander", "person": "bob", "previous": "ann"}
     assert offline_room.incident.commander == "bob"
@@ -74,17 +62,11 @@ async def test_a_role_hand_off_is_journaled_with_the_previous_holder(offline_roo
 async def test_an_empty_message_is_not_marked_as_sent(offline_room):
     head = await _declared(offline_room)
     app = GuidedTestApp(offline_room, "communicate")
-    async with app.run_test(size=(120, 50)) as pilot:
-        await settle(pilot)
+    async with opened(app, (120, 50)) as pilot:
         app.screen.query_one("#communicate-text", TextArea).text = "   "
-        await pilot.press("f2")
-        await settle(pilot)
-        assert message(pilot) == "Not sent: the message is empty."
-        await pilot.press("f8")
-        await settle(pilot)
-        assert message(pilot) == "Not sent: the message is empty."
-        await pilot.press("f3")
-        await settle(pilot)
+        assert await press_and_settle(pilot) == "Not sent: the message is empty."
+        assert await press_and_settle(pilot, "f8") == "Not sent: the message is empty."
+        await press_and_settle(pilot, "f3")
     assert app.copied == [] and (await offline_room.journal.head())[0] == head
 
 
@@ -92,11 +74,8 @@ async def test_a_saved_message_lands_in_the_configured_folder(offline_room, tmp_
     await _declared(offline_room)
     offline_room.config.values["comms.folder"] = str(tmp_path / "out")
     app = GuidedTestApp(offline_room, "communicate")
-    async with app.run_test(size=(120, 50)) as pilot:
-        await settle(pilot)
-        await pilot.press("f4")
-        await settle(pilot)
-        assert "Saved to" in message(pilot)
+    async with opened(app, (120, 50)) as pilot:
+        assert "Saved to" in await press_and_settle(pilot, "f4")
     [saved] = list((tmp_path / "out").iterdir())
     assert saved.name == "INC-1-initial-stakeholders.txt"
     assert "INCIDENT NOTIFICATION" in saved.read_text(encoding="utf-8")
@@ -107,13 +86,8 @@ async def test_a_saved_message_lands_in_the_configured_folder(offline_room, tmp_
 async def test_close_needs_a_summary_and_follow_ups_need_an_owner(offline_room):
     head = await _declared(offline_room)
     app = GuidedTestApp(offline_room, "close")
-    async with app.run_test(size=(120, 60)) as pilot:
-        await settle(pilot)
-        await pilot.press("f2")
-        await settle(pilot)
-        assert message(pilot) == "Write a one-line closing summary first."
+    async with opened(app, (120, 60)) as pilot:
+        assert await press_and_settle(pilot) == "Write a one-line closing summary first."
         await type_into(pilot, "#follow-text", "Review MX failover")
-        await pilot.press("f4")
-        await settle(pilot)
-        assert message(pilot) == "every follow-up action needs an owner"
+        assert await press_and_settle(pilot, "f4") == "every follow-up action needs an owner"
     assert offline_room.incident.is_open and (await offline_room.journal.head())[0] == head

@@ -27,13 +27,6 @@ def journal(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.fixture
-def bundle(journal: Path, tmp_path: Path) -> Path:
-    out = tmp_path / "evidence.zip"
-    assert main(["--journal", str(journal), "evidence", "export", INCIDENT, "-o", str(out)]) == 0
-    return out
-
-
 def rewrite(source: Path, target: Path, *, drop: str = "", change: str = "", add: str = "") -> Path:
     with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w") as new:
         for name in old.namelist():

@@ -14,21 +14,7 @@ from warroom.console import evidence
 from warroom.console.cli import main
 from warroom.console.evidence import sha256, verify_bundle, write_bundle
 
-from .review_tools import HOSTILE, INCIDENT, incident_drafts, write
-
-
-@pytest.fixture
-def journal(tmp_path: Path) -> Path:
-    path = tmp_path / "journal.db"
-    write(path, incident_drafts())
-    return path
-
-
-@pytest.fixture
-def bundle(journal: Path, tmp_path: Path) -> Path:
-    out = tmp_path / "evidence.zip"
-    assert main(["--journal", str(journal), "evidence", "export", INCIDENT, "-o", str(out)]) == 0
-    return out
+from .review_tools import HOSTILE, INCIDENT, incident_drafts
 
 
 def files_of(bundle: Path) -> dict[str, bytes]:

@@ -16,15 +16,7 @@ from warroom.screens.review import JournalBrowserApp, JournalBrowserScreen
 from warroom.widgets.review_timeline import WINDOW, BrowserTimeline
 from warroom.widgets.row_table import RowTable
 
-from .review_tools import HOSTILE, INCIDENT, at, digests, incident_drafts, write
-
-
-@pytest.fixture
-def journal(tmp_path: Path) -> Path:
-    path = tmp_path / "journal.db"
-    write(path, incident_drafts())
-    return path
-
+from .review_tools import HOSTILE, INCIDENT, at, digests, write
 
 HOLD_OPEN = """
 import sqlite3, sys

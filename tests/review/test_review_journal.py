@@ -10,14 +10,7 @@ import pytest
 from warroom.console.journal import JournalError
 from warroom.console.journal_reader import Filter, JournalReader, parse_filter
 
-from .review_tools import INCIDENT, digests, incident_drafts, write
-
-
-@pytest.fixture
-def journal(tmp_path: Path) -> Path:
-    path = tmp_path / "journal.db"
-    write(path, incident_drafts())
-    return path
+from .review_tools import INCIDENT, digests, write
 
 
 def test_time_range_actor_and_kind_filters(journal: Path) -> None:

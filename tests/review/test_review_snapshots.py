@@ -5,17 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-import pytest
 from warroom.screens.review import JournalBrowserApp
-
-from .review_tools import incident_drafts, write
-
-
-@pytest.fixture
-def journal(tmp_path: Path) -> Path:
-    path = tmp_path / "journal.db"
-    write(path, incident_drafts())
-    return path
 
 
 async def _settle(pilot) -> None:
