@@ -14,13 +14,7 @@ from warroom.screens.recovery import RecoveryScreen
 from warroom.screens.support_case import SupportCaseScreen
 from warroom.widgets.health import HealthPane
 
-from .scenes import drawn, fixed_clock, live_state, open_warroom
-
-
-async def _settle(pilot) -> None:
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+from .scenes import fixed_clock, live_state, on_screen, open_warroom, settle
 
 
 async def test_r_opens_recovery_on_the_selected_service_and_k_the_support_case(journal_path: Path) -> None:
@@ -30,25 +24,21 @@ async def test_r_opens_recovery_on_the_selected_service_and_k_the_support_case(j
         services=["Exchange Online", "Microsoft Entra"], roles={"incident_commander": "ann"},
         library=PlaybookLibrary.load()))
     app = WarroomApp(warroom, clock=fixed_clock, follow_journal=False)
-    try:
-        async with app.run_test(size=(80, 24)) as pilot:
-            await drawn(pilot)
-            health = app.screen.query_one(HealthPane)
-            await pilot.press("1")
-            health.action_jump([row.service for row in health.rows].index("Microsoft Entra"))
-            await pilot.press("r")
-            await _settle(pilot)
-            assert isinstance(app.screen, RecoveryScreen)
-            line = str(app.screen.query_one("#recovery-service", Static).render())
-            assert line.startswith("Service 2 of 2: Microsoft Entra: investigating (EN991122)"), line
-            await pilot.press("escape")
-            await _settle(pilot)
-            assert isinstance(app.screen, DashboardScreen)
-            await pilot.press("K")
-            await _settle(pilot)
-            assert isinstance(app.screen, SupportCaseScreen)
-            await pilot.press("escape")
-            await _settle(pilot)
-            assert isinstance(app.screen, DashboardScreen)
-    finally:
-        await warroom.close()
+    async with on_screen(app, (80, 24)) as pilot:
+        health = app.screen.query_one(HealthPane)
+        await pilot.press("1")
+        health.action_jump([row.service for row in health.rows].index("Microsoft Entra"))
+        await pilot.press("r")
+        await settle(pilot)
+        assert isinstance(app.screen, RecoveryScreen)
+        line = str(app.screen.query_one("#recovery-service", Static).render())
+        assert line.startswith("Service 2 of 2: Microsoft Entra: investigating (EN991122)"), line
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)
+        await pilot.press("K")
+        await settle(pilot)
+        assert isinstance(app.screen, SupportCaseScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)

@@ -12,7 +12,7 @@ from warroom.screens.app import WarroomApp
 from warroom.screens.contain import ContainScreen
 from warroom.widgets.alerts import AlertTable
 
-from .scenes import drawn, fixed_clock, live_state, open_warroom, to_iso
+from .scenes import fixed_clock, live_state, on_screen, open_warroom, settle, to_iso
 
 SIZE = (160, 48)
 SYSTEM_ALERT = Alert.from_graph({
@@ -29,18 +29,12 @@ async def _app(journal: Path) -> WarroomApp:
     return WarroomApp(warroom, clock=fixed_clock, follow_journal=False)
 
 
-async def _settle(pilot) -> None:
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
 async def _contain_from(pilot, app: WarroomApp, row_id: str, key: str = "B") -> ContainScreen:
     await pilot.press("2")
     table = app.screen.query_one(AlertTable)
     table.cursor = next(i for i, row in enumerate(table.rows) if row.id == row_id)
     await pilot.press(key)
-    await _settle(pilot)
+    await settle(pilot)
     assert isinstance(app.screen, ContainScreen)
     return app.screen
 
@@ -54,35 +48,27 @@ async def _contain_from(pilot, app: WarroomApp, row_id: str, key: str = "B") -> 
 async def test_block_sign_in_proposes_only_the_account_the_selection_names(
         journal_path: Path, row_id: str, account: str, line: str) -> None:
     app = await _app(journal_path)
-    try:
-        async with app.run_test(size=SIZE) as pilot:
-            await drawn(pilot)
-            screen = await _contain_from(pilot, app, row_id)
-            assert screen.query_one("#contain-upn", Input).value == account
-            assert str(screen.query_one("#contain-subject").render()) == line
-            assert screen.action == "block_sign_in"
-    finally:
-        await app.warroom.close()
+    async with on_screen(app, SIZE) as pilot:
+        screen = await _contain_from(pilot, app, row_id)
+        assert screen.query_one("#contain-upn", Input).value == account
+        assert str(screen.query_one("#contain-subject").render()) == line
+        assert screen.action == "block_sign_in"
 
 
 async def test_from_a_microsoft_issue_or_nothing_the_account_field_is_empty(journal_path: Path) -> None:
     app = await _app(journal_path)
-    try:
-        async with app.run_test(size=SIZE) as pilot:
-            await drawn(pilot)
-            await pilot.press("1", "R")             # the health pane: Exchange Online's issue
-            await _settle(pilot)
-            assert app.screen.query_one("#contain-upn", Input).value == ""
-            assert "names no account" in str(app.screen.query_one("#contain-subject").render())
-            await pilot.press("escape")
-            await _settle(pilot)
-            app.warroom.live.alerts.clear()
-            app.warroom.live.incidents.clear()
-            app.warroom.live.risky_users.clear()
-            app.live_changed({"alerts", "incidents", "risky_users"})
-            await pilot.press("2", "E")
-            await _settle(pilot)
-            assert app.screen.query_one("#contain-upn", Input).value == ""
-            assert str(app.screen.query_one("#contain-subject").render()).startswith("Nothing selected names")
-    finally:
-        await app.warroom.close()
+    async with on_screen(app, SIZE) as pilot:
+        await pilot.press("1", "R")             # the health pane: Exchange Online's issue
+        await settle(pilot)
+        assert app.screen.query_one("#contain-upn", Input).value == ""
+        assert "names no account" in str(app.screen.query_one("#contain-subject").render())
+        await pilot.press("escape")
+        await settle(pilot)
+        app.warroom.live.alerts.clear()
+        app.warroom.live.incidents.clear()
+        app.warroom.live.risky_users.clear()
+        app.live_changed({"alerts", "incidents", "risky_users"})
+        await pilot.press("2", "E")
+        await settle(pilot)
+        assert app.screen.query_one("#contain-upn", Input).value == ""
+        assert str(app.screen.query_one("#contain-subject").render()).startswith("Nothing selected names")
