@@ -4,41 +4,20 @@ receiver on 127.0.0.1 gets it once, and the result is on screen."""
 from __future__ import annotations
 
 import asyncio
-import re
 import shutil
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from warroom.console.journal import kinds, open_journal
 
-from ..ui.test_tmux import WARROOM
-from ..ui.test_tmux import Tmux as BaseTmux
+from ..ui.test_tmux import WARROOM, Tmux, flat
 from .conftest import write_config
 
 pytestmark = [pytest.mark.slow, pytest.mark.tmux,
               pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")]
 
 
-class Tmux(BaseTmux):
-    def wait_until(self, holds: Callable[[str], bool], seconds: float = 30.0) -> str:
-        """Bounded wait until the screen satisfies `holds` (a deadline to fail by, not a speed assertion)."""
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            screen = self.screen()
-            if holds(screen):
-                return screen
-            time.sleep(0.1)
-        raise AssertionError(f"never happened; screen was:\n{self.screen()}")
-
-
 ASK = "Send to Stakeholder communications?"
-
-
-def _flat(screen: str) -> str:
-    """The screen as one line of words, borders dropped: at 80 columns the dialog's question may wrap."""
-    return " ".join(re.sub("[\u2500-\u259f]", " ", screen).split())
 
 
 def _refusal(screen: str) -> str:
@@ -75,13 +54,13 @@ def test_a_typed_update_is_sent_from_the_console_and_the_result_shown(tmux, tmp_
     refusal = ""
     for _ in range(12):                   # each F2 selects the next placeholder; typing replaces it
         tmux.keys("F2")
-        screen = tmux.wait_until(lambda s, last=refusal: ASK in _flat(s) or
+        screen = tmux.wait_until(lambda s, last=refusal: ASK in flat(s) or
                                  ("Not sent: fill [" in s and _refusal(s) != last))
-        if ASK in _flat(screen):
+        if ASK in flat(screen):
             break
         refusal = _refusal(screen)
         tmux.keys("see the service desk", literal=True)     # the pty keeps key order: F2 comes after it
-    tmux.wait_until(lambda s: ASK in _flat(s))
+    tmux.wait_until(lambda s: ASK in flat(s))
     tmux.keys("F2")
     screen = tmux.wait_for("chat (webhook): delivered: HTTP 200 OK")
     assert "the countdown restarts" in screen

@@ -6,12 +6,15 @@ Private tmux server (-L), HOME and journal per test; the simulated tenant binds 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -52,6 +55,20 @@ class Tmux:
                 raise AssertionError(f"{text!r} never appeared; screen was:\n{screen}")
             time.sleep(0.2)
 
+    def wait_until(self, holds: Callable[[str], Any], seconds: float = 30.0, *, what: str = "the screen") -> str:
+        """Bounded wait until the screen satisfies `holds` (a deadline to fail by); a failure shows the screen."""
+        seen = [""]
+
+        def shown() -> Any:
+            seen[0] = self.screen()
+            return holds(seen[0])
+
+        try:
+            until_sync(shown, within=seconds, every=0.1, what=what)
+        except AssertionError as error:
+            raise AssertionError(f"{error}; screen was:\n{seen[0]}") from None
+        return seen[0]
+
     def kill(self) -> None:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
 
@@ -61,6 +78,11 @@ def tmux(tmp_path: Path):
     session = Tmux(tmp_path)
     yield session
     session.kill()
+
+
+def flat(screen: str) -> str:
+    """The screen as one line of words, borders dropped: at 80 columns a dialog's sentence may wrap."""
+    return " ".join(re.sub("[\u2500-\u259f]", " ", screen).split())
 
 
 def demo_command(tmp: Path, journal: Path, *, exec_: bool = False) -> str:
@@ -129,12 +151,9 @@ def test_at_80x24_typing_never_quits_and_q_asks_with_an_incident_open(tmux: Tmux
     tmux.wait_for("Declared INC-")
     tmux.keys("q")
     tmux.wait_for("Quit warroom?")
-
-    def whole_dialog() -> str:          # the dialog may be caught half painted: wait for all of it
-        screen = tmux.screen().replace("\n", " ")
-        return screen if "still open" in screen else ""
-
-    assert "INC-" in until_sync(whole_dialog, what="the whole quit dialog")
+    # the dialog may be caught half painted, and at 80 columns its sentence wraps: wait for all of it
+    screen = tmux.wait_until(lambda s: "is still open" in flat(s), what="the whole quit dialog")
+    assert "INC-" in screen
     tmux.keys("n")
     until_sync(lambda: "Quit warroom?" not in tmux.screen(), what="the quit dialog closed")
     assert not (tmp_path / "exit").exists()
