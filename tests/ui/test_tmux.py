@@ -151,8 +151,10 @@ def test_at_80x24_typing_never_quits_and_q_asks_with_an_incident_open(tmux: Tmux
     tmux.wait_for("Declared INC-")
     tmux.keys("q")
     tmux.wait_for("Quit warroom?")
-    # the dialog may be caught half painted, and at 80 columns its sentence wraps: wait for all of it
-    screen = tmux.wait_until(lambda s: "is still open" in flat(s), what="the whole quit dialog")
+    # the dialog may be caught half painted: wait for all of it (at 80 columns its sentence wraps, and the panes
+    # beside it show through between the lines, so its words are looked for one by one)
+    screen = tmux.wait_until(lambda s: all(word in s for word in ("still", "open.", "Stay (n)")),
+                             what="the whole quit dialog")
     assert "INC-" in screen
     tmux.keys("n")
     until_sync(lambda: "Quit warroom?" not in tmux.screen(), what="the quit dialog closed")
