@@ -16,6 +16,7 @@ from typing import TypeVar
 from rich.text import Text
 from textual.app import App
 from textual.notifications import SeverityLevel
+from textual.screen import ModalScreen
 
 from ..console.text import TITLE_LIMIT, clean
 
@@ -49,7 +50,8 @@ def safe_options(pairs: Iterable[tuple[object, V]], limit: int | None = TITLE_LI
 
 class OneLineNotices:
     """Mixed into a Screen whose form must stay whole (the guided screens): its notifications are one line over its
-    footer (screens/notices.tcss places them), so a notification's title leads that line instead of standing above."""
+    footer (screens/notices.tcss places them), so a notification's title leads that line instead of standing above.
+    Dialogs (ModalScreen) are placed the same way."""
 
 
 class LiteralNotifications(App[Result]):
@@ -59,6 +61,6 @@ class LiteralNotifications(App[Result]):
                timeout: float | None = None, markup: bool = True) -> None:
         message, title = clean(message, NOTIFY_LIMIT, keep_newlines=True), clean(title, 80)
         stack = self.screen_stack
-        if stack and isinstance(stack[-1], OneLineNotices):
+        if stack and isinstance(stack[-1], (OneLineNotices, ModalScreen)):
             message, title = " ".join(f"{title}: {message}".split() if title else message.split()), ""
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)

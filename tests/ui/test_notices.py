@@ -7,10 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual.errors import NoWidget
 from textual.widgets import Footer
 from textual.widgets._toast import Toast, ToastHolder, ToastRack
 from warroom.console.subject import resolve
 from warroom.screens.app import WarroomApp
+from warroom.screens.send_confirm import SendConfirmScreen
 from warroom.screens.steps import STEPS
 
 from ..waiting import until
@@ -20,10 +22,15 @@ TOAST_PARTS = (Toast, ToastHolder, ToastRack)
 
 
 def _covered(app) -> list[tuple[int, int]]:
-    """Every cell a notification is drawn over."""
+    """Every cell a notification is drawn over (a dialog's screen has cells with no widget of its own)."""
     width, height = app.size
-    return [(x, y) for y in range(height) for x in range(width)
-            if isinstance(app.screen.get_widget_at(x, y)[0], TOAST_PARTS)]
+
+    def under(x: int, y: int) -> object:
+        try:
+            return app.screen.get_widget_at(x, y)[0]
+        except NoWidget:
+            return None
+    return [(x, y) for y in range(height) for x in range(width) if isinstance(under(x, y), TOAST_PARTS)]
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
@@ -66,5 +73,34 @@ async def test_on_the_dashboard_a_notification_keeps_its_title_above_the_message
             await pilot.pause()
             [notice] = app._notifications
             assert (notice.title, notice.message) == ("New high-severity alert", "Suspicious inbox forwarding rule 9")
+    finally:
+        await warroom.close()
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+async def test_a_dialog_over_a_guided_screen_is_not_covered_by_its_notifications(journal_path: Path, size) -> None:
+    """The last look before a send opens over Communicate while its refusals are still notified: they stay one line
+    over the dialog's footer, never over the question (found in tmux: the send was confirmed by a key meant for the
+    form)."""
+    warroom = await open_warroom(journal_path, live=live_state("degraded"), incident=True)
+    app = WarroomApp(warroom, clock=fixed_clock, follow_journal=False)
+    try:
+        async with app.run_test(size=size, notifications=True) as pilot:
+            await drawn(pilot)
+            app.open_guided("communicate", resolve(warroom.live, "alert", "da000001"))
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            for placeholder in ("[scope of impact]", "[current actions]", "[incident commander]"):
+                app.notify(f"Not sent: fill {placeholder} first (the first is selected: type to replace it).",
+                           title="Not done", severity="warning", timeout=60)
+            app.push_screen(SendConfirmScreen(audience="Stakeholder communications", recipients=(), channels=[],
+                                              subject="[INC-20261205-01] INCIDENT NOTIFICATION: Mail delayed"))
+            dialog = await until(pilot, lambda: isinstance(app.screen, SendConfirmScreen) and app.screen,
+                                 "the dialog up")
+            await until(pilot, lambda: _covered(app), "the notices drawn over the dialog")
+            await pilot.pause()
+            covered = _covered(app)
+            assert {y for _, y in covered} == {dialog.query_one(Footer).region.y} == {size[1] - 1}, covered
+            assert len(covered) <= size[0] // 2
     finally:
         await warroom.close()
