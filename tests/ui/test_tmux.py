@@ -172,7 +172,7 @@ def test_at_80x24_block_sign_in_shows_its_result_without_scrolling(tmux: Tmux, t
     tmux.start(demo_command(tmp_path, tmp_path / "journal.db"), size=(80, 24))
     tmux.wait_for("Anonymous IP")
     tmux.keys("d")
-    tmux.wait_for("Declare an incident")
+    tmux.wait_for("f2 Declare")                    # the form's footer: the screen takes its keys
     tmux.keys("F2")
     tmux.wait_for("Declared INC-")
     tmux.keys("/")
