@@ -484,9 +484,9 @@ class DashboardScreen(Screen):
         focused = self.focused
         live = self.warroom.live
         if isinstance(focused, HealthPane) and focused.selected_row:
-            row = focused.selected_row
-            return resolve(live, "service_issue", row.issue_ids[0]) if row.issue_ids else resolve(
-                live, "service", row.service)
+            workload = focused.selected_row
+            return resolve(live, "service_issue", workload.issue_ids[0]) if workload.issue_ids else resolve(
+                live, "service", workload.service)
         row = self.query_one(AlertTable).selected
         if row is None:
             return NOTHING

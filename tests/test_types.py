@@ -71,3 +71,19 @@ def test_a_type_error_in_a_screen_or_a_widget_fails_the_check(tmp_path: Path):
     assert status == 1, f"mypy (exit {status}):\n{errors}\n{stderr}"
     reported = {line.split(":")[0] for line in errors.splitlines() if "[return-value]" in line}
     assert reported == {"screens/quit.py", "widgets/chart.py"}, errors
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_a_list_row_is_read_as_its_own_type(tmp_path: Path):
+    """A RowTable names its row type: a screen reading a field the selected row does not have is reported (rows typed
+    `Any` let it through to a crash at 3 a.m.)."""
+    planted = tmp_path / "dashboard.py"
+    planted.write_text((REPO / "screens/dashboard.py").read_text(encoding="utf-8") + (
+        "\n\ndef _planted(pane: HealthPane) -> str:\n"
+        "    row = pane.selected\n"
+        "    return row.title if row is not None else ''\n"), encoding="utf-8")
+    status, errors, stderr = _mypy("--shadow-file", str(_package_links(BASE) / "warroom/screens/dashboard.py"),
+                                   str(planted))
+    assert status == 1, f"mypy (exit {status}):\n{errors}\n{stderr}"
+    assert '"HealthRow" has no attribute "title"' in errors, errors

@@ -209,7 +209,7 @@ def alert_age(seconds: float) -> str:
     return f"{seconds // 60} min" if seconds < 90 * 60 else ago(seconds)
 
 
-class AlertTable(RowTable):
+class AlertTable(RowTable[AlertRow]):
     """Alerts and incidents: severity, status, title, source, age; `/` filters, `s` sorts, Enter opens."""
 
     BINDINGS = bindings("alerts")
@@ -422,6 +422,9 @@ class AlertTable(RowTable):
         if y == 1:
             self._ages = []     # the ages on screen, as painted: `tick` repaints when one would read differently
         return super().render_line(y)
+
+    def row_key(self, row: AlertRow) -> str:
+        return row.key
 
     def row_cells(self, row: AlertRow) -> list[Text]:
         age = self._age(row)

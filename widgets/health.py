@@ -57,7 +57,7 @@ def health_rows(health: Mapping[str, ServiceHealth], issues: Mapping[str, Servic
                                        r.service.lower()))
 
 
-class HealthPane(RowTable):
+class HealthPane(RowTable[HealthRow]):
     """Service health from Graph; Enter opens the selected workload's Microsoft issue."""
 
     BINDINGS = bindings("health")
@@ -114,6 +114,9 @@ class HealthPane(RowTable):
     @property
     def selected_row(self) -> HealthRow | None:
         return self.selected
+
+    def row_key(self, row: HealthRow) -> str:
+        return row.key
 
     def row_cells(self, row: HealthRow) -> list[Text]:
         glyph, word, tone = label(SERVICE_STATUS, row.status)

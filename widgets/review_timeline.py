@@ -47,7 +47,7 @@ WIDE = (Column("seq", "#", 7), Column("occurred", "Occurred", 14), Column("disco
 COMPACT_BELOW = 90
 
 
-class BrowserTimeline(RowTable):
+class BrowserTimeline(RowTable[Entry]):
     """Entries: seq, when it happened, discovered and logged (as offsets), actor, kind, what.
 
     Up, down and the page keys move within the window and ask for the next page past its edges; Home and End ask
@@ -104,6 +104,9 @@ class BrowserTimeline(RowTable):
     def _time(self, text: str, compact: bool) -> str:
         moment: datetime = from_iso(text).astimezone(self.zone)
         return moment.strftime("%H:%M:%S" if compact else "%m-%d %H:%M:%S")
+
+    def row_key(self, row: Entry) -> int:
+        return row.seq
 
     def row_cells(self, entry: Entry) -> list[Text]:
         compact = self.columns() is COMPACT

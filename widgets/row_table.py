@@ -8,7 +8,7 @@ costliest widget of the first frame. Here a row is a plain record, and only the 
 from __future__ import annotations
 
 from bisect import bisect_left, insort
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from typing import Any, ClassVar, Generic, NamedTuple, Protocol, TypeVar, overload
 
 from rich.segment import Segment
@@ -150,11 +150,12 @@ class OrderedRows(Sequence[R], Generic[R]):
         self.reverse = reverse
 
 
-class RowTable(ScrollView, can_focus=True):
+class RowTable(ScrollView, Generic[R], can_focus=True):
     """Rows under a header; the cursor row is highlighted when focused and underlined when not.
 
-    Subclasses say what a row looks like (`row_cells`) and which component classes style it (`PREFIX`: the
-    header and cursor styles are `<PREFIX>--header` and `<PREFIX>--cursor`).
+    Subclasses name their row type (`RowTable[AlertRow]`), say what a row looks like (`row_cells`) and what
+    identifies it (`row_key`), and which component classes style it (`PREFIX`: the header and cursor styles are
+    `<PREFIX>--header` and `<PREFIX>--cursor`).
     """
 
     BINDINGS = bindings("list")
@@ -167,13 +168,17 @@ class RowTable(ScrollView, can_focus=True):
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
-        self.rows: Sequence[Any] = []    # what is shown, in order
+        self.rows: Sequence[R] = []      # what is shown, in order
         self._paint_styles: dict[str, Style] | None = None    # during one paint: styles every line shares
 
     # -- what subclasses provide ----------------------------------------------------------------------
 
-    def row_cells(self, row: Any) -> list[Text]:
+    def row_cells(self, row: R) -> list[Text]:
         """One Text per column, styled; the table truncates and pads them."""
+        raise NotImplementedError
+
+    def row_key(self, row: R) -> Hashable:
+        """What identifies a row across refreshes: the cursor stays on it (`show_rows(keep=...)`)."""
         raise NotImplementedError
 
     def header_cells(self) -> list[Text]:
@@ -192,7 +197,7 @@ class RowTable(ScrollView, can_focus=True):
 
     # -- rows and cursor ---------------------------------------------------------------------------------
 
-    def show_rows(self, rows: Sequence[Any], keep: Any = None) -> None:
+    def show_rows(self, rows: Sequence[R], keep: Hashable | None = None) -> None:
         """Replace what is shown; the cursor stays on the row whose `key` is `keep`, else where it was."""
         self.rows = rows
         self.virtual_size = Size(self.line_width(), len(rows) + 1)
@@ -201,12 +206,12 @@ class RowTable(ScrollView, can_focus=True):
         self._scroll_to_cursor()
         self.refresh()
 
-    def index_of(self, key: Any) -> int | None:
-        """Where the row whose `key` is `key` is shown (None: it is not)."""
-        return next((i for i, r in enumerate(self.rows) if r.key == key), None)
+    def index_of(self, key: Hashable) -> int | None:
+        """Where the row whose `row_key` is `key` is shown (None: it is not)."""
+        return next((i for i, r in enumerate(self.rows) if self.row_key(r) == key), None)
 
     @property
-    def selected(self) -> Any:
+    def selected(self) -> R | None:
         return self.rows[self.cursor] if 0 <= self.cursor < len(self.rows) else None
 
     def watch_cursor(self) -> None:
@@ -249,7 +254,7 @@ class RowTable(ScrollView, can_focus=True):
         elif self.cursor >= top + visible:
             self.scroll_to(y=self.cursor - visible + 1, animate=False, immediate=True)
 
-    def visible_rows(self) -> list[Any]:
+    def visible_rows(self) -> list[R]:
         top = int(self.scroll_offset.y)
         return list(self.rows[top: top + max(0, self.size.height - 1)])
 
