@@ -203,6 +203,12 @@ SECRETS = {
     "private key value": {"evidence": ["-----BEGIN RSA PRIVATE KEY-----\nMIIE..."]},
     "password= value": {"text": "login?user=alex&password=hunter22x"},
     "client_secret= value": {"url": "https://x/token?client_secret=s3cr3tvalue"},
+    # The query-string pattern ignores case as Python's re does: a long s or a dotless i still spells it.
+    "long-s password= value": {"text": "login?user=alex&pa\u017f\u017fword=hunter22x"},
+    "long-s client_secret= value": {"url": "https://x/auth?client_\u017fecret=s3cr3tvalue"},
+    # A key's words are ASCII: a Kelvin sign or a dotted capital I between two of them only separates them.
+    "api-Kelvin-key key": {"api\u212akey": "k"},
+    "api-dotted-I-key key": {"Api\u0130Key": "k"},
 }
 HARMLESS = {
     "plain note": {"text": "Exchange Online degraded; users see 5xx in OWA"},
@@ -391,12 +397,15 @@ async def test_fields_that_only_describe_a_secret_are_kept(journal_path: Path, k
 
 _JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(
-        alphabet=st.sampled_from(list("eyJBbearERpasswordclientsecret_=-BEGIN PRIVATEKYtokenapi.aZ09 \n\"\\\x01é")),
+        alphabet=st.sampled_from(list("eyJBbearERpasswordclientsecret_=-BEGIN PRIVATEKYtokenapi.aZ09 \n\"\\\x01é"
+                                      "\u017f\u0131\u0130\u212a\u0307")),
         max_size=40),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(
-        st.text(alphabet=st.sampled_from(list("apiKeyaccessTokenPasswordSecretSASsa_d-x\x01\"\\ ")), max_size=16)
+        st.text(alphabet=st.sampled_from(list("apiKeyaccessTokenPasswordSecretSASsa_d-x\x01\"\\ \u212a\u0130é")),
+                max_size=16)
         | st.builds("".join, st.lists(st.sampled_from(["api", "Private", "ACCESS", "account", "shared", "signing",
-                                                       "Key", "KEY", "key", "_", "\x01", "\\", "\"", "x", "9"]),
+                                                       "Key", "KEY", "key", "_", "\x01", "\\", "\"", "x", "9",
+                                                       "\u212a", "\u0130", "é"]),
                                       max_size=5)),
         children, max_size=4),
     max_leaves=20)
@@ -405,7 +414,9 @@ _JSON_VALUES = st.recursive(
 @settings(max_examples=400, deadline=None)
 @given(_JSON_VALUES | st.sampled_from([{"accessToken": "x"}, {"api_key": 1}, {"b": ["Bearer " + "a" * 25]},
                                        {"c": f"x {JWT} y"}, {"SAS": "y"}, {"d": "-----BEGIN RSA PRIVATE KEY-----"},
-                                       {"accountKey": "v"}, {"x": [{"signing\\key": 1}]}, {"SHARED\x01KEY": "k"}]))
+                                       {"accountKey": "v"}, {"x": [{"signing\\key": 1}]}, {"SHARED\x01KEY": "k"},
+                                       {"api\u212akey": 1}, {"u": "?client_\u017fecret=abcdefgh"},
+                                       {"t": "pa\u017f\u017fword=abcdefg"}]))
 def test_the_text_prefilter_never_lets_a_secret_through(value):
     """A value the field walk refuses always trips the one-pass check of its JSON text (so it is walked)."""
     from warroom.console.journal.encoding import canonical_json
