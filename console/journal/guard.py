@@ -6,6 +6,8 @@ import re
 from functools import lru_cache
 from typing import Any
 
+import ahocorasick_rs
+
 from .errors import SecretRefused
 
 # A key names a secret when its LAST word does: `accessToken`, `client_secret`, `api_key`, `password`;
@@ -39,24 +41,39 @@ def _may_hold_a_secret(text: str) -> bool:
     return "eyJ" in text or "-----BEGIN" in text or "=" in text or "bearer" in text.lower()
 
 
-# Every secret key's last word and every secret value pattern holds one of these words, in the JSON text of the
-# value as in the value: JSON escapes quotes, backslashes and control characters, never letters or digits.
+# Every secret key's last word and every secret value pattern holds one of these words, in the JSON text of the value
+# as in the value (JSON escapes quotes, backslashes and control characters, never letters or digits), once the text's
+# ASCII letters are lower case (a key's words are ASCII; "eyj" is a token's "eyJ" lowered: more texts are walked).
 _IN_TEXT = ("password", "passwd", "passphrase", "pwd", "secret", "token", "credential", "authorization", "cookie",
-            "assertion", "sas", "bearer", "-----begin")
-# ... and a key pair's two words stand next to each other, with only separators (or their JSON escapes) between.
-_KEY_PAIR_IN_TEXT = re.compile(r"(?:api|private|signing|access|shared|account)(?:[^a-z0-9\\]|\\(?:u[0-9a-f]{4}|.))*key")
+            "assertion", "sas", "bearer", "-----begin", "eyj")
+# All of them found in one pass in C (Aho-Corasick): fourteen `in` scans and a regex cost ~16 µs an alert.
+_WORDS_IN_TEXT = ahocorasick_rs.BytesAhoCorasick([word.encode() for word in _IN_TEXT],
+                                                 matchkind=ahocorasick_rs.MatchKind.LeftmostFirst)
+# The query-string pattern ignores case as Python's re does, where a long s is an s and a dotless or dotted I an i.
+_FOLDS = (("\u017f".encode(), b"s"), ("\u0131".encode(), b"i"), ("\u0130".encode(), b"i"))
+# A key pair's two words stand next to each other, with only separators (or their JSON escapes) between: searched in
+# the reversed text, where the pattern begins with a literal ("yek") that re skips to instead of trying every place.
+# Any byte of a non-ASCII character separates, as in a key (its words are ASCII: a Kelvin sign is not a k there).
+_KEY_PAIR_REVERSED = re.compile(
+    rb"yek(?:[^a-z0-9\\]|[0-9a-f]{4}u\\|.\\)*(?:ipa|etavirp|gningis|ssecca|derahs|tnuocca)", re.DOTALL)
 
 
-def _text_may_hold_a_secret(text: str) -> bool:
+def _text_may_hold_a_secret(text: str | bytes) -> bool:
     """Whether a value's JSON text could hold anything `refuse_secrets` refuses: a few passes over the text in C,
-    where walking a Graph alert's ~50 fields in Python costs ~50 µs (2.5 s for a 50,000-alert first sight)."""
-    if "eyJ" in text:
+    where walking a Graph alert's ~50 fields in Python costs ~15 µs (0.75 s for a 50,000-alert first sight)."""
+    data = (text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text).lower()
+    if _WORDS_IN_TEXT.find_matches_as_indexes(data):
         return True
-    lowered = text.lower()
-    return any(word in lowered for word in _IN_TEXT) or _KEY_PAIR_IN_TEXT.search(lowered) is not None
+    if not data.isascii():
+        folded = data
+        for char, ascii_letter in _FOLDS:
+            folded = folded.replace(char, ascii_letter)
+        if folded != data and (b"password" in folded or b"secret" in folded):
+            return True
+    return _KEY_PAIR_REVERSED.search(data[::-1]) is not None
 
 
-def refuse_secrets(value: Any, path: str = "body", *, text: str | None = None) -> None:
+def refuse_secrets(value: Any, path: str = "body", *, text: str | bytes | None = None) -> None:
     """Raise SecretRefused naming where the secret-shaped field is; check keys and string values alike.
 
     `text`, the value's JSON text when the caller has it, lets most values pass without a walk.
