@@ -107,6 +107,18 @@ def retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, (moment - utc_now()).total_seconds())
 
 
+def _unbound(response: httpx.Response) -> httpx.Response:
+    """The response without the stream httpx binds back to it once its body is read and the stream closed.
+
+    That stream refers to its response: a reference cycle, so every page (its body, ~1 MB of bytes, its request,
+    headers and connection objects) would wait for the collector's next full pass instead of going the moment it
+    is dropped; those passes walk everything that lives, 50,000 alerts included, and stall the event loop.
+    """
+    if response.is_closed and response.is_stream_consumed:
+        response.stream = httpx.ByteStream(b"")
+    return response
+
+
 def _request_id(response: httpx.Response, body: Any) -> str | None:
     for header in ("request-id", "client-request-id", "x-ms-request-id"):
         if response.headers.get(header):
@@ -306,7 +318,8 @@ class GraphGateway:
         info.headers.try_add("Prefer", "include-unknown-enum-members")
         try:
             # _HandOverResponse makes the SDK return the HTTP response itself, untouched
-            return cast(httpx.Response, await self.adapter.send_primitive_async(info, "bytes", {"XXX": ODataError}))
+            response = cast(httpx.Response, await self.adapter.send_primitive_async(info, "bytes",
+                                                                                    {"XXX": ODataError}))
         except SignInRequired:
             raise
         except httpx.TimeoutException:
@@ -315,6 +328,7 @@ class GraphGateway:
             raise GraphUnavailable(f"connection failed ({type(error).__name__})") from None
         except httpx.HTTPError as error:
             raise GraphUnavailable(f"HTTP transport error ({type(error).__name__})") from None
+        return _unbound(response)
 
     async def _get(self, info: RequestInformation, path: str) -> tuple[Any, str | None]:
         """GET once; on 401 drop the cached token and try exactly once more with a new one."""

@@ -87,6 +87,9 @@ async def read_ahead(pages: AsyncIterator[T]) -> AsyncIterator[T]:
         aclose = getattr(iterator, "aclose", None)
         if aclose is not None:
             await aclose()
+        # Its outcome (the end of the pages, or their error) holds a traceback through this frame, which holds it:
+        # a cycle that would keep the last page for the collector's next full pass.
+        del pending
 
 
 def digest_of(data: Any) -> str:
