@@ -5,7 +5,9 @@ console over 50 alerts, where nothing is loading.
 Run: `.venv/bin/python bench/graph/console.py [--alerts 50000] [--repolls 3]`. The tenant (`bulk-alerts`, which
 keeps adding alerts) runs in its own process; `warroom` in a 120x40 pty with its own journal and config
 (alerts polled every `--interval` seconds). A keystroke types one letter into the alert filter (`/` first) and
-counts until the filter's subtitle showing it comes back from the pty: Textual's own render and write included.
+counts until the filter's subtitle showing exactly what was typed comes back from the pty (the subtitle's end is part
+of the marker, so a longer filter left on screen never passes for a shorter one): Textual's render and write included.
+Each round of keystrokes starts from an empty filter, seen on screen.
 Prints the load average before and after: the machine is shared, read the ratios.
 """
 
@@ -15,6 +17,7 @@ import argparse
 import json
 import os
 import re
+import select
 import subprocess
 import sys
 import tempfile
@@ -22,7 +25,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dashboard"))
-from run import WARROOM, read_until, rss_mib, spawn, stop
+from run import WARROOM, rss_mib, spawn, stop
 
 TENANT_SCRIPT = r"""
 import sys
@@ -34,49 +37,78 @@ sys.stdin.read()                                    # until the bench closes our
 tenant.stop()
 """
 TITLE = re.compile(rb"Alerts \((?:[\d,]+ of )?([\d,]+)\)")
+# The alert pane's subtitle as drawn: "sort: severity ▼ · filter: zx " and then its border's style (ESC).
+SUBTITLE = re.compile(rb"sort: \w+ (?:\xe2\x96\xb2|\xe2\x96\xbc)(?: \xc2\xb7 filter: ([^\x1b]*?))? \x1b")
 LETTERS = b"zxzxzxzx"          # never the final byte of an escape sequence, so a marker is the subtitle text
+LOST = 5.0                     # seconds after which a keystroke counts as never shown
 
 
 class Screen:
-    """The pty's output as it arrives, with the largest alert count the pane's title has shown."""
+    """The pty's output as it arrives: the largest alert count the pane's title has shown, and the alert filter
+    as the pane's subtitle last showed it (the whole filter, so a longer one never passes for a shorter one)."""
 
     def __init__(self, fd: int) -> None:
         self.fd, self.count, self.tail = fd, 0, b""
+        self.filter = b""
 
-    def read(self, marker: bytes | None, timeout: float) -> float | None:
-        """Seconds until `marker` arrives in new output (None: it did not within `timeout`)."""
+    def read(self, marker: bytes | None, timeout: float, *, filter: bytes | None = None) -> float | None:
+        """Seconds until `marker` arrives in new output, or (`filter`) until new output shows the subtitle with
+        exactly that filter (None: neither within `timeout`; with neither, read for `timeout`)."""
         start = time.perf_counter()
         fresh = b""
-        while True:
-            left = max(0.0, timeout - (time.perf_counter() - start))
-            waited, chunk = read_until(self.fd, marker or b"\x00never", left)
-            fresh += chunk
-            for match in TITLE.finditer(self.tail[-64:] + chunk):
-                self.count = max(self.count, int(match.group(1).replace(b",", b"")))
-            self.tail = (self.tail + chunk)[-4096:]
-            if marker is not None and marker in fresh:
-                return time.perf_counter() - start
-            if waited is None or time.perf_counter() - start >= timeout:
+        while (left := timeout - (time.perf_counter() - start)) > 0:
+            ready, _, _ = select.select([self.fd], [], [], min(left, 0.05))
+            if not ready:
+                continue
+            try:
+                chunk = os.read(self.fd, 65536)
+            except OSError:         # the console is gone
                 return None
+            fresh += chunk
+            drew = self._saw_filter(chunk)
+            if (drew and filter is not None and self.filter == filter) or (marker is not None and marker in fresh):
+                return time.perf_counter() - start
+        return None
+
+    def _saw_filter(self, chunk: bytes) -> bool:
+        """Read the title's count and the subtitle's filter from new output; True when it drew the subtitle."""
+        seen = self.tail[-128:] + chunk
+        for match in TITLE.finditer(seen):
+            self.count = max(self.count, int(match.group(1).replace(b",", b"")))
+        shown = [match.group(1) or b"" for match in SUBTITLE.finditer(seen) if match.end() > len(seen) - len(chunk)]
+        self.tail = (self.tail + chunk)[-4096:]
+        if shown:
+            self.filter = shown[-1]
+        return bool(shown)
+
+
+def clear_filter(fd: int, screen: Screen, lost: float = LOST) -> None:
+    """ctrl+u in the filter box until the subtitle shows no filter (not counted as a keystroke)."""
+    if not screen.filter:
+        return
+    os.write(fd, b"\x15")
+    if screen.read(None, lost, filter=b"") is None:
+        raise RuntimeError("the alert filter did not empty: is the filter box focused?")
 
 
 def keystrokes(fd: int, screen: Screen, count: int, *, until_count: int | None = None,
-               gap: float = 0.15) -> list[float]:
-    """Type letters into the filter one at a time; each one's seconds until its subtitle shows (5 s: lost)."""
+               gap: float = 0.15, lost: float = LOST) -> list[float]:
+    """Type letters into an emptied filter one at a time; each one's seconds until the subtitle shows exactly
+    the letters typed so far (`lost`: never shown)."""
     latencies: list[float] = []
+    clear_filter(fd, screen, lost)
     typed = b""
     while len(latencies) < count:
         if until_count is not None and screen.count >= until_count and len(latencies) >= 5:
             break
         if len(typed) >= len(LETTERS):
-            os.write(fd, b"\x15")                           # ctrl+u: the filter is emptied (not counted)
-            screen.read(None, 0.3)
+            clear_filter(fd, screen, lost)
             typed = b""
         letter = LETTERS[len(typed):len(typed) + 1]
         typed += letter
         os.write(fd, letter)
-        took = screen.read(b"filter: " + typed, 5.0)
-        latencies.append(took if took is not None else 5.0)
+        took = screen.read(None, lost, filter=typed)
+        latencies.append(took if took is not None else lost)
         screen.read(None, gap)
     return latencies
 
