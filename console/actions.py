@@ -66,13 +66,15 @@ PLACE_NAMES = {
     "task_dialog": "Task done question",
     "status_dialog": "Proposed status question",
     "task_detail": "Task details",
+    "review": "Journal browser (warroom browse)",
+    "review_entry": "An entry in full",
 }
 TOGETHER: dict[str, frozenset[str]] = {
     "dashboard": frozenset({"dashboard", "alerts", "health", "tasks", "list"}),
     "alerts": frozenset({"dashboard", "alerts", "list"}),
     "health": frozenset({"dashboard", "health", "list"}),
     "tasks": frozenset({"dashboard", "tasks", "list"}),
-    "list": frozenset({"dashboard", "alerts", "health", "tasks", "list"}),
+    "list": frozenset({"dashboard", "alerts", "health", "tasks", "list", "review"}),
     "guided": frozenset({"guided", "declare", "assess", "contain", "communicate", "close", "investigate", "hunt",
                         "defender", "recovery", "support_case"}),
     "declare": frozenset({"guided", "declare"}),
@@ -92,11 +94,17 @@ TOGETHER: dict[str, frozenset[str]] = {
     "task_dialog": frozenset({"task_dialog"}),
     "status_dialog": frozenset({"status_dialog"}),
     "task_detail": frozenset({"task_detail"}),
+    "review": frozenset({"review", "list"}),        # the browser's timeline moves with the list keys
+    "review_entry": frozenset({"review_entry"}),
 }
 # Places where letters are text: their actions take F-keys (or Esc, or a Ctrl chord) only.
 TYPING_PLACES = frozenset({"guided", "declare", "assess", "contain", "communicate", "close", "prompt",
                            "send_confirm", "investigate", "hunt", "defender", "recovery", "support_case"})
 QUIT = "app.quit"
+# Places whose own close key may be the quit key: a dialog or reading screen, or the journal browser (its own app,
+# where nothing quits beyond it).
+CLOSE_ON_QUIT_KEY = frozenset({"detail", "help", "quit_dialog", "task_dialog", "status_dialog", "task_detail",
+                               "review", "review_entry"})
 
 
 def _a(id: str, key: str, title: str, help: str, run: str, **kw: Any) -> Action:
@@ -317,6 +325,31 @@ ACTIONS: tuple[Action, ...] = (
     _a("task_detail.close", "escape,enter,q", "Close", "Back to the tasks", "close", label="Close", footer=True,
        palette=False),
     _a("help.close", "escape,q,question_mark", "Close", "Close this list", "dismiss", label="Close", palette=False),
+    # -- the journal browser (`warroom browse`): its own app, read-only; the timeline moves with the list keys ----
+    _a("review.read", "enter", "Read the entry", "The selected entry in full, scrollable", "read", label="Read",
+       footer=True, palette=False),
+    _a("review.filter", "slash", "Filter or search",
+       "Words to search; kind:, actor:, incident:, since:, until: narrow it", "filter", label="Filter/search",
+       footer=True, palette=False),
+    _a("review.goto", "g", "Go to a time", "The first entry at or after a time (2026-11-24T14:02Z, -90m, now)",
+       "goto", label="Go to time", footer=True, palette=False),
+    _a("review.incidents", "i", "Pick an incident", "The incident list: Enter shows that incident's entries",
+       "focus_incidents", label="Incidents", footer=True, palette=False),
+    _a("review.timeline", "t", "Back to the timeline", "Move to the timeline", "focus_timeline", label="Timeline",
+       footer=True, palette=False),
+    _a("review.all", "a", "All entries", "Every incident's entries, unfiltered", "all_entries", label="All entries",
+       footer=True, palette=False),
+    _a("review.break", "b", "Go to the break", "The entry where the hash chain breaks (when it does)", "goto_break",
+       label="Go to break", footer=True, palette=False),
+    _a("review.verify", "v", "Verify again", "Check the whole hash chain again", "verify", label="Verify again",
+       footer=True, palette=False),
+    _a("review.clear", "escape", "Clear the filter", "Close the search box, or show all the incident's entries again",
+       "clear", label="Clear filter", palette=False),
+    _a("review.close", "q", "Close", "Leave the browser", "close", label="Close", footer=True, palette=False),
+    _a("review.help", "question_mark", "Show keys", "Every key of the browser", "help", label="Keys",
+       palette=False),
+    _a("review_entry.close", "escape,enter,q", "Close", "Back to the timeline", "close", label="Close", footer=True,
+       palette=False),
 )
 BY_ID: dict[str, Action] = {action.id: action for action in ACTIONS}
 assert len(BY_ID) == len(ACTIONS), "two actions share an id"
@@ -438,13 +471,12 @@ def check_keymap(keymap: Mapping[str, object], where: Callable[[str], str] = lam
         if keys[action_id] == keys_of(action.key):
             continue            # its own default: nothing changes
         taken = quit_keys & set(keys[action_id])
-        if taken and action.place not in ("detail", "help", "quit_dialog", "task_dialog", "status_dialog",
-                                          "task_detail"):
+        if taken and action.place not in CLOSE_ON_QUIT_KEY:
             raise refuse(action_id, f"[ui.keys] {action_id} = {value!r} takes the quit key "
                                     f"({shown(','.join(taken))}); choose another")
         for other in _together(action.place):
-            if other.id == action_id:
-                continue
+            if other.id == action_id or (other.id == QUIT and action.place in CLOSE_ON_QUIT_KEY):
+                continue        # where its own close key may be the quit key, the quit key is not in play
             clash = set(keys[other.id]) & set(keys[action_id])
             if clash:
                 raise refuse(action_id, f"[ui.keys] {action_id} = {value!r} collides with {other.id} "

@@ -44,7 +44,7 @@ from ..console.startup import (
 from ..console.subject import NOTHING, Subject
 from ..console.text import clean
 from ..console.timefmt import utc_now
-from ..widgets.actions import bindings, key_for, palette_entries
+from ..widgets.actions import bindings, key_for, palette_entries, remap_keys
 from ..widgets.safe import LiteralNotifications
 from .dashboard import NOT_CONNECTED, DashboardScreen
 
@@ -94,7 +94,7 @@ class WarroomApp(LiteralNotifications[int]):
         self.panes_drawn = asyncio.Event()
         keys = warroom.config.get("ui.keys") or {}
         if keys:
-            self.set_keymap({str(binding_id): str(key) for binding_id, key in keys.items()})
+            remap_keys(self, keys)
         # Off unless asked for: [ui] animations, WARROOM_ANIMATIONS, or Textual's own TEXTUAL_ANIMATIONS.
         if warroom.config.origins.get("ui.animations", "default") != "default" or not os.environ.get(
                 "TEXTUAL_ANIMATIONS"):

@@ -7,16 +7,17 @@ from typing import Any
 
 from rich.table import Table
 from rich.text import Text
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from ..console.actions import in_place
 from ..widgets.actions import bindings, help_rows, key_for, place_name
 from ..widgets.safe import safe_label
 
 
-def help_table(app: Any, places: Iterable[str]) -> Table:
+def help_table(app: App[Any], places: Iterable[str]) -> Table:
     """Key, what it does, and a line on it: what a responder needs, never an internal id."""
     table = Table.grid(padding=(0, 2))
     table.add_column(justify="right", style="bold", min_width=10)
@@ -45,7 +46,9 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll() as box:
             close, find = key_for(self.app, "help.close"), key_for(self.app, "app.command_palette")
-            box.border_title = safe_label(f"Keys  ({close} to close · {find} finds any action by name)")
+            offered = any(action.palette for place in self.places for action in in_place(place))
+            box.border_title = safe_label(f"Keys  ({close} to close · {find} finds any action by name)" if offered
+                                          else f"Keys  ({close} to close)")
             yield Static(help_table(self.app, self.places), id="help-table")
 
     async def action_dismiss(self, result: None = None) -> None:

@@ -12,6 +12,7 @@ import contextlib
 import gc
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, tzinfo
 from pathlib import Path
@@ -19,7 +20,6 @@ from pathlib import Path
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
@@ -40,6 +40,7 @@ from warroom.console.journal_reader import (
 )
 from warroom.console.text import clean_uncut
 from warroom.console.timefmt import display_zone, parse_when, to_iso
+from warroom.widgets.actions import bindings, key_for, remap_keys
 from warroom.widgets.review_timeline import WINDOW, BrowserTimeline
 from warroom.widgets.safe import LiteralNotifications, safe_label
 
@@ -91,17 +92,7 @@ class JournalBrowserScreen(Screen):
 
     CSS_PATH = "review.tcss"
     COMPONENT_CLASSES = {"review--break", "review--untrusted"}   # in an entry: where the chain breaks, and after
-    BINDINGS = [
-        Binding("slash", "filter", "Filter/search", id="review.filter"),
-        Binding("g", "goto", "Go to time", id="review.goto"),
-        Binding("i", "focus_incidents", "Incidents", id="review.incidents"),
-        Binding("t", "focus_timeline", "Timeline", id="review.timeline"),
-        Binding("a", "all_entries", "All entries", id="review.all"),
-        Binding("b", "goto_break", "Go to break", id="review.break"),
-        Binding("v", "verify", "Verify again", id="review.verify"),
-        Binding("escape", "clear", "Clear filter", id="review.clear", show=False),
-        Binding("q", "close", "Close", id="review.close"),
-    ]
+    BINDINGS = bindings("review")
 
     def __init__(self, journal: JournalReader, *, incident: str | None = None, zone: tzinfo = UTC) -> None:
         super().__init__()
@@ -249,7 +240,8 @@ class JournalBrowserScreen(Screen):
         else:
             where = f"entry {result.bad_seq}" if result.bad_seq is not None else "the journal"
             banner.update(Text(f"✗ Chain BROKEN at {where}: {clean_uncut(result.reason)}. "
-                               f"{result.entries} entries verified before it. Press b to go there."))
+                               f"{result.entries} entries verified before it. "
+                               f"Press {key_for(self.app, 'review.break')} to go there."))
             banner.add_class("broken")
         timeline = self.query_one("#timeline", BrowserTimeline)
         timeline.broken_at = None if result.ok else result.bad_seq
@@ -306,7 +298,11 @@ class JournalBrowserScreen(Screen):
 
     @on(BrowserTimeline.Read)
     def _read_entry(self) -> None:
-        """Enter: the whole entry, scrollable (the pane below the timeline shows its first lines)."""
+        """A double click on a row reads it, as Enter does."""
+        self.action_read()
+
+    def action_read(self) -> None:
+        """The whole entry, scrollable (the pane below the timeline shows its first lines)."""
         entry = self.query_one("#timeline", BrowserTimeline).selected
         if entry is not None:
             self.app.push_screen(EntryScreen(f"Entry #{entry.seq}",
@@ -347,7 +343,8 @@ class JournalBrowserScreen(Screen):
         scope = Text()
         scope.append(f"{self.filter.incident or 'All entries'}", style="bold")
         scope.append(f"   filter: {clean_uncut(described)}" if described
-                     else "   / to filter or search, g to go to a time")
+                     else f"   {key_for(self.app, 'review.filter')} to filter or search, "
+                          f"{key_for(self.app, 'review.goto')} to go to a time")
         self.query_one("#scope", Static).update(scope)
 
     # -- actions ------------------------------------------------------------------------------------
@@ -435,6 +432,11 @@ class JournalBrowserScreen(Screen):
         else:
             self.app.pop_screen()
 
+    def action_help(self) -> None:
+        from .help import HelpScreen
+
+        self.app.push_screen(HelpScreen(("review", "list", "review_entry")))
+
     def action_verify(self) -> None:
         banner = self.query_one("#integrity", Static)
         banner.remove_class("ok", "broken")
@@ -464,12 +466,15 @@ class JournalBrowserApp(LiteralNotifications[None]):
     CSS_PATH = Path(__file__).with_name("review.tcss")
 
     def __init__(self, path: str | Path, *, incident: str | None = None, timezone: str = "UTC",
-                 source: str = "") -> None:
+                 source: str = "", keys: Mapping[str, str] | None = None) -> None:
         """Opens the journal here, before the event loop runs: a bad path fails as a one-line CLI error.
 
-        `source` says what the file is when it is not the journal itself (a shared journal's local copy, how old).
+        `source` says what the file is when it is not the journal itself (a shared journal's local copy, how old);
+        `keys` are the `[ui.keys]` remaps, checked when the configuration loaded.
         """
         super().__init__()
+        if keys:
+            remap_keys(self, keys)
         self.path = Path(path)
         self.source = source
         self.incident = incident

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
+from ..widgets.actions import bindings, key_for
 from ..widgets.safe import safe_label
 
 BODY_LINES, BODY_WIDTH = 5000, 20_000
@@ -24,7 +24,7 @@ class EntryScreen(ModalScreen[None]):
     """Read a whole entry; arrows and PgUp/PgDn scroll, Escape, Enter or q closes."""
 
     CSS_PATH = "detail.tcss"
-    BINDINGS = [Binding("escape,enter,q", "close", "Close", id="review_entry.close")]
+    BINDINGS = bindings("review_entry")
 
     def __init__(self, title: str, text: Text) -> None:
         super().__init__()
@@ -33,7 +33,7 @@ class EntryScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="entry-scroll") as box:
             box.border_title = safe_label(self.title_text)
-            box.border_subtitle = "↑↓ PgUp PgDn scroll · Esc close"
+            box.border_subtitle = safe_label(f"↑↓ PgUp PgDn scroll · {key_for(self.app, 'review_entry.close')} close")
             yield Static(self.body(), id="entry-full")
         yield Footer()
 

@@ -7,9 +7,11 @@ A screen lists the places whose actions it offers in `ACTION_PLACES`, may say wh
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NamedTuple
+from weakref import WeakKeyDictionary
 
+from textual.app import App
 from textual.binding import Binding, BindingType
 
 from ..console.actions import BY_ID, PLACE_NAMES, Action, in_place, shown
@@ -21,17 +23,30 @@ def bindings(place: str) -> list[BindingType]:
                     priority=action.priority, tooltip=action.help) for action in in_place(place)]
 
 
-def current_keys(app: Any, action_id: str) -> str:
-    keymap = getattr(app, "_keymap", None) or {}
-    return keymap.get(action_id) or BY_ID[action_id].key
+# The remaps each app runs with. Textual applies a keymap (`App.set_keymap`) but offers no public way to read it
+# back, so the remaps are kept here as they are handed over, for labels and hints to name the key in force.
+_REMAPS: WeakKeyDictionary[App[Any], dict[str, str]] = WeakKeyDictionary()
 
 
-def key_for(app: Any, action_id: str) -> str:
+def remap_keys(app: App[Any], remaps: Mapping[str, str]) -> None:
+    """Put `[ui.keys]` (checked at load) in force: Textual rebinds every binding by its id, and every label, hint
+    and help row names the new key. The one way an app's keys are remapped."""
+    keymap = {str(action_id): str(keys) for action_id, keys in remaps.items()}
+    _REMAPS[app] = keymap
+    app.set_keymap(keymap)
+
+
+def current_keys(app: App[Any], action_id: str) -> str:
+    """The keys an action answers to in this app (commas between alternatives)."""
+    return _REMAPS.get(app, {}).get(action_id) or BY_ID[action_id].key
+
+
+def key_for(app: App[Any], action_id: str) -> str:
     """The key in force for an action, as a person writes it (`d`, `F2`, `ctrl+g`): the first if several."""
     return shown(current_keys(app, action_id).split(",")[0])
 
 
-def labelled(app: Any, action_id: str, label: str | None = None) -> str:
+def labelled(app: App[Any], action_id: str, label: str | None = None) -> str:
     """A button's words with its key in force: "Declare (F2)"."""
     action = BY_ID[action_id]
     return f"{label or action.label or action.title} ({key_for(app, action_id)})"
@@ -75,7 +90,7 @@ class HelpRow(NamedTuple):
     help: str
 
 
-def help_rows(app: Any, place: str) -> list[HelpRow]:
+def help_rows(app: App[Any], place: str) -> list[HelpRow]:
     """One place's keys for the help screen, with the keys in force; no internal ids."""
     return [HelpRow(shown(current_keys(app, action.id)), action.title, action.help) for action in in_place(place)]
 

@@ -13,7 +13,6 @@ from datetime import UTC, datetime, tzinfo
 
 from rich.style import Style
 from rich.text import Text
-from textual.binding import Binding
 from textual.message import Message
 from warroom.console.journal import Entry
 from warroom.console.journal_reader import describe_entry
@@ -54,7 +53,6 @@ class BrowserTimeline(RowTable[Entry]):
     for the first and the last page of the current filter.
     """
 
-    BINDINGS = [Binding("enter", "read", "Read", id="review.read")]
     # The break and what follows it, a stripe on every other line (screens/review.tcss).
     COMPONENT_CLASSES = {"review-timeline--header", "review-timeline--cursor", "review-timeline--muted",
                          "review-timeline--broken", "review-timeline--stripe"}
@@ -82,7 +80,7 @@ class BrowserTimeline(RowTable[Entry]):
         """The cursor is on another entry, or a new window put it on one."""
 
     class Read(Message):
-        """Enter (or a double click): read the selected entry whole."""
+        """A double click: read the selected entry whole (Enter is the screen's `review.read`)."""
 
     def __init__(self, *, zone: tzinfo = UTC, id: str | None = None) -> None:
         super().__init__(id=id)

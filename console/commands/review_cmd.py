@@ -27,7 +27,8 @@ def run(ctx: Context) -> int:
 
     path = ctx.journal_file(ctx.args.path)
     app = JournalBrowserApp(path, incident=ctx.args.incident, timezone=ctx.config.get("timezone", "UTC"),
-                    source=f"this host's copy, {ctx.copy_notice}" if ctx.copy_notice else "")
+                    source=f"this host's copy, {ctx.copy_notice}" if ctx.copy_notice else "",
+                    keys=ctx.config.get("ui.keys") or {})
     app.run()
     return app.return_code or 0
 

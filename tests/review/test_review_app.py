@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from textual.binding import Binding
 from textual.widgets import Input, OptionList, Static
+from warroom.console.actions import BY_ID, in_place, keys_of
 from warroom.console.journal import Draft, kinds
 from warroom.console.journal_reader import Filter, JournalReader
 from warroom.screens.review import JournalBrowserApp, JournalBrowserScreen
@@ -221,3 +224,81 @@ async def test_a_click_selects_an_entry_and_a_double_click_reads_it(journal: Pat
         await pilot.double_click("#timeline", offset=(10, 4))
         await settle(pilot)
         assert isinstance(app.screen, EntryScreen)
+
+
+# -- keys: the browser's actions are in the registry, so [ui.keys] remaps them ----------------------------------
+
+BROWSER_ACTIONS = [action.id for place in ("review", "review_entry") for action in in_place(place)]
+
+
+@pytest.mark.parametrize("action_id", BROWSER_ACTIONS)
+async def test_each_browser_key_can_be_remapped(journal: Path, action_id: str) -> None:
+    """The remapped key runs the action where it works (the browser, or an entry read in full); its default does
+    not, and the help screen names the new key."""
+    from warroom.screens.help import help_table
+    from warroom.screens.review_entry import EntryScreen
+
+    default = keys_of(BY_ID[action_id].key)
+    app = JournalBrowserApp(journal, keys={action_id: "f9"})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        if action_id.startswith("review_entry."):
+            await pilot.press("enter")
+            await settle(pilot)
+            assert isinstance(app.screen, EntryScreen)
+        bound = app.screen.active_bindings
+        assert bound["f9"].binding.id == action_id
+        assert all(key not in bound or bound[key].binding.id != action_id for key in default)
+        console = Console(width=140, record=True, file=io.StringIO())
+        console.print(help_table(app, ("review", "list", "review_entry")))
+        rows = [line.split() for line in console.export_text().splitlines()]
+        assert any(row[:1] == ["F9"] and BY_ID[action_id].title.split()[0] in row for row in rows), rows
+
+
+async def test_remapped_browser_keys_read_and_close_and_are_named(journal: Path) -> None:
+    from warroom.screens.review_entry import EntryScreen
+
+    app = JournalBrowserApp(journal, keys={"review.read": "r", "review_entry.close": "x", "review.filter": "f",
+                                           "review.goto": "ctrl+t", "review.close": "f10"})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert "f to filter or search, ctrl+t to go to a time" in str(app.screen.query_one("#scope").render())
+        await pilot.press("enter")                  # the default key answers no more
+        await settle(pilot)
+        assert not isinstance(app.screen, EntryScreen)
+        await pilot.press("r")
+        await settle(pilot)
+        assert isinstance(app.screen, EntryScreen)
+        assert str(app.screen.query_one("#entry-scroll").border_subtitle).endswith("· x close")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, EntryScreen)
+        await pilot.press("x")
+        await settle(pilot)
+        assert isinstance(app.screen, JournalBrowserScreen)
+        await pilot.press("q")
+        await settle(pilot)
+        assert app.is_running
+        await pilot.press("f10")
+        await settle(pilot)
+        assert not app.is_running
+
+
+async def test_the_browsers_help_lists_its_keys(journal: Path) -> None:
+    from textual.containers import VerticalScroll
+    from warroom.screens.help import HelpScreen
+
+    from ..response.pilot_steps import shown
+
+    app = JournalBrowserApp(journal)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        text = shown(pilot, "#help-table")
+        assert "Go to a time" in text and "Verify again" in text and "Read the entry" in text, text
+        assert str(app.screen.query_one(VerticalScroll).border_title) == "Keys  (Esc to close)"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, JournalBrowserScreen)

@@ -33,6 +33,7 @@ from warroom.screens.prompt import PromptScreen
 from warroom.screens.quit import QuitScreen
 from warroom.screens.recovery import RecoveryScreen
 from warroom.screens.review import JournalBrowserApp, JournalBrowserScreen
+from warroom.screens.review_entry import EntryScreen
 from warroom.screens.send_confirm import SendConfirmScreen
 from warroom.screens.sign_in import SignInScreen
 from warroom.screens.status_proposal import StatusProposalScreen
@@ -63,6 +64,7 @@ HANDLERS = {
     "task_detail": TaskDetailScreen,
     "investigate": InvestigateScreen, "hunt": HuntScreen, "defender": DefenderScreen,
     "recovery": RecoveryScreen, "support_case": SupportCaseScreen, "list": RowTable,
+    "review": JournalBrowserScreen, "review_entry": EntryScreen,
 }
 REMAP = {"dashboard.declare": "D", "dashboard.note": "N", "dashboard.sign_in": "f9", "contain.execute": "f7",
          "guided.back": "f10", "dashboard.block_sign_in": "ctrl+b"}
@@ -85,7 +87,9 @@ def test_every_list_moves_with_the_list_keys(widget: type) -> None:
 
 
 async def test_remapped_list_keys_move_the_alerts(journal_path: Path) -> None:
-    app = await build_app_async(journal_path, incident=False, keys={"list.last": "G", "list.first": "g"})
+    # g goes to a time in the journal browser, where the lists' keys work too: it moves there to free g.
+    app = await build_app_async(journal_path, incident=False,
+                                keys={"list.last": "G", "list.first": "g", "review.goto": "f5"})
     async with on_screen(app, SIZE) as pilot:
         alerts = app.screen.query_one(AlertTable)
         alerts.focus()
@@ -177,12 +181,14 @@ MODALS = (AlertDetailScreen, IssueDetailScreen, HelpScreen, QuitScreen, TaskDone
 # The focus chains a key travels: the focused node first, the App last.
 CHAINS = [*((pane, DashboardScreen, WarroomApp) for pane in (AlertTable, HealthPane, TaskList, Timeline)),
           *((screen, WarroomApp) for screen in (*GUIDED, *MODALS)),
-          (BrowserTimeline, JournalBrowserScreen, JournalBrowserApp)]
+          (BrowserTimeline, JournalBrowserScreen, JournalBrowserApp), (EntryScreen, JournalBrowserApp)]
 # Nearer bindings that answer before a farther one on purpose, with why.
 SHADOWS = {
     # A dialog or reading screen closes with q: the App's quit is one key further, on the dashboard.
     ("detail.close", "app.quit"), ("help.close", "app.quit"), ("messages.close", "app.quit"),
     ("handoff.close", "app.quit"), ("task_detail.close", "app.quit"),
+    # The journal browser is an app of its own: q closes it, and no quit key waits beyond it.
+    ("review.close", "app.quit"), ("review_entry.close", "app.quit"),
     # Enter and Esc leave the filter box only while it has focus (check_action): then no pane has focus.
     ("alerts.open", "dashboard.leave_filter"), ("health.open_issue", "dashboard.leave_filter"),
     ("tasks.open", "dashboard.leave_filter"),
