@@ -66,7 +66,7 @@ PLACE_NAMES = {
     "task_dialog": "Task done question",
     "status_dialog": "Proposed status question",
     "task_detail": "Task details",
-    "review": "Journal browser (warroom browse)",
+    "review": "Journal browser",
     "review_entry": "An entry in full",
 }
 TOGETHER: dict[str, frozenset[str]] = {
