@@ -7,7 +7,7 @@ costliest widget of the first frame. Here a row is a plain record, and only the 
 
 from __future__ import annotations
 
-from bisect import bisect_left, insort
+from bisect import bisect_left
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from typing import Any, ClassVar, Generic, NamedTuple, Protocol, TypeVar, overload
 
@@ -42,15 +42,43 @@ class RowFilter(Protocol[R]):
     def select(self, rows: Iterable[R], /) -> list[R]: ...
 
 
-REFILTER_AT = 64        # more changed rows than this in a filtered view: filter the whole order again (one pass)
+def merged(rows: list[R], key: Callable[[R], Any], removed: Iterable[R], added: Iterable[R]) -> list[R]:
+    """`rows` (in `key` order, keys unique) less `removed`, with `added` in their places: a binary search per
+    changed row and one copy of the rest, however many rows changed (a page of 1,000 new alerts under a filter
+    costs what 3 do, not a pass of the filter over every row)."""
+    size = len(rows)
+    gone = []
+    for row in removed:
+        index = bisect_left(rows, key(row), key=key)
+        if index < size and rows[index] == row:
+            gone.append(index)
+    gone.sort()
+    fresh = sorted(added, key=key)
+    out: list[R] = []
+    start, next_gone = 0, 0
+    for row in fresh:
+        cut = bisect_left(rows, key(row), lo=start, key=key)
+        while next_gone < len(gone) and gone[next_gone] < cut:
+            out += rows[start:gone[next_gone]]
+            start = gone[next_gone] + 1
+            next_gone += 1
+        out += rows[start:cut]
+        start = max(start, cut)
+        out.append(row)
+    for index in gone[next_gone:]:
+        out += rows[start:index]
+        start = index + 1
+    out += rows[start:]
+    return out
 
 
 class OrderedRows(Sequence[R], Generic[R]):
     """Rows in order by `key` (unique per row), kept in order as rows change, with an optional filter.
 
     A poll that changed 100 of 50,000 alerts moves those 100 rows (O(log n) each) instead of sorting and filtering
-    all of them again; the filter runs over every row only when its text changes. A Line-API table reads rows by
-    position, so this is a Sequence; `reverse` shows the order backwards without sorting again.
+    all of them again; the filter tries only the changed rows, and runs over every row only when its text changes.
+    A Line-API table reads rows by position, so this is a Sequence; `reverse` shows the order backwards without
+    sorting again.
     """
 
     def __init__(self, key: Callable[[R], Any], rows: Iterable[R] = (), *, reverse: bool = False) -> None:
@@ -117,20 +145,8 @@ class OrderedRows(Sequence[R], Generic[R]):
         for row in removed:
             self._all.discard(row)
         self._all.update(added)
-        shown, matches = self._shown, self._matches
-        if shown is None or matches is None:
-            return
-        if len(added) + len(removed) > REFILTER_AT:
-            self._shown = matches.select(self._all)
-            return
-        key = self._key
-        for row in removed:
-            index = bisect_left(shown, key(row), key=key)
-            if index < len(shown) and shown[index] == row:
-                del shown[index]
-        for row in added:
-            if matches(row):
-                insort(shown, row, key=key)
+        if self._shown is not None and self._matches is not None:
+            self._shown = merged(self._shown, self._key, removed, self._matches.select(added))
 
     def set_filter(self, matches: RowFilter[R] | None, *, narrower: bool = False) -> None:
         """Show only the rows `matches` lets through (None: all). `narrower`: it lets through no row the filter

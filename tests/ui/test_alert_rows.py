@@ -12,6 +12,7 @@ from warroom.console.graph.models import Alert
 from warroom.console.graph.tracked import Tracked
 from warroom.console.timefmt import to_iso
 from warroom.widgets.alerts import SORT_KEYS, SORTABLE, AlertRow, AlertTable, RowCache, matcher
+from warroom.widgets.row_table import merged
 
 from ..waiting import until
 from .scenes import NOW, alert, build_app_async
@@ -78,6 +79,18 @@ def test_rows_kept_in_place_equal_a_full_rebuild(steps: list[tuple]) -> None:
     assert table.minute_counts == Counter((r.severity, int(r.created // 60)) for r in rows)
     shown = f"{len(expected):,} of {len(rows):,}" if table.filter_text else f"{len(rows):,}"
     assert str(table.border_title).startswith(f"Alerts ({shown})")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sets(st.integers(0, 400)), st.sets(st.integers(0, 400)), st.sets(st.integers(0, 400)))
+def test_merged_rows_equal_a_sort_of_what_is_left(rows: set[int], removed: set[int], added: set[int]) -> None:
+    """A page's rows merged into a filtered view: removed rows (some never shown) leave, added ones (some replacing
+    a removed row with the same key) take their places, as sorting everything again would place them."""
+    shown = sorted(rows)
+    added -= rows - removed             # keys are unique: a row still shown is not added again
+    key = lambda n: -n // 2 * 1000 + n      # noqa: E731 (an order that is not the numbers' own)
+    shown.sort(key=key)
+    assert merged(shown, key, removed, added) == sorted((rows - removed) | added, key=key)
 
 
 async def test_a_changed_alert_moves_to_its_place_under_the_filter_and_a_new_one_is_marked(journal_path: Path) -> None:
