@@ -25,6 +25,7 @@ from textual.screen import Screen
 from .. import widgets
 from ..console.actions import TYPING_PLACES
 from ..console.config import Config
+from ..console.heap import return_large_blocks
 from ..console.journal import JournalError, is_shared, kinds
 from ..console.journal.records import say_renumbered
 from ..console.session import WarRoom
@@ -399,10 +400,12 @@ async def _main(config: Config, *, scenario: str | None, tenant: bool = True) ->
 
 
 async def _collect_once_drawn(app: WarroomApp) -> None:
-    """The collector was off while starting (console/launch.py): on again once the whole dashboard is drawn."""
+    """The collector was off while starting (console/launch.py): on again once the whole dashboard is drawn. From
+    then on, Graph's large pages are given back to the system when freed (console/heap.py)."""
     await app.panes_drawn.wait()
     gc.freeze()     # what startup built lives as long as the process: never walk it again
     gc.enable()
+    return_large_blocks()
 
 
 async def _run_app(warroom: WarRoom, scenario: str | None, connect: Connect, *, tenant: bool = True) -> int:
