@@ -81,6 +81,22 @@ def test_rows_kept_in_place_equal_a_full_rebuild(steps: list[tuple]) -> None:
     assert str(table.border_title).startswith(f"Alerts ({shown})")
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 99), st.sampled_from(SEVERITIES), st.lists(st.sampled_from(WORDS), max_size=3).map(tuple),
+       st.text("mailrugsnedhowctf0123 @.AI", max_size=12))
+def test_the_filter_finds_a_word_anywhere_in_the_rows_text(n: int, severity: str, words: tuple[str, ...],
+                                                           typed: str) -> None:
+    """Title and id per row, severity, status, source and users shared: the filter reads them as the one line of
+    text a responder sees, and rows naming the same people share one copy of that part."""
+    row = AlertRow.from_alert(graph_alert(n, severity, 5, words))
+    text = " ".join((row.title, row.severity, row.status, row.source, row.id, f"user{n % 3}@contoso.com")).lower()
+    matches = matcher(typed)
+    assert (matches is None or matches(row)) == all(word in text for word in typed.lower().split())
+    assert (matches is None or matches.select([row]) == [row]) == all(word in text for word in typed.lower().split())
+    twin = AlertRow.from_alert(graph_alert(n + 3, severity, 7, ("other",)))
+    assert twin.facets is row.facets and twin.watch_keys is row.watch_keys
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.sets(st.integers(0, 400)), st.sets(st.integers(0, 400)), st.sets(st.integers(0, 400)))
 def test_merged_rows_equal_a_sort_of_what_is_left(rows: set[int], removed: set[int], added: set[int]) -> None:
