@@ -17,6 +17,7 @@ import re
 import sys
 from collections.abc import Mapping
 from datetime import datetime
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Any, NamedTuple, Self
 
@@ -81,6 +82,13 @@ def _time(value: Any) -> datetime | None:
 def _shared(value: Any) -> str:
     """A value thousands of alerts repeat (a category, a product), kept once however many alerts name it."""
     return sys.intern(_str(value))
+
+
+@lru_cache(maxsize=4096)
+def _same(values: tuple[str, ...]) -> tuple[str, ...]:
+    """Values thousands of alerts repeat together (the accounts in their evidence, their MITRE techniques), kept
+    once: the first such tuple stands for the equal ones after it (a bounded cache: a rare one costs what it did)."""
+    return tuple(map(sys.intern, values))
 
 
 def _objects(value: Any) -> tuple[dict[str, Any], ...]:
@@ -276,10 +284,11 @@ class Alert(NamedTuple):
             severity=_enum(data.get("severity"), ALERT_SEVERITY) or "unknown",
             status=_enum(data.get("status"), ALERT_STATUS) or "unknown", category=_shared(data.get("category")),
             service_source=_shared(data.get("serviceSource")),
-            detection_source=_shared(data.get("detectionSource")), incident_id=_str(data.get("incidentId")),
+            detection_source=_shared(data.get("detectionSource")), incident_id=_shared(data.get("incidentId")),
             created=_time(data.get("createdDateTime")), last_updated=_time(data.get("lastUpdateDateTime")),
-            web_url=_str(data.get("alertWebUrl")), mitre_techniques=tuple(map(str, data.get("mitreTechniques") or ())),
-            users=tuple(users), ips=tuple(ips),
+            web_url=_str(data.get("alertWebUrl")),
+            mitre_techniques=_same(tuple(map(str, data.get("mitreTechniques") or ()))),
+            users=_same(tuple(users)), ips=_same(tuple(ips)),
             graph_json=compact_json(data) if graph_json is None else graph_json,
         )
 

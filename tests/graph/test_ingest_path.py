@@ -117,6 +117,13 @@ def test_an_alert_keeps_graph_s_object_as_bytes_the_garbage_collector_does_not_w
     assert alert == Alert.from_graph(dict(reversed(data.items())))      # equal when Graph said the same
     other = Alert.from_graph(orjson.loads(orjson.dumps({**data, "serviceSource": "microsoftDefenderForEndpoint"})))
     assert other.category is alert.category and other.service_source is alert.detection_source  # kept once
+    # What thousands of alerts repeat (their incident, the accounts and addresses named, the techniques) is kept
+    # once, however many separately parsed alerts name it.
+    first, second = (Alert.from_graph(orjson.loads(orjson.dumps(
+        {**data, "id": f"da{n}", "incidentId": "7001", "mitreTechniques": ["T1566.002"]}))) for n in (2, 3))
+    assert first.incident_id == "7001" and first.mitre_techniques == ("T1566.002",) and first.ips == alert.ips
+    for name in ("incident_id", "mitre_techniques", "users", "ips"):
+        assert getattr(first, name) is getattr(second, name), name
 
 
 @settings(max_examples=150, deadline=None)
