@@ -7,6 +7,7 @@ costliest widget of the first frame. Here a row is a plain record, and only the 
 
 from __future__ import annotations
 
+import asyncio
 from bisect import bisect_left
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from typing import Any, ClassVar, Generic, NamedTuple, Protocol, TypeVar, overload
@@ -87,6 +88,7 @@ class OrderedRows(Sequence[R], Generic[R]):
         self._all: SortedKeyList = SortedKeyList(rows, key=key)
         self._matches: RowFilter[R] | None = None
         self._shown: list[R] | None = None      # the rows the filter lets through, in order (None: all of them)
+        self._passes: list[list[tuple[list[R], list[R]]]] = []     # changes seen by each filter pass under way
 
     @property
     def _seq(self) -> Sequence[R]:
@@ -142,6 +144,8 @@ class OrderedRows(Sequence[R], Generic[R]):
     def change(self, added: Iterable[R], removed: Iterable[R]) -> None:
         """`removed` (the rows as they were) leave, `added` take their places in the order."""
         added, removed = list(added), list(removed)
+        for changes in self._passes:
+            changes.append((added, removed))
         for row in removed:
             self._all.discard(row)
         self._all.update(added)
@@ -155,7 +159,34 @@ class OrderedRows(Sequence[R], Generic[R]):
         if matches is None:
             self._shown = None
             return
-        self._shown = matches.select(self._shown if narrower and self._shown is not None else self._all)
+        self._shown = matches.select(self._tried(narrower))
+
+    def _tried(self, narrower: bool) -> Sequence[R]:
+        return self._shown if narrower and self._shown is not None else self._all
+
+    def filter_cost(self, narrower: bool) -> int:
+        """How many rows `set_filter` would try."""
+        return len(self._tried(narrower))
+
+    async def set_filter_in_steps(self, matches: RowFilter[R], *, narrower: bool = False, step: int = 5000) -> None:
+        """`set_filter` over many rows, `step` rows a turn of the event loop, so a keystroke over 50,000 rows
+        never holds the loop for the whole pass; what is shown changes only once the pass is done. Rows that change
+        meanwhile are tried as they change. Cancelled (a newer keystroke), it changes nothing."""
+        key, rows = self._key, list(self._tried(narrower))
+        changes: list[tuple[list[R], list[R]]] = []
+        self._passes.append(changes)
+        try:
+            chosen: list[R] = []
+            for start in range(0, len(rows), step):
+                chosen += matches.select(rows[start:start + step])
+                await asyncio.sleep(0)
+        finally:
+            self._passes.remove(changes)
+        if key is not self._key:        # sorted another way meanwhile
+            chosen.sort(key=self._key)
+        for added, removed in changes:
+            chosen = merged(chosen, self._key, removed, matches.select(added))
+        self._matches, self._shown = matches, chosen
 
     def set_key(self, key: Callable[[R], Any], *, reverse: bool) -> None:
         """Another order: everything is sorted once."""
