@@ -148,7 +148,7 @@ def test_a_filter_passing_in_steps_equals_filtering_at_once(rows: set[int], time
             ordered.set_filter(Multiples(2))
         held, key = set(rows), by_half
         wanted = Multiples(2 * times)
-        task = asyncio.create_task(ordered.set_filter_in_steps(wanted, narrower=narrower, step=7))
+        task = asyncio.create_task(ordered.set_filter_in_steps(wanted, narrower=narrower, step=7, turn=0))
         for added, removed, resort in changes:
             await asyncio.sleep(0)
             gone, new = removed & held, added - (held - removed)
