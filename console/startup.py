@@ -47,7 +47,7 @@ def tenant_watcher(room: WarRoom, on_change: Callable[[set[str]], None]) -> Watc
     if room.live is None:
         room.live = LiveState()     # what the watcher fills is what the dashboard shows
     return TenantWatcher(room.gateway, room.journal, room.live, intervals=poll_intervals(room.config),
-                         on_change=on_change, watch_list=watch_list, simulated=room.simulated)
+                         on_change=on_change, watch_list=watch_list, simulated=room.simulated, settle=True)
 
 
 async def connect_graph(config: Config) -> GraphGateway:

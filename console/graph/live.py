@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import hashlib
 import logging
 import random
@@ -63,6 +64,9 @@ FULL_SYNC_EVERY = 20            # every Nth poll of an incremental source re-rea
 _log = logging.getLogger(__name__)
 CHUNK = 100                     # objects compared between yields: bounds the loop's lag (a page is one transaction)
 PROGRESS_EVERY_S = 0.25         # a long read tells the UI how far it got at most this often
+# Records written since the last freeze that make the next page end with one (TenantWatcher's settle): a large
+# load is frozen in a few steps, the few changes of an ordinary poll never (see docs/benchmarks.md).
+SETTLE_EVERY = 5_000
 T = TypeVar("T")
 
 
@@ -210,8 +214,15 @@ class TenantWatcher:
         watch_list: Callable[[], Iterable[str]] | None = None,
         simulated: bool = False,
         specs: Mapping[str, Source] | None = None,
+        settle: bool = False,
     ) -> None:
         self.gateway = gateway
+        # The console's records live for the session: once SETTLE_EVERY were written, everything alive leaves the
+        # cyclic collector's scans (gc.freeze), else every full collection walks 50,000 alerts and their rows
+        # (~100 ms, a stall; docs/benchmarks.md). Process-wide: only a long-lived console asks, never a test or a
+        # script. What dies in a cycle after being frozen is never freed: none of ours (tests/graph/test_collector).
+        self.settle = settle
+        self._unsettled = 0                          # records written since the last freeze
         # How each source is read and parsed: SOURCES, or a variant (`status` keeps counts, not Graph's JSON).
         self.specs: Mapping[str, Source] = specs or SOURCES
         # A simulated tenant's observations (DEMO, DRILL) are marked: a live console never takes them for the
@@ -326,6 +337,10 @@ class TenantWatcher:
                     changed |= await writing
                     writing = None
                 records.update(batch.updates)
+                self._unsettled += len(batch.updates)
+                if self.settle and self._unsettled >= SETTLE_EVERY:
+                    gc.freeze()
+                    self._unsettled = 0
                 if batch.drafts:
                     for key, value in batch.pending.items():
                         self._writing[(spec.name, key)] = value

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from warroom.console.graph import live
 from warroom.console.graph.errors import PagingCut
 from warroom.console.graph.live import FULL_SYNC_EVERY, LiveState, TenantWatcher, read_ahead
 from warroom.console.journal import open_journal
@@ -93,3 +94,50 @@ async def test_a_many_page_poll_and_its_journal_leave_no_garbage_for_the_collect
     await journal.close()
     assert len(state.alerts) == 4000
     assert [_name(thing) for thing in garbage if _ours(thing)] == []
+
+
+async def test_a_console_s_watcher_freezes_what_a_large_load_wrote_and_freezes_no_garbage(simulated_tenant,
+                                                                                          monkeypatch):
+    """The console's records live for the session: once enough were written they leave the collector's scans
+    (gc.freeze), so a full collection never walks 50,000 alerts. Frozen cyclic garbage would never be freed:
+    after the load, unfreezing and collecting finds nothing of ours."""
+    monkeypatch.setattr(live, "SETTLE_EVERY", 1000)
+    add_objects(simulated_tenant, "alerts", alerts(30))
+    state = LiveState()
+    async with await gateway_for(simulated_tenant) as gateway:
+        watcher = TenantWatcher(gateway, None, state, sources=["alerts"], settle=True)
+        before = gc.get_freeze_count()
+        await watcher.poll_once("alerts")       # first-time imports and caches; 30 records: no freeze
+        assert gc.get_freeze_count() == before
+        add_objects(simulated_tenant, "alerts", alerts(3000, prefix="new"))
+        gc.collect()
+        try:
+            watcher._polls["alerts"] = FULL_SYNC_EVERY
+            await watcher.poll_once("alerts")
+            frozen = gc.get_freeze_count() - before
+            scanned = {id(thing) for thing in gc.get_objects()}
+            unfrozen = [key for key, record in state.alerts.items() if id(record) in scanned]
+        finally:
+            gc.unfreeze()
+        with cyclic_garbage() as garbage:
+            pass
+    assert len(state.alerts) == 3030 and frozen >= 2000
+    assert len(unfrozen) < 1000       # what was written since the last freeze
+    assert [_name(thing) for thing in garbage if _ours(thing)] == []
+
+
+async def test_only_a_console_s_watcher_freezes_what_it_reads(simulated_tenant, monkeypatch):
+    """Freezing is process-wide: a test, a script or `warroom status` keeps the collector as Python has it."""
+    monkeypatch.setattr(live, "SETTLE_EVERY", 1000)
+    add_objects(simulated_tenant, "alerts", alerts(1500))
+    before = gc.get_freeze_count()
+    async with await gateway_for(simulated_tenant) as gateway:
+        await TenantWatcher(gateway, None, LiveState(), sources=["alerts"]).poll_once("alerts")
+    assert gc.get_freeze_count() == before
+
+
+async def test_the_console_s_watcher_settles_what_it_loads(room):
+    from warroom.console.startup import tenant_watcher
+
+    _, warroom = await room("exchange-outage")
+    assert tenant_watcher(warroom, lambda _: None).settle is True
