@@ -6,9 +6,9 @@ before the console's first frame. It is switched off here, before anything is im
 command runs (the console: once its panes are drawn, after freezing what startup built).
 
 Its thresholds stay CPython's, for every command: a young generation of 20,000 objects (one trial's fix for the
-console's stalls) makes each young pass walk up to that many, and the next one up to ten times more (41-49 ms
-measured). What made the full passes long is what lives for the session, and the console freezes that as it
-loads (TenantWatcher's `settle`, console/graph/live.py; figures in docs/benchmarks.md).
+console's stalls) makes each young pass walk up to that many and the next one up to ten times more (29-49 ms
+measured for one). What made the full passes long is what lives for the session, and the console freezes that
+as it loads (TenantWatcher's `settle`, console/graph/live.py; figures in docs/benchmarks.md).
 """
 
 from __future__ import annotations

@@ -203,9 +203,6 @@ async def ingest(base_url: str, count: int, tenant: subprocess.Popen | None = No
         gc.collect()
         gc.set_debug(0)
         leaked = len(gc.garbage)
-        if os.environ.get("BENCH_SHOW_GARBAGE"):
-            from collections import Counter
-            print(Counter(f"{type(o).__module__}.{type(o).__qualname__}" for o in gc.garbage).most_common(20))
         gc.garbage.clear()
         journal_mb = (Path(folder) / "bench.db").stat().st_size / 1e6
         await gateway.close()
