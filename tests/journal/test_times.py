@@ -33,6 +33,23 @@ def test_a_three_digit_year_is_padded() -> None:
     assert to_iso(datetime(202, 12, 4, 10, tzinfo=UTC)) == "0202-12-04T10:00:00.000Z"
 
 
+IN_RANGE = st.datetimes(min_value=datetime(2000, 1, 2), max_value=datetime(2099, 12, 30),
+                       timezones=st.sampled_from(ZONES))
+
+
+@given(st.lists(st.tuples(st.none() | IN_RANGE, st.none() | IN_RANGE), min_size=1, max_size=6), IN_RANGE)
+def test_a_batch_writes_each_entry_s_own_moments(moments: list[tuple[datetime | None, datetime | None]],
+                                                 now: datetime) -> None:
+    """Sealing writes each moment's text once per batch: every entry still gets its own (or `now`)."""
+    drafts = [prepare(Draft(kinds.NOTE, {"text": "x"}, occurred_at=occurred, discovered_at=discovered), "alex")
+              for occurred, discovered in moments]
+    rows = seal(drafts, 0, GENESIS, now)
+    for (occurred, discovered), row in zip(moments, rows, strict=True):
+        assert row[4] == to_iso(occurred or now)
+        assert row[5] == to_iso(discovered or occurred or now)
+        assert row[6] == to_iso(now)
+
+
 @given(ANY_MOMENT)
 async def test_only_moments_inside_the_range_enter_a_journal(moment: datetime) -> None:
     draft = Draft(kinds.NOTE, {"text": "x"}, occurred_at=moment)
