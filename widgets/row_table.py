@@ -170,7 +170,7 @@ class OrderedRows(Sequence[R], Generic[R]):
         return len(self._tried(narrower))
 
     async def set_filter_in_steps(self, matches: RowFilter[R], *, narrower: bool = False, step: int = 1000,
-                                  turn: float = 0.015) -> None:
+                                  turn: float = 0.03) -> None:
         """`set_filter` over many rows in turns of the event loop of at most about `turn` seconds (`step` rows at
         a time), so a keystroke over 50,000 rows never holds the loop for the whole pass on a busy machine, and
         takes no more turns than it needs on a quiet one; what is shown changes only once the pass is done. Rows
