@@ -48,6 +48,13 @@ async def settle(pilot) -> None:
     await pilot.pause()
 
 
+async def pressed(pilot, key: str):
+    """Press `key`, let what it started finish: the screen on top then."""
+    await pilot.press(key)
+    await settle(pilot)
+    return pilot.app.screen
+
+
 def timeline(app: JournalBrowserApp) -> BrowserTimeline:
     return app.screen.query_one("#timeline", BrowserTimeline)
 
@@ -263,24 +270,14 @@ async def test_remapped_browser_keys_read_and_close_and_are_named(journal: Path)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         assert "f to filter or search, ctrl+t to go to a time" in str(app.screen.query_one("#scope").render())
-        await pilot.press("enter")                  # the default key answers no more
-        await settle(pilot)
-        assert not isinstance(app.screen, EntryScreen)
-        await pilot.press("r")
-        await settle(pilot)
-        assert isinstance(app.screen, EntryScreen)
+        assert not isinstance(await pressed(pilot, "enter"), EntryScreen)      # the default key answers no more
+        assert isinstance(await pressed(pilot, "r"), EntryScreen)
         assert str(app.screen.query_one("#entry-scroll").border_subtitle).endswith("· x close")
-        await pilot.press("escape")
-        await settle(pilot)
-        assert isinstance(app.screen, EntryScreen)
-        await pilot.press("x")
-        await settle(pilot)
-        assert isinstance(app.screen, JournalBrowserScreen)
-        await pilot.press("q")
-        await settle(pilot)
+        assert isinstance(await pressed(pilot, "escape"), EntryScreen)
+        assert isinstance(await pressed(pilot, "x"), JournalBrowserScreen)
+        await pressed(pilot, "q")
         assert app.is_running
-        await pilot.press("f10")
-        await settle(pilot)
+        await pressed(pilot, "f10")
         assert not app.is_running
 
 

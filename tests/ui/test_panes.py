@@ -11,7 +11,7 @@ from warroom.widgets.alerts import AlertTable
 from warroom.widgets.chart import MINUTES, AlertRate, buckets
 from warroom.widgets.health import HealthPane
 
-from .scenes import alert, build_app_async, drawn
+from .scenes import alert, build_app_async, on_screen
 
 
 def test_buckets_keep_the_whole_hour_and_now_exact() -> None:
@@ -28,19 +28,15 @@ async def test_at_120_columns_health_shows_since_and_the_chart_covers_the_hour(j
     app.warroom.live.health["Exchange"] = ServiceHealth.from_graph(
         {"id": "Exchange", "service": "Exchange Online", "status": "serviceDegradation",
          "issues": [{"id": "EX1195322", "isResolved": False}]})
-    try:
-        async with app.run_test(size=(120, 40)) as pilot:
-            await pilot.pause()
-            health = app.screen.query_one(HealthPane)
-            assert health.virtual_size.width <= health.scrollable_content_region.width
-            assert "Since" in "".join(health.render_line(0).text)
-            assert " EX1195322 " in "".join(health.render_line(1).text)
-            chart = app.screen.query_one(AlertRate)
-            lines = chart.render().plain.splitlines()
-            assert lines[-1].split()[0] == f"-{MINUTES}m" and lines[-1].rstrip().endswith("now")
-            assert len(lines[-1].rstrip()) <= chart.content_size.width
-    finally:
-        await app.warroom.close()
+    async with on_screen(app, (120, 40)):
+        health = app.screen.query_one(HealthPane)
+        assert health.virtual_size.width <= health.scrollable_content_region.width
+        assert "Since" in "".join(health.render_line(0).text)
+        assert " EX1195322 " in "".join(health.render_line(1).text)
+        chart = app.screen.query_one(AlertRate)
+        lines = chart.render().plain.splitlines()
+        assert lines[-1].split()[0] == f"-{MINUTES}m" and lines[-1].rstrip().endswith("now")
+        assert len(lines[-1].rstrip()) <= chart.content_size.width
 
 
 async def test_alert_ages_repaint_once_a_minute_not_every_second() -> None:
@@ -131,26 +127,22 @@ async def test_a_poll_or_journal_write_that_changes_nothing_on_screen_repaints_n
     from warroom.widgets.tasks import TaskList
     from warroom.widgets.timeline import Timeline
 
-    from .scenes import NOW, drawn
+    from .scenes import NOW
 
     app = await build_app_async(journal_path, incident=True)
-    try:
-        async with app.run_test(size=(120, 40)) as pilot:
-            await drawn(pilot)
-            screen = app.screen
-            table, timeline = screen.query_one(AlertTable), screen.query_one(Timeline)
-            calls: list[str] = []
-            for pane in (table, timeline, screen.query_one(TaskList)):
-                name = type(pane).__name__
-                pane.refresh = lambda *a, _name=name, **k: calls.append(_name)
-            assert table.set_rows(list(table.all_rows), NOW) == []
-            seq = timeline.last_seq
-            await app.warroom.record(kinds.OBSERVATION, {"source": "alerts", "key": "x", "data": {}})
-            await pilot.pause()
-            assert app.warroom.book.last_seq > seq == timeline.last_seq   # passed over, and not shown
-            assert calls == []
-    finally:
-        await app.warroom.close()
+    async with on_screen(app, (120, 40)) as pilot:
+        screen = app.screen
+        table, timeline = screen.query_one(AlertTable), screen.query_one(Timeline)
+        calls: list[str] = []
+        for pane in (table, timeline, screen.query_one(TaskList)):
+            name = type(pane).__name__
+            pane.refresh = lambda *a, _name=name, **k: calls.append(_name)
+        assert table.set_rows(list(table.all_rows), NOW) == []
+        seq = timeline.last_seq
+        await app.warroom.record(kinds.OBSERVATION, {"source": "alerts", "key": "x", "data": {}})
+        await pilot.pause()
+        assert app.warroom.book.last_seq > seq == timeline.last_seq   # passed over, and not shown
+        assert calls == []
 
 
 def _screen_lines(app) -> list[str]:
@@ -164,24 +156,25 @@ def _pane_lines(app, pane) -> list[str]:
     return [line[region.x: region.right] for line in _screen_lines(app)[region.y: region.bottom]]
 
 
+async def _press_and_read(pilot, key: str, pane) -> list[str]:
+    """Press `key` (a pane's focus key, or one that moves in it), then read the pane as drawn."""
+    await pilot.press(key)
+    await pilot.pause()
+    return _pane_lines(pilot.app, pane)
+
+
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)])
 async def test_with_its_scrollbar_showing_the_alerts_pane_shows_each_age_whole(journal_path: Path, size) -> None:
     """Many alerts give the pane a vertical scrollbar: the columns fit beside it, the Age column whole."""
     app = await build_app_async(journal_path, incident=True)
     app.warroom.live.alerts = {a.id: a for a in (alert(n, "medium", 10 + n, f"Alert {n}") for n in range(60))}
-    try:
-        async with app.run_test(size=size) as pilot:
-            await drawn(pilot)
-            table = app.screen.query_one(AlertTable)
-            await pilot.press("2")
-            await pilot.pause()
-            assert table.show_vertical_scrollbar and not table.show_horizontal_scrollbar
-            lines = _pane_lines(app, table)
-            assert lines[0].rstrip().endswith("Age"), lines[0]
-            ages = [line for line in lines[1:] if "Alert " in line]
-            assert ages and all(re.search(r" \d+ min$", line.rstrip(" ▁▂▃▄▅▆▇█▉▊▋▌▍▎▏")) for line in ages), ages
-    finally:
-        await app.warroom.close()
+    async with on_screen(app, size) as pilot:
+        table = app.screen.query_one(AlertTable)
+        lines = await _press_and_read(pilot, "2", table)
+        assert table.show_vertical_scrollbar and not table.show_horizontal_scrollbar
+        assert lines[0].rstrip().endswith("Age"), lines[0]
+        ages = [line for line in lines[1:] if "Alert " in line]
+        assert ages and all(re.search(r" \d+ min$", line.rstrip(" ▁▂▃▄▅▆▇█▉▊▋▌▍▎▏")) for line in ages), ages
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)])
@@ -193,21 +186,13 @@ async def test_the_health_pane_shows_whole_workload_names_where_there_is_room(jo
         app.warroom.live.health[id_] = ServiceHealth.from_graph(
             {"id": id_, "service": service, "status": "serviceOperational", "issues": []})
 
-    try:
-        async with app.run_test(size=size) as pilot:
-            await drawn(pilot)
-            health = app.screen.query_one(HealthPane)
-            await pilot.press("1")
-            await pilot.pause()
-            text = "\n".join(_pane_lines(app, health))
-            await pilot.press("end")                    # at 80x24 the pane is a few rows high
-            await pilot.pause()
-            text += "\n".join(_pane_lines(app, health))
-            for name in ("Microsoft 365 suite", "Microsoft 365 Apps", "OneDrive for Business", "Investigating"):
-                assert name in text, text
-            assert " EX226574 " in text and "Since" in text
-    finally:
-        await app.warroom.close()
+    async with on_screen(app, size) as pilot:
+        health = app.screen.query_one(HealthPane)
+        text = "\n".join(await _press_and_read(pilot, "1", health))
+        text += "\n".join(await _press_and_read(pilot, "end", health))    # at 80x24 the pane is a few rows high
+        for name in ("Microsoft 365 suite", "Microsoft 365 Apps", "OneDrive for Business", "Investigating"):
+            assert name in text, text
+        assert " EX226574 " in text and "Since" in text
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)])
@@ -217,13 +202,6 @@ async def test_microsoft_issue_ids_take_room_before_a_long_workload_name(journal
         {"id": "Intune", "service": "Microsoft Intune, device management and enrolment for every platform",
          "status": "serviceDegradation", "issues": [{"id": "IT1195322", "isResolved": False},
                                                     {"id": "IT1195323", "isResolved": False}]})}
-    try:
-        async with app.run_test(size=size) as pilot:
-            await drawn(pilot)
-            health = app.screen.query_one(HealthPane)
-            await pilot.press("1")
-            await pilot.pause()
-            text = "\n".join(_pane_lines(app, health))
-            assert " IT1195322, IT1195323 " in text and "Intune, device" in text, text
-    finally:
-        await app.warroom.close()
+    async with on_screen(app, size) as pilot:
+        text = "\n".join(await _press_and_read(pilot, "1", app.screen.query_one(HealthPane)))
+        assert " IT1195322, IT1195323 " in text and "Intune, device" in text, text
