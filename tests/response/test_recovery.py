@@ -13,7 +13,7 @@ from warroom.console import eradication as er
 from warroom.console import recovery
 from warroom.console.graph.errors import GraphDenied, GraphThrottled
 from warroom.console.incidents import Incident
-from warroom.console.journal import kinds
+from warroom.console.journal import Entry, kinds
 from warroom.console.playbooks import PlaybookError, PlaybookLibrary, declaration, parse_playbook
 from warroom.console.session import WarRoom
 from warroom.console.sim.faults import Fault
@@ -51,6 +51,13 @@ async def check(warroom: WarRoom, option: recovery.Offer, incident: Incident, li
     """The option's live check now, through the real gateway."""
     return await recovery.run_check(warroom.gateway, option, incident, library=library, live=warroom.live,
                                     entries=entries or [], now=utc_now())
+
+
+async def check_and_journal(warroom: WarRoom, option: recovery.Offer, incident: Incident,
+                            library: PlaybookLibrary) -> tuple[recovery.CheckResult, Entry]:
+    """The option's live check now, its result journaled as the Recovery screen journals it."""
+    result = await check(warroom, option, incident, library)
+    return result, await warroom.record(kinds.RECOVERY, recovery.check_body(option, result), incident=incident.id)
 
 
 async def test_options_that_need_a_service_that_is_down_are_not_offered_and_say_why(room, library):
@@ -96,14 +103,12 @@ async def test_verifying_by_hand_is_journaled_with_the_words_and_does_the_task(o
 async def test_service_check_reads_health_now_and_a_met_check_ticks_its_task(room, library):
     tenant, warroom, incident, back = await offered(room, library, "entra-signin-outage", "business-continuity",
                                                     "Microsoft Entra", "service-back")
-    result = await check(warroom, back, incident, library)
+    result, _entry = await check_and_journal(warroom, back, incident, library)
     assert result.state == "not met" and result.detail == "Microsoft Entra: serviceDegradation"
-    await warroom.record(kinds.RECOVERY, recovery.check_body(back, result), incident=incident.id)
     assert not incident.tasks[back.task.id].done
     tenant.advance(9 * 60)          # T+8m: Microsoft restores Entra
-    result = await check(warroom, back, incident, library)
+    result, entry = await check_and_journal(warroom, back, incident, library)
     assert result.state == "met" and result.detail == "Microsoft Entra: serviceOperational"
-    entry = await warroom.record(kinds.RECOVERY, recovery.check_body(back, result), incident=incident.id)
     task = incident.tasks[back.task.id]
     assert task.done and task.ticked_by["entry"] == entry.seq and "live check" in task.ticked_by["what"]
     assert entry.body["check"]["type"] == "service_restored" and entry.body["by"] == "check"
@@ -140,9 +145,8 @@ async def test_sign_ins_still_failing_are_not_met(room, library):
 async def test_deleted_objects_seen_then_restored(room, library):
     _tenant, warroom, incident, group = await offered(room, library, "sharepoint-mass-deletion", "data-loss",
                                                       "SharePoint Online", "deleted-group")
-    result = await check(warroom, group, incident, library)
+    result, _entry = await check_and_journal(warroom, group, incident, library)
     assert result.state == "not met" and result.detail == "1 not back: Finance (group)"
-    await warroom.record(kinds.RECOVERY, recovery.check_body(group, result), incident=incident.id)
     deleted = await warroom.gateway.get_all("directory/deletedItems/microsoft.graph.group")
     outcome = await er.execute(warroom, er.plan_restore(deleted[0]), typed="Finance", incident=incident.id)
     assert outcome.result == "ok", outcome.message

@@ -17,7 +17,7 @@ from warroom.screens.recovery import RecoveryScreen
 from warroom.screens.support_case import SupportCaseScreen
 
 from .harness import GuidedTestApp
-from .pilot_steps import bodies, message, settle, type_into
+from .pilot_steps import bodies, confirm_with, message, opened, press_and_settle, settle, type_into
 from .test_results_visible import in_view
 
 SIZES = [(80, 24), (160, 48)]
@@ -27,6 +27,11 @@ async def _declare(warroom, category: str, services: list[str]) -> str:
     return await warroom.record_new_incident(lambda incident_id: declaration(
         incident_id, title="Sign-ins failing", category=category, services=services,
         roles={"incident_commander": "ann"}, library=PlaybookLibrary.load()))
+
+
+async def _declared(warroom, category: str, services: list[str]) -> tuple[str, GuidedTestApp]:
+    """An incident declared for `services`, and an app that opens Recovery on it: (its id, the app)."""
+    return await _declare(warroom, category, services), GuidedTestApp(warroom, "recovery")
 
 
 def _recovery_check(warroom, entries):
@@ -48,25 +53,19 @@ async def _highlight(pilot, option_id: str) -> None:
 @pytest.mark.parametrize("size", SIZES)
 async def test_verify_by_hand_and_blocked_options(room, size):
     _tenant, warroom = await room("entra-signin-outage")
-    incident_id = await _declare(warroom, "business-continuity", ["Exchange Online", "Microsoft Entra"])
-    app = GuidedTestApp(warroom, "recovery")
-    async with app.run_test(size=size) as pilot:
-        await settle(pilot)
+    incident_id, app = await _declared(warroom, "business-continuity", ["Exchange Online", "Microsoft Entra"])
+    async with opened(app, size) as pilot:
         assert isinstance(app.screen, RecoveryScreen)
         assert _text(app, "#recovery-service").startswith("Service 1 of 2: Exchange Online: serviceDegradation")
         assert in_view(app, "#recovery-options") and in_view(app, "#recovery-detail")
         await _highlight(pilot, "owa-workaround")
         assert "Not offered now: needs Microsoft Entra, which is down (serviceDegradation" in \
             _text(app, "#recovery-detail")
-        await type_into(pilot, "#recovery-text", "a test mail went through")
-        await pilot.press("f2")
-        await settle(pilot)
-        assert message(pilot).startswith("Not verified: not offered now: needs Microsoft Entra") and in_view(app)
+        said = await confirm_with(pilot, "#recovery-text", "a test mail went through")
+        assert said.startswith("Not verified: not offered now: needs Microsoft Entra") and in_view(app)
         await _highlight(pilot, "queued-mail")
-        await type_into(pilot, "#recovery-text", "message trace: 412 queued messages delivered")
-        await pilot.press("f2")
-        await settle(pilot)
-        assert message(pilot).startswith("Verified: Mail queued by senders' servers") and " done)." in message(pilot)
+        said = await confirm_with(pilot, "#recovery-text", "message trace: 412 queued messages delivered")
+        assert said.startswith("Verified: Mail queued by senders' servers") and " done)." in said
         assert in_view(app)
         assert "by test-responder: message trace: 412 queued messages delivered" in _text(app, "#recovery-detail")
     entries = await warroom.journal.entries(incident=incident_id)
@@ -86,17 +85,13 @@ async def test_verify_by_hand_and_blocked_options(room, size):
 @pytest.mark.parametrize("size", SIZES)
 async def test_live_check_not_met_then_met_ticks_the_task(room, size):
     tenant, warroom = await room("entra-signin-outage")
-    incident_id = await _declare(warroom, "business-continuity", ["Exchange Online", "Microsoft Entra"])
-    app = GuidedTestApp(warroom, "recovery")
-    async with app.run_test(size=size) as pilot:
-        await settle(pilot)
-        await pilot.press("f5")
-        await settle(pilot)
+    incident_id, app = await _declared(warroom, "business-continuity", ["Exchange Online", "Microsoft Entra"])
+    async with opened(app, size) as pilot:
+        await press_and_settle(pilot, "f5")
         assert _text(app, "#recovery-service").startswith("Service 2 of 2: Microsoft Entra")
         await _highlight(pilot, "service-back")
-        await pilot.press("f3")
-        await settle(pilot)
-        assert message(pilot).startswith("Live check NOT met: Microsoft Entra: serviceDegradation") and in_view(app)
+        said = await press_and_settle(pilot, "f3")
+        assert said.startswith("Live check NOT met: Microsoft Entra: serviceDegradation") and in_view(app)
         tenant.advance(9 * 60)
         await pilot.press("f3")
         await settle(pilot)
@@ -122,25 +117,20 @@ async def test_live_check_not_met_then_met_ticks_the_task(room, size):
 async def test_throttled_check_is_said_and_nothing_journaled(room, size):
     _tenant, warroom = await room("entra-signin-outage", tenant_options={
         "faults": [Fault("throttle", "admin/serviceAnnouncement/healthOverviews", retry_after=30, start=1)]})
-    incident_id = await _declare(warroom, "business-continuity", ["Microsoft Entra"])
+    incident_id, app = await _declared(warroom, "business-continuity", ["Microsoft Entra"])
     _tenant.advance(2)
-    app = GuidedTestApp(warroom, "recovery")
-    async with app.run_test(size=size) as pilot:
-        await settle(pilot)
+    async with opened(app, size) as pilot:
         await _highlight(pilot, "service-back")
-        await pilot.press("f3")
-        await settle(pilot)
-        assert message(pilot).startswith("Throttled (429) running the live check") and in_view(app)
+        said = await press_and_settle(pilot, "f3")
+        assert said.startswith("Throttled (429) running the live check") and in_view(app)
         assert "Nothing was journaled" in message(pilot)
     assert bodies(await warroom.journal.entries(incident=incident_id), kinds.RECOVERY) == []
 
 
 @pytest.mark.parametrize("size", SIZES)
 async def test_support_case_recorded_from_the_screen_and_letters_do_nothing(offline_room, size):
-    incident_id = await _declare(offline_room, "service-outage", ["Exchange Online"])
-    app = GuidedTestApp(offline_room, "recovery")
-    async with app.run_test(size=size) as pilot:
-        await settle(pilot)
+    incident_id, app = await _declared(offline_room, "service-outage", ["Exchange Online"])
+    async with opened(app, size) as pilot:
         assert _text(app, "#recovery-case").startswith("No Microsoft support case recorded · F4")
         before = len(await offline_room.journal.entries())
         await pilot.press(*"rKqxdXu the quick brown fox")        # the list has focus: letters are nothing here
@@ -162,36 +152,19 @@ async def test_support_case_recorded_from_the_screen_and_letters_do_nothing(offl
 
 
 async def test_no_incident_and_no_services_are_said(offline_room):
-    await _declare(offline_room, "data-loss", [])
-    app = GuidedTestApp(offline_room, "recovery")
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
+    _incident_id, app = await _declared(offline_room, "data-loss", [])
+    async with opened(app, (80, 24)) as pilot:
         assert message(pilot).startswith("No recovery options for a data-loss incident on no named service")
-        await pilot.press("f2")
-        await settle(pilot)
-        assert message(pilot).startswith("Nothing to verify")
+        assert (await press_and_settle(pilot)).startswith("Nothing to verify")
 
 
 @pytest.mark.parametrize("size", SIZES)
 async def test_hostile_playbook_and_tenant_reach_the_screen_literally(make_tenant, tmp_path, size):
-    from warroom.console.config import load_config
-    from warroom.console.graph.connect import connect
-    from warroom.console.graph.live import LiveState, TenantWatcher
-    from warroom.console.session import WarRoom
+    from ..ui.test_hostile_walk import PLAYBOOKS, assert_inert, hostile_warroom
 
-    from ..ui.test_hostile_walk import PLAYBOOKS, assert_inert
-
-    tenant = make_tenant("hostile")
-    config = load_config(overrides={"journal": str(tmp_path / "j.db"), "graph.url": tenant.base_url,
-                                    "playbooks.folder": str(PLAYBOOKS)})
-    warroom = await WarRoom.open(config, mode="DEMO")
-    warroom.gateway = await connect(config)
-    warroom.live = LiveState()
-    watcher = TenantWatcher(warroom.gateway, None, warroom.live)
-    await watcher.poll_once("health")
     library = PlaybookLibrary.load(str(PLAYBOOKS))
     hostile = library.playbooks["hostile-service"].service
-    try:
+    async with hostile_warroom(make_tenant, tmp_path) as warroom:
         incident_id = await warroom.record_new_incident(lambda incident_id: declaration(
             incident_id, title="[bold red]Hostile[/] \x1b]0;title\x07", category="service-outage",
             services=[hostile, "Exchange Online"], roles={"incident_commander": "ann"}, library=library))
@@ -199,8 +172,7 @@ async def test_hostile_playbook_and_tenant_reach_the_screen_literally(make_tenan
                                                      "last_contact": {"at": "x", "text": "\x1b]52;c;ZXZpbA==\x07"}},
                              incident=incident_id)
         app = GuidedTestApp(warroom, "recovery")
-        async with app.run_test(size=size) as pilot:
-            await settle(pilot)
+        async with opened(app, size) as pilot:
             assert "[link=https://evil.example]x[/link]" in _text(app, "#recovery-service")
             assert "[link=https://evil.example]1[/]" in _text(app, "#recovery-case")
             assert_inert(app, "recovery")
@@ -208,13 +180,10 @@ async def test_hostile_playbook_and_tenant_reach_the_screen_literally(make_tenan
             assert "Not offered now: needs [bold red]Exchange[/]" in _text(app, "#recovery-detail")
             assert_inert(app, "recovery, a blocked hostile option")
             await _highlight(pilot, "hostile-check")
-            await type_into(pilot, "#recovery-text", "[@click=app.quit]ok[/] \x1b[2J")
-            await pilot.press("f3")
-            await settle(pilot)
-            assert message(pilot).startswith(("Live check", "Failed running the live check")), message(pilot)
+            said = await confirm_with(pilot, "#recovery-text", "[@click=app.quit]ok[/] \x1b[2J", "f3")
+            assert said.startswith(("Live check", "Failed running the live check")), said
             assert_inert(app, "recovery after a check")
-            await pilot.press("f5")
-            await settle(pilot)
+            await press_and_settle(pilot, "f5")
             assert_inert(app, "recovery, the second service")
             await pilot.press("f4")
             await settle(pilot)
@@ -222,6 +191,3 @@ async def test_hostile_playbook_and_tenant_reach_the_screen_literally(make_tenan
             await pilot.press("escape")
             await settle(pilot)
             assert isinstance(app.screen, RecoveryScreen)
-    finally:
-        await warroom.gateway.close()
-        await warroom.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
@@ -13,6 +14,25 @@ def ui_journal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("TZ", "Europe/Paris")   # the local-time toggle is deterministic too
     return Path("journal.db")
+
+
+@pytest.fixture
+def app_for(ui_journal: Path):
+    """Dashboards for snapshot tests (`scenes.build_app`'s keywords) on `ui_journal`, in local time read again; each
+    app's journal is closed after the test."""
+    from .scenes import build_app
+
+    built = []
+
+    def make(**kw):
+        app = build_app(ui_journal, **kw)
+        built.append(app)
+        return app
+
+    time.tzset()
+    yield make
+    for app in built:
+        asyncio.run(app.warroom.close())
 
 
 @pytest.fixture

@@ -8,6 +8,8 @@ keys (invalid markup in a prompt used to stop the screen's message pump).
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -143,21 +145,32 @@ async def lifecycle_walk(app, pilot, room) -> None:
     await answers_escape(pilot, "the close confirmation")
 
 
-@pytest.fixture
-async def hostile_room(make_tenant, tmp_path: Path):
+@asynccontextmanager
+async def hostile_warroom(make_tenant, folder: Path) -> AsyncIterator[WarRoom]:
+    """A DEMO war room on the hostile tenant through the real gateway, with the hostile playbooks, every source read
+    once (its observations journaled); the gateway and the journal are closed afterwards."""
     tenant = make_tenant("hostile")
-    config = load_config(overrides={"journal": str(tmp_path / "journal.db"), "graph.url": tenant.base_url,
+    config = load_config(overrides={"journal": str(folder / "journal.db"), "graph.url": tenant.base_url,
                                     "playbooks.folder": str(PLAYBOOKS)})
     warroom = await WarRoom.open(config, mode="DEMO")
-    warroom.gateway = await connect(config)
-    warroom.live = LiveState()
-    warroom.tenant_label = "simulated: hostile"
-    watcher = TenantWatcher(warroom.gateway, warroom.journal, warroom.live)
-    for source in watcher.sources:
-        await watcher.poll_once(source)
-    yield warroom
-    await warroom.gateway.close()
-    await warroom.close()
+    try:
+        warroom.gateway = await connect(config)
+        warroom.live = LiveState()
+        warroom.tenant_label = "simulated: hostile"
+        watcher = TenantWatcher(warroom.gateway, warroom.journal, warroom.live)
+        for source in watcher.sources:
+            await watcher.poll_once(source)
+        yield warroom
+    finally:
+        if warroom.gateway is not None:
+            await warroom.gateway.close()
+        await warroom.close()
+
+
+@pytest.fixture
+async def hostile_room(make_tenant, tmp_path: Path):
+    async with hostile_warroom(make_tenant, tmp_path) as warroom:
+        yield warroom
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)])

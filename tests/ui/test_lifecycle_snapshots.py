@@ -8,38 +8,31 @@ Update deliberately: `.venv/bin/python -m pytest tests/ui/test_lifecycle_snapsho
 from __future__ import annotations
 
 import asyncio
-import time
-from pathlib import Path
 
 import pytest
 from warroom.console.journal import kinds
 
 from ..waiting import until
-from .scenes import ago, build_app, drawn, issue
+from .scenes import ago, drawn, issue
 
 SIZES = pytest.mark.parametrize("size", [(160, 48), (80, 24)], ids=["160x48", "80x24"])
 ISSUE = "EX226574"
 
 
 @pytest.fixture
-def linked_app(ui_journal: Path):
+def linked_app(app_for):
     """The scene's incident with Microsoft's issue linked; `restored=True`: Microsoft has restored it since."""
-    built = []
 
     def make(*, restored: bool = False):
-        app = build_app(ui_journal, incident=True)
+        app = app_for(incident=True)
         room = app.warroom
         asyncio.run(room.record(kinds.INCIDENT_LINKED, {"type": "service_issue", "id": ISSUE, "title": "Mail"},
                                 incident=room.incident.id, occurred_at=ago(minutes=30)))
         if restored:
             room.live.issues[ISSUE] = issue(status="serviceRestored")._replace(is_resolved=True)
-        built.append(app)
         return app
 
-    time.tzset()
-    yield make
-    for app in built:
-        asyncio.run(app.warroom.close())
+    return make
 
 
 async def settle(pilot) -> None:

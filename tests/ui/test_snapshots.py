@@ -6,31 +6,12 @@ the report. `dashboard_160x48_incident` is the README screenshot.
 
 from __future__ import annotations
 
-import asyncio
-import time
-from pathlib import Path
-
 import pytest
 
 from ..waiting import until
-from .scenes import build_app, drawn, messages
+from .scenes import drawn, messages
 
 WIDE, NARROW = (160, 48), (80, 24)
-
-
-@pytest.fixture
-def app_for(ui_journal: Path):
-    built = []
-
-    def make(**kw):
-        app = build_app(ui_journal, **kw)
-        built.append(app)
-        return app
-
-    time.tzset()
-    yield make
-    for app in built:
-        asyncio.run(app.warroom.close())
 
 
 async def settle(pilot) -> None:
