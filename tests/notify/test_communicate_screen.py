@@ -14,7 +14,7 @@ from warroom.console.timefmt import utc_now
 from warroom.screens.send_confirm import SendConfirmScreen
 
 from ..response.harness import GuidedTestApp
-from ..response.pilot_steps import fill_placeholders, message, settle
+from ..response.pilot_steps import fill_placeholders, message, opened, settle
 from .conftest import WEBHOOK_TOKEN, environ_for, routing_config, write_config
 
 INCIDENT = "INC-20261204-01"
@@ -41,8 +41,7 @@ async def test_f2_refuses_placeholders_then_asks_then_sends_and_shows_each_chann
                               environ_for(http_receiver))
     app = GuidedTestApp(warroom, "communicate")
     try:
-        async with app.run_test(size=(80, 24)) as pilot:
-            await settle(pilot)
+        async with opened(app, (80, 24)) as pilot:
             route = shown(pilot, "#communicate-recipients")
             assert "it-leads@example.com, ciso@example.com" in route and "relay (smtp)" in route
             await pilot.press("f2")
@@ -84,8 +83,7 @@ async def test_esc_on_the_question_sends_nothing(tmp_path, http_receiver):
     warroom = await open_room(tmp_path, routing_config(tmp_path, None, http_receiver), environ_for(http_receiver))
     app = GuidedTestApp(warroom, "communicate")
     try:
-        async with app.run_test(size=(120, 40)) as pilot:
-            await settle(pilot)
+        async with opened(app, (120, 40)) as pilot:
             await fill_placeholders(pilot)
             await pilot.press("f2")
             await settle(pilot)
@@ -105,8 +103,7 @@ async def test_an_update_nobody_got_is_shown_failed_and_the_countdown_does_not_r
     warroom = await open_room(tmp_path, config, environ_for(http_receiver))
     app = GuidedTestApp(warroom, "communicate")
     try:
-        async with app.run_test(size=(80, 24)) as pilot:
-            await settle(pilot)
+        async with opened(app, (80, 24)) as pilot:
             due_before = shown(pilot, "#communicate-due")
             await fill_placeholders(pilot)
             await pilot.press("f2")
@@ -127,8 +124,7 @@ async def test_without_a_channel_it_says_how_to_send_by_hand(tmp_path):
     warroom = await open_room(tmp_path, "", {})
     app = GuidedTestApp(warroom, "communicate")
     try:
-        async with app.run_test(size=(120, 40)) as pilot:
-            await settle(pilot)
+        async with opened(app, (120, 40)) as pilot:
             assert "Via: no channel for stakeholders" in shown(pilot, "#communicate-recipients")
             await fill_placeholders(pilot)
             await pilot.press("f2")

@@ -12,7 +12,7 @@ from warroom.screens.communicate import CommunicateScreen
 from warroom.screens.contain import ContainScreen
 from warroom.screens.declare import DeclareIncidentScreen
 
-from .pilot_steps import settle
+from .pilot_steps import opened, settle
 
 SCREENS = {
     "declare": DeclareIncidentScreen, "assess": AssessScreen, "contain": ContainScreen,
@@ -21,14 +21,18 @@ SCREENS = {
 }
 
 
-@pytest.mark.parametrize("step", list(SCREENS))
-async def test_every_step_opens_from_the_dashboard_and_escape_returns(offline_room, step):
-    await offline_room.record_many(declaration(
+async def _dashboard_with_incident(room) -> WarroomApp:
+    """The dashboard App on `room`, with a service outage (INC-1) declared."""
+    await room.record_many(declaration(
         "INC-1", title="Mail down", category="service-outage", services=[], roles={"incident_commander": "ann"},
         library=PlaybookLibrary.load()))
-    app = WarroomApp(offline_room, follow_journal=False)
-    async with app.run_test(size=(120, 45)) as pilot:
-        await settle(pilot)
+    return WarroomApp(room, follow_journal=False)
+
+
+@pytest.mark.parametrize("step", list(SCREENS))
+async def test_every_step_opens_from_the_dashboard_and_escape_returns(offline_room, step):
+    app = await _dashboard_with_incident(offline_room)
+    async with opened(app, (120, 45)) as pilot:
         dashboard = app.screen
         app.open_guided(step, of_account("megan.bowen@contoso.onmicrosoft.com"))
         await settle(pilot)
@@ -41,12 +45,8 @@ async def test_every_step_opens_from_the_dashboard_and_escape_returns(offline_ro
 
 
 async def test_review_saves_answers_without_closing(offline_room):
-    await offline_room.record_many(declaration(
-        "INC-1", title="Mail down", category="service-outage", services=[], roles={"incident_commander": "ann"},
-        library=PlaybookLibrary.load()))
-    app = WarroomApp(offline_room, follow_journal=False)
-    async with app.run_test(size=(120, 45)) as pilot:
-        await settle(pilot)
+    app = await _dashboard_with_incident(offline_room)
+    async with opened(app, (120, 45)) as pilot:
         app.open_guided("review")
         await settle(pilot)
         assert not app.screen.query("#close-submit")

@@ -11,7 +11,7 @@ from warroom.console.datafiles import MAX_DATA_FILE
 from warroom.console.playbooks import PlaybookLibrary
 
 from .harness import GuidedTestApp
-from .pilot_steps import message, settle
+from .pilot_steps import message, opened, settle
 
 GOOD_PLAYBOOK = """[playbook]
 id = "power-bi"
@@ -65,8 +65,7 @@ async def test_declare_works_with_a_bad_playbook_and_says_which_file_was_skipped
     folder = _bad_folder(tmp_path, "power-bi.toml", GOOD_PLAYBOOK)
     _, warroom = await room("exchange-outage", **{"playbooks.folder": str(folder)})
     app = GuidedTestApp(warroom, "declare", issue_id="EX1195342")
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
+    async with opened(app, (80, 24)) as pilot:
         shown = message(pilot)
         assert shown.startswith("Skipped 4 playbook files: ") and "a-latin1.toml, line 3: not UTF-8" in shown
         assert any("Skipped 4 playbook files" in n.message for n in app._notifications)
@@ -81,13 +80,11 @@ async def test_communicate_fills_from_the_built_in_template_when_the_users_is_br
     (folder / "initial.toml").write_bytes(b'[template]\nid = "initial"\nupdate_kind = "initial"\ntext = "\xff"\n')
     _, warroom = await room("exchange-outage", **{"comms.templates": str(folder)})
     app = GuidedTestApp(warroom, "declare", issue_id="EX1195342")
-    async with app.run_test(size=(120, 60)) as pilot:
-        await settle(pilot)
+    async with opened(app, (120, 60)) as pilot:
         await pilot.press("f2")
         await settle(pilot)
     app = GuidedTestApp(warroom, "communicate")
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
+    async with opened(app, (80, 24)) as pilot:
         assert "INCIDENT NOTIFICATION" in app.screen.query_one("#communicate-subject", Input).value
         assert message(pilot).startswith(f"Skipped 1 template file: {folder / 'initial.toml'}, line 4: not UTF-8")
 

@@ -9,7 +9,7 @@ from textual.widgets import SelectionList
 from warroom.console.journal import kinds
 
 from .harness import GuidedTestApp
-from .pilot_steps import bodies, choose, fill_placeholders, message, settle, shown, type_into, writes
+from .pilot_steps import bodies, choose, fill_placeholders, message, opened, settle, shown, type_into, writes
 
 CASES = {
     "service-outage": dict(
@@ -37,8 +37,7 @@ async def test_category_from_declaration_to_close(room, category):
     tenant, warroom = await room(case["scenario"], tenant_options=case["options"])
 
     app = GuidedTestApp(warroom, "declare", **case["context"])
-    async with app.run_test(size=(120, 60)) as pilot:
-        await settle(pilot)
+    async with opened(app, (120, 60)) as pilot:
         await choose(pilot, "#declare-category", category)
         services = app.screen.query_one("#declare-services", SelectionList)
         for name in case["services"]:
@@ -58,16 +57,14 @@ async def test_category_from_declaration_to_close(room, category):
     assert recovery and all("Verify: " in t for t in recovery)
 
     app = GuidedTestApp(warroom, "assess")
-    async with app.run_test(size=(120, 60)) as pilot:
-        await settle(pilot)
+    async with opened(app, (120, 60)) as pilot:
         await pilot.press("f2")
         await settle(pilot)
     assert incident.severity in ("SEV1", "SEV2", "SEV3", "SEV4")
     assert incident.details["impact"]["affected_services"]
 
     app = GuidedTestApp(warroom, "communicate")
-    async with app.run_test(size=(120, 50)) as pilot:
-        await settle(pilot)
+    async with opened(app, (120, 50)) as pilot:
         await choose(pilot, "#communicate-audience", case["audience"])
         await settle(pilot)
         await fill_placeholders(pilot)
@@ -82,8 +79,7 @@ async def test_category_from_declaration_to_close(room, category):
         assert " ".join(issue.posts_newest_first()[0].text.split())[:80] in sent[0]["text"]
 
     app = GuidedTestApp(warroom, "close")
-    async with app.run_test(size=(120, 60)) as pilot:
-        await settle(pilot)
+    async with opened(app, (120, 60)) as pilot:
         metrics = shown(pilot, "#close-metrics")
         if category == "service-outage":      # Exchange is still degraded in the scenario: not restored yet
             assert "(service restored): not met" in metrics

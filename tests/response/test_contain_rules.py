@@ -10,7 +10,7 @@ from warroom.console.sim.faults import Fault
 from warroom.console.timefmt import utc_now
 
 from .harness import GuidedTestApp
-from .pilot_steps import bodies, choose, message, settle, type_into, writes
+from .pilot_steps import bodies, choose, message, opened, settle, type_into, writes
 
 MEGAN = "megan.bowen@contoso.onmicrosoft.com"
 
@@ -25,8 +25,7 @@ async def _declare(warroom):
 
 async def _run(warroom, upn: str, typed: str, *, action: str = "block_sign_in", dry_run: bool | None = None):
     app = GuidedTestApp(warroom, "contain", upn=upn)
-    async with app.run_test(size=(120, 60)) as pilot:
-        await settle(pilot)
+    async with opened(app, (120, 60)) as pilot:
         await choose(pilot, "#contain-action", action)
         if dry_run is not None:
             app.screen.query_one("#contain-dry-run").value = dry_run

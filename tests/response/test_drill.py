@@ -12,7 +12,7 @@ from warroom.console.graph.live import TenantWatcher
 from warroom.console.journal import kinds, open_journal
 
 from .harness import GuidedTestApp
-from .pilot_steps import fill_placeholders, settle, type_into, writes
+from .pilot_steps import fill_placeholders, opened, settle, type_into, writes
 
 MEGAN = "megan.bowen@contoso.onmicrosoft.com"
 
@@ -27,8 +27,7 @@ async def _respond(warroom) -> None:
     for step, context in (("declare", {"alert_id": alert.id}), ("assess", {}), ("block_sign_in", {"upn": MEGAN}),
                           ("communicate", {})):
         app = GuidedTestApp(warroom, step, **context)
-        async with app.run_test(size=(120, 60)) as pilot:
-            await settle(pilot)
+        async with opened(app, (120, 60)) as pilot:
             if step == "block_sign_in":
                 await type_into(pilot, "#contain-confirm", MEGAN)
             if step == "communicate":

@@ -200,7 +200,7 @@ async def test_closing_offers_to_resolve_the_linked_defender_alerts(room):
     from warroom.console.journal import Draft
 
     from .harness import GuidedTestApp
-    from .pilot_steps import message, settle, type_into
+    from .pilot_steps import message, opened, settle, type_into
 
     tenant, warroom = await room("compromised-account")
     incident = await declare_compromise(warroom)
@@ -209,8 +209,7 @@ async def test_closing_offers_to_resolve_the_linked_defender_alerts(room):
     open_alerts = er.open_linked_alerts(warroom, incident.id)
     assert {a.id for a in open_alerts} == {"da638676543210987654_-1843290127", "da638676543299911222_1043290127"}
     app = GuidedTestApp(warroom, "close")
-    async with app.run_test(size=(120, 60)) as pilot:
-        await settle(pilot)
+    async with opened(app, (120, 60)) as pilot:
         offer = str(app.screen.query_one("#close-defender").render())
         assert "2 linked Defender alert(s) still open" in offer and "F6" in offer
         await pilot.press("f6")

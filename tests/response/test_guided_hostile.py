@@ -14,7 +14,7 @@ from warroom.console.session import WarRoom
 from warroom.console.timefmt import utc_now
 
 from .harness import GuidedTestApp
-from .pilot_steps import choose, message, settle, type_into
+from .pilot_steps import choose, message, opened, settle, type_into
 
 HOSTILE = "[bold red]x[/] \x1b[2J\x1b]52;c;ZXZpbA==\x07 \u202e" + "A" * 10000
 SHOWN = "[bold red]x[/]"          # what a responder must see: the brackets, as typed by the attacker
@@ -42,8 +42,7 @@ async def test_declare_from_an_alert_with_a_hostile_title(room):
     alert = next(iter(warroom.live.alerts.values()))
     warroom.live.alerts[alert.id] = alert._replace(title=HOSTILE)
     app = GuidedTestApp(warroom, "declare", alert_id=alert.id)
-    async with app.run_test(size=(120, 60)) as pilot:
-        await settle(pilot)
+    async with opened(app, (120, 60)) as pilot:
         source = str(app.screen.query_one("#declare-source").render())
         assert SHOWN in source and len(source) < 400
         assert_inert(screen_text(app))
@@ -59,8 +58,7 @@ async def test_declare_from_an_alert_with_a_hostile_title(room):
 async def test_headings_show_a_hostile_incident_title_literally(offline_room, step):
     await _declare(offline_room, HOSTILE)
     app = GuidedTestApp(offline_room, step)
-    async with app.run_test(size=(120, 60)) as pilot:
-        await settle(pilot)
+    async with opened(app, (120, 60)):
         heading = str(app.screen.query_one(".heading").render())
         assert SHOWN in heading and len(heading) < 250
         assert_inert(screen_text(app))
@@ -71,8 +69,7 @@ async def test_a_upn_with_markup_is_shown_and_named_in_errors(room):
     _tenant, warroom = await room("compromised-account")
     await _declare(warroom, "Mallory")
     app = GuidedTestApp(warroom, "contain", upn=MALLORY)
-    async with app.run_test(size=(120, 60)) as pilot:
-        await settle(pilot)
+    async with opened(app, (120, 60)) as pilot:
         await type_into(pilot, "#contain-confirm", "someone@else")
         await pilot.press("f2")
         await settle(pilot)
@@ -95,8 +92,7 @@ async def test_a_playbook_error_keeps_its_table_name(tmp_path: Path):
     warroom = await WarRoom.open(config, mode="OFFLINE")
     try:
         app = GuidedTestApp(warroom, "declare")
-        async with app.run_test(size=(120, 60)) as pilot:
-            await settle(pilot)
+        async with opened(app, (120, 60)) as pilot:
             assert "missing the [playbook] table" in message(pilot)
             await pilot.press("f2")             # the broken file is skipped: declaring is not blocked by it
             await settle(pilot)
@@ -108,8 +104,7 @@ async def test_a_playbook_error_keeps_its_table_name(tmp_path: Path):
 async def test_a_secret_in_a_copied_message_is_refused_by_the_journal_not_fatal(offline_room):
     await _declare(offline_room, "Reset the service account")
     app = GuidedTestApp(offline_room, "communicate")
-    async with app.run_test(size=(120, 50)) as pilot:
-        await settle(pilot)
+    async with opened(app, (120, 50)) as pilot:
         app.screen.query_one("#communicate-text", TextArea).text = "New credentials: password=Summer2026!"
         await pilot.press("f3")
         await settle(pilot)
@@ -128,8 +123,7 @@ async def test_a_journal_failure_while_the_close_screen_loads_is_said_not_fatal(
 
     monkeypatch.setattr(offline_room.journal, "entries", broken)
     app = GuidedTestApp(offline_room, "close")
-    async with app.run_test(size=(120, 60)) as pilot:
-        await settle(pilot)
+    async with opened(app, (120, 60)) as pilot:
         assert app.is_running
         assert "Journal not read: disk I/O error" in message(pilot)
         assert app.screen.query_one("#review-lessons_learned", Input)   # the checklist is still there
@@ -138,8 +132,7 @@ async def test_a_journal_failure_while_the_close_screen_loads_is_said_not_fatal(
 async def test_a_follow_up_the_journal_refuses_is_not_listed_as_added(offline_room):
     await _declare(offline_room, "Mail down")
     app = GuidedTestApp(offline_room, "close")
-    async with app.run_test(size=(120, 60)) as pilot:
-        await settle(pilot)
+    async with opened(app, (120, 60)) as pilot:
         await type_into(pilot, "#follow-text", "Rotate password=Summer2026!")
         await type_into(pilot, "#follow-owner", "dave")
         await type_into(pilot, "#follow-due", "2026-12-31")

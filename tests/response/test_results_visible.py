@@ -9,7 +9,7 @@ from textual.widgets import Button, Static
 from warroom.console.playbooks import PlaybookLibrary, declaration
 
 from .harness import GuidedTestApp
-from .pilot_steps import message, settle, shown, type_into
+from .pilot_steps import message, opened, settle, shown, type_into
 
 MEGAN = "megan.bowen@contoso.onmicrosoft.com"
 SIZES = [(80, 24), (160, 48)]
@@ -41,8 +41,7 @@ async def test_block_sign_in_result_with_request_id_and_before_after_is_in_view(
     _tenant, warroom = await room("compromised-account")
     await _incident(warroom)
     app = GuidedTestApp(warroom, "block_sign_in", upn=MEGAN)
-    async with app.run_test(size=size) as pilot:
-        await settle(pilot)
+    async with opened(app, size) as pilot:
         await type_into(pilot, "#contain-confirm", MEGAN)
         await pilot.press("f2")
         await settle(pilot)
@@ -55,8 +54,7 @@ async def test_block_sign_in_result_with_request_id_and_before_after_is_in_view(
 async def test_a_refusal_is_in_view_and_each_f2_answers(offline_room, size):
     await _incident(offline_room)
     app = GuidedTestApp(offline_room, "block_sign_in", upn=MEGAN)
-    async with app.run_test(size=size) as pilot:
-        await settle(pilot)
+    async with opened(app, size) as pilot:
         await type_into(pilot, "#contain-confirm", "someone.else@contoso.onmicrosoft.com")
         for presses in (1, 2):
             await pilot.press("f2")
@@ -75,8 +73,7 @@ async def test_a_refusal_is_in_view_and_each_f2_answers(offline_room, size):
 async def test_each_screens_main_result_is_in_view(offline_room, size, step, key, words):
     await _incident(offline_room)
     app = GuidedTestApp(offline_room, step)
-    async with app.run_test(size=size) as pilot:
-        await settle(pilot)
+    async with opened(app, size) as pilot:
         await pilot.press(key)
         await settle(pilot)
         assert words in message(pilot) and in_view(app)
@@ -86,8 +83,7 @@ async def test_each_screens_main_result_is_in_view(offline_room, size, step, key
 @pytest.mark.parametrize("size", SIZES)
 async def test_a_declaration_refused_says_why_in_view(offline_room, size):
     app = GuidedTestApp(offline_room, "declare")
-    async with app.run_test(size=size) as pilot:
-        await settle(pilot)
+    async with opened(app, size) as pilot:
         await pilot.press("f2")
         await settle(pilot)
         assert "title" in message(pilot) and in_view(app)
@@ -97,8 +93,7 @@ async def test_a_declaration_refused_says_why_in_view(offline_room, size):
 async def test_buttons_are_whole_and_in_view_at_80x24(offline_room, step):
     await _incident(offline_room)
     app = GuidedTestApp(offline_room, step, upn=MEGAN)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
+    async with opened(app, (80, 24)):
         for button in app.screen.query(Button):
             assert button.region.width >= len(str(button.label)) + 2, f"clipped: {button.label}"
             assert in_view(app, f"#{button.id}"), button.label
@@ -108,8 +103,7 @@ async def test_the_revoke_url_breaks_between_path_segments_at_80_columns(room):
     _tenant, warroom = await room("compromised-account")
     await _incident(warroom)
     app = GuidedTestApp(warroom, "revoke_sessions", upn=MEGAN)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
+    async with opened(app, (80, 24)):
         preview = app.screen.query_one("#contain-preview", Static)
         lines = [strip.text.strip(" │") for strip in preview.render_lines(preview.region.reset_offset)]
         text = "\n".join(lines)
@@ -121,8 +115,7 @@ async def test_review_metrics_keep_each_value_whole_at_80_columns(offline_room):
     """A metric's name may wrap; its value ("not reached", "5 min") is never broken across lines."""
     await _incident(offline_room)
     app = GuidedTestApp(offline_room, "review")
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
+    async with opened(app, (80, 24)) as pilot:
         lines = shown(pilot, "#close-metrics").splitlines()
         assert any("not reached" in line for line in lines), lines
         assert not any(line.strip() == "reached" or line.rstrip().endswith(" not") for line in lines), lines

@@ -10,7 +10,7 @@ import pytest
 from warroom.console.journal import kinds
 
 from .harness import GuidedTestApp
-from .pilot_steps import bodies, choose, fill_placeholders, message, settle, shown, type_into, writes
+from .pilot_steps import bodies, choose, fill_placeholders, message, opened, settle, shown, type_into, writes
 
 MEGAN = "megan.bowen@contoso.onmicrosoft.com"
 
@@ -22,8 +22,7 @@ async def test_security_incident_from_declaration_to_close(room):
 
     # Declare from the alert: the title comes from it, the link and the security playbook's tasks are journaled.
     app = GuidedTestApp(warroom, "declare", alert_id=alert.id, upn=MEGAN)
-    async with app.run_test(size=(120, 60)) as pilot:
-        await settle(pilot)
+    async with opened(app, (120, 60)) as pilot:
         await type_into(pilot, "#role-communications_lead", "carol")
         await pilot.press("f2")
         await settle(pilot)
@@ -39,8 +38,7 @@ async def test_security_incident_from_declaration_to_close(room):
 
     # Assess on the security factors: criticality at its worst; the severity and its reasoning are journaled.
     app = GuidedTestApp(warroom, "assess")
-    async with app.run_test(size=(120, 60)) as pilot:
-        await settle(pilot)
+    async with opened(app, (120, 60)) as pilot:
         for factor, level in (("accounts_exposed", 2), ("data_exposed", 2), ("business_criticality", 4),
                               ("attacker_activity", 3)):
             await choose(pilot, f"#factor-{factor}", level)
@@ -52,8 +50,7 @@ async def test_security_incident_from_declaration_to_close(room):
 
     # Contain: block sign-in, typed UPN, one PATCH with the previewed body; before/after and request id journaled.
     app = GuidedTestApp(warroom, "block_sign_in", upn=MEGAN)
-    async with app.run_test(size=(120, 60)) as pilot:
-        await settle(pilot)
+    async with opened(app, (120, 60)) as pilot:
         preview = str(app.screen.query_one("#contain-preview").render())
         assert f"PATCH {tenant.base_url}/users/{MEGAN}" in preview and '{"accountEnabled":false}' in preview
         await type_into(pilot, "#contain-confirm", MEGAN, keys=True)
@@ -117,8 +114,7 @@ async def test_security_incident_from_declaration_to_close(room):
 
     # Communicate: the initial notification from the template, copied (shown) and marked as sent.
     app = GuidedTestApp(warroom, "communicate")
-    async with app.run_test(size=(120, 50)) as pilot:
-        await settle(pilot)
+    async with opened(app, (120, 50)) as pilot:
         await pilot.press("f3")
         await settle(pilot)
         assert app.copied and app.copied[0].startswith(f"Subject: [{incident.id}] [SEV2] INCIDENT NOTIFICATION")
@@ -138,8 +134,7 @@ async def test_security_incident_from_declaration_to_close(room):
 
     # Close: a review answer, a follow-up with an owner and due date, a summary.
     app = GuidedTestApp(warroom, "close")
-    async with app.run_test(size=(120, 60)) as pilot:
-        await settle(pilot)
+    async with opened(app, (120, 60)) as pilot:
         await type_into(pilot, "#review-lessons_learned", "MFA phishing-resistant for marketing")
         await type_into(pilot, "#follow-text", "Roll out FIDO2 keys")
         await type_into(pilot, "#follow-owner", "dave")
