@@ -48,6 +48,12 @@ async def settle(pilot) -> None:
     await pilot.pause()
 
 
+async def gone_to(pilot, moment: str) -> None:
+    """`g`, a time typed, Enter: the page around the first entry at or after it, shown."""
+    await pilot.press("g", *moment, "enter")
+    await settle(pilot)
+
+
 async def pressed(pilot, key: str):
     """Press `key`, let what it started finish: the screen on top then."""
     await pilot.press(key)
@@ -132,13 +138,11 @@ async def test_goto_a_time_and_what_we_knew_then(journal: Path) -> None:
     app = JournalBrowserApp(journal)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        await pilot.press("g", *"2026-11-24T09:08Z", "enter")
-        await settle(pilot)
+        await gone_to(pilot, "2026-11-24T09:08Z")
         assert timeline(app).selected.seq == 7
         knowledge = str(app.screen.query_one("#knowledge", Static).render())
         assert "investigating" in knowledge and "serviceRestored" not in knowledge
-        await pilot.press("g", *"2026-11-24T09:21Z", "enter")
-        await settle(pilot)
+        await gone_to(pilot, "2026-11-24T09:21Z")
         assert timeline(app).selected.seq == 12
         assert "serviceRestored" in str(app.screen.query_one("#knowledge", Static).render())
 
@@ -147,8 +151,7 @@ async def test_hostile_text_is_shown_literally(journal: Path) -> None:
     app = JournalBrowserApp(journal)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        await pilot.press("g", *"2026-11-24T09:55Z", "enter")
-        await settle(pilot)
+        await gone_to(pilot, "2026-11-24T09:55Z")
         entry = app.screen.query_one("#entry", Static).render()
         assert "[bold]x[/bold]" in str(entry) and "<script>" in str(entry)
         assert "\x1b" not in str(entry) and HOSTILE not in str(entry)   # the escape sequence is gone

@@ -274,12 +274,17 @@ async def test_sort_cycles_columns_and_reverses(journal_path: Path) -> None:
         assert table.rows[0].id == "da000005"
 
 
+async def first_row_opened(pilot, pane_key: str):
+    """Focus a pane by its key, Enter on its first row: the screen that opens."""
+    await pilot.press(pane_key, "home", "enter")
+    await pilot.pause()
+    return pilot.app.screen
+
+
 async def test_enter_opens_alert_details_and_copies_the_portal_link(journal_path: Path) -> None:
     app = await make_app(journal_path)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("2", "home", "enter")
-        await pilot.pause()
-        assert isinstance(app.screen, AlertDetailScreen)
+        assert isinstance(await first_row_opened(pilot, "2"), AlertDetailScreen)
         body = str(app.screen.query_one("#alert-detail-body").render())
         assert "T1114.003" in body and "userEvidence" in body and "203.0.113.7" in body
         await pilot.press("y")
@@ -361,9 +366,7 @@ async def test_notifications_that_show_graph_data_are_never_markup(journal_path:
 async def test_enter_on_health_opens_the_issue_newest_post_first(journal_path: Path) -> None:
     app = await make_app(journal_path)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("1", "home", "enter")
-        await pilot.pause()
-        assert isinstance(app.screen, IssueDetailScreen)
+        assert isinstance(await first_row_opened(pilot, "1"), IssueDetailScreen)
         body = str(app.screen.query_one("#issue-detail-body").render())
         assert body.index("identified a configuration change") < body.index("investigating reports")
 
