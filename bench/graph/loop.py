@@ -14,8 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,7 +21,7 @@ from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import TENANT_SCRIPT, rss_mb  # the bench tenant: N alerts, nothing else changing
+from tenant import BENCH_ALERTS, load_average, rss_mib, simulated_tenant
 
 PHASES = ("ingest", "filter", "re-polls")
 
@@ -102,7 +100,7 @@ async def measure(url: str, count: int, settle: bool, folder: str) -> list[str]:
             await asyncio.sleep(16)                 # three polls at 5 s
             probe.stopped = True
             await task
-            rss = rss_mb()
+            rss = rss_mib()
     finally:
         gc.callbacks.remove(probe.on_gc)
         await warroom.close()
@@ -131,19 +129,12 @@ def main() -> int:
     parser.add_argument("--alerts", type=int, default=50_000)
     parser.add_argument("--no-settle", action="store_true", help="do not freeze what the watcher loads")
     args = parser.parse_args()
-    print("load average before:", " ".join(f"{v:.2f}" for v in os.getloadavg()))
+    print("load average before:", load_average())
     gc.disable()                                    # as `warroom` starts (console/launch.py)
-    tenant = subprocess.Popen([sys.executable, "-c", TENANT_SCRIPT, str(args.alerts)], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)
-    try:
-        url = tenant.stdout.readline().strip()
-        with tempfile.TemporaryDirectory() as folder:
-            lines = asyncio.run(measure(url, args.alerts, not args.no_settle, folder))
-    finally:
-        tenant.stdin.close()
-        tenant.wait(timeout=30)
+    with simulated_tenant(BENCH_ALERTS, args.alerts) as tenant, tempfile.TemporaryDirectory() as folder:
+        lines = asyncio.run(measure(tenant.base_url, args.alerts, not args.no_settle, folder))
     print("\n".join(lines))
-    print("load average after:", " ".join(f"{v:.2f}" for v in os.getloadavg()))
+    print("load average after:", load_average())
     return 0
 
 

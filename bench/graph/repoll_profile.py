@@ -11,22 +11,14 @@ import argparse
 import asyncio
 import cProfile
 import io
-import os
 import pstats
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-TENANT_SCRIPT = r"""
-import sys
-from warroom.console.sim import SimulatedTenant, load_scenario
-tenant = SimulatedTenant(load_scenario("bulk-alerts"), start_at=3600 * float(sys.argv[1]) / 50000)
-print(tenant.start(), flush=True)
-sys.stdin.read()                                    # until the bench closes our stdin
-tenant.stop()
-"""
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from tenant import BULK_ALERTS, load_average, simulated_tenant
 
 
 async def profile(base_url: str) -> None:
@@ -72,15 +64,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--alerts", type=int, default=10_000)
     args = parser.parse_args()
-    print("load average before:", " ".join(f"{value:.2f}" for value in os.getloadavg()))
-    tenant = subprocess.Popen([sys.executable, "-c", TENANT_SCRIPT, str(args.alerts)], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)
-    try:
-        asyncio.run(profile(tenant.stdout.readline().strip()))
-    finally:
-        tenant.stdin.close()
-        tenant.wait(timeout=30)
-    print("load average after:", " ".join(f"{value:.2f}" for value in os.getloadavg()))
+    print("load average before:", load_average())
+    with simulated_tenant(BULK_ALERTS, args.alerts) as tenant:
+        asyncio.run(profile(tenant.base_url))
+    print("load average after:", load_average())
     return 0
 
 

@@ -17,6 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from tenant import BENCH_ALERTS, load_average, rss_mib, simulated_tenant
+
 COLD_SCRIPT = r"""
 import asyncio, json, sys, time
 started = time.perf_counter()
@@ -50,27 +53,6 @@ async def main():
 asyncio.run(main())
 """
 
-TENANT_SCRIPT = r"""
-import sys
-from warroom.console.sim import SimulatedTenant, load_scenario
-tenant = SimulatedTenant(load_scenario("exchange-outage"))
-tenant.start()
-with tenant._lock:                                  # bench data straight into the tenant
-    at = tenant.state.clock
-    for index in range(int(sys.argv[1])):
-        tenant.state.add("alerts", {"id": f"da{index:08d}", "title": f"Bench alert {index}",
-                                    "severity": ("high", "medium", "low")[index % 3]}, at)
-print(tenant.base_url, flush=True)
-for line in sys.stdin:                              # until the bench closes our stdin
-    count = int(line.split()[1])                    # "change N": N alerts change (title, lastUpdateDateTime)
-    with tenant._lock:
-        for item in list(tenant.state.data["alerts"].values())[:count]:
-            item["title"] = item["title"] + " (changed)"
-            item["lastUpdateDateTime"] = tenant.state.now_iso()
-    print("changed", flush=True)
-tenant.stop()
-"""
-
 BASELINE_SCRIPT = r"""
 import json, sys, time
 t0 = time.perf_counter()
@@ -82,13 +64,6 @@ with httpx.Client() as client:
     client.get(sys.argv[1] + "/admin/serviceAnnouncement/healthOverviews", headers={"Authorization": "Bearer x"})
     print(json.dumps({"cold": cold, "warm": time.perf_counter() - t1}))
 """
-
-
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def first_request(base_url: str, runs: int) -> dict[str, float]:
@@ -169,7 +144,7 @@ async def ingest(base_url: str, count: int, tenant: subprocess.Popen | None = No
         ingest_cpu_lag, cpu_lag = cpu_lag, 0.0
         ingest_gc, collections[:] = list(collections), []
         ingest_young, young[:] = list(young), []
-        rss_ingest = rss_mb()
+        rss_ingest = rss_mib()
         head = (await journal.head())[0]
         t2 = time.perf_counter()
         await watcher.poll_once("alerts")                   # unchanged: nothing journaled
@@ -190,7 +165,7 @@ async def ingest(base_url: str, count: int, tenant: subprocess.Popen | None = No
             head = (await journal.head())[0]
             await watcher.poll_once("alerts")
             changed_entries = (await journal.head())[0] - head
-        rss_after = rss_mb()
+        rss_after = rss_mib()
         stop = True
         await task
         gc.callbacks.remove(gc_timer)
@@ -227,19 +202,11 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3, help="cold-start runs (median)")
     parser.add_argument("--write", action="store_true", help="append the figures to docs/benchmarks.md")
     args = parser.parse_args()
-    print("load average before:", " ".join(f"{v:.2f}" for v in os.getloadavg()))
-
-    # The tenant runs in its own process: its JSON encoding must not count as our event loop's lag.
-    tenant = subprocess.Popen([sys.executable, "-c", TENANT_SCRIPT, str(args.alerts)], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)
-    try:
-        base_url = tenant.stdout.readline().strip()
-        first = first_request(base_url, args.runs)
-        rss_before = rss_mb()
-        figures = asyncio.run(ingest(base_url, args.alerts, tenant))
-    finally:
-        tenant.stdin.close()
-        tenant.wait(timeout=30)
+    print("load average before:", load_average())
+    with simulated_tenant(BENCH_ALERTS, args.alerts) as tenant:
+        first = first_request(tenant.base_url, args.runs)
+        rss_before = rss_mib()
+        figures = asyncio.run(ingest(tenant.base_url, args.alerts, tenant.process))
 
     lines = [
         f"cpu count {os.cpu_count()}, python {sys.version.split()[0]}",
@@ -271,7 +238,7 @@ def main() -> int:
         f"RSS after ingest: {figures['rss']:.0f} MB (before: {rss_before:.0f} MB), after 3 re-polls "
         f"{figures['rss_after']:.0f} MB; journal {figures['journal_mb']:.0f} MB",
     ]
-    lines.append("load average after: " + " ".join(f"{v:.2f}" for v in os.getloadavg()))
+    lines.append("load average after: " + load_average())
     print("\n".join(lines))
     if args.write:
         docs = Path(__file__).resolve().parents[2] / "docs" / "benchmarks.md"

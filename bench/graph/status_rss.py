@@ -23,15 +23,10 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from tenant import BULK_ALERTS, load_average, simulated_tenant
+
 WARROOM = Path(sys.executable).with_name("warroom")
-TENANT = r"""
-import sys
-from warroom.console.sim import SimulatedTenant, load_scenario
-tenant = SimulatedTenant(load_scenario("bulk-alerts"), start_at=3600 * float(sys.argv[1]) / 50000)
-print(tenant.start(), flush=True)
-sys.stdin.read()
-tenant.stop()
-"""
 BARE = r"""
 import collections, json, sys, httpx
 counts, link = collections.Counter(), sys.argv[1] + "/security/alerts_v2?$top=1000"
@@ -56,8 +51,8 @@ def peak_mib(argv: list[str]) -> tuple[float, float, int]:
 
 def fill(journal: Path, base_url: str) -> None:
     async def poll() -> None:
+        from warroom.console.clouds import resolve
         from warroom.console.graph.auth import Session, StaticToken
-        from warroom.console.graph.clouds import resolve
         from warroom.console.graph.gateway import open_gateway
         from warroom.console.graph.live import LiveState, TenantWatcher
         from warroom.console.journal import open_journal
@@ -77,11 +72,9 @@ def main() -> int:
     parser.add_argument("--alerts", type=int, default=50_000)
     parser.add_argument("--journal", type=Path, help="a journal holding the tenant's observations (built if missing)")
     args = parser.parse_args()
-    print("load average before:", " ".join(f"{value:.2f}" for value in os.getloadavg()))
-    tenant = subprocess.Popen([sys.executable, "-c", TENANT, str(args.alerts)], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)
-    try:
-        base_url = tenant.stdout.readline().strip()
+    print("load average before:", load_average())
+    with simulated_tenant(BULK_ALERTS, args.alerts) as tenant:
+        base_url = tenant.base_url
         with tempfile.TemporaryDirectory() as folder:
             journal = args.journal or Path(folder) / "held.db"
             if not journal.exists():
@@ -102,10 +95,7 @@ def main() -> int:
             for name, argv in rows:
                 peak, seconds, code = peak_mib(argv)
                 print(f"| {name} | {peak:.0f} | {seconds:.1f} | {code} |")
-    finally:
-        tenant.stdin.close()
-        tenant.wait(timeout=30)
-    print("load average after:", " ".join(f"{value:.2f}" for value in os.getloadavg()))
+    print("load average after:", load_average())
     return 0
 
 
