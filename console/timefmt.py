@@ -36,7 +36,9 @@ def to_iso(moment: datetime) -> str:
 
 def from_iso(text: str) -> datetime:
     """ISO 8601 to an aware UTC moment; also reads a year written without its leading zeros (`202-12-04…`)."""
-    text = _SHORT_YEAR.sub(lambda match: f"{int(match[1]):04d}-", text.strip())
+    text = text.strip()
+    if not (text[4:5] == "-" and text[:4].isascii() and text[:4].isdigit()):   # four digits need no padding
+        text = _SHORT_YEAR.sub(lambda match: f"{int(match[1]):04d}-", text)
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)

@@ -29,6 +29,18 @@ def test_every_moment_is_written_with_a_four_digit_year_and_reads_back(moment: d
     assert from_iso(text) == moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
+@pytest.mark.parametrize("text", ["202-12-04T10:00:00.000Z", " 0202-12-04T10:00:00Z ", "0202-12-04T10:00:00+00:00",
+                                  "0202-12-04T12:00:00.000+02:00", "0202-12-04T10:00:00"])
+def test_a_year_is_read_with_or_without_its_leading_zeros(text: str) -> None:
+    assert from_iso(text) == datetime(202, 12, 4, 10, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("text", ["12-4-2026", "2026/12/04", "٢٠٢٦-12-04T10:00:00Z", ""])
+def test_what_is_not_an_iso_time_is_refused(text: str) -> None:
+    with pytest.raises(ValueError):
+        from_iso(text)
+
+
 def test_a_three_digit_year_is_padded() -> None:
     assert to_iso(datetime(202, 12, 4, 10, tzinfo=UTC)) == "0202-12-04T10:00:00.000Z"
 
