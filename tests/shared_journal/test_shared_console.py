@@ -61,8 +61,8 @@ async def test_another_hosts_note_appears_and_an_outage_is_spooled(pg_server, jo
             await pilot.press(char if char != " " else "space")
         await pilot.press("enter")
         await until(pilot, lambda: "typed during the outage" in timeline_texts(app))
-        await until(pilot, lambda: "shared journal unreachable since" in status_text(app))
-        assert "1 spooled" in status_text(app)
+        await until(pilot, lambda: "shared journal unreachable since" in status_text(app)
+                    and "1 spooled" in status_text(app))
 
         pg_server.start()
         await until(pilot, lambda: "unreachable" not in status_text(app))

@@ -222,9 +222,9 @@ async def test_task_keys_without_incident_explain_instead_of_writing(journal_pat
     app = await make_app(journal_path, incident=False)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("3", "plus")
-        await pilot.pause()
+        await until(pilot, lambda: any("No open incident" in n.message for n in app._notifications),
+                    "the no-incident notification")
         assert not isinstance(app.screen, PromptScreen)
-        assert any("No open incident" in n.message for n in app._notifications)
         assert await kinds_in(app, kinds.TASK_ADDED) == []
 
 
