@@ -95,10 +95,6 @@ class BrowserTimeline(RowTable[Entry]):
     def columns(self) -> tuple[Column, ...]:
         return COMPACT if self.size.width < COMPACT_BELOW else WIDE
 
-    def line_width(self) -> int:
-        """Beside the scrollbar (where the window sits in what was fetched), not under it."""
-        return self.scrollable_content_region.width
-
     def _time(self, text: str, compact: bool) -> str:
         moment: datetime = from_iso(text).astimezone(self.zone)
         return moment.strftime("%H:%M:%S" if compact else "%m-%d %H:%M:%S")
