@@ -36,7 +36,7 @@ KIND_TONES = {
 }
 MAX_KEPT = 5000
 MAX_LINES = 40          # one entry's text at most; the review shows a whole entry
-MIN_ROOM = 24           # narrower than this beside the time, actor and kind: the text goes under them
+MIN_ROOM = 23           # narrower than this beside the time, actor and kind: the text goes under them (80 columns: 23)
 INDENT = 2
 
 
@@ -163,9 +163,14 @@ class Timeline(ScrollView, can_focus=True):
         prefix = sum(len(part) + 1 for part in self._prefix(entry))
         return width - prefix, prefix if width - prefix >= MIN_ROOM else INDENT
 
+    def line_width(self) -> int:
+        """How wide a line is drawn: the pane's inside less its scrollbar, when one shows (a line drawn under the
+        scrollbar loses a character at every cut of a long word)."""
+        return self.scrollable_content_region.width
+
     def _wrap(self, start: int = 0) -> None:
         """Rows for entries[start:], for the current width (all of them again when the width changed)."""
-        width = self.size.width
+        width = self.line_width()
         if width <= 0:
             return
         if width != self._wrapped_at:
@@ -183,9 +188,9 @@ class Timeline(ScrollView, can_focus=True):
 
     def _sized(self) -> None:
         """Rows for the width now, the scrollable size, and the newest entry in view when following."""
-        if self.size.width != self._wrapped_at:
+        if self.line_width() != self._wrapped_at:
             self._wrap()
-        self.virtual_size = Size(self.size.width, len(self._rows))
+        self.virtual_size = Size(self.line_width(), len(self._rows))
         if self.following:
             self._to_newest()
             self.call_after_refresh(self._to_newest)
@@ -263,7 +268,7 @@ class Timeline(ScrollView, can_focus=True):
         return self.get_component_rich_style(f"timeline--{name}")
 
     def render_line(self, y: int) -> Strip:
-        width, base = self.size.width, self.rich_style
+        width, base = self.line_width(), self.rich_style
         row = int(self.scroll_offset.y) + y
         if row >= len(self._rows):
             if not self.entries and y == 0:
@@ -286,4 +291,8 @@ class Timeline(ScrollView, can_focus=True):
         return Strip(segments).crop_extend(0, width, base)
 
     def on_resize(self) -> None:
+        self._sized()
+
+    def watch_show_vertical_scrollbar(self) -> None:
+        """The scrollbar came or went: the lines are wrapped again for the room beside it."""
         self._sized()

@@ -248,6 +248,17 @@ async def drawn(pilot: Any) -> None:
     await pilot.pause()
 
 
+def screen_lines(app: Any) -> list[str]:
+    """The screen as a person reads it: what the compositor draws, scrollbars and all."""
+    return ["".join(segment.text for segment in strip) for strip in app.screen._compositor.render_strips()]
+
+
+def pane_lines(app: Any, pane: Any) -> list[str]:
+    """The lines inside a pane's border, as drawn (its scrollbar included)."""
+    region = pane.content_region
+    return [line[region.x: region.right] for line in screen_lines(app)[region.y: region.bottom]]
+
+
 def messages() -> dict[str, ServiceMessage]:
     """Three Message center posts: one about Exchange (the scene's incident), one with hostile text."""
     found = [ServiceMessage.from_graph(m) for m in (

@@ -11,7 +11,7 @@ from warroom.widgets.alerts import AlertTable
 from warroom.widgets.chart import MINUTES, AlertRate, buckets
 from warroom.widgets.health import HealthPane
 
-from .scenes import alert, build_app_async, on_screen
+from .scenes import alert, build_app_async, on_screen, pane_lines
 
 
 def test_buckets_keep_the_whole_hour_and_now_exact() -> None:
@@ -145,22 +145,11 @@ async def test_a_poll_or_journal_write_that_changes_nothing_on_screen_repaints_n
         assert calls == []
 
 
-def _screen_lines(app) -> list[str]:
-    """The screen as a person reads it: what the compositor draws, scrollbars and all."""
-    return ["".join(segment.text for segment in strip) for strip in app.screen._compositor.render_strips()]
-
-
-def _pane_lines(app, pane) -> list[str]:
-    """The lines inside a pane's border, as drawn (its scrollbar included)."""
-    region = pane.content_region
-    return [line[region.x: region.right] for line in _screen_lines(app)[region.y: region.bottom]]
-
-
 async def _press_and_read(pilot, key: str, pane) -> list[str]:
     """Press `key` (a pane's focus key, or one that moves in it), then read the pane as drawn."""
     await pilot.press(key)
     await pilot.pause()
-    return _pane_lines(pilot.app, pane)
+    return pane_lines(pilot.app, pane)
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)])

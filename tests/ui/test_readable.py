@@ -3,6 +3,7 @@ the newest one whatever happens to the layout, and the Tasks pane's End key."""
 
 from __future__ import annotations
 
+import string
 from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
@@ -17,7 +18,7 @@ from warroom.widgets.status import StatusBar
 from warroom.widgets.tasks import TaskList
 from warroom.widgets.timeline import Timeline, wrap_cells
 
-from .scenes import NOW, fixed_clock, live_state, on_screen, open_warroom
+from .scenes import NOW, fixed_clock, live_state, on_screen, open_warroom, pane_lines
 
 INC = "INC-20261124-01"
 LONG_TITLE = "Exchange Online mail flow outage affecting every mailbox in the EMEA and APAC regions since 06:00"
@@ -25,6 +26,7 @@ RECOVERY = ("SharePoint Online recovery: Restore the deleted site collection fro
             "Verify: the site opens for a member and its document libraries list the expected files")
 NOTE = "Service desk reports forty tickets about outbound mail to partners; the queue keeps growing quickly"
 W = TypeVar("W", bound=Widget)
+SCROLLBAR = str.maketrans("", "", "▁▂▃▄▅▆▇█▔▕▏▎▍▌▋▊▉")      # a scrollbar's thumb, as drawn
 
 pytestmark = pytest.mark.usefixtures("paris_time")
 
@@ -140,6 +142,23 @@ async def test_a_long_note_is_readable_at_every_width(journal_path: Path, size) 
         timeline = await focus_pane(pilot, "4", Timeline)
         shown = " ".join(timeline_text(timeline).split())
         assert NOTE in shown, shown
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_a_long_word_wraps_beside_the_timelines_scrollbar_not_under_it(journal_path: Path, size) -> None:
+    """Enough entries for a scrollbar, then one long word (a URL, a hash): every character of it is on screen, the
+    lines cut beside the scrollbar."""
+    word = (string.digits + string.ascii_letters) * 2
+    drafts = [*(Draft(kinds.NOTE, {"text": f"filler {n:02d}"}, INC, "bob", NOW - timedelta(minutes=40 - n))
+                for n in range(30)),
+              Draft(kinds.NOTE, {"text": word}, INC, "bob", NOW - timedelta(minutes=1))]
+    app = await make_app(journal_path, drafts=drafts)
+    async with on_screen(app, size) as pilot:
+        timeline = await focus_pane(pilot, "4", Timeline)
+        await settle(pilot)
+        assert timeline.show_vertical_scrollbar
+        drawn = "".join(pane_lines(app, timeline))
+        assert word in "".join(drawn.translate(SCROLLBAR).split()), drawn
 
 
 async def test_the_timeline_follows_the_newest_entry_through_layout_changes(journal_path: Path) -> None:
