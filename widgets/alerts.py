@@ -327,9 +327,8 @@ class AlertTable(RowTable[AlertRow]):
                 self._watched.add(row.key)
             else:
                 self._watched.discard(row.key)
-        keep = self.selected.key if self.selected else None
         self._ordered.change(changes.rows, removed)
-        self.show_rows(self._ordered, keep)
+        self.show_rows(self._ordered)
         self._update_title()
         return arrived
 
@@ -391,9 +390,8 @@ class AlertTable(RowTable[AlertRow]):
         self._filtered(text)
 
     def _filtered(self, text: str) -> None:
-        keep = self.selected.key if self.selected else None
         self._filtered_by = text
-        self.show_rows(self._ordered, keep)
+        self.show_rows(self._ordered)
         self._update_title()
 
     def watch_sort_column(self) -> None:
@@ -403,9 +401,8 @@ class AlertTable(RowTable[AlertRow]):
         self._resort()
 
     def _resort(self) -> None:
-        keep = self.selected.key if self.selected else None
         self._ordered.set_key(SORT_KEYS[self.sort_column], reverse=self.sort_reverse)
-        self.show_rows(self._ordered, keep)
+        self.show_rows(self._ordered)
         self._update_title()
 
     def tick(self, now: datetime) -> None:

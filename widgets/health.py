@@ -99,7 +99,7 @@ class HealthPane(RowTable[HealthRow]):
         if rows != self.rows or painted != self._painted:
             self._painted = painted
             self._wanted = [max([c.width, *(len(line[i]) for line in painted)]) for i, c in enumerate(COLUMNS)]
-            self.show_rows(rows, self.selected.id if self.selected else None)
+            self.show_rows(rows)
 
     def column_widths(self, width: int) -> list[int]:
         """Each column as wide as its longest cell needs, while the pane has room; else COLUMNS' widths."""

@@ -125,7 +125,7 @@ class BrowserTimeline(RowTable[Entry]):
         if window and focus_seq is not None:
             row = next((i for i, e in enumerate(window) if e.seq >= focus_seq), len(window) - 1)
         self.set_reactive(BrowserTimeline.cursor, row)     # one Highlighted below, not one per change
-        self.show_rows(window)
+        self.show_rows(window, window[row].seq if window else None)
         self.post_message(self.Highlighted())
 
     def newer(self, entries: list[Entry]) -> None:

@@ -222,6 +222,7 @@ class RowTable(ScrollView, Generic[R], can_focus=True):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.rows: Sequence[R] = []      # what is shown, in order
+        self._cursor_key: Hashable | None = None     # the `row_key` of the row the cursor was last put on
         self._paint_styles: dict[str, Style] | None = None    # during one paint: styles every line shares
 
     # -- what subclasses provide ----------------------------------------------------------------------
@@ -251,13 +252,21 @@ class RowTable(ScrollView, Generic[R], can_focus=True):
     # -- rows and cursor ---------------------------------------------------------------------------------
 
     def show_rows(self, rows: Sequence[R], keep: Hashable | None = None) -> None:
-        """Replace what is shown; the cursor stays on the row whose `key` is `keep`, else where it was."""
+        """Replace what is shown, or say that the rows shown changed (a filter, an order or a poll changed them in
+        place). The cursor stays on the row it was on (or the one whose key is `keep`) wherever that row is now;
+        when it is no longer shown, the cursor goes to the first row: never to whatever took its old place."""
+        if keep is None:
+            keep = self._cursor_key
         self.rows = rows
         self.virtual_size = Size(self.line_width(), len(rows) + 1)
         index = self.index_of(keep) if keep is not None else None
-        self.cursor = min(index if index is not None else self.cursor, max(0, len(rows) - 1))
+        self.cursor = index if index is not None else 0
+        self._cursor_key = self._key_at(self.cursor)
         self._scroll_to_cursor()
         self.refresh()
+
+    def _key_at(self, index: int) -> Hashable | None:
+        return self.row_key(self.rows[index]) if 0 <= index < len(self.rows) else None
 
     def index_of(self, key: Hashable) -> int | None:
         """Where the row whose `row_key` is `key` is shown (None: it is not)."""
@@ -268,6 +277,7 @@ class RowTable(ScrollView, Generic[R], can_focus=True):
         return self.rows[self.cursor] if 0 <= self.cursor < len(self.rows) else None
 
     def watch_cursor(self) -> None:
+        self._cursor_key = self._key_at(self.cursor)
         self._scroll_to_cursor()
         self.refresh()
 

@@ -1,0 +1,90 @@
+"""The list cursor stays on its alert while the filter, the order or a poll changes the rows around it; when its
+alert is no longer shown it goes to the top of what is, and the cursor is always on screen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from warroom.console.graph.tracked import Tracked
+from warroom.widgets import alerts as alerts_module
+from warroom.widgets.alerts import AlertTable
+
+from ..waiting import until
+from .scenes import alert, build_app_async, on_screen
+
+
+def cursor_on_screen(table: AlertTable) -> bool:
+    top = int(table.scroll_offset.y)
+    return top <= table.cursor < top + max(1, table.size.height - 1)
+
+
+async def down_to(pilot, table: AlertTable, wanted) -> str:
+    """Press Down until the cursor is on the first row `wanted` accepts past the tenth: its id."""
+    while table.cursor < 10 or not wanted(table.selected):
+        await pilot.press("down")
+    return table.selected.id
+
+
+async def type_filter(pilot, table: AlertTable, text: str) -> None:
+    await pilot.press("slash", *text)
+    await until(pilot, lambda: table.filter_text == text and str(table.border_subtitle).endswith(text),
+                f"the rows chosen by {text!r}")
+    await pilot.pause()
+
+
+async def clear_filter(pilot, table: AlertTable) -> None:
+    await pilot.press("escape")
+    await until(pilot, lambda: table.filter_text == "" and len(table.rows) == len(table.all_rows), "every row")
+    await pilot.press("2")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+@pytest.mark.parametrize("in_turns", [False, True], ids=["at-once", "in-turns"])
+async def test_the_cursor_keeps_its_alert_through_a_filter_or_goes_to_the_top(journal_path: Path, size, in_turns,
+                                                                             monkeypatch) -> None:
+    if in_turns:      # the pass a large list takes: over turns of the event loop
+        monkeypatch.setattr(alerts_module, "FILTER_STEP", 50)
+    app = await build_app_async(journal_path)
+    live = app.warroom.live
+    live.alerts = Tracked(live.alerts)
+    async with on_screen(app, size) as pilot:
+        for n in range(1000, 1300):
+            live.alerts[f"da{n:06d}"] = alert(n, ("high", "medium", "low")[n % 3], n,
+                                              f"{'Zebra' if n % 2 else 'Lion'} rule {n}")
+        app.live_changed({"alerts"})
+        table = app.screen.query_one(AlertTable)
+        await until(pilot, lambda: len(table.all_rows) >= 300, "300 alerts in the pane")
+        await pilot.press("2")
+        await until(pilot, lambda: table.has_focus, "the alerts pane focused")
+
+        # The highlighted alert is filtered out: the cursor goes to the first row shown, and the list to its top.
+        lion = await down_to(pilot, table, lambda r: r.title.startswith("Lion"))
+        await type_filter(pilot, table, "zebra")
+        assert lion not in {r.id for r in table.rows}
+        assert table.cursor == 0 and table.selected == table.rows[0]
+        assert int(table.scroll_offset.y) == 0 and cursor_on_screen(table)
+
+        # The highlighted alert is still shown: the cursor follows it to its new place, on screen.
+        await clear_filter(pilot, table)
+        zebra = await down_to(pilot, table, lambda r: r.title.startswith("Zebra") and table.cursor > 20)
+        await type_filter(pilot, table, "zebra")
+        assert table.selected is not None and table.selected.id == zebra
+        assert table.cursor < 20 and cursor_on_screen(table)
+
+        # Narrowed further, it stays on it; widened again, too.
+        await pilot.press("space", *"rule")
+        await until(pilot, lambda: str(table.border_subtitle).endswith("zebra rule"), "the narrower filter")
+        assert table.selected.id == zebra and cursor_on_screen(table)
+        await clear_filter(pilot, table)
+        assert table.selected.id == zebra and cursor_on_screen(table)
+
+        # A poll that moves it (it becomes the most severe and newest) and re-sorting keep the cursor on it too.
+        number = int(zebra[2:])
+        live.alerts[zebra] = alert(number, "high", 0.1, f"Zebra rule {number} now first")
+        app.live_changed({"alerts"})
+        await until(pilot, lambda: table.rows[0].id == zebra, "the changed alert first")
+        assert table.cursor == 0 and table.selected.id == zebra and cursor_on_screen(table)
+        await pilot.press("S")
+        await until(pilot, lambda: table.sort_reverse, "the reversed order")
+        assert table.selected.id == zebra and table.cursor == len(table.rows) - 1 and cursor_on_screen(table)
