@@ -71,7 +71,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--alerts", type=int, default=50_000)
     parser.add_argument("--journal", type=Path, help="a journal holding the tenant's observations (built if missing)")
+    parser.add_argument("--fill", nargs=2, metavar=("JOURNAL", "URL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.fill:
+        fill(Path(args.fill[0]), args.fill[1])
+        return 0
     print("load average before:", load_average())
     with simulated_tenant(BULK_ALERTS, args.alerts) as tenant:
         base_url = tenant.base_url
@@ -79,7 +83,9 @@ def main() -> int:
             journal = args.journal or Path(folder) / "held.db"
             if not journal.exists():
                 print(f"building {journal} (one poll of every source, journaled)…")
-                fill(journal, base_url)
+                # In a child of its own: a child's peak RSS (wait4) starts from its parent's at the fork, so the
+                # parent must not hold what the fill read.
+                subprocess.run([sys.executable, __file__, "--fill", str(journal), base_url], check=True)
             rows = [("baseline: bare httpx + json.loads, counts only", [sys.executable, "-c", BARE, base_url]),
                     ("`status --json`, empty journal",
                      [str(WARROOM), "--graph-url", base_url, "--journal", str(Path(folder) / "empty.db"), "status",

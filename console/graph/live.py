@@ -621,8 +621,8 @@ async def restore_last_known(journal: Journal, *, simulated: bool = False,
     """
     sources = specs or SOURCES
     state = LiveState()
-    replay = Replay()
-    latest: dict[tuple[str, str], tuple[dict[str, Any] | None, str, str]] = {}
+    replay = Replay(compact=True)                        # holds bytes between observations, not parsed objects
+    latest: dict[tuple[str, str], tuple[Any | None, str, str]] = {}     # the record each object makes now
     last_issue: dict[str, dict[str, Any]] = {}           # each issue's last data, even once Graph dropped it
     statuses: dict[str, tuple[Any, str]] = {}            # workload -> (status, since)
     async for entry in journal.iter_entries(kinds=[kinds.OBSERVATION]):
@@ -635,10 +635,13 @@ async def restore_last_known(journal: Journal, *, simulated: bool = False,
             if observed is None:
                 continue
             data = observed.data          # None: gone, or a change that could not be rebuilt (journaled again)
-            latest[(source, key)] = (data, observed.digest, entry.occurred_at)
-            if source == "issues" and isinstance(data, dict) and "withheld" not in data:
-                last_issue[key] = data
-            elif source == "health" and isinstance(data, dict):
+            record = None
+            if isinstance(data, dict) and "withheld" not in data:
+                record = _parse(sources[source], data)
+                if source == "issues":
+                    last_issue[key] = data
+            latest[(source, key)] = (record, observed.digest, entry.occurred_at)
+            if source == "health" and isinstance(data, dict):
                 previous = statuses.get(key)
                 if previous is None or previous[0] != data.get("status"):
                     statuses[key] = (data.get("status"), entry.occurred_at)
@@ -650,10 +653,7 @@ async def restore_last_known(journal: Journal, *, simulated: bool = False,
             if record is not None:
                 state.kept_issues[key] = record
     newest_at: dict[str, str] = {}
-    for (source, key), (data, digest, at) in latest.items():
-        if not isinstance(data, dict) or "withheld" in data:
-            continue
-        record = _parse(sources[source], data)
+    for (source, key), (record, digest, at) in latest.items():
         if record is None:
             continue
         state.records(source)[key] = record
