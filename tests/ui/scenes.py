@@ -28,8 +28,9 @@ from warroom.console.journal import Draft, kinds
 from warroom.console.session import WarRoom
 from warroom.console.timefmt import to_iso
 from warroom.screens.app import WarroomApp
+from warroom.widgets.alerts import AlertTable
 
-from ..waiting import held_still
+from ..waiting import held_still, until
 
 NOW = datetime(2026, 11, 24, 14, 30, 0, tzinfo=UTC)
 SOURCES = ("health", "issues", "messages", "alerts", "incidents", "risky_users")
@@ -207,6 +208,19 @@ async def build_app_async(journal: Path, *, kind: str | None = "degraded", incid
     warroom = await open_warroom(journal, live=live_state(kind) if kind else None, incident=incident,
                                  extra={"ui.keys": keys} if keys else None)
     return WarroomApp(warroom, clock=fixed_clock, follow_journal=False)
+
+
+async def zebras_and_lions(app: WarroomApp, pilot: Any) -> AlertTable:
+    """300 more alerts in the watcher's state, titled Zebra and Lion by turns, once the alerts pane holds them:
+    the pane."""
+    live = app.warroom.live
+    for n in range(1000, 1300):
+        live.alerts[f"da{n:06d}"] = alert(n, ("high", "medium", "low")[n % 3], n,
+                                          f"{'Zebra' if n % 2 else 'Lion'} rule {n}")
+    app.live_changed({"alerts"})
+    table = app.screen.query_one(AlertTable)
+    await until(pilot, lambda: len(table.all_rows) >= 300, "300 alerts in the pane")
+    return table
 
 
 @asynccontextmanager

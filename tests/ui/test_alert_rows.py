@@ -17,7 +17,7 @@ from warroom.widgets.alerts import SORT_KEYS, SORTABLE, AlertRow, AlertTable, Ro
 from warroom.widgets.row_table import OrderedRows, merged
 
 from ..waiting import until
-from .scenes import NOW, alert, build_app_async
+from .scenes import NOW, alert, build_app_async, zebras_and_lions
 
 WORDS = ("mail", "rule", "sign", "in", "ma", "ru")
 SEVERITIES = ("high", "medium", "low", "informational", "unknown")
@@ -175,12 +175,7 @@ async def test_a_changed_alert_moves_to_its_place_under_the_filter_and_a_new_one
     live.alerts = Tracked(live.alerts)          # as the watcher's state holds them
     try:
         async with app.run_test(size=(120, 40)) as pilot:
-            for n in range(1000, 1300):
-                live.alerts[f"da{n:06d}"] = alert(n, ("high", "medium", "low")[n % 3], n,
-                                                  f"{'Zebra' if n % 2 else 'Lion'} rule {n}")
-            app.live_changed({"alerts"})
-            table = app.screen.query_one(AlertTable)
-            await until(pilot, lambda: len(table.all_rows) >= 300, "300 alerts in the pane")
+            table = await zebras_and_lions(app, pilot)
             await pilot.press("slash", "z", "e", "b", "r", "a")
             await until(pilot, lambda: table.filter_text == "zebra", "the filter")
             assert len(table.rows) == 150 and all(r.title.startswith("Zebra") for r in table.rows)

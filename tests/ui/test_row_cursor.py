@@ -11,7 +11,7 @@ from warroom.widgets import alerts as alerts_module
 from warroom.widgets.alerts import AlertTable
 
 from ..waiting import until
-from .scenes import alert, build_app_async, on_screen
+from .scenes import alert, build_app_async, on_screen, zebras_and_lions
 
 
 def cursor_on_screen(table: AlertTable) -> bool:
@@ -49,12 +49,7 @@ async def test_the_cursor_keeps_its_alert_through_a_filter_or_goes_to_the_top(jo
     live = app.warroom.live
     live.alerts = Tracked(live.alerts)
     async with on_screen(app, size) as pilot:
-        for n in range(1000, 1300):
-            live.alerts[f"da{n:06d}"] = alert(n, ("high", "medium", "low")[n % 3], n,
-                                              f"{'Zebra' if n % 2 else 'Lion'} rule {n}")
-        app.live_changed({"alerts"})
-        table = app.screen.query_one(AlertTable)
-        await until(pilot, lambda: len(table.all_rows) >= 300, "300 alerts in the pane")
+        table = await zebras_and_lions(app, pilot)
         await pilot.press("2")
         await until(pilot, lambda: table.has_focus, "the alerts pane focused")
 
