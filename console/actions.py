@@ -104,7 +104,7 @@ QUIT = "app.quit"
 # Places whose own close key may be the quit key: a dialog or reading screen, or the journal browser (its own app,
 # where nothing quits beyond it).
 CLOSE_ON_QUIT_KEY = frozenset({"detail", "help", "quit_dialog", "task_dialog", "status_dialog", "task_detail",
-                               "review", "review_entry"})
+                               "messages", "handoff", "review", "review_entry"})
 
 
 def _a(id: str, key: str, title: str, help: str, run: str, **kw: Any) -> Action:
@@ -439,8 +439,8 @@ class KeymapError(ValueError):
 
 def check_keymap(keymap: Mapping[str, object], where: Callable[[str], str] = lambda _id: "") -> dict[str, str]:
     """The remaps, or a KeymapError whose message starts with `where(id)`: an unknown id, a name that is no key,
-    a bare character on a screen where letters are text, the quit key, or a key another action in the same
-    place already answers to."""
+    a bare character on a screen where letters are text, the quit key, or a key another action already answers
+    to where it works (an `app.*` key works on every screen, so it meets every action)."""
 
     def refuse(action_id: str, reason: str) -> KeymapError:
         prefix = where(action_id)
@@ -464,18 +464,18 @@ def check_keymap(keymap: Mapping[str, object], where: Callable[[str], str] = lam
         remaps[action_id] = ",".join(keys_of(value))
     keys = effective(remaps)
     quit_keys = set(keys[QUIT])
-    for action_id, value in remaps.items():
-        if action_id == QUIT:
-            continue
+    # The app's own keys last: a screen's key that takes the quit key is refused as that, not as a collision.
+    for action_id, value in sorted(remaps.items(), key=lambda item: BY_ID[item[0]].place == "app"):
         action = BY_ID[action_id]
         if keys[action_id] == keys_of(action.key):
             continue            # its own default: nothing changes
         taken = quit_keys & set(keys[action_id])
-        if taken and action.place not in CLOSE_ON_QUIT_KEY:
+        if taken and action_id != QUIT and action.place not in CLOSE_ON_QUIT_KEY:
             raise refuse(action_id, f"[ui.keys] {action_id} = {value!r} takes the quit key "
                                     f"({shown(','.join(taken))}); choose another")
         for other in _together(action.place):
-            if other.id == action_id or (other.id == QUIT and action.place in CLOSE_ON_QUIT_KEY):
+            if other.id == action_id or (QUIT in (other.id, action_id) and
+                                         CLOSE_ON_QUIT_KEY & {action.place, other.place}):
                 continue        # where its own close key may be the quit key, the quit key is not in play
             clash = set(keys[other.id]) & set(keys[action_id])
             if clash:
@@ -485,5 +485,9 @@ def check_keymap(keymap: Mapping[str, object], where: Callable[[str], str] = lam
 
 
 def _together(place: str) -> Iterable[Action]:
+    """The actions live wherever `place`'s are: the app's keys work on every screen, so they meet every action
+    (a screen's own key would shadow the app's there)."""
+    if place == "app":
+        return ACTIONS
     places = TOGETHER.get(place, frozenset({place})) | {"app"}
     return (action for action in ACTIONS if action.place in places)

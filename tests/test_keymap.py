@@ -32,6 +32,10 @@ def test_a_good_remap_loads(tmp_path: Path) -> None:
     ('"review.verify" = "q"', "collides with review.close (Close, q)"),
     ('"list.first" = "g"', "collides with review.goto (Go to a time, g)"),
     ('"review_entry.close" = "tab"', "collides with app.focus_next"),
+    ('"app.command_palette" = "d"', "collides with dashboard.declare (Declare incident, d)"),
+    ('"app.focus_next" = "j"', "collides with list.down (Down, j)"),
+    ('"app.command_palette" = "f2"', "collides with declare.submit (Declare the incident, F2)"),
+    ('"app.quit" = "s"', "collides with alerts.sort"),
     ('"contain.execute" = "r"', "on guided screens letters are text"),
     ('"dashboard.note" = "ctrl+notakey"', "'ctrl+notakey' is not a key name"),
     ('"dashboard.note" = 3', "must be a key"),
@@ -48,6 +52,13 @@ def test_remapping_quit_itself_moves_the_quit_key() -> None:
     assert check_keymap({"app.quit": "ctrl+q", "dashboard.note": "q"}) == {"app.quit": "ctrl+q", "dashboard.note": "q"}
     with pytest.raises(ValueError, match="takes the quit key"):
         check_keymap({"app.quit": "Q", "dashboard.note": "Q"})
+
+
+def test_the_quit_key_may_stay_the_close_key_of_reading_screens() -> None:
+    """Where q closes a reading screen by default, a quit key moved elsewhere may still close it there."""
+    for keymap in ({"app.quit": "ctrl+q", "help.close": "ctrl+q"}, {"help.close": "ctrl+q", "app.quit": "ctrl+q"},
+                   {"app.quit": "ctrl+q", "messages.close": "q"}):
+        assert check_keymap(keymap) == keymap
 
 
 def test_a_remap_from_the_command_line_is_checked_too() -> None:
