@@ -42,6 +42,7 @@ from .errors import (
     GraphUnavailable,
     PagingCut,
 )
+from .models import orjson_reads_as_json
 from .sources import SOURCES, Source, permission_for
 
 CONNECT_TIMEOUT_S = 10.0
@@ -64,6 +65,13 @@ class GraphResponse:
     status: int
     json: Any                  # parsed body, or None for 204
     request_id: str | None
+
+
+class Page(list[dict[str, Any]]):
+    """One page's objects as read. `exact`: orjson read it, so it holds only JSON's own values (no NaN or infinity,
+    no lone surrogate, no integer past 64 bits), each of which orjson writes back as it read it."""
+
+    exact: bool = False
 
 
 class Collected(list[dict[str, Any]]):
@@ -132,19 +140,25 @@ def _request_id(response: httpx.Response, body: Any) -> str | None:
 
 def _parse_body(response: httpx.Response) -> Any:
     """JSON or a GraphUnavailable that says what came back instead (an HTML page, half a document)."""
+    return _read_body(response)[0]
+
+
+def _read_body(response: httpx.Response) -> tuple[Any, bool]:
+    """`_parse_body`, and whether orjson read it (what `Page.exact` says)."""
     content = response.content
     if not content.strip():
-        return None
+        return None, False
     kind = response.headers.get("content-type", "").lower()
     if "html" in kind or content.lstrip()[:1] == b"<":
         raise GraphUnavailable(f"HTML page instead of JSON (HTTP {response.status_code})",
                                status=response.status_code, request_id=_request_id(response, None))
+    if orjson_reads_as_json(content):
+        try:
+            return orjson.loads(content), True
+        except orjson.JSONDecodeError:
+            pass    # what orjson refuses and Python reads (NaN, infinity, a lone surrogate, UTF-16)
     try:
-        return orjson.loads(content)
-    except orjson.JSONDecodeError:
-        pass        # what orjson refuses and Python reads (NaN, integers past 64 bits, UTF-16): read as before
-    try:
-        return json.loads(content)
+        return json.loads(content), False
     except (ValueError, UnicodeDecodeError):
         raise GraphUnavailable(f"truncated JSON (HTTP {response.status_code}, {len(content)} bytes)",
                                status=response.status_code, request_id=_request_id(response, None)) from None
@@ -330,11 +344,12 @@ class GraphGateway:
             raise GraphUnavailable(f"HTTP transport error ({type(error).__name__})") from None
         return _unbound(response)
 
-    async def _get(self, info: RequestInformation, path: str) -> tuple[Any, str | None]:
-        """GET once; on 401 drop the cached token and try exactly once more with a new one."""
+    async def _get(self, info: RequestInformation, path: str) -> tuple[Any, str | None, bool]:
+        """GET once; on 401 drop the cached token and try exactly once more with a new one. The parsed body, the
+        request id, and whether orjson read it (`Page.exact`)."""
         response = await self._get_response(info, path)
-        body = _parse_body(response)
-        return body, _request_id(response, body)
+        body, exact = _read_body(response)
+        return body, _request_id(response, body), exact
 
     async def _get_response(self, info: RequestInformation, path: str) -> httpx.Response:
         for attempt in (1, 2):
@@ -350,7 +365,7 @@ class GraphGateway:
 
     async def pages(self, source: Source | str, params: dict[str, str] | None = None, *,
                     pace: Callable[[], Awaitable[None]] | None = None,
-                    max_pages: int = MAX_PAGES) -> AsyncIterator[list[dict[str, Any]]]:
+                    max_pages: int = MAX_PAGES) -> AsyncIterator[Page]:
         """Each page's `value` list, following @odata.nextLink ourselves (empty pages included).
 
         `pace` is awaited before every request (rate-limited collections are paced in `_send` already).
@@ -368,7 +383,7 @@ class GraphGateway:
 
     async def _follow(self, info: RequestInformation, path: str, *,
                       pace: Callable[[], Awaitable[None]] | None = None,
-                      max_pages: int = MAX_PAGES) -> AsyncGenerator[list[dict[str, Any]], None]:
+                      max_pages: int = MAX_PAGES) -> AsyncGenerator[Page, None]:
         """The one paging loop: every collection read, polled or on demand, follows nextLinks here.
 
         It ends at the last page, or with PagingCut when a link repeats, leaves the collection, or a page
@@ -379,10 +394,11 @@ class GraphGateway:
         for number in range(1, max_pages + 1):
             if pace is not None:
                 await pace()
-            body, _ = await self._get(info, path)
+            body, _, exact = await self._get(info, path)
             if not isinstance(body, dict) or not isinstance(body.get("value", []), list):
                 raise GraphUnavailable("unexpected JSON shape (no value list)")
-            page = [item for item in body.get("value", []) if isinstance(item, dict)]
+            page = Page(item for item in body.get("value", []) if isinstance(item, dict))
+            page.exact = exact
             ids = {str(item["id"]) for item in page if item.get("id") is not None}
             if number > 1 and ids and ids <= seen_ids:
                 raise PagingCut(f"nextLink went back to objects already read after {number - 1} pages",
@@ -418,8 +434,7 @@ class GraphGateway:
         info = RequestInformation(Method.GET)
         info.url = self._with_query(self.url_for(path), params)
         info.headers.try_add("Accept", "application/json")
-        body, _ = await self._get(info, path)
-        return body
+        return (await self._get(info, path))[0]
 
     @staticmethod
     def _with_query(url: str, params: dict[str, str] | None) -> str:

@@ -28,7 +28,7 @@ from ..incidents import watch_set
 from ..journal import Draft, Journal, JournalError, kinds
 from ..journal.errors import JournalFull, JournalLocked, JournalReadOnly, SecretRefused
 from ..journal.guard import refuse_secrets
-from ..observations import Replay, gone_body, observation_body
+from ..observations import Replay, gone_body, observation_body, observation_text
 from ..timefmt import from_iso, to_iso, utc_now
 from .errors import GraphDenied, GraphError, GraphThrottled, GraphUnavailable, PagingCut, SignInRequired
 from .freshness import Freshness, SourceHealth
@@ -330,8 +330,11 @@ class TenantWatcher:
             async for page in read_ahead(self.gateway.pages(spec, params)):
                 pages += 1
                 batch = Batch()
+                # orjson read the page (a Page; a list from elsewhere is not known to be): its objects' text is
+                # spliced into their observations as is, unless `reduce` made them something else.
+                exact = getattr(page, "exact", False) and spec.reduce is None
                 for start in range(0, len(page), CHUNK):
-                    self._changes(spec, page[start:start + CHUNK], records, seen, batch)
+                    self._changes(spec, page[start:start + CHUNK], records, seen, batch, exact)
                     await asyncio.sleep(0)
                 if writing is not None:
                     changed |= await writing
@@ -385,9 +388,12 @@ class TenantWatcher:
         self._notify({source})
 
     def _changes(self, spec: Source, items: list[dict[str, Any]], records: dict[str, Any], seen: set[str],
-                 batch: Batch) -> None:
+                 batch: Batch, exact: bool = False) -> None:
         """What changed in these objects, into `batch`: a record and an observation draft for each object whose
-        digest is not the one journaled (or about to be, by a batch still being written: `_writing`)."""
+        digest is not the one journaled (or about to be, by a batch still being written: `_writing`).
+
+        `exact`: orjson read the objects (`Page.exact`), so an observation of a whole one is spliced from the
+        text its digest is taken of (`observation_text`) instead of being encoded again by the journal."""
         now = utc_now()
         digests, writing, drafts, updates, pending = (self.state.digests, self._writing, batch.drafts, batch.updates,
                                                       batch.pending)
@@ -415,8 +421,9 @@ class TenantWatcher:
                         self.state.health_since[key] = now
             previous = earlier or self._previous(spec.name, key, records)
             pending[key] = (data, digest)
-            body = observation_body(spec.name, key, digest, data, *previous)
-            drafts.append(Draft(kinds.OBSERVATION, {**body, **self.marks}, occurred_at=now))
+            body = {**observation_body(spec.name, key, digest, data, *previous), **self.marks}
+            drafts.append(Draft(kinds.OBSERVATION, body, occurred_at=now,
+                                body_text=observation_text(body, text) if exact else None))
 
     async def _commit(self, spec: Source, batch: Batch) -> bool:
         """Journal a batch's drafts in one transaction, then take their digests into the state (its records are
@@ -428,7 +435,7 @@ class TenantWatcher:
                     try:
                         await self.journal.append_many(drafts)
                     except SecretRefused:       # rare: redo the batch with the secret-shaped objects withheld
-                        drafts = [replace(d, body=_journal_safe(d.body)) for d in drafts]
+                        drafts = [replace(d, body=_journal_safe(d.body), body_text=None) for d in drafts]
                         await self.journal.append_many(drafts)
                 except STORAGE_TROUBLE:
                     # The journal's trouble, not Graph's (the status bar says it as the journal's): without their

@@ -52,12 +52,26 @@ def compact_json(data: Any) -> bytes:
             "utf-8", "surrogatepass")
 
 
+# orjson reads an integer past 64 bits as a float, its digits lost, where json keeps it: a run of 19 digits anywhere
+# (such an integer, or text that merely holds one) leaves the text to json. One pass in C: ~0.5 ms a 1 MB page.
+_DIGITS_AS_ZEROS = bytes.maketrans(b"123456789", b"000000000")
+_LONG_NUMBER = b"0" * 19
+
+
+def orjson_reads_as_json(text: bytes) -> bool:
+    """Whether orjson reads this text as json does, when it reads it at all (no integer it would make a float)."""
+    return _LONG_NUMBER not in text.translate(_DIGITS_AS_ZEROS)
+
+
 def parse_json(text: bytes) -> Any:
-    """What `compact_json` wrote, read back (Python's parser for what orjson refuses: huge integers, surrogates)."""
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return json.loads(text.decode("utf-8", "surrogatepass"))
+    """What `compact_json` wrote, read back (Python's parser for what orjson refuses or reads otherwise: huge
+    integers, surrogates)."""
+    if orjson_reads_as_json(text):
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(text.decode("utf-8", "surrogatepass"))
 
 
 def html_to_text(content: str) -> str:

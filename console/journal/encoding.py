@@ -106,6 +106,13 @@ def canonical_json(value: Any) -> str:
     return _CANONICAL.encode(value)
 
 
+def canonical_json_of_parsed(text: bytes) -> str | None:
+    """`canonical_json(value)` for a value `orjson.loads` made (JSON's own types: no NaN, no lone surrogate), given
+    `orjson.dumps(value, option=orjson.OPT_SORT_KEYS)`: that text, read back it is the value, and without a float
+    it is json's; None when it may hold one (json writes floats its own way: canonical_json decides)."""
+    return None if _may_hold_a_float(text) else text.decode("utf-8")
+
+
 def _text_or_null(value: str | None) -> str:
     return "null" if value is None else encode_basestring(value)
 

@@ -50,6 +50,9 @@ class Draft:
     occurred_at: datetime | None = None
     discovered_at: datetime | None = None
     origin: str | None = None  # the entry's hash in the journal it was first written to (imports only)
+    # `canonical_json(body)` when the caller has it without encoding the body again (an observation spliced from
+    # the object's text, console/observations.py `observation_text`): taken as is, so it must be exactly that.
+    body_text: str | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,7 +193,7 @@ def prepare(draft: Draft, default_actor: str) -> Prepared:
     if not isinstance(draft.body, dict):
         raise JournalError("an entry's body is a JSON object")
     try:
-        body_text = canonical_json(draft.body)
+        body_text = canonical_json(draft.body) if draft.body_text is None else draft.body_text
         refuse_secrets(draft.body, text=body_text)
     except RecursionError:
         raise JournalError("entry body is nested too deeply to journal") from None

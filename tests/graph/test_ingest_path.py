@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import orjson
 import pytest
@@ -10,6 +11,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from warroom.console.graph.errors import PagingCut
 from warroom.console.graph.live import digest_of, read_ahead
+from warroom.console.journal import encoding
 from warroom.console.journal.encoding import canonical_json
 
 SCALARS = st.none() | st.booleans() | st.integers(-2**53, 2**53) | st.floats(allow_nan=False, allow_infinity=False) \
@@ -205,3 +207,43 @@ async def test_an_object_on_two_pages_is_journaled_once_per_version_against_the_
     assert [replay.feed(body).data for body in mine][-1] == second
     assert state.alerts["da1"].raw == second == restored.alerts["da1"].raw
     assert state.digests == restored.digests and len(state.alerts) == 152
+
+
+_TEXT = (st.text(max_size=12)
+         | st.text(alphabet=st.sampled_from(list('"\\/\x00\x1f\x7f\u2028\u2029\ufeff\U0001f600é:,.-1e5E[{')),
+                   max_size=12))
+_LEAVES = (st.none() | st.booleans() | st.integers(-2**63, 2**64 - 1) | st.floats(allow_nan=False) | _TEXT)
+_JSON = st.recursive(_LEAVES, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_TEXT, inner, max_size=4),
+                     max_leaves=20)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.dictionaries(_TEXT, _JSON, max_size=6), _TEXT, st.booleans())
+def test_an_observation_spliced_from_the_digested_text_is_the_journal_s_text_byte_for_byte(value, key, simulated):
+    """What orjson read of Graph's object, spliced as the watcher does: canonical_json's text, or None (a float,
+    which json writes its own way), never another text."""
+    from warroom.console.graph.models import compact_json, orjson_reads_as_json
+    from warroom.console.observations import observation_body, observation_text
+
+    try:
+        data = orjson.loads(json.dumps({**value, "id": key}))
+    except (orjson.JSONDecodeError, ValueError):
+        assume(False)       # what orjson does not read (a lone surrogate, an infinity) is never spliced
+    text = compact_json(data)
+    assume(orjson_reads_as_json(text))
+    body = {**observation_body("alerts", key, digest_of(data), data), **({"simulated": True} if simulated else {})}
+    spliced = observation_text(body, text)
+    assert spliced == canonical_json(body) or (spliced is None and encoding._may_hold_a_float(text))
+    patch = observation_body("alerts", key, "d", data, {"id": key, "other": 1}, "b")
+    assert "patch" not in patch or observation_text(patch, text) is None
+
+
+def test_a_graph_alert_is_spliced_and_an_alert_with_a_float_is_left_to_the_journal():
+    from warroom.console.graph.models import compact_json
+    from warroom.console.observations import observation_body, observation_text
+
+    data = orjson.loads(orjson.dumps(_graph_alert()))
+    body = {**observation_body("alerts", "da1", digest_of(data), data), "simulated": True}
+    assert observation_text(body, compact_json(data)) == canonical_json(body)
+    scored = {**data, "score": 0.5}
+    assert observation_text(observation_body("alerts", "da1", "d", scored), compact_json(scored)) is None
