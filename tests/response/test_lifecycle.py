@@ -129,7 +129,7 @@ def issue(status: str, resolved: bool) -> ServiceIssue:
 
 
 def alert(alert_id: str, status: str) -> Alert:
-    return Alert(alert_id, "Phish", "", "high", status, "", "", "", "", None, None, "", (), (), ())
+    return Alert(alert_id, "Phish", "high", status, "", "", "", "", None, None, (), (), ())
 
 
 async def test_the_evidence_proposes_and_never_applies(journal_path, library):

@@ -11,6 +11,7 @@ from rich.console import Console
 from textual.command import CommandList
 from textual.widgets import Input
 from warroom.console.actions import in_place
+from warroom.console.graph.models import Alert
 from warroom.console.journal import kinds, open_journal
 from warroom.screens.alert_detail import AlertDetailScreen
 from warroom.screens.app import WarroomApp
@@ -340,7 +341,8 @@ async def test_notifications_that_show_graph_data_are_never_markup(journal_path:
 
     app = await make_app(journal_path, kind="hostile")
     first = app.warroom.live.alerts["da000001"]
-    app.warroom.live.alerts["da000001"] = first._replace(web_url="https://security.microsoft.com/a?[b]x[/b]")
+    app.warroom.live.alerts["da000001"] = Alert.from_graph({**first.raw,
+                                                            "alertWebUrl": "https://security.microsoft.com/a?[b]x[/b]"})
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         await pilot.press("2")
