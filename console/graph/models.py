@@ -348,11 +348,15 @@ class Alert(NamedTuple):
                 if ip and ip not in ips:
                     ips.append(_str(ip))
         mitre = get("mitreTechniques")
+        raised, updated = get("createdDateTime"), get("lastUpdateDateTime")
+        created = _time(raised)
         return cls(
             _str(get("id")), _str(get("title")),
             _enum(get("severity"), ALERT_SEVERITY) or "unknown", _enum(get("status"), ALERT_STATUS) or "unknown",
             _shared(get("category")), _shared(get("serviceSource")), _shared(get("detectionSource")),
-            _shared(get("incidentId")), _time(get("createdDateTime")), _time(get("lastUpdateDateTime")),
+            # an alert not updated since it was raised keeps one moment for both (48 bytes each)
+            _shared(get("incidentId")), created,
+            created if updated == raised else _time(updated),
             _same(tuple(map(str, mitre))) if mitre else (),
             _same(tuple(users)) if users else (), _same(tuple(ips)) if ips else (),
             pack_json(compact_json(data) if graph_json is None else graph_json),

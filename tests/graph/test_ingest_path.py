@@ -13,6 +13,7 @@ from warroom.console.graph.errors import PagingCut
 from warroom.console.graph.live import digest_of, read_ahead
 from warroom.console.journal import encoding
 from warroom.console.journal.encoding import canonical_json
+from warroom.console.timefmt import from_iso
 
 SCALARS = st.none() | st.booleans() | st.integers(-2**53, 2**53) | st.floats(allow_nan=False, allow_infinity=False) \
     | st.text(max_size=8)
@@ -129,6 +130,12 @@ def test_an_alert_keeps_graph_s_object_as_bytes_the_garbage_collector_does_not_w
     assert first.incident_id == "7001" and first.mitre_techniques == ("T1566.002",) and first.ips == alert.ips
     for name in ("incident_id", "mitre_techniques", "users", "ips"):
         assert getattr(first, name) is getattr(second, name), name
+    # an alert not updated since it was raised keeps one moment for both; an updated one, each its own
+    raised = Alert.from_graph({**data, "lastUpdateDateTime": data["createdDateTime"]})
+    assert raised.last_updated is raised.created and raised.created == from_iso(data["createdDateTime"])
+    updated = Alert.from_graph({**data, "lastUpdateDateTime": "2026-11-24T15:00:00Z"})
+    assert updated.last_updated == from_iso("2026-11-24T15:00:00Z") and updated.created == raised.created
+    assert Alert.from_graph({"id": "da9"}).last_updated is None
 
 
 @settings(max_examples=150, deadline=None)
@@ -144,7 +151,7 @@ def test_a_change_is_journaled_against_the_slim_alert_as_against_graph_s_object(
     record = _parse(SOURCES["alerts"], old)
     assume(record is not None)
     state = LiveState()
-    state.digests[("alerts", "A1")] = digest_of(old)
+    state.digests["alerts"]["A1"] = bytes.fromhex(digest_of(old))
     watcher = TenantWatcher.__new__(TenantWatcher)      # only its state is used: no gateway, no journal
     watcher.state = state
     previous = watcher._previous("alerts", "A1", {"A1": record})
@@ -154,7 +161,7 @@ def test_a_change_is_journaled_against_the_slim_alert_as_against_graph_s_object(
     replay = Replay()
     replay.feed(observation_body("alerts", "A1", digest_of(old), old))
     assert canonical_json(replay.feed(body).data) == canonical_json(new)
-    state.digests[("alerts", "A1")] = "another version"
+    state.digests["alerts"]["A1"] = bytes.fromhex(digest_of({**old, "title": "another version"}))
     assert watcher._previous("alerts", "A1", {"A1": record}) == (None, None)    # journaled whole, never guessed
 
 
@@ -303,3 +310,37 @@ def test_a_graph_alert_is_spliced_and_an_alert_with_a_float_is_left_to_the_journ
     assert observation_text(body, compact_json(data)) == canonical_json(body)
     scored = {**data, "score": 0.5}
     assert observation_text(observation_body("alerts", "da1", "d", scored), compact_json(scored)) is None
+
+
+async def test_the_watcher_keeps_each_digest_as_its_16_bytes_by_source_and_key(tmp_path):
+    """A digest per object, kept for the session: 50,000 of them as 32 hex characters under a (source, key) tuple
+    were 9 MiB of the console's memory."""
+    from warroom.console.graph.live import LiveState, TenantWatcher, digest_bytes, restore_last_known
+    from warroom.console.graph.models import compact_json
+    from warroom.console.journal import open_journal
+
+    objects = [{"id": f"db{n}", "title": f"Other {n}"} for n in range(3)]
+    async with await open_journal(tmp_path / "j.db", actor="test") as journal:
+        state = LiveState()
+        await TenantWatcher(_Pages([objects]), journal, state).poll_once("alerts")
+        restored = await restore_last_known(journal)
+    assert state.digests["alerts"] == {data["id"]: digest_bytes(compact_json(data)) for data in objects}
+    assert state.digest("alerts", "db1") == digest_of(objects[1]) and state.digest("alerts", "nobody") is None
+    assert restored.digests == state.digests
+
+
+async def test_a_journaled_digest_that_is_not_ours_has_its_object_journaled_again(tmp_path):
+    from warroom.console.graph.live import TenantWatcher, restore_last_known
+    from warroom.console.journal import kinds, open_journal
+
+    data = {"id": "da1", "title": "Phish"}
+    async with await open_journal(tmp_path / "j.db", actor="test") as journal:
+        await journal.append(kinds.OBSERVATION, {"source": "alerts", "key": "da1", "digest": "not hex", "data": data})
+        state = await restore_last_known(journal)
+        assert state.alerts["da1"].title == "Phish" and state.digest("alerts", "da1") is None
+        before = (await journal.head())[0]
+        await TenantWatcher(_Pages([[data]]), journal, state).poll_once("alerts")
+        after = await journal.entries(after=before, kinds=[kinds.OBSERVATION])
+    assert [entry.body for entry in after] == [{"source": "alerts", "key": "da1", "digest": digest_of(data),
+                                               "data": data}]
+    assert state.digest("alerts", "da1") == digest_of(data)

@@ -137,7 +137,7 @@ def test_through_a_journal_the_chain_verifies_and_the_state_and_review_rebuild(t
         assert "A1" not in state.alerts        # not readable as an alert: the console shows it as live does, not at all
     else:
         assert canonical_json(dict(state.alerts["A1"].raw)) == canonical_json(versions[-1])
-        assert state.digests[("alerts", "A1")] == digest_of(versions[-1])
+        assert state.digest("alerts", "A1") == digest_of(versions[-1])
     with JournalReader(path) as reader:
         knowledge = reader.knowledge_at("2099-01-01T00:00:00.000Z")
         assert [canonical_json(o.data) for o in knowledge.objects] == [canonical_json(versions[-1])]
