@@ -37,6 +37,10 @@ async def test_live_tenant_then_last_known_state_offline(make_tenant, journal_pa
         await until(pilot, lambda: len(app.screen.query_one(HealthPane).rows) >= 5)
         assert not table.has_class("-stale")
         assert "alerts" in app.screen.query_one(StatusBar).render().plain
+        # what the offline console reads next is in the journal (a row shows before its page is committed)
+        live = warroom.live
+        await until(pilot, lambda: all(live.digest(source, key) for source in ("alerts", "health")
+                                       for key in live.records(source)), "the alerts and health journaled")
     await gateway.close()
     await warroom.close()
 
