@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ctypes
 import gc
+import os
+import re
 import sys
 import tempfile
 from collections.abc import Iterable
@@ -60,6 +63,47 @@ def field_bytes(records: Iterable[tuple], seen: set[int]) -> dict[str, int]:
     return sizes
 
 
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in
+                ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks",
+                 "keepcost")]
+
+
+def heap() -> dict[str, float]:
+    """glibc's heap (`mallinfo2`: in use, free but kept, mapped blocks) and pymalloc's arenas (in use, free), MiB."""
+    figures: dict[str, float] = {}
+    try:
+        mallinfo2 = ctypes.CDLL(None).mallinfo2
+    except (OSError, AttributeError):
+        pass
+    else:
+        mallinfo2.restype = _MallInfo2
+        info = mallinfo2()
+        figures.update({"C heap in use": info.uordblks / MIB, "C heap free, kept": info.fordblks / MIB,
+                        "C blocks mapped alone": info.hblkhd / MIB})
+    with tempfile.TemporaryFile() as stats:        # CPython writes them to the C stderr
+        sys.stderr.flush()
+        saved = os.dup(2)
+        os.dup2(stats.fileno(), 2)
+        try:
+            sys._debugmallocstats()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        stats.seek(0)
+        text = stats.read().decode("ascii", "replace")
+    for label, name in (("pymalloc blocks in use", "bytes in allocated blocks"),
+                        ("pymalloc free in its pools and arenas", "bytes in available blocks")):
+        found = re.search(rf"# {name}\s*=\s*([\d,]+)", text)
+        if found:
+            figures[label] = int(found.group(1).replace(",", "")) / MIB
+    unused = re.search(r"(\d+) unused pools \* (\d+) bytes", text)
+    if unused:
+        figures["pymalloc free in its pools and arenas"] = figures.get(
+            "pymalloc free in its pools and arenas", 0.0) + int(unused.group(1)) * int(unused.group(2)) / MIB
+    return figures
+
+
 async def load(base_url: str, count: int) -> dict[str, object]:
     from warroom.console.clouds import resolve
     from warroom.console.graph.auth import Session, StaticToken
@@ -91,10 +135,12 @@ async def load(base_url: str, count: int) -> dict[str, object]:
             "row cache": footprint([cache._rows], seen),
         }
         row_fields = field_bytes(rows, set())
+        allocator = heap()
         await gateway.close()
         await journal.close()
     return {"alerts": len(state.alerts), "before": before, "loaded": loaded, "with_rows": with_rows,
-            "repolled": repolled, "alert_fields": alert_fields, "parts": parts, "row_fields": row_fields}
+            "repolled": repolled, "alert_fields": alert_fields, "parts": parts, "row_fields": row_fields,
+            "heap": allocator}
 
 
 def main() -> int:
@@ -114,6 +160,8 @@ def main() -> int:
             print(f"  {name:<24} {size / MIB:6.1f} MiB")
     for name, size in figures["parts"].items():
         print(f"{name}: {size / MIB:.1f} MiB")
+    for name, size in figures["heap"].items():
+        print(f"{name}: {size:.1f} MiB")
     print("rows by field (shared values counted once per field):")
     for name, size in sorted(figures["row_fields"].items(), key=lambda item: -item[1]):
         if size >= MIB / 10:
