@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ..heap import give_back_freed
 from ..incidents import watch_set
 from ..journal import Draft, Journal, JournalError, kinds
 from ..journal.errors import JournalFull, JournalLocked, JournalReadOnly, SecretRefused
@@ -345,6 +346,7 @@ class TenantWatcher:
         partial: str | None = None
         shown_at = 0.0
         pages = 0
+        settled = False
         # A page's changes are journaled in one transaction, written while the next page is read and compared:
         # the journal's thread and the event loop work at once. The loop's own work goes in slices of CHUNK.
         writing: asyncio.Task[bool] | None = None
@@ -366,6 +368,7 @@ class TenantWatcher:
                 if self.settle and self._unsettled >= SETTLE_EVERY:
                     gc.freeze()
                     self._unsettled = 0
+                    settled = True
                 if batch.drafts:
                     for key, value in batch.pending.items():
                         self._writing[(spec.name, key)] = value
@@ -399,6 +402,8 @@ class TenantWatcher:
             self._watermark[spec.name] = pending   # only after a complete poll
         if changed:
             self.state.bump()
+        if settled:         # a large load is done: what it freed among the records that stay goes back
+            give_back_freed()
         return partial
 
     def _progress(self, source: str, count: int) -> None:
