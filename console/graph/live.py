@@ -68,6 +68,7 @@ PROGRESS_EVERY_S = 0.25         # a long read tells the UI how far it got at mos
 # Records written since the last freeze that make the next page end with one (TenantWatcher's settle): a large
 # load is frozen in a few steps, the few changes of an ordinary poll never (see docs/benchmarks.md).
 SETTLE_EVERY = 5_000
+WATERMARK_AHEAD = timedelta(minutes=5)     # how far past now a change time may be and still move the watermark
 T = TypeVar("T")
 
 
@@ -184,6 +185,16 @@ def _backoff(failures: int) -> float:
 
 def _key(data: dict[str, Any]) -> str:
     return str(data.get("id", ""))
+
+
+def _moment(value: Any) -> datetime | None:
+    """When an object says it last changed, if it says it as an ISO time."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return from_iso(value)
+    except ValueError:
+        return None
 
 
 def _parse(source: Source, data: dict[str, Any], text: bytes | None = None) -> Any | None:
@@ -424,12 +435,18 @@ class TenantWatcher:
         now = utc_now()
         known, writing, drafts, updates, pending = (self.state.digests[spec.name], self._writing, batch.drafts,
                                                     batch.updates, batch.pending)
+        # The newest change seen (what the next incremental poll asks from), never one later than a few minutes
+        # from now: a hostile future date must not freeze polling.
+        changed_field, newest = spec.changed_field, self._pending_watermark.get(spec.name)
+        latest_allowed = now + WATERMARK_AHEAD
         for data in items:
             key = _key(data)
             if not key:
                 continue
             seen.add(key)
-            self._advance_watermark(spec, data)
+            if changed_field and (moment := _moment(data.get(changed_field))) is not None \
+                    and moment <= latest_allowed and (newest is None or moment > newest):
+                newest = self._pending_watermark[spec.name] = moment
             if spec.reduce is not None:
                 data = spec.reduce(data)
             text = compact_json(data)
@@ -449,7 +466,9 @@ class TenantWatcher:
                         self.state.health_since[key] = now
             previous = earlier or self._previous(spec.name, key, records)
             pending[key] = (data, digest)
-            body = {**observation_body(spec.name, key, digest, data, *previous), **self.marks}
+            body = observation_body(spec.name, key, digest, data, *previous)
+            if self.marks:
+                body.update(self.marks)
             drafts.append(Draft(kinds.OBSERVATION, body, occurred_at=now,
                                 body_text=observation_text(body, text) if exact else None))
 
@@ -508,21 +527,6 @@ class TenantWatcher:
             if spec.name == "issues" and gone is not None:
                 self.state.kept_issues[key] = gone
             self.state.digests[spec.name].pop(key, None)
-
-    def _advance_watermark(self, spec: Source, data: dict[str, Any]) -> None:
-        if not spec.changed_field:
-            return
-        value = data.get(spec.changed_field)
-        if not isinstance(value, str):
-            return
-        try:
-            moment = from_iso(value)
-        except ValueError:
-            return
-        if moment <= utc_now() + timedelta(minutes=5):     # a hostile future date must not freeze polling
-            current = self._pending_watermark.get(spec.name)
-            if current is None or moment > current:
-                self._pending_watermark[spec.name] = moment
 
     async def _failed(self, spec: Source, error: BaseException) -> float:
         """Freshness says why; the delay honours Retry-After exactly, else backs off with jitter."""

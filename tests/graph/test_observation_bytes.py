@@ -89,8 +89,10 @@ class _Graph:
     def __init__(self) -> None:
         self.pages: list[list[str]] = []
         self.url = ""
+        self.queries: list[dict[str, list[str]]] = []
 
     def body(self, query: str) -> bytes:
+        self.queries.append(parse_qs(query))
         token = parse_qs(query).get("$skiptoken", ["0"])[0]
         number = int(token)
         link = f"{self.url}{COLLECTION}?$skiptoken={number + 1}" if number + 1 < len(self.pages) else None
@@ -191,3 +193,20 @@ def test_a_draft_s_text_is_journaled_as_given_and_still_checked_for_secrets():
     with pytest.raises(SecretRefused):
         prepare(Draft(kinds.OBSERVATION, secret, body_text=canonical_json(secret)), "t")
     assert Draft("note", {"a": 1}) == Draft("note", {"a": 1}, body_text='{"a":1}')     # the text is not a field
+
+
+async def test_the_next_poll_asks_from_the_newest_change_seen_never_from_a_future_one(graph, tmp_path):
+    from datetime import timedelta
+
+    from warroom.console.timefmt import to_iso, utc_now
+
+    soon, later = to_iso(utc_now() + timedelta(minutes=2)), to_iso(utc_now() + timedelta(minutes=30))
+    page = [f'{{"id":"dw{n}","lastUpdateDateTime":{json.dumps(value)}}}' for n, value in enumerate(
+        ["2026-11-24T14:00:00Z", soon, later, "not a time", "2026-11-24T15:00:00.5+01:00", 7, None])]
+    gateway = await open_gateway(resolve("global", graph.url), Session(NumberedTokens(), "test"))
+    async with gateway, await open_journal(tmp_path / "j.db", actor="test") as journal:
+        watcher = TenantWatcher(gateway, journal, LiveState(), sources=["alerts"])
+        graph.pages = [page[:1], page[1:]]
+        await watcher.poll_once("alerts")
+        await watcher.poll_once("alerts")
+    assert [query["$filter"] for query in graph.queries if "$filter" in query] == [[f"lastUpdateDateTime ge {soon}"]]

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from warroom.console.incidents import IncidentBook
 from warroom.console.journal import Draft, Entry, JournalError, kinds, verify_file
@@ -39,6 +39,43 @@ def test_a_year_is_read_with_or_without_its_leading_zeros(text: str) -> None:
 def test_what_is_not_an_iso_time_is_refused(text: str) -> None:
     with pytest.raises(ValueError):
         from_iso(text)
+
+
+def _mended_first(text: str) -> datetime:
+    """from_iso as it read every text before it let Python read most of them as they come."""
+    import re
+
+    text = text.strip()
+    if not (text[4:5] == "-" and text[:4].isascii() and text[:4].isdigit()):
+        text = re.sub(r"^(\d{1,3})-", lambda match: f"{int(match[1]):04d}-", text)
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return (moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment).astimezone(UTC)
+
+
+def _read(read, text):
+    try:
+        moment = read(text)
+    except (ValueError, TypeError, AttributeError) as error:
+        return type(error)
+    return moment, moment.tzinfo
+
+
+_ISO_BITS = st.sampled_from(["2026", "202", "0202", "-", "12", "04", "T", "10", ":", "00", ".", "123", "1234567",
+                             "Z", "z", "+", "02:00", "-05:30", " ", "W", "48", "1", "٢", "\n", ",", "000000"])
+
+
+@settings(max_examples=3000)
+@example("20260202Z2026")
+@example("2026-11-24 ")
+@example("2026-11-24Z10:00")
+@example("2026-11-24T10:00:00z")
+@example("2026-11-24T10:00:00.1234567Z")
+@given(st.lists(_ISO_BITS, max_size=12).map("".join) | st.text(max_size=30)
+       | st.builds(lambda moment, zone, sep, cut: moment.astimezone(zone).isoformat(sep)[:cut],
+                   ANY_MOMENT, st.sampled_from(ZONES), st.sampled_from(["T", " "]), st.integers(10, 40)))
+def test_every_text_is_read_as_before_python_read_most_of_them_as_they_come(text: str) -> None:
+    assert _read(from_iso, text) == _read(_mended_first, text)
+    assert _read(from_iso, text + "Z") == _read(_mended_first, text + "Z")
 
 
 def test_a_three_digit_year_is_padded() -> None:
