@@ -8,7 +8,9 @@ command runs (the console: once its panes are drawn, after freezing what startup
 Its thresholds stay CPython's, for every command: a young generation of 20,000 objects (one trial's fix for the
 console's stalls) makes each young pass walk up to that many and the next one up to ten times more (29-49 ms
 measured for one). What made the full passes long is what lives for the session, and the console freezes that
-as it loads (TenantWatcher's `settle`, console/graph/live.py; figures in docs/benchmarks.md).
+as it loads (TenantWatcher's `settle`, console/graph/live.py; figures in docs/benchmarks.md). Only while the
+console's watcher polls is the young generation's threshold raised: what survives a young pass there is frozen
+every 5,000 records, so the next pass has little to walk.
 """
 
 from __future__ import annotations

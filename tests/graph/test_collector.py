@@ -154,6 +154,55 @@ async def test_only_a_console_s_watcher_freezes_what_it_reads(simulated_tenant, 
     assert gc.get_freeze_count() == before
 
 
+@contextmanager
+def young_collections() -> Iterator[list[int]]:
+    """How many young collections (generations 0 and 1) run while the block runs."""
+    seen: list[int] = []
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase == "start" and info["generation"] < 2:
+            seen.append(info["generation"])
+
+    gc.callbacks.append(count)
+    try:
+        yield seen
+    finally:
+        gc.callbacks.remove(count)
+
+
+async def test_a_console_s_poll_leaves_young_collections_for_later_and_puts_the_threshold_back(simulated_tenant):
+    """Each page's objects (a page of Graph's dicts, alive until it is ingested) are not walked by young collections
+    that would only move them to older generations to die there; the threshold is Python's again after the poll,
+    and the watcher of a test or a script leaves it alone."""
+    add_objects(simulated_tenant, "alerts", alerts(3000))
+    thresholds = gc.get_threshold()
+    during: list[tuple[int, int, int]] = []
+    async with await gateway_for(simulated_tenant) as gateway:
+        await TenantWatcher(gateway, None, LiveState(), sources=["health"]).poll_once("health")   # imports
+        plain = TenantWatcher(gateway, None, LiveState(), sources=["alerts"],
+                              on_change=lambda _: during.append(gc.get_threshold()))
+        with young_collections() as plain_collections:
+            await plain.poll_once("alerts")
+        console = TenantWatcher(gateway, None, LiveState(), sources=["alerts"], settle=True,
+                                on_change=lambda _: during.append(gc.get_threshold()))
+        with young_collections() as console_collections:
+            await console.poll_once("alerts")
+    assert len(plain_collections) > 20 and len(console_collections) <= 3
+    assert set(during) == {thresholds, (live.YOUNG_THRESHOLD, *thresholds[1:])}
+    assert gc.get_threshold() == thresholds
+
+
+def test_overlapping_polls_put_back_the_threshold_the_first_one_found():
+    thresholds = gc.get_threshold()
+    first, second = live._YoungCollections.deferred(), live._YoungCollections.deferred()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert gc.get_threshold()[0] == live.YOUNG_THRESHOLD
+    second.__exit__(None, None, None)
+    assert gc.get_threshold() == thresholds
+
+
 async def test_the_console_s_watcher_settles_what_it_loads(room):
     from warroom.console.startup import tenant_watcher
 
