@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import itertools
 import os
 import shutil
 import sqlite3
@@ -54,14 +56,13 @@ from .schema import LATEST_VERSION, MIGRATIONS
 
 __all__ = ["Draft", "Entry", "JournalStats", "SQLiteJournal", "VerifyResult", "verify_file"]
 
-SLICE = 100      # entries prepared or sealed between the event loop's turns (a transaction may hold many)
+SLICE = 100      # entries prepared between the event loop's turns (a transaction may hold many)
 BUSY_TIMEOUT_MS = 15_000  # read at each open: tests patch it to fail fast
 SQLITE_HEADER = b"SQLite format 3\x00"
 _COLUMNS = ", ".join(COLUMNS)
 _HEAD = "SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1"
-_INSERT = f"INSERT INTO entries({_COLUMNS}) VALUES ({', '.join('?' * len(COLUMNS))})"
 # What the full-text index holds for an entry, as an expression over `entries`: its kind, actor, incident and every
-# string in its body (schema version 1 had a trigger index it; the writer does now, see `_index`).
+# string in its body (schema version 1 had a trigger index it; the writer does now, one statement per transaction).
 INDEX_TEXT = ("entries.kind || ' ' || entries.actor || ' ' || coalesce(entries.incident, '') || ' ' || "
               "coalesce((SELECT group_concat(value, ' ') FROM json_tree(entries.body) WHERE type = 'text'), '')")
 _INDEX = f"INSERT INTO entries_fts(rowid, text) SELECT seq, {INDEX_TEXT} FROM entries WHERE seq > ?"
@@ -80,13 +81,45 @@ async def _all(db: aiosqlite.Connection, sql: str, params: Iterable[Any] = ()) -
         return list(await cursor.fetchall())
 
 
-async def _head(db: aiosqlite.Connection) -> tuple[int, str] | None:
-    return await _one(db, _HEAD)
+async def _in_thread(db: aiosqlite.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+    """`work(connection)` as one call on aiosqlite's thread, the only one that may use its connection.
+
+    aiosqlite runs each of its calls there and hands the result back through the event loop: a transaction of a
+    dozen calls waited for a turn of the loop after each (60-80 ms a page while the loop compared the next one).
+    `_execute` is how aiosqlite's own methods queue their work; a test fails if a transaction needs the loop.
+    """
+    return await db._execute(lambda: work(db._conn))
 
 
-async def _index(db: aiosqlite.Connection, after: int) -> None:
-    """Index the entries this transaction added (those after seq `after`) for search, in one statement."""
-    await db.execute(_INDEX, (after,))
+def _transaction(body: Callable[[sqlite3.Connection], T], conn: sqlite3.Connection) -> T:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        result = body(conn)
+        conn.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
+        raise
+    return result
+
+
+# Rows inserted by one statement. Each statement lets go of the GIL for its whole run: executemany took it back
+# after every row, and waited for it up to the interpreter's switch interval (5 ms) while the loop ran Python.
+ROWS_PER_INSERT = 1000
+
+
+@functools.lru_cache(maxsize=32)
+def _insert_sql(count: int) -> str:
+    row = f"({', '.join('?' * len(COLUMNS))})"
+    return f"INSERT INTO entries({_COLUMNS}) VALUES {', '.join([row] * count)}"
+
+
+def _insert(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+    """Insert rows in COLUMNS order, many a statement (as many as SQLite takes parameters for)."""
+    per = max(1, min(ROWS_PER_INSERT, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // len(COLUMNS)))
+    for start in range(0, len(rows), per):
+        chunk = rows[start:start + per]
+        conn.execute(_insert_sql(len(chunk)), list(itertools.chain.from_iterable(chunk)))
 
 
 def _translate(error: sqlite3.Error, path: Path) -> JournalError:
@@ -329,26 +362,21 @@ class SQLiteJournal(Journal):
         except sqlite3.Error as error:
             raise _translate(error, self.path) from None
 
-    async def _write(self, body: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
-        """`body` inside BEGIN IMMEDIATE … COMMIT (SQLite's write lock first, so a head read inside cannot
-        change before COMMIT; anything raised rolls it all back). Shielded: a caller cancelled half way
-        (a closing screen) never leaves the transaction open; it finishes or rolls back on its own."""
+    async def _write(self, body: Callable[[sqlite3.Connection], T]) -> T:
+        """`body(connection)` inside BEGIN IMMEDIATE … COMMIT (SQLite's write lock first, so a head read inside
+        cannot change before COMMIT; anything raised rolls it all back), run whole as one call on the connection's
+        thread: the transaction never waits for the event loop between its statements (the loop is comparing the
+        next page meanwhile). Shielded: a caller cancelled half way (a closing screen) never leaves the transaction
+        open; it finishes or rolls back on its own."""
         async def transaction() -> T:
             async with self._turn:
-                await self._db.execute("BEGIN IMMEDIATE")
-                try:
-                    result = await body(self._db)
-                    await self._db.execute("COMMIT")
-                except BaseException:
-                    with contextlib.suppress(sqlite3.Error):
-                        await self._db.execute("ROLLBACK")
-                    raise
-                return result
+                return await _in_thread(self._db, partial(_transaction, body))
         return await asyncio.shield(asyncio.ensure_future(transaction()))
 
     # -- writing --------------------------------------------------------------------------------
 
-    async def append_many(self, drafts: Iterable[Draft], *, guard: Unclaimed | None = None) -> list[Entry]:
+    async def append_many(self, drafts: Iterable[Draft], *, guard: Unclaimed | None = None,
+                          after: asyncio.Future[Any] | None = None) -> list[Entry]:
         if self.readonly:
             raise JournalReadOnly(f"{self.path}: opened read-only; nothing was written")
         drafts = list(drafts)
@@ -359,6 +387,8 @@ class SQLiteJournal(Journal):
             prepared += [prepare(draft, self.actor) for draft in drafts[start:start + SLICE]]
         if not prepared:
             return []
+        if after is not None:
+            await asyncio.wait([after])
         try:
             entries = await self._write(partial(self._append, prepared, guard))
         except sqlite3.Error as error:
@@ -375,22 +405,15 @@ class SQLiteJournal(Journal):
             self.write_error_since = self.write_error_since or utc_now()
         return error
 
-    async def _append(self, prepared: list[Prepared], guard: Unclaimed | None,
-                      db: aiosqlite.Connection) -> list[Entry]:
-        """Inside the write transaction: the claim check, head read, hash and insert as one unit."""
-        if guard is not None and await _claimed(db, guard):
+    def _append(self, prepared: list[Prepared], guard: Unclaimed | None, conn: sqlite3.Connection) -> list[Entry]:
+        """Inside the write transaction: the claim check, head read, hash, insert and index as one unit."""
+        if guard is not None and _claimed(conn, guard):
             raise JournalConflict(guard.message)
-        head = await _head(db) or (0, genesis_for(self.journal_id))
-        seq, prev = head
-        now = utc_now()
-        entries: list[Entry] = []
-        for start in range(0, len(prepared), SLICE):
-            rows = seal(prepared[start:start + SLICE], seq, prev, now)
-            await db.executemany(_INSERT, rows)
-            seq, prev = rows[-1][0], rows[-1][-1]
-            entries += [Entry.from_row(row) for row in rows]
-        await _index(db, head[0])
-        return entries
+        seq, prev = conn.execute(_HEAD).fetchone() or (0, genesis_for(self.journal_id))
+        rows = seal(prepared, seq, prev, utc_now())
+        _insert(conn, rows)
+        conn.execute(_INDEX, (seq,))
+        return [Entry.from_row(row) for row in rows]
 
     async def append_copies(self, entries: list[Entry]) -> int:
         if self.readonly:
@@ -402,11 +425,11 @@ class SQLiteJournal(Journal):
         except sqlite3.Error as error:
             raise _translate(error, self.path) from None
 
-    async def _copy(self, entries: list[Entry], db: aiosqlite.Connection) -> int:
-        head = await _head(db) or (0, genesis_for(self.journal_id))
+    def _copy(self, entries: list[Entry], conn: sqlite3.Connection) -> int:
+        head = conn.execute(_HEAD).fetchone() or (0, genesis_for(self.journal_id))
         fresh = check_continues(entries, head, str(self.path), self.journal_id)
-        await db.executemany(_INSERT, [entry.row() for entry in fresh])
-        await _index(db, head[0])
+        _insert(conn, [entry.row() for entry in fresh])
+        conn.execute(_INDEX, (head[0],))
         return len(fresh)
 
     async def adopt_identity(self, journal_id: str) -> None:
@@ -678,10 +701,10 @@ def _verify_chain(conn: sqlite3.Connection, expect_head: str | None) -> VerifyRe
     return check.result()
 
 
-async def _claimed(db: aiosqlite.Connection, guard: Unclaimed) -> bool:
+def _claimed(conn: sqlite3.Connection, guard: Unclaimed) -> bool:
     sql = "SELECT 1 FROM entries WHERE incident = ? AND kind = ?"
     params: list[Any] = [guard.incident, guard.kind]
     if guard.task_id is not None:
         sql += " AND json_extract(body, ?) = ?"
         params += [f"$.{guard.field}", guard.task_id]
-    return await _one(db, sql + " LIMIT 1", params) is not None
+    return conn.execute(sql + " LIMIT 1", params).fetchone() is not None

@@ -1,0 +1,126 @@
+"""The SQLite journal's write path: what it stores is byte for byte what it stored before, and a transaction runs
+whole on the connection's thread, so it never waits for the event loop to take a turn between its statements."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import sqlite3
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from warroom.console.journal import Draft, kinds, open_journal, verify_file
+from warroom.console.journal import store as sqlite_store
+from warroom.console.journal.records import prepare, seal
+
+from .journal_tools import COLUMNS
+
+JOURNAL_ID = "5b0a3a8e-6c4e-4c4b-9a53-2f3b7f0e9d11"
+NOW = datetime(2026, 12, 5, 12, 34, 56, 789000, tzinfo=UTC)
+
+
+def _drafts(count: int) -> list[Draft]:
+    """Entries of every shape a journal holds: notes with text to escape, incidents, actors, times, origins,
+    observations of a Graph object with nesting, floats, big integers, booleans and nulls."""
+    drafts = []
+    for n in range(count):
+        if n % 3 == 0:
+            data = {"id": f"da{n}", "title": f"Phish {n} \u00e9t\u00e9 \"quoted\" \\ back\nline",
+                    "score": n / 7, "count": 2 ** 62 + n, "flag": n % 2 == 0, "none": None,
+                    "evidence": [{"userAccount": {"userPrincipalName": f"u{n}@contoso.com"}}, []]}
+            drafts.append(Draft(kinds.OBSERVATION, {"source": "alerts", "key": f"da{n}", "digest": f"{n:032x}",
+                                                    "data": data}, occurred_at=NOW - timedelta(seconds=n)))
+        elif n % 3 == 1:
+            drafts.append(Draft(kinds.NOTE, {"text": f"note {n}: \u2603 mailbox rule \U0001f600"}, "INC-7",
+                                "r\u00e9mi", NOW - timedelta(minutes=n), NOW - timedelta(seconds=30 * n)))
+        else:
+            drafts.append(Draft("task.done", {"task_id": f"T{n}", "n": n}, None, None, None, None,
+                                hashlib.sha256(str(n).encode()).hexdigest()))
+    return drafts
+
+
+def _rows(path: Path) -> list[tuple]:
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return conn.execute(f"SELECT {', '.join(COLUMNS)} FROM entries ORDER BY seq").fetchall()
+    finally:
+        conn.close()
+
+
+async def _write(path: Path, batches: list[int]) -> None:
+    async with await open_journal(path, actor="alex") as journal:
+        await journal.adopt_identity(JOURNAL_ID)
+        drafts = _drafts(sum(batches))
+        for size in batches:
+            batch, drafts = drafts[:size], drafts[size:]
+            await journal.append_many(batch)
+
+
+# The chain's head after `_write(path, [1203, 1, 296])` at NOW, as the write path stored it before it ran whole on
+# the connection's thread and inserted many rows a statement: the head hashes every field of every entry in order.
+HEAD = "250fe7110bc6f3321ae8d5c483990af0d8e249350248088fecb63f6f79171d49"
+
+
+@pytest.mark.parametrize("rows_per_insert", [None, 7])
+def test_entries_are_stored_byte_for_byte_as_before(journal_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    rows_per_insert: int | None) -> None:
+    monkeypatch.setattr(sqlite_store, "utc_now", lambda: NOW)
+    if rows_per_insert:
+        monkeypatch.setattr(sqlite_store, "ROWS_PER_INSERT", rows_per_insert)
+    asyncio.run(_write(journal_path, [1203, 1, 296]))
+    rows = _rows(journal_path)
+    assert len(rows) == 1500 and rows[-1][-1] == HEAD
+    # Each row is what `seal` makes of what `prepare` makes of its draft, field for field.
+    drafts, expected, seq, prev = _drafts(1500), [], 0, sqlite_store.genesis_for(JOURNAL_ID)
+    for size in (1203, 1, 296):
+        batch, drafts = drafts[:size], drafts[size:]
+        expected += seal([prepare(draft, "alex") for draft in batch], seq, prev, NOW)
+        seq, prev = expected[-1][0], expected[-1][-1]
+    assert rows == expected
+    result = verify_file(journal_path, check_index=True)
+    assert (result.ok, result.entries, result.head) == (True, 1500, HEAD), result.reason
+    assert json.loads(rows[0][8])["data"]["count"] == 2 ** 62
+
+
+async def test_a_transaction_runs_to_its_commit_without_the_event_loop(journal_path: Path) -> None:
+    """Once BEGIN has run, the event loop may be busy with the next page: the transaction needs none of its turns."""
+    async with await open_journal(journal_path) as journal:
+        drafts = [Draft("note", {"text": f"line {n} " + "x" * 200}) for n in range(5000)]
+        writing = asyncio.create_task(journal.append_many(drafts))
+        deadline = time.monotonic() + 30
+        while not journal._db.in_transaction and not writing.done():
+            assert time.monotonic() < deadline, "the append never began its transaction"
+            await asyncio.sleep(0.0005)
+        # The loop is held here (as a page being compared holds it) until the transaction has committed.
+        while journal._db.in_transaction:
+            assert time.monotonic() < deadline, "the transaction waited for the event loop"
+            time.sleep(0.001)     # noqa: ASYNC251 - holding the loop is the point
+        entries = await writing
+        assert [entry.seq for entry in entries] == list(range(1, 5001))
+    assert (await asyncio.to_thread(verify_file, journal_path, check_index=True)).ok
+
+
+async def test_a_failed_statement_rolls_back_the_whole_transaction(journal_path: Path) -> None:
+    """A row refused half way through (here by the unique hash index) leaves nothing of the transaction behind."""
+    async with await open_journal(journal_path) as journal:
+        first = await journal.append_many([Draft("note", {"text": f"n{n}"}) for n in range(3)])
+        refused = sqlite_store._insert
+
+        def insert_then_repeat(conn: sqlite3.Connection, rows: list[tuple]) -> None:
+            refused(conn, rows)
+            refused(conn, [(rows[-1][0] + 1, *rows[-1][1:])])     # the same hash again: UNIQUE refuses it
+        sqlite_store._insert = insert_then_repeat
+        try:
+            with pytest.raises(Exception, match="UNIQUE constraint failed"):
+                await journal.append_many([Draft("note", {"text": f"m{n}"}) for n in range(1500)])
+        finally:
+            sqlite_store._insert = refused
+        assert not journal._db.in_transaction
+        assert [entry.seq for entry in await journal.entries()] == [entry.seq for entry in first]
+        assert await journal.search("m1") == []
+        after = await journal.append("note", {"text": "after the refusal"})
+        assert after.seq == 4
+    assert (await asyncio.to_thread(verify_file, journal_path, check_index=True)).ok
