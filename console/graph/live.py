@@ -386,8 +386,10 @@ class TenantWatcher:
         pages = 0
         settled = False
         # A page's changes are journaled in one transaction, written while the next page is read and compared:
-        # the journal's thread and the event loop work at once. The loop's own work goes in slices of CHUNK.
-        writing: asyncio.Task[bool] | None = None
+        # the journal's thread and the event loop work at once. A page is handed to the journal as soon as it is
+        # compared (it prepares the entries, and writes them once the page before is written), so at most two
+        # pages wait to be written. The loop's own work goes in slices of CHUNK.
+        writing: list[asyncio.Task[bool]] = []
         try:
             async for page in read_ahead(self.gateway.pages(spec, params)):
                 pages += 1
@@ -398,9 +400,12 @@ class TenantWatcher:
                 for start in range(0, len(page), CHUNK):
                     self._changes(spec, page[start:start + CHUNK], records, seen, batch, exact)
                     await asyncio.sleep(0)
-                if writing is not None:
-                    changed |= await writing
-                    writing = None
+                if batch.drafts:
+                    for key, value in batch.pending.items():
+                        self._writing[(spec.name, key)] = value
+                    writing.append(asyncio.ensure_future(self._commit(spec, batch, writing[-1] if writing else None)))
+                if len(writing) > 1:
+                    changed |= await writing.pop(0)
                 records.update(batch.updates)
                 self._unsettled += len(batch.updates)
                 if self.settle and self._unsettled >= SETTLE_EVERY:
@@ -408,28 +413,22 @@ class TenantWatcher:
                     gc.freeze()
                     self._unsettled = 0
                     settled = True
-                if batch.drafts:
-                    for key, value in batch.pending.items():
-                        self._writing[(spec.name, key)] = value
-                    writing = asyncio.ensure_future(self._commit(spec, batch))
                 if (pages > 1 or (spec.page_size and len(page) >= spec.page_size)) \
                         and time.monotonic() - shown_at >= PROGRESS_EVERY_S:
                     shown_at = time.monotonic()
                     self._progress(spec.name, len(seen))
-            if writing is not None:
-                changed |= await writing
-                writing = None
+            while writing:
+                changed |= await writing.pop(0)
         except PagingCut as cut:
             partial = cut.reason
             _log.warning("%s: paging cut short: %s", spec.name, cut.reason)
-            if writing is not None:
-                changed |= await writing
-                writing = None
+            while writing:
+                changed |= await writing.pop(0)
         finally:
-            if writing is not None:             # the read failed or was cancelled: the write still finishes
-                await asyncio.wait([writing])
-                if not writing.cancelled() and writing.exception() is None:
-                    changed |= writing.result()
+            if writing:                         # the read failed or was cancelled: the writes still finish
+                await asyncio.wait(writing)
+                changed |= any(not task.cancelled() and task.exception() is None and task.result()
+                               for task in writing)
             if self.state.freshness[spec.name].loading is not None:
                 self.state.freshness[spec.name] = self.state.freshness[spec.name]._replace(loading=None)
         if not incremental and partial is None:
@@ -500,18 +499,18 @@ class TenantWatcher:
             drafts.append(Draft(kinds.OBSERVATION, body, occurred_at=now,
                                 body_text=observation_text(body, text) if exact else None))
 
-    async def _commit(self, spec: Source, batch: Batch) -> bool:
-        """Journal a batch's drafts in one transaction, then take their digests into the state (its records are
-        shown already: Graph answered)."""
+    async def _commit(self, spec: Source, batch: Batch, after: asyncio.Task[bool] | None = None) -> bool:
+        """Journal a batch's drafts in one transaction, after the batch before it (`after`), then take their digests
+        into the state (its records are shown already: Graph answered)."""
         drafts = batch.drafts
         try:
             if drafts and self.journal is not None and not self.journal.readonly:
                 try:
                     try:
-                        await self.journal.append_many(drafts)
+                        await self.journal.append_many(drafts, after=after)
                     except SecretRefused:       # rare: redo the batch with the secret-shaped objects withheld
                         drafts = [replace(d, body=_journal_safe(d.body), body_text=None) for d in drafts]
-                        await self.journal.append_many(drafts)
+                        await self.journal.append_many(drafts, after=after)
                 except STORAGE_TROUBLE:
                     # The journal's trouble, not Graph's (the status bar says it as the journal's): without their
                     # digests the objects are journaled at the next poll.

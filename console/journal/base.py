@@ -6,6 +6,7 @@ shared journal several hosts write to at once). Callers hold a `Journal` and nev
 
 from __future__ import annotations
 
+import asyncio
 import os
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -65,11 +66,15 @@ class Journal(ABC):
         return (await self.append_many([draft]))[0]
 
     @abstractmethod
-    async def append_many(self, drafts: Iterable[Draft], *, guard: Unclaimed | None = None) -> list[Entry]:
+    async def append_many(self, drafts: Iterable[Draft], *, guard: Unclaimed | None = None,
+                          after: asyncio.Future[Any] | None = None) -> list[Entry]:
         """Append entries in one transaction: all are committed, or none is.
 
         `guard` is checked inside the write transaction, before anything is inserted, and raises
         JournalConflict when it fails: how a new incident or task id is claimed once, even with several consoles.
+        `after`, an earlier write (a task) these entries must follow: the drafts are checked and encoded at once,
+        their transaction waits until `after` is done (however it ended). A page of observations is so prepared
+        while the page before it is being written, and still lands after it.
         """
 
     @abstractmethod

@@ -349,7 +349,7 @@ class PostgresJournal(Journal):
     # -- writing --------------------------------------------------------------------------------
 
     async def append_many(self, drafts: Iterable[Draft], *, guard: Unclaimed | None = None,
-                          skip_known_origins: bool = False) -> list[Entry]:
+                          after: asyncio.Future[Any] | None = None, skip_known_origins: bool = False) -> list[Entry]:
         """As Journal.append_many; `skip_known_origins` drops drafts whose origin is already here (spool uploads)."""
         if self.readonly:
             raise JournalReadOnly(f"{self.location}: opened read-only (or this role may not INSERT); "
@@ -357,6 +357,8 @@ class PostgresJournal(Journal):
         prepared = [prepare(draft, self.actor) for draft in drafts]
         if not prepared:
             return []
+        if after is not None:
+            await asyncio.wait([after])
         async with self._using() as conn:
             return await self._append(conn, prepared, guard, skip_known_origins)
 

@@ -455,7 +455,8 @@ class SharedJournal(Journal):
 
     # -- writing --------------------------------------------------------------------------------
 
-    async def append_many(self, drafts: Iterable[Draft], *, guard: Unclaimed | None = None) -> list[Entry]:
+    async def append_many(self, drafts: Iterable[Draft], *, guard: Unclaimed | None = None,
+                          after: asyncio.Future[Any] | None = None) -> list[Entry]:
         """Online: spooled, uploaded, and returned as the shared journal numbered them. Offline: spooled only.
 
         A guarded append (claiming a new incident or task id) goes straight to the database, where the claim
@@ -471,6 +472,8 @@ class SharedJournal(Journal):
             # A one-time origin per claim: if the answer to a committed claim is lost, the spooled retry below
             # carries the same origin, and the upload finds it already there instead of declaring twice.
             drafts = [d if d.origin else replace(d, origin=uuid.uuid4().hex + uuid.uuid4().hex) for d in drafts]
+        if guard is not None and after is not None:
+            await asyncio.wait([after])
         if guard is not None and self.shared is not None:
             try:
                 entries = await self._timed(self.shared.append_many(drafts, guard=guard, skip_known_origins=True))
@@ -484,7 +487,7 @@ class SharedJournal(Journal):
                 return entries
         if guard is not None and await self._claimed_here(guard):
             raise JournalConflict(guard.message)
-        spooled = await self.spool.append_many(drafts)
+        spooled = await self.spool.append_many(drafts, after=None if guard is not None else after)
         # From here on the entries are safe on this host: whatever the database says, the caller hears success.
         self.pending += len(spooled)
         if self.shared is not None:

@@ -247,3 +247,33 @@ async def test_an_incidents_alerts_are_journaled_as_ids_and_an_alert_change_leav
     assert [o["key"] for o in await _observations(journal, "incidents")].count("88") == 1
     restored = await restore_last_known(journal)
     assert restored.incidents["88"].alert_ids == ("da000000", "da000001", "da000002")
+
+
+async def test_a_page_is_handed_to_the_journal_while_the_page_before_is_written_and_lands_after_it(
+        simulated_tenant, journal):
+    """Three pages of alerts, a secret-shaped one in the first (its batch is refused, then written withheld): the
+    second page's entries are prepared while the first's are still being written, and every page lands in order."""
+    jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlc2lnbmF0dXJl"
+    add_objects(simulated_tenant, "alerts", [{"id": "da-leak", "description": f"token seen: {jwt}"}, *alerts(2400)])
+    calls: list[list[str]] = []
+    second_page = asyncio.Event()
+    append_many = journal.append_many
+
+    async def watched(drafts, **options):
+        keys = [draft.body["key"] for draft in drafts if draft.body.get("source") == "alerts"]
+        calls.append(keys)
+        if len(calls) > 1:
+            second_page.set()
+        elif keys:      # the first page's write waits until the second page has been handed over
+            await asyncio.wait_for(second_page.wait(), timeout=20)
+        return await append_many(drafts, **options)
+
+    journal.append_many = watched
+    state = LiveState()
+    async with await gateway_for(simulated_tenant) as gateway:
+        await TenantWatcher(gateway, journal, state).poll_once("alerts")
+    pages = [keys for index, keys in enumerate(calls) if keys and keys not in calls[:index]]
+    assert len(pages) == 3 and len(calls) == 4 and "da-leak" in pages[0]
+    written = [o["key"] for o in await _observations(journal, "alerts")]
+    assert written == [key for page in pages for key in page]
+    assert len(written) == len(state.alerts)
