@@ -124,3 +124,15 @@ async def test_a_failed_statement_rolls_back_the_whole_transaction(journal_path:
         after = await journal.append("note", {"text": "after the refusal"})
         assert after.seq == 4
     assert (await asyncio.to_thread(verify_file, journal_path, check_index=True)).ok
+
+
+async def test_a_few_statement_sizes_insert_batches_of_every_size(journal_path: Path) -> None:
+    """The connection keeps every statement it compiled (a 250-row insert ~0.5 MiB): batches of any size are written
+    by statements of a few sizes, never one for each size."""
+    sqlite_store._insert_sql.cache_clear()
+    async with await open_journal(journal_path) as journal:
+        for size in range(1, 600, 7):
+            await journal.append_many([Draft("note", {"text": f"{size}.{n}"}) for n in range(size)])
+        assert (await journal.head())[0] == sum(range(1, 600, 7))
+    assert sqlite_store._insert_sql.cache_info().currsize <= 9
+    assert (await asyncio.to_thread(verify_file, journal_path)).ok
