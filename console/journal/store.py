@@ -111,8 +111,10 @@ ROWS_PER_INSERT = 250
 
 @functools.lru_cache(maxsize=32)
 def _insert_sql(count: int) -> str:
+    """OR ROLLBACK: a refused row (a hash already there) ends the whole transaction, as the caller's ROLLBACK would,
+    so SQLite keeps no statement journal of the pages a many-row statement changes (~20 % of an insert's CPU)."""
     row = f"({', '.join('?' * len(COLUMNS))})"
-    return f"INSERT INTO entries({_COLUMNS}) VALUES {', '.join([row] * count)}"
+    return f"INSERT OR ROLLBACK INTO entries({_COLUMNS}) VALUES {', '.join([row] * count)}"
 
 
 def _insert(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
