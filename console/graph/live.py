@@ -405,7 +405,8 @@ class TenantWatcher:
                         self._writing[(spec.name, key)] = value
                     writing.append(asyncio.ensure_future(self._commit(spec, batch, writing[-1] if writing else None)))
                 if len(writing) > 1:
-                    changed |= await writing.pop(0)
+                    changed |= await writing[0]
+                    del writing[0]
                 records.update(batch.updates)
                 self._unsettled += len(batch.updates)
                 if self.settle and self._unsettled >= SETTLE_EVERY:
@@ -418,12 +419,14 @@ class TenantWatcher:
                     shown_at = time.monotonic()
                     self._progress(spec.name, len(seen))
             while writing:
-                changed |= await writing.pop(0)
+                changed |= await writing[0]
+                del writing[0]
         except PagingCut as cut:
             partial = cut.reason
             _log.warning("%s: paging cut short: %s", spec.name, cut.reason)
             while writing:
-                changed |= await writing.pop(0)
+                changed |= await writing[0]
+                del writing[0]
         finally:
             if writing:                         # the read failed or was cancelled: the writes still finish
                 await asyncio.wait(writing)
