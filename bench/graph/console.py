@@ -7,7 +7,9 @@ keeps adding alerts) runs in its own process; `warroom` in a 120x40 pty with its
 (alerts polled every `--interval` seconds). A keystroke types one letter into the alert filter (`/` first) and
 counts until the filter's subtitle showing exactly what was typed comes back from the pty (the subtitle's end is part
 of the marker, so a longer filter left on screen never passes for a shorter one): Textual's render and write included.
-Each round of keystrokes starts from an empty filter, seen on screen.
+Each round of keystrokes starts from an empty filter, seen on screen. With everything loaded, `s` sorts the alerts
+by the next column (`--sorts` times, from an empty filter): each counts until the header marks that column, which
+it does once the rows are in that order.
 Prints the load average before and after: the machine is shared, read the ratios.
 """
 
@@ -39,6 +41,10 @@ tenant.stop()
 TITLE = re.compile(rb"Alerts \((?:[\d,]+ of )?([\d,]+)\)")
 # The alert pane's subtitle as drawn: "sort: severity ▼ · filter: zx " and then its border's style (ESC).
 SUBTITLE = re.compile(rb"sort: \w+ (?:\xe2\x96\xb2|\xe2\x96\xbc)(?: \xc2\xb7 filter: ([^\x1b]*?))? \x1b")
+# The sorted column's heading with its arrow ("Status ▼"), in the pane's header: at the top of the pane, where no
+# notification covers it (the "Alerts sorted by" toasts stack over the subtitle).
+HEADING = re.compile(rb"(Severity|Status|Title|Source|Age) (?:\xe2\x96\xb2|\xe2\x96\xbc)")
+SORTABLE = (b"severity", b"status", b"title", b"source", b"age")      # the order `s` steps through (widgets/alerts.py)
 LETTERS = b"zxzxzxzx"          # never the final byte of an escape sequence, so a marker is the subtitle text
 LOST = 5.0                     # seconds after which a keystroke counts as never shown
 
@@ -50,10 +56,13 @@ class Screen:
     def __init__(self, fd: int) -> None:
         self.fd, self.count, self.tail = fd, 0, b""
         self.filter = b""
+        self.sort = b"severity"
 
-    def read(self, marker: bytes | None, timeout: float, *, filter: bytes | None = None) -> float | None:
-        """Seconds until `marker` arrives in new output, or (`filter`) until new output shows the subtitle with
-        exactly that filter (None: neither within `timeout`; with neither, read for `timeout`)."""
+    def read(self, marker: bytes | None, timeout: float, *, filter: bytes | None = None,
+             sort: bytes | None = None) -> float | None:
+        """Seconds until `marker` arrives in new output, or until new output shows the subtitle with exactly that
+        `filter`, or the header with `sort` the sorted column (None: none within `timeout`; with none, read for
+        `timeout`)."""
         start = time.perf_counter()
         fresh = b""
         while (left := timeout - (time.perf_counter() - start)) > 0:
@@ -65,21 +74,26 @@ class Screen:
             except OSError:         # the console is gone
                 return None
             fresh += chunk
-            drew = self._saw_filter(chunk)
-            if (drew and filter is not None and self.filter == filter) or (marker is not None and marker in fresh):
+            drew, headed = self._saw_filter(chunk)
+            if ((drew and filter is not None and self.filter == filter) or (headed and self.sort == sort)
+                    or (marker is not None and marker in fresh)):
                 return time.perf_counter() - start
         return None
 
-    def _saw_filter(self, chunk: bytes) -> bool:
-        """Read the title's count and the subtitle's filter from new output; True when it drew the subtitle."""
+    def _saw_filter(self, chunk: bytes) -> tuple[bool, bool]:
+        """Read the title's count, the subtitle's filter and the sorted column's heading from new output: whether
+        it drew the subtitle, and the heading."""
         seen = self.tail[-128:] + chunk
         for match in TITLE.finditer(seen):
             self.count = max(self.count, int(match.group(1).replace(b",", b"")))
         shown = [match.group(1) or b"" for match in SUBTITLE.finditer(seen) if match.end() > len(seen) - len(chunk)]
+        headed = [match.group(1) for match in HEADING.finditer(seen) if match.end() > len(seen) - len(chunk)]
         self.tail = (self.tail + chunk)[-4096:]
         if shown:
             self.filter = shown[-1]
-        return bool(shown)
+        if headed:
+            self.sort = headed[-1].lower()
+        return bool(shown), bool(headed)
 
 
 def clear_filter(fd: int, screen: Screen, lost: float = LOST) -> None:
@@ -113,12 +127,28 @@ def keystrokes(fd: int, screen: Screen, count: int, *, until_count: int | None =
     return latencies
 
 
+def sorts(fd: int, screen: Screen, count: int, *, gap: float = 0.3, lost: float = LOST) -> list[float]:
+    """Leave the filter box emptied (Esc: the alerts pane has the keys), then press `s` `count` times; each one's
+    seconds until the header marks the next column (`lost`: never shown)."""
+    clear_filter(fd, screen, lost)
+    os.write(fd, b"\x1b")
+    screen.read(None, 1.0)
+    latencies: list[float] = []
+    for _ in range(count):
+        wanted = SORTABLE[(SORTABLE.index(screen.sort) + 1) % len(SORTABLE)]
+        os.write(fd, b"s")
+        took = screen.read(None, lost, sort=wanted)
+        latencies.append(took if took is not None else lost)
+        screen.read(None, gap)
+    return latencies
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))] if ordered else float("nan")
 
 
-def console_run(alerts: int, interval: float, repolls: int, keys: int) -> dict[str, object]:
+def console_run(alerts: int, interval: float, repolls: int, keys: int, sort_keys: int) -> dict[str, object]:
     tenant = subprocess.Popen([sys.executable, "-c", TENANT_SCRIPT, str(alerts)], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, text=True)
     try:
@@ -147,13 +177,14 @@ def console_run(alerts: int, interval: float, repolls: int, keys: int) -> dict[s
                     screen.read(None, interval + 1.0)
                     rss.append(rss_mib(pid))
                 after = keystrokes(fd, screen, 20)
+                sorted_in = sorts(fd, screen, sort_keys)
             finally:
                 stop(pid, fd)
     finally:
         tenant.stdin.close()
         tenant.wait(timeout=30)
     return {"first_frame": first_frame, "shown": shown, "count": screen.count, "held": alerts, "typing": typing,
-            "after": after, "rss": rss}
+            "after": after, "sorts": sorted_in, "rss": rss}
 
 
 def main() -> int:
@@ -162,10 +193,11 @@ def main() -> int:
     parser.add_argument("--interval", type=int, default=10, help="graph.poll.alerts, seconds")
     parser.add_argument("--repolls", type=int, default=3)
     parser.add_argument("--keys", type=int, default=60, help="keystrokes at most while the alerts load")
+    parser.add_argument("--sorts", type=int, default=10, help="`s` presses with everything loaded")
     args = parser.parse_args()
     print("load average before:", " ".join(f"{v:.2f}" for v in os.getloadavg()))
-    base = console_run(50, args.interval, 0, 30)
-    big = console_run(args.alerts, args.interval, args.repolls, args.keys)
+    base = console_run(50, args.interval, 0, 30, args.sorts)
+    big = console_run(args.alerts, args.interval, args.repolls, args.keys, args.sorts)
     print("load average after:", " ".join(f"{v:.2f}" for v in os.getloadavg()))
     typing, idle = big["typing"], base["typing"]
     lines = [
@@ -176,6 +208,10 @@ def main() -> int:
         f"(50 alerts, idle): p50 {percentile(idle, 0.5) * 1000:.0f} ms, p95 {percentile(idle, 0.95) * 1000:.0f} ms",
         f"keystroke to screen with {args.alerts:,} loaded, re-polling: p50 {percentile(big['after'], 0.5) * 1000:.0f}"
         f" ms, p95 {percentile(big['after'], 0.95) * 1000:.0f} ms",
+        f"sort (`s`) to screen with {args.alerts:,} loaded: p50 {percentile(big['sorts'], 0.5) * 1000:.0f} ms, p95 "
+        f"{percentile(big['sorts'], 0.95) * 1000:.0f} ms, max {max(big['sorts']) * 1000:.0f} ms "
+        f"({len(big['sorts'])} keys) — baseline (50 alerts): p50 {percentile(base['sorts'], 0.5) * 1000:.0f} ms, p95 "
+        f"{percentile(base['sorts'], 0.95) * 1000:.0f} ms",
         f"console RSS after the load {big['rss'][0]:.0f} MiB; after each of {args.repolls} re-polls: "
         + ", ".join(f"{v:.0f}" for v in big["rss"][1:]) + f" MiB (50 alerts: {base['rss'][0]:.0f} MiB)",
     ]

@@ -1,5 +1,7 @@
-"""The console's event loop while 50,000 alerts load, while a filter is typed over them, and while they are re-polled:
-its longest turn (wall clock and the loop thread's own CPU) and every garbage collection (CPU), per phase.
+"""The console's event loop while 50,000 alerts load, while a filter is typed over them, while they are sorted by
+each column in turn (`s`, then `S`) and while they are re-polled: its longest turn (wall clock and the loop thread's
+own CPU) and every garbage collection (CPU), per phase. The same run's baseline is `idle`: two seconds with the
+alerts loaded and nothing pressed.
 
 Run: `.venv/bin/python bench/graph/loop.py [--alerts 50000] [--no-settle]`. The whole console (WarroomApp, the
 watcher console/startup.py builds) runs in this process, headless (Textual's test driver, 120x40), against the
@@ -23,7 +25,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from tenant import BENCH_ALERTS, load_average, rss_mib, simulated_tenant
 
-PHASES = ("ingest", "filter", "re-polls")
+PHASES = ("ingest", "idle", "filter", "sort", "re-polls")
+SORT_KEYS = ["s"] * 5 + ["S", "S"]      # every column in turn, back to severity; then reversed and back
 
 
 class Probe:
@@ -58,6 +61,7 @@ async def measure(url: str, count: int, settle: bool, folder: str) -> list[str]:
     from warroom.console.session import WarRoom
     from warroom.console.startup import connect_graph, tenant_watcher
     from warroom.screens.app import WarroomApp
+    from warroom.widgets.alerts import AlertTable
 
     loaded_all = asyncio.Event()
 
@@ -89,6 +93,8 @@ async def measure(url: str, count: int, settle: bool, folder: str) -> list[str]:
             await loaded_all.wait()
             loaded = time.perf_counter() - started
             await asyncio.sleep(2)
+            probe.phase = "idle"
+            await asyncio.sleep(2)
             probe.phase = "filter"
             await pilot.press("slash")
             word = "bench 4"
@@ -96,6 +102,14 @@ async def measure(url: str, count: int, settle: bool, folder: str) -> list[str]:
                 await pilot.press(key)
                 await asyncio.sleep(0.3)
             await pilot.press("escape")
+            await asyncio.sleep(0.5)
+            probe.phase = "sort"
+            table = app.screen.query_one(AlertTable)
+            orders = []
+            for key in SORT_KEYS:
+                await pilot.press(key)
+                await asyncio.sleep(0.5)
+                orders.append(str(table.border_subtitle).removeprefix("sort: "))
             probe.phase = "re-polls"
             await asyncio.sleep(16)                 # three polls at 5 s
             probe.stopped = True
@@ -114,7 +128,7 @@ async def measure(url: str, count: int, settle: bool, folder: str) -> list[str]:
     gc.garbage.clear()
     lines = [f"{count:,} alerts on the console after {loaded:.1f} s; RSS {rss:.0f} MB; settle "
              f"{'on' if settle else 'off'}; objects frozen {frozen:,}; cyclic garbage at the end {garbage[0]:,} "
-             f"objects ({garbage[1]:.1f} MB shallow)"]
+             f"objects ({garbage[1]:.1f} MB shallow)", "orders shown 0.5 s after each sort key: " + ", ".join(orders)]
     for phase in PHASES:
         full, young = probe.collections[(phase, True)], probe.collections[(phase, False)]
         lines.append(f"{phase}: longest turn {probe.lag[phase] * 1000:.1f} ms wall, {probe.cpu[phase] * 1000:.1f} ms "
