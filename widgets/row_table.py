@@ -8,15 +8,17 @@ costliest widget of the first frame. Here a row is a plain record, and only the 
 from __future__ import annotations
 
 import asyncio
+import heapq
 from bisect import bisect_left
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from itertools import islice
+from operator import itemgetter
 from time import perf_counter
 from typing import Any, ClassVar, Generic, NamedTuple, Protocol, TypeVar, overload
 
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from sortedcontainers import SortedKeyList
 from textual import events
 from textual.geometry import Region, Size
 from textual.reactive import reactive
@@ -34,6 +36,7 @@ class Column(NamedTuple):
 
 
 R = TypeVar("R")
+T = TypeVar("T")
 
 
 class RowFilter(Protocol[R]):
@@ -44,56 +47,119 @@ class RowFilter(Protocol[R]):
     def select(self, rows: Iterable[R], /) -> list[R]: ...
 
 
+_KEY = itemgetter(0)        # of a (key, row) pair
+
+
+def _spliced(items: list[T], gone: Sequence[int], places: Sequence[int], fresh: Sequence[T]) -> list[T]:
+    """`items` less those at the positions `gone` (ascending), with `fresh[i]` put before `items[places[i]]`
+    (ascending; `len(items)` puts it at the end): one copy of what stays, however many changed."""
+    out: list[T] = []
+    start, next_gone = 0, 0
+    for place, item in zip(places, fresh, strict=True):
+        while next_gone < len(gone) and gone[next_gone] < place:
+            out += items[start:gone[next_gone]]
+            start = gone[next_gone] + 1
+            next_gone += 1
+        out += items[start:place]
+        start = max(start, place)
+        out.append(item)
+    for index in gone[next_gone:]:
+        out += items[start:index]
+        start = index + 1
+    out += items[start:]
+    return out
+
+
 def merged(rows: list[R], key: Callable[[R], Any], removed: Iterable[R], added: Iterable[R]) -> list[R]:
     """`rows` (in `key` order, keys unique) less `removed`, with `added` in their places: a binary search per
     changed row and one copy of the rest, however many rows changed (a page of 1,000 new alerts under a filter
     costs what 3 do, not a pass of the filter over every row)."""
     size = len(rows)
-    gone = []
-    for row in removed:
-        index = bisect_left(rows, key(row), key=key)
-        if index < size and rows[index] == row:
-            gone.append(index)
-    gone.sort()
+    gone = sorted(index for row in removed
+                  if (index := bisect_left(rows, key(row), key=key)) < size and rows[index] == row)
     fresh = sorted(added, key=key)
-    out: list[R] = []
-    start, next_gone = 0, 0
-    for row in fresh:
-        cut = bisect_left(rows, key(row), lo=start, key=key)
-        while next_gone < len(gone) and gone[next_gone] < cut:
-            out += rows[start:gone[next_gone]]
-            start = gone[next_gone] + 1
-            next_gone += 1
-        out += rows[start:cut]
-        start = max(start, cut)
-        out.append(row)
-    for index in gone[next_gone:]:
-        out += rows[start:index]
-        start = index + 1
-    out += rows[start:]
-    return out
+    return _spliced(rows, gone, [bisect_left(rows, key(row), key=key) for row in fresh], fresh)
+
+
+def _keyed_merged(keys: list[Any], rows: list[R], key: Callable[[R], Any], removed: Iterable[R],
+                  added: Sequence[R]) -> tuple[list[Any], list[R]]:
+    """`merged` over rows whose keys are kept beside them: the searches compare kept keys, so a page of 1,000
+    alerts computes 1,000 keys, not one for every step of every search."""
+    size = len(rows)
+    gone = sorted(index for row in removed
+                  if (index := bisect_left(keys, key(row))) < size and rows[index] == row)
+    fresh = sorted(zip(map(key, added), added, strict=True), key=_KEY)
+    places = [bisect_left(keys, pair[0]) for pair in fresh]
+    return (_spliced(keys, gone, places, [pair[0] for pair in fresh]),
+            _spliced(rows, gone, places, [pair[1] for pair in fresh]))
+
+
+def _sorting(rows: Sequence[R], key: Callable[[R], Any], step: int) -> Iterator[tuple[list[Any], list[R]] | None]:
+    """Sort `rows` by `key` a step of about `step` rows at a time: None after each step, then the keys and the rows
+    in order. Runs of `step` rows are sorted (by position, not as (key, row) pairs: half the objects for the
+    collector), then merged (`heapq.merge`) `step` rows at a time."""
+    keys: list[Any] = []
+    by_key = keys.__getitem__
+    runs: list[list[int]] = []
+    for start in range(0, len(rows), step):
+        keys += map(key, rows[start:start + step])
+        runs.append(sorted(range(start, len(keys)), key=by_key))
+        yield None
+    ordered_keys: list[Any] = []
+    ordered: list[R] = []
+    merging = heapq.merge(*runs, key=by_key) if len(runs) > 1 else iter(runs[0] if runs else ())
+    while piece := list(islice(merging, step)):
+        ordered_keys += map(by_key, piece)
+        ordered += map(rows.__getitem__, piece)
+        yield None
+    yield ordered_keys, ordered
+
+
+class _Turns:
+    """A long pass's pauses: the event loop gets a turn once `turn` seconds of work have gone by since it last had
+    one (a keystroke over 50,000 rows never holds it for the whole pass on a busy machine, and the pass takes no
+    more turns than it needs on a quiet one)."""
+
+    def __init__(self, turn: float) -> None:
+        self.turn = turn
+        self.ends = perf_counter() + turn
+
+    async def pause(self) -> None:
+        if perf_counter() >= self.ends:
+            # A timer, not sleep(0): the next step waits behind what arrived during this one (a key, a paint),
+            # where sleep(0) would put it ahead, and a key would wait out two steps.
+            await asyncio.sleep(0.001)
+            self.ends = perf_counter() + self.turn
 
 
 class OrderedRows(Sequence[R], Generic[R]):
     """Rows in order by `key` (unique per row), kept in order as rows change, with an optional filter.
 
-    A poll that changed 100 of 50,000 alerts moves those 100 rows (O(log n) each) instead of sorting and filtering
-    all of them again; the filter tries only the changed rows, and runs over every row only when its text changes.
-    A Line-API table reads rows by position, so this is a Sequence; `reverse` shows the order backwards without
-    sorting again.
+    A poll that changed 100 of 50,000 alerts moves those 100 rows (a binary search each, over keys kept beside
+    the rows, and one copy of the list) instead of sorting and filtering all of them again; the filter tries only
+    the changed rows, and runs over every row only when its text changes. A Line-API table reads rows by position,
+    so this is a Sequence; `reverse` shows the order backwards without sorting again. The lists are replaced,
+    never changed in place: a pass in turns reads the rows as they were when it started.
     """
 
     def __init__(self, key: Callable[[R], Any], rows: Iterable[R] = (), *, reverse: bool = False) -> None:
+        rows = list(rows)
+        *_, done = _sorting(rows, key, max(1, len(rows)))
         self._key = key
+        self._keys, self._rows = done or ([], [])   # every row in order, and its key
         self.reverse = reverse
-        self._all: SortedKeyList = SortedKeyList(rows, key=key)
         self._matches: RowFilter[R] | None = None
         self._shown: list[R] | None = None      # the rows the filter lets through, in order (None: all of them)
-        self._passes: list[list[tuple[list[R], list[R]]]] = []     # changes seen by each filter pass under way
+        self._passes: list[list[tuple[list[R], list[R]]]] = []     # changes seen by each pass under way
 
     @property
-    def _seq(self) -> Sequence[R]:
-        return self._all if self._shown is None else self._shown
+    def key(self) -> Callable[[R], Any]:
+        """The order's key."""
+        return self._key
+
+    @property
+    def _seq(self) -> list[R]:
+        return self._rows if self._shown is None else self._shown
 
     def __len__(self) -> int:
         return len(self._seq)
@@ -113,8 +179,8 @@ class OrderedRows(Sequence[R], Generic[R]):
             if stop <= start:
                 return []
             if not self.reverse:
-                return list(seq[start:stop])
-            return list(seq[size - stop:size - start])[::-1]
+                return seq[start:stop]
+            return seq[size - stop:size - start][::-1]
         if index < 0:
             index += size
         if not 0 <= index < size:
@@ -127,14 +193,13 @@ class OrderedRows(Sequence[R], Generic[R]):
     @property
     def every(self) -> Sequence[R]:
         """All rows, the filter aside, in key order."""
-        return self._all
+        return self._rows
 
     def position(self, row: R) -> int | None:
         """Where `row` is shown (None: it is not)."""
         if self._shown is None:
-            try:
-                index = self._all.index(row)
-            except ValueError:
+            index = bisect_left(self._keys, self._key(row))
+            if index >= len(self._rows) or self._rows[index] != row:
                 return None
         else:
             index = bisect_left(self._shown, self._key(row), key=self._key)
@@ -147,9 +212,7 @@ class OrderedRows(Sequence[R], Generic[R]):
         added, removed = list(added), list(removed)
         for changes in self._passes:
             changes.append((added, removed))
-        for row in removed:
-            self._all.discard(row)
-        self._all.update(added)
+        self._keys, self._rows = _keyed_merged(self._keys, self._rows, self._key, removed, added)
         if self._shown is not None and self._matches is not None:
             self._shown = merged(self._shown, self._key, removed, self._matches.select(added))
 
@@ -163,7 +226,7 @@ class OrderedRows(Sequence[R], Generic[R]):
         self._shown = matches.select(self._tried(narrower))
 
     def _tried(self, narrower: bool) -> Sequence[R]:
-        return self._shown if narrower and self._shown is not None else self._all
+        return self._shown if narrower and self._shown is not None else self._rows
 
     def filter_cost(self, narrower: bool) -> int:
         """How many rows `set_filter` would try."""
@@ -172,35 +235,69 @@ class OrderedRows(Sequence[R], Generic[R]):
     async def set_filter_in_steps(self, matches: RowFilter[R], *, narrower: bool = False, step: int = 1000,
                                   turn: float = 0.03) -> None:
         """`set_filter` over many rows in turns of the event loop of at most about `turn` seconds (`step` rows at
-        a time), so a keystroke over 50,000 rows never holds the loop for the whole pass on a busy machine, and
-        takes no more turns than it needs on a quiet one; what is shown changes only once the pass is done. Rows
-        that change meanwhile are tried as they change. Cancelled (a newer keystroke), it changes nothing."""
-        key, rows = self._key, list(self._tried(narrower))
+        a time); what is shown changes only once the pass is done. Rows that change meanwhile are tried as they
+        change. Cancelled (a newer keystroke), it changes nothing."""
+        key, rows = self._key, self._tried(narrower)
         changes: list[tuple[list[R], list[R]]] = []
         self._passes.append(changes)
         try:
             chosen: list[R] = []
-            ends = perf_counter() + turn
+            turns = _Turns(turn)
             for start in range(0, len(rows), step):
                 chosen += matches.select(rows[start:start + step])
-                if perf_counter() >= ends:
-                    await asyncio.sleep(0)
-                    ends = perf_counter() + turn
+                await turns.pause()
         finally:
-            self._passes.remove(changes)
+            self._end_pass(changes)
         if key is not self._key:        # sorted another way meanwhile
-            chosen.sort(key=self._key)
+            chosen = self._in_order(chosen)
         for added, removed in changes:
             chosen = merged(chosen, self._key, removed, matches.select(added))
         self._matches, self._shown = matches, chosen
 
     def set_key(self, key: Callable[[R], Any], *, reverse: bool) -> None:
-        """Another order: everything is sorted once."""
+        """Another order: everything is sorted at once (a few thousand rows; `set_key_in_steps` for more)."""
         if key is not self._key:
-            self._key = key
-            self._all = SortedKeyList(self._all, key=key)
-            self.set_filter(self._matches)
+            *_, done = _sorting(self._rows, key, max(1, len(self._rows)))
+            self._ordered_by(key, *(done or ([], [])))
         self.reverse = reverse
+
+    async def set_key_in_steps(self, key: Callable[[R], Any], *, step: int = 1000, turn: float = 0.03) -> None:
+        """`set_key` over many rows in turns of the event loop of at most about `turn` seconds (runs of `step`
+        rows sorted, then merged `step` rows at a time), so `s` over 50,000 rows never holds the loop for the
+        whole sort; what is shown changes only once the sort is done, the direction (`reverse`) aside. Rows that
+        change meanwhile (a page arriving) take their places as it ends. Cancelled (a newer order), it changes
+        nothing."""
+        if key is self._key:
+            return
+        changes: list[tuple[list[R], list[R]]] = []
+        self._passes.append(changes)
+        try:
+            turns = _Turns(turn)
+            for done in _sorting(self._rows, key, step):
+                if done is None:
+                    await turns.pause()
+        finally:
+            self._end_pass(changes)
+        keys, rows = done or ([], [])
+        for added, removed in changes:
+            keys, rows = _keyed_merged(keys, rows, key, removed, added)
+        self._ordered_by(key, keys, rows)
+
+    def _end_pass(self, changes: list[tuple[list[R], list[R]]]) -> None:
+        """This pass's list of changes leaves, by identity: a filter's and a sort's passes under way together see
+        the same changes, so their lists are equal, and `list.remove` would take the other's."""
+        self._passes = [seen for seen in self._passes if seen is not changes]
+
+    def _ordered_by(self, key: Callable[[R], Any], keys: list[Any], rows: list[R]) -> None:
+        self._key, self._keys, self._rows = key, keys, rows
+        if self._shown is not None:
+            self._shown = self._in_order(self._shown)
+
+    def _in_order(self, rows: Iterable[R]) -> list[R]:
+        """Those of `rows` still here, in the order now: one pass over every row by identity, not a sort (the
+        filter's rows are the same objects as every row's)."""
+        chosen = {id(row) for row in rows}
+        return [row for row in self._rows if id(row) in chosen]
 
 
 class RowTable(ScrollView, Generic[R], can_focus=True):

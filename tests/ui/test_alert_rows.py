@@ -195,3 +195,72 @@ async def test_a_changed_alert_moves_to_its_place_under_the_filter_and_a_new_one
             assert str(table.border_title).startswith(f"Alerts (150 of {len(table.all_rows)})")
     finally:
         await app.warroom.close()
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows_set, st.one_of(st.none(), st.integers(1, 4)),
+       st.lists(st.tuples(rows_set, rows_set, st.integers(0, 40)), max_size=5),
+       st.one_of(st.none(), st.integers(1, 4)), st.booleans(), st.booleans(), st.booleans())
+def test_a_sort_in_steps_equals_a_full_sort(rows: set[int], shown_by: int | None, changes: list,
+                                            refiltered: int | None, filter_in_steps: bool, cancelled: bool,
+                                            reverse: bool) -> None:
+    """A sort over 50,000 rows sorts a few thousand a turn; rows that change meanwhile (a page arriving), and a
+    filter changing meanwhile (at once, or in turns of its own), end as sorting everything at once would leave
+    them, whichever pass ends first; a sort cancelled by a newer one changes nothing."""
+    async def run() -> None:
+        ordered: OrderedRows[int] = OrderedRows(by_half, rows, reverse=reverse)
+        wanted = Multiples(shown_by) if shown_by else None
+        ordered.set_filter(wanted)
+        held = set(rows)
+        task = asyncio.create_task(ordered.set_key_in_steps(by_number, step=7, turn=0))
+        filtering = None
+        if refiltered is not None:
+            wanted = Multiples(refiltered)
+            if filter_in_steps:
+                filtering = asyncio.create_task(ordered.set_filter_in_steps(wanted, step=5, turn=0))
+        for added, removed, turns in changes:
+            for _ in range(turns + 1):
+                await asyncio.sleep(0)
+            gone, new = removed & held, added - (held - removed)
+            ordered.change(new, gone)
+            held = (held - gone) | new
+        if refiltered is not None and not filter_in_steps:
+            await asyncio.sleep(0)
+            ordered.set_filter(wanted)
+        if cancelled and not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            key = by_half
+        else:
+            await task
+            key = by_number
+        if filtering is not None:
+            await filtering
+        everything = sorted(held, key=key)
+        shown = [r for r in everything if wanted is None or wanted(r)]
+        assert list(ordered) == (shown[::-1] if reverse else shown)
+        assert list(ordered.every) == everything
+        assert all(ordered.position(r) == i for i, r in enumerate(ordered))
+        assert not ordered._passes
+
+    asyncio.run(run())
+
+
+def test_a_sort_over_many_rows_takes_turns_and_shows_the_old_order_until_it_is_done() -> None:
+    """The event loop runs between steps (keys, paints, pages); the rows shown change once, when the sort is done.
+    With time to spare in a turn, it takes no more turns than it needs."""
+    async def run(turn: float) -> int:
+        ordered: OrderedRows[int] = OrderedRows(by_half, range(100))
+        before = list(ordered)
+        task = asyncio.create_task(ordered.set_key_in_steps(by_number, step=10, turn=turn))
+        turns = 0
+        while not task.done():
+            assert list(ordered) == before
+            await asyncio.sleep(0)
+            turns += 1
+        await task
+        assert list(ordered) == list(range(100))
+        return turns
+
+    assert asyncio.run(run(0)) > 10
+    assert asyncio.run(run(60)) == 1

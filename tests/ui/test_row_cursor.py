@@ -3,12 +3,14 @@ alert is no longer shown it goes to the top of what is, and the cursor is always
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
+from textual.worker import WorkerState
 from warroom.console.graph.tracked import Tracked
 from warroom.widgets import alerts as alerts_module
-from warroom.widgets.alerts import AlertTable
+from warroom.widgets.alerts import SORT_KEYS, AlertTable
 
 from ..waiting import until
 from .scenes import alert, build_app_async, on_screen, zebras_and_lions
@@ -83,3 +85,46 @@ async def test_the_cursor_keeps_its_alert_through_a_filter_or_goes_to_the_top(jo
         await pilot.press("S")
         await until(pilot, lambda: table.sort_reverse, "the reversed order")
         assert table.selected.id == zebra and table.cursor == len(table.rows) - 1 and cursor_on_screen(table)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_a_sort_over_many_rows_takes_turns_and_a_newer_one_supersedes_it(journal_path: Path, size,
+                                                                               monkeypatch) -> None:
+    """`s` over many rows sorts a few at a time between turns of the event loop: the pane shows the order it had
+    until the new one is ready; another `s` meanwhile supersedes it; an alert arriving meanwhile takes its place in
+    the new order; the cursor stays on its alert."""
+    monkeypatch.setattr(alerts_module, "SORT_STEP", 50)
+    monkeypatch.setattr(alerts_module, "PASS_ROWS", 20)
+    monkeypatch.setattr(alerts_module, "TURN", 0)       # a turn of the event loop after every 20 rows
+    app = await build_app_async(journal_path)
+    live = app.warroom.live
+    live.alerts = Tracked(live.alerts)
+    async with on_screen(app, size) as pilot:
+        table = await zebras_and_lions(app, pilot)
+        await pilot.press("2")
+        await until(pilot, lambda: table.has_focus, "the alerts pane focused")
+        zebra = await down_to(pilot, table, lambda r: r.title.startswith("Zebra") and table.cursor > 20)
+        before = list(table.rows)
+
+        table.action_sort_next()                        # by status: superseded before it is done
+        await asyncio.sleep(0)
+        first = [worker for worker in table.workers if worker.group == "alert-sort"]
+        assert len(first) == 1 and list(table.rows) == before
+        assert str(table.border_subtitle).startswith("sort: severity")
+        table.action_sort_next()                        # by title
+        live.alerts["da009999"] = alert(9999, "medium", 1, "Aardvark arrived")
+        app.live_changed({"alerts"})
+
+        turns = 0
+        while not str(table.border_subtitle).startswith("sort: title"):
+            assert [r for r in table.rows if r.id != "da009999"] == before     # the severity order meanwhile
+            await asyncio.sleep(0)
+            turns += 1
+            assert turns < 10_000, "the sort by title never showed"
+        assert turns > 5 and first[0].state == WorkerState.CANCELLED
+        rows = list(table.rows)
+        assert rows == sorted(table.all_rows, key=SORT_KEYS["title"]) and rows[0].id == "da009999"
+        assert table.header_cells()[3].plain == "Title ▼"
+        assert table.selected is not None and table.selected.id == zebra
+        await pilot.pause()
+        assert cursor_on_screen(table)
