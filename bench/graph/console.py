@@ -178,6 +178,8 @@ def console_run(alerts: int, interval: float, repolls: int, keys: int, sort_keys
                     rss.append(rss_mib(pid))
                 after = keystrokes(fd, screen, 20)
                 sorted_in = sorts(fd, screen, sort_keys)
+                screen.read(None, 2.0)
+                rss.append(rss_mib(pid))            # after the sorts
             finally:
                 stop(pid, fd)
     finally:
@@ -213,7 +215,8 @@ def main() -> int:
         f"({len(big['sorts'])} keys) — baseline (50 alerts): p50 {percentile(base['sorts'], 0.5) * 1000:.0f} ms, p95 "
         f"{percentile(base['sorts'], 0.95) * 1000:.0f} ms",
         f"console RSS after the load {big['rss'][0]:.0f} MiB; after each of {args.repolls} re-polls: "
-        + ", ".join(f"{v:.0f}" for v in big["rss"][1:]) + f" MiB (50 alerts: {base['rss'][0]:.0f} MiB)",
+        + ", ".join(f"{v:.0f}" for v in big["rss"][1:-1]) + f" MiB; after the sorts {big['rss'][-1]:.0f} MiB "
+        f"(50 alerts: {base['rss'][0]:.0f} MiB)",
     ]
     print("\n".join(lines))
     print(json.dumps({"big": big, "base": base}))
