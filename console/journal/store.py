@@ -15,7 +15,6 @@ import itertools
 import os
 import shutil
 import sqlite3
-import sys
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
@@ -103,12 +102,6 @@ def _transaction(body: Callable[[sqlite3.Connection], T], conn: sqlite3.Connecti
         raise
     return result
 
-
-# The interpreter's switch interval once a journal is open for writing. The writer's thread lets go of the GIL for
-# each SQLite statement and, while the event loop runs Python (comparing the next page), waits for it back until the
-# interval runs out, about fifteen times a transaction: Python's 5 ms stretched a page's ~35 ms transaction past
-# 100 ms. The loop, waiting in turn while the writer runs Python (sealing), gets the GIL back as soon.
-SWITCH_INTERVAL = 0.001
 
 # Rows inserted by one statement (a page of 1,000 alerts in four). Each statement lets go of the GIL for its whole
 # run: executemany took it back after every row, waiting for it up to the interpreter's switch interval (5 ms) while
@@ -318,8 +311,6 @@ class SQLiteJournal(Journal):
             if target:
                 target.cleanup()
             raise _translate(error, path) from None
-        if not readonly and sys.getswitchinterval() > SWITCH_INTERVAL:
-            sys.setswitchinterval(SWITCH_INTERVAL)
         journal = cls(path, db, readonly=readonly, actor=actor)
         journal._readonly_target = target
         try:

@@ -7,7 +7,6 @@ import asyncio
 import hashlib
 import json
 import sqlite3
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -138,17 +137,3 @@ async def test_a_few_statement_sizes_insert_batches_of_every_size(journal_path: 
     assert sqlite_store._insert_sql.cache_info().currsize <= 9
     assert (await asyncio.to_thread(verify_file, journal_path)).ok
 
-
-async def test_a_journal_open_for_writing_keeps_the_interpreter_switch_interval_short(journal_path: Path) -> None:
-    """The writer's thread takes the GIL back after each statement: with Python's 5 ms switch interval it waited up to
-    5 ms each time while the event loop ran Python, a dozen times a transaction."""
-    default = sys.getswitchinterval()
-    sys.setswitchinterval(0.005)
-    try:
-        async with await open_journal(journal_path, create=True):
-            pass
-        async with await open_journal(journal_path, readonly=True):
-            pass
-        assert sys.getswitchinterval() == sqlite_store.SWITCH_INTERVAL <= 0.001
-    finally:
-        sys.setswitchinterval(default)
