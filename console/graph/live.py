@@ -410,7 +410,6 @@ class TenantWatcher:
                 records.update(batch.updates)
                 self._unsettled += len(batch.updates)
                 if self.settle and self._unsettled >= SETTLE_EVERY:
-                    gc.collect(1)           # the young cyclic garbage first: frozen, it would never be freed
                     gc.freeze()
                     self._unsettled = 0
                     settled = True
