@@ -19,6 +19,7 @@ from ..response.pilot_steps import (
     type_into,
     writes,
 )
+from ..waiting import until
 
 HOSTILE = "Rule\x1b[2J\x1b]0;owned\x07 [bold red]x[/] \u202eevil"
 
@@ -52,7 +53,8 @@ async def test_investigate_flags_and_removes_the_forwarding_rule(room):
         assert "Type megan.bowen" in await confirm_with(pilot, "#investigate-confirm", "someone@else")
         assert writes(tenant) == []
         assert "done" in await confirm_with(pilot, "#investigate-confirm", MEGAN)
-        assert not any("'Payroll'" in line for line in _lines(pilot))
+        await until(pilot, lambda: not any("'Payroll'" in line for line in _lines(pilot)),
+                    "the removed rule to leave the list")
     [delete] = writes(tenant)
     assert delete.method == "DELETE" and "messageRules" in delete.path
     actions = bodies(await warroom.journal.entries(incident=incident.id), kinds.ACTION)
