@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ..heap import give_back_freed
 from ..incidents import watch_set
 from ..journal import Draft, Journal, JournalError, kinds
+from ..journal.encoding import canonical_json
 from ..journal.errors import JournalFull, JournalLocked, JournalReadOnly, SecretRefused
 from ..journal.guard import refuse_secrets
 from ..observations import Replay, gone_body, observation_body, observation_text
@@ -240,14 +241,23 @@ STORAGE_TROUBLE = (JournalLocked, JournalFull, JournalReadOnly)
 
 
 def _journal_safe(body: dict[str, Any]) -> dict[str, Any]:
-    """An observation whose object or change looks like a secret (a JWT in a description…) is journaled with the
-    object withheld: the whole object's place holds why, and a later change to it is journaled whole."""
+    """An observation whose object the journal cannot hold as it is is journaled with the object withheld and why:
+    a secret's shape (a JWT in a description…), or what is not plain JSON (a NaN, a lone surrogate in a title).
+    One hostile alert never keeps its page from the journal; a later change to it is journaled whole."""
     try:
-        refuse_secrets(body)
+        text = canonical_json(body)
+        text.encode("utf-8")                    # what seal will do: a lone surrogate cannot be written
+        refuse_secrets(body, text=text)
     except SecretRefused as refused:
-        kept: dict[str, Any] = {name: body[name] for name in ("source", "key", "digest", "simulated") if name in body}
-        return {**kept, "data": {"id": body.get("key"), "withheld": str(refused)}}
-    return body
+        why = str(refused)
+    except RecursionError:
+        why = "nested too deeply to journal"
+    except (TypeError, ValueError) as error:    # UnicodeEncodeError is a ValueError
+        why = f"not plain JSON: {error}"
+    else:
+        return body
+    kept: dict[str, Any] = {name: body[name] for name in ("source", "key", "digest", "simulated") if name in body}
+    return {**kept, "data": {"id": body.get("key"), "withheld": why}}
 
 
 @dataclass
@@ -510,8 +520,13 @@ class TenantWatcher:
                 try:
                     try:
                         await self.journal.append_many(drafts, after=after)
-                    except SecretRefused:       # rare: redo the batch with the secret-shaped objects withheld
-                        drafts = [replace(d, body=_journal_safe(d.body), body_text=None) for d in drafts]
+                    except (JournalError, UnicodeEncodeError):
+                        # Rare: an object the journal cannot hold as it is (a secret's shape, a NaN, a lone
+                        # surrogate). The batch is redone with those withheld; any other trouble is raised as it was.
+                        safe = [replace(d, body=_journal_safe(d.body), body_text=None) for d in drafts]
+                        if all(a.body is b.body for a, b in zip(drafts, safe, strict=True)):
+                            raise
+                        drafts = safe
                         await self.journal.append_many(drafts, after=after)
                 except STORAGE_TROUBLE:
                     # The journal's trouble, not Graph's (the status bar says it as the journal's): without their

@@ -177,7 +177,28 @@ async def test_what_only_python_reads_is_journaled_as_graph_wrote_it_or_not_at_a
         bodies = [entry.body for entry in await journal.entries(kinds=[kinds.OBSERVATION])]
     assert bodies[0]["data"] == {"id": "dh1", "huge": 123456789012345678901234567890, "low": -9999999999999999999}
     assert state.alerts["dh1"].raw["huge"] == 123456789012345678901234567890
-    assert [body["key"] for body in bodies[1:] if body.get("data")] == []
+    withheld = {body["key"]: body["data"] for body in bodies[1:]}
+    assert sorted(withheld) == ["dn1", "dn2", "dn3"]        # journaled, never as a null or another value
+    assert all(set(data) == {"id", "withheld"} and "not plain JSON" in data["withheld"] for data in withheld.values())
+
+
+async def test_one_alert_the_journal_cannot_hold_never_keeps_its_page_out_of_the_journal(graph, tmp_path):
+    """A page with a NaN or a lone surrogate in one alert: the others are journaled, that one withheld with why,
+    and the poll succeeds (nothing left to journal again at the next poll)."""
+    gateway = await open_gateway(resolve("global", graph.url), Session(NumberedTokens(), "test"))
+    async with gateway, await open_journal(tmp_path / "j.db", actor="test") as journal:
+        state = LiveState()
+        graph.pages = [['{"id":"ok1","title":"fine"}', '{"id":"bad1","title":"lone \\udc00"}',
+                        '{"id":"bad2","score":NaN}', '{"id":"ok2","title":"also fine"}']]
+        watcher = TenantWatcher(gateway, journal, state, sources=["alerts"])
+        await watcher.poll_once("alerts")
+        bodies = {entry.body["key"]: entry.body["data"] for entry in await journal.entries(kinds=[kinds.OBSERVATION])}
+        await watcher.poll_once("alerts")
+        again = len(await journal.entries(kinds=[kinds.OBSERVATION]))
+    assert bodies["ok1"] == {"id": "ok1", "title": "fine"} and bodies["ok2"] == {"id": "ok2", "title": "also fine"}
+    assert "not plain JSON" in bodies["bad1"]["withheld"] and "not plain JSON" in bodies["bad2"]["withheld"]
+    assert sorted(state.alerts) == ["bad1", "bad2", "ok1", "ok2"]      # all four shown
+    assert again == 4                                                     # the next poll journals nothing again
 
 
 def test_a_draft_s_text_is_journaled_as_given_and_still_checked_for_secrets():
