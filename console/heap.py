@@ -13,20 +13,30 @@ changes.
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 M_MMAP_THRESHOLD = -3           # glibc's mallopt parameter
 LARGE = 128 * 1024              # glibc's own starting threshold
 
 
-def return_large_blocks() -> bool:
-    """Blocks over 128 KiB in mappings of their own, from now on: True when the C library took the setting."""
+def _libc(name: str) -> Any | None:
+    """The C library's function `name` on Linux, None elsewhere or in a C library without it."""
     if not sys.platform.startswith("linux"):
-        return False
+        return None
     import ctypes  # here, not at import: the console asks once its first frame is drawn
 
     try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):   # a C library without mallopt
+        return getattr(ctypes.CDLL(None), name)
+    except (OSError, AttributeError):
+        return None
+
+
+def return_large_blocks() -> bool:
+    """Blocks over 128 KiB in mappings of their own, from now on: True when the C library took the setting."""
+    import ctypes
+
+    mallopt = _libc("mallopt")
+    if mallopt is None:
         return False
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
     return mallopt(M_MMAP_THRESHOLD, LARGE) == 1
@@ -36,13 +46,10 @@ def give_back_freed() -> bool:
     """What the heap holds freed, given back to the system (glibc's `malloc_trim`): after a large load, the parse
     buffers and encodings it freed among the records that stay (~10 MiB of the console's RSS with 50,000 alerts,
     in ~1.5 ms). True when the C library has it."""
-    if not sys.platform.startswith("linux"):
-        return False
     import ctypes
 
-    try:
-        trim = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):   # a C library without malloc_trim
+    trim = _libc("malloc_trim")
+    if trim is None:
         return False
     trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
     trim(0)

@@ -4,7 +4,10 @@ alert is no longer shown it goes to the top of what is, and the cursor is always
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.worker import WorkerState
@@ -14,6 +17,19 @@ from warroom.widgets.alerts import SORT_KEYS, AlertTable
 
 from ..waiting import until
 from .scenes import alert, build_app_async, on_screen, zebras_and_lions
+
+
+@contextlib.asynccontextmanager
+async def lions_and_zebras_focused(journal_path: Path, size) -> AsyncIterator[tuple[Any, Any, AlertTable]]:
+    """The console at `size` with the 300 Zebra and Lion alerts (the live alerts tracked) and their pane focused."""
+    app = await build_app_async(journal_path)
+    live = app.warroom.live
+    live.alerts = Tracked(live.alerts)
+    async with on_screen(app, size) as pilot:
+        table = await zebras_and_lions(app, pilot)
+        await pilot.press("2")
+        await until(pilot, lambda: table.has_focus, "the alerts pane focused")
+        yield app, pilot, table
 
 
 def cursor_on_screen(table: AlertTable) -> bool:
@@ -47,13 +63,8 @@ async def test_the_cursor_keeps_its_alert_through_a_filter_or_goes_to_the_top(jo
                                                                              monkeypatch) -> None:
     if in_turns:      # the pass a large list takes: over turns of the event loop
         monkeypatch.setattr(alerts_module, "FILTER_STEP", 50)
-    app = await build_app_async(journal_path)
-    live = app.warroom.live
-    live.alerts = Tracked(live.alerts)
-    async with on_screen(app, size) as pilot:
-        table = await zebras_and_lions(app, pilot)
-        await pilot.press("2")
-        await until(pilot, lambda: table.has_focus, "the alerts pane focused")
+    async with lions_and_zebras_focused(journal_path, size) as (app, pilot, table):
+        live = app.warroom.live
 
         # The highlighted alert is filtered out: the cursor goes to the first row shown, and the list to its top.
         lion = await down_to(pilot, table, lambda r: r.title.startswith("Lion"))
@@ -96,13 +107,8 @@ async def test_a_sort_over_many_rows_takes_turns_and_a_newer_one_supersedes_it(j
     monkeypatch.setattr(alerts_module, "SORT_STEP", 50)
     monkeypatch.setattr(alerts_module, "PASS_ROWS", 20)
     monkeypatch.setattr(alerts_module, "TURN", 0)       # a turn of the event loop after every 20 rows
-    app = await build_app_async(journal_path)
-    live = app.warroom.live
-    live.alerts = Tracked(live.alerts)
-    async with on_screen(app, size) as pilot:
-        table = await zebras_and_lions(app, pilot)
-        await pilot.press("2")
-        await until(pilot, lambda: table.has_focus, "the alerts pane focused")
+    async with lions_and_zebras_focused(journal_path, size) as (app, pilot, table):
+        live = app.warroom.live
         zebra = await down_to(pilot, table, lambda r: r.title.startswith("Zebra") and table.cursor > 20)
         before = list(table.rows)
 
