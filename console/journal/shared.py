@@ -413,20 +413,24 @@ class SharedJournal(Journal):
             await self._count_pending()
 
     async def _settle_provisional(self) -> None:
-        """Entries shown with provisional numbers that are shared now: note which number each got (`renumbered`)."""
-        handed: dict[str, int] = json.loads(await self.spool.get_meta(PROVISIONAL) or "{}")
-        mark = int(await self.spool.get_meta(UPLOADED_MARK) or 0)
-        done = sorted(int(key) for key in handed if int(key) <= mark)
-        if not done:
-            return
-        spooled = [e for e in await self.spool.entries(after=done[0] - 1, limit=done[-1] - done[0] + 1)
-                   if str(e.seq) in handed]
-        shared = {e.origin: e for e in await self.mirror.by_origin([e.hash for e in spooled])}
-        settled = [e for e in spooled if e.hash in shared]
-        self.renumbered += [Renumbered(handed[str(e.seq)], shared[e.hash].seq, e.text) for e in settled]
-        for entry in settled:
-            del handed[str(entry.seq)]
-        await self.spool.set_meta(PROVISIONAL, json.dumps(handed))
+        """Entries shown with provisional numbers that are shared now: note which number each got (`renumbered`).
+
+        Under the sync lock: the reconnect's sync and the follower's may both get here, and each entry is said once.
+        """
+        async with self._sync_lock:
+            handed: dict[str, int] = json.loads(await self.spool.get_meta(PROVISIONAL) or "{}")
+            mark = int(await self.spool.get_meta(UPLOADED_MARK) or 0)
+            done = sorted(int(key) for key in handed if int(key) <= mark)
+            if not done:
+                return
+            spooled = [e for e in await self.spool.entries(after=done[0] - 1, limit=done[-1] - done[0] + 1)
+                       if str(e.seq) in handed]
+            shared = {e.origin: e for e in await self.mirror.by_origin([e.hash for e in spooled])}
+            settled = [e for e in spooled if e.hash in shared]
+            self.renumbered += [Renumbered(handed[str(e.seq)], shared[e.hash].seq, e.text) for e in settled]
+            for entry in settled:
+                del handed[str(entry.seq)]
+            await self.spool.set_meta(PROVISIONAL, json.dumps(handed))
 
     async def _pull_batch(self) -> bool:
         """Copy the next batch of shared entries into the local copy; True when there may be more."""
@@ -507,8 +511,9 @@ class SharedJournal(Journal):
         handed = {str(entry.seq): waiting[entry.hash].seq for entry in spooled
                   if entry.hash in waiting and (entry.origin or entry.hash) not in shared}
         if handed:
-            known = json.loads(await self.spool.get_meta(PROVISIONAL) or "{}")
-            await self.spool.set_meta(PROVISIONAL, json.dumps({**known, **handed}))
+            async with self._sync_lock:     # not between a settle's read and its write
+                known = json.loads(await self.spool.get_meta(PROVISIONAL) or "{}")
+                await self.spool.set_meta(PROVISIONAL, json.dumps({**known, **handed}))
         return shown
 
     async def _claimed_here(self, guard: Unclaimed) -> bool:

@@ -162,3 +162,17 @@ async def test_a_note_on_the_same_host_during_an_outage_does_not_show_twice(pg_s
         assert [e.seq for e in shown] == [1, 2, 3, 4]
     finally:
         await console.close()
+
+
+async def test_two_syncs_at_once_say_each_renumbered_entry_once(pg_server, journal_url: str, tmp_path: Path) -> None:
+    """The reconnect's sync and the follower's run at once after an outage: "provisional 13 is entry 13" once."""
+    pg_server.execute("DO $$ BEGIN CREATE ROLE dana LOGIN; EXCEPTION WHEN duplicate_object THEN END $$")
+    await init_shared(journal_url, responders=["dana"])
+    as_dana = journal_url.replace("postgres@", "dana@")
+    async with await SharedJournal.open(as_dana, actor="dana", spool_dir=tmp_path) as journal:
+        run_sql(journal_url, "REVOKE INSERT ON warroom.entries FROM dana")
+        entry = await journal.append("note", {"text": "typed while refused"})     # shown with a provisional number
+        assert journal.upload_error
+        run_sql(journal_url, "GRANT INSERT ON warroom.entries TO dana")
+        await asyncio.gather(journal._sync(), journal._sync())
+        assert [(r.provisional, r.seq) for r in journal.renumbered] == [(entry.seq, entry.seq)]
