@@ -28,11 +28,11 @@ import json
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Iterable
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from ..timefmt import ago, from_iso, to_iso, utc_now
@@ -61,6 +61,8 @@ SYNCED_AT = "synced_at"      # copy meta: when this host last read the shared jo
 SYNCED_EVERY_S = 30.0        # ... written at most this often while following
 CURRENT = "current"          # in a URL's folder: the id of the journal that URL named at the last contact
 COPY, SPOOL = "copy.db", "spool.db"
+
+T = TypeVar("T")
 
 
 def _base(base: str | os.PathLike[str] | None) -> Path:
@@ -304,11 +306,24 @@ class SharedJournal(Journal):
         except BaseException:
             if self.shared is shared:
                 self.shared = None
+                # It answered (and said it was back) but the rest failed: out of reach again, from now.
+                self.unreachable_since = self.unreachable_since or utc_now()
             await shared.close()
             raise
-        if self.shared is shared:       # not lost again meanwhile
-            self.unreachable_since, self.unreachable_reason, self.setup_error = None, "", ""
         self._changed.set()
+
+    def _answered(self, shared: PostgresJournal) -> None:
+        """The database answered a round trip: reachable, whichever sync asked (the reconnect, the follower).
+
+        Said at once, not when the whole reconnect is done: copying down and settling provisional numbers may
+        take a while, and "entries shared now" must never be said while the status bar says "unreachable".
+        """
+        if self.shared is not shared:       # lost again meanwhile
+            return
+        back = self.unreachable_since is not None or bool(self.setup_error)
+        self.unreachable_since, self.unreachable_reason, self.setup_error = None, "", ""
+        if back:
+            self._changed.set()             # the follower wakes, and the status bar says so now
 
     async def _use_journal(self, journal_id: str) -> None:
         """Work on this journal's copy and spool; the URL now points at it.
@@ -407,7 +422,7 @@ class SharedJournal(Journal):
             shared = self._direct()
             mark = int(await self.spool.get_meta(UPLOADED_MARK) or 0)
             while batch := await self.spool.entries(after=mark, limit=UPLOAD_BATCH):
-                await self._timed(shared.append_many([e.as_draft() for e in batch], skip_known_origins=True))
+                await self._timed(shared, shared.append_many([e.as_draft() for e in batch], skip_known_origins=True))
                 mark = batch[-1].seq
                 await self.spool.raise_mark(UPLOADED_MARK, mark)
             await self._count_pending()
@@ -437,17 +452,20 @@ class SharedJournal(Journal):
         async with self._sync_lock:
             shared = self._direct()
             head = (await self.mirror.head())[0]
-            fresh = await self._timed(shared.entries(after=head, limit=PULL_BATCH))
+            fresh = await self._timed(shared, shared.entries(after=head, limit=PULL_BATCH))
             if fresh:
                 await self.mirror.append_copies(fresh)
             return len(fresh) == PULL_BATCH
 
-    async def _timed(self, request: Any) -> Any:
+    async def _timed(self, shared: PostgresJournal, request: Awaitable[T]) -> T:
+        """One round trip to `shared`; an answer says it is reachable (`_answered`), none in time says it is not."""
         try:
-            return await asyncio.wait_for(request, timeout=ROUND_TRIP_S)
+            answer = await asyncio.wait_for(request, timeout=ROUND_TRIP_S)
         except TimeoutError:
             raise JournalUnreachable(
                 f"{self.location}: shared journal unreachable (no answer in {ROUND_TRIP_S:g} s)") from None
+        self._answered(shared)
+        return answer
 
     async def _sync_or_lose(self) -> bool:
         try:
@@ -480,7 +498,8 @@ class SharedJournal(Journal):
             await asyncio.wait([after])
         if guard is not None and self.shared is not None:
             try:
-                entries = await self._timed(self.shared.append_many(drafts, guard=guard, skip_known_origins=True))
+                entries = await self._timed(self.shared,
+                                            self.shared.append_many(drafts, guard=guard, skip_known_origins=True))
             except JournalUnreachable as error:
                 self._lost(error)
             except JournalConflict:

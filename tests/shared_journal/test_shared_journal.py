@@ -7,14 +7,18 @@ XDG_DATA_HOME); the server is real, and so are its restarts and the network cuts
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import sqlite3
 import subprocess
 from collections import Counter
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from warroom.console.journal import JournalConflict, JournalCorrupt, SQLiteJournal, Unclaimed
+from warroom.console.journal import store as journal_store
 from warroom.console.journal.postgres import PostgresJournal, init_shared
 from warroom.console.journal.shared import SharedJournal, local_copy, url_folder
 from warroom.console.timefmt import from_iso, utc_now
@@ -68,11 +72,12 @@ async def test_typed_during_a_database_restart_is_shared_once_in_order(pg_server
         await asyncio.wait_for(anext(stream), timeout=30)
 
         async def uploaded():
-            return journal.pending == 0 and journal.unreachable_since is None
+            # Readers rebuild (the epoch changes): the numbering they were shown may have changed. That comes once
+            # the entries are copied down, after the upload's answer has said the journal is reachable.
+            return journal.pending == 0 and journal.unreachable_since is None and journal.epoch != epoch
 
-        await until(None, uploaded, "the spooled entries uploaded")
+        await until(None, uploaded, "the spooled entries uploaded and the readers told to rebuild")
         await stream.aclose()
-        assert journal.epoch != epoch        # readers rebuild: the numbering they were shown may have changed
     rows = await shared_rows(journal_url)
     assert [e.text for e in rows] == ["before", "during 0", "during 1", "during 2"]
     assert [e.actor for e in rows] == ["exchange-eng"] * 4
@@ -116,6 +121,49 @@ async def test_a_network_cut_spools_and_heals_exactly_once(tcp_cut, journal_url:
         await until(None, healed, "the journal healed")
         await stream.aclose()
     assert [e.text for e in await shared_rows(journal_url)] == ["one", "two", "three"]
+
+
+@contextlib.contextmanager
+def write_locked(path: Path) -> Iterator[None]:
+    """Another process on this host holds a write transaction on one of the local files (a `sqlite3` shell)."""
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        yield
+    finally:
+        holder.close()
+
+
+async def test_the_first_upload_after_an_outage_says_the_journal_is_back(tcp_cut, journal_url: str,
+                                                                         tmp_path: Path) -> None:
+    """Back as soon as the database answers: the rest of the reconnect (copying down, settling provisional
+    numbers) may take a while, and meanwhile entries are said "shared now" while the status bar still says
+    "unreachable" if it waits for all of it."""
+    async with await SharedJournal.open(tcp_cut.route(journal_url), actor="ic", spool_dir=tmp_path) as journal:
+        tcp_cut.cut()
+        await journal.append("note", {"text": "typed during the outage"})
+        assert journal.unreachable_since is not None and journal.pending == 1
+        with write_locked(journal.mirror.path):        # copying the entry down waits for this host's copy
+            tcp_cut.heal()
+            await until(None, lambda: journal.pending == 0, "the spooled entry uploaded")
+            assert (journal.unreachable_since, journal.unreachable_reason) == (None, "")
+        await until(None, lambda: journal.renumbered, "the provisional number settled")
+        assert journal.connected and journal.unreachable_since is None
+    assert [e.text for e in await shared_rows(journal_url)] == ["typed during the outage"]
+
+
+async def test_a_reconnect_that_fails_after_its_upload_says_unreachable_again(tcp_cut, journal_url: str,
+                                                                             tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(journal_store, "BUSY_TIMEOUT_MS", 200)
+    async with await SharedJournal.open(tcp_cut.route(journal_url), actor="ic", spool_dir=tmp_path) as journal:
+        tcp_cut.cut()
+        await journal.append("note", {"text": "typed during the outage"})
+        with write_locked(journal.mirror.path):        # the copy cannot take the entry: the reconnect fails
+            tcp_cut.heal()
+            await until(None, lambda: journal.pending == 0, "the spooled entry uploaded")
+            await until(None, lambda: "locked" in journal.unreachable_reason, "the failed reconnect's reason")
+            assert not journal.connected and journal.unreachable_since is not None
+        await until(None, lambda: journal.connected and journal.unreachable_since is None, "the journal back")
 
 
 async def test_an_upload_interrupted_before_its_bookkeeping_is_not_repeated(journal_url: str, tmp_path: Path) -> None:
