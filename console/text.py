@@ -3,12 +3,13 @@
 Alert titles, UPNs, e-mail subjects and service-issue posts come from the tenant (and through the journal,
 from other machines). They may hold terminal escape sequences (recolour, retitle the window, OSC 52
 clipboard writes, OSC 8 links), C0/C1 controls, or Unicode format characters that reorder or hide text
-(BiDi embeddings, overrides, isolates, zero-width marks).
+(BiDi embeddings, overrides, isolates, zero-width marks), or a lone UTF-16 surrogate that no UTF-8 text can hold.
 
 - `clean()` is for the screen: sequences and controls removed, format characters dropped, one line unless
   asked, cut to a length. Render the result as `rich.text.Text`, never as markup.
 - `literal()` is for a plain terminal or a file a person will `cat`: each dangerous character is shown as a
   visible escape (`\\x1b`, `\\u202e`), so the text is still there to read and report, but inert.
+- `writable()` is for a key kept as Graph gave it (an alert's id): only a lone surrogate becomes its escape.
 """
 
 from __future__ import annotations
@@ -28,13 +29,17 @@ _INVISIBLE = (
 )
 _FORMAT = re.compile(f"[{_INVISIBLE}]")
 _SPACES = re.compile(r"[\t\n\r]+")
-_UNSAFE = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f{_INVISIBLE}]")
+# A lone UTF-16 surrogate (.NET's JSON can carry one, `\\udc00`): no UTF-8 text, journal or terminal can hold it.
+_SURROGATES = "\ud800-\udfff"
+_SURROGATE = re.compile(f"[{_SURROGATES}]")
+_UNSAFE = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f{_INVISIBLE}{_SURROGATES}]")
 
 TITLE_LIMIT = 160
 
 
 def clean(value: object, limit: int | None = TITLE_LIMIT, *, keep_newlines: bool = False) -> str:
-    """For the screen: strip escapes, controls and BiDi/zero-width characters; one line unless asked."""
+    """For the screen: strip escapes, controls and BiDi/zero-width characters; one line unless asked. A lone
+    surrogate is shown as its escape (`\\udc00`), as `literal` and `writable` show it."""
     text = "" if value is None else str(value)
     if _UNSAFE.search(text) is None:    # nothing to strip (most text): one scan instead of four substitutions
         return text if limit is None or len(text) <= limit else text[: max(0, limit - 1)] + "…"
@@ -46,6 +51,7 @@ def clean(value: object, limit: int | None = TITLE_LIMIT, *, keep_newlines: bool
         text = _SPACES.sub(" ", text)
         text = _CONTROLS.sub("", text)
     text = _FORMAT.sub("", text)
+    text = _SURROGATE.sub(_escape, text)
     if limit is not None and len(text) > limit:
         text = text[: max(0, limit - 1)] + "…"
     return text
@@ -63,13 +69,20 @@ def _escape(match: re.Match[str]) -> str:
     return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
+def writable(value: str) -> str:
+    """`value` with each lone surrogate as its escape (`\\udc00`), everything else as it is: text UTF-8 (the journal,
+    a file, the terminal) can hold, for a name Graph gave that is also a key (an alert's id)."""
+    return value if value.isascii() else _SURROGATE.sub(_escape, value)
+
+
 def is_plain(value: str) -> bool:
     """No control, escape or format character at all: safe to keep as typed (a name, a path, an id)."""
     return _UNSAFE.search(value) is None
 
 
 def literal(value: object, limit: int | None = None) -> str:
-    """For a plain terminal: one inert line, each control or format character shown as `\\xNN`/`\\uNNNN`."""
+    """For a plain terminal: one inert line, each control or format character or lone surrogate shown as
+    `\\xNN`/`\\uNNNN`."""
     text = _UNSAFE.sub(_escape, "" if value is None else str(value))
     if limit is not None and len(text) > limit:
         text = text[: max(0, limit - 1)] + "…"

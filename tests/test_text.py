@@ -6,16 +6,16 @@ import unicodedata
 
 from hypothesis import given
 from hypothesis import strategies as st
-from warroom.console.text import clean, literal
+from warroom.console.text import clean, literal, writable
 
 HOSTILE = (
     "[bold red]x[/] \x1b[2J\x1b]52;c;ZXZpbA==\x07\x1b]8;;http://evil\x07 \x9b31m \u202eevil\u200f \u00ad\U000e0041"
 )
-DANGEROUS_CATEGORIES = {"Cc", "Cf", "Zl", "Zp"}
+DANGEROUS_CATEGORIES = {"Cc", "Cf", "Zl", "Zp", "Cs"}      # Cs: a lone surrogate, which UTF-8 cannot hold
 
 hostile_text = st.text(
     alphabet=st.sampled_from([*"ab[]/ \n\t", "\x1b", "\x9b", "\x07", "\x00", "\x7f", "\u202e", "\u2066",
-                              "\u200b", "\ufeff", "\u00ad", "\u2028", "\U000e0041", "é", "漢"]),
+                              "\u200b", "\ufeff", "\u00ad", "\u2028", "\U000e0041", "é", "漢", "\udc00", "\ud83d"]),
     max_size=60,
 )
 
@@ -41,7 +41,7 @@ def test_clean_of_text_with_nothing_to_strip_is_the_text_cut(text: str, limit: i
                              for line in stripped.replace("\r\n", "\n").split("\n"))
     else:
         stripped = module._CONTROLS.sub("", module._SPACES.sub(" ", stripped))
-    stripped = module._FORMAT.sub("", stripped)
+    stripped = module._SURROGATE.sub(module._escape, module._FORMAT.sub("", stripped))
     if limit is not None and len(stripped) > limit:
         stripped = stripped[: max(0, limit - 1)] + "…"
     assert clean(text, limit, keep_newlines=newlines) == stripped
@@ -62,3 +62,17 @@ def test_markup_stays_the_characters_the_tenant_sent() -> None:
 
 def test_long_titles_are_cut_with_an_ellipsis() -> None:
     assert clean("A" * 10_000) == "A" * 159 + "…"
+
+
+def test_a_lone_surrogate_is_shown_and_kept_as_its_escape() -> None:
+    """.NET's JSON can carry a lone surrogate (in an alert's id or title): the screen, a plain terminal and a key
+    hold its escape, text UTF-8 can write, instead of a character the terminal and the journal cannot."""
+    assert clean("x\udc00y \ud83d") == literal("x\udc00y \ud83d") == writable("x\udc00y \ud83d") == "x\\udc00y \\ud83d"
+    assert writable("da\x1b[2J\u202e \U0001f600") == "da\x1b[2J\u202e \U0001f600"      # a key keeps the rest
+    assert writable("da637551227677560813_-961444813") == "da637551227677560813_-961444813"
+
+
+@given(hostile_text)
+def test_what_the_screen_and_a_key_show_utf8_can_write(text: str) -> None:
+    for shown in (clean(text, limit=None), literal(text), writable(text)):
+        shown.encode("utf-8")

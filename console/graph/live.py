@@ -31,6 +31,7 @@ from ..journal.encoding import canonical_json
 from ..journal.errors import JournalFull, JournalLocked, JournalReadOnly, SecretRefused
 from ..journal.guard import refuse_secrets
 from ..observations import Replay, gone_body, observation_body, observation_text
+from ..text import writable
 from ..timefmt import from_iso, to_iso, utc_now
 from .errors import GraphDenied, GraphError, GraphThrottled, GraphUnavailable, PagingCut, SignInRequired
 from .freshness import Freshness, SourceHealth
@@ -211,7 +212,9 @@ def _backoff(failures: int) -> float:
 
 
 def _key(data: dict[str, Any]) -> str:
-    return str(data.get("id", ""))
+    """The object's id as the state and the journal know it: a lone surrogate in it (which no journal entry can
+    hold) written as its escape, so that object is journaled, withheld, and its page and later polls are not."""
+    return writable(str(data.get("id", "")))
 
 
 def _moment(value: Any) -> datetime | None:
@@ -498,6 +501,8 @@ class TenantWatcher:
             digest = sealed.hex()
             record = _parse(spec, data, text)
             if record is not None:
+                if isinstance(given := data.get("id"), str) and given != key:
+                    record = record._replace(id=key)    # a lone surrogate: shown and named by the key journaled
                 updates[key] = record
                 if spec.name == "health":
                     old = records.get(key)

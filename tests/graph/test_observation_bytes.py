@@ -201,6 +201,37 @@ async def test_one_alert_the_journal_cannot_hold_never_keeps_its_page_out_of_the
     assert again == 4                                                     # the next poll journals nothing again
 
 
+async def test_an_alert_whose_id_the_journal_cannot_hold_is_withheld_under_a_key_it_can(graph, tmp_path):
+    """A lone surrogate in an alert's id (.NET writes them): that alert is journaled withheld under its id with the
+    surrogate written as an escape, and shown under that key; the page's other alerts are journaled, the next
+    poll journals nothing again, and once Graph no longer lists it the journal says it is gone."""
+    lone = '{"id":"x\\udc00y","title":"lone id \\ud800"}'
+    gateway = await open_gateway(resolve("global", graph.url), Session(NumberedTokens(), "test"))
+    async with gateway, await open_journal(tmp_path / "j.db", actor="test") as journal:
+        state = LiveState()
+        watcher = TenantWatcher(gateway, journal, state, sources=["alerts"])
+        graph.pages = [['{"id":"ok1","title":"fine"}', lone, '{"id":"ok2","title":"also fine"}']]
+        await watcher.poll_once("alerts")
+        assert "alerts" not in watcher.last_error, watcher.last_error
+        first = [entry.body for entry in await journal.entries(kinds=[kinds.OBSERVATION])]
+        await watcher.poll_once("alerts")
+        assert "alerts" not in watcher.last_error, watcher.last_error
+        again = len(await journal.entries(kinds=[kinds.OBSERVATION]))
+        shown = dict(state.alerts)
+        graph.pages = [['{"id":"ok1","title":"fine"}', '{"id":"ok2","title":"also fine"}']]
+        await watcher.poll_once("alerts")
+        assert "alerts" not in watcher.last_error, watcher.last_error
+        last = (await journal.entries(kinds=[kinds.OBSERVATION]))[-1].body
+        assert (await journal.verify()).ok
+    bodies = {body["key"]: body["data"] for body in first}
+    assert sorted(bodies) == ["ok1", "ok2", "x\\udc00y"]
+    assert bodies["x\\udc00y"]["id"] == "x\\udc00y" and "not plain JSON" in bodies["x\\udc00y"]["withheld"]
+    assert sorted(shown) == ["ok1", "ok2", "x\\udc00y"] and shown["x\\udc00y"].id == "x\\udc00y"
+    assert shown["x\\udc00y"].title == "lone id \ud800"         # as Graph sent it: the screen shows it escaped
+    assert again == 3
+    assert (last["key"], last["data"]) == ("x\\udc00y", None)
+
+
 def test_a_draft_s_text_is_journaled_as_given_and_still_checked_for_secrets():
     from warroom.console.journal import Draft
     from warroom.console.journal.errors import SecretRefused
