@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual import events
 from warroom.screens.alert_detail import AlertDetailScreen
 from warroom.widgets.alerts import AlertTable
 
-from .scenes import build_app_async
+from ..waiting import until
+from .scenes import build_app_async, drawn
 
 SIZE = (160, 48)
 
@@ -47,4 +49,48 @@ async def test_escape_then_enter_together_clears_the_filter_and_opens_the_first_
                 break
         assert isinstance(app.screen, AlertDetailScreen)
         assert app.screen_stack[0].query_one(AlertTable).filter_text == ""
+    await app.warroom.close()
+
+
+def typed_together(app, keys: str) -> None:
+    """Keys as a terminal delivers them in one read (fast typing over SSH, a paste): all queued before the first is
+    handled."""
+    for char in keys:
+        app.post_message(events.Key(KEY_NAMES.get(char, char), char))
+
+
+KEY_NAMES = {"/": "slash", ":": "colon", " ": "space"}
+
+
+@pytest.mark.parametrize(("first", "done"), [
+    ("s", lambda screen, table: table.sort_column == "status"),          # the alerts pane's key
+    ("j", lambda screen, table: table.cursor == 1),                       # a list key
+    ("t", lambda screen, table: screen.use_local),                        # a dashboard key
+], ids=["alerts-sort", "list-down", "dashboard-zone"])
+async def test_a_key_typed_together_with_the_filter_key_acts_where_it_was_typed(journal_path: Path, first, done):
+    """`s/high` in one read: the `s` sorts the alerts (it was typed while they had focus), `/` opens the filter and
+    the letters after it are the filter's; no key is lost to the focus change."""
+    app = await build_app_async(journal_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await drawn(pilot)
+        screen, table = app.screen, app.screen.query_one(AlertTable)
+        assert table.has_focus and table.sort_column == "severity" and table.cursor == 0 and not screen.use_local
+        typed_together(app, f"{first}/high")
+        await until(pilot, lambda: table.filter_text == "high" and screen.focused is screen.filter_box,
+                    "the filter typed after /")
+        assert done(screen, table), f"{first!r} was lost"      # it came before the letters, which have arrived
+    await app.warroom.close()
+
+
+async def test_a_cursor_move_and_enter_typed_together_open_the_row_moved_to(journal_path: Path) -> None:
+    """`j` and Enter in one read open the second row: keys act in the order typed."""
+    app = await build_app_async(journal_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await drawn(pilot)
+        table = app.screen.query_one(AlertTable)
+        second = table.rows[1]
+        app.post_message(events.Key("j", "j"))
+        app.post_message(events.Key("enter", "\r"))
+        await until(pilot, lambda: isinstance(app.screen, AlertDetailScreen), "the alert's details")
+        assert app.screen.item.id == second.id
     await app.warroom.close()
