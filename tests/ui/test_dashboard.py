@@ -275,6 +275,19 @@ async def test_sort_cycles_columns_and_reverses(journal_path: Path) -> None:
         assert table.rows[0].id == "da000005"
 
 
+async def test_the_alerts_pane_says_its_order_once_however_often_s_is_pressed(journal_path: Path) -> None:
+    """Five `s`: the pane's subtitle names the order each time, and no stack of notifications covers it."""
+    app = await make_app(journal_path)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.screen.query_one(AlertTable)
+        await pilot.press("2")
+        for column in ("status", "title", "source", "age", "severity"):
+            await pilot.press("s")
+            await until(pilot, lambda column=column: str(table.border_subtitle).startswith(f"sort: {column} ▼"),
+                        f"the subtitle naming {column}")
+        assert [n.message for n in app._notifications if "sort" in n.message.lower()] == []
+
+
 async def first_row_opened(pilot, pane_key: str):
     """Focus a pane by its key, Enter on its first row: the screen that opens."""
     await pilot.press(pane_key, "home", "enter")
