@@ -107,8 +107,19 @@ CLOSE_ON_QUIT_KEY = frozenset({"detail", "help", "quit_dialog", "task_dialog", "
                                "messages", "handoff", "review", "review_entry"})
 
 
+# Places whose keys act as each is typed, in the order typed (Textual's priority bindings): the dashboard's `/`,
+# `:` and `!` move the focus as they are typed, so the letters after them reach the box, and a key typed just
+# before them in the same read (fast typing over SSH, a paste: `s/`) must act on the pane it was typed in, not on
+# the box it would otherwise be resolved against once the focus had moved. The dashboard's places share one
+# rule so no key overtakes another; the journal browser's list keys bubble like its other keys
+# (widgets/review_timeline.py).
+IN_ORDER_TYPED = frozenset({"dashboard", "alerts", "health", "tasks", "list"})
+
+
 def _a(id: str, key: str, title: str, help: str, run: str, **kw: Any) -> Action:
-    return Action(id, key, title, help, id.split(".", 1)[0], run, **kw)
+    place = id.split(".", 1)[0]
+    kw.setdefault("priority", place in IN_ORDER_TYPED)
+    return Action(id, key, title, help, place, run, **kw)
 
 
 ACTIONS: tuple[Action, ...] = (
@@ -173,17 +184,15 @@ ACTIONS: tuple[Action, ...] = (
        "hand_over", label="Hand over", when=("incident",)),
     _a("dashboard.link", "l", "Link to the open incident", "Attach the selected alert or Microsoft issue to it",
        "link", label="Link", when=("incident", "selection")),
-    _a("dashboard.note", "colon", "Add note", "Write a note to the timeline", "note", label="Note", footer=True,
-       priority=True),
+    _a("dashboard.note", "colon", "Add note", "Write a note to the timeline", "note", label="Note", footer=True),
     _a("dashboard.decision", "exclamation_mark", "Record decision",
-       "Write a decision and its reason (“… because …”) to the timeline", "decision", label="Decision",
-       priority=True),
+       "Write a decision and its reason (“… because …”) to the timeline", "decision", label="Decision"),
     _a("dashboard.filter", "slash", "Filter alerts", "Type to filter the alerts", "filter", label="Filter",
-       footer=True, priority=True),
+       footer=True),
     _a("dashboard.leave_filter", "enter", "Back to the alerts", "From the filter box, keeping the filter",
-       "leave_filter", palette=False, priority=True),
+       "leave_filter", palette=False),
     _a("dashboard.clear_filter", "escape", "Clear the filter", "From the filter box, showing every alert again",
-       "clear_filter", palette=False, priority=True),
+       "clear_filter", palette=False),
     _a("dashboard.toggle_zone", "t", "Toggle UTC / local time", "Show times in UTC or your local zone",
        "toggle_zone", label="UTC/local"),
     _a("dashboard.focus_health", "1", "Focus service health", "Move to the service health pane",

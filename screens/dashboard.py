@@ -68,8 +68,9 @@ class DashboardScreen(Screen):
     ACTION_PLACES = ("dashboard", "alerts", "health", "tasks")
     PANES = {"alerts": "#alerts", "health": "#health", "tasks": "#tasks"}
 
-    # Keys that open a place to type are priority bindings: they act before the keys typed right after them
-    # are routed, so a fast typist's (or a paste's) next letters land in the box, never on pane bindings.
+    # Keys that open a place to type: like every dashboard and pane key they act as they are typed (priority
+    # bindings, console/actions.py `IN_ORDER_TYPED`), so a fast typist's (or a paste's) next letters land in the box,
+    # never on pane bindings, and a pane key typed just before them has already acted on its pane.
     TYPING_ACTIONS = frozenset({"note", "decision", "filter"})
 
     class JournalRebuilt(Message):

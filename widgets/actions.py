@@ -17,10 +17,12 @@ from textual.binding import Binding, BindingType
 from ..console.actions import BY_ID, PLACE_NAMES, Action, in_place, shown
 
 
-def bindings(place: str) -> list[BindingType]:
-    """The Textual bindings of one place, each with its action's id so the keymap reaches it."""
+def bindings(place: str, *, priority: bool | None = None) -> list[BindingType]:
+    """The Textual bindings of one place, each with its action's id so the keymap reaches it; `priority` (acting as
+    typed, or bubbling) as the place declares it unless given."""
     return [Binding(action.key, action.run, action.label or action.title, show=action.footer, id=action.id,
-                    priority=action.priority, tooltip=action.help) for action in in_place(place)]
+                    priority=action.priority if priority is None else priority, tooltip=action.help)
+            for action in in_place(place)]
 
 
 # The remaps each app runs with. Textual applies a keymap (`App.set_keymap`) but offers no public way to read it

@@ -372,7 +372,8 @@ class AlertTable(RowTable[AlertRow]):
         self.border_title = Text(f"Alerts ({count})" + (f" · {fresh} new" if fresh else "")
                                  + (f" · {watched} watched" if watched else ""))
         wanted = f" · filter: {clean(applied, 40)}" if applied else ""
-        self.border_subtitle = Text(f"sort: {column} {arrow}{wanted}")  # Text: typed filters are not markup
+        coming = f" · sorting by {self._sorting}…" if self._sorting else ""     # a sort in turns under way
+        self.border_subtitle = Text(f"sort: {column} {arrow}{coming}{wanted}")  # Text: typed filters are not markup
 
     def watch_filter_text(self, text: str) -> None:
         """A keystroke in the filter: the one time every row is matched (only the rows shown when it narrows).
@@ -424,6 +425,7 @@ class AlertTable(RowTable[AlertRow]):
             self._sorted(column)
             return
         self._sorting = column
+        self._update_title()
         self.run_worker(self._sort_in_steps(column), group="alert-sort", exclusive=True)
 
     async def _sort_in_steps(self, column: str) -> None:
@@ -453,8 +455,8 @@ class AlertTable(RowTable[AlertRow]):
     # -- actions ------------------------------------------------------------------------------------
 
     def action_sort_next(self) -> None:
+        """The pane's subtitle and header say the order (no notification: five `s` would stack five over it)."""
         self.sort_column = SORTABLE[(SORTABLE.index(self.sort_column) + 1) % len(SORTABLE)]
-        self.notify(f"Alerts sorted by {self.sort_column}", timeout=2)
 
     def action_sort_reverse(self) -> None:
         self.sort_reverse = not self.sort_reverse

@@ -19,6 +19,7 @@ from warroom.console.journal_reader import describe_entry
 from warroom.console.text import clean_uncut
 from warroom.console.timefmt import from_iso
 
+from .actions import bindings
 from .row_table import Column, RowTable
 
 WINDOW = 200  # rows held at most; scrolling past an edge swaps half of them
@@ -56,6 +57,9 @@ class BrowserTimeline(RowTable[Entry]):
     # The break and what follows it, a stripe on every other line (screens/review.tcss).
     COMPONENT_CLASSES = {"review-timeline--header", "review-timeline--cursor", "review-timeline--muted",
                          "review-timeline--broken", "review-timeline--stripe"}
+    # The browser's keys bubble (its incident list takes Enter first): its list keys bubble with them, so keys typed
+    # together act in the order typed (Enter and `j`: the entry Enter was pressed on is read, then `j` moves).
+    BINDINGS = bindings("list", priority=False)
     PREFIX = "review-timeline"
     OPEN_ACTION = "read"
     COLUMNS = WIDE

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
+from textual import events
 from textual.binding import Binding
 from textual.widgets import Input, OptionList, Static
 from warroom.console.actions import BY_ID, in_place, keys_of
@@ -19,6 +20,7 @@ from warroom.screens.review import JournalBrowserApp, JournalBrowserScreen
 from warroom.widgets.review_timeline import WINDOW, BrowserTimeline
 from warroom.widgets.row_table import RowTable
 
+from ..waiting import until
 from .review_tools import HOSTILE, INCIDENT, at, digests, write
 
 HOLD_OPEN = """
@@ -302,3 +304,21 @@ async def test_the_browsers_help_lists_its_keys(journal: Path) -> None:
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, JournalBrowserScreen)
+
+
+
+async def test_enter_and_j_typed_together_read_the_entry_enter_was_pressed_on(journal: Path) -> None:
+    """Enter and `j` in one read (fast typing over SSH): Enter reads the entry the cursor was on; `j` comes after it,
+    so it neither moves the timeline first nor changes which entry is read. The browser's keys act in order."""
+    from warroom.screens.review_entry import EntryScreen
+
+    app = JournalBrowserApp(journal)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        entries = timeline(app)
+        assert entries.has_focus and entries.selected.seq == 1
+        app.post_message(events.Key("enter", "\r"))
+        app.post_message(events.Key("j", "j"))
+        await until(pilot, lambda: isinstance(app.screen, EntryScreen), "the entry read")
+        await settle(pilot)
+        assert app.screen.title_text == "Entry #1" and entries.selected.seq == 1

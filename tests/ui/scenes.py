@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from textual import events
 from warroom.console.config import load_config
 from warroom.console.graph.freshness import Freshness, SourceHealth
 from warroom.console.graph.live import LiveState
@@ -260,6 +261,16 @@ async def drawn(pilot: Any) -> None:
             widget.vertical_scrollbar.refresh()
     await pilot.pause()
     await pilot.pause()
+
+
+KEY_NAMES = {"/": "slash", ":": "colon", "!": "exclamation_mark", " ": "space"}
+
+
+def typed_together(app: Any, keys: str) -> None:
+    """Keys as a terminal delivers them in one read (fast typing over SSH, a paste): all queued before the first is
+    handled."""
+    for char in keys:
+        app.post_message(events.Key(KEY_NAMES.get(char, char), char))
 
 
 def screen_lines(app: Any) -> list[str]:

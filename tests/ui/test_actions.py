@@ -165,9 +165,24 @@ async def test_review_footer_offers_no_dead_f2(journal_path: Path, step: str, li
 # -- no two actions answer to one key where they work together ------------------------------------------------
 
 def _declared(cls: type) -> list[Binding]:
-    """The bindings a class and its warroom ancestors declare (Textual's own widgets' keys aside)."""
-    return [binding for klass in cls.__mro__ if klass.__module__.startswith("warroom.")
-            for binding in vars(klass).get("BINDINGS", ())]
+    """The bindings a class and its warroom ancestors declare (Textual's own widgets' keys aside), merged as Textual
+    merges them: a class's binding for a key replaces its ancestors' (the journal browser's timeline declares the
+    list keys again, bubbling). No class declares a key twice, nor takes one an ancestor gave another action."""
+    by_key: dict[str, Binding] = {}
+    for klass in reversed(cls.__mro__):
+        if not klass.__module__.startswith("warroom."):
+            continue
+        own: dict[str, Binding] = {}
+        for binding in vars(klass).get("BINDINGS", ()):
+            for key in _keys(binding):
+                assert key not in own, f"{klass.__name__}: {key!r} is {own[key].id} and {binding.id}"
+                own[key] = binding
+        for key, binding in own.items():
+            inherited = by_key.get(key)
+            assert inherited is None or inherited.id == binding.id, \
+                f"{klass.__name__}: {key!r} is {inherited.id} and {binding.id}"
+            by_key[key] = binding
+    return list({id(binding): binding for binding in by_key.values()}.values())
 
 
 def _keys(binding: Binding) -> list[str]:

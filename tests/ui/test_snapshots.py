@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from ..waiting import until
-from .scenes import drawn, messages
+from .scenes import drawn, messages, typed_together
 
 WIDE, NARROW = (160, 48), (80, 24)
 
@@ -106,3 +106,18 @@ def test_message_center(snap_compare, app_for, size) -> None:
         await settle(pilot)
 
     assert snap_compare(app_for(incident=True), terminal_size=size, run_before=open_messages)
+
+
+@pytest.mark.parametrize("size", [WIDE, NARROW], ids=["160x48", "80x24"])
+def test_alerts_sorted_then_filtered_typed_fast(snap_compare, app_for, size) -> None:
+    """`s` three times, then `s/high` in one read: the pane's subtitle says the order (age) and the filter, once;
+    no notification covers it."""
+    async def sort_and_filter(pilot) -> None:
+        await drawn(pilot)
+        await pilot.press("2", "s", "s", "s")
+        typed_together(pilot.app, "s/high")
+        table = pilot.app.screen.query_one("#alerts")
+        await until(pilot, lambda: str(table.border_subtitle) == "sort: age ▼ · filter: high", "sorted and filtered")
+        await settle(pilot)
+
+    assert snap_compare(app_for(), terminal_size=size, run_before=sort_and_filter)

@@ -258,3 +258,16 @@ def test_at_80x24_a_sentence_typed_on_every_guided_screen_never_quits_or_acts(tm
         assert not (tmp_path / "exit").exists(), key
         tmux.keys("Escape")
         tmux.wait_for("⏎ Details")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+def test_s_and_slash_typed_together_sort_then_filter(tmux: Tmux, tmp_path: Path, size: tuple[int, int]) -> None:
+    """`s/anon` in one read: the `s` sorts the alerts it was typed in, `/` opens the filter, the letters after it
+    filter; the pane's subtitle says both, and no notification stacks over it."""
+    tmux.start(demo_command(tmp_path, tmp_path / "journal.db"), size=size)
+    tmux.wait_for("Anonymous IP")
+    tmux.keys("2")
+    tmux.wait_for("⏎ Details")
+    tmux.keys("s/anon", literal=True)
+    screen = tmux.wait_for("sort: status ▼ · filter: anon")
+    assert "Alerts (1 of " in screen and "sorted by" not in screen

@@ -1,7 +1,8 @@
 """Keys typed ahead: a paste or a slow SSH link can deliver several keys at once.
 
 Each key is dispatched by the App before the previous one's handler has run, so a focus change made in a
-handler is too late for the next key. Leaving the alert filter must move focus while the key is dispatched.
+handler is too late for the next key, and a key left to bubble is resolved against wherever the focus went since.
+The dashboard's keys act as they are dispatched, in the order typed, each where the focus was when it was typed.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from warroom.screens.alert_detail import AlertDetailScreen
 from warroom.widgets.alerts import AlertTable
 
 from ..waiting import until
-from .scenes import build_app_async, drawn
+from .scenes import build_app_async, drawn, typed_together
 
 SIZE = (160, 48)
 
@@ -51,15 +52,6 @@ async def test_escape_then_enter_together_clears_the_filter_and_opens_the_first_
         assert app.screen_stack[0].query_one(AlertTable).filter_text == ""
     await app.warroom.close()
 
-
-def typed_together(app, keys: str) -> None:
-    """Keys as a terminal delivers them in one read (fast typing over SSH, a paste): all queued before the first is
-    handled."""
-    for char in keys:
-        app.post_message(events.Key(KEY_NAMES.get(char, char), char))
-
-
-KEY_NAMES = {"/": "slash", ":": "colon", " ": "space"}
 
 
 @pytest.mark.parametrize(("first", "done"), [
