@@ -107,12 +107,12 @@ CLOSE_ON_QUIT_KEY = frozenset({"detail", "help", "quit_dialog", "task_dialog", "
                                "messages", "handoff", "review", "review_entry"})
 
 
-# Places whose keys act as each is typed, in the order typed (Textual's priority bindings): the dashboard's `/`,
-# `:` and `!` move the focus as they are typed, so the letters after them reach the box, and a key typed just
-# before them in the same read (fast typing over SSH, a paste: `s/`) must act on the pane it was typed in, not on
-# the box it would otherwise be resolved against once the focus had moved. The dashboard's places share one
-# rule so no key overtakes another; the journal browser's list keys bubble like its other keys
-# (widgets/review_timeline.py).
+# Places whose keys act as each is typed, in the order typed (Textual's priority bindings, resolved with the focus
+# as it is then). `/`, `:` and `!` must move the focus as they are typed, so the letters after them reach the box;
+# a key left to bubble would be resolved only after that, against the box, and lost (`s/` in one read over SSH).
+# So every dashboard key acts as typed, and no key overtakes another. (Priority bindings are looked up from the
+# screen down to the pane; `TOGETHER` refuses a key bound twice where both work, so that order never decides.)
+# The journal browser's list keys bubble, like its other keys (widgets/review_timeline.py).
 IN_ORDER_TYPED = frozenset({"dashboard", "alerts", "health", "tasks", "list"})
 
 
