@@ -66,6 +66,7 @@ BACKOFF_MAX_S = 300.0
 FULL_SYNC_EVERY = 20            # every Nth poll of an incremental source re-reads everything (drops deletions)
 _log = logging.getLogger(__name__)
 CHUNK = 100                     # objects compared between yields: bounds the loop's lag (a page is one transaction)
+WRITES_AHEAD = 3                # pages compared but not yet written: the journal writes two queued together at once
 PROGRESS_EVERY_S = 0.25         # a long read tells the UI how far it got at most this often
 # Records written since the last freeze that make the next page end with one (TenantWatcher's settle): a large
 # load is frozen in a few steps, the few changes of an ordinary poll never (see docs/benchmarks.md).
@@ -398,10 +399,11 @@ class TenantWatcher:
         shown_at = 0.0
         pages = 0
         settled = False
-        # A page's changes are journaled in one transaction, written while the next page is read and compared:
+        # A page's changes are journaled in one transaction, written while the next pages are read and compared:
         # the journal's thread and the event loop work at once. A page is handed to the journal as soon as it is
-        # compared (it prepares the entries, and writes them once the page before is written), so at most two
-        # pages wait to be written. The loop's own work goes in slices of CHUNK.
+        # compared (it prepares the entries and queues them behind the page before), so at most WRITES_AHEAD pages
+        # wait to be written, and the journal may write two queued together in one transaction. The loop's own
+        # work goes in slices of CHUNK.
         writing: list[asyncio.Task[bool]] = []
         try:
             async for page in read_ahead(self.gateway.pages(spec, params)):
@@ -417,7 +419,7 @@ class TenantWatcher:
                     for key, value in batch.pending.items():
                         self._writing[(spec.name, key)] = value
                     writing.append(asyncio.ensure_future(self._commit(spec, batch, writing[-1] if writing else None)))
-                if len(writing) > 1:
+                if len(writing) > 3:
                     changed |= await writing[0]
                     del writing[0]
                 records.update(batch.updates)

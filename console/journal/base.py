@@ -73,8 +73,10 @@ class Journal(ABC):
         `guard` is checked inside the write transaction, before anything is inserted, and raises
         JournalConflict when it fails: how a new incident or task id is claimed once, even with several consoles.
         `after`, an earlier write (a task) these entries must follow: the drafts are checked and encoded at once,
-        their transaction waits until `after` is done (however it ended). A page of observations is so prepared
-        while the page before it is being written, and still lands after it.
+        and their transaction lands after that task's. A backend may queue it behind the write the task has queued
+        (SQLite: one write after another on its thread, without waiting for the event loop); otherwise, and when
+        that write fails (its caller may retry it), it waits until the task is done, however it ended. A page of
+        observations is so prepared while the page before it is being written, and still lands after it.
         """
 
     @abstractmethod

@@ -17,12 +17,14 @@ import shutil
 import sqlite3
 import tempfile
 import uuid
+import weakref
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import aiosqlite
 
@@ -101,6 +103,49 @@ def _transaction(body: Callable[[sqlite3.Connection], T], conn: sqlite3.Connecti
             conn.execute("ROLLBACK")
         raise
     return result
+
+
+# Entries one transaction may hold when writes queued together share it (group commit): two pages of alerts.
+GROUP_ENTRIES = 2500
+
+
+class _BehindFailed(Exception):
+    """The write these entries were queued behind did not land: they wait for its caller's retry instead."""
+
+
+@dataclass(eq=False)
+class _Queued:
+    """A write waiting for the connection's thread, and how it ended there (`failed` is set in that thread)."""
+
+    body: Callable[[sqlite3.Connection], Any] | None
+    future: asyncio.Future[Any]
+    entries: int
+    behind: _Queued | None = None     # lands only if that one landed: a page after the page before it
+    failed: bool = False
+
+
+class _Outcome(NamedTuple):
+    """How a queued write ended on the connection's thread: its entries, or why not."""
+
+    queued: _Queued
+    result: Any
+    error: BaseException | None
+
+
+def _ended(queued: _Queued, result: Any = None, *, error: BaseException | None = None) -> _Outcome:
+    """On the connection's thread: the write is over (the writes queued behind it read `failed` there)."""
+    queued.failed, queued.body = error is not None, None
+    return _Outcome(queued, result, error)
+
+
+def _settle(outcomes: list[_Outcome]) -> None:
+    """On the event loop: each caller hears how its write ended (one that gave up waiting hears nothing)."""
+    for queued, result, error in outcomes:
+        if not queued.future.done():
+            if error is not None:
+                queued.future.set_exception(error)
+            else:
+                queued.future.set_result(result)
 
 
 # Rows inserted by one statement (a page of 1,000 alerts in four). Each statement lets go of the GIL for its whole
@@ -283,7 +328,9 @@ class SQLiteJournal(Journal):
     """A journal in one SQLite file. Use `await open_journal(path)`; all I/O runs on aiosqlite's thread.
 
     Every use of the connection holds `_turn`, so a read never runs between a write's BEGIN and COMMIT
-    (it would see rows that a failed COMMIT takes back) and two writes never interleave.
+    (it would see rows that a failed COMMIT takes back) and two writes never interleave. Writes wait in `_queue`,
+    which the connection's thread empties in one turn (`_land_queued`): a page written while the event loop is busy
+    with the next is followed by that next one at once, and pages queued together share a transaction.
     """
 
     def __init__(self, path: Path, db: aiosqlite.Connection, *, readonly: bool, actor: str) -> None:
@@ -292,6 +339,9 @@ class SQLiteJournal(Journal):
         self.actor = actor
         self._db = db
         self._turn = asyncio.Lock()
+        self._queue: deque[_Queued] = deque()
+        self._landing: asyncio.Task[None] | None = None
+        self._queued_by: weakref.WeakKeyDictionary[asyncio.Future[Any], _Queued] = weakref.WeakKeyDictionary()
         self._readonly_target: ReadOnlyTarget | None = None
         self.journal_id = ""
 
@@ -351,6 +401,9 @@ class SQLiteJournal(Journal):
         await asyncio.to_thread(_migrate_file, _sqlite_uri(self.path, False))
 
     async def close(self) -> None:
+        landing = self._landing
+        if landing is not None and landing.get_loop() is asyncio.get_running_loop():
+            await asyncio.wait([landing])     # what is queued lands first (a loop that has ended ran its own)
         await self._db.close()
         if self._readonly_target:
             self._readonly_target.cleanup()
@@ -372,16 +425,79 @@ class SQLiteJournal(Journal):
         except sqlite3.Error as error:
             raise _translate(error, self.path) from None
 
-    async def _write(self, body: Callable[[sqlite3.Connection], T]) -> T:
+    async def _write(self, body: Callable[[sqlite3.Connection], T], *, entries: int = 0,
+                     behind: _Queued | None = None) -> T:
         """`body(connection)` inside BEGIN IMMEDIATE … COMMIT (SQLite's write lock first, so a head read inside
-        cannot change before COMMIT; anything raised rolls it all back), run whole as one call on the connection's
-        thread: the transaction never waits for the event loop between its statements (the loop is comparing the
-        next page meanwhile). Shielded: a caller cancelled half way (a closing screen) never leaves the transaction
-        open; it finishes or rolls back on its own."""
-        async def transaction() -> T:
-            async with self._turn:
-                return await _in_thread(self._db, partial(_transaction, body))
-        return await asyncio.shield(asyncio.ensure_future(transaction()))
+        cannot change before COMMIT; anything raised rolls it all back), run whole on the connection's thread: the
+        transaction never waits for the event loop between its statements, nor for a turn of it after the write
+        queued before it. `entries` > 0: it may share its transaction with the writes queued beside it.
+        Shielded: a caller cancelled half way (a closing screen) never takes back a queued write; it lands or rolls
+        back on its own."""
+        queued = _Queued(body, asyncio.get_running_loop().create_future(), entries, behind)
+        self._queue.append(queued)
+        if (task := asyncio.current_task()) is not None:
+            self._queued_by[task] = queued
+        if self._landing is None:
+            self._landing = asyncio.ensure_future(self._land())
+        return await asyncio.shield(queued.future)
+
+    async def _land(self) -> None:
+        """Hand the queue to the connection's thread, in turn with reads, until it is empty."""
+        try:
+            while self._queue:
+                async with self._turn:
+                    _settle(await _in_thread(self._db, partial(self._land_queued, asyncio.get_running_loop())))
+        except BaseException as error:      # the connection is gone (or the loop is ending): nothing more lands
+            while self._queue:
+                queued = self._queue.popleft()
+                if not queued.future.done():
+                    if isinstance(error, Exception):
+                        queued.future.set_exception(error)
+                    else:
+                        queued.future.cancel()
+            raise
+        finally:
+            self._landing = None
+
+    def _land_queued(self, loop: asyncio.AbstractEventLoop, conn: sqlite3.Connection) -> list[_Outcome]:
+        """On the connection's thread: every queued write in order, those that may share a transaction together.
+
+        Each group's callers hear at once, except the last group's: those are returned, and the loop tells them once
+        this call is over, so no caller goes on (and perhaps ends the loop) while this thread still owes it an answer.
+        """
+        outcomes: list[_Outcome] = []
+        while self._queue:
+            if outcomes:
+                with contextlib.suppress(RuntimeError):     # the loop has closed: nobody is waiting
+                    loop.call_soon_threadsafe(_settle, outcomes)
+            group = [self._queue.popleft()]
+            total = group[0].entries
+            while group[0].entries and self._queue and self._queue[0].entries \
+                    and total + self._queue[0].entries <= GROUP_ENTRIES:
+                total += self._queue[0].entries
+                group.append(self._queue.popleft())
+            outcomes = self._land_group(group, conn)
+        return outcomes
+
+    def _land_group(self, group: list[_Queued], conn: sqlite3.Connection) -> list[_Outcome]:
+        outcomes, ready = [], []
+        for queued in group:
+            if queued.behind is not None and queued.behind.failed:
+                outcomes.append(_ended(queued, error=_BehindFailed()))
+            else:
+                ready.append(queued)
+        if not ready:
+            return outcomes
+        try:
+            bodies = [queued.body for queued in ready if queued.body is not None]
+            results = _transaction(lambda conn: [body(conn) for body in bodies], conn)
+        except BaseException as error:
+            if len(ready) == 1:
+                return [*outcomes, _ended(ready[0], error=error)]
+            for queued in ready:                    # which one failed is not known: each alone, in order
+                outcomes += self._land_group([queued], conn)
+            return outcomes
+        return outcomes + [_ended(queued, result) for queued, result in zip(ready, results, strict=True)]
 
     # -- writing --------------------------------------------------------------------------------
 
@@ -397,14 +513,24 @@ class SQLiteJournal(Journal):
             prepared += [prepare(draft, self.actor) for draft in drafts[start:start + SLICE]]
         if not prepared:
             return []
-        if after is not None:
-            await asyncio.wait([after])
+        behind = None
+        if after is not None and not after.done():
+            behind = self._queued_by.get(after)
+            if behind is None or behind.failed:     # its write is not queued (or did not land): after all of it
+                await asyncio.wait([after])
+                behind = None
+        write, size = partial(self._append, prepared, guard), 0 if guard else len(prepared)
         try:
-            entries = await self._write(partial(self._append, prepared, guard))
+            try:
+                rows = await self._write(write, entries=size, behind=behind)
+            except _BehindFailed:
+                if after is not None:               # the write before, retried by its caller, lands first
+                    await asyncio.wait([after])
+                rows = await self._write(write, entries=size)
         except sqlite3.Error as error:
             raise self._refused(_translate(error, self.path)) from None
         self.write_error, self.write_error_since = "", None
-        return entries
+        return [Entry.from_row(row) for row in rows]
 
     def _refused(self, error: JournalError) -> JournalError:
         """Remember a write the storage refused (for the status bar) until a write succeeds."""
@@ -415,15 +541,17 @@ class SQLiteJournal(Journal):
             self.write_error_since = self.write_error_since or utc_now()
         return error
 
-    def _append(self, prepared: list[Prepared], guard: Unclaimed | None, conn: sqlite3.Connection) -> list[Entry]:
-        """Inside the write transaction: the claim check, head read, hash, insert and index as one unit."""
+    def _append(self, prepared: list[Prepared], guard: Unclaimed | None,
+                conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
+        """Inside the write transaction: the claim check, head read, hash, insert and index as one unit. The rows
+        written are returned, made entries by the caller (not on this thread, the one the next page waits for)."""
         if guard is not None and _claimed(conn, guard):
             raise JournalConflict(guard.message)
         seq, prev = conn.execute(_HEAD).fetchone() or (0, genesis_for(self.journal_id))
         rows = seal(prepared, seq, prev, utc_now())
         _insert(conn, rows)
         conn.execute(_INDEX, (seq,))
-        return [Entry.from_row(row) for row in rows]
+        return rows
 
     async def append_copies(self, entries: list[Entry]) -> int:
         if self.readonly:

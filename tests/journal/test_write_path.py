@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from warroom.console.journal import Draft, kinds, open_journal, verify_file
 from warroom.console.journal import store as sqlite_store
-from warroom.console.journal.records import prepare, seal
+from warroom.console.journal.records import Unclaimed, prepare, seal
 
 from .journal_tools import COLUMNS
 
@@ -137,3 +137,117 @@ async def test_a_few_statement_sizes_insert_batches_of_every_size(journal_path: 
     assert sqlite_store._insert_sql.cache_info().currsize <= 9
     assert (await asyncio.to_thread(verify_file, journal_path)).ok
 
+
+
+def _count(path: Path) -> int:
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return conn.execute("SELECT count(*) FROM entries").fetchone()[0]
+    finally:
+        conn.close()
+
+
+async def _queued_behind_a_long_write(journal, *appends) -> list[asyncio.Task]:
+    """A 5,000-entry write on the connection's thread, then `appends` (coroutine functions) started and queued
+    behind it while it runs."""
+    first = asyncio.create_task(journal.append_many([Draft("note", {"text": f"line {n} " + "x" * 200})
+                                                     for n in range(5000)]))
+    deadline = time.monotonic() + 30
+    while not journal._db.in_transaction:
+        assert time.monotonic() < deadline and not first.done(), "the long write never began its transaction"
+        await asyncio.sleep(0.0005)
+    tasks = [first] + [asyncio.create_task(append()) for append in appends]
+    for _ in range(20):         # each runs to its queued write (drafts under one slice are prepared in one turn)
+        await asyncio.sleep(0)
+    return tasks
+
+
+async def test_writes_queued_behind_one_land_after_it_without_the_event_loop(journal_path: Path) -> None:
+    """A page queued while the page before is written is written straight after it, on the connection's thread:
+    the event loop may be busy comparing the next page meanwhile."""
+    async with await open_journal(journal_path) as journal:
+        tasks = await _queued_behind_a_long_write(
+            journal, lambda: journal.append_many([Draft("note", {"text": "second page"})] * 3),
+            lambda: journal.append(kinds.NOTE, {"text": "third"}))
+        deadline = time.monotonic() + 30
+        while _count(journal_path) < 5004:      # the loop is held here until all three have committed
+            assert time.monotonic() < deadline, "a queued write waited for the event loop"
+            time.sleep(0.005)     # noqa: ASYNC251 - holding the loop is the point
+        first, second, third = [await task for task in tasks]
+        assert len(first) == 5000
+        assert [e.seq for e in second] == [5001, 5002, 5003] and third.seq == 5004
+    assert (await asyncio.to_thread(verify_file, journal_path, check_index=True)).ok
+
+
+async def test_writes_queued_together_share_a_transaction_and_a_claim_has_its_own(
+        journal_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Group commit: pages waiting together are written in one transaction (one COMMIT, one fsync); a claim (a
+    guarded append) is never mixed with another write."""
+    transactions: list[int] = []          # entries each transaction wrote
+    run = sqlite_store._transaction
+
+    def counted(body, conn):
+        result = run(body, conn)
+        transactions.append(sum(len(entries) for entries in result if isinstance(entries, list)))
+        return result
+    monkeypatch.setattr(sqlite_store, "_transaction", counted)
+    async with await open_journal(journal_path) as journal:
+        claim = Unclaimed("INC-1", kinds.INCIDENT_DECLARED)
+        tasks = await _queued_behind_a_long_write(
+            journal, lambda: journal.append_many([Draft("note", {"text": f"b{n}"}) for n in range(40)]),
+            lambda: journal.append_many([Draft("note", {"text": f"c{n}"}) for n in range(60)]),
+            lambda: journal.append_many([Draft(kinds.INCIDENT_DECLARED, {"title": "Phish"}, "INC-1")],
+                                        guard=claim),
+            lambda: journal.append_many([Draft("note", {"text": "d"})]))
+        results = [await task for task in tasks]
+        assert [len(r) for r in results] == [5000, 40, 60, 1, 1]
+        seqs = [e.seq for r in results for e in r]
+        assert seqs == list(range(1, 5103))
+    # One transaction holds the long write, one the two pages queued behind it, then the claim and the last note.
+    assert transactions == [5000, 100, 1, 1]
+    assert (await asyncio.to_thread(verify_file, journal_path, check_index=True)).ok
+
+
+async def test_a_write_that_fails_in_a_shared_transaction_fails_alone(journal_path: Path) -> None:
+    """Two pages share a transaction and one cannot be stored (a lone surrogate, which SQLite cannot take as text):
+    each is written alone instead; its caller hears why, the other page lands."""
+    async with await open_journal(journal_path) as journal:
+        tasks = await _queued_behind_a_long_write(
+            journal, lambda: journal.append_many([Draft("note", {"text": "title \udc00"})]),
+            lambda: journal.append_many([Draft("note", {"text": f"good {n}"}) for n in range(3)]))
+        first, bad, good = await asyncio.gather(*tasks, return_exceptions=True)
+        assert isinstance(bad, UnicodeEncodeError), bad
+        assert [e.seq for e in good] == [5001, 5002, 5003] and len(first) == 5000
+        assert [e.text for e in await journal.entries(after=5000)] == ["good 0", "good 1", "good 2"]
+    assert (await asyncio.to_thread(verify_file, journal_path, check_index=True)).ok
+
+
+async def test_a_page_queued_behind_one_that_fails_waits_for_its_retry(journal_path: Path) -> None:
+    """`after`: the page before fails on the connection's thread and its caller writes it again withheld; the page
+    queued behind it is written after that retry, never before it."""
+    async with await open_journal(journal_path) as journal:
+        async def page_with_a_retry() -> list:
+            try:
+                return await journal.append_many([Draft("note", {"text": "page 1 \udc00"})])
+            except UnicodeEncodeError:
+                return await journal.append_many([Draft("note", {"text": "page 1, withheld"})])
+
+        holder: dict[str, asyncio.Task] = {}
+
+        async def first_page() -> list:
+            return await page_with_a_retry()
+
+        async def next_page() -> list:
+            return await journal.append_many([Draft("note", {"text": "page 2"})], after=holder["first"])
+
+        long_write = asyncio.create_task(journal.append_many([Draft("note", {"text": f"l{n}"}) for n in range(5000)]))
+        deadline = time.monotonic() + 30
+        while not journal._db.in_transaction:
+            assert time.monotonic() < deadline and not long_write.done()
+            await asyncio.sleep(0.0005)
+        holder["first"] = asyncio.create_task(first_page())
+        await asyncio.sleep(0)
+        second = asyncio.create_task(next_page())
+        await asyncio.gather(long_write, holder["first"], second)
+        assert [e.text for e in await journal.entries(after=5000)] == ["page 1, withheld", "page 2"]
+    assert (await asyncio.to_thread(verify_file, journal_path, check_index=True)).ok
