@@ -118,7 +118,7 @@ class _Queued:
     """A write waiting for the connection's thread, and how it ended there (`failed` is set in that thread)."""
 
     body: Callable[[sqlite3.Connection], Any] | None
-    future: asyncio.Future[Any]
+    future: asyncio.Future[Any] | None       # None once its caller has heard: nothing here keeps the rows
     entries: int
     behind: _Queued | None = None     # lands only if that one landed: a page after the page before it
     failed: bool = False
@@ -134,18 +134,19 @@ class _Outcome(NamedTuple):
 
 def _ended(queued: _Queued, result: Any = None, *, error: BaseException | None = None) -> _Outcome:
     """On the connection's thread: the write is over (the writes queued behind it read `failed` there)."""
-    queued.failed, queued.body = error is not None, None
+    queued.failed, queued.body, queued.behind = error is not None, None, None
     return _Outcome(queued, result, error)
 
 
 def _settle(outcomes: list[_Outcome]) -> None:
     """On the event loop: each caller hears how its write ended (one that gave up waiting hears nothing)."""
     for queued, result, error in outcomes:
-        if not queued.future.done():
+        future, queued.future = queued.future, None
+        if future is not None and not future.done():
             if error is not None:
-                queued.future.set_exception(error)
+                future.set_exception(error)
             else:
-                queued.future.set_result(result)
+                future.set_result(result)
 
 
 # Rows inserted by one statement (a page of 1,000 alerts in four). Each statement lets go of the GIL for its whole
@@ -341,6 +342,7 @@ class SQLiteJournal(Journal):
         self._turn = asyncio.Lock()
         self._queue: deque[_Queued] = deque()
         self._landing: asyncio.Task[None] | None = None
+        self._last: list[_Outcome] = []          # the last group's outcomes, for `_land` to settle
         self._queued_by: weakref.WeakKeyDictionary[asyncio.Future[Any], _Queued] = weakref.WeakKeyDictionary()
         self._readonly_target: ReadOnlyTarget | None = None
         self.journal_id = ""
@@ -433,37 +435,42 @@ class SQLiteJournal(Journal):
         queued before it. `entries` > 0: it may share its transaction with the writes queued beside it.
         Shielded: a caller cancelled half way (a closing screen) never takes back a queued write; it lands or rolls
         back on its own."""
-        queued = _Queued(body, asyncio.get_running_loop().create_future(), entries, behind)
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        queued = _Queued(body, future, entries, behind)
         self._queue.append(queued)
         if (task := asyncio.current_task()) is not None:
             self._queued_by[task] = queued
         if self._landing is None:
             self._landing = asyncio.ensure_future(self._land())
-        return await asyncio.shield(queued.future)
+        return await asyncio.shield(future)
 
     async def _land(self) -> None:
         """Hand the queue to the connection's thread, in turn with reads, until it is empty."""
         try:
             while self._queue:
                 async with self._turn:
-                    _settle(await _in_thread(self._db, partial(self._land_queued, asyncio.get_running_loop())))
+                    await _in_thread(self._db, partial(self._land_queued, asyncio.get_running_loop()))
+                    last, self._last = self._last, []
+                    _settle(last)
         except BaseException as error:      # the connection is gone (or the loop is ending): nothing more lands
             while self._queue:
                 queued = self._queue.popleft()
-                if not queued.future.done():
+                future, queued.future = queued.future, None
+                if future is not None and not future.done():
                     if isinstance(error, Exception):
-                        queued.future.set_exception(error)
+                        future.set_exception(error)
                     else:
-                        queued.future.cancel()
+                        future.cancel()
             raise
         finally:
             self._landing = None
 
-    def _land_queued(self, loop: asyncio.AbstractEventLoop, conn: sqlite3.Connection) -> list[_Outcome]:
+    def _land_queued(self, loop: asyncio.AbstractEventLoop, conn: sqlite3.Connection) -> None:
         """On the connection's thread: every queued write in order, those that may share a transaction together.
 
-        Each group's callers hear at once, except the last group's: those are returned, and the loop tells them once
-        this call is over, so no caller goes on (and perhaps ends the loop) while this thread still owes it an answer.
+        Each group's callers hear at once, except the last group's: those are left in `_last`, and the loop tells
+        them once this call is over, so no caller goes on (and perhaps ends the loop) while this thread still owes it
+        an answer. (Not returned: aiosqlite's thread would hold a call's result, the rows, until its next call.)
         """
         outcomes: list[_Outcome] = []
         while self._queue:
@@ -477,7 +484,7 @@ class SQLiteJournal(Journal):
                 total += self._queue[0].entries
                 group.append(self._queue.popleft())
             outcomes = self._land_group(group, conn)
-        return outcomes
+        self._last = outcomes
 
     def _land_group(self, group: list[_Queued], conn: sqlite3.Connection) -> list[_Outcome]:
         outcomes, ready = [], []

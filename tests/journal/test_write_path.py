@@ -4,10 +4,12 @@ whole on the connection's thread, so it never waits for the event loop to take a
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import json
 import sqlite3
 import time
+import tracemalloc
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -251,3 +253,31 @@ async def test_a_page_queued_behind_one_that_fails_waits_for_its_retry(journal_p
         await asyncio.gather(long_write, holder["first"], second)
         assert [e.text for e in await journal.entries(after=5000)] == ["page 1, withheld", "page 2"]
     assert (await asyncio.to_thread(verify_file, journal_path, check_index=True)).ok
+
+
+async def test_a_written_page_is_not_kept_by_the_journal(journal_path: Path) -> None:
+    """A long load (pages chained by `after`, as the watcher writes them, each caller still alive): once a page is
+    written, the journal keeps nothing of it, neither through the page queued behind it (50,000 alerts kept 65 MB
+    more in the console that way) nor as the last result of aiosqlite's thread."""
+    async with await open_journal(journal_path) as journal:
+        tasks: list[asyncio.Task] = []
+        gc.collect()
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            for page in range(20):
+                drafts = [Draft("note", {"text": f"page {page} line {n} " + "x" * 300}) for n in range(500)]
+                after = tasks[-1] if tasks else None
+                tasks.append(asyncio.ensure_future(_written(journal, drafts, after)))
+            del drafts
+            assert all(await asyncio.gather(*tasks))
+            gc.collect()
+            held = tracemalloc.get_traced_memory()[0] - before
+        finally:
+            tracemalloc.stop()
+        assert held < 150_000, f"{held:,} bytes kept after 20 pages of ~330 KB were written"
+
+
+async def _written(journal, drafts: list[Draft], after: asyncio.Task | None) -> bool:
+    await journal.append_many(drafts, after=after)
+    return True         # the caller keeps nothing of what was written
