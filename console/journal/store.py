@@ -343,6 +343,7 @@ class SQLiteJournal(Journal):
         self._queue: deque[_Queued] = deque()
         self._landing: asyncio.Task[None] | None = None
         self._last: list[_Outcome] = []          # the last group's outcomes, for `_land` to settle
+        self._reading = 0                        # reads waiting for their turn
         self._queued_by: weakref.WeakKeyDictionary[asyncio.Future[Any], _Queued] = weakref.WeakKeyDictionary()
         self._readonly_target: ReadOnlyTarget | None = None
         self.journal_id = ""
@@ -420,12 +421,16 @@ class SQLiteJournal(Journal):
 
     async def _read(self, how: Callable[[aiosqlite.Connection, str, Iterable[Any]], Awaitable[T]], sql: str,
                     params: Iterable[Any] = ()) -> T:
-        """One read in its turn, with SQLite's errors said as the journal's."""
+        """One read in its turn, with SQLite's errors said as the journal's. A read waiting is let in between two
+        queued writes (`_reading`): a long load never holds the screen's reads until it is over."""
+        self._reading += 1
         try:
             async with self._turn:
                 return await how(self._db, sql, params)
         except sqlite3.Error as error:
             raise _translate(error, self.path) from None
+        finally:
+            self._reading -= 1
 
     async def _write(self, body: Callable[[sqlite3.Connection], T], *, entries: int = 0,
                      behind: _Queued | None = None) -> T:
@@ -473,7 +478,7 @@ class SQLiteJournal(Journal):
         an answer. (Not returned: aiosqlite's thread would hold a call's result, the rows, until its next call.)
         """
         outcomes: list[_Outcome] = []
-        while self._queue:
+        while self._queue and not (outcomes and self._reading):      # a read waits: it goes next
             if outcomes:
                 with contextlib.suppress(RuntimeError):     # the loop has closed: nobody is waiting
                     loop.call_soon_threadsafe(_settle, outcomes)

@@ -281,3 +281,20 @@ async def test_a_written_page_is_not_kept_by_the_journal(journal_path: Path) -> 
 async def _written(journal, drafts: list[Draft], after: asyncio.Task | None) -> bool:
     await journal.append_many(drafts, after=after)
     return True         # the caller keeps nothing of what was written
+
+
+async def test_a_read_waits_for_one_transaction_not_for_every_queued_write(journal_path: Path) -> None:
+    """During a long load the screen's reads (the timeline, the status bar's count) go between two queued writes:
+    they never wait until every page queued meanwhile is written (keystrokes waited behind them)."""
+    async with await open_journal(journal_path) as journal:
+        writes = [asyncio.create_task(journal.append_many([Draft("note", {"text": f"p{page} n{n} " + "x" * 200})
+                                                           for n in range(2000)])) for page in range(6)]
+        deadline = time.monotonic() + 30
+        while not (journal._db.in_transaction and len(journal._queue) >= 4):
+            assert time.monotonic() < deadline and not all(task.done() for task in writes)
+            await asyncio.sleep(0.0005)
+        seq, _ = await journal.head()
+        assert seq < 12_000 and not all(task.done() for task in writes), "the read waited for every queued write"
+        await asyncio.gather(*writes)
+        assert (await journal.head())[0] == 12_000
+    assert (await asyncio.to_thread(verify_file, journal_path, check_index=True)).ok
