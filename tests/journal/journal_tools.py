@@ -53,12 +53,17 @@ def tamper(path: Path, sql: str, params: Sequence[Any] = (), *, drop_triggers: b
         conn.close()
 
 
-def stored_journal_id(path: Path) -> str:
+def read(path: Path, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    """Rows of one query on the journal file opened read-only (what is on disk, not what a connection holds)."""
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        return conn.execute("SELECT value FROM meta WHERE key = 'journal_id'").fetchone()[0]
+        return conn.execute(sql, tuple(params)).fetchall()
     finally:
         conn.close()
+
+
+def stored_journal_id(path: Path) -> str:
+    return read(path, "SELECT value FROM meta WHERE key = 'journal_id'")[0][0]
 
 
 def restore_triggers(path: Path) -> None:
@@ -75,11 +80,7 @@ def restore_triggers(path: Path) -> None:
 
 
 def row(path: Path, seq: int) -> dict[str, Any]:
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        values = conn.execute(f"SELECT {', '.join(COLUMNS)} FROM entries WHERE seq = ?", (seq,)).fetchone()
-    finally:
-        conn.close()
+    [values] = read(path, f"SELECT {', '.join(COLUMNS)} FROM entries WHERE seq = ?", (seq,))
     return dict(zip(COLUMNS, values, strict=True))
 
 

@@ -18,7 +18,7 @@ from warroom.console.journal import Draft, kinds, open_journal, verify_file
 from warroom.console.journal import store as sqlite_store
 from warroom.console.journal.records import Unclaimed, prepare, seal
 
-from .journal_tools import COLUMNS
+from .journal_tools import COLUMNS, read
 
 JOURNAL_ID = "5b0a3a8e-6c4e-4c4b-9a53-2f3b7f0e9d11"
 NOW = datetime(2026, 12, 5, 12, 34, 56, 789000, tzinfo=UTC)
@@ -45,11 +45,7 @@ def _drafts(count: int) -> list[Draft]:
 
 
 def _rows(path: Path) -> list[tuple]:
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        return conn.execute(f"SELECT {', '.join(COLUMNS)} FROM entries ORDER BY seq").fetchall()
-    finally:
-        conn.close()
+    return read(path, f"SELECT {', '.join(COLUMNS)} FROM entries ORDER BY seq")
 
 
 async def _write(path: Path, batches: list[int]) -> None:
@@ -142,11 +138,7 @@ async def test_a_few_statement_sizes_insert_batches_of_every_size(journal_path: 
 
 
 def _count(path: Path) -> int:
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        return conn.execute("SELECT count(*) FROM entries").fetchone()[0]
-    finally:
-        conn.close()
+    return read(path, "SELECT count(*) FROM entries")[0][0]
 
 
 async def _queued_behind_a_long_write(journal, *appends) -> list[asyncio.Task]:
