@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from .graph.errors import GraphDenied, GraphError, GraphNotFound, GraphThrottled, SignInRequired
 from .graph.odata import user_path
-from .journal import Draft, canonical_json, kinds
+from .journal import Draft, kinds, writable_json
 from .sending import Wire, send_once
 
 if TYPE_CHECKING:
@@ -211,8 +211,9 @@ async def watch(warroom: WarRoom, upn: str, ips: list[str], *, incident: str | N
 
 
 def digest(content: Any) -> tuple[str, str]:
-    """The canonical JSON text of a piece of evidence and its SHA-256 (what a reviewer recomputes)."""
-    text = canonical_json(content)
+    """The canonical JSON text of a piece of evidence, a lone surrogate in it as its escape, and its SHA-256 (what a
+    reviewer recomputes from the entry)."""
+    text = writable_json(content)
     return text, hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

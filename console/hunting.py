@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 from ..data import FOLDER
 from .datafiles import DataFileError
 from .graph.errors import GraphError, SignInRequired, failure_fields
-from .journal import Draft, Entry, canonical_json, kinds
+from .journal import Draft, Entry, kinds, writable_json
 
 if TYPE_CHECKING:
     from .graph.gateway import GraphResponse
@@ -59,8 +59,13 @@ class HuntResult(NamedTuple):
         return {"schema": self.schema, "results": self.results}
 
     @property
+    def content(self) -> str:
+        """The result as evidence holds it: canonical JSON, a lone surrogate in a row as its escape."""
+        return writable_json(self.as_json())
+
+    @property
     def sha256(self) -> str:
-        return hashlib.sha256(canonical_json(self.as_json()).encode("utf-8")).hexdigest()
+        return hashlib.sha256(self.content.encode("utf-8")).hexdigest()
 
 
 class Sender(Protocol):
@@ -242,6 +247,6 @@ async def hunt(gateway: Sender, journal: Recorder, kql: str, *, saved: str | Non
             raise ValueError("attaching a hunt as evidence needs an incident")
         drafts.append(Draft(kinds.EVIDENCE, {
             "what": f"hunting: {saved or 'ad hoc query'}", "target": kql, "sha256": result.sha256,
-            "content": canonical_json(result.as_json()), "source": f"POST {HUNT_PATH}"}, incident))
+            "content": result.content, "source": f"POST {HUNT_PATH}"}, incident))
     entries = await journal.append_many(drafts)
     return result, list(entries)

@@ -9,12 +9,14 @@ clipboard writes, OSC 8 links), C0/C1 controls, or Unicode format characters tha
   asked, cut to a length. Render the result as `rich.text.Text`, never as markup.
 - `literal()` is for a plain terminal or a file a person will `cat`: each dangerous character is shown as a
   visible escape (`\\x1b`, `\\u202e`), so the text is still there to read and report, but inert.
-- `writable()` is for a key kept as Graph gave it (an alert's id): only a lone surrogate becomes its escape.
+- `writable()` is for a key kept as Graph gave it (an alert's id): only a lone surrogate becomes its escape;
+  `writable_data()` does the same to every text in Graph's data a journal entry or a digest quotes.
 """
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 # ESC/CSI/OSC sequences first (so their parameters go too), then any remaining control characters,
 # then the Unicode format characters that reorder or hide text.
@@ -73,6 +75,27 @@ def writable(value: str) -> str:
     """`value` with each lone surrogate as its escape (`\\udc00`), everything else as it is: text UTF-8 (the journal,
     a file, the terminal) can hold, for a name Graph gave that is also a key (an alert's id)."""
     return value if value.isascii() else _SURROGATE.sub(_escape, value)
+
+
+def holds_lone_surrogate(value: str) -> bool:
+    """Whether UTF-8 cannot hold `value` as it is: a lone surrogate, which `writable` escapes."""
+    return not value.isascii() and _SURROGATE.search(value) is not None
+
+
+def writable_data(value: Any) -> Any:
+    """JSON data (dicts, lists, texts, numbers) with every text in it, keys too, `writable`: Graph's data quoted as
+    the screen shows it, which a journal entry, a file or a digest's UTF-8 can hold. ValueError when two keys of one
+    object would become one (`"a\\udc00"` beside `"a\\\\udc00"`): nothing is dropped silently."""
+    if isinstance(value, str):
+        return writable(value)
+    if isinstance(value, (list, tuple)):
+        return [writable_data(item) for item in value]
+    if isinstance(value, dict):
+        kept = {writable(key) if isinstance(key, str) else key: writable_data(item) for key, item in value.items()}
+        if len(kept) != len(value):
+            raise ValueError("two keys differ only by a lone surrogate and its escape")
+        return kept
+    return value
 
 
 def is_plain(value: str) -> bool:

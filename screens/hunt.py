@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Footer, Input, Label, Select, Static
 from ..console.containment import explain_graph
 from ..console.graph.errors import GraphError, SignInRequired
 from ..console.hunting import HuntResult, QueryLibrary, fill, hunt
-from ..console.journal import canonical_json, kinds
+from ..console.journal import kinds
 from ..console.session import WarRoom
 from ..console.subject import NOTHING, Subject
 from ..console.text import clean
@@ -192,7 +192,7 @@ class HuntScreen(GuidedScreen):
         assert self.last is not None
         kql, saved, result = self.last
         body = {"what": f"hunting: {saved or 'ad hoc query'}", "target": kql, "sha256": result.sha256,
-                "content": canonical_json(result.as_json()), "source": "POST security/runHuntingQuery"}
+                "content": result.content, "source": "POST security/runHuntingQuery"}
         try:
             entry = await self.warroom.record(kinds.EVIDENCE, body, incident=incident)
         except Exception as error:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import unicodedata
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from warroom.console.text import clean, literal, writable
+from warroom.console.text import clean, holds_lone_surrogate, literal, writable, writable_data
 
 HOSTILE = (
     "[bold red]x[/] \x1b[2J\x1b]52;c;ZXZpbA==\x07\x1b]8;;http://evil\x07 \x9b31m \u202eevil\u200f \u00ad\U000e0041"
@@ -76,3 +77,12 @@ def test_a_lone_surrogate_is_shown_and_kept_as_its_escape() -> None:
 def test_what_the_screen_and_a_key_show_utf8_can_write(text: str) -> None:
     for shown in (clean(text, limit=None), literal(text), writable(text)):
         shown.encode("utf-8")
+    assert holds_lone_surrogate(text) is (writable(text) != text)
+
+
+def test_graph_data_is_made_writable_throughout_and_nothing_is_dropped() -> None:
+    data = {"title\udc00": ["é\ud800", ("x", 1.5)], "n": None, 2: {"y\udfff": True}}
+    assert writable_data(data) == {"title\\udc00": ["é\\ud800", ["x", 1.5]], "n": None, 2: {"y\\udfff": True}}
+    assert writable_data({"a": "plain"}) == {"a": "plain"}
+    with pytest.raises(ValueError, match="two keys"):
+        writable_data({"a\udc00": 1, "a\\udc00": 2})

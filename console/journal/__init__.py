@@ -1,7 +1,7 @@
 """The incident journal: append-only, UTC-timestamped, hash-chained. The source of truth."""
 
 from .base import Journal, is_shared
-from .encoding import GENESIS, canonical_json, sha256_text
+from .encoding import GENESIS, canonical_json, sha256_text, writable_json
 from .errors import (
     JournalConflict,
     JournalCorrupt,
@@ -42,4 +42,5 @@ __all__ = [
     "open_journal",
     "sha256_text",
     "verify_file",
+    "writable_json",
 ]

@@ -24,6 +24,8 @@ from typing import Any
 import ahocorasick_rs
 import orjson
 
+from ..text import holds_lone_surrogate, writable_data
+
 GENESIS = "0" * 64   # the first entry's previous hash in a journal made before ids were bound into the chain
 
 
@@ -154,3 +156,12 @@ def chain_hash(prev_hash: str, canonical: bytes) -> str:
 def sha256_text(text: str | bytes) -> str:
     data = text.encode("utf-8") if isinstance(text, str) else text
     return hashlib.sha256(data).hexdigest()
+
+
+def writable_json(value: Any) -> str:
+    """`canonical_json(value)` as text UTF-8 can hold: a lone surrogate in a text or key of Graph's data (.NET's JSON
+    can carry one) written as its escape, as the screen shows it (text.writable_data): what a digest of Graph's data is
+    taken of (evidence, a hunt's result), as the journal writes any body but an observation's (records.prepare). Data
+    without one costs a scan of its text (most is ASCII: one pass in C)."""
+    text = canonical_json(value)
+    return canonical_json(writable_data(value)) if holds_lone_surrogate(text) else text

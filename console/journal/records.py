@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from ..text import holds_lone_surrogate, writable_data
 from ..timefmt import from_iso, in_range, stored_time, to_iso
 from .encoding import GENESIS, canonical_entry, canonical_json, chain_hash, encode_basestring, genesis_for
 from .errors import JournalCorrupt, JournalError
 from .guard import refuse_secrets
+from .kinds import OBSERVATION
 
 COLUMNS = ("seq", "incident", "kind", "actor", "occurred_at", "discovered_at", "logged_at", "origin", "body",
            "prev_hash", "hash")
@@ -172,7 +174,12 @@ class Prepared(NamedTuple):
 
 
 def prepare(draft: Draft, default_actor: str) -> Prepared:
-    """Check and encode a draft before any lock is taken: refuse secrets, canonical body."""
+    """Check and encode a draft before any lock is taken: refuse secrets, canonical body.
+
+    Graph text an entry quotes (an alert's title, a user's name, evidence) may hold a lone surrogate, which no UTF-8
+    text can: it is journaled as its escape, as the screen shows it (`\\udc00`), so a responder's action never fails
+    on it. An observation is Graph's object as Graph wrote it or nothing: refused here, before any lock or connection
+    is taken, for the watcher to journal it withheld."""
     if not draft.kind or not isinstance(draft.kind, str):
         raise JournalError("an entry needs a kind")
     actor = draft.actor or default_actor
@@ -194,7 +201,11 @@ def prepare(draft: Draft, default_actor: str) -> Prepared:
         raise JournalError("an entry's body is a JSON object")
     try:
         body_text = canonical_json(draft.body) if draft.body_text is None else draft.body_text
-        refuse_secrets(draft.body, text=body_text)
+        refuse_secrets(draft.body, text=body_text)     # as given: an escape in place of a surrogate hides no secret
+        if draft.body_text is None and holds_lone_surrogate(body_text):
+            if draft.kind == OBSERVATION:
+                raise ValueError("a lone surrogate (an observation holds Graph's text as written, never an escape)")
+            body_text = canonical_json(writable_data(draft.body))
     except RecursionError:
         raise JournalError("entry body is nested too deeply to journal") from None
     except (TypeError, ValueError) as error:

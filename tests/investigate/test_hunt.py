@@ -117,6 +117,22 @@ def test_an_attached_hunt_is_evidence_with_its_hash(make_tenant, journal_path, c
     assert len(json.loads(evidence.body["content"])["results"]) == 3
 
 
+def test_a_lone_surrogate_in_a_result_is_attached_as_its_escape(make_tenant, journal_path, capsys):
+    """.NET's JSON can carry a lone surrogate in a row: the run and its evidence are journaled, the content holding its
+    escape, both hashes of that content."""
+    tenant = make_tenant("compromised-account")
+    add_objects(tenant, "hunting", [{"table": "EmailEvents", "Subject": "Invoice \udc00 due",
+                                     "RecipientEmailAddress": "adele.vance@contoso.onmicrosoft.com"}])
+    assert _hunt(tenant, journal_path, "EmailEvents | where Subject has 'Invoice'",
+                 "--incident", "INC-1", "--attach") == 0
+    assert "Invoice \\udc00 due" in capsys.readouterr().out
+    [run] = _entries(journal_path, kinds.HUNT)
+    [evidence] = _entries(journal_path, kinds.EVIDENCE)
+    assert [r["Subject"] for r in json.loads(evidence.body["content"])["results"]] == ["Invoice \\udc00 due"]
+    assert run.body["sha256"] == evidence.body["sha256"] == hashlib.sha256(
+        evidence.body["content"].encode("utf-8")).hexdigest()
+
+
 def test_hostile_results_print_literally(make_tenant, journal_path, capsys):
     tenant = make_tenant("compromised-account")
     add_objects(tenant, "hunting", [{"table": "EmailEvents", "Subject": HOSTILE, "RecipientEmailAddress": HOSTILE}])

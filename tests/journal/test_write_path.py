@@ -202,12 +202,17 @@ async def test_writes_queued_together_share_a_transaction_and_a_claim_has_its_ow
     assert (await asyncio.to_thread(verify_file, journal_path, check_index=True)).ok
 
 
+def _unstorable(text: str) -> Draft:
+    """A draft whose given text holds a lone surrogate: taken as is (prepare), refused on the connection's thread."""
+    return Draft("note", {"text": f"{text} \udc00"}, body_text=f'{{"text":"{text} \udc00"}}')
+
+
 async def test_a_write_that_fails_in_a_shared_transaction_fails_alone(journal_path: Path) -> None:
-    """Two pages share a transaction and one cannot be stored (a lone surrogate, which SQLite cannot take as text):
-    each is written alone instead; its caller hears why, the other page lands."""
+    """Two pages share a transaction and one cannot be stored (a lone surrogate in the text it was given, which SQLite
+    cannot take): each is written alone instead; its caller hears why, the other page lands."""
     async with await open_journal(journal_path) as journal:
         tasks = await _queued_behind_a_long_write(
-            journal, lambda: journal.append_many([Draft("note", {"text": "title \udc00"})]),
+            journal, lambda: journal.append_many([_unstorable("title")]),
             lambda: journal.append_many([Draft("note", {"text": f"good {n}"}) for n in range(3)]))
         first, bad, good = await asyncio.gather(*tasks, return_exceptions=True)
         assert isinstance(bad, UnicodeEncodeError), bad
@@ -222,7 +227,7 @@ async def test_a_page_queued_behind_one_that_fails_waits_for_its_retry(journal_p
     async with await open_journal(journal_path) as journal:
         async def page_with_a_retry() -> list:
             try:
-                return await journal.append_many([Draft("note", {"text": "page 1 \udc00"})])
+                return await journal.append_many([_unstorable("page 1")])
             except UnicodeEncodeError:
                 return await journal.append_many([Draft("note", {"text": "page 1, withheld"})])
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 
 import pytest
@@ -12,7 +13,7 @@ from warroom.console.investigate import MAX_ITEMS
 from warroom.console.journal import kinds
 from warroom.console.sim import Fault
 
-from ..graph.helpers import add_objects
+from ..graph.helpers import add_objects, update_object
 
 MEGAN = "megan.bowen@contoso.onmicrosoft.com"
 
@@ -44,3 +45,16 @@ async def test_evidence_stops_at_the_limit_it_asked_for(room):
     evidence = {e.body["what"]: e.body for e in await warroom.journal.entries(kinds=[kinds.EVIDENCE])}
     assert len(json.loads(evidence["sign-ins"]["content"])) == MAX_ITEMS
     assert "partial" not in evidence["sign-ins"]
+
+
+async def test_evidence_holding_a_lone_surrogate_is_captured_as_its_escape(room):
+    """A display name Graph wrote with a lone surrogate (.NET can): the evidence is captured, its content holds the
+    escape, as the screen shows it, and its SHA-256 is of that content, which a reviewer can recompute."""
+    tenant, warroom = await room("compromised-account")
+    update_object(tenant, "users", MEGAN, {"displayName": "Megan \udc00 Bowen"})
+    lines = await preserve_evidence(warroom, MEGAN, incident=None)
+    assert not any("NOT captured" in line for line in lines), lines
+    evidence = {e.body["what"]: e.body for e in await warroom.journal.entries(kinds=[kinds.EVIDENCE])}
+    user = evidence["user object"]
+    assert json.loads(user["content"])["displayName"] == "Megan \\udc00 Bowen"
+    assert user["sha256"] == hashlib.sha256(user["content"].encode("utf-8")).hexdigest()

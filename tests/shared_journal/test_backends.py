@@ -207,3 +207,19 @@ async def test_text_a_shared_journal_could_never_store_is_refused_by_every_backe
     assert (await journal.head())[0] == 0
     entry = await journal.append("note", {"text": "a NUL \x00 in the body is fine"}, incident="INC-1")
     assert (await journal.entry(entry.seq)).body["text"] == "a NUL \x00 in the body is fine"
+
+
+async def test_a_lone_surrogate_in_an_entry_is_journaled_as_its_escape_by_every_backend(journal: Journal) -> None:
+    """Graph text a responder's entry quotes (an alert's title, a user's name) may hold a lone surrogate, which no
+    UTF-8 text can: it is journaled as its escape, as the screen shows it, keys too, once checked for secrets as
+    given. An observation is Graph's object as Graph wrote it or nothing: refused, for the watcher to withhold."""
+    body = {"source": {"type": "alert", "id": "da1", "title": "Phish \udc00 for you"}, "who\ud800": ["é\udfff"]}
+    entry = await journal.append("incident.declared", body, incident="INC-1")
+    shown = {"source": {"type": "alert", "id": "da1", "title": "Phish \\udc00 for you"}, "who\\ud800": ["é\\udfff"]}
+    assert entry.body == shown and (await journal.entry(entry.seq)).body == shown
+    assert entry.body_text.encode("utf-8") and (await journal.verify()).ok
+    with pytest.raises(JournalError, match="secret"):       # its words are `api` and `key`
+        await journal.append("note", {"api\udc00_key": "x"})
+    with pytest.raises(JournalError, match="lone surrogate"):
+        await journal.append("observation", {"source": "alerts", "key": "da2", "data": {"title": "\udc00"}})
+    assert (await journal.append("note", {"text": "still writing"})).seq == 2
