@@ -344,11 +344,12 @@ class SharedJournal(Journal):
         await asyncio.to_thread(_point_at, url_folder(self.url, self.base), journal_id)
 
     async def _check_mirror(self, shared: PostgresJournal) -> None:
-        """The shared journal must still hold what this host saw; a restore from an older backup would not."""
+        """The shared journal must still hold what this host saw; a restore from an older backup would not. A round
+        trip like any other: a database that takes the sign-in but never answers this is unreachable, not a hang."""
         seq, digest = await self.mirror.head()
         if seq == 0:
             return
-        there = await shared.entry(seq)
+        there = await self._timed(shared, shared.entry(seq))
         if there is None or there.hash != digest:
             raise JournalCorrupt(
                 f"{self.location} no longer holds entry {seq} as this host saw it (restored from an older backup, "

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
+import asyncpg
 import pytest
 from warroom.console.journal import JournalConflict, JournalCorrupt, SQLiteJournal, Unclaimed
 from warroom.console.journal import store as journal_store
@@ -164,6 +165,35 @@ async def test_a_reconnect_that_fails_after_its_upload_says_unreachable_again(tc
             await until(None, lambda: "locked" in journal.unreachable_reason, "the failed reconnect's reason")
             assert not journal.connected and journal.unreachable_since is not None
         await until(None, lambda: journal.connected and journal.unreachable_since is None, "the journal back")
+
+
+async def test_a_reconnect_whose_copy_check_gets_no_answer_gives_up_after_one_round_trip(
+        tcp_cut, journal_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reconnecting, the database answers the sign-in but not the check that it still holds what this host saw (a
+    lock held, a stalled disk): that check gets a round trip's time like every other request, the console says
+    unreachable and tries again, and entries typed meanwhile go to the spool without waiting."""
+    from warroom.console.journal import shared
+
+    monkeypatch.setattr(shared, "ROUND_TRIP_S", 0.5)
+    monkeypatch.setattr(shared, "RETRY_S", (0.1,))
+    async with await SharedJournal.open(tcp_cut.route(journal_url), actor="ic", spool_dir=tmp_path) as journal:
+        await journal.append("note", {"text": "seen by this host"})
+        tcp_cut.cut()
+        await journal.append("note", {"text": "typed during the outage"})
+        holder = await asyncpg.connect(journal_url)
+        try:
+            async with holder.transaction():
+                await holder.execute("LOCK TABLE warroom.entries IN ACCESS EXCLUSIVE MODE")   # reads wait for it
+                tcp_cut.heal()
+                await until(None, lambda: "no answer in 0.5 s" in journal.unreachable_reason,
+                            "the reconnect's check to give up", within=10)      # not after 15 s (command timeout)
+                assert not journal.connected and journal.unreachable_since is not None
+                await asyncio.wait_for(journal.append("note", {"text": "typed while it hangs"}), timeout=5)
+        finally:
+            await holder.close()
+        await until(None, lambda: journal.connected and journal.pending == 0, "the journal back")
+    assert [e.text for e in await shared_rows(journal_url)] == [
+        "seen by this host", "typed during the outage", "typed while it hangs"]
 
 
 async def test_an_upload_interrupted_before_its_bookkeeping_is_not_repeated(journal_url: str, tmp_path: Path) -> None:
