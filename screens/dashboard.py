@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 from datetime import UTC, datetime, tzinfo
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
@@ -204,7 +205,7 @@ class DashboardScreen(Screen):
             self.rate, self.tasks, self.timeline = rate, tasks, timeline
             rate.show(alerts.minute_counts, self.now)
             self.refresh_incident()
-            if self.focused is not None:    # at 80x24 the panes above it pushed the focused pane out of view
+            if self.focused is not None:    # on a terminal too short for the panes, those above it pushed it down
                 self.call_after_refresh(self.focused.scroll_visible, animate=False, top=True)
         finally:
             self.rest_mounted.set()
@@ -425,7 +426,7 @@ class DashboardScreen(Screen):
             # The session's book has counted every entry up to the head, observations included (never told).
             journal=self._journal_label(), entries=max(self.entry_count, self.warroom.book.last_seq), now=self.now,
             zone=self.zone or UTC, hint=hint,   # zone None would mean the host's zone
-            channels=self.warroom.book.channel_trouble.values())
+            channels=self.warroom.book.channel_trouble.values(), journal_brief=self._journal_label(brief=True))
 
     def _sign_in_hint(self, freshness: dict) -> str:
         """"press ctrl+g to sign in" when Graph wants a person: the status bar says it, and a notification once."""
@@ -440,10 +441,13 @@ class DashboardScreen(Screen):
                         timeout=10, markup=False)
         return hint
 
-    def _journal_label(self) -> str:
-        """Where the journal lives; for a shared one also whether it is reachable and what waits in the spool."""
+    def _journal_label(self, *, brief: bool = False) -> str:
+        """Where the journal lives; for a shared one also whether it is reachable and what waits in the spool.
+        `brief`: a journal file by its name alone (the status bar at 80 columns)."""
         journal = self.warroom.journal
         where = journal.location if len(journal.location) <= 40 else "…" + journal.location[-39:]
+        if brief and not is_shared(journal.location):
+            where = clean(Path(journal.location).name, 40)
         if journal.setup_error:          # not an outage: a certificate, a password or a grant to fix
             reason = journal.setup_error.removeprefix(f"{journal.location}: ")
             where += f" · shared journal refused: {clean(reason, 160)}, {journal.pending} spooled"

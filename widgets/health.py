@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import NamedTuple
 
@@ -14,6 +14,7 @@ from ..console.graph.models import ServiceHealth, ServiceIssue
 from ..console.text import clean
 from ..console.timefmt import ago
 from .actions import bindings
+from .folded import folded
 from .labels import SERVICE_STATUS, label, service_name
 from .row_table import Column, RowTable
 
@@ -23,6 +24,9 @@ from .row_table import Column, RowTable
 COLUMNS = (Column("status", " Status", 14), Column("service", "Workload", 15), Column("issues", "Issues", 9),
            Column("changed", "Since", 5, "right"))
 GROWS = (0, 2, 1)        # the columns that take room beyond COLUMNS' widths, in this order: issue ids first
+# Which workload a folded pane names as the worst: by tone, then an interruption before a degradation.
+TONE_RANK = {"bad": 0, "warn": 1, "info": 2, "muted": 3, "ok": 4}
+GRAVEST = ("serviceInterruption", "serviceDegradation")
 
 
 def short_age(seconds: float) -> str:
@@ -41,6 +45,17 @@ class HealthRow(NamedTuple):
     @property
     def key(self) -> str:
         return self.id
+
+
+def worst(rows: Sequence[HealthRow]) -> tuple[int, HealthRow | None]:
+    """How many workloads are not operational, and the gravest of them (None when all are)."""
+    unwell = [r for r in rows if label(SERVICE_STATUS, r.status)[2] != "ok"]
+
+    def gravity(row: HealthRow) -> tuple[int, int]:
+        rank = GRAVEST.index(row.status) if row.status in GRAVEST else len(GRAVEST)
+        return TONE_RANK.get(label(SERVICE_STATUS, row.status)[2], 0), rank
+
+    return len(unwell), min(unwell, key=gravity, default=None)
 
 
 def health_rows(health: Mapping[str, ServiceHealth], issues: Mapping[str, ServiceIssue],
@@ -100,6 +115,24 @@ class HealthPane(RowTable[HealthRow]):
             self._painted = painted
             self._wanted = [max([c.width, *(len(line[i]) for line in painted)]) for i, c in enumerate(COLUMNS)]
             self.show_rows(rows)
+
+    def summary(self) -> Text:
+        """Folded to one line: how many workloads are not operational and the worst, with its Microsoft issue."""
+        text = folded("Health")
+        rows = self.rows
+        count, gravest = worst(rows)
+        if not rows:
+            text.append(self.EMPTY.lower(), self.component_style("muted"))
+        elif gravest is None:
+            text.append(f"✓ all {len(rows)} operational", self.component_style("ok"))
+        else:
+            glyph, word, tone = label(SERVICE_STATUS, gravest.status)
+            text.append(f"{glyph} {count} of {len(rows)} not operational", self.component_style(tone))
+            text.append(f" · worst: {service_name(gravest.service)} {word.lower()}")
+            if gravest.issue_ids:
+                more = f" +{len(gravest.issue_ids) - 1}" if len(gravest.issue_ids) > 1 else ""
+                text.append(f" {clean(gravest.issue_ids[0], 16)}{more}")
+        return text
 
     def column_widths(self, width: int) -> list[int]:
         """Each column as wide as its longest cell needs, while the pane has room; else COLUMNS' widths."""

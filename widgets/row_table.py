@@ -26,6 +26,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from .actions import bindings
+from .folded import folded_line
 
 
 class Column(NamedTuple):
@@ -346,6 +347,11 @@ class RowTable(ScrollView, Generic[R], can_focus=True):
     def empty_message(self) -> str:
         return self.EMPTY
 
+    def summary(self) -> Text | None:
+        """One line saying what the rows add up to, shown instead of the header when the pane is one line tall
+        (a folded pane on a small terminal); None: the header, as usual."""
+        return None
+
     # -- rows and cursor ---------------------------------------------------------------------------------
 
     def show_rows(self, rows: Sequence[R], keep: Hashable | None = None) -> None:
@@ -475,6 +481,8 @@ class RowTable(ScrollView, Generic[R], can_focus=True):
         width = self.line_width()
         widths = self.column_widths(width)
         base = self._base_style()
+        if self.content_size.height == 1 and (summary := self.summary()) is not None:
+            return folded_line(summary, width, base, self.app.console) if y == 0 else Strip.blank(width, base)
         if y == 0:
             header = base + self.component_style("header")
             return self._line(self.header_cells(), widths, header).crop_extend(0, width, header)

@@ -3,6 +3,10 @@
 When Graph has trouble this is where it shows — as words, never as a crash. A fresh source shows `✓` while its
 last answer is under a minute old, then its age in whole minutes (`messages 7 min`), so an idle console over SSH
 writes nothing between minutes; only a countdown (`retry in 30 s` while throttled) ticks every second.
+
+One line: where the whole text does not fit (80 columns), the bar says the same more briefly: the sources that are
+fine as one word (`Graph ✓`), each source in trouble in full, and the journal's file name. It wraps (up to three
+lines) only when even that does not fit: trouble is never cut to keep the line.
 """
 
 from __future__ import annotations
@@ -44,6 +48,16 @@ def needs_sign_in(fresh: Freshness) -> bool:
     return fresh.health is SourceHealth.DENIED and (reason == "sign-in required" or reason.startswith("401"))
 
 
+def brief_state(fresh: Freshness) -> str | None:
+    """The one word a source that needs no reading shares with the others (`✓` fresh, `…` waiting, `offline`);
+    None for a source whose words matter (stale, throttled, denied, partial, loading)."""
+    if fresh.loading is not None or fresh.partial:
+        return None
+    if fresh.health is SourceHealth.FRESH and fresh.last_success:
+        return "✓"
+    return {SourceHealth.WAITING: "…", SourceHealth.OFFLINE: "offline"}.get(fresh.health)
+
+
 class StatusBar(Widget):
     COMPONENT_CLASSES = {"status--mode", "status--ok", "status--warn", "status--bad", "status--muted"}
     DEFAULT_CSS = "StatusBar { height: auto; max-height: 3; }"
@@ -52,6 +66,7 @@ class StatusBar(Widget):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._text = Text()
+        self._texts: list[Text] = []    # the whole text, then the same in fewer words (a narrow terminal)
         self._lines: list[Text] = []     # wrapped here, so a tick repaints only the line whose words changed
 
     def _style(self, tone: str) -> str:
@@ -59,32 +74,67 @@ class StatusBar(Widget):
 
     def show(self, *, mode: str, tenant: str, freshness: Mapping[str, Freshness], journal: str, entries: int,
              now: datetime, zone: tzinfo | None = None, hint: str = "",
-             channels: Iterable[ChannelTrouble] = ()) -> None:
-        text = Text(overflow="ellipsis")
-        text.append(f" {mode} ", self._style("mode"))
-        if hint:                      # first, so 80 columns still show it
-            text.append(f" {hint} ", self._style("bad"))
-        text.append(f" {clean(tenant, 60) or 'no tenant'} │ ")
+             channels: Iterable[ChannelTrouble] = (), journal_brief: str | None = None) -> None:
+        """`journal_brief`: where the journal lives in fewer words (its file name), for the brief line."""
         ordered = sorted(freshness.values(), key=lambda f: (SOURCE_ORDER.index(f.source)
                                                             if f.source in SOURCE_ORDER else 99, f.source))
-        if not ordered:
-            text.append("Graph offline: journal only", self._style("muted"))
+        troubles = list(channels)
+        texts = [Text(overflow="ellipsis") for _ in range(3)]     # whole; brief; brief with the journal's name
+        for index, text in enumerate(texts):
+            text.append(f" {mode} ", self._style("mode"))
+            if hint:                      # first, so 80 columns still show it
+                text.append(f" {hint} ", self._style("bad"))
+            text.append(f" {clean(tenant, 60) or 'no tenant'}")
+            if ordered:
+                text.append(" │ ")
+                (self._brief_sources if index else self._sources)(text, ordered, now, zone)
+            elif not (index and mode == "OFFLINE"):       # in brief words, the mode says it
+                text.append(" │ ")
+                text.append("Graph offline: journal only", self._style("muted"))
+            for trouble in troubles:      # a notification channel whose last delivery failed
+                since = trouble.since.astimezone(zone) if zone else trouble.since
+                text.append(" │ ")
+                text.append(clean(f"{trouble.channel} failing since {since:%H:%M}", 60), self._style("bad"))
+            where = journal_brief if index == 2 and journal_brief else journal
+            text.append(f" │ {where} · {entries:,} entries")
+        if [(t.plain, t.spans) for t in texts] != [(t.plain, t.spans) for t in self._texts]:
+            self._texts = texts
+            self._text = texts[0]
+            self._rewrap()
+
+    def _tone(self, fresh: Freshness) -> str:
+        return "warn" if fresh.partial and fresh.health is SourceHealth.FRESH else TONES.get(fresh.health, "muted")
+
+    def _sources(self, text: Text, ordered: list[Freshness], now: datetime, zone: tzinfo | None) -> None:
         for index, fresh in enumerate(ordered):
             if index:
                 text.append(" · ")
-            tone = "warn" if fresh.partial and fresh.health is SourceHealth.FRESH else TONES.get(fresh.health, "muted")
-            text.append(clean(freshness_text(fresh, now, zone), 80), self._style(tone))
-        for trouble in channels:      # a notification channel whose last delivery failed
-            since = trouble.since.astimezone(zone).strftime("%H:%M") if zone else trouble.since.strftime("%H:%M")
-            text.append(" │ ")
-            text.append(clean(f"{trouble.channel} failing since {since}", 60), self._style("bad"))
-        text.append(f" │ {journal} · {entries:,} entries")
-        if text.plain != self._text.plain or text.spans != self._text.spans:
-            self._text = text
-            self._rewrap()
+            text.append(clean(freshness_text(fresh, now, zone), 80), self._style(self._tone(fresh)))
+
+    def _brief_sources(self, text: Text, ordered: list[Freshness], now: datetime, zone: tzinfo | None) -> None:
+        """Each source in trouble in full, then the others counted by their shared word: `Graph ✓` when all are
+        fresh, `alerts stale since 14:02 (429, retry in 30 s) · 5 others ✓` when one is not."""
+        words = [brief_state(fresh) for fresh in ordered]
+        shown = [fresh for fresh, word in zip(ordered, words, strict=True) if word is None]
+        counts = {word: words.count(word) for word in dict.fromkeys(words) if word is not None}
+        parts = [(clean(freshness_text(fresh, now, zone), 80), self._tone(fresh)) for fresh in shown]
+        tones = {"✓": "ok", "…": "muted", "offline": "muted"}
+        for word, count in counts.items():
+            if not shown and len(counts) == 1:
+                parts.append((f"Graph {word}", tones[word]))
+            else:
+                noun = ("other" if shown else "source") + ("s" if count > 1 else "")
+                parts.append((f"{count} {noun} {word}", tones[word]))
+        for index, (part, tone) in enumerate(parts):
+            if index:
+                text.append(" · ")
+            text.append(part, self._style(tone))
 
     def _wrap(self, width: int) -> list[Text]:
-        lines = list(self._text.wrap(self.app.console, width, overflow="ellipsis"))
+        """The first of the texts that fits one line, else the briefest, wrapped."""
+        texts = self._texts or [self._text]
+        text = next((t for t in texts if t.cell_len <= width), texts[-1])
+        lines = list(text.wrap(self.app.console, width, overflow="ellipsis"))
         if len(lines) > self.MAX_LINES:
             lines = lines[: self.MAX_LINES]
             lines[-1] = lines[-1] + Text("…")

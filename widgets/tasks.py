@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual.strip import Strip
 from textual.widgets import DataTable
 
 from ..console.incidents import Incident, Task
 from ..console.text import clean
 from .actions import bindings
+from .folded import folded, folded_line
 from .labels import TASK_STATUS, label
 from .safe import safe_label
 
@@ -54,6 +56,7 @@ class TaskList(DataTable):
         self.incident = incident
         rendered = [tuple(c.plain + str(c.style) for c in self._cells(t)) for t in tasks]
         done = sum(1 for t in tasks if t.done)
+        self.set_class(not tasks, "-empty")      # a small terminal folds an empty list to its one line
         title = f"Tasks ({done}/{len(tasks)} done)" if tasks else "Tasks"
         if title != self._title:            # setting it repaints the pane, even to the same words
             self._title = title
@@ -68,6 +71,18 @@ class TaskList(DataTable):
         if selected:
             index = next((i for i, t in enumerate(tasks) if t.id == selected), 0)
             self.move_cursor(row=index)
+
+    def summary(self) -> Text:
+        """An empty list folded to one line (80x24) says why it is empty."""
+        text = folded("Tasks")
+        reason = "none" if self.incident is not None else "none: no open incident"
+        return text.append(reason, self.get_component_rich_style("tasks--muted"))
+
+    def render_line(self, y: int) -> Strip:
+        if self.tasks or self.content_size.height != 1:
+            return super().render_line(y)
+        width, base = self.content_size.width, self.rich_style
+        return folded_line(self.summary(), width, base, self.app.console) if y == 0 else Strip.blank(width, base)
 
     def action_cursor(self, delta: int) -> None:
         self.move_cursor(row=max(0, self.cursor_row + delta))       # DataTable keeps it on the last row

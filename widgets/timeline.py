@@ -24,6 +24,7 @@ from ..console.journal import Entry, kinds
 from ..console.microsoft import describe_issue_entry
 from ..console.text import clean
 from .actions import bindings
+from .folded import folded, folded_line
 from .safe import safe_label
 
 # Graph observations are journaled for the record but would drown the human entries.
@@ -267,8 +268,23 @@ class Timeline(ScrollView, can_focus=True):
     def _style(self, name: str) -> Style:
         return self.get_component_rich_style(f"timeline--{name}")
 
+    def summary(self) -> Text:
+        """Folded to one line: the newest entry, its time without the date."""
+        text = folded("Timeline")
+        if not self.entries:
+            text.append(f"no notes or actions yet: press {self.note_key} to add a note", self._style("muted"))
+            return text
+        entry = self.entries[-1]
+        tone = KIND_TONES.get(entry.kind)
+        text.append(self.stamp(entry)[11:19], self._style("time"))
+        text.append(f" {clean(entry.actor, 14)} ", self._style("actor"))
+        text.append(clean(entry_line(entry), 200), self._style(tone) if tone else "")
+        return text
+
     def render_line(self, y: int) -> Strip:
         width, base = self.line_width(), self.rich_style
+        if self.content_size.height == 1:        # folded: the newest entry
+            return folded_line(self.summary(), width, base, self.app.console) if y == 0 else Strip.blank(width, base)
         row = int(self.scroll_offset.y) + y
         if row >= len(self._rows):
             if not self.entries and y == 0:

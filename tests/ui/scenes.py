@@ -246,8 +246,8 @@ async def settle(pilot: Any) -> None:
 async def drawn(pilot: Any) -> None:
     """Wait until the whole dashboard is drawn: the secondary panes and the footer mount right after the first frame.
 
-    At 80x24 the panes stack and scroll, and the scrollbar shows their total height, which settles a refresh or
-    two after the last pane mounts (under load, later): wait until every widget's place and size hold still.
+    Places and sizes (a scrollbar's thumb, the panes of a terminal too short for them) settle a refresh or two after
+    the last pane mounts (under load, later): wait until every widget's place and size hold still.
     """
     await pilot.app.panes_drawn.wait()
     await pilot.wait_for_scheduled_animations()

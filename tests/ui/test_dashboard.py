@@ -434,14 +434,15 @@ async def test_tab_moves_between_panes(journal_path: Path) -> None:
 async def test_scrolling_to_a_pane_is_one_jump_unless_animations_are_asked_for(
         journal_path: Path, monkeypatch: pytest.MonkeyPatch, setting, textual_env, animated) -> None:
     """Over SSH every animated frame is more output: by default a pane out of view is scrolled to at once.
-    Asked for in our config, or with Textual's own TEXTUAL_ANIMATIONS, scrolling animates; our setting wins."""
+    Asked for in our config, or with Textual's own TEXTUAL_ANIMATIONS, scrolling animates; our setting wins.
+    (80x24 fits every pane; a terminal shorter than that scrolls them.)"""
     if textual_env:
         import textual.constants
 
         monkeypatch.setenv("TEXTUAL_ANIMATIONS", textual_env)
         monkeypatch.setattr(textual.constants, "TEXTUAL_ANIMATIONS", textual_env)   # read once, at import
     app = await make_app(journal_path, extra={"ui.animations": setting} if setting else {})
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(80, 12)) as pilot:
         await drawn(pilot)
         panes = app.screen.query_one("#panes")
         seen: list[float] = []

@@ -71,7 +71,7 @@ async def test_a_status_bar_tick_repaints_one_line_not_the_layout() -> None:
     from datetime import timedelta
 
     from textual.app import App
-    from warroom.console.graph.freshness import Freshness
+    from warroom.console.graph.freshness import Freshness, SourceHealth
     from warroom.widgets.status import StatusBar
 
     from .scenes import NOW, fresh
@@ -84,25 +84,69 @@ async def test_a_status_bar_tick_repaints_one_line_not_the_layout() -> None:
     app = Host()
     async with app.run_test(size=(80, 10)) as pilot:
         bar = app.query_one(StatusBar)
-        freshness = {name: Freshness(name) for name in sources} | {"health": fresh("health", 3)}   # one ticks
+        throttled = fresh("health", 240).with_error(SourceHealth.THROTTLED, "429", NOW, NOW + timedelta(seconds=30))
+        freshness = {name: Freshness(name) for name in sources} | {"health": throttled}   # its retry counts down
 
         def show(now) -> None:
             bar.show(mode="DEMO", tenant="simulated: exchange-outage", freshness=freshness,
-                     journal="/tmp/journal.db", entries=10, now=now)
+                     journal="/tmp/journal.db", entries=10, now=now, journal_brief="journal.db")
 
         show(NOW)
         await pilot.pause()
-        assert bar.size.height == 2
+        assert bar.size.height == 2          # at 80 columns even the brief words take two lines
         calls = []
         bar.refresh = lambda *regions, **kw: calls.append((regions, kw))
-        show(NOW + timedelta(seconds=1))                 # still "health ✓": an idle second writes nothing
+        show(NOW)                                        # the same second: nothing written
         assert calls == []
-        show(NOW + timedelta(seconds=57))                # "health 1 min": its line (and the next, if the wrap moved)
+        show(NOW + timedelta(seconds=1))                 # "retry in 29 s": its line (and the next, if the wrap moved)
         assert calls and all(kw == {} for _, kw in calls)                 # lines, never the layout
         assert sorted(r.y for regions, _ in calls for r in regions)[0] == 0
         repaints = len(calls)
-        show(NOW + timedelta(seconds=58))
+        show(NOW + timedelta(seconds=1))
         assert len(calls) == repaints                    # same words: nothing repainted
+
+
+def test_at_80_columns_the_status_bar_says_in_one_line_what_is_fine_and_in_full_what_is_not() -> None:
+    """Every source fresh: `Graph ✓` and the journal's file name. One in trouble: it in full, the others counted."""
+    from datetime import timedelta
+
+    from textual.app import App
+    from warroom.console.graph.freshness import SourceHealth
+    from warroom.widgets.status import StatusBar
+
+    from .scenes import NOW, fresh
+
+    sources = ("health", "issues", "messages", "alerts", "incidents", "risky_users")
+    freshness = {name: fresh(name) for name in sources}
+
+    class Host(App[None]):
+        def compose(self):
+            yield StatusBar(id="status")
+
+    async def lines(width: int, state) -> list[str]:
+        app = Host()
+        async with app.run_test(size=(width, 6)) as pilot:
+            bar = app.query_one(StatusBar)
+            bar.show(mode="LIVE", tenant="contoso.onmicrosoft.com (global)", freshness=state,
+                     journal="/home/responder/.local/share/warroom/journal.db", entries=1234, now=NOW,
+                     journal_brief="journal.db")
+            await pilot.pause()
+            return [line.plain.rstrip() for line in bar._lines]
+
+    import asyncio
+
+    assert asyncio.run(lines(80, freshness)) == [
+        " LIVE  contoso.onmicrosoft.com (global) │ Graph ✓ │ journal.db · 1,234 entries"]
+    wide = asyncio.run(lines(200, freshness))
+    assert len(wide) == 1 and "health ✓ · issues ✓" in wide[0] and "/home/responder/" in wide[0]
+    assert asyncio.run(lines(160, freshness)) == [     # the sources' word first, the journal's place kept
+        " LIVE  contoso.onmicrosoft.com (global) │ Graph ✓ │ /home/responder/.local/share/warroom/journal.db · "
+        "1,234 entries"]
+    throttled = fresh("alerts", 200).with_error(SourceHealth.THROTTLED, "429", NOW, NOW + timedelta(seconds=30))
+    trouble = asyncio.run(lines(80, freshness | {"alerts": throttled}))     # trouble is never cut: it wraps
+    assert len(trouble) == 2 and " ".join(trouble) == (
+        " LIVE  contoso.onmicrosoft.com (global) │ alerts stale since 14:26 (429, retry in 30 s) · 5 others ✓ │ "
+        "journal.db · 1,234 entries")
 
 
 def test_fresh_sources_age_in_whole_minutes_and_only_a_retry_countdown_ticks() -> None:

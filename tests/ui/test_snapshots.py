@@ -35,6 +35,17 @@ def test_hostile_strings_render_literally(snap_compare, app_for, size) -> None:
     assert snap_compare(app_for(kind="hostile", incident=True), terminal_size=size, run_before=settle)
 
 
+@pytest.mark.parametrize("key", ["1", "4"], ids=["health", "timeline"])
+def test_at_80x24_a_folded_pane_opens_in_place(snap_compare, app_for, key) -> None:
+    """Service health (`1`) or the timeline (`4`) opens where its one-line summary was; the rest still fits."""
+    async def open_pane(pilot) -> None:
+        await drawn(pilot)
+        await pilot.press(key)
+        await settle(pilot)
+
+    assert snap_compare(app_for(incident=True), terminal_size=NARROW, run_before=open_pane)
+
+
 def test_stale_health_source(snap_compare, app_for) -> None:
     assert snap_compare(app_for(kind="stale", incident=True), terminal_size=WIDE, run_before=settle)
 
