@@ -108,7 +108,7 @@ async def test_a_status_bar_tick_repaints_one_line_not_the_layout() -> None:
 
 def test_at_80_columns_the_status_bar_says_in_one_line_what_is_fine_and_in_full_what_is_not() -> None:
     """Every source fresh: `Graph ✓` and the journal's file name. One in trouble: it in full, the others counted."""
-    from datetime import timedelta
+    from datetime import UTC, timedelta
 
     from textual.app import App
     from warroom.console.graph.freshness import SourceHealth
@@ -129,7 +129,7 @@ def test_at_80_columns_the_status_bar_says_in_one_line_what_is_fine_and_in_full_
             bar = app.query_one(StatusBar)
             bar.show(mode="LIVE", tenant="contoso.onmicrosoft.com (global)", freshness=state,
                      journal="/home/responder/.local/share/warroom/journal.db", entries=1234, now=NOW,
-                     journal_brief="journal.db")
+                     zone=UTC, journal_brief="journal.db")
             await pilot.pause()
             return [line.plain.rstrip() for line in bar._lines]
 
