@@ -336,7 +336,7 @@ async def merge(journal: Journal, rows: list[dict[str, Any]], source: ExportFile
     if not drafts:
         return ImportResult(len(rows), 0, len(rows), [])
     written = await journal.append_many([_import_record(rows, drafts, source), *drafts])
-    return ImportResult(len(rows), len(written) - 1, len(rows) - len(written) + 1, written[1:], written[0])
+    return ImportResult(len(rows), len(written) - 1, len(rows) - len(written) + 1, list(written[1:]), written[0])
 
 
 def _same_record(one: dict[str, Any], other: dict[str, Any]) -> bool:

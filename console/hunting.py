@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
@@ -77,7 +77,7 @@ class Sender(Protocol):
 class Recorder(Protocol):
     """Where a hunt is journaled (the Journal)."""
 
-    async def append_many(self, drafts: Iterable[Draft]) -> list[Entry]: ...
+    async def append_many(self, drafts: Iterable[Draft]) -> Sequence[Entry]: ...
 
 
 def quote_kql(value: str) -> str:

@@ -86,7 +86,7 @@ class WarRoom:
     async def record_many(
         self, drafts: Iterable[Draft], *, guard: Unclaimed | None = None
     ) -> list[Entry]:
-        entries = await self.journal.append_many(drafts, guard=guard)
+        entries = list(await self.journal.append_many(drafts, guard=guard))
         await self.catch_up()
         return entries
 
@@ -240,7 +240,7 @@ class WarRoom:
         guard = Unclaimed(str(draft.incident), draft.kind, str(draft.body["claim"]), field="claim",
                           message="another console journaled it first")
         try:
-            return await self.journal.append_many([draft], guard=guard)
+            return list(await self.journal.append_many([draft], guard=guard))
         except JournalConflict:
             await self.catch_up()
             return []

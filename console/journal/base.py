@@ -67,7 +67,7 @@ class Journal(ABC):
 
     @abstractmethod
     async def append_many(self, drafts: Iterable[Draft], *, guard: Unclaimed | None = None,
-                          after: asyncio.Future[Any] | None = None) -> list[Entry]:
+                          after: asyncio.Future[Any] | None = None) -> Sequence[Entry]:
         """Append entries in one transaction: all are committed, or none is.
 
         `guard` is checked inside the write transaction, before anything is inserted, and raises

@@ -136,13 +136,19 @@ def canonical_entry(
         if type(seq) is not int:
             raise TypeError
         # Fast path, same text as canonical_json for an int and strings/nulls: verify runs this a million times.
-        header = (
-            f"[{seq},{_text_or_null(incident)},{encode_basestring(kind)},{encode_basestring(actor)},{encode_basestring(occurred_at)},"
-            f"{encode_basestring(discovered_at)},{encode_basestring(logged_at)},{_text_or_null(origin)}]"
-        )
+        header = f"[{seq}" + header_after_seq(incident, kind, actor, occurred_at, discovered_at, logged_at, origin)
     except TypeError:  # a number or a blob where text belongs (a tampered row): the general encoder decides
         header = canonical_json([seq, incident, kind, actor, occurred_at, discovered_at, logged_at, origin])
     return (header + "\n" + body_text).encode("utf-8")
+
+
+def header_after_seq(incident: str | None, kind: str, actor: str, occurred_at: str, discovered_at: str,
+                     logged_at: str, origin: str | None) -> str:
+    """A header's text after its number, for text and nulls (TypeError for anything else): what a page of entries
+    written together shares, so sealing it writes this once (`seal`)."""
+    return (f",{_text_or_null(incident)},{encode_basestring(kind)},{encode_basestring(actor)},"
+            f"{encode_basestring(occurred_at)},{encode_basestring(discovered_at)},{encode_basestring(logged_at)},"
+            f"{_text_or_null(origin)}]")
 
 
 def chain_hash(prev_hash: str, canonical: bytes) -> str:

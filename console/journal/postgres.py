@@ -19,7 +19,7 @@ import socket
 import ssl
 import textwrap
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
@@ -46,7 +46,7 @@ from .records import (
     Unclaimed,
     VerifyResult,
     check_continues,
-    prepare,
+    prepare_many,
     seal,
 )
 
@@ -349,12 +349,13 @@ class PostgresJournal(Journal):
     # -- writing --------------------------------------------------------------------------------
 
     async def append_many(self, drafts: Iterable[Draft], *, guard: Unclaimed | None = None,
-                          after: asyncio.Future[Any] | None = None, skip_known_origins: bool = False) -> list[Entry]:
+                          after: asyncio.Future[Any] | None = None,
+                          skip_known_origins: bool = False) -> Sequence[Entry]:
         """As Journal.append_many; `skip_known_origins` drops drafts whose origin is already here (spool uploads)."""
         if self.readonly:
             raise JournalReadOnly(f"{self.location}: opened read-only (or this role may not INSERT); "
                                   "nothing was written")
-        prepared = [prepare(draft, self.actor) for draft in drafts]
+        prepared = prepare_many(list(drafts), self.actor)
         if not prepared:
             return []
         if after is not None:

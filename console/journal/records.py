@@ -9,16 +9,23 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, overload
 
 from ..text import holds_lone_surrogate, writable_data
 from ..timefmt import from_iso, in_range, stored_time, to_iso
-from .encoding import GENESIS, canonical_entry, canonical_json, chain_hash, encode_basestring, genesis_for
+from .encoding import (
+    GENESIS,
+    canonical_entry,
+    canonical_json,
+    encode_basestring,
+    genesis_for,
+    header_after_seq,
+)
 from .errors import JournalCorrupt, JournalError
-from .guard import refuse_secrets
+from .guard import refuse_secrets, texts_are_secret_free
 from .kinds import OBSERVATION
 
 COLUMNS = ("seq", "incident", "kind", "actor", "occurred_at", "discovered_at", "logged_at", "origin", "body",
@@ -161,6 +168,42 @@ class JournalStats:
     schema_version: int
 
 
+class Written(Sequence[Entry]):
+    """The entries an append wrote, each made from its row when first read: a page of observations is journaled
+    and never read back (~1.5 µs an entry less on the event loop)."""
+
+    __slots__ = ("_entries", "_rows")
+
+    def __init__(self, rows: list[tuple[Any, ...]]) -> None:
+        self._rows = rows
+        self._entries: list[Entry] | None = None
+
+    def _made(self) -> list[Entry]:
+        if self._entries is None:
+            self._entries = [Entry.from_row(row) for row in self._rows]
+        return self._entries
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @overload
+    def __getitem__(self, index: int) -> Entry: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Entry]: ...
+
+    def __getitem__(self, index: int | slice) -> Entry | list[Entry]:
+        return self._made()[index]
+
+    def __iter__(self) -> Iterator[Entry]:
+        return iter(self._made())
+
+    def __eq__(self, other: object) -> bool:
+        return list(self) == list(other) if isinstance(other, Sequence) else NotImplemented
+
+    def __repr__(self) -> str:
+        return repr(self._made())
+
+
 class Prepared(NamedTuple):
     """A draft checked and encoded (its body canonical JSON), ready to be numbered and chained under the lock."""
 
@@ -180,15 +223,55 @@ def prepare(draft: Draft, default_actor: str) -> Prepared:
     text can: it is journaled as its escape, as the screen shows it (`\\udc00`), so a responder's action never fails
     on it. An observation is Graph's object as Graph wrote it or nothing: refused here, before any lock or connection
     is taken, for the watcher to journal it withheld."""
-    if not draft.kind or not isinstance(draft.kind, str):
+    return prepare_many([draft], default_actor)[0]
+
+
+def prepare_many(drafts: list[Draft], default_actor: str) -> list[Prepared]:
+    """`prepare` each draft. What drafts share is checked once (a page of observations has one kind, actor and
+    moment), and the texts their callers encoded are scanned for secrets together: only when that finds one is each
+    body looked at alone."""
+    given = [draft.body_text for draft in drafts if draft.body_text is not None]
+    passed = bool(given) and texts_are_secret_free(given)
+    checked: tuple[Any, ...] | None = None
+    prepared: list[Prepared] = []
+    for draft in drafts:
+        actor = draft.actor or default_actor
+        fields = (draft.kind, actor, draft.incident, draft.origin, draft.occurred_at, draft.discovered_at)
+        if fields != checked:
+            _check_fields(*fields)
+            checked = fields
+        if not isinstance(draft.body, dict):
+            raise JournalError("an entry's body is a JSON object")
+        body_text = draft.body_text
+        try:
+            if body_text is None:
+                body_text = canonical_json(draft.body)
+                refuse_secrets(draft.body, text=body_text)     # as given: an escape in place of a surrogate hides none
+                if holds_lone_surrogate(body_text):
+                    if draft.kind == OBSERVATION:
+                        raise ValueError("a lone surrogate (an observation holds Graph's text as written, never an "
+                                         "escape)")
+                    body_text = canonical_json(writable_data(draft.body))
+            elif not passed:
+                refuse_secrets(draft.body, text=body_text)
+        except RecursionError:
+            raise JournalError("entry body is nested too deeply to journal") from None
+        except (TypeError, ValueError) as error:
+            raise JournalError(f"entry body is not plain JSON: {error}") from None
+        prepared.append(Prepared(draft.incident, draft.kind, actor, draft.occurred_at, draft.discovered_at,
+                                 draft.origin, body_text))
+    return prepared
+
+
+def _check_fields(kind: Any, actor: Any, incident: Any, origin: Any, occurred_at: Any, discovered_at: Any) -> None:
+    if not kind or not isinstance(kind, str):
         raise JournalError("an entry needs a kind")
-    actor = draft.actor or default_actor
     # PostgreSQL's text cannot hold NUL: refused here, in every backend, so such an entry never reaches a shared
     # journal's spool, where it would wait forever and hold back the entries behind it. (A body may: JSON escapes it.)
-    for name, value in (("kind", draft.kind), ("actor", actor), ("incident", draft.incident), ("origin", draft.origin)):
+    for name, value in (("kind", kind), ("actor", actor), ("incident", incident), ("origin", origin)):
         if value is not None and (not isinstance(value, str) or "\x00" in value):
             raise JournalError(f"an entry's {name} must be text without NUL characters")
-    for name, moment in (("occurred_at", draft.occurred_at), ("discovered_at", draft.discovered_at)):
+    for name, moment in (("occurred_at", occurred_at), ("discovered_at", discovered_at)):
         if moment is None:
             continue
         if not isinstance(moment, datetime) or moment.tzinfo is None:
@@ -197,36 +280,31 @@ def prepare(draft: Draft, default_actor: str) -> Prepared:
             in_range(moment, f"an entry's {name}")
         except ValueError as error:
             raise JournalError(str(error)) from None
-    if not isinstance(draft.body, dict):
-        raise JournalError("an entry's body is a JSON object")
-    try:
-        body_text = canonical_json(draft.body) if draft.body_text is None else draft.body_text
-        refuse_secrets(draft.body, text=body_text)     # as given: an escape in place of a surrogate hides no secret
-        if draft.body_text is None and holds_lone_surrogate(body_text):
-            if draft.kind == OBSERVATION:
-                raise ValueError("a lone surrogate (an observation holds Graph's text as written, never an escape)")
-            body_text = canonical_json(writable_data(draft.body))
-    except RecursionError:
-        raise JournalError("entry body is nested too deeply to journal") from None
-    except (TypeError, ValueError) as error:
-        raise JournalError(f"entry body is not plain JSON: {error}") from None
-    return Prepared(draft.incident, draft.kind, actor, draft.occurred_at, draft.discovered_at, draft.origin, body_text)
 
 
 def seal(prepared: Iterable[Prepared], seq: int, prev: str, now: datetime) -> list[tuple[Any, ...]]:
-    """Number and chain prepared drafts after the head (seq, prev), all logged at `now`: rows in COLUMNS order."""
+    """Number and chain prepared drafts after the head (seq, prev), all logged at `now`: rows in COLUMNS order.
+
+    Each hash is `chain_hash(prev, canonical_entry(...))`, its text written in one piece: the header after the
+    number is written once for the entries that share it (a page of observations: ~2 µs an entry less)."""
     logged = to_iso(now)
     texts = {now: logged}       # a page of observations shares one moment: each moment written once (3 µs a time)
+    headers: dict[tuple[Any, ...], str] = {}
     rows: list[tuple[Any, ...]] = []
+    sha256 = hashlib.sha256
+    prev.encode("ascii")        # a head that is not hex is refused, as chain_hash does: the hashes after it are ours
     for incident, kind, actor, occurred, discovered, origin, body_text in prepared:
         seq += 1
         occurred = occurred or now
         discovered = discovered or occurred
         occurred_at = texts.get(occurred) or texts.setdefault(occurred, to_iso(occurred))
         discovered_at = texts.get(discovered) or texts.setdefault(discovered, to_iso(discovered))
-        canonical = canonical_entry(seq=seq, incident=incident, kind=kind, actor=actor, occurred_at=occurred_at,
-                                    discovered_at=discovered_at, logged_at=logged, origin=origin, body_text=body_text)
-        digest = chain_hash(prev, canonical)
+        shared = (incident, kind, actor, occurred_at, discovered_at, origin)
+        header = headers.get(shared)
+        if header is None:
+            header = headers[shared] = header_after_seq(incident, kind, actor, occurred_at, discovered_at, logged,
+                                                        origin)
+        digest = sha256(f"{prev}\n[{seq}{header}\n{body_text}".encode()).hexdigest()
         rows.append((seq, incident, kind, actor, occurred_at, discovered_at, logged, origin, body_text, prev, digest))
         prev = digest
     return rows

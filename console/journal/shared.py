@@ -28,7 +28,7 @@ import json
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -479,7 +479,7 @@ class SharedJournal(Journal):
     # -- writing --------------------------------------------------------------------------------
 
     async def append_many(self, drafts: Iterable[Draft], *, guard: Unclaimed | None = None,
-                          after: asyncio.Future[Any] | None = None) -> list[Entry]:
+                          after: asyncio.Future[Any] | None = None) -> Sequence[Entry]:
         """Online: spooled, uploaded, and returned as the shared journal numbered them. Offline: spooled only.
 
         A guarded append (claiming a new incident or task id) goes straight to the database, where the claim
@@ -518,7 +518,7 @@ class SharedJournal(Journal):
             await self._sync_or_lose()
         return await self._as_shared(spooled)
 
-    async def _as_shared(self, spooled: list[Entry]) -> list[Entry]:
+    async def _as_shared(self, spooled: Sequence[Entry]) -> list[Entry]:
         """These spool entries as this host shows them: shared ones by their shared number, the rest provisional.
 
         A provisional number handed out is remembered in the spool, so that whichever process uploads the entry

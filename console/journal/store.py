@@ -19,7 +19,7 @@ import tempfile
 import uuid
 import weakref
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -50,8 +50,9 @@ from .records import (
     Prepared,
     Unclaimed,
     VerifyResult,
+    Written,
     check_continues,
-    prepare,
+    prepare_many,
     seal,
 )
 from .schema import LATEST_VERSION, MIGRATIONS
@@ -514,7 +515,7 @@ class SQLiteJournal(Journal):
     # -- writing --------------------------------------------------------------------------------
 
     async def append_many(self, drafts: Iterable[Draft], *, guard: Unclaimed | None = None,
-                          after: asyncio.Future[Any] | None = None) -> list[Entry]:
+                          after: asyncio.Future[Any] | None = None) -> Sequence[Entry]:
         if self.readonly:
             raise JournalReadOnly(f"{self.path}: opened read-only; nothing was written")
         drafts = list(drafts)
@@ -522,7 +523,7 @@ class SQLiteJournal(Journal):
         for start in range(0, len(drafts), SLICE):     # a page of observations: the loop goes on between slices
             if start:
                 await asyncio.sleep(0)
-            prepared += [prepare(draft, self.actor) for draft in drafts[start:start + SLICE]]
+            prepared += prepare_many(drafts[start:start + SLICE], self.actor)
         if not prepared:
             return []
         behind = None
@@ -542,7 +543,7 @@ class SQLiteJournal(Journal):
         except sqlite3.Error as error:
             raise self._refused(_translate(error, self.path)) from None
         self.write_error, self.write_error_since = "", None
-        return [Entry.from_row(row) for row in rows]
+        return Written(rows)
 
     def _refused(self, error: JournalError) -> JournalError:
         """Remember a write the storage refused (for the status bar) until a write succeeds."""
