@@ -8,6 +8,8 @@ import gc
 import hashlib
 import json
 import sqlite3
+import subprocess
+import sys
 import time
 import tracemalloc
 from datetime import UTC, datetime, timedelta
@@ -197,8 +199,9 @@ async def test_writes_queued_together_share_a_transaction_and_a_claim_has_its_ow
         assert [len(r) for r in results] == [5000, 40, 60, 1, 1]
         seqs = [e.seq for r in results for e in r]
         assert seqs == list(range(1, 5103))
-    # One transaction holds the long write, one the two pages queued behind it, then the claim and the last note.
-    assert transactions == [5000, 100, 1, 1]
+    # One transaction holds the long write, one the two pages queued behind it, then the claim and the last note;
+    # after them, the index catches up in transactions of its own.
+    assert [count for count in transactions if count] == [5000, 100, 1, 1]
     assert (await asyncio.to_thread(verify_file, journal_path, check_index=True)).ok
 
 
@@ -295,3 +298,107 @@ async def test_a_read_waits_for_one_transaction_not_for_every_queued_write(journ
         await asyncio.gather(*writes)
         assert (await journal.head())[0] == 12_000
     assert (await asyncio.to_thread(verify_file, journal_path, check_index=True)).ok
+
+
+def _unindexed(path: Path) -> str:
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return sqlite_store.unindexed(conn)
+    finally:
+        conn.close()
+
+
+async def _caught_up(path: Path) -> None:
+    deadline = time.monotonic() + 30
+    while await asyncio.to_thread(_unindexed, path):
+        assert time.monotonic() < deadline, "the index never caught up"
+        await asyncio.sleep(0.01)
+
+
+async def test_the_index_follows_a_burst_and_catches_up_when_the_writer_is_idle(
+        journal_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Writes queued behind one another leave their indexing for later (a page's transaction is the entries only);
+    once the writer is idle, the index catches up a part at a time, each its own transaction."""
+    indexed: list[int] = []                 # entries each indexing step took in
+    run = sqlite_store._index_behind
+
+    def counted(conn, most=sqlite_store.INDEX_CHUNK, **options):
+        before = conn.execute(sqlite_store.INDEXED).fetchone()[0]
+        behind = run(conn, most, **options)
+        indexed.append(conn.execute(sqlite_store.INDEXED).fetchone()[0] - before)
+        return behind
+    monkeypatch.setattr(sqlite_store, "_index_behind", counted)
+    async with await open_journal(journal_path) as journal:
+        tasks = await _queued_behind_a_long_write(
+            journal, lambda: journal.append_many([Draft("note", {"text": "second page"})] * 3),
+            lambda: journal.append(kinds.NOTE, {"text": "the third write"}))
+        await asyncio.gather(*tasks)
+        assert indexed == [0]       # the last write (nothing behind it) left the burst's 5,004 to the pause
+        assert "entries 1-5004 are not in the search index" in await asyncio.to_thread(_unindexed, journal_path)
+        await _caught_up(journal_path)
+    parts = [count for count in indexed if count]
+    assert sum(parts) == 5004 and len(parts) == 3 and max(parts) == sqlite_store.INDEX_CHUNK
+    result = await asyncio.to_thread(verify_file, journal_path, check_index=True)
+    assert result.ok and not result.warnings, result
+
+
+async def test_a_search_catches_the_index_up_first(journal_path: Path) -> None:
+    async with await open_journal(journal_path) as journal:
+        tasks = await _queued_behind_a_long_write(
+            journal, lambda: journal.append(kinds.NOTE, {"text": "mailbox rule forwards to evil.example.com"}))
+        found = await journal.search("evil.example.com")         # queued behind the burst, then the index
+        assert [entry.text for entry in found] == ["mailbox rule forwards to evil.example.com"]
+        assert [e.seq for e in await journal.search("line 0")][-1] == 1
+        await asyncio.gather(*tasks)
+        assert not await asyncio.to_thread(_unindexed, journal_path)
+
+
+async def test_a_note_with_nothing_queued_is_indexed_in_its_own_transaction(journal_path: Path) -> None:
+    """The usual write (a responder's note) is searchable the moment it is written, by any reader."""
+    async with await open_journal(journal_path) as journal:
+        entry = await journal.append(kinds.NOTE, {"text": "called the helpdesk"})
+        assert read(journal_path, sqlite_store.INDEXED) == [(entry.seq,)]
+        assert read(journal_path, "SELECT rowid FROM entries_fts WHERE entries_fts MATCH 'helpdesk'") == [(entry.seq,)]
+
+
+async def test_a_journal_closed_after_a_burst_has_its_index_caught_up(journal_path: Path) -> None:
+    async with await open_journal(journal_path) as journal:
+        await asyncio.gather(*await _queued_behind_a_long_write(journal, lambda: journal.append_many(_drafts(10))))
+        assert await asyncio.to_thread(_unindexed, journal_path)
+    result = await asyncio.to_thread(verify_file, journal_path, check_index=True)
+    assert result.ok and result.entries == 5010 and not result.warnings, result
+
+
+CRASH_AFTER_A_BURST = """
+import asyncio, os, sys
+from warroom.console.journal import Draft, open_journal
+
+async def burst():
+    journal = await open_journal(sys.argv[1], actor="alex")
+    pages = [asyncio.ensure_future(journal.append_many([Draft("note", {"text": f"page {p} line {n}"})
+                                                        for n in range(1000)])) for p in range(5)]
+    await asyncio.gather(*pages)
+    os._exit(0)                 # the process ends here, before any pause or close: as a crash would
+
+asyncio.run(burst())
+"""
+
+
+async def test_a_journal_left_behind_its_index_says_so_and_catches_up_at_its_next_open(journal_path: Path) -> None:
+    """A process that ends without closing (a crash) right after a burst leaves the index behind: verify says
+    plainly which entries search does not find yet, `--full` still checks the rest, and the next writable open
+    catches up once idle."""
+    async with await open_journal(journal_path):
+        pass
+    done = await asyncio.to_thread(subprocess.run, [sys.executable, "-c", CRASH_AFTER_A_BURST, str(journal_path)],
+                                   capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    result = await asyncio.to_thread(verify_file, journal_path, check_index=True)
+    assert result.ok and result.entries == 5000, result.reason
+    assert len(result.warnings) == 1
+    assert result.warnings[0].startswith("entries "), result.warnings
+    assert "-5000 are not in the search index yet" in result.warnings[0]
+    async with await open_journal(journal_path):
+        await _caught_up(journal_path)
+    result = await asyncio.to_thread(verify_file, journal_path, check_index=True)
+    assert result.ok and not result.warnings
