@@ -218,7 +218,7 @@ def test_journal_stats(journal_path: Path, capsys: pytest.CaptureFixture[str]) -
     capsys.readouterr()
     assert main(["--journal", str(journal_path), "journal", "stats", str(journal_path), "--json"]) == 0
     stats = json.loads(capsys.readouterr().out)
-    assert (stats["entries"], stats["incidents"], stats["schema_version"]) == (1, 1, 2)
+    assert (stats["entries"], stats["incidents"], stats["schema_version"]) == (1, 1, 3)
 
 
 def test_note_stdin_skips_a_secret_line_and_keeps_the_rest(journal_path: Path) -> None:
