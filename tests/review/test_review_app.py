@@ -322,3 +322,19 @@ async def test_enter_and_j_typed_together_read_the_entry_enter_was_pressed_on(jo
         await until(pilot, lambda: isinstance(app.screen, EntryScreen), "the entry read")
         await settle(pilot)
         assert app.screen.title_text == "Entry #1" and entries.selected.seq == 1
+
+
+async def test_t_and_j_typed_together_from_the_incident_list_move_in_the_timeline(journal: Path) -> None:
+    """`t` and `j` in one read from the incident list: `t` goes back to the timeline and `j` moves it a row (it is
+    not given to the incident list `t` left)."""
+    app = JournalBrowserApp(journal)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        entries = timeline(app)
+        await pilot.press("i")
+        await until(pilot, lambda: app.screen.query_one("#incidents", OptionList).has_focus, "the incident list")
+        assert entries.selected.seq == 1
+        for key in "tj":
+            app.post_message(events.Key(key, key))
+        await until(pilot, lambda: entries.selected.seq == 2, "the timeline's second entry")
+        assert entries.has_focus

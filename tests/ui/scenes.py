@@ -263,7 +263,8 @@ async def drawn(pilot: Any) -> None:
     await pilot.pause()
 
 
-KEY_NAMES = {"/": "slash", ":": "colon", "!": "exclamation_mark", " ": "space"}
+KEY_NAMES = {"/": "slash", ":": "colon", "!": "exclamation_mark", " ": "space", "\r": "enter", "\t": "tab",
+             "\x10": "ctrl+p"}
 
 
 def typed_together(app: Any, keys: str) -> None:

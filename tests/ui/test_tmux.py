@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from ..review.review_tools import incident_drafts, write
 from ..waiting import until_sync
 
 pytestmark = [pytest.mark.slow, pytest.mark.tmux,
@@ -274,3 +275,63 @@ def test_s_and_slash_typed_together_sort_then_filter(tmux: Tmux, tmp_path: Path,
     tmux.keys("s/anon", literal=True)
     screen = tmux.wait_for("sort: status ▼ · filter: anon")
     assert "Alerts (1 of " in screen and "sorted by" not in screen
+
+
+def declared_at_80x24(tmux: Tmux, tmp_path: Path, journal: Path) -> None:
+    """The demo at 80x24 with an incident declared from the first alert; the shell writes `exit` when it ends."""
+    tmux.start(demo_command(tmp_path, journal) + f" ; echo EXIT=$? > {tmp_path / 'exit'}", size=(80, 24))
+    tmux.wait_for("Anonymous IP")
+    tmux.keys("d")
+    tmux.wait_for("f2 Declare")                    # the form's footer: the screen takes its keys
+    tmux.keys("F2")
+    tmux.wait_for("Declared INC-")
+
+
+def test_at_80x24_a_note_enter_and_q_typed_together_save_the_note_then_ask_to_quit(tmux: Tmux,
+                                                                                   tmp_path: Path) -> None:
+    """`:`, a note, Enter and `q` in one read with an incident open: the note is journaled as typed, the prompt
+    closes, and q asks before quitting (n stays)."""
+    journal = tmp_path / "journal.db"
+    declared_at_80x24(tmux, tmp_path, journal)
+    tmux.keys(":", "note typed fast", "Enter", "q")
+    tmux.wait_for("Quit warroom?")
+    with sqlite3.connect(f"file:{journal}?mode=ro", uri=True) as conn:
+        rows = conn.execute("SELECT body FROM entries WHERE kind = 'note'").fetchall()
+    assert rows == [('{"text":"note typed fast"}',)]
+    tmux.keys("n")
+    until_sync(lambda: "Quit warroom?" not in tmux.screen(), what="the quit dialog closed")
+    assert not (tmp_path / "exit").exists()
+
+
+def test_at_80x24_tab_and_the_filter_typed_together_leave_the_focus_in_the_filter(tmux: Tmux,
+                                                                                  tmp_path: Path) -> None:
+    """Tab, `/` and letters in one read: Tab moves on first, so the focus is in the filter box when the letters
+    come, and stays there: the rest of the word typed later filters too (it would act on a pane otherwise)."""
+    declared_at_80x24(tmux, tmp_path, tmp_path / "journal.db")
+    tmux.keys("2")
+    tmux.wait_for("⏎ Details")
+    tmux.keys("Tab", "/anon")
+    # At 80x24 the panes scroll with the focus: the box or the alerts pane's subtitle, whichever is in view.
+    tmux.wait_until(lambda screen: "filter: anon" in screen or "▊  anon " in screen, what="the filter typed")
+    tmux.keys("ymous", literal=True)
+    tmux.wait_until(lambda screen: "filter: anonymous" in screen or "▊  anonymous " in screen,
+                    what="the rest of the word in the box, still focused")
+
+
+def test_at_80x24_the_browsers_t_and_j_typed_together_move_in_the_timeline(tmux: Tmux, tmp_path: Path) -> None:
+    """`warroom browse` at 80x24: from the incident list (i), `tj` in one read goes back to the timeline and moves
+    to its second entry."""
+    journal = tmp_path / "journal.db"
+    write(journal, incident_drafts())
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    tmux.start(f"env -i PATH=/usr/bin:/bin HOME={home} TERM=xterm-256color LANG=C.UTF-8 {WARROOM} --journal "
+               f"{journal} browse", size=(80, 24))
+    tmux.wait_for("Chain intact")
+    tmux.wait_for("#1 incident.declared")
+    tmux.keys("i")
+    tmux.wait_for("╭─ Incidents")
+    tmux.keys("tj", literal=True)
+    screen = tmux.wait_for("#2 incident.role")
+    assert "╭─ Incidents" not in screen             # the list gave its room back to the timeline
+

@@ -1,8 +1,9 @@
 """Keys typed ahead: a paste or a slow SSH link can deliver several keys at once.
 
-Each key is dispatched by the App before the previous one's handler has run, so a focus change made in a
-handler is too late for the next key, and a key left to bubble is resolved against wherever the focus went since.
-The dashboard's keys act as they are dispatched, in the order typed, each where the focus was when it was typed.
+Textual takes the next key before the last one's handler has run: a focus change or a screen it opens would be too
+late for the next key, and a key left to bubble would be resolved against wherever the focus went since. The App
+hands keys over one at a time, each once the last has settled (widgets/typed.py): they act in the order typed, each
+where the focus was when it was typed.
 """
 
 from __future__ import annotations
@@ -11,7 +12,11 @@ from pathlib import Path
 
 import pytest
 from textual import events
+from textual.command import CommandPalette
+from textual.widgets import Input
+from warroom.console.journal import kinds
 from warroom.screens.alert_detail import AlertDetailScreen
+from warroom.screens.quit import QuitScreen
 from warroom.widgets.alerts import AlertTable
 
 from ..waiting import until
@@ -86,3 +91,48 @@ async def test_a_cursor_move_and_enter_typed_together_open_the_row_moved_to(jour
         await until(pilot, lambda: isinstance(app.screen, AlertDetailScreen), "the alert's details")
         assert app.screen.item.id == second.id
     await app.warroom.close()
+
+
+async def test_q_typed_right_after_enter_in_the_note_prompt_saves_the_note_then_asks_to_quit(journal_path: Path):
+    """`:`, a note, Enter and `q` in one read, an incident open: Enter saves the note as typed and closes the prompt,
+    then `q` acts as on the dashboard: it asks before quitting (never typed into the note, never lost)."""
+    app = await build_app_async(journal_path, incident=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await drawn(pilot)
+        typed_together(app, ":mail flow back\rq")
+        await until(pilot, lambda: isinstance(app.screen, QuitScreen), "the quit question")
+        notes = [entry.body for entry in await app.warroom.journal.entries(kinds=[kinds.NOTE])]
+        assert notes[-1] == {"text": "mail flow back"}
+        assert app.is_running and app.return_code is None
+    await app.warroom.close()
+
+
+async def test_tab_typed_together_with_the_filter_key_moves_the_focus_before_it(journal_path: Path) -> None:
+    """Tab, `/` and a filter in one read: Tab moves to the next pane, then `/` opens the filter and the letters are
+    its; Tab acting late would take the focus out of the box."""
+    app = await build_app_async(journal_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await drawn(pilot)
+        screen, table = app.screen, app.screen.query_one(AlertTable)
+        assert table.has_focus
+        typed_together(app, "\t/high")
+        await until(pilot, lambda: table.filter_text == "high", "the filter typed after /")
+        await pilot.pause()
+        assert app.focused is screen.filter_box, f"the focus went on to {app.focused}"
+    await app.warroom.close()
+
+
+async def test_letters_typed_together_with_the_palette_key_are_the_palettes(journal_path: Path) -> None:
+    """ctrl+p and `sort` in one read: the command palette opens and the letters are its search; none acts on the
+    dashboard (`s` would sort the alerts, `t` switch the time zone)."""
+    app = await build_app_async(journal_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await drawn(pilot)
+        screen, table = app.screen, app.screen.query_one(AlertTable)
+        typed_together(app, "\x10sort")
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette), "the command palette")
+        search = app.screen.query_one(Input)
+        await until(pilot, lambda: search.value == "sort", "the letters in the palette's search")
+        assert table.sort_column == "severity" and not screen.use_local
+    await app.warroom.close()
+
