@@ -47,6 +47,7 @@ from ..console.text import clean
 from ..console.timefmt import utc_now
 from ..widgets.actions import bindings, key_for, palette_entries, remap_keys
 from ..widgets.safe import LiteralNotifications
+from ..widgets.typed import KeysInOrder
 from .dashboard import NOT_CONNECTED, DashboardScreen
 
 if TYPE_CHECKING:
@@ -60,7 +61,7 @@ THEMES = {"dark": "textual-dark", "light": "textual-light", "ansi": "ansi-dark"}
 FOLLOW_RETRY_S = 2.0
 
 
-class WarroomApp(LiteralNotifications[int]):
+class WarroomApp(KeysInOrder[int], LiteralNotifications[int]):
     """Routes messages between the headless WarRoom and the screens; owns the background tasks."""
 
     TITLE = "warroom"

@@ -43,6 +43,7 @@ from warroom.console.timefmt import display_zone, parse_when, to_iso
 from warroom.widgets.actions import bindings, key_for, remap_keys
 from warroom.widgets.review_timeline import WINDOW, BrowserTimeline
 from warroom.widgets.safe import LiteralNotifications, safe_label
+from warroom.widgets.typed import KeysInOrder
 
 from .review_entry import BODY_LINES, BODY_WIDTH, EntryScreen
 
@@ -457,7 +458,7 @@ class JournalBrowserScreen(Screen):
             self.notify(clean_uncut(error), severity="error", markup=False)
 
 
-class JournalBrowserApp(LiteralNotifications[None]):
+class JournalBrowserApp(KeysInOrder[None], LiteralNotifications[None]):
     """Hosts the journal browser; `warroom browse` runs this, the dashboard may push JournalBrowserScreen itself."""
 
     TITLE = "warroom browse"
