@@ -107,18 +107,18 @@ CLOSE_ON_QUIT_KEY = frozenset({"detail", "help", "quit_dialog", "task_dialog", "
                                "messages", "handoff", "review", "review_entry"})
 
 
-# Places whose keys act as each is typed, in the order typed (Textual's priority bindings, resolved with the focus
-# as it is then). `/`, `:` and `!` must move the focus as they are typed, so the letters after them reach the box;
-# a key left to bubble would be resolved only after that, against the box, and lost (`s/` in one read over SSH).
-# So every dashboard key acts as typed, and no key overtakes another. (Priority bindings are looked up from the
-# screen down to the pane; `TOGETHER` refuses a key bound twice where both work, so that order never decides.)
-# The journal browser's list keys bubble, like its other keys (widgets/review_timeline.py).
-IN_ORDER_TYPED = frozenset({"dashboard", "alerts", "health", "tasks", "list"})
+# Places whose keys are Textual's priority bindings: they answer before the focused widget's own bindings (Enter and
+# Esc in the dashboard's filter box leave or clear the filter rather than submit it; a letter the box takes as text
+# is left to it). The order keys act in is not theirs to keep: the App hands keys over one at a time, each once the
+# last has settled (widgets/typed.py). (Priority bindings are looked up from the screen down to the pane;
+# `TOGETHER` refuses a key bound twice where both work, so that order never decides.) The journal browser's keys
+# bubble (widgets/review_timeline.py).
+PRIORITY_PLACES = frozenset({"dashboard", "alerts", "health", "tasks", "list"})
 
 
 def _a(id: str, key: str, title: str, help: str, run: str, **kw: Any) -> Action:
     place = id.split(".", 1)[0]
-    kw.setdefault("priority", place in IN_ORDER_TYPED)
+    kw.setdefault("priority", place in PRIORITY_PLACES)
     return Action(id, key, title, help, place, run, **kw)
 
 

@@ -69,9 +69,8 @@ class DashboardScreen(Screen):
     ACTION_PLACES = ("dashboard", "alerts", "health", "tasks")
     PANES = {"alerts": "#alerts", "health": "#health", "tasks": "#tasks"}
 
-    # Keys that open a place to type: like every dashboard and pane key they act as they are typed (priority
-    # bindings, console/actions.py `IN_ORDER_TYPED`), so a fast typist's (or a paste's) next letters land in the box,
-    # never on pane bindings, and a pane key typed just before them has already acted on its pane.
+    # Keys that open a place to type: in the filter box they are characters. The letters typed right after them (a
+    # fast typist, a paste) land in the box: the App hands each key over once the last has settled (widgets/typed.py).
     TYPING_ACTIONS = frozenset({"note", "decision", "filter"})
 
     class JournalRebuilt(Message):

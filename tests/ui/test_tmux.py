@@ -122,8 +122,8 @@ def test_demo_filter_open_alert_add_note(tmux: Tmux, tmp_path: Path) -> None:
     tmux.wait_for("Enter to save")
     tmux.keys("note typed in tmux", literal=True)
     tmux.keys("Enter")
-    # In the timeline, the prompt gone: its box shows the same words until Enter is handled, and a `q` sent then
-    # is typed into the box as it closes, and never quits.
+    # In the timeline, the prompt gone, as a person would see it (Enter and q typed together:
+    # test_at_80x24_a_note_enter_and_q_typed_together_save_the_note_then_ask_to_quit).
     tmux.wait_until(lambda screen: "note typed in tmux" in screen and "Enter to save" not in screen,
                     what="the note in the timeline, the prompt gone")
     tmux.keys("q")
