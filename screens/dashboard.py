@@ -12,6 +12,7 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Container, Vertical
 from textual.css.query import NoMatches
@@ -68,6 +69,7 @@ class DashboardScreen(Screen):
     BINDINGS = bindings("dashboard")
     ACTION_PLACES = ("dashboard", "alerts", "health", "tasks")
     PANES = {"alerts": "#alerts", "health": "#health", "tasks": "#tasks"}
+    UNFOLDING = frozenset({"health", "timeline"})    # the panes a narrow terminal folds to one line until focused
 
     # Keys that open a place to type: in the filter box they are characters. The letters typed right after them (a
     # fast typist, a paste) land in the box: the App hands each key over once the last has settled (widgets/typed.py).
@@ -848,6 +850,11 @@ class DashboardScreen(Screen):
 
     def action_sort_alerts(self) -> None:
         self.query_one(AlertTable).action_sort_next()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """At 80x24 an opened summary pane (service health, the timeline) takes its rows from the tasks, which fold
+        to their own summary, rather than from the alerts (dashboard.tcss)."""
+        self.set_class(event.widget.id in self.UNFOLDING, "-unfolded")
 
     async def action_focus_pane(self, pane: str) -> None:
         """Focus moves now, not after the queue: a key typed right after `3` belongs to the Tasks pane."""

@@ -73,13 +73,24 @@ class TaskList(DataTable):
             self.move_cursor(row=index)
 
     def summary(self) -> Text:
-        """An empty list folded to one line (80x24) says why it is empty."""
+        """Folded to one line (80x24, an empty list or while another pane is open): how many are done and blocked,
+        and the first still open; for an empty list, why it is empty."""
         text = folded("Tasks")
-        reason = "none" if self.incident is not None else "none: no open incident"
-        return text.append(reason, self.get_component_rich_style("tasks--muted"))
+        if not self.tasks:
+            reason = "none" if self.incident is not None else "none: no open incident"
+            return text.append(reason, self.get_component_rich_style("tasks--muted"))
+        done = sum(1 for t in self.tasks if t.done)
+        text.append(f"{done}/{len(self.tasks)} done")
+        blocked = sum(1 for t in self.tasks if t.blockers and not t.done)
+        if blocked:
+            text.append(f" · {blocked} blocked", self.get_component_rich_style("tasks--bad"))
+        first = next((t for t in self.tasks if not t.done), None)
+        if first is not None:
+            text.append(f" · next: {clean(first.id, 6)} {clean(first.text, 200)}")
+        return text
 
     def render_line(self, y: int) -> Strip:
-        if self.tasks or self.content_size.height != 1:
+        if self.content_size.height != 1:
             return super().render_line(y)
         width, base = self.content_size.width, self.rich_style
         return folded_line(self.summary(), width, base, self.app.console) if y == 0 else Strip.blank(width, base)

@@ -76,21 +76,30 @@ async def test_at_80x24_the_dashboard_answers_without_scrolling(journal_path: Pa
 
 
 async def test_at_80x24_the_pane_jumped_to_opens_and_closes_to_its_summary(journal_path: Path) -> None:
+    """`1` opens service health where its line was; the tasks fold to theirs meanwhile, so the alerts keep several
+    rows. `4` opens the timeline and folds health back; `2` folds both and the tasks open again."""
     app = await build_app_async(journal_path, kind="degraded", incident=True)
     async with on_screen(app, SMALL) as pilot:
-        health, timeline = app.screen.query_one(HealthPane), app.screen.query_one(Timeline)
-        assert health.size.height == 1 and timeline.size.height == 1
+        screen = app.screen
+        health, timeline = screen.query_one(HealthPane), screen.query_one(Timeline)
+        tasks, alerts = screen.query_one(TaskList), screen.query_one(AlertTable)
+        assert health.size.height == 1 and timeline.size.height == 1 and tasks.size.height > 1
         await pilot.press("1")
-        await until(pilot, lambda: health.content_region.height >= 6, "service health opened")
+        await until(pilot, lambda: health.content_region.height >= 6 and tasks.size.height == 1,
+                    "service health opened, the tasks folded")
         _whole_on_screen(app)
         lines = "\n".join(screen_lines(app))
         assert "OneDrive for Business" in lines                       # every workload, not only the worst
+        assert "▸ Tasks  1/3 done · 1 blocked · next: T1 Confirm scope with Microsoft" in lines
+        assert alerts.content_region.height - 1 >= 6
         await pilot.press("4")
         await until(pilot, lambda: health.size.height == 1 and timeline.content_region.height >= 5,
                     "the timeline opened and health folded back")
         _whole_on_screen(app)
+        assert tasks.size.height == 1 and alerts.content_region.height - 1 >= 3
         await pilot.press("2")
-        await until(pilot, lambda: timeline.size.height == 1, "the timeline folded back")
+        await until(pilot, lambda: timeline.size.height == 1 and tasks.content_region.height >= 4,
+                    "the timeline folded back, the tasks open again")
         _whole_on_screen(app)
 
 
