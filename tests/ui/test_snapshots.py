@@ -15,7 +15,10 @@ WIDE, NARROW = (160, 48), (80, 24)
 
 
 async def settle(pilot) -> None:
+    """Drawn, and every text cursor shown steadily: a blinking one is on or off by how long the test took."""
     await drawn(pilot)
+    for field in pilot.app.screen.query("Input"):
+        field.cursor_blink = False
     await pilot.pause()
     await pilot.pause()
 
