@@ -442,12 +442,12 @@ async def test_scrolling_to_a_pane_is_one_jump_unless_animations_are_asked_for(
         monkeypatch.setenv("TEXTUAL_ANIMATIONS", textual_env)
         monkeypatch.setattr(textual.constants, "TEXTUAL_ANIMATIONS", textual_env)   # read once, at import
     app = await make_app(journal_path, extra={"ui.animations": setting} if setting else {})
-    async with app.run_test(size=(80, 12)) as pilot:
+    async with app.run_test(size=(80, 8)) as pilot:
         await drawn(pilot)
         panes = app.screen.query_one("#panes")
         seen: list[float] = []
         app.screen.watch(panes, "scroll_y", lambda y: seen.append(y), init=False)
-        for _ in range(4):              # once round the panes: the stacked panes scroll down and back up
+        for _ in range(8):              # twice round the panes: the stacked panes scroll down and back up
             await pilot.press("tab")
         assert len(set(seen)) >= 2
         assert any(y != int(y) for y in seen) is animated
