@@ -78,8 +78,15 @@ def writable(value: str) -> str:
 
 
 def holds_lone_surrogate(value: str) -> bool:
-    """Whether UTF-8 cannot hold `value` as it is: a lone surrogate, which `writable` escapes."""
-    return not value.isascii() and _SURROGATE.search(value) is not None
+    """Whether UTF-8 cannot hold `value` as it is: a lone surrogate, which `writable` escapes. Asked of every entry's
+    text: ASCII is known without a scan; encoding 1.6 KB of other text (~1 µs) is five times faster than a search."""
+    if value.isascii():
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def writable_data(value: Any) -> Any:
