@@ -264,7 +264,7 @@ async def drawn(pilot: Any) -> None:
 
 
 KEY_NAMES = {"/": "slash", ":": "colon", "!": "exclamation_mark", " ": "space", "\r": "enter", "\t": "tab",
-             "\x10": "ctrl+p"}
+             "\x10": "ctrl+p", "\x7f": "backspace"}
 
 
 def typed_together(app: Any, keys: str) -> None:

@@ -311,7 +311,7 @@ def test_at_80x24_tab_and_the_filter_typed_together_leave_the_focus_in_the_filte
     tmux.keys("2")
     tmux.wait_for("⏎ Details")
     tmux.keys("Tab", "/anon")
-    # At 80x24 the panes scroll with the focus: the box or the alerts pane's subtitle, whichever is in view.
+    # The box or the alerts pane's subtitle, whichever the layout shows at 80x24.
     tmux.wait_until(lambda screen: "filter: anon" in screen or "▊  anon " in screen, what="the filter typed")
     tmux.keys("ymous", literal=True)
     tmux.wait_until(lambda screen: "filter: anonymous" in screen or "▊  anonymous " in screen,

@@ -136,3 +136,16 @@ async def test_letters_typed_together_with_the_palette_key_are_the_palettes(jour
         assert table.sort_column == "severity" and not screen.use_local
     await app.warroom.close()
 
+
+async def test_a_backspace_typed_among_letters_deletes_the_letter_before_it(journal_path: Path) -> None:
+    """`/ab⌫cd` in one read: the box reads "acd". Backspace is the box's binding, resolved once it has bubbled up to
+    the App; the letters after it are inserted by the box itself, so they must wait for it (else "abc")."""
+    app = await build_app_async(journal_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await drawn(pilot)
+        table = app.screen.query_one(AlertTable)
+        typed_together(app, "/ab\x7fcd")
+        await until(pilot, lambda: app.screen.filter_box.value in ("acd", "abc"), "the letters in the filter box")
+        assert app.screen.filter_box.value == "acd"
+        await until(pilot, lambda: table.filter_text == "acd", "the alerts filtered")
+    await app.warroom.close()
