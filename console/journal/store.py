@@ -364,8 +364,8 @@ class SQLiteJournal(Journal):
     when the index held every entry before them and they are few (a note: searchable at once). A burst (pages
     queued behind pages, a long import) is written without its index, which catches up once the writer has been
     idle for INDEX_WHEN_IDLE_S, a part at a time (`_index_behind`), each part its own turn: a write or read arriving
-    meanwhile waits for one part at most, and a write ends the catching up until the next pause. A search catches
-    it up first.
+    meanwhile waits for one part at most, and a write ends the catching up until the next pause. A search and a
+    clean close catch it up first.
     """
 
     def __init__(self, path: Path, db: aiosqlite.Connection, *, readonly: bool, actor: str) -> None:
